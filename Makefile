@@ -1,0 +1,65 @@
+# Gridpoints: `make run` serves the demo, `make test` runs lint and the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
+
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean
+
+install: $(STAMP)
+
+# Installs exactly what requirements.lock pins (dev tools included) into .venv.
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $(STAMP)
+
+run: install
+	$(DEV_ENV) SEED_DEMO=$${SEED_DEMO:-true} $(BIN)/python -m api serve
+
+test: lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python -m api migrate
+
+# Write a migration for model changes (review it, then commit it).
+migrations: install
+	$(DEV_ENV) $(BIN)/python -m tortoise -c services.db.TORTOISE_ORM makemigrations
+
+check-migrations: install
+	$(DEV_ENV) $(BIN)/python -m api check-migrations
+
+seed: install
+	$(DEV_ENV) $(BIN)/python -m seed demo
+
+scale: install
+	$(DEV_ENV) $(BIN)/python -m seed scale --households $${HOUSEHOLDS:-100000}
+
+# Regenerate the committed SDL after a schema change.
+schema: install
+	$(BIN)/python -c "from schema import schema; open('schema/schema.graphql', 'w', encoding='utf-8').write(schema.as_str() + '\n')"
+
+# Re-pin dependencies after editing pyproject.toml.
+lock: install
+	$(BIN)/python -m pip install --quiet uv==0.13.9
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 -q
+	$(BIN)/uv pip compile pyproject.toml -o requirements.prod.lock --python-version 3.11 -q
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache

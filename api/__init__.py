@@ -1,0 +1,1 @@
+"""HTTP composition root: the Starlette app, its lifespan and the command line."""

@@ -1,0 +1,76 @@
+"""Command line: `python -m api serve | migrate | check-migrations`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import uvicorn
+
+from services import db
+from services.settings import get_settings
+
+
+async def _prepare(*, seed: bool) -> None:
+    """Migrate, then seed demo data into an empty database when asked (before any worker starts)."""
+    settings = get_settings()
+    await db.init(settings.database_url, run_migrations=True)
+    try:
+        if seed:
+            from seed.demo import seed_demo
+
+            if await seed_demo():
+                logging.getLogger("gridpoints").info("demo data seeded")
+    finally:
+        await db.close()
+
+
+async def _check_migrations() -> int:
+    """Exit 1 when the models have changes no migration records."""
+    await db.init("sqlite://:memory:", run_migrations=True)
+    try:
+        pending = await db.pending_model_changes()
+    finally:
+        await db.close()
+    if pending:
+        print(f"models and migrations differ; run `make migrations`: {pending}", file=sys.stderr)
+        return 1
+    print("migrations are in sync with the models")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m api", description="Gridpoints server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="migrate, seed demo data if SEED_DEMO=true, then serve")
+    sub.add_parser("migrate", help="apply pending migrations and exit")
+    sub.add_parser("check-migrations", help="fail if the models need a new migration")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    if args.command == "check-migrations":
+        return asyncio.run(_check_migrations())
+    asyncio.run(_prepare(seed=args.command == "serve" and settings.seed_demo))
+    if args.command == "migrate":
+        return 0
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+        # Behind a proxy, uvicorn takes the client address from X-Forwarded-For for the
+        # addresses in FORWARDED_ALLOW_IPS (uvicorn's own setting, 127.0.0.1 by default).
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

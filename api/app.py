@@ -1,0 +1,103 @@
+"""create_app(settings): routes, middleware and the database lifespan."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.graphql import GraphQLApp
+from schema import build_schema
+from services import db, health
+from services.settings import Settings, get_settings
+
+logger = logging.getLogger("gridpoints.http")
+
+REQUESTS = Counter("gridpoints_http_requests_total", "HTTP requests", ["method", "path", "status"])
+LATENCY = Histogram("gridpoints_http_request_seconds", "HTTP request latency", ["path"])
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps the client's X-Request-ID) and times it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = given if given.replace("-", "").isalnum() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http":
+                path = scope.get("path", "")
+                REQUESTS.labels(scope.get("method", ""), path, str(status)).inc()
+                LATENCY.labels(path).observe(time.perf_counter() - started)
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """The ASGI app. `manage_database=False` leaves connections to the caller (tests)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        # Global fallback: request tasks must see the context opened here (Tortoise 1.x).
+        await db.init(settings.database_url, run_migrations=False, global_fallback=True)
+        try:
+            yield
+        finally:
+            await db.close()
+
+    async def healthz(request: Request) -> Response:
+        ok = await health.database_reachable()
+        return JSONResponse({"status": "ok" if ok else "down"}, status_code=200 if ok else 503)
+
+    async def readyz(request: Request) -> Response:
+        ready, detail = await health.ready()
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "detail": detail},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    graphql = GraphQLApp(build_schema(settings), settings)
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            Mount("/graphql", graphql),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )

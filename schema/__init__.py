@@ -1,0 +1,92 @@
+"""The GraphQL schema: queries and mutations merged from one module per domain."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from schema.accounts import AccountsMutation, AccountsQuery
+from schema.errors import EXCEPTION_HANDLERS
+from schema.grids import GridsMutation, GridsQuery
+from schema.households import HouseholdsMutation
+from schema.limits import MaskUnexpectedErrors, QueryCostLimiter
+from schema.nodes import NodesQuery
+from schema.people import DutyCard, PeopleMutation, PeopleQuery
+from services.errors import DomainError
+from services.settings import Settings, get_settings
+
+logger = logging.getLogger("gridpoints.graphql")
+
+Query = merge_types("Query", (AccountsQuery, NodesQuery, GridsQuery, PeopleQuery))
+Mutation = merge_types(
+    "Mutation", (AccountsMutation, GridsMutation, HouseholdsMutation, PeopleMutation)
+)
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Everything readable: the viewer, the territory, people, duty cards, any node by id."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Every change: each takes `input` and returns a union of a success type and typed errors."
+)
+
+
+class GridpointsSchema(strawberry.Schema):
+    """Logs only unexpected errors (with the request id); expected ones are data."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", "-")
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, (DomainError, GraphQLError)):
+                continue
+            logger.error(
+                "unexpected error in %s (request %s)",
+                ".".join(str(p) for p in error.path or []),
+                request_id,
+                exc_info=original,
+            )
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the configured limits (extensions are passed as factories)."""
+    settings = settings or get_settings()
+    extensions: list[Any] = [
+        ParserCache,
+        ValidationCache,
+        functools.partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        functools.partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        QueryCostLimiter,
+        MaskUnexpectedErrors,
+    ]
+    if not settings.introspection:
+        from strawberry.extensions import DisableIntrospection
+
+        extensions.append(DisableIntrospection)
+    return GridpointsSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[DutyCard],
+        extensions=extensions,
+        exception_handlers=EXCEPTION_HANDLERS,
+        config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
+    )
+
+
+schema = build_schema(Settings(environment="dev"))
+"""The default schema (for the SDL file and tooling); the app builds its own from settings."""

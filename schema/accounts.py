@@ -1,0 +1,163 @@
+"""GraphQL for sign-up, sign-in, token refresh, logout and the viewer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidToken,
+    TooManyAttempts,
+    Unauthenticated,
+)
+from schema.people import Person, RoleAssignment
+from services import accounts
+
+
+@strawberry.type(description='The signed-in user: the entry point for "my" data.')
+class Viewer:
+    id: relay.GlobalID = strawberry.field(description="The account's global id.")
+    username: str = strawberry.field(description="Sign-in name.")
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def for_account(cls, account_id: int, username: str, person_id: int) -> Viewer:
+        return cls(
+            id=relay.GlobalID("Viewer", str(account_id)), username=username, person_id=person_id
+        )
+
+    @strawberry.field(description="The person behind the account.")
+    async def person(self, info: Info) -> Person:
+        view = await info.context.loaders.person.load(self.person_id)
+        assert view is not None  # a person always sees themselves
+        return Person.from_view(view)
+
+    @strawberry.field(description="Roles held now, each with its area (the viewer's scopes).")
+    async def roles(self, info: Info) -> list[RoleAssignment]:
+        held = await info.context.loaders.roles.load(self.person_id)
+        return [RoleAssignment.from_model(r) for r in held]
+
+
+@strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")
+class SignUpInput:
+    username: str = strawberry.field(description="3-50 of a-z, 0-9, '_', '.', '-'.")
+    password: str = strawberry.field(description="10-200 characters.")
+    name: str = strawberry.field(description="Full name.")
+    phone: str | None = strawberry.field(default=None, description="Mobile number.")
+
+
+@strawberry.type(description="The account exists; sign in with `login`.")
+class SignUpSuccess:
+    viewer: Viewer = strawberry.field(description="The new account.")
+
+
+SignUpResult = Annotated[
+    SignUpSuccess | InvalidInput | Conflict,
+    strawberry.union("SignUpResult", description="The new account or why not."),
+]
+
+
+@strawberry.input(description="Username and password.")
+class LoginInput:
+    username: str = strawberry.field(description="Sign-in name.")
+    password: str = strawberry.field(description="Password.")
+
+
+@strawberry.type(description="Signed in: send `Authorization: Bearer <accessToken>`.")
+class LoginSuccess:
+    access_token: str = strawberry.field(
+        description="Short-lived JWT for the Authorization header."
+    )
+    refresh_token: str = strawberry.field(description="Single-use token for `refreshToken`.")
+    expires_at: datetime = strawberry.field(description="When the access token expires.")
+    viewer: Viewer = strawberry.field(description="Who signed in.")
+
+    @classmethod
+    def from_tokens(cls, tokens: accounts.Tokens) -> LoginSuccess:
+        a = tokens.account
+        return cls(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=tokens.expires_at,
+            viewer=Viewer.for_account(a.id, a.username, a.person_id),
+        )
+
+
+LoginResult = Annotated[
+    LoginSuccess | InvalidCredentials | TooManyAttempts | InvalidInput,
+    strawberry.union("LoginResult", description="Tokens, or why not."),
+]
+
+
+@strawberry.input(description="A refresh token from `login` or an earlier refresh.")
+class RefreshTokenInput:
+    refresh_token: str = strawberry.field(description="Used once: it is replaced on success.")
+
+
+RefreshTokenResult = Annotated[
+    LoginSuccess | InvalidToken,
+    strawberry.union("RefreshTokenResult", description="New tokens, or why not."),
+]
+
+
+@strawberry.input(description="Which sessions to end.")
+class LogoutInput:
+    all_sessions: bool = strawberry.field(
+        default=False, description="End every session of the account, not just this one."
+    )
+
+
+@strawberry.type(description="Signed out; the tokens of the ended sessions no longer work.")
+class LogoutSuccess:
+    ended_sessions: int = strawberry.field(description="How many sessions were ended.")
+
+
+LogoutResult = Annotated[
+    LogoutSuccess | Unauthenticated,
+    strawberry.union("LogoutResult", description="Done, or why not."),
+]
+
+
+@strawberry.type
+class AccountsQuery:
+    @strawberry.field(description="The signed-in user (null when anonymous).")
+    def viewer(self, info: Info) -> Viewer | None:
+        actor = info.context.actor
+        if actor is None:
+            return None
+        return Viewer.for_account(actor.account_id, actor.username, actor.person_id)
+
+
+@strawberry.type
+class AccountsMutation:
+    @strawberry.mutation(description="Create a RESIDENT account.")
+    async def sign_up(self, input: SignUpInput) -> SignUpResult:
+        account = await accounts.sign_up(
+            username=input.username, password=input.password, name=input.name, phone=input.phone
+        )
+        return SignUpSuccess(
+            viewer=Viewer.for_account(account.id, account.username, account.person_id)
+        )
+
+    @strawberry.mutation(description="Sign in (throttled per account and per client).")
+    async def login(self, info: Info, input: LoginInput) -> LoginResult:
+        tokens = await accounts.login(
+            username=input.username, password=input.password, client=info.context.client
+        )
+        return LoginSuccess.from_tokens(tokens)
+
+    @strawberry.mutation(description="Trade a refresh token for new tokens (rotation).")
+    async def refresh_token(self, input: RefreshTokenInput) -> RefreshTokenResult:
+        return LoginSuccess.from_tokens(await accounts.refresh(refresh_token=input.refresh_token))
+
+    @strawberry.mutation(description="End this session (or all sessions).")
+    async def logout(self, info: Info, input: LogoutInput) -> LogoutResult:
+        ended = await accounts.logout(actor=info.context.actor, all_sessions=input.all_sessions)
+        return LogoutSuccess(ended_sessions=ended)

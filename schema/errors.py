@@ -1,0 +1,110 @@
+"""Typed errors: every expected failure is a member of the mutation's result union."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from services import errors
+
+
+@strawberry.enum(description="Stable machine-readable error codes; clients switch on these.")
+class ErrorCode(Enum):
+    INVALID_INPUT = strawberry.enum_value("INVALID_INPUT", description="Malformed input.")
+    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="No such object (or not visible).")
+    FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="Not allowed for this user here.")
+    UNAUTHENTICATED = strawberry.enum_value("UNAUTHENTICATED", description="Sign in first.")
+    CONFLICT = strawberry.enum_value("CONFLICT", description="Clashes with the current state.")
+    INVALID_CREDENTIALS = strawberry.enum_value(
+        "INVALID_CREDENTIALS", description="Wrong username or password."
+    )
+    INVALID_TOKEN = strawberry.enum_value(
+        "INVALID_TOKEN", description="Unknown, expired, revoked or reused refresh token."
+    )
+    TOO_MANY_ATTEMPTS = strawberry.enum_value(
+        "TOO_MANY_ATTEMPTS", description="Too many failed sign-ins; wait and retry."
+    )
+    INTERNAL = strawberry.enum_value(
+        "INTERNAL", description="Unexpected server error (reported with a request id)."
+    )
+
+
+@strawberry.interface(description="What every typed error carries.")
+class Error:
+    code: ErrorCode = strawberry.field(description="Stable code to switch on.")
+    message: str = strawberry.field(description="Human-readable explanation (Chinese or English).")
+    field: str | None = strawberry.field(
+        default=None, description="The input field at fault, where there is one."
+    )
+
+
+@strawberry.type(description="The input is malformed or breaks a rule.")
+class InvalidInput(Error):
+    pass
+
+
+@strawberry.type(description="No such object, or the user may not know it exists.")
+class NotFound(Error):
+    pass
+
+
+@strawberry.type(description="The user is signed in but may not do this here.")
+class Forbidden(Error):
+    pass
+
+
+@strawberry.type(description="This needs a signed-in user.")
+class Unauthenticated(Error):
+    pass
+
+
+@strawberry.type(description="The change clashes with the current state.")
+class Conflict(Error):
+    pass
+
+
+@strawberry.type(description="Wrong username or password (never says which).")
+class InvalidCredentials(Error):
+    pass
+
+
+@strawberry.type(description="The refresh token is unknown, expired, revoked or was used before.")
+class InvalidToken(Error):
+    pass
+
+
+@strawberry.type(description="Too many failed sign-ins for this account or client.")
+class TooManyAttempts(Error):
+    retry_after_seconds: int = strawberry.field(description="Seconds until the next try.")
+
+
+class _DomainErrorHandler:
+    """Maps one services.errors exception class onto its GraphQL error type."""
+
+    def __init__(self, exception_type: type[errors.DomainError], error_type: type[Error]) -> None:
+        self.exception_type = exception_type
+        self.error_type = error_type
+
+    def handle(self, exception: errors.DomainError, *, field: Any, info: Any) -> Error:
+        values: dict[str, Any] = {
+            "code": ErrorCode(exception.code),
+            "message": exception.message,
+            "field": exception.field,
+        }
+        if isinstance(exception, errors.TooManyAttempts):
+            values["retry_after_seconds"] = exception.retry_after_seconds
+        return self.error_type(**values)
+
+
+EXCEPTION_HANDLERS = [
+    _DomainErrorHandler(errors.InvalidInput, InvalidInput),
+    _DomainErrorHandler(errors.NotFound, NotFound),
+    _DomainErrorHandler(errors.Forbidden, Forbidden),
+    _DomainErrorHandler(errors.Unauthenticated, Unauthenticated),
+    _DomainErrorHandler(errors.Conflict, Conflict),
+    _DomainErrorHandler(errors.InvalidCredentials, InvalidCredentials),
+    _DomainErrorHandler(errors.InvalidToken, InvalidToken),
+    _DomainErrorHandler(errors.TooManyAttempts, TooManyAttempts),
+]

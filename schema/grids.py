@@ -1,0 +1,379 @@
+"""GraphQL for the territory: areas (区/街道/社区/网格/微网格), stations, party units, coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from schema.pagination import Connection, page_args
+from services import grids, households
+from services.enums import AreaKind as AreaKindEnum
+from services.enums import AreaLevel as AreaLevelEnum
+from services.enums import PartyUnitKind as PartyUnitKindEnum
+
+if TYPE_CHECKING:
+    from schema.households import Household
+    from schema.people import RoleAssignment
+
+AreaLevel = strawberry.enum(
+    AreaLevelEnum,
+    description="Levels of the net: district (区) → street (街道) → community (社区) → "
+    "grid (网格) → micro-grid (微网格).",
+)
+AreaKind = strawberry.enum(
+    AreaKindEnum,
+    description="RESIDENTIAL grids cover homes; COMMERCIAL dedicated grids (商业专属网格) cover "
+    "shops and firms; SPECIAL grids cover another special population.",
+)
+PartyUnitKind = strawberry.enum(
+    PartyUnitKindEnum,
+    description="Community party organisation (社区党组织), grid party branch (网格党支部), "
+    "micro-grid party group (微网格党小组).",
+)
+
+
+@strawberry.type(description="Full-coverage (全覆盖) figures of an area.")
+class Coverage:
+    households: int = strawberry.field(description="Households registered under the area.")
+    assigned_households: int = strawberry.field(description="Households in a micro-grid.")
+    unassigned_households: int = strawberry.field(
+        description="Households registered in the community but in no micro-grid yet (gaps)."
+    )
+    micro_grids: int = strawberry.field(description="Micro-grids under the area.")
+    micro_grids_without_leader: int = strawberry.field(
+        description="Micro-grids with no micro-grid leader (微网格长) in office."
+    )
+    central_household_coverage: float = strawberry.field(
+        description="Share (0..1) of households looked after by a central household (中心户)."
+    )
+
+    @classmethod
+    def from_service(cls, c: grids.Coverage) -> Coverage:
+        return cls(
+            households=c.households,
+            assigned_households=c.assigned_households,
+            unassigned_households=c.unassigned_households,
+            micro_grids=c.micro_grids,
+            micro_grids_without_leader=c.micro_grids_without_leader,
+            central_household_coverage=round(c.central_household_coverage, 4),
+        )
+
+
+@strawberry.type(description="A grid station (网格驿站): where residents get services on the spot.")
+class GridStation:
+    name: str = strawberry.field(description="Station name.")
+    address: str = strawberry.field(description="Where it is.")
+    hours: str = strawberry.field(description="Opening hours, as posted.")
+
+
+@strawberry.type(description="A party unit attached to an area (parallel party organisation).")
+class PartyUnit(relay.Node):
+    id: relay.NodeID[int]
+    kind: PartyUnitKind = strawberry.field(description="Which kind of party unit.")  # type: ignore[valid-type]
+    name: str = strawberry.field(description="Its name.")
+    secretary_name: str | None = strawberry.field(
+        description="Its secretary (书记/组长), if known."
+    )
+    area_id: strawberry.Private[int]
+
+    @strawberry.field(description="The area it is attached to.")
+    async def area(self, info: Info) -> Area:
+        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PartyUnit | None]:
+        # Party units are public, like the areas they belong to.
+        ids = [int(i) for i in node_ids]
+        units = await grids.party_units_by_ids(unit_ids=ids)
+        return [cls.from_model(u) if u else None for u in units]
+
+    @classmethod
+    def from_model(cls, unit: Any) -> PartyUnit:
+        return cls(
+            id=unit.id,
+            kind=unit.kind,
+            name=unit.name,
+            secretary_name=unit.secretary_name,
+            area_id=unit.area_id,
+        )
+
+
+@strawberry.type(
+    description="An area of the net. Its name, level, kind, station and role holders are public "
+    "(the grid map hangs on the wall); coverage and households are for its admins and leaders."
+)
+class Area(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Name, e.g. 颜山社区.")
+    level: AreaLevel = strawberry.field(description="Level in the net.")  # type: ignore[valid-type]
+    kind: AreaKind = strawberry.field(description="Residential or dedicated grid.")  # type: ignore[valid-type]
+    contact_group_name: str | None = strawberry.field(
+        description="The grid's contact group (一格一群), e.g. a WeChat group name."
+    )
+    contact_group_link: str | None = strawberry.field(description="Link to join the group.")
+    path: strawberry.Private[str]
+    parent_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, area: Any) -> Area:
+        return cls(
+            id=area.id,
+            name=area.name,
+            level=area.level,
+            kind=area.kind,
+            contact_group_name=area.contact_group_name,
+            contact_group_link=area.contact_group_link,
+            path=area.path,
+            parent_id=area.parent_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Area | None]:
+        areas = await info.context.loaders.area.load_many([int(i) for i in node_ids])
+        return [cls.from_model(a) if a else None for a in areas]
+
+    @strawberry.field(description="The area one level up (null for the district).")
+    async def parent(self, info: Info) -> Area | None:
+        if self.parent_id is None:
+            return None
+        return Area.from_model(await info.context.loaders.area.load(self.parent_id))
+
+    @strawberry.field(description="All areas above, from the district down to the parent.")
+    async def ancestors(self, info: Info) -> list[Area]:
+        ids = [int(p) for p in self.path.strip("/").split("/")[:-1]]
+        return [Area.from_model(a) for a in await info.context.loaders.area.load_many(ids) if a]
+
+    @strawberry.field(description="Areas one level down.")
+    async def children(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Area]:
+        size, key = page_args(info, first, after)
+        page = await grids.list_areas(parent_id=self.id, first=size, after=key)
+        return Connection.build(page, Area.from_model)
+
+    @strawberry.field(description="Households registered under this area (a public aggregate).")
+    async def household_count(self, info: Info) -> int:
+        return int(await info.context.loaders.household_count.load(self.id))
+
+    @strawberry.field(
+        description="Full-coverage figures; for admins and leaders of the area (error elsewhere)."
+    )
+    async def coverage(self, info: Info) -> Coverage:
+        return Coverage.from_service(await info.context.loaders.coverage.load(self.id))
+
+    @strawberry.field(description="Who holds duty roles at this area now (public duty cards).")
+    async def role_holders(
+        self, info: Info
+    ) -> list[Annotated[RoleAssignment, strawberry.lazy("schema.people")]]:
+        from schema.people import RoleAssignment
+
+        holders = await info.context.loaders.role_holders.load(self.id)
+        return [RoleAssignment.from_model(h) for h in holders]
+
+    @strawberry.field(description="The grid station (网格驿站); grids only.")
+    async def station(self, info: Info) -> GridStation | None:
+        station = await info.context.loaders.station.load(self.id)
+        if station is None:
+            return None
+        return GridStation(name=station.name, address=station.address, hours=station.hours)
+
+    @strawberry.field(description="Party units attached to this area.")
+    async def party_units(self, info: Info) -> list[PartyUnit]:
+        return [
+            PartyUnit.from_model(u) for u in await info.context.loaders.party_units.load(self.id)
+        ]
+
+    @strawberry.field(description="Households under this area; for its admins and leaders.")
+    async def households(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]]:
+        from schema.households import Household
+
+        size, key = page_args(info, first, after)
+        page = await households.list_households(
+            actor=info.context.actor, area_id=self.id, first=size, after=key
+        )
+        return Connection.build(page, Household.from_model)
+
+
+@strawberry.input(description="A grid station's public details.")
+class GridStationInput:
+    name: str = strawberry.field(description="Station name.")
+    address: str = strawberry.field(description="Where it is.")
+    hours: str = strawberry.field(description="Opening hours.")
+
+    def to_service(self) -> grids.StationInput:
+        return grids.StationInput(name=self.name, address=self.address, hours=self.hours)
+
+
+@strawberry.input(description="A new area under an existing one (levels nest strictly in order).")
+class CreateAreaInput:
+    parent_id: relay.GlobalID = strawberry.field(description="The area one level up.")
+    name: str = strawberry.field(description="Name, unique among its siblings.")
+    level: AreaLevel = strawberry.field(description="Must be one below the parent's level.")  # type: ignore[valid-type]
+    kind: AreaKind = strawberry.field(  # type: ignore[valid-type]
+        default=AreaKindEnum.RESIDENTIAL,
+        description="Only grids can be dedicated; micro-grids take their grid's kind.",
+    )
+    contact_group_name: str | None = strawberry.field(default=None, description="一格一群 name.")
+    contact_group_link: str | None = strawberry.field(default=None, description="一格一群 link.")
+    station: GridStationInput | None = strawberry.field(default=None, description="Grids only.")
+
+
+@strawberry.type(description="The area was created.")
+class CreateAreaSuccess:
+    area: Area = strawberry.field(description="The new area.")
+
+
+CreateAreaResult = Annotated[
+    CreateAreaSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    strawberry.union("CreateAreaResult", description="The new area or why not."),
+]
+
+
+@strawberry.input(description="Changes to an area; omitted fields stay as they are.")
+class UpdateAreaInput:
+    area_id: relay.GlobalID = strawberry.field(description="The area to change.")
+    name: str | None = strawberry.field(default=None, description="New name.")
+    kind: AreaKind | None = strawberry.field(default=None, description="New kind (grids only).")  # type: ignore[valid-type]
+    contact_group_name: str | None = strawberry.field(default=None, description="一格一群 name.")
+    contact_group_link: str | None = strawberry.field(default=None, description="一格一群 link.")
+    station: GridStationInput | None = strawberry.field(
+        default=None, description="Set the grid station (grids only)."
+    )
+
+
+@strawberry.type(description="The area was changed.")
+class UpdateAreaSuccess:
+    area: Area = strawberry.field(description="The area as it is now.")
+
+
+UpdateAreaResult = Annotated[
+    UpdateAreaSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    strawberry.union("UpdateAreaResult", description="The changed area or why not."),
+]
+
+
+@strawberry.input(description="A party unit for an area of the matching level.")
+class CreatePartyUnitInput:
+    area_id: relay.GlobalID = strawberry.field(description="Community, grid or micro-grid.")
+    kind: PartyUnitKind = strawberry.field(description="Which party unit.")  # type: ignore[valid-type]
+    name: str = strawberry.field(description="Its name.")
+    secretary_name: str | None = strawberry.field(default=None, description="Its secretary.")
+
+
+@strawberry.type(description="The party unit was created.")
+class CreatePartyUnitSuccess:
+    party_unit: PartyUnit = strawberry.field(description="The new party unit.")
+
+
+CreatePartyUnitResult = Annotated[
+    CreatePartyUnitSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    strawberry.union("CreatePartyUnitResult", description="The new party unit or why not."),
+]
+
+
+def area_key(global_id: relay.GlobalID | None, field: str = "areaId") -> int | None:
+    """The row id inside an Area global id (InvalidInput for another type)."""
+    return node_key(global_id, "Area", field)
+
+
+def node_key(global_id: relay.GlobalID | None, type_name: str, field: str) -> int | None:
+    """The row id inside a global id of `type_name`."""
+    from services.errors import InvalidInput as InvalidInputError
+
+    if global_id is None:
+        return None
+    if global_id.type_name != type_name:
+        raise InvalidInputError(f"Expected the id of a {type_name}.", field=field)
+    try:
+        return int(global_id.node_id)
+    except ValueError as exc:
+        raise InvalidInputError(f"Malformed {type_name} id.", field=field) from exc
+
+
+def require_key(global_id: relay.GlobalID, type_name: str, field: str) -> int:
+    """Like node_key, for a required id."""
+    key = node_key(global_id, type_name, field)
+    assert key is not None
+    return key
+
+
+@strawberry.type
+class GridsQuery:
+    @strawberry.field(description="Areas filtered by level, kind, subtree (`under`) and name.")
+    async def areas(
+        self,
+        info: Info,
+        level: AreaLevel | None = None,  # type: ignore[valid-type]
+        kind: AreaKind | None = None,  # type: ignore[valid-type]
+        under: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="Only areas in this area's subtree (itself included)."),
+        ] = None,
+        search: Annotated[str | None, strawberry.argument(description="Part of the name.")] = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Area]:
+        size, key = page_args(info, first, after)
+        page = await grids.list_areas(
+            level=level,
+            kind=kind,
+            under_id=area_key(under, "under"),
+            search=search,
+            first=size,
+            after=key,
+        )
+        return Connection.build(page, Area.from_model)
+
+
+@strawberry.type
+class GridsMutation:
+    @strawberry.mutation(description="Create an area under one you administer.")
+    async def create_area(self, info: Info, input: CreateAreaInput) -> CreateAreaResult:
+        area = await grids.create_area(
+            actor=info.context.actor,
+            parent_id=require_key(input.parent_id, "Area", "parentId"),
+            name=input.name,
+            level=input.level,
+            kind=input.kind,
+            contact_group_name=input.contact_group_name,
+            contact_group_link=input.contact_group_link,
+            station=input.station.to_service() if input.station else None,
+        )
+        return CreateAreaSuccess(area=Area.from_model(area))
+
+    @strawberry.mutation(description="Rename an area, change a grid's kind, station or group.")
+    async def update_area(self, info: Info, input: UpdateAreaInput) -> UpdateAreaResult:
+        area = await grids.update_area(
+            actor=info.context.actor,
+            area_id=require_key(input.area_id, "Area", "areaId"),
+            name=input.name,
+            kind=input.kind,
+            contact_group_name=input.contact_group_name,
+            contact_group_link=input.contact_group_link,
+            station=input.station.to_service() if input.station else None,
+        )
+        return UpdateAreaSuccess(area=Area.from_model(area))
+
+    @strawberry.mutation(description="Attach a party unit to a community, grid or micro-grid.")
+    async def create_party_unit(
+        self, info: Info, input: CreatePartyUnitInput
+    ) -> CreatePartyUnitResult:
+        unit = await grids.create_party_unit(
+            actor=info.context.actor,
+            area_id=require_key(input.area_id, "Area", "areaId"),
+            kind=input.kind,
+            name=input.name,
+            secretary_name=input.secretary_name,
+        )
+        return CreatePartyUnitSuccess(party_unit=PartyUnit.from_model(unit))

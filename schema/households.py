@@ -1,0 +1,233 @@
+"""GraphQL for households (户), their members, and central-household care links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from schema.grids import Area, require_key
+from services import households
+from services.errors import NotFound as NotFoundError
+
+if TYPE_CHECKING:
+    from schema.people import Person
+
+
+@strawberry.type(
+    description="A household (户), in exactly one micro-grid once assigned. Visible to the admins "
+    "and leaders of its area, its members and its central household (中心户)."
+)
+class Household(relay.Node):
+    id: relay.NodeID[int]
+    address: str = strawberry.field(description="Street address / residential compound.")
+    building: str | None = strawberry.field(description="Building (楼/栋).")
+    unit: str | None = strawberry.field(description="Unit (单元).")
+    room: str | None = strawberry.field(description="Room (室).")
+    member_count: int = strawberry.field(description="Number of people living there.")
+    micro_grid_id: strawberry.Private[int | None]
+    community_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, h: Any) -> Household:
+        return cls(
+            id=h.id,
+            address=h.address,
+            building=h.building,
+            unit=h.unit,
+            room=h.room,
+            member_count=h.member_count,
+            micro_grid_id=h.micro_grid_id,
+            community_id=h.community_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Household | None]:
+        found = await info.context.loaders.household.load_many([int(i) for i in node_ids])
+        return [cls.from_model(h) if h else None for h in found]
+
+    @strawberry.field(description="The micro-grid it belongs to (null while unassigned).")
+    async def micro_grid(self, info: Info) -> Area | None:
+        if self.micro_grid_id is None:
+            return None
+        return Area.from_model(await info.context.loaders.area.load(self.micro_grid_id))
+
+    @strawberry.field(description="The community it is registered in.")
+    async def community(self, info: Info) -> Area:
+        return Area.from_model(await info.context.loaders.area.load(self.community_id))
+
+    @strawberry.field(description="The people living there.")
+    async def members(
+        self, info: Info
+    ) -> list[Annotated[Person, strawberry.lazy("schema.people")]]:
+        from schema.people import Person
+
+        members = await info.context.loaders.members.load(self.id)
+        views = await info.context.loaders.person.load_many([m.id for m in members])
+        return [Person.from_view(v) for v in views if v is not None]
+
+    @strawberry.field(description="The central household (中心户) looking after it, if any.")
+    async def central_household(
+        self, info: Info
+    ) -> Annotated[Person, strawberry.lazy("schema.people")] | None:
+        from schema.people import Person
+
+        link = await info.context.loaders.care_link.load(self.id)
+        if link is None:
+            return None
+        view = await info.context.loaders.person.load(link.central_id)
+        return Person.from_view(view) if view else None
+
+
+@strawberry.input(description="A new household in a micro-grid, or in a community until assigned.")
+class CreateHouseholdInput:
+    area_id: relay.GlobalID = strawberry.field(description="A micro-grid (or a community).")
+    address: str = strawberry.field(description="Street address / compound.")
+    building: str | None = strawberry.field(default=None, description="Building (楼/栋).")
+    unit: str | None = strawberry.field(default=None, description="Unit (单元).")
+    room: str | None = strawberry.field(default=None, description="Room (室).")
+    member_count: int = strawberry.field(default=1, description="People living there (0-50).")
+
+
+@strawberry.type(description="The household was registered.")
+class CreateHouseholdSuccess:
+    household: Household = strawberry.field(description="The new household.")
+
+
+CreateHouseholdResult = Annotated[
+    CreateHouseholdSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    strawberry.union("CreateHouseholdResult", description="The new household or why not."),
+]
+
+
+@strawberry.input(description="Put a household into a micro-grid of its community.")
+class AssignHouseholdInput:
+    household_id: relay.GlobalID = strawberry.field(description="The household.")
+    micro_grid_id: relay.GlobalID = strawberry.field(description="The micro-grid.")
+
+
+@strawberry.type(description="The household now belongs to the micro-grid.")
+class AssignHouseholdSuccess:
+    household: Household = strawberry.field(description="The household as it is now.")
+
+
+AssignHouseholdResult = Annotated[
+    AssignHouseholdSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    strawberry.union("AssignHouseholdResult", description="The household or why not."),
+]
+
+
+@strawberry.input(description="Record that a person lives in a household (an approved join).")
+class AddHouseholdMemberInput:
+    household_id: relay.GlobalID = strawberry.field(description="The household.")
+    person_id: relay.GlobalID = strawberry.field(description="The person.")
+
+
+async def _household(info: Info, household_id: int) -> Household:
+    found = await info.context.loaders.household.load(household_id)
+    if found is None:  # the actor just changed it, so may read it; guard all the same
+        raise NotFoundError("No such household.", field="householdId")
+    return Household.from_model(found)
+
+
+@strawberry.type(description="The person now lives in the household.")
+class AddHouseholdMemberSuccess:
+    person: Annotated[Person, strawberry.lazy("schema.people")] = strawberry.field(
+        description="The person."
+    )
+    household_id: strawberry.Private[int]
+
+    @strawberry.field(description="The household.")
+    async def household(self, info: Info) -> Household:
+        return await _household(info, self.household_id)
+
+
+AddHouseholdMemberResult = Annotated[
+    AddHouseholdMemberSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    strawberry.union("AddHouseholdMemberResult", description="The change or why not."),
+]
+
+
+@strawberry.input(description="Put a household in the care of a central household (中心户).")
+class LinkCentralHouseholdInput:
+    household_id: relay.GlobalID = strawberry.field(description="The household to look after.")
+    central_person_id: relay.GlobalID = strawberry.field(
+        description="A person holding CENTRAL_HOUSEHOLD in the household's micro-grid."
+    )
+
+
+@strawberry.type(description="The household is now looked after by that central household.")
+class LinkCentralHouseholdSuccess:
+    household_id: strawberry.Private[int]
+
+    @strawberry.field(description="The household.")
+    async def household(self, info: Info) -> Household:
+        return await _household(info, self.household_id)
+
+
+LinkCentralHouseholdResult = Annotated[
+    LinkCentralHouseholdSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    strawberry.union("LinkCentralHouseholdResult", description="The link or why not."),
+]
+
+
+@strawberry.type
+class HouseholdsMutation:
+    @strawberry.mutation(description="Register a household (admins of the area).")
+    async def create_household(
+        self, info: Info, input: CreateHouseholdInput
+    ) -> CreateHouseholdResult:
+        household = await households.create_household(
+            actor=info.context.actor,
+            area_id=require_key(input.area_id, "Area", "areaId"),
+            address=input.address,
+            building=input.building,
+            unit=input.unit,
+            room=input.room,
+            member_count=input.member_count,
+        )
+        return CreateHouseholdSuccess(household=Household.from_model(household))
+
+    @strawberry.mutation(description="Assign a household to a micro-grid (full coverage).")
+    async def assign_household(
+        self, info: Info, input: AssignHouseholdInput
+    ) -> AssignHouseholdResult:
+        household = await households.assign_household(
+            actor=info.context.actor,
+            household_id=require_key(input.household_id, "Household", "householdId"),
+            micro_grid_id=require_key(input.micro_grid_id, "Area", "microGridId"),
+        )
+        return AssignHouseholdSuccess(household=Household.from_model(household))
+
+    @strawberry.mutation(description="Add a person to a household (admins of the area).")
+    async def add_household_member(
+        self, info: Info, input: AddHouseholdMemberInput
+    ) -> AddHouseholdMemberResult:
+        from schema.people import Person
+
+        household_id = require_key(input.household_id, "Household", "householdId")
+        person = await households.add_member(
+            actor=info.context.actor,
+            household_id=household_id,
+            person_id=require_key(input.person_id, "Person", "personId"),
+        )
+        return AddHouseholdMemberSuccess(
+            person=Person.from_model(person, full=True), household_id=household_id
+        )
+
+    @strawberry.mutation(description="Link a household to its central household (中心户).")
+    async def link_central_household(
+        self, info: Info, input: LinkCentralHouseholdInput
+    ) -> LinkCentralHouseholdResult:
+        link = await households.link_central_household(
+            actor=info.context.actor,
+            household_id=require_key(input.household_id, "Household", "householdId"),
+            central_person_id=require_key(input.central_person_id, "Person", "centralPersonId"),
+        )
+        return LinkCentralHouseholdSuccess(household_id=link.household_id)

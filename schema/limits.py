@@ -1,0 +1,193 @@
+"""Query limits checked before execution, and masking of unexpected errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from services.errors import DomainError
+
+logger = logging.getLogger("gridpoints.graphql")
+
+
+class _Budget:
+    """Walks an operation, multiplying costs by connection page sizes."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+        *,
+        default_size: int,
+        max_size: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.default_size = default_size
+        self.max_size = max_size
+
+    def _first(self, node: FieldNode, accepts_first: bool) -> int:
+        if not accepts_first:
+            return 1
+        for arg in node.arguments or ():
+            if arg.name.value != "first":
+                continue
+            value: Any = None
+            if isinstance(arg.value, IntValueNode):
+                value = int(arg.value.value)
+            elif isinstance(arg.value, VariableNode):
+                value = self.variables.get(arg.value.name.value)
+            if value is None:
+                return self.default_size
+            if not isinstance(value, int) or value < 0 or value > self.max_size:
+                raise GraphQLError(
+                    f"`first` must be between 0 and {self.max_size}.",
+                    nodes=[node],
+                    extensions={"code": "INVALID_INPUT", "field": "first"},
+                )
+            return max(value, 1)
+        return self.default_size
+
+    def cost(
+        self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]
+    ) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                fields = getattr(parent, "fields", {})
+                definition = fields.get(name) if fields else None
+                if definition is None:  # __typename and introspection fields cost 1
+                    total += 1
+                    continue
+                size = self._first(selection, "first" in definition.args)
+                child = get_named_type(definition.type)
+                total += 1 + size * self.cost(selection.selection_set, child, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                target = parent
+                if selection.type_condition is not None:
+                    target = self.schema.get_type(selection.type_condition.name.value) or parent
+                total += self.cost(selection.selection_set, target, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                target = self.schema.get_type(fragment.type_condition.name.value) or parent
+                total += self.cost(fragment.selection_set, target, seen | {name})
+        return total
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Rejects over-sized pages and operations whose estimated cost exceeds the budget."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        settings = ctx.context.settings
+        document = ctx.graphql_document
+        if document is not None:
+            error = self._check(document, ctx.variables or {}, ctx.operation_name, settings)
+            if error is not None:
+                ctx.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+    def _check(
+        self, document: Any, variables: dict[str, Any], name: str | None, settings: Any
+    ) -> GraphQLError | None:
+        schema = self.execution_context.schema._schema
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if name is not None:
+            operations = [op for op in operations if op.name and op.name.value == name]
+        budget = _Budget(
+            schema,
+            fragments,
+            variables,
+            default_size=settings.default_page_size,
+            max_size=settings.max_page_size,
+        )
+        for operation in operations[:1]:
+            root: GraphQLObjectType | GraphQLInterfaceType | None = schema.get_root_type(
+                operation.operation
+            )
+            try:
+                cost = budget.cost(operation.selection_set, root, frozenset())
+            except GraphQLError as error:
+                return error
+            if cost > settings.max_query_cost:
+                return GraphQLError(
+                    f"Query too expensive: estimated cost {cost}, "
+                    f"allowed {settings.max_query_cost}. "
+                    "Ask for smaller pages or fewer nested lists.",
+                    extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost},
+                )
+        return None
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Domain errors keep their message and code; anything else becomes 'internal error' + id."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=self._unexpected, error_message="Internal error.")
+
+    @staticmethod
+    def _unexpected(error: GraphQLError) -> bool:
+        original = error.original_error
+        return original is not None and not isinstance(original, (DomainError, GraphQLError))
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        request_id = getattr(self.execution_context.context, "request_id", "-")
+        processed = []
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, DomainError):
+                extensions = {"code": original.code, "field": original.field}
+                processed.append(
+                    GraphQLError(
+                        original.message,
+                        nodes=error.nodes,
+                        source=error.source,
+                        positions=error.positions,
+                        path=error.path,
+                        extensions=extensions,
+                    )
+                )
+            elif self._unexpected(error):
+                processed.append(
+                    GraphQLError(
+                        f"Internal error. Quote request id {request_id} when reporting it.",
+                        nodes=error.nodes,
+                        source=error.source,
+                        positions=error.positions,
+                        path=error.path,
+                        extensions={"code": "INTERNAL", "requestId": request_id},
+                    )
+                )
+            else:
+                processed.append(error)
+        return processed

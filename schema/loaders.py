@@ -1,0 +1,64 @@
+"""Per-request DataLoaders: every relation is fetched in batches, never row by row."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from services import accounts, grids, households, people
+from services.auth import Actor
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _loader(fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+    return DataLoader(load_fn=fn)
+
+
+class Loaders:
+    """One set per request, so cached rows never leak between users."""
+
+    def __init__(self, actor: Actor | None) -> None:
+        self.actor = actor
+        self.area: DataLoader[int, Any] = _loader(lambda ids: grids.areas_by_ids(area_ids=ids))
+        self.station: DataLoader[int, Any] = _loader(
+            lambda ids: grids.stations_by_grid(grid_ids=ids)
+        )
+        self.party_units: DataLoader[int, Any] = _loader(
+            lambda ids: grids.party_units_by_area(area_ids=ids)
+        )
+        self.household_count: DataLoader[int, Any] = _loader(
+            lambda ids: grids.household_counts(area_ids=ids)
+        )
+        self.coverage: DataLoader[int, Any] = _loader(
+            lambda ids: grids.coverage(actor=actor, area_ids=ids)
+        )
+        self.role_holders: DataLoader[int, Any] = _loader(
+            lambda ids: people.role_holders_by_area(area_ids=ids)
+        )
+        self.person: DataLoader[int, Any] = _loader(
+            lambda ids: people.people_by_ids(actor=actor, person_ids=ids)
+        )
+        self.roles: DataLoader[int, Any] = _loader(
+            lambda ids: people.roles_by_person(person_ids=ids)
+        )
+        self.role_history: DataLoader[int, Any] = _loader(
+            lambda ids: people.roles_by_person(person_ids=ids, include_ended=True)
+        )
+        self.household: DataLoader[int, Any] = _loader(
+            lambda ids: households.households_by_ids(actor=actor, household_ids=ids)
+        )
+        self.care_link: DataLoader[int, Any] = _loader(
+            lambda ids: households.care_links_by_household(household_ids=ids)
+        )
+        self.members: DataLoader[int, Any] = _loader(
+            lambda ids: households.members_by_household(household_ids=ids)
+        )
+        self.account: DataLoader[int, Any] = _loader(
+            lambda ids: accounts.accounts_by_ids(account_ids=ids)
+        )
+        # Duty-card holders: name and phone are public on the card, so no actor is involved.
+        self.holder: DataLoader[int, Any] = _loader(lambda ids: people.card_holders(person_ids=ids))

@@ -1,0 +1,327 @@
+"""GraphQL for people, role assignments and the public duty cards (便民服务牌)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from schema.grids import Area, area_key, node_key, require_key
+from schema.pagination import Connection, page_args
+from services import people
+from services.enums import ROLE_DUTIES
+from services.enums import Role as RoleEnum
+
+if TYPE_CHECKING:
+    from schema.households import Household
+
+Role = strawberry.enum(
+    RoleEnum,
+    description="Roles: admins (区/街道/社区), grid leader (网格长), micro-grid leader (微网格长), "
+    "central household (中心户), part-time grid member (兼职网格员, e.g. riders), volunteer, "
+    "partner-unit member, resident.",
+)
+
+
+@strawberry.type(
+    description="A person. Anyone may see the name and roles of a duty-role holder; phone, "
+    "household and role history only the person, their household, their central household "
+    "and the admins and leaders of their area."
+)
+class Person(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Full name.")
+    party_member: bool = strawberry.field(description="Party member (党员).")
+    full: strawberry.Private[bool]
+    phone_number: strawberry.Private[str | None]
+    household_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, p: Any, *, full: bool) -> Person:
+        return cls(
+            id=p.id,
+            name=p.name,
+            party_member=p.party_member,
+            full=full,
+            phone_number=p.phone,
+            household_id=p.household_id,
+        )
+
+    @classmethod
+    def from_view(cls, view: people.PersonView) -> Person:
+        return cls.from_model(view.person, full=view.full)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Person | None]:
+        views = await info.context.loaders.person.load_many([int(i) for i in node_ids])
+        return [cls.from_view(v) if v else None for v in views]
+
+    @strawberry.field(description="Phone; null outside the viewer's scope.")
+    def phone(self) -> str | None:
+        return self.phone_number if self.full else None
+
+    @strawberry.field(description="Where they live; null outside the viewer's scope.")
+    async def household(
+        self, info: Info
+    ) -> Annotated[Household, strawberry.lazy("schema.households")] | None:
+        from schema.households import Household
+
+        if not self.full or self.household_id is None:
+            return None
+        found = await info.context.loaders.household.load(self.household_id)
+        return Household.from_model(found) if found else None
+
+    @strawberry.field(description="Roles held now.")
+    async def roles(self, info: Info) -> list[RoleAssignment]:
+        return [
+            RoleAssignment.from_model(r) for r in await info.context.loaders.roles.load(self.id)
+        ]
+
+    @strawberry.field(description="Every role ever held, ended ones included; in scope only.")
+    async def role_history(self, info: Info) -> list[RoleAssignment]:
+        if not self.full:
+            return []
+        history = await info.context.loaders.role_history.load(self.id)
+        return [RoleAssignment.from_model(r) for r in history]
+
+
+@strawberry.type(
+    description="A role held at an area, from `since` until `until` (null: in office)."
+)
+class RoleAssignment(relay.Node):
+    id: relay.NodeID[int]
+    role: Role = strawberry.field(description="The role.")  # type: ignore[valid-type]
+    since: datetime = strawberry.field(description="In office since.")
+    until: datetime | None = strawberry.field(description="Ended at (null while in office).")
+    end_reason: str | None = strawberry.field(description="Why it ended (e.g. 动态退出).")
+    person_id: strawberry.Private[int]
+    area_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, r: Any) -> RoleAssignment:
+        return cls(
+            id=r.id,
+            role=r.role,
+            since=r.since,
+            until=r.until,
+            end_reason=r.end_reason,
+            person_id=r.person_id,
+            area_id=r.area_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[RoleAssignment | None]:
+        found = await people.role_assignments_by_ids(
+            actor=info.context.actor, assignment_ids=[int(i) for i in node_ids]
+        )
+        return [cls.from_model(r) if r else None for r in found]
+
+    @strawberry.field(description="The duties that go with the role (the duty card's list).")
+    def duties(self) -> str:
+        return ROLE_DUTIES[RoleEnum(self.role)]
+
+    @strawberry.field(description="Where the role is held (null for RESIDENT).")
+    async def area(self, info: Info) -> Area | None:
+        if self.area_id is None:
+            return None
+        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+    @strawberry.field(description="Who holds it (null if the viewer may not see them).")
+    async def person(self, info: Info) -> Person | None:
+        view = await info.context.loaders.person.load(self.person_id)
+        return Person.from_view(view) if view else None
+
+
+@strawberry.type(
+    description="A duty card (便民服务牌): who serves an area, in what role, with which duties and "
+    "phone. Public by design: anyone, signed in or not, may read them."
+)
+class DutyCard(relay.Node):
+    id: relay.NodeID[int]
+    role: Role = strawberry.field(description="The role.")  # type: ignore[valid-type]
+    person_id: strawberry.Private[int]
+    area_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, r: Any) -> DutyCard:
+        return cls(id=r.id, role=r.role, person_id=r.person_id, area_id=r.area_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[DutyCard | None]:
+        found = await people.duty_cards_by_ids(card_ids=[int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in found]
+
+    async def _holder(self, info: Info) -> Any:
+        return await info.context.loaders.holder.load(self.person_id)
+
+    @strawberry.field(description="The holder's name.")
+    async def name(self, info: Info) -> str:
+        return str((await self._holder(info)).name)
+
+    @strawberry.field(description="The holder's phone, published on the card.")
+    async def phone(self, info: Info) -> str | None:
+        return (await self._holder(info)).phone  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Party member: a party-member central household (党员中心户).")
+    async def party_member(self, info: Info) -> bool:
+        return bool((await self._holder(info)).party_member)
+
+    @strawberry.field(description="The duties of the role.")
+    def duties(self) -> str:
+        return ROLE_DUTIES[RoleEnum(self.role)]
+
+    @strawberry.field(description="The area served.")
+    async def area(self, info: Info) -> Area:
+        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+
+@strawberry.input(description="A person registered by an admin (e.g. an elderly resident).")
+class CreatePersonInput:
+    name: str = strawberry.field(description="Full name.")
+    phone: str | None = strawberry.field(default=None, description="Mobile number.")
+    party_member: bool = strawberry.field(default=False, description="Party member (党员).")
+    household_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Household they live in."
+    )
+
+
+@strawberry.type(description="The person was registered.")
+class CreatePersonSuccess:
+    person: Person = strawberry.field(description="The new person.")
+
+
+CreatePersonResult = Annotated[
+    CreatePersonSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    strawberry.union("CreatePersonResult", description="The new person or why not."),
+]
+
+
+@strawberry.input(description="Appoint a person to a role at an area.")
+class AssignRoleInput:
+    person_id: relay.GlobalID = strawberry.field(description="The person.")
+    role: Role = strawberry.field(description="The role (not RESIDENT).")  # type: ignore[valid-type]
+    area_id: relay.GlobalID = strawberry.field(description="An area of the role's level.")
+
+
+@strawberry.type(description="The person now holds the role.")
+class AssignRoleSuccess:
+    assignment: RoleAssignment = strawberry.field(description="The new role assignment.")
+
+
+AssignRoleResult = Annotated[
+    AssignRoleSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    strawberry.union("AssignRoleResult", description="The assignment or why not."),
+]
+
+
+@strawberry.input(description="End a role; the assignment stays as history.")
+class EndRoleInput:
+    assignment_id: relay.GlobalID = strawberry.field(description="The role assignment.")
+    reason: str = strawberry.field(description="Why (kept with the history).")
+
+
+@strawberry.type(description="The role has ended.")
+class EndRoleSuccess:
+    assignment: RoleAssignment = strawberry.field(description="The ended assignment.")
+
+
+EndRoleResult = Annotated[
+    EndRoleSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    strawberry.union("EndRoleResult", description="The ended assignment or why not."),
+]
+
+
+@strawberry.type
+class PeopleQuery:
+    @strawberry.field(description="People living or serving under an area (admins and leaders).")
+    async def people(
+        self,
+        info: Info,
+        under: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(
+                description="Area subtree; all areas the viewer runs when omitted."
+            ),
+        ] = None,
+        role: Annotated[
+            Role | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only holders of this role."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Part of the name, or the start of the phone number."),
+        ] = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Person]:
+        size, key = page_args(info, first, after)
+        page = await people.list_people(
+            actor=info.context.actor,
+            under_id=area_key(under, "under"),
+            role=role,
+            search=search,
+            first=size,
+            after=key,
+        )
+        return Connection.build(page, Person.from_view)
+
+    @strawberry.field(
+        description="Public duty cards (便民服务牌) under an area; no sign-in needed."
+    )
+    async def duty_cards(
+        self,
+        info: Info,
+        under: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="Area subtree; the whole district when omitted."),
+        ] = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[DutyCard]:
+        size, key = page_args(info, first, after)
+        page = await people.duty_cards(under_id=area_key(under, "under"), first=size, after=key)
+        return Connection.build(page, DutyCard.from_model)
+
+
+@strawberry.type
+class PeopleMutation:
+    @strawberry.mutation(description="Register a person without an account (admins).")
+    async def create_person(self, info: Info, input: CreatePersonInput) -> CreatePersonResult:
+        person = await people.create_person(
+            actor=info.context.actor,
+            name=input.name,
+            phone=input.phone,
+            party_member=input.party_member,
+            household_id=node_key(input.household_id, "Household", "householdId"),
+        )
+        return CreatePersonSuccess(person=Person.from_model(person, full=True))
+
+    @strawberry.mutation(description="Appoint a person to a role (admins, from the level above).")
+    async def assign_role(self, info: Info, input: AssignRoleInput) -> AssignRoleResult:
+        assignment = await people.assign_role(
+            actor=info.context.actor,
+            person_id=require_key(input.person_id, "Person", "personId"),
+            role=input.role,
+            area_id=require_key(input.area_id, "Area", "areaId"),
+        )
+        return AssignRoleSuccess(assignment=RoleAssignment.from_model(assignment))
+
+    @strawberry.mutation(description="End a role with a reason; history is kept.")
+    async def end_role(self, info: Info, input: EndRoleInput) -> EndRoleResult:
+        assignment = await people.end_role(
+            actor=info.context.actor,
+            assignment_id=require_key(input.assignment_id, "RoleAssignment", "assignmentId"),
+            reason=input.reason,
+        )
+        return EndRoleSuccess(assignment=RoleAssignment.from_model(assignment))

@@ -1,0 +1,1 @@
+"""Domain logic and persistence: one module per domain, models under services/models."""

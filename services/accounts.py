@@ -1,0 +1,287 @@
+"""Sign-up, sign-in with throttling, JWT access tokens, rotating refresh tokens, logout."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from services.auth import Actor, RoleGrant, require_actor
+from services.enums import AreaLevel, Role
+from services.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidToken,
+    TooManyAttempts,
+)
+from services.models import (
+    Area,
+    Household,
+    LoginFailure,
+    RefreshToken,
+    RoleAssignment,
+    Session,
+    UserAccount,
+)
+from services.people import grant_resident, new_person
+from services.settings import get_settings
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("gridpoints-no-such-user")
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What a successful sign-in or refresh hands out."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+    account: UserAccount
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not (3 <= len(name) <= 50) or not set(name) <= USERNAME_CHARS:
+        raise InvalidInput(
+            "A username has 3 to 50 letters, digits, '_', '.' or '-'.", field="username"
+        )
+    return name
+
+
+def _check_password(password: str) -> str:
+    if not (10 <= len(password) <= 200):
+        raise InvalidInput("A password has 10 to 200 characters.", field="password")
+    return password
+
+
+async def hash_password(password: str) -> str:
+    """argon2id hash, computed off the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+async def create_account(
+    *, username: str, password: str, name: str, phone: str | None
+) -> UserAccount:
+    """A new person with a sign-in and the RESIDENT role (also used by seeding)."""
+    username = _check_username(username)
+    password_hash = await hash_password(_check_password(password))
+    try:
+        async with in_transaction():
+            if await UserAccount.exists(username=username):
+                raise Conflict("That username is taken.", field="username")
+            person = await new_person(name=name, phone=phone)
+            account = await UserAccount.create(
+                username=username, password_hash=password_hash, person_id=person.id
+            )
+            await grant_resident(person_id=person.id)
+    except IntegrityError as exc:  # a concurrent sign-up took the name between check and insert
+        raise Conflict("That username is taken.", field="username") from exc
+    return account
+
+
+async def sign_up(*, username: str, password: str, name: str, phone: str | None) -> UserAccount:
+    """Self-service sign-up: a RESIDENT account; joining a household or a role is approved later."""
+    return await create_account(username=username, password=password, name=name, phone=phone)
+
+
+async def _recent_failures(key: str, since: datetime) -> tuple[int, datetime | None]:
+    rows = (
+        await LoginFailure.filter(key=key, created_at__gte=since)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    oldest = rows[0] if rows else None
+    return len(rows), oldest if isinstance(oldest, datetime) else None
+
+
+async def _check_throttle(keys: list[tuple[str, int]]) -> None:
+    settings = get_settings()
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    now = _now()
+    for key, limit in keys:
+        count, oldest = await _recent_failures(key, now - window)
+        if count >= limit and oldest is not None:
+            retry = int((oldest + window - now).total_seconds()) + 1
+            raise TooManyAttempts(
+                "Too many failed sign-ins; wait before trying again.", retry_after_seconds=retry
+            )
+
+
+async def login(*, username: str, password: str, client: str) -> Tokens:
+    """Check the password (throttled per account and per client) and open a session."""
+    settings = get_settings()
+    name = username.strip().lower()[:60]
+    keys = [
+        (f"account:{name}", settings.login_max_failures_per_account),
+        (f"client:{client[:100]}", settings.login_max_failures_per_client),
+    ]
+    # Checked before the password: while throttled, not even the right password gets in.
+    await _check_throttle(keys)
+    account = await UserAccount.get_or_none(username=name)
+    ok = await _verify(account.password_hash if account else _DUMMY_HASH, password)
+    if account is None or not ok or not account.is_active:
+        now = _now()
+        await LoginFailure.bulk_create([LoginFailure(key=key, created_at=now) for key, _ in keys])
+        raise InvalidCredentials("Wrong username or password.")
+    await LoginFailure.filter(key=keys[0][0]).delete()
+    return await _open_session(account)
+
+
+async def _open_session(account: UserAccount) -> Tokens:
+    settings = get_settings()
+    refresh = secrets.token_urlsafe(32)
+    async with in_transaction():
+        session = await Session.create(
+            id=uuid.uuid4(),
+            account_id=account.id,
+            expires_at=_now() + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+        await RefreshToken.create(session_id=session.id, token_hash=_digest(refresh))
+    return _tokens(account, session, refresh)
+
+
+def _tokens(account: UserAccount, session: Session, refresh: str) -> Tokens:
+    settings = get_settings()
+    now = _now()
+    expires = now + timedelta(seconds=settings.access_token_ttl_seconds)
+    claims = {
+        "sub": str(account.id),
+        "sid": str(session.id),
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    access = jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+    return Tokens(access_token=access, refresh_token=refresh, expires_at=expires, account=account)
+
+
+async def refresh(*, refresh_token: str) -> Tokens:
+    """Trade a refresh token for new tokens; a reused token ends its whole session (theft)."""
+    token = await RefreshToken.get_or_none(token_hash=_digest(refresh_token)).prefetch_related(
+        "session"
+    )
+    if token is None:
+        raise InvalidToken("Unknown refresh token.")
+    session: Session = token.session
+    now = _now()
+    if session.revoked_at is not None or session.expires_at <= now:
+        raise InvalidToken("The session has ended; sign in again.")
+    # Conditional update: of two concurrent uses of one token only one can win.
+    won = await RefreshToken.filter(id=token.id, used_at=None).update(used_at=now)
+    if not won:
+        await Session.filter(id=session.id, revoked_at=None).update(
+            revoked_at=now, revoke_reason="refresh token reused"
+        )
+        raise InvalidToken("This refresh token was already used; the session has been ended.")
+    new_refresh = secrets.token_urlsafe(32)
+    await RefreshToken.create(session_id=session.id, token_hash=_digest(new_refresh))
+    account = await UserAccount.get(id=session.account_id)
+    if not account.is_active:
+        raise InvalidToken("The account is disabled.")
+    return _tokens(account, session, new_refresh)
+
+
+async def logout(*, actor: Actor | None, all_sessions: bool = False) -> int:
+    """End the current session (or all of the account's); returns how many were ended."""
+    actor = require_actor(actor)
+    query = Session.filter(account_id=actor.account_id, revoked_at=None)
+    if not all_sessions:
+        query = query.filter(id=actor.session_id)
+    return await query.update(revoked_at=_now(), revoke_reason="logout")
+
+
+async def actor_from_token(token: str) -> Actor | None:
+    """The actor for a bearer token, or None when it is invalid, expired or logged out."""
+    settings = get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[settings.jwt_algorithm],
+            options={"require": ["exp", "sub", "sid"]},
+        )
+        account_id = int(claims["sub"])
+        session_id = uuid.UUID(str(claims["sid"]))
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+    alive = await Session.exists(
+        id=session_id, account_id=account_id, revoked_at=None, expires_at__gt=_now()
+    )
+    if not alive:
+        return None
+    return await load_actor(account_id=account_id, session_id=str(session_id))
+
+
+async def load_actor(*, account_id: int, session_id: str | None = None) -> Actor | None:
+    """Build the actor (roles and home) for an account; None if it is missing or disabled."""
+    account = await UserAccount.get_or_none(id=account_id, is_active=True).prefetch_related(
+        "person"
+    )
+    if account is None:
+        return None
+    person = account.person
+    grants = []
+    assignments = await RoleAssignment.filter(person_id=person.id, until=None).order_by("id")
+    area_ids = [a.area_id for a in assignments if a.area_id is not None]
+    levels = dict(await Area.filter(id__in=area_ids).values_list("id", "level")) if area_ids else {}
+    for a in assignments:
+        level = levels.get(a.area_id) if a.area_id is not None else None
+        grants.append(
+            RoleGrant(
+                role=Role(a.role),
+                area_id=a.area_id,
+                area_path=a.area_path,
+                area_level=AreaLevel(level) if level else None,
+            )
+        )
+    household_path = None
+    if person.household_id is not None:
+        household_path = (
+            await Household.filter(id=person.household_id).first().values_list("path", flat=True)
+        )
+    return Actor(
+        account_id=account.id,
+        person_id=person.id,
+        username=account.username,
+        household_id=person.household_id,
+        household_path=household_path if isinstance(household_path, str) else None,
+        grants=tuple(grants),
+        session_id=session_id,
+    )
+
+
+async def accounts_by_ids(*, account_ids: list[int]) -> list[UserAccount | None]:
+    """Accounts for the ids, in order; one query."""
+    found = {a.id: a for a in await UserAccount.filter(id__in=account_ids)}
+    return [found.get(i) for i in account_ids]

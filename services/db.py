@@ -1,0 +1,120 @@
+"""Database configuration, start-up and migrations (Tortoise ORM 1.x)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.autodetector import MigrationAutodetector
+from tortoise.migrations.executor import MigrationExecutor
+
+from services.settings import Settings, get_settings
+
+MODELS_MODULE = "services.models"
+MIGRATIONS_MODULE = "services.migrations"
+APPS: dict[str, dict[str, Any]] = {
+    "models": {
+        "models": [MODELS_MODULE],
+        "migrations": MIGRATIONS_MODULE,
+        "default_connection": "default",
+    }
+}
+
+
+def normalize_url(url: str, settings: Settings) -> str:
+    """Add pool size (PostgreSQL) or busy timeout (SQLite) to a database URL."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme.startswith("sqlite"):
+        path = url.split("://", 1)[1].split("?", 1)[0]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Several processes share one SQLite file: wait for a lock rather than fail at once.
+        query.setdefault("busy_timeout", str(settings.sqlite_busy_timeout_ms))
+        query.setdefault("journal_mode", "WAL")
+        query.setdefault("synchronous", "NORMAL")
+    elif parts.scheme in {"postgres", "postgresql", "asyncpg"}:
+        query.setdefault("minsize", "1")
+        query.setdefault("maxsize", str(settings.db_pool_size))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def tortoise_config(url: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """The Tortoise config dict for the given (or configured) database URL."""
+    settings = settings or get_settings()
+    db_url = normalize_url(url or settings.database_url, settings)
+    return {
+        "connections": {"default": expand_db_url(db_url)},
+        "apps": APPS,
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _executor() -> MigrationExecutor:
+    return MigrationExecutor(connections.get("default"), APPS)
+
+
+async def migrate() -> None:
+    """Apply every pending migration on the already initialised connection."""
+    await _executor().migrate()
+
+
+async def pending_migrations() -> list[str]:
+    """Names of the migrations not yet applied to the database."""
+    return [
+        f"{step.migration.app_label}.{step.migration.name}" for step in await _executor().plan()
+    ]
+
+
+async def pending_model_changes() -> list[str]:
+    """Names of the migrations `makemigrations` would write now (empty when in sync)."""
+    autodetector = MigrationAutodetector(Tortoise.apps, APPS)
+    return [writer.name for writer in await autodetector.changes()]
+
+
+async def init(
+    url: str | None = None, *, run_migrations: bool = True, global_fallback: bool = False
+) -> dict[str, Any]:
+    """Open the connections, migrate if asked, and return the config used."""
+    config = tortoise_config(url)
+    await Tortoise.init(config=config, _enable_global_fallback=global_fallback)
+    if run_migrations:
+        try:
+            await migrate()
+        except BaseException:
+            await close()  # an open aiosqlite thread would keep the process alive
+            raise
+    return config
+
+
+async def close() -> None:
+    """Close every connection."""
+    await Tortoise.close_connections()
+
+
+def dialect() -> str:
+    """`sqlite` or `postgres`: the one place that tells them apart."""
+    return str(connections.get("default").capabilities.dialect)
+
+
+def __getattr__(name: str) -> Any:
+    # `python -m tortoise -c services.db.TORTOISE_ORM makemigrations` (see the Makefile); built on
+    # demand, in dev mode, so writing migrations needs no secret and importing this module
+    # costs nothing.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(settings=Settings(environment="dev"))
+    raise AttributeError(name)
+
+
+async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Run a read-only SQL statement written with `?` placeholders on either database."""
+    conn = connections.get("default")
+    if dialect() == "postgres":
+        parts = sql.split("?")
+        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+    rows = await conn.execute_query_dict(sql, params)
+    return [dict(row) for row in rows]

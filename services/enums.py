@@ -1,0 +1,95 @@
+"""Domain vocabularies shared by models, services and the schema (plain Python, no ORM)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AreaLevel(StrEnum):
+    """The five levels of the net, top down."""
+
+    DISTRICT = "DISTRICT"
+    STREET = "STREET"
+    COMMUNITY = "COMMUNITY"
+    GRID = "GRID"
+    MICRO_GRID = "MICRO_GRID"
+
+    @property
+    def rank(self) -> int:
+        """0 for the district, 4 for a micro-grid."""
+        return LEVEL_ORDER.index(self)
+
+
+LEVEL_ORDER = list(AreaLevel)
+
+
+class AreaKind(StrEnum):
+    """Residential grids, dedicated commercial grids (商业专属网格), other special grids."""
+
+    RESIDENTIAL = "RESIDENTIAL"
+    COMMERCIAL = "COMMERCIAL"
+    SPECIAL = "SPECIAL"
+
+
+class PartyUnitKind(StrEnum):
+    """The party organisation that runs parallel to the territory."""
+
+    COMMUNITY_PARTY_ORGANIZATION = "COMMUNITY_PARTY_ORGANIZATION"
+    GRID_PARTY_BRANCH = "GRID_PARTY_BRANCH"
+    MICRO_GRID_PARTY_GROUP = "MICRO_GRID_PARTY_GROUP"
+
+
+PARTY_UNIT_LEVEL = {
+    PartyUnitKind.COMMUNITY_PARTY_ORGANIZATION: AreaLevel.COMMUNITY,
+    PartyUnitKind.GRID_PARTY_BRANCH: AreaLevel.GRID,
+    PartyUnitKind.MICRO_GRID_PARTY_GROUP: AreaLevel.MICRO_GRID,
+}
+
+
+class Role(StrEnum):
+    """What a person does, and where (the role's area and its subtree are its scope)."""
+
+    DISTRICT_ADMIN = "DISTRICT_ADMIN"
+    STREET_ADMIN = "STREET_ADMIN"
+    COMMUNITY_ADMIN = "COMMUNITY_ADMIN"
+    GRID_LEADER = "GRID_LEADER"
+    MICRO_GRID_LEADER = "MICRO_GRID_LEADER"
+    CENTRAL_HOUSEHOLD = "CENTRAL_HOUSEHOLD"
+    PART_TIME_GRID_MEMBER = "PART_TIME_GRID_MEMBER"
+    VOLUNTEER = "VOLUNTEER"
+    PARTNER_MEMBER = "PARTNER_MEMBER"
+    RESIDENT = "RESIDENT"
+
+
+ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_ADMIN})
+LEADER_ROLES = frozenset({Role.GRID_LEADER, Role.MICRO_GRID_LEADER})
+# Roles held by at most one person per area at a time.
+SINGLE_HOLDER_ROLES = frozenset({Role.GRID_LEADER, Role.MICRO_GRID_LEADER})
+
+# The level of area each role is held at; RESIDENT is held without an area.
+ROLE_LEVEL: dict[Role, AreaLevel | None] = {
+    Role.DISTRICT_ADMIN: AreaLevel.DISTRICT,
+    Role.STREET_ADMIN: AreaLevel.STREET,
+    Role.COMMUNITY_ADMIN: AreaLevel.COMMUNITY,
+    Role.GRID_LEADER: AreaLevel.GRID,
+    Role.MICRO_GRID_LEADER: AreaLevel.MICRO_GRID,
+    Role.CENTRAL_HOUSEHOLD: AreaLevel.MICRO_GRID,
+    Role.PART_TIME_GRID_MEMBER: AreaLevel.GRID,
+    Role.VOLUNTEER: AreaLevel.COMMUNITY,
+    Role.PARTNER_MEMBER: AreaLevel.COMMUNITY,
+    Role.RESIDENT: None,
+}
+
+# The duty card (便民服务牌) text per role, after the district report's fixed lists.
+ROLE_DUTIES: dict[Role, str] = {
+    Role.DISTRICT_ADMIN: "统筹全区网格化治理，制定评估办法，审核考评结果。",
+    Role.STREET_ADMIN: "指导本街道各社区网格工作，协调跨社区事项，审核考评。",
+    Role.COMMUNITY_ADMIN: "管理本社区网格、微网格和人员，组织考评，审批单位报到。",
+    Role.GRID_LEADER: "协助社区党组织书记抓好网格工作，统筹本网格各微网格，核实上报问题。",
+    Role.MICRO_GRID_LEADER: "组织志愿服务，收集居民意见建议，接单办理群众诉求，传达政策。",
+    Role.CENTRAL_HOUSEHOLD: "联系周边住户，帮助群众代办事项，传达政策，反映情况。",
+    Role.PART_TIME_GRID_MEMBER: "当好流动探头，随手上报环境卫生等问题，协助发放宣传资料。",
+    Role.VOLUNTEER: "参加志愿服务活动，服务群众，记录服务时长。",
+    Role.PARTNER_MEMBER: "代表共建单位落实资源清单，参与共驻共建项目。",
+    Role.RESIDENT: "",
+}

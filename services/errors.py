@@ -1,0 +1,66 @@
+"""The one hierarchy of expected (domain) failures; the schema maps each onto a typed error."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """An expected failure the client can act on. `code` is stable; `message` is for people."""
+
+    code = "INVALID_INPUT"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    """The input is malformed or breaks a rule; `field` names the culprit."""
+
+    code = "INVALID_INPUT"
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the actor may not know that it exists."""
+
+    code = "NOT_FOUND"
+
+
+class Forbidden(DomainError):
+    """The actor is known but may not do this here."""
+
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(DomainError):
+    """Signing in is required."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Conflict(DomainError):
+    """The change clashes with the current state (a taken username, a role already filled)."""
+
+    code = "CONFLICT"
+
+
+class InvalidCredentials(DomainError):
+    """Wrong username or password (never says which)."""
+
+    code = "INVALID_CREDENTIALS"
+
+
+class InvalidToken(DomainError):
+    """A refresh token that is unknown, expired, revoked or reused."""
+
+    code = "INVALID_TOKEN"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for this account or client; try again later."""
+
+    code = "TOO_MANY_ATTEMPTS"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

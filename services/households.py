@@ -1,0 +1,204 @@
+"""Households (户), their members, and the central households (中心户) that look after them."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from tortoise.transactions import in_transaction
+
+from services.auth import Actor, require_actor
+from services.enums import AreaLevel, Role
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.grids import get_area, in_subtree
+from services.models import Area, CareLink, Household, Person, RoleAssignment
+from services.pagination import Page, paginate
+
+
+def _text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"`{field}` must not be empty.", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"`{field}` is longer than {max_length} characters.", field=field)
+    return text or None
+
+
+def _check_members(member_count: int) -> int:
+    if member_count < 0 or member_count > 50:
+        raise InvalidInput("A household has 0 to 50 members.", field="memberCount")
+    return member_count
+
+
+async def _community_of(area: Area) -> int:
+    """The id of the community an area lies in (or is)."""
+    if area.level is AreaLevel.COMMUNITY:
+        return area.id
+    if area.level.rank < AreaLevel.COMMUNITY.rank:
+        raise InvalidInput("Households are registered in a community.", field="areaId")
+    return int(area.path.strip("/").split("/")[AreaLevel.COMMUNITY.rank])
+
+
+async def can_read(actor: Actor | None, household: Household) -> bool:
+    """Admins and leaders of its area, its members, and its central household may read it."""
+    if actor is None:
+        return False
+    if actor.reads(household.path) or actor.household_id == household.id:
+        return True
+    return await CareLink.exists(household_id=household.id, central_id=actor.person_id)
+
+
+async def get_household(*, actor: Actor | None, household_id: int) -> Household:
+    """A household the actor may read (NotFound otherwise, so ids cannot be probed)."""
+    household = await Household.get_or_none(id=household_id)
+    if household is None or not await can_read(actor, household):
+        raise NotFound("No such household.", field="householdId")
+    return household
+
+
+async def households_by_ids(
+    *, actor: Actor | None, household_ids: list[int]
+) -> list[Household | None]:
+    """Households for the ids in order; None where missing or not readable."""
+    found = {h.id: h for h in await Household.filter(id__in=household_ids)}
+    cared: set[int] = set()
+    if actor is not None:
+        linked = await CareLink.filter(
+            household_id__in=household_ids, central_id=actor.person_id
+        ).values_list("household_id", flat=True)
+        cared = set(cast("list[int]", linked))
+    result: list[Household | None] = []
+    for hid in household_ids:
+        h = found.get(hid)
+        ok = (
+            h is not None
+            and actor is not None
+            and (actor.reads(h.path) or actor.household_id == h.id or h.id in cared)
+        )
+        result.append(h if ok else None)
+    return result
+
+
+async def list_households(
+    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+) -> Page[Household]:
+    """Households under an area, for admins and leaders of that area."""
+    actor = require_actor(actor)
+    area = await get_area(area_id=area_id)
+    if not actor.reads(area.path):
+        raise Forbidden("Only admins and leaders of the area may list its households.")
+    return await paginate(Household.filter(in_subtree(area.path)), first=first, after=after)
+
+
+async def create_household(
+    *,
+    actor: Actor | None,
+    area_id: int,
+    address: str,
+    building: str | None = None,
+    unit: str | None = None,
+    room: str | None = None,
+    member_count: int = 1,
+) -> Household:
+    """Register a household in a micro-grid (assigned) or a community (not yet assigned)."""
+    actor = require_actor(actor)
+    clean_address = _text(address, field="address", max_length=200, required=True)
+    building = _text(building, field="building", max_length=20)
+    unit = _text(unit, field="unit", max_length=20)
+    room = _text(room, field="room", max_length=20)
+    member_count = _check_members(member_count)
+    area = await get_area(area_id=area_id)
+    actor.require_admin_of(area.path, "register households")
+    if area.level not in (AreaLevel.COMMUNITY, AreaLevel.MICRO_GRID):
+        raise InvalidInput("Register a household in a micro-grid or a community.", field="areaId")
+    community_id = await _community_of(area)
+    return await Household.create(
+        community_id=community_id,
+        micro_grid_id=area.id if area.level is AreaLevel.MICRO_GRID else None,
+        path=area.path,
+        address=clean_address,
+        building=building,
+        unit=unit,
+        room=room,
+        member_count=member_count,
+    )
+
+
+async def assign_household(
+    *, actor: Actor | None, household_id: int, micro_grid_id: int
+) -> Household:
+    """Put a household into a micro-grid of its community (full coverage: exactly one)."""
+    actor = require_actor(actor)
+    household = await Household.get_or_none(id=household_id)
+    if household is None or not actor.reads(household.path):
+        raise NotFound("No such household.", field="householdId")
+    actor.require_admin_of(household.path, "move households")
+    target = await get_area(area_id=micro_grid_id)
+    if target.level is not AreaLevel.MICRO_GRID:
+        raise InvalidInput("Households are assigned to micro-grids.", field="microGridId")
+    actor.require_admin_of(target.path, "move households")
+    if await _community_of(target) != household.community_id:
+        raise InvalidInput("The micro-grid lies in another community.", field="microGridId")
+    async with in_transaction():
+        await Household.filter(id=household.id).update(micro_grid_id=target.id, path=target.path)
+        # A central household looks after neighbours in its own micro-grid only.
+        await CareLink.filter(household_id=household.id).delete()
+    return await Household.get(id=household.id)
+
+
+async def add_member(*, actor: Actor | None, household_id: int, person_id: int) -> Person:
+    """Record that a person lives in a household (a join request approved by an admin)."""
+    actor = require_actor(actor)
+    household = await Household.get_or_none(id=household_id)
+    if household is None or not actor.reads(household.path):
+        raise NotFound("No such household.", field="householdId")
+    actor.require_admin_of(household.path, "change households")
+    person = await Person.get_or_none(id=person_id)
+    if person is None:
+        raise NotFound("No such person.", field="personId")
+    if person.household_id == household.id:
+        return person
+    if person.household_id is not None:
+        raise Conflict("The person already lives in another household.", field="personId")
+    await Person.filter(id=person.id).update(household_id=household.id)
+    return await Person.get(id=person.id)
+
+
+async def link_central_household(
+    *, actor: Actor | None, household_id: int, central_person_id: int
+) -> CareLink:
+    """Put a household in the care of a central household of its micro-grid (replacing any)."""
+    actor = require_actor(actor)
+    household = await Household.get_or_none(id=household_id)
+    if household is None or not actor.reads(household.path):
+        raise NotFound("No such household.", field="householdId")
+    actor.require_admin_of(household.path, "link central households")
+    if household.micro_grid_id is None:
+        raise InvalidInput("Assign the household to a micro-grid first.", field="householdId")
+    holds_role = await RoleAssignment.exists(
+        person_id=central_person_id,
+        role=Role.CENTRAL_HOUSEHOLD,
+        area_id=household.micro_grid_id,
+        until=None,
+    )
+    if not holds_role:
+        raise InvalidInput(
+            "That person is not a central household of this micro-grid.", field="centralPersonId"
+        )
+    async with in_transaction():
+        await CareLink.filter(household_id=household.id).delete()
+        return await CareLink.create(household_id=household.id, central_id=central_person_id)
+
+
+async def care_links_by_household(*, household_ids: list[int]) -> list[CareLink | None]:
+    """The care link of each household (None where none); one query."""
+    found = {c.household_id: c for c in await CareLink.filter(household_id__in=household_ids)}
+    return [found.get(i) for i in household_ids]
+
+
+async def members_by_household(*, household_ids: list[int]) -> list[list[Person]]:
+    """The people living in each household; one query."""
+    members: dict[int, list[Person]] = {i: [] for i in household_ids}
+    for person in await Person.filter(household_id__in=household_ids).order_by("id"):
+        if person.household_id is not None:
+            members[person.household_id].append(person)
+    return [members[i] for i in household_ids]

@@ -1,0 +1,66 @@
+"""The territory: the area tree, grid stations and party units."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from services.enums import AreaKind, AreaLevel, PartyUnitKind
+
+
+class Area(Model):
+    """One node of the net: a district, street, community, grid or micro-grid (区…微网格).
+
+    `path` is the materialized path of ids ("/1/4/17/"), indexed (unique), so "everything under
+    X" is one range scan: `X.path <= path < X.path[:-1] + "0"` ("0" is the byte after "/").
+    """
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    level = fields.CharEnumField(AreaLevel, max_length=16)
+    kind = fields.CharEnumField(AreaKind, max_length=16, default=AreaKind.RESIDENTIAL)
+    parent: fields.ForeignKeyNullableRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    parent_id: int | None
+    path = fields.CharField(max_length=255, unique=True)
+    contact_group_name = fields.CharField(max_length=100, null=True)
+    contact_group_link = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "area"
+        indexes = (("level", "kind"),)
+
+
+class GridStation(Model):
+    """The grid station (网格驿站) where residents get services on the spot, one per grid."""
+
+    id = fields.IntField(primary_key=True)
+    grid: fields.OneToOneRelation[Area] = fields.OneToOneField(
+        "models.Area", related_name="station", on_delete=fields.CASCADE
+    )
+    grid_id: int
+    name = fields.CharField(max_length=100)
+    address = fields.CharField(max_length=200)
+    hours = fields.CharField(max_length=100)
+
+    class Meta:
+        table = "grid_station"
+
+
+class PartyUnit(Model):
+    """A party unit: community party organisation, grid branch (党支部) or micro-grid group."""
+
+    id = fields.IntField(primary_key=True)
+    area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="party_units", on_delete=fields.RESTRICT
+    )
+    area_id: int
+    kind = fields.CharEnumField(PartyUnitKind, max_length=40)
+    name = fields.CharField(max_length=100)
+    secretary_name = fields.CharField(max_length=50, null=True)
+
+    class Meta:
+        table = "party_unit"
+        unique_together = (("area", "kind"),)

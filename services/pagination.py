@@ -1,0 +1,48 @@
+"""Keyset pagination on the primary key: stable under inserts, cheap at any depth."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from services.errors import InvalidInput
+
+M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list: the items, whether more follow, and the (lazy) total."""
+
+    items: list[T]
+    keys: list[int]
+    has_next: bool
+    has_previous: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def check_first(first: int, *, max_size: int) -> None:
+    """Refuse page sizes outside 0..max_size with a field error."""
+    if first < 0 or first > max_size:
+        raise InvalidInput(f"`first` must be between 0 and {max_size}.", field="first")
+
+
+async def paginate(query: QuerySet[M], *, first: int, after: int | None) -> Page[M]:
+    """The `first` rows of `query` whose id is greater than `after`, in id order."""
+    page_query = query.order_by("id")
+    if after is not None:
+        page_query = page_query.filter(id__gt=after)
+    rows = await page_query.limit(first + 1) if first else []
+    items = rows[:first]
+    return Page(
+        items=items,
+        keys=[row.pk for row in items],
+        has_next=len(rows) > first,
+        has_previous=after is not None,
+        count=query.count,
+    )

@@ -1,0 +1,76 @@
+"""Settings read from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see the table in README.md."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = Field(
+        default="production",
+        description="dev relaxes the JWT secret check; production is the safe default.",
+    )
+    database_url: str = "sqlite://var/gridpoints.sqlite3"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    jwt_secret: str = ""
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    timezone: str = "Asia/Shanghai"
+    graphiql: bool = True
+    introspection: bool = True
+    field_suggestions: bool = True
+    seed_demo: bool = False
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    max_query_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=5000, ge=10)
+    max_page_size: int = Field(default=100, ge=1)
+    default_page_size: int = Field(default=20, ge=1)
+    max_query_cost: int = Field(default=50_000, ge=1)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        # A forgotten secret would let anyone mint tokens: only dev and test may run without one.
+        if self.environment == "production" and (
+            not self.jwt_secret or self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32
+        ):
+            raise ValueError(
+                "JWT_SECRET must be set to a random string of at least 32 characters "
+                "(or set ENVIRONMENT=dev for local development)"
+            )
+        if not self.jwt_secret:
+            self.jwt_secret = DEV_JWT_SECRET
+        ZoneInfo(self.timezone)  # fail at start-up, not on the first request
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone for days, months and quarters."""
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,216 @@
+"""Test databases built from the committed migrations (so DB-level guards exist), per test.
+
+Every data test runs on SQLite and, when TEST_POSTGRES_URL is set, on PostgreSQL too; then an
+unreachable server fails the run instead of skipping. Templates (migrated, optionally seeded with
+the demo district) are built once per session and copied per test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+os.environ.setdefault("ENVIRONMENT", "test")
+os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
+
+import asyncpg
+import httpx
+import pytest
+from tortoise.context import TortoiseContext
+
+from services import db as database
+from services.accounts import load_actor
+from services.auth import Actor
+from services.models import UserAccount
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@dataclass
+class Database:
+    """A ready database for one test."""
+
+    backend: str
+    url: str
+
+
+def _pg_url(name: str) -> str:
+    assert POSTGRES_URL
+    parts = urlsplit(POSTGRES_URL)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _pg_admin() -> asyncpg.Connection:
+    assert POSTGRES_URL
+    return await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
+
+
+async def _build(url: str, *, demo: bool) -> None:
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=database.tortoise_config(url))
+        await database.migrate()
+        if demo:
+            from seed.demo import seed_demo
+
+            assert await seed_demo()
+
+
+async def _pg_template(name: str, *, demo: bool) -> None:
+    conn = await _pg_admin()
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    await _build(_pg_url(name), demo=demo)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, bool], str]]:
+    """Migrated (and demo-seeded) template databases, one per backend and flavour."""
+    made: dict[tuple[str, bool], str] = {}
+    base = tmp_path_factory.mktemp("templates")
+    for demo in (False, True):
+        path = base / f"template-{'demo' if demo else 'empty'}.sqlite3"
+        asyncio.run(_build(f"sqlite://{path}", demo=demo))
+        made[("sqlite", demo)] = str(path)
+    if POSTGRES_URL:
+        run = uuid.uuid4().hex[:8]
+        for demo in (False, True):
+            name = f"gp_tpl_{run}_{'demo' if demo else 'empty'}"
+            asyncio.run(_pg_template(name, demo=demo))
+            made[("postgres", demo)] = name
+    yield made
+    if POSTGRES_URL:
+
+        async def drop() -> None:
+            conn = await _pg_admin()
+            try:
+                for (backend, _), name in made.items():
+                    if backend == "postgres":
+                        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())
+
+
+async def _copy(backend: str, template: str, tmp_path: Path) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        target = tmp_path / "test.sqlite3"
+        shutil.copyfile(template, target)
+        return f"sqlite://{target}", None
+    name = f"gp_test_{uuid.uuid4().hex[:12]}"
+    conn = await _pg_admin()
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await conn.close()
+    return _pg_url(name), name
+
+
+async def _drop(name: str | None) -> None:
+    if name is None:
+        return
+    conn = await _pg_admin()
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _open(backend: str, template: str, tmp_path: Path) -> AsyncIterator[Database]:
+    url, pg_name = await _copy(backend, template, tmp_path)
+    try:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=database.tortoise_config(url))
+            yield Database(backend=backend, url=url)
+    finally:
+        await _drop(pg_name)
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(
+    request: pytest.FixtureRequest, templates: dict[tuple[str, bool], str], tmp_path: Path
+) -> AsyncIterator[Database]:
+    """The demo district (see seed/demo.py), fresh for this test."""
+    async for handle in _open(request.param, templates[(request.param, True)], tmp_path):
+        yield handle
+
+
+@pytest.fixture(params=BACKENDS)
+async def empty_db(
+    request: pytest.FixtureRequest, templates: dict[tuple[str, bool], str], tmp_path: Path
+) -> AsyncIterator[Database]:
+    """A migrated, empty database, fresh for this test."""
+    async for handle in _open(request.param, templates[(request.param, False)], tmp_path):
+        yield handle
+
+
+async def actor_for(username: str) -> Actor:
+    """The actor of a demo account."""
+    account = await UserAccount.get(username=username)
+    actor = await load_actor(account_id=account.id)
+    assert actor is not None
+    return actor
+
+
+@pytest.fixture
+async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, sharing the test's database."""
+    from api.app import create_app
+    from services.settings import get_settings
+
+    app = create_app(get_settings(), manage_database=False)
+    transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def gql(
+    http: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST a GraphQL operation and return the decoded body."""
+    sent = dict(headers or {})
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+LOGIN = """
+mutation Login($u: String!, $p: String!) {
+  login(input: {username: $u, password: $p}) {
+    __typename
+    ... on LoginSuccess { accessToken refreshToken expiresAt viewer { username } }
+    ... on Error { code message }
+    ... on TooManyAttempts { retryAfterSeconds }
+  }
+}
+"""
+
+
+async def login(http: httpx.AsyncClient, username: str, password: str = "gridpoints-demo") -> str:
+    """Sign a demo account in and return its access token."""
+    body = await gql(http, LOGIN, {"u": username, "p": password})
+    result = body["data"]["login"]
+    assert result["__typename"] == "LoginSuccess", result
+    token: str = result["accessToken"]
+    return token
