@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql import GraphQLApp
@@ -25,6 +25,7 @@ logger = logging.getLogger("gridpoints.http")
 
 REQUESTS = Counter("gridpoints_http_requests_total", "HTTP requests", ["method", "path", "status"])
 LATENCY = Histogram("gridpoints_http_request_seconds", "HTTP request latency", ["path"])
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestIdMiddleware:
@@ -55,8 +56,12 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
-                path = scope.get("path", "")
-                REQUESTS.labels(scope.get("method", ""), path, str(status)).inc()
+                # Labels are the matched route and a known method, never the raw request:
+                # made-up paths or methods would add label sets (memory) without bound.
+                path = getattr(scope.get("route"), "path", None) or "unmatched"
+                method = scope.get("method", "")
+                method = method if method in _METHODS else "other"
+                REQUESTS.labels(method, path, str(status)).inc()
                 LATENCY.labels(path).observe(time.perf_counter() - started)
 
 
@@ -96,7 +101,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Mount("/graphql", graphql),
+            # Route, not Mount: a Mount answers POST /graphql with a redirect to /graphql/.
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
         ],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,

@@ -35,9 +35,11 @@ class Viewer:
 
     @strawberry.field(description="The person behind the account.")
     async def person(self, info: Info) -> Person:
-        view = await info.context.loaders.person.load(self.person_id)
-        assert view is not None  # a person always sees themselves
-        return Person.from_view(view)
+        # Not the actor-scoped loader: after signUp/login the request itself is anonymous, yet
+        # the account being handed out is the caller's own.
+        person = await info.context.loaders.holder.load(self.person_id)
+        assert person is not None  # an account always has its person
+        return Person.from_model(person, full=True)
 
     @strawberry.field(description="Roles held now, each with its area (the viewer's scopes).")
     async def roles(self, info: Info) -> list[RoleAssignment]:

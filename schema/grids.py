@@ -165,9 +165,10 @@ class Area(relay.Node):
         return int(await info.context.loaders.household_count.load(self.id))
 
     @strawberry.field(
-        description="Full-coverage figures; for admins and leaders of the area (error elsewhere)."
+        description="Full-coverage figures; for admins and leaders of the area (elsewhere null, "
+        "with a FORBIDDEN error at this path)."
     )
-    async def coverage(self, info: Info) -> Coverage:
+    async def coverage(self, info: Info) -> Coverage | None:
         return Coverage.from_service(await info.context.loaders.coverage.load(self.id))
 
     @strawberry.field(description="Who holds duty roles at this area now (public duty cards).")
@@ -192,10 +193,13 @@ class Area(relay.Node):
             PartyUnit.from_model(u) for u in await info.context.loaders.party_units.load(self.id)
         ]
 
-    @strawberry.field(description="Households under this area; for its admins and leaders.")
+    @strawberry.field(
+        description="Households under this area; for its admins and leaders (elsewhere null, "
+        "with a FORBIDDEN, or for anonymous callers UNAUTHENTICATED, error at this path)."
+    )
     async def households(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]]:
+    ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]] | None:
         from schema.households import Household
 
         size, key = page_args(info, first, after)

@@ -17,10 +17,12 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    value_from_ast_untyped,
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
 
@@ -69,6 +71,27 @@ class _Budget:
             return max(value, 1)
         return self.default_size
 
+    def _ids(self, node: FieldNode) -> int:
+        # `nodes(ids:)` fans out like a page: as many objects as ids, and capped like a page
+        # (ids sent as a variable cost no tokens, so nothing else would bound them).
+        for arg in node.arguments or ():
+            if arg.name.value != "ids":
+                continue
+            value: Any = None
+            if isinstance(arg.value, ListValueNode):
+                value = arg.value.values
+            elif isinstance(arg.value, VariableNode):
+                value = self.variables.get(arg.value.name.value)
+            count = len(value) if isinstance(value, (list, tuple)) else 1
+            if count > self.max_size:
+                raise GraphQLError(
+                    f"`ids` takes at most {self.max_size} ids.",
+                    nodes=[node],
+                    extensions={"code": "INVALID_INPUT", "field": "ids"},
+                )
+            return max(count, 1)
+        return 1
+
     def cost(
         self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]
     ) -> int:
@@ -84,6 +107,8 @@ class _Budget:
                     total += 1
                     continue
                 size = self._first(selection, "first" in definition.args)
+                if "ids" in definition.args:
+                    size = self._ids(selection)
                 child = get_named_type(definition.type)
                 total += 1 + size * self.cost(selection.selection_set, child, seen)
             elif isinstance(selection, InlineFragmentNode):
@@ -132,6 +157,13 @@ class QueryCostLimiter(SchemaExtension):
             max_size=settings.max_page_size,
         )
         for operation in operations[:1]:
+            # A variable left out takes its default: `query($n: Int = 100)` pages by 100.
+            defaults = {
+                d.variable.name.value: value_from_ast_untyped(d.default_value)
+                for d in operation.variable_definitions or ()
+                if d.default_value is not None
+            }
+            budget.variables = {**defaults, **variables}
             root: GraphQLObjectType | GraphQLInterfaceType | None = schema.get_root_type(
                 operation.operation
             )
@@ -186,6 +218,19 @@ class MaskUnexpectedErrors(MaskErrors):
                         positions=error.positions,
                         path=error.path,
                         extensions={"code": "INTERNAL", "requestId": request_id},
+                    )
+                )
+            elif original is None and not error.extensions:
+                # Parse and validation errors (syntax, depth, aliases, tokens): give them a
+                # code too, so clients can switch on every error the same way.
+                processed.append(
+                    GraphQLError(
+                        error.message,
+                        nodes=error.nodes,
+                        source=error.source,
+                        positions=error.positions,
+                        path=error.path,
+                        extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
                     )
                 )
             else:

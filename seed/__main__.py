@@ -45,8 +45,8 @@ async def _summary() -> str:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    await db.init()
-    try:
+    try:  # close even when migrating fails: an open SQLite connection keeps the process alive
+        await db.init()
         started = time.perf_counter()
         if args.command == "demo":
             if not await seed_demo():

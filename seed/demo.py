@@ -29,6 +29,10 @@ DEMO_STREET = "城西街道"
 DEMO_COMMUNITY = "颜山社区"
 DEMO_GRID = "颜山第一网格"  # G: the grid of the demo story; M is its first micro-grid
 COMMERCIAL_GRID = "颜山商业专属网格"
+# The party secretary, the leaders and the party-member central household (党员中心户).
+PARTY_MEMBER_ACCOUNTS = frozenset(
+    {"community_admin", "grid_leader", "microgrid_leader", "central_household", "volunteer"}
+)
 # The partner unit `partner` works for; the partner-unit model does not exist yet.
 PARTNER_UNIT_NAME = "博山颜山物业服务有限公司"
 
@@ -83,9 +87,8 @@ async def bootstrap_district_admin(
     account = await create_account(username=username, password=password, name=name, phone=phone)
     # assign_role needs an actor who administers the level above; before the first district admin
     # nobody does, so this one grant is written directly (the same row assign_role would write).
-    person = await Person.get(account__id=account.id)
     await RoleAssignment.create(
-        person_id=person.id,
+        person_id=account.person_id,
         role=Role.DISTRICT_ADMIN,
         area_id=district.id,
         area_path=district.path,
@@ -202,9 +205,13 @@ class _Builder:
         self.actor = actor
         for username, _, name, _ in others:
             created = await create_account(
-                username=username, password=DEMO_PASSWORD, name=name, phone=phones[username]
+                username=username,
+                password=DEMO_PASSWORD,
+                name=name,
+                phone=phones[username],
+                party_member=username in PARTY_MEMBER_ACCOUNTS,
             )
-            self.people[username] = await Person.get(account__id=created.id)
+            self.people[username] = await Person.get(id=created.person_id)
         for street_name, communities in PLAN.items():
             group = f"{street_name}网格工作"
             street = await self.area(district, street_name, AreaLevel.STREET, group=group)

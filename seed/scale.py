@@ -43,7 +43,8 @@ _PARTY_UNIT = {
     AreaLevel.GRID: (PartyUnitKind.GRID_PARTY_BRANCH, "党支部"),
     AreaLevel.MICRO_GRID: (PartyUnitKind.MICRO_GRID_PARTY_GROUP, "党小组"),
 }
-_STAFF_ROLE = {
+# The role each level above the micro-grid gets one holder of.
+_HOLDER_ROLE = {
     AreaLevel.DISTRICT: Role.DISTRICT_ADMIN,
     AreaLevel.STREET: Role.STREET_ADMIN,
     AreaLevel.COMMUNITY: Role.COMMUNITY_ADMIN,
@@ -205,10 +206,10 @@ async def seed_scale(households: int, *, batch: int = 5000) -> dict[str, int]:
                 writer.micro_grid(area, community, tree[level][index])
                 await writer.flush()
                 return
-            if area_level in _STAFF_ROLE:
+            if area_level in _HOLDER_ROLE:
                 # A grid leader lives in the grid's first household (inserted with its micro-grid).
                 home = writer.next_household if area_level is AreaLevel.GRID else None
-                writer.role(writer.person(home), _STAFF_ROLE[area_level], area)
+                writer.role(writer.person(home), _HOLDER_ROLE[area_level], area)
             for child in tree[level][index]:
                 await walk(level + 1, child, area, community)
 

@@ -91,16 +91,16 @@ async def _verify(password_hash: str, password: str) -> bool:
 
 
 async def create_account(
-    *, username: str, password: str, name: str, phone: str | None
+    *, username: str, password: str, name: str, phone: str | None, party_member: bool = False
 ) -> UserAccount:
-    """A new person with a sign-in and the RESIDENT role (also used by seeding)."""
+    """A new person with a sign-in and the RESIDENT role (seeding may record party members)."""
     username = _check_username(username)
     password_hash = await hash_password(_check_password(password))
     try:
         async with in_transaction():
             if await UserAccount.exists(username=username):
                 raise Conflict("That username is taken.", field="username")
-            person = await new_person(name=name, phone=phone)
+            person = await new_person(name=name, phone=phone, party_member=party_member)
             account = await UserAccount.create(
                 username=username, password_hash=password_hash, person_id=person.id
             )
@@ -131,8 +131,9 @@ async def _check_throttle(keys: list[tuple[str, int]]) -> None:
     now = _now()
     for key, limit in keys:
         count, oldest = await _recent_failures(key, now - window)
-        if count >= limit and oldest is not None:
-            retry = int((oldest + window - now).total_seconds()) + 1
+        # `count` includes the attempt under way, recorded before this check.
+        if count > limit and oldest is not None:
+            retry = max(int((oldest + window - now).total_seconds()) + 1, 1)
             raise TooManyAttempts(
                 "Too many failed sign-ins; wait before trying again.", retry_after_seconds=retry
             )
@@ -146,14 +147,23 @@ async def login(*, username: str, password: str, client: str) -> Tokens:
         (f"account:{name}", settings.login_max_failures_per_account),
         (f"client:{client[:100]}", settings.login_max_failures_per_client),
     ]
-    # Checked before the password: while throttled, not even the right password gets in.
-    await _check_throttle(keys)
+    # The attempt is recorded as a failure *before* the check and the password: concurrent
+    # guesses (parallel requests or aliases in one request) all count, so no more than the
+    # limit can ever be verified; a success takes its record back.
+    now = _now()
+    attempt = [await LoginFailure.create(key=key, created_at=now) for key, _ in keys]
+    attempt_ids = [row.id for row in attempt]
+    try:
+        # While throttled, not even the right password gets in.
+        await _check_throttle(keys)
+    except TooManyAttempts:
+        await LoginFailure.filter(id__in=attempt_ids).delete()
+        raise
     account = await UserAccount.get_or_none(username=name)
     ok = await _verify(account.password_hash if account else _DUMMY_HASH, password)
     if account is None or not ok or not account.is_active:
-        now = _now()
-        await LoginFailure.bulk_create([LoginFailure(key=key, created_at=now) for key, _ in keys])
         raise InvalidCredentials("Wrong username or password.")
+    await LoginFailure.filter(id__in=attempt_ids).delete()
     await LoginFailure.filter(key=keys[0][0]).delete()
     return await _open_session(account)
 

@@ -147,6 +147,9 @@ async def create_area(
     elif level is not AreaLevel.GRID and kind is not AreaKind.RESIDENTIAL:
         raise InvalidInput("Only grids can be dedicated (专属) grids.", field="kind")
     link = _check_contact_link(contact_group_link)
+    group_name = _clean_text(
+        contact_group_name or "", field="contactGroupName", max_length=100, required=False
+    )
     async with in_transaction():
         if await Area.exists(parent_id=parent.id, name=name):
             raise Conflict(f"{parent.name} already has an area named {name}.", field="name")
@@ -157,7 +160,7 @@ async def create_area(
             kind=kind,
             parent_id=parent.id,
             path=f"{parent.path}new-{parent.id}-{name}/",
-            contact_group_name=contact_group_name,
+            contact_group_name=group_name or None,
             contact_group_link=link,
         )
         area.path = f"{parent.path}{area.id}/"

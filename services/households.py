@@ -138,6 +138,19 @@ async def assign_household(
     actor.require_admin_of(target.path, "move households")
     if await _community_of(target) != household.community_id:
         raise InvalidInput("The micro-grid lies in another community.", field="microGridId")
+    if target.id == household.micro_grid_id:
+        return household  # already there: a retried request must not drop its care link
+    # A central household lives in the micro-grid it serves (see people.assign_role).
+    if household.micro_grid_id is not None and await RoleAssignment.exists(
+        person__household_id=household.id,
+        role=Role.CENTRAL_HOUSEHOLD,
+        area_id=household.micro_grid_id,
+        until=None,
+    ):
+        raise Conflict(
+            "A member is a central household of this micro-grid; end that role first.",
+            field="householdId",
+        )
     async with in_transaction():
         await Household.filter(id=household.id).update(micro_grid_id=target.id, path=target.path)
         # A central household looks after neighbours in its own micro-grid only.

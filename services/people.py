@@ -84,9 +84,11 @@ async def create_person(
     )
 
 
-async def new_person(*, name: str, phone: str | None) -> Person:
+async def new_person(*, name: str, phone: str | None, party_member: bool = False) -> Person:
     """A person with no household yet (sign-up); callers own the transaction."""
-    return await Person.create(name=check_name(name), phone=_check_phone(phone))
+    return await Person.create(
+        name=check_name(name), phone=_check_phone(phone), party_member=party_member
+    )
 
 
 async def _visibility(actor: Actor | None, persons: list[Person]) -> dict[int, bool | None]:

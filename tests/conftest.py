@@ -23,6 +23,7 @@ os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
 import asyncpg
 import httpx
 import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 from services import db as database
@@ -53,7 +54,14 @@ async def _pg_admin() -> asyncpg.Connection:
     return await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://", 1))
 
 
+def _fresh_statement_cache() -> None:
+    # Tortoise caches prepared INSERTs per connection name for the whole process: SQLite's
+    # `?` statements must not be reused on PostgreSQL (or the other way round).
+    EXECUTOR_CACHE.clear()
+
+
 async def _build(url: str, *, demo: bool) -> None:
+    _fresh_statement_cache()
     async with TortoiseContext() as ctx:
         await ctx.init(config=database.tortoise_config(url))
         await database.migrate()
@@ -78,29 +86,31 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[s
     """Migrated (and demo-seeded) template databases, one per backend and flavour."""
     made: dict[tuple[str, bool], str] = {}
     base = tmp_path_factory.mktemp("templates")
-    for demo in (False, True):
-        path = base / f"template-{'demo' if demo else 'empty'}.sqlite3"
-        asyncio.run(_build(f"sqlite://{path}", demo=demo))
-        made[("sqlite", demo)] = str(path)
-    if POSTGRES_URL:
-        run = uuid.uuid4().hex[:8]
+    try:
         for demo in (False, True):
-            name = f"gp_tpl_{run}_{'demo' if demo else 'empty'}"
-            asyncio.run(_pg_template(name, demo=demo))
-            made[("postgres", demo)] = name
-    yield made
-    if POSTGRES_URL:
+            path = base / f"template-{'demo' if demo else 'empty'}.sqlite3"
+            asyncio.run(_build(f"sqlite://{path}", demo=demo))
+            made[("sqlite", demo)] = str(path)
+        if POSTGRES_URL:
+            run = uuid.uuid4().hex[:8]
+            for demo in (False, True):
+                name = f"gp_tpl_{run}_{'demo' if demo else 'empty'}"
+                made[("postgres", demo)] = name  # recorded first, so a failed build is dropped
+                asyncio.run(_pg_template(name, demo=demo))
+        yield made
+    finally:
+        if POSTGRES_URL:
+            asyncio.run(_drop_templates(made))
 
-        async def drop() -> None:
-            conn = await _pg_admin()
-            try:
-                for (backend, _), name in made.items():
-                    if backend == "postgres":
-                        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            finally:
-                await conn.close()
 
-        asyncio.run(drop())
+async def _drop_templates(made: dict[tuple[str, bool], str]) -> None:
+    conn = await _pg_admin()
+    try:
+        for (backend, _), name in made.items():
+            if backend == "postgres":
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 async def _copy(backend: str, template: str, tmp_path: Path) -> tuple[str, str | None]:
@@ -129,6 +139,7 @@ async def _drop(name: str | None) -> None:
 
 async def _open(backend: str, template: str, tmp_path: Path) -> AsyncIterator[Database]:
     url, pg_name = await _copy(backend, template, tmp_path)
+    _fresh_statement_cache()
     try:
         async with TortoiseContext() as ctx:
             await ctx.init(config=database.tortoise_config(url))

@@ -1,0 +1,341 @@
+"""Query limits are checked before anything runs, and unexpected errors are masked."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+import services.grids
+from services.settings import get_settings
+from tests.conftest import gql
+
+
+@pytest.fixture
+def area_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Records every call of the areas service, to prove a rejected query never ran."""
+    calls: list[dict[str, Any]] = []
+    real = services.grids.list_areas
+
+    async def spy(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return await real(**kwargs)
+
+    monkeypatch.setattr(services.grids, "list_areas", spy)
+    return calls
+
+
+def _parents(levels: int) -> str:
+    """`areas { edges { node { parent { ... { name } } } } }` with `levels` parents."""
+    inner = "name"
+    for _ in range(levels):
+        inner = f"parent {{ {inner} }}"
+    return f"{{ areas(first: 1) {{ edges {{ node {{ {inner} }} }} }} }}"
+
+
+def _rejected(body: dict[str, Any]) -> list[dict[str, Any]]:
+    assert body.get("data") is None, body
+    errors: list[dict[str, Any]] = body["errors"]
+    assert errors
+    return errors
+
+
+# --- depth, aliases, tokens ----------------------------------------------------------------------
+
+
+async def test_depth_twelve_is_allowed_and_thirteen_is_rejected(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    # given the limit of 12 (areas is depth 0, so `name` below 9 parents is at depth 12)
+    assert get_settings().max_query_depth == 12
+    # when a query of depth 12 is sent, it runs
+    body = await gql(client, _parents(9))
+    assert "errors" not in body, body
+    assert len(area_calls) == 1
+    # when one more level is added
+    body = await gql(client, _parents(10))
+    # then it is refused before execution
+    (error,) = _rejected(body)
+    assert "depth" in error["message"]
+    assert len(area_calls) == 1
+
+
+async def test_depth_through_fragments_counts_too(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    inner = "name"
+    for _ in range(10):
+        inner = f"parent {{ {inner} }}"
+    query = f"""
+      {{ areas(first: 1) {{ ...Page }} }}
+      fragment Page on AreaConnection {{ edges {{ node {{ ...Deep }} }} }}
+      fragment Deep on Area {{ {inner} }}
+    """
+    (error,) = _rejected(await gql(client, query))
+    assert "depth" in error["message"]
+    assert area_calls == []
+
+
+async def test_thirty_aliases_are_allowed_and_thirty_one_are_rejected(
+    client: httpx.AsyncClient,
+) -> None:
+    def aliases(n: int) -> str:
+        return "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(n)) + " }"
+
+    body = await gql(client, aliases(30))
+    assert body == {"data": {f"a{i}": None for i in range(30)}}
+    (error,) = _rejected(await gql(client, aliases(31)))
+    assert "aliases" in error["message"]
+
+
+async def test_aliases_hidden_in_fragments_are_counted(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    # given 16 aliases in a fragment spread twice and 16 more inline on another field
+    fragment_fields = " ".join(f"n{i}: name" for i in range(16))
+    query = f"""
+      {{ x: areas(first: 1) {{ edges {{ node {{ ...Names }} }} }}
+         y: areas(first: 1) {{ edges {{ node {{ ...Names }} }} }} }}
+      fragment Names on Area {{ {fragment_fields} }}
+    """
+    # then the aliases are counted where they are used, and the total is refused
+    errors = _rejected(await gql(client, query))
+    assert any("aliases" in e["message"] for e in errors)
+    assert area_calls == []
+
+
+def _spreads(n: int) -> str:
+    """A document of 2n + 9 tokens: `{`, n times `... A`, `}` and a 7-token fragment."""
+    return "{ " + "...A " * n + "} fragment A on Query { __typename }"
+
+
+async def test_more_than_5000_tokens_are_rejected(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    # given a document of 4,999 tokens, which is fine
+    body = await gql(client, _spreads(2495))
+    assert body == {"data": {"__typename": "Query"}}
+    # when it grows to 5,001 tokens (with an areas query at the end)
+    query = _spreads(2496).replace("{ __typename }", "{ areas { totalCount } }")
+    response = await client.post("/graphql", json={"query": query})
+    # then parsing stops: a plain GraphQL error, nothing executed
+    assert response.status_code in (200, 400)
+    (error,) = _rejected(response.json())
+    assert "5000 tokens" in error["message"]
+    assert area_calls == []
+
+
+# --- page sizes ----------------------------------------------------------------------------------
+
+FIRST_VARIABLE = "query($n: Int) { areas(first: $n) { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ areas(first: 101) { totalCount } }", {}),
+        (FIRST_VARIABLE, {"n": 101}),
+        (FIRST_VARIABLE, {"n": -1}),
+        ("query($n: Int = 101) { areas(first: $n) { totalCount } }", {}),
+        ("{ areas(first: 1) { edges { node { children(first: 101) { totalCount } } } } }", {}),
+        ("{ dutyCards(first: 500) { totalCount } }", {}),
+        ("{ people(first: 101) { totalCount } }", {}),
+    ],
+)
+async def test_a_page_larger_than_100_is_rejected_before_execution(
+    client: httpx.AsyncClient,
+    area_calls: list[dict[str, Any]],
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    # when a page size outside 0..100 is asked for (literal, variable, default or nested)
+    body = await gql(client, query, variables)
+    # then the whole request is refused with an input error on `first`, and nothing ran
+    (error,) = _rejected(body)
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+    assert error["extensions"]["field"] == "first"
+    assert area_calls == []
+
+
+async def test_a_page_of_100_is_fine(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    for query, variables in (
+        ("{ areas(first: 100) { edges { node { id } } } }", {}),
+        ("query($n: Int) { areas(first: $n) { edges { node { id } } } }", {"n": 100}),
+    ):
+        body = await gql(client, query, variables)
+        assert "errors" not in body, body
+        assert len(body["data"]["areas"]["edges"]) == 50  # the whole demo district
+    assert [call["first"] for call in area_calls] == [100, 100]
+
+
+# --- the cost budget -----------------------------------------------------------------------------
+
+NESTED = """
+query($n: Int, $m: Int) {
+  areas(first: $n) { edges { node {
+    children(first: $m) { edges { node {
+      children(first: $m) { edges { node { id name } } }
+    } } }
+  } } }
+}
+"""
+
+
+async def test_nested_connections_multiply_into_the_budget(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    # given three nested connections of 100: about a million nodes
+    body = await gql(client, NESTED, {"n": 100, "m": 100})
+    # then the query is refused as too complex before anything runs
+    (error,) = _rejected(body)
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert error["extensions"]["cost"] > get_settings().max_query_cost
+    assert area_calls == []
+    # while the same shape with small pages runs
+    body = await gql(client, NESTED, {"n": 5, "m": 5})
+    assert "errors" not in body, body
+    assert area_calls
+
+
+async def test_page_sizes_left_to_a_variable_default_are_priced_at_that_default(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    # given the nested query with page sizes taken from variable defaults (100), none sent
+    query = NESTED.replace("$n: Int, $m: Int", "$n: Int = 100, $m: Int = 100")
+    # then it is priced as pages of 100, not the default 20, and refused
+    (error,) = _rejected(await gql(client, query))
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert area_calls == []
+
+
+async def test_fragments_do_not_hide_cost(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    query = """
+      { areas(first: 100) { ...Kids } }
+      fragment Kids on AreaConnection {
+        edges { node { children(first: 100) { edges { node { ... on Area {
+          children(first: 100) { edges { node { id } } } } } } } } }
+      }
+    """
+    (error,) = _rejected(await gql(client, query))
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert area_calls == []
+
+
+def _area_ids(n: int) -> list[str]:
+    return [base64.b64encode(f"Area:{i % 50 + 1}".encode()).decode() for i in range(n)]
+
+
+async def test_nodes_fan_out_like_a_page(
+    client: httpx.AsyncClient, area_calls: list[dict[str, Any]]
+) -> None:
+    # given nested connections under `nodes` instead of under a connection
+    query = """
+      query($ids: [ID!]!) { nodes(ids: $ids) { ... on Area {
+        children(first: 100) { edges { node {
+          children(first: 100) { edges { node { id } } } } } } } } }
+    """
+    # when 100 ids are sent, the ids multiply the cost like a page of 100
+    (error,) = _rejected(await gql(client, query, {"ids": _area_ids(100)}))
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    # and more ids than a page holds are refused outright (variables cost no tokens)
+    for ids in (_area_ids(101), _area_ids(20_000)):
+        (error,) = _rejected(
+            await gql(client, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids})
+        )
+        assert error["extensions"] == {"code": "INVALID_INPUT", "field": "ids"}
+    assert area_calls == []
+    # while a page's worth of ids is fine
+    body = await gql(
+        client, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": _area_ids(100)}
+    )
+    assert "errors" not in body, body
+    assert len(body["data"]["nodes"]) == 100
+
+
+async def test_the_budget_counts_the_selected_operation_only(client: httpx.AsyncClient) -> None:
+    document = (
+        NESTED.replace("query(", "query Big(")
+        + """
+      query Small { areas(first: 2) { totalCount } }
+    """
+    )
+    response = await client.post(
+        "/graphql",
+        json={"query": document, "operationName": "Small", "variables": {}},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"areas": {"totalCount": 50}}}
+    big = await client.post(
+        "/graphql",
+        json={"query": document, "operationName": "Big", "variables": {"n": 100, "m": 100}},
+    )
+    assert big.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+# --- masking -------------------------------------------------------------------------------------
+
+
+async def test_an_unexpected_error_is_masked_with_the_request_id(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a service that fails unexpectedly, with a secret in its message
+    async def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("connection to db-internal.example:5432 failed, password hunter2")
+
+    monkeypatch.setattr(services.grids, "list_areas", broken)
+    # when a query reaches it (next to a field that works)
+    with caplog.at_level(logging.ERROR, logger="gridpoints.graphql"):
+        response = await client.post(
+            "/graphql", json={"query": "{ viewer { id } areas { totalCount } }"}
+        )
+    # then the client gets a generic error quoting the request id from the response header
+    assert response.status_code == 200
+    request_id = response.headers["x-request-id"]
+    assert request_id
+    body = response.json()
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": request_id}
+    assert request_id in error["message"]
+    assert error["path"] == ["areas"]
+    # and nothing of the original message leaks
+    assert "hunter2" not in response.text
+    assert "db-internal" not in response.text
+    assert "RuntimeError" not in response.text
+    # while the log keeps the details, under the same request id
+    logged = [r for r in caplog.records if request_id in r.getMessage()]
+    assert logged
+    assert logged[0].exc_info is not None
+    assert "hunter2" in str(logged[0].exc_info[1])
+
+
+async def test_the_clients_request_id_is_the_one_quoted(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services.grids, "list_areas", broken)
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ areas { totalCount } }"},
+        headers={"X-Request-ID": "trace-42-abc"},
+    )
+    assert response.headers["x-request-id"] == "trace-42-abc"
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": "trace-42-abc"}
+    assert "trace-42-abc" in error["message"]
+
+
+async def test_expected_errors_are_not_masked(client: httpx.AsyncClient) -> None:
+    # a domain error raised in a query keeps its message and code
+    body = await gql(client, "{ people { totalCount } }")
+    (error,) = body["errors"]
+    assert error["message"] == "Sign in first."
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
