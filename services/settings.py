@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,7 +59,10 @@ class Settings(BaseSettings):
             )
         if not self.jwt_secret:
             self.jwt_secret = DEV_JWT_SECRET
-        ZoneInfo(self.timezone)  # fail at start-up, not on the first request
+        try:
+            ZoneInfo(self.timezone)  # fail at start-up, not on the first request
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TIMEZONE {self.timezone!r} is not a known time zone") from exc
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self
