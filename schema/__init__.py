@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -65,11 +66,16 @@ class GridpointsSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the configured limits (extensions are passed as factories)."""
     settings = settings or get_settings()
+    # The limiters make their rule classes when constructed: make them once, here, so every
+    # request validates with the same classes and ValidationCache (keyed by them) can hit.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
         ParserCache,
         ValidationCache,
-        functools.partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        functools.partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        functools.partial(AddValidationRules, limit_rules),
         functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         QueryCostLimiter,
         MaskUnexpectedErrors,

@@ -37,12 +37,14 @@ class Person(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Full name.")
     party_member: bool = strawberry.field(description="Party member (党员).")
-    full: strawberry.Private[bool]
+    # True: the viewer may see everything; False: name and roles only; None: not checked yet
+    # (a public duty-role holder reached through a role assignment), decided on first need.
+    full: strawberry.Private[bool | None]
     phone_number: strawberry.Private[str | None]
     household_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, p: Any, *, full: bool) -> Person:
+    def from_model(cls, p: Any, *, full: bool | None) -> Person:
         return cls(
             id=p.id,
             name=p.name,
@@ -63,9 +65,15 @@ class Person(relay.Node):
         views = await info.context.loaders.person.load_many([int(i) for i in node_ids])
         return [cls.from_view(v) if v else None for v in views]
 
+    async def _sees_all(self, info: Info) -> bool:
+        if self.full is None:
+            view = await info.context.loaders.person.load(self.id)
+            self.full = bool(view and view.full)
+        return self.full
+
     @strawberry.field(description="Phone; null outside the viewer's scope.")
-    def phone(self) -> str | None:
-        return self.phone_number if self.full else None
+    async def phone(self, info: Info) -> str | None:
+        return self.phone_number if await self._sees_all(info) else None
 
     @strawberry.field(description="Where they live; null outside the viewer's scope.")
     async def household(
@@ -73,7 +81,7 @@ class Person(relay.Node):
     ) -> Annotated[Household, strawberry.lazy("schema.households")] | None:
         from schema.households import Household
 
-        if not self.full or self.household_id is None:
+        if self.household_id is None or not await self._sees_all(info):
             return None
         found = await info.context.loaders.household.load(self.household_id)
         return Household.from_model(found) if found else None
@@ -86,7 +94,7 @@ class Person(relay.Node):
 
     @strawberry.field(description="Every role ever held, ended ones included; in scope only.")
     async def role_history(self, info: Info) -> list[RoleAssignment]:
-        if not self.full:
+        if not await self._sees_all(info):
             return []
         history = await info.context.loaders.role_history.load(self.id)
         return [RoleAssignment.from_model(r) for r in history]
@@ -137,6 +145,11 @@ class RoleAssignment(relay.Node):
 
     @strawberry.field(description="Who holds it (null if the viewer may not see them).")
     async def person(self, info: Info) -> Person | None:
+        if self.until is None and RoleEnum(self.role) in people.DUTY_CARD_ROLES:
+            # A duty-role holder in office is public (the duty card): one cheap lookup, and the
+            # scope check only if the viewer asks for more than name and roles.
+            holder = await info.context.loaders.holder.load(self.person_id)
+            return Person.from_model(holder, full=None) if holder else None
         view = await info.context.loaders.person.load(self.person_id)
         return Person.from_view(view) if view else None
 

@@ -30,7 +30,8 @@ class Area(Model):
 
     class Meta:
         table = "area"
-        indexes = (("level", "kind"),)
+        # No (level, kind) index on purpose: SQLite's planner would pick it over the far more
+        # selective path range of subtree queries.
 
 
 class GridStation(Model):

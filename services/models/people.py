@@ -62,6 +62,7 @@ class RoleAssignment(Model):
 
     class Meta:
         table = "role_assignment"
-        indexes = (("area_path", "role"), ("person_id", "until"))
+        # (area_id, role, until): role holders of a page of areas, leaderless micro-grids.
+        indexes = (("area_path", "role"), ("person_id", "until"), ("area_id", "role", "until"))
         # Migration 0002 adds a partial unique index as a second guard behind the service
         # check: one open grid / micro-grid leader per area (Tortoise models cannot express it).
