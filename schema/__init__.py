@@ -24,7 +24,7 @@ from schema.accounts import AccountsMutation, AccountsQuery
 from schema.errors import EXCEPTION_HANDLERS
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
-from schema.limits import MaskUnexpectedErrors, QueryCostLimiter
+from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
 from schema.nodes import NodesQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from services.errors import DomainError
@@ -77,6 +77,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         ValidationCache,
         functools.partial(AddValidationRules, limit_rules),
         functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        RejectNulCharacters,
         QueryCostLimiter,
         MaskUnexpectedErrors,
     ]

@@ -61,7 +61,7 @@ class SignUpSuccess:
 
 
 SignUpResult = Annotated[
-    SignUpSuccess | InvalidInput | Conflict,
+    SignUpSuccess | InvalidInput | Conflict | TooManyAttempts,
     strawberry.union("SignUpResult", description="The new account or why not."),
 ]
 
@@ -139,10 +139,14 @@ class AccountsQuery:
 
 @strawberry.type
 class AccountsMutation:
-    @strawberry.mutation(description="Create a RESIDENT account.")
-    async def sign_up(self, input: SignUpInput) -> SignUpResult:
+    @strawberry.mutation(description="Create a RESIDENT account (throttled per client).")
+    async def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
         account = await accounts.sign_up(
-            username=input.username, password=input.password, name=input.name, phone=input.phone
+            username=input.username,
+            password=input.password,
+            name=input.name,
+            phone=input.phone,
+            client=info.context.client,
         )
         return SignUpSuccess(
             viewer=Viewer.for_account(account.id, account.username, account.person_id)

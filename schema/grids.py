@@ -10,7 +10,7 @@ from strawberry import relay
 
 from schema.context import Info
 from schema.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from schema.pagination import Connection, page_args
+from schema.pagination import Connection, page_args, parse_key
 from services import grids, households
 from services.enums import AreaKind as AreaKindEnum
 from services.enums import AreaLevel as AreaLevelEnum
@@ -178,7 +178,7 @@ class Area(relay.Node):
         from schema.people import RoleAssignment
 
         holders = await info.context.loaders.role_holders.load(self.id)
-        return [RoleAssignment.from_model(h) for h in holders]
+        return [RoleAssignment.from_model(h, with_holder=True) for h in holders]
 
     @strawberry.field(description="The grid station (网格驿站); grids only.")
     async def station(self, info: Info) -> GridStation | None:
@@ -300,7 +300,7 @@ def node_key(global_id: relay.GlobalID | None, type_name: str, field: str) -> in
     if global_id.type_name != type_name:
         raise InvalidInputError(f"Expected the id of a {type_name}.", field=field)
     try:
-        return int(global_id.node_id)
+        return parse_key(global_id.node_id)
     except ValueError as exc:
         raise InvalidInputError(f"Malformed {type_name} id.", field=field) from exc
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -20,9 +21,12 @@ from graphql import (
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
+    Visitor,
     get_named_type,
     value_from_ast_untyped,
+    visit,
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
 
@@ -179,6 +183,51 @@ class QueryCostLimiter(SchemaExtension):
                     extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost},
                 )
         return None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class _NulFinder(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        self.found = self.found or "\x00" in node.value
+
+
+def _literal_has_nul(document: DocumentNode) -> bool:
+    finder = _NulFinder()
+    visit(document, finder)
+    return finder.found
+
+
+class RejectNulCharacters(SchemaExtension):
+    """Refuses text containing NUL before execution: PostgreSQL cannot store it, so it would
+    otherwise surface as an internal error on one database and be accepted on the other."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if _has_nul(ctx.variables or {}) or (document is not None and _literal_has_nul(document)):
+            ctx.result = ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Text must not contain NUL characters.",
+                        extensions={"code": "INVALID_INPUT"},
+                    )
+                ],
+            )
+        yield
 
 
 class MaskUnexpectedErrors(MaskErrors):

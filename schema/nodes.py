@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.relay.fields import NodeExtension
 from strawberry.types.field import StrawberryField
 
+from schema.pagination import parse_key
 from services.errors import InvalidInput
 
 
@@ -39,7 +40,7 @@ def _check_ids(info: Any, kwargs: dict[str, Any]) -> None:
     for global_id in ids:
         try:
             global_id.resolve_type(info)
-            int(global_id.node_id)
+            parse_key(global_id.node_id)
         except ValueError as exc:  # GlobalIDValueError is a ValueError too
             raise InvalidInput("That is not the id of anything here.", field=field) from exc
 

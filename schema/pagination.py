@@ -17,6 +17,17 @@ T = TypeVar("T")
 M = TypeVar("M")
 
 _PREFIX = "cursor:"
+MAX_KEY = 2**31 - 1  # row ids are 32-bit integers on both databases
+
+
+def parse_key(text: str) -> int:
+    """A row key from client text: a decimal in 1..2^31-1 (ValueError otherwise)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        raise ValueError(text)
+    key = int(text)
+    if not 1 <= key <= MAX_KEY:
+        raise ValueError(text)
+    return key
 
 
 def encode_cursor(key: int) -> str:
@@ -32,7 +43,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
         if not text.startswith(_PREFIX):
             raise ValueError(text)
-        return int(text[len(_PREFIX) :])
+        return parse_key(text[len(_PREFIX) :])
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("That cursor is not valid.", field="after") from exc
 

@@ -111,9 +111,11 @@ class RoleAssignment(relay.Node):
     end_reason: str | None = strawberry.field(description="Why it ended (e.g. 动态退出).")
     person_id: strawberry.Private[int]
     area_id: strawberry.Private[int | None]
+    # The holder, when the service already fetched it (public duty-role holders).
+    holder: strawberry.Private[Any] = None
 
     @classmethod
-    def from_model(cls, r: Any) -> RoleAssignment:
+    def from_model(cls, r: Any, *, with_holder: bool = False) -> RoleAssignment:
         return cls(
             id=r.id,
             role=r.role,
@@ -122,6 +124,7 @@ class RoleAssignment(relay.Node):
             end_reason=r.end_reason,
             person_id=r.person_id,
             area_id=r.area_id,
+            holder=r.person if with_holder else None,
         )
 
     @classmethod
@@ -144,7 +147,14 @@ class RoleAssignment(relay.Node):
         return Area.from_model(await info.context.loaders.area.load(self.area_id))
 
     @strawberry.field(description="Who holds it (null if the viewer may not see them).")
-    async def person(self, info: Info) -> Person | None:
+    def person(self, info: Info) -> Person | None:
+        if self.holder is not None:
+            # Fetched with the assignment: answered without a loader round (no task per row).
+            return Person.from_model(self.holder, full=None)
+        # A sync resolver may hand graphql-core an awaitable; it awaits it like an async one.
+        return self._load_person(info)  # type: ignore[return-value]
+
+    async def _load_person(self, info: Info) -> Person | None:
         if self.until is None and RoleEnum(self.role) in people.DUTY_CARD_ROLES:
             # A duty-role holder in office is public (the duty card): one cheap lookup, and the
             # scope check only if the viewer asks for more than name and roles.

@@ -110,8 +110,22 @@ async def create_account(
     return account
 
 
-async def sign_up(*, username: str, password: str, name: str, phone: str | None) -> UserAccount:
-    """Self-service sign-up: a RESIDENT account; joining a household or a role is approved later."""
+async def sign_up(
+    *, username: str, password: str, name: str, phone: str | None, client: str
+) -> UserAccount:
+    """Self-service sign-up: a RESIDENT account; joining a household or a role is approved later.
+
+    Throttled per client (each costs an argon2 hash, and names should not be squatted in bulk):
+    every attempt counts, recorded before the check like sign-in attempts.
+    """
+    settings = get_settings()
+    key = f"signup:{client[:100]}"
+    attempt = await LoginFailure.create(key=key, created_at=_now())
+    try:
+        await _check_throttle([(key, settings.signup_max_per_client)])
+    except TooManyAttempts:
+        await LoginFailure.filter(id=attempt.id).delete()
+        raise
     return await create_account(username=username, password=password, name=name, phone=phone)
 
 
@@ -129,6 +143,8 @@ async def _check_throttle(keys: list[tuple[str, int]]) -> None:
     settings = get_settings()
     window = timedelta(seconds=settings.login_failure_window_seconds)
     now = _now()
+    # Records older than the window count for nothing: drop them as we go.
+    await LoginFailure.filter(key__in=[k for k, _ in keys], created_at__lt=now - window).delete()
     for key, limit in keys:
         count, oldest = await _recent_failures(key, now - window)
         # `count` includes the attempt under way, recorded before this check.

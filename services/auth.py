@@ -57,10 +57,12 @@ class Actor:
         """Subtrees whose people and households the actor may read (admins and leaders)."""
         return self.paths_for(ADMIN_ROLES | LEADER_ROLES)
 
-    @property
-    def is_district_admin(self) -> bool:
-        """District admins run the whole district."""
-        return any(g.role is Role.DISTRICT_ADMIN for g in self.grants)
+    def appoints_admins_at(self, path: str) -> bool:
+        """Admins are appointed from the level above; a district admin also appoints peers in
+        their own district (nobody is above them)."""
+        return self.administers_strictly_above(path) or any(
+            g.role is Role.DISTRICT_ADMIN and g.area_path == path for g in self.grants
+        )
 
     def administers(self, path: str) -> bool:
         """May the actor manage the area at `path` (create under it, assign roles in it)?"""

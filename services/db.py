@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
@@ -26,20 +26,22 @@ APPS: dict[str, dict[str, Any]] = {
 
 def normalize_url(url: str, settings: Settings) -> str:
     """Add pool size (PostgreSQL) or busy timeout (SQLite) to a database URL."""
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    if parts.scheme.startswith("sqlite"):
-        path = url.split("://", 1)[1].split("?", 1)[0]
+    base, _, query_text = url.partition("?")
+    query = dict(parse_qsl(query_text))
+    scheme = base.split("://", 1)[0]
+    if scheme.startswith("sqlite"):
+        path = base.split("://", 1)[1]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Several processes share one SQLite file: wait for a lock rather than fail at once.
         query.setdefault("busy_timeout", str(settings.sqlite_busy_timeout_ms))
         query.setdefault("journal_mode", "WAL")
         query.setdefault("synchronous", "NORMAL")
-    elif parts.scheme in {"postgres", "postgresql", "asyncpg"}:
+    elif scheme in {"postgres", "postgresql", "asyncpg"}:
         query.setdefault("minsize", "1")
         query.setdefault("maxsize", str(settings.db_pool_size))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    # Rebuilt by hand: urlunsplit would turn "sqlite:////abs/path" into a relative path.
+    return f"{base}?{urlencode(query)}" if query else base
 
 
 def tortoise_config(url: str | None = None, settings: Settings | None = None) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -150,23 +151,26 @@ async def create_area(
     group_name = _clean_text(
         contact_group_name or "", field="contactGroupName", max_length=100, required=False
     )
-    async with in_transaction():
-        if await Area.exists(parent_id=parent.id, name=name):
-            raise Conflict(f"{parent.name} already has an area named {name}.", field="name")
-        # The path needs the new id: insert with a unique placeholder, then set it.
-        area = await Area.create(
-            name=name,
-            level=level,
-            kind=kind,
-            parent_id=parent.id,
-            path=f"{parent.path}new-{parent.id}-{name}/",
-            contact_group_name=group_name or None,
-            contact_group_link=link,
-        )
-        area.path = f"{parent.path}{area.id}/"
-        await area.save(update_fields=["path"])
-        if station is not None:
-            await _set_station(area, station)
+    try:
+        async with in_transaction():
+            if await Area.exists(parent_id=parent.id, name=name):
+                raise Conflict(f"{parent.name} already has an area named {name}.", field="name")
+            # The path needs the new id: insert with a unique placeholder, then set it.
+            area = await Area.create(
+                name=name,
+                level=level,
+                kind=kind,
+                parent_id=parent.id,
+                path=f"{parent.path}new-{parent.id}-{name}/",
+                contact_group_name=group_name or None,
+                contact_group_link=link,
+            )
+            area.path = f"{parent.path}{area.id}/"
+            await area.save(update_fields=["path"])
+            if station is not None:
+                await _set_station(area, station)
+    except IntegrityError as exc:  # a concurrent create took the name (unique parent+name)
+        raise Conflict(f"{parent.name} already has an area named {name}.", field="name") from exc
     return area
 
 
@@ -216,6 +220,16 @@ async def update_area(
         updates["contact_group_link"] = _check_contact_link(contact_group_link)
     if station is not None and area.level is not AreaLevel.GRID:
         raise InvalidInput("Only grids have a station (网格驿站).", field="station")
+    try:
+        await _apply_area_update(area, updates, station)
+    except IntegrityError as exc:  # a concurrent rename took the name (unique parent+name)
+        raise Conflict(f"A sibling area is already named {name}.", field="name") from exc
+    return await get_area(area_id=area.id)
+
+
+async def _apply_area_update(
+    area: Area, updates: dict[str, object], station: StationInput | None
+) -> None:
     async with in_transaction():
         if updates:
             await Area.filter(id=area.id).update(**updates)
@@ -223,7 +237,6 @@ async def update_area(
             await Area.filter(parent_id=area.id).update(kind=updates["kind"])
         if station is not None:
             await _set_station(area, station)
-    return await get_area(area_id=area.id)
 
 
 async def stations_by_grid(*, grid_ids: list[int]) -> list[GridStation | None]:
@@ -267,9 +280,26 @@ async def create_party_unit(
     )
 
 
+_SUBTREE_END = "substr(a.path, 1, length(a.path) - 1) || '0'"  # see auth.subtree_bounds
+
+
 async def household_counts(*, area_ids: list[int]) -> list[int]:
     """Households registered under each area; one query (aggregates are public)."""
-    return [c.households for c in await _coverage(area_ids)]
+    if not area_ids:
+        return []
+    marks = ",".join("?" for _ in area_ids)
+    rows = await db.fetch(
+        f"""
+        SELECT a.id AS area_id, COUNT(h.id) AS households
+        FROM area a
+        LEFT JOIN household h ON h.path >= a.path AND h.path < {_SUBTREE_END}
+        WHERE a.id IN ({marks})
+        GROUP BY a.id
+        """,
+        list(area_ids),
+    )
+    counts = {row["area_id"]: int(row["households"]) for row in rows}
+    return [counts.get(i, 0) for i in area_ids]
 
 
 async def coverage(*, actor: Actor | None, area_ids: list[int]) -> list[Coverage | Exception]:
@@ -294,7 +324,7 @@ async def _coverage(area_ids: list[int]) -> list[Coverage]:
     if not area_ids:
         return []
     marks = ",".join("?" for _ in area_ids)
-    upper = "substr(a.path, 1, length(a.path) - 1) || '0'"
+    upper = _SUBTREE_END
     households = await db.fetch(
         f"""
         SELECT a.id AS area_id, COUNT(h.id) AS households,

@@ -12,6 +12,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import get_area, in_subtree
 from services.models import Area, CareLink, Household, Person, RoleAssignment
 from services.pagination import Page, paginate
+from services.people import person_to_place
 
 
 def _text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None:
@@ -165,9 +166,7 @@ async def add_member(*, actor: Actor | None, household_id: int, person_id: int) 
     if household is None or not actor.reads(household.path):
         raise NotFound("No such household.", field="householdId")
     actor.require_admin_of(household.path, "change households")
-    person = await Person.get_or_none(id=person_id)
-    if person is None:
-        raise NotFound("No such person.", field="personId")
+    person = await person_to_place(actor=actor, person_id=person_id)
     if person.household_id == household.id:
         return person
     if person.household_id is not None:

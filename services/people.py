@@ -137,6 +137,23 @@ async def people_by_ids(*, actor: Actor | None, person_ids: list[int]) -> list[P
     return views
 
 
+async def person_to_place(*, actor: Actor, person_id: int) -> Person:
+    """A person the actor may appoint or place in a household: one fully in their view, or a new
+    sign-up not yet placed anywhere (no household, no role at any area). Anyone else is NotFound,
+    so an admin cannot reach people outside their subtree by guessing ids."""
+    (view,) = await people_by_ids(actor=actor, person_ids=[person_id])
+    if view is not None and view.full:
+        return view.person
+    person = await Person.get_or_none(id=person_id)
+    placed = person is None or person.household_id is not None
+    if placed or await RoleAssignment.exists(
+        person_id=person_id, until=None, area_id__isnull=False
+    ):
+        raise NotFound("No such person.", field="personId")
+    assert person is not None
+    return person
+
+
 async def get_person(*, actor: Actor | None, person_id: int) -> PersonView:
     """One person as the actor may see them (NotFound when hidden)."""
     (view,) = await people_by_ids(actor=actor, person_ids=[person_id])
@@ -201,13 +218,11 @@ async def assign_role(
     if area.level is not level:
         raise InvalidInput(f"{role.value} is held at a {level.value}.", field="areaId")
     if role in ADMIN_ROLES:
-        if not (actor.is_district_admin or actor.administers_strictly_above(area.path)):
+        if not actor.appoints_admins_at(area.path):
             raise Forbidden("Admins are appointed from the level above.")
     else:
         actor.require_admin_of(area.path, "appoint people")
-    person = await Person.get_or_none(id=person_id)
-    if person is None:
-        raise NotFound("No such person.", field="personId")
+    person = await person_to_place(actor=actor, person_id=person_id)
     if role is Role.CENTRAL_HOUSEHOLD:
         home = await Household.get_or_none(id=person.household_id) if person.household_id else None
         if home is None or home.micro_grid_id != area.id:
@@ -255,12 +270,17 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
     if assignment is None or not actor.reads(assignment.area_path or "-"):
         raise NotFound("No such role assignment.", field="assignmentId")
     if assignment.role in ADMIN_ROLES:
-        if not (actor.is_district_admin or actor.administers_strictly_above(assignment.area_path)):
+        if not actor.appoints_admins_at(assignment.area_path):
             raise Forbidden("Admins are removed from the level above.")
     else:
         actor.require_admin_of(assignment.area_path, "end roles")
     if assignment.until is not None:
         raise Conflict("This role has already ended.", field="assignmentId")
+    if assignment.role is Role.DISTRICT_ADMIN and not await RoleAssignment.exists(
+        role=Role.DISTRICT_ADMIN, area_id=assignment.area_id, until=None, id__not=assignment.id
+    ):
+        # Nobody could appoint a new one: the district would be locked out of its own net.
+        raise Conflict("Appoint another district admin before ending the last one.")
     # Conditional update: two admins ending the same role at once both see one end.
     changed = await RoleAssignment.filter(id=assignment.id, until=None).update(
         until=_now(), end_reason=reason, ended_by_id=actor.account_id
@@ -284,10 +304,11 @@ async def roles_by_person(
 
 
 async def role_holders_by_area(*, area_ids: list[int]) -> list[list[RoleAssignment]]:
-    """The open role assignments held at each area (public: who runs it); one query."""
+    """The open role assignments held at each area with their holders (public: who runs it,
+    as on the duty cards); one query."""
     holders: dict[int, list[RoleAssignment]] = {i: [] for i in area_ids}
     query = RoleAssignment.filter(area_id__in=area_ids, until=None, role__in=list(DUTY_CARD_ROLES))
-    for assignment in await query.order_by("id"):
+    for assignment in await query.select_related("person").order_by("id"):
         if assignment.area_id is not None:
             holders[assignment.area_id].append(assignment)
     return [holders[i] for i in area_ids]

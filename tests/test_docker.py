@@ -267,7 +267,7 @@ def test_nginx_proxies_websockets_to_the_app() -> None:
         "proxy_http_version 1.1;",
         "proxy_set_header Upgrade $http_upgrade;",
         "proxy_set_header Connection $connection_upgrade;",
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
     ):
         assert directive in server, directive
     assert re.search(r"proxy_set_header X-Request-ID \$\S+;", server)

@@ -30,6 +30,8 @@ class Area(Model):
 
     class Meta:
         table = "area"
+        # Sibling names are unique (its index also serves "children of X" lookups).
+        unique_together = (("parent", "name"),)
         # No (level, kind) index on purpose: SQLite's planner would pick it over the far more
         # selective path range of subtree queries.
 

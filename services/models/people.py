@@ -30,7 +30,7 @@ class Person(Model):
 
     class Meta:
         table = "person"
-        indexes = (("name",),)
+        indexes = (("name",), ("household_id",))
 
 
 class RoleAssignment(Model):

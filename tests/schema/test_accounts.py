@@ -385,3 +385,23 @@ async def test_logout_all_sessions(client: httpx.AsyncClient) -> None:
 async def test_logout_needs_a_signed_in_user(client: httpx.AsyncClient) -> None:
     body = await gql(client, LOGOUT, {"all": False})
     assert body["data"]["logout"] == {"__typename": "Unauthenticated", "code": "UNAUTHENTICATED"}
+
+
+async def test_sign_ups_are_throttled_per_client(client: httpx.AsyncClient) -> None:
+    # given the per-client sign-up budget (10 per window by default)
+    limit = get_settings().signup_max_per_client
+    query = """
+    mutation($u: String!) {
+      signUp(input: {username: $u, password: "long-enough-pw", name: "新居民"}) {
+        __typename ... on TooManyAttempts { retryAfterSeconds }
+      }
+    }
+    """
+    # when one client signs up more accounts than that
+    names = [f"bulk_{i}" for i in range(limit + 2)]
+    results = [(await gql(client, query, {"u": u}))["data"]["signUp"] for u in names]
+    # then the first `limit` succeed and the rest are throttled, creating nothing
+    assert [r["__typename"] for r in results[:limit]] == ["SignUpSuccess"] * limit
+    assert all(r["__typename"] == "TooManyAttempts" for r in results[limit:])
+    assert all(r["retryAfterSeconds"] > 0 for r in results[limit:])
+    assert await UserAccount.filter(username__in=names).count() == limit

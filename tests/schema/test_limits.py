@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 import services.grids
+from services.models import UserAccount
 from services.settings import get_settings
 from tests.conftest import gql
 
@@ -339,3 +340,22 @@ async def test_expected_errors_are_not_masked(client: httpx.AsyncClient) -> None
     (error,) = body["errors"]
     assert error["message"] == "Sign in first."
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("how", ["variable", "literal"])
+async def test_text_with_nul_characters_is_refused_before_execution(
+    client: httpx.AsyncClient, how: str
+) -> None:
+    # given a sign-up whose name carries a NUL (PostgreSQL cannot store one)
+    head = 'mutation($n: String!) { signUp(input: {username: "nul_user", '
+    head += 'password: "long-enough-pw", name: NAME}) { __typename } }'
+    if how == "variable":
+        query, variables = head.replace("NAME", "$n"), {"n": "a\u0000b"}
+    else:  # a GraphQL string literal with a \u0000 escape
+        query = head.replace("($n: String!)", "").replace("NAME", '"a\\u0000b"')
+        variables = {}
+    # when it is sent
+    body = await gql(client, query, variables)
+    # then it is refused as invalid input and no account exists
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert not await UserAccount.exists(username="nul_user")

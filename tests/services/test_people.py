@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import people
+from services import households, people
 from services.enums import Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.models import Area, Household, Person, RoleAssignment
@@ -546,3 +546,64 @@ async def test_only_admins_register_people(db: Database) -> None:
         await people.create_person(actor=leader, name="王五", household_id=home)
     # then nobody was registered
     assert await Person.all().count() == before
+
+
+# --- reaching people outside one's subtree -------------------------------------------------------
+
+
+async def test_an_admin_cannot_pull_in_a_person_from_elsewhere_by_id(db: Database) -> None:
+    # given a resident living in another street (山头街道), invisible to 颜山社区's admin
+    stranger = await Person.filter(
+        household__path__startswith=(await area("古窑社区")).path
+    ).first()
+    assert stranger is not None
+    admin = await actor_for("community_admin")
+    yanshan = await area(DEMO_COMMUNITY)
+    home = await Household.filter(path__startswith=yanshan.path).first()
+    assert home is not None
+    before = await roles_state()
+    # when the admin appoints them, or adds them to a household of 颜山社区, by a guessed id
+    with pytest.raises(NotFound):
+        await people.assign_role(
+            actor=admin, person_id=stranger.id, role=Role.VOLUNTEER, area_id=yanshan.id
+        )
+    with pytest.raises(NotFound):
+        await households.add_member(actor=admin, household_id=home.id, person_id=stranger.id)
+    # then nothing changed and the stranger's details stay hidden
+    assert await roles_state() == before
+    assert (await Person.get(id=stranger.id)).household_id == stranger.household_id
+    with pytest.raises(NotFound):
+        await people.get_person(actor=admin, person_id=stranger.id)
+
+
+async def test_a_new_sign_up_can_be_placed_and_appointed(db: Database) -> None:
+    # given someone who just signed up (no household, no role at an area)
+    person = await newcomer()
+    admin = await actor_for("community_admin")
+    yanshan = await area(DEMO_COMMUNITY)
+    # when the community admin appoints them a volunteer
+    assignment = await people.assign_role(
+        actor=admin, person_id=person.id, role=Role.VOLUNTEER, area_id=yanshan.id
+    )
+    # then they hold the role and are now in the admin's view
+    assert assignment.person_id == person.id
+    assert (await people.get_person(actor=admin, person_id=person.id)).full
+
+
+async def test_the_last_district_admin_cannot_be_removed(db: Database) -> None:
+    # given the demo district's only district admin, acting on their own role
+    admin = await actor_for("district_admin")
+    (own,) = await RoleAssignment.filter(role=Role.DISTRICT_ADMIN, until=None)
+    # when they try to end it
+    # then it is refused and the role stays open
+    with pytest.raises(Conflict):
+        await people.end_role(actor=admin, assignment_id=own.id, reason="换届")
+    assert (await RoleAssignment.get(id=own.id)).until is None
+    # and once a peer is appointed, it can end
+    peer = await newcomer("新区管理员")
+    district = await Area.get(level="DISTRICT")
+    await people.assign_role(
+        actor=admin, person_id=peer.id, role=Role.DISTRICT_ADMIN, area_id=district.id
+    )
+    ended = await people.end_role(actor=admin, assignment_id=own.id, reason="换届")
+    assert ended.until is not None
