@@ -10,6 +10,7 @@ from strawberry import relay
 
 from schema.context import Info
 from schema.errors import (
+    MUTATION_INPUT,
     Conflict,
     InvalidCredentials,
     InvalidInput,
@@ -140,7 +141,9 @@ class AccountsQuery:
 @strawberry.type
 class AccountsMutation:
     @strawberry.mutation(description="Create a RESIDENT account (throttled per client).")
-    async def sign_up(self, info: Info, input: SignUpInput) -> SignUpResult:
+    async def sign_up(
+        self, info: Info, input: Annotated[SignUpInput, MUTATION_INPUT]
+    ) -> SignUpResult:
         account = await accounts.sign_up(
             username=input.username,
             password=input.password,
@@ -153,17 +156,21 @@ class AccountsMutation:
         )
 
     @strawberry.mutation(description="Sign in (throttled per account and per client).")
-    async def login(self, info: Info, input: LoginInput) -> LoginResult:
+    async def login(self, info: Info, input: Annotated[LoginInput, MUTATION_INPUT]) -> LoginResult:
         tokens = await accounts.login(
             username=input.username, password=input.password, client=info.context.client
         )
         return LoginSuccess.from_tokens(tokens)
 
     @strawberry.mutation(description="Trade a refresh token for new tokens (rotation).")
-    async def refresh_token(self, input: RefreshTokenInput) -> RefreshTokenResult:
+    async def refresh_token(
+        self, input: Annotated[RefreshTokenInput, MUTATION_INPUT]
+    ) -> RefreshTokenResult:
         return LoginSuccess.from_tokens(await accounts.refresh(refresh_token=input.refresh_token))
 
     @strawberry.mutation(description="End this session (or all sessions).")
-    async def logout(self, info: Info, input: LogoutInput) -> LogoutResult:
+    async def logout(
+        self, info: Info, input: Annotated[LogoutInput, MUTATION_INPUT]
+    ) -> LogoutResult:
         ended = await accounts.logout(actor=info.context.actor, all_sessions=input.all_sessions)
         return LogoutSuccess(ended_sessions=ended)

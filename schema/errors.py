@@ -31,6 +31,10 @@ class ErrorCode(Enum):
     )
 
 
+# Every mutation takes one argument, `input`.
+MUTATION_INPUT = strawberry.argument(description="What to do; see the input type's fields.")
+
+
 @strawberry.interface(description="What every typed error carries.")
 class Error:
     code: ErrorCode = strawberry.field(description="Stable code to switch on.")
@@ -108,3 +112,10 @@ EXCEPTION_HANDLERS = [
     _DomainErrorHandler(errors.InvalidToken, InvalidToken),
     _DomainErrorHandler(errors.TooManyAttempts, TooManyAttempts),
 ]
+
+
+def describe_values(enum_type: Any, descriptions: dict[str, str]) -> None:
+    """Give each value of a Strawberry-wrapped domain enum its description (API.md asks for one
+    on every enum value; the domain enums themselves stay free of GraphQL)."""
+    for value in enum_type.__strawberry_definition__.values:
+        value.description = descriptions[value.name]

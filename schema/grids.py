@@ -9,8 +9,16 @@ import strawberry
 from strawberry import relay
 
 from schema.context import Info
-from schema.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from schema.pagination import Connection, page_args, parse_key
+from schema.errors import (
+    MUTATION_INPUT,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    describe_values,
+)
+from schema.pagination import After, Connection, First, page_args, parse_key
 from services import grids, households
 from services.enums import AreaKind as AreaKindEnum
 from services.enums import AreaLevel as AreaLevelEnum
@@ -34,6 +42,32 @@ PartyUnitKind = strawberry.enum(
     PartyUnitKindEnum,
     description="Community party organisation (社区党组织), grid party branch (网格党支部), "
     "micro-grid party group (微网格党小组).",
+)
+describe_values(
+    AreaLevel,
+    {
+        "DISTRICT": "District (区): the root of the net.",
+        "STREET": "Street or town (街道/镇).",
+        "COMMUNITY": "Community (社区), led by its party organisation.",
+        "GRID": "Grid (网格): a few hundred households, with a station and a party branch.",
+        "MICRO_GRID": "Micro-grid (微网格): a few dozen households, the smallest work unit.",
+    },
+)
+describe_values(
+    AreaKind,
+    {
+        "RESIDENTIAL": "Covers homes (the default).",
+        "COMMERCIAL": "Commercial dedicated grid (商业专属网格): shops and firms.",
+        "SPECIAL": "Dedicated grid for another special population.",
+    },
+)
+describe_values(
+    PartyUnitKind,
+    {
+        "COMMUNITY_PARTY_ORGANIZATION": "Community party organisation (社区党组织).",
+        "GRID_PARTY_BRANCH": "Grid party branch (网格党支部), on a grid.",
+        "MICRO_GRID_PARTY_GROUP": "Micro-grid party group (微网格党小组), on a micro-grid.",
+    },
 )
 
 
@@ -154,7 +188,7 @@ class Area(relay.Node):
 
     @strawberry.field(description="Areas one level down.")
     async def children(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Area]:
         size, key = page_args(info, first, after)
         page = await grids.list_areas(parent_id=self.id, first=size, after=key)
@@ -198,7 +232,7 @@ class Area(relay.Node):
         "with a FORBIDDEN, or for anonymous callers UNAUTHENTICATED, error at this path)."
     )
     async def households(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]] | None:
         from schema.households import Household
 
@@ -318,15 +352,21 @@ class GridsQuery:
     async def areas(
         self,
         info: Info,
-        level: AreaLevel | None = None,  # type: ignore[valid-type]
-        kind: AreaKind | None = None,  # type: ignore[valid-type]
+        level: Annotated[
+            AreaLevel | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only areas of this level."),
+        ] = None,
+        kind: Annotated[
+            AreaKind | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only areas of this kind."),
+        ] = None,
         under: Annotated[
             relay.GlobalID | None,
             strawberry.argument(description="Only areas in this area's subtree (itself included)."),
         ] = None,
         search: Annotated[str | None, strawberry.argument(description="Part of the name.")] = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Area]:
         size, key = page_args(info, first, after)
         page = await grids.list_areas(
@@ -343,7 +383,9 @@ class GridsQuery:
 @strawberry.type
 class GridsMutation:
     @strawberry.mutation(description="Create an area under one you administer.")
-    async def create_area(self, info: Info, input: CreateAreaInput) -> CreateAreaResult:
+    async def create_area(
+        self, info: Info, input: Annotated[CreateAreaInput, MUTATION_INPUT]
+    ) -> CreateAreaResult:
         area = await grids.create_area(
             actor=info.context.actor,
             parent_id=require_key(input.parent_id, "Area", "parentId"),
@@ -357,7 +399,9 @@ class GridsMutation:
         return CreateAreaSuccess(area=Area.from_model(area))
 
     @strawberry.mutation(description="Rename an area, change a grid's kind, station or group.")
-    async def update_area(self, info: Info, input: UpdateAreaInput) -> UpdateAreaResult:
+    async def update_area(
+        self, info: Info, input: Annotated[UpdateAreaInput, MUTATION_INPUT]
+    ) -> UpdateAreaResult:
         area = await grids.update_area(
             actor=info.context.actor,
             area_id=require_key(input.area_id, "Area", "areaId"),
@@ -371,7 +415,7 @@ class GridsMutation:
 
     @strawberry.mutation(description="Attach a party unit to a community, grid or micro-grid.")
     async def create_party_unit(
-        self, info: Info, input: CreatePartyUnitInput
+        self, info: Info, input: Annotated[CreatePartyUnitInput, MUTATION_INPUT]
     ) -> CreatePartyUnitResult:
         unit = await grids.create_party_unit(
             actor=info.context.actor,

@@ -9,7 +9,14 @@ import strawberry
 from strawberry import relay
 
 from schema.context import Info
-from schema.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from schema.errors import (
+    MUTATION_INPUT,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from schema.grids import Area, require_key
 from services import households
 from services.errors import NotFound as NotFoundError
@@ -181,7 +188,7 @@ LinkCentralHouseholdResult = Annotated[
 class HouseholdsMutation:
     @strawberry.mutation(description="Register a household (admins of the area).")
     async def create_household(
-        self, info: Info, input: CreateHouseholdInput
+        self, info: Info, input: Annotated[CreateHouseholdInput, MUTATION_INPUT]
     ) -> CreateHouseholdResult:
         household = await households.create_household(
             actor=info.context.actor,
@@ -196,7 +203,7 @@ class HouseholdsMutation:
 
     @strawberry.mutation(description="Assign a household to a micro-grid (full coverage).")
     async def assign_household(
-        self, info: Info, input: AssignHouseholdInput
+        self, info: Info, input: Annotated[AssignHouseholdInput, MUTATION_INPUT]
     ) -> AssignHouseholdResult:
         household = await households.assign_household(
             actor=info.context.actor,
@@ -207,7 +214,7 @@ class HouseholdsMutation:
 
     @strawberry.mutation(description="Add a person to a household (admins of the area).")
     async def add_household_member(
-        self, info: Info, input: AddHouseholdMemberInput
+        self, info: Info, input: Annotated[AddHouseholdMemberInput, MUTATION_INPUT]
     ) -> AddHouseholdMemberResult:
         from schema.people import Person
 
@@ -223,7 +230,7 @@ class HouseholdsMutation:
 
     @strawberry.mutation(description="Link a household to its central household (中心户).")
     async def link_central_household(
-        self, info: Info, input: LinkCentralHouseholdInput
+        self, info: Info, input: Annotated[LinkCentralHouseholdInput, MUTATION_INPUT]
     ) -> LinkCentralHouseholdResult:
         link = await households.link_central_household(
             actor=info.context.actor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
@@ -46,6 +46,15 @@ def decode_cursor(cursor: str | None) -> int | None:
         return parse_key(text[len(_PREFIX) :])
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("That cursor is not valid.", field="after") from exc
+
+
+First = Annotated[
+    int | None, strawberry.argument(description="Page size: 20 when omitted, at most 100.")
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Cursor of the item to continue after (`endCursor`)."),
+]
 
 
 def page_args(info: Info, first: int | None, after: str | None) -> tuple[int, int | None]:

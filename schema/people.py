@@ -10,9 +10,17 @@ import strawberry
 from strawberry import relay
 
 from schema.context import Info
-from schema.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from schema.errors import (
+    MUTATION_INPUT,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    describe_values,
+)
 from schema.grids import Area, area_key, node_key, require_key
-from schema.pagination import Connection, page_args
+from schema.pagination import After, Connection, First, page_args
 from services import people
 from services.enums import ROLE_DUTIES
 from services.enums import Role as RoleEnum
@@ -25,6 +33,21 @@ Role = strawberry.enum(
     description="Roles: admins (区/街道/社区), grid leader (网格长), micro-grid leader (微网格长), "
     "central household (中心户), part-time grid member (兼职网格员, e.g. riders), volunteer, "
     "partner-unit member, resident.",
+)
+describe_values(
+    Role,
+    {
+        "DISTRICT_ADMIN": "District admin: runs the whole district.",
+        "STREET_ADMIN": "Street admin (街道): runs one street.",
+        "COMMUNITY_ADMIN": "Community admin (社区): runs one community.",
+        "GRID_LEADER": "Grid leader (网格长), one per grid.",
+        "MICRO_GRID_LEADER": "Micro-grid leader (微网格长), one per micro-grid.",
+        "CENTRAL_HOUSEHOLD": "Central household (中心户): looks after 10-20 neighbouring homes.",
+        "PART_TIME_GRID_MEMBER": "Part-time grid member (兼职网格员), e.g. a delivery rider.",
+        "VOLUNTEER": "Volunteer of a community.",
+        "PARTNER_MEMBER": "Staff of a partner unit serving a community.",
+        "RESIDENT": "Every signed-up person; held without an area.",
+    },
 )
 
 
@@ -285,8 +308,8 @@ class PeopleQuery:
             str | None,
             strawberry.argument(description="Part of the name, or the start of the phone number."),
         ] = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Person]:
         size, key = page_args(info, first, after)
         page = await people.list_people(
@@ -309,8 +332,8 @@ class PeopleQuery:
             relay.GlobalID | None,
             strawberry.argument(description="Area subtree; the whole district when omitted."),
         ] = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[DutyCard]:
         size, key = page_args(info, first, after)
         page = await people.duty_cards(under_id=area_key(under, "under"), first=size, after=key)
@@ -320,7 +343,9 @@ class PeopleQuery:
 @strawberry.type
 class PeopleMutation:
     @strawberry.mutation(description="Register a person without an account (admins).")
-    async def create_person(self, info: Info, input: CreatePersonInput) -> CreatePersonResult:
+    async def create_person(
+        self, info: Info, input: Annotated[CreatePersonInput, MUTATION_INPUT]
+    ) -> CreatePersonResult:
         person = await people.create_person(
             actor=info.context.actor,
             name=input.name,
@@ -331,7 +356,9 @@ class PeopleMutation:
         return CreatePersonSuccess(person=Person.from_model(person, full=True))
 
     @strawberry.mutation(description="Appoint a person to a role (admins, from the level above).")
-    async def assign_role(self, info: Info, input: AssignRoleInput) -> AssignRoleResult:
+    async def assign_role(
+        self, info: Info, input: Annotated[AssignRoleInput, MUTATION_INPUT]
+    ) -> AssignRoleResult:
         assignment = await people.assign_role(
             actor=info.context.actor,
             person_id=require_key(input.person_id, "Person", "personId"),
@@ -341,7 +368,9 @@ class PeopleMutation:
         return AssignRoleSuccess(assignment=RoleAssignment.from_model(assignment))
 
     @strawberry.mutation(description="End a role with a reason; history is kept.")
-    async def end_role(self, info: Info, input: EndRoleInput) -> EndRoleResult:
+    async def end_role(
+        self, info: Info, input: Annotated[EndRoleInput, MUTATION_INPUT]
+    ) -> EndRoleResult:
         assignment = await people.end_role(
             actor=info.context.actor,
             assignment_id=require_key(input.assignment_id, "RoleAssignment", "assignmentId"),
