@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -19,10 +20,11 @@ from schema.errors import (
     describe_values,
 )
 from schema.pagination import After, Connection, First, page_args, parse_key
-from services import grids, households
+from services import grids
 from services.enums import AreaKind as AreaKindEnum
 from services.enums import AreaLevel as AreaLevelEnum
 from services.enums import PartyUnitKind as PartyUnitKindEnum
+from services.pagination import PageKey
 
 if TYPE_CHECKING:
     from schema.households import Household
@@ -191,7 +193,10 @@ class Area(relay.Node):
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[Area]:
         size, key = page_args(info, first, after)
-        page = await grids.list_areas(parent_id=self.id, first=size, after=key)
+        loaders = info.context.loaders
+        page = await loaders.children_page.load(PageKey(self.id, size, key))
+        # Totals of many nested pages are counted together, like the pages themselves.
+        page = replace(page, count=lambda: loaders.child_count.load(self.id))
         return Connection.build(page, Area.from_model)
 
     @strawberry.field(description="Households registered under this area (a public aggregate).")
@@ -237,9 +242,9 @@ class Area(relay.Node):
         from schema.households import Household
 
         size, key = page_args(info, first, after)
-        page = await households.list_households(
-            actor=info.context.actor, area_id=self.id, first=size, after=key
-        )
+        loaders = info.context.loaders
+        page = await loaders.households_page.load(PageKey(self.id, size, key))
+        page = replace(page, count=lambda: loaders.household_count.load(self.id))
         return Connection.build(page, Household.from_model)
 
 

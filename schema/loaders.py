@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from services import accounts, grids, households, people
 from services.auth import Actor
+from services.pagination import PageKey
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -56,6 +57,16 @@ class Loaders:
         )
         self.members: DataLoader[int, Any] = _loader(
             lambda ids: households.members_by_household(household_ids=ids)
+        )
+        # Nested pages (children of each area, households under each area), keyed by PageKey.
+        self.child_count: DataLoader[int, Any] = _loader(
+            lambda ids: grids.child_counts(area_ids=ids)
+        )
+        self.children_page: DataLoader[PageKey, Any] = DataLoader(
+            load_fn=lambda keys: grids.children_pages(keys=keys)
+        )
+        self.households_page: DataLoader[PageKey, Any] = DataLoader(
+            load_fn=lambda keys: households.household_pages(actor=actor, keys=keys)
         )
         self.account: DataLoader[int, Any] = _loader(
             lambda ids: accounts.accounts_by_ids(account_ids=ids)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from services import db
@@ -13,7 +16,7 @@ from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import PARTY_UNIT_LEVEL, AreaKind, AreaLevel, PartyUnitKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.models import Area, GridStation, PartyUnit
-from services.pagination import Page, paginate
+from services.pagination import Page, PageKey, page_from_rows, paginate
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,65 @@ async def _apply_area_update(
             await _set_station(area, station)
 
 
+async def nested_rows(
+    keys: list[PageKey], select: str, owner_filter: str, model: type[Model]
+) -> dict[PageKey, list[Any]]:
+    """Rows for many nested pages: one statement per distinct (first, after), with the rows of
+    each owner numbered by id (ROW_NUMBER, on both databases) and cut at first+1."""
+    found: dict[PageKey, list[Any]] = {}
+    groups: dict[tuple[int, int | None], list[PageKey]] = {}
+    for key in keys:
+        groups.setdefault((key.first, key.after), []).append(key)
+    for (first, after), group in groups.items():
+        owners = sorted({k.owner for k in group})
+        marks = ",".join("?" for _ in owners)
+        rows = await db.fetch(
+            f"""
+            SELECT * FROM (
+                SELECT {select}, ROW_NUMBER() OVER (PARTITION BY a.id ORDER BY x.id) AS rn
+                FROM area a JOIN {model._meta.db_table} x ON {owner_filter}
+                WHERE a.id IN ({marks}) AND x.id > ?
+            ) numbered WHERE rn <= ? ORDER BY owner_id, id
+            """,
+            [*owners, after or 0, first + 1],
+        )
+        by_owner: dict[int, list[Any]] = {}
+        for row in rows:
+            owner = row.pop("owner_id")
+            row.pop("rn")
+            by_owner.setdefault(owner, []).append(model._init_from_db(**row))
+        for key in group:
+            found[key] = by_owner.get(key.owner, [])
+    return found
+
+
+async def child_counts(*, area_ids: list[int]) -> list[int]:
+    """How many children each area has; one grouped query."""
+    rows = (
+        await Area.filter(parent_id__in=area_ids)
+        .group_by("parent_id")
+        .annotate(n=Count("id"))
+        .values_list("parent_id", "n")
+    )
+    counts = {int(parent): int(n) for parent, n in rows}
+    return [counts.get(i, 0) for i in area_ids]
+
+
+async def children_pages(*, keys: list[PageKey]) -> list[Page[Area]]:
+    """The children pages of many areas at once (no query per parent)."""
+    rows = await nested_rows(keys, "a.id AS owner_id, x.*", "x.parent_id = a.id", Area)
+    return [
+        page_from_rows(
+            rows[k],
+            [r.id for r in rows[k]],
+            first=k.first,
+            after=k.after,
+            count=Area.filter(parent_id=k.owner).count,
+        )
+        for k in keys
+    ]
+
+
 async def stations_by_grid(*, grid_ids: list[int]) -> list[GridStation | None]:
     """The station of each grid (None where it has none); one query."""
     found = {s.grid_id: s for s in await GridStation.filter(grid_id__in=grid_ids)}
@@ -280,7 +342,7 @@ async def create_party_unit(
     )
 
 
-_SUBTREE_END = "substr(a.path, 1, length(a.path) - 1) || '0'"  # see auth.subtree_bounds
+SUBTREE_END = "substr(a.path, 1, length(a.path) - 1) || '0'"  # see auth.subtree_bounds
 
 
 async def household_counts(*, area_ids: list[int]) -> list[int]:
@@ -292,7 +354,7 @@ async def household_counts(*, area_ids: list[int]) -> list[int]:
         f"""
         SELECT a.id AS area_id, COUNT(h.id) AS households
         FROM area a
-        LEFT JOIN household h ON h.path >= a.path AND h.path < {_SUBTREE_END}
+        LEFT JOIN household h ON h.path >= a.path AND h.path < {SUBTREE_END}
         WHERE a.id IN ({marks})
         GROUP BY a.id
         """,
@@ -324,7 +386,7 @@ async def _coverage(area_ids: list[int]) -> list[Coverage]:
     if not area_ids:
         return []
     marks = ",".join("?" for _ in area_ids)
-    upper = _SUBTREE_END
+    upper = SUBTREE_END
     households = await db.fetch(
         f"""
         SELECT a.id AS area_id, COUNT(h.id) AS households,

@@ -8,10 +8,10 @@ from tortoise.transactions import in_transaction
 
 from services.auth import Actor, require_actor
 from services.enums import AreaLevel, Role
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import get_area, in_subtree
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from services.grids import SUBTREE_END, areas_by_ids, get_area, in_subtree, nested_rows
 from services.models import Area, CareLink, Household, Person, RoleAssignment
-from services.pagination import Page, paginate
+from services.pagination import Page, PageKey, page_from_rows, paginate
 from services.people import person_to_place
 
 
@@ -214,3 +214,39 @@ async def members_by_household(*, household_ids: list[int]) -> list[list[Person]
         if person.household_id is not None:
             members[person.household_id].append(person)
     return [members[i] for i in household_ids]
+
+
+async def household_pages(
+    *, actor: Actor | None, keys: list[PageKey]
+) -> list[Page[Household] | Exception]:
+    """Households pages under many areas at once, for the admins and leaders of each area."""
+    found = await areas_by_ids(area_ids=[k.owner for k in keys])
+    areas = {area.id: area for area in found if area is not None}
+    allowed = [
+        k
+        for k in keys
+        if k.owner in areas and actor is not None and actor.reads(areas[k.owner].path)
+    ]
+    rows = await nested_rows(
+        allowed, "a.id AS owner_id, x.*", f"x.path >= a.path AND x.path < {SUBTREE_END}", Household
+    )
+    result: list[Page[Household] | Exception] = []
+    for k in keys:
+        area = areas.get(k.owner)
+        if area is None:
+            result.append(NotFound("No such area."))
+        elif actor is None:
+            result.append(Unauthenticated("Sign in first."))
+        elif k not in rows:
+            result.append(Forbidden("Only admins and leaders of the area may list its households."))
+        else:
+            result.append(
+                page_from_rows(
+                    rows[k],
+                    [r.id for r in rows[k]],
+                    first=k.first,
+                    after=k.after,
+                    count=Household.filter(in_subtree(area.path)).count,
+                )
+            )
+    return result

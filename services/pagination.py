@@ -46,3 +46,30 @@ async def paginate(query: QuerySet[M], *, first: int, after: int | None) -> Page
         has_previous=after is not None,
         count=query.count,
     )
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """One nested page request: the owner (parent area, ...), page size and cursor."""
+
+    owner: int
+    first: int
+    after: int | None
+
+
+def page_from_rows(
+    rows: list[T],
+    keys: list[int],
+    *,
+    first: int,
+    after: int | None,
+    count: Callable[[], Awaitable[int]],
+) -> Page[T]:
+    """A page from up to first+1 rows fetched in key order."""
+    return Page(
+        items=rows[:first],
+        keys=keys[:first],
+        has_next=len(rows) > first,
+        has_previous=after is not None,
+        count=count,
+    )

@@ -25,7 +25,7 @@ from tortoise import connections
 
 from services.enums import AreaLevel
 from services.grids import in_subtree
-from services.models import Area
+from services.models import Area, Household
 from tests.conftest import Database, gql, login
 
 QUERY = """
@@ -122,3 +122,58 @@ async def test_statements_do_not_grow_with_the_page(
     )
     # and that number is small: the viewer, the page, coverage, role holders and their people
     assert len(small) <= 20, "\n".join(small)
+
+
+NESTED = """
+query Nested($first: Int!) {
+  areas(level: GRID, first: $first) {
+    edges { node {
+      id
+      children(first: 3) { totalCount edges { node { id name } } pageInfo { hasNextPage } }
+      households(first: 4) { totalCount edges { node { id address } } pageInfo { hasNextPage } }
+    } }
+  }
+}
+"""
+
+
+async def test_nested_pages_do_not_grow_with_the_outer_page(
+    db: Database, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given the district admin, who may read every grid's households
+    token = await login(client, "district_admin")
+    counts = []
+    for first in (2, 8):
+        # when a page of grids is read with a page of children and households each
+        async with _count_statements(caplog, db.backend) as seen:
+            body = await gql(client, NESTED, {"first": first}, token=token)
+        assert "errors" not in body, body
+        edges = body["data"]["areas"]["edges"]
+        assert len(edges) == first
+        counts.append(len(seen.logged))
+        # then every nested page is the right one: the first rows by id, with true totals
+        for edge in edges:
+            grid = await Area.get(
+                id=int(base64.b64decode(edge["node"]["id"]).decode().split(":")[1])
+            )
+            kids = await Area.filter(parent_id=grid.id).order_by("id").values_list("id", flat=True)
+            got = [
+                int(base64.b64decode(e["node"]["id"]).decode().split(":")[1])
+                for e in edge["node"]["children"]["edges"]
+            ]
+            assert got == list(kids[:3])
+            assert edge["node"]["children"]["totalCount"] == len(kids)
+            assert edge["node"]["children"]["pageInfo"]["hasNextPage"] == (len(kids) > 3)
+            homes = (
+                await Household.filter(in_subtree(grid.path))
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+            got_homes = [
+                int(base64.b64decode(e["node"]["id"]).decode().split(":")[1])
+                for e in edge["node"]["households"]["edges"]
+            ]
+            assert got_homes == list(homes[:4])
+            assert edge["node"]["households"]["totalCount"] == len(homes)
+    # and the statements did not grow with the outer page (pages and totals are batched)
+    assert counts[0] == counts[1]
