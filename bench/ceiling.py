@@ -10,7 +10,7 @@ POST /areas  {"under": <Area global id>, "first": N}
     1. the `under` area's path;
     2. the page: micro-grids in that subtree, in id order, LIMIT N;
     3. the coverage aggregate for the page: the same two range-join statements as
-       services.grids._coverage (keep them in step);
+       services.grids.coverage_figures (keep them in step);
     4. the role holders of the page (open duty roles) joined to their names, one statement.
 GET /viewer
     the actor's person name, then the open roles joined to their areas, one statement each.
@@ -35,7 +35,7 @@ from services.people import DUTY_CARD_ROLES
 from services.settings import get_settings
 
 _DUTY_ROLES = sorted(r.value for r in DUTY_CARD_ROLES)
-# The coverage statements of services.grids._coverage, verbatim apart from the placeholders.
+# The coverage statements of services.grids.coverage_figures, verbatim apart from the placeholders.
 _UPPER = "substr(a.path, 1, length(a.path) - 1) || '0'"
 _HOUSEHOLDS_SQL = f"""
     SELECT a.id AS area_id, COUNT(h.id) AS households,
@@ -73,7 +73,7 @@ async def _actor(request: Request) -> Actor | None:
     return await accounts.actor_from_token(token.strip())
 
 
-async def _coverage(area_ids: list[int]) -> dict[int, dict[str, Any]]:
+async def coverage_figures(area_ids: list[int]) -> dict[int, dict[str, Any]]:
     marks = _marks(len(area_ids))
     households = await db.fetch(_HOUSEHOLDS_SQL.format(marks=marks), list(area_ids))
     micro = await db.fetch(
@@ -124,7 +124,7 @@ async def areas(request: Request) -> Response:
         else []
     )
     ids = [row["id"] for row in page]
-    figures = await _coverage(ids) if ids else {}
+    figures = await coverage_figures(ids) if ids else {}
     holders: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
         rows = await db.fetch(

@@ -17,7 +17,8 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
-from schema.grids import Area, require_key
+from schema.grids import Area
+from schema.ids import require_key
 from services import households
 from services.errors import NotFound as NotFoundError
 

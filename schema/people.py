@@ -19,7 +19,8 @@ from schema.errors import (
     Unauthenticated,
     describe_values,
 )
-from schema.grids import Area, area_key, node_key, require_key
+from schema.grids import Area
+from schema.ids import area_key, node_key, require_key
 from schema.pagination import After, Connection, First, page_args
 from services import people
 from services.enums import ROLE_DUTIES

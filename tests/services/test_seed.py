@@ -16,7 +16,7 @@ from seed.demo import (
 from seed.scale import NotEmpty, seed_scale
 from services.accounts import login
 from services.enums import AreaKind, AreaLevel, PartyUnitKind, Role
-from services.grids import _coverage
+from services.grids import coverage_figures
 from services.models import (
     Area,
     CareLink,
@@ -69,7 +69,7 @@ async def rule_breaks() -> list[str]:
 
 async def district_coverage() -> tuple[int, float, int, int]:
     district = await Area.get(level=AreaLevel.DISTRICT)
-    (figure,) = await _coverage([district.id])
+    (figure,) = await coverage_figures([district.id])
     return (
         figure.unassigned_households,
         figure.central_household_coverage,
