@@ -1,0 +1,170 @@
+"""Role assignments with their history, and the public duty cards (便民服务牌)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from services.auth import Actor, require_actor
+from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, Role
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.grids import get_area, in_subtree
+from services.models import Household, RoleAssignment
+from services.pagination import Page, paginate
+
+# Roles that carry a public duty card; volunteers, partner members and residents do not.
+from services.people.persons import DUTY_CARD_ROLES, person_to_place
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def assign_role(
+    *, actor: Actor | None, person_id: int, role: Role, area_id: int
+) -> RoleAssignment:
+    """Appoint a person to a role at an area (admins appoint below themselves)."""
+    actor = require_actor(actor)
+    level = ROLE_LEVEL[role]
+    if level is None:
+        raise InvalidInput("Every signed-up person is a resident already.", field="role")
+    area = await get_area(area_id=area_id)
+    if area.level is not level:
+        raise InvalidInput(f"{role.value} is held at a {level.value}.", field="areaId")
+    if role in ADMIN_ROLES:
+        if not actor.appoints_admins_at(area.path):
+            raise Forbidden("Admins are appointed from the level above.")
+    else:
+        actor.require_admin_of(area.path, "appoint people")
+    person = await person_to_place(actor=actor, person_id=person_id)
+    if role is Role.CENTRAL_HOUSEHOLD:
+        home = await Household.get_or_none(id=person.household_id) if person.household_id else None
+        if home is None or home.micro_grid_id != area.id:
+            raise InvalidInput(
+                "A central household is a family of the micro-grid it serves.", field="personId"
+            )
+    try:
+        async with in_transaction():
+            if await RoleAssignment.exists(
+                person_id=person.id, role=role, area_id=area.id, until=None
+            ):
+                raise Conflict("The person already holds this role here.", field="personId")
+            if role in SINGLE_HOLDER_ROLES and await RoleAssignment.exists(
+                role=role, area_id=area.id, until=None
+            ):
+                raise Conflict(
+                    f"{area.name} already has a {role.value}; end that role first.", field="areaId"
+                )
+            return await RoleAssignment.create(
+                person_id=person.id,
+                role=role,
+                area_id=area.id,
+                area_path=area.path,
+                since=_now(),
+                assigned_by_id=actor.account_id,
+            )
+    except IntegrityError as exc:  # a concurrent appointment won the unique index
+        raise Conflict(f"{area.name} already has a {role.value}.", field="areaId") from exc
+
+
+async def grant_resident(*, person_id: int) -> RoleAssignment:
+    """The RESIDENT role every signed-up person holds (no area: joining a household is separate)."""
+    return await RoleAssignment.create(
+        person_id=person_id, role=Role.RESIDENT, area_id=None, area_path="", since=_now()
+    )
+
+
+async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> RoleAssignment:
+    """End a role assignment; the row stays as history with the reason and who ended it."""
+    actor = require_actor(actor)
+    reason = reason.strip()
+    if not reason or len(reason) > 500:
+        raise InvalidInput("Give a reason of 1 to 500 characters.", field="reason")
+    assignment = await RoleAssignment.get_or_none(id=assignment_id)
+    if assignment is None or not actor.reads(assignment.area_path or "-"):
+        raise NotFound("No such role assignment.", field="assignmentId")
+    if assignment.role in ADMIN_ROLES:
+        if not actor.appoints_admins_at(assignment.area_path):
+            raise Forbidden("Admins are removed from the level above.")
+    else:
+        actor.require_admin_of(assignment.area_path, "end roles")
+    if assignment.until is not None:
+        raise Conflict("This role has already ended.", field="assignmentId")
+    if assignment.role is Role.DISTRICT_ADMIN and not await RoleAssignment.exists(
+        role=Role.DISTRICT_ADMIN, area_id=assignment.area_id, until=None, id__not=assignment.id
+    ):
+        # Nobody could appoint a new one: the district would be locked out of its own net.
+        raise Conflict("Appoint another district admin before ending the last one.")
+    # Conditional update: two admins ending the same role at once both see one end.
+    changed = await RoleAssignment.filter(id=assignment.id, until=None).update(
+        until=_now(), end_reason=reason, ended_by_id=actor.account_id
+    )
+    if not changed:
+        raise Conflict("This role has already ended.", field="assignmentId")
+    return await RoleAssignment.get(id=assignment.id)
+
+
+async def roles_by_person(
+    *, person_ids: list[int], include_ended: bool = False
+) -> list[list[RoleAssignment]]:
+    """Each person's role assignments (open ones unless `include_ended`); one query."""
+    query = RoleAssignment.filter(person_id__in=person_ids)
+    if not include_ended:
+        query = query.filter(until=None)
+    roles: dict[int, list[RoleAssignment]] = {i: [] for i in person_ids}
+    for assignment in await query.order_by("id"):
+        roles[assignment.person_id].append(assignment)
+    return [roles[i] for i in person_ids]
+
+
+async def role_holders_by_area(*, area_ids: list[int]) -> list[list[RoleAssignment]]:
+    """The open role assignments held at each area with their holders (public: who runs it,
+    as on the duty cards); one query."""
+    holders: dict[int, list[RoleAssignment]] = {i: [] for i in area_ids}
+    query = RoleAssignment.filter(area_id__in=area_ids, until=None, role__in=list(DUTY_CARD_ROLES))
+    for assignment in await query.select_related("person").order_by("id"):
+        if assignment.area_id is not None:
+            holders[assignment.area_id].append(assignment)
+    return [holders[i] for i in area_ids]
+
+
+async def duty_cards(
+    *, under_id: int | None = None, first: int, after: int | None = None
+) -> Page[RoleAssignment]:
+    """Public duty cards (便民服务牌): open duty roles under an area, with the holder."""
+    query = RoleAssignment.filter(until=None, role__in=list(DUTY_CARD_ROLES))
+    if under_id is not None:
+        query = query.filter(in_subtree((await get_area(area_id=under_id)).path, "area_path"))
+    return await paginate(query, first=first, after=after)
+
+
+async def role_assignments_by_ids(
+    *, actor: Actor | None, assignment_ids: list[int]
+) -> list[RoleAssignment | None]:
+    """Role assignments for the ids: duty roles in office are public, the rest in scope only."""
+    found = {r.id: r for r in await RoleAssignment.filter(id__in=assignment_ids)}
+    result: list[RoleAssignment | None] = []
+    for aid in assignment_ids:
+        r = found.get(aid)
+        visible = r is not None and (
+            (r.until is None and r.role in DUTY_CARD_ROLES)
+            or (
+                actor is not None
+                and (r.person_id == actor.person_id or actor.reads(r.area_path or "-"))
+            )
+        )
+        result.append(r if visible else None)
+    return result
+
+
+async def duty_cards_by_ids(*, card_ids: list[int]) -> list[RoleAssignment | None]:
+    """Duty cards (open duty-role assignments) for the ids; public."""
+    found = {
+        r.id: r
+        for r in await RoleAssignment.filter(
+            id__in=card_ids, until=None, role__in=list(DUTY_CARD_ROLES)
+        )
+    }
+    return [found.get(i) for i in card_ids]
