@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from tortoise import connections
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -222,4 +223,7 @@ async def seed_scale(households: int, *, batch: int = 5000) -> dict[str, int]:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
                 )
+    # Fresh statistics for the planners: without them a freshly bulk-loaded PostgreSQL picks
+    # the wrong role_assignment index for coverage (15 ms instead of 4 ms for 20 micro-grids).
+    await connections.get("default").execute_script("ANALYZE")
     return writer.counts
