@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from services import accounts, grids, households, people
+from services import grids, households, people
 from services.auth import Actor
 from services.pagination import PageKey
 
@@ -67,9 +67,6 @@ class Loaders:
         )
         self.households_page: DataLoader[PageKey, Any] = DataLoader(
             load_fn=lambda keys: households.household_pages(actor=actor, keys=keys)
-        )
-        self.account: DataLoader[int, Any] = _loader(
-            lambda ids: accounts.accounts_by_ids(account_ids=ids)
         )
         # Duty-card holders: name and phone are public on the card, so no actor is involved.
         self.holder: DataLoader[int, Any] = _loader(lambda ids: people.card_holders(person_ids=ids))

@@ -305,9 +305,3 @@ async def load_actor(*, account_id: int, session_id: str | None = None) -> Actor
         grants=tuple(grants),
         session_id=session_id,
     )
-
-
-async def accounts_by_ids(*, account_ids: list[int]) -> list[UserAccount | None]:
-    """Accounts for the ids, in order; one query."""
-    found = {a.id: a for a in await UserAccount.filter(id__in=account_ids)}
-    return [found.get(i) for i in account_ids]

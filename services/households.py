@@ -30,7 +30,7 @@ def _check_members(member_count: int) -> int:
     return member_count
 
 
-async def _community_of(area: Area) -> int:
+def _community_of(area: Area) -> int:
     """The id of the community an area lies in (or is)."""
     if area.level is AreaLevel.COMMUNITY:
         return area.id
@@ -83,11 +83,10 @@ async def list_households(
     *, actor: Actor | None, area_id: int, first: int, after: int | None = None
 ) -> Page[Household]:
     """Households under an area, for admins and leaders of that area."""
-    actor = require_actor(actor)
-    area = await get_area(area_id=area_id)
-    if not actor.reads(area.path):
-        raise Forbidden("Only admins and leaders of the area may list its households.")
-    return await paginate(Household.filter(in_subtree(area.path)), first=first, after=after)
+    (page,) = await household_pages(actor=actor, keys=[PageKey(area_id, first, after)])
+    if isinstance(page, Exception):
+        raise page
+    return page
 
 
 async def create_household(
@@ -111,7 +110,7 @@ async def create_household(
     actor.require_admin_of(area.path, "register households")
     if area.level not in (AreaLevel.COMMUNITY, AreaLevel.MICRO_GRID):
         raise InvalidInput("Register a household in a micro-grid or a community.", field="areaId")
-    community_id = await _community_of(area)
+    community_id = _community_of(area)
     return await Household.create(
         community_id=community_id,
         micro_grid_id=area.id if area.level is AreaLevel.MICRO_GRID else None,
@@ -137,7 +136,7 @@ async def assign_household(
     if target.level is not AreaLevel.MICRO_GRID:
         raise InvalidInput("Households are assigned to micro-grids.", field="microGridId")
     actor.require_admin_of(target.path, "move households")
-    if await _community_of(target) != household.community_id:
+    if _community_of(target) != household.community_id:
         raise InvalidInput("The micro-grid lies in another community.", field="microGridId")
     if target.id == household.micro_grid_id:
         return household  # already there: a retried request must not drop its care link
@@ -227,26 +226,36 @@ async def household_pages(
         for k in keys
         if k.owner in areas and actor is not None and actor.reads(areas[k.owner].path)
     ]
-    rows = await nested_rows(
-        allowed, "a.id AS owner_id, x.*", f"x.path >= a.path AND x.path < {SUBTREE_END}", Household
-    )
+    pages: dict[PageKey, Page[Household]] = {}
+    if len(allowed) == 1:
+        # One owner: a plain LIMIT query (numbering the rows of a large subtree, such as a
+        # whole district, would read all of them).
+        (key,) = allowed
+        query = Household.filter(in_subtree(areas[key.owner].path))
+        pages[key] = await paginate(query, first=key.first, after=key.after)
+    elif allowed:
+        rows = await nested_rows(
+            allowed,
+            "a.id AS owner_id, x.*",
+            f"x.path >= a.path AND x.path < {SUBTREE_END}",
+            Household,
+        )
+        for k in allowed:
+            pages[k] = page_from_rows(
+                rows[k],
+                [r.id for r in rows[k]],
+                first=k.first,
+                after=k.after,
+                count=Household.filter(in_subtree(areas[k.owner].path)).count,
+            )
     result: list[Page[Household] | Exception] = []
     for k in keys:
-        area = areas.get(k.owner)
-        if area is None:
-            result.append(NotFound("No such area."))
+        if k.owner not in areas:
+            result.append(NotFound("No such area.", field="areaId"))
         elif actor is None:
             result.append(Unauthenticated("Sign in first."))
-        elif k not in rows:
+        elif k not in pages:
             result.append(Forbidden("Only admins and leaders of the area may list its households."))
         else:
-            result.append(
-                page_from_rows(
-                    rows[k],
-                    [r.id for r in rows[k]],
-                    first=k.first,
-                    after=k.after,
-                    count=Household.filter(in_subtree(area.path)).count,
-                )
-            )
+            result.append(pages[k])
     return result

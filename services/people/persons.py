@@ -192,6 +192,7 @@ async def list_people(
         term = search.strip()
         query = query.filter(Q(name__icontains=term) | Q(phone__startswith=term))
     page = await paginate(query, first=first, after=after)
+    # A new Page: the item type changes (Person -> PersonView), so `replace` would not do.
     return Page(
         items=[PersonView(p, full=True) for p in page.items],
         keys=page.keys,
