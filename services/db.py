@@ -120,3 +120,9 @@ async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
         sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
     rows = await conn.execute_query_dict(sql, params)
     return [dict(row) for row in rows]
+
+
+async def execute(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Run a writing statement (UPDATE/INSERT ... RETURNING) written with `?` placeholders on
+    the current connection (the transaction's, inside one); the RETURNING rows come back."""
+    return await fetch(sql, params)

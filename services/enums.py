@@ -93,3 +93,72 @@ ROLE_DUTIES: dict[Role, str] = {
     Role.PARTNER_MEMBER: "代表共建单位落实资源清单，参与共驻共建项目。",
     Role.RESIDENT: "",
 }
+
+
+class Dimension(StrEnum):
+    """What points count towards in the evaluation scheme (评估办法)."""
+
+    POLICY_COMMUNICATION = "POLICY_COMMUNICATION"
+    MANAGEMENT_SERVICE = "MANAGEMENT_SERVICE"
+    INFORMATION_REPORTING = "INFORMATION_REPORTING"
+    PROBLEM_HANDLING = "PROBLEM_HANDLING"
+    VOLUNTEER_SERVICE = "VOLUNTEER_SERVICE"
+
+
+class AccountKind(StrEnum):
+    """Ledger accounts: a person's points, a community's issuing pool, a provider's sink."""
+
+    PERSON = "PERSON"
+    POOL = "POOL"
+    SINK = "SINK"
+
+
+class TransactionKind(StrEnum):
+    """Why points moved."""
+
+    AWARD = "AWARD"
+    PENALTY = "PENALTY"
+    REDEMPTION = "REDEMPTION"
+    EXPIRY = "EXPIRY"
+    REVERSAL = "REVERSAL"
+
+
+class AwardStatus(StrEnum):
+    """An award request: PENDING review, APPROVED (points posted) or REJECTED."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class ExpiryKind(StrEnum):
+    """When awarded points expire: never, after N months, or at the end of the following year."""
+
+    NONE = "NONE"
+    MONTHS = "MONTHS"
+    END_OF_NEXT_YEAR = "END_OF_NEXT_YEAR"
+
+
+class RewardCategory(StrEnum):
+    """What a marketplace reward is."""
+
+    GOODS = "GOODS"
+    SERVICE = "SERVICE"
+    VOUCHER = "VOUCHER"
+    EXPERIENCE = "EXPERIENCE"
+
+
+class ProviderKind(StrEnum):
+    """Who gives a reward: the community itself or a partner unit (共建单位)."""
+
+    COMMUNITY = "COMMUNITY"
+    PARTNER_UNIT = "PARTNER_UNIT"
+
+
+class RedemptionStatus(StrEnum):
+    """A redemption's state: points and stock HELD until pickup, then closed one way."""
+
+    HELD = "HELD"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"

@@ -64,3 +64,33 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class InsufficientPoints(DomainError):
+    """The available balance (balance minus held points) does not cover the cost."""
+
+    code = "INSUFFICIENT_POINTS"
+
+
+class OutOfStock(DomainError):
+    """The reward has fewer items left than asked for."""
+
+    code = "OUT_OF_STOCK"
+
+
+class LimitExceeded(DomainError):
+    """A cap would be exceeded: a rule's per-person cap or a reward's per-person limit."""
+
+    code = "LIMIT_EXCEEDED"
+
+
+class RewardUnavailable(DomainError):
+    """The reward is withdrawn or outside its availability window."""
+
+    code = "REWARD_UNAVAILABLE"
+
+
+class IdempotencyConflict(DomainError):
+    """The idempotency key was used before with a different input."""
+
+    code = "IDEMPOTENCY_CONFLICT"

@@ -32,11 +32,15 @@ def check_first(first: int, *, max_size: int) -> None:
         raise InvalidInput(f"`first` must be between 0 and {max_size}.", field="first")
 
 
-async def paginate(query: QuerySet[M], *, first: int, after: int | None) -> Page[M]:
-    """The `first` rows of `query` whose id is greater than `after`, in id order."""
-    page_query = query.order_by("id")
+async def paginate(
+    query: QuerySet[M], *, first: int, after: int | None, newest_first: bool = False
+) -> Page[M]:
+    """The `first` rows of `query` after the row `after`, in id order (or newest first)."""
+    page_query = query.order_by("-id" if newest_first else "id")
     if after is not None:
-        page_query = page_query.filter(id__gt=after)
+        page_query = (
+            page_query.filter(id__lt=after) if newest_first else page_query.filter(id__gt=after)
+        )
     rows = await page_query.limit(first + 1) if first else []
     items = rows[:first]
     return Page(

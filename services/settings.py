@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1)
     max_query_cost: int = Field(default=50_000, ge=1)
     log_level: str = "INFO"
+    redemption_hold_days: int = Field(default=7, ge=1, le=365)
+    expiring_soon_days: int = Field(default=30, ge=1, le=3660)
+    jobs_interval_seconds: int = Field(default=60, ge=0)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -3,17 +3,41 @@
 from services.models.accounts import LoginFailure, RefreshToken, Session, UserAccount
 from services.models.grids import Area, GridStation, PartyUnit
 from services.models.households import CareLink, Household
+from services.models.market import Redemption, RedemptionLot, Reward
 from services.models.people import Person, RoleAssignment
+from services.models.points import (
+    EvaluationCredit,
+    IdempotencyRecord,
+    PointsAccount,
+    PointsAward,
+    PointsEntry,
+    PointsLot,
+    PointsPolicy,
+    PointsRule,
+    PointsTransaction,
+)
 
 __all__ = [
     "Area",
     "CareLink",
+    "EvaluationCredit",
     "GridStation",
     "Household",
+    "IdempotencyRecord",
     "LoginFailure",
     "PartyUnit",
     "Person",
+    "PointsAccount",
+    "PointsAward",
+    "PointsEntry",
+    "PointsLot",
+    "PointsPolicy",
+    "PointsRule",
+    "PointsTransaction",
+    "Redemption",
+    "RedemptionLot",
     "RefreshToken",
+    "Reward",
     "RoleAssignment",
     "Session",
     "UserAccount",

@@ -1,0 +1,266 @@
+"""Rewards of the points marketplace (积分超市): posted by a community or a partner unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import F, Q
+
+from services import db
+from services.auth import Actor, require_actor, subtree_bounds
+from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
+from services.errors import Forbidden, InvalidInput, NotFound
+from services.grids import clean_text, get_area
+from services.idempotency import run_once
+from services.models import Reward
+from services.pagination import Page, paginate
+from services.points import ledger
+
+MAX_PRICE = 1_000_000
+MAX_STOCK = 1_000_000
+
+
+@dataclass(frozen=True)
+class RewardInput:
+    """A reward's editable fields (None in an update: leave as is)."""
+
+    name: str | None = None
+    description: str | None = None
+    category: RewardCategory | None = None
+    price_points: int | None = None
+    per_person_limit: int | None = None
+    pickup_location: str | None = None
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    active: bool | None = None
+
+
+def _apply(reward: Reward, data: RewardInput, *, clear: set[str]) -> None:
+    if data.name is not None:
+        reward.name = clean_text(data.name, field="name", max_length=100)
+    if data.description is not None:
+        reward.description = clean_text(
+            data.description, field="description", max_length=1000, required=False
+        )
+    if data.category is not None:
+        reward.category = data.category
+    if data.price_points is not None:
+        if not 1 <= data.price_points <= MAX_PRICE:
+            raise InvalidInput(f"A price is 1 to {MAX_PRICE} points.", field="pricePoints")
+        reward.price_points = data.price_points
+    if data.per_person_limit is not None:
+        if not 1 <= data.per_person_limit <= MAX_STOCK:
+            raise InvalidInput("A per-person limit is at least 1.", field="perPersonLimit")
+        reward.per_person_limit = data.per_person_limit
+    elif "per_person_limit" in clear:
+        reward.per_person_limit = None
+    if data.pickup_location is not None:
+        reward.pickup_location = clean_text(
+            data.pickup_location, field="pickupLocation", max_length=200, required=False
+        )
+    for name in ("available_from", "available_until"):
+        value = getattr(data, name)
+        if value is not None:
+            if value.tzinfo is None:
+                raise InvalidInput("Give times with an offset.", field=_camel(name))
+            setattr(reward, name, value)
+        elif name in clear:
+            setattr(reward, name, None)
+    if data.active is not None:
+        reward.active = data.active
+    if (
+        reward.available_from is not None
+        and reward.available_until is not None
+        and reward.available_until <= reward.available_from
+    ):
+        raise InvalidInput(
+            "`availableUntil` must be after `availableFrom`.", field="availableUntil"
+        )
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _is_partner_here(actor: Actor, community_path: str) -> bool:
+    return any(
+        community_path.startswith(p) or p.startswith(community_path)
+        for p in actor.paths_for([Role.PARTNER_MEMBER])
+    )
+
+
+async def create_reward(
+    *,
+    actor: Actor | None,
+    area_id: int,
+    stock: int,
+    data: RewardInput,
+    provider_name: str | None,
+) -> Reward:
+    """Post a reward in a community (or one of its grids). Community admins post for the
+    community, or for a named partner unit; a partner member posts for their own unit."""
+    actor = require_actor(actor)
+    area = await get_area(area_id=area_id)
+    if area.level.rank < AreaLevel.COMMUNITY.rank:
+        raise InvalidInput(
+            "Rewards are offered in a community or one of its grids.", field="areaId"
+        )
+    community = await ledger.community_at(area.path)
+    if actor.administers(area.path):
+        if provider_name is None:
+            kind, name, provider_account = ProviderKind.COMMUNITY, community.name, None
+        else:
+            kind, provider_account = ProviderKind.PARTNER_UNIT, None
+            name = clean_text(provider_name, field="providerName", max_length=100)
+    elif _is_partner_here(actor, community.path):
+        if provider_name is None:
+            raise InvalidInput("Name your unit as the provider.", field="providerName")
+        kind, provider_account = ProviderKind.PARTNER_UNIT, actor.account_id
+        name = clean_text(provider_name, field="providerName", max_length=100)
+    else:
+        raise Forbidden("Community admins and partner members of the community post rewards.")
+    if not 0 <= stock <= MAX_STOCK:
+        raise InvalidInput(f"Stock is 0 to {MAX_STOCK}.", field="stock")
+    if data.name is None or data.category is None or data.price_points is None:
+        raise InvalidInput("A reward needs a name, a category and a price.", field="name")
+    reward = Reward(
+        area_id=area.id,
+        area_path=area.path,
+        community_id=community.id,
+        stock=stock,
+        provider_kind=kind,
+        provider_name=name,
+        provider_account_id=provider_account,
+        description="",
+        pickup_location="",
+    )
+    _apply(reward, data, clear=set())
+    sink = await ledger.sink_account(community.id, name)
+    reward.sink_account_id = sink.id
+    await reward.save()
+    return reward
+
+
+def may_manage(actor: Actor, reward: Reward) -> bool:
+    """The provider who posted it, or an admin of its area."""
+    return actor.administers(reward.area_path) or (
+        reward.provider_account_id is not None and reward.provider_account_id == actor.account_id
+    )
+
+
+async def _managed(actor: Actor, reward_id: int) -> Reward:
+    reward = await Reward.get_or_none(id=reward_id)
+    if reward is None:
+        raise NotFound("No such reward.", field="rewardId")
+    if not may_manage(actor, reward):
+        raise Forbidden("Only its provider or an admin of its area changes a reward.")
+    return reward
+
+
+async def update_reward(
+    *, actor: Actor | None, reward_id: int, data: RewardInput, clear: set[str]
+) -> Reward:
+    """Change a reward's details (price changes apply to later redemptions only)."""
+    actor = require_actor(actor)
+    reward = await _managed(actor, reward_id)
+    _apply(reward, data, clear=clear)
+    await reward.save(
+        update_fields=[
+            "name",
+            "description",
+            "category",
+            "price_points",
+            "per_person_limit",
+            "pickup_location",
+            "available_from",
+            "available_until",
+            "active",
+        ]
+    )
+    return reward
+
+
+async def restock_reward(
+    *, actor: Actor | None, reward_id: int, quantity: int, idempotency_key: str
+) -> Reward:
+    """Add items to a reward's stock (a retry with the same key adds them once)."""
+    actor = require_actor(actor)
+    if not 1 <= quantity <= MAX_STOCK:
+        raise InvalidInput(f"Restock 1 to {MAX_STOCK} items.", field="quantity")
+    reward = await _managed(actor, reward_id)
+
+    async def effect(_: int) -> tuple[int, Reward]:
+        # Relative update: concurrent redemptions keep their decrements.
+        await Reward.filter(id=reward.id).update(stock=F("stock") + quantity)
+        return reward.id, await Reward.get(id=reward.id)
+
+    return await run_once(
+        actor=actor,
+        operation="restockReward",
+        key=idempotency_key,
+        request={"reward": reward_id, "quantity": quantity},
+        effect=effect,
+        replay=_reward_by_id,
+    )
+
+
+async def _reward_by_id(reward_id: int) -> Reward:
+    return await Reward.get(id=reward_id)
+
+
+def is_available(reward: Reward, moment: datetime) -> bool:
+    """Active and inside its availability window."""
+    return (
+        reward.active
+        and (reward.available_from is None or reward.available_from <= moment)
+        and (reward.available_until is None or moment < reward.available_until)
+    )
+
+
+async def list_rewards(
+    *,
+    under_id: int | None,
+    category: RewardCategory | None,
+    available_only: bool,
+    first: int,
+    after: int | None,
+) -> Page[Reward]:
+    """The catalogue under an area (public: anyone may browse)."""
+    query = Reward.all()
+    if under_id is not None:
+        area = await get_area(area_id=under_id)
+        low, high = subtree_bounds(area.path)
+        query = query.filter(area_path__gte=low, area_path__lt=high)
+    if category is not None:
+        query = query.filter(category=category)
+    if available_only:
+        moment = ledger.now()
+        query = query.filter(
+            Q(available_from__isnull=True) | Q(available_from__lte=moment),
+            Q(available_until__isnull=True) | Q(available_until__gt=moment),
+            active=True,
+            stock__gt=0,
+        )
+    return await paginate(query, first=first, after=after)
+
+
+async def rewards_by_ids(*, reward_ids: list[int]) -> list[Reward | None]:
+    """Rewards for the ids, in order (the catalogue is public)."""
+    found = {r.id: r for r in await Reward.filter(id__in=reward_ids)}
+    return [found.get(i) for i in reward_ids]
+
+
+async def held_quantities(*, reward_ids: list[int]) -> list[int]:
+    """Items of each reward held for pickup."""
+    if not reward_ids:
+        return []
+    marks = ",".join("?" * len(reward_ids))
+    rows = await db.fetch(
+        f"SELECT reward_id, SUM(quantity) AS n FROM redemption WHERE status = 'HELD' "
+        f"AND reward_id IN ({marks}) GROUP BY reward_id",
+        list(reward_ids),
+    )
+    found = {int(r["reward_id"]): int(r["n"]) for r in rows}
+    return [found.get(i, 0) for i in reward_ids]

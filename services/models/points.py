@@ -1,0 +1,209 @@
+"""The points ledger: accounts, transactions, entries, lots, rules, awards, evaluation credit."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from services.enums import (
+    AccountKind,
+    AwardStatus,
+    Dimension,
+    ExpiryKind,
+    TransactionKind,
+)
+
+
+class PointsAccount(Model):
+    """A ledger account: the spendable points of a person, the issuing pool of a community or
+    the sink of a provider. `balance` caches the sum of the entries of the account, `held` is
+    reserved by open redemptions (available = balance - held).
+
+    Migration 0006 adds CHECKs: balance and held never negative (pools excepted, they are the
+    source of awarded points and run negative), held never above balance.
+    """
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(AccountKind, max_length=8)
+    person_id = fields.IntField(null=True, unique=True)
+    # The community of a pool or sink (null for person accounts).
+    area_id = fields.IntField(null=True)
+    name = fields.CharField(max_length=100)
+    balance = fields.BigIntField(default=0)
+    held = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "points_account"
+        unique_together = (("kind", "area_id", "name"),)
+
+
+class PointsTransaction(Model):
+    """One balanced movement of points (its entries sum to zero). Append-only: a correction is a
+    new REVERSAL transaction pointing at the original (at most one per original)."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(TransactionKind, max_length=16)
+    # The person whose points (or evaluation credit) this concerns, if any.
+    person_id = fields.IntField(null=True)
+    # The community whose pool or marketplace it went through, and that community's path.
+    community_id = fields.IntField()
+    area_path = fields.CharField(max_length=255)
+    rule_id = fields.IntField(null=True)
+    dimension = fields.CharEnumField(Dimension, max_length=32, null=True)
+    # Points moved to (+) or from (-) the person's account.
+    points = fields.BigIntField(default=0)
+    # Effect on the person's evaluation credit in `period`: a penalty counts in full even when
+    # the balance could not cover it (the uncovered part is `shortfall`).
+    credit = fields.BigIntField(default=0)
+    period = fields.CharField(max_length=8, null=True)
+    shortfall = fields.BigIntField(default=0)
+    reason = fields.CharField(max_length=500, default="")
+    source_type = fields.CharField(max_length=40, null=True)
+    source_id = fields.CharField(max_length=40, null=True)
+    reverses_id = fields.IntField(null=True, unique=True)
+    redemption_id = fields.IntField(null=True)
+    actor_account_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "points_transaction"
+        indexes = (("area_path", "kind"), ("person_id", "period"))
+
+
+class PointsEntry(Model):
+    """One posting of a transaction to one account, with the balance of the account right after
+    it (`balance_after`). Append-only (triggers refuse UPDATE and DELETE)."""
+
+    id = fields.IntField(primary_key=True)
+    transaction_id = fields.IntField()
+    account_id = fields.IntField()
+    points = fields.BigIntField()
+    balance_after = fields.BigIntField()
+    kind = fields.CharEnumField(TransactionKind, max_length=16)
+    rule_id = fields.IntField(null=True)
+    dimension = fields.CharEnumField(Dimension, max_length=32, null=True)
+    reason = fields.CharField(max_length=500, default="")
+    source_type = fields.CharField(max_length=40, null=True)
+    source_id = fields.CharField(max_length=40, null=True)
+    actor_account_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "points_entry"
+        indexes = (("account_id", "id"), ("transaction_id",))
+
+
+class PointsLot(Model):
+    """Points received together (an award) that expire together. Spending takes the soonest
+    expiring lots first, and the lot remainders of a person sum to balance - held."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField()
+    transaction_id = fields.IntField()
+    points = fields.BigIntField()
+    remaining = fields.BigIntField()
+    expires_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "points_lot"
+        indexes = (("account_id", "expires_at"), ("expires_at",))
+
+
+class PointsPolicy(Model):
+    """The expiry and pickup policy of a community (or, with no area, of the district)."""
+
+    id = fields.IntField(primary_key=True)
+    area_id = fields.IntField(null=True, unique=True)
+    expiry = fields.CharEnumField(ExpiryKind, max_length=24, default=ExpiryKind.NONE)
+    expiry_months = fields.IntField(null=True)
+    hold_days = fields.IntField(default=7)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "points_policy"
+
+
+class PointsRule(Model):
+    """A points rule (积分规则): the district default (no area) or the override of a community."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=40)
+    name = fields.CharField(max_length=100)
+    dimension = fields.CharEnumField(Dimension, max_length=32)
+    points = fields.IntField()
+    requires_review = fields.BooleanField(default=False)
+    cap_per_day = fields.IntField(null=True)
+    cap_per_month = fields.IntField(null=True)
+    cap_per_quarter = fields.IntField(null=True)
+    receiver_roles: list[str] = fields.JSONField(default=list)
+    granter_roles: list[str] = fields.JSONField(default=list)
+    area_id = fields.IntField(null=True)
+    area_path = fields.CharField(max_length=255, default="")
+    retired_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "points_rule"
+        indexes = (("code", "area_id"),)
+
+
+class PointsAward(Model):
+    """A request to award points by a rule: APPROVED at once, or PENDING until reviewed."""
+
+    id = fields.IntField(primary_key=True)
+    person_id = fields.IntField()
+    rule_id = fields.IntField()
+    community_id = fields.IntField()
+    area_path = fields.CharField(max_length=255)
+    quantity = fields.IntField()
+    points = fields.IntField()
+    status = fields.CharEnumField(AwardStatus, max_length=16)
+    reason = fields.CharField(max_length=500)
+    source_type = fields.CharField(max_length=40, null=True)
+    source_id = fields.CharField(max_length=40, null=True)
+    requested_by_id = fields.IntField(null=True)
+    # The idempotency record of the awardPointsBatch call that made it, if any.
+    batch_id = fields.IntField(null=True, db_index=True)
+    reviewed_by_id = fields.IntField(null=True)
+    review_reason = fields.CharField(max_length=500, null=True)
+    transaction_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+    reviewed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "points_award"
+        indexes = (("person_id", "rule_id", "created_at"), ("area_path", "status"))
+
+
+class EvaluationCredit(Model):
+    """Evaluation credit (评估积分) of a person in a quarter and dimension: points earned minus
+    penalties, untouched by spending or expiry. Rankings read this, never the balance."""
+
+    id = fields.IntField(primary_key=True)
+    person_id = fields.IntField()
+    period = fields.CharField(max_length=8)
+    dimension = fields.CharEnumField(Dimension, max_length=32)
+    points = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "evaluation_credit"
+        unique_together = (("person_id", "period", "dimension"),)
+        indexes = (("period", "dimension"),)
+
+
+class IdempotencyRecord(Model):
+    """The first result of a mutation sent with an idempotency key (per account and mutation)."""
+
+    id = fields.IntField(primary_key=True)
+    account_id = fields.IntField()
+    operation = fields.CharField(max_length=40)
+    key = fields.CharField(max_length=100)
+    request_hash = fields.CharField(max_length=64)
+    result_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "idempotency_record"
+        unique_together = (("account_id", "operation", "key"),)

@@ -1,0 +1,77 @@
+"""Points: the double-entry ledger, rules, awards and penalties, expiry, statements."""
+
+from services.points.awards import (
+    Source,
+    approve_award,
+    award_points,
+    award_points_batch,
+    awards_by_ids,
+    penalize_points,
+    reject_award,
+    reverse_transaction,
+)
+from services.points.expiry import expire_lots
+from services.points.ledger import home_community, period_of
+from services.points.rules import (
+    RuleInput,
+    create_rule,
+    list_rules,
+    retire_rule,
+    rules_by_ids,
+    set_policy,
+    update_rule,
+)
+from services.points.statements import (
+    AccountSummary,
+    Expiring,
+    Standing,
+    Statistics,
+    TopReward,
+    account_summary,
+    check_period,
+    entries,
+    expiring_soon,
+    leaderboard,
+    pending_awards,
+    person_in_scope,
+    statistics,
+    transactions_by_ids,
+)
+from services.points.verify import Report, verify
+
+__all__ = [
+    "AccountSummary",
+    "Expiring",
+    "Report",
+    "RuleInput",
+    "Source",
+    "Standing",
+    "Statistics",
+    "TopReward",
+    "account_summary",
+    "approve_award",
+    "award_points",
+    "award_points_batch",
+    "awards_by_ids",
+    "check_period",
+    "create_rule",
+    "entries",
+    "expire_lots",
+    "expiring_soon",
+    "home_community",
+    "leaderboard",
+    "list_rules",
+    "penalize_points",
+    "pending_awards",
+    "period_of",
+    "person_in_scope",
+    "reject_award",
+    "retire_rule",
+    "reverse_transaction",
+    "rules_by_ids",
+    "set_policy",
+    "statistics",
+    "transactions_by_ids",
+    "update_rule",
+    "verify",
+]

@@ -1,0 +1,482 @@
+"""Awards, penalties and reversals: points earned by rule, taken by rule, corrected by admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from services import db
+from services.auth import Actor, require_actor
+from services.enums import AwardStatus, TransactionKind
+from services.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from services.grids import clean_text
+from services.idempotency import run_once
+from services.models import PointsAward, PointsLot, PointsRule, PointsTransaction
+from services.points import ledger
+from services.points.ledger import Community, Movement
+from services.points.rules import may_grant, rule_for
+
+MAX_QUANTITY = 1000
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Source:
+    """The object points were earned for (an activity, a work order, ...): type and key."""
+
+    type: str
+    id: str
+
+
+def _check_quantity(quantity: int) -> int:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"Quantity must be between 1 and {MAX_QUANTITY}.", field="quantity")
+    return quantity
+
+
+def _reason(reason: str) -> str:
+    return clean_text(reason, field="reason", max_length=500)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A checked award or penalty for one person, ready to post."""
+
+    person_id: int
+    account_id: int
+    community: Community
+    rule: PointsRule
+    points: int
+
+
+async def _plan(
+    actor: Actor, *, person_id: int, rule_code: str, quantity: int, penalty: bool
+) -> _Plan:
+    """Everything checkable before the transaction: the person, the rule, the actor's right."""
+    if person_id == actor.person_id:
+        raise Forbidden("Nobody awards or penalizes themselves.", field="personId")
+    places = await ledger.person_places(person_id)
+    if not places or not any(actor.reads(place) for place in places):
+        raise NotFound("No such person in your areas.", field="personId")
+    community = await ledger.home_community(person_id)
+    rule = await rule_for(rule_code, community)
+    if penalty != (rule.points < 0):
+        raise InvalidInput(
+            f"{rule.code} is a {'penalty' if rule.points < 0 else 'reward'}: use "
+            f"{'penalizePoints' if rule.points < 0 else 'awardPoints'}.",
+            field="ruleCode",
+        )
+    if not may_grant(actor, rule, places):
+        raise Forbidden(f"Your roles may not grant {rule.code} to this person.", field="ruleCode")
+    if rule.receiver_roles:
+        held = await _open_roles(person_id)
+        if not held & set(rule.receiver_roles):
+            raise InvalidInput(
+                f"{rule.code} is for {', '.join(rule.receiver_roles)} only.", field="personId"
+            )
+    account = await ledger.person_account(person_id)
+    return _Plan(person_id, account.id, community, rule, rule.points * quantity)
+
+
+async def _open_roles(person_id: int) -> set[str]:
+    rows = await db.fetch(
+        "SELECT role FROM role_assignment WHERE person_id = ? AND until IS NULL", [person_id]
+    )
+    return {str(r["role"]) for r in rows}
+
+
+async def _check_caps(plan: _Plan) -> None:
+    """Per-person caps of the rule over the local day, month and quarter, counting pending
+    awards too. Runs under the person's account lock, so concurrent awards see each other."""
+    rule = plan.rule
+    caps = {"day": rule.cap_per_day, "month": rule.cap_per_month, "quarter": rule.cap_per_quarter}
+    windows = ledger.local_windows(ledger.now())
+    for name, cap in caps.items():
+        if cap is None:
+            continue
+        start, end = windows[name]
+        used = await _used(plan, start, end)
+        if abs(used) + abs(plan.points) > cap:
+            raise LimitExceeded(
+                f"{rule.code} allows {cap} points per person per {name}; "
+                f"{abs(used)} are used already.",
+                field="quantity",
+            )
+
+
+async def _used(plan: _Plan, start: object, end: object) -> int:
+    if plan.points > 0:
+        row = (
+            await PointsAward.filter(
+                person_id=plan.person_id,
+                rule_id=plan.rule.id,
+                status__in=[AwardStatus.PENDING, AwardStatus.APPROVED],
+                created_at__gte=start,
+                created_at__lt=end,
+            )
+            .annotate(total=Sum("points"))
+            .values("total")
+        )
+    else:
+        row = (
+            await PointsTransaction.filter(
+                person_id=plan.person_id,
+                rule_id=plan.rule.id,
+                kind=TransactionKind.PENALTY,
+                created_at__gte=start,
+                created_at__lt=end,
+            )
+            .annotate(total=Sum("credit"))
+            .values("total")
+        )
+    return int(row[0]["total"] or 0) if row else 0
+
+
+async def _award(
+    actor: Actor,
+    plan: _Plan,
+    quantity: int,
+    reason: str,
+    source: Source | None,
+    batch_id: int | None = None,
+) -> PointsAward:
+    """Inside the transaction: lock the person, check the caps, record and maybe post."""
+    await ledger.lock_account(plan.account_id)
+    await _check_caps(plan)
+    status = AwardStatus.PENDING if plan.rule.requires_review else AwardStatus.APPROVED
+    award = await PointsAward.create(
+        person_id=plan.person_id,
+        rule_id=plan.rule.id,
+        community_id=plan.community.id,
+        area_path=plan.community.path,
+        quantity=quantity,
+        points=plan.points,
+        status=status,
+        reason=reason,
+        source_type=source.type if source else None,
+        source_id=source.id if source else None,
+        requested_by_id=actor.account_id,
+        batch_id=batch_id,
+        created_at=ledger.now(),
+    )
+    if status is AwardStatus.APPROVED:
+        tx = await _post_award(award, plan.rule, plan.community, actor)
+        award.transaction_id = tx.id
+        await PointsAward.filter(id=award.id).update(transaction_id=tx.id)
+    return award
+
+
+async def _post_award(
+    award: PointsAward, rule: PointsRule, community: Community, actor: Actor
+) -> PointsTransaction:
+    """Pool → person, a new lot with the community's expiry, and the evaluation credit."""
+    account = await ledger.person_account(award.person_id)
+    pool = await ledger.pool_account(community)
+    moment = ledger.now()
+    period = ledger.period_of(moment)
+    tx = await ledger.post(
+        Movement(
+            kind=TransactionKind.AWARD,
+            community=community,
+            person_id=award.person_id,
+            points=award.points,
+            rule_id=rule.id,
+            dimension=rule.dimension,
+            credit=award.points,
+            period=period,
+            reason=award.reason,
+            source_type=award.source_type,
+            source_id=award.source_id,
+            actor_account_id=actor.account_id,
+        ),
+        [(account.id, award.points), (pool.id, -award.points)],
+    )
+    policy = await ledger.policy_for(community)
+    await ledger.add_lot(account.id, tx.id, award.points, ledger.expiry_from(policy, moment))
+    await ledger.add_credit(award.person_id, period, rule.dimension, award.points)
+    return tx
+
+
+async def award_points(
+    *,
+    actor: Actor | None,
+    person_id: int,
+    rule_code: str,
+    quantity: int,
+    reason: str,
+    source: Source | None,
+    idempotency_key: str,
+) -> PointsAward:
+    """Award points by a rule (APPROVED at once, or PENDING when the rule needs review)."""
+    actor = require_actor(actor)
+    _check_quantity(quantity)
+    reason = _reason(reason)
+    plan = await _plan(
+        actor, person_id=person_id, rule_code=rule_code, quantity=quantity, penalty=False
+    )
+
+    async def effect(_: int) -> tuple[int, PointsAward]:
+        award = await _award(actor, plan, quantity, reason, source)
+        return award.id, award
+
+    return await run_once(
+        actor=actor,
+        operation="awardPoints",
+        key=idempotency_key,
+        request=dict(
+            person=person_id, rule=rule_code, quantity=quantity, reason=reason, source=source
+        ),
+        effect=effect,
+        replay=_award_by_id,
+    )
+
+
+async def _award_by_id(award_id: int) -> PointsAward:
+    return await PointsAward.get(id=award_id)
+
+
+async def award_points_batch(
+    *,
+    actor: Actor | None,
+    person_ids: list[int],
+    rule_code: str,
+    quantity: int,
+    reason: str,
+    source: Source | None,
+    idempotency_key: str,
+) -> list[PointsAward]:
+    """Award the same rule to several people: all or nothing (any error awards nobody)."""
+    actor = require_actor(actor)
+    _check_quantity(quantity)
+    reason = _reason(reason)
+    unique = sorted(set(person_ids))
+    if not unique or len(unique) > MAX_BATCH or len(unique) != len(person_ids):
+        raise InvalidInput(f"Give 1 to {MAX_BATCH} different people.", field="personIds")
+    plans = [
+        await _plan(actor, person_id=p, rule_code=rule_code, quantity=quantity, penalty=False)
+        for p in unique
+    ]
+    # Lock order: person accounts by id, so two batches over the same people cannot deadlock.
+    plans.sort(key=lambda plan: plan.account_id)
+
+    async def effect(record_id: int) -> tuple[int, list[PointsAward]]:
+        awards = [await _award(actor, plan, quantity, reason, source, record_id) for plan in plans]
+        return record_id, awards
+
+    async def replay(record_id: int) -> list[PointsAward]:
+        return await PointsAward.filter(batch_id=record_id).order_by("person_id")
+
+    return await run_once(
+        actor=actor,
+        operation="awardPointsBatch",
+        key=idempotency_key,
+        request=dict(
+            people=unique, rule=rule_code, quantity=quantity, reason=reason, source=source
+        ),
+        effect=effect,
+        replay=replay,
+    )
+
+
+async def _reviewable(actor: Actor, award_id: int) -> PointsAward:
+    award = await PointsAward.get_or_none(id=award_id)
+    if award is None or not actor.reads(award.area_path):
+        raise NotFound("No such award.", field="awardId")
+    if not actor.administers(award.area_path):
+        raise Forbidden("Community admins review awards.", field="awardId")
+    if award.requested_by_id == actor.account_id:
+        raise Forbidden("Someone else reviews the awards you asked for.", field="awardId")
+    return award
+
+
+async def approve_award(*, actor: Actor | None, award_id: int) -> PointsAward:
+    """Approve a pending award: its points are posted (approving twice posts once)."""
+    actor = require_actor(actor)
+    award = await _reviewable(actor, award_id)
+    rule = await PointsRule.get(id=award.rule_id)
+    community = await ledger.community_at(award.area_path)
+    async with in_transaction():
+        # The status flips first (a write): of two concurrent approvals one finds nothing to do.
+        changed = await PointsAward.filter(id=award.id, status=AwardStatus.PENDING).update(
+            status=AwardStatus.APPROVED, reviewed_by_id=actor.account_id, reviewed_at=ledger.now()
+        )
+        if changed:
+            account = await ledger.person_account(award.person_id)
+            await ledger.lock_account(account.id)
+            tx = await _post_award(award, rule, community, actor)
+            await PointsAward.filter(id=award.id).update(transaction_id=tx.id)
+    award = await PointsAward.get(id=award.id)
+    if award.status is not AwardStatus.APPROVED:
+        raise Conflict(f"The award is {award.status.value} already.", field="awardId")
+    return award
+
+
+async def reject_award(*, actor: Actor | None, award_id: int, reason: str) -> PointsAward:
+    """Reject a pending award with a reason (it no longer counts against the caps)."""
+    actor = require_actor(actor)
+    reason = _reason(reason)
+    award = await _reviewable(actor, award_id)
+    changed = await PointsAward.filter(id=award.id, status=AwardStatus.PENDING).update(
+        status=AwardStatus.REJECTED,
+        reviewed_by_id=actor.account_id,
+        reviewed_at=ledger.now(),
+        review_reason=reason,
+    )
+    award = await PointsAward.get(id=award.id)
+    if not changed and award.status is not AwardStatus.REJECTED:
+        raise Conflict(f"The award is {award.status.value} already.", field="awardId")
+    return award
+
+
+async def penalize_points(
+    *,
+    actor: Actor | None,
+    person_id: int,
+    rule_code: str,
+    quantity: int,
+    reason: str,
+    source: Source | None,
+    idempotency_key: str,
+) -> PointsTransaction:
+    """Take points by a penalty rule. A penalty above the available balance takes what is
+    there (never below zero) and counts in full against the evaluation credit (`shortfall`)."""
+    actor = require_actor(actor)
+    _check_quantity(quantity)
+    reason = _reason(reason)
+    plan = await _plan(
+        actor, person_id=person_id, rule_code=rule_code, quantity=quantity, penalty=True
+    )
+    pool = await ledger.pool_account(plan.community)
+
+    async def effect(_: int) -> tuple[int, PointsTransaction]:
+        locked = await ledger.lock_account(plan.account_id)
+        await _check_caps(plan)
+        due = -plan.points
+        taken = min(due, locked.available)
+        shortfall = due - taken
+        note = reason if not shortfall else f"{reason} (余额不足: {shortfall} 分仅计入评估)"
+        period = ledger.period_of(ledger.now())
+        tx = await ledger.post(
+            Movement(
+                kind=TransactionKind.PENALTY,
+                community=plan.community,
+                person_id=person_id,
+                points=-taken,
+                rule_id=plan.rule.id,
+                dimension=plan.rule.dimension,
+                credit=plan.points,
+                period=period,
+                shortfall=shortfall,
+                reason=note,
+                source_type=source.type if source else None,
+                source_id=source.id if source else None,
+                actor_account_id=actor.account_id,
+            ),
+            [(plan.account_id, -taken), (pool.id, taken)],
+        )
+        if taken:
+            await ledger.take_from_lots(plan.account_id, taken)
+        await ledger.add_credit(person_id, period, plan.rule.dimension, plan.points)
+        return tx.id, tx
+
+    return await run_once(
+        actor=actor,
+        operation="penalizePoints",
+        key=idempotency_key,
+        request=dict(
+            person=person_id, rule=rule_code, quantity=quantity, reason=reason, source=source
+        ),
+        effect=effect,
+        replay=_transaction_by_id,
+    )
+
+
+async def _transaction_by_id(transaction_id: int) -> PointsTransaction:
+    return await PointsTransaction.get(id=transaction_id)
+
+
+REVERSIBLE = (TransactionKind.AWARD, TransactionKind.PENALTY)
+
+
+async def reverse_transaction(
+    *, actor: Actor | None, transaction_id: int, reason: str, idempotency_key: str
+) -> PointsTransaction:
+    """Correct an award or a penalty by a compensating transaction linked to it (admins of its
+    community). Reversing an award takes back what is still available (never below zero) and
+    removes its evaluation credit in full; reversing a penalty gives back what it took."""
+    actor = require_actor(actor)
+    reason = _reason(reason)
+    original = await PointsTransaction.get_or_none(id=transaction_id)
+    if original is None or not actor.reads(original.area_path):
+        raise NotFound("No such transaction.", field="transactionId")
+    actor.require_admin_of(original.area_path, "reverse points")
+    if original.kind not in REVERSIBLE or original.person_id is None:
+        raise InvalidInput(
+            "Only awards and penalties are reversed (cancel a redemption instead).",
+            field="transactionId",
+        )
+    person_id = original.person_id
+    community = await ledger.community_at(original.area_path)
+    account = await ledger.person_account(person_id)
+    pool = await ledger.pool_account(community)
+
+    async def effect(_: int) -> tuple[int, PointsTransaction]:
+        locked = await ledger.lock_account(account.id)
+        if await PointsTransaction.exists(reverses_id=original.id):
+            raise Conflict("The transaction was reversed already.", field="transactionId")
+        if original.kind is TransactionKind.AWARD:
+            back = min(original.points, locked.available)
+            shortfall = original.points - back
+            delta = -back
+        else:
+            delta, shortfall = -original.points, 0
+        note = reason if not shortfall else f"{reason} (余额不足: {shortfall} 分未能收回)"
+        tx = await ledger.post(
+            Movement(
+                kind=TransactionKind.REVERSAL,
+                community=community,
+                person_id=person_id,
+                points=delta,
+                rule_id=original.rule_id,
+                dimension=original.dimension,
+                credit=-original.credit,
+                period=original.period,
+                shortfall=shortfall,
+                reason=note,
+                reverses_id=original.id,
+                actor_account_id=actor.account_id,
+            ),
+            [(account.id, delta), (pool.id, -delta)],
+        )
+        if delta < 0:
+            await ledger.take_from_lots(account.id, -delta, first_from=original.id)
+        elif delta > 0:
+            policy = await ledger.policy_for(community)
+            await ledger.add_lot(account.id, tx.id, delta, ledger.expiry_from(policy, ledger.now()))
+        if original.dimension is not None and original.period is not None:
+            await ledger.add_credit(
+                person_id, original.period, original.dimension, -original.credit
+            )
+        return tx.id, tx
+
+    return await run_once(
+        actor=actor,
+        operation="reverseTransaction",
+        key=idempotency_key,
+        request=dict(transaction=transaction_id, reason=reason),
+        effect=effect,
+        replay=_transaction_by_id,
+    )
+
+
+async def awards_by_ids(*, award_ids: list[int]) -> list[PointsAward | None]:
+    """Awards for the ids, in order."""
+    found = {a.id: a for a in await PointsAward.filter(id__in=award_ids)}
+    return [found.get(i) for i in award_ids]
+
+
+async def lots_of(account_id: int) -> list[PointsLot]:
+    """Open lots of an account (for checks and tests)."""
+    return await PointsLot.filter(account_id=account_id, remaining__gt=0).order_by("id")

@@ -1,0 +1,227 @@
+"""Points rules (积分规则): district defaults, community overrides (评估细则), expiry policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from services.auth import Actor, require_actor, subtree_bounds
+from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Dimension, ExpiryKind, Role
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.grids import clean_text, get_area
+from services.models import PointsPolicy, PointsRule
+from services.pagination import Page, paginate
+from services.points.ledger import Community, now
+
+# Who may grant by a rule that names no granter roles: those who run people (admins, leaders).
+DEFAULT_GRANTERS = ADMIN_ROLES | LEADER_ROLES
+MAX_RULE_POINTS = 10_000
+MAX_CAP = 10_000_000
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """A rule's editable fields (None in an update: leave as is)."""
+
+    name: str | None = None
+    dimension: Dimension | None = None
+    points: int | None = None
+    requires_review: bool | None = None
+    cap_per_day: int | None = None
+    cap_per_month: int | None = None
+    cap_per_quarter: int | None = None
+    receiver_roles: list[Role] | None = None
+    granter_roles: list[Role] | None = None
+
+
+def _check_code(code: str) -> str:
+    code = code.strip().upper()
+    if not code or len(code) > 40 or not all(c.isalnum() or c == "_" for c in code):
+        raise InvalidInput("A rule code has 1-40 letters, digits or underscores.", field="code")
+    return code
+
+
+def _check_cap(value: int | None, field: str) -> int | None:
+    if value is not None and not 1 <= value <= MAX_CAP:
+        raise InvalidInput(f"`{field}` must be between 1 and {MAX_CAP} points.", field=field)
+    return value
+
+
+def _apply(rule: PointsRule, data: RuleInput, *, clear_caps: set[str]) -> None:
+    if data.name is not None:
+        rule.name = clean_text(data.name, field="name", max_length=100)
+    if data.dimension is not None:
+        rule.dimension = data.dimension
+    if data.points is not None:
+        if data.points == 0 or abs(data.points) > MAX_RULE_POINTS:
+            raise InvalidInput(
+                f"Points must be non-zero and within ±{MAX_RULE_POINTS} "
+                "(positive: a reward, negative: a penalty).",
+                field="points",
+            )
+        rule.points = data.points
+    if data.requires_review is not None:
+        rule.requires_review = data.requires_review
+    for name in ("cap_per_day", "cap_per_month", "cap_per_quarter"):
+        value = getattr(data, name)
+        camel = "capPer" + name.split("_")[-1].capitalize()
+        if value is not None:
+            setattr(rule, name, _check_cap(value, camel))
+        elif name in clear_caps:
+            setattr(rule, name, None)
+    if data.receiver_roles is not None:
+        rule.receiver_roles = sorted({r.value for r in data.receiver_roles})
+    if data.granter_roles is not None:
+        if Role.RESIDENT in data.granter_roles:
+            raise InvalidInput("Residents cannot grant points.", field="granterRoles")
+        rule.granter_roles = sorted({r.value for r in data.granter_roles})
+
+
+async def _rule_area(actor: Actor, area_id: int | None) -> tuple[int | None, str]:
+    """Check who may manage rules at `area_id`: district admins for the defaults (no area),
+    admins of a community (or above it) for that community's overrides."""
+    if area_id is None:
+        if not actor.paths_for([Role.DISTRICT_ADMIN]):
+            raise Forbidden("Only district admins manage the district's default rules.")
+        return None, ""
+    area = await get_area(area_id=area_id)
+    if area.level is not AreaLevel.COMMUNITY:
+        raise InvalidInput("Rules are overridden per community.", field="areaId")
+    actor.require_admin_of(area.path, "manage points rules")
+    return area.id, area.path
+
+
+async def create_rule(
+    *, actor: Actor | None, code: str, area_id: int | None, data: RuleInput
+) -> PointsRule:
+    """A new rule: a district default (no area) or a community's override of a code."""
+    actor = require_actor(actor)
+    code = _check_code(code)
+    if data.name is None or data.dimension is None or data.points is None:
+        raise InvalidInput("A rule needs a name, a dimension and points.", field="name")
+    rule_area, path = await _rule_area(actor, area_id)
+    rule = PointsRule(code=code, area_id=rule_area, area_path=path)
+    _apply(rule, data, clear_caps=set())
+    if rule_area is not None and not await PointsRule.exists(
+        code=code, area_id=None, retired_at=None
+    ):
+        raise InvalidInput(
+            "A community overrides a district rule: create the district default first.",
+            field="code",
+        )
+    try:
+        async with in_transaction():
+            await rule.save()
+    except IntegrityError as exc:  # the partial unique index: one active rule per code and area
+        raise Conflict(f"An active rule {code} exists here already.", field="code") from exc
+    return rule
+
+
+async def _managed_rule(actor: Actor, rule_id: int) -> PointsRule:
+    rule = await PointsRule.get_or_none(id=rule_id)
+    if rule is None:
+        raise NotFound("No such points rule.", field="ruleId")
+    await _rule_area(actor, rule.area_id)
+    if rule.retired_at is not None:
+        raise Conflict("The rule is retired.", field="ruleId")
+    return rule
+
+
+async def update_rule(
+    *, actor: Actor | None, rule_id: int, data: RuleInput, clear_caps: set[str]
+) -> PointsRule:
+    """Change a rule in place (entries keep the points and dimension they were posted with)."""
+    actor = require_actor(actor)
+    rule = await _managed_rule(actor, rule_id)
+    _apply(rule, data, clear_caps=clear_caps)
+    await rule.save()
+    return rule
+
+
+async def retire_rule(*, actor: Actor | None, rule_id: int) -> PointsRule:
+    """Retire a rule: no new awards by it (a community falls back to the district default)."""
+    actor = require_actor(actor)
+    rule = await _managed_rule(actor, rule_id)
+    rule.retired_at = now()
+    await rule.save(update_fields=["retired_at"])
+    return rule
+
+
+async def rule_for(code: str, community: Community) -> PointsRule:
+    """The active rule for a code in a community: its override, else the district default."""
+    code = code.strip().upper()
+    rules = await PointsRule.filter(
+        Q(area_id=community.id) | Q(area_id=None), code=code, retired_at=None
+    )
+    for rule in sorted(rules, key=lambda r: r.area_id is None):
+        return rule
+    raise NotFound(f"No active points rule {code!r}.", field="ruleCode")
+
+
+def may_grant(actor: Actor, rule: PointsRule, places: list[str]) -> bool:
+    """Does the actor hold a granting role whose area covers one of the person's places?"""
+    roles = {Role(r) for r in rule.granter_roles} if rule.granter_roles else DEFAULT_GRANTERS
+    roots = actor.paths_for(roles)
+    return any(place.startswith(root) for root in roots for place in places)
+
+
+async def list_rules(
+    *, under_id: int | None, dimension: Dimension | None, first: int, after: int | None
+) -> Page[PointsRule]:
+    """Active rules in force under an area: the district defaults and the overrides of the
+    communities on the path to it or below it (public: residents may read how points are won)."""
+    query = PointsRule.filter(retired_at=None)
+    if under_id is not None:
+        area = await get_area(area_id=under_id)
+        low, high = subtree_bounds(area.path)
+        above = [
+            "/" + "/".join(area.path.strip("/").split("/")[:n]) + "/"
+            for n in range(1, area.level.rank + 1)
+        ]
+        query = query.filter(
+            Q(area_id=None) | Q(area_path__in=above) | Q(area_path__gte=low, area_path__lt=high)
+        )
+    if dimension is not None:
+        query = query.filter(dimension=dimension)
+    return await paginate(query, first=first, after=after)
+
+
+async def rules_by_ids(*, rule_ids: list[int]) -> list[PointsRule | None]:
+    """Rules for the ids, in order (retired ones too: entries point at them)."""
+    found = {r.id: r for r in await PointsRule.filter(id__in=rule_ids)}
+    return [found.get(i) for i in rule_ids]
+
+
+async def set_policy(
+    *,
+    actor: Actor | None,
+    area_id: int | None,
+    expiry: ExpiryKind,
+    expiry_months: int | None,
+    hold_days: int,
+) -> PointsPolicy:
+    """Set the expiry and pickup policy of a community (or the district default, no area)."""
+    actor = require_actor(actor)
+    rule_area, _ = await _rule_area(actor, area_id)
+    if expiry is ExpiryKind.MONTHS:
+        if expiry_months is None or not 1 <= expiry_months <= 120:
+            raise InvalidInput("Give 1 to 120 months.", field="expiryMonths")
+    else:
+        expiry_months = None
+    if not 1 <= hold_days <= 365:
+        raise InvalidInput("Holds last 1 to 365 days.", field="holdDays")
+    try:
+        async with in_transaction():
+            policy = await PointsPolicy.get_or_none(area_id=rule_area)
+            if policy is None:
+                policy = PointsPolicy(area_id=rule_area)
+            policy.expiry = expiry
+            policy.expiry_months = expiry_months
+            policy.hold_days = hold_days
+            await policy.save()
+    except IntegrityError as exc:
+        raise Conflict("The policy was changed at the same time; retry.") from exc
+    return policy

@@ -1,0 +1,261 @@
+"""Reading points: a person's account, its entries, leaderboards and per-area statistics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.expressions import Q
+
+from services import db
+from services.auth import Actor, require_actor, subtree_bounds
+from services.enums import AccountKind, AreaLevel, AwardStatus, Dimension, Role
+from services.errors import Forbidden, InvalidInput, NotFound
+from services.grids import get_area
+from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
+from services.pagination import Page, paginate
+from services.points import ledger
+from services.settings import get_settings
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """A person's points: balance (all they own), held (reserved by redemptions awaiting
+    pickup) and what they can spend now."""
+
+    account_id: int | None
+    person_id: int
+    balance: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """Points that expire at one moment."""
+
+    points: int
+    expires_at: datetime
+
+
+async def account_summary(*, person_id: int) -> AccountSummary:
+    """The cached balances of a person's account (one indexed row: O(1) in the entry count)."""
+    account = await PointsAccount.get_or_none(kind=AccountKind.PERSON, person_id=person_id)
+    if account is None:
+        return AccountSummary(None, person_id, 0, 0)
+    return AccountSummary(account.id, person_id, account.balance, account.held)
+
+
+async def expiring_soon(*, account_id: int | None, days: int | None = None) -> list[Expiring]:
+    """Points of unspent lots that expire within `days` (default from settings), soonest first."""
+    if account_id is None:
+        return []
+    horizon = ledger.now() + timedelta(days=days or get_settings().expiring_soon_days)
+    rows = await db.fetch(
+        "SELECT expires_at, SUM(remaining) AS points FROM points_lot WHERE account_id = ? "
+        "AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? "
+        "GROUP BY expires_at ORDER BY expires_at",
+        [account_id, horizon],
+    )
+    return [Expiring(int(r["points"]), _as_datetime(r["expires_at"])) for r in rows]
+
+
+def _as_datetime(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def entries(*, account_id: int | None, first: int, after: int | None) -> Page[PointsEntry]:
+    """An account's entries, newest first (keyset on the entry id: flat at any depth)."""
+    if account_id is None:
+        return await paginate(PointsEntry.filter(id=0), first=first, after=after)
+    return await paginate(
+        PointsEntry.filter(account_id=account_id), first=first, after=after, newest_first=True
+    )
+
+
+async def transactions_by_ids(
+    *, actor: Actor | None, transaction_ids: list[int]
+) -> list[PointsTransaction | None]:
+    """Transactions the actor may see: their own, or any in the areas they read."""
+    if actor is None:
+        return [None for _ in transaction_ids]
+    found = {t.id: t for t in await PointsTransaction.filter(id__in=transaction_ids)}
+    return [
+        t
+        if t is not None and (t.person_id == actor.person_id or actor.reads(t.area_path))
+        else None
+        for t in (found.get(i) for i in transaction_ids)
+    ]
+
+
+async def pending_awards(
+    *, actor: Actor | None, under_id: int | None, first: int, after: int | None
+) -> Page[PointsAward]:
+    """Awards waiting for review in the areas the actor administers."""
+    actor = require_actor(actor)
+    roots = actor.admin_paths
+    if under_id is not None:
+        area = await get_area(area_id=under_id)
+        if not actor.administers(area.path):
+            raise Forbidden("You review awards in the areas you administer.", field="under")
+        roots = [area.path]
+    if not roots:
+        raise Forbidden("Community admins review awards.")
+    query = PointsAward.filter(status=AwardStatus.PENDING)
+    condition = Q()
+    for root in roots:
+        low, high = subtree_bounds(root)
+        condition |= Q(area_path__gte=low, area_path__lt=high)
+    return await paginate(query.filter(condition), first=first, after=after)
+
+
+_PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def check_period(period: str | None) -> str:
+    """A quarter like "2026Q4" (the current one when omitted)."""
+    if period is None:
+        return ledger.period_of(ledger.now())
+    if not _PERIOD.match(period):
+        raise InvalidInput('A period is a quarter such as "2026Q4".', field="period")
+    return period
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One line of a leaderboard."""
+
+    rank: int
+    person_id: int
+    name: str
+    points: int
+
+
+async def leaderboard(
+    *,
+    actor: Actor | None,
+    under_id: int,
+    period: str | None,
+    dimension: Dimension | None,
+    role: Role | None,
+    first: int,
+) -> list[Standing]:
+    """People under an area ranked by evaluation credit (never the spendable balance) in a
+    quarter, in one dimension or all; ties share a rank. Signed-in users only."""
+    require_actor(actor)
+    quarter = check_period(period)
+    area = await get_area(area_id=under_id)
+    low, high = subtree_bounds(area.path)
+    members = (
+        "SELECT person_id FROM role_assignment WHERE until IS NULL "
+        "AND area_path >= ? AND area_path < ?"
+    )
+    params: list[object] = [quarter]
+    where = "c.period = ?"
+    if dimension is not None:
+        where += " AND c.dimension = ?"
+        params.append(dimension.value)
+    if role is not None:
+        members += " AND role = ?"
+        scope_params: list[object] = [low, high, role.value]
+    else:
+        members += (
+            " UNION SELECT p.id FROM person p JOIN household h ON h.id = p.household_id "
+            "WHERE h.path >= ? AND h.path < ?"
+        )
+        scope_params = [low, high, low, high]
+    rows = await db.fetch(
+        f"SELECT c.person_id, p.name, SUM(c.points) AS points FROM evaluation_credit c "
+        f"JOIN person p ON p.id = c.person_id WHERE {where} AND c.person_id IN ({members}) "
+        f"GROUP BY c.person_id, p.name ORDER BY points DESC, c.person_id LIMIT ?",
+        [*params, *scope_params, first],
+    )
+    standings: list[Standing] = []
+    for index, row in enumerate(rows):
+        points = int(row["points"])
+        tied = standings and standings[-1].points == points
+        rank = standings[-1].rank if tied else index + 1
+        standings.append(Standing(rank, int(row["person_id"]), str(row["name"]), points))
+    return standings
+
+
+@dataclass(frozen=True)
+class TopReward:
+    """A reward and how many of it were redeemed (held or handed over)."""
+
+    reward_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Points through an area's communities: issued by awards, taken by penalties, redeemed,
+    expired, corrected by reversals, still outstanding, and held for pickup now."""
+
+    issued: int
+    penalized: int
+    redeemed: int
+    expired: int
+    reversed: int
+    outstanding: int
+    held: int
+    top_rewards: list[TopReward]
+
+
+async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
+    """Ledger figures under an area (admins and leaders who read it)."""
+    actor = require_actor(actor)
+    area = await get_area(area_id=under_id)
+    if not actor.reads(area.path):
+        raise Forbidden("You see statistics of the areas you run.", field="under")
+    # Transactions carry their community's path: widen a grid to its community.
+    below = area.level.rank > AreaLevel.COMMUNITY.rank
+    root = ledger.community_path(area.path) if below else None
+    low, high = subtree_bounds(root or area.path)
+    rows = await db.fetch(
+        "SELECT kind, SUM(points) AS points FROM points_transaction "
+        "WHERE area_path >= ? AND area_path < ? GROUP BY kind",
+        [low, high],
+    )
+    by_kind = {str(r["kind"]): int(r["points"] or 0) for r in rows}
+    low, high = subtree_bounds(area.path)
+    held = await db.fetch(
+        "SELECT COALESCE(SUM(d.points_spent), 0) AS held FROM redemption d "
+        "JOIN reward r ON r.id = d.reward_id WHERE d.status = 'HELD' "
+        "AND r.area_path >= ? AND r.area_path < ?",
+        [low, high],
+    )
+    top = await db.fetch(
+        "SELECT d.reward_id, SUM(d.quantity) AS n FROM redemption d JOIN reward r "
+        "ON r.id = d.reward_id WHERE d.status IN ('HELD', 'FULFILLED') "
+        "AND r.area_path >= ? AND r.area_path < ? GROUP BY d.reward_id "
+        "ORDER BY n DESC, d.reward_id LIMIT 5",
+        [low, high],
+    )
+    return Statistics(
+        issued=by_kind.get("AWARD", 0),
+        penalized=-by_kind.get("PENALTY", 0),
+        redeemed=-by_kind.get("REDEMPTION", 0),
+        expired=-by_kind.get("EXPIRY", 0),
+        reversed=by_kind.get("REVERSAL", 0),
+        outstanding=sum(by_kind.values()),
+        held=int(held[0]["held"]),
+        top_rewards=[TopReward(int(t["reward_id"]), int(t["n"])) for t in top],
+    )
+
+
+async def person_in_scope(*, actor: Actor | None, person_id: int) -> None:
+    """NotFound unless the actor reads one of the person's places (or is the person)."""
+    actor = require_actor(actor)
+    if person_id == actor.person_id:
+        return
+    places = await ledger.person_places(person_id)
+    if not any(actor.reads(p) for p in places):
+        raise NotFound("No such person in your areas.", field="personId")
