@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('held', fields.BigIntField(default=0)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'points_account', 'app': 'models', 'unique_together': (('kind', 'area_id', 'name'),), 'pk_attr': 'id', 'table_description': 'A ledger account: the spendable points of a person, the issuing pool of a community or the'},
+            options={'table': 'points_account', 'app': 'models', 'unique_together': (('kind', 'area_id', 'name'),), 'pk_attr': 'id', 'table_description': 'A ledger account: the spendable points of a person, the issuing pool of a community or'},
             bases=['Model'],
         ),
         ops.CreateModel(
