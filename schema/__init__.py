@@ -25,19 +25,32 @@ from schema.errors import EXCEPTION_HANDLERS
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
 from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
+from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
+from schema.points import PointsEntry, PointsMutation, PointsQuery
 from services.errors import DomainError
 from services.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.graphql")
 
-Query = merge_types("Query", (AccountsQuery, NodesQuery, GridsQuery, PeopleQuery))
+Query = merge_types(
+    "Query", (AccountsQuery, NodesQuery, GridsQuery, PeopleQuery, PointsQuery, MarketQuery)
+)
 Mutation = merge_types(
-    "Mutation", (AccountsMutation, GridsMutation, HouseholdsMutation, PeopleMutation)
+    "Mutation",
+    (
+        AccountsMutation,
+        GridsMutation,
+        HouseholdsMutation,
+        PeopleMutation,
+        PointsMutation,
+        MarketMutation,
+    ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
-    "Everything readable: the viewer, the territory, people, duty cards, any node by id."
+    "Everything readable: the viewer, the territory, people, duty cards, points rules and "
+    "leaderboards, the marketplace, any node by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."
@@ -88,7 +101,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return GridpointsSchema(
         query=Query,
         mutation=Mutation,
-        types=[DutyCard],
+        types=[DutyCard, PointsEntry],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),

@@ -18,8 +18,11 @@ from schema.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from schema.market import Redemption, RedemptionStatus
+from schema.pagination import After, Connection, First, page_args
 from schema.people import Person, RoleAssignment
-from services import accounts
+from schema.points import PointsAccount
+from services import accounts, market, points
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -46,6 +49,27 @@ class Viewer:
     async def roles(self, info: Info) -> list[RoleAssignment]:
         held = await info.context.loaders.roles.load(self.person_id)
         return [RoleAssignment.from_model(r) for r in held]
+
+    @strawberry.field(description="My points: balance, held, available, expiring, entries.")
+    async def points_account(self) -> PointsAccount:
+        return PointsAccount.from_summary(await points.account_summary(person_id=self.person_id))
+
+    @strawberry.field(description="My redemptions, newest first.")
+    async def redemptions(
+        self,
+        info: Info,
+        status: Annotated[
+            RedemptionStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only this status."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Redemption]:
+        size, key = page_args(info, first, after)
+        page = await market.redemptions_of(
+            actor=info.context.actor, first=size, after=key, status=status
+        )
+        return Connection.build(page, Redemption.from_model)
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

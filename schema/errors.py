@@ -26,6 +26,19 @@ class ErrorCode(Enum):
     TOO_MANY_ATTEMPTS = strawberry.enum_value(
         "TOO_MANY_ATTEMPTS", description="Too many failed sign-ins; wait and retry."
     )
+    INSUFFICIENT_POINTS = strawberry.enum_value(
+        "INSUFFICIENT_POINTS", description="Available points (balance minus held) too few."
+    )
+    OUT_OF_STOCK = strawberry.enum_value("OUT_OF_STOCK", description="Not enough items left.")
+    LIMIT_EXCEEDED = strawberry.enum_value(
+        "LIMIT_EXCEEDED", description="A rule's cap or a reward's per-person limit is reached."
+    )
+    REWARD_UNAVAILABLE = strawberry.enum_value(
+        "REWARD_UNAVAILABLE", description="The reward is withdrawn or outside its window."
+    )
+    IDEMPOTENCY_CONFLICT = strawberry.enum_value(
+        "IDEMPOTENCY_CONFLICT", description="The idempotency key was used with another input."
+    )
     INTERNAL = strawberry.enum_value(
         "INTERNAL", description="Unexpected server error (reported with a request id)."
     )
@@ -84,6 +97,33 @@ class TooManyAttempts(Error):
     retry_after_seconds: int = strawberry.field(description="Seconds until the next try.")
 
 
+@strawberry.type(description="Too few available points (balance minus held) for this.")
+class InsufficientPoints(Error):
+    pass
+
+
+@strawberry.type(description="The reward has fewer items left than asked for.")
+class OutOfStock(Error):
+    pass
+
+
+@strawberry.type(description="A cap is reached: a rule's per-person cap or a reward's limit.")
+class LimitExceeded(Error):
+    pass
+
+
+@strawberry.type(description="The reward is withdrawn or outside its availability window.")
+class RewardUnavailable(Error):
+    pass
+
+
+@strawberry.type(
+    description="The idempotency key was used before with a different input; use a new key."
+)
+class IdempotencyConflict(Error):
+    pass
+
+
 class _DomainErrorHandler:
     """Maps one services.errors exception class onto its GraphQL error type."""
 
@@ -111,6 +151,11 @@ EXCEPTION_HANDLERS = [
     _DomainErrorHandler(errors.InvalidCredentials, InvalidCredentials),
     _DomainErrorHandler(errors.InvalidToken, InvalidToken),
     _DomainErrorHandler(errors.TooManyAttempts, TooManyAttempts),
+    _DomainErrorHandler(errors.InsufficientPoints, InsufficientPoints),
+    _DomainErrorHandler(errors.OutOfStock, OutOfStock),
+    _DomainErrorHandler(errors.LimitExceeded, LimitExceeded),
+    _DomainErrorHandler(errors.RewardUnavailable, RewardUnavailable),
+    _DomainErrorHandler(errors.IdempotencyConflict, IdempotencyConflict),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from services import grids, households, people
+from services import grids, households, market, people, points
 from services.auth import Actor
 from services.pagination import PageKey
 
@@ -70,3 +70,10 @@ class Loaders:
         )
         # Duty-card holders: name and phone are public on the card, so no actor is involved.
         self.holder: DataLoader[int, Any] = _loader(lambda ids: people.card_holders(person_ids=ids))
+        # Points rules and rewards are public (residents read how points are won and spent).
+        self.points_rule: DataLoader[int, Any] = _loader(
+            lambda ids: points.rules_by_ids(rule_ids=ids)
+        )
+        self.reward: DataLoader[int, Any] = _loader(
+            lambda ids: market.rewards_by_ids(reward_ids=ids)
+        )

@@ -1,6 +1,7 @@
 """Points: the double-entry ledger, rules, awards and penalties, expiry, statements."""
 
 from services.points.awards import (
+    MAX_BATCH,
     Source,
     approve_award,
     award_points,
@@ -30,6 +31,7 @@ from services.points.statements import (
     account_summary,
     check_period,
     entries,
+    entries_by_ids,
     expiring_soon,
     leaderboard,
     pending_awards,
@@ -40,6 +42,7 @@ from services.points.statements import (
 from services.points.verify import Report, verify
 
 __all__ = [
+    "MAX_BATCH",
     "AccountSummary",
     "Expiring",
     "Report",
@@ -56,6 +59,7 @@ __all__ = [
     "check_period",
     "create_rule",
     "entries",
+    "entries_by_ids",
     "expire_lots",
     "expiring_soon",
     "home_community",

@@ -471,10 +471,17 @@ async def reverse_transaction(
     )
 
 
-async def awards_by_ids(*, award_ids: list[int]) -> list[PointsAward | None]:
-    """Awards for the ids, in order."""
+async def awards_by_ids(*, actor: Actor | None, award_ids: list[int]) -> list[PointsAward | None]:
+    """Awards the actor may see (their own, or in the areas they read), in order."""
+    if actor is None:
+        return [None for _ in award_ids]
     found = {a.id: a for a in await PointsAward.filter(id__in=award_ids)}
-    return [found.get(i) for i in award_ids]
+    return [
+        a
+        if a is not None and (a.person_id == actor.person_id or actor.reads(a.area_path))
+        else None
+        for a in (found.get(i) for i in award_ids)
+    ]
 
 
 async def lots_of(account_id: int) -> list[PointsLot]:

@@ -95,6 +95,27 @@ async def transactions_by_ids(
     ]
 
 
+async def entries_by_ids(*, actor: Actor | None, entry_ids: list[int]) -> list[PointsEntry | None]:
+    """Entries the actor may see: of their own account, or of transactions in their areas."""
+    if actor is None:
+        return [None for _ in entry_ids]
+    found = {e.id: e for e in await PointsEntry.filter(id__in=entry_ids)}
+    own = await PointsAccount.get_or_none(kind=AccountKind.PERSON, person_id=actor.person_id)
+    foreign = [e.transaction_id for e in found.values() if own is None or e.account_id != own.id]
+    visible = {
+        t.id
+        for t in await transactions_by_ids(actor=actor, transaction_ids=foreign)
+        if t is not None
+    }
+    return [
+        e
+        if e is not None
+        and ((own is not None and e.account_id == own.id) or e.transaction_id in visible)
+        else None
+        for e in (found.get(i) for i in entry_ids)
+    ]
+
+
 async def pending_awards(
     *, actor: Actor | None, under_id: int | None, first: int, after: int | None
 ) -> Page[PointsAward]:

@@ -1,0 +1,446 @@
+"""GraphQL types of points: accounts, entries, transactions, rules, awards, leaderboards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.errors import describe_values
+from schema.grids import Area
+from schema.pagination import After, Connection, First, page_args
+from schema.people import Person, Role
+from services import points
+from services.enums import AwardStatus as AwardStatusEnum
+from services.enums import Dimension as DimensionEnum
+from services.enums import ExpiryKind as ExpiryKindEnum
+from services.enums import TransactionKind as TransactionKindEnum
+from services.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from schema.market import Reward
+
+Dimension = strawberry.enum(
+    DimensionEnum,
+    description="What points count towards in the evaluation scheme (评估办法).",
+)
+describe_values(
+    Dimension,
+    {
+        "POLICY_COMMUNICATION": "Policy communication (政策传达): notices passed on and read.",
+        "MANAGEMENT_SERVICE": "Management and service (管理服务): running the micro-grid.",
+        "INFORMATION_REPORTING": "Information reporting (信息上报): problems reported.",
+        "PROBLEM_HANDLING": "Problem handling (问题处置): requests and reports resolved.",
+        "VOLUNTEER_SERVICE": "Volunteer service (志愿服务): activities and hours.",
+    },
+)
+TransactionKind = strawberry.enum(TransactionKindEnum, description="Why points moved.")
+describe_values(
+    TransactionKind,
+    {
+        "AWARD": "Earned by a rule (积分奖励).",
+        "PENALTY": "Taken by a penalty rule (扣分).",
+        "REDEMPTION": "Spent in the points marketplace (兑换), at pickup.",
+        "EXPIRY": "Expired and returned to the community's pool (过期).",
+        "REVERSAL": "A correction of an earlier award or penalty (冲正).",
+    },
+)
+AwardStatus = strawberry.enum(AwardStatusEnum, description="Where an award request stands.")
+describe_values(
+    AwardStatus,
+    {
+        "PENDING": "Waiting for a community admin's review.",
+        "APPROVED": "Approved: the points are posted.",
+        "REJECTED": "Rejected with a reason: nothing was posted.",
+    },
+)
+ExpiryKind = strawberry.enum(ExpiryKindEnum, description="When awarded points expire.")
+describe_values(
+    ExpiryKind,
+    {
+        "NONE": "Never.",
+        "MONTHS": "After a number of months (`expiryMonths`).",
+        "END_OF_NEXT_YEAR": "At the end of the year after the award (次年年底).",
+    },
+)
+
+
+def source_id(source_type: str | None, source_key: str | None) -> relay.GlobalID | None:
+    """The global id of the object points were moved for, as the client gave it."""
+    if source_type is None or source_key is None:
+        return None
+    return relay.GlobalID(source_type, source_key)
+
+
+@strawberry.type(
+    description="A points rule (积分规则): how many points a deed earns (or a penalty costs), "
+    "in which evaluation dimension, with its caps and who may grant or receive it. A rule "
+    "without an area is the district default; a community may override a code (评估细则)."
+)
+class PointsRule(relay.Node):
+    id: relay.NodeID[int]
+    code: str = strawberry.field(description="Stable code, e.g. VOLUNTEER_HOUR.")
+    name: str = strawberry.field(description="Name shown to people.")
+    dimension: Dimension = strawberry.field(description="Evaluation dimension it feeds.")  # type: ignore[valid-type]
+    points: int = strawberry.field(
+        description="Points per unit of quantity: positive a reward, negative a penalty."
+    )
+    requires_review: bool = strawberry.field(
+        description="Awards by it wait for a community admin's approval."
+    )
+    cap_per_day: int | None = strawberry.field(
+        description="Most points one person gets by it per day (null: no cap)."
+    )
+    cap_per_month: int | None = strawberry.field(description="Per calendar month cap.")
+    cap_per_quarter: int | None = strawberry.field(description="Per quarter cap.")
+    receiver_roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+        description="Roles a receiver must hold (empty: anyone in scope)."
+    )
+    granter_roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+        description="Roles that may grant it (empty: admins and grid/micro-grid leaders)."
+    )
+    retired_at: datetime | None = strawberry.field(
+        description="When it was retired (null: in force)."
+    )
+    area_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, r: Any) -> PointsRule:
+        return cls(
+            id=r.id,
+            code=r.code,
+            name=r.name,
+            dimension=r.dimension,
+            points=r.points,
+            requires_review=r.requires_review,
+            cap_per_day=r.cap_per_day,
+            cap_per_month=r.cap_per_month,
+            cap_per_quarter=r.cap_per_quarter,
+            receiver_roles=list(r.receiver_roles),
+            granter_roles=list(r.granter_roles),
+            retired_at=r.retired_at,
+            area_id=r.area_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PointsRule | None]:
+        found = await info.context.loaders.points_rule.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in found]
+
+    @strawberry.field(description="The community it applies to (null: the district default).")
+    async def area(self, info: Info) -> Area | None:
+        if self.area_id is None:
+            return None
+        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+
+async def _rule(info: Info, rule_id: int | None) -> PointsRule | None:
+    if rule_id is None:
+        return None
+    rule = await info.context.loaders.points_rule.load(rule_id)
+    return PointsRule.from_model(rule) if rule else None
+
+
+@strawberry.type(
+    description="One balanced movement of points (its postings sum to zero). Never changed: "
+    "a mistake is corrected by a REVERSAL transaction that points at it."
+)
+class PointsTransaction(relay.Node):
+    id: relay.NodeID[int]
+    kind: TransactionKind = strawberry.field(description="Why points moved.")  # type: ignore[valid-type]
+    points: int = strawberry.field(
+        description="Points added to (+) or taken from (-) the person's account."
+    )
+    credit: int = strawberry.field(
+        description="Effect on the person's evaluation credit in `period` (a penalty counts "
+        "in full even when the balance could not cover it)."
+    )
+    shortfall: int = strawberry.field(
+        description="Points a penalty or reversal could not take because the available "
+        "balance was too small (they still count against the evaluation credit)."
+    )
+    period: str | None = strawberry.field(description='Evaluation quarter, e.g. "2026Q4".')
+    dimension: Dimension | None = strawberry.field(description="Evaluation dimension.")  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="Why, in words.")
+    created_at: datetime = strawberry.field(description="When it was posted.")
+    source_id: relay.GlobalID | None = strawberry.field(
+        description="The object it was for (activity, work order, redemption, ...)."
+    )
+    person_id: strawberry.Private[int | None]
+    rule_id: strawberry.Private[int | None]
+    reverses_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, t: Any) -> PointsTransaction:
+        return cls(
+            id=t.id,
+            kind=t.kind,
+            points=t.points,
+            credit=t.credit,
+            shortfall=t.shortfall,
+            period=t.period,
+            dimension=t.dimension,
+            reason=t.reason,
+            created_at=t.created_at,
+            source_id=source_id(t.source_type, t.source_id),
+            person_id=t.person_id,
+            rule_id=t.rule_id,
+            reverses_id=t.reverses_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PointsTransaction | None]:
+        found = await points.transactions_by_ids(
+            actor=info.context.actor, transaction_ids=[int(i) for i in node_ids]
+        )
+        return [cls.from_model(t) if t else None for t in found]
+
+    @strawberry.field(description="The rule it was posted by (null for redemptions, expiry).")
+    async def rule(self, info: Info) -> PointsRule | None:
+        return await _rule(info, self.rule_id)
+
+    @strawberry.field(description="Whose points (null if the viewer may not see them).")
+    async def person(self, info: Info) -> Person | None:
+        if self.person_id is None:
+            return None
+        view = await info.context.loaders.person.load(self.person_id)
+        return Person.from_view(view) if view else None
+
+    @strawberry.field(description="The transaction this one reverses (REVERSAL only).")
+    async def reverses(self, info: Info) -> PointsTransaction | None:
+        if self.reverses_id is None:
+            return None
+        (found,) = await points.transactions_by_ids(
+            actor=info.context.actor, transaction_ids=[self.reverses_id]
+        )
+        return PointsTransaction.from_model(found) if found else None
+
+
+@strawberry.type(description="One posting to an account, with the balance right after it.")
+class PointsEntry(relay.Node):
+    id: relay.NodeID[int]
+    points: int = strawberry.field(description="Points added (+) or taken (-).")
+    kind: TransactionKind = strawberry.field(description="Why.")  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="Why, in words.")
+    dimension: Dimension | None = strawberry.field(description="Evaluation dimension.")  # type: ignore[valid-type]
+    balance_after: int = strawberry.field(description="The account's balance right after it.")
+    created_at: datetime = strawberry.field(description="When it was posted.")
+    source_id: relay.GlobalID | None = strawberry.field(description="The object it was for.")
+    rule_id: strawberry.Private[int | None]
+    transaction_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, e: Any) -> PointsEntry:
+        return cls(
+            id=e.id,
+            points=e.points,
+            kind=e.kind,
+            reason=e.reason,
+            dimension=e.dimension,
+            balance_after=e.balance_after,
+            created_at=e.created_at,
+            source_id=source_id(e.source_type, e.source_id),
+            rule_id=e.rule_id,
+            transaction_id=e.transaction_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PointsEntry | None]:
+        found = await points.entries_by_ids(
+            actor=info.context.actor, entry_ids=[int(i) for i in node_ids]
+        )
+        return [cls.from_model(e) if e else None for e in found]
+
+    @strawberry.field(description="The rule it was posted by, if any.")
+    async def rule(self, info: Info) -> PointsRule | None:
+        return await _rule(info, self.rule_id)
+
+    @strawberry.field(description="The whole transaction (both sides).")
+    async def transaction(self, info: Info) -> PointsTransaction | None:
+        (found,) = await points.transactions_by_ids(
+            actor=info.context.actor, transaction_ids=[self.transaction_id]
+        )
+        return PointsTransaction.from_model(found) if found else None
+
+
+@strawberry.type(description="Points that expire together.")
+class ExpiringPoints:
+    points: int = strawberry.field(description="How many.")
+    expires_at: datetime = strawberry.field(description="When they expire.")
+
+
+@strawberry.type(
+    description="A person's points account. `balance` is everything they own; `held` is "
+    "reserved by redemptions awaiting pickup; `available` = balance - held is what they can "
+    "spend. Balances are kept with every posting, so reading them costs the same at any "
+    "ledger size."
+)
+class PointsAccount:
+    balance: int = strawberry.field(description="All points owned (held ones included).")
+    held: int = strawberry.field(description="Reserved by redemptions awaiting pickup.")
+    available: int = strawberry.field(description="Spendable now: balance - held.")
+    account_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_summary(cls, s: points.AccountSummary) -> PointsAccount:
+        return cls(balance=s.balance, held=s.held, available=s.available, account_id=s.account_id)
+
+    @strawberry.field(description="Unspent points expiring within the coming days, soonest first.")
+    async def expiring_soon(
+        self,
+        days: Annotated[
+            int | None,
+            strawberry.argument(description="How far ahead (1-3660; default from settings)."),
+        ] = None,
+    ) -> list[ExpiringPoints]:
+        if days is not None and not 1 <= days <= 3660:
+            raise InvalidInput("`days` must be between 1 and 3660.", field="days")
+        found = await points.expiring_soon(account_id=self.account_id, days=days)
+        return [ExpiringPoints(points=e.points, expires_at=e.expires_at) for e in found]
+
+    @strawberry.field(description="The account's entries, newest first.")
+    async def entries(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PointsEntry]:
+        size, key = page_args(info, first, after)
+        page = await points.entries(account_id=self.account_id, first=size, after=key)
+        return Connection.build(page, PointsEntry.from_model)
+
+
+@strawberry.type(description="A request to award points by a rule, approved at once or reviewed.")
+class PointsAward(relay.Node):
+    id: relay.NodeID[int]
+    quantity: int = strawberry.field(description="Units (e.g. hours) the rule's points multiply.")
+    points: int = strawberry.field(description="Points it gives: rule points × quantity.")
+    status: AwardStatus = strawberry.field(description="Pending, approved or rejected.")  # type: ignore[valid-type]
+    reason: str = strawberry.field(description="Why, in words.")
+    review_reason: str | None = strawberry.field(description="Why it was rejected.")
+    created_at: datetime = strawberry.field(description="When it was asked for.")
+    reviewed_at: datetime | None = strawberry.field(description="When it was reviewed.")
+    source_id: relay.GlobalID | None = strawberry.field(description="The object it was for.")
+    person_id: strawberry.Private[int]
+    rule_id: strawberry.Private[int]
+    transaction_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, a: Any) -> PointsAward:
+        return cls(
+            id=a.id,
+            quantity=a.quantity,
+            points=a.points,
+            status=a.status,
+            reason=a.reason,
+            review_reason=a.review_reason,
+            created_at=a.created_at,
+            reviewed_at=a.reviewed_at,
+            source_id=source_id(a.source_type, a.source_id),
+            person_id=a.person_id,
+            rule_id=a.rule_id,
+            transaction_id=a.transaction_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PointsAward | None]:
+        found = await points.awards_by_ids(
+            actor=info.context.actor, award_ids=[int(i) for i in node_ids]
+        )
+        return [cls.from_model(a) if a else None for a in found]
+
+    @strawberry.field(description="Who receives the points.")
+    async def person(self, info: Info) -> Person | None:
+        view = await info.context.loaders.person.load(self.person_id)
+        return Person.from_view(view) if view else None
+
+    @strawberry.field(description="The rule.")
+    async def rule(self, info: Info) -> PointsRule | None:
+        return await _rule(info, self.rule_id)
+
+    @strawberry.field(description="The posted transaction (null while pending or if rejected).")
+    async def transaction(self, info: Info) -> PointsTransaction | None:
+        if self.transaction_id is None:
+            return None
+        (found,) = await points.transactions_by_ids(
+            actor=info.context.actor, transaction_ids=[self.transaction_id]
+        )
+        return PointsTransaction.from_model(found) if found else None
+
+
+@strawberry.type(description="A community's (or the district's) expiry and pickup policy.")
+class PointsPolicy:
+    expiry: ExpiryKind = strawberry.field(description="When awarded points expire.")  # type: ignore[valid-type]
+    expiry_months: int | None = strawberry.field(description="Months, for MONTHS.")
+    hold_days: int = strawberry.field(description="Days a redemption is held for pickup.")
+
+    @classmethod
+    def from_model(cls, p: Any) -> PointsPolicy:
+        return cls(expiry=p.expiry, expiry_months=p.expiry_months, hold_days=p.hold_days)
+
+
+@strawberry.type(description="One line of a leaderboard (by evaluation credit, never balance).")
+class LeaderboardEntry:
+    rank: int = strawberry.field(description="1 for the top; ties share a rank.")
+    points: int = strawberry.field(description="Evaluation credit in the period.")
+    name: str = strawberry.field(description="The person's name.")
+    person_id: strawberry.Private[int]
+
+    @strawberry.field(description="The person (null if the viewer may not see more than the name).")
+    async def person(self, info: Info) -> Person | None:
+        view = await info.context.loaders.person.load(self.person_id)
+        return Person.from_view(view) if view else None
+
+
+@strawberry.type(description="A reward and how many of it were redeemed.")
+class RewardCount:
+    quantity: int = strawberry.field(description="Items held or handed over.")
+    reward_id: strawberry.Private[int]
+
+    @strawberry.field(description="The reward.")
+    async def reward(
+        self, info: Info
+    ) -> Annotated[Reward, strawberry.lazy("schema.market")] | None:
+        from schema.market import Reward
+
+        found = await info.context.loaders.reward.load(self.reward_id)
+        return Reward.from_model(found) if found else None
+
+
+@strawberry.type(
+    description="Points through the communities of an area. Figures come from the ledger: "
+    "`outstanding` = issued - penalized - redeemed - expired + reversed (reversals are signed)."
+)
+class PointsStatistics:
+    issued: int = strawberry.field(description="Awarded by rules.")
+    penalized: int = strawberry.field(description="Taken by penalties.")
+    redeemed: int = strawberry.field(description="Spent in the marketplace (handed over).")
+    expired: int = strawberry.field(description="Expired back to the pools.")
+    reversed: int = strawberry.field(description="Net effect of corrections (signed).")
+    outstanding: int = strawberry.field(description="Still in people's accounts.")
+    held: int = strawberry.field(description="Reserved by redemptions awaiting pickup here.")
+    top_rewards: list[RewardCount] = strawberry.field(description="Most redeemed rewards here.")
+
+    @classmethod
+    def from_statistics(cls, s: points.Statistics) -> PointsStatistics:
+        return cls(
+            issued=s.issued,
+            penalized=s.penalized,
+            redeemed=s.redeemed,
+            expired=s.expired,
+            reversed=s.reversed,
+            outstanding=s.outstanding,
+            held=s.held,
+            top_rewards=[
+                RewardCount(quantity=t.quantity, reward_id=t.reward_id) for t in s.top_rewards
+            ],
+        )

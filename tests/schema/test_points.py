@@ -1,0 +1,318 @@
+"""GraphQL of points and the marketplace: the whole loop as the front-end apps drive it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from strawberry import relay
+
+from services.models import Area, PointsEntry, PointsTransaction, Redemption
+from tests.conftest import actor_for, gql, login
+
+CREATE_RULE = """
+mutation Rule($input: CreatePointsRuleInput!) {
+  createPointsRule(input: $input) {
+    __typename
+    ... on CreatePointsRuleSuccess { rule { id code points dimension area { name } } }
+    ... on Error { code message field }
+  }
+}
+"""
+AWARD = """
+mutation Award($input: AwardPointsInput!) {
+  awardPoints(input: $input) {
+    __typename
+    ... on AwardPointsSuccess {
+      award { id status points person { name } rule { code } transaction { id kind points } }
+    }
+    ... on Error { code message field }
+  }
+}
+"""
+PENALIZE = """
+mutation Penalize($input: PenalizePointsInput!) {
+  penalizePoints(input: $input) {
+    __typename
+    ... on PenalizePointsSuccess { transaction { id points credit shortfall reason } }
+    ... on Error { code message field }
+  }
+}
+"""
+ACCOUNT = """
+{ viewer { person { id } pointsAccount { balance held available
+  expiringSoon(days: 3660) { points expiresAt }
+  entries(first: 10) { totalCount edges { node { id points kind reason
+    rule { code dimension } balanceAfter createdAt } } } }
+  redemptions(first: 5) { edges { node { id status pickupCode quantity pointsSpent
+    reward { name } } } } } }
+"""
+CREATE_REWARD = """
+mutation Reward($input: CreateRewardInput!) {
+  createReward(input: $input) {
+    __typename
+    ... on CreateRewardSuccess { reward { id name stock pricePoints provider { kind name } } }
+    ... on Error { code message field }
+  }
+}
+"""
+REDEEM = """
+mutation Redeem($input: RedeemRewardInput!) {
+  redeemReward(input: $input) {
+    __typename
+    ... on RedeemRewardSuccess { redemption { id status pickupCode pointsSpent expiresAt } }
+    ... on Error { code message field }
+  }
+}
+"""
+FULFIL = """
+mutation Fulfil($code: String!) {
+  fulfilRedemption(input: {pickupCode: $code}) {
+    __typename
+    ... on FulfilRedemptionSuccess { redemption { id status pickupCode } }
+    ... on Error { code message }
+  }
+}
+"""
+
+
+async def _area_id(name: str) -> str:
+    area = await Area.get(name=name)
+    return str(relay.GlobalID("Area", str(area.id)))
+
+
+async def _person_id(username: str) -> str:
+    return str(relay.GlobalID("Person", str((await actor_for(username)).person_id)))
+
+
+async def _setup(client: httpx.AsyncClient) -> dict[str, Any]:
+    """A district rule and a penalty, a funded volunteer, a reward: the tokens and ids."""
+    tokens = {u: await login(client, u) for u in ("district_admin", "community_admin", "volunteer")}
+    for code, points in (("VOLUNTEER_HOUR", 10), ("LATE_REPORT", -50)):
+        body = await gql(
+            client,
+            CREATE_RULE,
+            {
+                "input": {
+                    "code": code,
+                    "name": code.lower(),
+                    "dimension": "VOLUNTEER_SERVICE",
+                    "points": points,
+                    "capPerDay": 100,
+                }
+            },
+            token=tokens["district_admin"],
+        )
+        assert body["data"]["createPointsRule"]["__typename"] == "CreatePointsRuleSuccess", body
+    volunteer = await _person_id("volunteer")
+    body = await gql(
+        client,
+        AWARD,
+        {
+            "input": {
+                "personId": volunteer,
+                "ruleCode": "VOLUNTEER_HOUR",
+                "quantity": 4,
+                "reason": "社区清扫 4 小时",
+                "idempotencyKey": "award-1",
+            }
+        },
+        token=tokens["community_admin"],
+    )
+    award = body["data"]["awardPoints"]
+    assert award["__typename"] == "AwardPointsSuccess", body
+    assert award["award"]["status"] == "APPROVED"
+    assert award["award"]["transaction"]["points"] == 40
+    body = await gql(
+        client,
+        CREATE_REWARD,
+        {
+            "input": {
+                "areaId": await _area_id("颜山社区"),
+                "name": "洗衣液",
+                "category": "GOODS",
+                "pricePoints": 15,
+                "stock": 3,
+                "perPersonLimit": 2,
+                "pickupLocation": "颜山第一网格驿站",
+            }
+        },
+        token=tokens["community_admin"],
+    )
+    reward = body["data"]["createReward"]
+    assert reward["__typename"] == "CreateRewardSuccess", body
+    assert reward["reward"]["provider"] == {"kind": "COMMUNITY", "name": "颜山社区"}
+    return {"tokens": tokens, "volunteer": volunteer, "reward": reward["reward"]["id"]}
+
+
+async def test_award_redeem_fulfil_through_the_api(client: httpx.AsyncClient) -> None:
+    # given a funded volunteer and a reward
+    ctx = await _setup(client)
+    tokens = ctx["tokens"]
+    # when the volunteer redeems two items
+    redeem = {"rewardId": ctx["reward"], "quantity": 2, "idempotencyKey": "r-1"}
+    body = await gql(client, REDEEM, {"input": redeem}, token=tokens["volunteer"])
+    result = body["data"]["redeemReward"]
+    assert result["__typename"] == "RedeemRewardSuccess", body
+    held = result["redemption"]
+    assert held["status"] == "HELD" and held["pointsSpent"] == 30
+    assert len(held["pickupCode"]) == 14
+    # then the points are held, not spent
+    account = (await gql(client, ACCOUNT, token=tokens["volunteer"]))["data"]["viewer"]
+    assert account["pointsAccount"]["balance"] == 40
+    assert account["pointsAccount"]["held"] == 30
+    assert account["pointsAccount"]["available"] == 10
+    entries = account["pointsAccount"]["entries"]
+    assert entries["totalCount"] == 1
+    assert entries["edges"][0]["node"]["rule"] == {
+        "code": "VOLUNTEER_HOUR",
+        "dimension": "VOLUNTEER_SERVICE",
+    }
+    assert account["redemptions"]["edges"][0]["node"]["pickupCode"] == held["pickupCode"]
+    # and a replay of the redemption returns the same one, holding nothing more
+    again = await gql(client, REDEEM, {"input": redeem}, token=tokens["volunteer"])
+    assert again["data"]["redeemReward"]["redemption"]["id"] == held["id"]
+    # and a third item is over the per-person limit
+    more = {"rewardId": ctx["reward"], "quantity": 1, "idempotencyKey": "r-2"}
+    body = await gql(client, REDEEM, {"input": more}, token=tokens["volunteer"])
+    assert body["data"]["redeemReward"]["__typename"] == "LimitExceeded"
+    # when the community admin hands it over
+    body = await gql(client, FULFIL, {"code": held["pickupCode"]}, token=tokens["community_admin"])
+    fulfilled = body["data"]["fulfilRedemption"]
+    assert fulfilled["__typename"] == "FulfilRedemptionSuccess", body
+    assert fulfilled["redemption"]["status"] == "FULFILLED"
+    assert fulfilled["redemption"]["pickupCode"] is None  # only the redeemer sees the code
+    # then the points are spent
+    account = (await gql(client, ACCOUNT, token=tokens["volunteer"]))["data"]["viewer"]
+    assert account["pointsAccount"] == {
+        **account["pointsAccount"],
+        "balance": 10,
+        "held": 0,
+        "available": 10,
+    }
+    assert [e["node"]["kind"] for e in account["pointsAccount"]["entries"]["edges"]] == [
+        "REDEMPTION",
+        "AWARD",
+    ]
+
+
+async def test_typed_errors_write_nothing(client: httpx.AsyncClient) -> None:
+    ctx = await _setup(client)
+    tokens = ctx["tokens"]
+    entries = await PointsEntry.all().count()
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"quantity": 0}, "INVALID_INPUT", "quantity"),
+        ({"quantity": -3}, "INVALID_INPUT", "quantity"),
+        ({"ruleCode": "NO_SUCH_RULE"}, "NOT_FOUND", "ruleCode"),
+        ({"ruleCode": "LATE_REPORT"}, "INVALID_INPUT", "ruleCode"),
+        ({"quantity": 11}, "LIMIT_EXCEEDED", "quantity"),  # 40 + 110 > 100 a day
+        ({"personId": await _person_id("district_admin")}, "NOT_FOUND", "personId"),
+        ({"idempotencyKey": ""}, "INVALID_INPUT", "idempotencyKey"),
+    ]
+    for change, code, field in cases:
+        award = {
+            "personId": ctx["volunteer"],
+            "ruleCode": "VOLUNTEER_HOUR",
+            "quantity": 1,
+            "reason": "x",
+            "idempotencyKey": f"bad-{code}-{field}-{change}",
+            **change,
+        }
+        body = await gql(client, AWARD, {"input": award}, token=tokens["community_admin"])
+        result = body["data"]["awardPoints"]
+        assert (result.get("code"), result.get("field")) == (code, field), (change, result)
+    # a volunteer may not grant points
+    award = {
+        "personId": await _person_id("resident"),
+        "ruleCode": "VOLUNTEER_HOUR",
+        "reason": "x",
+        "idempotencyKey": "by-volunteer",
+    }
+    body = await gql(client, AWARD, {"input": award}, token=tokens["volunteer"])
+    assert body["data"]["awardPoints"]["code"] in {"NOT_FOUND", "FORBIDDEN"}
+    # the same key with another input is a conflict
+    first = {
+        "personId": ctx["volunteer"],
+        "ruleCode": "VOLUNTEER_HOUR",
+        "reason": "社区清扫 4 小时",
+        "quantity": 5,
+        "idempotencyKey": "award-1",
+    }
+    body = await gql(client, AWARD, {"input": first}, token=tokens["community_admin"])
+    assert body["data"]["awardPoints"]["__typename"] == "IdempotencyConflict"
+    # anonymous: Unauthenticated
+    body = await gql(client, AWARD, {"input": {**first, "idempotencyKey": "anon"}})
+    assert body["data"]["awardPoints"]["__typename"] == "Unauthenticated"
+    assert await PointsEntry.all().count() == entries
+
+
+async def test_penalty_above_balance_takes_what_is_there(client: httpx.AsyncClient) -> None:
+    ctx = await _setup(client)
+    penalty = {
+        "personId": ctx["volunteer"],
+        "ruleCode": "LATE_REPORT",
+        "reason": "迟报",
+        "idempotencyKey": "p-1",
+    }
+    body = await gql(client, PENALIZE, {"input": penalty}, token=ctx["tokens"]["community_admin"])
+    tx = body["data"]["penalizePoints"]["transaction"]
+    assert (tx["points"], tx["credit"], tx["shortfall"]) == (-40, -50, 10)
+    assert "余额不足" in tx["reason"]
+    account = (await gql(client, ACCOUNT, token=ctx["tokens"]["volunteer"]))["data"]["viewer"]
+    assert account["pointsAccount"]["balance"] == 0
+
+
+async def test_catalogue_is_public_and_codes_cannot_be_probed(client: httpx.AsyncClient) -> None:
+    ctx = await _setup(client)
+    body = await gql(
+        client, "{ rewards(availableOnly: true) { totalCount edges { node { name stock } } } }"
+    )
+    assert body["data"]["rewards"]["totalCount"] == 1
+    resident = await login(client, "resident")
+    body = await gql(client, FULFIL, {"code": "AAAA-BBBB-CCCC"}, token=resident)
+    assert body["data"]["fulfilRedemption"]["code"] == "NOT_FOUND"
+    redeem = {"rewardId": ctx["reward"], "idempotencyKey": "r-x"}
+    body = await gql(client, REDEEM, {"input": redeem}, token=ctx["tokens"]["volunteer"])
+    code = body["data"]["redeemReward"]["redemption"]["pickupCode"]
+    # a resident of the community cannot hand it over, and learns nothing
+    body = await gql(client, FULFIL, {"code": code}, token=resident)
+    assert body["data"]["fulfilRedemption"]["code"] == "NOT_FOUND"
+    assert await Redemption.filter(status="HELD").count() == 1
+
+
+async def test_leaderboard_reads_credit_not_balance(client: httpx.AsyncClient) -> None:
+    ctx = await _setup(client)
+    redeem = {"rewardId": ctx["reward"], "quantity": 2, "idempotencyKey": "r-1"}
+    await gql(client, REDEEM, {"input": redeem}, token=ctx["tokens"]["volunteer"])
+    query = """
+    query Board($under: ID!) {
+      leaderboard(under: $under, dimension: VOLUNTEER_SERVICE) { rank points name }
+      pointsStatistics(under: $under) { issued redeemed outstanding held
+        topRewards { quantity reward { name } } }
+    }"""
+    body = await gql(
+        client,
+        query,
+        {"under": await _area_id("颜山社区")},
+        token=ctx["tokens"]["community_admin"],
+    )
+    assert body["data"]["leaderboard"] == [{"rank": 1, "points": 40, "name": "周晓雯"}]
+    stats = body["data"]["pointsStatistics"]
+    assert (stats["issued"], stats["redeemed"], stats["outstanding"], stats["held"]) == (
+        40,
+        0,
+        40,
+        30,
+    )
+    assert stats["topRewards"] == [{"quantity": 2, "reward": {"name": "洗衣液"}}]
+
+
+async def test_transactions_are_nodes_in_scope_only(client: httpx.AsyncClient) -> None:
+    await _setup(client)
+    tx = await PointsTransaction.get(kind="AWARD")
+    node_id = str(relay.GlobalID("PointsTransaction", str(tx.id)))
+    query = "query N($id: ID!) { node(id: $id) { ... on PointsTransaction { points } } }"
+    for username, visible in (("volunteer", True), ("community_admin", True), ("resident", False)):
+        token = await login(client, username)
+        body = await gql(client, query, {"id": node_id}, token=token)
+        assert (body["data"]["node"] is not None) is visible, username
