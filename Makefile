@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire
 
 install: $(STAMP)
 
@@ -41,6 +41,14 @@ migrations: install
 
 check-migrations: install
 	$(DEV_ENV) $(BIN)/python -m api check-migrations
+
+# Recompute every balance, lot, hold and evaluation credit from the ledger; exit 1 on drift.
+verify-ledger: install
+	$(DEV_ENV) $(BIN)/python -m services.points verify
+
+# Run the expiry jobs once (the server also runs them every JOBS_INTERVAL_SECONDS).
+expire: install
+	$(DEV_ENV) $(BIN)/python -m services.points expire
 
 seed: install
 	$(DEV_ENV) $(BIN)/python -m seed demo

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -19,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.graphql import GraphQLApp
 from schema import build_schema
 from services import db, health
+from services.jobs import run_forever
 from services.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.http")
@@ -76,9 +79,18 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             return
         # Global fallback: request tasks must see the context opened here (Tortoise 1.x).
         await db.init(settings.database_url, run_migrations=False, global_fallback=True)
+        jobs = (
+            asyncio.create_task(run_forever(settings.jobs_interval_seconds))
+            if settings.jobs_interval_seconds
+            else None
+        )
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
             await db.close()
 
     async def healthz(request: Request) -> Response:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from seed.points import seed_points
 from seed.scale import split_evenly
 from services import db
 from services.accounts import create_account, load_actor
@@ -136,6 +137,7 @@ class _Builder:
         self.rng = random.Random(42)
         self.groups = 0
         self.people: dict[str, Person] = {}  # the demo accounts' persons, by username
+        self.demo_volunteers: list[Person] = []  # of the demo community, `volunteer` last
         self.actor: Actor
 
     async def area(
@@ -220,6 +222,11 @@ class _Builder:
             )
             for name, (road, compounds) in communities.items():
                 await self.community(street, name, road, compounds)
+        await seed_points(
+            community=await Area.get(name=DEMO_COMMUNITY),
+            volunteers=self.demo_volunteers,
+            partner_unit=PARTNER_UNIT_NAME,
+        )
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]
@@ -241,6 +248,8 @@ class _Builder:
             await self.role(self.people["partner"], Role.PARTNER_MEMBER, community)
         for person in volunteers:
             await self.role(person, Role.VOLUNTEER, community)
+        if is_demo:
+            self.demo_volunteers = volunteers
 
     async def grid(self, community: Area, name: str, street_no: str, compound: str) -> list[Person]:
         """A grid with station, contact group, party branch, leader, micro-grids and a rider.

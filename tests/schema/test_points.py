@@ -86,9 +86,9 @@ async def _person_id(username: str) -> str:
 
 
 async def _setup(client: httpx.AsyncClient) -> dict[str, Any]:
-    """A district rule and a penalty, a funded volunteer, a reward: the tokens and ids."""
-    tokens = {u: await login(client, u) for u in ("district_admin", "community_admin", "volunteer")}
-    for code, points in (("VOLUNTEER_HOUR", 10), ("LATE_REPORT", -50)):
+    """A district rule and a penalty, a funded resident, a reward: the tokens and ids."""
+    tokens = {u: await login(client, u) for u in ("district_admin", "community_admin", "resident")}
+    for code, points in (("TEST_HOUR", 10), ("TEST_LATE", -50)):
         body = await gql(
             client,
             CREATE_RULE,
@@ -104,14 +104,14 @@ async def _setup(client: httpx.AsyncClient) -> dict[str, Any]:
             token=tokens["district_admin"],
         )
         assert body["data"]["createPointsRule"]["__typename"] == "CreatePointsRuleSuccess", body
-    volunteer = await _person_id("volunteer")
+    receiver = await _person_id("resident")
     body = await gql(
         client,
         AWARD,
         {
             "input": {
-                "personId": volunteer,
-                "ruleCode": "VOLUNTEER_HOUR",
+                "personId": receiver,
+                "ruleCode": "TEST_HOUR",
                 "quantity": 4,
                 "reason": "社区清扫 4 小时",
                 "idempotencyKey": "award-1",
@@ -129,7 +129,7 @@ async def _setup(client: httpx.AsyncClient) -> dict[str, Any]:
         {
             "input": {
                 "areaId": await _area_id("颜山社区"),
-                "name": "洗衣液",
+                "name": "测试洗衣液",
                 "category": "GOODS",
                 "pricePoints": 15,
                 "stock": 3,
@@ -142,39 +142,39 @@ async def _setup(client: httpx.AsyncClient) -> dict[str, Any]:
     reward = body["data"]["createReward"]
     assert reward["__typename"] == "CreateRewardSuccess", body
     assert reward["reward"]["provider"] == {"kind": "COMMUNITY", "name": "颜山社区"}
-    return {"tokens": tokens, "volunteer": volunteer, "reward": reward["reward"]["id"]}
+    return {"tokens": tokens, "receiver": receiver, "reward": reward["reward"]["id"]}
 
 
 async def test_award_redeem_fulfil_through_the_api(client: httpx.AsyncClient) -> None:
-    # given a funded volunteer and a reward
+    # given a funded resident and a reward
     ctx = await _setup(client)
     tokens = ctx["tokens"]
-    # when the volunteer redeems two items
+    # when the resident redeems two items
     redeem = {"rewardId": ctx["reward"], "quantity": 2, "idempotencyKey": "r-1"}
-    body = await gql(client, REDEEM, {"input": redeem}, token=tokens["volunteer"])
+    body = await gql(client, REDEEM, {"input": redeem}, token=tokens["resident"])
     result = body["data"]["redeemReward"]
     assert result["__typename"] == "RedeemRewardSuccess", body
     held = result["redemption"]
     assert held["status"] == "HELD" and held["pointsSpent"] == 30
     assert len(held["pickupCode"]) == 14
     # then the points are held, not spent
-    account = (await gql(client, ACCOUNT, token=tokens["volunteer"]))["data"]["viewer"]
+    account = (await gql(client, ACCOUNT, token=tokens["resident"]))["data"]["viewer"]
     assert account["pointsAccount"]["balance"] == 40
     assert account["pointsAccount"]["held"] == 30
     assert account["pointsAccount"]["available"] == 10
     entries = account["pointsAccount"]["entries"]
     assert entries["totalCount"] == 1
     assert entries["edges"][0]["node"]["rule"] == {
-        "code": "VOLUNTEER_HOUR",
+        "code": "TEST_HOUR",
         "dimension": "VOLUNTEER_SERVICE",
     }
     assert account["redemptions"]["edges"][0]["node"]["pickupCode"] == held["pickupCode"]
     # and a replay of the redemption returns the same one, holding nothing more
-    again = await gql(client, REDEEM, {"input": redeem}, token=tokens["volunteer"])
+    again = await gql(client, REDEEM, {"input": redeem}, token=tokens["resident"])
     assert again["data"]["redeemReward"]["redemption"]["id"] == held["id"]
     # and a third item is over the per-person limit
     more = {"rewardId": ctx["reward"], "quantity": 1, "idempotencyKey": "r-2"}
-    body = await gql(client, REDEEM, {"input": more}, token=tokens["volunteer"])
+    body = await gql(client, REDEEM, {"input": more}, token=tokens["resident"])
     assert body["data"]["redeemReward"]["__typename"] == "LimitExceeded"
     # when the community admin hands it over
     body = await gql(client, FULFIL, {"code": held["pickupCode"]}, token=tokens["community_admin"])
@@ -183,7 +183,7 @@ async def test_award_redeem_fulfil_through_the_api(client: httpx.AsyncClient) ->
     assert fulfilled["redemption"]["status"] == "FULFILLED"
     assert fulfilled["redemption"]["pickupCode"] is None  # only the redeemer sees the code
     # then the points are spent
-    account = (await gql(client, ACCOUNT, token=tokens["volunteer"]))["data"]["viewer"]
+    account = (await gql(client, ACCOUNT, token=tokens["resident"]))["data"]["viewer"]
     assert account["pointsAccount"] == {
         **account["pointsAccount"],
         "balance": 10,
@@ -204,15 +204,15 @@ async def test_typed_errors_write_nothing(client: httpx.AsyncClient) -> None:
         ({"quantity": 0}, "INVALID_INPUT", "quantity"),
         ({"quantity": -3}, "INVALID_INPUT", "quantity"),
         ({"ruleCode": "NO_SUCH_RULE"}, "NOT_FOUND", "ruleCode"),
-        ({"ruleCode": "LATE_REPORT"}, "INVALID_INPUT", "ruleCode"),
+        ({"ruleCode": "TEST_LATE"}, "INVALID_INPUT", "ruleCode"),
         ({"quantity": 11}, "LIMIT_EXCEEDED", "quantity"),  # 40 + 110 > 100 a day
         ({"personId": await _person_id("district_admin")}, "NOT_FOUND", "personId"),
         ({"idempotencyKey": ""}, "INVALID_INPUT", "idempotencyKey"),
     ]
     for change, code, field in cases:
         award = {
-            "personId": ctx["volunteer"],
-            "ruleCode": "VOLUNTEER_HOUR",
+            "personId": ctx["receiver"],
+            "ruleCode": "TEST_HOUR",
             "quantity": 1,
             "reason": "x",
             "idempotencyKey": f"bad-{code}-{field}-{change}",
@@ -221,19 +221,19 @@ async def test_typed_errors_write_nothing(client: httpx.AsyncClient) -> None:
         body = await gql(client, AWARD, {"input": award}, token=tokens["community_admin"])
         result = body["data"]["awardPoints"]
         assert (result.get("code"), result.get("field")) == (code, field), (change, result)
-    # a volunteer may not grant points
+    # a resident may not grant points
     award = {
-        "personId": await _person_id("resident"),
-        "ruleCode": "VOLUNTEER_HOUR",
+        "personId": await _person_id("volunteer"),
+        "ruleCode": "TEST_HOUR",
         "reason": "x",
         "idempotencyKey": "by-volunteer",
     }
-    body = await gql(client, AWARD, {"input": award}, token=tokens["volunteer"])
+    body = await gql(client, AWARD, {"input": award}, token=tokens["resident"])
     assert body["data"]["awardPoints"]["code"] in {"NOT_FOUND", "FORBIDDEN"}
     # the same key with another input is a conflict
     first = {
-        "personId": ctx["volunteer"],
-        "ruleCode": "VOLUNTEER_HOUR",
+        "personId": ctx["receiver"],
+        "ruleCode": "TEST_HOUR",
         "reason": "社区清扫 4 小时",
         "quantity": 5,
         "idempotencyKey": "award-1",
@@ -249,8 +249,8 @@ async def test_typed_errors_write_nothing(client: httpx.AsyncClient) -> None:
 async def test_penalty_above_balance_takes_what_is_there(client: httpx.AsyncClient) -> None:
     ctx = await _setup(client)
     penalty = {
-        "personId": ctx["volunteer"],
-        "ruleCode": "LATE_REPORT",
+        "personId": ctx["receiver"],
+        "ruleCode": "TEST_LATE",
         "reason": "迟报",
         "idempotencyKey": "p-1",
     }
@@ -258,32 +258,34 @@ async def test_penalty_above_balance_takes_what_is_there(client: httpx.AsyncClie
     tx = body["data"]["penalizePoints"]["transaction"]
     assert (tx["points"], tx["credit"], tx["shortfall"]) == (-40, -50, 10)
     assert "余额不足" in tx["reason"]
-    account = (await gql(client, ACCOUNT, token=ctx["tokens"]["volunteer"]))["data"]["viewer"]
+    account = (await gql(client, ACCOUNT, token=ctx["tokens"]["resident"]))["data"]["viewer"]
     assert account["pointsAccount"]["balance"] == 0
 
 
 async def test_catalogue_is_public_and_codes_cannot_be_probed(client: httpx.AsyncClient) -> None:
     ctx = await _setup(client)
-    body = await gql(
-        client, "{ rewards(availableOnly: true) { totalCount edges { node { name stock } } } }"
-    )
-    assert body["data"]["rewards"]["totalCount"] == 1
-    resident = await login(client, "resident")
+    body = await gql(client, "{ rewards(availableOnly: true) { edges { node { name stock } } } }")
+    assert {"name": "测试洗衣液", "stock": 3} in [
+        e["node"] for e in body["data"]["rewards"]["edges"]
+    ]
+    resident = await login(client, "rider")
     body = await gql(client, FULFIL, {"code": "AAAA-BBBB-CCCC"}, token=resident)
     assert body["data"]["fulfilRedemption"]["code"] == "NOT_FOUND"
     redeem = {"rewardId": ctx["reward"], "idempotencyKey": "r-x"}
-    body = await gql(client, REDEEM, {"input": redeem}, token=ctx["tokens"]["volunteer"])
+    body = await gql(client, REDEEM, {"input": redeem}, token=ctx["tokens"]["resident"])
     code = body["data"]["redeemReward"]["redemption"]["pickupCode"]
-    # a resident of the community cannot hand it over, and learns nothing
+    # a rider of the community cannot hand it over, and learns nothing
     body = await gql(client, FULFIL, {"code": code}, token=resident)
     assert body["data"]["fulfilRedemption"]["code"] == "NOT_FOUND"
-    assert await Redemption.filter(status="HELD").count() == 1
+    assert (await Redemption.get(pickup_code=code)).status == "HELD"
 
 
 async def test_leaderboard_reads_credit_not_balance(client: httpx.AsyncClient) -> None:
+    admin = await login(client, "community_admin")
+    before = await _statistics(client, admin)
     ctx = await _setup(client)
     redeem = {"rewardId": ctx["reward"], "quantity": 2, "idempotencyKey": "r-1"}
-    await gql(client, REDEEM, {"input": redeem}, token=ctx["tokens"]["volunteer"])
+    await gql(client, REDEEM, {"input": redeem}, token=ctx["tokens"]["resident"])
     query = """
     query Board($under: ID!) {
       leaderboard(under: $under, dimension: VOLUNTEER_SERVICE) { rank points name }
@@ -296,23 +298,28 @@ async def test_leaderboard_reads_credit_not_balance(client: httpx.AsyncClient) -
         {"under": await _area_id("颜山社区")},
         token=ctx["tokens"]["community_admin"],
     )
-    assert body["data"]["leaderboard"] == [{"rank": 1, "points": 40, "name": "周晓雯"}]
+    # the resident spent (held) 30 of 40 points, yet ranks by the 40 earned
+    assert {"rank": 2, "points": 40, "name": "李淑芬"} in body["data"]["leaderboard"]
     stats = body["data"]["pointsStatistics"]
-    assert (stats["issued"], stats["redeemed"], stats["outstanding"], stats["held"]) == (
-        40,
-        0,
-        40,
-        30,
-    )
-    assert stats["topRewards"] == [{"quantity": 2, "reward": {"name": "洗衣液"}}]
+    delta = {k: stats[k] - before[k] for k in ("issued", "redeemed", "outstanding", "held")}
+    assert delta == {"issued": 40, "redeemed": 0, "outstanding": 40, "held": 30}
+    assert {"quantity": 2, "reward": {"name": "测试洗衣液"}} in stats["topRewards"]
+
+
+async def _statistics(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    query = "query S($u: ID!) { pointsStatistics(under: $u) { issued redeemed outstanding held } }"
+    body = await gql(client, query, {"u": await _area_id("颜山社区")}, token=token)
+    stats: dict[str, Any] = body["data"]["pointsStatistics"]
+    return stats
 
 
 async def test_transactions_are_nodes_in_scope_only(client: httpx.AsyncClient) -> None:
     await _setup(client)
-    tx = await PointsTransaction.get(kind="AWARD")
+    tx = await PointsTransaction.filter(kind="AWARD").order_by("-id").first()
+    assert tx is not None
     node_id = str(relay.GlobalID("PointsTransaction", str(tx.id)))
     query = "query N($id: ID!) { node(id: $id) { ... on PointsTransaction { points } } }"
-    for username, visible in (("volunteer", True), ("community_admin", True), ("resident", False)):
+    for username, visible in (("resident", True), ("community_admin", True), ("rider", False)):
         token = await login(client, username)
         body = await gql(client, query, {"id": node_id}, token=token)
         assert (body["data"]["node"] is not None) is visible, username

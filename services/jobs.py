@@ -1,0 +1,35 @@
+"""Periodic jobs: expire points lots and unclaimed redemption holds.
+
+Each job is idempotent and safe on several instances at once (see services.points.expiry and
+services.market.redemptions.expire_holds), so every worker may run the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from services import market, points
+
+logger = logging.getLogger("gridpoints.jobs")
+
+
+async def run_once() -> dict[str, int]:
+    """Run every job once; returns what each did."""
+    return {
+        "expired_points": await points.expire_lots(),
+        "expired_holds": await market.expire_holds(),
+    }
+
+
+async def run_forever(interval_seconds: int) -> None:
+    """Run the jobs every `interval_seconds` until cancelled; a failed round is logged and the
+    next one runs as planned (nothing a round did is lost: each lot and hold commits alone)."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            done = await run_once()
+            if any(done.values()):
+                logger.info("jobs: %s", done)
+        except Exception:
+            logger.exception("periodic jobs failed; retrying in %s s", interval_seconds)
