@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points
 
 install: $(STAMP)
 
@@ -68,6 +68,10 @@ lock: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Points writes (awards/s, redemptions/s) and the balance read at 1,000,000 ledger entries.
+bench-points: install
+	$(BIN)/python -m bench points
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache

@@ -19,11 +19,8 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,17 +29,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bench.queries import LOGIN_MUTATION, Call, Scenario, areas_scenario, viewer_scenario
+from bench.queries import Call, Scenario, areas_scenario, viewer_scenario
+from bench.servers import CHILDREN, Server, login, run_load_process, server_env
 
 if TYPE_CHECKING:
     from bench.prepare import Prepared
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench"
 TARGET_RATIO = 0.5
 TARGET_FIRST = 20
-STARTUP_TIMEOUT = 60.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,103 +134,6 @@ class Options:
         return options
 
 
-class Children:
-    """Every subprocess started here, so that any exit path ends them (by process group)."""
-
-    def __init__(self) -> None:
-        self.live: list[subprocess.Popen[Any]] = []
-
-    def start(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
-        proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, **kwargs)
-        self.live.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-            except ProcessLookupError:
-                pass
-        if proc in self.live:
-            self.live.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in list(self.live):
-            self.stop(proc, grace=5.0)
-
-
-CHILDREN = Children()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A uvicorn subprocess serving one app on a loopback port."""
-
-    name: str
-    factory: str
-    env: dict[str, str]
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[Any] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            self.factory,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        with self.log_path.open("ab") as log:
-            self.proc = CHILDREN.start(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-
-    def wait_healthy(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        assert self.proc is not None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"{self.name} server exited at start-up:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=2.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(
-            f"{self.name} server not healthy in {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}"
-        )
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            CHILDREN.stop(self.proc)
-            self.proc = None
-
-
 def _send(base: str, call: Call, token: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"}
     if call.body:
@@ -242,20 +141,6 @@ def _send(base: str, call: Call, token: str) -> httpx.Response:
     return httpx.request(
         call.method, base + call.path, content=call.body or None, headers=headers, timeout=30.0
     )
-
-
-def login(base: str, username: str, password: str) -> str:
-    """Sign in through the GraphQL login mutation and return the access token."""
-    response = httpx.post(
-        f"{base}/graphql",
-        json={"query": LOGIN_MUTATION, "variables": {"u": username, "p": password}},
-        timeout=30.0,
-    )
-    result = response.json().get("data", {}) or {}
-    login_result = result.get("login") or {}
-    if login_result.get("__typename") != "LoginSuccess":
-        raise SystemExit(f"bench login failed: {response.status_code} {response.text[:500]}")
-    return str(login_result["accessToken"])
 
 
 def _count_nodes(body: Any) -> int | None:
@@ -306,22 +191,7 @@ def run_load(server: Server, call: Call, token: str, options: Options) -> dict[s
         "client": options.client,
         "watch_pid": server.proc.pid,
     }
-    proc = CHILDREN.start(
-        [sys.executable, "-m", "bench.load", json.dumps(spec)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=options.warmup + options.duration + 600)
-    except subprocess.TimeoutExpired:
-        CHILDREN.stop(proc)
-        raise SystemExit("the load generator overran its time limit") from None
-    CHILDREN.stop(proc)
-    if proc.returncode != 0:
-        raise SystemExit(f"the load generator failed ({proc.returncode}):\n{err[-2000:]}")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
+    return run_load_process(spec)
 
 
 def median_run(figures: list[dict[str, Any]]) -> dict[str, Any]:
@@ -340,18 +210,6 @@ class DatasetResult:
     runs: list[tuple[Scenario, dict[str, Any], dict[str, Any], dict[str, Any]]] = field(
         default_factory=list
     )  # scenario, validation, GraphQL figures, ceiling figures
-
-
-def _server_env(url: str, secret: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UVICORN_", "WEB_"))}
-    env.update(
-        DATABASE_URL=url,
-        ENVIRONMENT="dev",
-        JWT_SECRET=secret,
-        ACCESS_TOKEN_TTL_SECONDS="7200",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
 
 
 def bench_dataset(kind: str, options: Options, secret: str) -> DatasetResult:
@@ -375,7 +233,7 @@ def bench_dataset(kind: str, options: Options, secret: str) -> DatasetResult:
             f"{prepared.community_micro_grids} micro-grids); seeded in {prepared.seconds:.1f} s",
             flush=True,
         )
-        env = _server_env(url, secret)
+        env = server_env(url, secret)
         graphql = Server("GraphQL", "api.app:create_app", env, workdir / "graphql.log")
         ceiling = Server("ceiling", "bench.ceiling:create_app", env, workdir / "ceiling.log")
         servers = [graphql, ceiling]
@@ -566,8 +424,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point."""
-    options = Options.parse(argv)
+    """Entry point (`python -m bench points ...` runs bench/points.py instead)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["points"]:
+        from bench.points import main as points_main
+
+        return points_main(args[1:])
+    options = Options.parse(args)
     started = datetime.now(UTC)
     secret = secrets.token_urlsafe(48)
     # The seeding runs in this process: the same settings as the servers, before any is read.

@@ -46,6 +46,13 @@ class Spec:
     warmup: float = 2.0
     client: str = "raw"
     watch_pid: int | None = None  # the server process whose CPU time is reported
+    # A JSON file of distinct requests, [{"body": ..., "headers": {...}}, ...], sent in order
+    # (each once) instead of `body`; their headers are added to `headers`. For writes that must
+    # differ per request (idempotency keys, signed-in users).
+    requests_file: str | None = None
+    # Text every successful body contains (e.g. a mutation's success __typename): a typed
+    # error answered with HTTP 200 then counts as an error too.
+    expect: str | None = None
 
 
 def check_loopback(url: str) -> tuple[str, int, str]:
@@ -105,6 +112,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
+    exhausted: bool = False  # the requests file ran out before the window ended
 
     def error(self, what: str) -> None:
         self.errors += 1
@@ -112,10 +120,34 @@ class Tally:
             self.error_samples.append(what[:300])
 
 
-def _raw_request(spec: Spec, host: str, port: int, path: str) -> bytes:
-    body = spec.body.encode()
+class Feed:
+    """The distinct requests of a requests file, handed out once each, in order."""
+
+    def __init__(self, path: str) -> None:
+        with open(path, encoding="utf-8") as handle:
+            self.items: list[dict[str, Any]] = json.load(handle)
+        self.next_index = 0
+
+    def take(self) -> tuple[str, dict[str, str]] | None:
+        """The next (body, extra headers), or None when all were sent."""
+        if self.next_index >= len(self.items):
+            return None
+        item = self.items[self.next_index]
+        self.next_index += 1
+        return str(item["body"]), dict(item.get("headers") or {})
+
+
+def _raw_request(
+    spec: Spec,
+    host: str,
+    port: int,
+    path: str,
+    body_text: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> bytes:
+    body = (spec.body if body_text is None else body_text).encode()
     lines = [f"{spec.method} {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: */*"]
-    lines += [f"{k}: {v}" for k, v in spec.headers.items()]
+    lines += [f"{k}: {v}" for k, v in {**spec.headers, **(extra or {})}.items()]
     if body or spec.method == "POST":
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
@@ -148,21 +180,36 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
         await reader.readexactly(2)
 
 
-def _judge(status: int, body: bytes, tally: Tally, counted: bool) -> bool:
+def _judge(status: int, body: bytes, tally: Tally, counted: bool, expect: str | None) -> bool:
     ok = status == 200 and b'"errors"' not in body
+    if ok and expect is not None:
+        ok = expect.encode() in body
     if not ok and counted:
         tally.error(f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}")
     return ok
 
 
 async def _raw_worker(
-    spec: Spec, tally: Tally, window: tuple[float, float], host: str, port: int, path: str
+    spec: Spec,
+    tally: Tally,
+    window: tuple[float, float],
+    host: str,
+    port: int,
+    path: str,
+    feed: Feed | None,
 ) -> None:
     start, end = window
     request = _raw_request(spec, host, port, path)
     stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     try:
         while (sent := time.perf_counter()) < end:
+            if feed is not None:
+                taken = feed.take()
+                if taken is None:
+                    tally.exhausted = True
+                    return
+                request = _raw_request(spec, host, port, path, *taken)
+                sent = time.perf_counter()
             try:
                 if stream is None:
                     stream = await asyncio.wait_for(
@@ -182,7 +229,7 @@ async def _raw_worker(
                 continue
             done = time.perf_counter()
             counted = start <= done <= end
-            if _judge(status, body, tally, counted) and counted:
+            if _judge(status, body, tally, counted, spec.expect) and counted:
                 tally.latencies.append(done - sent)
             if close:
                 writer.close()
@@ -192,29 +239,38 @@ async def _raw_worker(
             stream[1].close()
 
 
-async def _httpx_worker(spec: Spec, tally: Tally, window: tuple[float, float], http: Any) -> None:
+async def _httpx_worker(
+    spec: Spec, tally: Tally, window: tuple[float, float], http: Any, feed: Feed | None
+) -> None:
     import httpx
 
     start, end = window
     content = spec.body.encode() if spec.body else None
+    headers = spec.headers
     while (sent := time.perf_counter()) < end:
+        if feed is not None:
+            taken = feed.take()
+            if taken is None:
+                tally.exhausted = True
+                return
+            content, headers = taken[0].encode(), {**spec.headers, **taken[1]}
+            sent = time.perf_counter()
         try:
-            response = await http.request(
-                spec.method, spec.url, content=content, headers=spec.headers
-            )
+            response = await http.request(spec.method, spec.url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             if start <= time.perf_counter() <= end:
                 tally.error(f"{type(exc).__name__}: {exc}")
             continue
         done = time.perf_counter()
         counted = start <= done <= end
-        if _judge(response.status_code, response.content, tally, counted) and counted:
+        if _judge(response.status_code, response.content, tally, counted, spec.expect) and counted:
             tally.latencies.append(done - sent)
 
 
 async def _run_python(spec: Spec) -> dict[str, Any]:
     host, port, path = check_loopback(spec.url)
     tally = Tally()
+    feed = Feed(spec.requests_file) if spec.requests_file else None
     begin = time.perf_counter()
     window = (begin + spec.warmup, begin + spec.warmup + spec.duration)
     marks: dict[str, float] = {}
@@ -237,10 +293,11 @@ async def _run_python(spec: Spec) -> dict[str, Any]:
             max_connections=spec.concurrency, max_keepalive_connections=spec.concurrency
         )
         http = httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT)
-        workers = [_httpx_worker(spec, tally, window, http) for _ in range(spec.concurrency)]
+        workers = [_httpx_worker(spec, tally, window, http, feed) for _ in range(spec.concurrency)]
     else:
         workers = [
-            _raw_worker(spec, tally, window, host, port, path) for _ in range(spec.concurrency)
+            _raw_worker(spec, tally, window, host, port, path, feed)
+            for _ in range(spec.concurrency)
         ]
     try:
         # Bounded: every request has a timeout, so the workers end soon after the window.
@@ -255,6 +312,8 @@ async def _run_python(spec: Spec) -> dict[str, Any]:
         "requests": len(latencies),
         "errors": tally.errors,
         "error_samples": tally.error_samples,
+        "exhausted": tally.exhausted,
+        "sent": feed.next_index if feed is not None else None,
         "rps": len(latencies) / spec.duration,
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p90_ms": percentile(latencies, 0.90) * 1000,
@@ -291,6 +350,8 @@ def _lua(text: str) -> str:
 def _run_wrk(spec: Spec) -> dict[str, Any]:
     """wrk measures the whole run (no separate warm-up): a warm-up run is done and discarded."""
     check_loopback(spec.url)
+    if spec.requests_file:
+        raise SystemExit("wrk sends one request over and over: use --client raw or httpx")
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk), use --client raw")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
@@ -36,6 +37,36 @@ def check_key(key: str) -> str:
 
 def _digest(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def previous_result(
+    *,
+    actor: Actor,
+    operation: str,
+    key: str,
+    request: dict[str, Any],
+    replay: Callable[[int], Awaitable[T]],
+) -> T | None:
+    """The first result of an earlier call with this key (None if there was none), checked
+    before anything else so a retry is answered even if the world changed since (a rule
+    retired, a person moved away); IdempotencyConflict if that call had another input."""
+    check_key(key)
+    first = await IdempotencyRecord.get_or_none(
+        account_id=actor.account_id, operation=operation, key=key
+    )
+    return None if first is None else await _replay(first, _digest(request), replay)
+
+
+async def _replay(
+    first: IdempotencyRecord, digest: str, replay: Callable[[int], Awaitable[T]]
+) -> T:
+    if first.request_hash != digest:
+        raise IdempotencyConflict(
+            "This idempotency key was used before with a different input.",
+            field="idempotencyKey",
+        )
+    assert first.result_id is not None
+    return await replay(first.result_id)
 
 
 async def run_once(
@@ -66,10 +97,39 @@ async def run_once(
         )
         if first is None:  # the effect itself broke a constraint: not a replay
             raise
-    if first.request_hash != digest:
-        raise IdempotencyConflict(
-            "This idempotency key was used before with a different input.",
-            field="idempotencyKey",
+    return await _replay(first, digest, replay)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One idempotent mutation call: who, which mutation, the key and the (normalized) input."""
+
+    actor: Actor
+    operation: str
+    key: str
+    request: dict[str, Any]
+
+    async def previous(self, replay: Callable[[int], Awaitable[T]]) -> T | None:
+        """The first result of this call if it ran before (see `previous_result`)."""
+        return await previous_result(
+            actor=self.actor,
+            operation=self.operation,
+            key=self.key,
+            request=self.request,
+            replay=replay,
         )
-    assert first.result_id is not None
-    return await replay(first.result_id)
+
+    async def run(
+        self,
+        effect: Callable[[int], Awaitable[tuple[int, T]]],
+        replay: Callable[[int], Awaitable[T]],
+    ) -> T:
+        """Run the effect once (see `run_once`)."""
+        return await run_once(
+            actor=self.actor,
+            operation=self.operation,
+            key=self.key,
+            request=self.request,
+            effect=effect,
+            replay=replay,
+        )

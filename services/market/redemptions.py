@@ -26,7 +26,7 @@ from services.errors import (
     OutOfStock,
     RewardUnavailable,
 )
-from services.idempotency import run_once
+from services.idempotency import Call
 from services.market.rewards import MAX_STOCK, is_available, may_manage
 from services.models import Redemption, RedemptionLot, Reward
 from services.pagination import Page, paginate
@@ -49,6 +49,9 @@ async def redeem(
     actor = require_actor(actor)
     if not 1 <= quantity <= MAX_STOCK:
         raise InvalidInput("Quantity must be at least 1.", field="quantity")
+    call = Call(actor, "redeemReward", idempotency_key, {"reward": reward_id, "quantity": quantity})
+    if (previous := await call.previous(_redemption_by_id)) is not None:
+        return previous
     reward = await Reward.get_or_none(id=reward_id)
     if reward is None:
         raise NotFound("No such reward.", field="rewardId")
@@ -58,10 +61,9 @@ async def redeem(
 
     async def effect(_: int) -> tuple[int, Redemption]:
         moment = ledger.now()
-        # Stock first: a conditional decrement that also re-reads price and limits as of now.
+        # Stock first: a conditional decrement, so two redemptions cannot take the last item.
         rows = await db.execute(
-            "UPDATE reward SET stock = stock - ? WHERE id = ? AND stock >= ? "
-            "RETURNING price_points, per_person_limit, active, available_from, available_until",
+            "UPDATE reward SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING id",
             [quantity, reward.id, quantity],
         )
         current = await Reward.get(id=reward.id) if not rows else None
@@ -104,14 +106,7 @@ async def redeem(
         )
         return redemption.id, redemption
 
-    return await run_once(
-        actor=actor,
-        operation="redeemReward",
-        key=idempotency_key,
-        request={"reward": reward_id, "quantity": quantity},
-        effect=effect,
-        replay=_redemption_by_id,
-    )
+    return await call.run(effect, _redemption_by_id)
 
 
 async def _quantity_taken(reward_id: int, person_id: int) -> int:

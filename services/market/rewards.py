@@ -12,7 +12,7 @@ from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.idempotency import run_once
+from services.idempotency import Call
 from services.models import Reward
 from services.pagination import Page, paginate
 from services.points import ledger
@@ -189,21 +189,24 @@ async def restock_reward(
     actor = require_actor(actor)
     if not 1 <= quantity <= MAX_STOCK:
         raise InvalidInput(f"Restock 1 to {MAX_STOCK} items.", field="quantity")
+    call = Call(
+        actor, "restockReward", idempotency_key, {"reward": reward_id, "quantity": quantity}
+    )
+    if (previous := await call.previous(_reward_by_id)) is not None:
+        return previous
     reward = await _managed(actor, reward_id)
 
     async def effect(_: int) -> tuple[int, Reward]:
-        # Relative update: concurrent redemptions keep their decrements.
-        await Reward.filter(id=reward.id).update(stock=F("stock") + quantity)
+        # Relative update (concurrent redemptions keep their decrements), bounded so the stock
+        # stays within MAX_STOCK.
+        changed = await Reward.filter(id=reward.id, stock__lte=MAX_STOCK - quantity).update(
+            stock=F("stock") + quantity
+        )
+        if not changed:
+            raise InvalidInput(f"Stock may not exceed {MAX_STOCK}.", field="quantity")
         return reward.id, await Reward.get(id=reward.id)
 
-    return await run_once(
-        actor=actor,
-        operation="restockReward",
-        key=idempotency_key,
-        request={"reward": reward_id, "quantity": quantity},
-        effect=effect,
-        replay=_reward_by_id,
-    )
+    return await call.run(effect, _reward_by_id)
 
 
 async def _reward_by_id(reward_id: int) -> Reward:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
@@ -12,7 +13,7 @@ from services.auth import Actor, require_actor
 from services.enums import AwardStatus, TransactionKind
 from services.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from services.grids import clean_text
-from services.idempotency import run_once
+from services.idempotency import Call
 from services.models import PointsAward, PointsLot, PointsRule, PointsTransaction
 from services.points import ledger
 from services.points.ledger import Community, Movement
@@ -34,6 +35,11 @@ def _check_quantity(quantity: int) -> int:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidInput(f"Quantity must be between 1 and {MAX_QUANTITY}.", field="quantity")
     return quantity
+
+
+def _code(rule_code: str) -> str:
+    """A rule code as rules are looked up (so a retry in other letter case is the same)."""
+    return rule_code.strip().upper()
 
 
 def _reason(reason: str) -> str:
@@ -107,9 +113,14 @@ async def _check_caps(plan: _Plan) -> None:
 
 
 async def _used(plan: _Plan, start: object, end: object) -> int:
+    """Points already given (or taken) by the rule in the window; reversed ones do not count."""
+    reversed_ids = Subquery(
+        PointsTransaction.filter(reverses_id__isnull=False).values("reverses_id")
+    )
     if plan.points > 0:
         row = (
             await PointsAward.filter(
+                Q(transaction_id=None) | ~Q(transaction_id__in=reversed_ids),
                 person_id=plan.person_id,
                 rule_id=plan.rule.id,
                 status__in=[AwardStatus.PENDING, AwardStatus.APPROVED],
@@ -122,6 +133,7 @@ async def _used(plan: _Plan, start: object, end: object) -> int:
     else:
         row = (
             await PointsTransaction.filter(
+                ~Q(id__in=reversed_ids),
                 person_id=plan.person_id,
                 rule_id=plan.rule.id,
                 kind=TransactionKind.PENALTY,
@@ -213,6 +225,12 @@ async def award_points(
     actor = require_actor(actor)
     _check_quantity(quantity)
     reason = _reason(reason)
+    request = dict(
+        person=person_id, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
+    )
+    call = Call(actor, "awardPoints", idempotency_key, request)
+    if (previous := await call.previous(_award_by_id)) is not None:
+        return previous
     plan = await _plan(
         actor, person_id=person_id, rule_code=rule_code, quantity=quantity, penalty=False
     )
@@ -221,16 +239,7 @@ async def award_points(
         award = await _award(actor, plan, quantity, reason, source)
         return award.id, award
 
-    return await run_once(
-        actor=actor,
-        operation="awardPoints",
-        key=idempotency_key,
-        request=dict(
-            person=person_id, rule=rule_code, quantity=quantity, reason=reason, source=source
-        ),
-        effect=effect,
-        replay=_award_by_id,
-    )
+    return await call.run(effect, _award_by_id)
 
 
 async def _award_by_id(award_id: int) -> PointsAward:
@@ -254,6 +263,16 @@ async def award_points_batch(
     unique = sorted(set(person_ids))
     if not unique or len(unique) > MAX_BATCH or len(unique) != len(person_ids):
         raise InvalidInput(f"Give 1 to {MAX_BATCH} different people.", field="personIds")
+
+    async def replay(record_id: int) -> list[PointsAward]:
+        return await PointsAward.filter(batch_id=record_id).order_by("person_id")
+
+    request = dict(
+        people=unique, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
+    )
+    call = Call(actor, "awardPointsBatch", idempotency_key, request)
+    if (previous := await call.previous(replay)) is not None:
+        return previous
     plans = [
         await _plan(actor, person_id=p, rule_code=rule_code, quantity=quantity, penalty=False)
         for p in unique
@@ -265,19 +284,7 @@ async def award_points_batch(
         awards = [await _award(actor, plan, quantity, reason, source, record_id) for plan in plans]
         return record_id, awards
 
-    async def replay(record_id: int) -> list[PointsAward]:
-        return await PointsAward.filter(batch_id=record_id).order_by("person_id")
-
-    return await run_once(
-        actor=actor,
-        operation="awardPointsBatch",
-        key=idempotency_key,
-        request=dict(
-            people=unique, rule=rule_code, quantity=quantity, reason=reason, source=source
-        ),
-        effect=effect,
-        replay=replay,
-    )
+    return await call.run(effect, replay)
 
 
 async def _reviewable(actor: Actor, award_id: int) -> PointsAward:
@@ -345,6 +352,12 @@ async def penalize_points(
     actor = require_actor(actor)
     _check_quantity(quantity)
     reason = _reason(reason)
+    request = dict(
+        person=person_id, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
+    )
+    call = Call(actor, "penalizePoints", idempotency_key, request)
+    if (previous := await call.previous(_transaction_by_id)) is not None:
+        return previous
     plan = await _plan(
         actor, person_id=person_id, rule_code=rule_code, quantity=quantity, penalty=True
     )
@@ -381,16 +394,7 @@ async def penalize_points(
         await ledger.add_credit(person_id, period, plan.rule.dimension, plan.points)
         return tx.id, tx
 
-    return await run_once(
-        actor=actor,
-        operation="penalizePoints",
-        key=idempotency_key,
-        request=dict(
-            person=person_id, rule=rule_code, quantity=quantity, reason=reason, source=source
-        ),
-        effect=effect,
-        replay=_transaction_by_id,
-    )
+    return await call.run(effect, _transaction_by_id)
 
 
 async def _transaction_by_id(transaction_id: int) -> PointsTransaction:
@@ -408,6 +412,14 @@ async def reverse_transaction(
     removes its evaluation credit in full; reversing a penalty gives back what it took."""
     actor = require_actor(actor)
     reason = _reason(reason)
+    call = Call(
+        actor,
+        "reverseTransaction",
+        idempotency_key,
+        {"transaction": transaction_id, "reason": reason},
+    )
+    if (previous := await call.previous(_transaction_by_id)) is not None:
+        return previous
     original = await PointsTransaction.get_or_none(id=transaction_id)
     if original is None or not actor.reads(original.area_path):
         raise NotFound("No such transaction.", field="transactionId")
@@ -461,14 +473,7 @@ async def reverse_transaction(
             )
         return tx.id, tx
 
-    return await run_once(
-        actor=actor,
-        operation="reverseTransaction",
-        key=idempotency_key,
-        request=dict(transaction=transaction_id, reason=reason),
-        effect=effect,
-        replay=_transaction_by_id,
-    )
+    return await call.run(effect, _transaction_by_id)
 
 
 async def awards_by_ids(*, actor: Actor | None, award_ids: list[int]) -> list[PointsAward | None]:

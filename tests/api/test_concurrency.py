@@ -1,0 +1,399 @@
+"""Concurrency against the real server: `python -m api serve` with two uvicorn workers.
+
+Each test gets its own copy of the demo database (a file on SQLite, a database on PostgreSQL),
+writes its setup through the services in this process, starts the server on a free loopback
+port, fires concurrent GraphQL mutations over HTTP, and then reads the outcome back from the
+database. Two worker processes are what make this different from the in-process tests: their
+transactions really interleave (row locks on PostgreSQL, the file lock on SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from tortoise.context import TortoiseContext
+
+from seed.demo import DEMO_COMMUNITY
+from services import accounts, market, points
+from services import db as database
+from services.enums import Dimension, RewardCategory, Role
+from services.models import Area, PointsAccount, PointsTransaction, Redemption, Reward
+from services.people import assign_role
+from tests.conftest import BACKENDS, _copy, _drop, _fresh_statement_cache, actor_for
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60.0
+PRICE = 10
+STOCK = 20
+PEOPLE = 50
+TRIES_EACH = 4
+RULE = "LOAD_HOUR"
+PASSWORD = "load-test-password"
+TYPED_REFUSALS = {"OutOfStock", "LimitExceeded", "InsufficientPoints"}
+
+REDEEM = """
+mutation Redeem($input: RedeemRewardInput!) {
+  redeemReward(input: $input) {
+    __typename
+    ... on RedeemRewardSuccess { redemption { id status pointsSpent } }
+    ... on Error { code message }
+  }
+}
+"""
+
+AWARD = """
+mutation Award($input: AwardPointsInput!) {
+  awardPoints(input: $input) {
+    __typename
+    ... on AwardPointsSuccess { award { id points status } }
+    ... on Error { code message }
+  }
+}
+"""
+
+
+def global_id(type_name: str, key: int) -> str:
+    """A Relay global id as the schema writes it."""
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def opened(url: str) -> AsyncIterator[None]:
+    """A Tortoise context on the server's database, in this process."""
+    _fresh_statement_cache()
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=database.tortoise_config(url))
+        yield
+
+
+@dataclass
+class Served:
+    """A copy of the demo database and, once started, the real server on it."""
+
+    backend: str
+    url: str
+    log: Path
+    proc: asyncio.subprocess.Process | None = None
+    base: str = ""
+
+    async def start(self) -> None:
+        """`python -m api serve` with two workers; returns when /healthz answers 200."""
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("UVICORN_", "WEB_"))}
+        env.update(
+            DATABASE_URL=self.url,
+            WORKERS="2",
+            HOST="127.0.0.1",
+            PORT=str(port),
+            ENVIRONMENT="test",
+            JWT_SECRET=os.environ["JWT_SECRET"],  # tokens minted here must verify there
+            SEED_DEMO="false",
+            LOG_LEVEL="WARNING",
+            PYTHONPATH=str(ROOT),
+        )
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "api",
+                "serve",
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: the workers go with it
+            )
+        self.base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        async with httpx.AsyncClient(base_url=self.base, timeout=2.0) as http:
+            while time.monotonic() < deadline:
+                if self.proc.returncode is not None:
+                    pytest.fail(f"the server exited at start-up:\n{self.log_tail()}")
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)  # polling for readiness, not timing anything
+        pytest.fail(
+            f"the server was not healthy within {STARTUP_SECONDS:.0f} s:\n{self.log_tail()}"
+        )
+
+    async def stop(self) -> None:
+        """End the server's whole process group (the supervisor and its workers)."""
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+                break
+            except TimeoutError:
+                continue
+        await self.proc.wait()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def log_tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:]) or "(empty log)"
+
+    def client(self, concurrency: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.base,
+            timeout=60.0,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+
+
+@pytest.fixture(params=BACKENDS)
+async def served(
+    request: pytest.FixtureRequest,
+    templates: dict[tuple[str, bool], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Served]:
+    """A fresh copy of the demo district for a real server (started by the test)."""
+    # The setup signs up dozens of people: cheap argon2 parameters (they travel in the hash, so
+    # the server verifies with them too) keep it quick; the demo accounts keep the real ones.
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    url, pg_name = await _copy(request.param, templates[(request.param, True)], tmp_path)
+    handle = Served(backend=request.param, url=url, log=tmp_path / "server.log")
+    try:
+        yield handle
+    finally:
+        await handle.stop()
+        await _drop(pg_name)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-in volunteer of the demo community."""
+
+    person_id: int
+    token: str
+
+
+async def _load_rule() -> None:
+    await points.create_rule(
+        actor=await actor_for("district_admin"),
+        code=RULE,
+        area_id=None,
+        data=points.RuleInput(
+            name="志愿服务（压测）", dimension=Dimension.VOLUNTEER_SERVICE, points=PRICE
+        ),
+    )
+
+
+async def _reward(stock: int) -> int:
+    community = await Area.get(name=DEMO_COMMUNITY)
+    reward = await market.create_reward(
+        actor=await actor_for("community_admin"),
+        area_id=community.id,
+        stock=stock,
+        provider_name=None,
+        data=market.RewardInput(name="洗衣液", category=RewardCategory.GOODS, price_points=PRICE),
+    )
+    return reward.id
+
+
+async def _volunteers(count: int, *, items_each: int) -> list[Person]:
+    """People with a sign-in, a VOLUNTEER role at the demo community (so a home community) and
+    points for exactly `items_each` items, each signed in."""
+    admin = await actor_for("community_admin")
+    community = await Area.get(name=DEMO_COMMUNITY)
+    people = []
+    for i in range(count):
+        username = f"load_{i:03d}"
+        account = await accounts.create_account(
+            username=username, password=PASSWORD, name=f"压测志愿者{i}", phone=None
+        )
+        await assign_role(
+            actor=admin, person_id=account.person_id, role=Role.VOLUNTEER, area_id=community.id
+        )
+        if items_each:
+            await points.award_points(
+                actor=admin,
+                person_id=account.person_id,
+                rule_code=RULE,
+                quantity=items_each,
+                reason="社区清扫",
+                source=None,
+                idempotency_key=uuid.uuid4().hex,
+            )
+        tokens = await accounts.login(username=username, password=PASSWORD, client="setup")
+        people.append(Person(account.person_id, tokens.access_token))
+    return people
+
+
+async def _post_all(
+    served: Served, calls: list[tuple[str, dict[str, Any], str]]
+) -> list[dict[str, Any]]:
+    """Send every (query, variables, token) at once; every answer must be HTTP 200 without
+    `errors` (an unexpected failure is masked as an INTERNAL error and logged by the server)."""
+    async with served.client(len(calls)) as http:
+        gate = asyncio.Event()
+
+        async def one(query: str, variables: dict[str, Any], token: str) -> httpx.Response:
+            await gate.wait()
+            return await http.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
+        tasks = [asyncio.create_task(one(*call)) for call in calls]
+        gate.set()
+        responses = await asyncio.gather(*tasks)
+    bodies = []
+    problems = []
+    for response in responses:
+        body: dict[str, Any] = response.json() if response.status_code == 200 else {}
+        if response.status_code != 200 or "errors" in body:
+            problems.append(f"HTTP {response.status_code}: {response.text[:300]}")
+        bodies.append(body)
+    assert not problems, f"{len(problems)} failed, e.g. {problems[:3]}\n{served.log_tail()}"
+    return bodies
+
+
+def _assert_clean_log(served: Served) -> None:
+    text = served.log_text()
+    assert "Traceback" not in text and "database is locked" not in text, served.log_tail(200)
+
+
+async def _verified(served: Served, check: Callable[[], Awaitable[None]]) -> None:
+    async with opened(served.url):
+        report = await points.verify()
+        assert report.ok, report.lines()
+        await check()
+
+
+async def test_redemptions_race_for_the_last_items(served: Served) -> None:
+    # given a reward with 20 items and 50 volunteers who can each afford exactly 2
+    async with opened(served.url):
+        await _load_rule()
+        reward_id = await _reward(STOCK)
+        people = await _volunteers(PEOPLE, items_each=2)
+    await served.start()
+    # when each of them tries 4 times at once (200 redemptions, each with its own key)
+    calls = [
+        (
+            REDEEM,
+            {
+                "input": {
+                    "rewardId": global_id("Reward", reward_id),
+                    "quantity": 1,
+                    "idempotencyKey": uuid.uuid4().hex,
+                }
+            },
+            person.token,
+        )
+        for person in people
+        for _ in range(TRIES_EACH)
+    ]
+    bodies = await _post_all(served, calls)
+    # then exactly 20 succeed and every other one is a typed refusal
+    outcomes = Counter(body["data"]["redeemReward"]["__typename"] for body in bodies)
+    assert outcomes["RedeemRewardSuccess"] == STOCK, outcomes
+    assert set(outcomes) - {"RedeemRewardSuccess"} <= TYPED_REFUSALS, outcomes
+    _assert_clean_log(served)
+
+    # and the ledger agrees: no stock left, exactly 20 items' worth of points held
+    async def check() -> None:
+        reward = await Reward.get(id=reward_id)
+        assert reward.stock == 0
+        held = await PointsAccount.filter(person_id__in=[p.person_id for p in people]).values_list(
+            "person_id", "held", "balance"
+        )
+        assert sum(int(h) for _, h, _ in held) == STOCK * PRICE
+        assert all(0 <= h <= b == 2 * PRICE for _, h, b in held), held
+        redemptions = await Redemption.filter(reward_id=reward_id).values_list(
+            "person_id", "points_spent"
+        )
+        assert len(redemptions) == STOCK
+        assert sum(int(s) for _, s in redemptions) == STOCK * PRICE
+        assert max(Counter(p for p, _ in redemptions).values()) <= 2
+
+    await _verified(served, check)
+
+
+async def test_replays_of_one_key_take_effect_once(served: Served) -> None:
+    # given a volunteer with points for one item, a reward, and the admin's token
+    async with opened(served.url):
+        await _load_rule()
+        reward_id = await _reward(5)
+        (volunteer,) = await _volunteers(1, items_each=1)
+        admin = await accounts.login(
+            username="community_admin", password="gridpoints-demo", client="setup"
+        )
+        transactions_before = await PointsTransaction.filter(person_id=volunteer.person_id).count()
+    await served.start()
+    # when one awardPoints is sent 50 times at once with the same key and input
+    award = {
+        "input": {
+            "personId": global_id("Person", volunteer.person_id),
+            "ruleCode": RULE,
+            "quantity": 3,
+            "reason": "重复提交",
+            "idempotencyKey": "award-" + uuid.uuid4().hex,
+        }
+    }
+    bodies = await _post_all(served, [(AWARD, award, admin.access_token)] * 50)
+    # then every answer is the same award
+    results = [body["data"]["awardPoints"] for body in bodies]
+    assert {r["__typename"] for r in results} == {"AwardPointsSuccess"}, results[:3]
+    assert len({r["award"]["id"] for r in results}) == 1
+    # and when one redeemReward is sent 50 times at once with the same key and input
+    redeem = {
+        "input": {
+            "rewardId": global_id("Reward", reward_id),
+            "quantity": 2,
+            "idempotencyKey": "redeem-" + uuid.uuid4().hex,
+        }
+    }
+    bodies = await _post_all(served, [(REDEEM, redeem, volunteer.token)] * 50)
+    # then every answer is the same redemption
+    results = [body["data"]["redeemReward"] for body in bodies]
+    assert {r["__typename"] for r in results} == {"RedeemRewardSuccess"}, results[:3]
+    assert len({r["redemption"]["id"] for r in results}) == 1
+    _assert_clean_log(served)
+
+    # and the database holds one award transaction and one redemption
+    async def check() -> None:
+        transactions = await PointsTransaction.filter(person_id=volunteer.person_id).count()
+        assert transactions == transactions_before + 1
+        account = await PointsAccount.get(person_id=volunteer.person_id)
+        assert account.balance == PRICE + 3 * PRICE  # the setup's award, then this one once
+        assert account.held == 2 * PRICE
+        assert await Redemption.filter(reward_id=reward_id).count() == 1
+        assert (await Reward.get(id=reward_id)).stock == 3
+
+    await _verified(served, check)

@@ -1,0 +1,210 @@
+"""Factories and probes shared by the points and market tests (data built through services)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from seed.demo import DEMO_COMMUNITY
+from services import market, points
+from services.auth import Actor
+from services.enums import Dimension, RewardCategory
+from services.models import (
+    Area,
+    EvaluationCredit,
+    IdempotencyRecord,
+    PointsAccount,
+    PointsAward,
+    PointsEntry,
+    PointsLot,
+    PointsRule,
+    PointsTransaction,
+    Redemption,
+    Reward,
+)
+from services.points import ledger
+from tests.conftest import actor_for
+
+OTHER_COMMUNITY = "西冶街社区"  # a sibling of the demo community in the same street
+# The demo may carry points of its own (seed/points.py): the tests use rule codes of their own
+# and compare balances of people the demo awards (volunteer, rider, ...) before and after.
+HOUR = "T_HOUR"
+FINE = "T_FINE"
+
+
+def key() -> str:
+    """A fresh idempotency key."""
+    return uuid.uuid4().hex
+
+
+async def community(name: str = DEMO_COMMUNITY) -> Area:
+    return await Area.get(name=name)
+
+
+async def person_id(username: str) -> int:
+    return (await actor_for(username)).person_id
+
+
+async def rule(
+    code: str = HOUR,
+    points_each: int = 10,
+    *,
+    area: Area | None = None,
+    dimension: Dimension = Dimension.VOLUNTEER_SERVICE,
+    **fields: Any,
+) -> PointsRule:
+    """A district default rule (or a community override when `area` is given)."""
+    actor = await actor_for("community_admin" if area is not None else "district_admin")
+    return await points.create_rule(
+        actor=actor,
+        code=code,
+        area_id=area.id if area is not None else None,
+        data=points.RuleInput(
+            name=f"{code} 规则", dimension=dimension, points=points_each, **fields
+        ),
+    )
+
+
+async def award(
+    username: str,
+    *,
+    code: str = HOUR,
+    quantity: int = 1,
+    by: str = "community_admin",
+    idempotency_key: str | None = None,
+) -> PointsAward:
+    return await points.award_points(
+        actor=await actor_for(by),
+        person_id=await person_id(username),
+        rule_code=code,
+        quantity=quantity,
+        reason="社区清扫",
+        source=None,
+        idempotency_key=idempotency_key or key(),
+    )
+
+
+async def penalize(
+    username: str, *, code: str = FINE, quantity: int = 1, by: str = "community_admin"
+) -> PointsTransaction:
+    return await points.penalize_points(
+        actor=await actor_for(by),
+        person_id=await person_id(username),
+        rule_code=code,
+        quantity=quantity,
+        reason="乱扔垃圾",
+        source=None,
+        idempotency_key=key(),
+    )
+
+
+async def reward(
+    *,
+    price: int = 10,
+    stock: int = 5,
+    by: str = "community_admin",
+    area: Area | None = None,
+    provider_name: str | None = None,
+    **fields: Any,
+) -> Reward:
+    area = area or await community()
+    return await market.create_reward(
+        actor=await actor_for(by),
+        area_id=area.id,
+        stock=stock,
+        provider_name=provider_name,
+        data=market.RewardInput(
+            name="洗衣液", category=RewardCategory.GOODS, price_points=price, **fields
+        ),
+    )
+
+
+async def redeem(username: str, item: Reward, quantity: int = 1) -> Redemption:
+    return await market.redeem(
+        actor=await actor_for(username),
+        reward_id=item.id,
+        quantity=quantity,
+        idempotency_key=key(),
+    )
+
+
+async def summary(username: str) -> points.AccountSummary:
+    return await points.account_summary(person_id=await person_id(username))
+
+
+async def lots(username: str) -> list[PointsLot]:
+    account = await ledger.person_account(await person_id(username))
+    return await PointsLot.filter(account_id=account.id).order_by("id")
+
+
+async def credit(username: str) -> dict[tuple[str, Dimension], int]:
+    rows = await EvaluationCredit.filter(person_id=await person_id(username))
+    return {(r.period, r.dimension): r.points for r in rows}
+
+
+async def pool_balance(name: str = DEMO_COMMUNITY) -> int:
+    area = await community(name)
+    pool = await PointsAccount.get_or_none(kind="POOL", area_id=area.id)
+    return pool.balance if pool else 0
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Row counts (and balances, stock) of everything a refused call must not write."""
+
+    entries: int
+    transactions: int
+    awards: int
+    lots: int
+    credit: tuple[tuple[int, str, str, int], ...]
+    redemptions: int
+    idempotency: int
+    balances: tuple[tuple[int, int, int], ...]
+    stock: tuple[tuple[int, int], ...]
+
+
+async def counts() -> Counts:
+    return Counts(
+        entries=await PointsEntry.all().count(),
+        transactions=await PointsTransaction.all().count(),
+        awards=await PointsAward.all().count(),
+        lots=await PointsLot.all().count(),
+        credit=tuple(
+            await EvaluationCredit.all()
+            .order_by("id")
+            .values_list("person_id", "period", "dimension", "points")
+        ),
+        redemptions=await Redemption.all().count(),
+        idempotency=await IdempotencyRecord.all().count(),
+        # Accounts are opened on first use (before validation): an empty one is no write.
+        balances=tuple(
+            await PointsAccount.exclude(balance=0, held=0)
+            .order_by("id")
+            .values_list("id", "balance", "held")
+        ),
+        stock=tuple(await Reward.all().order_by("id").values_list("id", "stock")),
+    )
+
+
+async def assert_ledger_ok() -> None:
+    report = await points.verify()
+    assert report.ok, report.lines()
+
+
+class Clock:
+    """Moves the ledger's notion of now (awards, lots, holds, caps read `ledger.now()`)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
+        self.moment = moment
+        monkeypatch.setattr(ledger, "now", lambda: self.moment)
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment
+
+
+async def as_actor(username: str) -> Actor:
+    return await actor_for(username)
