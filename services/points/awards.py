@@ -14,7 +14,7 @@ from services.enums import AwardStatus, TransactionKind
 from services.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from services.grids import clean_text
 from services.idempotency import Call
-from services.models import PointsAward, PointsLot, PointsRule, PointsTransaction
+from services.models import PointsAward, PointsRule, PointsTransaction
 from services.points import ledger
 from services.points.ledger import Community, Movement
 from services.points.rules import may_grant, rule_for
@@ -289,7 +289,7 @@ async def award_points_batch(
 
 async def _reviewable(actor: Actor, award_id: int) -> PointsAward:
     award = await PointsAward.get_or_none(id=award_id)
-    if award is None or not actor.reads(award.area_path):
+    if award is None or not _sees(actor, award):
         raise NotFound("No such award.", field="awardId")
     if not actor.administers(award.area_path):
         raise Forbidden("Community admins review awards.", field="awardId")
@@ -477,18 +477,17 @@ async def reverse_transaction(
 
 
 async def awards_by_ids(*, actor: Actor | None, award_ids: list[int]) -> list[PointsAward | None]:
-    """Awards the actor may see (their own, or in the areas they read), in order."""
+    """Awards the actor may see (see `_sees`), in order."""
     if actor is None:
         return [None for _ in award_ids]
     found = {a.id: a for a in await PointsAward.filter(id__in=award_ids)}
-    return [
-        a
-        if a is not None and (a.person_id == actor.person_id or actor.reads(a.area_path))
-        else None
-        for a in (found.get(i) for i in award_ids)
-    ]
+    return [a if a is not None and _sees(actor, a) else None for a in map(found.get, award_ids)]
 
 
-async def lots_of(account_id: int) -> list[PointsLot]:
-    """Open lots of an account (for checks and tests)."""
-    return await PointsLot.filter(account_id=account_id, remaining__gt=0).order_by("id")
+def _sees(actor: Actor, award: PointsAward) -> bool:
+    """The receiver, the requester, and those who read the award's community see an award."""
+    return (
+        award.person_id == actor.person_id
+        or award.requested_by_id == actor.account_id
+        or actor.reads(award.area_path)
+    )

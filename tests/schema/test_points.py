@@ -323,3 +323,147 @@ async def test_transactions_are_nodes_in_scope_only(client: httpx.AsyncClient) -
         token = await login(client, username)
         body = await gql(client, query, {"id": node_id}, token=token)
         assert (body["data"]["node"] is not None) is visible, username
+
+
+async def test_review_batch_reverse_and_rules_through_the_api(client: httpx.AsyncClient) -> None:
+    ctx = await _setup(client)
+    admin = ctx["tokens"]["community_admin"]
+    district = ctx["tokens"]["district_admin"]
+    leader = await login(client, "grid_leader")
+    # a rule that needs review, with a cap that is then cleared by an explicit null
+    body = await gql(
+        client,
+        CREATE_RULE,
+        {
+            "input": {
+                "code": "test_deed",
+                "name": "好人好事",
+                "dimension": "VOLUNTEER_SERVICE",
+                "points": 25,
+                "requiresReview": True,
+                "capPerMonth": 30,
+            }
+        },
+        token=district,
+    )
+    rule_id = body["data"]["createPointsRule"]["rule"]["id"]
+    assert body["data"]["createPointsRule"]["rule"]["code"] == "TEST_DEED"
+    update = """
+    mutation U($input: UpdatePointsRuleInput!) { updatePointsRule(input: $input) {
+      __typename ... on UpdatePointsRuleSuccess { rule { capPerMonth capPerDay name points } }
+      ... on Error { code } } }"""
+    body = await gql(
+        client, update, {"input": {"ruleId": rule_id, "capPerMonth": None}}, token=district
+    )
+    assert body["data"]["updatePointsRule"]["rule"] == {
+        "capPerMonth": None,
+        "capPerDay": None,
+        "name": "好人好事",
+        "points": 25,
+    }
+    body = await gql(client, update, {"input": {"ruleId": rule_id, "points": 30}}, token=admin)
+    assert body["data"]["updatePointsRule"]["code"] == "FORBIDDEN"
+    # the grid leader asks; the award waits; the community admin approves
+    batch = """
+    mutation B($input: AwardPointsBatchInput!) { awardPointsBatch(input: $input) {
+      __typename ... on AwardPointsBatchSuccess { awards { id status points person { name } } }
+      ... on Error { code field } } }"""
+    people = [ctx["receiver"], await _person_id("central_household")]
+    variables = {
+        "input": {
+            "personIds": people,
+            "ruleCode": "TEST_DEED",
+            "reason": "扶老人过马路",
+            "idempotencyKey": "batch-1",
+        }
+    }
+    body = await gql(client, batch, variables, token=leader)
+    awards = body["data"]["awardPointsBatch"]["awards"]
+    assert [a["status"] for a in awards] == ["PENDING", "PENDING"]
+    again = await gql(client, batch, variables, token=leader)
+    assert again["data"]["awardPointsBatch"]["awards"] == awards
+    pending = await gql(
+        client, "{ pendingAwards { totalCount edges { node { id rule { code } } } } }", token=admin
+    )
+    ids = {e["node"]["id"] for e in pending["data"]["pendingAwards"]["edges"]}
+    assert {a["id"] for a in awards} <= ids
+    approve = """
+    mutation A($id: ID!) { approveAward(input: {awardId: $id}) {
+      __typename ... on ApproveAwardSuccess { award { status transaction { id points } } }
+      ... on Error { code } } }"""
+    body = await gql(client, approve, {"id": awards[0]["id"]}, token=leader)
+    assert body["data"]["approveAward"]["code"] == "FORBIDDEN"  # leaders do not review
+    body = await gql(client, approve, {"id": awards[0]["id"]}, token=admin)
+    approved = body["data"]["approveAward"]["award"]
+    assert approved["status"] == "APPROVED" and approved["transaction"]["points"] == 25
+    reject = """
+    mutation R($id: ID!) { rejectAward(input: {awardId: $id, reason: "证据不足"}) {
+      __typename ... on RejectAwardSuccess { award { status reviewReason transaction { id } } }
+      ... on Error { code } } }"""
+    body = await gql(client, reject, {"id": awards[1]["id"]}, token=admin)
+    assert body["data"]["rejectAward"]["award"] == {
+        "status": "REJECTED",
+        "reviewReason": "证据不足",
+        "transaction": None,
+    }
+    # the approved award is reversed by the admin, once
+    reverse = """
+    mutation V($input: ReverseTransactionInput!) { reverseTransaction(input: $input) {
+      __typename ... on ReverseTransactionSuccess { transaction { kind points credit
+        reverses { id } } }
+      ... on Error { code } } }"""
+    tx_id = approved["transaction"]["id"]
+    variables = {"input": {"transactionId": tx_id, "reason": "重复申报", "idempotencyKey": "v1"}}
+    body = await gql(client, reverse, variables, token=admin)
+    reversal = body["data"]["reverseTransaction"]["transaction"]
+    assert reversal == {"kind": "REVERSAL", "points": -25, "credit": -25, "reverses": {"id": tx_id}}
+    variables["input"]["idempotencyKey"] = "v2"
+    body = await gql(client, reverse, variables, token=admin)
+    assert body["data"]["reverseTransaction"]["code"] == "CONFLICT"
+    # rules are public: the district defaults and the overrides on the way
+    body = await gql(
+        client,
+        "query R($u: ID) { pointsRules(under: $u, first: 100) { edges { node { code "
+        "area { name } } } } }",
+        {"u": await _area_id("颜山社区")},
+    )
+    codes = [(e["node"]["code"], e["node"]["area"]) for e in body["data"]["pointsRules"]["edges"]]
+    assert ("TEST_DEED", None) in codes
+    assert ("VOLUNTEER_HOUR", {"name": "颜山社区"}) in codes
+
+
+async def test_policy_and_expiring_points_through_the_api(client: httpx.AsyncClient) -> None:
+    ctx = await _setup(client)
+    admin = ctx["tokens"]["community_admin"]
+    policy = """
+    mutation P($input: SetPointsPolicyInput!) { setPointsPolicy(input: $input) {
+      __typename ... on SetPointsPolicySuccess { policy { expiry expiryMonths holdDays } }
+      ... on Error { code field } } }"""
+    area = await _area_id("颜山社区")
+    body = await gql(client, policy, {"input": {"areaId": area, "expiry": "MONTHS"}}, token=admin)
+    assert body["data"]["setPointsPolicy"] == {
+        "__typename": "InvalidInput",
+        "code": "INVALID_INPUT",
+        "field": "expiryMonths",
+    }
+    variables = {"input": {"areaId": area, "expiry": "MONTHS", "expiryMonths": 1, "holdDays": 3}}
+    body = await gql(client, policy, variables, token=admin)
+    assert body["data"]["setPointsPolicy"]["policy"] == {
+        "expiry": "MONTHS",
+        "expiryMonths": 1,
+        "holdDays": 3,
+    }
+    award = {
+        "personId": ctx["receiver"],
+        "ruleCode": "TEST_HOUR",
+        "reason": "义务巡逻",
+        "idempotencyKey": "award-expiring",
+    }
+    body = await gql(client, AWARD, {"input": award}, token=admin)
+    assert body["data"]["awardPoints"]["__typename"] == "AwardPointsSuccess"
+    query = "query A($p: ID!) { pointsAccount(personId: $p) { balance expiringSoon { points } } }"
+    body = await gql(client, query, {"p": ctx["receiver"]}, token=admin)
+    assert body["data"]["pointsAccount"] == {"balance": 50, "expiringSoon": [{"points": 10}]}
+    # another resident may not read the account
+    body = await gql(client, query, {"p": ctx["receiver"]}, token=await login(client, "rider"))
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
