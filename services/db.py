@@ -11,7 +11,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
-from services.settings import Settings, get_settings
+from services.settings import TORTOISE_TIMEZONE, Settings, get_settings
 
 MODELS_MODULE = "services.models"
 MIGRATIONS_MODULE = "services.migrations"
@@ -52,7 +52,10 @@ def tortoise_config(url: str | None = None, settings: Settings | None = None) ->
         "connections": {"default": expand_db_url(db_url)},
         "apps": APPS,
         "use_tz": True,
-        "timezone": "UTC",
+        # Stored times are UTC on both databases (SQLite compares them as text); periods in
+        # the service's TIMEZONE are computed by the services (services.settings explains why
+        # this value also lands in the TIMEZONE environment variable).
+        "timezone": TORTOISE_TIMEZONE,
     }
 
 

@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
+# Tortoise keeps its own time zone in the same environment variable, TIMEZONE: `Tortoise.init`
+# overwrites it with the zone of its config (always UTC here: see services.db), and reads it back
+# on every datetime it stores. So the service's TIMEZONE is taken as the process started.
+TORTOISE_TIMEZONE = "UTC"
+_TIMEZONE_AT_START = os.environ.get("TIMEZONE")
+
+
+class _EnvSource(EnvSettingsSource):
+    """The environment, minus the TIMEZONE that Tortoise wrote over the user's."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        if data.get("timezone") == TORTOISE_TIMEZONE:
+            if _TIMEZONE_AT_START is None:
+                del data["timezone"]
+            else:
+                data["timezone"] = _TIMEZONE_AT_START
+        return data
 
 
 class Settings(BaseSettings):
     """Every knob of the service; see the table in README.md."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _EnvSource(settings_cls), dotenv_settings, file_secret_settings
 
     environment: Literal["dev", "test", "production"] = Field(
         default="production",

@@ -40,3 +40,14 @@ def test_an_unknown_time_zone_is_refused_at_start_up() -> None:
 def test_default_page_size_cannot_exceed_the_cap() -> None:
     with pytest.raises(ValidationError, match="DEFAULT_PAGE_SIZE"):
         Settings(environment="dev", default_page_size=200, max_page_size=100)
+
+
+def test_tortoise_overwriting_timezone_does_not_change_ours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Tortoise.init writes its own zone (UTC) into the TIMEZONE variable; ours is kept.
+    monkeypatch.setenv("TIMEZONE", "UTC")
+    assert Settings(environment="dev").timezone == "Asia/Shanghai"
+    monkeypatch.setenv("TIMEZONE", "Asia/Urumqi")
+    assert Settings(environment="dev").timezone == "Asia/Urumqi"
+    assert Settings(environment="dev", timezone="UTC").timezone == "UTC"
