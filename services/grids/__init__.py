@@ -17,7 +17,13 @@ from services.grids.areas import (
     stations_by_grid,
     update_area,
 )
-from services.grids.coverage import Coverage, coverage, coverage_figures, household_counts
+from services.grids.coverage import (
+    Coverage,
+    coverage,
+    coverage_figures,
+    coverage_of,
+    household_counts,
+)
 from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "clean_text",
     "coverage",
     "coverage_figures",
+    "coverage_of",
     "create_area",
     "create_district",
     "create_party_unit",

@@ -13,6 +13,8 @@ from services.people.persons import (
     person_to_place,
 )
 from services.people.roles import (
+    DutyHolder,
+    HolderPerson,
     assign_role,
     duty_cards,
     duty_cards_by_ids,
@@ -25,6 +27,8 @@ from services.people.roles import (
 
 __all__ = [
     "DUTY_CARD_ROLES",
+    "DutyHolder",
+    "HolderPerson",
     "PersonView",
     "assign_role",
     "card_holders",
