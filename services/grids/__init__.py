@@ -2,6 +2,7 @@
 
 from services.grids.areas import (
     SUBTREE_END,
+    AreaRow,
     StationInput,
     ancestor_ids,
     areas_by_ids,
@@ -28,6 +29,7 @@ from services.grids.party_units import create_party_unit, party_units_by_area, p
 
 __all__ = [
     "SUBTREE_END",
+    "AreaRow",
     "Coverage",
     "StationInput",
     "ancestor_ids",

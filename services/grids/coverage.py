@@ -9,7 +9,7 @@ from services import db
 from services.auth import Actor
 from services.enums import AreaLevel, Role
 from services.errors import Forbidden, NotFound
-from services.grids.areas import SUBTREE_END, areas_by_ids
+from services.grids.areas import SUBTREE_END, AreaRow, areas_by_ids
 from services.models import Area
 
 
@@ -55,7 +55,7 @@ async def coverage(*, actor: Actor | None, area_ids: list[int]) -> list[Coverage
 
 
 async def coverage_of(
-    *, actor: Actor | None, areas: Sequence[Area | None]
+    *, actor: Actor | None, areas: Sequence[Area | AreaRow | None]
 ) -> list[Coverage | Exception]:
     """`coverage` for areas already read (a page of them): the same checks, two statements."""
     figures = iter(await coverage_figures([a.id for a in areas if a is not None]))
