@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.errors import EXCEPTION_HANDLERS
+from schema.execution import FastLeafExecutionContext
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
 from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
@@ -91,6 +92,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[DutyCard],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
+        execution_context_class=FastLeafExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
 
