@@ -22,7 +22,7 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.errors import EXCEPTION_HANDLERS
-from schema.execution import FastLeafExecutionContext
+from schema.execution import FastLeafExecutionContext, streamline_resolvers
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
 from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
@@ -86,7 +86,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
-    return GridpointsSchema(
+    built = GridpointsSchema(
         query=Query,
         mutation=Mutation,
         types=[DutyCard],
@@ -95,6 +95,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         execution_context_class=FastLeafExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
+    streamline_resolvers(built)
+    return built
 
 
 schema = build_schema(Settings(environment="dev"))
