@@ -19,7 +19,7 @@ from schema.errors import (
     Unauthenticated,
 )
 from schema.people import Person, RoleAssignment
-from services import accounts
+from services import accounts, people
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -44,8 +44,9 @@ class Viewer:
 
     @strawberry.field(description="Roles held now, each with its area (the viewer's scopes).")
     async def roles(self, info: Info) -> list[RoleAssignment]:
-        held = await info.context.loaders.roles.load(self.person_id)
-        return [RoleAssignment.from_model(r) for r in held]
+        # Read with their areas: `roles { area { ... } }` is what every client asks for here.
+        held = await people.open_roles_with_areas(person_id=self.person_id)
+        return [RoleAssignment.from_model(r, with_area=True) for r in held]
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

@@ -10,9 +10,9 @@ from tortoise.transactions import in_transaction
 
 from services import db
 from services.auth import Actor, require_actor
-from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, Role
+from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, AreaKind, AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import get_area, in_subtree
+from services.grids import AreaRow, get_area, in_subtree
 from services.models import Household, RoleAssignment
 from services.pagination import Page, paginate
 
@@ -190,6 +190,69 @@ async def role_holders_by_area(*, area_ids: list[int]) -> list[list[DutyHolder]]
             )
         )
     return [holders[i] for i in area_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRole:
+    """An open role assignment with its area read alongside (None for RESIDENT)."""
+
+    id: int
+    role: Role
+    since: datetime
+    until: datetime | None
+    end_reason: str | None
+    person_id: int
+    area_id: int | None
+    area_path: str
+    area: AreaRow | None
+
+
+async def open_roles_with_areas(*, person_id: int) -> list[HeldRole]:
+    """A person's open role assignments with their areas, in id order; one statement (read on
+    every `viewer` request)."""
+    rows = await db.fetch(
+        """
+        SELECT r.id, r.role, r.since, r.until, r.end_reason, r.person_id, r.area_id, r.area_path,
+               a.name, a.level, a.kind, a.parent_id, a.path, a.contact_group_name,
+               a.contact_group_link
+        FROM role_assignment r LEFT JOIN area a ON a.id = r.area_id
+        WHERE r.person_id = ? AND r.until IS NULL
+        ORDER BY r.id
+        """,
+        [person_id],
+    )
+    held = []
+    for row in rows:
+        since = db.timestamp(row["since"])
+        assert since is not None  # NOT NULL column
+        area = (
+            AreaRow(
+                id=row["area_id"],
+                name=row["name"],
+                level=AreaLevel(row["level"]),
+                kind=AreaKind(row["kind"]),
+                parent_id=row["parent_id"],
+                path=row["path"],
+                contact_group_name=row["contact_group_name"],
+                contact_group_link=row["contact_group_link"],
+            )
+            if row["path"] is not None
+            else None
+        )
+        held.append(
+            HeldRole(
+                id=row["id"],
+                role=Role(row["role"]),
+                since=since,
+                until=db.timestamp(row["until"]),
+                end_reason=row["end_reason"],
+                person_id=row["person_id"],
+                area_id=row["area_id"],
+                area_path=row["area_path"],
+                area=area,
+            )
+        )
+    return held
 
 
 async def duty_cards(

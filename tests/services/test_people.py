@@ -641,3 +641,34 @@ async def test_role_holders_are_read_as_the_models_hold_them(db: Database) -> No
             )
             assert holder.person.household_id == p.household_id
     assert any(found), "the demo micro-grids have leaders"
+
+
+async def test_open_roles_are_read_with_their_areas(db: Database) -> None:
+    # given the grid leader, who holds RESIDENT (no area) and GRID_LEADER (at G)
+    leader = await person_of("grid_leader")
+    expected = await RoleAssignment.filter(person_id=leader.id, until=None).order_by("id")
+    assert {r.area_id is None for r in expected} == {True, False}
+    # when their open roles are read with the areas
+    held = await people.open_roles_with_areas(person_id=leader.id)
+    # then they are the open assignments, field for field, each with its area (none for RESIDENT)
+    assert [h.id for h in held] == [r.id for r in expected]
+    for h, r in zip(held, expected, strict=True):
+        assert (h.role, h.since, h.until, h.area_id, h.area_path) == (
+            r.role,
+            r.since,
+            r.until,
+            r.area_id,
+            r.area_path,
+        )
+        if r.area_id is None:
+            assert h.area is None
+        else:
+            a = await Area.get(id=r.area_id)
+            assert h.area is not None
+            assert (h.area.name, h.area.level, h.area.kind, h.area.path, h.area.parent_id) == (
+                a.name,
+                a.level,
+                a.kind,
+                a.path,
+                a.parent_id,
+            )
