@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.errors import EXCEPTION_HANDLERS
+from schema.execution import FastLeafExecutionContext, streamline_resolvers
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
 from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
@@ -98,14 +99,17 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
-    return GridpointsSchema(
+    built = GridpointsSchema(
         query=Query,
         mutation=Mutation,
         types=[DutyCard, PointsEntry],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
+        execution_context_class=FastLeafExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
+    streamline_resolvers(built)
+    return built
 
 
 schema = build_schema(Settings(environment="dev"))

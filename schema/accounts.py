@@ -22,7 +22,7 @@ from schema.market import Redemption, RedemptionStatus
 from schema.pagination import After, Connection, First, page_args
 from schema.people import Person, RoleAssignment
 from schema.points import PointsAccount
-from services import accounts, market, points
+from services import accounts, market, people, points
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -47,8 +47,9 @@ class Viewer:
 
     @strawberry.field(description="Roles held now, each with its area (the viewer's scopes).")
     async def roles(self, info: Info) -> list[RoleAssignment]:
-        held = await info.context.loaders.roles.load(self.person_id)
-        return [RoleAssignment.from_model(r) for r in held]
+        # Read with their areas: `roles { area { ... } }` is what every client asks for here.
+        held = await people.open_roles_with_areas(person_id=self.person_id)
+        return [RoleAssignment.from_model(r, with_area=True) for r in held]
 
     @strawberry.field(description="My points: balance, held, available, expiring, entries.")
     async def points_account(self) -> PointsAccount:

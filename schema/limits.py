@@ -204,9 +204,21 @@ class _NulFinder(Visitor):
         self.found = self.found or "\x00" in node.value
 
 
+# ParserCache hands out the same DocumentNode for the same query text, so the answer is kept per
+# document (by id, with the document itself so that a reused id is never mistaken for it).
+_LITERAL_NUL: dict[int, tuple[DocumentNode, bool]] = {}
+_LITERAL_NUL_SIZE = 1000
+
+
 def _literal_has_nul(document: DocumentNode) -> bool:
+    known = _LITERAL_NUL.get(id(document))
+    if known is not None and known[0] is document:
+        return known[1]
     finder = _NulFinder()
     visit(document, finder)
+    if len(_LITERAL_NUL) >= _LITERAL_NUL_SIZE:
+        _LITERAL_NUL.clear()
+    _LITERAL_NUL[id(document)] = (document, finder.found)
     return finder.found
 
 

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from services import db
 from services.auth import Actor, RoleGrant, require_actor
 from services.enums import AreaLevel, Role
 from services.errors import (
@@ -25,11 +26,8 @@ from services.errors import (
     TooManyAttempts,
 )
 from services.models import (
-    Area,
-    Household,
     LoginFailure,
     RefreshToken,
-    RoleAssignment,
     Session,
     UserAccount,
 )
@@ -261,47 +259,65 @@ async def actor_from_token(token: str) -> Actor | None:
         session_id = uuid.UUID(str(claims["sid"]))
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
-    alive = await Session.exists(
-        id=session_id, account_id=account_id, revoked_at=None, expires_at__gt=_now()
-    )
-    if not alive:
-        return None
-    return await load_actor(account_id=account_id, session_id=str(session_id))
+    return await _actor(account_id=account_id, session_id=str(session_id))
 
 
 async def load_actor(*, account_id: int, session_id: str | None = None) -> Actor | None:
     """Build the actor (roles and home) for an account; None if it is missing or disabled."""
-    account = await UserAccount.get_or_none(id=account_id, is_active=True).prefetch_related(
-        "person"
-    )
-    if account is None:
+    return await _actor(account_id=account_id, session_id=session_id, check_session=False)
+
+
+# Every request authenticates, so this is one statement, not one per table: the account (active),
+# its person and home, and its open roles with their areas' levels, one row per role (a
+# person without open roles still gets one row, with NULL role columns).
+_ACTOR_SQL = """
+    SELECT ua.id AS account_id, ua.username, p.id AS person_id, p.household_id,
+           h.path AS household_path, r.role, r.area_id, r.area_path, ar.level AS area_level
+    FROM user_account ua
+    JOIN person p ON p.id = ua.person_id
+    LEFT JOIN household h ON h.id = p.household_id
+    LEFT JOIN role_assignment r ON r.person_id = p.id AND r.until IS NULL
+    LEFT JOIN area ar ON ar.id = r.area_id
+    WHERE ua.id = ? AND ua.is_active {session}
+    ORDER BY r.id
+"""
+# The session must be the account's, not revoked (logout) and not expired: checked in the same
+# statement, so a logout or a revoked role takes effect on the very next request.
+_LIVE_SESSION = """
+    AND EXISTS (SELECT 1 FROM session s WHERE s.id = ? AND s.account_id = ua.id
+                AND s.revoked_at IS NULL AND s.expires_at > ?)
+"""
+_ACTOR_WITH_SESSION_SQL = _ACTOR_SQL.format(session=_LIVE_SESSION)
+_ACTOR_WITHOUT_SESSION_SQL = _ACTOR_SQL.format(session="")
+
+
+async def _actor(
+    *, account_id: int, session_id: str | None, check_session: bool = True
+) -> Actor | None:
+    if check_session:
+        rows = await db.fetch(_ACTOR_WITH_SESSION_SQL, [account_id, session_id, _now()])
+    else:
+        rows = await db.fetch(_ACTOR_WITHOUT_SESSION_SQL, [account_id])
+    if not rows:
         return None
-    person = account.person
-    grants = []
-    assignments = await RoleAssignment.filter(person_id=person.id, until=None).order_by("id")
-    area_ids = [a.area_id for a in assignments if a.area_id is not None]
-    levels = dict(await Area.filter(id__in=area_ids).values_list("id", "level")) if area_ids else {}
-    for a in assignments:
-        level = levels.get(a.area_id) if a.area_id is not None else None
-        grants.append(
-            RoleGrant(
-                role=Role(a.role),
-                area_id=a.area_id,
-                area_path=a.area_path,
-                area_level=AreaLevel(level) if level else None,
-            )
+    first = rows[0]
+    grants = tuple(
+        RoleGrant(
+            role=Role(row["role"]),
+            area_id=row["area_id"],
+            area_path=row["area_path"],
+            area_level=AreaLevel(row["area_level"]) if row["area_level"] else None,
         )
-    household_path = None
-    if person.household_id is not None:
-        household_path = (
-            await Household.filter(id=person.household_id).first().values_list("path", flat=True)
-        )
+        for row in rows
+        if row["role"] is not None
+    )
+    household_path = first["household_path"]
     return Actor(
-        account_id=account.id,
-        person_id=person.id,
-        username=account.username,
-        household_id=person.household_id,
+        account_id=first["account_id"],
+        person_id=first["person_id"],
+        username=first["username"],
+        household_id=first["household_id"],
         household_path=household_path if isinstance(household_path, str) else None,
-        grants=tuple(grants),
+        grants=grants,
         session_id=session_id,
     )

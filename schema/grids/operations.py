@@ -131,7 +131,9 @@ class GridsQuery:
             first=size,
             after=key,
         )
-        return Connection.build(page, Area.from_model)
+        connection = Connection.build(page, Area.from_model)
+        await Area.read_ahead(info, page, [edge.node for edge in connection.edges])
+        return connection
 
 
 @strawberry.type

@@ -14,11 +14,12 @@ from schema.errors import (
     describe_values,
 )
 from schema.pagination import After, Connection, First, page_args
-from services import grids
+from schema.selection import selected_below
+from services import grids, people
 from services.enums import AreaKind as AreaKindEnum
 from services.enums import AreaLevel as AreaLevelEnum
 from services.enums import PartyUnitKind as PartyUnitKindEnum
-from services.pagination import PageKey
+from services.pagination import Page, PageKey
 
 if TYPE_CHECKING:
     from schema.households import Household
@@ -150,6 +151,11 @@ class Area(relay.Node):
     contact_group_link: str | None = strawberry.field(description="Link to join the group.")
     path: strawberry.Private[str]
     parent_id: strawberry.Private[int | None]
+    # Read ahead for a whole page by the list resolver (None: not read, ask the loader). Plain
+    # values let the field resolvers below stay synchronous: an awaitable per field and item
+    # costs graphql-core far more than the data.
+    read_coverage: strawberry.Private[grids.Coverage | Exception | None] = None
+    read_role_holders: strawberry.Private[list[Any] | None] = None
 
     @classmethod
     def from_model(cls, area: Any) -> Area:
@@ -201,17 +207,47 @@ class Area(relay.Node):
         description="Full-coverage figures; for admins and leaders of the area (elsewhere null, "
         "with a FORBIDDEN error at this path)."
     )
-    async def coverage(self, info: Info) -> Coverage | None:
+    def coverage(self, info: Info) -> Coverage | None:
+        figure = self.read_coverage
+        if figure is None:
+            # A sync resolver may hand graphql-core an awaitable; it awaits it like an async one.
+            return self._load_coverage(info)  # type: ignore[return-value]
+        if isinstance(figure, Exception):
+            raise figure
+        return Coverage.from_service(figure)
+
+    async def _load_coverage(self, info: Info) -> Coverage:
         return Coverage.from_service(await info.context.loaders.coverage.load(self.id))
 
     @strawberry.field(description="Who holds duty roles at this area now (public duty cards).")
-    async def role_holders(
+    def role_holders(
         self, info: Info
     ) -> list[Annotated[RoleAssignment, strawberry.lazy("schema.people")]]:
         from schema.people import RoleAssignment
 
+        holders = self.read_role_holders
+        if holders is None:
+            return self._load_role_holders(info)  # type: ignore[return-value]
+        return [RoleAssignment.from_model(h, with_holder=True) for h in holders]
+
+    async def _load_role_holders(self, info: Info) -> list[RoleAssignment]:
+        from schema.people import RoleAssignment
+
         holders = await info.context.loaders.role_holders.load(self.id)
         return [RoleAssignment.from_model(h, with_holder=True) for h in holders]
+
+    @classmethod
+    async def read_ahead(cls, info: Info, page: Page[Any], nodes: list[Area]) -> None:
+        """Read the coverage and role holders of a page of areas at once, if selected."""
+        wanted = selected_below(info, "edges", "node")
+        if "coverage" in wanted:
+            figures = await grids.coverage_of(actor=info.context.actor, areas=page.items)
+            for node, figure in zip(nodes, figures, strict=True):
+                node.read_coverage = figure
+        if "roleHolders" in wanted:
+            holders = await people.role_holders_by_area(area_ids=[n.id for n in nodes])
+            for node, held in zip(nodes, holders, strict=True):
+                node.read_role_holders = held
 
     @strawberry.field(description="The grid station (网格驿站); grids only.")
     async def station(self, info: Info) -> GridStation | None:

@@ -130,9 +130,13 @@ class RoleAssignment(relay.Node):
     area_id: strawberry.Private[int | None]
     # The holder, when the service already fetched it (public duty-role holders).
     holder: strawberry.Private[Any] = None
+    # The area, when the service already read it (the viewer's roles); None: ask the loader.
+    read_area: strawberry.Private[Any] = None
 
     @classmethod
-    def from_model(cls, r: Any, *, with_holder: bool = False) -> RoleAssignment:
+    def from_model(
+        cls, r: Any, *, with_holder: bool = False, with_area: bool = False
+    ) -> RoleAssignment:
         return cls(
             id=r.id,
             role=r.role,
@@ -142,6 +146,7 @@ class RoleAssignment(relay.Node):
             person_id=r.person_id,
             area_id=r.area_id,
             holder=r.person if with_holder else None,
+            read_area=r.area if with_area else None,
         )
 
     @classmethod
@@ -158,10 +163,16 @@ class RoleAssignment(relay.Node):
         return ROLE_DUTIES[RoleEnum(self.role)]
 
     @strawberry.field(description="Where the role is held (null for RESIDENT).")
-    async def area(self, info: Info) -> Area | None:
+    def area(self, info: Info) -> Area | None:
         if self.area_id is None:
             return None
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        if self.read_area is not None:
+            return Area.from_model(self.read_area)
+        # A sync resolver may hand graphql-core an awaitable; it awaits it like an async one.
+        return self._load_area(info, self.area_id)  # type: ignore[return-value]
+
+    async def _load_area(self, info: Info, area_id: int) -> Area:
+        return Area.from_model(await info.context.loaders.area.load(area_id))
 
     @strawberry.field(description="Who holds it (null if the viewer may not see them).")
     def person(self, info: Info) -> Person | None:

@@ -2,6 +2,7 @@
 
 from services.grids.areas import (
     SUBTREE_END,
+    AreaRow,
     StationInput,
     ancestor_ids,
     areas_by_ids,
@@ -17,11 +18,18 @@ from services.grids.areas import (
     stations_by_grid,
     update_area,
 )
-from services.grids.coverage import Coverage, coverage, coverage_figures, household_counts
+from services.grids.coverage import (
+    Coverage,
+    coverage,
+    coverage_figures,
+    coverage_of,
+    household_counts,
+)
 from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
 
 __all__ = [
     "SUBTREE_END",
+    "AreaRow",
     "Coverage",
     "StationInput",
     "ancestor_ids",
@@ -31,6 +39,7 @@ __all__ = [
     "clean_text",
     "coverage",
     "coverage_figures",
+    "coverage_of",
     "create_area",
     "create_district",
     "create_party_unit",

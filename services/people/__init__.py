@@ -13,11 +13,15 @@ from services.people.persons import (
     person_to_place,
 )
 from services.people.roles import (
+    DutyHolder,
+    HeldRole,
+    HolderPerson,
     assign_role,
     duty_cards,
     duty_cards_by_ids,
     end_role,
     grant_resident,
+    open_roles_with_areas,
     role_assignments_by_ids,
     role_holders_by_area,
     roles_by_person,
@@ -25,6 +29,9 @@ from services.people.roles import (
 
 __all__ = [
     "DUTY_CARD_ROLES",
+    "DutyHolder",
+    "HeldRole",
+    "HolderPerson",
     "PersonView",
     "assign_role",
     "card_holders",
@@ -37,6 +44,7 @@ __all__ = [
     "grant_resident",
     "list_people",
     "new_person",
+    "open_roles_with_areas",
     "people_by_ids",
     "person_to_place",
     "role_assignments_by_ids",

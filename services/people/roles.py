@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from services import db
 from services.auth import Actor, require_actor
-from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, Role
+from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, AreaKind, AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import get_area, in_subtree
+from services.grids import AreaRow, get_area, in_subtree
 from services.models import Household, RoleAssignment
 from services.pagination import Page, paginate
 
@@ -119,15 +121,138 @@ async def roles_by_person(
     return [roles[i] for i in person_ids]
 
 
-async def role_holders_by_area(*, area_ids: list[int]) -> list[list[RoleAssignment]]:
+@dataclass(frozen=True, slots=True)
+class HolderPerson:
+    """The holder of a duty role, as read with the assignment (the fields a Person has)."""
+
+    id: int
+    name: str
+    phone: str | None
+    party_member: bool
+    household_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DutyHolder:
+    """An open duty-role assignment with its holder (the fields a RoleAssignment has)."""
+
+    id: int
+    role: Role
+    since: datetime
+    until: datetime | None
+    end_reason: str | None
+    person_id: int
+    area_id: int
+    person: HolderPerson
+
+
+_DUTY_ROLE_VALUES = sorted(role.value for role in DUTY_CARD_ROLES)
+
+
+async def role_holders_by_area(*, area_ids: list[int]) -> list[list[DutyHolder]]:
     """The open role assignments held at each area with their holders (public: who runs it,
     as on the duty cards); one query."""
-    holders: dict[int, list[RoleAssignment]] = {i: [] for i in area_ids}
-    query = RoleAssignment.filter(area_id__in=area_ids, until=None, role__in=list(DUTY_CARD_ROLES))
-    for assignment in await query.select_related("person").order_by("id"):
-        if assignment.area_id is not None:
-            holders[assignment.area_id].append(assignment)
+    holders: dict[int, list[DutyHolder]] = {i: [] for i in area_ids}
+    if not area_ids:
+        return []
+    # Plain rows, not models: a page of areas has a few holders each, and building two models
+    # per row (with their timestamps parsed) cost more than the statement itself.
+    rows = await db.fetch(
+        f"""
+        SELECT r.id, r.role, r.since, r.until, r.end_reason, r.person_id, r.area_id,
+               p.name, p.phone, p.party_member, p.household_id
+        FROM role_assignment r JOIN person p ON p.id = r.person_id
+        WHERE r.area_id IN ({",".join("?" for _ in area_ids)}) AND r.until IS NULL
+          AND r.role IN ({",".join("?" for _ in _DUTY_ROLE_VALUES)})
+        ORDER BY r.id
+        """,
+        [*area_ids, *_DUTY_ROLE_VALUES],
+    )
+    for row in rows:
+        since = db.timestamp(row["since"])
+        assert since is not None  # NOT NULL column
+        holders[row["area_id"]].append(
+            DutyHolder(
+                id=row["id"],
+                role=Role(row["role"]),
+                since=since,
+                until=db.timestamp(row["until"]),
+                end_reason=row["end_reason"],
+                person_id=row["person_id"],
+                area_id=row["area_id"],
+                person=HolderPerson(
+                    id=row["person_id"],
+                    name=row["name"],
+                    phone=row["phone"],
+                    party_member=bool(row["party_member"]),
+                    household_id=row["household_id"],
+                ),
+            )
+        )
     return [holders[i] for i in area_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRole:
+    """An open role assignment with its area read alongside (None for RESIDENT)."""
+
+    id: int
+    role: Role
+    since: datetime
+    until: datetime | None
+    end_reason: str | None
+    person_id: int
+    area_id: int | None
+    area_path: str
+    area: AreaRow | None
+
+
+async def open_roles_with_areas(*, person_id: int) -> list[HeldRole]:
+    """A person's open role assignments with their areas, in id order; one statement (read on
+    every `viewer` request)."""
+    rows = await db.fetch(
+        """
+        SELECT r.id, r.role, r.since, r.until, r.end_reason, r.person_id, r.area_id, r.area_path,
+               a.name, a.level, a.kind, a.parent_id, a.path, a.contact_group_name,
+               a.contact_group_link
+        FROM role_assignment r LEFT JOIN area a ON a.id = r.area_id
+        WHERE r.person_id = ? AND r.until IS NULL
+        ORDER BY r.id
+        """,
+        [person_id],
+    )
+    held = []
+    for row in rows:
+        since = db.timestamp(row["since"])
+        assert since is not None  # NOT NULL column
+        area = (
+            AreaRow(
+                id=row["area_id"],
+                name=row["name"],
+                level=AreaLevel(row["level"]),
+                kind=AreaKind(row["kind"]),
+                parent_id=row["parent_id"],
+                path=row["path"],
+                contact_group_name=row["contact_group_name"],
+                contact_group_link=row["contact_group_link"],
+            )
+            if row["path"] is not None
+            else None
+        )
+        held.append(
+            HeldRole(
+                id=row["id"],
+                role=Role(row["role"]),
+                since=since,
+                until=db.timestamp(row["until"]),
+                end_reason=row["end_reason"],
+                person_id=row["person_id"],
+                area_id=row["area_id"],
+                area_path=row["area_path"],
+                area=area,
+            )
+        )
+    return held
 
 
 async def duty_cards(

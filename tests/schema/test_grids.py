@@ -1400,3 +1400,26 @@ async def test_duty_cards_are_public(client: httpx.AsyncClient) -> None:
         "CENTRAL_HOUSEHOLD",
         "PART_TIME_GRID_MEMBER",
     }
+
+
+async def test_a_page_reads_ahead_through_fragments_and_aliases(client: httpx.AsyncClient) -> None:
+    # given the grid leader of G, who may read G's coverage but not its siblings'
+    token = await login(client, "grid_leader")
+    community = await area(YANSHAN)
+    plain = """query($u: ID!) { areas(under: $u, level: GRID) { edges { node {
+        name coverage { households } roleHolders { role person { name } } } } } }"""
+    fragments = """query($u: ID!) { areas(under: $u, level: GRID) { edges { ...E } } }
+        fragment E on AreaEdge { node { name ... on Area { ...C } holders: roleHolders {
+            role person { name } } } }
+        fragment C on Area { cover: coverage { households } }"""
+    # when the same page is read with plain fields and through fragments and aliases
+    first = await gql(client, plain, {"u": gid("Area", community.id)}, token=token)
+    second = await gql(client, fragments, {"u": gid("Area", community.id)}, token=token)
+    # then both carry the same figures, holders and FORBIDDEN errors
+    for a, b in zip(first["data"]["areas"]["edges"], second["data"]["areas"]["edges"], strict=True):
+        assert a["node"]["coverage"] == b["node"]["cover"]
+        assert a["node"]["roleHolders"] == b["node"]["holders"]
+    assert any(e["node"]["roleHolders"] for e in first["data"]["areas"]["edges"])
+    paths = sorted(tuple(e["path"][:3]) for e in first["errors"])
+    assert paths == sorted(tuple(e["path"][:3]) for e in second["errors"])
+    assert set(error_codes(first)) == set(error_codes(second)) == {"FORBIDDEN"}

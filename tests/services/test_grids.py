@@ -650,3 +650,30 @@ async def test_coverage_of_an_empty_area_is_zero(db: Database) -> None:
     figure = await coverage_of(admin, grid.name)
     assert figure == Coverage(0, 0, 0, 0, 0, 0)
     assert figure.central_household_coverage == 0.0
+
+
+async def test_search_ignores_case_and_takes_wildcards_literally(empty_db: Database) -> None:
+    # given streets whose names differ only around LIKE's wildcard characters
+    district = await grids.create_district(name="测试区")
+    account = await bootstrap_district_admin(
+        district=district, username="boss", password="a-long-password", name="区长", phone=None
+    )
+    admin = await load_actor(account_id=account.id)
+    assert admin is not None
+    for name in ("Block A_1", "Block AB1", "Block 100%", "Block 1000"):
+        await grids.create_area(
+            actor=admin, parent_id=district.id, name=name, level=AreaLevel.STREET
+        )
+
+    async def names(search: str) -> list[str]:
+        return [a.name for a in (await grids.list_areas(search=search, first=100)).items]
+
+    # when they are searched, case does not matter and `_` and `%` match only themselves
+    assert await names("a_1") == ["Block A_1"]
+    assert await names("  BLOCK a") == ["Block A_1", "Block AB1"]
+    assert await names("0%") == ["Block 100%"]
+    assert await names("%") == ["Block 100%"]
+    assert await names("\\") == []
+    # and an unknown `under` area is NotFound, as everywhere
+    with pytest.raises(NotFound):
+        await grids.list_areas(under_id=999_999, first=10)

@@ -607,3 +607,68 @@ async def test_the_last_district_admin_cannot_be_removed(db: Database) -> None:
     )
     ended = await people.end_role(actor=admin, assignment_id=own.id, reason="换届")
     assert ended.until is not None
+
+
+async def test_role_holders_are_read_as_the_models_hold_them(db: Database) -> None:
+    # given the micro-grids of the demo community and their open role assignments
+    community = await area(DEMO_COMMUNITY)
+    ids = list(await Area.filter(parent__parent_id=community.id).values_list("id", flat=True))
+    # when their role holders are read in one go
+    found = await people.role_holders_by_area(area_ids=ids)
+    # then each matches the models field for field: duty roles in office only, in id order
+    for area_id, holders in zip(ids, found, strict=True):
+        expected = (
+            await RoleAssignment.filter(
+                area_id=area_id, until=None, role__in=list(people.DUTY_CARD_ROLES)
+            )
+            .select_related("person")
+            .order_by("id")
+        )
+        assert [h.id for h in holders] == [r.id for r in expected]
+        for holder, model in zip(holders, expected, strict=True):
+            assert (holder.role, holder.since, holder.until, holder.area_id) == (
+                model.role,
+                model.since,
+                model.until,
+                model.area_id,
+            )
+            assert holder.since.utcoffset() == model.since.utcoffset()
+            p = model.person
+            assert (holder.person.name, holder.person.phone, holder.person.party_member) == (
+                p.name,
+                p.phone,
+                p.party_member,
+            )
+            assert holder.person.household_id == p.household_id
+    assert any(found), "the demo micro-grids have leaders"
+
+
+async def test_open_roles_are_read_with_their_areas(db: Database) -> None:
+    # given the grid leader, who holds RESIDENT (no area) and GRID_LEADER (at G)
+    leader = await person_of("grid_leader")
+    expected = await RoleAssignment.filter(person_id=leader.id, until=None).order_by("id")
+    assert {r.area_id is None for r in expected} == {True, False}
+    # when their open roles are read with the areas
+    held = await people.open_roles_with_areas(person_id=leader.id)
+    # then they are the open assignments, field for field, each with its area (none for RESIDENT)
+    assert [h.id for h in held] == [r.id for r in expected]
+    for h, r in zip(held, expected, strict=True):
+        assert (h.role, h.since, h.until, h.area_id, h.area_path) == (
+            r.role,
+            r.since,
+            r.until,
+            r.area_id,
+            r.area_path,
+        )
+        if r.area_id is None:
+            assert h.area is None
+        else:
+            a = await Area.get(id=r.area_id)
+            assert h.area is not None
+            assert (h.area.name, h.area.level, h.area.kind, h.area.path, h.area.parent_id) == (
+                a.name,
+                a.level,
+                a.kind,
+                a.path,
+                a.parent_id,
+            )
