@@ -48,7 +48,7 @@ async def redeem(
     """Redeem a reward: hold its price in points and the items until pickup."""
     actor = require_actor(actor)
     if not 1 <= quantity <= MAX_STOCK:
-        raise InvalidInput("Quantity must be at least 1.", field="quantity")
+        raise InvalidInput(f"Quantity must be between 1 and {MAX_STOCK}.", field="quantity")
     call = Call(actor, "redeemReward", idempotency_key, {"reward": reward_id, "quantity": quantity})
     if (previous := await call.previous(_redemption_by_id)) is not None:
         return previous
@@ -66,14 +66,11 @@ async def redeem(
             "UPDATE reward SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING id",
             [quantity, reward.id, quantity],
         )
-        current = await Reward.get(id=reward.id) if not rows else None
-        if current is not None:
-            if not is_available(current, moment):
-                raise RewardUnavailable("This reward is not available now.", field="rewardId")
-            raise OutOfStock(f"Only {current.stock} left.", field="quantity")
-        fresh = await Reward.get(id=reward.id)
+        fresh = await Reward.get(id=reward.id)  # price and limits as they are now
         if not is_available(fresh, moment):
             raise RewardUnavailable("This reward is not available now.", field="rewardId")
+        if not rows:
+            raise OutOfStock(f"Only {fresh.stock} left.", field="quantity")
         locked = await ledger.lock_account(account.id)
         if fresh.per_person_limit is not None:
             taken = await _quantity_taken(reward.id, actor.person_id)
@@ -122,7 +119,7 @@ async def _redemption_by_id(redemption_id: int) -> Redemption:
     return await Redemption.get(id=redemption_id)
 
 
-def _is_station_staff(actor: Actor, reward: Reward) -> bool:
+def _is_staff(actor: Actor, reward: Reward) -> bool:
     """Grid and micro-grid leaders of the reward's community hand out its rewards (驿站)."""
     community = ledger.community_path(reward.area_path) or reward.area_path
     return any(p.startswith(community) for p in actor.paths_for(LEADER_ROLES))
@@ -176,10 +173,6 @@ async def fulfil(*, actor: Actor | None, pickup_code: str) -> Redemption:
             state = "past its pickup time"
         raise Conflict(f"This redemption is {state}.", field="pickupCode")
     return redemption
-
-
-def _is_staff(actor: Actor, reward: Reward) -> bool:
-    return _is_station_staff(actor, reward)
 
 
 async def _release(redemption: Redemption, status: RedemptionStatus, actor: Actor | None) -> bool:

@@ -66,7 +66,14 @@ async def _plan(
     places = await ledger.person_places(person_id)
     if not places or not any(actor.reads(place) for place in places):
         raise NotFound("No such person in your areas.", field="personId")
-    community = await ledger.home_community(person_id)
+    # The community that grants pays: the first of the person's places (home first) that the
+    # actor runs; its pool issues the points and its overrides of the rule apply.
+    ours = [p for p in places if actor.reads(p) and ledger.community_path(p) is not None]
+    if not ours:
+        raise InvalidInput(
+            "The person belongs to no community yet (no household, no role).", field="personId"
+        )
+    community = await ledger.community_at(ours[0])
     rule = await rule_for(rule_code, community)
     if penalty != (rule.points < 0):
         raise InvalidInput(
@@ -281,6 +288,10 @@ async def award_points_batch(
     plans.sort(key=lambda plan: plan.account_id)
 
     async def effect(record_id: int) -> tuple[int, list[PointsAward]]:
+        # Every person's account before the first posting touches the pool: a single award
+        # (person, then pool) running at the same time then cannot deadlock with this batch.
+        for plan in plans:
+            await ledger.lock_account(plan.account_id)
         awards = [await _award(actor, plan, quantity, reason, source, record_id) for plan in plans]
         return record_id, awards
 

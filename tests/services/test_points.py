@@ -10,6 +10,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from services import market, points
+from services.accounts import create_account, load_actor
 from services.enums import (
     AwardStatus,
     Dimension,
@@ -34,6 +35,7 @@ from services.models import (
     RedemptionLot,
 )
 from services.points import ledger
+from services.people import assign_role
 from tests.conftest import Database, actor_for
 from tests.services.points_support import (
     FINE,
@@ -998,3 +1000,37 @@ async def test_an_empty_reason_or_a_bad_key_is_refused(
             idempotency_key=idempotency_key,
         )
     assert await counts() == before
+
+
+async def test_the_granting_community_pays_for_someone_who_serves_elsewhere(db: Database) -> None:
+    # given a resident of the demo community who volunteers in the neighbouring community,
+    # and an admin of that neighbouring community only
+    other = await community(OTHER_COMMUNITY)
+    await rule(code="T_OTHER", points_each=7)
+    resident = await person_id("resident")
+    district = await actor_for("district_admin")
+    await assign_role(actor=district, person_id=resident, role=Role.VOLUNTEER, area_id=other.id)
+    account = await create_account(
+        username="other_admin", password="x" * 12, name="邻社区管理员", phone=None
+    )
+    await assign_role(
+        actor=district, person_id=account.person_id, role=Role.COMMUNITY_ADMIN, area_id=other.id
+    )
+    admin = await load_actor(account_id=account.id)
+    before_home = await pool_balance()
+    before_other = await pool_balance(OTHER_COMMUNITY)
+    # when the neighbouring community's admin awards them
+    award_made = await points.award_points(
+        actor=admin,
+        person_id=resident,
+        rule_code="T_OTHER",
+        quantity=1,
+        reason="邻社区志愿服务",
+        source=None,
+        idempotency_key=key(),
+    )
+    # then the neighbouring community's pool pays, not the home community's
+    assert award_made.community_id == other.id
+    assert await pool_balance(OTHER_COMMUNITY) == before_other - 7
+    assert await pool_balance() == before_home
+    await assert_ledger_ok()
