@@ -34,8 +34,8 @@ from services.models import (
     PointsTransaction,
     RedemptionLot,
 )
-from services.points import ledger
 from services.people import assign_role
+from services.points import ledger
 from tests.conftest import Database, actor_for
 from tests.services.points_support import (
     FINE,
