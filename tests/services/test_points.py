@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from services.enums import (
     AwardStatus,
     Dimension,
     ExpiryKind,
+    RedemptionStatus,
     Role,
     TransactionKind,
 )
@@ -32,6 +34,7 @@ from services.models import (
     PointsEntry,
     PointsLot,
     PointsTransaction,
+    Redemption,
     RedemptionLot,
 )
 from services.people import assign_role
@@ -1033,4 +1036,32 @@ async def test_the_granting_community_pays_for_someone_who_serves_elsewhere(db: 
     assert award_made.community_id == other.id
     assert await pool_balance(OTHER_COMMUNITY) == before_other - 7
     assert await pool_balance() == before_home
+    await assert_ledger_ok()
+
+
+async def test_two_instances_expiring_at_once_expire_each_lot_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given several people's points expiring, and a hold past its pickup time
+    Clock(monkeypatch, datetime.now(UTC))
+    await rule()
+    await set_policy(ExpiryKind.MONTHS, 1)
+    for username in ("resident", "volunteer", "central_household"):
+        await award(username, quantity=2)
+    held = await redeem("resident", await reward(price=5))
+    (lot, *_) = await lots("resident")
+    assert lot.expires_at is not None
+    later = lot.expires_at + timedelta(days=40)
+    due = await Redemption.filter(status=RedemptionStatus.HELD, expires_at__lte=later).count()
+    # when two job runs race (separate connections on PostgreSQL)
+    expired = await asyncio.gather(*(points.expire_lots(at=later) for _ in range(2)))
+    released = await asyncio.gather(*(market.expire_holds(at=later) for _ in range(2)))
+    # then every unheld point expired once (60 awarded, 5 held) and the hold was released once
+    assert sum(expired) == 55
+    assert sum(released) == due  # ours and the demo's pending one
+    assert (await Redemption.get(id=held.id)).status is RedemptionStatus.EXPIRED
+    assert await market.expire_holds(at=later) == 0
+    # and the released 5 (back in their expired lot) expire on the next run, once
+    assert await points.expire_lots(at=later) == 5
+    assert await points.expire_lots(at=later) == 0
     await assert_ledger_ok()
