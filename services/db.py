@@ -143,6 +143,8 @@ def timestamp(value: Any) -> datetime | None:
     SQLite hands back text: parsed by the C `datetime.fromisoformat` (Tortoise's pure-Python
     ISO parser costs ~15 µs a value, which adds up on hot lists); the zone handling is Tortoise's.
     """
+    if value is None:
+        return None
     if isinstance(value, str):
         # A form only Tortoise's parser reads is left to it.
         with contextlib.suppress(ValueError):

@@ -159,7 +159,7 @@ async def role_holders_by_area(*, area_ids: list[int]) -> list[list[DutyHolder]]
     # per row (with their timestamps parsed) cost more than the statement itself.
     rows = await db.fetch(
         f"""
-        SELECT r.id, r.role, r.since, r.until, r.end_reason, r.person_id, r.area_id,
+        SELECT r.id, r.role, r.since, r.end_reason, r.person_id, r.area_id,
                p.name, p.phone, p.party_member, p.household_id
         FROM role_assignment r JOIN person p ON p.id = r.person_id
         WHERE r.area_id IN ({",".join("?" for _ in area_ids)}) AND r.until IS NULL
@@ -176,7 +176,7 @@ async def role_holders_by_area(*, area_ids: list[int]) -> list[list[DutyHolder]]
                 id=row["id"],
                 role=Role(row["role"]),
                 since=since,
-                until=db.timestamp(row["until"]),
+                until=None,  # open assignments only (the WHERE clause)
                 end_reason=row["end_reason"],
                 person_id=row["person_id"],
                 area_id=row["area_id"],
