@@ -76,6 +76,20 @@ class AreaRow:
     contact_group_name: str | None
     contact_group_link: str | None
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, id_column: str = "id") -> AreaRow:
+        """From a `fetch` row holding the area's columns (its id under `id_column`)."""
+        return cls(
+            id=row[id_column],
+            name=row["name"],
+            level=AreaLevel(row["level"]),
+            kind=AreaKind(row["kind"]),
+            parent_id=row["parent_id"],
+            path=row["path"],
+            contact_group_name=row["contact_group_name"],
+            contact_group_link=row["contact_group_link"],
+        )
+
 
 _AREA_COLUMNS = "id, name, level, kind, parent_id, path, contact_group_name, contact_group_link"
 
@@ -124,19 +138,7 @@ async def list_areas(
         if first
         else []
     )
-    items = [
-        AreaRow(
-            id=row["id"],
-            name=row["name"],
-            level=AreaLevel(row["level"]),
-            kind=AreaKind(row["kind"]),
-            parent_id=row["parent_id"],
-            path=row["path"],
-            contact_group_name=row["contact_group_name"],
-            contact_group_link=row["contact_group_link"],
-        )
-        for row in rows[:first]
-    ]
+    items = [AreaRow.from_row(row) for row in rows[:first]]
 
     async def count() -> int:
         total = await db.fetch(f"SELECT COUNT(*) AS n FROM area WHERE {conditions}", params)

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from services import db
 from services.auth import Actor, require_actor
-from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, AreaKind, AreaLevel, Role
+from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area, in_subtree
 from services.models import Household, RoleAssignment
@@ -225,20 +225,7 @@ async def open_roles_with_areas(*, person_id: int) -> list[HeldRole]:
     for row in rows:
         since = db.timestamp(row["since"])
         assert since is not None  # NOT NULL column
-        area = (
-            AreaRow(
-                id=row["area_id"],
-                name=row["name"],
-                level=AreaLevel(row["level"]),
-                kind=AreaKind(row["kind"]),
-                parent_id=row["parent_id"],
-                path=row["path"],
-                contact_group_name=row["contact_group_name"],
-                contact_group_link=row["contact_group_link"],
-            )
-            if row["path"] is not None
-            else None
-        )
+        area = AreaRow.from_row(row, id_column="area_id") if row["path"] is not None else None
         held.append(
             HeldRole(
                 id=row["id"],

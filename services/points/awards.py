@@ -46,6 +46,24 @@ def _reason(reason: str) -> str:
     return clean_text(reason, field="reason", max_length=500)
 
 
+def _single_call(
+    actor: Actor,
+    operation: str,
+    person_id: int,
+    rule_code: str,
+    quantity: int,
+    reason: str,
+    source: Source | None,
+    idempotency_key: str,
+) -> Call:
+    """The idempotent call of an award or penalty for one person (input checked first)."""
+    _check_quantity(quantity)
+    request = dict(
+        person=person_id, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
+    )
+    return Call(actor, operation, idempotency_key, request)
+
+
 @dataclass(frozen=True)
 class _Plan:
     """A checked award or penalty for one person, ready to post."""
@@ -230,12 +248,10 @@ async def award_points(
 ) -> PointsAward:
     """Award points by a rule (APPROVED at once, or PENDING when the rule needs review)."""
     actor = require_actor(actor)
-    _check_quantity(quantity)
     reason = _reason(reason)
-    request = dict(
-        person=person_id, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
+    call = _single_call(
+        actor, "awardPoints", person_id, rule_code, quantity, reason, source, idempotency_key
     )
-    call = Call(actor, "awardPoints", idempotency_key, request)
     if (previous := await call.previous(_award_by_id)) is not None:
         return previous
     plan = await _plan(
@@ -361,12 +377,10 @@ async def penalize_points(
     """Take points by a penalty rule. A penalty above the available balance takes what is
     there (never below zero) and counts in full against the evaluation credit (`shortfall`)."""
     actor = require_actor(actor)
-    _check_quantity(quantity)
     reason = _reason(reason)
-    request = dict(
-        person=person_id, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
+    call = _single_call(
+        actor, "penalizePoints", person_id, rule_code, quantity, reason, source, idempotency_key
     )
-    call = Call(actor, "penalizePoints", idempotency_key, request)
     if (previous := await call.previous(_transaction_by_id)) is not None:
         return previous
     plan = await _plan(
