@@ -74,6 +74,9 @@ class Loaders:
         self.points_rule: DataLoader[int, Any] = _loader(
             lambda ids: points.rules_by_ids(rule_ids=ids)
         )
+        self.points_transaction: DataLoader[int, Any] = _loader(
+            lambda ids: points.transactions_by_ids(actor=actor, transaction_ids=ids)
+        )
         self.reward: DataLoader[int, Any] = _loader(
             lambda ids: market.rewards_by_ids(reward_ids=ids)
         )

@@ -198,9 +198,7 @@ class PointsTransaction(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PointsTransaction | None]:
-        found = await points.transactions_by_ids(
-            actor=info.context.actor, transaction_ids=[int(i) for i in node_ids]
-        )
+        found = await info.context.loaders.points_transaction.load_many([int(i) for i in node_ids])
         return [cls.from_model(t) if t else None for t in found]
 
     @strawberry.field(description="The rule it was posted by (null for redemptions, expiry).")
@@ -218,10 +216,13 @@ class PointsTransaction(relay.Node):
     async def reverses(self, info: Info) -> PointsTransaction | None:
         if self.reverses_id is None:
             return None
-        (found,) = await points.transactions_by_ids(
-            actor=info.context.actor, transaction_ids=[self.reverses_id]
-        )
-        return PointsTransaction.from_model(found) if found else None
+        return await _transaction(info, self.reverses_id)
+
+
+async def _transaction(info: Info, transaction_id: int) -> PointsTransaction | None:
+    """A transaction the viewer may see, batched per request (lists of entries ask for many)."""
+    found = await info.context.loaders.points_transaction.load(transaction_id)
+    return PointsTransaction.from_model(found) if found else None
 
 
 @strawberry.type(description="One posting to an account, with the balance right after it.")
@@ -267,10 +268,7 @@ class PointsEntry(relay.Node):
 
     @strawberry.field(description="The whole transaction (both sides).")
     async def transaction(self, info: Info) -> PointsTransaction | None:
-        (found,) = await points.transactions_by_ids(
-            actor=info.context.actor, transaction_ids=[self.transaction_id]
-        )
-        return PointsTransaction.from_model(found) if found else None
+        return await _transaction(info, self.transaction_id)
 
 
 @strawberry.type(description="Points that expire together.")
@@ -371,10 +369,7 @@ class PointsAward(relay.Node):
     async def transaction(self, info: Info) -> PointsTransaction | None:
         if self.transaction_id is None:
             return None
-        (found,) = await points.transactions_by_ids(
-            actor=info.context.actor, transaction_ids=[self.transaction_id]
-        )
-        return PointsTransaction.from_model(found) if found else None
+        return await _transaction(info, self.transaction_id)
 
 
 @strawberry.type(description="A community's (or the district's) expiry and pickup policy.")

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from tortoise.expressions import F, Q
 
-from services import db
 from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
 from services.errors import Forbidden, InvalidInput, NotFound
@@ -253,17 +252,3 @@ async def rewards_by_ids(*, reward_ids: list[int]) -> list[Reward | None]:
     """Rewards for the ids, in order (the catalogue is public)."""
     found = {r.id: r for r in await Reward.filter(id__in=reward_ids)}
     return [found.get(i) for i in reward_ids]
-
-
-async def held_quantities(*, reward_ids: list[int]) -> list[int]:
-    """Items of each reward held for pickup."""
-    if not reward_ids:
-        return []
-    marks = ",".join("?" * len(reward_ids))
-    rows = await db.fetch(
-        f"SELECT reward_id, SUM(quantity) AS n FROM redemption WHERE status = 'HELD' "
-        f"AND reward_id IN ({marks}) GROUP BY reward_id",
-        list(reward_ids),
-    )
-    found = {int(r["reward_id"]): int(r["n"]) for r in rows}
-    return [found.get(i, 0) for i in reward_ids]
