@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.errors import EXCEPTION_HANDLERS
+from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
@@ -36,7 +37,16 @@ from services.settings import Settings, get_settings
 logger = logging.getLogger("gridpoints.graphql")
 
 Query = merge_types(
-    "Query", (AccountsQuery, NodesQuery, GridsQuery, PeopleQuery, PointsQuery, MarketQuery)
+    "Query",
+    (
+        AccountsQuery,
+        NodesQuery,
+        GridsQuery,
+        PeopleQuery,
+        PointsQuery,
+        MarketQuery,
+        EvaluationQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -47,11 +57,12 @@ Mutation = merge_types(
         PeopleMutation,
         PointsMutation,
         MarketMutation,
+        EvaluationMutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
-    "leaderboards, the marketplace, any node by id."
+    "leaderboards, the marketplace, evaluations and red flags, any node by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."

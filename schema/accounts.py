@@ -18,11 +18,12 @@ from schema.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from schema.evaluation import Evaluation
 from schema.market import Redemption, RedemptionStatus
 from schema.pagination import After, Connection, First, page_args
 from schema.people import Person, RoleAssignment
 from schema.points import PointsAccount
-from services import accounts, market, people, points
+from services import accounts, evaluation, market, people, points
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -71,6 +72,13 @@ class Viewer:
             actor=info.context.actor, first=size, after=key, status=status
         )
         return Connection.build(page, Redemption.from_model)
+
+    @strawberry.field(
+        description="My evaluations in periods being scored or published, newest first."
+    )
+    async def evaluations(self) -> list[Evaluation]:
+        found = await evaluation.my_evaluations(person_id=self.person_id)
+        return [Evaluation.from_model(r) for r in found]
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

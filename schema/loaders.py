@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from services import grids, households, market, people, points
+from services import evaluation, grids, households, market, people, points
 from services.auth import Actor
 from services.pagination import PageKey
 
@@ -80,3 +80,41 @@ class Loaders:
         self.reward: DataLoader[int, Any] = _loader(
             lambda ids: market.rewards_by_ids(reward_ids=ids)
         )
+        # Evaluations: visibility is decided by the services (results, honours) or by the
+        # object they are reached from (adjustments of a visible evaluation).
+        self.evaluation_period: DataLoader[int, Any] = _loader(
+            lambda ids: evaluation.periods_by_ids(period_ids=ids)
+        )
+        self.evaluation: DataLoader[int, Any] = _loader(
+            lambda ids: evaluation.results_by_ids(actor=actor, result_ids=ids)
+        )
+        self.evaluation_adjustments: DataLoader[int, Any] = _loader(
+            lambda ids: evaluation.adjustments_of(result_ids=ids)
+        )
+        self.evaluation_objections: DataLoader[int, Any] = _loader(
+            lambda ids: evaluation.objections_of(adjustment_ids=ids)
+        )
+        self.person_honours: DataLoader[int, Any] = _loader(
+            lambda ids: evaluation.honours_of_people(actor=actor, person_ids=ids)
+        )
+        self.area_honours: DataLoader[int, Any] = _loader(
+            lambda ids: evaluation.honours_of_areas(actor=actor, area_ids=ids)
+        )
+        self.attendance_count: DataLoader[int, Any] = _loader(
+            lambda ids: evaluation.attendance_counts(session_ids=ids)
+        )
+        self.training_coverage: DataLoader[tuple[int, int | None], Any] = DataLoader(
+            load_fn=_training_coverage
+        )
+
+
+async def _training_coverage(keys: list[tuple[int, int | None]]) -> list[Any]:
+    """Training coverage keyed by (area id, year): one statement per distinct year."""
+    found: dict[tuple[int, int | None], Any] = {}
+    for year in {year for _, year in keys}:
+        ids = [area for area, y in keys if y == year]
+        for area, figure in zip(
+            ids, await evaluation.training_coverage(area_ids=ids, year=year), strict=True
+        ):
+            found[(area, year)] = figure
+    return [found[key] for key in keys]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from seed.evaluation import seed_evaluation
 from seed.points import seed_points
 from seed.scale import split_evenly
 from services import db
@@ -227,6 +228,7 @@ class _Builder:
             volunteers=self.demo_volunteers,
             partner_unit=PARTNER_UNIT_NAME,
         )
+        await seed_evaluation(community=await Area.get(name=DEMO_COMMUNITY))
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

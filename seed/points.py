@@ -24,7 +24,8 @@ RULES: tuple[tuple[str, str, Dimension, int, int | None, bool], ...] = (
 MERCHANT_NAME = "颜山佳和便民超市"
 
 
-async def _actor(username: str) -> Actor:
+async def demo_actor(username: str) -> Actor:
+    """The actor of a demo account."""
     account = await UserAccount.get(username=username)
     actor = await load_actor(account_id=account.id)
     assert actor is not None
@@ -33,8 +34,8 @@ async def _actor(username: str) -> Actor:
 
 async def seed_points(*, community: Area, volunteers: list[Person], partner_unit: str) -> None:
     """Rules, policy, awards, rewards and a pending redemption in the demo community."""
-    district = await _actor("district_admin")
-    admin = await _actor("community_admin")
+    district = await demo_actor("district_admin")
+    admin = await demo_actor("community_admin")
     for code, name, dimension, value, cap, review in RULES:
         await points.create_rule(
             actor=district,
@@ -68,16 +69,16 @@ async def seed_points(*, community: Area, volunteers: list[Person], partner_unit
         expiry_months=None,
         hold_days=7,
     )
-    grid_leader = await _actor("grid_leader")
-    microgrid_leader = await _actor("microgrid_leader")
+    grid_leader = await demo_actor("grid_leader")
+    microgrid_leader = await demo_actor("microgrid_leader")
     awards = [
         (admin, volunteers[-1].id, "VOLUNTEER_HOUR", 4, "颜山花园环境清扫"),
         (admin, volunteers[-1].id, "VOLUNTEER_HOUR", 2, "重阳节敬老慰问"),
         *[(admin, v.id, "VOLUNTEER_HOUR", 3, "垃圾分类宣传") for v in volunteers[:-1]],
-        (grid_leader, (await _actor("rider")).person_id, "PROBLEM_REPORTED", 2, "上报井盖破损"),
+        (grid_leader, (await demo_actor("rider")).person_id, "PROBLEM_REPORTED", 2, "上报井盖破损"),
         (
             microgrid_leader,
-            (await _actor("central_household")).person_id,
+            (await demo_actor("central_household")).person_id,
             "NOTICE_RELAYED",
             3,
             "医保缴费通知传达到户",
@@ -105,7 +106,7 @@ async def seed_points(*, community: Area, volunteers: list[Person], partner_unit
     )
     await points.penalize_points(
         actor=grid_leader,
-        person_id=(await _actor("rider")).person_id,
+        person_id=(await demo_actor("rider")).person_id,
         rule_code="LATE_REPORT",
         quantity=1,
         reason="占道经营未及时上报",
@@ -141,7 +142,7 @@ async def seed_points(*, community: Area, volunteers: list[Person], partner_unit
         ),
     )
     await market.create_reward(
-        actor=await _actor("partner"),
+        actor=await demo_actor("partner"),
         area_id=community.id,
         stock=10,
         provider_name=partner_unit,
@@ -154,7 +155,7 @@ async def seed_points(*, community: Area, volunteers: list[Person], partner_unit
         ),
     )
     await market.redeem(
-        actor=await _actor("volunteer"),
+        actor=await demo_actor("volunteer"),
         reward_id=detergent.id,
         quantity=1,
         idempotency_key="seed-redemption",

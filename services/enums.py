@@ -162,3 +162,51 @@ class RedemptionStatus(StrEnum):
     FULFILLED = "FULFILLED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
+
+
+# The roles the evaluation scheme evaluates, and the four dimensions it scores (评估办法).
+EVALUATED_ROLES = (Role.GRID_LEADER, Role.MICRO_GRID_LEADER, Role.CENTRAL_HOUSEHOLD)
+EVALUATION_DIMENSIONS = (
+    Dimension.POLICY_COMMUNICATION,
+    Dimension.MANAGEMENT_SERVICE,
+    Dimension.INFORMATION_REPORTING,
+    Dimension.PROBLEM_HANDLING,
+)
+
+
+class PeriodStatus(StrEnum):
+    """An evaluation period: OPEN, then SCORING (adjustments, objections), then PUBLISHED."""
+
+    OPEN = "OPEN"
+    SCORING = "SCORING"
+    PUBLISHED = "PUBLISHED"
+
+
+class ObjectionStatus(StrEnum):
+    """An objection to a manual adjustment: OPEN, UPHELD (withdrawn) or REJECTED (it stands)."""
+
+    OPEN = "OPEN"
+    UPHELD = "UPHELD"
+    REJECTED = "REJECTED"
+
+
+class HonourKind(StrEnum):
+    """The quarterly red-flag honours (红旗网格, 红旗微网格, 红旗中心户)."""
+
+    RED_FLAG_GRID = "RED_FLAG_GRID"
+    RED_FLAG_MICRO_GRID = "RED_FLAG_MICRO_GRID"
+    RED_FLAG_CENTRAL_HOUSEHOLD = "RED_FLAG_CENTRAL_HOUSEHOLD"
+
+
+class ExitReviewStatus(StrEnum):
+    """A dynamic-exit flag: OPEN, CLEARED by an admin, or ROLE_ENDED."""
+
+    OPEN = "OPEN"
+    CLEARED = "CLEARED"
+    ROLE_ENDED = "ROLE_ENDED"
+
+
+class Metric(StrEnum):
+    """Activity measured outside the ledger that the scheme turns into dimension points."""
+
+    TRAINING_ATTENDED = "TRAINING_ATTENDED"

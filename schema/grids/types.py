@@ -22,6 +22,7 @@ from services.enums import PartyUnitKind as PartyUnitKindEnum
 from services.pagination import Page, PageKey
 
 if TYPE_CHECKING:
+    from schema.evaluation import Honour, TrainingCoverage
     from schema.households import Household
     from schema.people import RoleAssignment
 
@@ -261,6 +262,33 @@ class Area(relay.Node):
         return [
             PartyUnit.from_model(u) for u in await info.context.loaders.party_units.load(self.id)
         ]
+
+    @strawberry.field(
+        description="Red-flag honours of this grid or micro-grid (a micro-grid's include its "
+        "central households'), newest first: the history. Public within the community."
+    )
+    async def honours(
+        self, info: Info
+    ) -> list[Annotated[Honour, strawberry.lazy("schema.evaluation")]]:
+        from schema.evaluation import Honour
+
+        return [Honour.from_model(h) for h in await info.context.loaders.area_honours.load(self.id)]
+
+    @strawberry.field(
+        description="Share of the grid leaders, micro-grid leaders and central households "
+        "under this area who attended training in a year (public aggregate)."
+    )
+    async def training_coverage(
+        self,
+        info: Info,
+        year: Annotated[
+            int | None, strawberry.argument(description="The year (the current one if omitted).")
+        ] = None,
+    ) -> Annotated[TrainingCoverage, strawberry.lazy("schema.evaluation")]:
+        from schema.evaluation import TrainingCoverage
+
+        figure = await info.context.loaders.training_coverage.load((self.id, year))
+        return TrainingCoverage.from_coverage(figure)
 
     @strawberry.field(
         description="Households under this area; for its admins and leaders (elsewhere null, "

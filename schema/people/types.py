@@ -19,6 +19,7 @@ from services.enums import ROLE_DUTIES
 from services.enums import Role as RoleEnum
 
 if TYPE_CHECKING:
+    from schema.evaluation import Honour
     from schema.households import Household
 
 
@@ -108,6 +109,17 @@ class Person(relay.Node):
         return [
             RoleAssignment.from_model(r) for r in await info.context.loaders.roles.load(self.id)
         ]
+
+    @strawberry.field(
+        description="Red-flag honours they received, newest first (public within the community)."
+    )
+    async def honours(
+        self, info: Info
+    ) -> list[Annotated[Honour, strawberry.lazy("schema.evaluation")]]:
+        from schema.evaluation import Honour
+
+        found = await info.context.loaders.person_honours.load(self.id)
+        return [Honour.from_model(h) for h in found]
 
     @strawberry.field(description="Every role ever held, ended ones included; in scope only.")
     async def role_history(self, info: Info) -> list[RoleAssignment]:

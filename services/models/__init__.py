@@ -1,6 +1,18 @@
 """Tortoise models, one module per domain; imported here so Tortoise discovers them."""
 
 from services.models.accounts import LoginFailure, RefreshToken, Session, UserAccount
+from services.models.evaluation import (
+    AreaEvaluation,
+    EvaluationAdjustment,
+    EvaluationHonour,
+    EvaluationObjection,
+    EvaluationPeriod,
+    EvaluationResult,
+    EvaluationScheme,
+    ExitReview,
+    TrainingAttendance,
+    TrainingSession,
+)
 from services.models.grids import Area, GridStation, PartyUnit
 from services.models.households import CareLink, Household
 from services.models.market import Redemption, RedemptionLot, Reward
@@ -19,8 +31,16 @@ from services.models.points import (
 
 __all__ = [
     "Area",
+    "AreaEvaluation",
     "CareLink",
+    "EvaluationAdjustment",
     "EvaluationCredit",
+    "EvaluationHonour",
+    "EvaluationObjection",
+    "EvaluationPeriod",
+    "EvaluationResult",
+    "EvaluationScheme",
+    "ExitReview",
     "GridStation",
     "Household",
     "IdempotencyRecord",
@@ -40,5 +60,7 @@ __all__ = [
     "Reward",
     "RoleAssignment",
     "Session",
+    "TrainingAttendance",
+    "TrainingSession",
     "UserAccount",
 ]

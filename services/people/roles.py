@@ -10,10 +10,10 @@ from tortoise.transactions import in_transaction
 
 from services import db
 from services.auth import Actor, require_actor
-from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, Role
+from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area, in_subtree
-from services.models import Household, RoleAssignment
+from services.models import ExitReview, Household, RoleAssignment
 from services.pagination import Page, paginate
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
@@ -100,11 +100,20 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
         # Nobody could appoint a new one: the district would be locked out of its own net.
         raise Conflict("Appoint another district admin before ending the last one.")
     # Conditional update: two admins ending the same role at once both see one end.
-    changed = await RoleAssignment.filter(id=assignment.id, until=None).update(
-        until=_now(), end_reason=reason, ended_by_id=actor.account_id
-    )
-    if not changed:
-        raise Conflict("This role has already ended.", field="assignmentId")
+    async with in_transaction():
+        changed = await RoleAssignment.filter(id=assignment.id, until=None).update(
+            until=_now(), end_reason=reason, ended_by_id=actor.account_id
+        )
+        if not changed:
+            raise Conflict("This role has already ended.", field="assignmentId")
+        # Ending a role flagged for dynamic exit closes its review (the reason stays on the
+        # role).
+        await ExitReview.filter(assignment_id=assignment.id, status=ExitReviewStatus.OPEN).update(
+            status=ExitReviewStatus.ROLE_ENDED,
+            resolution=reason,
+            resolved_by_id=actor.person_id,
+            resolved_at=_now(),
+        )
     return await RoleAssignment.get(id=assignment.id)
 
 
