@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points bench-evaluation
 
 install: $(STAMP)
 
@@ -72,6 +72,10 @@ bench: install
 # Points writes (awards/s, redemptions/s) and the balance read at 1,000,000 ledger entries.
 bench-points: install
 	$(BIN)/python -m bench points
+
+# Scoring and publishing a quarter: 10,000 role holders, 1,000,000 ledger entries (target < 10 s).
+bench-evaluation: install
+	$(BIN)/python -m bench evaluation
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache

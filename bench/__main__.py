@@ -424,12 +424,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (`python -m bench points ...` runs bench/points.py instead)."""
+    """Entry point (`python -m bench points|evaluation ...` runs bench/points.py or
+    bench/evaluation.py instead)."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["points"]:
         from bench.points import main as points_main
 
         return points_main(args[1:])
+    if args[:1] == ["evaluation"]:
+        from bench.evaluation import main as evaluation_main
+
+        return evaluation_main(args[1:])
     options = Options.parse(args)
     started = datetime.now(UTC)
     secret = secrets.token_urlsafe(48)
