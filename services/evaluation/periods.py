@@ -313,15 +313,18 @@ async def _honour(period: EvaluationPeriod, scheme: Scheme, actor: Actor) -> Non
     accounts = {h.person_id: await person_account(h.person_id) for h in paid if h.person_id}
     for account in sorted(accounts.values(), key=lambda a: a.id):
         await lock_account(account.id)
-    communities: dict[int, Community] = {}
+    # Per community: where its pool is and when its points expire (read once, not per honour).
+    payers: dict[int, tuple[Community, int, datetime | None]] = {}
     for honour in paid:
         assert honour.person_id is not None
-        community = communities.get(honour.community_id)
-        if community is None:
+        payer = payers.get(honour.community_id)
+        if payer is None:
             community = await community_at(honour.area_path)
-            communities[honour.community_id] = community
+            pool = await pool_account(community)
+            expires = expiry_from(await policy_for(community), moment)
+            payer = payers[honour.community_id] = (community, pool.id, expires)
+        community, pool_id, expires = payer
         account = accounts[honour.person_id]
-        pool = await pool_account(community)
         tx = await post(
             Movement(
                 kind=TransactionKind.AWARD,
@@ -333,10 +336,9 @@ async def _honour(period: EvaluationPeriod, scheme: Scheme, actor: Actor) -> Non
                 source_id=str(honour.id),
                 actor_account_id=actor.account_id,
             ),
-            [(account.id, honour.bonus_points), (pool.id, -honour.bonus_points)],
+            [(account.id, honour.bonus_points), (pool_id, -honour.bonus_points)],
         )
-        policy = await policy_for(community)
-        await add_lot(account.id, tx.id, honour.bonus_points, expiry_from(policy, moment))
+        await add_lot(account.id, tx.id, honour.bonus_points, expires)
         await EvaluationHonour.filter(id=honour.id).update(transaction_id=tx.id)
 
 
