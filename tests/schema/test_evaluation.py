@@ -360,3 +360,48 @@ async def test_training_over_graphql(client: httpx.AsyncClient) -> None:
     )
     topics = [e["node"]["topic"] for e in body["data"]["trainingSessions"]["edges"]]
     assert "消防安全培训" in topics
+
+
+AREA_RANKINGS = """
+query Areas($under: ID!, $period: ID!, $level: AreaLevel!) {
+  areaRankings(under: $under, periodId: $period, level: $level, first: 3) {
+    totalCount
+    edges { node { rank score holders holdersMean activity area { name level } } }
+  }
+}
+"""
+
+
+async def test_area_rankings_of_the_published_quarter(client: httpx.AsyncClient) -> None:
+    resident = await login(client, "resident")
+    community = await _area_id("颜山社区")
+    body = await gql(client, PERIODS, {"under": community}, token=resident)
+    published = body["data"]["evaluationPeriods"]["edges"][1]["node"]
+    body = await gql(
+        client,
+        AREA_RANKINGS,
+        {"under": community, "period": published["id"], "level": "GRID"},
+        token=resident,
+    )
+    ranked = _result(body, "areaRankings")
+    nodes = [e["node"] for e in ranked["edges"]]
+    assert [n["rank"] for n in nodes] == list(range(1, len(nodes) + 1))
+    assert nodes[0]["area"] == {"name": "颜山第一网格", "level": "GRID"}  # the red flag grid
+    assert nodes == sorted(nodes, key=lambda n: -n["score"])
+    for node in nodes:  # score = 0.8 x holders' mean + 0.2 x activity
+        assert abs(node["score"] - (0.8 * node["holdersMean"] + 0.2 * node["activity"])) < 0.02
+    # micro-grids only rank within a community, and a district is refused
+    body = await gql(
+        client,
+        AREA_RANKINGS,
+        {"under": await _area_id("城西街道"), "period": published["id"], "level": "GRID"},
+        token=await login(client, "street_admin"),
+    )
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    body = await gql(
+        client,
+        AREA_RANKINGS,
+        {"under": community, "period": published["id"], "level": "COMMUNITY"},
+        token=resident,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
