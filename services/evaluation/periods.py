@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services import db
@@ -27,7 +26,7 @@ from services.evaluation.schemes import (
     scheme_of,
     schemes_by_ids,
 )
-from services.grids import get_area
+from services.grids import ancestor_paths, get_area, in_line
 from services.models import (
     EvaluationHonour,
     EvaluationObjection,
@@ -130,7 +129,7 @@ async def open_period(
         await db.execute("UPDATE area SET name = name WHERE path = ? RETURNING id", [district_path])
         low, high = subtree_bounds(area.path)
         # The area's own ancestors (the district has none: "" matches no period).
-        ancestors = _ancestor_paths(area.path) or [""]
+        ancestors = ancestor_paths(area.path) or [""]
         marks = ",".join("?" for _ in ancestors)
         overlapping = await db.fetch(
             "SELECT id FROM evaluation_period WHERE quarter = ? AND "
@@ -166,11 +165,6 @@ async def open_period(
             opened_by_id=actor.person_id,
             opened_at=_now(),
         )
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
 
 
 async def _lock(period_id: int) -> PeriodStatus:
@@ -390,11 +384,7 @@ async def list_periods(
     """Periods of an area, of the areas above it and of those below it, newest first."""
     require_actor(actor)
     area = await get_area(area_id=under_id)
-    low, high = subtree_bounds(area.path)
-    ancestors = [*_ancestor_paths(area.path), area.path]
-    query = EvaluationPeriod.filter(
-        Q(area_path__gte=low, area_path__lt=high) | Q(area_path__in=ancestors)
-    )
+    query = EvaluationPeriod.filter(in_line(area.path))
     return await paginate(query, first=first, after=after, newest_first=True)
 
 

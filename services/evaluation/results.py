@@ -25,17 +25,12 @@ from services.models import (
     ExitReview,
 )
 from services.pagination import Page, page_from_rows
-
-
-def community_path_of(path: str) -> str | None:
-    parts = path.strip("/").split("/")
-    rank = AreaLevel.COMMUNITY.rank
-    return "/" + "/".join(parts[: rank + 1]) + "/" if len(parts) > rank else None
+from services.points.ledger import community_path
 
 
 def member_of(actor: Actor, path: str) -> bool:
     """Does the actor live or hold a role in the community of `path` (or administer it)?"""
-    community = community_path_of(path)
+    community = community_path(path)
     if community is None:
         return False
     places = [g.area_path for g in actor.grants if g.area_path]

@@ -27,6 +27,7 @@ from services.enums import (
 from services.errors import Forbidden, InvalidInput
 from services.grids import clean_text, get_area
 from services.models import Area, EvaluationScheme, PointsRule
+from services.points.ledger import community_path
 
 MAX_SCORE = 1000
 MAX_BONUS = 10_000
@@ -250,12 +251,6 @@ def _district_path(path: str) -> str:
     return "/" + path.strip("/").split("/")[0] + "/"
 
 
-def _community_path(path: str) -> str | None:
-    parts = path.strip("/").split("/")
-    rank = AreaLevel.COMMUNITY.rank
-    return "/" + "/".join(parts[: rank + 1]) + "/" if len(parts) > rank else None
-
-
 async def _newest(area_path: str) -> EvaluationScheme | None:
     return await EvaluationScheme.filter(area_path=area_path).order_by("-version").first()
 
@@ -305,7 +300,7 @@ async def evaluation_scheme(*, actor: Actor | None, under_id: int) -> SchemeView
     """The scheme in force for an area (signed-in users: role holders read their rules)."""
     require_actor(actor)
     area = await get_area(area_id=under_id)
-    community = _community_path(area.path)
+    community = community_path(area.path)
     details = (
         await details_in_force(await Area.get(path=community)) if community is not None else None
     )

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q
-
 from services import db
 from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import EVALUATED_ROLES, AreaLevel
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.scoring import quarter_bounds
-from services.grids import SUBTREE_END, clean_text, get_area
+from services.grids import SUBTREE_END, clean_text, get_area, in_line
 from services.models import TrainingAttendance, TrainingSession
 from services.pagination import Page, paginate
 from services.settings import get_settings
@@ -106,12 +104,7 @@ async def list_sessions(
     first (signed-in users)."""
     require_actor(actor)
     area = await get_area(area_id=under_id)
-    low, high = subtree_bounds(area.path)
-    parts = area.path.strip("/").split("/")
-    above = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
-    query = TrainingSession.filter(
-        Q(area_path__gte=low, area_path__lt=high) | Q(area_path__in=above)
-    )
+    query = TrainingSession.filter(in_line(area.path))
     return await paginate(query, first=first, after=after, newest_first=True)
 
 

@@ -44,6 +44,19 @@ def in_subtree(path: str, column: str = "path") -> Q:
     return Q(**{f"{column}__gte": low, f"{column}__lt": high})
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of the areas above `path`, from the district down ("/1/4/17/" → "/1/", "/1/4/")."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+
+
+def in_line(path: str, column: str = "area_path") -> Q:
+    """A filter for rows of the area at `path`, of the areas above it and of those below it
+    (what is organised for an area: its own, its ancestors' and its subtree's)."""
+    above: dict[str, Any] = {f"{column}__in": ancestor_paths(path) or [""]}
+    return in_subtree(path, column) | Q(**above)
+
+
 async def get_area(*, area_id: int) -> Area:
     """An area by id (the territory is public: the grid map hangs on the wall)."""
     area = await Area.get_or_none(id=area_id)
