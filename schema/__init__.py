@@ -29,6 +29,7 @@ from schema.households import HouseholdsMutation
 from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
+from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery
 from services.errors import DomainError
@@ -46,6 +47,7 @@ Query = merge_types(
         PointsQuery,
         MarketQuery,
         EvaluationQuery,
+        PartnersQuery,
     ),
 )
 Mutation = merge_types(
@@ -58,11 +60,13 @@ Mutation = merge_types(
         PointsMutation,
         MarketMutation,
         EvaluationMutation,
+        PartnersMutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
-    "leaderboards, the marketplace, evaluations and red flags, any node by id."
+    "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "
+    "need lists, matches and co-building projects, any node by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."

@@ -21,9 +21,10 @@ from schema.errors import (
 from schema.evaluation import Evaluation
 from schema.market import Redemption, RedemptionStatus
 from schema.pagination import After, Connection, First, page_args
+from schema.partners import PartnerUnit
 from schema.people import Person, RoleAssignment
 from schema.points import PointsAccount
-from services import accounts, evaluation, market, people, points
+from services import accounts, evaluation, market, partners, people, points
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -79,6 +80,13 @@ class Viewer:
     async def evaluations(self) -> list[Evaluation]:
         found = await evaluation.my_evaluations(person_id=self.person_id)
         return [Evaluation.from_model(r) for r in found]
+
+    @strawberry.field(
+        description="The partner unit I work for (the latest I joined; null for none)."
+    )
+    async def partner_unit(self) -> PartnerUnit | None:
+        unit = await partners.unit_of_person(person_id=self.person_id)
+        return PartnerUnit.from_model(unit) if unit else None
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

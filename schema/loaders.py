@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from services import evaluation, grids, households, market, people, points
+from services import evaluation, grids, households, market, partners, people, points
 from services.auth import Actor
+from services.enums import MatchStatus
 from services.pagination import PageKey
 
 K = TypeVar("K")
@@ -105,6 +106,64 @@ class Loaders:
         )
         self.training_coverage: DataLoader[tuple[int, int | None], Any] = DataLoader(
             load_fn=_training_coverage
+        )
+        # Partners: units decide their own visibility; lists, matches and projects are read
+        # by every signed-in user.
+        self.partner_unit: DataLoader[int, Any] = _loader(
+            lambda ids: partners.units_by_ids(actor=actor, unit_ids=ids)
+        )
+        self.unit_members: DataLoader[int, Any] = _loader(
+            lambda ids: partners.members_of(unit_ids=ids)
+        )
+        self.unit_resources: DataLoader[int, Any] = _loader(
+            lambda ids: partners.resources_of_units(unit_ids=ids)
+        )
+        self.unit_rewards: DataLoader[int, Any] = _loader(
+            lambda ids: partners.rewards_of_units(unit_ids=ids)
+        )
+        self.resource_offer: DataLoader[int, Any] = _loader(
+            lambda ids: partners.resources_by_ids(actor=actor, resource_ids=ids)
+        )
+        self.served_areas: DataLoader[int, Any] = _loader(
+            lambda ids: partners.served_areas_of(resource_ids=ids)
+        )
+        self.need: DataLoader[int, Any] = _loader(
+            lambda ids: partners.needs_by_ids(actor=actor, need_ids=ids)
+        )
+        self.match: DataLoader[int, Any] = _loader(
+            lambda ids: partners.matches_by_ids(actor=actor, match_ids=ids)
+        )
+        self.need_matches: DataLoader[int, Any] = _loader(
+            lambda ids: partners.matches_of(column="need_id", owner_ids=ids)
+        )
+        self.resource_matches: DataLoader[int, Any] = _loader(
+            lambda ids: partners.matches_of(column="resource_id", owner_ids=ids)
+        )
+        self.project_matches: DataLoader[int, Any] = _loader(
+            lambda ids: partners.matches_of(
+                column="project_id", owner_ids=ids, status=MatchStatus.ACCEPTED
+            )
+        )
+        self.project: DataLoader[int, Any] = _loader(
+            lambda ids: partners.projects_by_ids(actor=actor, project_ids=ids)
+        )
+        self.project_units: DataLoader[int, Any] = _loader(
+            lambda ids: partners.participants_of(project_ids=ids)
+        )
+        self.project_milestones: DataLoader[int, Any] = _loader(
+            lambda ids: partners.milestones_of(project_ids=ids)
+        )
+        self.project_needs: DataLoader[int, Any] = _loader(
+            lambda ids: partners.needs_of_projects(project_ids=ids)
+        )
+        self.project_totals: DataLoader[int, Any] = _loader(
+            lambda ids: partners.totals_of(project_ids=ids)
+        )
+        self.cadre_services: DataLoader[int, Any] = _loader(
+            lambda ids: partners.services_of(assignment_ids=ids)
+        )
+        self.cadre_minutes: DataLoader[int, Any] = _loader(
+            lambda ids: partners.minutes_served(assignment_ids=ids)
         )
 
 

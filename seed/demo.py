@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from seed.evaluation import seed_evaluation
+from seed.partners import seed_partners
 from seed.points import seed_points
 from seed.scale import split_evenly
 from services import db
@@ -35,7 +36,7 @@ COMMERCIAL_GRID = "颜山商业专属网格"
 PARTY_MEMBER_ACCOUNTS = frozenset(
     {"community_admin", "grid_leader", "microgrid_leader", "central_household", "volunteer"}
 )
-# The partner unit `partner` works for; the partner-unit model does not exist yet.
+# The partner unit (a property company) `partner` registered and manages (seed/partners.py).
 PARTNER_UNIT_NAME = "博山颜山物业服务有限公司"
 
 # username, role, name, what they do (the demo story shares one micro-grid M in grid G).
@@ -229,6 +230,9 @@ class _Builder:
             partner_unit=PARTNER_UNIT_NAME,
         )
         await seed_evaluation(community=await Area.get(name=DEMO_COMMUNITY))
+        await seed_partners(
+            community=await Area.get(name=DEMO_COMMUNITY), property_company=PARTNER_UNIT_NAME
+        )
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

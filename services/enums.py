@@ -210,3 +210,117 @@ class Metric(StrEnum):
     """Activity measured outside the ledger that the scheme turns into dimension points."""
 
     TRAINING_ATTENDED = "TRAINING_ATTENDED"
+
+
+class PartnerUnitKind(StrEnum):
+    """What kind of partner unit (共建单位) reports to a community (双报到)."""
+
+    GOVERNMENT_AGENCY = "GOVERNMENT_AGENCY"
+    PUBLIC_INSTITUTION = "PUBLIC_INSTITUTION"
+    ENTERPRISE = "ENTERPRISE"
+    SOCIAL_ORGANIZATION = "SOCIAL_ORGANIZATION"
+    PROPERTY_COMPANY = "PROPERTY_COMPANY"
+    MERCHANT = "MERCHANT"
+
+
+class PartnerUnitStatus(StrEnum):
+    """A unit's registration: PENDING review, then APPROVED or REJECTED (with a reason)."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class ResourceCategory(StrEnum):
+    """What a resource entry (资源清单) offers or a need entry (需求清单) asks for."""
+
+    VENUE = "VENUE"
+    FUNDS = "FUNDS"
+    EQUIPMENT = "EQUIPMENT"
+    EXPERTISE = "EXPERTISE"
+    VOLUNTEER_HOURS = "VOLUNTEER_HOURS"
+    GOODS = "GOODS"
+    SERVICE = "SERVICE"
+
+
+# Resource categories that can meet a need of each category besides its own (funds buy goods
+# and equipment; expertise and volunteer hours deliver services). Matching scores them lower.
+COMPATIBLE_CATEGORIES: dict[ResourceCategory, tuple[ResourceCategory, ...]] = {
+    ResourceCategory.VENUE: (),
+    ResourceCategory.FUNDS: (),
+    ResourceCategory.EQUIPMENT: (ResourceCategory.FUNDS,),
+    ResourceCategory.EXPERTISE: (ResourceCategory.SERVICE,),
+    ResourceCategory.VOLUNTEER_HOURS: (ResourceCategory.SERVICE,),
+    ResourceCategory.GOODS: (ResourceCategory.FUNDS,),
+    ResourceCategory.SERVICE: (ResourceCategory.EXPERTISE, ResourceCategory.VOLUNTEER_HOURS),
+}
+
+
+class ResourceStatus(StrEnum):
+    """A resource entry: OPEN for matching, or WITHDRAWN by its unit (kept as history)."""
+
+    OPEN = "OPEN"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class NeedStatus(StrEnum):
+    """A need entry: OPEN, FULFILLED (fully committed by matches) or CANCELLED."""
+
+    OPEN = "OPEN"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
+
+
+class Urgency(StrEnum):
+    """How urgent a need is."""
+
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+URGENCY_RANK = {Urgency.LOW: 0, Urgency.NORMAL: 1, Urgency.HIGH: 2, Urgency.CRITICAL: 3}
+
+
+class MatchSide(StrEnum):
+    """The two sides of a match: the unit offering the resource, the area posting the need."""
+
+    RESOURCE = "RESOURCE"
+    NEED = "NEED"
+
+
+class MatchStatus(StrEnum):
+    """A proposed match: PROPOSED by one side, then ACCEPTED by the other (quantities
+    committed), DECLINED by the other side or WITHDRAWN by the proposer."""
+
+    PROPOSED = "PROPOSED"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class ProjectStatus(StrEnum):
+    """A co-building project (共驻共建项目): PROPOSED, ACTIVE, then COMPLETED or CANCELLED."""
+
+    PROPOSED = "PROPOSED"
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+# The status changes updateProject allows.
+PROJECT_TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
+    ProjectStatus.PROPOSED: frozenset({ProjectStatus.ACTIVE, ProjectStatus.CANCELLED}),
+    ProjectStatus.ACTIVE: frozenset({ProjectStatus.COMPLETED, ProjectStatus.CANCELLED}),
+    ProjectStatus.COMPLETED: frozenset(),
+    ProjectStatus.CANCELLED: frozenset(),
+}
+
+
+class ProjectRole(StrEnum):
+    """How a unit takes part in a project."""
+
+    OWNER = "OWNER"
+    PARTNER = "PARTNER"
+    BENEFICIARY = "BENEFICIARY"

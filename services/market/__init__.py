@@ -9,23 +9,29 @@ from services.market.redemptions import (
     redemptions_of,
 )
 from services.market.rewards import (
+    MAX_STOCK,
     RewardInput,
     create_reward,
+    hands_over,
     is_available,
     list_rewards,
+    prepare_reward,
     restock_reward,
     rewards_by_ids,
     update_reward,
 )
 
 __all__ = [
+    "MAX_STOCK",
     "RewardInput",
     "cancel",
     "create_reward",
     "expire_holds",
     "fulfil",
+    "hands_over",
     "is_available",
     "list_rewards",
+    "prepare_reward",
     "redeem",
     "redemptions_by_ids",
     "redemptions_of",

@@ -27,7 +27,7 @@ from services.errors import (
     RewardUnavailable,
 )
 from services.idempotency import Call
-from services.market.rewards import MAX_STOCK, is_available, may_manage
+from services.market.rewards import MAX_STOCK, hands_over, is_available, may_manage, unit_ids_of
 from services.models import Redemption, RedemptionLot, Reward
 from services.pagination import Page, paginate
 from services.points import ledger
@@ -136,7 +136,7 @@ async def fulfil(*, actor: Actor | None, pickup_code: str) -> Redemption:
     if (
         redemption is None
         or reward is None
-        or not (may_manage(actor, reward) or _is_staff(actor, reward))
+        or not (_is_staff(actor, reward) or await hands_over(actor, reward))
     ):
         raise NotFound("No held redemption with that pickup code here.", field="pickupCode")
     community = await ledger.community_at(reward.area_path)
@@ -204,7 +204,7 @@ async def cancel(*, actor: Actor | None, redemption_id: int) -> Redemption:
     reward = await Reward.get_or_none(id=redemption.reward_id) if redemption else None
     if redemption is None or reward is None:
         raise NotFound("No such redemption.", field="redemptionId")
-    if redemption.person_id != actor.person_id and not may_manage(actor, reward):
+    if redemption.person_id != actor.person_id and not await hands_over(actor, reward):
         raise NotFound("No such redemption.", field="redemptionId")
     async with in_transaction():
         await _release(redemption, RedemptionStatus.CANCELLED, actor)
@@ -255,11 +255,19 @@ async def redemptions_by_ids(
         return [None for _ in redemption_ids]
     found = {r.id: r for r in await Redemption.filter(id__in=redemption_ids)}
     rewards = {r.id: r for r in await Reward.filter(id__in={r.reward_id for r in found.values()})}
+    units = await unit_ids_of(actor) if any(r.partner_unit_id for r in rewards.values()) else set()
     result: list[Redemption | None] = []
     for i in redemption_ids:
         r = found.get(i)
-        visible = r is not None and (
-            r.person_id == actor.person_id or may_manage(actor, rewards[r.reward_id])
+        reward = rewards[r.reward_id] if r is not None else None
+        visible = (
+            r is not None
+            and reward is not None
+            and (
+                r.person_id == actor.person_id
+                or may_manage(actor, reward)
+                or (reward.partner_unit_id is not None and reward.partner_unit_id in units)
+            )
         )
         result.append(r if visible else None)
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from tortoise.expressions import F, Q
 
@@ -12,7 +13,7 @@ from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.idempotency import Call
-from services.models import Reward
+from services.models import PartnerMember, Reward
 from services.pagination import Page, paginate
 from services.points import ledger
 
@@ -146,6 +147,28 @@ def may_manage(actor: Actor, reward: Reward) -> bool:
     """The provider who posted it, or an admin of its area."""
     return actor.administers(reward.area_path) or (
         reward.provider_account_id is not None and reward.provider_account_id == actor.account_id
+    )
+
+
+def prepare_reward(reward: Reward, data: RewardInput) -> None:
+    """Check and set a new reward's fields (for rewards made elsewhere, e.g. from a partner
+    unit's resource list)."""
+    _apply(reward, data, clear=set())
+
+
+async def unit_ids_of(actor: Actor) -> set[int]:
+    """The partner units the actor works for now."""
+    found = await PartnerMember.filter(person_id=actor.person_id, left_at=None).values_list(
+        "unit_id", flat=True
+    )
+    return set(cast("list[int]", found))
+
+
+async def hands_over(actor: Actor, reward: Reward) -> bool:
+    """May the actor see and hand over the reward's redemptions? Its manager (may_manage), and
+    every member of the partner unit it was stocked from."""
+    return may_manage(actor, reward) or (
+        reward.partner_unit_id is not None and reward.partner_unit_id in await unit_ids_of(actor)
     )
 
 

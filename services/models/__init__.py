@@ -16,6 +16,19 @@ from services.models.evaluation import (
 from services.models.grids import Area, GridStation, PartyUnit
 from services.models.households import CareLink, Household
 from services.models.market import Redemption, RedemptionLot, Reward
+from services.models.partners import (
+    CadreAssignment,
+    CadreService,
+    NeedEntry,
+    PartnerMember,
+    PartnerUnit,
+    Project,
+    ProjectMilestone,
+    ProjectUnit,
+    ResourceArea,
+    ResourceMatch,
+    ResourceOffer,
+)
 from services.models.people import Person, RoleAssignment
 from services.models.points import (
     EvaluationCredit,
@@ -32,6 +45,8 @@ from services.models.points import (
 __all__ = [
     "Area",
     "AreaEvaluation",
+    "CadreAssignment",
+    "CadreService",
     "CareLink",
     "EvaluationAdjustment",
     "EvaluationCredit",
@@ -45,6 +60,9 @@ __all__ = [
     "Household",
     "IdempotencyRecord",
     "LoginFailure",
+    "NeedEntry",
+    "PartnerMember",
+    "PartnerUnit",
     "PartyUnit",
     "Person",
     "PointsAccount",
@@ -54,9 +72,15 @@ __all__ = [
     "PointsPolicy",
     "PointsRule",
     "PointsTransaction",
+    "Project",
+    "ProjectMilestone",
+    "ProjectUnit",
     "Redemption",
     "RedemptionLot",
     "RefreshToken",
+    "ResourceArea",
+    "ResourceMatch",
+    "ResourceOffer",
     "Reward",
     "RoleAssignment",
     "Session",

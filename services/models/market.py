@@ -30,6 +30,10 @@ class Reward(Model):
     sink_account_id = fields.IntField()
     # The account that posted it for a partner unit: that unit's staff fulfil its redemptions.
     provider_account_id = fields.IntField(null=True)
+    # A reward stocked from a partner unit resource (stockRewardFromResource): the members of
+    # that unit hand it over and see its redemptions.
+    partner_unit_id = fields.IntField(null=True, db_index=True)
+    resource_id = fields.IntField(null=True)
     pickup_location = fields.CharField(max_length=200, default="")
     available_from = fields.DatetimeField(null=True)
     available_until = fields.DatetimeField(null=True)

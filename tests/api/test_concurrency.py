@@ -31,10 +31,25 @@ from argon2 import PasswordHasher
 from tortoise.context import TortoiseContext
 
 from seed.demo import DEMO_COMMUNITY
-from services import accounts, market, points
+from services import accounts, market, partners, points
 from services import db as database
-from services.enums import Dimension, RewardCategory, Role
-from services.models import Area, PointsAccount, PointsTransaction, Redemption, Reward
+from services.enums import (
+    Dimension,
+    MatchStatus,
+    PartnerUnitKind,
+    ResourceCategory,
+    RewardCategory,
+    Role,
+)
+from services.models import (
+    Area,
+    PointsAccount,
+    PointsTransaction,
+    Redemption,
+    ResourceMatch,
+    ResourceOffer,
+    Reward,
+)
 from services.people import assign_role
 from tests.conftest import BACKENDS, _copy, _drop, _fresh_statement_cache, actor_for
 
@@ -395,5 +410,123 @@ async def test_replays_of_one_key_take_effect_once(served: Served) -> None:
         assert account.held == 2 * PRICE
         assert await Redemption.filter(reward_id=reward_id).count() == 1
         assert (await Reward.get(id=reward_id)).stock == 3
+
+    await _verified(served, check)
+
+
+ACCEPT_MATCH = """
+mutation Accept($input: AcceptMatchInput!) {
+  acceptMatch(input: $input) {
+    __typename
+    ... on AcceptMatchSuccess { match { id status } }
+    ... on Error { code message }
+  }
+}
+"""
+STOCK_REWARD = """
+mutation Stock($input: StockRewardFromResourceInput!) {
+  stockRewardFromResource(input: $input) {
+    __typename
+    ... on StockRewardFromResourceSuccess { reward { id stock } }
+    ... on Error { code message }
+  }
+}
+"""
+
+
+async def test_acceptances_and_stocking_never_over_commit_a_resource(served: Served) -> None:
+    # given a unit's 20 items, 20 needs each with the unit's proposal of 2, and the manager
+    async with opened(served.url):
+        community = await Area.get(name=DEMO_COMMUNITY)
+        account = await accounts.create_account(
+            username="load_unit", password=PASSWORD, name="压测单位", phone=None
+        )
+        manager = await accounts.load_actor(account_id=account.id)
+        unit = await partners.register_unit(
+            actor=manager,
+            community_id=community.id,
+            name="压测共建单位",
+            kind=PartnerUnitKind.MERCHANT,
+            address="",
+            phone=None,
+            description="",
+        )
+        admin = await actor_for("community_admin")
+        await partners.review_unit(actor=admin, unit_id=unit.id, approve=True, reason=None)
+        manager = await accounts.load_actor(account_id=account.id)
+        offer = await partners.post_resource(
+            actor=manager,
+            unit_id=unit.id,
+            data=partners.ResourceInput(
+                category=ResourceCategory.GOODS, title="压测物资", quantity=20, unit_label="份"
+            ),
+        )
+        proposals = []
+        for i in range(20):
+            need = await partners.post_need(
+                actor=admin,
+                area_id=community.id,
+                data=partners.NeedInput(
+                    category=ResourceCategory.GOODS,
+                    title=f"压测需求{i}",
+                    quantity=2,
+                    unit_label="份",
+                ),
+            )
+            proposals.append(
+                await partners.propose_match(
+                    actor=manager,
+                    need_id=need.id,
+                    resource_id=offer.id,
+                    quantity=2,
+                    covers=None,
+                    message="",
+                )
+            )
+        admin_token = (
+            await accounts.login(username="community_admin", password="gridpoints-demo", client="s")
+        ).access_token
+        manager_token = (
+            await accounts.login(username="load_unit", password=PASSWORD, client="s")
+        ).access_token
+    await served.start()
+    # when the community accepts all 20 while the manager stocks 1 item 10 times, all at once
+    calls = [
+        (ACCEPT_MATCH, {"input": {"matchId": global_id("Match", p.id)}}, admin_token)
+        for p in proposals
+    ]
+    calls += [
+        (
+            STOCK_REWARD,
+            {
+                "input": {
+                    "resourceId": global_id("ResourceOffer", offer.id),
+                    "quantity": 1,
+                    "pricePoints": PRICE,
+                    "idempotencyKey": uuid.uuid4().hex,
+                }
+            },
+            manager_token,
+        )
+        for _ in range(10)
+    ]
+    bodies = await _post_all(served, calls)
+    # then every refusal is typed, and what was taken adds up to at most the 20 items
+    results = [b["data"].get("acceptMatch") or b["data"]["stockRewardFromResource"] for b in bodies]
+    outcomes = Counter(r["__typename"] for r in results)
+    assert set(outcomes) <= {"AcceptMatchSuccess", "StockRewardFromResourceSuccess", "OutOfStock"}
+    accepted = outcomes["AcceptMatchSuccess"]
+    stocked = outcomes["StockRewardFromResourceSuccess"]
+    assert 2 * accepted + stocked >= 19  # demand (50) exceeds supply: at most 1 item is left
+    _assert_clean_log(served)
+
+    async def check() -> None:
+        fresh = await ResourceOffer.get(id=offer.id)
+        assert fresh.remaining == 20 - 2 * accepted - stocked >= 0
+        assert (
+            await ResourceMatch.filter(resource_id=offer.id, status=MatchStatus.ACCEPTED).count()
+            == accepted
+        )
+        assert await Reward.filter(resource_id=offer.id).count() == stocked
 
     await _verified(served, check)

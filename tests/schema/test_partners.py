@@ -1,0 +1,261 @@
+"""GraphQL of partners: the demo's units, lists and projects, a whole register → review →
+post → propose → accept → stock round over HTTP, typed errors, nodes, viewer.partnerUnit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from strawberry import relay
+
+from services.models import Area, NeedEntry, PartnerUnit, ResourceOffer
+from tests.conftest import gql, login
+
+
+def gid(type_name: str, key: int) -> str:
+    return str(relay.GlobalID(type_name, str(key)))
+
+
+async def _area(name: str) -> str:
+    return gid("Area", (await Area.get(name=name)).id)
+
+
+def _result(body: dict[str, Any], name: str) -> dict[str, Any]:
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"][name]
+    return result
+
+
+async def test_the_demo_partners_are_readable(client: httpx.AsyncClient) -> None:
+    token = await login(client, "partner")
+    community = await _area("颜山社区")
+    body = await gql(
+        client,
+        """query($under: ID!) {
+          viewer { partnerUnit { name kind status members { manager person { name } } } }
+          partnerUnits(under: $under) { totalCount edges { node { name kind status } } }
+          projects(under: $under) { edges { node { title status claimable
+            participants { role unit { name } } milestones { title progress }
+            needs { title committed stillNeeded } totals { matches units peopleServed progress }
+          } } }
+          resourceOffers(under: $under, availableOnly: true, first: 50) { totalCount }
+          needs(under: $under, first: 50) { totalCount }
+          cadreAssignments(under: $under) { edges { node { minutesServed person { name }
+            area { name } services { minutes description } } } }
+        }""",
+        {"under": community},
+        token=token,
+    )
+    data = body["data"]
+    assert data["viewer"]["partnerUnit"]["name"] == "博山颜山物业服务有限公司"
+    assert data["viewer"]["partnerUnit"]["members"][0]["manager"] is True
+    units = [e["node"] for e in data["partnerUnits"]["edges"]]
+    # approved units of every kind; the pending one is hidden from a partner of another unit
+    assert {u["kind"] for u in units} == {
+        "PROPERTY_COMPANY",
+        "MERCHANT",
+        "GOVERNMENT_AGENCY",
+        "PUBLIC_INSTITUTION",
+        "ENTERPRISE",
+    }
+    assert {u["status"] for u in units} == {"APPROVED"}
+    projects = {p["node"]["title"]: p["node"] for p in data["projects"]["edges"]}
+    active = projects["关爱困难家庭共建项目"]
+    assert active["status"] == "ACTIVE"
+    assert active["participants"] == [{"role": "PARTNER", "unit": {"name": "颜山佳和便民超市"}}]
+    assert [m["progress"] for m in active["milestones"]] == [100, 60, 0]
+    assert active["totals"] == {"matches": 1, "units": 1, "peopleServed": 30, "progress": 53}
+    assert projects["老旧小区楼道清理认领项目"]["claimable"] is True
+    assert data["resourceOffers"]["totalCount"] >= 12
+    assert data["needs"]["totalCount"] == 12
+    cadre = data["cadreAssignments"]["edges"][0]["node"]
+    assert cadre["minutesServed"] == 300 and cadre["area"]["name"] == "颜山第一网格"
+    # the community admin also sees the pending social organisation
+    admin = await login(client, "community_admin")
+    body = await gql(
+        client,
+        "query($u: ID!) { partnerUnits(under: $u, status: PENDING) { edges { node { name } } } }",
+        {"u": community},
+        token=admin,
+    )
+    assert [e["node"]["name"] for e in body["data"]["partnerUnits"]["edges"]] == [
+        "博山区颜山社工服务中心"
+    ]
+
+
+REGISTER = """
+mutation($input: RegisterPartnerUnitInput!) { registerPartnerUnit(input: $input) {
+  __typename ... on RegisterPartnerUnitSuccess { unit { id status } } ... on Error { code field }
+} }
+"""
+REVIEW = """
+mutation($input: ReviewPartnerUnitInput!) { reviewPartnerUnit(input: $input) {
+  __typename ... on ReviewPartnerUnitSuccess { unit { status reviewReason } }
+  ... on Error { code field }
+} }
+"""
+POST_RESOURCE = """
+mutation($input: PostResourceInput!) { postResource(input: $input) {
+  __typename ... on PostResourceSuccess { resource { id remaining servedAreas { name } } }
+  ... on Error { code field }
+} }
+"""
+POST_NEED = """
+mutation($input: PostNeedInput!) { postNeed(input: $input) {
+  __typename ... on PostNeedSuccess { need { id stillNeeded sourceIds } }
+  ... on Error { code field }
+} }
+"""
+MATCHES = """
+query($need: ID!) { matchesForNeed(needId: $need, first: 3) {
+  score categoryScore areaScore windowScore quantityScore reason resource { id title unit { name } }
+} }
+"""
+PROPOSE = """
+mutation($input: ProposeMatchInput!) { proposeMatch(input: $input) {
+  __typename ... on ProposeMatchSuccess { match { id status score proposedBySide } }
+  ... on Error { code field }
+} }
+"""
+ACCEPT = """
+mutation($input: AcceptMatchInput!) { acceptMatch(input: $input) {
+  __typename ... on AcceptMatchSuccess { match { status need { committed status } }
+    project { status participants { role } } }
+  ... on Error { code field }
+} }
+"""
+STOCK = """
+mutation($input: StockRewardFromResourceInput!) { stockRewardFromResource(input: $input) {
+  __typename ... on StockRewardFromResourceSuccess { reward { stock provider { kind name } }
+    resource { remaining } }
+  ... on Error { code field }
+} }
+"""
+
+
+async def test_a_unit_registers_posts_matches_and_stocks_over_graphql(
+    client: httpx.AsyncClient,
+) -> None:
+    sibling = await _area("西冶街社区")
+    resident = await login(client, "resident")
+    # a resident registers a unit with the sibling community
+    body = await gql(
+        client,
+        REGISTER,
+        {"input": {"communityId": sibling, "name": "西冶街便民商店", "kind": "MERCHANT"}},
+        token=resident,
+    )
+    made = _result(body, "registerPartnerUnit")
+    assert (
+        made["__typename"] == "RegisterPartnerUnitSuccess" and made["unit"]["status"] == "PENDING"
+    )
+    unit_id = made["unit"]["id"]
+    # the demo community's admin may not see it; the street admin approves it
+    other = await login(client, "community_admin")
+    body = await gql(client, REVIEW, {"input": {"unitId": unit_id, "approve": True}}, token=other)
+    assert _result(body, "reviewPartnerUnit") == {
+        "__typename": "NotFound",
+        "code": "NOT_FOUND",
+        "field": "unitId",
+    }
+    street = await login(client, "street_admin")
+    body = await gql(client, REVIEW, {"input": {"unitId": unit_id, "approve": True}}, token=street)
+    assert _result(body, "reviewPartnerUnit")["unit"]["status"] == "APPROVED"
+    # the manager posts goods (serving the community by default); bad input is typed
+    goods = {
+        "unitId": unit_id,
+        "category": "GOODS",
+        "title": "矿泉水",
+        "quantity": 40,
+        "unitLabel": "箱",
+    }
+    body = await gql(client, POST_RESOURCE, {"input": {**goods, "quantity": 0}}, token=resident)
+    assert _result(body, "postResource") == {
+        "__typename": "InvalidInput",
+        "code": "INVALID_INPUT",
+        "field": "quantity",
+    }
+    body = await gql(client, POST_RESOURCE, {"input": goods}, token=resident)
+    posted = _result(body, "postResource")["resource"]
+    assert posted["servedAreas"] == [{"name": "西冶街社区"}]
+    # the street admin posts a need citing a resident's request and asks for matches
+    need_input = {
+        "areaId": sibling,
+        "category": "GOODS",
+        "title": "夏季防暑物资",
+        "quantity": 25,
+        "unitLabel": "箱",
+        "urgency": "HIGH",
+        "sourceIds": [gid("WorkOrder", 7)],
+    }
+    body = await gql(client, POST_NEED, {"input": need_input}, token=street)
+    need = _result(body, "postNeed")["need"]
+    assert need["sourceIds"] == [gid("WorkOrder", 7)] and need["stillNeeded"] == 25
+    body = await gql(client, MATCHES, {"need": need["id"]}, token=street)
+    top = body["data"]["matchesForNeed"][0]
+    assert top["resource"]["id"] == posted["id"]
+    assert (top["score"], top["categoryScore"], top["areaScore"]) == (100, 40, 25)
+    assert "covers all 25" in top["reason"]
+    # the street admin proposes, the unit's manager accepts: a project is born
+    body = await gql(
+        client,
+        PROPOSE,
+        {"input": {"needId": need["id"], "resourceId": posted["id"], "quantity": 25}},
+        token=street,
+    )
+    match = _result(body, "proposeMatch")["match"]
+    assert (match["status"], match["proposedBySide"]) == ("PROPOSED", "NEED")
+    body = await gql(client, ACCEPT, {"input": {"matchId": match["id"]}}, token=street)
+    assert _result(body, "acceptMatch")["code"] == "FORBIDDEN"
+    body = await gql(client, ACCEPT, {"input": {"matchId": match["id"]}}, token=resident)
+    accepted = _result(body, "acceptMatch")
+    assert accepted["match"]["need"] == {"committed": 25, "status": "FULFILLED"}
+    assert accepted["project"] == {"status": "ACTIVE", "participants": [{"role": "PARTNER"}]}
+    # the rest stocks the marketplace; more than is left is OutOfStock
+    stock = {"resourceId": posted["id"], "quantity": 10, "pricePoints": 20, "idempotencyKey": "k1"}
+    body = await gql(
+        client, STOCK, {"input": {**stock, "quantity": 16, "idempotencyKey": "k0"}}, token=resident
+    )
+    assert _result(body, "stockRewardFromResource")["code"] == "OUT_OF_STOCK"
+    body = await gql(client, STOCK, {"input": stock}, token=resident)
+    stocked = _result(body, "stockRewardFromResource")
+    assert stocked["reward"] == {
+        "stock": 10,
+        "provider": {"kind": "PARTNER_UNIT", "name": "西冶街便民商店"},
+    }
+    assert stocked["resource"] == {"remaining": 5}
+    # the database agrees
+    offer = await ResourceOffer.get(title="矿泉水")
+    assert offer.remaining == 5
+    assert (await NeedEntry.get(title="夏季防暑物资")).committed == 25
+
+
+async def test_another_unit_cannot_touch_a_list_and_anonymous_sees_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    merchant = await PartnerUnit.get(name="颜山佳和便民超市")
+    offer = await ResourceOffer.filter(unit_id=merchant.id).first()
+    assert offer is not None
+    token = await login(client, "partner")
+    body = await gql(
+        client,
+        """mutation($input: UpdateResourceInput!) { updateResource(input: $input) {
+             __typename ... on Error { code } } }""",
+        {"input": {"resourceId": gid("ResourceOffer", offer.id), "title": "改"}},
+        token=token,
+    )
+    assert body["data"]["updateResource"] == {"__typename": "Forbidden", "code": "FORBIDDEN"}
+    assert (await ResourceOffer.get(id=offer.id)).title == offer.title
+    # nodes apply the same rules: anonymous callers see no partner data
+    ids = [gid("PartnerUnit", merchant.id), gid("ResourceOffer", offer.id)]
+    body = await gql(client, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids})
+    assert body["data"]["nodes"] == [None, None]
+    body = await gql(
+        client,
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on PartnerUnit { name } } }",
+        {"ids": ids},
+        token=token,
+    )
+    assert body["data"]["nodes"][0]["name"] == "颜山佳和便民超市"
+    body = await gql(client, "{ partnerUnits { totalCount } }")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
