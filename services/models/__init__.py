@@ -28,8 +28,15 @@ from services.models.points import (
     PointsRule,
     PointsTransaction,
 )
+from services.models.volunteering import (
+    ActivitySignUp,
+    TeamMembership,
+    VolunteerActivity,
+    VolunteerTeam,
+)
 
 __all__ = [
+    "ActivitySignUp",
     "Area",
     "AreaEvaluation",
     "CareLink",
@@ -60,7 +67,10 @@ __all__ = [
     "Reward",
     "RoleAssignment",
     "Session",
+    "TeamMembership",
     "TrainingAttendance",
     "TrainingSession",
     "UserAccount",
+    "VolunteerActivity",
+    "VolunteerTeam",
 ]
