@@ -31,6 +31,7 @@ from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery
+from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from services.errors import DomainError
 from services.settings import Settings, get_settings
 
@@ -46,6 +47,7 @@ Query = merge_types(
         PointsQuery,
         MarketQuery,
         EvaluationQuery,
+        VolunteeringQuery,
     ),
 )
 Mutation = merge_types(
@@ -58,11 +60,13 @@ Mutation = merge_types(
         PointsMutation,
         MarketMutation,
         EvaluationMutation,
+        VolunteeringMutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
-    "leaderboards, the marketplace, evaluations and red flags, any node by id."
+    "leaderboards, the marketplace, evaluations and red flags, volunteer teams and "
+    "activities, any node by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."
