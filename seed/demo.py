@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from seed.evaluation import seed_evaluation
 from seed.points import seed_points
 from seed.scale import split_evenly
+from seed.volunteering import seed_volunteering
 from services import db
 from services.accounts import create_account, load_actor
 from services.auth import Actor
@@ -229,6 +230,7 @@ class _Builder:
             partner_unit=PARTNER_UNIT_NAME,
         )
         await seed_evaluation(community=await Area.get(name=DEMO_COMMUNITY))
+        await seed_volunteering(community=await Area.get(name=DEMO_COMMUNITY))
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

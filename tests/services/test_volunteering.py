@@ -635,3 +635,34 @@ def test_minutes_are_clamped_to_the_activity() -> None:
     assert minutes(item, start - timedelta(hours=1), start + timedelta(hours=5)) == 120
     assert minutes(item, start + timedelta(minutes=15), start + timedelta(minutes=74)) == 59
     assert minutes(item, start + timedelta(hours=3), start + timedelta(hours=4)) == 0
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+
+async def test_the_demo_team_has_past_and_upcoming_activities(db: Database) -> None:
+    from seed.volunteering import TEAM_NAME
+    from services.enums import HoursStatus
+    from services.models import VolunteerTeam
+    from services.points import verify
+
+    team_row = await VolunteerTeam.get(name=TEAM_NAME)
+    assert team_row.kind is TeamKind.PARTY_MEMBER_SERVICE_TEAM
+    assert team_row.leader_id == await person_id("microgrid_leader")
+    assert [
+        t.name for t in await volunteering.my_teams(person_id=await person_id("volunteer"))
+    ] == [TEAM_NAME]
+    assert await memberships(team_row, MembershipStatus.PENDING) == 1  # 李淑芬 applied
+    volunteer = await volunteering.volunteer_hours(
+        person_id=await person_id("volunteer"), year=None
+    )
+    # 2 hours approved (24 points at 颜山社区's rate) and 2 hours waiting for the leader
+    assert (volunteer.approved_minutes, volunteer.pending_minutes) == (120, 120)
+    assert volunteer.awarded_hours == 2
+    approved = await ActivitySignUp.filter(hours_status=HoursStatus.APPROVED).count()
+    assert approved == 2
+    upcoming = await volunteering.my_activities(
+        actor=await actor_for("volunteer"), upcoming=True, first=10, after=None
+    )
+    assert len(upcoming.items) == 2 and all(a.signed_up >= 1 for a in upcoming.items)
+    assert (await verify()).ok
