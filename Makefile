@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points bench-evaluation
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points bench-evaluation bench-activities
 
 install: $(STAMP)
 
@@ -76,6 +76,10 @@ bench-points: install
 # Scoring and publishing a quarter: 10,000 role holders, 1,000,000 ledger entries (target < 10 s).
 bench-evaluation: install
 	$(BIN)/python -m bench evaluation
+
+# activities(upcoming) for a community among 10,000 activities; sign-ups racing for one activity.
+bench-activities: install
+	$(BIN)/python -m bench activities
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache

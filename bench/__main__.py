@@ -424,8 +424,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (`python -m bench points|evaluation ...` runs bench/points.py or
-    bench/evaluation.py instead)."""
+    """Entry point (`python -m bench points|evaluation|activities ...` runs bench/points.py,
+    bench/evaluation.py or bench/activities.py instead)."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["points"]:
         from bench.points import main as points_main
@@ -435,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.evaluation import main as evaluation_main
 
         return evaluation_main(args[1:])
+    if args[:1] == ["activities"]:
+        from bench.activities import main as activities_main
+
+        return activities_main(args[1:])
     options = Options.parse(args)
     started = datetime.now(UTC)
     secret = secrets.token_urlsafe(48)
