@@ -148,12 +148,31 @@ async def cancel_activity(
         raise Conflict(
             "The activity has started: it can no longer be cancelled.", field="activityId"
         )
-    changed = await VolunteerActivity.filter(id=activity.id, status=ActivityStatus.OPEN).update(
-        status=ActivityStatus.CANCELLED, cancelled_at=ledger.now(), cancel_reason=reason
-    )
+    async with in_transaction():
+        # The activity's row first: a check-in (which locks it too) is either seen below or
+        # waits and then finds the activity cancelled.
+        await lock_activity(activity.id)
+        checked_in = ActivitySignUp.filter(activity_id=activity.id, checked_in_at__not_isnull=True)
+        if await checked_in.exists():
+            raise Conflict("People have checked in: the activity goes ahead.", field="activityId")
+        changed = await VolunteerActivity.filter(id=activity.id, status=ActivityStatus.OPEN).update(
+            status=ActivityStatus.CANCELLED, cancelled_at=ledger.now(), cancel_reason=reason
+        )
     if not changed:
         raise Conflict("The activity is cancelled already.", field="activityId")
     return await VolunteerActivity.get(id=activity.id)
+
+
+async def lock_activity(activity_id: int, *, open_only: bool = False) -> bool:
+    """Lock an activity's row for this transaction (a no-op write); False when `open_only`
+    and it is cancelled."""
+    rows = await db.execute(
+        "UPDATE volunteer_activity SET status = status WHERE id = ?"
+        + (" AND status = 'OPEN'" if open_only else "")
+        + " RETURNING id",
+        [activity_id],
+    )
+    return bool(rows)
 
 
 async def in_reach(actor: Actor, activity: VolunteerActivity) -> bool:

@@ -23,6 +23,8 @@ from services.models import ActivitySignUp, VolunteerActivity
 from services.points import ledger
 from services.volunteering.activities import (
     get_activity,
+    lock_activity,
+    lock_person,
     organises,
     take_place,
     team_of,
@@ -149,6 +151,11 @@ async def check_in(
             field="activityId",
         )
     async with in_transaction():
+        # Lock order as for sign-ups (person, then activity); a cancellation waits for us or
+        # we find the activity cancelled.
+        await lock_person(who)
+        if not await lock_activity(activity.id, open_only=True):
+            raise Conflict("The activity was cancelled.", field="activityId")
         entry = await ActivitySignUp.get_or_none(
             activity_id=activity.id, person_id=who, status=SignUpStatus.SIGNED_UP
         )

@@ -29,14 +29,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 async def served(
     clock: Clock, minutes: dict[str, int], *, by: str = "community_admin", days_ago: int = 2
 ) -> tuple[VolunteerActivity, dict[str, ActivitySignUp]]:
-    """A past 4-hour activity where each person served the given minutes (recorded by an
+    """A past 6-hour activity where each person served the given minutes (recorded by an
     admin), and the clock back at now."""
     now = clock.moment
     past = await activity(
         item=await VolunteerTeam.get_or_none(name=TEAM) or await team(),
         by="community_admin",
         starts_in=-timedelta(days=days_ago),
-        duration=timedelta(hours=4),
+        duration=timedelta(hours=6),
         capacity=20,
     )
     admin = await actor_for(by)
@@ -81,15 +81,18 @@ async def test_approved_hours_award_points_once(db: Database, clock: Clock) -> N
             actor=await actor_for(by), sign_up_ids=[approved.id], idempotency_key=key()
         )
         assert again[0].award_id == award.id
-    assert await PointsAward.filter(source_type="ActivitySignUp").count() == 1
+    assert (
+        await PointsAward.filter(source_type="ActivitySignUp", source_id=str(approved.id)).count()
+        == 1
+    )
     assert (await summary("resident")).balance == before + 3 * RATE
     await assert_ledger_ok()
 
 
 async def test_racing_approvals_award_once(db: Database, clock: Clock) -> None:
-    _, done = await served(clock, {"resident": 120, "volunteer": 60})
-    ids = [done["resident"].id, done["volunteer"].id]
-    before = {u: (await summary(u)).balance for u in ("resident", "volunteer")}
+    _, done = await served(clock, {"resident": 120, "central_household": 60})
+    ids = [done["resident"].id, done["central_household"].id]
+    before = {u: (await summary(u)).balance for u in ("resident", "central_household")}
     leader = await actor_for("microgrid_leader")
     admin = await actor_for("community_admin")
     # when the leader and the admin approve the same hours at once, four times over
@@ -100,10 +103,12 @@ async def test_racing_approvals_award_once(db: Database, clock: Clock) -> None:
         )
     )
     # then each sign-up was awarded once
-    awards = await PointsAward.filter(source_type="ActivitySignUp").order_by("id")
+    awards = await PointsAward.filter(
+        source_type="ActivitySignUp", source_id__in=[str(i) for i in ids]
+    ).order_by("id")
     assert sorted(int(a.source_id or 0) for a in awards) == sorted(ids)
     assert (await summary("resident")).balance == before["resident"] + 2 * RATE
-    assert (await summary("volunteer")).balance == before["volunteer"] + RATE
+    assert (await summary("central_household")).balance == before["central_household"] + RATE
     await assert_ledger_ok()
 
 
@@ -124,45 +129,30 @@ async def test_a_replayed_key_returns_the_first_result(db: Database, clock: Cloc
 
 
 async def test_caps_award_only_the_hours_that_fit(db: Database, clock: Clock) -> None:
-    # given the volunteer earned 72 of the 96 points a day allows (the demo's awards, today)
-    _, done = await served(clock, {"volunteer": 240})
-    used = (await summary("volunteer")).balance
-    assert used <= DAILY_CAP
-    fits = (DAILY_CAP - 72) // RATE
-    # when 4 hours are approved
-    (approved,) = await volunteering.approve_hours(
-        actor=await actor_for("microgrid_leader"),
-        sign_up_ids=[done["volunteer"].id],
-        idempotency_key=key(),
-    )
-    # then the approval stands and only the hours under today's cap earn points
-    assert approved.hours_status is HoursStatus.APPROVED
-    assert approved.awarded_hours == fits
-    assert (await summary("volunteer")).balance == used + fits * RATE
-    await assert_ledger_ok()
-
-
-async def test_hours_over_a_full_cap_are_approved_without_points(
-    db: Database, clock: Clock
-) -> None:
-    _, first = await served(clock, {"resident": 240})
-    _, second = await served(clock, {"resident": 240}, days_ago=3)
+    # given three activities of 6 hours each that the resident served in full
+    _, first = await served(clock, {"resident": 360})
+    _, second = await served(clock, {"resident": 360}, days_ago=3)
+    _, third = await served(clock, {"resident": 360}, days_ago=4)
+    before = (await summary("resident")).balance
     leader = await actor_for("microgrid_leader")
-    for done in (first, second):
-        await volunteering.approve_hours(
+
+    async def approve(done: dict[str, ActivitySignUp]) -> ActivitySignUp:
+        (approved,) = await volunteering.approve_hours(
             actor=leader, sign_up_ids=[done["resident"].id], idempotency_key=key()
         )
-    later = await ActivitySignUp.get(id=second["resident"].id)
-    assert later.hours_status is HoursStatus.APPROVED
-    assert (await ActivitySignUp.get(id=first["resident"].id)).awarded_hours == 4
-    assert later.awarded_hours == (DAILY_CAP - 4 * RATE) // RATE
-    # the next day the cap is fresh again (a third activity's hours earn in full)
+        assert approved.hours_status is HoursStatus.APPROVED  # never refused for a cap
+        return approved
+
+    # when they are approved on one day: 6 hours (72 points), then 2 of 6 (up to 96), then 0
+    assert (await approve(first)).awarded_hours == 6
+    assert (await approve(second)).awarded_hours == (DAILY_CAP - 6 * RATE) // RATE == 2
+    assert (await approve(third)).awarded_hours == 0
+    assert (await approve(third)).award_id is None
+    assert (await summary("resident")).balance == before + DAILY_CAP
+    # and the next day the cap is fresh again
     clock.set(clock.moment + timedelta(days=1))
-    _, third = await served(clock, {"resident": 240}, days_ago=6)
-    (approved,) = await volunteering.approve_hours(
-        actor=leader, sign_up_ids=[third["resident"].id], idempotency_key=key()
-    )
-    assert approved.awarded_hours == 4
+    _, fourth = await served(clock, {"resident": 360}, days_ago=6)
+    assert (await approve(fourth)).awarded_hours == 6
     await assert_ledger_ok()
 
 
