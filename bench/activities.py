@@ -172,8 +172,10 @@ async def _sign_up_some(person_id: int, community_path: str) -> None:
 
     rows = await db.fetch(
         "SELECT id FROM volunteer_activity WHERE area_path >= ? AND area_path < ? "
-        "AND status = 'OPEN' AND starts_at > ? ORDER BY starts_at LIMIT 200",
-        [community_path, community_path[:-1] + "0", ledger.now()],
+        "AND status = 'OPEN' AND starts_at > ? "
+        "AND id NOT IN (SELECT activity_id FROM activity_sign_up WHERE person_id = ?) "
+        "ORDER BY starts_at LIMIT 200",
+        [community_path, community_path[:-1] + "0", ledger.now(), person_id],
     )
     from bench.evaluation import insert_rows
 
