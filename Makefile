@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points bench-evaluation bench-matching
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points bench-evaluation bench-matching bench-activities
 
 install: $(STAMP)
 
@@ -80,6 +80,9 @@ bench-evaluation: install
 # matchesForNeed over 100,000 resources: p50/p99 latency and statements per call.
 bench-matching: install
 	$(BIN)/python -m bench matching
+# activities(upcoming) for a community among 10,000 activities; sign-ups racing for one activity.
+bench-activities: install
+	$(BIN)/python -m bench activities
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache

@@ -424,8 +424,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (`python -m bench points|evaluation|matching ...` runs bench/points.py,
-    bench/evaluation.py or bench/matching.py instead)."""
+    """Entry point (`python -m bench points|evaluation|matching|activities ...` runs
+    bench/points.py, bench/evaluation.py, bench/matching.py or bench/activities.py instead)."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["points"]:
         from bench.points import main as points_main
@@ -439,6 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.matching import main as matching_main
 
         return matching_main(args[1:])
+    if args[:1] == ["activities"]:
+        from bench.activities import main as activities_main
+
+        return activities_main(args[1:])
     options = Options.parse(args)
     started = datetime.now(UTC)
     secret = secrets.token_urlsafe(48)

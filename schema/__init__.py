@@ -32,6 +32,7 @@ from schema.nodes import NodesQuery
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery
+from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from services.errors import DomainError
 from services.settings import Settings, get_settings
 
@@ -48,6 +49,7 @@ Query = merge_types(
         MarketQuery,
         EvaluationQuery,
         PartnersQuery,
+        VolunteeringQuery,
     ),
 )
 Mutation = merge_types(
@@ -61,12 +63,14 @@ Mutation = merge_types(
         MarketMutation,
         EvaluationMutation,
         PartnersMutation,
+        VolunteeringMutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "
-    "need lists, matches and co-building projects, any node by id."
+    "need lists, matches and co-building projects, volunteer teams and activities, any node "
+    "by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."

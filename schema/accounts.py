@@ -24,7 +24,8 @@ from schema.pagination import After, Connection, First, page_args
 from schema.partners import PartnerUnit
 from schema.people import Person, RoleAssignment
 from schema.points import PointsAccount
-from services import accounts, evaluation, market, partners, people, points
+from schema.volunteering import VolunteerActivity, VolunteerHours, VolunteerTeam
+from services import accounts, evaluation, market, partners, people, points, volunteering
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -87,6 +88,47 @@ class Viewer:
     async def partner_unit(self) -> PartnerUnit | None:
         unit = await partners.unit_of_person(person_id=self.person_id)
         return PartnerUnit.from_model(unit) if unit else None
+
+    @strawberry.field(
+        description="My volunteer service time (志愿服务时长): approved, pending and declined "
+        "hours, and the hours that earned points."
+    )
+    async def volunteer_hours(
+        self,
+        year: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only activities starting in this year (all if omitted)."
+            ),
+        ] = None,
+    ) -> VolunteerHours:
+        totals = await volunteering.volunteer_hours(person_id=self.person_id, year=year)
+        return VolunteerHours.from_totals(totals)
+
+    @strawberry.field(description="The volunteer teams I am an approved member of (or lead).")
+    async def teams(self) -> list[VolunteerTeam]:
+        return [
+            VolunteerTeam.from_model(t)
+            for t in await volunteering.my_teams(person_id=self.person_id)
+        ]
+
+    @strawberry.field(
+        description="Activities I am signed up for: upcoming soonest first, or all latest first."
+    )
+    async def activities(
+        self,
+        info: Info,
+        upcoming: Annotated[
+            bool, strawberry.argument(description="Only open activities not yet ended.")
+        ] = False,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[VolunteerActivity]:
+        size, key = page_args(info, first, after)
+        page = await volunteering.my_activities(
+            actor=info.context.actor, upcoming=upcoming, first=size, after=key
+        )
+        return Connection.build(page, VolunteerActivity.from_model)
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

@@ -7,7 +7,16 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from services import evaluation, grids, households, market, partners, people, points
+from services import (
+    evaluation,
+    grids,
+    households,
+    market,
+    partners,
+    people,
+    points,
+    volunteering,
+)
 from services.auth import Actor
 from services.enums import MatchStatus
 from services.pagination import PageKey
@@ -104,6 +113,26 @@ class Loaders:
         self.attendance_count: DataLoader[int, Any] = _loader(
             lambda ids: evaluation.attendance_counts(session_ids=ids)
         )
+        # Volunteering: teams and activities are public to signed-in users; "my" rows are the
+        # actor's own (nothing without an actor).
+        self.team: DataLoader[int, Any] = _loader(
+            lambda ids: volunteering.teams_by_ids(team_ids=ids)
+        )
+        self.team_member_count: DataLoader[int, Any] = _loader(
+            lambda ids: volunteering.member_counts(team_ids=ids)
+        )
+        self.activity: DataLoader[int, Any] = _loader(
+            lambda ids: volunteering.activities_by_ids(activity_ids=ids)
+        )
+        self.my_membership: DataLoader[int, Any] = _loader(
+            lambda ids: _mine(actor, ids, volunteering.memberships_of, "team_ids")
+        )
+        self.my_sign_up: DataLoader[int, Any] = _loader(
+            lambda ids: _mine(actor, ids, volunteering.my_sign_ups, "activity_ids")
+        )
+        self.points_award: DataLoader[int, Any] = _loader(
+            lambda ids: points.awards_by_ids(actor=actor, award_ids=ids)
+        )
         self.training_coverage: DataLoader[tuple[int, int | None], Any] = DataLoader(
             load_fn=_training_coverage
         )
@@ -165,6 +194,15 @@ class Loaders:
         self.cadre_minutes: DataLoader[int, Any] = _loader(
             lambda ids: partners.minutes_served(assignment_ids=ids)
         )
+
+
+async def _mine(
+    actor: Actor | None, ids: list[int], fetch: Callable[..., Awaitable[list[Any]]], name: str
+) -> list[Any]:
+    """The actor's own rows keyed by `ids` (none for an anonymous caller)."""
+    if actor is None:
+        return [None for _ in ids]
+    return await fetch(person_id=actor.person_id, **{name: ids})
 
 
 async def _training_coverage(keys: list[tuple[int, int | None]]) -> list[Any]:

@@ -17,6 +17,7 @@ from seed.evaluation import seed_evaluation
 from seed.partners import seed_partners
 from seed.points import seed_points
 from seed.scale import split_evenly
+from seed.volunteering import seed_volunteering
 from services import db
 from services.accounts import create_account, load_actor
 from services.auth import Actor
@@ -233,6 +234,7 @@ class _Builder:
         await seed_partners(
             community=await Area.get(name=DEMO_COMMUNITY), property_company=PARTNER_UNIT_NAME
         )
+        await seed_volunteering(community=await Area.get(name=DEMO_COMMUNITY))
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

@@ -324,3 +324,44 @@ class ProjectRole(StrEnum):
     OWNER = "OWNER"
     PARTNER = "PARTNER"
     BENEFICIARY = "BENEFICIARY"
+
+
+class TeamKind(StrEnum):
+    """What a volunteer team (志愿服务队) is."""
+
+    PARTY_MEMBER_SERVICE_TEAM = "PARTY_MEMBER_SERVICE_TEAM"
+    YOUTH_VOLUNTEER_TEAM = "YOUTH_VOLUNTEER_TEAM"
+    ELDERLY_CARE_TEAM = "ELDERLY_CARE_TEAM"
+    PROFESSIONAL_SERVICE_TEAM = "PROFESSIONAL_SERVICE_TEAM"
+    GENERAL_VOLUNTEER_TEAM = "GENERAL_VOLUNTEER_TEAM"
+
+
+class MembershipStatus(StrEnum):
+    """A team membership: PENDING (applied), then APPROVED or REJECTED; APPROVED may be LEFT."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    LEFT = "LEFT"
+
+
+class ActivityStatus(StrEnum):
+    """A volunteer activity: OPEN (scheduled, running or done) or CANCELLED."""
+
+    OPEN = "OPEN"
+    CANCELLED = "CANCELLED"
+
+
+class SignUpStatus(StrEnum):
+    """A sign-up for an activity: SIGNED_UP, or CANCELLED before the start."""
+
+    SIGNED_UP = "SIGNED_UP"
+    CANCELLED = "CANCELLED"
+
+
+class HoursStatus(StrEnum):
+    """Service hours of a sign-up after check-out: PENDING, then APPROVED or DECLINED."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"

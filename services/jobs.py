@@ -1,7 +1,9 @@
-"""Periodic jobs: expire points lots and unclaimed redemption holds.
+"""Periodic jobs: expire points lots and unclaimed redemption holds, close forgotten
+check-ins of volunteer activities.
 
-Each job is idempotent and safe on several instances at once (see services.points.expiry and
-services.market.redemptions.expire_holds), so every worker may run the loop.
+Each job is idempotent and safe on several instances at once (see services.points.expiry,
+services.market.redemptions.expire_holds, services.volunteering.attendance.auto_check_out),
+so every worker may run the loop.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from services import market, points
+from services import market, points, volunteering
 
 logger = logging.getLogger("gridpoints.jobs")
 
@@ -19,6 +21,7 @@ async def run_once() -> dict[str, int]:
     return {
         "expired_points": await points.expire_lots(),
         "expired_holds": await market.expire_holds(),
+        "auto_checked_out": await volunteering.auto_check_out(),
     }
 
 

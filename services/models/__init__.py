@@ -41,8 +41,15 @@ from services.models.points import (
     PointsRule,
     PointsTransaction,
 )
+from services.models.volunteering import (
+    ActivitySignUp,
+    TeamMembership,
+    VolunteerActivity,
+    VolunteerTeam,
+)
 
 __all__ = [
+    "ActivitySignUp",
     "Area",
     "AreaEvaluation",
     "CadreAssignment",
@@ -84,7 +91,10 @@ __all__ = [
     "Reward",
     "RoleAssignment",
     "Session",
+    "TeamMembership",
     "TrainingAttendance",
     "TrainingSession",
     "UserAccount",
+    "VolunteerActivity",
+    "VolunteerTeam",
 ]

@@ -4,6 +4,7 @@ from services.points.awards import (
     MAX_BATCH,
     Source,
     approve_award,
+    award_for_source,
     award_points,
     award_points_batch,
     awards_by_ids,
@@ -12,7 +13,7 @@ from services.points.awards import (
     reverse_transaction,
 )
 from services.points.expiry import expire_lots
-from services.points.ledger import home_community, period_of
+from services.points.ledger import Community, community_at, home_community, period_of
 from services.points.rules import (
     RuleInput,
     create_rule,
@@ -44,6 +45,7 @@ from services.points.verify import Report, verify
 __all__ = [
     "MAX_BATCH",
     "AccountSummary",
+    "Community",
     "Expiring",
     "Report",
     "RuleInput",
@@ -53,10 +55,12 @@ __all__ = [
     "TopReward",
     "account_summary",
     "approve_award",
+    "award_for_source",
     "award_points",
     "award_points_batch",
     "awards_by_ids",
     "check_period",
+    "community_at",
     "create_rule",
     "entries",
     "entries_by_ids",

@@ -516,3 +516,48 @@ def _sees(actor: Actor, award: PointsAward) -> bool:
         or award.requested_by_id == actor.account_id
         or actor.reads(award.area_path)
     )
+
+
+async def award_for_source(
+    *,
+    actor: Actor,
+    person_id: int,
+    community: Community,
+    rule_code: str,
+    quantity: int,
+    reason: str,
+    source: Source,
+) -> PointsAward | None:
+    """Inside the caller's transaction: award up to `quantity` units of a rule for a source,
+    paid by the community's pool under its override of the rule, as many units as fit under
+    the rule's caps (fewer rather than none). None when no unit fits, the community has no
+    such rule or the person is not among its receivers.
+
+    For earnings another service has already decided on (approved volunteer hours), whose
+    approver usually holds no granting role of the rule: awardPoints keeps its own checks.
+    The caller ensures a source is awarded once (a state change before this call, and the
+    unique index on ActivitySignUp sources from migration 0011)."""
+    if quantity <= 0:
+        return None
+    try:
+        rule = await rule_for(rule_code, community)
+    except NotFound:
+        return None
+    if rule.points <= 0:
+        return None
+    if rule.receiver_roles and not (await _open_roles(person_id)) & set(rule.receiver_roles):
+        return None
+    account = await ledger.person_account(person_id)
+    await ledger.lock_account(account.id)
+    fitting = quantity
+    caps = {"day": rule.cap_per_day, "month": rule.cap_per_month, "quarter": rule.cap_per_quarter}
+    windows = ledger.local_windows(ledger.now())
+    probe = _Plan(person_id, account.id, community, rule, rule.points)
+    for name, cap in caps.items():
+        if cap is not None:
+            left = cap - await _used(probe, *windows[name])
+            fitting = min(fitting, max(0, left) // rule.points)
+    if fitting == 0:
+        return None
+    plan = _Plan(person_id, account.id, community, rule, rule.points * fitting)
+    return await _award(actor, plan, fitting, _reason(reason), source)

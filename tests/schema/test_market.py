@@ -52,7 +52,7 @@ async def test_partner_posts_and_a_volunteer_cancels(client: httpx.AsyncClient) 
         client, CREATE_REWARD, {"input": reward}, token=await login(client, "resident")
     )
     assert body["data"]["createReward"]["code"] == "FORBIDDEN"
-    # the volunteer (72 points earned in the demo, 30 held) redeems and cancels
+    # the volunteer (96 points earned in the demo, 30 held) redeems and cancels
     redeem = {"rewardId": created["id"], "idempotencyKey": "haircut"}
     body = await gql(client, REDEEM, {"input": redeem}, token=volunteer)
     redemption = body["data"]["redeemReward"]["redemption"]

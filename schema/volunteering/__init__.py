@@ -1,0 +1,19 @@
+"""GraphQL of volunteer teams and activities: teams, members, activities, sign-up, check-in,
+service hours."""
+
+from schema.volunteering.operations import VolunteeringMutation, VolunteeringQuery
+from schema.volunteering.types import (
+    ActivitySignUp,
+    VolunteerActivity,
+    VolunteerHours,
+    VolunteerTeam,
+)
+
+__all__ = [
+    "ActivitySignUp",
+    "VolunteerActivity",
+    "VolunteerHours",
+    "VolunteerTeam",
+    "VolunteeringMutation",
+    "VolunteeringQuery",
+]

@@ -1,0 +1,430 @@
+"""GraphQL types of volunteer teams and activities: teams, memberships, activities, sign-ups,
+check-in codes and service hours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.errors import describe_values
+from schema.grids import Area
+from schema.pagination import After, Connection, First, page_args
+from schema.people import Person
+from schema.points import PointsAward
+from services import volunteering
+from services.enums import ActivityStatus as ActivityStatusEnum
+from services.enums import HoursStatus as HoursStatusEnum
+from services.enums import MembershipStatus as MembershipStatusEnum
+from services.enums import SignUpStatus as SignUpStatusEnum
+from services.enums import TeamKind as TeamKindEnum
+
+TeamKind = strawberry.enum(TeamKindEnum, description="What a volunteer team (志愿服务队) is.")
+describe_values(
+    TeamKind,
+    {
+        "PARTY_MEMBER_SERVICE_TEAM": "Party-member volunteer service team (党员志愿服务队).",
+        "YOUTH_VOLUNTEER_TEAM": "Youth volunteer team (青年志愿服务队).",
+        "ELDERLY_CARE_TEAM": "Elderly care team (助老服务队).",
+        "PROFESSIONAL_SERVICE_TEAM": "Professional service team (专业服务队): doctors, lawyers...",
+        "GENERAL_VOLUNTEER_TEAM": "Any other volunteer team.",
+    },
+)
+MembershipStatus = strawberry.enum(
+    MembershipStatusEnum, name="TeamMembershipStatus", description="Where a membership stands."
+)
+describe_values(
+    MembershipStatus,
+    {
+        "PENDING": "Applied: waiting for the team's leader or an admin.",
+        "APPROVED": "A member of the team.",
+        "REJECTED": "Rejected, with a reason.",
+        "LEFT": "Left the team (or withdrew the application).",
+    },
+)
+ActivityStatus = strawberry.enum(ActivityStatusEnum, description="Where an activity stands.")
+describe_values(
+    ActivityStatus,
+    {
+        "OPEN": "Scheduled (or under way, or done: see startsAt and endsAt).",
+        "CANCELLED": "Cancelled before it started, with a reason.",
+    },
+)
+SignUpStatus = strawberry.enum(SignUpStatusEnum, description="Where a sign-up stands.")
+describe_values(
+    SignUpStatus,
+    {
+        "SIGNED_UP": "Holds a place.",
+        "CANCELLED": "Withdrawn before the start; the place was freed.",
+    },
+)
+HoursStatus = strawberry.enum(HoursStatusEnum, description="Where service hours stand.")
+describe_values(
+    HoursStatus,
+    {
+        "PENDING": "Checked out: waiting for an organiser.",
+        "APPROVED": "Approved: points were awarded for the hours that fit the rule's caps.",
+        "DECLINED": "Declined with a reason; kept on record, no points.",
+    },
+)
+
+
+def _hours(minutes: int | None) -> float | None:
+    return None if minutes is None else round(minutes / 60, 2)
+
+
+async def _person(info: Info, person_id: int) -> Person | None:
+    found = await info.context.loaders.holder.load(person_id)
+    return Person.from_model(found, full=None) if found else None
+
+
+@strawberry.type(
+    description="A volunteer team (志愿服务队): a home area (a community or below), a leader "
+    "and members who apply and are approved."
+)
+class VolunteerTeam(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Name, unique in its area.")
+    kind: TeamKind = strawberry.field(description="What kind of team.")  # type: ignore[valid-type]
+    description: str = strawberry.field(description="What the team does.")
+    created_at: datetime = strawberry.field(description="When it was set up.")
+    area_id: strawberry.Private[int]
+    leader_id: strawberry.Private[int]
+    model: strawberry.Private[Any]
+
+    @classmethod
+    def from_model(cls, t: Any) -> VolunteerTeam:
+        return cls(
+            id=t.id,
+            name=t.name,
+            kind=t.kind,
+            description=t.description,
+            created_at=t.created_at,
+            area_id=t.area_id,
+            leader_id=t.leader_id,
+            model=t,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[VolunteerTeam | None]:
+        if info.context.actor is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.team.load_many([int(i) for i in node_ids])
+        return [cls.from_model(t) if t else None for t in found]
+
+    @strawberry.field(description="The home area (community, grid or micro-grid).")
+    async def area(self, info: Info) -> Area | None:
+        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+    @strawberry.field(description="The leader (队长), an approved member.")
+    async def leader(self, info: Info) -> Person | None:
+        return await _person(info, self.leader_id)
+
+    @strawberry.field(description="How many approved members (the leader included).")
+    async def member_count(self, info: Info) -> int:
+        return int(await info.context.loaders.team_member_count.load(self.id))
+
+    @strawberry.field(description="The viewer's pending or approved membership (null: none).")
+    async def my_membership(self, info: Info) -> TeamMembership | None:
+        found = await info.context.loaders.my_membership.load(self.id)
+        return TeamMembership.from_model(found) if found else None
+
+    @strawberry.field(
+        description="Memberships, oldest first: for members, the leader and the admins and "
+        "leaders of the team's area."
+    )
+    async def members(
+        self,
+        info: Info,
+        status: Annotated[
+            MembershipStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only this status (all when omitted)."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[TeamMembership]:
+        size, key = page_args(info, first, after)
+        page = await volunteering.team_members(
+            actor=info.context.actor, team=self.model, status=status, first=size, after=key
+        )
+        return Connection.build(page, TeamMembership.from_model)
+
+    @strawberry.field(
+        description="The team's activities: upcoming soonest first, or all latest first."
+    )
+    async def activities(
+        self,
+        info: Info,
+        upcoming: Annotated[
+            bool, strawberry.argument(description="Only open activities not yet ended.")
+        ] = False,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[VolunteerActivity]:
+        size, key = page_args(info, first, after)
+        page = await volunteering.team_activities(
+            team_id=self.id, upcoming=upcoming, first=size, after=key
+        )
+        return Connection.build(page, VolunteerActivity.from_model)
+
+
+@strawberry.type(description="An application to a team and where it went.")
+class TeamMembership(relay.Node):
+    id: relay.NodeID[int]
+    status: MembershipStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    applied_at: datetime = strawberry.field(description="When the person applied.")
+    reviewed_at: datetime | None = strawberry.field(description="When it was reviewed.")
+    review_reason: str | None = strawberry.field(description="Why (required to reject).")
+    left_at: datetime | None = strawberry.field(description="When the person left.")
+    team_id: strawberry.Private[int]
+    person_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, m: Any) -> TeamMembership:
+        return cls(
+            id=m.id,
+            status=m.status,
+            applied_at=m.applied_at,
+            reviewed_at=m.reviewed_at,
+            review_reason=m.review_reason,
+            left_at=m.left_at,
+            team_id=m.team_id,
+            person_id=m.person_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[TeamMembership | None]:
+        found = await volunteering.memberships_by_ids(
+            actor=info.context.actor, membership_ids=[int(i) for i in node_ids]
+        )
+        return [cls.from_model(m) if m else None for m in found]
+
+    @strawberry.field(description="The team.")
+    async def team(self, info: Info) -> VolunteerTeam | None:
+        found = await info.context.loaders.team.load(self.team_id)
+        return VolunteerTeam.from_model(found) if found else None
+
+    @strawberry.field(description="The member or applicant.")
+    async def person(self, info: Info) -> Person | None:
+        return await _person(info, self.person_id)
+
+
+@strawberry.type(
+    description="The check-in code of this minute: participants type it in to check in or out "
+    "(the code of the previous minute is still accepted)."
+)
+class CheckInCode:
+    code: str = strawberry.field(description="Six digits.")
+    valid_from: datetime = strawberry.field(description="Start of its minute.")
+    valid_until: datetime = strawberry.field(description="When the next code takes over.")
+
+
+@strawberry.type(
+    description="A volunteer activity (志愿服务活动) of a team and/or a project: time, place, "
+    "capacity, sign-up, check-in and check-out, and the service hours that follow."
+)
+class VolunteerActivity(relay.Node):
+    id: relay.NodeID[int]
+    title: str = strawberry.field(description="What it is.")
+    place: str = strawberry.field(description="Where to meet.")
+    starts_at: datetime = strawberry.field(description="When it starts (sign-up closes).")
+    ends_at: datetime = strawberry.field(description="When it ends.")
+    capacity: int = strawberry.field(description="How many people it takes.")
+    signed_up: int = strawberry.field(description="Places taken.")
+    places_left: int = strawberry.field(description="Places still free.")
+    status: ActivityStatus = strawberry.field(description="Open or cancelled.")  # type: ignore[valid-type]
+    cancel_reason: str | None = strawberry.field(description="Why it was cancelled.")
+    area_id: strawberry.Private[int]
+    team_id: strawberry.Private[int | None]
+    model: strawberry.Private[Any]
+
+    @classmethod
+    def from_model(cls, a: Any) -> VolunteerActivity:
+        return cls(
+            id=a.id,
+            title=a.title,
+            place=a.place,
+            starts_at=a.starts_at,
+            ends_at=a.ends_at,
+            capacity=a.capacity,
+            signed_up=a.signed_up,
+            places_left=max(0, a.capacity - a.signed_up),
+            status=a.status,
+            cancel_reason=a.cancel_reason,
+            area_id=a.area_id,
+            team_id=a.team_id,
+            model=a,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[VolunteerActivity | None]:
+        if info.context.actor is None:
+            return [None for _ in node_ids]
+        found = await info.context.loaders.activity.load_many([int(i) for i in node_ids])
+        return [cls.from_model(a) if a else None for a in found]
+
+    @strawberry.field(description="Where it takes place.")
+    async def area(self, info: Info) -> Area | None:
+        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+    @strawberry.field(description="The team that runs it (null: the area's own).")
+    async def team(self, info: Info) -> VolunteerTeam | None:
+        if self.team_id is None:
+            return None
+        found = await info.context.loaders.team.load(self.team_id)
+        return VolunteerTeam.from_model(found) if found else None
+
+    @strawberry.field(
+        description="The check-in code of this minute: for the organisers (the creator, the "
+        "team's leader, admins of the area), from 30 minutes before the start to the end; "
+        "null for everyone else and at other times."
+    )
+    async def check_in_code(self, info: Info) -> CheckInCode | None:
+        code = await volunteering.code_for(actor=info.context.actor, activity=self.model)
+        if code is None:
+            return None
+        return CheckInCode(code=code.code, valid_from=code.valid_from, valid_until=code.valid_until)
+
+    @strawberry.field(description="The viewer's latest sign-up for it (null: none).")
+    async def my_sign_up(self, info: Info) -> ActivitySignUp | None:
+        found = await info.context.loaders.my_sign_up.load(self.id)
+        return ActivitySignUp.from_model(found) if found else None
+
+    @strawberry.field(
+        description="Who signed up (cancelled sign-ups too), oldest first: for the organisers "
+        "and the admins and leaders of the area."
+    )
+    async def sign_ups(
+        self,
+        info: Info,
+        hours_status: Annotated[
+            HoursStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only sign-ups whose hours stand so."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[ActivitySignUp]:
+        size, key = page_args(info, first, after)
+        page = await volunteering.activity_sign_ups(
+            actor=info.context.actor,
+            activity=self.model,
+            hours_status=hours_status,
+            first=size,
+            after=key,
+        )
+        return Connection.build(page, ActivitySignUp.from_model)
+
+
+@strawberry.type(
+    description="A person's place in an activity: sign-up, check-in, check-out and the service "
+    "hours that follow (never deleted)."
+)
+class ActivitySignUp(relay.Node):
+    id: relay.NodeID[int]
+    status: SignUpStatus = strawberry.field(description="Holds a place, or withdrawn.")  # type: ignore[valid-type]
+    signed_up_at: datetime = strawberry.field(description="When the place was taken.")
+    cancelled_at: datetime | None = strawberry.field(description="When it was withdrawn.")
+    added_by_organiser: bool = strawberry.field(
+        description="Signed up by an organiser at check-in (a walk-in or a late record)."
+    )
+    checked_in_at: datetime | None = strawberry.field(description="Check-in time.")
+    checked_out_at: datetime | None = strawberry.field(description="Check-out time.")
+    checked_in_by_organiser: bool = strawberry.field(
+        description="Checked in by an organiser rather than by code."
+    )
+    auto_checked_out: bool = strawberry.field(
+        description="Checked out by the system 24 hours after a forgotten check-in."
+    )
+    minutes: int | None = strawberry.field(
+        description="Minutes served: check-out minus check-in, both clamped to the activity."
+    )
+    hours: float | None = strawberry.field(description="The same in hours (two decimals).")
+    hours_status: HoursStatus | None = strawberry.field(  # type: ignore[valid-type]
+        description="Where the hours stand (null until check-out)."
+    )
+    decline_reason: str | None = strawberry.field(description="Why the hours were declined.")
+    awarded_hours: int | None = strawberry.field(
+        description="Whole hours (rounded half up) that earned points once approved; fewer "
+        "when the rule's caps were reached."
+    )
+    activity_id: strawberry.Private[int]
+    person_id: strawberry.Private[int]
+    award_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, s: Any) -> ActivitySignUp:
+        return cls(
+            id=s.id,
+            status=s.status,
+            signed_up_at=s.signed_up_at,
+            cancelled_at=s.cancelled_at,
+            added_by_organiser=s.added_by_id is not None,
+            checked_in_at=s.checked_in_at,
+            checked_out_at=s.checked_out_at,
+            checked_in_by_organiser=s.checked_in_by_id is not None,
+            auto_checked_out=s.auto_checked_out,
+            minutes=s.minutes,
+            hours=_hours(s.minutes),
+            hours_status=s.hours_status,
+            decline_reason=s.decline_reason,
+            awarded_hours=s.awarded_hours,
+            activity_id=s.activity_id,
+            person_id=s.person_id,
+            award_id=s.award_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ActivitySignUp | None]:
+        found = await volunteering.sign_ups_by_ids(
+            actor=info.context.actor, sign_up_ids=[int(i) for i in node_ids]
+        )
+        return [cls.from_model(s) if s else None for s in found]
+
+    @strawberry.field(description="The activity.")
+    async def activity(self, info: Info) -> VolunteerActivity | None:
+        found = await info.context.loaders.activity.load(self.activity_id)
+        return VolunteerActivity.from_model(found) if found else None
+
+    @strawberry.field(description="The participant.")
+    async def person(self, info: Info) -> Person | None:
+        return await _person(info, self.person_id)
+
+    @strawberry.field(description="The points award for the approved hours (null: none).")
+    async def award(self, info: Info) -> PointsAward | None:
+        if self.award_id is None:
+            return None
+        found = await info.context.loaders.points_award.load(self.award_id)
+        return PointsAward.from_model(found) if found else None
+
+
+@strawberry.type(description="A person's volunteer service time (志愿服务时长) by state.")
+class VolunteerHours:
+    approved_hours: float = strawberry.field(description="Approved service time, in hours.")
+    pending_hours: float = strawberry.field(description="Checked out, waiting for approval.")
+    declined_hours: float = strawberry.field(description="Declined service time, in hours.")
+    awarded_hours: int = strawberry.field(
+        description="Whole approved hours that earned points (caps may leave some out)."
+    )
+    activities: int = strawberry.field(description="Activities with approved or pending hours.")
+
+    @classmethod
+    def from_totals(cls, t: volunteering.VolunteerHours) -> VolunteerHours:
+        return cls(
+            approved_hours=_hours(t.approved_minutes) or 0.0,
+            pending_hours=_hours(t.pending_minutes) or 0.0,
+            declined_hours=_hours(t.declined_minutes) or 0.0,
+            awarded_hours=t.awarded_hours,
+            activities=t.activities,
+        )

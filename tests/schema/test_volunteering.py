@@ -1,0 +1,377 @@
+"""GraphQL of volunteer teams and activities: the whole loop as the apps drive it (team,
+application, activity, sign-up, check-in by code, check-out, approval → points), typed
+errors, visibility and the viewer's figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from strawberry import relay
+
+from services.enums import HoursStatus
+from services.models import ActivitySignUp, Area, PointsAward, VolunteerActivity
+from tests.conftest import actor_for, gql, login
+from tests.services.points_support import Clock, assert_ledger_ok
+
+RESULT = "__typename ... on Error { code message field }"
+CREATE_TEAM = f"""
+mutation T($input: CreateTeamInput!) {{ createTeam(input: $input) {{ {RESULT}
+  ... on CreateTeamSuccess {{ team {{ id name kind memberCount leader {{ name }} area {{ name }}
+    myMembership {{ status }} }} }} }} }}"""
+JOIN = f"""
+mutation J($input: JoinTeamInput!) {{ joinTeam(input: $input) {{ {RESULT}
+  ... on JoinTeamSuccess {{ membership {{ id status team {{ name }} person {{ name }} }} }} }} }}"""
+REVIEW = f"""
+mutation R($input: ReviewTeamMemberInput!) {{ reviewTeamMember(input: $input) {{ {RESULT}
+  ... on ReviewTeamMemberSuccess {{ membership {{ id status reviewReason }} }} }} }}"""
+LEAVE = f"""
+mutation L($input: LeaveTeamInput!) {{ leaveTeam(input: $input) {{ {RESULT}
+  ... on LeaveTeamSuccess {{ membership {{ status leftAt }} }} }} }}"""
+CREATE_ACTIVITY = f"""
+mutation A($input: CreateActivityInput!) {{ createActivity(input: $input) {{ {RESULT}
+  ... on CreateActivitySuccess {{ activity {{ id title capacity placesLeft status
+    team {{ name }} area {{ name }} }} }} }} }}"""
+CANCEL_ACTIVITY = f"""
+mutation C($input: CancelActivityInput!) {{ cancelActivity(input: $input) {{ {RESULT}
+  ... on CancelActivitySuccess {{ activity {{ status cancelReason }} }} }} }}"""
+SIGN_UP = f"""
+mutation S($input: SignUpForActivityInput!) {{ signUpForActivity(input: $input) {{ {RESULT}
+  ... on SignUpForActivitySuccess {{ signUp {{ id status activity {{ signedUp placesLeft }} }} }}
+}} }}"""
+CANCEL_SIGN_UP = f"""
+mutation X($input: CancelSignUpInput!) {{ cancelSignUp(input: $input) {{ {RESULT}
+  ... on CancelSignUpSuccess {{ signUp {{ status }} }} }} }}"""
+CHECK_IN = f"""
+mutation I($input: CheckInInput!) {{ checkIn(input: $input) {{ {RESULT}
+  ... on CheckInSuccess {{ signUp {{ id checkedInAt checkedInByOrganiser }} }} }} }}"""
+CHECK_OUT = f"""
+mutation O($input: CheckOutInput!) {{ checkOut(input: $input) {{ {RESULT}
+  ... on CheckOutSuccess {{ signUp {{ id minutes hours hoursStatus }} }} }} }}"""
+APPROVE = f"""
+mutation P($input: ApproveHoursInput!) {{ approveHours(input: $input) {{ {RESULT}
+  ... on ApproveHoursSuccess {{ signUps {{ id hoursStatus awardedHours
+    award {{ points quantity rule {{ code }} }} person {{ name }} }} }} }} }}"""
+DECLINE = f"""
+mutation D($input: DeclineHoursInput!) {{ declineHours(input: $input) {{ {RESULT}
+  ... on DeclineHoursSuccess {{ signUps {{ hoursStatus declineReason }} }} }} }}"""
+CODE = """
+query Code($id: ID!) { node(id: $id) { ... on VolunteerActivity {
+  checkInCode { code validFrom validUntil } } } }"""
+ACTIVITIES = """
+query Acts($under: ID!, $upcoming: Boolean!, $first: Int, $after: String) {
+  activities(under: $under, upcoming: $upcoming, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id title startsAt placesLeft status mySignUp { status } } } } }"""
+VIEWER = """
+{ viewer { volunteerHours { approvedHours pendingHours declinedHours awardedHours activities }
+  teams { name myMembership { status } }
+  activities(first: 5) { totalCount edges { node { title mySignUp { hoursStatus } } } }
+  pointsAccount { balance } } }"""
+
+
+def gid(type_name: str, key: int) -> str:
+    return str(relay.GlobalID(type_name, str(key)))
+
+
+async def _area(name: str = "颜山社区") -> str:
+    return gid("Area", (await Area.get(name=name)).id)
+
+
+async def _person(username: str) -> str:
+    return gid("Person", (await actor_for(username)).person_id)
+
+
+def _result(body: dict[str, Any], name: str) -> dict[str, Any]:
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"][name]
+    return result
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch, datetime.now(UTC).replace(second=0, microsecond=0))
+
+
+async def test_the_whole_loop(client: httpx.AsyncClient, clock: Clock) -> None:
+    admin = await login(client, "community_admin")
+    leader = await login(client, "microgrid_leader")
+    resident = await login(client, "resident")
+    volunteer = await login(client, "volunteer")
+    # the community admin sets up a team led by the micro-grid leader
+    team_input = {
+        "areaId": await _area(),
+        "name": "颜山花园青年志愿服务队",
+        "kind": "YOUTH_VOLUNTEER_TEAM",
+        "leaderId": await _person("microgrid_leader"),
+        "description": "楼道清扫、助老陪伴",
+    }
+    team = _result(await gql(client, CREATE_TEAM, {"input": team_input}, token=admin), "createTeam")
+    assert team["__typename"] == "CreateTeamSuccess", team
+    team = team["team"]
+    assert (team["memberCount"], team["leader"]["name"]) == (1, "赵桂兰")
+    # the resident applies and the leader approves
+    joined = _result(
+        await gql(client, JOIN, {"input": {"teamId": team["id"]}}, token=resident), "joinTeam"
+    )
+    assert joined["membership"]["status"] == "PENDING"
+    reviewed = _result(
+        await gql(
+            client,
+            REVIEW,
+            {"input": {"membershipId": joined["membership"]["id"], "approve": True}},
+            token=leader,
+        ),
+        "reviewTeamMember",
+    )
+    assert reviewed["membership"]["status"] == "APPROVED"
+    # the leader schedules an activity for two, an hour from now
+    start = clock.moment + timedelta(hours=1)
+    activity_input = {
+        "teamId": team["id"],
+        "title": "楼道小广告清理",
+        "place": "颜山花园 5 号楼",
+        "startsAt": start.isoformat(),
+        "endsAt": (start + timedelta(hours=2)).isoformat(),
+        "capacity": 2,
+    }
+    made = _result(
+        await gql(client, CREATE_ACTIVITY, {"input": activity_input}, token=leader),
+        "createActivity",
+    )
+    assert made["__typename"] == "CreateActivitySuccess", made
+    activity = made["activity"]
+    assert (activity["placesLeft"], activity["area"]["name"]) == (2, "颜山社区")
+    # two sign up, the third finds it full
+    for token in (resident, volunteer):
+        signed = _result(
+            await gql(client, SIGN_UP, {"input": {"activityId": activity["id"]}}, token=token),
+            "signUpForActivity",
+        )
+        assert signed["__typename"] == "SignUpForActivitySuccess", signed
+    assert signed["signUp"]["activity"]["placesLeft"] == 0
+    full = _result(
+        await gql(
+            client,
+            SIGN_UP,
+            {"input": {"activityId": activity["id"]}},
+            token=await login(client, "central_household"),
+        ),
+        "signUpForActivity",
+    )
+    assert (full["__typename"], full["code"]) == ("Conflict", "CONFLICT")
+    # the volunteer withdraws
+    withdrawn = _result(
+        await gql(
+            client, CANCEL_SIGN_UP, {"input": {"activityId": activity["id"]}}, token=volunteer
+        ),
+        "cancelSignUp",
+    )
+    assert withdrawn["signUp"]["status"] == "CANCELLED"
+    # the list of upcoming activities shows it, with the resident's sign-up
+    listed = await gql(
+        client, ACTIVITIES, {"under": await _area(), "upcoming": True}, token=resident
+    )
+    nodes = [e["node"] for e in listed["data"]["activities"]["edges"]]
+    mine = next(n for n in nodes if n["id"] == activity["id"])
+    assert mine["placesLeft"] == 1 and mine["mySignUp"] == {"status": "SIGNED_UP"}
+    # at the start, the leader sees the code, the resident does not, and checks in with it
+    clock.set(start)
+    code = (await gql(client, CODE, {"id": activity["id"]}, token=leader))["data"]["node"]
+    assert code["checkInCode"]["code"].isdigit()
+    hidden = (await gql(client, CODE, {"id": activity["id"]}, token=resident))["data"]["node"]
+    assert hidden["checkInCode"] is None
+    checked_in = _result(
+        await gql(
+            client,
+            CHECK_IN,
+            {"input": {"activityId": activity["id"], "code": code["checkInCode"]["code"]}},
+            token=resident,
+        ),
+        "checkIn",
+    )
+    assert checked_in["signUp"]["checkedInByOrganiser"] is False
+    # 100 minutes later the resident checks out with the new code
+    clock.set(start + timedelta(minutes=100))
+    code = (await gql(client, CODE, {"id": activity["id"]}, token=leader))["data"]["node"]
+    checked_out = _result(
+        await gql(
+            client,
+            CHECK_OUT,
+            {"input": {"activityId": activity["id"], "code": code["checkInCode"]["code"]}},
+            token=resident,
+        ),
+        "checkOut",
+    )
+    assert checked_out["signUp"] == {
+        "id": checked_in["signUp"]["id"],
+        "minutes": 100,
+        "hours": 1.67,
+        "hoursStatus": "PENDING",
+    }
+    # the leader approves: 2 hours (rounded half up) × 12 points (颜山社区's rate)
+    before = (await gql(client, VIEWER, token=resident))["data"]["viewer"]
+    approve = {"signUpIds": [checked_in["signUp"]["id"]], "idempotencyKey": "approve-1"}
+    approved = _result(await gql(client, APPROVE, {"input": approve}, token=leader), "approveHours")
+    (entry,) = approved["signUps"]
+    assert entry["hoursStatus"] == "APPROVED" and entry["awardedHours"] == 2
+    assert entry["award"] == {"points": 24, "quantity": 2, "rule": {"code": "VOLUNTEER_HOUR"}}
+    # approving again (another key) changes nothing
+    approve["idempotencyKey"] = "approve-2"
+    again = _result(await gql(client, APPROVE, {"input": approve}, token=admin), "approveHours")
+    assert again["signUps"][0]["awardedHours"] == 2
+    source = str(relay.GlobalID.from_id(checked_in["signUp"]["id"]).node_id)
+    assert await PointsAward.filter(source_type="ActivitySignUp", source_id=source).count() == 1
+    # and the resident sees it all
+    viewer = (await gql(client, VIEWER, token=resident))["data"]["viewer"]
+    assert viewer["pointsAccount"]["balance"] == before["pointsAccount"]["balance"] + 24
+    hours = viewer["volunteerHours"]
+    assert hours["approvedHours"] == before["volunteerHours"]["approvedHours"] + 1.67
+    assert hours["awardedHours"] == before["volunteerHours"]["awardedHours"] + 2
+    assert {"name": "颜山花园青年志愿服务队", "myMembership": {"status": "APPROVED"}} in viewer[
+        "teams"
+    ]
+    titles = [e["node"]["title"] for e in viewer["activities"]["edges"]]
+    assert "楼道小广告清理" in titles
+    await assert_ledger_ok()
+
+
+async def test_typed_errors_and_nothing_written(client: httpx.AsyncClient, clock: Clock) -> None:
+    team_input = {
+        "areaId": await _area(),
+        "name": "测试队",
+        "kind": "GENERAL_VOLUNTEER_TEAM",
+        "leaderId": await _person("volunteer"),
+    }
+    # anonymous, then a resident, then a wrong id type, then a unit
+    activities = await VolunteerActivity.all().count()
+    body = await gql(client, CREATE_TEAM, {"input": team_input})
+    assert _result(body, "createTeam")["code"] == "UNAUTHENTICATED"
+    resident = await login(client, "resident")
+    body = await gql(client, CREATE_TEAM, {"input": team_input}, token=resident)
+    assert _result(body, "createTeam")["code"] == "FORBIDDEN"
+    admin = await login(client, "community_admin")
+    wrong = {**team_input, "leaderId": await _area()}
+    body = await gql(client, CREATE_TEAM, {"input": wrong}, token=admin)
+    assert _result(body, "createTeam")["field"] == "leaderId"
+    unit = {**team_input, "unitId": gid("PartnerUnit", 1)}
+    body = await gql(client, CREATE_TEAM, {"input": unit}, token=admin)
+    assert _result(body, "createTeam")["field"] == "unitId"
+    assert await VolunteerActivity.all().count() == activities
+    team = _result(await gql(client, CREATE_TEAM, {"input": team_input}, token=admin), "createTeam")
+    team_id = team["team"]["id"]
+    # activities: naive time, past time for a leader, a project
+    leader = await login(client, "volunteer")
+    start = clock.moment + timedelta(days=1)
+    activity_input = {
+        "teamId": team_id,
+        "title": "义务理发",
+        "place": "颜山社区党群服务中心",
+        "startsAt": start.isoformat(),
+        "endsAt": (start + timedelta(hours=3)).isoformat(),
+        "capacity": 5,
+    }
+    naive = {**activity_input, "startsAt": "2030-01-01T09:00:00"}
+    body = await gql(client, CREATE_ACTIVITY, {"input": naive}, token=leader)
+    assert _result(body, "createActivity")["field"] == "startsAt"
+    yesterday = clock.moment - timedelta(days=1)
+    past = {
+        **activity_input,
+        "startsAt": yesterday.isoformat(),
+        "endsAt": (yesterday + timedelta(hours=1)).isoformat(),
+    }
+    body = await gql(client, CREATE_ACTIVITY, {"input": past}, token=leader)
+    assert _result(body, "createActivity")["field"] == "startsAt"
+    project = {**activity_input, "projectId": gid("Project", 3)}
+    body = await gql(client, CREATE_ACTIVITY, {"input": project}, token=leader)
+    assert _result(body, "createActivity")["field"] == "projectId"
+    assert await VolunteerActivity.all().count() == activities
+    made = _result(
+        await gql(client, CREATE_ACTIVITY, {"input": activity_input}, token=leader),
+        "createActivity",
+    )
+    activity_id = made["activity"]["id"]
+    # a stranger's wrong code, approving without hours, cancelling as a participant
+    body = await gql(client, SIGN_UP, {"input": {"activityId": activity_id}}, token=resident)
+    sign_up_id = _result(body, "signUpForActivity")["signUp"]["id"]
+    clock.set(start)
+    body = await gql(
+        client, CHECK_IN, {"input": {"activityId": activity_id, "code": "12345x"}}, token=resident
+    )
+    assert _result(body, "checkIn")["field"] == "code"
+    approve = {"signUpIds": [sign_up_id], "idempotencyKey": "k"}
+    body = await gql(client, APPROVE, {"input": approve}, token=leader)
+    assert _result(body, "approveHours")["code"] == "CONFLICT"
+    body = await gql(
+        client,
+        CANCEL_ACTIVITY,
+        {"input": {"activityId": activity_id, "reason": "x"}},
+        token=resident,
+    )
+    assert _result(body, "cancelActivity")["code"] == "FORBIDDEN"
+    # the organiser checks the resident in and out, then declines the hours
+    who = await _person("resident")
+    for mutation, name in ((CHECK_IN, "checkIn"), (CHECK_OUT, "checkOut")):
+        body = await gql(
+            client, mutation, {"input": {"activityId": activity_id, "personId": who}}, token=leader
+        )
+        assert _result(body, name)["__typename"] in {"CheckInSuccess", "CheckOutSuccess"}
+    body = await gql(
+        client,
+        DECLINE,
+        {"input": {"signUpIds": [sign_up_id], "reason": "未实际参加"}},
+        token=leader,
+    )
+    assert _result(body, "declineHours")["signUps"] == [
+        {"hoursStatus": "DECLINED", "declineReason": "未实际参加"}
+    ]
+    stored = await ActivitySignUp.get(id=int(relay.GlobalID.from_id(sign_up_id).node_id))
+    assert stored.hours_status is HoursStatus.DECLINED
+    # the resident leaves nothing: they never joined the team
+    body = await gql(client, LEAVE, {"input": {"teamId": team_id}}, token=resident)
+    assert _result(body, "leaveTeam")["code"] == "NOT_FOUND"
+
+
+async def test_nodes_follow_the_same_visibility(client: httpx.AsyncClient, clock: Clock) -> None:
+    admin = await login(client, "community_admin")
+    team_input = {
+        "areaId": await _area(),
+        "name": "助老服务队",
+        "kind": "ELDERLY_CARE_TEAM",
+        "leaderId": await _person("central_household"),
+    }
+    team = _result(await gql(client, CREATE_TEAM, {"input": team_input}, token=admin), "createTeam")
+    resident = await login(client, "resident")
+    joined = _result(
+        await gql(client, JOIN, {"input": {"teamId": team["team"]["id"]}}, token=resident),
+        "joinTeam",
+    )
+    query = """query N($ids: [ID!]!) { nodes(ids: $ids) { __typename
+      ... on VolunteerTeam { name members { totalCount } }
+      ... on TeamMembership { status } } }"""
+    ids = [team["team"]["id"], joined["membership"]["id"]]
+    # the applicant sees the team and their application; anonymous callers see nothing
+    body = await gql(client, query, {"ids": [ids[1]]}, token=resident)
+    assert body["data"]["nodes"] == [{"__typename": "TeamMembership", "status": "PENDING"}]
+    body = await gql(client, query, {"ids": ids})
+    assert body["data"]["nodes"] == [None, None]
+    # a rider of the grid sees the team but not the application
+    rider = await login(client, "rider")
+    body = await gql(
+        client,
+        "query N($ids: [ID!]!) { nodes(ids: $ids) { __typename } }",
+        {"ids": ids},
+        token=rider,
+    )
+    assert body["data"]["nodes"] == [{"__typename": "VolunteerTeam"}, None]
+    # teams(under) lists it for any signed-in user
+    listed = await gql(
+        client,
+        "query T($u: ID!) { teams(under: $u) { totalCount edges { node { name memberCount } } } }",
+        {"u": await _area()},
+        token=rider,
+    )
+    names = [e["node"]["name"] for e in listed["data"]["teams"]["edges"]]
+    assert "助老服务队" in names
