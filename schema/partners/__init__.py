@@ -2,6 +2,6 @@
 co-building projects (共驻共建)."""
 
 from schema.partners.operations import PartnersMutation, PartnersQuery
-from schema.partners.types import PartnerUnit
+from schema.partners.types import PartnerUnit, Project
 
-__all__ = ["PartnerUnit", "PartnersMutation", "PartnersQuery"]
+__all__ = ["PartnerUnit", "PartnersMutation", "PartnersQuery", "Project"]

@@ -44,7 +44,7 @@ class CreateTeamInput:
     description: str = strawberry.field(default="", description="What it does (0-500).")
     unit_id: relay.GlobalID | None = strawberry.field(
         default=None,
-        description="The partner unit it belongs to (not yet available: leave it out).",
+        description="The partner unit it belongs to (an approved unit of the community).",
     )
 
 
@@ -127,7 +127,8 @@ class CreateActivityInput:
     )
     project_id: relay.GlobalID | None = strawberry.field(
         default=None,
-        description="The co-building project it belongs to (not yet available: leave it out).",
+        description="The co-building project it is held under (a project of the community, "
+        "not closed, that you run or contribute to).",
     )
     title: str = strawberry.field(description="What it is (1-200 characters).")
     place: str = strawberry.field(description="Where to meet (1-200 characters).")

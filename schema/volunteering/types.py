@@ -14,6 +14,7 @@ from schema.context import Info
 from schema.errors import describe_values
 from schema.grids import Area
 from schema.pagination import After, Connection, First, page_args
+from schema.partners import PartnerUnit, Project
 from schema.people import Person
 from schema.points import PointsAward
 from services import volunteering
@@ -94,6 +95,7 @@ class VolunteerTeam(relay.Node):
     created_at: datetime = strawberry.field(description="When it was set up.")
     area_id: strawberry.Private[int]
     leader_id: strawberry.Private[int]
+    unit_id: strawberry.Private[int | None]
     model: strawberry.Private[Any]
 
     @classmethod
@@ -106,6 +108,7 @@ class VolunteerTeam(relay.Node):
             created_at=t.created_at,
             area_id=t.area_id,
             leader_id=t.leader_id,
+            unit_id=t.unit_id,
             model=t,
         )
 
@@ -121,6 +124,13 @@ class VolunteerTeam(relay.Node):
     @strawberry.field(description="The home area (community, grid or micro-grid).")
     async def area(self, info: Info) -> Area | None:
         return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+    @strawberry.field(description="The partner unit it belongs to (null: the area's own).")
+    async def unit(self, info: Info) -> PartnerUnit | None:
+        if self.unit_id is None:
+            return None
+        found = await info.context.loaders.partner_unit.load(self.unit_id)
+        return PartnerUnit.from_model(found) if found else None
 
     @strawberry.field(description="The leader (队长), an approved member.")
     async def leader(self, info: Info) -> Person | None:
@@ -244,6 +254,7 @@ class VolunteerActivity(relay.Node):
     cancel_reason: str | None = strawberry.field(description="Why it was cancelled.")
     area_id: strawberry.Private[int]
     team_id: strawberry.Private[int | None]
+    project_id: strawberry.Private[int | None]
     model: strawberry.Private[Any]
 
     @classmethod
@@ -261,6 +272,7 @@ class VolunteerActivity(relay.Node):
             cancel_reason=a.cancel_reason,
             area_id=a.area_id,
             team_id=a.team_id,
+            project_id=a.project_id,
             model=a,
         )
 
@@ -276,6 +288,13 @@ class VolunteerActivity(relay.Node):
     @strawberry.field(description="Where it takes place.")
     async def area(self, info: Info) -> Area | None:
         return Area.from_model(await info.context.loaders.area.load(self.area_id))
+
+    @strawberry.field(description="The co-building project it is held under, if any.")
+    async def project(self, info: Info) -> Project | None:
+        if self.project_id is None:
+            return None
+        found = await info.context.loaders.project.load(self.project_id)
+        return Project.from_model(found) if found else None
 
     @strawberry.field(description="The team that runs it (null: the area's own).")
     async def team(self, info: Info) -> VolunteerTeam | None:

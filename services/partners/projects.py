@@ -64,6 +64,22 @@ async def _project(project_id: int) -> Project:
     return project
 
 
+async def project_for_activity(actor: Actor, project_id: int, community: str) -> Project:
+    """The project an activity of `community` is held under: a project of that community, not
+    closed, that the actor runs or contributes to (admins of the community always may)."""
+    project = await _project(project_id)
+    if project.community_path != community:
+        raise InvalidInput("The project belongs to another community.", field="projectId")
+    if project.status in CLOSED:
+        raise Conflict(f"The project is {project.status.value}.", field="projectId")
+    if not await may_contribute(actor, project):
+        raise Forbidden(
+            "Admins of the community and managers of its units hold activities under a project.",
+            field="projectId",
+        )
+    return project
+
+
 def _people(value: int) -> int:
     if not 0 <= value <= MAX_PEOPLE_SERVED:
         raise InvalidInput(f"People served is 0 to {MAX_PEOPLE_SERVED}.", field="peopleServed")
@@ -347,8 +363,9 @@ async def milestones_of(*, project_ids: list[int]) -> list[list[ProjectMilestone
 
 @dataclass(frozen=True)
 class ProjectTotals:
-    """What a project has drawn together: volunteer hours committed by accepted matches of
-    VOLUNTEER_HOURS resources, accepted matches, units, and people served (set by its owners)."""
+    """What a project has drawn together: volunteer hours (committed by accepted matches of
+    VOLUNTEER_HOURS resources, plus the approved hours of the volunteer activities held under
+    it, in whole hours), accepted matches, units, and people served (set by its owners)."""
 
     hours: int
     matches: int
@@ -358,7 +375,7 @@ class ProjectTotals:
 
 
 async def totals_of(*, project_ids: list[int]) -> list[ProjectTotals]:
-    """Totals of many projects in two statements."""
+    """Totals of many projects in three statements."""
     ids = list(project_ids)
     if not ids:
         return []
@@ -383,6 +400,16 @@ async def totals_of(*, project_ids: list[int]) -> list[ProjectTotals]:
         """,
         ids,
     )
+    served = await db.fetch(
+        f"""
+        SELECT a.project_id, SUM(s.minutes) AS minutes
+        FROM volunteer_activity a JOIN activity_sign_up s ON s.activity_id = a.id
+        WHERE a.project_id IN ({marks}) AND s.hours_status = 'APPROVED'
+        GROUP BY a.project_id
+        """,
+        ids,
+    )
+    activity_hours = {int(r["project_id"]): int(r["minutes"] or 0) // 60 for r in served}
     by_match = {int(r["project_id"]): (int(r["n"]), int(r["hours"] or 0)) for r in matched}
     by_count = {
         int(r["project_id"]): (
@@ -396,7 +423,7 @@ async def totals_of(*, project_ids: list[int]) -> list[ProjectTotals]:
     for i in ids:
         n, hours = by_match.get(i, (0, 0))
         units, people, progress = by_count.get(i, (0, 0, 0))
-        totals.append(ProjectTotals(hours, n, units, people, progress))
+        totals.append(ProjectTotals(hours + activity_hours.get(i, 0), n, units, people, progress))
     return totals
 
 

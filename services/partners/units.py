@@ -63,6 +63,16 @@ async def get_unit(actor: Actor, unit_id: int, *, field: str = "unitId") -> Part
     return unit
 
 
+async def unit_for_team(actor: Actor, unit_id: int, community: str) -> PartnerUnit:
+    """The approved unit of `community` a volunteer team is set up for (admins set teams up)."""
+    unit = await get_unit(actor, unit_id)
+    if unit.community_path != community:
+        raise InvalidInput("The unit reports to another community.", field="unitId")
+    if unit.status is not PartnerUnitStatus.APPROVED:
+        raise Conflict("The unit is not approved by its community yet.", field="unitId")
+    return unit
+
+
 async def managed_unit(actor: Actor, unit_id: int, *, field: str = "unitId") -> PartnerUnit:
     """An approved unit the actor manages: a unit edits only its own lists and projects."""
     unit = await get_unit(actor, unit_id, field=field)

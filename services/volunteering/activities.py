@@ -23,6 +23,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area, in_subtree
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.pagination import Page
+from services.partners.projects import project_for_activity
 from services.points import ledger
 from services.volunteering.teams import (
     LOCAL_LEVELS,
@@ -88,9 +89,6 @@ async def create_activity(
         raise InvalidInput(f"Capacity is 1 to {MAX_CAPACITY} people.", field="capacity")
     if ends_at <= starts_at or ends_at - starts_at > MAX_DURATION:
         raise InvalidInput("An activity ends after it starts, within 24 hours.", field="endsAt")
-    if project_id is not None:
-        # Co-building projects are another module: an activity is linked once they exist.
-        raise InvalidInput("Co-building projects cannot hold activities yet.", field="projectId")
     team = await get_team(team_id) if team_id is not None else None
     if area_id is None:
         if team is None:
@@ -104,6 +102,9 @@ async def create_activity(
     community = community_of(area.path)
     if team is not None and community_of(team.area_path) != community:
         raise InvalidInput("A team's activities are in its own community.", field="areaId")
+    project = (
+        await project_for_activity(actor, project_id, community) if project_id is not None else None
+    )
     admin = actor.administers(area.path)
     if not admin and not (team is not None and team.leader_id == actor.person_id):
         raise Forbidden(
@@ -122,7 +123,7 @@ async def create_activity(
         area_path=area.path,
         community_id=int(rows[0]["id"]),
         team_id=team.id if team else None,
-        project_id=None,
+        project_id=project.id if project else None,
         starts_at=starts_at,
         ends_at=ends_at,
         capacity=capacity,

@@ -12,6 +12,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area, in_subtree
 from services.models import TeamMembership, VolunteerTeam
 from services.pagination import Page, paginate
+from services.partners.units import unit_for_team
 from services.points import ledger
 
 # Teams and activities live in a community or below (a grid, a micro-grid).
@@ -77,13 +78,15 @@ async def create_team(
     actor = require_actor(actor)
     name = clean_text(name, field="name", max_length=100)
     description = clean_text(description, field="description", max_length=500, required=False)
-    if unit_id is not None:
-        # The partner-unit register is another module: a unit's team is linked once it exists.
-        raise InvalidInput("Partner units cannot own teams yet.", field="unitId")
     area = await get_area(area_id=area_id)
     if area.level not in LOCAL_LEVELS:
         raise InvalidInput("A team belongs to a community, grid or micro-grid.", field="areaId")
     actor.require_admin_of(area.path, "set up volunteer teams")
+    unit = (
+        await unit_for_team(actor, unit_id, community_of(area.path))
+        if unit_id is not None
+        else None
+    )
     if not await person_in_community(leader_id, community_of(area.path)):
         raise InvalidInput(
             "The leader must live or hold a role in the team's community.", field="leaderId"
@@ -96,7 +99,7 @@ async def create_team(
                 kind=kind,
                 area_id=area.id,
                 area_path=area.path,
-                unit_id=None,
+                unit_id=unit.id if unit else None,
                 leader_id=leader_id,
                 description=description,
                 created_by_id=actor.person_id,

@@ -256,7 +256,7 @@ async def test_typed_errors_and_nothing_written(client: httpx.AsyncClient, clock
     wrong = {**team_input, "leaderId": await _area()}
     body = await gql(client, CREATE_TEAM, {"input": wrong}, token=admin)
     assert _result(body, "createTeam")["field"] == "leaderId"
-    unit = {**team_input, "unitId": gid("PartnerUnit", 1)}
+    unit = {**team_input, "unitId": gid("PartnerUnit", 999_999)}
     body = await gql(client, CREATE_TEAM, {"input": unit}, token=admin)
     assert _result(body, "createTeam")["field"] == "unitId"
     assert await VolunteerActivity.all().count() == activities
@@ -284,7 +284,7 @@ async def test_typed_errors_and_nothing_written(client: httpx.AsyncClient, clock
     }
     body = await gql(client, CREATE_ACTIVITY, {"input": past}, token=leader)
     assert _result(body, "createActivity")["field"] == "startsAt"
-    project = {**activity_input, "projectId": gid("Project", 3)}
+    project = {**activity_input, "projectId": gid("Project", 999_999)}
     body = await gql(client, CREATE_ACTIVITY, {"input": project}, token=leader)
     assert _result(body, "createActivity")["field"] == "projectId"
     assert await VolunteerActivity.all().count() == activities

@@ -80,16 +80,16 @@ async def test_team_names_are_unique_in_an_area_and_teams_sit_low(db: Database) 
             leader_id=await person_id("volunteer"),
         )
     assert raised.value.field == "areaId"
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(NotFound) as missing:
         await volunteering.create_team(
             actor=await actor_for("community_admin"),
             area_id=(await community()).id,
             name="物业队",
             kind=TeamKind.PROFESSIONAL_SERVICE_TEAM,
             leader_id=await person_id("volunteer"),
-            unit_id=1,
+            unit_id=999_999,
         )
-    assert raised.value.field == "unitId"
+    assert missing.value.field == "unitId"
 
 
 async def test_membership_apply_review_leave_and_apply_again(db: Database) -> None:
@@ -227,15 +227,15 @@ async def test_activities_link_projects_and_teams_of_the_same_community_only(
         capacity=5,
     )
     admin = await actor_for("street_admin")
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(NotFound) as missing:
         await volunteering.create_activity(
             actor=admin,
             area_id=None,
             team_id=made.id,
-            project_id=7,
+            project_id=999_999,
             **common,  # type: ignore[arg-type]
         )
-    assert raised.value.field == "projectId"
+    assert missing.value.field == "projectId"
     other = await community("西冶街社区")
     with pytest.raises(InvalidInput) as raised:
         await volunteering.create_activity(
