@@ -1,87 +1,375 @@
-"""Execution: graphql-core's, with short paths for plain leaf fields and simple resolvers."""
+"""Execution: graphql-core's, with short paths for plain fields and simple resolvers."""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import Any
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
     GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLUnionType,
     Undefined,
     get_named_type,
     get_nullable_type,
     is_leaf_type,
 )
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-# GraphQLField defines __eq__ and so cannot be a dict key: keyed by id, the field kept alongside
-# so that an id reused by another schema's field is never mistaken for it.
-_LEAVES: dict[int, tuple[GraphQLField, GraphQLLeafType | None]] = {}
+# Values that can be neither awaitable nor an error: a leaf holding one is serialized at once.
+_PLAIN_VALUES = frozenset({str, int, float, bool})
 
 
-def _plain_leaf(field: GraphQLField) -> GraphQLLeafType | None:
-    """The scalar or enum type of a field Strawberry reads straight off its object (no resolver,
-    no arguments, no extensions), else None."""
-    entry = _LEAVES.get(id(field))
-    if entry is None or entry[0] is not field:
-        named = get_nullable_type(field.type)
-        plain = getattr(field.resolve, "_is_default", False) and not field.args
-        entry = (field, named if plain and is_leaf_type(named) else None)
-        _LEAVES[id(field)] = entry
-    return entry[1]
+class _Plain(NamedTuple):
+    """How to run one field of a selection without graphql-core's per-field steps."""
+
+    response_name: str
+    field_details_list: Any
+    field_def: GraphQLField
+    read: Callable[[Any], Any] | None  # the value without info (a plain read), or None:
+    resolve: Callable[..., Any]  # then the resolver is called with graphql-core's info
+    leaf: GraphQLLeafType | None  # for a scalar or enum field
+    object_type: GraphQLObjectType | None  # for an object or a list of objects
+    item_type: GraphQLOutputType | None  # for a list of objects: the item type as declared
+
+
+def _reader(field: GraphQLField) -> Callable[[Any], Any] | None:
+    """A one-argument reader for a field whose resolver needs no info, else None.
+
+    Strawberry's resolver for a field without a resolver ("basic") reads the attribute with the
+    field's default resolver (`getattr` unless configured otherwise): read it the same way, minus
+    two calls. A streamlined method that takes no info is called as it is (see below).
+    """
+    resolve = field.resolve
+    if resolve is None:
+        return None
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if getattr(resolve, "_is_default", False):
+        if definition is not None and getattr(definition, "default_resolver", None) is getattr:
+            return attrgetter(definition.python_name)
+        return lambda source: resolve(source, None)
+    if getattr(resolve, "_takes_no_info", False):
+        return lambda source: resolve(source, None)
+    return None
+
+
+def _plain(
+    schema: Any, parent_type: GraphQLObjectType, response_name: str, field_details_list: Any
+) -> _Plain | None:
+    """The short-path description of a field, or None for graphql-core's path."""
+    if len(field_details_list) != 1:
+        return None  # the same field asked twice under one name: merged selections
+    details = field_details_list[0]
+    node = details.node
+    if node.arguments or node.directives or details.defer_usage is not None:
+        return None  # arguments, @stream or @defer: graphql-core's path
+    field = schema.get_field(parent_type, node.name.value)
+    if field is None or field.args or field.resolve is None:
+        return None
+    field_type = get_nullable_type(field.type)
+    leaf = field_type if is_leaf_type(field_type) else None
+    object_type, item_type = None, None
+    if isinstance(field_type, GraphQLObjectType):
+        object_type = field_type
+    elif isinstance(field_type, GraphQLList):
+        item = get_nullable_type(field_type.of_type)
+        if isinstance(item, GraphQLObjectType):
+            object_type, item_type = item, field_type.of_type
+    return _Plain(
+        response_name,
+        field_details_list,
+        field,
+        _reader(field),
+        field.resolve,
+        leaf,
+        object_type,
+        item_type,
+    )
+
+
+def _weak_helpers(executor: Any) -> GraphQLResolveInfoHelpers:
+    """graphql-core's resolver helpers without a reference back to the executor.
+
+    graphql-core binds them to the executor, and the executor keeps them: a reference cycle
+    that left every request's executor, context, loaders and rows to the cyclic garbage
+    collector (some 190 objects a request, a collection every few requests).
+    """
+    ref = weakref.ref(executor)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return gather_with_cancel(*values)
+
+    def track(values: Sequence[Any]) -> None:
+        alive = ref()
+        if alive is not None:
+            alive.track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Answers a plain leaf field (a name, a count, an enum) by reading and serializing it.
+    """graphql-core's execution with short paths for the common fields.
 
-    graphql-core builds a resolve-info object and walks its completion steps for every field;
-    on a page of 20 areas with their coverage and role holders most fields are plain leaves,
-    and those steps were a third of the request. Anything unusual (a null, an error, an
-    awaitable, arguments, middleware) takes graphql-core's own path, which then redoes the read,
-    so results and errors are exactly graphql-core's.
+    For every field graphql-core looks the field up, builds a path and a resolve-info object,
+    checks for middleware and arguments, and walks its completion steps; on a page of 20 areas
+    with their coverage and role holders that was most of the request. Here a field without
+    arguments or directives runs from a plan made once per selection: a plain read (an
+    attribute, a method that takes no info) is made without path or info; a scalar or enum
+    value is serialized at once; an object, or a list of objects, has its selection executed
+    at once. Any other value (a null, an error, an awaitable, a wrong type) is completed by
+    graphql-core's own steps, and arguments, directives, middleware and @defer take
+    graphql-core's path throughout, so results and errors are exactly graphql-core's.
     """
 
-    def execute_field(
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.async_helpers = _weak_helpers(self)
+        # Per selection (graphql-core reuses one grouped field set for every item of a list),
+        # by the set's identity (kept alive alongside so that its id is not reused).
+        self._plans: dict[int, tuple[Any, list[_Plain | None]]] = {}
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Plain | None]:
+        known = self._plans.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set:
+            return known[1]
+        manager = self.middleware_manager
+        plan: list[_Plain | None] = []
+        for response_name, field_details_list in grouped_field_set.items():
+            entry = _plain(self.schema, parent_type, response_name, field_details_list)
+            if (
+                entry is not None
+                and manager is not None
+                and manager.get_field_resolver(entry.resolve) is not entry.resolve
+            ):
+                entry = None  # a middleware wraps this resolver: let graphql-core call it
+            plan.append(entry)
+        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def execute_fields(
         self,
         parent_type: Any,
-        source: Any,
-        field_details_list: Any,
+        source_value: Any,
         path: Any,
+        grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        node = field_details_list[0].node
-        field = self.schema.get_field(parent_type, node.name.value)
-        resolve = field.resolve if field is not None else None
-        leaf = _plain_leaf(field) if field is not None and not node.arguments else None
-        if (
-            leaf is not None
-            and resolve is not None
-            and (
-                self.middleware_manager is None
-                or self.middleware_manager.get_field_resolver(resolve) is resolve
+        if position_context is not None or not _ENABLED:
+            # Deferred fragments are being delivered: graphql-core's path throughout.
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
             )
-        ):
-            try:
-                value = resolve(source, None)  # a plain field's resolver ignores its info
-                if (
-                    value is not None
-                    and not isinstance(value, Exception)
-                    and not self.is_awaitable(value)
-                ):
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for entry, (response_name, field_details_list) in zip(
+                self._plan(parent_type, grouped_field_set), grouped_field_set.items(), strict=True
+            ):
+                if entry is not None:
+                    result = self._run(entry, parent_type, source_value, path)
+                else:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _run(self, entry: _Plain, parent_type: GraphQLObjectType, source: Any, parent: Any) -> Any:
+        """graphql-core's execute_field for a planned field, short where the value is plain."""
+        path: Path | None = None
+        info: Any = None
+        try:
+            if entry.read is not None:
+                value = entry.read(source)
+            else:
+                path = Path(parent, entry.response_name, parent_type.name)
+                info = self._info(entry, parent_type, path)
+                value = entry.resolve(source, info)
+        except Exception as raw_error:
+            path = path or Path(parent, entry.response_name, parent_type.name)
+            self.handle_field_error(raw_error, entry.field_def.type, entry.field_details_list, path)
+            return None
+        leaf = entry.leaf
+        if leaf is not None:
+            if value is not None and (
+                type(value) in _PLAIN_VALUES
+                or not (isinstance(value, Exception) or self.is_awaitable(value))
+            ):
+                try:
                     coerced = leaf.coerce_output_value(value)
-                    if coerced is not None and coerced is not Undefined:
-                        return coerced
-            except Exception:  # graphql-core's path below reports it properly
-                pass
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
+                except Exception:  # completed again below, where the error is reported
+                    coerced = None
+                if coerced is not None and coerced is not Undefined:
+                    return coerced
+        elif entry.object_type is not None:
+            path = path or Path(parent, entry.response_name, parent_type.name)
+            if info is None:
+                info = self._info(entry, parent_type, path)
+            completed = self._object(entry, path, info, value)
+            if completed is not Undefined:
+                return completed
+        path = path or Path(parent, entry.response_name, parent_type.name)
+        if info is None:
+            info = self._info(entry, parent_type, path)
+        return self._complete(entry, path, info, value)
+
+    def _info(self, entry: _Plain, parent_type: GraphQLObjectType, path: Path) -> Any:
+        return self.build_resolve_info(
+            entry.field_def, [entry.field_details_list[0].node], parent_type, path
         )
+
+    def _complete(self, entry: _Plain, path: Path, info: Any, value: Any) -> Any:
+        """The value completed as graphql-core's execute_field completes a resolver's result."""
+        return_type = entry.field_def.type
+        field_details_list = entry.field_details_list
+        try:
+            if self.is_awaitable(value):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, value, None
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, value, None
+            )
+            if self.is_awaitable(completed):
+                return self._await_field(completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    def _object(self, entry: _Plain, path: Path, info: Any, value: Any) -> Any:
+        """An object (or list of objects) with its selection executed, or Undefined when the
+        value is anything else (decided before anything is executed)."""
+        object_type = entry.object_type
+        assert object_type is not None
+        is_list = entry.item_type is not None
+        if not is_list:
+            items = [value]
+        elif type(value) is list:
+            items = value
+        else:
+            return Undefined  # another iterable (maybe async)
+        is_awaitable = self.is_awaitable
+        for item in items:
+            if item is None or isinstance(item, Exception) or is_awaitable(item):
+                return Undefined
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None:
+            for item in items:
+                checked = is_type_of(item, info)
+                if checked is not True:
+                    if inspect.iscoroutine(checked):
+                        checked.close()  # graphql-core's steps ask again and await it
+                    return Undefined
+        return_type = entry.field_def.type
+        field_details_list = entry.field_details_list
+        try:
+            if is_list:
+                completed = self._list(entry, items, path)
+            else:
+                completed = self.collect_and_execute_subfields(
+                    object_type, field_details_list, path, value, None
+                )
+            if is_awaitable(completed):
+                return self._await_field(completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    def _list(self, entry: _Plain, items: list[Any], path: Path) -> Any:
+        """Each item's selection executed, as graphql-core's complete_iterable_value does."""
+        object_type = entry.object_type
+        item_type = entry.item_type
+        assert object_type is not None and item_type is not None
+        field_details_list = entry.field_details_list
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                try:
+                    completed = self.collect_and_execute_subfields(
+                        object_type, field_details_list, item_path, item, None
+                    )
+                    if is_awaitable(completed):
+                        completed = self._await_field(
+                            completed, item_type, field_details_list, item_path
+                        )
+                        awaitable_indices.append(index)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed = None
+                completed_results.append(completed)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed_results[i] for i in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed_results
+
+        async def get_completed_results() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                index = awaitable_indices[0]
+                completed_results[index] = await completed_results[index]
+            else:
+                awaited = await gather_with_cancel(
+                    *(completed_results[i] for i in awaitable_indices)
+                )
+                for index, sub_result in zip(awaitable_indices, awaited, strict=True):
+                    completed_results[index] = sub_result
+            return completed_results
+
+        return get_completed_results()
+
+    async def _await_field(
+        self, completed: Any, return_type: Any, field_details_list: Any, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+
+# Tests switch the short paths off to compare against graphql-core's own answers.
+_ENABLED = True
 
 
 def _lean(function: Callable[..., Any], field: Any, info_class: Any, wants_info: bool) -> Any:
@@ -93,6 +381,8 @@ def _lean(function: Callable[..., Any], field: Any, info_class: Any, wants_info:
 
         def resolve(source: Any, info: Any) -> Any:
             return function(source)
+
+        resolve._takes_no_info = True  # type: ignore[attr-defined]
 
     return resolve
 
