@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
+    FieldNode,
     GraphQLField,
     GraphQLLeafType,
     GraphQLList,
@@ -31,10 +32,9 @@ _PLAIN_VALUES = frozenset({str, int, float, bool})
 
 
 class _Plain(NamedTuple):
-    """How to run one field of a selection without graphql-core's per-field steps."""
+    """How to run one field (a field node under a parent type) without graphql-core's steps."""
 
-    response_name: str
-    field_details_list: Any
+    node: FieldNode
     field_def: GraphQLField
     read: Callable[[Any], Any] | None  # the value without info (a plain read), or None:
     resolve: Callable[..., Any]  # then the resolver is called with graphql-core's info
@@ -63,15 +63,9 @@ def _reader(field: GraphQLField) -> Callable[[Any], Any] | None:
     return None
 
 
-def _plain(
-    schema: Any, parent_type: GraphQLObjectType, response_name: str, field_details_list: Any
-) -> _Plain | None:
+def _plain(schema: Any, parent_type: GraphQLObjectType, node: FieldNode) -> _Plain | None:
     """The short-path description of a field, or None for graphql-core's path."""
-    if len(field_details_list) != 1:
-        return None  # the same field asked twice under one name: merged selections
-    details = field_details_list[0]
-    node = details.node
-    if node.arguments or node.directives or details.defer_usage is not None:
+    if node.arguments or node.directives:
         return None  # arguments, @stream or @defer: graphql-core's path
     field = schema.get_field(parent_type, node.name.value)
     if field is None or field.args or field.resolve is None:
@@ -85,16 +79,24 @@ def _plain(
         item = get_nullable_type(field_type.of_type)
         if isinstance(item, GraphQLObjectType):
             object_type, item_type = item, field_type.of_type
-    return _Plain(
-        response_name,
-        field_details_list,
-        field,
-        _reader(field),
-        field.resolve,
-        leaf,
-        object_type,
-        item_type,
-    )
+    return _Plain(node, field, _reader(field), field.resolve, leaf, object_type, item_type)
+
+
+# ParserCache hands out the same document for the same query text, so descriptions are kept
+# across requests, by parent type and field node (both kept, so that reused ids never match).
+_PLAINS: dict[tuple[int, int], tuple[GraphQLObjectType, FieldNode, _Plain | None]] = {}
+_PLAINS_SIZE = 10_000
+
+
+def _plain_of(schema: Any, parent_type: GraphQLObjectType, node: FieldNode) -> _Plain | None:
+    known = _PLAINS.get((id(parent_type), id(node)))
+    if known is not None and known[0] is parent_type and known[1] is node:
+        return known[2]
+    plain = _plain(schema, parent_type, node)
+    if len(_PLAINS) >= _PLAINS_SIZE:
+        _PLAINS.clear()
+    _PLAINS[(id(parent_type), id(node))] = (parent_type, node, plain)
+    return plain
 
 
 def _weak_helpers(executor: Any) -> GraphQLResolveInfoHelpers:
@@ -144,8 +146,13 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return known[1]
         manager = self.middleware_manager
         plan: list[_Plain | None] = []
-        for response_name, field_details_list in grouped_field_set.items():
-            entry = _plain(self.schema, parent_type, response_name, field_details_list)
+        for field_details_list in grouped_field_set.values():
+            details = field_details_list[0]
+            entry = None
+            # One field node, not deferred (the same field asked twice under one name, or a
+            # deferred one, takes graphql-core's path).
+            if len(field_details_list) == 1 and details.defer_usage is None:
+                entry = _plain_of(self.schema, parent_type, details.node)
             if (
                 entry is not None
                 and manager is not None
@@ -177,7 +184,9 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self._plan(parent_type, grouped_field_set), grouped_field_set.items(), strict=True
             ):
                 if entry is not None:
-                    result = self._run(entry, parent_type, source_value, path)
+                    result = self._run(
+                        entry, response_name, field_details_list, parent_type, source_value, path
+                    )
                 else:
                     result = self.execute_field(
                         parent_type,
@@ -209,7 +218,15 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
-    def _run(self, entry: _Plain, parent_type: GraphQLObjectType, source: Any, parent: Any) -> Any:
+    def _run(
+        self,
+        entry: _Plain,
+        response_name: str,
+        field_details_list: Any,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        parent: Any,
+    ) -> Any:
         """graphql-core's execute_field for a planned field, short where the value is plain."""
         path: Path | None = None
         info: Any = None
@@ -217,12 +234,12 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if entry.read is not None:
                 value = entry.read(source)
             else:
-                path = Path(parent, entry.response_name, parent_type.name)
+                path = Path(parent, response_name, parent_type.name)
                 info = self._info(entry, parent_type, path)
                 value = entry.resolve(source, info)
         except Exception as raw_error:
-            path = path or Path(parent, entry.response_name, parent_type.name)
-            self.handle_field_error(raw_error, entry.field_def.type, entry.field_details_list, path)
+            path = path or Path(parent, response_name, parent_type.name)
+            self.handle_field_error(raw_error, entry.field_def.type, field_details_list, path)
             return None
         leaf = entry.leaf
         if leaf is not None:
@@ -237,26 +254,25 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if coerced is not None and coerced is not Undefined:
                     return coerced
         elif entry.object_type is not None:
-            path = path or Path(parent, entry.response_name, parent_type.name)
+            path = path or Path(parent, response_name, parent_type.name)
             if info is None:
                 info = self._info(entry, parent_type, path)
-            completed = self._object(entry, path, info, value)
+            completed = self._object(entry, field_details_list, path, info, value)
             if completed is not Undefined:
                 return completed
-        path = path or Path(parent, entry.response_name, parent_type.name)
+        path = path or Path(parent, response_name, parent_type.name)
         if info is None:
             info = self._info(entry, parent_type, path)
-        return self._complete(entry, path, info, value)
+        return self._complete(entry, field_details_list, path, info, value)
 
     def _info(self, entry: _Plain, parent_type: GraphQLObjectType, path: Path) -> Any:
-        return self.build_resolve_info(
-            entry.field_def, [entry.field_details_list[0].node], parent_type, path
-        )
+        return self.build_resolve_info(entry.field_def, [entry.node], parent_type, path)
 
-    def _complete(self, entry: _Plain, path: Path, info: Any, value: Any) -> Any:
+    def _complete(
+        self, entry: _Plain, field_details_list: Any, path: Path, info: Any, value: Any
+    ) -> Any:
         """The value completed as graphql-core's execute_field completes a resolver's result."""
         return_type = entry.field_def.type
-        field_details_list = entry.field_details_list
         try:
             if self.is_awaitable(value):
                 return self.complete_awaitable_value(
@@ -272,9 +288,12 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         return completed
 
-    def _object(self, entry: _Plain, path: Path, info: Any, value: Any) -> Any:
+    def _object(
+        self, entry: _Plain, field_details_list: Any, path: Path, info: Any, value: Any
+    ) -> Any:
         """An object (or list of objects) with its selection executed, or Undefined when the
-        value is anything else (decided before anything is executed)."""
+        value is anything else or the selection defers fragments (decided before anything is
+        executed)."""
         object_type = entry.object_type
         assert object_type is not None
         is_list = entry.item_type is not None
@@ -297,14 +316,17 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         checked.close()  # graphql-core's steps ask again and await it
                     return Undefined
         return_type = entry.field_def.type
-        field_details_list = entry.field_details_list
         try:
+            # Collected once for the whole list (graphql-core looks it up for every item).
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
+            if new_defer_usages:
+                return Undefined
             if is_list:
-                completed = self._list(entry, items, path)
+                completed = self._list(entry, field_details_list, grouped_field_set, items, path)
             else:
-                completed = self.collect_and_execute_subfields(
-                    object_type, field_details_list, path, value, None
-                )
+                completed = self.execute_fields(object_type, value, path, grouped_field_set, None)
             if is_awaitable(completed):
                 return self._await_field(completed, return_type, field_details_list, path)
         except Exception as raw_error:
@@ -312,21 +334,28 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         return completed
 
-    def _list(self, entry: _Plain, items: list[Any], path: Path) -> Any:
+    def _list(
+        self,
+        entry: _Plain,
+        field_details_list: Any,
+        grouped_field_set: Any,
+        items: list[Any],
+        path: Path,
+    ) -> Any:
         """Each item's selection executed, as graphql-core's complete_iterable_value does."""
         object_type = entry.object_type
         item_type = entry.item_type
         assert object_type is not None and item_type is not None
-        field_details_list = entry.field_details_list
+        execute_fields = self.execute_fields
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
-                item_path = path.add_key(index, None)
+                item_path = Path(path, index, None)
                 try:
-                    completed = self.collect_and_execute_subfields(
-                        object_type, field_details_list, item_path, item, None
+                    completed = execute_fields(
+                        object_type, item, item_path, grouped_field_set, None
                     )
                     if is_awaitable(completed):
                         completed = self._await_field(
@@ -372,8 +401,23 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 _ENABLED = True
 
 
-def _lean(function: Callable[..., Any], field: Any, info_class: Any, wants_info: bool) -> Any:
-    if wants_info:
+def _lean(
+    function: Callable[..., Any], field: Any, info_class: Any, wants_info: bool, root: str | None
+) -> Any:
+    """The resolver called as Strawberry calls it: the source as `self` (positional) or as the
+    `root` keyword, the info (Strawberry's) as the `info` keyword."""
+    if root is not None:
+        if wants_info:
+
+            def resolve(source: Any, info: Any) -> Any:
+                return function(**{root: source, "info": info_class(_raw_info=info, _field=field)})
+        else:
+
+            def resolve(source: Any, info: Any) -> Any:
+                return function(**{root: source})
+
+            resolve._takes_no_info = True  # type: ignore[attr-defined]
+    elif wants_info:
 
         def resolve(source: Any, info: Any) -> Any:
             return function(source, info=info_class(_raw_info=info, _field=field))
@@ -387,14 +431,19 @@ def _lean(function: Callable[..., Any], field: Any, info_class: Any, wants_info:
     return resolve
 
 
+def _bound_to_class(function: Any) -> bool:
+    return inspect.ismethod(function) and isinstance(function.__self__, type)
+
+
 def streamline_resolvers(schema: strawberry.Schema) -> int:
-    """Call simple method resolvers directly; returns how many were streamlined.
+    """Call simple resolvers directly; returns how many were streamlined.
 
     Strawberry wraps every resolver to convert arguments, run field extensions (permissions)
     and map exceptions onto result unions. A synchronous method taking only `self` (and maybe
-    `info`), with no arguments, no field extensions and no union result, needs none of that,
-    yet paid ~5 µs a call: on a page of areas that is every coverage, roleHolders and person
-    field. Such resolvers are called as Strawberry calls them, without the wrapping.
+    `info`), or a function or class method taking only `root` (and maybe `info`, as the `id` of
+    every Relay node), with no arguments, no field extensions and no union result, needs none
+    of that, yet paid ~5 µs a call: on a page of areas that is every id, coverage, roleHolders
+    and person field. Such resolvers are called as Strawberry calls them, without the wrapping.
     """
     count = 0
     for graphql_type in schema._schema.type_map.values():
@@ -409,19 +458,36 @@ def streamline_resolvers(schema: strawberry.Schema) -> int:
                 continue  # exception handlers may map errors onto its members
             named = {p.name for p in resolver.signature.parameters.values()}
             info = resolver.info_parameter
+            root = resolver.root_parameter
+            function = resolver.wrapped_func
+            if root is None:
+                # A method: the source is `self`.
+                source_names = {"self"}
+                plain = (
+                    resolver.self_parameter is not None
+                    and resolver.self_parameter.name == "self"
+                    and inspect.isfunction(function)
+                )
+            else:
+                # A function or class method: the source is `root` (`cls` is bound already).
+                source_names = {root.name, *(["cls"] if _bound_to_class(function) else [])}
+                plain = resolver.self_parameter is None and (
+                    inspect.isfunction(function) or _bound_to_class(function)
+                )
             if (
-                resolver.is_async
-                or resolver.self_parameter is None
-                or resolver.self_parameter.name != "self"
-                or resolver.root_parameter is not None
+                not plain
+                or resolver.is_async
                 or resolver.parent_parameter is not None
-                or named - {"self", *([info.name] if info else [])}
+                or named - {*source_names, *([info.name] if info else [])}
                 or (info is not None and info.name != "info")
-                or not inspect.isfunction(resolver.wrapped_func)
             ):
                 continue
             graphql_field.resolve = _lean(
-                resolver.wrapped_func, field, schema.config.info_class, info is not None
+                function,
+                field,
+                schema.config.info_class,
+                info is not None,
+                root.name if root is not None else None,
             )
             count += 1
     return count

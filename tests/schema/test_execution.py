@@ -54,6 +54,16 @@ class Thing:
     def shout(self, times: int = 2) -> str:
         return "!" * times
 
+    @strawberry.field
+    @staticmethod
+    def rooted(root: Thing) -> str:
+        return f"root {root.count}"
+
+    @strawberry.field
+    @classmethod
+    def classy(cls, root: Thing, info: strawberry.Info) -> str:
+        return f"{cls.__name__} {root.count} at {info.path.key}"
+
 
 def _things() -> list[Thing]:
     odd: Any = None
@@ -73,7 +83,7 @@ class Query:
 
 
 QUERY = "{ things { name maybe count share colour flag loud alias: name } }"
-RESOLVERS = "{ things { loud where broken later shout(times: 3) } }"
+RESOLVERS = "{ things { loud where broken later shout(times: 3) rooted classy } }"
 
 
 def test_plain_leaves_answer_as_graphql_core_does() -> None:
@@ -95,8 +105,9 @@ async def test_streamlined_resolvers_answer_as_strawberry_does() -> None:
     # given the same schema with Strawberry's resolvers and with the simple ones streamlined
     plain = strawberry.Schema(query=Query)
     lean = strawberry.Schema(query=Query)
-    # (`things`, `loud`, `where`, `broken`, `later`; `shout` has an argument: left to Strawberry)
-    assert streamline_resolvers(lean) == 5
+    # (`things`, `loud`, `where`, `broken`, `later`, `rooted`, `classy`; `shout` has an
+    # argument: left to Strawberry)
+    assert streamline_resolvers(lean) == 7
     # when fields that use info, raise and return awaitables are read
     expected = await plain.execute(RESOLVERS, context_value={"tag": "t"})
     got = await lean.execute(RESOLVERS, context_value={"tag": "t"})
