@@ -5,18 +5,23 @@ from __future__ import annotations
 import inspect
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 import strawberry
 from graphql import (
     FieldNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfoHelpers,
+    GraphQLString,
     GraphQLUnionType,
     Undefined,
     get_named_type,
@@ -41,6 +46,37 @@ class _Plain(NamedTuple):
     leaf: GraphQLLeafType | None  # for a scalar or enum field
     object_type: GraphQLObjectType | None  # for an object or a list of objects
     item_type: GraphQLOutputType | None  # for a list of objects: the item type as declared
+    enum_class: type | None  # for a Strawberry enum: its Python enum and each member's name
+    enum_names: dict[Any, str] | None
+    as_is: type | None  # for String, ID, Boolean and Int: the Python type they answer as is
+
+
+# graphql-core serializes a value of exactly these types as the value itself (an Int only
+# within 32 bits).
+_AS_IS: dict[Any, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_UNREAD: Any = object()
+
+
+def _enum_names(leaf: GraphQLLeafType | None) -> tuple[type | None, dict[Any, str] | None]:
+    """The Python enum of a Strawberry enum type and the GraphQL name of each member, as its
+    coerce_output_value finds them (a scan of the values per call)."""
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    values = getattr(leaf, "values", None)
+    if not isinstance(wrapped, type) or not issubclass(wrapped, Enum) or values is None:
+        return None, None
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        for name, value in values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    return wrapped, names
 
 
 def _reader(field: GraphQLField) -> Callable[[Any], Any] | None:
@@ -79,7 +115,17 @@ def _plain(schema: Any, parent_type: GraphQLObjectType, node: FieldNode) -> _Pla
         item = get_nullable_type(field_type.of_type)
         if isinstance(item, GraphQLObjectType):
             object_type, item_type = item, field_type.of_type
-    return _Plain(node, field, _reader(field), field.resolve, leaf, object_type, item_type)
+    return _Plain(
+        node,
+        field,
+        _reader(field),
+        field.resolve,
+        leaf,
+        object_type,
+        item_type,
+        *_enum_names(leaf),
+        _AS_IS.get(leaf),
+    )
 
 
 # ParserCache hands out the same document for the same query text, so descriptions are kept
@@ -184,8 +230,34 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self._plan(parent_type, grouped_field_set), grouped_field_set.items(), strict=True
             ):
                 if entry is not None:
+                    value = _UNREAD
+                    if entry.as_is is not None and entry.read is not None:
+                        # The commonest field of all, a plain string, flag or count: read
+                        # and answered here (anything else goes on below with the value).
+                        try:
+                            value = entry.read(source_value)
+                        except Exception as raw_error:
+                            field_path = Path(path, response_name, parent_type.name)
+                            self.handle_field_error(
+                                raw_error, entry.field_def.type, field_details_list, field_path
+                            )
+                            results[response_name] = None
+                            continue
+                        else:
+                            kind = type(value)
+                            if kind is entry.as_is and (
+                                kind is not int or _INT_MIN <= value <= _INT_MAX
+                            ):
+                                results[response_name] = value
+                                continue
                     result = self._run(
-                        entry, response_name, field_details_list, parent_type, source_value, path
+                        entry,
+                        response_name,
+                        field_details_list,
+                        parent_type,
+                        source_value,
+                        path,
+                        value,
                     )
                 else:
                     result = self.execute_field(
@@ -226,12 +298,16 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         parent_type: GraphQLObjectType,
         source: Any,
         parent: Any,
+        value: Any = _UNREAD,
     ) -> Any:
-        """graphql-core's execute_field for a planned field, short where the value is plain."""
+        """graphql-core's execute_field for a planned field, short where the value is plain
+        (`value`: the value when already read)."""
         path: Path | None = None
         info: Any = None
         try:
-            if entry.read is not None:
+            if value is not _UNREAD:
+                pass
+            elif entry.read is not None:
                 value = entry.read(source)
             else:
                 path = Path(parent, response_name, parent_type.name)
@@ -247,6 +323,10 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 type(value) in _PLAIN_VALUES
                 or not (isinstance(value, Exception) or self.is_awaitable(value))
             ):
+                if type(value) is entry.enum_class:
+                    name = entry.enum_names.get(value)  # type: ignore[union-attr]
+                    if name is not None:
+                        return name
                 try:
                     coerced = leaf.coerce_output_value(value)
                 except Exception:  # completed again below, where the error is reported
