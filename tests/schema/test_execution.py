@@ -9,10 +9,11 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 
 import schema.execution
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
+from schema.validation import DocumentValidationCache
 from tests.conftest import gql, login
 
 
@@ -223,7 +224,7 @@ def test_a_request_leaves_no_garbage_cycles() -> None:
     fast = strawberry.Schema(
         query=Query,
         execution_context_class=FastLeafExecutionContext,
-        extensions=[ParserCache, ValidationCache],
+        extensions=[ParserCache, DocumentValidationCache],
     )
     clean = "{ things { maybe share colour flag } }"
     assert not fast.execute_sync(clean).errors
