@@ -14,7 +14,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -32,6 +31,7 @@ from schema.nodes import NodesQuery
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery
+from schema.validation import DocumentValidationCache
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from services.errors import DomainError
 from services.settings import Settings, get_settings
@@ -100,14 +100,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the configured limits (extensions are passed as factories)."""
     settings = settings or get_settings()
     # The limiters make their rule classes when constructed: make them once, here, so every
-    # request validates with the same classes and ValidationCache (keyed by them) can hit.
+    # request validates with the same classes and the validation cache (keyed by them) can hit.
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     extensions: list[Any] = [
         ParserCache,
-        ValidationCache,
+        DocumentValidationCache,
         functools.partial(AddValidationRules, limit_rules),
         functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         RejectNulCharacters,

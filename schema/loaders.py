@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -30,170 +31,246 @@ def _loader(fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]
 
 
 class Loaders:
-    """One set per request, so cached rows never leak between users."""
+    """One set per request, so cached rows never leak between users. Each loader is made on
+    first use: a request uses a few of them, and making all of them cost ~20 µs a request.
+    A loader takes the actor from a local, never from `self`: a loader referring back to its
+    set would make every request's set a reference cycle, left to the garbage collector."""
 
     def __init__(self, actor: Actor | None) -> None:
         self.actor = actor
-        self.area: DataLoader[int, Any] = _loader(lambda ids: grids.areas_by_ids(area_ids=ids))
-        self.station: DataLoader[int, Any] = _loader(
-            lambda ids: grids.stations_by_grid(grid_ids=ids)
-        )
-        self.party_units: DataLoader[int, Any] = _loader(
-            lambda ids: grids.party_units_by_area(area_ids=ids)
-        )
-        self.household_count: DataLoader[int, Any] = _loader(
-            lambda ids: grids.household_counts(area_ids=ids)
-        )
-        self.coverage: DataLoader[int, Any] = _loader(
-            lambda ids: grids.coverage(actor=actor, area_ids=ids)
-        )
-        self.role_holders: DataLoader[int, Any] = _loader(
-            lambda ids: people.role_holders_by_area(area_ids=ids)
-        )
-        self.person: DataLoader[int, Any] = _loader(
-            lambda ids: people.people_by_ids(actor=actor, person_ids=ids)
-        )
-        self.roles: DataLoader[int, Any] = _loader(
-            lambda ids: people.roles_by_person(person_ids=ids)
-        )
-        self.role_history: DataLoader[int, Any] = _loader(
-            lambda ids: people.roles_by_person(person_ids=ids, include_ended=True)
-        )
-        self.household: DataLoader[int, Any] = _loader(
-            lambda ids: households.households_by_ids(actor=actor, household_ids=ids)
-        )
-        self.care_link: DataLoader[int, Any] = _loader(
-            lambda ids: households.care_links_by_household(household_ids=ids)
-        )
-        self.members: DataLoader[int, Any] = _loader(
-            lambda ids: households.members_by_household(household_ids=ids)
-        )
-        # Nested pages (children of each area, households under each area), keyed by PageKey.
-        self.child_count: DataLoader[int, Any] = _loader(
-            lambda ids: grids.child_counts(area_ids=ids)
-        )
-        self.children_page: DataLoader[PageKey, Any] = DataLoader(
-            load_fn=lambda keys: grids.children_pages(keys=keys)
-        )
-        self.households_page: DataLoader[PageKey, Any] = DataLoader(
-            load_fn=lambda keys: households.household_pages(actor=actor, keys=keys)
-        )
-        # Duty-card holders: name and phone are public on the card, so no actor is involved.
-        self.holder: DataLoader[int, Any] = _loader(lambda ids: people.card_holders(person_ids=ids))
-        # Points rules and rewards are public (residents read how points are won and spent).
-        self.points_rule: DataLoader[int, Any] = _loader(
-            lambda ids: points.rules_by_ids(rule_ids=ids)
-        )
-        self.points_transaction: DataLoader[int, Any] = _loader(
-            lambda ids: points.transactions_by_ids(actor=actor, transaction_ids=ids)
-        )
-        self.reward: DataLoader[int, Any] = _loader(
-            lambda ids: market.rewards_by_ids(reward_ids=ids)
-        )
-        # Evaluations: visibility is decided by the services (results, honours) or by the
-        # object they are reached from (adjustments of a visible evaluation).
-        self.evaluation_period: DataLoader[int, Any] = _loader(
-            lambda ids: evaluation.periods_by_ids(period_ids=ids)
-        )
-        self.evaluation: DataLoader[int, Any] = _loader(
-            lambda ids: evaluation.results_by_ids(actor=actor, result_ids=ids)
-        )
-        self.evaluation_adjustments: DataLoader[int, Any] = _loader(
-            lambda ids: evaluation.adjustments_of(result_ids=ids)
-        )
-        self.evaluation_objections: DataLoader[int, Any] = _loader(
-            lambda ids: evaluation.objections_of(adjustment_ids=ids)
-        )
-        self.person_honours: DataLoader[int, Any] = _loader(
-            lambda ids: evaluation.honours_of_people(actor=actor, person_ids=ids)
-        )
-        self.area_honours: DataLoader[int, Any] = _loader(
-            lambda ids: evaluation.honours_of_areas(actor=actor, area_ids=ids)
-        )
-        self.attendance_count: DataLoader[int, Any] = _loader(
-            lambda ids: evaluation.attendance_counts(session_ids=ids)
-        )
-        # Volunteering: teams and activities are public to signed-in users; "my" rows are the
-        # actor's own (nothing without an actor).
-        self.team: DataLoader[int, Any] = _loader(
-            lambda ids: volunteering.teams_by_ids(team_ids=ids)
-        )
-        self.team_member_count: DataLoader[int, Any] = _loader(
-            lambda ids: volunteering.member_counts(team_ids=ids)
-        )
-        self.activity: DataLoader[int, Any] = _loader(
-            lambda ids: volunteering.activities_by_ids(activity_ids=ids)
-        )
-        self.my_membership: DataLoader[int, Any] = _loader(
-            lambda ids: _mine(actor, ids, volunteering.memberships_of, "team_ids")
-        )
-        self.my_sign_up: DataLoader[int, Any] = _loader(
-            lambda ids: _mine(actor, ids, volunteering.my_sign_ups, "activity_ids")
-        )
-        self.points_award: DataLoader[int, Any] = _loader(
-            lambda ids: points.awards_by_ids(actor=actor, award_ids=ids)
-        )
-        self.training_coverage: DataLoader[tuple[int, int | None], Any] = DataLoader(
-            load_fn=_training_coverage
-        )
-        # Partners: units decide their own visibility; lists, matches and projects are read
-        # by every signed-in user.
-        self.partner_unit: DataLoader[int, Any] = _loader(
-            lambda ids: partners.units_by_ids(actor=actor, unit_ids=ids)
-        )
-        self.unit_members: DataLoader[int, Any] = _loader(
-            lambda ids: partners.members_of(unit_ids=ids)
-        )
-        self.unit_resources: DataLoader[int, Any] = _loader(
-            lambda ids: partners.resources_of_units(unit_ids=ids)
-        )
-        self.unit_rewards: DataLoader[int, Any] = _loader(
-            lambda ids: partners.rewards_of_units(unit_ids=ids)
-        )
-        self.resource_offer: DataLoader[int, Any] = _loader(
-            lambda ids: partners.resources_by_ids(actor=actor, resource_ids=ids)
-        )
-        self.served_areas: DataLoader[int, Any] = _loader(
-            lambda ids: partners.served_areas_of(resource_ids=ids)
-        )
-        self.need: DataLoader[int, Any] = _loader(
-            lambda ids: partners.needs_by_ids(actor=actor, need_ids=ids)
-        )
-        self.match: DataLoader[int, Any] = _loader(
-            lambda ids: partners.matches_by_ids(actor=actor, match_ids=ids)
-        )
-        self.need_matches: DataLoader[int, Any] = _loader(
-            lambda ids: partners.matches_of(column="need_id", owner_ids=ids)
-        )
-        self.resource_matches: DataLoader[int, Any] = _loader(
-            lambda ids: partners.matches_of(column="resource_id", owner_ids=ids)
-        )
-        self.project_matches: DataLoader[int, Any] = _loader(
+
+    @cached_property
+    def area(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: grids.areas_by_ids(area_ids=ids))
+
+    @cached_property
+    def station(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: grids.stations_by_grid(grid_ids=ids))
+
+    @cached_property
+    def party_units(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: grids.party_units_by_area(area_ids=ids))
+
+    @cached_property
+    def household_count(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: grids.household_counts(area_ids=ids))
+
+    @cached_property
+    def coverage(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: grids.coverage(actor=actor, area_ids=ids))
+
+    @cached_property
+    def role_holders(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: people.role_holders_by_area(area_ids=ids))
+
+    @cached_property
+    def person(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: people.people_by_ids(actor=actor, person_ids=ids))
+
+    @cached_property
+    def roles(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: people.roles_by_person(person_ids=ids))
+
+    @cached_property
+    def role_history(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: people.roles_by_person(person_ids=ids, include_ended=True))
+
+    @cached_property
+    def household(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: households.households_by_ids(actor=actor, household_ids=ids))
+
+    @cached_property
+    def care_link(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: households.care_links_by_household(household_ids=ids))
+
+    @cached_property
+    def members(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: households.members_by_household(household_ids=ids))
+
+    # Nested pages (children of each area, households under each area), keyed by PageKey.
+    @cached_property
+    def child_count(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: grids.child_counts(area_ids=ids))
+
+    @cached_property
+    def children_page(self) -> DataLoader[PageKey, Any]:
+        return DataLoader(load_fn=lambda keys: grids.children_pages(keys=keys))
+
+    @cached_property
+    def households_page(self) -> DataLoader[PageKey, Any]:
+        actor = self.actor
+        return DataLoader(load_fn=lambda keys: households.household_pages(actor=actor, keys=keys))
+
+    # Duty-card holders: name and phone are public on the card, so no actor is involved.
+    @cached_property
+    def holder(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: people.card_holders(person_ids=ids))
+
+    # Points rules and rewards are public (residents read how points are won and spent).
+    @cached_property
+    def points_rule(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: points.rules_by_ids(rule_ids=ids))
+
+    @cached_property
+    def points_transaction(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: points.transactions_by_ids(actor=actor, transaction_ids=ids))
+
+    @cached_property
+    def reward(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: market.rewards_by_ids(reward_ids=ids))
+
+    # Evaluations: visibility is decided by the services (results, honours) or by the
+    # object they are reached from (adjustments of a visible evaluation).
+    @cached_property
+    def evaluation_period(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: evaluation.periods_by_ids(period_ids=ids))
+
+    @cached_property
+    def evaluation(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: evaluation.results_by_ids(actor=actor, result_ids=ids))
+
+    @cached_property
+    def evaluation_adjustments(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: evaluation.adjustments_of(result_ids=ids))
+
+    @cached_property
+    def evaluation_objections(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: evaluation.objections_of(adjustment_ids=ids))
+
+    @cached_property
+    def person_honours(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: evaluation.honours_of_people(actor=actor, person_ids=ids))
+
+    @cached_property
+    def area_honours(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: evaluation.honours_of_areas(actor=actor, area_ids=ids))
+
+    @cached_property
+    def attendance_count(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: evaluation.attendance_counts(session_ids=ids))
+
+    # Volunteering: teams and activities are public to signed-in users; "my" rows are the
+    # actor's own (nothing without an actor).
+    @cached_property
+    def team(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: volunteering.teams_by_ids(team_ids=ids))
+
+    @cached_property
+    def team_member_count(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: volunteering.member_counts(team_ids=ids))
+
+    @cached_property
+    def activity(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: volunteering.activities_by_ids(activity_ids=ids))
+
+    @cached_property
+    def my_membership(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: _mine(actor, ids, volunteering.memberships_of, "team_ids"))
+
+    @cached_property
+    def my_sign_up(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: _mine(actor, ids, volunteering.my_sign_ups, "activity_ids"))
+
+    @cached_property
+    def points_award(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: points.awards_by_ids(actor=actor, award_ids=ids))
+
+    @cached_property
+    def training_coverage(self) -> DataLoader[tuple[int, int | None], Any]:
+        return DataLoader(load_fn=_training_coverage)
+
+    # Partners: units decide their own visibility; lists, matches and projects are read
+    # by every signed-in user.
+    @cached_property
+    def partner_unit(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: partners.units_by_ids(actor=actor, unit_ids=ids))
+
+    @cached_property
+    def unit_members(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.members_of(unit_ids=ids))
+
+    @cached_property
+    def unit_resources(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.resources_of_units(unit_ids=ids))
+
+    @cached_property
+    def unit_rewards(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.rewards_of_units(unit_ids=ids))
+
+    @cached_property
+    def resource_offer(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: partners.resources_by_ids(actor=actor, resource_ids=ids))
+
+    @cached_property
+    def served_areas(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.served_areas_of(resource_ids=ids))
+
+    @cached_property
+    def need(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: partners.needs_by_ids(actor=actor, need_ids=ids))
+
+    @cached_property
+    def match(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: partners.matches_by_ids(actor=actor, match_ids=ids))
+
+    @cached_property
+    def need_matches(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.matches_of(column="need_id", owner_ids=ids))
+
+    @cached_property
+    def resource_matches(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.matches_of(column="resource_id", owner_ids=ids))
+
+    @cached_property
+    def project_matches(self) -> DataLoader[int, Any]:
+        return _loader(
             lambda ids: partners.matches_of(
                 column="project_id", owner_ids=ids, status=MatchStatus.ACCEPTED
             )
         )
-        self.project: DataLoader[int, Any] = _loader(
-            lambda ids: partners.projects_by_ids(actor=actor, project_ids=ids)
-        )
-        self.project_units: DataLoader[int, Any] = _loader(
-            lambda ids: partners.participants_of(project_ids=ids)
-        )
-        self.project_milestones: DataLoader[int, Any] = _loader(
-            lambda ids: partners.milestones_of(project_ids=ids)
-        )
-        self.project_needs: DataLoader[int, Any] = _loader(
-            lambda ids: partners.needs_of_projects(project_ids=ids)
-        )
-        self.project_totals: DataLoader[int, Any] = _loader(
-            lambda ids: partners.totals_of(project_ids=ids)
-        )
-        self.cadre_services: DataLoader[int, Any] = _loader(
-            lambda ids: partners.services_of(assignment_ids=ids)
-        )
-        self.cadre_minutes: DataLoader[int, Any] = _loader(
-            lambda ids: partners.minutes_served(assignment_ids=ids)
-        )
+
+    @cached_property
+    def project(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: partners.projects_by_ids(actor=actor, project_ids=ids))
+
+    @cached_property
+    def project_units(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.participants_of(project_ids=ids))
+
+    @cached_property
+    def project_milestones(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.milestones_of(project_ids=ids))
+
+    @cached_property
+    def project_needs(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.needs_of_projects(project_ids=ids))
+
+    @cached_property
+    def project_totals(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.totals_of(project_ids=ids))
+
+    @cached_property
+    def cadre_services(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.services_of(assignment_ids=ids))
+
+    @cached_property
+    def cadre_minutes(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: partners.minutes_served(assignment_ids=ids))
 
 
 async def _mine(
