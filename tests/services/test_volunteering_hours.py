@@ -27,7 +27,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 async def served(
-    clock: Clock, minutes: dict[str, int], *, by: str = "community_admin", days_ago: int = 2
+    clock: Clock, minutes: dict[str, int], *, by: str = "community_admin", days_ago: int = 5
 ) -> tuple[VolunteerActivity, dict[str, ActivitySignUp]]:
     """A past 6-hour activity where each person served the given minutes (recorded by an
     admin), and the clock back at now."""
