@@ -151,7 +151,7 @@ async def test_caps_award_only_the_hours_that_fit(db: Database, clock: Clock) ->
     assert (await summary("resident")).balance == before + DAILY_CAP
     # and the next day the cap is fresh again
     clock.set(clock.moment + timedelta(days=1))
-    _, fourth = await served(clock, {"resident": 360}, days_ago=6)
+    _, fourth = await served(clock, {"resident": 360}, days_ago=7)
     assert (await approve(fourth)).awarded_hours == 6
     await assert_ledger_ok()
 
