@@ -54,7 +54,7 @@ class TeamMembership(Model):
 class VolunteerActivity(Model):
     """A volunteer activity (志愿服务活动) of a team and or a project in an area, with a time
     window, a place and a capacity. `signed_up` counts the active sign-ups and never exceeds
-    the capacity (a conditional UPDATE, and a CHECK from migration 0011). `code_secret` keys
+    the capacity (a conditional UPDATE, and a CHECK from migration 0013). `code_secret` keys
     the rotating check-in codes."""
 
     id = fields.IntField(primary_key=True)

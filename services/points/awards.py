@@ -536,7 +536,7 @@ async def award_for_source(
     For earnings another service has already decided on (approved volunteer hours), whose
     approver usually holds no granting role of the rule: awardPoints keeps its own checks.
     The caller ensures a source is awarded once (a state change before this call, and the
-    unique index on ActivitySignUp sources from migration 0011)."""
+    unique index on ActivitySignUp sources from migration 0013)."""
     if quantity <= 0:
         return None
     try:

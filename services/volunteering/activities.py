@@ -4,7 +4,7 @@ Concurrency: a sign-up locks the person's row first (a no-op write), then takes 
 conditional UPDATE of the activity's `signed_up` counter (`... WHERE signed_up < capacity`),
 always in that order. Two sign-ups of one person serialize on the person, so the overlap check
 sees the other's sign-up; sign-ups for one activity serialize on its row, so the counter never
-passes the capacity (a CHECK from migration 0011 stands behind it).
+passes the capacity (a CHECK from migration 0013 stands behind it).
 """
 
 from __future__ import annotations
