@@ -168,6 +168,10 @@ class PartnerMember:
     async def home_community(self, info: Info) -> Area | None:
         if self.home_community_id is None:
             return None
+        # Where someone lives is shown only to those who see the person in full.
+        view = await info.context.loaders.person.load(self.person_id)
+        if view is None or not view.full:
+            return None
         return Area.from_model(await info.context.loaders.area.load(self.home_community_id))
 
 

@@ -79,8 +79,10 @@ def _hours(minutes: int | None) -> float | None:
 
 
 async def _person(info: Info, person_id: int) -> Person | None:
-    found = await info.context.loaders.holder.load(person_id)
-    return Person.from_model(found, full=None) if found else None
+    """A person as the viewer may see them (team members and participants are residents, not
+    public duty-card holders: null outside the viewer's scope)."""
+    view = await info.context.loaders.person.load(person_id)
+    return Person.from_view(view) if view else None
 
 
 @strawberry.type(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from tortoise.expressions import F, Q
@@ -64,7 +64,8 @@ def _apply(reward: Reward, data: RewardInput, *, clear: set[str]) -> None:
         if value is not None:
             if value.tzinfo is None:
                 raise InvalidInput("Give times with an offset.", field=_camel(name))
-            setattr(reward, name, value)
+            # Stored in UTC: SQLite compares stored times as text.
+            setattr(reward, name, value.astimezone(UTC))
         elif name in clear:
             setattr(reward, name, None)
     if data.active is not None:

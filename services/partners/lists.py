@@ -9,7 +9,7 @@ so an edit never takes back what a match has committed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.expressions import Q
@@ -77,9 +77,11 @@ def _check_quantity(quantity: int) -> int:
 
 
 def _check_time(value: datetime, field: str) -> datetime:
+    """An aware time, stored in UTC: SQLite compares stored times as text, so every stored
+    time has the same offset."""
     if value.tzinfo is None:
         raise InvalidInput("Give times with an offset.", field=field)
-    return value
+    return value.astimezone(UTC)
 
 
 async def _served_areas(area_ids: list[int]) -> list[Area]:
@@ -279,7 +281,7 @@ async def post_need(*, actor: Actor | None, area_id: int, data: NeedInput) -> Ne
 
 
 def _future(deadline: datetime) -> datetime:
-    _check_time(deadline, "deadline")
+    deadline = _check_time(deadline, "deadline")
     if deadline <= now():
         raise InvalidInput("The deadline has passed.", field="deadline")
     return deadline

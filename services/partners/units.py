@@ -23,6 +23,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.models import Area, PartnerMember, PartnerUnit, Person, RoleAssignment
 from services.pagination import Page, paginate
+from services.people.persons import person_to_place
 
 
 def now() -> datetime:
@@ -192,7 +193,9 @@ async def add_member(
     *, actor: Actor | None, unit_id: int, person_id: int, manager: bool
 ) -> PartnerMember:
     """Add a person to a unit (its managers, or admins of its community). Members of an approved
-    unit hold PARTNER_MEMBER at its community."""
+    unit hold PARTNER_MEMBER at its community. The person must be one the actor may appoint:
+    fully in their view, or a new sign-up not placed anywhere yet (so nobody learns about, or
+    enrols, people outside their scope by guessing ids)."""
     actor = require_actor(actor)
     unit = await get_unit(actor, unit_id)
     if not (
@@ -201,9 +204,7 @@ async def add_member(
         raise Forbidden("Managers of the unit and community admins add members.", field="unitId")
     if unit.status is PartnerUnitStatus.REJECTED:
         raise Conflict("The unit was rejected.", field="unitId")
-    person = await Person.get_or_none(id=person_id)
-    if person is None:
-        raise NotFound("No such person.", field="personId")
+    person = await person_to_place(actor=actor, person_id=person_id)
     home = await _home_community(person)
     try:
         async with in_transaction():

@@ -4,7 +4,7 @@ stocking: every state machine, who may do what, and no over-commitment under con
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -121,9 +121,17 @@ async def test_members_join_with_the_partner_member_role_and_report_home(db: Dat
     company = await unit(PARTNER_UNIT_NAME)
     partner = await actor_for("partner")
     grid_leader = await actor_for("grid_leader")  # a party member living in 颜山社区
-    # when its manager adds a party member who lives in the demo community
+    # its manager cannot enrol (or learn about) people outside their view by guessing ids
+    with pytest.raises(NotFound):
+        await partners.add_member(
+            actor=partner, unit_id=company.id, person_id=grid_leader.person_id, manager=False
+        )
+    # when the community's admin adds a party member who lives in the demo community
     member = await partners.add_member(
-        actor=partner, unit_id=company.id, person_id=grid_leader.person_id, manager=False
+        actor=await actor_for("community_admin"),
+        unit_id=company.id,
+        person_id=grid_leader.person_id,
+        manager=False,
     )
     # then the member reports individually to their home community (双报到)
     assert member.home_community_id == (await area(DEMO_COMMUNITY)).id
@@ -133,7 +141,10 @@ async def test_members_join_with_the_partner_member_role_and_report_home(db: Dat
     # and adding them twice is a Conflict; a plain member adds nobody
     with pytest.raises(Conflict):
         await partners.add_member(
-            actor=partner, unit_id=company.id, person_id=grid_leader.person_id, manager=False
+            actor=await actor_for("community_admin"),
+            unit_id=company.id,
+            person_id=grid_leader.person_id,
+            manager=False,
         )
     other = await new_actor()
     with pytest.raises(Forbidden):
@@ -738,3 +749,38 @@ async def test_only_goods_and_services_stock_the_marketplace(db: Database) -> No
             idempotency_key=key(),
         )
     assert await Reward.filter(partner_unit_id=made.id).count() == 0
+
+
+async def test_times_given_with_an_offset_compare_as_instants(db: Database) -> None:
+    # a window that ended an hour ago, written in Beijing time, is over (SQLite compares stored
+    # times as text: they are all stored in UTC, whatever offset the client wrote)
+    beijing = timezone(timedelta(hours=8))
+    now = datetime.now(UTC)
+    company = await unit(PARTNER_UNIT_NAME)
+    partner = await actor_for("partner")
+    ended = now.astimezone(beijing) - timedelta(hours=1)  # an hour ago, written in +08:00
+    offer = await partners.post_resource(
+        actor=partner,
+        unit_id=company.id,
+        data=partners.ResourceInput(
+            category=ResourceCategory.VENUE,
+            title="刚结束的场地",
+            description="",
+            quantity=1,
+            unit_label="次",
+            available_from=ended - timedelta(days=1),
+            available_until=ended,
+            served_area_ids=[(await area(DEMO_COMMUNITY)).id],
+        ),
+    )
+    assert offer.available_until is not None
+    assert offer.available_until.utcoffset() == timedelta(0)
+    page = await partners.list_resources(
+        actor=partner,
+        under_id=(await area(DEMO_COMMUNITY)).id,
+        category=ResourceCategory.VENUE,
+        available_only=True,
+        first=100,
+        after=None,
+    )
+    assert offer.id not in {r.id for r in page.items}
