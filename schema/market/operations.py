@@ -206,7 +206,7 @@ class CancelRedemptionSuccess:
 
 
 CancelRedemptionResult = Annotated[
-    CancelRedemptionSuccess | InvalidInput | NotFound | Unauthenticated | Conflict,
+    CancelRedemptionSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
     strawberry.union("CancelRedemptionResult", description="The redemption or why not."),
 ]
 

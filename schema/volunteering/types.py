@@ -298,6 +298,10 @@ class VolunteerActivity(relay.Node):
         found = await info.context.loaders.project.load(self.project_id)
         return Project.from_model(found) if found else None
 
+    async def _team(self, info: Info) -> Any:
+        """The activity's team model, batched per request (None: the area's own)."""
+        return await info.context.loaders.team.load(self.team_id) if self.team_id else None
+
     @strawberry.field(description="The team that runs it (null: the area's own).")
     async def team(self, info: Info) -> VolunteerTeam | None:
         if self.team_id is None:
@@ -311,7 +315,9 @@ class VolunteerActivity(relay.Node):
         "null for everyone else and at other times."
     )
     async def check_in_code(self, info: Info) -> CheckInCode | None:
-        code = await volunteering.code_for(actor=info.context.actor, activity=self.model)
+        code = await volunteering.code_for(
+            actor=info.context.actor, activity=self.model, team=await self._team(info)
+        )
         if code is None:
             return None
         return CheckInCode(code=code.code, valid_from=code.valid_from, valid_until=code.valid_until)
@@ -337,6 +343,7 @@ class VolunteerActivity(relay.Node):
     ) -> Connection[ActivitySignUp]:
         size, key = page_args(info, first, after)
         page = await volunteering.activity_sign_ups(
+            team=await self._team(info),
             actor=info.context.actor,
             activity=self.model,
             hours_status=hours_status,

@@ -148,6 +148,9 @@ async def object_to_adjustment(
         raise Conflict("That adjustment no longer counts.", field="adjustmentId")
     async with in_transaction():
         await _scoring(result.period_id)
+        # Read again under the period's lock: a new item score may have superseded it.
+        if await EvaluationAdjustment.exists(id=adjustment.id, withdrawn_at__isnull=False):
+            raise Conflict("That adjustment no longer counts.", field="adjustmentId")
         if await EvaluationObjection.exists(
             adjustment_id=adjustment.id, status=ObjectionStatus.OPEN
         ):

@@ -19,6 +19,7 @@ from services.auth import Actor, require_actor
 from services.enums import LEADER_ROLES, RedemptionStatus, TransactionKind
 from services.errors import (
     Conflict,
+    Forbidden,
     InsufficientPoints,
     InvalidInput,
     LimitExceeded,
@@ -27,7 +28,14 @@ from services.errors import (
     RewardUnavailable,
 )
 from services.idempotency import Call
-from services.market.rewards import MAX_STOCK, hands_over, is_available, may_manage, unit_ids_of
+from services.market.rewards import (
+    MAX_STOCK,
+    cancels,
+    hands_over,
+    is_available,
+    may_manage,
+    unit_ids_of,
+)
 from services.models import Redemption, RedemptionLot, Reward
 from services.pagination import Page, paginate
 from services.points import ledger
@@ -204,7 +212,11 @@ async def cancel(*, actor: Actor | None, redemption_id: int) -> Redemption:
     reward = await Reward.get_or_none(id=redemption.reward_id) if redemption else None
     if redemption is None or reward is None:
         raise NotFound("No such redemption.", field="redemptionId")
-    if redemption.person_id != actor.person_id and not await hands_over(actor, reward):
+    if redemption.person_id != actor.person_id and not await cancels(actor, reward):
+        if await hands_over(actor, reward):
+            raise Forbidden(
+                "The redeemer, the unit's managers or an admin cancel it.", field="redemptionId"
+            )
         raise NotFound("No such redemption.", field="redemptionId")
     async with in_transaction():
         await _release(redemption, RedemptionStatus.CANCELLED, actor)

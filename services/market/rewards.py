@@ -157,11 +157,12 @@ def prepare_reward(reward: Reward, data: RewardInput) -> None:
     _apply(reward, data, clear=set())
 
 
-async def unit_ids_of(actor: Actor) -> set[int]:
-    """The partner units the actor works for now."""
-    found = await PartnerMember.filter(person_id=actor.person_id, left_at=None).values_list(
-        "unit_id", flat=True
-    )
+async def unit_ids_of(actor: Actor, *, managers_only: bool = False) -> set[int]:
+    """The partner units the actor works for now (or manages)."""
+    query = PartnerMember.filter(person_id=actor.person_id, left_at=None)
+    if managers_only:
+        query = query.filter(manager=True)
+    found = await query.values_list("unit_id", flat=True)
     return set(cast("list[int]", found))
 
 
@@ -170,6 +171,15 @@ async def hands_over(actor: Actor, reward: Reward) -> bool:
     every member of the partner unit it was stocked from."""
     return may_manage(actor, reward) or (
         reward.partner_unit_id is not None and reward.partner_unit_id in await unit_ids_of(actor)
+    )
+
+
+async def cancels(actor: Actor, reward: Reward) -> bool:
+    """May the actor cancel others' held redemptions of the reward? Its manager (may_manage)
+    and the managers of the unit it was stocked from; plain members only hand over."""
+    return may_manage(actor, reward) or (
+        reward.partner_unit_id is not None
+        and reward.partner_unit_id in await unit_ids_of(actor, managers_only=True)
     )
 
 

@@ -56,7 +56,9 @@ async def assign_cadre(
     if not await PartnerMember.exists(unit_id=unit.id, person_id=person_id, left_at=None):
         raise NotFound("No such member of this unit.", field="personId")
     async with in_transaction():
-        # Written first (SQLite takes its write lock here), then the overlap check.
+        # The person's row first (a no-op write): two assignments of the same cadre serialize
+        # on it on PostgreSQL too, so the overlap check below sees the other one.
+        await db.execute("UPDATE person SET name = name WHERE id = ? RETURNING id", [person_id])
         assignment = await CadreAssignment.create(
             unit_id=unit.id,
             person_id=person_id,

@@ -21,6 +21,9 @@ from services.points.rules import may_grant, rule_for
 
 MAX_QUANTITY = 1000
 MAX_BATCH = 200
+# Sources whose points other services post themselves (approved volunteer hours, red-flag
+# honours): a manual award or penalty may not claim them.
+SERVICE_SOURCES = frozenset({"ActivitySignUp", "Honour"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,14 @@ class Source:
 
     type: str
     id: str
+
+
+def _check_source(source: Source | None) -> Source | None:
+    if source is not None and source.type in SERVICE_SOURCES:
+        raise InvalidInput(
+            f"Points for a {source.type} are posted by the service itself.", field="sourceId"
+        )
+    return source
 
 
 def _check_quantity(quantity: int) -> int:
@@ -58,6 +69,7 @@ def _single_call(
 ) -> Call:
     """The idempotent call of an award or penalty for one person (input checked first)."""
     _check_quantity(quantity)
+    _check_source(source)
     request = dict(
         person=person_id, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
     )
@@ -282,6 +294,7 @@ async def award_points_batch(
     """Award the same rule to several people: all or nothing (any error awards nobody)."""
     actor = require_actor(actor)
     _check_quantity(quantity)
+    _check_source(source)
     reason = _reason(reason)
     unique = sorted(set(person_ids))
     if not unique or len(unique) > MAX_BATCH or len(unique) != len(person_ids):

@@ -51,6 +51,13 @@ async def get_activity(activity_id: int, field: str = "activityId") -> Volunteer
     return activity
 
 
+class Unread:
+    """The type of UNREAD: a value not read yet (as opposed to None, read and absent)."""
+
+
+UNREAD = Unread()
+
+
 async def team_of(activity: VolunteerActivity) -> VolunteerTeam | None:
     return await VolunteerTeam.get_or_none(id=activity.team_id) if activity.team_id else None
 

@@ -19,9 +19,11 @@ from services import db
 from services.auth import Actor, require_actor
 from services.enums import ActivityStatus, HoursStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.models import ActivitySignUp, VolunteerActivity
+from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.points import ledger
 from services.volunteering.activities import (
+    UNREAD,
+    Unread,
     get_activity,
     lock_activity,
     lock_person,
@@ -75,15 +77,22 @@ def _code_matches(activity: VolunteerActivity, code: str) -> bool:
     )
 
 
-async def code_for(*, actor: Actor | None, activity: VolunteerActivity) -> CheckInCode | None:
+async def code_for(
+    *,
+    actor: Actor | None,
+    activity: VolunteerActivity,
+    team: VolunteerTeam | Unread | None = UNREAD,
+) -> CheckInCode | None:
     """The current code for the activity's organisers while check-in is open; None for others
-    and outside the window."""
+    and outside the window (`team`: the activity's team when already read, e.g. batched)."""
     if actor is None or activity.status is not ActivityStatus.OPEN:
         return None
     moment = ledger.now()
     if not activity.starts_at - EARLY_CHECK_IN <= moment < activity.ends_at:
         return None
-    if not organises(actor, activity, await team_of(activity)):
+    if isinstance(team, Unread):
+        team = await team_of(activity)
+    if not organises(actor, activity, team):
         return None
     return current_code(activity)
 

@@ -27,7 +27,7 @@ from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.pagination import Page, paginate
 from services.points import Source, award_for_source, community_at, ledger
 from services.settings import get_settings
-from services.volunteering.activities import organises
+from services.volunteering.activities import UNREAD, Unread, organises, team_of
 
 RULE_CODE = "VOLUNTEER_HOUR"
 SOURCE_TYPE = "ActivitySignUp"
@@ -212,11 +212,14 @@ async def activity_sign_ups(
     hours_status: HoursStatus | None,
     first: int,
     after: int | None,
+    team: VolunteerTeam | Unread | None = UNREAD,
 ) -> Page[ActivitySignUp]:
     """Who signed up for an activity (cancelled sign-ups too), oldest first: for its
-    organisers and the admins and leaders of its area."""
+    organisers and the admins and leaders of its area (`team`: the activity's team when
+    already read)."""
     actor = require_actor(actor)
-    team = await VolunteerTeam.get_or_none(id=activity.team_id) if activity.team_id else None
+    if isinstance(team, Unread):
+        team = await team_of(activity)
     if not (organises(actor, activity, team) or actor.reads(activity.area_path)):
         raise Forbidden("Sign-up lists are shown to the organisers.")
     query = ActivitySignUp.filter(activity_id=activity.id)

@@ -701,6 +701,14 @@ async def test_goods_stock_the_marketplace_and_the_units_members_hand_them_over(
     assert [r.id for r in page.items] == [redemption.id]
     (seen,) = await market.redemptions_by_ids(actor=clerk, redemption_ids=[redemption.id])
     assert seen is not None
+    # the clerk hands over but does not cancel someone's hold; the unit's manager may
+    with pytest.raises(Forbidden):
+        await market.cancel(actor=clerk, redemption_id=redemption.id)
+    second = await market.redeem(
+        actor=await actor_for("volunteer"), reward_id=stocked.id, quantity=1, idempotency_key=key()
+    )
+    cancelled = await market.cancel(actor=merchant, redemption_id=second.id)
+    assert cancelled.status is RedemptionStatus.CANCELLED
     done = await market.fulfil(actor=clerk, pickup_code=redemption.pickup_code)
     assert done.status is RedemptionStatus.FULFILLED
     # while the property company's manager sees nothing of it

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from services import volunteering
+from services import points, volunteering
 from services.enums import AwardStatus, HoursStatus
 from services.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from services.models import ActivitySignUp, PointsAward, VolunteerActivity, VolunteerTeam
@@ -261,3 +261,27 @@ async def test_the_viewer_totals(db: Database, clock: Clock) -> None:
     assert (
         await volunteering.volunteer_hours(person_id=await person_id("resident"), year=year - 5)
     ).activities == 0
+
+
+async def test_a_manual_award_cannot_claim_a_sign_up_as_its_source(
+    db: Database, clock: Clock
+) -> None:
+    # a manual award naming the sign-up would block the hours' own award (one per sign-up)
+    _, done = await served(clock, {"resident": 120})
+    with pytest.raises(InvalidInput) as raised:
+        await points.award_points(
+            actor=await actor_for("community_admin"),
+            person_id=await person_id("resident"),
+            rule_code="VOLUNTEER_HOUR",
+            quantity=1,
+            reason="手工补记",
+            source=points.Source("ActivitySignUp", str(done["resident"].id)),
+            idempotency_key=key(),
+        )
+    assert raised.value.field == "sourceId"
+    (approved,) = await volunteering.approve_hours(
+        actor=await actor_for("microgrid_leader"),
+        sign_up_ids=[done["resident"].id],
+        idempotency_key=key(),
+    )
+    assert approved.awarded_hours == 2
