@@ -137,7 +137,25 @@ async def _recent_failures(key: str, since: datetime) -> tuple[int, datetime | N
     return len(rows), oldest if isinstance(oldest, datetime) else None
 
 
-async def _check_throttle(keys: list[tuple[str, int]]) -> None:
+async def record_attempt(key: str, limit: int, what: str) -> int:
+    """Record an attempt under `key` *before* it is checked (concurrent attempts and aliases in
+    one request all count) and raise TooManyAttempts once more than `limit` are on record in
+    the failure window. Returns the record's id: a successful attempt forgets it."""
+    attempt = await LoginFailure.create(key=key[:120], created_at=_now())
+    try:
+        await _check_throttle([(key[:120], limit)], what)
+    except TooManyAttempts:
+        await LoginFailure.filter(id=attempt.id).delete()
+        raise
+    return attempt.id
+
+
+async def forget_attempt(attempt_id: int) -> None:
+    """A successful attempt does not count against its key."""
+    await LoginFailure.filter(id=attempt_id).delete()
+
+
+async def _check_throttle(keys: list[tuple[str, int]], what: str = "sign-ins") -> None:
     settings = get_settings()
     window = timedelta(seconds=settings.login_failure_window_seconds)
     now = _now()
@@ -149,7 +167,7 @@ async def _check_throttle(keys: list[tuple[str, int]]) -> None:
         if count > limit and oldest is not None:
             retry = max(int((oldest + window - now).total_seconds()) + 1, 1)
             raise TooManyAttempts(
-                "Too many failed sign-ins; wait before trying again.", retry_after_seconds=retry
+                f"Too many failed {what}; wait before trying again.", retry_after_seconds=retry
             )
 
 

@@ -16,6 +16,7 @@ from schema.errors import (
     IdempotencyConflict,
     InvalidInput,
     NotFound,
+    TooManyAttempts,
     Unauthenticated,
 )
 from schema.ids import node_key, require_key
@@ -234,11 +235,23 @@ class CheckOutSuccess:
 
 
 CheckInResult = Annotated[
-    CheckInSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    CheckInSuccess
+    | InvalidInput
+    | NotFound
+    | Forbidden
+    | Unauthenticated
+    | Conflict
+    | TooManyAttempts,
     strawberry.union("CheckInResult", description="The sign-up or why not."),
 ]
 CheckOutResult = Annotated[
-    CheckOutSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    CheckOutSuccess
+    | InvalidInput
+    | NotFound
+    | Forbidden
+    | Unauthenticated
+    | Conflict
+    | TooManyAttempts,
     strawberry.union("CheckOutResult", description="The sign-up or why not."),
 ]
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from services import db
+from services.accounts import forget_attempt, record_attempt
 from services.auth import Actor, require_actor
 from services.enums import ActivityStatus, HoursStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -35,6 +36,8 @@ from services.volunteering.teams import community_of, is_member, person_in_commu
 
 CODE_SECONDS = 60
 CODE_DIGITS = 6
+# Wrong codes a person may type for one activity within the failure window (settings).
+MAX_CODE_FAILURES = 5
 # Check-in opens this long before the start.
 EARLY_CHECK_IN = timedelta(minutes=30)
 # A check-in not closed within this long is closed by the periodic job (flagged).
@@ -120,8 +123,14 @@ async def _target(
             raise InvalidInput("Only organisers record another time.", field="at")
         if not code:
             raise InvalidInput("Type the code shown by the organiser.", field="code")
+        # Each try counts before the code is checked (a 6-digit code is guessable otherwise):
+        # a few wrong ones per person and activity, then a wait.
+        attempt = await record_attempt(
+            f"checkin:{activity.id}:{actor.person_id}", MAX_CODE_FAILURES, "check-in codes"
+        )
         if not _code_matches(activity, code.strip()):
             raise InvalidInput("That code is wrong or has expired.", field="code")
+        await forget_attempt(attempt)
         return actor.person_id, None, moment
     if code is not None:
         raise InvalidInput("Give a code or a person, not both.", field="code")

@@ -10,7 +10,7 @@ import pytest
 
 from services import volunteering
 from services.enums import ActivityStatus, AreaLevel, MembershipStatus, SignUpStatus, TeamKind
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from services.models import ActivitySignUp, Area, TeamMembership, VolunteerActivity
 from services.volunteering import attendance
 from tests.conftest import Database, actor_for
@@ -517,6 +517,35 @@ async def test_check_in_and_out_by_the_rotating_code(db: Database, clock: Clock)
         await volunteering.check_out(
             actor=volunteer, activity_id=planned.id, code=volunteering.current_code(planned).code
         )
+
+
+async def test_guessing_the_code_is_stopped_after_a_few_tries(db: Database, clock: Clock) -> None:
+    planned = await activity(item=await team(), starts_in=timedelta(minutes=10))
+    await sign_up("volunteer", planned)
+    volunteer = await actor_for("volunteer")
+    right = volunteering.current_code(planned).code
+    wrong = [f"{n:06d}" for n in range(20) if f"{n:06d}" != right]
+    # five wrong codes are plain mistakes; the sixth try is refused whatever it is
+    for guess in wrong[:5]:
+        with pytest.raises(InvalidInput):
+            await volunteering.check_in(actor=volunteer, activity_id=planned.id, code=guess)
+    with pytest.raises(TooManyAttempts):
+        await volunteering.check_in(actor=volunteer, activity_id=planned.id, code=right)
+    # concurrent guesses all count: none gets past the limit
+    results = await asyncio.gather(
+        *(
+            volunteering.check_in(actor=volunteer, activity_id=planned.id, code=guess)
+            for guess in wrong[5:15]
+        ),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, TooManyAttempts) for r in results)
+    # others are not held back by one person's guesses
+    await sign_up("central_household", planned)
+    entry = await volunteering.check_in(
+        actor=await actor_for("central_household"), activity_id=planned.id, code=right
+    )
+    assert entry.checked_in_at is not None
 
 
 async def test_check_in_windows_and_people_without_sign_up(db: Database, clock: Clock) -> None:
