@@ -148,6 +148,12 @@ async def update_project(
     if claimable is not None:
         values["claimable"] = claimable
     async with in_transaction():
+        # The row locked (a no-op write) and its status read again: the checks below see the
+        # project as it is now, not as it was before the transaction.
+        rows = await db.execute(
+            "UPDATE project SET status = status WHERE id = ? RETURNING status", [project.id]
+        )
+        project.status = ProjectStatus(rows[0]["status"])
         if status is not None and status is not project.status:
             if status not in PROJECT_TRANSITIONS[project.status]:
                 raise Conflict(
