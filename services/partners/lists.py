@@ -174,20 +174,27 @@ async def update_resource(
     await managed_unit(actor, offer.unit_id, field="resourceId")
     if data.category is not None and data.category is not offer.category:
         raise InvalidInput("The category of a resource stays; post a new one.", field="category")
+    # Only the fields given are written: a concurrent edit of other fields is kept.
+    given: list[str] = []
     if data.title is not None:
         offer.title = clean_text(data.title, field="title", max_length=100)
+        given.append("title")
     if data.description is not None:
         offer.description = clean_text(
             data.description, field="description", max_length=1000, required=False
         )
+        given.append("description")
     if data.unit_label is not None:
         offer.unit_label = clean_text(data.unit_label, field="unitLabel", max_length=20)
+        given.append("unit_label")
     for name, camel in (("available_from", "availableFrom"), ("available_until", "availableUntil")):
         value = getattr(data, name)
         if value is not None:
             setattr(offer, name, _check_time(value, camel))
+            given.append(name)
         elif name in clear:
             setattr(offer, name, None)
+            given.append(name)
     if (
         offer.available_from is not None
         and offer.available_until is not None
@@ -198,6 +205,7 @@ async def update_resource(
         )
     if data.status is not None:
         offer.status = data.status
+        given.append("status")
     served = await _served_areas(data.served_area_ids) if data.served_area_ids is not None else None
     quantity = _check_quantity(data.quantity) if data.quantity is not None else None
     async with in_transaction():
@@ -215,17 +223,7 @@ async def update_resource(
                     field="quantity",
                 )
         offer.updated_at = now()
-        await offer.save(
-            update_fields=[
-                "title",
-                "description",
-                "unit_label",
-                "available_from",
-                "available_until",
-                "status",
-                "updated_at",
-            ]
-        )
+        await offer.save(update_fields=[*given, "updated_at"])
         if served is not None:
             await _write_served(offer, served)
     return await ResourceOffer.get(id=offer.id)

@@ -228,22 +228,24 @@ async def update_milestone(
     if project.status in CLOSED:
         raise Conflict("The project is closed.", field="milestoneId")
     moment = now()
+    # Only the fields given are written: a concurrent edit of other fields is kept.
+    given: list[str] = []
     if title is not None:
         milestone.title = clean_text(title, field="title", max_length=100)
-    if due_on is not None:
+        given.append("title")
+    if due_on is not None or clear_due_on:
         milestone.due_on = due_on
-    elif clear_due_on:
-        milestone.due_on = None
+        given.append("due_on")
     if note is not None:
         milestone.note = clean_text(note, field="note", max_length=500, required=False)
+        given.append("note")
     if progress is not None:
         milestone.progress = _progress(progress)
         milestone.done_at = (milestone.done_at or moment) if progress == 100 else None
+        given += ["progress", "done_at"]
     milestone.updated_at = moment
-    await milestone.save(
-        update_fields=["title", "due_on", "note", "progress", "done_at", "updated_at"]
-    )
-    return milestone
+    await milestone.save(update_fields=[*given, "updated_at"])
+    return await ProjectMilestone.get(id=milestone.id)
 
 
 async def claim_project(*, actor: Actor | None, project_id: int, unit_id: int) -> Project:
