@@ -26,7 +26,7 @@ from services.evaluation.schemes import (
     scheme_of,
     schemes_by_ids,
 )
-from services.grids import ancestor_paths, get_area, in_line
+from services.grids import ancestor_paths, district_path, get_area, in_line
 from services.models import (
     EvaluationHonour,
     EvaluationObjection,
@@ -122,11 +122,11 @@ async def open_period(
         raise Forbidden("You may not run evaluations here.", field="areaId")
     quarter = check_period(quarter)
     _check_not_future(quarter)
-    district_path = "/" + area.path.strip("/").split("/")[0] + "/"
+    district = district_path(area.path)
     async with in_transaction():
         # One opening at a time per district (a no-op write on the district row), so the
         # overlap check below sees every period opened before.
-        await db.execute("UPDATE area SET name = name WHERE path = ? RETURNING id", [district_path])
+        await db.execute("UPDATE area SET name = name WHERE path = ? RETURNING id", [district])
         low, high = subtree_bounds(area.path)
         # The area's own ancestors (the district has none: "" matches no period).
         ancestors = ancestor_paths(area.path) or [""]
@@ -144,14 +144,14 @@ async def open_period(
         versions = await db.fetch(
             "SELECT s.id, s.area_id, s.area_path, s.version FROM evaluation_scheme s "
             "WHERE s.area_path = ? OR (s.area_path >= ? AND s.area_path < ?)",
-            [district_path, low, high],
+            [district, low, high],
         )
         newest: dict[int, tuple[int, int]] = {}
         for v in versions:
             key, version = int(v["area_id"]), int(v["version"])
             if key not in newest or version > newest[key][0]:
                 newest[key] = (version, int(v["id"]))
-        district_id = int(district_path.strip("/"))
+        district_id = int(district.strip("/"))
         scheme_id = newest.pop(district_id, (0, None))[1]
         detail_ids = {str(k): v[1] for k, v in newest.items()}
         return await EvaluationPeriod.create(

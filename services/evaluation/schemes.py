@@ -25,7 +25,7 @@ from services.enums import (
     Role,
 )
 from services.errors import Forbidden, InvalidInput
-from services.grids import clean_text, get_area
+from services.grids import clean_text, district_path, get_area
 from services.models import Area, EvaluationScheme, PointsRule
 from services.points.ledger import community_path
 
@@ -247,19 +247,15 @@ def _details_from(row: EvaluationScheme) -> Details:
 # --- reading -------------------------------------------------------------------------------
 
 
-def _district_path(path: str) -> str:
-    return "/" + path.strip("/").split("/")[0] + "/"
-
-
 async def _newest(area_path: str) -> EvaluationScheme | None:
     return await EvaluationScheme.filter(area_path=area_path).order_by("-version").first()
 
 
 async def scheme_in_force(area_path: str) -> Scheme:
     """The district scheme in force for the area at `area_path` (the default when unwritten)."""
-    row = await _newest(_district_path(area_path))
+    row = await _newest(district_path(area_path))
     if row is None:
-        district = await Area.get(path=_district_path(area_path))
+        district = await Area.get(path=district_path(area_path))
         return default_scheme(district.id)
     return _scheme_from(row)
 

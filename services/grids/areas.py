@@ -50,6 +50,11 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
 
 
+def district_path(path: str) -> str:
+    """The path of the district an area path lies in ("/1/4/17/" → "/1/")."""
+    return "/" + path.strip("/").split("/")[0] + "/"
+
+
 def in_line(path: str, column: str = "area_path") -> Q:
     """A filter for rows of the area at `path`, of the areas above it and of those below it
     (what is organised for an area: its own, its ancestors' and its subtree's)."""

@@ -43,7 +43,7 @@ from services.enums import (
     ResourceStatus,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
-from services.grids import clean_text
+from services.grids import ancestor_paths, clean_text
 from services.models import (
     Area,
     NeedEntry,
@@ -93,11 +93,6 @@ def _utc(value: Any) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
-def _ancestors(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
 def _reason(
     *,
     need_category: str,
@@ -135,7 +130,7 @@ def _horizon(deadline: datetime | None, moment: datetime) -> datetime:
 
 async def _area_names(path: str) -> dict[int, str]:
     """area points → how the reason names the served area, for the need at `path`."""
-    ancestors = _ancestors(path)[:3]  # district, street, community
+    ancestors = [*ancestor_paths(path), path][:3]  # district, street, community
     found = {a.path: a for a in await Area.filter(path__in=ancestors)}
     names: dict[int, str] = {}
     for level, points in AREA_POINTS.items():
@@ -169,7 +164,7 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
     moment = now()
     horizon = _horizon(need.deadline, moment).astimezone(UTC)
     categories = compatible_resources(need.category)
-    served = _ancestors(need.community_path)
+    served = [*ancestor_paths(need.community_path), need.community_path]
     area_case = " ".join(f"WHEN '{level.value}' THEN {p}" for level, p in AREA_POINTS.items())
     rows = await db.fetch(
         f"""

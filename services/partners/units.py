@@ -24,6 +24,7 @@ from services.grids import clean_text, get_area
 from services.models import Area, PartnerMember, PartnerUnit, Person, RoleAssignment
 from services.pagination import Page, paginate
 from services.people.persons import person_to_place
+from services.points.ledger import community_path
 
 
 def now() -> datetime:
@@ -257,10 +258,7 @@ async def list_units(
 
 def _community_or_self(area: Area) -> str:
     """Below a community, the community's path (units report to communities)."""
-    if area.level.rank <= AreaLevel.COMMUNITY.rank:
-        return area.path
-    parts = area.path.strip("/").split("/")
-    return "/" + "/".join(parts[: AreaLevel.COMMUNITY.rank + 1]) + "/"
+    return community_path(area.path) or area.path
 
 
 async def units_by_ids(*, actor: Actor | None, unit_ids: list[int]) -> list[PartnerUnit | None]:

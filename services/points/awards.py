@@ -130,21 +130,27 @@ async def _open_roles(person_id: int) -> set[str]:
     return {str(r["role"]) for r in rows}
 
 
-async def _check_caps(plan: _Plan) -> None:
-    """Per-person caps of the rule over the local day, month and quarter, counting pending
-    awards too. Runs under the person's account lock, so concurrent awards see each other."""
+async def _cap_usage(plan: _Plan) -> list[tuple[str, int, int]]:
+    """(window, cap, points used) for each cap of the rule over the local day, month and
+    quarter, counting pending awards too. Read under the person's account lock, so concurrent
+    awards see each other."""
     rule = plan.rule
     caps = {"day": rule.cap_per_day, "month": rule.cap_per_month, "quarter": rule.cap_per_quarter}
     windows = ledger.local_windows(ledger.now())
-    for name, cap in caps.items():
-        if cap is None:
-            continue
-        start, end = windows[name]
-        used = await _used(plan, start, end)
-        if abs(used) + abs(plan.points) > cap:
+    return [
+        (name, cap, abs(await _used(plan, *windows[name])))
+        for name, cap in caps.items()
+        if cap is not None
+    ]
+
+
+async def _check_caps(plan: _Plan) -> None:
+    """LimitExceeded when the plan would pass one of the rule's caps."""
+    for name, cap, used in await _cap_usage(plan):
+        if used + abs(plan.points) > cap:
             raise LimitExceeded(
-                f"{rule.code} allows {cap} points per person per {name}; "
-                f"{abs(used)} are used already.",
+                f"{plan.rule.code} allows {cap} points per person per {name}; "
+                f"{used} are used already.",
                 field="quantity",
             )
 
@@ -190,10 +196,14 @@ async def _award(
     reason: str,
     source: Source | None,
     batch_id: int | None = None,
+    *,
+    caps_checked: bool = False,
 ) -> PointsAward:
-    """Inside the transaction: lock the person, check the caps, record and maybe post."""
+    """Inside the transaction: lock the person, check the caps (unless the caller did, under
+    the same lock), record and maybe post."""
     await ledger.lock_account(plan.account_id)
-    await _check_caps(plan)
+    if not caps_checked:
+        await _check_caps(plan)
     status = AwardStatus.PENDING if plan.rule.requires_review else AwardStatus.APPROVED
     award = await PointsAward.create(
         person_id=plan.person_id,
@@ -562,15 +572,11 @@ async def award_for_source(
         return None
     account = await ledger.person_account(person_id)
     await ledger.lock_account(account.id)
-    fitting = quantity
-    caps = {"day": rule.cap_per_day, "month": rule.cap_per_month, "quarter": rule.cap_per_quarter}
-    windows = ledger.local_windows(ledger.now())
     probe = _Plan(person_id, account.id, community, rule, rule.points)
-    for name, cap in caps.items():
-        if cap is not None:
-            left = cap - await _used(probe, *windows[name])
-            fitting = min(fitting, max(0, left) // rule.points)
+    fitting = min(
+        [quantity] + [max(0, cap - used) // rule.points for _, cap, used in await _cap_usage(probe)]
+    )
     if fitting == 0:
         return None
     plan = _Plan(person_id, account.id, community, rule, rule.points * fitting)
-    return await _award(actor, plan, fitting, _reason(reason), source)
+    return await _award(actor, plan, fitting, _reason(reason), source, caps_checked=True)

@@ -8,10 +8,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services.auth import Actor, require_actor, subtree_bounds
+from services.auth import Actor, require_actor
 from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Dimension, ExpiryKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, get_area
+from services.grids import clean_text, get_area, in_line
 from services.models import PointsPolicy, PointsRule
 from services.pagination import Page, paginate
 from services.points.ledger import Community, now
@@ -176,14 +176,7 @@ async def list_rules(
     query = PointsRule.filter(retired_at=None)
     if under_id is not None:
         area = await get_area(area_id=under_id)
-        low, high = subtree_bounds(area.path)
-        above = [
-            "/" + "/".join(area.path.strip("/").split("/")[:n]) + "/"
-            for n in range(1, area.level.rank + 1)
-        ]
-        query = query.filter(
-            Q(area_id=None) | Q(area_path__in=above) | Q(area_path__gte=low, area_path__lt=high)
-        )
+        query = query.filter(Q(area_id=None) | in_line(area.path))
     if dimension is not None:
         query = query.filter(dimension=dimension)
     return await paginate(query, first=first, after=after)
