@@ -130,6 +130,10 @@ class Loaders:
         return _loader(lambda ids: evaluation.periods_by_ids(period_ids=ids))
 
     @cached_property
+    def scheme_version(self) -> DataLoader[int, Any]:
+        return _loader(_scheme_versions)
+
+    @cached_property
     def evaluation(self) -> DataLoader[int, Any]:
         actor = self.actor
         return _loader(lambda ids: evaluation.results_by_ids(actor=actor, result_ids=ids))
@@ -280,6 +284,12 @@ async def _mine(
     if actor is None:
         return [None for _ in ids]
     return await fetch(person_id=actor.person_id, **{name: ids})
+
+
+async def _scheme_versions(ids: list[int]) -> list[Any]:
+    """Stored scheme and detailed-rules versions by id (public rules), one query."""
+    found = await evaluation.schemes_by_ids(ids)
+    return [found.get(i) for i in ids]
 
 
 async def _training_coverage(keys: list[tuple[int, int | None]]) -> list[Any]:

@@ -259,12 +259,17 @@ class EvaluationPeriod(relay.Node):
     )
     async def scheme(
         self,
+        info: Info,
         community: Annotated[
             relay.GlobalID | None,
             strawberry.argument(description="A community of the period, for its detailed rules."),
         ] = None,
     ) -> EvaluationScheme:
-        rules = await evaluation.rules_of(self.model)
+        # The versions of a page of periods are read together.
+        versions = await info.context.loaders.scheme_version.load_many(
+            evaluation.version_ids(self.model)
+        )
+        rules = evaluation.rules_from(self.model, {v.id: v for v in versions if v is not None})
         key = area_key(community, "community")
         return EvaluationScheme.build(
             rules.scheme, rules.details_for(key) if key is not None else None

@@ -14,8 +14,10 @@ from services.evaluation.periods import (
     open_period,
     periods_by_ids,
     publish_period,
+    rules_from,
     rules_of,
     start_scoring,
+    version_ids,
 )
 from services.evaluation.results import (
     adjustments_by_ids,
@@ -45,6 +47,7 @@ from services.evaluation.schemes import (
     SchemeInput,
     SchemeView,
     evaluation_scheme,
+    schemes_by_ids,
     update_scheme,
 )
 from services.evaluation.training import (
@@ -102,9 +105,12 @@ __all__ = [
     "red_flags",
     "resolve_objection",
     "results_by_ids",
+    "rules_from",
     "rules_of",
+    "schemes_by_ids",
     "sessions_by_ids",
     "start_scoring",
     "training_coverage",
     "update_scheme",
+    "version_ids",
 ]

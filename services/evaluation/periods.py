@@ -31,6 +31,7 @@ from services.models import (
     EvaluationHonour,
     EvaluationObjection,
     EvaluationPeriod,
+    EvaluationScheme,
     ExitReview,
 )
 from services.pagination import Page, paginate
@@ -72,11 +73,19 @@ class Rules:
         return self.details.get(community_id) or Details(None, 0, community_id)
 
 
+def version_ids(period: EvaluationPeriod) -> list[int]:
+    """The scheme and detailed-rules versions recorded on the period."""
+    return [i for i in [period.scheme_id, *period.detail_ids.values()] if i is not None]
+
+
 async def rules_of(period: EvaluationPeriod) -> Rules:
     """The versions recorded on the period, read in one query."""
-    ids = [i for i in [period.scheme_id, *period.detail_ids.values()] if i is not None]
-    rows = await schemes_by_ids(ids)
-    district_id = int(period.area_path.strip("/").split("/")[0])
+    return rules_from(period, await schemes_by_ids(version_ids(period)))
+
+
+def rules_from(period: EvaluationPeriod, rows: dict[int, EvaluationScheme]) -> Rules:
+    """The period's rules from its versions, already read (`rows` by id)."""
+    district_id = int(district_path(period.area_path).strip("/"))
     scheme = scheme_of(rows.get(period.scheme_id) if period.scheme_id else None, district_id)
     details = {
         int(community): details_of(rows.get(version), int(community))
