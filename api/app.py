@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.graphql import GraphQLApp
 from schema import build_schema
 from services import db, health
+from services.events import Topic, broker
 from services.jobs import run_forever
 from services.settings import Settings, get_settings
 
@@ -28,6 +30,13 @@ logger = logging.getLogger("gridpoints.http")
 
 REQUESTS = Counter("gridpoints_http_requests_total", "HTTP requests", ["method", "path", "status"])
 LATENCY = Histogram("gridpoints_http_request_seconds", "HTTP request latency", ["path"])
+SUBSCRIPTIONS = Gauge(
+    "gridpoints_live_subscriptions", "Open live-update subscriptions in this process", ["topic"]
+)
+for _topic in Topic:
+    SUBSCRIPTIONS.labels(_topic.value).set_function(
+        functools.partial(broker.subscriber_count, _topic)
+    )
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 

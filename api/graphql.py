@@ -1,20 +1,47 @@
-"""The GraphQL endpoint: builds each request's context (actor, loaders, request id)."""
+"""The GraphQL endpoint: builds each request's context (actor, loaders, request id), publishes
+the live-update events of each HTTP operation once it has succeeded, and serves subscriptions
+over WebSocket (graphql-transport-ws only).
+
+WebSocket connections: the access token travels in the `connection_init` payload, as
+`{"authorization": "Bearer <token>"}` or `{"token": "<token>"}` (an `Authorization` header on the
+handshake works too, for clients that can send one). A token that is invalid, expired or logged
+out closes the connection with 4403; no token at all makes an anonymous connection, whose
+subscriptions that need a person are refused when subscribing. The actor is fixed for the
+connection's life: a client with a refreshed token reconnects. Each operation on a connection
+gets its own context (same actor, its own loaders), and `max_subscriptions_per_connection`
+operations may run at once. The legacy `graphql-ws` protocol (subscriptions-transport-ws) is
+refused (close 4406): it is unmaintained, and one protocol means one set of rules to check.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from cross_web import AsyncHTTPRequestAdapter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.types.unset import UnsetType
+from strawberry.utils.aio import aclosing
 
 from schema.context import Context
 from schema.loaders import Loaders
-from services import accounts
+from services import accounts, events
 from services.settings import Settings
 
 
@@ -30,16 +57,124 @@ def bearer_token(request: Request | WebSocket) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def init_token(params: dict[str, Any] | None) -> str | None:
+    """The token of a `connection_init` payload: `authorization: "Bearer <token>"` (the key in
+    any case) or `token: "<token>"`; None when there is none; ValueError when malformed."""
+    found: object = None
+    for key, value in (params or {}).items():
+        if key.lower() == "authorization":
+            if not isinstance(value, str):
+                raise ValueError("authorization must be a string")
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ValueError("authorization must be `Bearer <token>`")
+            found = token.strip()
+        elif key == "token" and value is not None:
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError("token must be a non-empty string")
+            found = found or value.strip()
+    return found if isinstance(found, str) else None
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's graphql-transport-ws handler, with a context per operation, events of
+    mutations published when they succeed, and a coded error for the subscription cap."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        cap = self.view.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and cap is not None
+            and len(self.operations) >= cap
+        ):
+            error = GraphQLError(
+                f"At most {cap} subscriptions (or other operations) may run at once on one "
+                "connection; complete one before starting another.",
+                extensions={"code": "LIMIT_EXCEEDED"},
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+    # Strawberry's own run_operation (0.341), with two changes: the operation runs with a copy
+    # of the connection's context (operations on one connection share no loader cache), and
+    # inside `events.collecting()` (a mutation sent over the socket announces its changes once
+    # it has succeeded; a subscription emits nothing, so holding the outbox open costs nothing).
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        try:
+            async with events.collecting():
+                result_source = await self.schema.stream(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=self.context.for_operation(),
+                    root_value=self.root_value,
+                    operation_name=operation.operation_name,
+                )
+                async with aclosing(result_source):
+                    await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with Gridpoints' context."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            allowed_origins=settings.websocket_origins,
         )
         self.settings = settings
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        # Events emitted while an HTTP operation runs go out when it has finished (its
+        # transactions committed), so a subscriber reading back sees the change.
+        async with events.collecting():
+            return await super().execute_operation(
+                request=request,
+                request_adapter=request_adapter,
+                request_data=request_data,
+                context=context,
+                root_value=root_value,
+                sub_response=sub_response,
+            )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        try:
+            token = init_token(context.connection_params)
+        except ValueError as exc:
+            raise ConnectionRejectionError() from exc
+        if token is not None:
+            actor = await accounts.actor_from_token(token)
+            if actor is None:
+                raise ConnectionRejectionError()
+            context.actor = actor
+            context.loaders = Loaders(actor)
+        return await super().on_ws_connect(context)
 
     # orjson reads a request and writes a page of areas in a fraction of the stdlib's time.
     # Anything it refuses (integers beyond 64 bits, lone surrogates, non-string keys) gets the

@@ -1,4 +1,4 @@
-"""The GraphQL schema: queries and mutations merged from one module per domain."""
+"""The GraphQL schema: queries, mutations and subscriptions merged from one module per domain."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
-from schema.points import PointsEntry, PointsMutation, PointsQuery
+from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
 from schema.validation import DocumentValidationCache
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from services.errors import DomainError
@@ -66,6 +66,7 @@ Mutation = merge_types(
         VolunteeringMutation,
     ),
 )
+Subscription = merge_types("Subscription", (PointsSubscription,))
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "
@@ -74,6 +75,10 @@ Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."
+)
+Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Live updates over WebSocket (graphql-transport-ws at /graphql; the access token goes in "
+    "the connection_init payload). Who may follow what is checked when subscribing."
 )
 
 
@@ -121,6 +126,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     built = GridpointsSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[DutyCard, PointsEntry],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,

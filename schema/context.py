@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
@@ -14,7 +14,8 @@ from services.settings import Settings
 
 @dataclass
 class Context:
-    """Built by the HTTP layer for every request (and every WebSocket connection)."""
+    """Built by the HTTP layer for every request, and for every WebSocket connection (then
+    copied for each operation on it: see `for_operation`)."""
 
     settings: Settings
     actor: Actor | None
@@ -24,6 +25,17 @@ class Context:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The payload of a WebSocket's `connection_init` message (Strawberry sets it).
+    connection_params: dict[str, Any] | None = None
+
+    def for_operation(self) -> Context:
+        """A copy for one operation on a long-lived connection: same actor, its own loaders (a
+        loader caches what it read, and one operation must not see another's old rows)."""
+        return replace(self, loaders=Loaders(self.actor), extra={})
+
+    def refresh_loaders(self) -> None:
+        """Forget everything read so far (a subscription does this before each event)."""
+        self.loaders = Loaders(self.actor)
 
 
 Info = StrawberryInfo[Context, None]

@@ -31,13 +31,20 @@ class ErrorCode(Enum):
     )
     OUT_OF_STOCK = strawberry.enum_value("OUT_OF_STOCK", description="Not enough items left.")
     LIMIT_EXCEEDED = strawberry.enum_value(
-        "LIMIT_EXCEEDED", description="A rule's cap or a reward's per-person limit is reached."
+        "LIMIT_EXCEEDED",
+        description="A rule's cap, a reward's per-person limit or a connection's subscription "
+        "limit is reached.",
     )
     REWARD_UNAVAILABLE = strawberry.enum_value(
         "REWARD_UNAVAILABLE", description="The reward is withdrawn or outside its window."
     )
     IDEMPOTENCY_CONFLICT = strawberry.enum_value(
         "IDEMPOTENCY_CONFLICT", description="The idempotency key was used with another input."
+    )
+    FELL_BEHIND = strawberry.enum_value(
+        "FELL_BEHIND",
+        description="A subscription read too slowly and missed events: subscribe again and "
+        "re-read what it follows.",
     )
     INTERNAL = strawberry.enum_value(
         "INTERNAL", description="Unexpected server error (reported with a request id)."

@@ -94,3 +94,9 @@ class IdempotencyConflict(DomainError):
     """The idempotency key was used before with a different input."""
 
     code = "IDEMPOTENCY_CONFLICT"
+
+
+class FellBehind(DomainError):
+    """A live subscriber read too slowly and events were dropped: subscribe again, re-read."""
+
+    code = "FELL_BEHIND"

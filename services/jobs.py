@@ -4,25 +4,37 @@ check-ins of volunteer activities.
 Each job is idempotent and safe on several instances at once (see services.points.expiry,
 services.market.redemptions.expire_holds, services.volunteering.attendance.auto_check_out),
 so every worker may run the loop.
+
+Each job runs inside `events.collecting()`: what it changed is announced to live subscribers once
+the job has finished without an error (a failed job announces nothing; subscribers see its
+committed part on their next re-read).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
-from services import market, points, volunteering
+from services import events, market, points, volunteering
 
 logger = logging.getLogger("gridpoints.jobs")
 
 
+JOBS: dict[str, Callable[[], Awaitable[int]]] = {
+    "expired_points": points.expire_lots,
+    "expired_holds": market.expire_holds,
+    "auto_checked_out": volunteering.auto_check_out,
+}
+
+
 async def run_once() -> dict[str, int]:
     """Run every job once; returns what each did."""
-    return {
-        "expired_points": await points.expire_lots(),
-        "expired_holds": await market.expire_holds(),
-        "auto_checked_out": await volunteering.auto_check_out(),
-    }
+    done: dict[str, int] = {}
+    for name, job in JOBS.items():
+        async with events.collecting():
+            done[name] = await job()
+    return done
 
 
 async def run_forever(interval_seconds: int) -> None:

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     redemption_hold_days: int = Field(default=7, ge=1, le=365)
     expiring_soon_days: int = Field(default=30, ge=1, le=3660)
     jobs_interval_seconds: int = Field(default=60, ge=0)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    # Browser pages on other origins may open the subscriptions WebSocket only when listed here
+    # (comma-separated, e.g. "https://admin.example.org"; "*" for any). Non-browser clients
+    # send no Origin and are not concerned.
+    websocket_allowed_origins: str = ""
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -105,6 +110,11 @@ class Settings(BaseSettings):
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         return self
+
+    @property
+    def websocket_origins(self) -> list[str]:
+        """WEBSOCKET_ALLOWED_ORIGINS as a list."""
+        return [o.strip() for o in self.websocket_allowed_origins.split(",") if o.strip()]
 
     @property
     def tz(self) -> ZoneInfo:

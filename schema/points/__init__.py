@@ -1,6 +1,7 @@
 """GraphQL of points: the ledger as people see it, rules, awards, leaderboards."""
 
 from schema.points.operations import PointsMutation, PointsQuery
+from schema.points.subscriptions import PointsSubscription
 from schema.points.types import (
     Dimension,
     PointsAccount,
@@ -18,5 +19,6 @@ __all__ = [
     "PointsMutation",
     "PointsQuery",
     "PointsRule",
+    "PointsSubscription",
     "PointsTransaction",
 ]

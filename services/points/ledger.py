@@ -18,7 +18,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db
+from services import db, events
 from services.enums import AccountKind, AreaLevel, Dimension, ExpiryKind, TransactionKind
 from services.errors import InvalidInput
 from services.models import (
@@ -169,9 +169,17 @@ async def lock_account(account_id: int) -> Locked:
 
 async def change_held(account_id: int, delta: int) -> None:
     """Reserve (+) or release (-) points; the CHECK keeps held within 0..balance."""
-    await db.execute(
-        "UPDATE points_account SET held = held + ? WHERE id = ? RETURNING id", [delta, account_id]
+    rows = await db.execute(
+        "UPDATE points_account SET held = held + ? WHERE id = ? RETURNING person_id",
+        [delta, account_id],
     )
+    _changed(rows[0]["person_id"])
+
+
+def _changed(person_id: int | None) -> None:
+    # Only person accounts are followed live (myPointsChanged); pools and sinks have no person.
+    if person_id is not None:
+        events.emit(events.Topic.POINTS, person_id=int(person_id))
 
 
 @dataclass(frozen=True)
@@ -224,9 +232,11 @@ async def post(movement: Movement, postings: list[tuple[int, int]]) -> PointsTra
         if points == 0:
             continue
         rows = await db.execute(
-            "UPDATE points_account SET balance = balance + ? WHERE id = ? RETURNING balance",
+            "UPDATE points_account SET balance = balance + ? WHERE id = ? "
+            "RETURNING balance, person_id",
             [points, account_id],
         )
+        _changed(rows[0]["person_id"])
         entries.append(
             PointsEntry(
                 transaction_id=tx.id,
