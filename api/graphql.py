@@ -28,7 +28,6 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
-from cross_web import AsyncHTTPRequestAdapter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -145,7 +144,7 @@ class GraphQLApp(GraphQL[Context, None]):
     async def execute_operation(
         self,
         request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
+        request_adapter: Any,
         request_data: GraphQLRequestData | list[GraphQLRequestData],
         context: Context,
         root_value: None,

@@ -12,7 +12,6 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -31,7 +30,7 @@ from schema.nodes import NodesQuery
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
-from schema.validation import DocumentValidationCache
+from schema.validation import DocumentParserCache, DocumentValidationCache
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from services.errors import DomainError
 from services.settings import Settings, get_settings
@@ -111,7 +110,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     extensions: list[Any] = [
-        ParserCache,
+        DocumentParserCache,
         DocumentValidationCache,
         functools.partial(AddValidationRules, limit_rules),
         functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),

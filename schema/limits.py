@@ -8,7 +8,6 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -130,17 +129,28 @@ class _Budget:
         return total
 
 
+def _refuse(ctx: Any, error: GraphQLError) -> None:
+    # Checked with validation, after the validation cache has run (it comes first in the schema's
+    # extensions) and only when the document is valid: an error here is a pre-execution error, so
+    # a subscription is refused (a result set in on_execute would be ignored for one).
+    ctx.pre_execution_errors = [error]
+
+
+def _valid_so_far(ctx: Any) -> bool:
+    return not ctx.pre_execution_errors
+
+
 class QueryCostLimiter(SchemaExtension):
     """Rejects over-sized pages and operations whose estimated cost exceeds the budget."""
 
-    def on_execute(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         settings = ctx.context.settings
         document = ctx.graphql_document
-        if document is not None:
+        if document is not None and _valid_so_far(ctx):
             error = self._check(document, ctx.variables or {}, ctx.operation_name, settings)
             if error is not None:
-                ctx.result = ExecutionResult(data=None, errors=[error])
+                _refuse(ctx, error)
         yield
 
     def _check(
@@ -226,18 +236,17 @@ class RejectNulCharacters(SchemaExtension):
     """Refuses text containing NUL before execution: PostgreSQL cannot store it, so it would
     otherwise surface as an internal error on one database and be accepted on the other."""
 
-    def on_execute(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         document = ctx.graphql_document
-        if _has_nul(ctx.variables or {}) or (document is not None and _literal_has_nul(document)):
-            ctx.result = ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        "Text must not contain NUL characters.",
-                        extensions={"code": "INVALID_INPUT"},
-                    )
-                ],
+        if _valid_so_far(ctx) and (
+            _has_nul(ctx.variables or {}) or (document is not None and _literal_has_nul(document))
+        ):
+            _refuse(
+                ctx,
+                GraphQLError(
+                    "Text must not contain NUL characters.", extensions={"code": "INVALID_INPUT"}
+                ),
             )
         yield
 

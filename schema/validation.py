@@ -1,18 +1,33 @@
-"""Validation results kept per parsed document (ParserCache hands out one per query text)."""
+"""Parsed documents kept per query text, and validation results kept per parsed document."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.schema import validate_document
 
 _Key = tuple[int, int, tuple[Any, ...]]
 _RESULTS: OrderedDict[_Key, tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]] = OrderedDict()
 _SIZE = 128  # as Strawberry's ValidationCache: unique query texts must not grow memory
+
+
+class DocumentParserCache(ParserCache):
+    """Strawberry's ParserCache, except that a document which does not parse (a syntax error, too
+    many tokens) is left to Strawberry's own parse, which reports it as the operation's result.
+    The cache's error would escape a subscription's stream instead of answering it."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
 
 
 class DocumentValidationCache(SchemaExtension):

@@ -1,0 +1,213 @@
+"""Subscriptions through the schema (in-process): myPointsChanged, the query limits on
+subscription documents, and the area_events helper that work-order and notice subscriptions use."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from strawberry import relay
+from strawberry.types.execution import PreExecutionError
+
+from schema import build_schema
+from schema.context import Context
+from schema.live import area_events
+from schema.loaders import Loaders
+from seed.demo import DEMO_COMMUNITY, DEMO_GRID
+from services import events, points
+from services.auth import Actor
+from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from services.events import Event, Topic, broker
+from services.models import Area
+from services.settings import Settings, get_settings
+from tests.conftest import Database, actor_for
+
+MY_POINTS = "subscription { myPointsChanged { balance held available } }"
+
+
+def context(actor: Actor | None, settings: Settings | None = None) -> Context:
+    return Context(
+        settings=settings or get_settings(),
+        actor=actor,
+        request_id="test",
+        client="test",
+        loaders=Loaders(actor),
+    )
+
+
+async def subscribe(
+    query: str, actor: Actor | None, settings: Settings | None = None, **variables: Any
+) -> AsyncIterator[Any]:
+    settings = settings or get_settings()
+    stream = await build_schema(settings).subscribe(
+        query, context_value=context(actor, settings), variable_values=variables
+    )
+    assert not isinstance(stream, PreExecutionError)
+    return stream  # type: ignore[return-value]
+
+
+async def next_result(stream: AsyncIterator[Any]) -> Any:
+    return await asyncio.wait_for(anext(stream), 30)
+
+
+async def award(person: Actor) -> None:
+    async with events.collecting():
+        await points.award_points(
+            actor=await actor_for("community_admin"),
+            person_id=person.person_id,
+            rule_code="MONTHLY_MEETING",
+            quantity=1,
+            reason="例会",
+            source=None,
+            idempotency_key=uuid.uuid4().hex,
+        )
+
+
+async def test_my_points_changed_sends_the_account_then_its_changes(db: Database) -> None:
+    volunteer = await actor_for("volunteer")
+    before = await points.account_summary(person_id=volunteer.person_id)
+    stream = await subscribe(MY_POINTS, volunteer)
+    try:
+        first = await next_result(stream)
+        assert first.errors is None
+        assert first.data == {
+            "myPointsChanged": {
+                "balance": before.balance,
+                "held": before.held,
+                "available": before.balance - before.held,
+            }
+        }
+        await award(await actor_for("resident"))  # not the volunteer's: nothing to send
+        await award(volunteer)
+        changed = await next_result(stream)
+        assert changed.data["myPointsChanged"]["balance"] == before.balance + 5
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert broker.subscriber_count(Topic.POINTS) == 0
+
+
+async def test_my_points_changed_refuses_anonymous_callers(db: Database) -> None:
+    stream = await subscribe(MY_POINTS, None)
+    result = await next_result(stream)
+    assert isinstance(result, PreExecutionError)  # an `error` message, answering `subscribe`
+    assert result.errors is not None
+    assert result.errors[0].extensions == {"code": "UNAUTHENTICATED", "field": None}
+    assert broker.subscriber_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "query", "code"),
+    [
+        (
+            {"max_query_depth": 2},
+            "subscription { myPointsChanged { entries { edges { node { points } } } } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            {"max_aliases": 1},
+            "subscription { a: myPointsChanged { b: balance c: held } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ({"max_tokens": 10}, MY_POINTS + " " + "{ }" * 5, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            {},
+            "subscription { myPointsChanged { entries(first: 1000) { totalCount } } }",
+            "INVALID_INPUT",
+        ),
+        (
+            {"max_query_cost": 10},
+            "subscription { myPointsChanged { entries(first: 50) { edges { node { points } } } } }",
+            "QUERY_TOO_COMPLEX",
+        ),
+    ],
+)
+async def test_query_limits_apply_to_subscriptions(
+    db: Database, settings: dict[str, Any], query: str, code: str
+) -> None:
+    volunteer = await actor_for("volunteer")
+    stream = await subscribe(
+        query, volunteer, get_settings().model_copy(update=settings, deep=True)
+    )
+    result = await next_result(stream)
+    assert result.data is None
+    assert result.errors is not None
+    assert (result.errors[0].extensions or {}).get("code") == code, result.errors
+    with pytest.raises(StopAsyncIteration):
+        await next_result(stream)
+    assert broker.subscriber_count() == 0
+
+
+async def test_text_with_nul_is_refused_in_subscriptions_too(db: Database) -> None:
+    stream = await subscribe(
+        'subscription { myPointsChanged { entries(after: "a\\u0000") { totalCount } } }',
+        await actor_for("volunteer"),
+    )
+    result = await next_result(stream)
+    assert result.errors is not None
+    assert result.errors[0].extensions["code"] == "INVALID_INPUT"
+    assert broker.subscriber_count() == 0
+
+
+# The helper behind workOrderEvents and noticePublished.
+
+
+def area_id(area: Area) -> relay.GlobalID:
+    return relay.GlobalID("Area", str(area.id))
+
+
+def info_for(actor: Actor | None) -> Any:
+    return SimpleNamespace(context=context(actor))
+
+
+async def test_area_events_refuses_at_subscribe_time(db: Database) -> None:
+    community = await Area.get(name=DEMO_COMMUNITY)
+
+    def load(event: Event) -> int:
+        return int(event.payload["id"])
+
+    cases: list[tuple[Actor | None, relay.GlobalID, type[Exception]]] = [
+        (None, area_id(community), Unauthenticated),
+        (await actor_for("resident"), area_id(community), Forbidden),
+        (await actor_for("grid_leader"), area_id(community), Forbidden),
+        (await actor_for("community_admin"), relay.GlobalID("Area", "999999"), NotFound),
+        (await actor_for("community_admin"), relay.GlobalID("Person", "1"), InvalidInput),
+    ]
+    for actor, under, error in cases:
+        with pytest.raises(error):
+            await area_events(info_for(actor), topic=Topic.WORK_ORDER, under=under, load=load)
+    assert broker.subscriber_count() == 0
+
+
+async def test_area_events_delivers_its_subtree_with_fresh_loaders(db: Database) -> None:
+    grid = await Area.get(name=DEMO_GRID)
+    community = await Area.get(name=DEMO_COMMUNITY)
+    info = info_for(await actor_for("grid_leader"))
+    loaders_seen: list[Loaders] = []
+
+    async def load(event: Event) -> int | None:
+        loaders_seen.append(info.context.loaders)
+        area = await info.context.loaders.area.load(grid.id)  # read back, as a resolver would
+        assert area.path == grid.path
+        return None if event.payload["id"] == 2 else int(event.payload["id"])
+
+    stream = await area_events(info, topic=Topic.WORK_ORDER, under=area_id(grid), load=load)
+    try:
+        waiting = asyncio.ensure_future(next_result(stream))
+        while broker.subscriber_count(Topic.WORK_ORDER) == 0:
+            await asyncio.sleep(0)
+        async with events.collecting():
+            for key, path in [(1, community.path), (2, grid.path), (3, grid.path)]:
+                events.emit(Topic.WORK_ORDER, id=key, action="A", status="S", area_path=path)
+        assert await waiting == 3  # 1 is above the grid; `load` skipped 2
+        async with events.collecting():
+            events.emit(Topic.WORK_ORDER, id=4, action="A", status="S", area_path=grid.path)
+        assert await next_result(stream) == 4
+        # Every event was read with loaders of its own: none served another's cached rows.
+        assert len(loaders_seen) == 3 and len({id(x) for x in loaders_seen}) == 3
+    finally:
+        await stream.aclose()
+    assert broker.subscriber_count() == 0
