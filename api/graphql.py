@@ -205,4 +205,5 @@ class GraphQLApp(GraphQL[Context, None]):
             loaders=Loaders(actor),
             request=request,
             response=response,
+            websocket=isinstance(request, WebSocket),
         )

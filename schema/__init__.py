@@ -24,7 +24,12 @@ from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
-from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
+from schema.limits import (
+    MaskUnexpectedErrors,
+    QueryCostLimiter,
+    RejectNulCharacters,
+    SubscriptionsOverWebSocket,
+)
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.partners import PartnersMutation, PartnersQuery
@@ -114,6 +119,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         DocumentValidationCache,
         functools.partial(AddValidationRules, limit_rules),
         functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        SubscriptionsOverWebSocket,
         RejectNulCharacters,
         QueryCostLimiter,
         MaskUnexpectedErrors,

@@ -27,6 +27,8 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
     # The payload of a WebSocket's `connection_init` message (Strawberry sets it).
     connection_params: dict[str, Any] | None = None
+    # True on a WebSocket connection: subscriptions run there and nowhere else.
+    websocket: bool = False
 
     def for_operation(self) -> Context:
         """A copy for one operation on a long-lived connection: same actor, its own loaders (a

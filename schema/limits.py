@@ -28,6 +28,7 @@ from graphql import (
     visit,
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from services.errors import DomainError
 
@@ -138,6 +139,29 @@ def _refuse(ctx: Any, error: GraphQLError) -> None:
 
 def _valid_so_far(ctx: Any) -> bool:
     return not ctx.pre_execution_errors
+
+
+class SubscriptionsOverWebSocket(SchemaExtension):
+    """Refuses a subscription sent over plain HTTP (it would have nothing to stream into): they
+    run over WebSocket only, with graphql-transport-ws."""
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if (
+            _valid_so_far(ctx)
+            and ctx.graphql_document is not None
+            and ctx.operation_type is OperationType.SUBSCRIPTION
+            and not getattr(ctx.context, "websocket", False)
+        ):
+            _refuse(
+                ctx,
+                GraphQLError(
+                    "Subscriptions run over WebSocket: connect to /graphql with the "
+                    "graphql-transport-ws protocol.",
+                    extensions={"code": "INVALID_INPUT"},
+                ),
+            )
+        yield
 
 
 class QueryCostLimiter(SchemaExtension):

@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,14 +115,17 @@ class Served:
     log: Path
     proc: asyncio.subprocess.Process | None = None
     base: str = ""
+    workers: int = 2
+    # More settings for the server's environment (e.g. limits a test exercises).
+    settings: dict[str, str] = field(default_factory=dict)
 
     async def start(self) -> None:
-        """`python -m api serve` with two workers; returns when /healthz answers 200."""
+        """`python -m api serve` (two workers by default); returns when /healthz answers 200."""
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("UVICORN_", "WEB_"))}
         env.update(
             DATABASE_URL=self.url,
-            WORKERS="2",
+            WORKERS=str(self.workers),
             HOST="127.0.0.1",
             PORT=str(port),
             ENVIRONMENT="test",
@@ -131,6 +134,7 @@ class Served:
             LOG_LEVEL="WARNING",
             PYTHONPATH=str(ROOT),
         )
+        env.update(self.settings)
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from strawberry import relay
 from strawberry.types.execution import PreExecutionError
@@ -24,7 +25,8 @@ from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.events import Event, Topic, broker
 from services.models import Area
 from services.settings import Settings, get_settings
-from tests.conftest import Database, actor_for
+from tests.conftest import Database, actor_for, gql, login
+from tests.services.test_events import until_subscribed
 
 MY_POINTS = "subscription { myPointsChanged { balance held available } }"
 
@@ -36,6 +38,7 @@ def context(actor: Actor | None, settings: Settings | None = None) -> Context:
         request_id="test",
         client="test",
         loaders=Loaders(actor),
+        websocket=True,
     )
 
 
@@ -152,6 +155,18 @@ async def test_text_with_nul_is_refused_in_subscriptions_too(db: Database) -> No
     assert broker.subscriber_count() == 0
 
 
+async def test_subscriptions_over_plain_http_are_refused(client: httpx.AsyncClient) -> None:
+    token = await login(client, "volunteer")
+    for headers in ({}, {"Accept": "multipart/mixed;subscriptionSpec=1.0"}):
+        body = await gql(client, MY_POINTS, token=token, headers=headers)
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+        assert "WebSocket" in body["errors"][0]["message"]
+    response = await client.get("/graphql", params={"query": MY_POINTS})
+    assert response.status_code in (200, 400)
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
 # The helper behind workOrderEvents and noticePublished.
 
 
@@ -197,8 +212,7 @@ async def test_area_events_delivers_its_subtree_with_fresh_loaders(db: Database)
     stream = await area_events(info, topic=Topic.WORK_ORDER, under=area_id(grid), load=load)
     try:
         waiting = asyncio.ensure_future(next_result(stream))
-        while broker.subscriber_count(Topic.WORK_ORDER) == 0:
-            await asyncio.sleep(0)
+        await until_subscribed(Topic.WORK_ORDER)
         async with events.collecting():
             for key, path in [(1, community.path), (2, grid.path), (3, grid.path)]:
                 events.emit(Topic.WORK_ORDER, id=key, action="A", status="S", area_path=path)

@@ -1,4 +1,4 @@
-"""The event outbox and broker, the ledger's POINTS events, and the live watches of services.live."""
+"""The event outbox and broker, the ledger's POINTS events, and the watches of services.live."""
 
 from __future__ import annotations
 
@@ -16,6 +16,15 @@ from services.errors import FellBehind, Forbidden, NotFound, Unauthenticated
 from services.events import Event, Topic, broker
 from services.models import Area
 from tests.conftest import Database, actor_for
+
+
+async def until_subscribed(topic: Topic) -> None:
+    """Let other tasks run until `topic` has a subscriber (a readiness wait, timing nothing)."""
+    for _ in range(1000):
+        if broker.subscriber_count(topic):
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"nothing subscribed to {topic}")
 
 
 def queued(subscription: events.Subscription) -> list[Event]:
@@ -128,10 +137,9 @@ async def test_a_posting_rolled_back_announces_nothing(db: Database) -> None:
     before = await points.account_summary(person_id=volunteer.person_id)
     with broker.subscribe(Topic.POINTS) as seen:
         with pytest.raises(RuntimeError):
-            async with events.collecting():
-                async with in_transaction():
-                    await _award("community_admin", "volunteer")
-                    raise RuntimeError("something after the posting failed")
+            async with events.collecting(), in_transaction():
+                await _award("community_admin", "volunteer")
+                raise RuntimeError("something after the posting failed")
         assert queued(seen) == []
     assert await points.account_summary(person_id=volunteer.person_id) == before
 
@@ -201,8 +209,7 @@ async def test_area_watch_yields_the_events_of_its_subtree(db: Database) -> None
     )
     try:
         waiting = asyncio.ensure_future(_next(source))  # subscribes on its first read
-        while broker.subscriber_count(Topic.WORK_ORDER) == 0:
-            await asyncio.sleep(0)
+        await until_subscribed(Topic.WORK_ORDER)
         async with events.collecting():
             events.emit(Topic.WORK_ORDER, id=1, action="A", status="S", area_path=outside.path)
             events.emit(Topic.WORK_ORDER, id=2, action="A", status="S", area_path=community.path)
@@ -225,8 +232,7 @@ async def test_include_above_also_yields_events_of_the_areas_above(db: Database)
     )
     try:
         waiting = asyncio.ensure_future(_next(source))
-        while broker.subscriber_count(Topic.NOTICE) == 0:
-            await asyncio.sleep(0)
+        await until_subscribed(Topic.NOTICE)
         async with events.collecting():
             events.emit(Topic.NOTICE, id=1, area_path=community.path)
         assert (await waiting).payload["id"] == 1
@@ -244,8 +250,7 @@ async def test_a_lagging_area_watch_ends_with_fell_behind(
     )
     try:
         waiting = asyncio.ensure_future(_next(source))
-        while broker.subscriber_count(Topic.WORK_ORDER) == 0:
-            await asyncio.sleep(0)
+        await until_subscribed(Topic.WORK_ORDER)
         async with events.collecting():  # published at once: the reader had no turn between
             for i in range(4):
                 events.emit(Topic.WORK_ORDER, id=i, action="A", status="S", area_path=grid.path)

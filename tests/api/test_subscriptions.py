@@ -1,0 +1,252 @@
+"""Subscriptions end to end: a real server (`python -m api serve`, one worker: the broker is
+in-process), real WebSockets speaking graphql-transport-ws, and changes made over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.api.test_concurrency import Served
+from tests.conftest import BACKENDS, _copy, _drop, gql, login
+
+pytestmark = pytest.mark.slow
+
+PROTOCOL = "graphql-transport-ws"
+CAP = 3
+MY_POINTS = "subscription { myPointsChanged { balance held available } }"
+ME = "{ viewer { person { id } } }"
+AWARD = """
+mutation Award($input: AwardPointsInput!) {
+  awardPoints(input: $input) {
+    __typename
+    ... on AwardPointsSuccess { award { points status } }
+    ... on Error { code message }
+  }
+}
+"""
+
+
+@pytest.fixture(params=BACKENDS)
+async def server(
+    request: pytest.FixtureRequest, templates: dict[tuple[str, bool], str], tmp_path: Path
+) -> AsyncIterator[Served]:
+    """The demo district behind a real one-worker server."""
+    url, pg_name = await _copy(request.param, templates[(request.param, True)], tmp_path)
+    handle = Served(
+        backend=request.param,
+        url=url,
+        log=tmp_path / "server.log",
+        workers=1,
+        settings={"MAX_SUBSCRIPTIONS_PER_CONNECTION": str(CAP), "JOBS_INTERVAL_SECONDS": "0"},
+    )
+    try:
+        await handle.start()
+        yield handle
+    finally:
+        await handle.stop()
+        await _drop(pg_name)
+
+
+class Socket:
+    """One graphql-transport-ws connection."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+        return message
+
+    async def send_init(self, payload: dict[str, Any] | None) -> None:
+        await self.send({"type": "connection_init", **({"payload": payload} if payload else {})})
+
+    async def init(self, payload: dict[str, Any] | None) -> dict[str, Any]:
+        await self.send_init(payload)
+        return await self.receive()
+
+    async def subscribe(self, key: str, query: str) -> None:
+        await self.send({"id": key, "type": "subscribe", "payload": {"query": query}})
+
+    async def closed_with(self) -> int | None:
+        """The close code once the server has closed the connection."""
+        with pytest.raises(ConnectionClosed):
+            await self.receive()
+        return self.ws.close_code
+
+
+@asynccontextmanager
+async def socket(
+    server: Served, *, protocols: tuple[str, ...] = (PROTOCOL,)
+) -> AsyncIterator[Socket]:
+    url = server.base.replace("http://", "ws://", 1) + "/graphql"
+    async with connect(url, subprotocols=list(protocols), open_timeout=30) as ws:  # type: ignore[arg-type]
+        yield Socket(ws)
+
+
+@asynccontextmanager
+async def signed_in(server: Served, payload: dict[str, Any]) -> AsyncIterator[Socket]:
+    async with socket(server) as ws:
+        assert (await ws.init(payload))["type"] == "connection_ack"
+        yield ws
+
+
+async def person_id(http: httpx.AsyncClient, token: str) -> str:
+    body = await gql(http, ME, token=token)
+    found: str = body["data"]["viewer"]["person"]["id"]
+    return found
+
+
+async def award(http: httpx.AsyncClient, token: str, person: str) -> None:
+    body = await gql(
+        http,
+        AWARD,
+        {
+            "input": {
+                "personId": person,
+                "ruleCode": "MONTHLY_MEETING",
+                "reason": "参加月度例会",
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        token=token,
+    )
+    assert body["data"]["awardPoints"]["__typename"] == "AwardPointsSuccess", body
+
+
+async def open_subscriptions(http: httpx.AsyncClient) -> dict[str, float]:
+    text = (await http.get("/metrics")).text
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("gridpoints_live_subscriptions{"):
+            labels, value = line.rsplit(" ", 1)
+            found[labels.split('"')[1]] = float(value)
+    return found
+
+
+async def until_open(http: httpx.AsyncClient, topic: str, count: int) -> None:
+    """Wait until the server reports `count` open subscriptions on `topic` (readiness only)."""
+    for _ in range(300):
+        if (await open_subscriptions(http)).get(topic) == count:
+            return
+        await asyncio.sleep(0.1)
+    pytest.fail(f"the server never reported {count} subscriptions on {topic}")
+
+
+async def test_my_points_changed_over_a_real_websocket(server: Served) -> None:
+    async with server.client(4) as http:
+        admin = await login(http, "community_admin")
+        volunteer = await login(http, "volunteer")
+        resident = await login(http, "resident")
+        volunteer_id = await person_id(http, volunteer)
+        resident_id = await person_id(http, resident)
+        # given the volunteer and the resident following their points, each on a connection
+        # (the two ways of passing the token)
+        async with (
+            signed_in(server, {"authorization": f"Bearer {volunteer}"}) as mine,
+            signed_in(server, {"token": resident}) as theirs,
+        ):
+            await mine.subscribe("p", MY_POINTS)
+            await theirs.subscribe("p", MY_POINTS)
+            first = await mine.receive()
+            assert first["type"] == "next" and first["id"] == "p", first
+            start = first["payload"]["data"]["myPointsChanged"]
+            resident_start = (await theirs.receive())["payload"]["data"]["myPointsChanged"]
+            assert await open_subscriptions(http) == {"WORK_ORDER": 0, "NOTICE": 0, "POINTS": 2}
+
+            # when the community admin awards the volunteer over HTTP
+            await award(http, admin, volunteer_id)
+
+            # then the volunteer's subscription receives the new balance
+            changed = await mine.receive()
+            assert changed == {
+                "id": "p",
+                "type": "next",
+                "payload": {
+                    "data": {
+                        "myPointsChanged": {
+                            "balance": start["balance"] + 5,
+                            "held": start["held"],
+                            "available": start["available"] + 5,
+                        }
+                    }
+                },
+            }
+            # and the resident's received nothing for it: their next message is their own award
+            await award(http, admin, resident_id)
+            own = (await theirs.receive())["payload"]["data"]["myPointsChanged"]
+            assert own["balance"] == resident_start["balance"] + 5
+
+            # completing a subscription ends it on the server
+            await mine.send({"id": "p", "type": "complete"})
+            await until_open(http, "POINTS", 1)
+        await until_open(http, "POINTS", 0)
+
+
+async def test_connections_and_subscriptions_that_are_refused(server: Served) -> None:
+    async with server.client(2) as http:
+        volunteer = await login(http, "volunteer")
+    # an invalid token closes the connection with 4403
+    for payload in (
+        {"authorization": "Bearer not-a-token"},
+        {"token": volunteer[:-2]},
+        {"authorization": volunteer},  # no scheme
+        {"authorization": ["Bearer", volunteer]},
+    ):
+        async with socket(server) as ws:
+            await ws.send_init(payload)
+            assert await ws.closed_with() == 4403, payload
+    # an anonymous connection is accepted, but myPointsChanged answers with a typed error
+    async with socket(server) as ws:
+        assert (await ws.init(None))["type"] == "connection_ack"
+        await ws.subscribe("a", MY_POINTS)
+        error = await ws.receive()
+        assert error["type"] == "error" and error["id"] == "a"
+        assert error["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # subscribing before connection_init is refused by the protocol (4401)
+    async with socket(server) as ws:
+        await ws.subscribe("a", MY_POINTS)
+        assert await ws.closed_with() == 4401
+    # the legacy graphql-ws protocol is not spoken
+    async with socket(server, protocols=("graphql-ws",)) as ws:
+        assert ws.ws.subprotocol is None
+        assert await ws.closed_with() == 4406
+    # query limits apply to subscription documents
+    async with signed_in(server, {"token": volunteer}) as ws:
+        await ws.subscribe(
+            "big", "subscription { myPointsChanged { entries(first: 500) { totalCount } } }"
+        )
+        error = await ws.receive()
+        assert error["type"] == "error"
+        assert error["payload"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_subscriptions_per_connection_are_capped(server: Served) -> None:
+    async with server.client(2) as http:
+        volunteer = await login(http, "volunteer")
+    async with signed_in(server, {"token": volunteer}) as ws:
+        for key in range(CAP):
+            await ws.subscribe(str(key), MY_POINTS)
+            assert (await ws.receive())["type"] == "next"
+        await ws.subscribe("over", MY_POINTS)
+        error = await ws.receive()
+        assert error["id"] == "over" and error["type"] == "error"
+        assert error["payload"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+        assert f"At most {CAP} subscriptions" in error["payload"][0]["message"]
+        # completing one makes room for another
+        await ws.send({"id": "0", "type": "complete"})
+        await ws.subscribe("again", MY_POINTS)
+        following = await ws.receive()
+        assert following["id"] == "again" and following["type"] == "next"
