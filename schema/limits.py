@@ -31,6 +31,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from services.errors import DomainError
+from services.settings import get_settings
 
 logger = logging.getLogger("gridpoints.graphql")
 
@@ -169,9 +170,10 @@ class QueryCostLimiter(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        settings = ctx.context.settings
         document = ctx.graphql_document
         if document is not None and _valid_so_far(ctx):
+            # Run without a context (tooling, tests), the process settings set the budget.
+            settings = getattr(ctx.context, "settings", None) or get_settings()
             error = self._check(document, ctx.variables or {}, ctx.operation_name, settings)
             if error is not None:
                 _refuse(ctx, error)
