@@ -24,6 +24,7 @@ from schema import build_schema
 from services import db, health
 from services.events import Topic, broker
 from services.jobs import run_forever
+from services.relay import RedisRelay
 from services.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.http")
@@ -88,6 +89,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             return
         # Global fallback: request tasks must see the context opened here (Tortoise 1.x).
         await db.init(settings.database_url, run_migrations=False, global_fallback=True)
+        relay = (
+            RedisRelay(settings.events_redis_url, settings.events_channel)
+            if settings.events_redis_url
+            else None
+        )
+        if relay is not None:
+            await relay.start()
         jobs = (
             asyncio.create_task(run_forever(settings.jobs_interval_seconds))
             if settings.jobs_interval_seconds
@@ -100,6 +108,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 jobs.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await jobs
+            if relay is not None:
+                await relay.stop()
             await db.close()
 
     async def healthz(request: Request) -> Response:

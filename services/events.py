@@ -12,9 +12,9 @@ transaction committed, so a subscriber that reads the object back sees the chang
 a hint to re-read, never the data itself: a subscriber that reads something it has already seen
 skips it. Outside `collecting()` (seeds, scripts) `emit` publishes nothing.
 
-The broker is in-process (one asyncio queue per subscriber, bounded so that a slow subscriber
-never holds up a writer: the oldest events are dropped and the subscriber is told). Fan-out
-across processes plugs in behind `publish`.
+The broker delivers in-process (one asyncio queue per subscriber, bounded so that a slow
+subscriber never holds up a writer: the oldest events are dropped and the subscriber is told),
+and, with EVENTS_REDIS_URL set, to the other processes through services.relay.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -68,13 +68,21 @@ class Subscription:
 
 
 class Broker:
-    """In-process publish/subscribe by topic."""
+    """Publish/subscribe by topic: delivered in-process at once, and handed to the relay to
+    other processes when one is set (services.relay)."""
 
     def __init__(self) -> None:
         self._subscriptions: dict[Topic, set[Subscription]] = {topic: set() for topic in Topic}
+        self.relay: Callable[[list[Event]], None] | None = None
 
     def publish(self, events: list[Event]) -> None:
-        """Hand each event to every subscriber of its topic."""
+        """Hand each event to every subscriber of its topic, here and in other processes."""
+        self.deliver(events)
+        if self.relay is not None and events:
+            self.relay(events)
+
+    def deliver(self, events: list[Event]) -> None:
+        """Hand each event to every subscriber of its topic in this process."""
         for event in events:
             for subscription in tuple(self._subscriptions[event.topic]):
                 subscription.offer(event)

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # (comma-separated, e.g. "https://admin.example.org"; "*" for any). Non-browser clients
     # send no Origin and are not concerned.
     websocket_allowed_origins: str = ""
+    # Live updates across workers and hosts (services.relay): a Redis URL such as
+    # redis://127.0.0.1:6379/0; empty keeps them inside each process.
+    events_redis_url: str = ""
+    events_channel: str = Field(default="gridpoints:events", min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
