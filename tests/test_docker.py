@@ -149,8 +149,18 @@ def _requirement_name(spec: str) -> str:
 # ----------------------------------------------------------------------------- compose
 
 
-def test_compose_declares_the_four_services() -> None:
-    assert {"db", "migrate", "app", "proxy"} <= set(_services())
+def test_compose_declares_the_five_services() -> None:
+    assert {"db", "redis", "migrate", "app", "proxy"} <= set(_services())
+
+
+def test_replicas_relay_live_updates_through_redis() -> None:
+    services = _services()
+    redis = services["redis"]
+    assert str(redis["image"]).startswith("redis:")
+    assert "redis-cli" in _healthcheck_test(redis)
+    app = services["app"]
+    assert _default(_env(app)["EVENTS_REDIS_URL"]) == "redis://redis:6379/0"
+    assert _depends_on(app)["redis"] == "service_healthy"
 
 
 def test_db_is_postgres_15_on_a_named_volume() -> None:

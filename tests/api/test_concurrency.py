@@ -205,7 +205,9 @@ async def served(
     # the server verifies with them too) keep it quick; the demo accounts keep the real ones.
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
     url, pg_name = await _copy(request.param, templates[(request.param, True)], tmp_path)
-    handle = Served(backend=request.param, url=url, log=tmp_path / "server.log")
+    # Several processes, one truth: 4 workers on PostgreSQL, 2 on SQLite (one writer at a time).
+    workers = 4 if request.param == "postgres" else 2
+    handle = Served(backend=request.param, url=url, log=tmp_path / "server.log", workers=workers)
     try:
         yield handle
     finally:
