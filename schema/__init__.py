@@ -28,6 +28,7 @@ from schema.households import HouseholdsMutation
 from schema.limits import MaskUnexpectedErrors, QueryCostLimiter, RejectNulCharacters
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
+from schema.notices import NoticesMutation, NoticesQuery
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery
@@ -50,6 +51,7 @@ Query = merge_types(
         EvaluationQuery,
         PartnersQuery,
         VolunteeringQuery,
+        NoticesQuery,
     ),
 )
 Mutation = merge_types(
@@ -64,13 +66,14 @@ Mutation = merge_types(
         EvaluationMutation,
         PartnersMutation,
         VolunteeringMutation,
+        NoticesMutation,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "
-    "need lists, matches and co-building projects, volunteer teams and activities, any node "
-    "by id."
+    "need lists, matches and co-building projects, volunteer teams and activities, notices, "
+    "any node by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."

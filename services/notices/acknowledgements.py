@@ -155,13 +155,12 @@ class CoverageKey:
     under_id: int | None
 
 
-def _under_path(actor: Actor | None, key: CoverageKey, areas: dict[int, Area | None]) -> str:
-    """The path coverage is broken down under, checked (raises a DomainError)."""
+def _under_path(actor: Actor | None, key: CoverageKey, areas: dict[int, Area | None]) -> str | None:
+    """The path coverage is broken down under, checked: None when no area is given and the
+    actor runs no part of the notice's subtree; a DomainError for an area they may not see."""
     if key.under_id is None:
         roots = overseen_roots(actor, key.notice_path) if actor else None
-        if roots is None:
-            raise Forbidden("Coverage is shown to the admins and leaders of the area.")
-        return roots[0]
+        return roots[0] if roots else None
     area = areas.get(key.under_id)
     if area is None:
         raise NotFound("No such area.", field="under")
@@ -184,12 +183,14 @@ def _area_id(path: str) -> int:
 
 async def notice_coverage(
     *, actor: Actor | None, keys: list[CoverageKey]
-) -> list[NoticeCoverage | Exception]:
+) -> list[NoticeCoverage | Exception | None]:
     """Coverage for many (notice, area) pairs in a fixed number of statements: recipients
-    and acknowledgements counted per notice and area, rolled up to each area's children."""
+    and acknowledgements counted per notice and area, rolled up to each area's children
+    (None where no area is given and the actor runs no part of the notice's subtree)."""
     explicit = sorted({k.under_id for k in keys if k.under_id is not None})
-    areas = dict(zip(explicit, await areas_by_ids(area_ids=explicit), strict=True))
-    unders: list[str | Exception] = []
+    found = await areas_by_ids(area_ids=explicit) if explicit else []
+    areas = dict(zip(explicit, found, strict=True))
+    unders: list[str | Exception | None] = []
     for key in keys:
         try:
             unders.append(_under_path(actor, key, areas))
@@ -197,7 +198,7 @@ async def notice_coverage(
             unders.append(exc)
     wanted = [(k, u) for k, u in zip(keys, unders, strict=True) if isinstance(u, str)]
     if not wanted:
-        return [u for u in unders if isinstance(u, Exception)]
+        return [None if u is None else u for u in unders if not isinstance(u, str)]
     notice_ids = sorted({k.notice_id for k, _ in wanted})
     marks = ",".join("?" for _ in notice_ids)
     counts: dict[int, dict[str, list[int]]] = {}
@@ -216,9 +217,9 @@ async def notice_coverage(
         "id", "parent_id"
     ):
         children.setdefault(int(parent_id), []).append(int(child_id))
-    out: list[NoticeCoverage | Exception] = []
+    out: list[NoticeCoverage | Exception | None] = []
     for key, under in zip(keys, unders, strict=True):
-        if isinstance(under, Exception):
+        if not isinstance(under, str):
             out.append(under)
             continue
         under_id = _area_id(under)

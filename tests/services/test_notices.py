@@ -315,6 +315,7 @@ async def _coverage(
     )
     if isinstance(figure, Exception):
         raise figure
+    assert figure is not None
     return figure
 
 
@@ -354,8 +355,13 @@ async def test_coverage_per_area(db: Database, clock: Clock) -> None:
 
 async def test_coverage_is_for_admins_and_leaders_of_the_area(db: Database) -> None:
     made = await publish("street_admin", "城西街道")
+    # a resident follows no part of it: no coverage (and no error) by default
+    key = notices.CoverageKey(made.id, made.area_path, None)
+    for username in ("resident", "volunteer"):
+        actor = await actor_for(username)
+        assert await notices.notice_coverage(actor=actor, keys=[key]) == [None]
     with pytest.raises(Forbidden):
-        await _coverage("resident", made)
+        await _coverage("resident", made, await area(DEMO_COMMUNITY))
     with pytest.raises(Forbidden):  # the community admin may not look at the whole street
         await _coverage("community_admin", made, await area("城西街道"))
     with pytest.raises(Forbidden):  # nor at a sibling community
