@@ -529,3 +529,24 @@ async def test_quarter_windows_follow_the_time_zone(db: Database) -> None:
     start, end = notices.quarter_window("2026Q4")
     assert start == datetime(2026, 9, 30, 16, tzinfo=UTC)  # Asia/Shanghai is UTC+8
     assert end == datetime(2026, 12, 31, 16, tzinfo=UTC)
+
+
+async def test_the_demo_has_notices_with_partial_acknowledgement(db: Database) -> None:
+    seeded = await Notice.all().order_by("id")
+    titles = [n.title for n in seeded]
+    assert "关于开展冬季消防安全检查的通知" in titles
+    leader = await person_id("microgrid_leader")
+    central = await person_id("central_household")
+    acknowledged = await NoticeAcknowledgement.all()
+    assert {a.person_id for a in acknowledged} == {leader}
+    assert 0 < len(acknowledged) < len(seeded)
+    # 陈志强 has some waiting, and the acknowledgements were paid through the service
+    waiting = await notices.my_notices(
+        actor=await actor_for("central_household"), unacknowledged_only=True, first=10, after=None
+    )
+    assert waiting.items
+    assert await NoticeRecipient.filter(person_id=central).count() == len(waiting.items)
+    for a in acknowledged:
+        award = await PointsAward.get(id=a.award_id)
+        assert (award.source_type, award.source_id) == ("NoticeAcknowledgement", str(a.id))
+    await assert_ledger_ok()
