@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire bench-points bench-evaluation bench-matching bench-activities
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities
 
 install: $(STAMP)
 
@@ -45,6 +45,14 @@ check-migrations: install
 # Recompute every balance, lot, hold and evaluation credit from the ledger; exit 1 on drift.
 verify-ledger: install
 	$(DEV_ENV) $(BIN)/python -m services.points verify
+
+# Consistent online backup of DATABASE_URL into var/backups/ (or TO=file-or-directory).
+backup: install
+	$(DEV_ENV) $(BIN)/python -m api backup $${TO:+--to "$$TO"}
+
+# Restore BACKUP=file into the empty database TO (default DATABASE_URL), then verify its ledger.
+restore: install
+	$(DEV_ENV) $(BIN)/python -m api restore "$${BACKUP:?set BACKUP=path/to/backup}" $${TO:+--to "$$TO"}
 
 # Run the expiry jobs once (the server also runs them every JOBS_INTERVAL_SECONDS).
 expire: install

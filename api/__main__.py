@@ -1,4 +1,4 @@
-"""Command line: `python -m api serve | migrate | check-migrations`."""
+"""Command line: `python -m api serve | migrate | check-migrations | backup | restore`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import uvicorn
 
-from services import db
+from services import backups, db
+from services.errors import DomainError
+from services.points.verify import verify
 from services.settings import get_settings
 
 
@@ -41,6 +44,29 @@ async def _check_migrations() -> int:
     return 0
 
 
+async def _backup(to: Path | None) -> int:
+    """Write a consistent online backup and print where."""
+    path = await backups.backup(to=to)
+    print(path)
+    return 0
+
+
+async def _restore(source: Path, url: str | None) -> int:
+    """Restore a backup into an empty database, then verify its ledger (exit 1 on drift)."""
+    url = url or get_settings().database_url
+    await backups.restore(source=source, url=url)
+    await db.init(url, run_migrations=False)
+    try:
+        report = await verify()
+        counts = await backups.table_counts()
+    finally:
+        await db.close()
+    print(f"restored {source}: {len(counts)} tables, {sum(counts.values())} rows")
+    print("\n".join(report.lines()))
+    print("ledger OK" if report.ok else "LEDGER DRIFT FOUND")
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m api", description="Gridpoints server")
@@ -48,6 +74,27 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="migrate, seed demo data if SEED_DEMO=true, then serve")
     sub.add_parser("migrate", help="apply pending migrations and exit")
     sub.add_parser("check-migrations", help="fail if the models need a new migration")
+    backup = sub.add_parser(
+        "backup",
+        help="consistent online backup of DATABASE_URL (SQLite backup API, or pg_dump)",
+    )
+    backup.add_argument(
+        "--to",
+        type=Path,
+        default=None,
+        help="file to write, or a directory for gridpoints-<UTC timestamp>.sqlite3|.dump "
+        f"(default: {backups.DEFAULT_DIR}/)",
+    )
+    restore = sub.add_parser(
+        "restore", help="restore a backup into an empty database and verify its ledger"
+    )
+    restore.add_argument("source", type=Path, help="a file written by `backup`")
+    restore.add_argument(
+        "--to",
+        default=None,
+        metavar="DATABASE_URL",
+        help="the empty database to restore into (default: DATABASE_URL)",
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(
@@ -56,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "check-migrations":
         return asyncio.run(_check_migrations())
+    if args.command in {"backup", "restore"}:
+        try:
+            if args.command == "backup":
+                return asyncio.run(_backup(args.to))
+            return asyncio.run(_restore(args.source, args.to))
+        except (DomainError, backups.BackupFailed) as exc:
+            print(f"{args.command} failed: {exc}", file=sys.stderr)
+            return 1
     asyncio.run(_prepare(seed=args.command == "serve" and settings.seed_demo))
     if args.command == "migrate":
         return 0

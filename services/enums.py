@@ -207,9 +207,23 @@ class ExitReviewStatus(StrEnum):
 
 
 class Metric(StrEnum):
-    """Activity measured outside the ledger that the scheme turns into dimension points."""
+    """Activity counted outside the points ledger that the scheme turns into dimension points:
+    training sessions attended, notices acknowledged, problem reports verified (as the
+    reporter) and work orders handled within their SLA (as the handler), in the quarter."""
 
     TRAINING_ATTENDED = "TRAINING_ATTENDED"
+    NOTICES_ACKNOWLEDGED = "NOTICES_ACKNOWLEDGED"
+    REPORTS_VERIFIED = "REPORTS_VERIFIED"
+    ORDERS_WITHIN_SLA = "ORDERS_WITHIN_SLA"
+
+
+# The dimension each metric counts in.
+METRIC_DIMENSIONS = {
+    Metric.TRAINING_ATTENDED: Dimension.MANAGEMENT_SERVICE,
+    Metric.NOTICES_ACKNOWLEDGED: Dimension.POLICY_COMMUNICATION,
+    Metric.REPORTS_VERIFIED: Dimension.INFORMATION_REPORTING,
+    Metric.ORDERS_WITHIN_SLA: Dimension.PROBLEM_HANDLING,
+}
 
 
 class PartnerUnitKind(StrEnum):

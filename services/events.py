@@ -8,9 +8,9 @@ Topics and payloads (plain JSON values, so that a broker across processes can ca
 
 Services record events with `emit` while they work, inside `async with collecting():` around
 their transaction; the events go out when the block ends without an error, that is after the
-transaction committed, so a subscriber that reads the object back sees the change. An event is a hint to re-read, never the
-data itself: a subscriber that reads something it has already seen skips it. Outside
-`collecting()` (seeds, scripts) `emit` publishes nothing.
+transaction committed, so a subscriber that reads the object back sees the change. An event is
+a hint to re-read, never the data itself: a subscriber that reads something it has already seen
+skips it. Outside `collecting()` (seeds, scripts) `emit` publishes nothing.
 
 The broker is in-process (one asyncio queue per subscriber, bounded so that a slow subscriber
 never holds up a writer: the oldest events are dropped and the subscriber is told). Fan-out

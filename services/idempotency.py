@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from services.auth import Actor
 from services.errors import IdempotencyConflict, InvalidInput
 from services.models import IdempotencyRecord
+from services.retries import retrying
 
 T = TypeVar("T")
 MAX_KEY_LENGTH = 100
@@ -80,10 +81,12 @@ async def run_once(
 ) -> T:
     """Run `effect(record id)` (returning the result's id and the result) once per (actor,
     operation, key) in one transaction; a replay with the same request returns
-    `replay(result id)`."""
+    `replay(result id)`. A transaction the database aborted (deadlock, serialization failure,
+    SQLite busy) runs again, a bounded number of times (services.retries)."""
     check_key(key)
     digest = _digest(request)
-    try:
+
+    async def attempt() -> T:
         async with in_transaction():
             record = await IdempotencyRecord.create(
                 account_id=actor.account_id, operation=operation, key=key, request_hash=digest
@@ -91,6 +94,9 @@ async def run_once(
             result_id, result = await effect(record.id)
             await IdempotencyRecord.filter(id=record.id).update(result_id=result_id)
             return result
+
+    try:
+        return await retrying(attempt)
     except IntegrityError:
         first = await IdempotencyRecord.get_or_none(
             account_id=actor.account_id, operation=operation, key=key

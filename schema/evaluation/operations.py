@@ -28,6 +28,7 @@ from schema.evaluation.types import (
     ExitReviewStatus,
     Honour,
     HonourKind,
+    Metric,
     TrainingSession,
 )
 from schema.grids import AreaLevel
@@ -65,6 +66,14 @@ class HonourRuleInput:
     bonus_points: int = strawberry.field(description="Bonus points to the receiver, 0-10000.")
 
 
+@strawberry.input(description="Points per unit of one activity metric.")
+class MetricPointsInput:
+    metric: Metric = strawberry.field(  # type: ignore[valid-type]
+        description="The metric (not TRAINING_ATTENDED: see trainingPoints)."
+    )
+    points: int = strawberry.field(description="Points per unit, 0-100.")
+
+
 @strawberry.input(description="How a community counts one points rule.")
 class RuleLinkInput:
     rule_code: str = strawberry.field(description="The rule's code.")
@@ -86,8 +95,8 @@ class ManualItemInput:
 
 @strawberry.input(
     description="A new version of the district's scheme (at the district: roles, honours, "
-    "trainingPoints, exitThreshold) or of a community's detailed rules (at a community: "
-    "pointsRules, manualItems). Omitted fields keep their current value."
+    "trainingPoints, exitThreshold, metricPoints) or of a community's detailed rules (at a "
+    "community: pointsRules, manualItems). Omitted fields keep their current value."
 )
 class UpdateEvaluationSchemeInput:
     area_id: relay.GlobalID = strawberry.field(description="The district or the community.")
@@ -102,6 +111,9 @@ class UpdateEvaluationSchemeInput:
     )
     exit_threshold: int | None = strawberry.field(
         default=None, description="Poor below this total, 0-100 (district)."
+    )
+    metric_points: list[MetricPointsInput] | None = strawberry.field(
+        default=None, description="Metrics to change (district)."
     )
     points_rules: list[RuleLinkInput] | None = strawberry.field(
         default=None, description="The rules the community maps or caps (replaces the list)."
@@ -145,6 +157,11 @@ def _scheme_input(input: UpdateEvaluationSchemeInput) -> evaluation.SchemeInput:
         ),
         training_points=input.training_points,
         exit_threshold=input.exit_threshold,
+        metric_points=(
+            [evaluation.MetricPoints(m.metric, m.points) for m in input.metric_points]
+            if input.metric_points is not None
+            else None
+        ),
         rule_links=(
             [evaluation.RuleLink(r.rule_code, r.dimension, r.cap) for r in input.points_rules]
             if input.points_rules is not None

@@ -20,6 +20,7 @@ from schema.points import Dimension, PointsTransaction
 from services import evaluation
 from services.enums import ExitReviewStatus as ExitReviewStatusEnum
 from services.enums import HonourKind as HonourKindEnum
+from services.enums import Metric as MetricEnum
 from services.enums import ObjectionStatus as ObjectionStatusEnum
 from services.enums import PeriodStatus as PeriodStatusEnum
 
@@ -41,6 +42,20 @@ describe_values(
         "RED_FLAG_GRID": "Red flag grid (红旗网格).",
         "RED_FLAG_MICRO_GRID": "Red flag micro-grid (红旗微网格).",
         "RED_FLAG_CENTRAL_HOUSEHOLD": "Red flag central household (红旗中心户).",
+    },
+)
+Metric = strawberry.enum(
+    MetricEnum, description="Activity counted outside the points ledger, per quarter."
+)
+describe_values(
+    Metric,
+    {
+        "TRAINING_ATTENDED": "Training sessions attended (MANAGEMENT_SERVICE).",
+        "NOTICES_ACKNOWLEDGED": "Notices acknowledged (POLICY_COMMUNICATION).",
+        "REPORTS_VERIFIED": "Problem reports verified by the grid leader, as the reporter "
+        "(INFORMATION_REPORTING).",
+        "ORDERS_WITHIN_SLA": "Work orders confirmed with accept and resolve times within their "
+        "SLA, as the handler (PROBLEM_HANDLING).",
     },
 )
 ObjectionStatus = strawberry.enum(ObjectionStatusEnum, description="Where an objection stands.")
@@ -103,6 +118,15 @@ class HonourRule:
     bonus_points: int = strawberry.field(
         description="Points posted to the receiver (the area's leader, or the central household)."
     )
+
+
+@strawberry.type(description="Points per unit of an activity metric in the quarter.")
+class MetricRule:
+    metric: Metric = strawberry.field(description="The metric.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(  # type: ignore[valid-type]
+        description="The dimension it counts in."
+    )
+    points: int = strawberry.field(description="Points per unit (0: shown, not scored).")
 
 
 @strawberry.type(description="A points rule as a community's detailed rules count it.")
@@ -175,6 +199,11 @@ class EvaluationScheme:
         description="A total (out of 100) below this is poor; poor in two consecutive "
         "published quarters (or last of two or more in the community) flags dynamic exit."
     )
+    metric_points: list[MetricRule] = strawberry.field(
+        description="Points per unit of the other activity metrics (notices acknowledged, "
+        "reports verified, work orders within SLA). Acknowledgements and verified reports earn "
+        "ledger points by rule as well, so their default here is 0."
+    )
     detailed_rules: DetailedRules | None = strawberry.field(
         description="The community's detailed rules (null above community level)."
     )
@@ -204,6 +233,10 @@ class EvaluationScheme:
             ],
             training_points=scheme.training_points,
             exit_threshold=scheme.exit_threshold,
+            metric_points=[
+                MetricRule(metric=m.metric, dimension=m.dimension, points=m.points)
+                for m in scheme.metric_points
+            ],
             detailed_rules=DetailedRules.from_details(details) if details is not None else None,
         )
 

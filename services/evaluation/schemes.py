@@ -19,9 +19,11 @@ from services.auth import Actor, require_actor
 from services.enums import (
     EVALUATED_ROLES,
     EVALUATION_DIMENSIONS,
+    METRIC_DIMENSIONS,
     AreaLevel,
     Dimension,
     HonourKind,
+    Metric,
     Role,
 )
 from services.errors import Forbidden, InvalidInput
@@ -68,6 +70,18 @@ class HonourSpec:
 
 
 @dataclass(frozen=True)
+class MetricPoints:
+    """Points per unit of an activity metric, counted in the metric's dimension."""
+
+    metric: Metric
+    points: int
+
+    @property
+    def dimension(self) -> Dimension:
+        return METRIC_DIMENSIONS[self.metric]
+
+
+@dataclass(frozen=True)
 class Scheme:
     """A version of the district scheme (`id` None: the built-in default, version 0)."""
 
@@ -81,12 +95,20 @@ class Scheme:
     # A total below this (out of 100) counts as poor for dynamic exit.
     exit_threshold: int
     created_at: datetime | None = None
+    # Points per unit of the activity metrics other than training (see ACTIVITY_METRICS).
+    metric_points: tuple[MetricPoints, ...] = ()
 
     def role(self, role: Role) -> RoleSpec:
         return next(r for r in self.roles if r.role is role)
 
     def honour(self, kind: HonourKind) -> HonourSpec:
         return next(h for h in self.honours if h.kind is kind)
+
+    def points_per(self, metric: Metric) -> int:
+        """Points per unit of a metric (training: `training_points`)."""
+        if metric is Metric.TRAINING_ATTENDED:
+            return self.training_points
+        return next((m.points for m in self.metric_points if m.metric is metric), 0)
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,16 @@ DEFAULT_BONUS = {
     HonourKind.RED_FLAG_CENTRAL_HOUSEHOLD: 20,
 }
 DEFAULT_TRAINING_POINTS = 10
+# The metrics a scheme weighs besides training. Notices acknowledged and reports verified earn
+# points through the ledger already (rules NOTICE_RELAYED, PROBLEM_REPORTED), so by default
+# they add nothing more; work orders handled within their SLA have no rule of their own.
+ACTIVITY_METRICS = (Metric.NOTICES_ACKNOWLEDGED, Metric.REPORTS_VERIFIED, Metric.ORDERS_WITHIN_SLA)
+DEFAULT_METRIC_POINTS = {
+    Metric.NOTICES_ACKNOWLEDGED: 0,
+    Metric.REPORTS_VERIFIED: 0,
+    Metric.ORDERS_WITHIN_SLA: 2,
+}
+MAX_METRIC_POINTS = 100
 DEFAULT_EXIT_THRESHOLD = 60
 
 
@@ -163,6 +195,16 @@ def default_scheme(district_id: int | None = None) -> Scheme:
         honours=tuple(HonourSpec(k, DEFAULT_TOP[k], DEFAULT_BONUS[k]) for k in HonourKind),
         training_points=DEFAULT_TRAINING_POINTS,
         exit_threshold=DEFAULT_EXIT_THRESHOLD,
+        metric_points=_metric_points({}),
+    )
+
+
+def _metric_points(stored: dict[str, Any]) -> tuple[MetricPoints, ...]:
+    """Every activity metric with its points: as stored, else the default (versions written
+    before a metric existed score it by the default)."""
+    return tuple(
+        MetricPoints(m, int(stored.get(m.value, DEFAULT_METRIC_POINTS[m])))
+        for m in ACTIVITY_METRICS
     )
 
 
@@ -180,6 +222,7 @@ def _scheme_body(scheme: Scheme) -> dict[str, Any]:
         "honours": {h.kind.value: {"top": h.top, "bonus": h.bonus_points} for h in scheme.honours},
         "trainingPoints": scheme.training_points,
         "exitThreshold": scheme.exit_threshold,
+        "metricPoints": {m.metric.value: m.points for m in scheme.metric_points},
     }
 
 
@@ -206,6 +249,7 @@ def _scheme_from(row: EvaluationScheme) -> Scheme:
         training_points=int(body["trainingPoints"]),
         exit_threshold=int(body["exitThreshold"]),
         created_at=row.created_at,
+        metric_points=_metric_points(body.get("metricPoints") or {}),
     )
 
 
@@ -315,6 +359,7 @@ class SchemeInput:
     honours: list[HonourSpec] | None = None
     training_points: int | None = None
     exit_threshold: int | None = None
+    metric_points: list[MetricPoints] | None = None
     rule_links: list[RuleLink] | None = None
     manual_items: list[ManualItem] | None = None
 
@@ -363,6 +408,21 @@ def _check_honours(honours: list[HonourSpec], current: Scheme) -> tuple[HonourSp
             raise InvalidInput(f"Bonus points are between 0 and {MAX_BONUS}.", field="honours")
         merged.append(spec)
     return tuple(merged)
+
+
+def _check_metric_points(given: list[MetricPoints], current: Scheme) -> tuple[MetricPoints, ...]:
+    metrics = [m.metric for m in given]
+    if len(set(metrics)) != len(metrics):
+        raise InvalidInput("Give each metric at most once.", field="metricPoints")
+    if Metric.TRAINING_ATTENDED in metrics:
+        raise InvalidInput("Training points are set by `trainingPoints`.", field="metricPoints")
+    for m in given:
+        if not 0 <= m.points <= MAX_METRIC_POINTS:
+            raise InvalidInput(
+                f"Metric points are between 0 and {MAX_METRIC_POINTS}.", field="metricPoints"
+            )
+    merged = {m.metric: m for m in current.metric_points} | {m.metric: m for m in given}
+    return tuple(merged[m] for m in ACTIVITY_METRICS)
 
 
 def _bounded(value: int | None, default: int, low: int, high: int, name: str) -> int:
@@ -466,6 +526,11 @@ async def update_scheme(*, actor: Actor | None, area_id: int, data: SchemeInput)
             exit_threshold=_bounded(
                 data.exit_threshold, current.exit_threshold, 0, 100, "exitThreshold"
             ),
+            metric_points=(
+                _check_metric_points(data.metric_points, current)
+                if data.metric_points is not None
+                else current.metric_points
+            ),
         )
         await _write_version(area, _scheme_body(scheme), actor)
         return await evaluation_scheme(actor=actor, under_id=area.id)
@@ -479,9 +544,10 @@ async def update_scheme(*, actor: Actor | None, area_id: int, data: SchemeInput)
         or data.honours is not None
         or data.training_points is not None
         or data.exit_threshold is not None
+        or data.metric_points is not None
     ):
         raise InvalidInput(
-            "Roles, honours, training points and the exit threshold are the district's.",
+            "Roles, honours, training and metric points and the exit threshold are the district's.",
             field="areaId",
         )
     current_details = await details_in_force(area)

@@ -22,12 +22,13 @@ from services.enums import (
     Dimension,
     ExitReviewStatus,
     HonourKind,
+    Metric,
     ObjectionStatus,
     PeriodStatus,
     Role,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.evaluation import ManualItem, RuleLink, SchemeInput
+from services.evaluation import ManualItem, MetricPoints, RuleLink, SchemeInput
 from services.evaluation.periods import HONOUR_SOURCE
 from services.models import (
     AreaEvaluation,
@@ -732,6 +733,34 @@ async def test_each_update_writes_a_newer_version(db: Database) -> None:
     assert second.scheme.roles == before.scheme.roles
 
 
+async def test_metric_points_change_one_metric_and_keep_the_others(db: Database) -> None:
+    admin = await actor_for("district_admin")
+    home = await district()
+    before = await evaluation.evaluation_scheme(actor=admin, under_id=home.id)
+    # a version written before the activity metrics existed scores them by the defaults
+    assert {m.metric: m.points for m in before.scheme.metric_points} == {
+        Metric.NOTICES_ACKNOWLEDGED: 0,
+        Metric.REPORTS_VERIFIED: 0,
+        Metric.ORDERS_WITHIN_SLA: 2,
+    }
+    after = await evaluation.update_scheme(
+        actor=admin,
+        area_id=home.id,
+        data=SchemeInput(metric_points=[MetricPoints(Metric.REPORTS_VERIFIED, 3)]),
+    )
+    assert {m.metric: m.points for m in after.scheme.metric_points} == {
+        Metric.NOTICES_ACKNOWLEDGED: 0,
+        Metric.REPORTS_VERIFIED: 3,
+        Metric.ORDERS_WITHIN_SLA: 2,
+    }
+    assert after.scheme.points_per(Metric.TRAINING_ATTENDED) == after.scheme.training_points
+    assert [m.dimension for m in after.scheme.metric_points] == [
+        POLICY,
+        Dimension.INFORMATION_REPORTING,
+        Dimension.PROBLEM_HANDLING,
+    ]
+
+
 @pytest.mark.parametrize(
     ("username", "where", "data", "error"),
     [
@@ -764,6 +793,36 @@ async def test_each_update_writes_a_newer_version(db: Database) -> None:
         # out of range
         ("district_admin", "博山区", SchemeInput(exit_threshold=101), InvalidInput),
         ("district_admin", "博山区", SchemeInput(training_points=-1), InvalidInput),
+        # metric points: the district's, each once, training apart, 0-100
+        (
+            "street_admin",
+            SIBLING,
+            SchemeInput(metric_points=[MetricPoints(Metric.ORDERS_WITHIN_SLA, 1)]),
+            InvalidInput,
+        ),
+        (
+            "district_admin",
+            "博山区",
+            SchemeInput(metric_points=[MetricPoints(Metric.TRAINING_ATTENDED, 1)]),
+            InvalidInput,
+        ),
+        (
+            "district_admin",
+            "博山区",
+            SchemeInput(
+                metric_points=[
+                    MetricPoints(Metric.REPORTS_VERIFIED, 1),
+                    MetricPoints(Metric.REPORTS_VERIFIED, 2),
+                ]
+            ),
+            InvalidInput,
+        ),
+        (
+            "district_admin",
+            "博山区",
+            SchemeInput(metric_points=[MetricPoints(Metric.ORDERS_WITHIN_SLA, 101)]),
+            InvalidInput,
+        ),
         # non-admins and admins of somewhere else
         ("grid_leader", DEMO, SchemeInput(manual_items=[]), Forbidden),
         ("community_admin", "博山区", SchemeInput(exit_threshold=50), Forbidden),
