@@ -55,7 +55,7 @@ def sees(actor: Actor, notice: Notice, *, delivered: bool) -> bool:
     )
 
 
-def _visible(actor: Actor) -> tuple[str, list[Any]]:
+def visible_sql(actor: Actor) -> tuple[str, list[Any]]:
     """The SQL condition (on `n`, the notice) for what `sees` allows, with its parameters."""
     clauses = ["n.id IN (SELECT notice_id FROM notice_recipient WHERE person_id = ?)"]
     params: list[Any] = [actor.person_id]
@@ -125,7 +125,7 @@ async def list_notices(
     above = ancestor_paths(area.path)
     line = "(n.area_path >= ? AND n.area_path < ?"
     line += f" OR n.area_path IN ({','.join('?' for _ in above)}))" if above else ")"
-    visible, params = _visible(actor)
+    visible, params = visible_sql(actor)
     return await _page(
         f"{line} AND {visible}", [low, high, *above, *params], first=first, after=after
     )
@@ -143,7 +143,7 @@ async def my_notices(
             "(SELECT notice_id FROM notice_acknowledgement WHERE person_id = ?)"
         )
         return await _page(where, [actor.person_id, actor.person_id], first=first, after=after)
-    where, params = _visible(actor)
+    where, params = visible_sql(actor)
     return await _page(where, params, first=first, after=after)
 
 

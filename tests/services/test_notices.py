@@ -7,8 +7,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
+from services import db as dbapi
 from services import events, notices
 from services.enums import AreaLevel, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound
@@ -23,6 +25,7 @@ from services.models import (
     PointsAward,
     RoleAssignment,
 )
+from services.notices import reading
 from services.people import end_role
 from services.points import ledger
 from tests.conftest import Database, actor_for
@@ -550,3 +553,19 @@ async def test_the_demo_has_notices_with_partial_acknowledgement(db: Database) -
         award = await PointsAward.get(id=a.award_id)
         assert (award.source_type, award.source_id) == ("NoticeAcknowledgement", str(a.id))
     await assert_ledger_ok()
+
+
+@pytest.mark.parametrize("username", ["resident", "central_household", "community_admin"])
+async def test_a_viewer_s_notices_are_an_indexed_lookup(db: Database, username: str) -> None:
+    where, params = reading.visible_sql(await actor_for(username))
+    query = f"SELECT n.* FROM notice n WHERE {where} ORDER BY n.id DESC LIMIT 21"
+    if db.backend == "sqlite":
+        plan = [str(r["detail"]) for r in await dbapi.fetch(f"EXPLAIN QUERY PLAN {query}", params)]
+        # then every access to the notices goes through an index (its path, or its key)
+        assert not [step for step in plan if step.startswith("SCAN")], plan
+        assert any("idx_notice_area" in step for step in plan), plan
+    else:
+        async with in_transaction():
+            await dbapi.execute("SET LOCAL enable_seqscan = off", [])
+            plan = [str(r["QUERY PLAN"]) for r in await dbapi.fetch(f"EXPLAIN {query}", params)]
+        assert not [step for step in plan if "Seq Scan on notice" in step], plan
