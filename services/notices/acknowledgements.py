@@ -22,7 +22,7 @@ from services import db, events
 from services.auth import Actor, is_under, require_actor
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import areas_by_ids, in_subtree
-from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient, PointsAward
+from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
 from services.notices.reading import get_notice, overseen_roots
 from services.pagination import Page, paginate
 from services.points import Source, award_for_source, community_at, ledger
@@ -107,17 +107,6 @@ async def notice_acknowledgements(
     if roots != [notice.area_path]:
         query = query.filter(Q(*[in_subtree(r, "area_path") for r in roots], join_type="OR"))
     return await paginate(query, first=first, after=after)
-
-
-async def awards_of(*, acknowledgement_ids: list[int]) -> list[PointsAward | None]:
-    """The award each acknowledgement earned (None: none); one query."""
-    found = {
-        a.source_id: a
-        for a in await PointsAward.filter(
-            source_type=SOURCE_TYPE, source_id__in=[str(i) for i in acknowledgement_ids]
-        )
-    }
-    return [found.get(str(i)) for i in acknowledgement_ids]
 
 
 # --- coverage ------------------------------------------------------------------------------
