@@ -32,6 +32,7 @@ from schema.limits import (
 )
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
+from schema.notices import NoticesMutation, NoticesQuery
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
@@ -54,6 +55,7 @@ Query = merge_types(
         EvaluationQuery,
         PartnersQuery,
         VolunteeringQuery,
+        NoticesQuery,
     ),
 )
 Mutation = merge_types(
@@ -68,14 +70,15 @@ Mutation = merge_types(
         EvaluationMutation,
         PartnersMutation,
         VolunteeringMutation,
+        NoticesMutation,
     ),
 )
 Subscription = merge_types("Subscription", (PointsSubscription,))
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "
-    "need lists, matches and co-building projects, volunteer teams and activities, any node "
-    "by id."
+    "need lists, matches and co-building projects, volunteer teams and activities, notices, "
+    "any node by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."

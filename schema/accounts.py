@@ -20,12 +20,22 @@ from schema.errors import (
 )
 from schema.evaluation import Evaluation
 from schema.market import Redemption, RedemptionStatus
+from schema.notices import Notice
 from schema.pagination import After, Connection, First, page_args
 from schema.partners import PartnerUnit
 from schema.people import Person, RoleAssignment
 from schema.points import PointsAccount
 from schema.volunteering import VolunteerActivity, VolunteerHours, VolunteerTeam
-from services import accounts, evaluation, market, partners, people, points, volunteering
+from services import (
+    accounts,
+    evaluation,
+    market,
+    notices,
+    partners,
+    people,
+    points,
+    volunteering,
+)
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -129,6 +139,32 @@ class Viewer:
             actor=info.context.actor, upcoming=upcoming, first=size, after=key
         )
         return Connection.build(page, VolunteerActivity.from_model)
+
+    @strawberry.field(
+        description="Notices for me, newest first: those published above or at my places "
+        "(my household's micro-grid, my roles' areas) to everyone or to a role I hold there, "
+        "those in the areas I administer or lead, and those delivered to me."
+    )
+    async def notices(
+        self,
+        info: Info,
+        unacknowledged_only: Annotated[
+            bool,
+            strawberry.argument(
+                description="Only those delivered to me that I have not acknowledged yet."
+            ),
+        ] = False,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Notice]:
+        size, key = page_args(info, first, after)
+        page = await notices.my_notices(
+            actor=info.context.actor,
+            unacknowledged_only=unacknowledged_only,
+            first=size,
+            after=key,
+        )
+        return Connection.build(page, Notice.from_model)
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

@@ -13,6 +13,7 @@ from services import (
     grids,
     households,
     market,
+    notices,
     partners,
     people,
     points,
@@ -275,6 +276,34 @@ class Loaders:
     @cached_property
     def cadre_minutes(self) -> DataLoader[int, Any]:
         return _loader(lambda ids: partners.minutes_served(assignment_ids=ids))
+
+    # Notices: read as the actor may (see services/notices/reading.py); receipts are the
+    # actor's own, coverage is checked per (notice, area).
+    @cached_property
+    def notice(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: notices.notices_by_ids(actor=actor, notice_ids=ids))
+
+    @cached_property
+    def notice_acknowledged_count(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: notices.acknowledged_counts(notice_ids=ids))
+
+    @cached_property
+    def notice_receipt(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: _receipts(actor, ids))
+
+    @cached_property
+    def notice_coverage(self) -> DataLoader[Any, Any]:
+        actor = self.actor
+        return DataLoader(load_fn=lambda keys: notices.notice_coverage(actor=actor, keys=keys))
+
+
+async def _receipts(actor: Actor | None, ids: list[int]) -> list[notices.Receipt]:
+    """The actor's receipt of each notice (nothing delivered to an anonymous caller)."""
+    if actor is None:
+        return [notices.Receipt(delivered=False, acknowledged_at=None) for _ in ids]
+    return await notices.receipts(person_id=actor.person_id, notice_ids=ids)
 
 
 async def _mine(

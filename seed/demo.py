@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from seed.evaluation import seed_evaluation
+from seed.notices import seed_notices
 from seed.partners import seed_partners
 from seed.points import seed_points
 from seed.scale import split_evenly
@@ -235,6 +236,7 @@ class _Builder:
             community=await Area.get(name=DEMO_COMMUNITY), property_company=PARTNER_UNIT_NAME
         )
         await seed_volunteering(community=await Area.get(name=DEMO_COMMUNITY))
+        await seed_notices()
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

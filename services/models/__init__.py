@@ -16,6 +16,7 @@ from services.models.evaluation import (
 from services.models.grids import Area, GridStation, PartyUnit
 from services.models.households import CareLink, Household
 from services.models.market import Redemption, RedemptionLot, Reward
+from services.models.notices import Notice, NoticeAcknowledgement, NoticeRecipient
 from services.models.partners import (
     CadreAssignment,
     CadreService,
@@ -68,6 +69,9 @@ __all__ = [
     "IdempotencyRecord",
     "LoginFailure",
     "NeedEntry",
+    "Notice",
+    "NoticeAcknowledgement",
+    "NoticeRecipient",
     "PartnerMember",
     "PartnerUnit",
     "PartyUnit",

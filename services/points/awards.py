@@ -23,7 +23,7 @@ MAX_QUANTITY = 1000
 MAX_BATCH = 200
 # Sources whose points other services post themselves (approved volunteer hours, red-flag
 # honours): a manual award or penalty may not claim them.
-SERVICE_SOURCES = frozenset({"ActivitySignUp", "Honour"})
+SERVICE_SOURCES = frozenset({"ActivitySignUp", "Honour", "NoticeAcknowledgement"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,6 @@
+"""GraphQL of notices (政策传达): publish, read, acknowledge, coverage."""
+
+from schema.notices.operations import NoticesMutation, NoticesQuery
+from schema.notices.types import Notice, NoticeAcknowledgement, NoticeCoverage
+
+__all__ = ["Notice", "NoticeAcknowledgement", "NoticeCoverage", "NoticesMutation", "NoticesQuery"]

@@ -1,0 +1,270 @@
+"""Acknowledging notices (points through NOTICE_RELAYED, once), who acknowledged, coverage
+per area, and the count per person and quarter that evaluations read.
+
+Acknowledging twice, or twice at once, pays once: the acknowledgement row is the transaction's
+first write, under a unique index on (notice, person); only the transaction that inserted it
+awards, and a second one finds the row (or fails on the index and reads the first's). A unique
+index on the award's source (migration 0015) stands behind that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from services import db, events
+from services.auth import Actor, is_under, require_actor
+from services.errors import Forbidden, InvalidInput, NotFound
+from services.grids import areas_by_ids, in_subtree
+from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
+from services.notices.reading import get_notice, overseen_roots
+from services.pagination import Page, paginate
+from services.points import Source, award_for_source, community_at, ledger
+from services.settings import get_settings
+
+RULE_CODE = "NOTICE_RELAYED"
+SOURCE_TYPE = "NoticeAcknowledgement"
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """An acknowledgement and whether this call made it (False: it was there before, nothing
+    was awarded this time)."""
+
+    acknowledgement: NoticeAcknowledgement
+    notice: Notice
+    first: bool
+
+
+async def acknowledge_notice(*, actor: Actor | None, notice_id: int) -> Acknowledged:
+    """Acknowledge a notice delivered to the actor (a micro-grid leader or central household
+    it was delivered to): the first time earns NOTICE_RELAYED points from the community of
+    the recipient's area (as many as the rule's caps allow); again returns the first."""
+    actor = require_actor(actor)
+    notice = await get_notice(actor, notice_id)
+    recipient = await NoticeRecipient.get_or_none(notice_id=notice.id, person_id=actor.person_id)
+    if recipient is None:
+        raise Forbidden(
+            "Notices are acknowledged by the micro-grid leaders and central households they "
+            "were delivered to.",
+            field="noticeId",
+        )
+    previous = await NoticeAcknowledgement.get_or_none(
+        notice_id=notice.id, person_id=actor.person_id
+    )
+    if previous is not None:
+        return Acknowledged(previous, notice, first=False)
+    community = await community_at(recipient.area_path)
+    try:
+        async with events.collecting(), in_transaction():
+            # The first write (see the module docstring): a concurrent twin fails here.
+            made = await NoticeAcknowledgement.create(
+                notice_id=notice.id,
+                person_id=actor.person_id,
+                area_id=recipient.area_id,
+                area_path=recipient.area_path,
+                acknowledged_at=ledger.now(),
+            )
+            award = await award_for_source(
+                actor=actor,
+                person_id=actor.person_id,
+                community=community,
+                rule_code=RULE_CODE,
+                quantity=1,
+                reason=f"政策传达：{notice.title}"[:500],
+                source=Source(SOURCE_TYPE, str(made.id)),
+            )
+            if award is not None:
+                made.award_id = award.id
+                await NoticeAcknowledgement.filter(id=made.id).update(award_id=award.id)
+                events.emit(events.Topic.POINTS, person_id=actor.person_id)
+    except IntegrityError:
+        first = await NoticeAcknowledgement.get_or_none(
+            notice_id=notice.id, person_id=actor.person_id
+        )
+        if first is None:  # not the acknowledgement's index: a real failure
+            raise
+        return Acknowledged(first, notice, first=False)
+    return Acknowledged(made, notice, first=True)
+
+
+async def notice_acknowledgements(
+    *, actor: Actor | None, notice: Notice, first: int, after: int | None
+) -> Page[NoticeAcknowledgement]:
+    """Who acknowledged a notice, oldest first: all of them for admins and leaders at or
+    above its area, those in their own areas for admins and leaders below it."""
+    actor = require_actor(actor)
+    roots = overseen_roots(actor, notice.area_path)
+    if roots is None:
+        raise Forbidden("Acknowledgements are shown to the admins and leaders of the area.")
+    query = NoticeAcknowledgement.filter(notice_id=notice.id)
+    if roots != [notice.area_path]:
+        query = query.filter(Q(*[in_subtree(r, "area_path") for r in roots], join_type="OR"))
+    return await paginate(query, first=first, after=after)
+
+
+# --- coverage ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaCoverage:
+    """Recipients and acknowledgements of a notice in one area."""
+
+    area_id: int
+    recipients: int
+    acknowledged: int
+
+    @property
+    def share(self) -> float | None:
+        """Acknowledged / recipients (None without recipients)."""
+        return self.acknowledged / self.recipients if self.recipients else None
+
+
+@dataclass(frozen=True)
+class NoticeCoverage:
+    """Coverage of a notice under an area, overall and per child area."""
+
+    under: AreaCoverage
+    areas: list[AreaCoverage]
+
+
+@dataclass(frozen=True)
+class CoverageKey:
+    """One coverage request: the notice (id and path) and the area asked about (None: the
+    notice's area, or the outermost areas the actor runs inside it)."""
+
+    notice_id: int
+    notice_path: str
+    under_id: int | None
+
+
+def _under_path(actor: Actor | None, key: CoverageKey, areas: dict[int, Area | None]) -> str | None:
+    """The path coverage is broken down under, checked: None when no area is given and the
+    actor runs no part of the notice's subtree; a DomainError for an area they may not see."""
+    if key.under_id is None:
+        roots = overseen_roots(actor, key.notice_path) if actor else None
+        return roots[0] if roots else None
+    area = areas.get(key.under_id)
+    if area is None:
+        raise NotFound("No such area.", field="under")
+    if not is_under(area.path, key.notice_path):
+        raise InvalidInput("Give an area the notice was published to.", field="under")
+    if actor is None or not actor.reads(area.path):
+        raise Forbidden("Coverage is shown to the admins and leaders of the area.", field="under")
+    return area.path
+
+
+def _child(path: str, under: str) -> int | None:
+    """The id of the child of `under` that `path` lies in (None: `under` itself)."""
+    rest = path[len(under) :].strip("/")
+    return int(rest.split("/")[0]) if rest else None
+
+
+def _area_id(path: str) -> int:
+    return int(path.strip("/").split("/")[-1])
+
+
+async def notice_coverage(
+    *, actor: Actor | None, keys: list[CoverageKey]
+) -> list[NoticeCoverage | Exception | None]:
+    """Coverage for many (notice, area) pairs in a fixed number of statements: recipients
+    and acknowledgements counted per notice and area, rolled up to each area's children
+    (None where no area is given and the actor runs no part of the notice's subtree)."""
+    explicit = sorted({k.under_id for k in keys if k.under_id is not None})
+    found = await areas_by_ids(area_ids=explicit) if explicit else []
+    areas = dict(zip(explicit, found, strict=True))
+    unders: list[str | Exception | None] = []
+    for key in keys:
+        try:
+            unders.append(_under_path(actor, key, areas))
+        except (Forbidden, NotFound, InvalidInput) as exc:
+            unders.append(exc)
+    wanted = [(k, u) for k, u in zip(keys, unders, strict=True) if isinstance(u, str)]
+    if not wanted:
+        return [None if u is None else u for u in unders if not isinstance(u, str)]
+    notice_ids = sorted({k.notice_id for k, _ in wanted})
+    marks = ",".join("?" for _ in notice_ids)
+    counts: dict[int, dict[str, list[int]]] = {}
+    for column, table in ((0, "notice_recipient"), (1, "notice_acknowledgement")):
+        rows = await db.fetch(
+            f"SELECT notice_id, area_path, COUNT(*) AS n FROM {table} "
+            f"WHERE notice_id IN ({marks}) GROUP BY notice_id, area_path",
+            notice_ids,
+        )
+        for row in rows:
+            by_path = counts.setdefault(int(row["notice_id"]), {})
+            by_path.setdefault(str(row["area_path"]), [0, 0])[column] = int(row["n"])
+    under_ids = sorted({_area_id(u) for _, u in wanted})
+    children: dict[int, list[int]] = {}
+    for child_id, parent_id in await Area.filter(parent_id__in=under_ids).values_list(
+        "id", "parent_id"
+    ):
+        children.setdefault(int(parent_id), []).append(int(child_id))
+    out: list[NoticeCoverage | Exception | None] = []
+    for key, under in zip(keys, unders, strict=True):
+        if not isinstance(under, str):
+            out.append(under)
+            continue
+        under_id = _area_id(under)
+        per_child = {c: [0, 0] for c in sorted(children.get(under_id, []))}
+        total = [0, 0]
+        for path, (recipients, acknowledged) in counts.get(key.notice_id, {}).items():
+            if not is_under(path, under):
+                continue
+            total[0] += recipients
+            total[1] += acknowledged
+            child = _child(path, under)
+            if child is not None:
+                figure = per_child.setdefault(child, [0, 0])
+                figure[0] += recipients
+                figure[1] += acknowledged
+        out.append(
+            NoticeCoverage(
+                under=AreaCoverage(under_id, total[0], total[1]),
+                areas=[AreaCoverage(c, r, a) for c, (r, a) in sorted(per_child.items())],
+            )
+        )
+    return out
+
+
+# --- figures for evaluations ---------------------------------------------------------------
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def quarter_window(quarter: str) -> tuple[datetime, datetime]:
+    """[start, end) of a quarter like "2026Q4" in the configured time zone, as UTC."""
+    match = _QUARTER.match(quarter)
+    if match is None:
+        raise InvalidInput('Give a quarter like "2026Q4".', field="quarter")
+    year, number = int(match[1]), int(match[2])
+    start = datetime(year, (number - 1) * 3 + 1, 1, tzinfo=get_settings().tz)
+    return ledger.local_windows(start)["quarter"]
+
+
+async def person_metrics(*, quarter: str, person_ids: list[int]) -> dict[int, int]:
+    """How many notices each person acknowledged in the quarter (0 for none); one grouped
+    query per 500 people."""
+    start, end = quarter_window(quarter)
+    found = {i: 0 for i in person_ids}
+    unique = sorted(found)
+    for i in range(0, len(unique), 500):
+        rows = (
+            await NoticeAcknowledgement.filter(
+                person_id__in=unique[i : i + 500],
+                acknowledged_at__gte=start,
+                acknowledged_at__lt=end,
+            )
+            .group_by("person_id")
+            .annotate(n=Count("id"))
+            .values_list("person_id", "n")
+        )
+        for person_id, n in rows:
+            found[int(person_id)] = int(n)
+    return found
