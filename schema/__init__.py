@@ -32,7 +32,7 @@ from schema.limits import (
 )
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
-from schema.notices import NoticesMutation, NoticesQuery
+from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
@@ -73,7 +73,7 @@ Mutation = merge_types(
         NoticesMutation,
     ),
 )
-Subscription = merge_types("Subscription", (PointsSubscription,))
+Subscription = merge_types("Subscription", (PointsSubscription, NoticesSubscription))
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "

@@ -1,6 +1,14 @@
 """GraphQL of notices (政策传达): publish, read, acknowledge, coverage."""
 
 from schema.notices.operations import NoticesMutation, NoticesQuery
+from schema.notices.subscriptions import NoticesSubscription
 from schema.notices.types import Notice, NoticeAcknowledgement, NoticeCoverage
 
-__all__ = ["Notice", "NoticeAcknowledgement", "NoticeCoverage", "NoticesMutation", "NoticesQuery"]
+__all__ = [
+    "Notice",
+    "NoticeAcknowledgement",
+    "NoticeCoverage",
+    "NoticesMutation",
+    "NoticesQuery",
+    "NoticesSubscription",
+]
