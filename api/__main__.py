@@ -1,4 +1,5 @@
-"""Command line: `python -m api serve | migrate | check-migrations | backup | restore`."""
+"""Command line: `python -m api serve | migrate | check-migrations | backup | restore |
+run-jobs`."""
 
 from __future__ import annotations
 
@@ -67,6 +68,20 @@ async def _restore(source: Path, url: str | None) -> int:
     return 0 if report.ok else 1
 
 
+async def _run_jobs() -> int:
+    """Run every periodic job once (escalation, auto-confirmation, expiry...) and report."""
+    settings = get_settings()
+    await db.init(settings.database_url, run_migrations=False)
+    try:
+        from services import jobs
+
+        done = await jobs.run_once()
+    finally:
+        await db.close()
+    print(" ".join(f"{name}={count}" for name, count in done.items()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m api", description="Gridpoints server")
@@ -95,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DATABASE_URL",
         help="the empty database to restore into (default: DATABASE_URL)",
     )
+    sub.add_parser("run-jobs", help="run the periodic jobs once (for cron or tests) and exit")
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(
@@ -111,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         except (DomainError, backups.BackupFailed) as exc:
             print(f"{args.command} failed: {exc}", file=sys.stderr)
             return 1
+    if args.command == "run-jobs":
+        return asyncio.run(_run_jobs())
     asyncio.run(_prepare(seed=args.command == "serve" and settings.seed_demo))
     if args.command == "migrate":
         return 0

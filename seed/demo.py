@@ -19,6 +19,7 @@ from seed.partners import seed_partners
 from seed.points import seed_points
 from seed.scale import split_evenly
 from seed.volunteering import seed_volunteering
+from seed.workorders import seed_work_orders
 from services import db
 from services.accounts import create_account, load_actor
 from services.auth import Actor
@@ -237,6 +238,7 @@ class _Builder:
         )
         await seed_volunteering(community=await Area.get(name=DEMO_COMMUNITY))
         await seed_notices()
+        await seed_work_orders(community=await Area.get(name=DEMO_COMMUNITY))
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

@@ -379,3 +379,49 @@ class HoursStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     DECLINED = "DECLINED"
+
+
+class WorkOrderKind(StrEnum):
+    """A resident's request for help (点单) or a problem reported by a grid worker (事件上报)."""
+
+    RESIDENT_REQUEST = "RESIDENT_REQUEST"
+    PROBLEM_REPORT = "PROBLEM_REPORT"
+
+
+class WorkOrderStatus(StrEnum):
+    """Where a work order stands (see services.workorders.transitions for the moves)."""
+
+    SUBMITTED = "SUBMITTED"
+    DISPATCHED = "DISPATCHED"
+    ACCEPTED = "ACCEPTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUSPENDED = "SUSPENDED"
+    RESOLVED = "RESOLVED"
+    CONFIRMED = "CONFIRMED"
+    CLOSED = "CLOSED"
+    REJECTED = "REJECTED"
+
+
+# A work order in one of these is finished: no clock runs, nothing moves it any more.
+FINAL_WORK_ORDER_STATUSES = frozenset({WorkOrderStatus.CLOSED, WorkOrderStatus.REJECTED})
+
+
+class WorkOrderAction(StrEnum):
+    """What happened to a work order: one row of its timeline each."""
+
+    SUBMIT = "SUBMIT"
+    DISPATCH = "DISPATCH"
+    ACCEPT = "ACCEPT"
+    ASSIGN = "ASSIGN"
+    START = "START"
+    RESOLVE = "RESOLVE"
+    CONFIRM = "CONFIRM"
+    VERIFY = "VERIFY"
+    AUTO_CONFIRM = "AUTO_CONFIRM"
+    CLOSE = "CLOSE"
+    TRANSFER = "TRANSFER"
+    SUSPEND = "SUSPEND"
+    RESUME = "RESUME"
+    REJECT = "REJECT"
+    ESCALATE = "ESCALATE"
+    RATE = "RATE"

@@ -100,3 +100,9 @@ class FellBehind(DomainError):
     """A live subscriber read too slowly and events were dropped: subscribe again, re-read."""
 
     code = "FELL_BEHIND"
+
+
+class InvalidTransition(Conflict):
+    """The work order's status does not allow this action (an illegal jump)."""
+
+    code = "INVALID_TRANSITION"

@@ -1,9 +1,9 @@
 """Periodic jobs: expire points lots and unclaimed redemption holds, close forgotten
-check-ins of volunteer activities.
+check-ins of volunteer activities, escalate overdue work orders and auto-confirm resolved ones.
 
 Each job is idempotent and safe on several instances at once (see services.points.expiry,
-services.market.redemptions.expire_holds, services.volunteering.attendance.auto_check_out),
-so every worker may run the loop.
+services.market.redemptions.expire_holds, services.volunteering.attendance.auto_check_out,
+services.workorders.timers), so every worker may run the loop.
 
 Each job runs inside `events.collecting()`: what it changed is announced to live subscribers once
 the job has finished without an error (a failed job announces nothing; subscribers see its

@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     # redis://127.0.0.1:6379/0; empty keeps them inside each process.
     events_redis_url: str = ""
     events_channel: str = Field(default="gridpoints:events", min_length=1, max_length=200)
+    work_order_auto_confirm_days: int = Field(default=7, ge=1, le=365)
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -48,6 +48,7 @@ from services.models.volunteering import (
     VolunteerActivity,
     VolunteerTeam,
 )
+from services.models.workorders import WorkOrder, WorkOrderCategory, WorkOrderEvent
 
 __all__ = [
     "ActivitySignUp",
@@ -101,4 +102,7 @@ __all__ = [
     "UserAccount",
     "VolunteerActivity",
     "VolunteerTeam",
+    "WorkOrder",
+    "WorkOrderCategory",
+    "WorkOrderEvent",
 ]

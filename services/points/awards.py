@@ -22,8 +22,9 @@ from services.points.rules import may_grant, rule_for
 MAX_QUANTITY = 1000
 MAX_BATCH = 200
 # Sources whose points other services post themselves (approved volunteer hours, red-flag
-# honours): a manual award or penalty may not claim them.
-SERVICE_SOURCES = frozenset({"ActivitySignUp", "Honour", "NoticeAcknowledgement"})
+# honours, notice acknowledgements, confirmed work orders): a manual award or penalty may not
+# claim them.
+SERVICE_SOURCES = frozenset({"ActivitySignUp", "Honour", "NoticeAcknowledgement", "WorkOrder"})
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ async def _used(plan: _Plan, start: object, end: object) -> int:
 
 
 async def _award(
-    actor: Actor,
+    actor: Actor | None,
     plan: _Plan,
     quantity: int,
     reason: str,
@@ -216,7 +217,7 @@ async def _award(
         reason=reason,
         source_type=source.type if source else None,
         source_id=source.id if source else None,
-        requested_by_id=actor.account_id,
+        requested_by_id=actor.account_id if actor else None,
         batch_id=batch_id,
         created_at=ledger.now(),
     )
@@ -228,7 +229,7 @@ async def _award(
 
 
 async def _post_award(
-    award: PointsAward, rule: PointsRule, community: Community, actor: Actor
+    award: PointsAward, rule: PointsRule, community: Community, actor: Actor | None
 ) -> PointsTransaction:
     """Pool → person, a new lot with the community's expiry, and the evaluation credit."""
     account = await ledger.person_account(award.person_id)
@@ -248,7 +249,7 @@ async def _post_award(
             reason=award.reason,
             source_type=award.source_type,
             source_id=award.source_id,
-            actor_account_id=actor.account_id,
+            actor_account_id=actor.account_id if actor else None,
         ),
         [(account.id, award.points), (pool.id, -award.points)],
     )
@@ -543,7 +544,7 @@ def _sees(actor: Actor, award: PointsAward) -> bool:
 
 async def award_for_source(
     *,
-    actor: Actor,
+    actor: Actor | None,
     person_id: int,
     community: Community,
     rule_code: str,
@@ -558,6 +559,7 @@ async def award_for_source(
 
     For earnings another service has already decided on (approved volunteer hours), whose
     approver usually holds no granting role of the rule: awardPoints keeps its own checks.
+    `actor` None: the service itself decided (a timer), so nobody is recorded as requester.
     The caller ensures a source is awarded once (a state change before this call, and the
     unique index on ActivitySignUp sources from migration 0013)."""
     if quantity <= 0:

@@ -1,0 +1,79 @@
+"""Who sees a work order and what they are to it (the parties of the transition table)."""
+
+from __future__ import annotations
+
+from services.auth import Actor
+from services.enums import LEVEL_ORDER, AreaLevel, Role, WorkOrderKind
+from services.errors import NotFound
+from services.models import WorkOrder
+from services.workorders.transitions import Party
+
+
+def path_ids(path: str) -> list[int]:
+    """The area ids along a path, from the district down ("/1/4/17/" → [1, 4, 17])."""
+    return [int(part) for part in path.strip("/").split("/")]
+
+
+def level_of(path: str) -> AreaLevel:
+    """The level of the area at `path` (its depth in the tree)."""
+    return LEVEL_ORDER[len(path_ids(path)) - 1]
+
+
+def prefix(path: str, level: AreaLevel) -> str | None:
+    """The path of the area at `level` above (or at) `path`; None when `path` is higher."""
+    ids = path_ids(path)
+    if len(ids) <= level.rank:
+        return None
+    return "/" + "/".join(str(i) for i in ids[: level.rank + 1]) + "/"
+
+
+def _holds(actor: Actor, role: Role, path: str | None) -> bool:
+    return path is not None and any(g.role is role and g.area_path == path for g in actor.grants)
+
+
+def parties_of(actor: Actor, order: WorkOrder) -> frozenset[Party]:
+    """What the actor is to the order (see services.workorders.transitions). Nobody handles
+    an order they placed or reported themselves."""
+    path = order.handling_path
+    level = level_of(path)
+    grid = prefix(path, AreaLevel.GRID)
+    parties: set[Party] = set()
+    own = order.reporter_id == actor.person_id
+    if own:
+        is_request = order.kind is WorkOrderKind.RESIDENT_REQUEST
+        parties.add(Party.REQUESTER if is_request else Party.REPORTER)
+    grid_leader = _holds(actor, Role.GRID_LEADER, grid)
+    admin = actor.administers(path)
+    if grid_leader:
+        parties.add(Party.GRID_LEADER)
+    if admin:
+        parties.add(Party.ADMIN)
+    if not own:
+        if order.assignee_id == actor.person_id:
+            parties.add(Party.ASSIGNEE)
+        handles = (
+            (level is AreaLevel.MICRO_GRID and _holds(actor, Role.MICRO_GRID_LEADER, path))
+            or (grid_leader and (level is AreaLevel.GRID or order.escalation_level >= 1))
+            or (admin and (level is AreaLevel.COMMUNITY or order.escalation_level >= 2))
+        )
+        if handles:
+            parties.add(Party.HANDLER)
+    return frozenset(parties)
+
+
+def sees(actor: Actor, order: WorkOrder) -> bool:
+    """Residents see the orders they placed, reporters their reports, assignees and accepters
+    the orders they took, admins and leaders the orders handled in their areas."""
+    return actor.person_id in (
+        order.reporter_id,
+        order.assignee_id,
+        order.accepted_by_id,
+    ) or actor.reads(order.handling_path)
+
+
+async def visible_order(actor: Actor, work_order_id: int) -> WorkOrder:
+    """The order if the actor may see it (NotFound otherwise: its existence stays hidden)."""
+    order = await WorkOrder.get_or_none(id=work_order_id)
+    if order is None or not sees(actor, order):
+        raise NotFound("No such work order.", field="workOrderId")
+    return order

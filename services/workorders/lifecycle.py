@@ -1,0 +1,495 @@
+"""Moving a work order along: accept (接单), assign, start, resolve, confirm or verify (and
+close), transfer (流转), suspend and resume (挂起), reject, rate. Every move is checked against
+the transition table (services.workorders.transitions) and recorded on the timeline.
+
+Concurrency: each move is one conditional UPDATE on the version the checks read (the first
+write of its transaction, so it also takes the row lock); when another move got there first
+nothing is written and the checks run again on the order as it is now, which then refuses
+(two concurrent accepts: one succeeds, the other gets InvalidTransition). Points for a
+confirmation are posted in the transaction that closed the order, so they are paid once; a
+unique index on the award's source (migration 0015) stands behind that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from services import events
+from services.auth import Actor, require_actor
+from services.enums import AreaLevel, Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
+from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from services.grids import clean_text
+from services.models import (
+    Area,
+    Person,
+    RoleAssignment,
+    WorkOrder,
+    WorkOrderCategory,
+    WorkOrderEvent,
+)
+from services.points import Source, award_for_source, community_at, ledger
+from services.workorders.access import parties_of, path_ids, prefix, visible_order
+from services.workorders.orders import emit_change
+from services.workorders.transitions import Rule, rule_for
+
+SOURCE_TYPE = "WorkOrder"
+HANDLER_RULE = "ORDER_RESOLVED"
+REPORTER_RULE = "PROBLEM_REPORTED"
+MAX_NOTE = 500
+ATTEMPTS = 3
+
+_VERBS = {
+    WorkOrderAction.ACCEPT: "accept",
+    WorkOrderAction.ASSIGN: "assign",
+    WorkOrderAction.START: "start",
+    WorkOrderAction.RESOLVE: "resolve",
+    WorkOrderAction.CONFIRM: "confirm",
+    WorkOrderAction.VERIFY: "verify",
+    WorkOrderAction.TRANSFER: "transfer",
+    WorkOrderAction.SUSPEND: "suspend",
+    WorkOrderAction.RESUME: "resume",
+    WorkOrderAction.REJECT: "reject",
+    WorkOrderAction.RATE: "rate",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One timeline row to write."""
+
+    action: WorkOrderAction
+    from_status: WorkOrderStatus | None
+    to_status: WorkOrderStatus
+    actor_id: int | None
+    note: str | None = None
+    target_area_id: int | None = None
+
+    def row(self, work_order_id: int, at: datetime) -> WorkOrderEvent:
+        return WorkOrderEvent(
+            work_order_id=work_order_id,
+            action=self.action,
+            from_status=self.from_status,
+            to_status=self.to_status,
+            actor_id=self.actor_id,
+            note=self.note,
+            target_area_id=self.target_area_id,
+            at=at,
+        )
+
+
+@dataclass
+class Change:
+    """What a move writes: the columns, the timeline rows, and work to do in the same
+    transaction once the order row changed (paying points)."""
+
+    updates: dict[str, Any]
+    steps: list[Step]
+    after: Callable[[WorkOrder], Awaitable[None]] | None = field(default=None)
+
+
+def allowed(actor: Actor, order: WorkOrder, action: WorkOrderAction) -> Rule:
+    """The table's rule for this move, or the typed refusal: InvalidTransition when the
+    order's status (or kind) does not allow it, Forbidden when the actor may not make it."""
+    rule = rule_for(order.status, action, order.kind)
+    if rule is None:
+        raise InvalidTransition(
+            f"A {order.kind.value} that is {order.status.value} cannot be "
+            f"{_VERBS.get(action, action.value.lower())}d now.",
+            field="workOrderId",
+        )
+    if not parties_of(actor, order) & rule.parties:
+        raise Forbidden(
+            f"You may not {_VERBS.get(action, action.value.lower())} this work order.",
+            field="workOrderId",
+        )
+    return rule
+
+
+async def apply_change(
+    order: WorkOrder, change: Change, action: WorkOrderAction, moment: datetime | None = None
+) -> WorkOrder | None:
+    """Write a move if the order is still at the version read (None when it moved meanwhile),
+    its timeline rows stamped `moment` (default now). Publishes the WORK_ORDER event after
+    the commit."""
+    moment = moment or ledger.now()
+    async with events.collecting(), in_transaction():
+        changed = await WorkOrder.filter(id=order.id, version=order.version).update(
+            **change.updates, version=order.version + 1
+        )
+        if not changed:
+            return None
+        await WorkOrderEvent.bulk_create([s.row(order.id, moment) for s in change.steps])
+        fresh = await WorkOrder.get(id=order.id)
+        if change.after is not None:
+            await change.after(fresh)
+        emit_change(fresh, action)
+    return fresh
+
+
+async def _move(
+    actor: Actor | None,
+    work_order_id: int,
+    action: WorkOrderAction,
+    plan: Callable[[Actor, WorkOrder], Awaitable[Change]],
+) -> WorkOrder:
+    """Check, plan and write a move; on a lost race look at the order again."""
+    actor = require_actor(actor)
+    for _ in range(ATTEMPTS):
+        order = await visible_order(actor, work_order_id)
+        allowed(actor, order, action)
+        change = await plan(actor, order)
+        done = await apply_change(order, change, action)
+        if done is not None:
+            return done
+    raise Conflict("The work order keeps changing; try again.", field="workOrderId")
+
+
+def _note(text: str | None, field_name: str, *, required: bool) -> str | None:
+    if text is None:
+        if required:
+            raise InvalidInput("Give a reason.", field=field_name)
+        return None
+    return clean_text(text, field=field_name, max_length=MAX_NOTE, required=required) or None
+
+
+def _step(
+    actor: Actor | None,
+    order: WorkOrder,
+    action: WorkOrderAction,
+    to: WorkOrderStatus,
+    **extra: Any,
+) -> Step:
+    return Step(action, order.status, to, actor.person_id if actor else None, **extra)
+
+
+async def accept(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
+    """Accept a dispatched order (接单): the micro-grid leader of the handling area, or the
+    grid leader / community admins when the order is escalated or handled at their level."""
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        moment = ledger.now()
+        return Change(
+            {
+                "status": WorkOrderStatus.ACCEPTED,
+                "accepted_at": moment,
+                "accepted_by_id": actor.person_id,
+                "sla_breached": order.sla_breached or moment > order.accept_due,
+            },
+            [_step(actor, order, WorkOrderAction.ACCEPT, WorkOrderStatus.ACCEPTED)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.ACCEPT, plan)
+
+
+async def _check_assignee(order: WorkOrder, person_id: int) -> str:
+    """A central household of the handling area (or below it), or a volunteer of its
+    community; never the person who placed or reported the order. Returns their name."""
+    if person_id == order.reporter_id:
+        raise InvalidInput("The order's own requester cannot handle it.", field="personId")
+    community = prefix(order.handling_path, AreaLevel.COMMUNITY)
+    roles = await RoleAssignment.filter(
+        person_id=person_id,
+        until=None,
+        role__in=[Role.CENTRAL_HOUSEHOLD, Role.VOLUNTEER],
+    ).values_list("role", "area_path")
+    for role, path in roles:
+        if (role == Role.CENTRAL_HOUSEHOLD and str(path).startswith(order.handling_path)) or (
+            role == Role.VOLUNTEER and path == community
+        ):
+            return (await Person.get(id=person_id)).name
+    raise InvalidInput(
+        "Assign a central household of the area or a volunteer of its community.",
+        field="personId",
+    )
+
+
+async def assign(*, actor: Actor | None, work_order_id: int, person_id: int) -> WorkOrder:
+    """Assign an accepted order to a central household (中心户) or volunteer (the handler);
+    assigning again hands it to someone else."""
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        name = await _check_assignee(order, person_id)
+        if order.assignee_id == person_id:
+            raise Conflict("The order is assigned to this person already.", field="personId")
+        return Change(
+            {"assignee_id": person_id},
+            [
+                _step(
+                    actor,
+                    order,
+                    WorkOrderAction.ASSIGN,
+                    order.status,
+                    note=f"指派给{name}",
+                )
+            ],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.ASSIGN, plan)
+
+
+async def start(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
+    """Start work on an accepted order (the handler or the assignee)."""
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        return Change(
+            {"status": WorkOrderStatus.IN_PROGRESS, "started_at": ledger.now()},
+            [_step(actor, order, WorkOrderAction.START, WorkOrderStatus.IN_PROGRESS)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.START, plan)
+
+
+async def resolve(*, actor: Actor | None, work_order_id: int, note: str | None) -> WorkOrder:
+    """Mark the work done (the handler or the assignee), with a note of what was done; the
+    resident confirms (a report: the grid leader verifies), or the timer does after days."""
+    text = _note(note, "note", required=False)
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        moment = ledger.now()
+        return Change(
+            {
+                "status": WorkOrderStatus.RESOLVED,
+                "resolved_at": moment,
+                "sla_breached": order.sla_breached or moment > order.resolve_due,
+            },
+            [_step(actor, order, WorkOrderAction.RESOLVE, WorkOrderStatus.RESOLVED, note=text)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.RESOLVE, plan)
+
+
+async def pay(order: WorkOrder, *, actor: Actor | None, verified: bool) -> None:
+    """Inside the closing transaction: ORDER_RESOLVED to the handler (the assignee, else who
+    accepted) and, for a verified report, PROBLEM_REPORTED to the reporter; each within its
+    rule's caps (nothing when none fits), paid by the handling area's community."""
+    community = await community_at(order.handling_path)
+    category = await WorkOrderCategory.get(id=order.category_id)
+    handler = order.assignee_id or order.accepted_by_id
+    awards: list[tuple[int, str, str]] = []
+    if handler is not None:
+        awards.append((handler, HANDLER_RULE, f"办结工单 #{order.id}：{category.name}"))
+    if verified and order.kind is WorkOrderKind.PROBLEM_REPORT:
+        awards.append(
+            (order.reporter_id, REPORTER_RULE, f"上报问题经核实 #{order.id}：{category.name}")
+        )
+    # Every account locked in id order before any award touches the pool (as batch awards do).
+    accounts = {p: (await ledger.person_account(p)).id for p, _, _ in awards}
+    for account_id in sorted(set(accounts.values())):
+        await ledger.lock_account(account_id)
+    for person_id, rule_code, reason in sorted(awards, key=lambda a: accounts[a[0]]):
+        await award_for_source(
+            actor=actor,
+            person_id=person_id,
+            community=community,
+            rule_code=rule_code,
+            quantity=1,
+            reason=reason,
+            source=Source(SOURCE_TYPE, str(order.id)),
+        )
+
+
+def closing(
+    actor: Actor | None, order: WorkOrder, action: WorkOrderAction, moment: datetime
+) -> Change:
+    """Confirmation and closing in one change: CONFIRMED then CLOSED on the timeline."""
+    verified = action is WorkOrderAction.VERIFY
+
+    async def after(fresh: WorkOrder) -> None:
+        await pay(fresh, actor=actor, verified=verified)
+
+    return Change(
+        {
+            "status": WorkOrderStatus.CLOSED,
+            "confirmed_at": moment,
+            "closed_at": moment,
+            "confirmed_by_id": actor.person_id if actor else None,
+        },
+        [
+            _step(actor, order, action, WorkOrderStatus.CONFIRMED),
+            Step(
+                WorkOrderAction.CLOSE,
+                WorkOrderStatus.CONFIRMED,
+                WorkOrderStatus.CLOSED,
+                None,
+            ),
+        ],
+        after,
+    )
+
+
+async def confirm(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
+    """The resident confirms their resolved request; it closes and the handler is paid."""
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        return closing(actor, order, WorkOrderAction.CONFIRM, ledger.now())
+
+    return await _move(actor, work_order_id, WorkOrderAction.CONFIRM, plan)
+
+
+async def verify(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
+    """The grid leader (or an admin) verifies a resolved report (核实); it closes, the
+    handler and the reporter are paid. Nobody verifies work they handled or reported."""
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        if actor.person_id in (order.accepted_by_id, order.assignee_id, order.reporter_id):
+            raise Forbidden(
+                "Someone who neither reported nor handled it verifies a report.",
+                field="workOrderId",
+            )
+        return closing(actor, order, WorkOrderAction.VERIFY, ledger.now())
+
+    return await _move(actor, work_order_id, WorkOrderAction.VERIFY, plan)
+
+
+async def _transfer_target(order: WorkOrder, area_id: int | None, up: bool) -> Area:
+    if up == (area_id is not None):
+        raise InvalidInput("Give either an area or `up`.", field="areaId")
+    if up:
+        ids = path_ids(order.handling_path)
+        if len(ids) <= AreaLevel.COMMUNITY.rank + 1:
+            raise InvalidInput("The community is the top of the line.", field="up")
+        return await Area.get(id=ids[-2])
+    assert area_id is not None
+    target = await Area.get_or_none(id=area_id)
+    if target is None:
+        raise NotFound("No such area.", field="areaId")
+    community = prefix(order.handling_path, AreaLevel.COMMUNITY)
+    if target.level not in (AreaLevel.MICRO_GRID, AreaLevel.GRID) or not (
+        community and target.path.startswith(community)
+    ):
+        raise InvalidInput(
+            "Transfer to a micro-grid or grid of the same community.", field="areaId"
+        )
+    if target.id == order.handling_area_id:
+        raise InvalidInput("The order is handled there already.", field="areaId")
+    return target
+
+
+async def transfer(
+    *,
+    actor: Actor | None,
+    work_order_id: int,
+    area_id: int | None = None,
+    up: bool = False,
+    reason: str,
+) -> WorkOrder:
+    """Hand an order to another micro-grid or grid of the community, or up a level (流转),
+    with a reason. It is dispatched there afresh: acceptance, assignee and escalation start
+    over with a new time to accept; the time to resolve keeps running."""
+    text = _note(reason, "reason", required=True)
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        target = await _transfer_target(order, area_id, up)
+        category = await WorkOrderCategory.get(id=order.category_id)
+        moment = ledger.now()
+        return Change(
+            {
+                "status": WorkOrderStatus.DISPATCHED,
+                "handling_area_id": target.id,
+                "handling_path": target.path,
+                "dispatched_at": moment,
+                "accept_due": moment + timedelta(minutes=category.accept_within_minutes),
+                "accepted_at": None,
+                "accepted_by_id": None,
+                "assignee_id": None,
+                "started_at": None,
+                "escalation_level": 0,
+            },
+            [
+                _step(
+                    actor,
+                    order,
+                    WorkOrderAction.TRANSFER,
+                    WorkOrderStatus.DISPATCHED,
+                    note=text,
+                    target_area_id=target.id,
+                )
+            ],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.TRANSFER, plan)
+
+
+async def suspend(*, actor: Actor | None, work_order_id: int, reason: str) -> WorkOrder:
+    """Put an order on hold (挂起), with a reason: its clocks stop until it is resumed."""
+    text = _note(reason, "reason", required=True)
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        return Change(
+            {
+                "status": WorkOrderStatus.SUSPENDED,
+                "suspended_at": ledger.now(),
+                "suspended_from": order.status,
+            },
+            [_step(actor, order, WorkOrderAction.SUSPEND, WorkOrderStatus.SUSPENDED, note=text)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.SUSPEND, plan)
+
+
+async def resume(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
+    """Take an order off hold: back to where it was, its due times moved by the pause."""
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        assert order.suspended_at is not None and order.suspended_from is not None
+        paused = max(timedelta(0), ledger.now() - order.suspended_at)
+        seconds = int(paused.total_seconds())
+        return Change(
+            {
+                "status": order.suspended_from,
+                "suspended_at": None,
+                "suspended_from": None,
+                "suspended_seconds": order.suspended_seconds + seconds,
+                "accept_due": order.accept_due + timedelta(seconds=seconds),
+                "resolve_due": order.resolve_due + timedelta(seconds=seconds),
+            },
+            [_step(actor, order, WorkOrderAction.RESUME, order.suspended_from)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.RESUME, plan)
+
+
+async def reject(*, actor: Actor | None, work_order_id: int, reason: str) -> WorkOrder:
+    """Refuse an order that is not the net's to handle (not yet started, or on hold), with a
+    reason the requester reads; it ends there."""
+    text = _note(reason, "reason", required=True)
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        return Change(
+            {"status": WorkOrderStatus.REJECTED, "closed_at": ledger.now()},
+            [_step(actor, order, WorkOrderAction.REJECT, WorkOrderStatus.REJECTED, note=text)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.REJECT, plan)
+
+
+async def rate(
+    *, actor: Actor | None, work_order_id: int, rating: int, comment: str | None
+) -> WorkOrder:
+    """The resident rates their request once it is resolved: 1-5 stars and a comment, once."""
+    if not 1 <= rating <= 5:
+        raise InvalidInput("Rate from 1 to 5.", field="rating")
+    text = _note(comment, "comment", required=False)
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        if order.rating is not None:
+            raise Conflict("The order is rated already.", field="workOrderId")
+        return Change(
+            {"rating": rating, "comment": text, "rated_at": ledger.now()},
+            [
+                _step(
+                    actor,
+                    order,
+                    WorkOrderAction.RATE,
+                    order.status,
+                    note=f"{rating}/5" + (f" {text}" if text else ""),
+                )
+            ],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.RATE, plan)

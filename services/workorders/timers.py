@@ -1,0 +1,128 @@
+"""The work-order timers: escalate overdue orders (升级), auto-confirm resolved ones.
+
+- Escalation: an order not accepted by `accept_due`, or not resolved by `resolve_due`
+  (suspended orders' clocks stand still), goes to level 1, the grid leader, who may then
+  accept and handle it; when the same time passes once more (due + the category's time to
+  accept, or to resolve) it goes to level 2, the community's admins. Each level is one
+  ESCALATE step on the timeline (with the grid or community it went to), and the order
+  counts as late (`sla_breached`).
+- Auto-confirmation: an order RESOLVED for `work_order_auto_confirm_days` days without
+  confirmation is confirmed and closed by the system (AUTO_CONFIRM, then CLOSE); the handler
+  is paid as on any confirmation. A report closed so counts as not verified: its reporter
+  is paid only when the grid leader verifies.
+
+Both are idempotent and safe when several instances run at once: every change is the
+conditional UPDATE on the order's version (services.workorders.lifecycle), so of two timers
+(or a timer and a person) acting on one order exactly one does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from services import db
+from services.enums import AreaLevel, WorkOrderAction, WorkOrderStatus
+from services.models import WorkOrder, WorkOrderCategory
+from services.points import ledger
+from services.settings import get_settings
+from services.workorders.access import path_ids, prefix
+from services.workorders.lifecycle import Change, Step, apply_change, closing
+from services.workorders.transitions import Party, rule_for
+
+BATCH = 500
+MAX_LEVEL = 2
+_LEVEL_NAMES = {1: "网格长", 2: "社区"}
+
+
+async def run_timers(now: datetime | None = None) -> dict[str, int]:
+    """Escalate what is overdue and auto-confirm what waited long enough, as of `now`
+    (default: the current time). Returns how many orders each step changed."""
+    moment = now or ledger.now()
+    return {
+        "work_orders_escalated": await escalate_overdue(moment),
+        "work_orders_auto_confirmed": await auto_confirm(moment),
+    }
+
+
+def _system_may(order: WorkOrder, action: WorkOrderAction) -> bool:
+    rule = rule_for(order.status, action, order.kind)
+    return rule is not None and Party.SYSTEM in rule.parties
+
+
+def _target_area(path: str, level: int) -> int:
+    """The area an escalation goes to: the grid (level 1) or the community (level 2)."""
+    ids = path_ids(path)
+    grid = prefix(path, AreaLevel.GRID)
+    if level == 1 and grid is not None:
+        return ids[AreaLevel.GRID.rank]
+    return ids[AreaLevel.COMMUNITY.rank]
+
+
+async def escalate_overdue(moment: datetime) -> int:
+    """Escalate the orders overdue at `moment`; returns how many moved up."""
+    rows = await db.fetch(
+        "SELECT id FROM work_order WHERE status = ? AND accept_due < ? AND escalation_level < ? "
+        f"ORDER BY accept_due LIMIT {BATCH}",
+        [WorkOrderStatus.DISPATCHED.value, moment, MAX_LEVEL],
+    )
+    for status in (WorkOrderStatus.ACCEPTED, WorkOrderStatus.IN_PROGRESS):
+        rows += await db.fetch(
+            "SELECT id FROM work_order WHERE status = ? AND resolve_due < ? "
+            f"AND escalation_level < ? ORDER BY resolve_due LIMIT {BATCH}",
+            [status.value, moment, MAX_LEVEL],
+        )
+    if not rows:
+        return 0
+    orders = await WorkOrder.filter(id__in=[r["id"] for r in rows]).order_by("id")
+    categories = {
+        c.id: c for c in await WorkOrderCategory.filter(id__in={o.category_id for o in orders})
+    }
+    moved = 0
+    for order in orders:
+        if not _system_may(order, WorkOrderAction.ESCALATE):
+            continue
+        category = categories[order.category_id]
+        if order.status is WorkOrderStatus.DISPATCHED:
+            due, span = order.accept_due, timedelta(minutes=category.accept_within_minutes)
+        else:
+            due, span = order.resolve_due, timedelta(hours=category.resolve_within_hours)
+        if moment <= due:
+            continue
+        level = MAX_LEVEL if moment >= due + span else 1
+        if level <= order.escalation_level:
+            continue
+        steps = [
+            Step(
+                WorkOrderAction.ESCALATE,
+                order.status,
+                order.status,
+                None,
+                note=f"超时未{'接单' if order.status is WorkOrderStatus.DISPATCHED else '办结'}，"
+                f"升级至{_LEVEL_NAMES[n]}",
+                target_area_id=_target_area(order.handling_path, n),
+            )
+            for n in range(order.escalation_level + 1, level + 1)
+        ]
+        change = Change({"escalation_level": level, "sla_breached": True}, steps)
+        if await apply_change(order, change, WorkOrderAction.ESCALATE, moment) is not None:
+            moved += 1
+    return moved
+
+
+async def auto_confirm(moment: datetime) -> int:
+    """Confirm and close the orders resolved `work_order_auto_confirm_days` before `moment`;
+    returns how many."""
+    cutoff = moment - timedelta(days=get_settings().work_order_auto_confirm_days)
+    rows = await db.fetch(
+        "SELECT id FROM work_order WHERE status = ? AND resolved_at < ? "
+        f"ORDER BY resolved_at LIMIT {BATCH}",
+        [WorkOrderStatus.RESOLVED.value, cutoff],
+    )
+    closed = 0
+    for order in await WorkOrder.filter(id__in=[r["id"] for r in rows]).order_by("id"):
+        if not _system_may(order, WorkOrderAction.AUTO_CONFIRM):
+            continue
+        change = closing(None, order, WorkOrderAction.AUTO_CONFIRM, moment)
+        if await apply_change(order, change, WorkOrderAction.AUTO_CONFIRM, moment) is not None:
+            closed += 1
+    return closed
