@@ -38,6 +38,7 @@ from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
 from schema.validation import DocumentParserCache, DocumentValidationCache
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
+from schema.workorders import WorkOrdersMutation, WorkOrdersQuery
 from services.errors import DomainError
 from services.settings import Settings, get_settings
 
@@ -56,6 +57,7 @@ Query = merge_types(
         PartnersQuery,
         VolunteeringQuery,
         NoticesQuery,
+        WorkOrdersQuery,
     ),
 )
 Mutation = merge_types(
@@ -71,6 +73,7 @@ Mutation = merge_types(
         PartnersMutation,
         VolunteeringMutation,
         NoticesMutation,
+        WorkOrdersMutation,
     ),
 )
 Subscription = merge_types("Subscription", (PointsSubscription, NoticesSubscription))
@@ -78,7 +81,7 @@ Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "
     "need lists, matches and co-building projects, volunteer teams and activities, notices, "
-    "any node by id."
+    "work orders and their figures, any node by id."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Every change: each takes `input` and returns a union of a success type and typed errors."

@@ -26,6 +26,7 @@ from schema.partners import PartnerUnit
 from schema.people import Person, RoleAssignment
 from schema.points import PointsAccount
 from schema.volunteering import VolunteerActivity, VolunteerHours, VolunteerTeam
+from schema.workorders import WorkOrder
 from services import (
     accounts,
     evaluation,
@@ -35,6 +36,7 @@ from services import (
     people,
     points,
     volunteering,
+    workorders,
 )
 
 
@@ -165,6 +167,17 @@ class Viewer:
             after=key,
         )
         return Connection.build(page, Notice.from_model)
+
+    @strawberry.field(
+        description="My work orders, newest first: the orders I placed and the problems I "
+        "reported, and (as a worker) the orders I accepted or was assigned."
+    )
+    async def work_orders(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[WorkOrder]:
+        size, key = page_args(info, first, after)
+        page = await workorders.my_orders(actor=info.context.actor, first=size, after=key)
+        return Connection.build(page, WorkOrder.from_model)
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

@@ -46,6 +46,10 @@ class ErrorCode(Enum):
         description="A subscription read too slowly and missed events: subscribe again and "
         "re-read what it follows.",
     )
+    INVALID_TRANSITION = strawberry.enum_value(
+        "INVALID_TRANSITION",
+        description="The object's status does not allow this step (e.g. a work order).",
+    )
     INTERNAL = strawberry.enum_value(
         "INTERNAL", description="Unexpected server error (reported with a request id)."
     )
@@ -131,6 +135,14 @@ class IdempotencyConflict(Error):
     pass
 
 
+@strawberry.type(
+    description="The work order's status does not allow this step (an illegal jump); read its "
+    "status and timeline."
+)
+class InvalidTransition(Error):
+    pass
+
+
 class _DomainErrorHandler:
     """Maps one services.errors exception class onto its GraphQL error type."""
 
@@ -150,6 +162,8 @@ class _DomainErrorHandler:
 
 
 EXCEPTION_HANDLERS = [
+    # Before Conflict, its base class: the first handler that matches maps the exception.
+    _DomainErrorHandler(errors.InvalidTransition, InvalidTransition),
     _DomainErrorHandler(errors.InvalidInput, InvalidInput),
     _DomainErrorHandler(errors.NotFound, NotFound),
     _DomainErrorHandler(errors.Forbidden, Forbidden),

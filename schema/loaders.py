@@ -18,6 +18,7 @@ from services import (
     people,
     points,
     volunteering,
+    workorders,
 )
 from services.auth import Actor
 from services.enums import MatchStatus
@@ -297,6 +298,21 @@ class Loaders:
     def notice_coverage(self) -> DataLoader[Any, Any]:
         actor = self.actor
         return DataLoader(load_fn=lambda keys: notices.notice_coverage(actor=actor, keys=keys))
+
+    # Work orders: visibility is decided by the service; categories are public; a timeline
+    # is reached through an order the viewer sees.
+    @cached_property
+    def work_order(self) -> DataLoader[int, Any]:
+        actor = self.actor
+        return _loader(lambda ids: workorders.orders_by_ids(actor=actor, work_order_ids=ids))
+
+    @cached_property
+    def work_order_category(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: workorders.categories_by_ids(category_ids=ids))
+
+    @cached_property
+    def work_order_timeline(self) -> DataLoader[int, Any]:
+        return _loader(lambda ids: workorders.timelines(work_order_ids=ids))
 
 
 async def _receipts(actor: Actor | None, ids: list[int]) -> list[notices.Receipt]:

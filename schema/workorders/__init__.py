@@ -1,0 +1,13 @@
+"""GraphQL of work orders (工单): categories, placing orders and reporting problems, every step
+of the lifecycle, lists, timelines and figures."""
+
+from schema.workorders.operations import WorkOrdersMutation, WorkOrdersQuery
+from schema.workorders.types import WorkOrder, WorkOrderCategory, WorkOrderStats
+
+__all__ = [
+    "WorkOrder",
+    "WorkOrderCategory",
+    "WorkOrderStats",
+    "WorkOrdersMutation",
+    "WorkOrdersQuery",
+]

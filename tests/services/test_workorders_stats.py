@@ -1,0 +1,159 @@
+"""Work-order figures: counts, medians, breach rate and satisfaction per area and period, and
+the per-person counts the evaluation reads. The orders are placed in 2025Q1 (a set clock), so
+the demo's own orders (placed in the last days) stay out of the figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services import workorders
+from services.errors import Forbidden, InvalidInput
+from services.models import WorkOrder
+from tests.conftest import Database, actor_for
+from tests.services.points_support import Clock, person_id
+from tests.services.workorders_support import act, grid, micro_grid, place, report
+
+T0 = datetime(2025, 2, 10, 1, 0, tzinfo=UTC)  # 2025-02-10 09:00 in Asia/Shanghai
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch, T0)
+
+
+async def at(clock: Clock, minutes: int) -> None:
+    clock.set(T0 + timedelta(minutes=minutes))
+
+
+async def request(
+    clock: Clock,
+    start: int,
+    *,
+    accept: int | None = None,
+    resolve: int | None = None,
+    rating: int | None = None,
+    confirm: bool = False,
+) -> WorkOrder:
+    """A 水电维修 order (30 minutes to accept, 24 hours to resolve) placed `start` minutes
+    after T0, accepted and resolved the given minutes after it was placed."""
+    await at(clock, start)
+    order = await place()
+    if accept is not None:
+        await at(clock, start + accept)
+        order = await act("microgrid_leader", "accept", order)
+        order = await act("microgrid_leader", "start", order)
+    if resolve is not None:
+        await at(clock, start + resolve)
+        order = await act("microgrid_leader", "resolve", order, note="已处理")
+    if rating is not None:
+        order = await act("resident", "rate", order, rating=rating, comment=None)
+    if confirm:
+        order = await act("resident", "confirm", order)
+    return order
+
+
+async def test_figures_of_a_quarter(db: Database, clock: Clock) -> None:
+    # given four requests in M in 2025Q1
+    await request(clock, 0, accept=10, resolve=100, rating=4, confirm=True)
+    await request(clock, 1000, accept=30, resolve=200, rating=2)
+    await request(clock, 2000, accept=50)  # accepted 20 minutes late
+    await at(clock, 3000)
+    await act("microgrid_leader", "reject", await place(), reason="不属于受理范围")
+    # and one in the next quarter, which does not count
+    clock.set(datetime(2025, 4, 2, tzinfo=UTC))
+    await place()
+    leader = await actor_for("microgrid_leader")
+    # when the figures of 2025Q1 under M are read
+    stats = await workorders.work_order_stats(
+        actor=leader, under_id=(await micro_grid()).id, period="2025Q1"
+    )
+    # then
+    assert (stats.orders, stats.open, stats.closed, stats.rejected) == (4, 2, 1, 1)
+    assert stats.median_minutes_to_accept == 30.0
+    assert stats.median_minutes_to_resolve == 150.0
+    assert (stats.breached, stats.breach_rate) == (1, 0.25)
+    assert (stats.rated, stats.mean_rating) == (2, 3.0)
+    # the grid's figures include M's; a range of days and a month read the same orders
+    grid_leader = await actor_for("grid_leader")
+    wider = await workorders.work_order_stats(
+        actor=grid_leader, under_id=(await grid()).id, period="2025-01-01..2025-03-31"
+    )
+    assert wider.orders == 4
+    february = await workorders.work_order_stats(
+        actor=grid_leader, under_id=(await grid()).id, period="2025-02"
+    )
+    assert february.orders == 4
+
+
+async def test_suspended_time_is_not_resolution_time(db: Database, clock: Clock) -> None:
+    order = await request(clock, 0, accept=10)
+    await at(clock, 20)
+    order = await act("microgrid_leader", "suspend", order, reason="等待配件")
+    await at(clock, 620)
+    order = await act("microgrid_leader", "resume", order)
+    await at(clock, 650)
+    await act("microgrid_leader", "resolve", order, note="已处理")
+    stats = await workorders.work_order_stats(
+        actor=await actor_for("microgrid_leader"),
+        under_id=(await micro_grid()).id,
+        period="2025Q1",
+    )
+    assert stats.median_minutes_to_resolve == 50.0
+    assert stats.breached == 0
+
+
+async def test_who_reads_figures_and_bad_periods(db: Database) -> None:
+    micro = await micro_grid()
+    with pytest.raises(Forbidden):
+        await workorders.work_order_stats(
+            actor=await actor_for("resident"), under_id=micro.id, period="2025Q1"
+        )
+    for period in ("2025Q5", "2025", "2025-13", "2025-03-01..2025-02-01", "2020-01-01..2025-01-01"):
+        with pytest.raises(InvalidInput):
+            await workorders.work_order_stats(
+                actor=await actor_for("microgrid_leader"), under_id=micro.id, period=period
+            )
+
+
+async def test_person_metrics_for_the_evaluation(db: Database, clock: Clock) -> None:
+    # given in 2025Q1: a report verified, a report auto-confirmed, a request handled in time by
+    # the central household and one handled late by the micro-grid leader
+    helper = await person_id("central_household")
+    leader = await person_id("microgrid_leader")
+    rider = await person_id("rider")
+    verified = await report()
+    verified = await act("microgrid_leader", "accept", verified)
+    verified = await act("microgrid_leader", "start", verified)
+    await at(clock, 60)
+    verified = await act("microgrid_leader", "resolve", verified, note="已清理")
+    await act("grid_leader", "verify", verified)
+    await at(clock, 100)
+    unverified = await report()
+    unverified = await act("microgrid_leader", "accept", unverified)
+    unverified = await act("microgrid_leader", "start", unverified)
+    unverified = await act("microgrid_leader", "resolve", unverified, note="已清理")
+    assert unverified.resolved_at is not None
+    await workorders.run_timers(unverified.resolved_at + timedelta(days=8))
+    await at(clock, 200)
+    in_time = await act("microgrid_leader", "accept", await place())
+    in_time = await act("microgrid_leader", "assign", in_time, person_id=helper)
+    in_time = await act("central_household", "start", in_time)
+    in_time = await act("central_household", "resolve", in_time, note="已修好")
+    await act("resident", "confirm", in_time)
+    await at(clock, 300)
+    late = await place()
+    await at(clock, 400)
+    late = await act("microgrid_leader", "accept", late)
+    late = await act("microgrid_leader", "start", late)
+    late = await act("microgrid_leader", "resolve", late, note="已修好")
+    await act("resident", "confirm", late)
+    # when the evaluation asks for 2025Q1
+    metrics = await workorders.person_metrics("2025Q1", [rider, leader, helper, 999999])
+    # then
+    assert metrics[rider] == {"reports_verified": 1, "orders_within_sla": 0}
+    assert metrics[leader] == {"reports_verified": 0, "orders_within_sla": 2}
+    assert metrics[helper] == {"reports_verified": 0, "orders_within_sla": 1}
+    assert metrics[999999] == {"reports_verified": 0, "orders_within_sla": 0}
+    assert (await workorders.person_metrics("2025Q2", [rider]))[rider]["reports_verified"] == 0
