@@ -5,6 +5,8 @@ suspended order, transfers, ratings, categories and bad input."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -615,3 +617,31 @@ async def test_a_new_volunteer_can_be_assigned(db: Database) -> None:
     assigned = await act("microgrid_leader", "assign", order, person_id=account.person_id)
     assert assigned.assignee_id == account.person_id
     assert not await PointsAward.filter(source_type="WorkOrder", source_id=str(order.id)).exists()
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+async def test_the_periodic_jobs_run_the_timers(db: Database) -> None:
+    from services import jobs
+
+    order = await handled(await place())
+    done = await jobs.run_once()
+    assert {"work_orders_escalated", "work_orders_auto_confirmed"} <= set(done)
+    assert (await WorkOrder.get(id=order.id)).status is WorkOrderStatus.RESOLVED
+
+
+async def test_run_jobs_from_the_command_line(db: Database) -> None:
+    env = {**os.environ, "DATABASE_URL": db.url, "ENVIRONMENT": "test"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "api",
+        "run-jobs",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0, out.decode()
+    assert "work_orders_escalated=" in out.decode()
