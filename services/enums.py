@@ -402,10 +402,6 @@ class WorkOrderStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
-# A work order in one of these is finished: no clock runs, nothing moves it any more.
-FINAL_WORK_ORDER_STATUSES = frozenset({WorkOrderStatus.CLOSED, WorkOrderStatus.REJECTED})
-
-
 class WorkOrderAction(StrEnum):
     """What happened to a work order: one row of its timeline each."""
 

@@ -330,16 +330,11 @@ class WorkOrdersQuery:
             bool, strawberry.argument(description="Also retired categories.")
         ] = False,
     ) -> list[WorkOrderCategory]:
-        area = node_key(area_id, "Area", "areaId")
-        actor = info.context.actor
-        district = None
-        if area is not None:
-            district = await workorders.district_of(area_id=area)
-        elif actor is not None:
-            home = actor.household_path or next((g.area_path for g in actor.grants), None)
-            district = int(home.strip("/").split("/")[0]) if home else None
-        found = await workorders.list_categories(
-            kind=kind, district_id=district, include_inactive=include_inactive
+        found = await workorders.categories_for(
+            actor=info.context.actor,
+            kind=kind,
+            area_id=node_key(area_id, "Area", "areaId"),
+            include_inactive=include_inactive,
         )
         return [WorkOrderCategory.from_model(c) for c in found]
 

@@ -98,6 +98,7 @@ class WorkOrder(Model):
     started_at = fields.DatetimeField(null=True)
     resolved_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)
+    # When it ended: closed after confirmation, or rejected.
     closed_at = fields.DatetimeField(null=True)
     suspended_at = fields.DatetimeField(null=True)
     suspended_from = fields.CharEnumField(WorkOrderStatus, max_length=20, null=True)

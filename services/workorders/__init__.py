@@ -5,8 +5,8 @@ auto-confirmation, points for the handlers and reporters, and figures per area."
 from services.workorders.access import parties_of, sees
 from services.workorders.categories import (
     categories_by_ids,
+    categories_for,
     create_category,
-    district_of,
     list_categories,
     update_category,
 )
@@ -55,9 +55,9 @@ __all__ = [
     "accept",
     "assign",
     "categories_by_ids",
+    "categories_for",
     "confirm",
     "create_category",
-    "district_of",
     "figures",
     "is_overdue",
     "list_categories",

@@ -131,12 +131,27 @@ async def list_categories(
     return await query.order_by("kind", "code")
 
 
-async def district_of(*, area_id: int) -> int:
-    """The id of the district an area lies in (NotFound for an unknown area)."""
-    area = await Area.get_or_none(id=area_id)
-    if area is None:
-        raise NotFound("No such area.", field="areaId")
-    return int(district_path(area.path).strip("/"))
+async def categories_for(
+    *,
+    actor: Actor | None,
+    kind: WorkOrderKind | None,
+    area_id: int | None,
+    include_inactive: bool = False,
+) -> list[WorkOrderCategory]:
+    """The categories of the district of `area_id`, else of the actor's district (where they
+    live, else where they hold a role), else of every district."""
+    district: int | None = None
+    if area_id is not None:
+        area = await Area.get_or_none(id=area_id)
+        if area is None:
+            raise NotFound("No such area.", field="areaId")
+        district = int(district_path(area.path).strip("/"))
+    elif actor is not None:
+        home = actor.household_path or next(
+            (g.area_path for g in actor.grants if g.area_path), None
+        )
+        district = int(district_path(home).strip("/")) if home else None
+    return await list_categories(kind=kind, district_id=district, include_inactive=include_inactive)
 
 
 async def categories_by_ids(*, category_ids: list[int]) -> list[WorkOrderCategory | None]:

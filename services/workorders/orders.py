@@ -15,7 +15,6 @@ from services import events
 from services.auth import Actor, require_actor
 from services.enums import (
     ADMIN_ROLES,
-    FINAL_WORK_ORDER_STATUSES,
     AreaLevel,
     Role,
     WorkOrderAction,
@@ -292,8 +291,3 @@ async def my_orders(
     me = actor.person_id
     query = WorkOrder.filter(Q(reporter_id=me) | Q(assignee_id=me) | Q(accepted_by_id=me))
     return await paginate(query, first=first, after=after, newest_first=True)
-
-
-def is_open(order: WorkOrder) -> bool:
-    """Not closed nor rejected."""
-    return order.status not in FINAL_WORK_ORDER_STATUSES

@@ -58,22 +58,52 @@ def _target_area(path: str, level: int) -> int:
     return ids[AreaLevel.COMMUNITY.rank]
 
 
+# The clock of each running status: the due time it is measured against, and the category's
+# time allowed for it (which is also the time from level 1 to level 2).
+_PHASES = (
+    (WorkOrderStatus.DISPATCHED, "accept_due", "accept_within_minutes", 60),
+    (WorkOrderStatus.ACCEPTED, "resolve_due", "resolve_within_hours", 3600),
+    (WorkOrderStatus.IN_PROGRESS, "resolve_due", "resolve_within_hours", 3600),
+)
+
+
+async def _due_for_escalation(moment: datetime) -> list[int]:
+    """Ids of the orders whose next escalation is due at `moment`: level 0 past their due
+    time, level 1 past it by the category's time once more. Only orders that will move are
+    selected (so a backlog waiting for level 2 never crowds out new ones); the level 1 query
+    runs once per distinct time allowed (categories are few), on the (status, due) index."""
+    spans: dict[tuple[str, int], list[int]] = {}
+    for category in await WorkOrderCategory.all():
+        for _, column, allowed, unit in _PHASES:
+            seconds = getattr(category, allowed) * unit
+            spans.setdefault((column, seconds), []).append(category.id)
+    found: list[int] = []
+    for status, column, _, _ in _PHASES:
+        rows = await db.fetch(
+            f"SELECT id FROM work_order WHERE status = ? AND {column} < ? "
+            f"AND escalation_level = 0 ORDER BY {column} LIMIT {BATCH}",
+            [status.value, moment],
+        )
+        for (span_column, seconds), category_ids in spans.items():
+            if span_column != column:
+                continue
+            marks = ",".join("?" for _ in category_ids)
+            rows += await db.fetch(
+                f"SELECT id FROM work_order WHERE status = ? AND {column} < ? "
+                f"AND escalation_level = 1 AND category_id IN ({marks}) "
+                f"ORDER BY {column} LIMIT {BATCH}",
+                [status.value, moment - timedelta(seconds=seconds), *category_ids],
+            )
+        found += [int(r["id"]) for r in rows]
+    return found
+
+
 async def escalate_overdue(moment: datetime) -> int:
     """Escalate the orders overdue at `moment`; returns how many moved up."""
-    rows = await db.fetch(
-        "SELECT id FROM work_order WHERE status = ? AND accept_due < ? AND escalation_level < ? "
-        f"ORDER BY accept_due LIMIT {BATCH}",
-        [WorkOrderStatus.DISPATCHED.value, moment, MAX_LEVEL],
-    )
-    for status in (WorkOrderStatus.ACCEPTED, WorkOrderStatus.IN_PROGRESS):
-        rows += await db.fetch(
-            "SELECT id FROM work_order WHERE status = ? AND resolve_due < ? "
-            f"AND escalation_level < ? ORDER BY resolve_due LIMIT {BATCH}",
-            [status.value, moment, MAX_LEVEL],
-        )
-    if not rows:
+    ids = await _due_for_escalation(moment)
+    if not ids:
         return 0
-    orders = await WorkOrder.filter(id__in=[r["id"] for r in rows]).order_by("id")
+    orders = await WorkOrder.filter(id__in=ids).order_by("id")
     categories = {
         c.id: c for c in await WorkOrderCategory.filter(id__in={o.category_id for o in orders})
     }

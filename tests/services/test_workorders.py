@@ -22,6 +22,7 @@ from services.errors import (
 )
 from services.models import Area, PointsAward, WorkOrder, WorkOrderCategory, WorkOrderEvent
 from services.people import assign_role
+from services.workorders.timers import _due_for_escalation
 from tests.conftest import Database, actor_for
 from tests.services.points_support import Clock, assert_ledger_ok, person_id, summary
 from tests.services.workorders_support import (
@@ -327,6 +328,9 @@ async def test_overdue_orders_escalate_to_the_grid_then_the_community(db: Databa
     assert (order.escalation_level, order.sla_breached) == (1, True)
     escalations = await WorkOrderEvent.filter(work_order_id=order.id, action="ESCALATE")
     assert [e.target_area_id for e in escalations] == [(await grid()).id]
+    # it is not picked up again until level 2 is due (a backlog cannot crowd out new orders)
+    assert order.id not in await _due_for_escalation(t0 + timedelta(minutes=59))
+    assert order.id in await _due_for_escalation(t0 + timedelta(minutes=61))
     # running again at the same time changes nothing
     before = await snapshot(order)
     await workorders.run_timers(t0 + timedelta(minutes=31))
