@@ -5,11 +5,13 @@ suspended order, transfers, ratings, categories and bad input."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tortoise import connections
 
 from services import accounts, households, workorders
 from services.enums import AreaLevel, Role, WorkOrderKind, WorkOrderStatus
@@ -649,3 +651,38 @@ async def test_run_jobs_from_the_command_line(db: Database) -> None:
     out, _ = await process.communicate()
     assert process.returncode == 0, out.decode()
     assert "work_orders_escalated=" in out.decode()
+
+
+async def test_dispatch_reads_by_index_only(db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    # given the resident and a reporter, on SQLite (whose planner says SCAN for a full scan)
+    if db.backend != "sqlite":
+        pytest.skip("the query plan is read from SQLite")
+    resident = await actor_for("resident")
+    rider = await actor_for("rider")
+    area = (await micro_grid()).id
+    # when an order is placed and a problem reported
+    with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+        await workorders.place_order(actor=resident, category="WATER_ELECTRIC", description="漏水")
+        await workorders.report_problem(
+            actor=rider,
+            category="SANITATION",
+            area_id=area,
+            location="3 号楼",
+            description="垃圾满溢",
+            photo_urls=[],
+        )
+    reads = [
+        record.args
+        for record in caplog.records
+        if record.name == "tortoise.db_client"
+        and record.msg == "%s: %s"
+        and isinstance(record.args, tuple)
+        and str(record.args[0]).lstrip().upper().startswith("SELECT")
+    ]
+    assert reads
+    # then every read of the dispatch is an index lookup, never a scan of a table
+    conn = connections.get("default")
+    for sql, values in reads:
+        plan = await conn.execute_query_dict(f"EXPLAIN QUERY PLAN {sql}", list(values or []))
+        details = " ".join(str(row["detail"]) for row in plan)
+        assert "SCAN" not in details, (sql, details)
