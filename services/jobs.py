@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from services import events, market, points, volunteering
+from services import events, market, points, volunteering, workorders
 
 logger = logging.getLogger("gridpoints.jobs")
 
@@ -25,6 +25,8 @@ JOBS: dict[str, Callable[[], Awaitable[int]]] = {
     "expired_points": points.expire_lots,
     "expired_holds": market.expire_holds,
     "auto_checked_out": volunteering.auto_check_out,
+    "work_orders_escalated": workorders.escalate_overdue,
+    "work_orders_auto_confirmed": workorders.auto_confirm,
 }
 
 

@@ -41,7 +41,7 @@ from services.workorders.stats import (
     person_metrics,
     work_order_stats,
 )
-from services.workorders.timers import run_timers
+from services.workorders.timers import auto_confirm, escalate_overdue, run_timers
 from services.workorders.transitions import TRANSITIONS, USER_ACTIONS, Party, Rule, rule_for
 
 __all__ = [
@@ -54,10 +54,12 @@ __all__ = [
     "WorkOrderStats",
     "accept",
     "assign",
+    "auto_confirm",
     "categories_by_ids",
     "categories_for",
     "confirm",
     "create_category",
+    "escalate_overdue",
     "figures",
     "is_overdue",
     "list_categories",

@@ -7,7 +7,7 @@ write of its transaction, so it also takes the row lock); when another move got 
 nothing is written and the checks run again on the order as it is now, which then refuses
 (two concurrent accepts: one succeeds, the other gets InvalidTransition). Points for a
 confirmation are posted in the transaction that closed the order, so they are paid once; a
-unique index on the award's source (migration 0015) stands behind that.
+unique index on the award's source (migration 0017) stands behind that.
 """
 
 from __future__ import annotations

@@ -98,8 +98,9 @@ async def _due_for_escalation(moment: datetime) -> list[int]:
     return found
 
 
-async def escalate_overdue(moment: datetime) -> int:
-    """Escalate the orders overdue at `moment`; returns how many moved up."""
+async def escalate_overdue(moment: datetime | None = None) -> int:
+    """Escalate the orders overdue at `moment` (default now); returns how many moved up."""
+    moment = moment or ledger.now()
     ids = await _due_for_escalation(moment)
     if not ids:
         return 0
@@ -139,9 +140,10 @@ async def escalate_overdue(moment: datetime) -> int:
     return moved
 
 
-async def auto_confirm(moment: datetime) -> int:
-    """Confirm and close the orders resolved `work_order_auto_confirm_days` before `moment`;
-    returns how many."""
+async def auto_confirm(moment: datetime | None = None) -> int:
+    """Confirm and close the orders resolved `work_order_auto_confirm_days` before `moment`
+    (default now); returns how many."""
+    moment = moment or ledger.now()
     cutoff = moment - timedelta(days=get_settings().work_order_auto_confirm_days)
     rows = await db.fetch(
         "SELECT id FROM work_order WHERE status = ? AND resolved_at < ? "

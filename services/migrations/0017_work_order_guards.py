@@ -75,6 +75,6 @@ async def backward(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0014_work_orders")]
+    dependencies = [("models", "0016_work_orders")]
 
     operations = [ops.RunPython(forward, backward)]

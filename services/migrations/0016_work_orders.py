@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_volunteering_guards')]
+    dependencies = [('models', '0015_notice_guards')]
 
     initial = False
 
