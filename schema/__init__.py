@@ -38,7 +38,7 @@ from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
 from schema.validation import DocumentParserCache, DocumentValidationCache
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
-from schema.workorders import WorkOrdersMutation, WorkOrdersQuery
+from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
 from services.errors import DomainError
 from services.settings import Settings, get_settings
 
@@ -76,7 +76,9 @@ Mutation = merge_types(
         WorkOrdersMutation,
     ),
 )
-Subscription = merge_types("Subscription", (PointsSubscription, NoticesSubscription))
+Subscription = merge_types(
+    "Subscription", (PointsSubscription, NoticesSubscription, WorkOrdersSubscription)
+)
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "

@@ -2,12 +2,15 @@
 of the lifecycle, lists, timelines and figures."""
 
 from schema.workorders.operations import WorkOrdersMutation, WorkOrdersQuery
+from schema.workorders.subscriptions import WorkOrdersSubscription, WorkOrderUpdate
 from schema.workorders.types import WorkOrder, WorkOrderCategory, WorkOrderStats
 
 __all__ = [
     "WorkOrder",
     "WorkOrderCategory",
     "WorkOrderStats",
+    "WorkOrderUpdate",
     "WorkOrdersMutation",
     "WorkOrdersQuery",
+    "WorkOrdersSubscription",
 ]

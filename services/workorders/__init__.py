@@ -10,6 +10,7 @@ from services.workorders.categories import (
     list_categories,
     update_category,
 )
+from services.workorders.following import may_follow
 from services.workorders.lifecycle import (
     SOURCE_TYPE,
     accept,
@@ -64,6 +65,7 @@ __all__ = [
     "is_overdue",
     "list_categories",
     "list_orders",
+    "may_follow",
     "my_orders",
     "orders_by_ids",
     "parse_period",

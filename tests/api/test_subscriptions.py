@@ -250,3 +250,57 @@ async def test_subscriptions_per_connection_are_capped(server: Served) -> None:
         await ws.subscribe("again", MY_POINTS)
         following = await ws.receive()
         assert following["id"] == "again" and following["type"] == "next"
+
+
+FOLLOW_ORDERS = """
+subscription Follow($under: ID!) {
+  workOrderEvents(under: $under) { action status workOrder { id microGrid { id } } }
+}
+"""
+PLACE_ORDER = """
+mutation Place($input: PlaceOrderInput!) {
+  placeOrder(input: $input) {
+    __typename
+    ... on PlaceOrderSuccess { workOrder { id microGrid { id } } }
+    ... on Error { code message }
+  }
+}
+"""
+MY_MICRO_GRID = "{ viewer { roles { role area { id } } } }"
+
+
+async def test_a_dispatch_reaches_the_micro_grid_leader_over_a_real_websocket(
+    server: Served,
+) -> None:
+    async with server.client(2) as http:
+        leader = await login(http, "microgrid_leader")
+        resident = await login(http, "resident")
+        roles = (await gql(http, MY_MICRO_GRID, token=leader))["data"]["viewer"]["roles"]
+        area = next(r["area"]["id"] for r in roles if r["role"] == "MICRO_GRID_LEADER")
+        # given the micro-grid leader following the work orders of her micro-grid
+        async with signed_in(server, {"authorization": f"Bearer {leader}"}) as ws:
+            await ws.send(
+                {
+                    "id": "w",
+                    "type": "subscribe",
+                    "payload": {"query": FOLLOW_ORDERS, "variables": {"under": area}},
+                }
+            )
+            await until_open(http, "WORK_ORDER", 1)
+            # when a resident of it places an order over HTTP
+            body = await gql(
+                http,
+                PLACE_ORDER,
+                {"input": {"category": "WATER_ELECTRIC", "description": "厨房水管漏水"}},
+                token=resident,
+            )
+            placed = body["data"]["placeOrder"]
+            assert placed["__typename"] == "PlaceOrderSuccess", body
+            # then the dispatch to her micro-grid arrives on the socket
+            message = await ws.receive()
+            assert message["type"] == "next" and message["id"] == "w", message
+            assert message["payload"]["data"]["workOrderEvents"] == {
+                "action": "DISPATCH",
+                "status": "DISPATCHED",
+                "workOrder": {"id": placed["workOrder"]["id"], "microGrid": {"id": area}},
+            }

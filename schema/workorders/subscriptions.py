@@ -1,0 +1,64 @@
+"""Live work orders: dispatches and every later step, for the workers of an area."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.live import area_events
+from schema.workorders.types import WorkOrder, WorkOrderAction, WorkOrderStatus
+from services import workorders
+from services.enums import WorkOrderAction as WorkOrderActionEnum
+from services.enums import WorkOrderStatus as WorkOrderStatusEnum
+from services.events import Event, Topic
+
+
+@strawberry.type(description="A step a work order just took, and the order as it is after it.")
+class WorkOrderUpdate:
+    action: WorkOrderAction = strawberry.field(  # type: ignore[valid-type]
+        description="What happened (DISPATCH for a new order, ACCEPT, TRANSFER, ESCALATE, ...)."
+    )
+    status: WorkOrderStatus = strawberry.field(  # type: ignore[valid-type]
+        description="The status the step left it in."
+    )
+    work_order: WorkOrder = strawberry.field(description="The order, read after the step.")
+
+
+@strawberry.type
+class WorkOrdersSubscription:
+    @strawberry.subscription(
+        description="Work orders handled under `under`, as they are dispatched there and at "
+        "every later step (accepted, assigned, transferred, escalated, resolved, confirmed, "
+        "...). For admins and leaders of the area, and for the central households, part-time "
+        "grid members and volunteers working at, above or below it, who are shown the orders "
+        "they may see (FORBIDDEN otherwise). A transfer or escalation is announced to the area "
+        "that receives the order."
+    )
+    async def work_order_events(
+        self,
+        info: Info,
+        under: Annotated[relay.GlobalID, strawberry.argument(description="The area.")],
+    ) -> AsyncGenerator[WorkOrderUpdate, None]:
+        async def load(event: Event) -> WorkOrderUpdate | None:
+            found = await workorders.orders_by_ids(
+                actor=info.context.actor, work_order_ids=[int(event.payload["id"])]
+            )
+            if found[0] is None:
+                return None
+            return WorkOrderUpdate(
+                action=WorkOrderActionEnum(event.payload["action"]),
+                status=WorkOrderStatusEnum(event.payload["status"]),
+                work_order=WorkOrder.from_model(found[0]),
+            )
+
+        return await area_events(
+            info,
+            topic=Topic.WORK_ORDER,
+            under=under,
+            load=load,
+            may_watch=workorders.may_follow,
+        )
