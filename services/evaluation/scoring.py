@@ -9,8 +9,11 @@ A role holder's score in a dimension is
   unless the community's detailed rules map it elsewhere, and at most the rule's cap there
   (a cap limits what a rule adds, never what a penalty takes). Credit in VOLUNTEER_SERVICE
   counts only where a community maps the rule into one of the four dimensions.
-- metrics: training sessions attended in the quarter x the scheme's training points, in
-  MANAGEMENT_SERVICE.
+- metrics: activity in the quarter x the scheme's points per unit, each in its dimension:
+  training sessions attended (MANAGEMENT_SERVICE), notices acknowledged (POLICY_COMMUNICATION),
+  problem reports verified, as the reporter (INFORMATION_REPORTING), work orders confirmed
+  within their SLA, as the handler (PROBLEM_HANDLING). Shown in `details` whenever the count is
+  not zero, also at 0 points per unit.
 - manual: the adjustments admins made during scoring (manual items and free adjustments)
   that are not withdrawn.
 
@@ -36,10 +39,11 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from services import db
+from services import db, notices, workorders
 from services.enums import (
     EVALUATED_ROLES,
     EVALUATION_DIMENSIONS,
+    METRIC_DIMENSIONS,
     AreaLevel,
     Dimension,
     Metric,
@@ -177,6 +181,22 @@ def _holder_params(path: str) -> list[Any]:
     return [*(r.value for r in EVALUATED_ROLES), *_subtree(path)]
 
 
+async def _activity_metrics(
+    start: datetime, end: datetime, people: str, params: list[Any]
+) -> dict[Metric, dict[int, int]]:
+    """Per activity metric other than training, how many units each holder (`people`, an SQL
+    subquery with its parameters) counts in the quarter [start, end): one statement each."""
+    return {
+        Metric.NOTICES_ACKNOWLEDGED: await notices.acknowledged_between(start, end, people, params),
+        Metric.REPORTS_VERIFIED: await workorders.verified_reports_between(
+            start, end, people, params
+        ),
+        Metric.ORDERS_WITHIN_SLA: await workorders.orders_within_sla_between(
+            start, end, people, params
+        ),
+    }
+
+
 async def score_period(
     period: EvaluationPeriod, scheme: Scheme, details: dict[int, Details]
 ) -> int:
@@ -207,6 +227,7 @@ async def score_period(
         [start, year_start, end, *_holder_params(period.area_path)],
     )
     sessions = {int(r["person_id"]): (int(r["in_quarter"]), int(r["in_year"])) for r in training}
+    activity = await _activity_metrics(start, end, people, _holder_params(period.area_path))
     by_person: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in credits:
         by_person[int(row["person_id"])].append(row)
@@ -229,6 +250,16 @@ async def score_period(
                     quarter_sessions * scheme.training_points,
                 )
             )
+        for metric, counts in activity.items():
+            if counts.get(person_id):
+                base[METRIC_DIMENSIONS[metric]].append(
+                    Part(
+                        "METRIC",
+                        metric.value,
+                        counts[person_id],
+                        counts[person_id] * scheme.points_per(metric),
+                    )
+                )
         total, score_sum, scores = compose(scheme.role(role), base, [])
         rows.append(
             [

@@ -38,8 +38,10 @@ from services.workorders.orders import (
 from services.workorders.stats import (
     WorkOrderStats,
     figures,
+    orders_within_sla_between,
     parse_period,
     person_metrics,
+    verified_reports_between,
     work_order_stats,
 )
 from services.workorders.timers import auto_confirm, escalate_overdue, run_timers
@@ -68,6 +70,7 @@ __all__ = [
     "may_follow",
     "my_orders",
     "orders_by_ids",
+    "orders_within_sla_between",
     "parse_period",
     "parties_of",
     "person_metrics",
@@ -85,6 +88,7 @@ __all__ = [
     "timelines",
     "transfer",
     "update_category",
+    "verified_reports_between",
     "verify",
     "work_order_stats",
 ]

@@ -16,6 +16,7 @@ import re
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from services import db
 from services.auth import Actor, require_actor, subtree_bounds
@@ -156,6 +157,36 @@ async def work_order_stats(*, actor: Actor | None, under_id: int, period: str) -
     return await figures(path=area.path, start=start, end=end)
 
 
+async def verified_reports_between(
+    start: datetime, end: datetime, people: str, params: list[Any]
+) -> dict[int, int]:
+    """Per reporter among `people` (an SQL subquery of person ids, with its parameters): their
+    problem reports a person verified (核实) in [start, end); one grouped statement."""
+    rows = await db.fetch(
+        "SELECT reporter_id AS person_id, COUNT(*) AS n FROM work_order "
+        "WHERE kind = ? AND confirmed_by_id IS NOT NULL AND confirmed_at >= ? "
+        f"AND confirmed_at < ? AND reporter_id IN ({people}) GROUP BY reporter_id",
+        [WorkOrderKind.PROBLEM_REPORT.value, start, end, *params],
+    )
+    return {int(r["person_id"]): int(r["n"]) for r in rows}
+
+
+async def orders_within_sla_between(
+    start: datetime, end: datetime, people: str, params: list[Any]
+) -> dict[int, int]:
+    """Per handler among `people` (the assignee, else the one who accepted): the orders
+    confirmed in [start, end) (by the resident, a verification or the timer) that were never
+    late; one grouped statement."""
+    rows = await db.fetch(
+        "SELECT COALESCE(assignee_id, accepted_by_id) AS person_id, COUNT(*) AS n "
+        "FROM work_order WHERE confirmed_at >= ? AND confirmed_at < ? AND sla_breached = ? "
+        f"AND COALESCE(assignee_id, accepted_by_id) IN ({people}) "
+        "GROUP BY COALESCE(assignee_id, accepted_by_id)",
+        [start, end, False, *params],
+    )
+    return {int(r["person_id"]): int(r["n"]) for r in rows}
+
+
 async def person_metrics(quarter: str, person_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per person, for the evaluation of a quarter (by the time of confirmation):
     - reports_verified: their problem reports the grid leader verified (核实);
@@ -169,21 +200,8 @@ async def person_metrics(quarter: str, person_ids: list[int]) -> dict[int, dict[
     for i in range(0, len(unique), CHUNK):
         chunk = unique[i : i + CHUNK]
         marks = ",".join("?" for _ in chunk)
-        verified = await db.fetch(
-            "SELECT reporter_id AS person_id, COUNT(*) AS n FROM work_order "
-            "WHERE kind = ? AND confirmed_by_id IS NOT NULL AND confirmed_at >= ? "
-            f"AND confirmed_at < ? AND reporter_id IN ({marks}) GROUP BY reporter_id",
-            [WorkOrderKind.PROBLEM_REPORT.value, start, end, *chunk],
-        )
-        for row in verified:
-            out[int(row["person_id"])]["reports_verified"] = int(row["n"])
-        handled = await db.fetch(
-            "SELECT COALESCE(assignee_id, accepted_by_id) AS person_id, COUNT(*) AS n "
-            "FROM work_order WHERE confirmed_at >= ? AND confirmed_at < ? AND sla_breached = ? "
-            f"AND COALESCE(assignee_id, accepted_by_id) IN ({marks}) "
-            "GROUP BY COALESCE(assignee_id, accepted_by_id)",
-            [start, end, False, *chunk],
-        )
-        for row in handled:
-            out[int(row["person_id"])]["orders_within_sla"] = int(row["n"])
+        for person, n in (await verified_reports_between(start, end, marks, chunk)).items():
+            out[person]["reports_verified"] = n
+        for person, n in (await orders_within_sla_between(start, end, marks, chunk)).items():
+            out[person]["orders_within_sla"] = n
     return out
