@@ -11,6 +11,7 @@ from pathlib import Path
 
 import uvicorn
 
+from api import logs
 from services import backups, db
 from services.errors import DomainError
 from services.points.verify import verify
@@ -113,10 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run-jobs", help="run the periodic jobs once (for cron or tests) and exit")
     args = parser.parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logs.configure(settings)
     if args.command == "check-migrations":
         return asyncio.run(_check_migrations())
     if args.command in {"backup", "restore"}:
@@ -139,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
+        log_config=logs.log_config(settings),
+        access_log=False,
         # Behind a proxy, uvicorn takes the client address from X-Forwarded-For for the
         # addresses in FORWARDED_ALLOW_IPS (uvicorn's own setting, 127.0.0.1 by default).
     )

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import logs
 from api.graphql import GraphQLApp
 from schema import build_schema
 from services import db, health
@@ -28,6 +29,7 @@ from services.relay import RedisRelay
 from services.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.http")
+access = logging.getLogger("gridpoints.access")
 
 REQUESTS = Counter("gridpoints_http_requests_total", "HTTP requests", ["method", "path", "status"])
 LATENCY = Histogram("gridpoints_http_request_seconds", "HTTP request latency", ["path"])
@@ -42,7 +44,8 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (or keeps the client's X-Request-ID) and times it."""
+    """Gives every request an id (or keeps the client's X-Request-ID), makes it the id of every
+    log record written while serving it, times it, counts it and logs it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -55,6 +58,7 @@ class RequestIdMiddleware:
         given = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
         request_id = given if given.replace("-", "").isalnum() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = logs.REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -74,8 +78,26 @@ class RequestIdMiddleware:
                 path = getattr(scope.get("route"), "path", None) or "unmatched"
                 method = scope.get("method", "")
                 method = method if method in _METHODS else "other"
+                elapsed = time.perf_counter() - started
                 REQUESTS.labels(method, path, str(status)).inc()
-                LATENCY.labels(path).observe(time.perf_counter() - started)
+                LATENCY.labels(path).observe(elapsed)
+                if path != "/metrics":
+                    client = scope.get("client") or ("-", 0)
+                    access.info(
+                        "%s %s %s",
+                        method,
+                        scope.get("path", ""),
+                        status,
+                        extra={
+                            "request_id": request_id,
+                            "method": method,
+                            "path": scope.get("path", ""),
+                            "status": status,
+                            "duration_ms": round(elapsed * 1000, 2),
+                            "client": client[0],
+                        },
+                    )
+            logs.REQUEST_ID.reset(token)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1)
     max_query_cost: int = Field(default=50_000, ge=1)
     log_level: str = "INFO"
+    # json: one JSON object per line (request id, durations); text: one plain line per record.
+    log_format: Literal["json", "text"] = "json"
+    # Statements slower than this are logged (WARNING, logger gridpoints.sql); 0 turns it off.
+    slow_query_ms: int = Field(default=200, ge=0)
     redemption_hold_days: int = Field(default=7, ge=1, le=365)
     expiring_soon_days: int = Field(default=30, ge=1, le=3660)
     jobs_interval_seconds: int = Field(default=60, ge=0)
