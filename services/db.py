@@ -27,6 +27,12 @@ APPS: dict[str, dict[str, Any]] = {
 }
 
 
+TIMED_ENGINES = {
+    "tortoise.backends.sqlite": "services.dbengines.sqlite",
+    "tortoise.backends.asyncpg": "services.dbengines.asyncpg",
+}
+
+
 def normalize_url(url: str, settings: Settings) -> str:
     """Add pool size (PostgreSQL) or busy timeout (SQLite) to a database URL."""
     base, _, query_text = url.partition("?")
@@ -51,8 +57,11 @@ def tortoise_config(url: str | None = None, settings: Settings | None = None) ->
     """The Tortoise config dict for the given (or configured) database URL."""
     settings = settings or get_settings()
     db_url = normalize_url(url or settings.database_url, settings)
+    connection = expand_db_url(db_url)
+    # The same engines with every statement timed (services.dbengines: slow-statement log).
+    connection["engine"] = TIMED_ENGINES.get(connection["engine"], connection["engine"])
     return {
-        "connections": {"default": expand_db_url(db_url)},
+        "connections": {"default": connection},
         "apps": APPS,
         "use_tz": True,
         # Stored times are UTC on both databases (SQLite compares them as text); periods in
