@@ -40,6 +40,15 @@ for _topic in Topic:
     SUBSCRIPTIONS.labels(_topic.value).set_function(
         functools.partial(broker.subscriber_count, _topic)
     )
+LEDGER_TRANSACTIONS = Gauge("gridpoints_ledger_transactions", "Transactions in the points ledger")
+HELD_POINTS = Gauge("gridpoints_held_points", "Points held by redemptions awaiting pickup")
+OPEN_WORK_ORDERS = Gauge("gridpoints_open_work_orders", "Work orders not yet confirmed or closed")
+OVERDUE_WORK_ORDERS = Gauge(
+    "gridpoints_overdue_work_orders", "Open work orders past their time to accept or to resolve"
+)
+DB_POOL = Gauge(
+    "gridpoints_db_pool_connections", "PostgreSQL pool connections of this process", ["state"]
+)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -146,6 +155,20 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         )
 
     async def metrics(request: Request) -> Response:
+        # The database figures are read at scrape time (one statement); a database that does
+        # not answer leaves them as they were and the rest is still served.
+        try:
+            figures = await health.figures()
+        except Exception:
+            logger.exception("could not read the figures for /metrics")
+        else:
+            LEDGER_TRANSACTIONS.set(figures.ledger_transactions)
+            HELD_POINTS.set(figures.held_points)
+            OPEN_WORK_ORDERS.set(figures.open_work_orders)
+            OVERDUE_WORK_ORDERS.set(figures.overdue_work_orders)
+            if figures.pool_size is not None and figures.pool_in_use is not None:
+                DB_POOL.labels("in_use").set(figures.pool_in_use)
+                DB_POOL.labels("idle").set(figures.pool_size - figures.pool_in_use)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     graphql = GraphQLApp(build_schema(settings), settings)

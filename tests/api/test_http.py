@@ -207,3 +207,27 @@ async def test_graphql_websocket_handshake(db: Database) -> None:
     finally:
         await incoming.put({"type": "websocket.disconnect", "code": 1000})
         await asyncio.wait_for(session, timeout=5)
+
+
+def _sample(text: str, name: str) -> float:
+    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    assert match, f"{name} is not in /metrics"
+    return float(match[1])
+
+
+async def test_metrics_show_the_ledger_held_points_and_work_orders(
+    client: httpx.AsyncClient,
+) -> None:
+    from services import health
+
+    figures = await health.figures()
+    text = (await client.get("/metrics")).text
+    # the demo has a ledger, a redemption waiting for pickup and open (some overdue) orders
+    assert _sample(text, "gridpoints_ledger_transactions") == figures.ledger_transactions > 0
+    assert _sample(text, "gridpoints_held_points") == figures.held_points > 0
+    assert _sample(text, "gridpoints_open_work_orders") == figures.open_work_orders > 0
+    assert _sample(text, "gridpoints_overdue_work_orders") == figures.overdue_work_orders > 0
+    assert figures.overdue_work_orders <= figures.open_work_orders
+    assert "gridpoints_db_statement_seconds_bucket" in text
+    if figures.pool_size is not None:  # PostgreSQL: the pool of this process
+        assert 'gridpoints_db_pool_connections{state="in_use"}' in text
