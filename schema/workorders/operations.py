@@ -163,7 +163,8 @@ class VerifyReportInput(WorkOrderInput):
 
 @strawberry.input(
     description="Transfer an order (流转) to another micro-grid or grid of the community, or up "
-    "a level: give `areaId` or `up: true`, and a reason."
+    "a level: give `areaId` or `up: true`, and a reason. It waits there to be accepted again, "
+    "but its due times stay those of the first dispatch: a transfer gives no more time."
 )
 class TransferWorkOrderInput(WorkOrderInput):
     area_id: relay.GlobalID | None = strawberry.field(
@@ -531,7 +532,9 @@ class WorkOrdersMutation:
         )
         return VerifyReportSuccess(work_order=WorkOrder.from_model(order))
 
-    @strawberry.mutation(description="Transfer an order (流转), with a reason.")
+    @strawberry.mutation(
+        description="Transfer an order (流转), with a reason; its due times do not move."
+    )
     async def transfer_work_order(
         self, info: Info, input: Annotated[TransferWorkOrderInput, MUTATION_INPUT]
     ) -> TransferWorkOrderResult:

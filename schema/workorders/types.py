@@ -176,9 +176,13 @@ class WorkOrder(relay.Node):
     sla_breached: bool = strawberry.field(
         description="Accepted or resolved late, or escalated (counts against the SLA)."
     )
-    accept_due: datetime = strawberry.field(description="Accept by then (SLA).")
+    accept_due: datetime = strawberry.field(
+        description="Accept by then (SLA; counted from the first dispatch, a transfer does not "
+        "move it; moved by the time spent suspended)."
+    )
     resolve_due: datetime = strawberry.field(
-        description="Resolve by then (SLA; moved by the time spent suspended)."
+        description="Resolve by then (SLA; a transfer does not move it; moved by the time spent "
+        "suspended)."
     )
     overdue: bool = strawberry.field(
         description="Past a due time while its clock runs (not accepted, or not resolved)."

@@ -379,21 +379,21 @@ async def transfer(
     reason: str,
 ) -> WorkOrder:
     """Hand an order to another micro-grid or grid of the community, or up a level (流转),
-    with a reason. It is dispatched there afresh: acceptance, assignee and escalation start
-    over with a new time to accept; the time to resolve keeps running."""
+    with a reason. It is dispatched there: acceptance, assignee and escalation start over,
+    but its due times stay as they are (the time to accept counts from the first dispatch),
+    so passing an order around never buys time: one past its due time stays overdue, the
+    timer escalates it again in its new area, and accepting or resolving it late counts as
+    late (`sla_breached`)."""
     text = _note(reason, "reason", required=True)
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         target = await _transfer_target(order, area_id, up)
-        category = await WorkOrderCategory.get(id=order.category_id)
-        moment = ledger.now()
         return Change(
             {
                 "status": WorkOrderStatus.DISPATCHED,
                 "handling_area_id": target.id,
                 "handling_path": target.path,
-                "dispatched_at": moment,
-                "accept_due": moment + timedelta(minutes=category.accept_within_minutes),
+                "dispatched_at": ledger.now(),
                 "accepted_at": None,
                 "accepted_by_id": None,
                 "assignee_id": None,

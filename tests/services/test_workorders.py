@@ -465,6 +465,52 @@ async def test_transfer_up_and_to_another_micro_grid(db: Database) -> None:
     )[0]
 
 
+async def test_passing_an_order_around_buys_no_time(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an order (30 minutes to accept) passed back and forth between M and its sibling
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    clock = Clock(monkeypatch, t0)
+    order = await place()
+    due = order.accept_due
+    other = await sibling()
+    clock.set(t0 + timedelta(minutes=20))
+    order = await act("microgrid_leader", "transfer", order, area_id=other.id, reason="属于邻格")
+    clock.set(t0 + timedelta(minutes=29))
+    order = await act(
+        await sibling_leader(), "transfer", order, area_id=(await micro_grid()).id, reason="退回"
+    )
+    # then the due times stay those of the first dispatch
+    assert (order.accept_due, order.status) == (due, WorkOrderStatus.DISPATCHED)
+    # and the timer after the original due time escalates it as usual
+    await workorders.run_timers(t0 + timedelta(minutes=31))
+    order = await WorkOrder.get(id=order.id)
+    assert (order.escalation_level, order.sla_breached) == (1, True)
+    # transferred once it is overdue: it stays overdue and the timer escalates it there again
+    clock.set(t0 + timedelta(minutes=40))
+    order = await act("grid_leader", "transfer", order, area_id=other.id, reason="再次流转")
+    assert (order.accept_due, order.escalation_level) == (due, 0)
+    assert workorders.is_overdue(order, t0 + timedelta(minutes=40))
+    await workorders.run_timers(t0 + timedelta(minutes=41))
+    assert (await WorkOrder.get(id=order.id)).escalation_level == 1
+
+
+async def test_accepting_after_the_first_due_time_is_late_despite_transfers(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    clock = Clock(monkeypatch, t0)
+    order = await place()  # 30 minutes to accept
+    clock.set(t0 + timedelta(minutes=25))
+    order = await act(
+        "microgrid_leader", "transfer", order, area_id=(await sibling()).id, reason="属于邻格"
+    )
+    # accepted 35 minutes after the first dispatch (10 after the transfer), no timer ran
+    clock.set(t0 + timedelta(minutes=35))
+    accepted = await act(await sibling_leader(), "accept", order)
+    assert (accepted.escalation_level, accepted.sla_breached) == (0, True)
+
+
 async def test_bad_transfers_change_nothing(db: Database) -> None:
     order = await place()
     before = await snapshot(order)
