@@ -396,7 +396,8 @@ class WorkOrdersQuery:
             str,
             strawberry.argument(
                 description="A quarter (2026Q4), a month (2026-11) or days "
-                "(2026-10-01..2026-12-31), in the service's time zone."
+                "(2026-10-01..2026-12-31, at most 1098), in the service's time zone, in the "
+                "years 2000 to 2100 (INVALID_INPUT otherwise)."
             ),
         ],
     ) -> WorkOrderStats:

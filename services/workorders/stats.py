@@ -29,6 +29,7 @@ _QUARTER = re.compile(r"(\d{4})Q([1-4])")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 MAX_RANGE_DAYS = 3 * 366
+MIN_YEAR, MAX_YEAR = 2000, 2100
 CHUNK = 500
 
 
@@ -54,36 +55,55 @@ def _local(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=get_settings().tz).astimezone(UTC)
 
 
-def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
-    """[start, end) of a quarter like "2026Q4" in the configured time zone (UTC instants)."""
+def _year(text: str, field: str) -> int:
+    """A year of a period: 2000 to 2100 (also keeps every date and bound representable)."""
+    year = int(text)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"Give a year from {MIN_YEAR} to {MAX_YEAR}.", field=field)
+    return year
+
+
+def quarter_bounds(quarter: str, *, field: str = "quarter") -> tuple[datetime, datetime]:
+    """[start, end) of a quarter like "2026Q4" in the configured time zone (UTC instants);
+    InvalidInput on `field` for anything else or a year outside 2000-2100."""
     found = _QUARTER.fullmatch(quarter.strip())
     if not found:
-        raise InvalidInput("A quarter reads like 2026Q4.", field="quarter")
-    year, number = int(found[1]), int(found[2])
+        raise InvalidInput("A quarter reads like 2026Q4.", field=field)
+    year, number = _year(found[1], field), int(found[2])
     start = date(year, (number - 1) * 3 + 1, 1)
     end = date(year + 1, 1, 1) if number == 4 else date(year, number * 3 + 1, 1)
     return _local(start), _local(end)
 
 
+def _day(text: str) -> date:
+    """A day of a range (YYYY-MM-DD, a year from 2000 to 2100)."""
+    _year(text[:4], "period")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"There is no day {text}.", field="period") from exc
+
+
 def parse_period(period: str) -> tuple[datetime, datetime]:
     """[start, end) of a period: a quarter ("2026Q4"), a month ("2026-11") or a range of
-    days, both included ("2026-10-01..2026-12-31"), in the configured time zone."""
+    days, both included ("2026-10-01..2026-12-31"), in the configured time zone, in the
+    years 2000 to 2100. Anything else is InvalidInput on `period`."""
     text = period.strip()
     if _QUARTER.fullmatch(text):
-        return quarter_bounds(text)
-    try:
-        if found := _MONTH.fullmatch(text):
-            year, month = int(found[1]), int(found[2])
-            first = date(year, month, 1)
-            following = date(year + month // 12, month % 12 + 1, 1)
-            return _local(first), _local(following)
-        if found := _RANGE.fullmatch(text):
-            first, last = date.fromisoformat(found[1]), date.fromisoformat(found[2])
-            if last < first or (last - first).days > MAX_RANGE_DAYS:
-                raise ValueError(text)
-            return _local(first), _local(last + timedelta(days=1))
-    except ValueError as exc:
-        raise InvalidInput("That period does not exist.", field="period") from exc
+        return quarter_bounds(text, field="period")
+    if found := _MONTH.fullmatch(text):
+        year, month = _year(found[1], "period"), int(found[2])
+        if not 1 <= month <= 12:
+            raise InvalidInput("A month is 01 to 12.", field="period")
+        following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        return _local(date(year, month, 1)), _local(following)
+    if found := _RANGE.fullmatch(text):
+        first, last = _day(found[1]), _day(found[2])
+        if last < first:
+            raise InvalidInput("A range of days ends on or after its first day.", field="period")
+        if (last - first).days > MAX_RANGE_DAYS:
+            raise InvalidInput(f"A range is at most {MAX_RANGE_DAYS} days.", field="period")
+        return _local(first), _local(last + timedelta(days=1))
     raise InvalidInput(
         "A period is a quarter (2026Q4), a month (2026-11) or days (2026-10-01..2026-12-31).",
         field="period",

@@ -318,8 +318,9 @@ async def test_figures_and_categories(db: Database, client: httpx.AsyncClient) -
     assert figures["closed"] + figures["open"] + figures["rejected"] == total
     assert figures["rated"] == 1 and figures["meanRating"] == 5.0
     assert figures["breached"] == 2
-    bad = await gql(client, STATS, {"under": community, "period": "Q4"}, token=admin)
-    assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    for period in ("Q4", "9999Q4", "0001-01", "9999-12-01..9999-12-31"):
+        bad = await gql(client, STATS, {"under": community, "period": period}, token=admin)
+        assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT", period
     district = await login(client, "district_admin")
     created = await run(
         client,
