@@ -138,7 +138,7 @@ async def seed_work_orders(*, community: Area) -> None:
         (5, story.by("microgrid_leader", "assign", person_id=helper)),
         (40, story.by("central_household", "start")),
         (90, story.by("central_household", "resolve", note="更换了水龙头阀芯，已不漏水。")),
-        (300, story.by("resident", "confirm")),
+        (300, story.by("resident", "confirm", idempotency_key="demo-confirm-0001")),
         (10, story.by("resident", "rate", rating=5, comment="陈师傅上门很及时，谢谢！")),
     )
     # Closed: an overflowing bin reported by the rider, cleared and verified.
@@ -154,7 +154,7 @@ async def seed_work_orders(*, community: Area) -> None:
         (30, story.by("microgrid_leader", "accept")),
         (15, story.by("microgrid_leader", "start")),
         (120, story.by("microgrid_leader", "resolve", note="已联系保洁清运并消毒。")),
-        (600, story.by("grid_leader", "verify")),
+        (600, story.by("grid_leader", "verify", idempotency_key="demo-verify-0001")),
     )
     # Auto-confirmed: an errand resolved ten days ago that nobody confirmed.
     await story.play(

@@ -13,6 +13,7 @@ from schema.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
+    IdempotencyConflict,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -151,14 +152,21 @@ class ResolveWorkOrderInput(WorkOrderInput):
     )
 
 
+IDEMPOTENCY_KEY = (
+    "Client-chosen key (1-100 characters): a retry with the same key and order returns the "
+    "order as it is now and pays nothing more; the same key for another order is "
+    "IdempotencyConflict."
+)
+
+
 @strawberry.input(description="Confirm your resolved request (it closes).")
 class ConfirmWorkOrderInput(WorkOrderInput):
-    pass
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Verify a resolved report (核实; the grid leader or an admin).")
 class VerifyReportInput(WorkOrderInput):
-    pass
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(
@@ -281,11 +289,11 @@ ResolveWorkOrderResult = Annotated[
     strawberry.union("ResolveWorkOrderResult", description=_STEP),
 ]
 ConfirmWorkOrderResult = Annotated[
-    ConfirmWorkOrderSuccess | _ERRORS,
+    ConfirmWorkOrderSuccess | _ERRORS | IdempotencyConflict,
     strawberry.union("ConfirmWorkOrderResult", description=_STEP),
 ]
 VerifyReportResult = Annotated[
-    VerifyReportSuccess | _ERRORS,
+    VerifyReportSuccess | _ERRORS | IdempotencyConflict,
     strawberry.union("VerifyReportResult", description=_STEP),
 ]
 TransferWorkOrderResult = Annotated[
@@ -511,25 +519,30 @@ class WorkOrdersMutation:
 
     @strawberry.mutation(
         description="Confirm your resolved request: it closes, and the handler earns "
-        "ORDER_RESOLVED points (once)."
+        "ORDER_RESOLVED points (once). A retry with the same idempotency key returns the order."
     )
     async def confirm_work_order(
         self, info: Info, input: Annotated[ConfirmWorkOrderInput, MUTATION_INPUT]
     ) -> ConfirmWorkOrderResult:
         order = await workorders.confirm(
-            actor=info.context.actor, work_order_id=_order_key(input.work_order_id)
+            actor=info.context.actor,
+            work_order_id=_order_key(input.work_order_id),
+            idempotency_key=input.idempotency_key,
         )
         return ConfirmWorkOrderSuccess(work_order=WorkOrder.from_model(order))
 
     @strawberry.mutation(
         description="Verify a resolved report (核实): it closes; the handler earns "
-        "ORDER_RESOLVED and the reporter PROBLEM_REPORTED points (once each)."
+        "ORDER_RESOLVED and the reporter PROBLEM_REPORTED points (once each). A retry with the "
+        "same idempotency key returns the order."
     )
     async def verify_report(
         self, info: Info, input: Annotated[VerifyReportInput, MUTATION_INPUT]
     ) -> VerifyReportResult:
         order = await workorders.verify(
-            actor=info.context.actor, work_order_id=_order_key(input.work_order_id)
+            actor=info.context.actor,
+            work_order_id=_order_key(input.work_order_id),
+            idempotency_key=input.idempotency_key,
         )
         return VerifyReportSuccess(work_order=WorkOrder.from_model(order))
 

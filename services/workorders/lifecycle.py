@@ -7,7 +7,8 @@ write of its transaction, so it also takes the row lock); when another move got 
 nothing is written and the checks run again on the order as it is now, which then refuses
 (two concurrent accepts: one succeeds, the other gets InvalidTransition). Points for a
 confirmation are posted in the transaction that closed the order, so they are paid once; a
-unique index on the award's source (migration 0017) stands behind that.
+unique index on the award's source (migration 0017) stands behind that. The two moves that
+pay (confirm, verify) take an idempotency key: a client's retry gets the closed order back.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.auth import Actor, require_actor
 from services.enums import AreaLevel, Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.grids import clean_text
+from services.idempotency import Call
 from services.models import (
     Area,
     Person,
@@ -322,16 +324,54 @@ def closing(
     )
 
 
-async def confirm(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
+async def _paying_move(
+    actor: Actor | None,
+    work_order_id: int,
+    action: WorkOrderAction,
+    plan: Callable[[Actor, WorkOrder], Awaitable[Change]],
+    *,
+    operation: str,
+    idempotency_key: str,
+) -> WorkOrder:
+    """A move that pays points, once per idempotency key (services.idempotency): a retry
+    with the same key returns the order as it is now instead of InvalidTransition, the same
+    key for another order is IdempotencyConflict. The key is claimed in the move's own
+    transaction, so a move that is refused records nothing."""
+    actor = require_actor(actor)
+    call = Call(actor, operation, idempotency_key, {"workOrder": work_order_id})
+
+    async def replay(result_id: int) -> WorkOrder:
+        return await WorkOrder.get(id=result_id)
+
+    if (previous := await call.previous(replay)) is not None:
+        return previous
+
+    async def effect(_: int) -> tuple[int, WorkOrder]:
+        done = await _move(actor, work_order_id, action, plan)
+        return done.id, done
+
+    # The move's event goes out once the key's transaction (around the move's) committed.
+    async with events.collecting():
+        return await call.run(effect, replay)
+
+
+async def confirm(*, actor: Actor | None, work_order_id: int, idempotency_key: str) -> WorkOrder:
     """The resident confirms their resolved request; it closes and the handler is paid."""
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         return closing(actor, order, WorkOrderAction.CONFIRM, ledger.now())
 
-    return await _move(actor, work_order_id, WorkOrderAction.CONFIRM, plan)
+    return await _paying_move(
+        actor,
+        work_order_id,
+        WorkOrderAction.CONFIRM,
+        plan,
+        operation="confirmWorkOrder",
+        idempotency_key=idempotency_key,
+    )
 
 
-async def verify(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
+async def verify(*, actor: Actor | None, work_order_id: int, idempotency_key: str) -> WorkOrder:
     """The grid leader (or an admin) verifies a resolved report (核实); it closes, the
     handler and the reporter are paid. Nobody verifies work they handled or reported."""
 
@@ -343,7 +383,14 @@ async def verify(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
             )
         return closing(actor, order, WorkOrderAction.VERIFY, ledger.now())
 
-    return await _move(actor, work_order_id, WorkOrderAction.VERIFY, plan)
+    return await _paying_move(
+        actor,
+        work_order_id,
+        WorkOrderAction.VERIFY,
+        plan,
+        operation="verifyReport",
+        idempotency_key=idempotency_key,
+    )
 
 
 async def _transfer_target(order: WorkOrder, area_id: int | None, up: bool) -> Area:

@@ -133,14 +133,18 @@ async def test_a_request_from_placement_to_rating(db: Database, client: httpx.As
     again = await run(client, helper, RESOLVE, "resolveWorkOrder", workOrderId=wid)
     assert (again["__typename"], again["code"]) == ("InvalidTransition", "INVALID_TRANSITION")
     # the leader may not confirm for the resident
-    refused = await run(client, leader, CONFIRM, "confirmWorkOrder", workOrderId=wid)
+    refused = await run(
+        client, leader, CONFIRM, "confirmWorkOrder", workOrderId=wid, idempotencyKey="c-0"
+    )
     assert refused["__typename"] == "Forbidden"
     # the resident rates and confirms: closed, the helper paid once
     rated = await run(
         client, resident, RATE, "rateWorkOrder", workOrderId=wid, rating=5, comment="很及时"
     )
     assert (rated["workOrder"]["rating"], rated["workOrder"]["comment"]) == (5, "很及时")
-    closed = await run(client, resident, CONFIRM, "confirmWorkOrder", workOrderId=wid)
+    closed = await run(
+        client, resident, CONFIRM, "confirmWorkOrder", workOrderId=wid, idempotencyKey="c-1"
+    )
     timeline = closed["workOrder"]["timeline"]
     assert closed["workOrder"]["status"] == "CLOSED"
     assert [t["action"] for t in timeline] == [
@@ -214,12 +218,29 @@ async def test_a_report_verified_by_the_grid_leader(
     resumed = await run(client, leader, RESUME, "resumeWorkOrder", workOrderId=wid)
     assert resumed["workOrder"]["status"] == "IN_PROGRESS"
     await run(client, leader, RESOLVE, "resolveWorkOrder", workOrderId=wid, note="已清运")
-    own = await run(client, leader, VERIFY, "verifyReport", workOrderId=wid)
+    own = await run(client, leader, VERIFY, "verifyReport", workOrderId=wid, idempotencyKey="v-0")
     assert own["__typename"] == "Forbidden"
+    grid_leader = await login(client, "grid_leader")
     verified = await run(
-        client, await login(client, "grid_leader"), VERIFY, "verifyReport", workOrderId=wid
+        client, grid_leader, VERIFY, "verifyReport", workOrderId=wid, idempotencyKey="v-1"
     )
     assert verified["workOrder"]["status"] == "CLOSED"
+    # a retry with the same key returns the order again; another input is a conflict
+    retried = await run(
+        client, grid_leader, VERIFY, "verifyReport", workOrderId=wid, idempotencyKey="v-1"
+    )
+    assert (retried["__typename"], retried["workOrder"]["status"]) == (
+        "VerifyReportSuccess",
+        "CLOSED",
+    )
+    other = gid("WorkOrder", (await place()).id)
+    conflict = await run(
+        client, grid_leader, VERIFY, "verifyReport", workOrderId=other, idempotencyKey="v-1"
+    )
+    assert (conflict["__typename"], conflict["code"]) == (
+        "IdempotencyConflict",
+        "IDEMPOTENCY_CONFLICT",
+    )
     codes = sorted(
         a.person_id
         for a in await PointsAward.filter(source_type="WorkOrder", source_id=str(key_of(wid)))

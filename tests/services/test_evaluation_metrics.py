@@ -73,7 +73,11 @@ async def test_activity_counts_at_the_scheme_s_points_per_unit(db: Database, clo
         for step in ("accept", "start"):
             await getattr(workorders, step)(actor=leader, work_order_id=order.id)
         await workorders.resolve(actor=leader, work_order_id=order.id, note="已修好")
-        await workorders.confirm(actor=await actor_for("resident"), work_order_id=order.id)
+        await workorders.confirm(
+            actor=await actor_for("resident"),
+            work_order_id=order.id,
+            idempotency_key=f"confirm-{order.id}",
+        )
     report = await workorders.report_problem(
         actor=household,
         category="SANITATION",
@@ -85,7 +89,9 @@ async def test_activity_counts_at_the_scheme_s_points_per_unit(db: Database, clo
     for step in ("accept", "start"):
         await getattr(workorders, step)(actor=leader, work_order_id=report.id)
     await workorders.resolve(actor=leader, work_order_id=report.id, note="已清运")
-    await workorders.verify(actor=await actor_for("grid_leader"), work_order_id=report.id)
+    await workorders.verify(
+        actor=await actor_for("grid_leader"), work_order_id=report.id, idempotency_key="verify-1"
+    )
 
     # when the quarter is opened (under that scheme) and scored
     period = await open_period(DEMO, QUARTER)

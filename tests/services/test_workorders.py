@@ -18,6 +18,7 @@ from services.enums import AreaLevel, Role, WorkOrderKind, WorkOrderStatus
 from services.errors import (
     Conflict,
     Forbidden,
+    IdempotencyConflict,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -242,14 +243,28 @@ async def test_confirmation_pays_the_handler_once(db: Database) -> None:
     order = await act("central_household", "start", order)
     order = await act("central_household", "resolve", order, note="更换阀芯")
     before = (await summary("central_household")).balance
-    closed = await act("resident", "confirm", order)
+    closed = await act("resident", "confirm", order, idempotency_key="confirm-1")
     assert closed.status is WorkOrderStatus.CLOSED
     assert closed.confirmed_by_id == await person_id("resident")
     assert [e[0] for e in await events_of(closed)][-2:] == ["CONFIRM", "CLOSE"]
-    # a retried confirmation is refused and pays nothing more
+    steps = len(await events_of(closed))
+    # a retry with the same key returns the closed order and pays nothing more
+    again = await act("resident", "confirm", order, idempotency_key="confirm-1")
+    assert (again.id, again.status) == (order.id, WorkOrderStatus.CLOSED)
+    # another key is a second confirmation: refused; the key for another order: a conflict
     with pytest.raises(InvalidTransition):
-        await act("resident", "confirm", closed)
+        await act("resident", "confirm", closed, idempotency_key="confirm-2")
+    other = await handled(await place(), by="microgrid_leader")
+    with pytest.raises(IdempotencyConflict) as conflict:
+        await act("resident", "confirm", other, idempotency_key="confirm-1")
+    assert conflict.value.field == "idempotencyKey"
+    assert (await WorkOrder.get(id=other.id)).status is WorkOrderStatus.RESOLVED
+    # a bad key is refused before anything happens
+    with pytest.raises(InvalidInput):
+        await act("resident", "confirm", other, idempotency_key="")
+    assert len(await events_of(closed)) == steps
     assert await awards_for(closed) == [(helper, "ORDER_RESOLVED")]
+    assert await awards_for(other) == []
     assert (await summary("central_household")).balance == before + 10
     await assert_ledger_ok()
 
@@ -258,11 +273,30 @@ async def test_racing_confirmations_pay_once(db: Database) -> None:
     order = await handled(await place())
     resident = await actor_for("resident")
     results = await asyncio.gather(
-        *(workorders.confirm(actor=resident, work_order_id=order.id) for _ in range(4)),
+        *(
+            workorders.confirm(actor=resident, work_order_id=order.id, idempotency_key=f"k{i}")
+            for i in range(4)
+        ),
         return_exceptions=True,
     )
     assert sum(isinstance(r, WorkOrder) for r in results) == 1
     assert all(isinstance(r, (WorkOrder, InvalidTransition)) for r in results)
+    assert await awards_for(order) == [(await person_id("microgrid_leader"), "ORDER_RESOLVED")]
+    await assert_ledger_ok()
+
+
+async def test_racing_retries_with_one_key_all_get_the_order(db: Database) -> None:
+    order = await handled(await place())
+    resident = await actor_for("resident")
+    results = await asyncio.gather(
+        *(
+            workorders.confirm(actor=resident, work_order_id=order.id, idempotency_key="same")
+            for _ in range(4)
+        ),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, WorkOrder) and r.status is WorkOrderStatus.CLOSED for r in results)
+    assert [e[0] for e in await events_of(order)].count("CONFIRM") == 1
     assert await awards_for(order) == [(await person_id("microgrid_leader"), "ORDER_RESOLVED")]
     await assert_ledger_ok()
 
@@ -275,8 +309,15 @@ async def test_a_verified_report_pays_the_handler_and_the_reporter(db: Database)
         await act("microgrid_leader", "verify", order)
     with pytest.raises(Forbidden):
         await act("rider", "verify", order)
-    closed = await act("grid_leader", "verify", order)
+    closed = await act("grid_leader", "verify", order, idempotency_key="verify-1")
     assert closed.status is WorkOrderStatus.CLOSED
+    # a retry with the same key returns the order; the key for another report: a conflict
+    again = await act("grid_leader", "verify", order, idempotency_key="verify-1")
+    assert (again.id, again.status) == (order.id, WorkOrderStatus.CLOSED)
+    other = await handled(await report())
+    with pytest.raises(IdempotencyConflict):
+        await act("grid_leader", "verify", other, idempotency_key="verify-1")
+    assert (await WorkOrder.get(id=other.id)).status is WorkOrderStatus.RESOLVED
     assert sorted(await awards_for(closed)) == sorted(
         [
             (await person_id("microgrid_leader"), "ORDER_RESOLVED"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from services import workorders
 from services.auth import Actor, RoleGrant
@@ -25,6 +26,7 @@ from services.models import (
 from tests.conftest import actor_for
 
 PHOTO = "https://img.example.com/test/photo.jpg"
+PAYING = frozenset({"confirm", "verify"})
 
 
 async def micro_grid() -> Area:
@@ -92,8 +94,11 @@ async def report(
 
 
 async def act(username: str | Actor, action: str, order: WorkOrder, **kwargs: Any) -> WorkOrder:
-    """A lifecycle call (`accept`, `resolve`...) by a demo account or an actor."""
+    """A lifecycle call (`accept`, `resolve`...) by a demo account or an actor; the moves that
+    pay (`confirm`, `verify`) get a new idempotency key unless one is given."""
     actor = username if isinstance(username, Actor) else await actor_for(username)
+    if action in PAYING:
+        kwargs.setdefault("idempotency_key", f"test-{action}-{uuid4().hex}")
     result: WorkOrder = await getattr(workorders, action)(
         actor=actor, work_order_id=order.id, **kwargs
     )
