@@ -1,5 +1,5 @@
 """Periodic jobs: expire points lots and unclaimed redemption holds, close forgotten
-check-ins of volunteer activities, escalate overdue work orders and auto-confirm resolved ones.
+check-ins of volunteer activities, escalate overdue work orders and auto-confirm resolved requests.
 
 Each job is idempotent and safe on several instances at once (see services.points.expiry,
 services.market.redemptions.expire_holds, services.volunteering.attendance.auto_check_out,

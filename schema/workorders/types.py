@@ -37,9 +37,10 @@ describe_values(
         "ACCEPTED": "Accepted (接单) by the area's leader, maybe assigned to a helper.",
         "IN_PROGRESS": "Being worked on.",
         "SUSPENDED": "On hold (挂起) with a reason; its clocks stand still.",
-        "RESOLVED": "Done, waiting for the resident's confirmation (a report: verification).",
+        "RESOLVED": "Done, waiting for the resident's confirmation (a report: for verification, "
+        "however long; only requests are confirmed automatically).",
         "CONFIRMED": "Confirmed or verified (a step of the timeline: closing follows at once).",
-        "CLOSED": "Closed: confirmed, verified or confirmed automatically.",
+        "CLOSED": "Closed: confirmed, verified, or (a request) confirmed automatically.",
         "REJECTED": "Refused by the area with a reason; it ends there.",
     },
 )
@@ -57,7 +58,8 @@ describe_values(
         "RESOLVE": "Marked done, with a note.",
         "CONFIRM": "Confirmed by the resident.",
         "VERIFY": "Verified by the grid leader (核实).",
-        "AUTO_CONFIRM": "Confirmed by the system after the configured days.",
+        "AUTO_CONFIRM": "A request confirmed by the system after the configured days (reports "
+        "are never: they wait for verification).",
         "CLOSE": "Closed.",
         "TRANSFER": "Transferred to another area or up a level (流转), with a reason.",
         "SUSPEND": "Put on hold, with a reason.",

@@ -1,4 +1,4 @@
-"""The work-order timers: escalate overdue orders (升级), auto-confirm resolved ones.
+"""The work-order timers: escalate overdue orders (升级), auto-confirm resolved requests.
 
 - Escalation: an order not accepted by `accept_due`, or not resolved by `resolve_due`
   (suspended orders' clocks stand still), goes to level 1, the grid leader, who may then
@@ -6,10 +6,11 @@
   accept, or to resolve) it goes to level 2, the community's admins. Each level is one
   ESCALATE step on the timeline (with the grid or community it went to), and the order
   counts as late (`sla_breached`).
-- Auto-confirmation: an order RESOLVED for `work_order_auto_confirm_days` days without
-  confirmation is confirmed and closed by the system (AUTO_CONFIRM, then CLOSE); the handler
-  is paid as on any confirmation. A report closed so counts as not verified: its reporter
-  is paid only when the grid leader verifies.
+- Auto-confirmation: a resident's request RESOLVED for `work_order_auto_confirm_days` days
+  without confirmation is confirmed and closed by the system (AUTO_CONFIRM, then CLOSE); the
+  handler is paid as on any confirmation. A problem report is never auto-confirmed: it
+  stays RESOLVED until the grid leader (or an admin) verifies it (核实), which pays the
+  handler and the reporter; verification is what closes a report.
 
 Both are idempotent and safe when several instances run at once: every change is the
 conditional UPDATE on the order's version (services.workorders.lifecycle), so of two timers
@@ -21,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services import db
-from services.enums import AreaLevel, WorkOrderAction, WorkOrderStatus
+from services.enums import AreaLevel, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.models import WorkOrder, WorkOrderCategory
 from services.points import ledger
 from services.settings import get_settings
@@ -141,14 +142,15 @@ async def escalate_overdue(moment: datetime | None = None) -> int:
 
 
 async def auto_confirm(moment: datetime | None = None) -> int:
-    """Confirm and close the orders resolved `work_order_auto_confirm_days` before `moment`
-    (default now); returns how many."""
+    """Confirm and close the requests resolved `work_order_auto_confirm_days` before
+    `moment` (default now); returns how many. Reports waiting for verification are not
+    selected, so however many wait they never crowd requests out of the batch."""
     moment = moment or ledger.now()
     cutoff = moment - timedelta(days=get_settings().work_order_auto_confirm_days)
     rows = await db.fetch(
-        "SELECT id FROM work_order WHERE status = ? AND resolved_at < ? "
+        "SELECT id FROM work_order WHERE status = ? AND resolved_at < ? AND kind = ? "
         f"ORDER BY resolved_at LIMIT {BATCH}",
-        [WorkOrderStatus.RESOLVED.value, cutoff],
+        [WorkOrderStatus.RESOLVED.value, cutoff, WorkOrderKind.RESIDENT_REQUEST.value],
     )
     closed = 0
     for order in await WorkOrder.filter(id__in=[r["id"] for r in rows]).order_by("id"):

@@ -14,6 +14,10 @@ The parties are what the actor is to one order (an actor can be several at once)
 - ADMIN: an admin of the handling area (community, street or district admin).
 - SYSTEM: the timers (escalation, auto-confirmation) and dispatch at submission.
 
+A resolved request closes when the resident confirms it, or when the timer auto-confirms it
+after the configured days; a resolved report closes only when it is verified (核实): the
+timer never closes it, so nobody is paid for unverified work.
+
 Confirmation closes the order in the same transaction (CONFIRMED, then CLOSED, both on the
 timeline), so CONFIRMED is never a resting state. RESUME goes back to the status the order
 was suspended from (`next` is None in the table).
@@ -85,7 +89,9 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (Status.RESOLVED, Action.VERIFY): _rule(
         Status.CONFIRMED, Party.GRID_LEADER, Party.ADMIN, kinds=_REPORTS
     ),
-    (Status.RESOLVED, Action.AUTO_CONFIRM): _rule(Status.CONFIRMED, Party.SYSTEM),
+    # Only a request confirms itself when the resident stays silent: a resolved report waits
+    # for its verification (核实), however long, and stays verifiable.
+    (Status.RESOLVED, Action.AUTO_CONFIRM): _rule(Status.CONFIRMED, Party.SYSTEM, kinds=_REQUESTS),
     (Status.CONFIRMED, Action.CLOSE): _rule(Status.CLOSED, Party.SYSTEM),
     (Status.RESOLVED, Action.RATE): _rule(Status.RESOLVED, Party.REQUESTER, kinds=_REQUESTS),
     (Status.CLOSED, Action.RATE): _rule(Status.CLOSED, Party.REQUESTER, kinds=_REQUESTS),

@@ -439,11 +439,39 @@ async def test_resolved_orders_are_confirmed_automatically(db: Database) -> None
     await assert_ledger_ok()
 
 
-async def test_an_auto_confirmed_report_does_not_pay_the_reporter(db: Database) -> None:
+async def test_a_resolved_report_waits_for_verification(db: Database) -> None:
+    # given a report resolved long ago that nobody verified
     order = await handled(await report())
     assert order.resolved_at is not None
-    await workorders.run_timers(order.resolved_at + timedelta(days=8))
-    assert [code for _, code in await awards_for(order)] == ["ORDER_RESOLVED"]
+    done = await workorders.run_timers(order.resolved_at + timedelta(days=30))
+    # then the timer leaves it resolved and pays nobody
+    assert done["work_orders_auto_confirmed"] == 0
+    assert (await WorkOrder.get(id=order.id)).status is WorkOrderStatus.RESOLVED
+    assert await awards_for(order) == []
+    # and the grid leader can still verify it, which pays the handler and the reporter
+    closed = await act("grid_leader", "verify", order)
+    assert closed.status is WorkOrderStatus.CLOSED
+    assert sorted(code for _, code in await awards_for(order)) == [
+        "ORDER_RESOLVED",
+        "PROBLEM_REPORTED",
+    ]
+
+
+async def test_reports_waiting_for_verification_do_not_hold_up_requests(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a report resolved before a request, and a batch of one
+    from services.workorders import timers
+
+    waiting = await handled(await report())
+    request = await handled(await place())
+    assert request.resolved_at is not None
+    monkeypatch.setattr(timers, "BATCH", 1)
+    # when the timer runs a week later, the request is confirmed all the same
+    done = await workorders.run_timers(request.resolved_at + timedelta(days=8))
+    assert done["work_orders_auto_confirmed"] == 1
+    assert (await WorkOrder.get(id=request.id)).status is WorkOrderStatus.CLOSED
+    assert (await WorkOrder.get(id=waiting.id)).status is WorkOrderStatus.RESOLVED
 
 
 async def test_a_suspended_orders_clock_stands_still(

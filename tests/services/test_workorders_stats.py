@@ -158,8 +158,9 @@ def test_periods_at_the_edges_of_the_years_allowed(period: str, days: int) -> No
 
 
 async def test_person_metrics_for_the_evaluation(db: Database, clock: Clock) -> None:
-    # given in 2025Q1: a report verified, a report auto-confirmed, a request handled in time by
-    # the central household and one handled late by the micro-grid leader
+    # given in 2025Q1: a report verified, a report never verified, a request auto-confirmed,
+    # a request handled in time by the central household and one handled late by the
+    # micro-grid leader
     helper = await person_id("central_household")
     leader = await person_id("microgrid_leader")
     rider = await person_id("rider")
@@ -174,8 +175,11 @@ async def test_person_metrics_for_the_evaluation(db: Database, clock: Clock) -> 
     unverified = await act("microgrid_leader", "accept", unverified)
     unverified = await act("microgrid_leader", "start", unverified)
     unverified = await act("microgrid_leader", "resolve", unverified, note="已清理")
-    assert unverified.resolved_at is not None
-    await workorders.run_timers(unverified.resolved_at + timedelta(days=8))
+    silent = await act("microgrid_leader", "accept", await place())
+    silent = await act("microgrid_leader", "start", silent)
+    silent = await act("microgrid_leader", "resolve", silent, note="已修好")
+    assert silent.resolved_at is not None
+    await workorders.run_timers(silent.resolved_at + timedelta(days=8))
     await at(clock, 200)
     in_time = await act("microgrid_leader", "accept", await place())
     in_time = await act("microgrid_leader", "assign", in_time, person_id=helper)

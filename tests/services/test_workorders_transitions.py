@@ -143,6 +143,18 @@ def test_the_table_reaches_every_status() -> None:
     for status, action in TRANSITIONS:
         if status in (Status.CLOSED, Status.REJECTED):
             assert action is Action.RATE
+
+    # a resolved request closes when confirmed or by the timer; a resolved report leaves
+    # RESOLVED only when a person verifies it (the timer never closes it unverified)
+    def exits(kind: Kind) -> set[Action]:
+        return {
+            action
+            for (status, action), rule in TRANSITIONS.items()
+            if status is Status.RESOLVED and kind in rule.kinds and rule.next is not Status.RESOLVED
+        }
+
+    assert exits(Kind.RESIDENT_REQUEST) == {Action.CONFIRM, Action.AUTO_CONFIRM}
+    assert exits(Kind.PROBLEM_REPORT) == {Action.VERIFY}
     # the system's moves are the system's alone
     for (_, action), rule in TRANSITIONS.items():
         if action in (Action.DISPATCH, Action.ESCALATE, Action.AUTO_CONFIRM, Action.CLOSE):
