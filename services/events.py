@@ -2,7 +2,8 @@
 
 Topics and payloads (plain JSON values, so that a broker across processes can carry them):
 - WORK_ORDER  {"id": work order id, "action": timeline action, "status": status after it,
-               "area_path": path of the area now handling the order}
+               "area_path": path of the area now handling the order; a transfer is also
+               announced with the path of the area it left}
 - NOTICE      {"id": notice id, "area_path": path of the area it was published to}
 - POINTS      {"person_id": person whose account changed}
 

@@ -35,8 +35,9 @@ class WorkOrdersSubscription:
         "every later step (accepted, assigned, transferred, escalated, resolved, confirmed, "
         "...). For admins and leaders of the area, and for the central households, part-time "
         "grid members and volunteers working at, above or below it, who are shown the orders "
-        "they may see (FORBIDDEN otherwise). A transfer or escalation is announced to the area "
-        "that receives the order."
+        "they may see (FORBIDDEN otherwise). A transfer is announced to the area that receives "
+        "the order and to the one it left (whose watchers get it while they may still see the "
+        "order; above both areas, once for each); an escalation to the area handling it."
     )
     async def work_order_events(
         self,

@@ -426,15 +426,20 @@ async def transfer(
     reason: str,
 ) -> WorkOrder:
     """Hand an order to another micro-grid or grid of the community, or up a level (流转),
-    with a reason. It is dispatched there: acceptance, assignee and escalation start over,
-    but its due times stay as they are (the time to accept counts from the first dispatch),
-    so passing an order around never buys time: one past its due time stays overdue, the
-    timer escalates it again in its new area, and accepting or resolving it late counts as
-    late (`sla_breached`)."""
+    with a reason; the change is announced to both areas. It is dispatched there:
+    acceptance, assignee and escalation start over, but its due times stay as they are (the
+    time to accept counts from the first dispatch), so passing an order around never buys
+    time: one past its due time stays overdue, the timer escalates it again in its new
+    area, and accepting or resolving it late counts as late (`sla_breached`)."""
     text = _note(reason, "reason", required=True)
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         target = await _transfer_target(order, area_id, up)
+
+        async def announce_to_the_area_left(fresh: WorkOrder) -> None:
+            # apply_change announces it where it goes; the area it left hears of it too.
+            emit_change(fresh, WorkOrderAction.TRANSFER, area_path=order.handling_path)
+
         return Change(
             {
                 "status": WorkOrderStatus.DISPATCHED,
@@ -457,6 +462,7 @@ async def transfer(
                     target_area_id=target.id,
                 )
             ],
+            announce_to_the_area_left,
         )
 
     return await _move(actor, work_order_id, WorkOrderAction.TRANSFER, plan)

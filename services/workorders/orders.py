@@ -77,14 +77,15 @@ def is_overdue(order: WorkOrder, now: datetime) -> bool:
     return order.status in _RUNNING and now > order.resolve_due
 
 
-def emit_change(order: WorkOrder, action: WorkOrderAction) -> None:
-    """Record the WORK_ORDER event of a change (published after the commit)."""
+def emit_change(order: WorkOrder, action: WorkOrderAction, area_path: str | None = None) -> None:
+    """Record the WORK_ORDER event of a change (published after the commit), for the area
+    handling the order (or `area_path`: the area a transfer took it from)."""
     events.emit(
         Topic.WORK_ORDER,
         id=order.id,
         action=action.value,
         status=order.status.value,
-        area_path=order.handling_path,
+        area_path=area_path or order.handling_path,
     )
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tortoise import connections
 
-from services import accounts, households, workorders
+from services import accounts, events, households, workorders
 from services.enums import AreaLevel, Role, WorkOrderKind, WorkOrderStatus
 from services.errors import (
     Conflict,
@@ -23,6 +23,7 @@ from services.errors import (
     InvalidTransition,
     NotFound,
 )
+from services.events import Topic
 from services.models import Area, PointsAward, WorkOrder, WorkOrderCategory, WorkOrderEvent
 from services.people import assign_role
 from services.workorders.timers import _due_for_escalation
@@ -532,6 +533,24 @@ async def test_transfer_up_and_to_another_micro_grid(db: Database) -> None:
     assert (
         await workorders.orders_by_ids(actor=await actor_for("resident"), work_order_ids=[order.id])
     )[0]
+
+
+async def test_a_transfer_is_announced_to_both_areas(db: Database) -> None:
+    # given an order of M, accepted
+    order = await act("microgrid_leader", "accept", await place())
+    micro, other = await micro_grid(), await sibling()
+    # when M's leader hands it to the sibling micro-grid
+    with events.broker.subscribe(Topic.WORK_ORDER) as subscription:
+        await act("microgrid_leader", "transfer", order, area_id=other.id, reason="属于邻格")
+        heard = []
+        while not subscription.queue.empty():
+            heard.append(subscription.queue.get_nowait().payload)
+    # then the area it went to and the area it left both hear of it, once each
+    common = {"id": order.id, "action": "TRANSFER", "status": "DISPATCHED"}
+    assert sorted(heard, key=lambda p: p["area_path"]) == sorted(
+        [{**common, "area_path": other.path}, {**common, "area_path": micro.path}],
+        key=lambda p: p["area_path"],
+    )
 
 
 async def test_passing_an_order_around_buys_no_time(
