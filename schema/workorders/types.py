@@ -210,6 +210,7 @@ class WorkOrder(relay.Node):
     handling_area_id: strawberry.Private[int]
     assignee_id: strawberry.Private[int | None]
     accepted_by_id: strawberry.Private[int | None]
+    resolved_by_id: strawberry.Private[int | None]
     confirmed_by_id: strawberry.Private[int | None]
 
     @classmethod
@@ -245,6 +246,7 @@ class WorkOrder(relay.Node):
             handling_area_id=o.handling_area_id,
             assignee_id=o.assignee_id,
             accepted_by_id=o.accepted_by_id,
+            resolved_by_id=o.resolved_by_id,
             confirmed_by_id=o.confirmed_by_id,
         )
 
@@ -292,6 +294,13 @@ class WorkOrder(relay.Node):
     @strawberry.field(description="Who accepted it.")
     async def accepted_by(self, info: Info) -> Person | None:
         return await _person(info, self.accepted_by_id)
+
+    @strawberry.field(
+        description="Who marked it done (null: not yet). Unless someone is assigned, they earn "
+        "the ORDER_RESOLVED points on confirmation."
+    )
+    async def resolved_by(self, info: Info) -> Person | None:
+        return await _person(info, self.resolved_by_id)
 
     @strawberry.field(
         description="Who confirmed (the resident) or verified it (null: confirmed automatically)."

@@ -83,6 +83,12 @@ class WorkOrder(Model):
         "models.Person", related_name="accepted_work_orders", null=True, on_delete=fields.RESTRICT
     )
     accepted_by_id: int | None
+    # Who marked it done (the assignee or whoever answered for the area then): paid on
+    # confirmation when nobody is assigned. Null: not resolved, or resolved before 0018.
+    resolved_by: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="resolved_work_orders", null=True, on_delete=fields.RESTRICT
+    )
+    resolved_by_id: int | None
     # The resident who confirmed or the grid leader who verified (null: confirmed by the timer).
     confirmed_by: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="confirmed_work_orders", null=True, on_delete=fields.RESTRICT

@@ -257,6 +257,7 @@ async def resolve(*, actor: Actor | None, work_order_id: int, note: str | None) 
             {
                 "status": WorkOrderStatus.RESOLVED,
                 "resolved_at": moment,
+                "resolved_by_id": actor.person_id,
                 "sla_breached": order.sla_breached or moment > order.resolve_due,
             },
             [_step(actor, order, WorkOrderAction.RESOLVE, WorkOrderStatus.RESOLVED, note=text)],
@@ -265,13 +266,21 @@ async def resolve(*, actor: Actor | None, work_order_id: int, note: str | None) 
     return await _move(actor, work_order_id, WorkOrderAction.RESOLVE, plan)
 
 
+def handler_of(order: WorkOrder) -> int | None:
+    """Who is paid for the work: the assignee, else who resolved it (a leader who took over
+    from the one who accepted it is paid, not the one whose role ended), else (orders resolved
+    before `resolved_by` was kept) who accepted it. services.workorders.stats counts the
+    evaluation's orders within SLA for the same person."""
+    return order.assignee_id or order.resolved_by_id or order.accepted_by_id
+
+
 async def pay(order: WorkOrder, *, actor: Actor | None, verified: bool) -> None:
-    """Inside the closing transaction: ORDER_RESOLVED to the handler (the assignee, else who
-    accepted) and, for a verified report, PROBLEM_REPORTED to the reporter; each within its
-    rule's caps (nothing when none fits), paid by the handling area's community."""
+    """Inside the closing transaction: ORDER_RESOLVED to the handler (see `handler_of`) and,
+    for a verified report, PROBLEM_REPORTED to the reporter; each within its rule's caps
+    (nothing when none fits), paid by the handling area's community."""
     community = await community_at(order.handling_path)
     category = await WorkOrderCategory.get(id=order.category_id)
-    handler = order.assignee_id or order.accepted_by_id
+    handler = handler_of(order)
     awards: list[tuple[int, str, str]] = []
     if handler is not None:
         awards.append((handler, HANDLER_RULE, f"办结工单 #{order.id}：{category.name}"))
@@ -376,7 +385,8 @@ async def verify(*, actor: Actor | None, work_order_id: int, idempotency_key: st
     handler and the reporter are paid. Nobody verifies work they handled or reported."""
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
-        if actor.person_id in (order.accepted_by_id, order.assignee_id, order.reporter_id):
+        handled = (order.accepted_by_id, order.resolved_by_id, order.assignee_id)
+        if actor.person_id in (*handled, order.reporter_id):
             raise Forbidden(
                 "Someone who neither reported nor handled it verifies a report.",
                 field="workOrderId",

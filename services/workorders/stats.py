@@ -30,6 +30,8 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 MAX_RANGE_DAYS = 3 * 366
 MIN_YEAR, MAX_YEAR = 2000, 2100
+# Whom a confirmation pays (services.workorders.lifecycle.handler_of), in SQL.
+_HANDLER = "COALESCE(assignee_id, resolved_by_id, accepted_by_id)"
 CHUNK = 500
 
 
@@ -194,14 +196,14 @@ async def verified_reports_between(
 async def orders_within_sla_between(
     start: datetime, end: datetime, people: str, params: list[Any]
 ) -> dict[int, int]:
-    """Per handler among `people` (the assignee, else the one who accepted): the orders
-    confirmed in [start, end) (by the resident, a verification or the timer) that were never
-    late; one grouped statement."""
+    """Per handler among `people` (whom the confirmation paid: the assignee, else who
+    resolved it, else who accepted it, as services.workorders.lifecycle.handler_of): the
+    orders confirmed in [start, end) (by the resident, a verification or the timer) that were
+    never late; one grouped statement."""
     rows = await db.fetch(
-        "SELECT COALESCE(assignee_id, accepted_by_id) AS person_id, COUNT(*) AS n "
+        f"SELECT {_HANDLER} AS person_id, COUNT(*) AS n "
         "FROM work_order WHERE confirmed_at >= ? AND confirmed_at < ? AND sla_breached = ? "
-        f"AND COALESCE(assignee_id, accepted_by_id) IN ({people}) "
-        "GROUP BY COALESCE(assignee_id, accepted_by_id)",
+        f"AND {_HANDLER} IN ({people}) GROUP BY {_HANDLER}",
         [start, end, False, *params],
     )
     return {int(r["person_id"]): int(r["n"]) for r in rows}
@@ -210,8 +212,9 @@ async def orders_within_sla_between(
 async def person_metrics(quarter: str, person_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per person, for the evaluation of a quarter (by the time of confirmation):
     - reports_verified: their problem reports the grid leader verified (核实);
-    - orders_within_sla: the orders they handled (as assignee, else as the one who accepted)
-      that were confirmed (by the resident, a verification or the timer) and never late.
+    - orders_within_sla: the orders they were paid for (as assignee, else as the one who
+      resolved it, else accepted it) that were confirmed (by the resident, a verification or
+      the timer) and never late.
     Every id given gets an entry (zeros when nothing counts); two grouped statements per
     500 people."""
     start, end = quarter_bounds(quarter)

@@ -5,6 +5,7 @@ suspended order, transfers, ratings, categories and bad input."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import sys
@@ -24,8 +25,16 @@ from services.errors import (
     NotFound,
 )
 from services.events import Topic
-from services.models import Area, PointsAward, WorkOrder, WorkOrderCategory, WorkOrderEvent
-from services.people import assign_role
+from services.models import (
+    Area,
+    PointsAward,
+    RoleAssignment,
+    WorkOrder,
+    WorkOrderCategory,
+    WorkOrderEvent,
+)
+from services.people import assign_role, end_role
+from services.settings import get_settings
 from services.workorders.timers import _due_for_escalation
 from tests.conftest import Database, actor_for
 from tests.services.points_support import Clock, assert_ledger_ok, person_id, summary
@@ -268,6 +277,70 @@ async def test_confirmation_pays_the_handler_once(db: Database) -> None:
     assert await awards_for(other) == []
     assert (await summary("central_household")).balance == before + 10
     await assert_ledger_ok()
+
+
+async def test_the_leader_who_took_over_and_resolved_it_is_paid(db: Database) -> None:
+    # given an order of M accepted and started by M's leader, whose role then ends
+    admin = await actor_for("community_admin")
+    micro = await micro_grid()
+    first = await person_id("microgrid_leader")
+    order = await act(
+        "microgrid_leader", "start", await act("microgrid_leader", "accept", await place())
+    )
+    held = await RoleAssignment.get(person_id=first, role=Role.MICRO_GRID_LEADER, until=None)
+    await end_role(actor=admin, assignment_id=held.id, reason="换届")
+    # and a successor, appointed to M, who resolves it
+    account = await accounts.create_account(
+        username="successor", password="successor-password", name="接任组长", phone=None
+    )
+    await assign_role(
+        actor=admin, person_id=account.person_id, role=Role.MICRO_GRID_LEADER, area_id=micro.id
+    )
+    resolved = await act("successor", "resolve", order, note="已处理")
+    assert (resolved.accepted_by_id, resolved.resolved_by_id) == (first, account.person_id)
+    today = datetime.now(get_settings().tz)
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    people = [first, account.person_id]
+    before = await workorders.person_metrics(quarter, people)
+    # when the resident confirms
+    closed = await act("resident", "confirm", resolved)
+    # then the successor who did the work is paid, not the leader whose role ended
+    assert await awards_for(closed) == [(account.person_id, "ORDER_RESOLVED")]
+    # and the evaluation counts the order (in time) for the same person
+    after = await workorders.person_metrics(quarter, people)
+    gained = {p: after[p]["orders_within_sla"] - before[p]["orders_within_sla"] for p in people}
+    assert gained == {first: 0, account.person_id: 1}
+    await assert_ledger_ok()
+
+
+async def test_the_migration_fills_in_who_resolved_older_orders(db: Database) -> None:
+    # given the demo's resolved orders as they were before migration 0018 kept resolved_by
+    migration = importlib.import_module("services.migrations.0018_work_order_resolved_by")
+    resolved = await WorkOrder.exclude(resolved_at=None).order_by("id")
+    assert resolved and all(o.resolved_by_id is not None for o in resolved)
+    await WorkOrder.exclude(resolved_at=None).update(resolved_by_id=None)
+    # when its backfill runs
+    await connections.get("default").execute_script(migration._BACKFILL)
+    # then each takes the actor of its RESOLVE step, as it had been recorded
+    after = await WorkOrder.exclude(resolved_at=None).order_by("id")
+    assert [(o.id, o.resolved_by_id) for o in after] == [(o.id, o.resolved_by_id) for o in resolved]
+    assert not await WorkOrder.filter(resolved_at=None).exclude(resolved_by_id=None).exists()
+
+
+async def test_whoever_resolved_a_report_does_not_verify_it(db: Database) -> None:
+    # given a report of M started by M's leader, late, so the grid leader took it over and
+    # resolved it (she neither accepted it nor was assigned)
+    order = await act(
+        "microgrid_leader", "start", await act("microgrid_leader", "accept", await report())
+    )
+    await workorders.run_timers(order.resolve_due + timedelta(minutes=1))
+    order = await act("grid_leader", "resolve", order, note="已清运")
+    assert order.resolved_by_id == await person_id("grid_leader")
+    # then she does not verify her own work; an admin does
+    with pytest.raises(Forbidden):
+        await act("grid_leader", "verify", order)
+    closed = await act("community_admin", "verify", order)
+    assert closed.status is WorkOrderStatus.CLOSED
 
 
 async def test_racing_confirmations_pay_once(db: Database) -> None:
