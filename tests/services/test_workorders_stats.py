@@ -4,11 +4,15 @@ the demo's own orders (placed in the last days) stay out of the figures."""
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from services import db as db_module
 from services import workorders
+from services.enums import WorkOrderStatus
 from services.errors import Forbidden, InvalidInput
 from services.models import WorkOrder
 from tests.conftest import Database, actor_for
@@ -201,3 +205,55 @@ async def test_person_metrics_for_the_evaluation(db: Database, clock: Clock) -> 
     assert metrics[helper] == {"reports_verified": 0, "orders_within_sla": 1}
     assert metrics[999999] == {"reports_verified": 0, "orders_within_sla": 0}
     assert (await workorders.person_metrics("2025Q2", [rider]))[rider]["reports_verified"] == 0
+
+
+async def test_medians_read_only_the_middle_rows(
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given orders in 2025Q1 accepted and resolved at different speeds, one of them suspended
+    speeds = [(5, 70), (40, None), (12, 300), (25, 95), (8, None), (33, 33), (19, 410), (50, 61)]
+    for i, (accept, resolve) in enumerate(speeds):
+        await request(clock, i * 1000, accept=accept, resolve=resolve)
+    paused = await request(clock, 9000, accept=7)
+    await at(clock, 9010)
+    paused = await act("microgrid_leader", "suspend", paused, reason="等待配件")
+    await at(clock, 9500)
+    paused = await act("microgrid_leader", "resume", paused)
+    await at(clock, 9520)
+    await act("microgrid_leader", "resolve", paused, note="已处理")
+    await request(clock, 10000)  # never accepted
+    micro = await micro_grid()
+    start, end = workorders.parse_period("2025Q1")
+    read: list[int] = []
+    fetch = db_module.fetch
+
+    async def counting(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        rows = await fetch(sql, params)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(db_module, "fetch", counting)
+    for extra in (False, True):  # an odd, then an even number of accepted orders
+        if extra:
+            await request(clock, 11000, accept=21, resolve=200)
+        read.clear()
+        # when the figures are computed
+        stats = await workorders.figures(path=micro.path, start=start, end=end)
+        # then they are those of every order, computed in full ...
+        orders = await WorkOrder.filter(
+            handling_path__startswith=micro.path, submitted_at__gte=start, submitted_at__lt=end
+        )
+        to_accept = [
+            (o.accepted_at - o.submitted_at).total_seconds() / 60 for o in orders if o.accepted_at
+        ]
+        to_resolve = [
+            max(0.0, (o.resolved_at - o.submitted_at).total_seconds() - o.suspended_seconds) / 60
+            for o in orders
+            if o.resolved_at
+        ]
+        assert stats.orders == len(orders) == len(speeds) + 2 + extra
+        assert stats.median_minutes_to_accept == round(statistics.median(to_accept), 1)
+        assert stats.median_minutes_to_resolve == round(statistics.median(to_resolve), 1)
+        assert stats.open == sum(o.status is not WorkOrderStatus.CLOSED for o in orders)
+        # ... read from one row of counts and at most two rows per median
+        assert len(read) == 3 and read[0] == 1 and max(read[1:]) <= 2, read
