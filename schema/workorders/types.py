@@ -65,7 +65,8 @@ describe_values(
         "SUSPEND": "Put on hold, with a reason.",
         "RESUME": "Taken off hold.",
         "REJECT": "Rejected, with a reason.",
-        "ESCALATE": "Escalated by the system for lateness: to the grid leader, then the community.",
+        "ESCALATE": "Escalated by the system for lateness, one level up from the area handling "
+        "it: to the grid leader, then the community (at the community: only marked late).",
         "RATE": "Rated by the resident.",
     },
 )
@@ -173,7 +174,9 @@ class WorkOrder(relay.Node):
     location: str | None = strawberry.field(description="Where exactly (reports).")
     photo_urls: list[str] = strawberry.field(description="Photos of the problem (reports).")
     escalation_level: int = strawberry.field(
-        description="0: none; 1: escalated to the grid leader; 2: to the community."
+        description="0: none; 1: escalated to the grid leader (an order of a micro-grid); 2: to "
+        "the community (an order of a grid goes there at once; one the community handles "
+        "stays there, marked late: nothing is higher)."
     )
     sla_breached: bool = strawberry.field(
         description="Accepted or resolved late, or escalated (counts against the SLA)."

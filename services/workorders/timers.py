@@ -1,11 +1,17 @@
 """The work-order timers: escalate overdue orders (升级), auto-confirm resolved requests.
 
 - Escalation: an order not accepted by `accept_due`, or not resolved by `resolve_due`
-  (suspended orders' clocks stand still), goes to level 1, the grid leader, who may then
-  accept and handle it; when the same time passes once more (due + the category's time to
-  accept, or to resolve) it goes to level 2, the community's admins. Each level is one
-  ESCALATE step on the timeline (with the grid or community it went to), and the order
-  counts as late (`sla_breached`).
+  (suspended orders' clocks stand still), counts as late (`sla_breached`) and goes one level
+  up from the area handling it; when the same time passes once more (due + the category's
+  time to accept, or to resolve) it goes up once more, as far as the community:
+  - handled at a micro-grid: to level 1, the grid leader of its grid, who may then accept
+    and handle it; then to level 2, the community's admins;
+  - handled at a grid (its leader handles it already): to level 2, the community, at once;
+  - handled at the community (a household in no micro-grid, or transferred up there): there
+    is no higher level inside the community (the street is outside the work-order net), so
+    the order stays with the community's admins; it is marked late and one ESCALATE step
+    (level 2, the community) records that it is overdue, and nothing more happens.
+  Each step is one ESCALATE row on the timeline, with the grid or community it went to.
 - Auto-confirmation: a resident's request RESOLVED for `work_order_auto_confirm_days` days
   without confirmation is confirmed and closed by the system (AUTO_CONFIRM, then CLOSE); the
   handler is paid as on any confirmation. A problem report is never auto-confirmed: it
@@ -26,13 +32,12 @@ from services.enums import AreaLevel, WorkOrderAction, WorkOrderKind, WorkOrderS
 from services.models import WorkOrder, WorkOrderCategory
 from services.points import ledger
 from services.settings import get_settings
-from services.workorders.access import path_ids, prefix
+from services.workorders.access import level_of, path_ids
 from services.workorders.lifecycle import Change, Step, apply_change, closing
 from services.workorders.transitions import Party, rule_for
 
 BATCH = 500
-MAX_LEVEL = 2
-_LEVEL_NAMES = {1: "网格长", 2: "社区"}
+GRID_LEADER_LEVEL, COMMUNITY_LEVEL = 1, 2
 
 
 async def run_timers(now: datetime | None = None) -> dict[str, int]:
@@ -50,13 +55,21 @@ def _system_may(order: WorkOrder, action: WorkOrderAction) -> bool:
     return rule is not None and Party.SYSTEM in rule.parties
 
 
-def _target_area(path: str, level: int) -> int:
-    """The area an escalation goes to: the grid (level 1) or the community (level 2)."""
+def _ladder(path: str) -> list[tuple[int, int, str]]:
+    """The escalation steps above the area at `path`, in order: (level, area it goes to, the
+    note's words) — the grid and the community above a micro-grid, the community above a
+    grid; at the community itself one step that stays there (nothing is higher)."""
     ids = path_ids(path)
-    grid = prefix(path, AreaLevel.GRID)
-    if level == 1 and grid is not None:
-        return ids[AreaLevel.GRID.rank]
-    return ids[AreaLevel.COMMUNITY.rank]
+    community = ids[AreaLevel.COMMUNITY.rank]
+    level = level_of(path)
+    if level is AreaLevel.MICRO_GRID:
+        return [
+            (GRID_LEADER_LEVEL, ids[AreaLevel.GRID.rank], "升级至网格长"),
+            (COMMUNITY_LEVEL, community, "升级至社区"),
+        ]
+    if level is AreaLevel.GRID:
+        return [(COMMUNITY_LEVEL, community, "升级至社区")]
+    return [(COMMUNITY_LEVEL, community, "社区已是最高层级，记为超时")]
 
 
 # The clock of each running status: the due time it is measured against, and the category's
@@ -120,22 +133,24 @@ async def escalate_overdue(moment: datetime | None = None) -> int:
             due, span = order.resolve_due, timedelta(hours=category.resolve_within_hours)
         if moment <= due:
             continue
-        level = MAX_LEVEL if moment >= due + span else 1
-        if level <= order.escalation_level:
+        # One rung at the due time, the next once the same time passed again.
+        reached = _ladder(order.handling_path)[: 2 if moment >= due + span else 1]
+        rungs = [rung for rung in reached if rung[0] > order.escalation_level]
+        if not rungs:
             continue
+        late = "接单" if order.status is WorkOrderStatus.DISPATCHED else "办结"
         steps = [
             Step(
                 WorkOrderAction.ESCALATE,
                 order.status,
                 order.status,
                 None,
-                note=f"超时未{'接单' if order.status is WorkOrderStatus.DISPATCHED else '办结'}，"
-                f"升级至{_LEVEL_NAMES[n]}",
-                target_area_id=_target_area(order.handling_path, n),
+                note=f"超时未{late}，{words}",
+                target_area_id=area_id,
             )
-            for n in range(order.escalation_level + 1, level + 1)
+            for _, area_id, words in rungs
         ]
-        change = Change({"escalation_level": level, "sla_breached": True}, steps)
+        change = Change({"escalation_level": rungs[-1][0], "sla_breached": True}, steps)
         if await apply_change(order, change, WorkOrderAction.ESCALATE, moment) is not None:
             moved += 1
     return moved

@@ -465,6 +465,48 @@ async def test_overdue_orders_escalate_to_the_grid_then_the_community(db: Databa
     assert accepted.status is WorkOrderStatus.ACCEPTED
 
 
+async def test_an_overdue_order_of_a_grid_goes_to_the_community(db: Database) -> None:
+    # given a report handled at G itself (its leader handles it already); 30 minutes to accept
+    order = await report(area=await grid(), category="SAFETY_HAZARD")
+    community = await Area.get(name="颜山社区")
+    # when it is overdue, it goes one level up: to the community, at once
+    await workorders.run_timers(order.accept_due + timedelta(minutes=1))
+    order = await WorkOrder.get(id=order.id)
+    assert (order.escalation_level, order.sla_breached) == (2, True)
+    steps = await WorkOrderEvent.filter(work_order_id=order.id, action="ESCALATE")
+    assert [(s.note, s.target_area_id) for s in steps] == [("超时未接单，升级至社区", community.id)]
+    # and nothing more happens later; the community's admin accepts it
+    await workorders.run_timers(order.accept_due + timedelta(hours=5))
+    assert await WorkOrderEvent.filter(work_order_id=order.id, action="ESCALATE").count() == 1
+    accepted = await act("community_admin", "accept", order)
+    assert accepted.accepted_by_id == await person_id("community_admin")
+
+
+async def test_an_overdue_order_of_the_community_is_marked_late_there(db: Database) -> None:
+    # given an order of a household in no micro-grid: the community handles it
+    admin = await actor_for("community_admin")
+    community = await Area.get(name="颜山社区")
+    home = await households.create_household(
+        actor=admin, area_id=community.id, address="颜山路 2 号", member_count=1
+    )
+    account = await accounts.create_account(
+        username="newcomer", password="newcomer-password", name="新住户", phone=None
+    )
+    await households.add_member(actor=admin, household_id=home.id, person_id=account.person_id)
+    order = await place("newcomer")
+    # when it is overdue: nothing is higher inside the community, so it stays there, late,
+    # with one step on the timeline that says so
+    await workorders.run_timers(order.accept_due + timedelta(minutes=1))
+    await workorders.run_timers(order.accept_due + timedelta(days=1))
+    order = await WorkOrder.get(id=order.id)
+    assert (order.handling_path, order.sla_breached) == (community.path, True)
+    steps = await WorkOrderEvent.filter(work_order_id=order.id, action="ESCALATE")
+    assert [(s.note, s.target_area_id) for s in steps] == [
+        ("超时未接单，社区已是最高层级，记为超时", community.id)
+    ]
+    assert (await act("community_admin", "accept", order)).status is WorkOrderStatus.ACCEPTED
+
+
 async def test_two_timers_at_once_escalate_once(db: Database) -> None:
     order = await place()
     later = order.submitted_at + timedelta(hours=2)
