@@ -736,7 +736,8 @@ class _Capture(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.msg == "%s: %s" and isinstance(record.args, tuple) and len(record.args) == 2:
             sql, values = record.args
-            self.statements.append((str(sql), list(values or [])))
+            params = list(values) if isinstance(values, list | tuple) else []
+            self.statements.append((str(sql), params))
 
 
 @contextlib.contextmanager
