@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders
 
 install: $(STAMP)
 
@@ -91,6 +91,11 @@ bench-matching: install
 # activities(upcoming) for a community among 10,000 activities; sign-ups racing for one activity.
 bench-activities: install
 	$(BIN)/python -m bench activities
+
+# Issue 6: placeOrder orders/s and latency with 200 live subscribers, delivery and lag, query plans
+# of dispatch (SQLite; --database postgres for PostgreSQL).
+bench-orders: install
+	$(BIN)/python -m bench orders
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache
