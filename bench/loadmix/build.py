@@ -8,7 +8,7 @@ residents each in a household of their own with a session, sessions for every le
   500 points (a MONTHLY_MEETING award of 100 units by the demo community admin, through the
   services, so the ledger is what the server writes);
 - rewards of 颜山社区 (by the community admin, through the services): four plentiful ones
-  (100,000 items, no per-person limit, 10-25 points) and two scarce ones (25 items, one per
+  (100,000 items, no per-person limit, 10-25 points) and two scarce ones (10 items, one per
   person), where the mix provokes OutOfStock and LimitExceeded;
 - the baselines for the reconciliation: the highest ids of awards, redemptions, work orders and
   their steps before the run, and every reward's stock.
@@ -28,7 +28,7 @@ VOLUNTEER_POINTS_UNITS = 100  # MONTHLY_MEETING (5 points) x 100 = 500 points ea
 PLENTIFUL = (("大米 5kg", 25), ("食用油 1.8L", 20), ("抽纸 10 包", 15), ("肥皂 2 块", 10))
 SCARCE = (("电影票（限量）", 20), ("体检套餐（限量）", 20))
 PLENTIFUL_STOCK = 100_000
-SCARCE_STOCK = 25
+SCARCE_STOCK = 10
 
 
 @dataclass
