@@ -448,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.orders import main as orders_main
 
         return orders_main(args[1:])
+    if args[:1] == ["loadmix"]:
+        from bench.loadmix import main as loadmix_main
+
+        return loadmix_main(args[1:])
     options = Options.parse(args)
     started = datetime.now(UTC)
     secret = secrets.token_urlsafe(48)
