@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities
+.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
 
 install: $(STAMP)
 
@@ -91,6 +91,18 @@ bench-matching: install
 # activities(upcoming) for a community among 10,000 activities; sign-ups racing for one activity.
 bench-activities: install
 	$(BIN)/python -m bench activities
+
+# Issue 6: placeOrder orders/s and latency with 200 live subscribers, delivery and lag, query plans
+# of dispatch (SQLite; --database postgres for PostgreSQL).
+bench-orders: install
+	$(BIN)/python -m bench orders
+
+# Issue 7: locust, 200 users of a realistic mix for 60 s on loopback, PostgreSQL with 4 workers
+# then SQLite with 1; p50/p95/p99 per operation, then the ledger and every acknowledged write
+# reconciled (bench/README.md). USERS, DURATION, DATABASES, WORKERS override the defaults.
+bench-load: install
+	$(BIN)/python -m bench loadmix --users $${USERS:-200} --duration $${DURATION:-60s} \
+		--database $${DATABASES:-postgres,sqlite} --workers $${WORKERS:-4,1}
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache

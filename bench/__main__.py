@@ -424,8 +424,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (`python -m bench points|evaluation|matching|activities ...` runs
-    bench/points.py, bench/evaluation.py, bench/matching.py or bench/activities.py instead)."""
+    """Entry point (`python -m bench points|evaluation|matching|activities|orders ...` runs
+    bench/points.py, bench/evaluation.py, bench/matching.py, bench/activities.py or
+    bench/orders.py instead)."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["points"]:
         from bench.points import main as points_main
@@ -443,6 +444,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench.activities import main as activities_main
 
         return activities_main(args[1:])
+    if args[:1] == ["orders"]:
+        from bench.orders import main as orders_main
+
+        return orders_main(args[1:])
+    if args[:1] == ["loadmix"]:
+        from bench.loadmix import main as loadmix_main
+
+        return loadmix_main(args[1:])
     options = Options.parse(args)
     started = datetime.now(UTC)
     secret = secrets.token_urlsafe(48)

@@ -33,6 +33,7 @@ from schema.limits import (
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
+from schema.observability import OperationMetrics
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
@@ -123,6 +124,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     extensions: list[Any] = [
+        OperationMetrics,
         DocumentParserCache,
         DocumentValidationCache,
         functools.partial(AddValidationRules, limit_rules),

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from schema.observability import count_error
 from services import errors
 
 
@@ -151,6 +152,7 @@ class _DomainErrorHandler:
         self.error_type = error_type
 
     def handle(self, exception: errors.DomainError, *, field: Any, info: Any) -> Error:
+        count_error(exception.code)
         values: dict[str, Any] = {
             "code": ErrorCode(exception.code),
             "message": exception.message,

@@ -525,8 +525,10 @@ class Evaluation(relay.Node):
     description="The result of a grid or micro-grid in a period: score = 0.8 × the mean "
     "total of its evaluated role holders (a grid: its grid leader, micro-grid leaders and "
     "central households; a micro-grid: its leader and central households) + 0.2 × its "
-    "activity, where activity is the mean of its central-household coverage and its training "
-    "coverage (share of those holders trained in the year), both out of 100. Ranked within "
+    "activity, where activity is the mean of its central-household coverage, its training "
+    "coverage (share of those holders trained in the year) and, when work orders handled in "
+    "it were confirmed in the quarter, their share on time and their satisfaction (mean "
+    "rating / 5), all out of 100. Ranked within "
     "the community and level by score, then the holders' mean, then the older area."
 )
 class AreaEvaluation:

@@ -25,9 +25,11 @@ assignment (longer in the role), so ties are always broken and every rank is dis
 Areas: a grid's or micro-grid's score = 0.8 x the mean total of the role holders evaluated in it
 (for a grid: its grid leader, its micro-grid leaders and its central households) + 0.2 x its
 activity, where activity = the mean of its central-household coverage (households looked after
-by a central household) and its training coverage (share of those role holders trained in the
-year), both as 0-100. Areas rank within their community and level by score, then by the
-holders' mean, then by area id.
+by a central household), its training coverage (share of those role holders trained in the
+year) and, when work orders handled in it (for a grid: by it or its micro-grids) were confirmed
+in the quarter, their share on time (not past a due time) and their satisfaction (mean rating
+/ 5, over the rated ones), all as 0-100. Areas rank within their community and level by
+score, then by the holders' mean, then by area id.
 """
 
 from __future__ import annotations
@@ -354,6 +356,14 @@ async def _score_areas(period: EvaluationPeriod) -> None:
         if path.count("/") > 5:
             totals[prefix(path, 5)].append(entry)
     figures = await coverage_figures([int(a["id"]) for a in areas])
+    _, start, end = quarter_bounds(period.quarter)
+    service: dict[str, workorders.Service] = defaultdict(workorders.Service)
+    for handling_path, given in (
+        await workorders.service_by_handling_path(start, end, period.area_path)
+    ).items():
+        for depth in (4, 5):  # the grid and the micro-grid handling it (not the community)
+            if handling_path.count("/") > depth:
+                service[prefix(handling_path, depth)] += given
     scored: list[list[Any]] = []
     for area, figure in zip(areas, figures, strict=True):
         entries = totals.get(str(area["path"]), [])
@@ -366,7 +376,13 @@ async def _score_areas(period: EvaluationPeriod) -> None:
             if figure.households
             else Fraction(0)
         )
-        activity = (cared + trained) / 2 * 10000
+        shares = [cared, trained]
+        served = service.get(str(area["path"]))
+        if served is not None and served.orders:
+            shares.append(1 - Fraction(served.late, served.orders))
+        if served is not None and served.rated:
+            shares.append(Fraction(served.rating_sum, 5 * served.rated))
+        activity = sum(shares, Fraction(0)) / len(shares) * 10000
         score = HOLDERS_SHARE * mean + (1 - HOLDERS_SHARE) * activity
         ids = path_ids(str(area["path"]))
         scored.append(

@@ -36,11 +36,13 @@ from services.workorders.orders import (
     timelines,
 )
 from services.workorders.stats import (
+    Service,
     WorkOrderStats,
     figures,
     orders_within_sla_between,
     parse_period,
     person_metrics,
+    service_by_handling_path,
     verified_reports_between,
     work_order_stats,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "USER_ACTIONS",
     "Party",
     "Rule",
+    "Service",
     "WorkOrderStats",
     "accept",
     "assign",
@@ -83,6 +86,7 @@ __all__ = [
     "rule_for",
     "run_timers",
     "sees",
+    "service_by_handling_path",
     "start",
     "suspend",
     "timelines",

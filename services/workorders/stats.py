@@ -273,3 +273,42 @@ async def person_metrics(quarter: str, person_ids: list[int]) -> dict[int, dict[
         for person, n in (await orders_within_sla_between(start, end, marks, chunk)).items():
             out[person]["orders_within_sla"] = n
     return out
+
+
+@dataclass(frozen=True)
+class Service:
+    """The service an area gave in a period: orders confirmed, how many of them late (past a
+    due time), and the ratings they got."""
+
+    orders: int = 0
+    late: int = 0
+    rating_sum: int = 0
+    rated: int = 0
+
+    def __add__(self, other: Service) -> Service:
+        return Service(
+            self.orders + other.orders,
+            self.late + other.late,
+            self.rating_sum + other.rating_sum,
+            self.rated + other.rated,
+        )
+
+
+async def service_by_handling_path(start: datetime, end: datetime, path: str) -> dict[str, Service]:
+    """Per handling area path in the subtree at `path`: the orders confirmed in [start, end)
+    (by the resident, a verification or the timer); one grouped statement."""
+    low, high = subtree_bounds(path)
+    rows = await db.fetch(
+        "SELECT handling_path, COUNT(*) AS n, "
+        "SUM(CASE WHEN sla_breached THEN 1 ELSE 0 END) AS late, "
+        "COALESCE(SUM(rating), 0) AS rating_sum, COUNT(rating) AS rated FROM work_order "
+        "WHERE handling_path >= ? AND handling_path < ? AND confirmed_at >= ? "
+        "AND confirmed_at < ? GROUP BY handling_path",
+        [low, high, start, end],
+    )
+    return {
+        str(r["handling_path"]): Service(
+            int(r["n"]), int(r["late"]), int(r["rating_sum"]), int(r["rated"])
+        )
+        for r in rows
+    }

@@ -231,3 +231,30 @@ async def test_metrics_show_the_ledger_held_points_and_work_orders(
     assert "gridpoints_db_statement_seconds_bucket" in text
     if figures.pool_size is not None:  # PostgreSQL: the pool of this process
         assert 'gridpoints_db_pool_connections{state="in_use"}' in text
+
+
+async def test_metrics_count_operations_by_name_and_errors_by_code(
+    client: httpx.AsyncClient,
+) -> None:
+    await gql(client, "query BrowseAreas { viewer { id } }")
+    # a typed error in a mutation's result, and a GraphQL (validation) error
+    await gql(
+        client,
+        "mutation SignIn { login(input: {username: \"nobody\", password: \"wrong-password\"}) "
+        "{ __typename } }",
+    )
+    await gql(client, "query Broken { noSuchField }")
+    await gql(client, "query " + "x" * 100 + " { __typename }")  # not a label of its own
+    text = (await client.get("/metrics")).text
+    assert re.search(
+        r'gridpoints_graphql_operations_total\{operation="BrowseAreas",outcome="ok",'
+        r'type="query"\} [1-9]',
+        text,
+    ), text
+    assert re.search(r'gridpoints_graphql_errors_total\{code="INVALID_CREDENTIALS"\} [1-9]', text)
+    assert re.search(
+        r'gridpoints_graphql_errors_total\{code="GRAPHQL_VALIDATION_FAILED"\} [1-9]', text
+    )
+    assert 'operation="Broken",outcome="error"' in text
+    assert "x" * 100 not in text
+    assert 'gridpoints_graphql_operation_seconds_bucket{le="0.005",operation="BrowseAreas"' in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ import pytest
 from services import evaluation, notices, workorders
 from services.enums import Dimension, Metric, Role
 from services.evaluation import MetricPoints, SchemeInput
-from services.models import EvaluationResult, RoleAssignment
+from services.evaluation.scoring import half_up
+from services.grids import coverage_figures
+from services.models import AreaEvaluation, EvaluationResult, RoleAssignment
 from tests.conftest import Database, actor_for
 from tests.services.evaluation_support import district, open_period
 from tests.services.points_support import Clock
@@ -78,6 +81,10 @@ async def test_activity_counts_at_the_scheme_s_points_per_unit(db: Database, clo
             work_order_id=order.id,
             idempotency_key=f"confirm-{order.id}",
         )
+        rated = order
+    await workorders.rate(
+        actor=await actor_for("resident"), work_order_id=rated.id, rating=4, comment="及时"
+    )
     report = await workorders.report_problem(
         actor=household,
         category="SANITATION",
@@ -129,3 +136,13 @@ async def test_activity_counts_at_the_scheme_s_points_per_unit(db: Database, clo
     assert counted[household.person_id]["reports_verified"] == 1
     acknowledged = await notices.person_metrics(quarter=QUARTER, person_ids=[leader.person_id])
     assert acknowledged == {leader.person_id: 1}
+
+    # and M's activity adds the share of its orders on time (3 of 3) and their satisfaction
+    # (one rated 4 of 5) to its central-household and training coverage
+    (figure,) = await coverage_figures([area.id])
+    results = await EvaluationResult.filter(period_id=period.id, area_path__startswith=area.path)
+    cared = Fraction(figure.households_with_central_household, figure.households)
+    trained = Fraction(sum(1 for r in results if r.trained), len(results))
+    expected = (cared + trained + 1 + Fraction(4, 5)) / 4 * 10000
+    scored = await AreaEvaluation.get(period_id=period.id, area_id=area.id)
+    assert scored.activity == half_up(expected)

@@ -20,10 +20,12 @@ from tests.conftest import Database, actor_for
 
 async def until_subscribed(topic: Topic) -> None:
     """Let other tasks run until `topic` has a subscriber (a readiness wait, timing nothing)."""
-    for _ in range(1000):
+    # Subscribing reads the database first (the area, the actor's scope): on a busy machine
+    # that takes many turns of the loop, so wait by the clock, up to 30 s.
+    for _ in range(3000):
         if broker.subscriber_count(topic):
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
     raise AssertionError(f"nothing subscribed to {topic}")
 
 
