@@ -240,7 +240,7 @@ async def test_metrics_count_operations_by_name_and_errors_by_code(
     # a typed error in a mutation's result, and a GraphQL (validation) error
     await gql(
         client,
-        "mutation SignIn { login(input: {username: \"nobody\", password: \"wrong-password\"}) "
+        'mutation SignIn { login(input: {username: "nobody", password: "wrong-password"}) '
         "{ __typename } }",
     )
     await gql(client, "query Broken { noSuchField }")
