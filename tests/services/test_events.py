@@ -19,11 +19,13 @@ from tests.conftest import Database, actor_for
 
 
 async def until_subscribed(topic: Topic) -> None:
-    """Let other tasks run until `topic` has a subscriber (a readiness wait, timing nothing)."""
-    for _ in range(1000):
+    """Let other tasks run until `topic` has a subscriber (a readiness wait, timing nothing:
+    subscribing reads the database first, in a thread on SQLite, so on a busy machine a number
+    of bare turns of the loop is not enough; it polls for up to 30 s)."""
+    for _ in range(3000):
         if broker.subscriber_count(topic):
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
     raise AssertionError(f"nothing subscribed to {topic}")
 
 
