@@ -15,7 +15,10 @@ from api import logs
 from services import backups, db
 from services.errors import DomainError
 from services.points.verify import verify
+from services.relay import RedisRelay
 from services.settings import get_settings
+
+RELAY_GRACE_SECONDS = 10.0
 
 
 async def _prepare(*, seed: bool) -> None:
@@ -70,14 +73,29 @@ async def _restore(source: Path, url: str | None) -> int:
 
 
 async def _run_jobs() -> int:
-    """Run every periodic job once (escalation, auto-confirmation, expiry...) and report."""
+    """Run every periodic job once (escalation, auto-confirmation, expiry...) and report.
+
+    With EVENTS_REDIS_URL set, what the jobs changed is published on the relay channel, as a
+    server's own jobs would: the subscribers held by the servers hear of an escalation run from
+    cron. The relay is stopped only once its sends have finished (or `RELAY_GRACE_SECONDS`
+    passed, Redis being unreachable), so no event is lost to the process exiting.
+    """
     settings = get_settings()
     await db.init(settings.database_url, run_migrations=False)
+    relay = (
+        RedisRelay(settings.events_redis_url, settings.events_channel)
+        if settings.events_redis_url
+        else None
+    )
     try:
+        if relay is not None:
+            await relay.start(listen=False)  # nobody here to deliver others' events to
         from services import jobs
 
         done = await jobs.run_once()
     finally:
+        if relay is not None:
+            await relay.stop(grace_seconds=RELAY_GRACE_SECONDS)
         await db.close()
     print(" ".join(f"{name}={count}" for name, count in done.items()))
     return 0

@@ -6,17 +6,31 @@ WebSocket connections: the access token travels in the `connection_init` payload
 `{"authorization": "Bearer <token>"}` or `{"token": "<token>"}` (an `Authorization` header on the
 handshake works too, for clients that can send one). A token that is invalid, expired or logged
 out closes the connection with 4403; no token at all makes an anonymous connection, whose
-subscriptions that need a person are refused when subscribing. The actor is fixed for the
-connection's life: a client with a refreshed token reconnects. Each operation on a connection
-gets its own context (same actor, its own loaders), and `max_subscriptions_per_connection`
-operations may run at once. The legacy `graphql-ws` protocol (subscriptions-transport-ws) is
-refused (close 4406): it is unmaintained, and one protocol means one set of rules to check.
+subscriptions that need a person are refused when subscribing. The token is not renewed on a
+connection: a client with a refreshed token reconnects. Each operation on a connection gets its
+own context (the connection's actor, its own loaders), and `max_subscriptions_per_connection`
+operations may run at once.
+
+The connection outlives its token and the roles its person had: the connection keeps the
+token's expiry, and the actor is re-read from the database (session, account, roles) before an
+operation starts and before a subscription delivers an event, when it was last read more than
+LIVE_ACTOR_RECHECK_SECONDS ago (see schema.context / schema.live). Once the token has expired
+(checked before each delivery and by a timer while a subscription waits) or the session has
+ended, each running subscription ends with an `error` message (UNAUTHENTICATED, "token expired:
+reconnect with a fresh token"), as does every later operation; a subscriber whose roles no
+longer allow what they follow gets FORBIDDEN. The socket itself stays open (its other
+subscriptions end on their own, each with its error), so that the client sees a typed error
+per subscription rather than a bare close code; it then reconnects with a fresh token.
+
+The legacy `graphql-ws` protocol (subscriptions-transport-ws) is refused (close 4406): it is
+unmaintained, and one protocol means one set of rules to check.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 from typing import Any
 
@@ -35,12 +49,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
 from schema.context import Context
 from schema.loaders import Loaders
 from services import accounts, events
+from services.errors import DomainError
 from services.settings import Settings
 
 
@@ -98,12 +114,19 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         await super().handle_subscribe(message)
 
-    # Strawberry's own run_operation (0.341), with two changes: the operation runs with a copy
-    # of the connection's context (operations on one connection share no loader cache), and
-    # inside `events.collecting()` (a mutation sent over the socket announces its changes once
-    # it has succeeded; a subscription emits nothing, so holding the outbox open costs nothing).
+    # Strawberry's own run_operation (0.341), with three changes: the connection's actor is
+    # revalidated first (token expiry, session, roles: an operation never runs for someone who
+    # has gone); the operation runs with a copy of the connection's context (operations on one
+    # connection share no loader cache); and inside `events.collecting()` (a mutation sent over
+    # the socket announces its changes once it has succeeded; a subscription emits nothing, so
+    # holding the outbox open costs nothing).
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         try:
+            try:
+                await self.context.revalidate()
+            except DomainError as refused:
+                await operation.send_initial_errors([stream_error(refused)])
+                return
             async with events.collecting():
                 result_source = await self.schema.stream(
                     operation.query,
@@ -123,6 +146,43 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
+
+    # Strawberry sends an error that ends a subscription's stream (raised by its source, not
+    # by a field: no data, no path) as a `next` message followed by `complete`; the protocol's
+    # message for it is `error`, which also ends the operation. Clients' error callbacks (urql,
+    # Apollo, graphql-ws) fire on `error`: that is where a client learns that its token expired
+    # or that it may no longer follow an area, and reconnects or stops.
+    async def _send_result_stream(
+        self, operation: Operation[Context, None], result_source: Any
+    ) -> None:
+        first = True
+        async for result in result_source:
+            if first and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            if ends_stream(result):
+                await operation.send_initial_errors(list(result.errors or ()))
+                return
+            await operation.send_next(result)
+            first = False
+
+
+def ends_stream(result: ExecutionResult) -> bool:
+    """Is this result the error that ended a subscription's source stream (errors of fields
+    have a path; refusals at subscribe time are PreExecutionErrors, handled before)?"""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+def stream_error(error: DomainError) -> GraphQLError:
+    """A domain error as a GraphQL error with its code (as MaskUnexpectedErrors formats them)."""
+    return GraphQLError(error.message, extensions={"code": error.code, "field": error.field})
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -169,10 +229,13 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError() from exc
         if token is not None:
             actor = await accounts.actor_from_token(token)
-            if actor is None:
+            claims = accounts.access_claims(token)
+            if actor is None or claims is None:
                 raise ConnectionRejectionError()
             context.actor = actor
             context.loaders = Loaders(actor)
+            context.actor_read_at = time.monotonic()
+            context.token_expires_at = claims.expires_at
         return await super().on_ws_connect(context)
 
     # orjson reads a request and writes a page of areas in a fraction of the stdlib's time.
@@ -197,6 +260,9 @@ class GraphQLApp(GraphQL[Context, None]):
         token = bearer_token(request)
         actor = await accounts.actor_from_token(token) if token else None
         request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+        websocket = isinstance(request, WebSocket)
+        # A connection outlives its token: keep when the token expires (see the module's doc).
+        claims = accounts.access_claims(token) if token and actor and websocket else None
         return Context(
             settings=self.settings,
             actor=actor,
@@ -205,5 +271,6 @@ class GraphQLApp(GraphQL[Context, None]):
             loaders=Loaders(actor),
             request=request,
             response=response,
-            websocket=isinstance(request, WebSocket),
+            websocket=websocket,
+            token_expires_at=claims.expires_at if claims else None,
         )

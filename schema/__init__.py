@@ -91,7 +91,10 @@ Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
 )
 Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "Live updates over WebSocket (graphql-transport-ws at /graphql; the access token goes in "
-    "the connection_init payload). Who may follow what is checked when subscribing."
+    "the connection_init payload). Who may follow what is checked when subscribing, and "
+    "again before each event: a subscription ends with UNAUTHENTICATED once its token has "
+    "expired or its session ended (reconnect with a fresh token), and with FORBIDDEN once the "
+    "subscriber's roles no longer let them follow it."
 )
 
 

@@ -290,6 +290,13 @@ class Loaders:
         return _loader(lambda ids: notices.acknowledged_counts(notice_ids=ids))
 
     @cached_property
+    def notice_acknowledgements(self) -> DataLoader[Any, Any]:
+        actor = self.actor
+        return DataLoader(
+            load_fn=lambda keys: notices.acknowledgement_pages(actor=actor, keys=keys)
+        )
+
+    @cached_property
     def notice_receipt(self) -> DataLoader[int, Any]:
         actor = self.actor
         return _loader(lambda ids: _receipts(actor, ids))

@@ -263,8 +263,18 @@ async def logout(*, actor: Actor | None, all_sessions: bool = False) -> int:
     return await query.update(revoked_at=_now(), revoke_reason="logout")
 
 
-async def actor_from_token(token: str) -> Actor | None:
-    """The actor for a bearer token, or None when it is invalid, expired or logged out."""
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a valid access token says: whose it is, its session and when it expires."""
+
+    account_id: int
+    session_id: str
+    expires_at: datetime
+
+
+def access_claims(token: str) -> AccessClaims | None:
+    """The claims of an access token with a valid signature that has not expired; None
+    otherwise (the session is not looked at: see `actor_from_token`)."""
     settings = get_settings()
     try:
         claims = jwt.decode(
@@ -273,16 +283,30 @@ async def actor_from_token(token: str) -> Actor | None:
             algorithms=[settings.jwt_algorithm],
             options={"require": ["exp", "sub", "sid"]},
         )
-        account_id = int(claims["sub"])
-        session_id = uuid.UUID(str(claims["sid"]))
+        return AccessClaims(
+            account_id=int(claims["sub"]),
+            session_id=str(uuid.UUID(str(claims["sid"]))),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
-    return await _actor(account_id=account_id, session_id=str(session_id))
+
+
+async def actor_from_token(token: str) -> Actor | None:
+    """The actor for a bearer token, or None when it is invalid, expired or logged out."""
+    claims = access_claims(token)
+    if claims is None:
+        return None
+    return await _actor(account_id=claims.account_id, session_id=claims.session_id)
 
 
 async def load_actor(*, account_id: int, session_id: str | None = None) -> Actor | None:
-    """Build the actor (roles and home) for an account; None if it is missing or disabled."""
-    return await _actor(account_id=account_id, session_id=session_id, check_session=False)
+    """Build the actor (roles and home) for an account; None if it is missing or disabled, or,
+    when `session_id` is given, if that session has ended (logout, expiry, refresh-token theft).
+    A subscription re-reads its subscriber this way, so ended roles and sessions stop it."""
+    return await _actor(
+        account_id=account_id, session_id=session_id, check_session=session_id is not None
+    )
 
 
 # Every request authenticates, so this is one statement, not one per table: the account (active),

@@ -1,15 +1,18 @@
 """Live updates as a subscriber sees them: the events of a subtree, and one's own points account.
 
 Each watch is opened in two steps. `*_watch` checks who may follow what, before anything is
-delivered (a refusal is a typed error at subscribe time), and returns an async iterator that
-subscribes to the broker when it is first read and unsubscribes when it is closed. Events are
-hints (see services.events): what a subscriber is shown is read back after the event, so it is
-never older than the change it announces.
+delivered (a refusal is a typed error at subscribe time), and returns a `Watch`: an async
+iterator that subscribes to the broker when it is first read and unsubscribes when it is
+closed, and that keeps the check (`Watch.check`), to be run again with the subscriber as they
+are now before each delivery: a subscription lives for hours, and a role or session that ended
+in the meantime must end it. Events are hints (see services.events): what a subscriber is shown
+is read back after the event, so it is never older than the change it announces.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
+from typing import Generic, TypeVar
 
 from services import grids
 from services.auth import Actor, is_under, require_actor
@@ -19,6 +22,35 @@ from services.points import AccountSummary, account_summary
 
 MayWatch = Callable[[Actor, str], bool]
 """Whether an actor may follow the events of the subtree at an area path."""
+
+T = TypeVar("T")
+
+
+class Watch(Generic[T]):
+    """An open watch: the async iterator of what it delivers, and the check of who may still
+    follow it."""
+
+    def __init__(
+        self, items: AsyncGenerator[T, None], allows: Callable[[Actor], bool], refusal: str
+    ) -> None:
+        self._items = items
+        self._allows = allows
+        self._refusal = refusal
+
+    def __aiter__(self) -> Watch[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await anext(self._items)
+
+    async def aclose(self) -> None:
+        """Stop watching (unsubscribes from the broker)."""
+        await self._items.aclose()
+
+    def check(self, actor: Actor) -> None:
+        """Forbidden unless `actor` (as re-read now) may still follow this watch."""
+        if not self._allows(actor):
+            raise Forbidden(self._refusal, field="under")
 
 
 def reads(actor: Actor, path: str) -> bool:
@@ -42,17 +74,22 @@ async def area_watch(
     under_id: int,
     may_watch: MayWatch = reads,
     include_above: bool = False,
-) -> AsyncIterator[Event]:
+) -> Watch[Event]:
     """The events of `topic` under an area, once the actor may follow them there (Unauthenticated,
     NotFound or Forbidden otherwise); an iterator that ends with FellBehind if it lags."""
     watcher = require_actor(actor)
     area = await grids.get_area(area_id=under_id)
     if not may_watch(watcher, area.path):
         raise Forbidden("You may not follow events outside the areas you work in.", field="under")
-    return _area_events(topic, area.path, include_above)
+    return Watch(
+        _area_events(topic, area.path, include_above),
+        lambda current: may_watch(current, area.path),
+        "You may no longer follow the events of this area (your roles there have changed); "
+        "subscribe again where you work now.",
+    )
 
 
-async def _area_events(topic: Topic, path: str, include_above: bool) -> AsyncIterator[Event]:
+async def _area_events(topic: Topic, path: str, include_above: bool) -> AsyncGenerator[Event, None]:
     with broker.subscribe(topic) as subscription:
         while True:
             event = await next_event(subscription)
@@ -71,13 +108,18 @@ def _check_pace(subscription: Subscription) -> None:
         )
 
 
-async def points_watch(*, actor: Actor | None) -> AsyncIterator[AccountSummary]:
+async def points_watch(*, actor: Actor | None) -> Watch[AccountSummary]:
     """The actor's points account as it is, then again after every change of its balance or
     held points (Unauthenticated for anonymous callers)."""
-    return _account_changes(require_actor(actor).person_id)
+    person_id = require_actor(actor).person_id
+    return Watch(
+        _account_changes(person_id),
+        lambda current: current.person_id == person_id,
+        "This points account is no longer yours.",
+    )
 
 
-async def _account_changes(person_id: int) -> AsyncIterator[AccountSummary]:
+async def _account_changes(person_id: int) -> AsyncGenerator[AccountSummary, None]:
     # Subscribed before the first read, so no change after that read goes unannounced.
     with broker.subscribe(Topic.POINTS) as subscription:
         last = await account_summary(person_id=person_id)

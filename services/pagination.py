@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -77,3 +78,28 @@ def page_from_rows(
         has_previous=after is not None,
         count=count,
     )
+
+
+def batched_counts(
+    read: Callable[[], Awaitable[dict[int, int]]],
+) -> Callable[[int], Callable[[], Awaitable[int]]]:
+    """Totals for a batch of nested pages, read together: `count_of(owner)` is one page's
+    `count`; the first awaited runs `read` (one grouped query for every owner of the batch),
+    the others wait for it and reuse its answer; none runs if no total is asked for."""
+    lock = asyncio.Lock()
+    found: dict[int, int] | None = None
+
+    async def read_once() -> dict[int, int]:
+        nonlocal found
+        async with lock:
+            if found is None:
+                found = await read()
+        return found
+
+    def count_of(owner: int) -> Callable[[], Awaitable[int]]:
+        async def count() -> int:
+            return (await read_once()).get(owner, 0)
+
+        return count
+
+    return count_of

@@ -52,21 +52,24 @@ class RedisRelay:
         self._sending: set[asyncio.Task[None]] = set()
         self.listening = asyncio.Event()
 
-    async def start(self) -> None:
+    async def start(self, *, listen: bool = True) -> None:
         """Connect and start listening (returns once subscribed, or after a first failure,
-        in which case the listener keeps trying in the background)."""
+        in which case the listener keeps trying in the background). `listen=False` only
+        publishes: for a process without subscribers (`python -m api run-jobs`)."""
         self._client = redis.Redis.from_url(self.url)
-        self._listener = asyncio.create_task(self._listen(), name="gridpoints-event-relay")
         broker.relay = self.send
+        if not listen:
+            return
+        self._listener = asyncio.create_task(self._listen(), name="gridpoints-event-relay")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), timeout=5)
 
-    async def stop(self) -> None:
-        """Stop listening and sending (pending sends get a moment to finish)."""
+    async def stop(self, *, grace_seconds: float = 2) -> None:
+        """Stop listening and sending (pending sends get up to `grace_seconds` to finish)."""
         if broker.relay == self.send:
             broker.relay = None
         if self._sending:
-            await asyncio.wait(self._sending, timeout=2)
+            await asyncio.wait(self._sending, timeout=grace_seconds)
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     expiring_soon_days: int = Field(default=30, ge=1, le=3660)
     jobs_interval_seconds: int = Field(default=60, ge=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    # A subscription re-reads its subscriber (roles, session, account) before delivering an
+    # event when it last did so longer ago than this: an ended role or a logout stops it then.
+    live_actor_recheck_seconds: float = Field(default=5.0, ge=0, le=300)
     # Browser pages on other origins may open the subscriptions WebSocket only when listed here
     # (comma-separated, e.g. "https://admin.example.org"; "*" for any). Non-browser clients
     # send no Origin and are not concerned.

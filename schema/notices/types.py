@@ -200,7 +200,8 @@ class Notice(relay.Node):
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[NoticeAcknowledgement] | None:
         size, key = page_args(info, first, after)
-        page = await notices.notice_acknowledgements(
-            actor=info.context.actor, notice=self.model, first=size, after=key
+        # Batched: a page of notices reads all their acknowledgements in one statement.
+        page = await info.context.loaders.notice_acknowledgements.load(
+            notices.AcknowledgementsKey(self.id, self.area_path, size, key)
         )
         return Connection.build(page, NoticeAcknowledgement.from_model)

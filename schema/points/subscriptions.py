@@ -17,8 +17,10 @@ class PointsSubscription:
     @strawberry.subscription(
         description="My points account (signed-in): first as it is now, then again every time "
         "its balance or held points change (awards, redemptions, expiry, reversals). "
-        "UNAUTHENTICATED for anonymous connections."
+        "UNAUTHENTICATED for anonymous connections, and ends with UNAUTHENTICATED when the "
+        "token expires or the session ends (reconnect with a fresh token)."
     )
     async def my_points_changed(self, info: Info) -> AsyncGenerator[PointsAccount, None]:
-        source = await live.points_watch(actor=info.context.actor)
-        return deliver(info, source, PointsAccount.from_summary)
+        await info.context.revalidate()  # the connection may be hours old
+        watch = await live.points_watch(actor=info.context.actor)
+        return deliver(info, watch, PointsAccount.from_summary)

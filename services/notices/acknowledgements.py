@@ -16,15 +16,16 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from services import db, events
-from services.auth import Actor, is_under, require_actor
-from services.errors import Forbidden, InvalidInput, NotFound
+from services.auth import Actor, is_under, require_actor, subtree_bounds
+from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import areas_by_ids, in_subtree
 from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
 from services.notices.reading import get_notice, overseen_roots
-from services.pagination import Page, paginate
+from services.pagination import Page, batched_counts, page_from_rows, paginate
 from services.points import Source, award_for_source, community_at, ledger
 from services.settings import get_settings
 
@@ -102,11 +103,109 @@ async def notice_acknowledgements(
     actor = require_actor(actor)
     roots = overseen_roots(actor, notice.area_path)
     if roots is None:
-        raise Forbidden("Acknowledgements are shown to the admins and leaders of the area.")
-    query = NoticeAcknowledgement.filter(notice_id=notice.id)
-    if roots != [notice.area_path]:
+        raise Forbidden(_NOT_SHOWN)
+    return await paginate(_scoped(notice.id, notice.area_path, roots), first=first, after=after)
+
+
+_NOT_SHOWN = "Acknowledgements are shown to the admins and leaders of the area."
+
+
+def _scoped(notice_id: int, notice_path: str, roots: list[str]) -> QuerySet[NoticeAcknowledgement]:
+    query = NoticeAcknowledgement.filter(notice_id=notice_id)
+    if roots != [notice_path]:
         query = query.filter(Q(*[in_subtree(r, "area_path") for r in roots], join_type="OR"))
-    return await paginate(query, first=first, after=after)
+    return query
+
+
+@dataclass(frozen=True)
+class AcknowledgementsKey:
+    """One page of a notice's acknowledgements: the notice (id and area path), size, cursor."""
+
+    notice_id: int
+    notice_path: str
+    first: int
+    after: int | None
+
+
+async def acknowledgement_pages(
+    *, actor: Actor | None, keys: list[AcknowledgementsKey]
+) -> list[Page[NoticeAcknowledgement] | Exception]:
+    """`notice_acknowledgements` for many notices at once (a page of notices, each with its
+    acknowledgements): one statement per distinct page size and cursor, and one for all their
+    totals when any is asked for, however many notices; Forbidden for each notice whose
+    acknowledgements the actor may not see."""
+    if actor is None:
+        return [Unauthenticated("Sign in first.") for _ in keys]
+    roots = {k.notice_id: overseen_roots(actor, k.notice_path) for k in keys}
+    allowed = [k for k in keys if roots[k.notice_id] is not None]
+    # Who may see what depends on the notice only: one scope for the whole batch.
+    whole = sorted({k.notice_id for k in allowed if roots[k.notice_id] == [k.notice_path]})
+    parts: list[str] = []
+    params: list[object] = []
+    if whole:
+        parts.append(f"x.notice_id IN ({','.join('?' for _ in whole)})")
+        params.extend(whole)
+    for notice_id in sorted({k.notice_id for k in allowed} - set(whole)):
+        inside = roots[notice_id] or []
+        parts.append(
+            "(x.notice_id = ? AND ("
+            + " OR ".join("(x.area_path >= ? AND x.area_path < ?)" for _ in inside)
+            + "))"
+        )
+        params.append(notice_id)
+        for root in inside:
+            params.extend(subtree_bounds(root))
+    scope = " OR ".join(parts) or "1 = 0"
+
+    async def totals() -> dict[int, int]:
+        rows = await db.fetch(
+            "SELECT x.notice_id, COUNT(*) AS n FROM notice_acknowledgement x "
+            f"WHERE {scope} GROUP BY x.notice_id",
+            params,
+        )
+        return {int(row["notice_id"]): int(row["n"]) for row in rows}
+
+    count_of = batched_counts(totals)
+    pages: dict[AcknowledgementsKey, Page[NoticeAcknowledgement]] = {}
+    if len(allowed) == 1:
+        # One notice: a plain LIMIT query (numbering every acknowledgement of a district's
+        # notice to cut one page would read all of them).
+        (key,) = allowed
+        query = _scoped(key.notice_id, key.notice_path, roots[key.notice_id] or [])
+        pages[key] = await paginate(query, first=key.first, after=key.after)
+        allowed = []
+    groups: dict[tuple[int, int | None], list[AcknowledgementsKey]] = {}
+    for key in allowed:
+        groups.setdefault((key.first, key.after), []).append(key)
+    for (first, after), group in groups.items():
+        found: dict[int, list[NoticeAcknowledgement]] = {}
+        if first:
+            # Each notice's rows numbered by id and cut at first+1 (ROW_NUMBER: both databases).
+            rows = await db.fetch(
+                f"""
+                SELECT * FROM (
+                    SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.notice_id ORDER BY x.id) AS rn
+                    FROM notice_acknowledgement x
+                    WHERE x.notice_id IN ({",".join("?" for _ in group)}) AND ({scope})
+                      AND x.id > ?
+                ) numbered WHERE rn <= ? ORDER BY notice_id, id
+                """,
+                [*(k.notice_id for k in group), *params, after or 0, first + 1],
+            )
+            for row in rows:
+                row.pop("rn")
+                made = NoticeAcknowledgement._init_from_db(**row)
+                found.setdefault(made.notice_id, []).append(made)
+        for key in group:
+            items = found.get(key.notice_id, [])
+            pages[key] = page_from_rows(
+                items,
+                [a.id for a in items],
+                first=first,
+                after=after,
+                count=count_of(key.notice_id),
+            )
+    return [pages[k] if k in pages else Forbidden(_NOT_SHOWN) for k in keys]
 
 
 # --- coverage ------------------------------------------------------------------------------

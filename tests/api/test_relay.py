@@ -1,5 +1,6 @@
 """Live updates across processes: two servers on one database, relayed through Redis; a change
-made on one reaches a subscription held by the other.
+made on one reaches a subscription held by the other; what `python -m api run-jobs` changes is
+published on the channel too.
 
 Runs when TEST_REDIS_URL is set (`.ci/run` sets it and starts Redis); then an unreachable Redis
 fails the test instead of skipping it.
@@ -7,17 +8,24 @@ fails the test instead of skipping it.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as redis
 
+from services import workorders
+from services.models import WorkOrder
 from tests.api.test_concurrency import Served
 from tests.api.test_subscriptions import MY_POINTS, award, person_id, signed_in
-from tests.conftest import BACKENDS, _copy, _drop, login
+from tests.conftest import BACKENDS, Database, _copy, _drop, actor_for, login
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 pytestmark = [
@@ -85,3 +93,52 @@ async def test_a_change_on_one_server_reaches_a_subscription_on_the_other(
                 assert changed["balance"] == start["balance"] + 5 * n
     for server in pair:
         assert "Traceback" not in server.log_text(), server.log_tail()
+
+
+async def _next_message(pubsub: Any) -> dict[str, Any]:
+    """The next message published on the channel (the subscription's own notices skipped)."""
+    for _ in range(30):
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+        if message is not None:
+            body: dict[str, Any] = json.loads(message["data"])
+            return body
+    pytest.fail("nothing was published on the channel")
+
+
+async def test_run_jobs_publishes_what_the_jobs_changed(db: Database) -> None:
+    # given an order nobody accepted in time
+    order = await workorders.place_order(
+        actor=await actor_for("resident"), category="WATER_ELECTRIC", description="水管漏水"
+    )
+    await WorkOrder.filter(id=order.id).update(accept_due=datetime.now(UTC) - timedelta(days=1))
+    channel = f"gridpoints-test:{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        async with client.pubsub() as pubsub:
+            await pubsub.subscribe(channel)
+            # when the jobs run from the command line (cron), with the servers' relay settings
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "api",
+                "run-jobs",
+                env={
+                    **os.environ,
+                    "DATABASE_URL": db.url,
+                    "ENVIRONMENT": "test",
+                    "EVENTS_REDIS_URL": REDIS_URL,
+                    "EVENTS_CHANNEL": channel,
+                },
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            out, _ = await process.communicate()
+            assert process.returncode == 0, out.decode()
+            assert "work_orders_escalated=1" in out.decode(), out.decode()
+            # then the escalation was published on the channel before the command exited
+            body = await _next_message(pubsub)
+    finally:
+        await client.aclose()
+    assert [(e["topic"], e["payload"]["id"], e["payload"]["action"]) for e in body["events"]] == [
+        ("WORK_ORDER", order.id, "ESCALATE")
+    ]

@@ -47,7 +47,12 @@ async def server(
         url=url,
         log=tmp_path / "server.log",
         workers=1,
-        settings={"MAX_SUBSCRIPTIONS_PER_CONNECTION": str(CAP), "JOBS_INTERVAL_SECONDS": "0"},
+        settings={
+            "MAX_SUBSCRIPTIONS_PER_CONNECTION": str(CAP),
+            "JOBS_INTERVAL_SECONDS": "0",
+            # subscribers are re-read before every event (roles, session)
+            "LIVE_ACTOR_RECHECK_SECONDS": "0",
+        },
     )
     try:
         await handle.start()
@@ -304,3 +309,55 @@ async def test_a_dispatch_reaches_the_micro_grid_leader_over_a_real_websocket(
                 "status": "DISPATCHED",
                 "workOrder": {"id": placed["workOrder"]["id"], "microGrid": {"id": area}},
             }
+
+
+END_ROLE = """
+mutation End($input: EndRoleInput!) {
+  endRole(input: $input) { __typename ... on Error { code message } }
+}
+"""
+MY_ROLES = "{ viewer { roles { id role area { id } } } }"
+
+
+async def test_a_leader_whose_role_ends_gets_an_error_instead_of_the_next_order(
+    server: Served,
+) -> None:
+    async with server.client(2) as http:
+        leader = await login(http, "microgrid_leader")
+        admin = await login(http, "community_admin")
+        resident = await login(http, "resident")
+        roles = (await gql(http, MY_ROLES, token=leader))["data"]["viewer"]["roles"]
+        role = next(r for r in roles if r["role"] == "MICRO_GRID_LEADER")
+        # given the micro-grid leader following the work orders of her micro-grid
+        async with signed_in(server, {"authorization": f"Bearer {leader}"}) as ws:
+            await ws.send(
+                {
+                    "id": "w",
+                    "type": "subscribe",
+                    "payload": {"query": FOLLOW_ORDERS, "variables": {"under": role["area"]["id"]}},
+                }
+            )
+            await until_open(http, "WORK_ORDER", 1)
+            # when the community admin ends her role, and a resident then places an order
+            ended = await gql(
+                http,
+                END_ROLE,
+                {"input": {"assignmentId": role["id"], "reason": "换届"}},
+                token=admin,
+            )
+            assert ended["data"]["endRole"]["__typename"] == "EndRoleSuccess", ended
+            placed = await gql(
+                http,
+                PLACE_ORDER,
+                {"input": {"category": "WATER_ELECTRIC", "description": "厨房水管漏水"}},
+                token=resident,
+            )
+            assert placed["data"]["placeOrder"]["__typename"] == "PlaceOrderSuccess", placed
+            # then, instead of the order, her subscription gets an `error` message and ends
+            message = await ws.receive()
+            assert message["type"] == "error" and message["id"] == "w", message
+            assert [e["extensions"]["code"] for e in message["payload"]] == ["FORBIDDEN"]
+            await until_open(http, "WORK_ORDER", 0)
+            # and the connection stays usable: her points still come
+            await ws.subscribe("p", MY_POINTS)
+            assert (await ws.receive())["type"] == "next"

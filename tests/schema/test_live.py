@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,16 +15,18 @@ import pytest
 from strawberry import relay
 from strawberry.types.execution import PreExecutionError
 
+import schema.context
 from schema import build_schema
 from schema.context import Context
 from schema.live import area_events
 from schema.loaders import Loaders
-from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import events, points
+from seed.demo import DEMO_COMMUNITY, DEMO_GRID, DEMO_PASSWORD
+from services import accounts, events, people, points
 from services.auth import Actor
+from services.enums import Role
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.events import Event, Topic, broker
-from services.models import Area
+from services.models import Area, RoleAssignment
 from services.settings import Settings, get_settings
 from tests.conftest import Database, actor_for, gql, login
 from tests.services.test_events import until_subscribed
@@ -43,14 +46,50 @@ def context(actor: Actor | None, settings: Settings | None = None) -> Context:
 
 
 async def subscribe(
-    query: str, actor: Actor | None, settings: Settings | None = None, **variables: Any
+    query: str, actor: Actor | Context | None, settings: Settings | None = None, **variables: Any
 ) -> AsyncIterator[Any]:
+    """Subscribe in-process, for `actor` (a fresh context) or with the context given."""
     settings = settings or get_settings()
+    ctx = actor if isinstance(actor, Context) else context(actor, settings)
     stream = await build_schema(settings).subscribe(
-        query, context_value=context(actor, settings), variable_values=variables
+        query, context_value=ctx, variable_values=variables
     )
     assert not isinstance(stream, PreExecutionError)
     return stream  # type: ignore[return-value]
+
+
+def recheck_always() -> Settings:
+    """Settings under which a subscription re-reads its subscriber before every event."""
+    return get_settings().model_copy(update={"live_actor_recheck_seconds": 0}, deep=True)
+
+
+async def signed_in(username: str) -> Actor:
+    """A demo account's actor with a session of its own, as a token brings it."""
+    tokens = await accounts.login(username=username, password=DEMO_PASSWORD, client="test")
+    actor = await accounts.actor_from_token(tokens.access_token)
+    assert actor is not None and actor.session_id is not None
+    return actor
+
+
+async def end_role(username: str, role: Role, *, by: str) -> None:
+    """`by` ends `username`'s open `role`."""
+    holder = await actor_for(username)
+    assignment = await RoleAssignment.get(person_id=holder.person_id, role=role, until=None)
+    await people.end_role(actor=await actor_for(by), assignment_id=assignment.id, reason="调整")
+
+
+async def ends_with(stream: AsyncIterator[Any], code: str, *, result: Any = None) -> str:
+    """Assert that the stream's next result (or `result`, already read from it) is the error
+    `code` that ends it; returns the error's message."""
+    result = result if result is not None else await next_result(stream)
+    assert not isinstance(result, PreExecutionError)  # not a refusal at subscribe time
+    assert result.data is None, result.data
+    assert result.errors is not None and len(result.errors) == 1
+    assert (result.errors[0].extensions or {}).get("code") == code, result.errors
+    with pytest.raises(StopAsyncIteration):
+        await next_result(stream)
+    message: str = result.errors[0].message
+    return message
 
 
 async def next_result(stream: AsyncIterator[Any]) -> Any:
@@ -225,3 +264,73 @@ async def test_area_events_delivers_its_subtree_with_fresh_loaders(db: Database)
     finally:
         await stream.aclose()
     assert broker.subscriber_count() == 0
+
+
+# A subscription outlives its token, its session and its subscriber's roles.
+
+
+async def test_my_points_changed_ends_when_the_session_ends(db: Database) -> None:
+    volunteer = await signed_in("volunteer")
+    stream = await subscribe(MY_POINTS, volunteer, recheck_always())
+    try:
+        assert (await next_result(stream)).errors is None
+        # when the volunteer signs out (elsewhere) and is then awarded points
+        assert await accounts.logout(actor=volunteer) == 1
+        await award(volunteer)
+        # then the subscription ends with UNAUTHENTICATED instead of showing the new balance
+        assert "session has ended" in await ends_with(stream, "UNAUTHENTICATED")
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert broker.subscriber_count(Topic.POINTS) == 0
+    # and a subscription started on the same connection afterwards is refused at once
+    refused = await next_result(await subscribe(MY_POINTS, volunteer, recheck_always()))
+    assert isinstance(refused, PreExecutionError)
+    assert refused.errors is not None
+    assert refused.errors[0].extensions == {"code": "UNAUTHENTICATED", "field": None}
+    assert broker.subscriber_count() == 0
+
+
+async def test_a_subscription_ends_before_delivering_once_its_token_has_expired(
+    db: Database,
+) -> None:
+    volunteer = await signed_in("volunteer")
+    ctx = context(volunteer)
+    ctx.token_expires_at = datetime.now(UTC) + timedelta(hours=1)
+    stream = await subscribe(MY_POINTS, ctx)
+    try:
+        assert (await next_result(stream)).errors is None
+        # when the token expires (the session is still open) and then the balance changes
+        ctx.token_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        await award(volunteer)
+        # then the change is not shown: the stream ends with UNAUTHENTICATED
+        assert await ends_with(stream, "UNAUTHENTICATED") == schema.context.TOKEN_EXPIRED
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert broker.subscriber_count() == 0
+
+
+async def test_a_waiting_subscription_ends_when_its_token_expires(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schema.context, "TOKEN_CHECK_SECONDS", 0.05)
+    volunteer = await signed_in("volunteer")
+    ctx = context(volunteer)
+    ctx.token_expires_at = datetime.now(UTC) + timedelta(hours=1)
+    stream = await subscribe(MY_POINTS, ctx)
+    try:
+        assert (await next_result(stream)).errors is None
+        # when the token expires while no event comes: the timer ends the stream
+        ctx.token_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        assert await ends_with(stream, "UNAUTHENTICATED") == schema.context.TOKEN_EXPIRED
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert broker.subscriber_count() == 0
+
+
+async def test_access_claims_give_the_expiry_a_connection_keeps(db: Database) -> None:
+    tokens = await accounts.login(username="volunteer", password=DEMO_PASSWORD, client="test")
+    claims = accounts.access_claims(tokens.access_token)
+    assert claims is not None
+    assert claims.expires_at == tokens.expires_at.replace(microsecond=0)
+    assert claims.account_id == tokens.account.id
+    assert accounts.access_claims(tokens.access_token[:-2]) is None

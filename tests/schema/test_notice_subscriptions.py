@@ -12,11 +12,11 @@ from strawberry.types.execution import PreExecutionError
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services import events, notices
-from services.enums import Role
+from services.enums import AreaLevel, Role
 from services.events import Topic, broker
 from services.models import Area, Household, Notice
 from tests.conftest import Database, actor_for
-from tests.schema.test_live import next_result, subscribe
+from tests.schema.test_live import end_role, ends_with, next_result, recheck_always, subscribe
 from tests.services.test_events import until_subscribed
 
 PUBLISHED = """
@@ -87,3 +87,27 @@ async def test_people_outside_the_area_may_not_follow_it(db: Database) -> None:
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "UNAUTHENTICATED", "field": None}
     assert broker.subscriber_count() == 0
+
+
+async def test_a_grid_leader_whose_role_ended_is_shown_no_more_notices(db: Database) -> None:
+    grid = await Area.get(name=DEMO_GRID)
+    leader = await actor_for("grid_leader")
+    # a micro-grid of her grid where she does not live: in her scope by her role alone
+    elsewhere = next(
+        area
+        for area in await Area.filter(path__startswith=grid.path, level=AreaLevel.MICRO_GRID)
+        if not (leader.household_path or "-").startswith(area.path)
+    )
+    # given the grid leader following the notices of that micro-grid
+    stream = await subscribe(PUBLISHED, leader, recheck_always(), under=area_id(elsewhere))
+    try:
+        pending = asyncio.ensure_future(next_result(stream))
+        await until_subscribed(Topic.NOTICE)
+        # when the community admin ends her role, then publishes a notice to her grid
+        await end_role("grid_leader", Role.GRID_LEADER, by="community_admin")
+        await publish("community_admin", DEMO_GRID, "网格通知")
+        # then she is not shown it: her subscription ends with FORBIDDEN
+        await ends_with(stream, "FORBIDDEN", result=await pending)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert broker.subscriber_count(Topic.NOTICE) == 0

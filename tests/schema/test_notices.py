@@ -222,6 +222,7 @@ query AreaNotices($under: ID!, $first: Int!) {
       area { name } publisher { name }
       deliveredToMe acknowledgedByMe myAcknowledgedAt
       coverage { under { recipients acknowledged share } areas { area { name } share } }
+      acknowledgements(first: 2) { totalCount edges { node { acknowledgedAt } } }
     } }
   }
 }
@@ -233,8 +234,14 @@ async def test_a_page_of_notices_is_a_fixed_number_of_statements(
 ) -> None:
     community = await Area.get(name=DEMO_COMMUNITY)
     token = await login(client, "community_admin")
+    leader = await login(client, "microgrid_leader")
     for _ in range(3):
-        assert (await publish(client, token, community))["__typename"] == "PublishNoticeSuccess"
+        made = await publish(client, token, community)
+        assert made["__typename"] == "PublishNoticeSuccess"
+        acknowledged = await gql(client, ACKNOWLEDGE, {"id": made["notice"]["id"]}, token=leader)
+        assert acknowledged["data"]["acknowledgeNotice"]["__typename"] == (
+            "AcknowledgeNoticeSuccess"
+        )
     counts = []
     for first in (2, 8):
         async with _count_statements(caplog, db.backend) as seen:
@@ -250,8 +257,14 @@ async def test_a_page_of_notices_is_a_fixed_number_of_statements(
         for edge in edges:  # everything is there, so nothing was skipped to save statements
             assert edge["node"]["area"]["name"] and edge["node"]["publisher"]["name"]
             assert edge["node"]["coverage"]["under"]["recipients"] >= 0
+            listed = edge["node"]["acknowledgements"]
+            assert listed["totalCount"] == edge["node"]["acknowledgedCount"]
+            assert len(listed["edges"]) == min(2, listed["totalCount"])
+        # the newest notices (just published) were each acknowledged once
+        assert edges[0]["node"]["acknowledgements"]["totalCount"] == 1
         counts.append(len(seen.logged))
     assert counts[0] == counts[1], counts
     # the viewer, the area, the page and its total, counts, areas, publishers, receipts,
-    # and coverage (recipients, acknowledgements, child areas)
-    assert counts[0] <= 12, counts
+    # coverage (recipients, acknowledgements, child areas), and the acknowledgements of
+    # every notice on the page (their rows, their totals)
+    assert counts[0] <= 14, counts

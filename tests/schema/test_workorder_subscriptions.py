@@ -10,10 +10,11 @@ from strawberry import relay
 from strawberry.types.execution import PreExecutionError
 
 from services import events, workorders
+from services.enums import Role
 from services.events import Topic, broker
 from services.models import WorkOrder
 from tests.conftest import Database, actor_for
-from tests.schema.test_live import next_result, subscribe
+from tests.schema.test_live import end_role, ends_with, next_result, recheck_always, subscribe
 from tests.services.test_events import until_subscribed
 from tests.services.workorders_support import grid, micro_grid, sibling
 
@@ -102,3 +103,23 @@ async def test_outsiders_may_not_follow_an_area(db: Database) -> None:
         assert result.errors is not None
         assert result.errors[0].extensions == {"code": "FORBIDDEN", "field": "under"}
     assert broker.subscriber_count() == 0
+
+
+async def test_a_leader_whose_role_ended_is_shown_no_more_orders(db: Database) -> None:
+    area = await micro_grid()
+    # given the micro-grid leader following the orders of her micro-grid
+    stream = await subscribe(
+        FOLLOW, await actor_for("microgrid_leader"), recheck_always(), under=gid("Area", area.id)
+    )
+    try:
+        pending = asyncio.ensure_future(next_result(stream))
+        await until_subscribed(Topic.WORK_ORDER)
+        # when the community admin ends her role, and a resident of the micro-grid then places
+        # an order (with their phone on it)
+        await end_role("microgrid_leader", Role.MICRO_GRID_LEADER, by="community_admin")
+        await place()
+        # then she is not shown it: her subscription ends with FORBIDDEN
+        await ends_with(stream, "FORBIDDEN", result=await pending)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert broker.subscriber_count(Topic.WORK_ORDER) == 0

@@ -19,9 +19,9 @@ from tests.conftest import Database, actor_for
 
 
 async def until_subscribed(topic: Topic) -> None:
-    """Let other tasks run until `topic` has a subscriber (a readiness wait, timing nothing)."""
-    # Subscribing reads the database first (the area, the actor's scope): on a busy machine
-    # that takes many turns of the loop, so wait by the clock, up to 30 s.
+    """Let other tasks run until `topic` has a subscriber (a readiness wait, timing nothing:
+    subscribing reads the database first, in a thread on SQLite, so on a busy machine a number
+    of bare turns of the loop is not enough; it polls for up to 30 s)."""
     for _ in range(3000):
         if broker.subscriber_count(topic):
             return

@@ -13,7 +13,7 @@ from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services import db as dbapi
 from services import events, notices
 from services.enums import AreaLevel, Dimension, Role
-from services.errors import Forbidden, InvalidInput, NotFound
+from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import in_subtree
 from services.models import (
     Area,
@@ -504,6 +504,50 @@ async def test_acknowledgements_are_listed_to_the_area_s_admins_and_leaders(
         await notices.notice_acknowledgements(
             actor=await actor_for("resident"), notice=made, first=10, after=None
         )
+
+
+async def test_acknowledgement_pages_of_many_notices_match_the_one_by_one_lists(
+    db: Database, clock: Clock
+) -> None:
+    made = [await publish("street_admin", "城西街道") for _ in range(3)]
+    made.append(await publish("community_admin", DEMO_COMMUNITY))
+    # acknowledgements by recipients all over the street (rows as acknowledging writes them)
+    for i, notice in enumerate(made):
+        recipients = await NoticeRecipient.filter(notice_id=notice.id).order_by("id")
+        for r in recipients[i :: 2 + i]:
+            await NoticeAcknowledgement.create(
+                notice_id=notice.id,
+                person_id=r.person_id,
+                area_id=r.area_id,
+                area_path=r.area_path,
+                acknowledged_at=clock.moment,
+            )
+    ids = sorted(await NoticeAcknowledgement.all().values_list("id", flat=True))
+    # the street's admin and the community's see everything, the grid leader a part (below
+    # the notices' areas), the resident nothing
+    for username in ("street_admin", "community_admin", "grid_leader", "resident"):
+        actor = await actor_for(username)
+        for first, after in ((2, None), (7, ids[len(ids) // 2]), (0, None), (100, None)):
+            keys = [notices.AcknowledgementsKey(n.id, n.area_path, first, after) for n in made]
+            for batch in (keys, keys[:1]):  # many notices, and one alone
+                pages = await notices.acknowledgement_pages(actor=actor, keys=batch)
+                for notice, page in zip(made, pages, strict=False):
+                    try:
+                        one = await notices.notice_acknowledgements(
+                            actor=actor, notice=notice, first=first, after=after
+                        )
+                    except Forbidden:
+                        assert isinstance(page, Forbidden), username
+                        continue
+                    assert not isinstance(page, Exception), (username, page)
+                    assert page.keys == one.keys, (username, first, after)
+                    assert [(a.person_id, a.area_path, a.acknowledged_at) for a in page.items] == [
+                        (a.person_id, a.area_path, a.acknowledged_at) for a in one.items
+                    ]
+                    assert (page.has_next, page.has_previous) == (one.has_next, one.has_previous)
+                    assert await page.count() == await one.count() > 0, username
+    anonymous = await notices.acknowledgement_pages(actor=None, keys=keys)
+    assert all(isinstance(page, Unauthenticated) for page in anonymous)
 
 
 # --- figures for evaluations ---------------------------------------------------------------
