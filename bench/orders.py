@@ -839,7 +839,7 @@ async def plans(url: str, setup: Setup) -> tuple[list[Plan], list[str], dict[str
                 actor=actor, topic=Topic.WORK_ORDER, under_id=follower.area_id,
                 may_watch=workorders.may_follow,
             )  # fmt: skip
-            await watch.aclose()  # type: ignore[attr-defined]
+            await watch.aclose()
             found = await workorders.orders_by_ids(actor=actor, work_order_ids=[order_key])
         assert found[0] is not None
         explained = []
