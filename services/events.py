@@ -39,10 +39,13 @@ class Topic(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    """One change: its topic and a JSON-able payload."""
+    """One change: its topic and a JSON-able payload. `reads` holds what subscribers read back
+    for it, shared by all of them (services.live.read_once): every subscriber of a process is
+    handed the same Event object."""
 
     topic: Topic
     payload: dict[str, Any]
+    reads: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 QUEUE_SIZE = 1000

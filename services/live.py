@@ -11,8 +11,9 @@ is read back after the event, so it is never older than the change it announces.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from typing import Generic, TypeVar
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 from services import grids
 from services.auth import Actor, is_under, require_actor
@@ -139,3 +140,17 @@ async def _account_changes(person_id: int) -> AsyncGenerator[AccountSummary, Non
             if (current.balance, current.held) != (last.balance, last.held):
                 last = current
                 yield current
+
+
+async def read_once(event: Event, key: str, read: Callable[[], Awaitable[Any]]) -> Any:
+    """What `read()` returns for this event, read once for all its subscribers (the first one
+    starts the read, the others wait for it): an order dispatched to a micro-grid reaches its
+    leader, its grid leader, the community's admins..., and each would otherwise read the same
+    row again. Only for data that does not depend on the subscriber; what they may see of it is
+    checked per subscriber."""
+    shared = event.reads.get(key)
+    if shared is None:
+        shared = asyncio.ensure_future(read())
+        event.reads[key] = shared
+    # Shielded: a subscriber that goes away must not cancel the read the others wait for.
+    return await asyncio.shield(shared)

@@ -12,6 +12,7 @@ from schema.context import Info
 from schema.live import area_events
 from schema.workorders.types import WorkOrder, WorkOrderAction, WorkOrderStatus
 from services import workorders
+from services.auth import require_actor
 from services.enums import WorkOrderAction as WorkOrderActionEnum
 from services.enums import WorkOrderStatus as WorkOrderStatusEnum
 from services.events import Event, Topic
@@ -45,15 +46,18 @@ class WorkOrdersSubscription:
         under: Annotated[relay.GlobalID, strawberry.argument(description="The area.")],
     ) -> AsyncGenerator[WorkOrderUpdate, None]:
         async def load(event: Event) -> WorkOrderUpdate | None:
-            found = await workorders.orders_by_ids(
-                actor=info.context.actor, work_order_ids=[int(event.payload["id"])]
+            found = await workorders.followed_order(
+                actor=require_actor(info.context.actor), event=event
             )
-            if found[0] is None:
+            if found is None:
                 return None
+            order, area = found
+            # Read once for every subscriber of the event: the loaders start from it.
+            info.context.loaders.area.prime(area.id, area)
             return WorkOrderUpdate(
                 action=WorkOrderActionEnum(event.payload["action"]),
                 status=WorkOrderStatusEnum(event.payload["status"]),
-                work_order=WorkOrder.from_model(found[0]),
+                work_order=WorkOrder.from_model(order),
             )
 
         return await area_events(

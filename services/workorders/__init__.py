@@ -10,7 +10,7 @@ from services.workorders.categories import (
     list_categories,
     update_category,
 )
-from services.workorders.following import may_follow
+from services.workorders.following import followed_order, may_follow
 from services.workorders.lifecycle import (
     SOURCE_TYPE,
     accept,
@@ -67,6 +67,7 @@ __all__ = [
     "create_category",
     "escalate_overdue",
     "figures",
+    "followed_order",
     "is_overdue",
     "list_categories",
     "list_orders",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from services import live
 from services.auth import Actor, is_under
 from services.enums import Role
+from services.events import Event
+from services.models import Area, WorkOrder
+from services.workorders.access import sees
 
 # Workers who take orders without running an area: they follow the area they work in, and are
 # shown only the orders they may see (those assigned to them or that they accepted).
@@ -16,3 +20,17 @@ def may_follow(actor: Actor, path: str) -> bool:
     return actor.reads(path) or any(
         is_under(place, path) or is_under(path, place) for place in actor.paths_for(FIELD_ROLES)
     )
+
+
+async def followed_order(*, actor: Actor, event: Event) -> tuple[WorkOrder, Area] | None:
+    """The order of a WORK_ORDER event and the area handling it, read once per event for all
+    its subscribers; None when this subscriber may not see it (or it is gone)."""
+    order: WorkOrder | None = await live.read_once(
+        event, "work_order", lambda: WorkOrder.get_or_none(id=int(event.payload["id"]))
+    )
+    if order is None or not sees(actor, order):
+        return None
+    area: Area = await live.read_once(
+        event, "handling_area", lambda: Area.get(id=order.handling_area_id)
+    )
+    return order, area

@@ -260,3 +260,32 @@ async def test_a_lagging_area_watch_ends_with_fell_behind(
             await waiting
     finally:
         await source.aclose()  # type: ignore[attr-defined]
+
+
+async def test_subscribers_of_one_event_share_one_read_of_it() -> None:
+    from services.live import read_once
+
+    event = Event(Topic.WORK_ORDER, {"id": 1})
+    calls = 0
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def read() -> str:
+        nonlocal calls
+        calls += 1
+        started.set()
+        await release.wait()
+        return "the order"
+
+    first = asyncio.ensure_future(read_once(event, "order", read))
+    await started.wait()
+    second = asyncio.ensure_future(read_once(event, "order", read))
+    leaving = asyncio.ensure_future(read_once(event, "order", read))
+    await asyncio.sleep(0)
+    leaving.cancel()  # a subscriber that goes away does not cancel the others' read
+    release.set()
+    assert await first == await second == "the order"
+    assert calls == 1
+    # another event reads for itself
+    assert await read_once(Event(Topic.WORK_ORDER, {"id": 1}), "order", read) == "the order"
+    assert calls == 2
