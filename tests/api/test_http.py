@@ -213,6 +213,11 @@ _POSTS: list[tuple[str, dict[str, str], bytes]] = [
         b'{"query": "{ viewer { id } }"}',
     ),
     (
+        "subscription",
+        {"content-type": "application/json"},
+        b'{"query": "subscription { myPointsChanged { balance } }"}',
+    ),
+    (
         "mutation",
         {"content-type": "application/json"},
         b'{"query": "mutation { logout(input: {refreshToken: "nope"}) { __typename } }"}',
