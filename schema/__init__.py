@@ -8,12 +8,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -24,12 +19,7 @@ from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
-from schema.limits import (
-    MaskUnexpectedErrors,
-    QueryCostLimiter,
-    RejectNulCharacters,
-    SubscriptionsOverWebSocket,
-)
+from schema.limits import MaskUnexpectedErrors, QueryLimits
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
@@ -37,7 +27,6 @@ from schema.observability import OperationMetrics
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
-from schema.validation import DocumentParserCache, DocumentValidationCache
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
 from services.errors import DomainError
@@ -128,13 +117,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     extensions: list[Any] = [
         OperationMetrics,
-        DocumentParserCache,
-        DocumentValidationCache,
-        functools.partial(AddValidationRules, limit_rules),
-        functools.partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        SubscriptionsOverWebSocket,
-        RejectNulCharacters,
-        QueryCostLimiter,
+        # The parse and validation caches, the depth, alias and token limits, subscriptions
+        # over WebSocket only, NUL text and the cost limit, in that order (one extension).
+        functools.partial(QueryLimits, rules=limit_rules, max_tokens=settings.max_tokens),
         MaskUnexpectedErrors,
     ]
     if not settings.introspection:

@@ -165,6 +165,40 @@ def _weak_helpers(executor: Any) -> GraphQLResolveInfoHelpers:
     return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
+class _LazyInfo:
+    """graphql-core's resolve info for a planned field, built on first use.
+
+    Most resolvers that take `info` read only `info.context` (their loaders, the actor), and
+    graphql-core's completion only hands the info on: the context is here at once, anything
+    else builds graphql-core's own info (as execute_field would have) and reads it there.
+    """
+
+    __slots__ = ("_built", "_entry", "_executor", "_parent_type", "context", "path")
+
+    def __init__(
+        self,
+        executor: FastLeafExecutionContext,
+        entry: _Plain,
+        parent_type: GraphQLObjectType,
+        path: Path,
+    ) -> None:
+        self.context = executor.context_value
+        self.path = path
+        self._executor = executor
+        self._entry = entry
+        self._parent_type = parent_type
+        self._built: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        built = self._built
+        if built is None:
+            entry = self._entry
+            built = self._built = self._executor.build_resolve_info(
+                entry.field_def, [entry.node], self._parent_type, self.path
+            )
+        return getattr(built, name)
+
+
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution with short paths for the common fields.
 
@@ -346,7 +380,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._complete(entry, field_details_list, path, info, value)
 
     def _info(self, entry: _Plain, parent_type: GraphQLObjectType, path: Path) -> Any:
-        return self.build_resolve_info(entry.field_def, [entry.node], parent_type, path)
+        return _LazyInfo(self, entry, parent_type, path)
 
     def _complete(
         self, entry: _Plain, field_details_list: Any, path: Path, info: Any, value: Any

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -28,8 +29,10 @@ from graphql import (
     visit,
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from schema.validation import parse_cached, validate_cached
 from services.errors import DomainError
 from services.settings import get_settings
 
@@ -147,78 +150,90 @@ class SubscriptionsOverWebSocket(SchemaExtension):
     run over WebSocket only, with graphql-transport-ws."""
 
     def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if (
-            _valid_so_far(ctx)
-            and ctx.graphql_document is not None
-            and ctx.operation_type is OperationType.SUBSCRIPTION
-            and not getattr(ctx.context, "websocket", False)
-        ):
-            _refuse(
-                ctx,
-                GraphQLError(
-                    "Subscriptions run over WebSocket: connect to /graphql with the "
-                    "graphql-transport-ws protocol.",
-                    extensions={"code": "INVALID_INPUT"},
-                ),
-            )
+        _check_transport(self.execution_context)
         yield
+
+
+def _check_transport(ctx: ExecutionContext) -> None:
+    if (
+        _valid_so_far(ctx)
+        and ctx.graphql_document is not None
+        and ctx.operation_type is OperationType.SUBSCRIPTION
+        and not getattr(ctx.context, "websocket", False)
+    ):
+        _refuse(
+            ctx,
+            GraphQLError(
+                "Subscriptions run over WebSocket: connect to /graphql with the "
+                "graphql-transport-ws protocol.",
+                extensions={"code": "INVALID_INPUT"},
+            ),
+        )
 
 
 class QueryCostLimiter(SchemaExtension):
     """Rejects over-sized pages and operations whose estimated cost exceeds the budget."""
 
     def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        if document is not None and _valid_so_far(ctx):
-            # Run without a context (tooling, tests), the process settings set the budget.
-            settings = getattr(ctx.context, "settings", None) or get_settings()
-            error = self._check(document, ctx.variables or {}, ctx.operation_name, settings)
-            if error is not None:
-                _refuse(ctx, error)
+        _check_cost(self.execution_context)
         yield
 
-    def _check(
-        self, document: Any, variables: dict[str, Any], name: str | None, settings: Any
-    ) -> GraphQLError | None:
-        schema = self.execution_context.schema._schema
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        if name is not None:
-            operations = [op for op in operations if op.name and op.name.value == name]
-        budget = _Budget(
-            schema,
-            fragments,
-            variables,
-            default_size=settings.default_page_size,
-            max_size=settings.max_page_size,
+
+def _check_cost(ctx: ExecutionContext) -> None:
+    document = ctx.graphql_document
+    if document is not None and _valid_so_far(ctx):
+        # Run without a context (tooling, tests), the process settings set the budget.
+        settings = getattr(ctx.context, "settings", None) or get_settings()
+        error = _cost_error(
+            ctx.schema._schema, document, ctx.variables or {}, ctx.operation_name, settings
         )
-        for operation in operations[:1]:
-            # A variable left out takes its default: `query($n: Int = 100)` pages by 100.
-            defaults = {
-                d.variable.name.value: value_from_ast_untyped(d.default_value)
-                for d in operation.variable_definitions or ()
-                if d.default_value is not None
-            }
-            budget.variables = {**defaults, **variables}
-            root: GraphQLObjectType | GraphQLInterfaceType | None = schema.get_root_type(
-                operation.operation
+        if error is not None:
+            _refuse(ctx, error)
+
+
+def _cost_error(
+    schema: GraphQLSchema,
+    document: Any,
+    variables: dict[str, Any],
+    name: str | None,
+    settings: Any,
+) -> GraphQLError | None:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        operations = [op for op in operations if op.name and op.name.value == name]
+    budget = _Budget(
+        schema,
+        fragments,
+        variables,
+        default_size=settings.default_page_size,
+        max_size=settings.max_page_size,
+    )
+    for operation in operations[:1]:
+        # A variable left out takes its default: `query($n: Int = 100)` pages by 100.
+        defaults = {
+            d.variable.name.value: value_from_ast_untyped(d.default_value)
+            for d in operation.variable_definitions or ()
+            if d.default_value is not None
+        }
+        budget.variables = {**defaults, **variables}
+        root: GraphQLObjectType | GraphQLInterfaceType | None = schema.get_root_type(
+            operation.operation
+        )
+        try:
+            cost = budget.cost(operation.selection_set, root, frozenset())
+        except GraphQLError as error:
+            return error
+        if cost > settings.max_query_cost:
+            return GraphQLError(
+                f"Query too expensive: estimated cost {cost}, "
+                f"allowed {settings.max_query_cost}. "
+                "Ask for smaller pages or fewer nested lists.",
+                extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost},
             )
-            try:
-                cost = budget.cost(operation.selection_set, root, frozenset())
-            except GraphQLError as error:
-                return error
-            if cost > settings.max_query_cost:
-                return GraphQLError(
-                    f"Query too expensive: estimated cost {cost}, "
-                    f"allowed {settings.max_query_cost}. "
-                    "Ask for smaller pages or fewer nested lists.",
-                    extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost},
-                )
-        return None
+    return None
 
 
 def _has_nul(value: Any) -> bool:
@@ -263,17 +278,59 @@ class RejectNulCharacters(SchemaExtension):
     otherwise surface as an internal error on one database and be accepted on the other."""
 
     def on_validate(self) -> Iterator[None]:
+        _check_nul(self.execution_context)
+        yield
+
+
+def _check_nul(ctx: ExecutionContext) -> None:
+    document = ctx.graphql_document
+    if _valid_so_far(ctx) and (
+        _has_nul(ctx.variables or {}) or (document is not None and _literal_has_nul(document))
+    ):
+        _refuse(
+            ctx,
+            GraphQLError(
+                "Text must not contain NUL characters.", extensions={"code": "INVALID_INPUT"}
+            ),
+        )
+
+
+class QueryLimits(SchemaExtension):
+    """The request's checks before execution as one extension, in the order the separate ones
+    ran (the schema used to list them one by one; they are kept for other schemas):
+
+    - operation: the depth and alias rules join the validation rules, the token limit the
+      parse options (AddValidationRules, MaxTokensLimiter);
+    - parse: each query text parsed once (DocumentParserCache);
+    - validation: each document validated once per rule set (DocumentValidationCache), then,
+      while it is valid, a subscription over HTTP, NUL text and the cost are refused, the
+      first that applies giving the error (SubscriptionsOverWebSocket, RejectNulCharacters,
+      QueryCostLimiter).
+
+    Strawberry sets up every extension's hook for every phase of every request; one extension
+    instead of seven saves most of that.
+    """
+
+    def __init__(self, *, rules: Sequence[type[ASTValidationRule]], max_tokens: int) -> None:
+        self.rules = tuple(rules)
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
-        document = ctx.graphql_document
-        if _valid_so_far(ctx) and (
-            _has_nul(ctx.variables or {}) or (document is not None and _literal_has_nul(document))
-        ):
-            _refuse(
-                ctx,
-                GraphQLError(
-                    "Text must not contain NUL characters.", extensions={"code": "INVALID_INPUT"}
-                ),
-            )
+        ctx.validation_rules = ctx.validation_rules + self.rules
+        ctx.parse_options["max_tokens"] = self.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        parse_cached(self.execution_context)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        validate_cached(ctx)
+        _check_transport(ctx)
+        _check_nul(ctx)
+        _check_cost(ctx)
         yield
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 _Key = tuple[int, int, tuple[Any, ...]]
 _RESULTS: OrderedDict[_Key, tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]] = OrderedDict()
@@ -22,12 +23,18 @@ class DocumentParserCache(ParserCache):
     The cache's error would escape a subscription's stream instead of answering it."""
 
     def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
+        parse_cached(self.execution_context)
         yield
+
+
+# Strawberry's module-wide parse cache (an LRU of 128 query texts), as ParserCache uses it.
+_cached_parse = ParserCache().cached_parse_document
+
+
+def parse_cached(context: ExecutionContext) -> None:
+    """The context's document from the parse cache (DocumentParserCache's step)."""
+    with contextlib.suppress(GraphQLError):
+        context.graphql_document = _cached_parse(context.query, **context.parse_options)
 
 
 class DocumentValidationCache(SchemaExtension):
@@ -41,20 +48,24 @@ class DocumentValidationCache(SchemaExtension):
     """
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        schema = context.schema._schema
-        document = context.graphql_document
-        rules = tuple(context.validation_rules)
-        if document is not None and rules and context.pre_execution_errors is None:
-            key = (id(schema), id(document), rules)
-            known = _RESULTS.get(key)
-            if known is not None and known[0] is schema and known[1] is document:
-                _RESULTS.move_to_end(key)
-                errors = known[2]
-            else:
-                errors = validate_document(schema, document, rules)
-                _RESULTS[key] = (schema, document, errors)
-                if len(_RESULTS) > _SIZE:
-                    _RESULTS.popitem(last=False)
-            context.pre_execution_errors = errors
+        validate_cached(self.execution_context)
         yield
+
+
+def validate_cached(context: ExecutionContext) -> None:
+    """The context's validation errors, from the cache (DocumentValidationCache's step)."""
+    schema = context.schema._schema
+    document = context.graphql_document
+    rules = tuple(context.validation_rules)
+    if document is not None and rules and context.pre_execution_errors is None:
+        key = (id(schema), id(document), rules)
+        known = _RESULTS.get(key)
+        if known is not None and known[0] is schema and known[1] is document:
+            _RESULTS.move_to_end(key)
+            errors = known[2]
+        else:
+            errors = validate_document(schema, document, rules)
+            _RESULTS[key] = (schema, document, errors)
+            if len(_RESULTS) > _SIZE:
+                _RESULTS.popitem(last=False)
+        context.pre_execution_errors = errors

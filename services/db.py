@@ -144,6 +144,11 @@ async def execute(sql: str, params: list[Any]) -> list[dict[str, Any]]:
 
 
 _TIMESTAMP = DatetimeField()
+# SQLite's text timestamps, parsed (the same text always gives the same value: Tortoise's zone
+# and use_tz are fixed for the process). A page read again and again (role holders' `since`)
+# parses nothing; bounded, so that many distinct values cost no more than before.
+_TIMESTAMPS: dict[str, datetime] = {}
+_TIMESTAMPS_SIZE = 4096
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -155,7 +160,17 @@ def timestamp(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
+        known = _TIMESTAMPS.get(value)
+        if known is not None:
+            return known
+        text = value
         # A form only Tortoise's parser reads is left to it.
         with contextlib.suppress(ValueError):
             value = datetime.fromisoformat(value)
+        parsed = _TIMESTAMP.to_python_value(value)
+        if parsed is not None:
+            if len(_TIMESTAMPS) >= _TIMESTAMPS_SIZE:
+                _TIMESTAMPS.clear()
+            _TIMESTAMPS[text] = parsed
+        return parsed
     return _TIMESTAMP.to_python_value(value)

@@ -146,6 +146,119 @@ async def test_post_to_graphql_is_answered_in_place(client: httpx.AsyncClient) -
     assert response.json() == {"data": {"viewer": None}}
 
 
+# POST bodies of every shape: the short path takes the plain ones, Strawberry's view the rest.
+_POSTS: list[tuple[str, dict[str, str], bytes]] = [
+    ("json", {"content-type": "application/json"}, b'{"query": "{ viewer { id } }"}'),
+    (
+        "variables and operation name",
+        {"content-type": "application/json; charset=utf-8"},
+        json.dumps(
+            {
+                "query": "query A($n: Int) { areas(first: $n) { edges { node { name } } } } "
+                "query B { viewer { id } }",
+                "variables": {"n": 2},
+                "operationName": "A",
+                "extensions": {},
+            }
+        ).encode(),
+    ),
+    (
+        "no operation chosen",
+        {"content-type": "application/json"},
+        b'{"query": "query A { viewer { id } } query B { viewer { id } }"}',
+    ),
+    (
+        "unknown operation",
+        {"content-type": "application/json"},
+        b'{"query": "query A { viewer { id } }", "operationName": "Z"}',
+    ),
+    (
+        "odd operation name",
+        {"content-type": "application/json"},
+        b'{"query": "{ viewer { id } }", "operationName": 7}',
+    ),
+    ("syntax error", {"content-type": "application/json"}, b'{"query": "{ viewer { id "}'),
+    ("validation error", {"content-type": "application/json"}, b'{"query": "{ nope }"}'),
+    (
+        "field error",
+        {"content-type": "application/json"},
+        b'{"query": "{ areas(first: 101) { edges { cursor } } }"}',
+    ),
+    ("no query", {"content-type": "application/json"}, b'{"variables": {}}'),
+    ("null query", {"content-type": "application/json"}, b'{"query": null}'),
+    ("query not text", {"content-type": "application/json"}, b'{"query": 1}'),
+    (
+        "variables not an object",
+        {"content-type": "application/json"},
+        b'{"query": "{ viewer { id } }", "variables": [1]}',
+    ),
+    (
+        "extensions not an object",
+        {"content-type": "application/json"},
+        b'{"query": "{ viewer { id } }", "extensions": "x"}',
+    ),
+    ("batch", {"content-type": "application/json"}, b'[{"query": "{ viewer { id } }"}]'),
+    ("not an object", {"content-type": "application/json"}, b'"text"'),
+    ("bad json", {"content-type": "application/json"}, b'{"query": '),
+    ("bad utf-8", {"content-type": "application/json"}, b'{"query": "\xff"}'),
+    ("no content type", {}, b'{"query": "{ viewer { id } }"}'),
+    (
+        "form",
+        {"content-type": "application/x-www-form-urlencoded"},
+        b"query=%7B%20viewer%20%7B%20id%20%7D%20%7D",
+    ),
+    (
+        "event stream",
+        {"content-type": "application/json", "accept": "text/event-stream"},
+        b'{"query": "{ viewer { id } }"}',
+    ),
+    (
+        "subscription",
+        {"content-type": "application/json"},
+        b'{"query": "subscription { myPointsChanged { balance } }"}',
+    ),
+    (
+        "mutation",
+        {"content-type": "application/json"},
+        b'{"query": "mutation { logout(input: {refreshToken: "nope"}) { __typename } }"}',
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "headers", "body"), _POSTS, ids=[p[0] for p in _POSTS])
+async def test_posts_are_answered_as_strawberrys_view_answers(
+    db: Database, monkeypatch: pytest.MonkeyPatch, name: str, headers: dict[str, str], body: bytes
+) -> None:
+    # given the app, and the same app with every POST sent through Strawberry's view
+    def app(short: bool) -> httpx.AsyncClient:
+        made = create_app(get_settings(), manage_database=False)
+        if not short:
+            graphql = next(r for r in made.routes if getattr(r, "path", "") == "/graphql")
+            monkeypatch.setattr(graphql.app, "_short_posts", False)  # type: ignore[attr-defined]
+        # (a body Strawberry's view cannot read is a 500 either way: compared, not raised)
+        transport = httpx.ASGITransport(
+            app=made, client=("10.0.0.1", 5555), raise_app_exceptions=False
+        )
+        return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+    answers = []
+    for short in (True, False):
+        async with app(short) as http:
+            # when the same body is POSTed
+            response = await http.post(
+                "/graphql", content=body, headers={**headers, "X-Request-ID": "same-id"}
+            )
+            answers.append(
+                (
+                    response.status_code,
+                    response.headers.get("content-type"),
+                    response.content,
+                )
+            )
+    # then status, content type and body are byte for byte the same
+    assert answers[0] == answers[1], name
+
+
 async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
     # given a client-chosen request id, it comes back
     response = await client.get("/healthz", headers={"X-Request-ID": "abc-123-def"})
