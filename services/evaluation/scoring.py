@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
@@ -54,7 +54,7 @@ from services.enums import (
 from services.evaluation.schemes import Details, RoleSpec, Scheme
 from services.grids import coverage_figures
 from services.models import EvaluationAdjustment, EvaluationPeriod
-from services.settings import get_settings
+from services.points import ledger
 
 CHUNK = 400
 HOLDERS_SHARE = Fraction(4, 5)
@@ -63,16 +63,9 @@ HOLDERS_SHARE = Fraction(4, 5)
 def quarter_bounds(quarter: str) -> tuple[datetime, datetime, datetime]:
     """(start of the year, start, end) of a quarter like "2026Q4" in the configured time
     zone, as UTC instants."""
-    tz = get_settings().tz
-    year, number = int(quarter[:4]), int(quarter[5])
-    start = datetime(year, (number - 1) * 3 + 1, 1, tzinfo=tz)
-    end = (
-        datetime(year + 1, 1, 1, tzinfo=tz)
-        if number == 4
-        else datetime(year, number * 3 + 1, 1, tzinfo=tz)
-    )
-    year_start = datetime(year, 1, 1, tzinfo=tz)
-    return year_start.astimezone(UTC), start.astimezone(UTC), end.astimezone(UTC)
+    start, end = ledger.quarter_window(quarter)
+    year_start, _ = ledger.quarter_window(f"{quarter[:4]}Q1")
+    return year_start, start, end
 
 
 def previous_quarter(quarter: str) -> str:

@@ -16,7 +16,6 @@ from services.notices.acknowledgements import (
     notice_acknowledgements,
     notice_coverage,
     person_metrics,
-    quarter_window,
 )
 from services.notices.publishing import (
     ACKNOWLEDGING_ROLES,
@@ -68,7 +67,6 @@ __all__ = [
     "overseen_roots",
     "person_metrics",
     "publish_notice",
-    "quarter_window",
     "receipts",
     "role_mask",
     "sees",

@@ -9,7 +9,6 @@ index on the award's source (migration 0015) stands behind that.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +26,6 @@ from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
 from services.notices.reading import get_notice, overseen_roots
 from services.pagination import Page, batched_counts, page_from_rows, paginate
 from services.points import Source, award_for_source, community_at, ledger
-from services.settings import get_settings
 
 RULE_CODE = "NOTICE_RELAYED"
 SOURCE_TYPE = "NoticeAcknowledgement"
@@ -334,18 +332,6 @@ async def notice_coverage(
 
 # --- figures for evaluations ---------------------------------------------------------------
 
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-
-
-def quarter_window(quarter: str) -> tuple[datetime, datetime]:
-    """[start, end) of a quarter like "2026Q4" in the configured time zone, as UTC."""
-    match = _QUARTER.match(quarter)
-    if match is None:
-        raise InvalidInput('Give a quarter like "2026Q4".', field="quarter")
-    year, number = int(match[1]), int(match[2])
-    start = datetime(year, (number - 1) * 3 + 1, 1, tzinfo=get_settings().tz)
-    return ledger.local_windows(start)["quarter"]
-
 
 async def acknowledged_between(
     start: datetime, end: datetime, people: str, params: list[Any]
@@ -364,7 +350,7 @@ async def acknowledged_between(
 async def person_metrics(*, quarter: str, person_ids: list[int]) -> dict[int, int]:
     """How many notices each person acknowledged in the quarter (0 for none); one grouped
     query per 500 people."""
-    start, end = quarter_window(quarter)
+    start, end = ledger.quarter_window(quarter)
     found = dict.fromkeys(person_ids, 0)
     unique = sorted(found)
     for i in range(0, len(unique), 500):

@@ -11,6 +11,7 @@ deadlocks between two ledger transactions).
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,6 +63,25 @@ def local_windows(moment: datetime) -> dict[str, tuple[datetime, datetime]]:
         "month": (month.astimezone(UTC), plus_months(month, 1).astimezone(UTC)),
         "quarter": (quarter.astimezone(UTC), plus_months(quarter, 3).astimezone(UTC)),
     }
+
+
+QUARTER = re.compile(r"(\d{4})Q([1-4])")
+# Periods people name (quarters, months, days) lie in these years, which also keeps every
+# bound representable.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def quarter_window(quarter: str, *, field: str = "quarter") -> tuple[datetime, datetime]:
+    """[start, end) of a quarter like "2026Q4" in the configured time zone (UTC instants);
+    InvalidInput on `field` for anything else or a year outside 2000-2100."""
+    found = QUARTER.fullmatch(quarter.strip())
+    if not found:
+        raise InvalidInput("A quarter reads like 2026Q4.", field=field)
+    year = int(found[1])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"Give a year from {MIN_YEAR} to {MAX_YEAR}.", field=field)
+    start = datetime(year, (int(found[2]) - 1) * 3 + 1, 1, tzinfo=get_settings().tz)
+    return local_windows(start)["quarter"]
 
 
 @dataclass(frozen=True)

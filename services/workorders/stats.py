@@ -23,13 +23,12 @@ from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import WorkOrderKind, WorkOrderStatus
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.models import Area
+from services.points import ledger
 from services.settings import get_settings
 
-_QUARTER = re.compile(r"(\d{4})Q([1-4])")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 MAX_RANGE_DAYS = 3 * 366
-MIN_YEAR, MAX_YEAR = 2000, 2100
 # Whom a confirmation pays (services.workorders.lifecycle.handler_of), in SQL.
 _HANDLER = "COALESCE(assignee_id, resolved_by_id, accepted_by_id)"
 CHUNK = 500
@@ -60,21 +59,9 @@ def _local(day: date) -> datetime:
 def _year(text: str, field: str) -> int:
     """A year of a period: 2000 to 2100 (also keeps every date and bound representable)."""
     year = int(text)
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InvalidInput(f"Give a year from {MIN_YEAR} to {MAX_YEAR}.", field=field)
+    if not ledger.MIN_YEAR <= year <= ledger.MAX_YEAR:
+        raise InvalidInput(f"Give a year from {ledger.MIN_YEAR} to {ledger.MAX_YEAR}.", field=field)
     return year
-
-
-def quarter_bounds(quarter: str, *, field: str = "quarter") -> tuple[datetime, datetime]:
-    """[start, end) of a quarter like "2026Q4" in the configured time zone (UTC instants);
-    InvalidInput on `field` for anything else or a year outside 2000-2100."""
-    found = _QUARTER.fullmatch(quarter.strip())
-    if not found:
-        raise InvalidInput("A quarter reads like 2026Q4.", field=field)
-    year, number = _year(found[1], field), int(found[2])
-    start = date(year, (number - 1) * 3 + 1, 1)
-    end = date(year + 1, 1, 1) if number == 4 else date(year, number * 3 + 1, 1)
-    return _local(start), _local(end)
 
 
 def _day(text: str) -> date:
@@ -91,8 +78,8 @@ def parse_period(period: str) -> tuple[datetime, datetime]:
     days, both included ("2026-10-01..2026-12-31"), in the configured time zone, in the
     years 2000 to 2100. Anything else is InvalidInput on `period`."""
     text = period.strip()
-    if _QUARTER.fullmatch(text):
-        return quarter_bounds(text, field="period")
+    if ledger.QUARTER.fullmatch(text):
+        return ledger.quarter_window(text, field="period")
     if found := _MONTH.fullmatch(text):
         year, month = _year(found[1], "period"), int(found[2])
         if not 1 <= month <= 12:
@@ -262,7 +249,7 @@ async def person_metrics(quarter: str, person_ids: list[int]) -> dict[int, dict[
       the timer) and never late.
     Every id given gets an entry (zeros when nothing counts); two grouped statements per
     500 people."""
-    start, end = quarter_bounds(quarter)
+    start, end = ledger.quarter_window(quarter)
     out = {p: {"reports_verified": 0, "orders_within_sla": 0} for p in person_ids}
     unique = sorted(out)
     for i in range(0, len(unique), CHUNK):

@@ -573,7 +573,7 @@ async def test_person_metrics_count_acknowledgements_per_quarter(
 
 
 async def test_quarter_windows_follow_the_time_zone(db: Database) -> None:
-    start, end = notices.quarter_window("2026Q4")
+    start, end = ledger.quarter_window("2026Q4")
     assert start == datetime(2026, 9, 30, 16, tzinfo=UTC)  # Asia/Shanghai is UTC+8
     assert end == datetime(2026, 12, 31, 16, tzinfo=UTC)
 
