@@ -52,7 +52,7 @@ from services.enums import (
     Role,
 )
 from services.evaluation.schemes import Details, RoleSpec, Scheme
-from services.grids import coverage_figures
+from services.grids import coverage_figures, path_ids
 from services.models import EvaluationAdjustment, EvaluationPeriod
 from services.points import ledger
 
@@ -71,10 +71,6 @@ def quarter_bounds(quarter: str) -> tuple[datetime, datetime, datetime]:
 def previous_quarter(quarter: str) -> str:
     year, number = int(quarter[:4]), int(quarter[5])
     return f"{year - 1}Q4" if number == 1 else f"{year}Q{number - 1}"
-
-
-def path_ids(path: str) -> list[int]:
-    return [int(p) for p in path.strip("/").split("/")]
 
 
 def prefix(path: str, depth: int) -> str:

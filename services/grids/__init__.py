@@ -18,6 +18,7 @@ from services.grids.areas import (
     in_subtree,
     list_areas,
     nested_rows,
+    path_ids,
     stations_by_grid,
     update_area,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "nested_rows",
     "party_units_by_area",
     "party_units_by_ids",
+    "path_ids",
     "stations_by_grid",
     "update_area",
 ]

@@ -50,6 +50,11 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
 
 
+def path_ids(path: str) -> list[int]:
+    """The area ids along a path, from the district down ("/1/4/17/" → [1, 4, 17])."""
+    return [int(part) for part in path.strip("/").split("/")]
+
+
 def district_path(path: str) -> str:
     """The path of the district an area path lies in ("/1/4/17/" → "/1/")."""
     return "/" + path.strip("/").split("/")[0] + "/"

@@ -5,13 +5,9 @@ from __future__ import annotations
 from services.auth import Actor
 from services.enums import LEVEL_ORDER, AreaLevel, Role, WorkOrderKind
 from services.errors import NotFound
+from services.grids import path_ids
 from services.models import WorkOrder
 from services.workorders.transitions import Party
-
-
-def path_ids(path: str) -> list[int]:
-    """The area ids along a path, from the district down ("/1/4/17/" → [1, 4, 17])."""
-    return [int(part) for part in path.strip("/").split("/")]
 
 
 def level_of(path: str) -> AreaLevel:

@@ -24,7 +24,7 @@ from services import events
 from services.auth import Actor, require_actor
 from services.enums import AreaLevel, Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from services.grids import clean_text
+from services.grids import clean_text, path_ids
 from services.idempotency import Call
 from services.models import (
     Area,
@@ -35,7 +35,7 @@ from services.models import (
     WorkOrderEvent,
 )
 from services.points import Source, award_for_source, community_at, ledger
-from services.workorders.access import parties_of, path_ids, prefix, visible_order
+from services.workorders.access import parties_of, prefix, visible_order
 from services.workorders.orders import emit_change
 from services.workorders.transitions import Rule, rule_for
 
