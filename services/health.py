@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 from tortoise import connections
 
-from services import db
-from services.enums import WorkOrderStatus
+from services import db, workorders
 
 logger = logging.getLogger("gridpoints.health")
 
@@ -50,47 +49,26 @@ class Figures:
     pool_size: int | None
 
 
-_OPEN = (
-    WorkOrderStatus.DISPATCHED,
-    WorkOrderStatus.ACCEPTED,
-    WorkOrderStatus.IN_PROGRESS,
-    WorkOrderStatus.SUSPENDED,
-    WorkOrderStatus.RESOLVED,
-    WorkOrderStatus.SUBMITTED,
-)
-
-
 async def figures() -> Figures:
     """Ledger transactions, points held by open redemptions, open and overdue work orders
     (past their time to accept, or to resolve while being handled), and the use of the
     PostgreSQL connection pool (None on SQLite)."""
-    now = datetime.now(UTC)
-    marks = ", ".join("?" for _ in _OPEN)
     row = (
         await db.fetch(
             "SELECT (SELECT COUNT(*) FROM points_transaction) AS transactions, "
-            "(SELECT COALESCE(SUM(held), 0) FROM points_account) AS held, "
-            f"(SELECT COUNT(*) FROM work_order WHERE status IN ({marks})) AS open, "
-            "(SELECT COUNT(*) FROM work_order WHERE (status = ? AND accept_due < ?) "
-            "OR (status IN (?, ?) AND resolve_due < ?)) AS overdue",
-            [
-                *(s.value for s in _OPEN),
-                WorkOrderStatus.DISPATCHED.value,
-                now,
-                WorkOrderStatus.ACCEPTED.value,
-                WorkOrderStatus.IN_PROGRESS.value,
-                now,
-            ],
+            "(SELECT COALESCE(SUM(held), 0) FROM points_account) AS held",
+            [],
         )
     )[0]
+    open_orders, overdue = await workorders.open_and_overdue(datetime.now(UTC))
     pool = getattr(connections.get("default"), "_pool", None)
     size = pool.get_size() if pool is not None else None
     idle = pool.get_idle_size() if pool is not None else None
     return Figures(
         ledger_transactions=int(row["transactions"]),
         held_points=int(row["held"]),
-        open_work_orders=int(row["open"]),
-        overdue_work_orders=int(row["overdue"]),
+        open_work_orders=open_orders,
+        overdue_work_orders=overdue,
         pool_in_use=size - idle if size is not None and idle is not None else None,
         pool_size=size,
     )

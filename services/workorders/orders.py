@@ -237,6 +237,17 @@ def _overdue(now: datetime) -> Q:
     )
 
 
+_FINISHED = (WorkOrderStatus.CONFIRMED, WorkOrderStatus.CLOSED, WorkOrderStatus.REJECTED)
+
+
+async def open_and_overdue(now: datetime) -> tuple[int, int]:
+    """How many orders are open (not confirmed, closed or rejected), and how many of them are
+    overdue as `overdueOnly` counts them (for operators' metrics; no authorization)."""
+    open_orders = await WorkOrder.exclude(status__in=list(_FINISHED)).count()
+    overdue = await WorkOrder.filter(_overdue(now)).count()
+    return open_orders, overdue
+
+
 async def list_orders(
     *,
     actor: Actor | None,
