@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
+.PHONY: install run test test-calendar lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
 
 install: $(STAMP)
 
@@ -21,6 +21,19 @@ run: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The date-sensitive tests (marker `calendar`) again, with the service clock pinned at the edges
+# that break calendars (Asia/Shanghai): the last day of a 31-day month (and of a quarter),
+# 31 December 23:59 and 1 January 00:00 (the last and first minute of a quarter and a year),
+# 28 and 29 February 2028, the first minute of a mid-year quarter. `make test` pins one
+# ordinary day; CALENDAR_EDGES overrides the list.
+CALENDAR_EDGES ?= 2027-03-31T12:00:00+08:00 2026-12-31T23:59:00+08:00 2027-01-01T00:00:00+08:00 \
+	2028-02-28T12:00:00+08:00 2028-02-29T12:00:00+08:00 2027-04-01T00:00:00+08:00
+test-calendar: install
+	@set -e; for edge in $(CALENDAR_EDGES); do \
+		echo "== clock at $$edge"; \
+		GRIDPOINTS_TEST_NOW=$$edge $(BIN)/python -m pytest -q -m calendar -p no:cacheprovider; \
+	done
 
 lint: install
 	$(BIN)/ruff format --check .

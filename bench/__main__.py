@@ -22,7 +22,7 @@ import signal
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ import httpx
 
 from bench.queries import Call, Scenario, areas_scenario, viewer_scenario
 from bench.servers import CHILDREN, Server, login, run_load_process, server_env
+from services.kit import clock
 
 if TYPE_CHECKING:
     from bench.prepare import Prepared
@@ -453,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return loadmix_main(args[1:])
     options = Options.parse(args)
-    started = datetime.now(UTC)
+    started = clock.now()
     secret = secrets.token_urlsafe(48)
     # The seeding runs in this process: the same settings as the servers, before any is read.
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret)

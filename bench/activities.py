@@ -31,9 +31,11 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_activities"
@@ -104,7 +106,6 @@ async def _bulk_activities(count: int, community_path: str, organiser: int) -> t
     community, upcoming in the community)."""
     from bench.evaluation import insert_rows
     from services import db
-    from services.points import ledger
 
     areas = await db.fetch(
         "SELECT id, path, level FROM area WHERE level IN ('COMMUNITY', 'GRID', 'MICRO_GRID')", []
@@ -113,7 +114,7 @@ async def _bulk_activities(count: int, community_path: str, organiser: int) -> t
     others = [a for a in areas if not str(a["path"]).startswith(community_path)]
     communities = {str(a["path"]): int(a["id"]) for a in areas if a["level"] == "COMMUNITY"}
     rng = random.Random(5)
-    now = ledger.now().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     rows = []
     in_community = upcoming = 0
     for i in range(count):
@@ -168,14 +169,13 @@ async def _bulk_activities(count: int, community_path: str, organiser: int) -> t
 async def _sign_up_some(person_id: int, community_path: str) -> None:
     """The reader signs up for every fifth upcoming activity of the community (mySignUp)."""
     from services import db
-    from services.points import ledger
 
     rows = await db.fetch(
         "SELECT id FROM volunteer_activity WHERE area_path >= ? AND area_path < ? "
         "AND status = 'OPEN' AND starts_at > ? "
         "AND id NOT IN (SELECT activity_id FROM activity_sign_up WHERE person_id = ?) "
         "ORDER BY starts_at LIMIT 200",
-        [community_path, community_path[:-1] + "0", ledger.now(), person_id],
+        [community_path, community_path[:-1] + "0", clock.now(), person_id],
     )
     from bench.evaluation import insert_rows
 
@@ -183,7 +183,7 @@ async def _sign_up_some(person_id: int, community_path: str) -> None:
     await insert_rows(
         "activity_sign_up",
         ("activity_id", "person_id", "status", "signed_up_at", "auto_checked_out"),
-        [(a, person_id, "SIGNED_UP", ledger.now(), False) for a in chosen],
+        [(a, person_id, "SIGNED_UP", clock.now(), False) for a in chosen],
     )
     for a in chosen:
         await db.execute(
@@ -254,11 +254,10 @@ async def _race(community_id: int, racers: int, places: int) -> tuple[int, int, 
     from services.enums import AreaLevel, Role
     from services.errors import Conflict
     from services.models import Area
-    from services.points import ledger
 
     community = await Area.get(id=community_id)
     first = int((await db.fetch("SELECT COALESCE(MAX(id), 0) AS m FROM person", []))[0]["m"]) + 1
-    now = ledger.now()
+    now = clock.now()
     people = list(range(first, first + racers))
     await insert_rows(
         "person",
@@ -382,7 +381,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit("--activities must be 100..1,000,000")
     if not 1 <= options.places <= options.racers <= 5000:
         raise SystemExit("need 1 <= --places <= --racers <= 5000")
-    started = datetime.now(UTC)
+    started = clock.now()
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secrets.token_urlsafe(48))
     workdir = Path(tempfile.mkdtemp(prefix="gridpoints-bench-activities-"))
     if options.database == "postgres":

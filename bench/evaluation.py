@@ -48,12 +48,13 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from bench.points import _series
+from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_evaluation"
@@ -1023,7 +1024,7 @@ def run(options: Options, workdir: Path) -> Outcome:
     from bench.prepare import drop_postgres, recreate_postgres
 
     layout = Layout(options.holders, options.entries)
-    now = datetime.now(UTC)
+    now = clock.now()
     _, previous, current = quarters(now)
     urls: list[str] = []
     if options.database == "postgres":
@@ -1204,7 +1205,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str]) -> int:
     """Entry point of `python -m bench evaluation`."""
     options = Options.parse(argv)
-    started = datetime.now(UTC)
+    started = clock.now()
     # The services' settings (an account is made): dev mode, a throwaway secret.
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secrets.token_urlsafe(48))
     signal.signal(signal.SIGTERM, _interrupt)

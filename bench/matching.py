@@ -31,11 +31,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.evaluation import Phase, counting, in_context, insert_rows
+from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_matching"
@@ -135,7 +136,7 @@ async def _build(options: Options, rng: random.Random) -> list[int]:
         description="",
     )
     await partners.review_unit(actor=admin, unit_id=unit.id, approve=True, reason=None)
-    moment = datetime.now(UTC)
+    moment = clock.now()
     offers: list[tuple[Any, ...]] = []
     served: list[tuple[Any, ...]] = []
     for i in range(1, options.resources + 1):
@@ -288,7 +289,7 @@ def run(options: Options, workdir: Path) -> Outcome:
 def main(argv: list[str]) -> int:
     """Entry point of `python -m bench matching`."""
     options = Options.parse(argv)
-    started = datetime.now(UTC)
+    started = clock.now()
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secrets.token_urlsafe(48))
     workdir = Path(tempfile.mkdtemp(prefix="gridpoints-bench-matching-"))
     try:

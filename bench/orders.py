@@ -54,13 +54,14 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.load import machine_busy_seconds, percentile, process_cpu_seconds
 from bench.queries import global_id, parse_global_id
 from bench.servers import CHILDREN, ROOT, Server, free_port
+from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_orders"
@@ -195,7 +196,7 @@ def _mint(account_id: int, session_id: str) -> str:
     from services.settings import get_settings
 
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = clock.now()
     claims = {
         "sub": str(account_id),
         "sid": session_id,
@@ -216,9 +217,8 @@ async def _next_id(table: str) -> int:
 async def _sessions(account_ids: list[int]) -> list[str]:
     """A live session for each account; their access tokens, in order."""
     from bench.evaluation import insert_rows
-    from services.points import ledger
 
-    now = ledger.now()
+    now = clock.now()
     ids = [str(uuid.uuid4()) for _ in account_ids]
     await insert_rows(
         "session",
@@ -235,7 +235,6 @@ async def _residents(count: int, community_path: str) -> list[Resident]:
     """`count` residents, each in a household of their own, in the district's micro-grids."""
     from bench.evaluation import insert_rows
     from services import db
-    from services.points import ledger
 
     grids = await db.fetch("SELECT id, path FROM area WHERE level = 'MICRO_GRID' ORDER BY id", [])
     ours = [g for g in grids if str(g["path"]).startswith(community_path)]
@@ -245,7 +244,7 @@ async def _residents(count: int, community_path: str) -> list[Resident]:
         await _next_id("person"),
         await _next_id("user_account"),
     )
-    now = ledger.now()
+    now = clock.now()
     households, people, accounts, roles, paths = [], [], [], [], []
     mine = theirs = 0
     for i in range(count):
@@ -301,7 +300,6 @@ async def _followers(community_path: str) -> list[Follower]:
     none), with a fresh session each."""
     from bench.evaluation import insert_rows
     from services import db
-    from services.points import ledger
 
     rows = await db.fetch(
         "SELECT r.person_id, r.role, r.area_id, r.area_path, a.name, ua.id AS account_id "
@@ -316,7 +314,7 @@ async def _followers(community_path: str) -> list[Follower]:
     first = await _next_id("user_account")
     made = {p: first + i for i, p in enumerate(missing)}
     if missing:
-        now = ledger.now()
+        now = clock.now()
         await insert_rows(
             "user_account",
             ("id", "username", "password_hash", "person_id", "is_active", "created_at"),
@@ -1001,7 +999,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit("--duration must be 0..3600 seconds")
     if not 1 <= options.concurrency <= 512 or not 1 <= options.residents <= 1_000_000:
         raise SystemExit("--concurrency must be 1..512 and --residents 1..1,000,000")
-    started = datetime.now(UTC)
+    started = clock.now()
     secret = secrets.token_urlsafe(48)
     # Tokens are minted here: the server's settings, before any are read.
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret)

@@ -31,12 +31,13 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from bench.servers import CHILDREN, Server, run_load_process, server_env
+from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench"
@@ -284,7 +285,7 @@ async def bulk_load(url: str, person_id: int, entries: int) -> float:
         community = await ledger.home_community(person_id)
         person = await ledger.person_account(person_id)
         pool = await ledger.pool_account(community)
-        moment = datetime.now(UTC)
+        moment = clock.now()
         at: Any = moment if dialect == "postgres" else moment.isoformat(sep=" ")
 
         def param(sql_type: str) -> str:
@@ -607,7 +608,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str]) -> int:
     """Entry point of `python -m bench points`."""
     options = Options.parse(argv)
-    started = datetime.now(UTC)
+    started = clock.now()
     secret = secrets.token_urlsafe(48)
     # Tokens are minted in this process: the servers' settings, before any are read.
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret, ACCESS_TOKEN_TTL_SECONDS="7200")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
@@ -13,6 +13,7 @@ from schema.loaders import Loaders
 from services import accounts
 from services.auth import Actor
 from services.errors import Unauthenticated
+from services.kit import clock
 from services.settings import Settings
 
 TOKEN_CHECK_SECONDS = 30.0
@@ -60,7 +61,7 @@ class Context:
 
     def check_token(self) -> None:
         """Unauthenticated once the token the actor came from has expired."""
-        if self.token_expires_at is not None and datetime.now(UTC) >= self.token_expires_at:
+        if self.token_expires_at is not None and clock.now() >= self.token_expires_at:
             raise Unauthenticated(TOKEN_EXPIRED)
 
     def seconds_to_token_check(self) -> float | None:
@@ -68,7 +69,7 @@ class Context:
         no token, nothing to check)."""
         if self.token_expires_at is None:
             return None
-        left = (self.token_expires_at - datetime.now(UTC)).total_seconds()
+        left = (self.token_expires_at - clock.now()).total_seconds()
         return min(max(left, 0.0), TOKEN_CHECK_SECONDS)
 
     async def revalidate(self) -> None:

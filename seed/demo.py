@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
@@ -26,6 +25,7 @@ from services.auth import Actor
 from services.enums import AreaKind, AreaLevel, PartyUnitKind, Role
 from services.grids import StationInput, create_area, create_district, create_party_unit
 from services.households import add_member, create_household, link_central_household
+from services.kit import clock
 from services.models import Area, Household, Person, RoleAssignment, UserAccount
 from services.people import assign_role, create_person
 
@@ -98,7 +98,7 @@ async def bootstrap_district_admin(
         role=Role.DISTRICT_ADMIN,
         area_id=district.id,
         area_path=district.path,
-        since=datetime.now(UTC),
+        since=clock.now(),
     )
     return account
 

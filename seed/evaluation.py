@@ -10,9 +10,9 @@ from seed.points import demo_actor
 from services import evaluation
 from services.enums import EVALUATED_ROLES, EVALUATION_DIMENSIONS, Dimension
 from services.evaluation.scoring import previous_quarter, quarter_bounds
+from services.kit import clock
 from services.models import Area, EvaluationResult, RoleAssignment
 from services.points import period_of
-from services.points.ledger import now
 
 # (code, name, dimension, most points): what 颜山社区's admins score by hand each quarter.
 MANUAL_ITEMS: tuple[tuple[str, str, Dimension, int], ...] = (
@@ -60,7 +60,7 @@ async def seed_evaluation(*, community: Area) -> None:
             manual_items=[evaluation.ManualItem(*item) for item in MANUAL_ITEMS],
         ),
     )
-    last = previous_quarter(period_of(now()))
+    last = previous_quarter(period_of(clock.now()))
     _, start, _ = quarter_bounds(last)
     holders = await RoleAssignment.filter(
         role__in=list(EVALUATED_ROLES),

@@ -11,9 +11,8 @@ from seed.points import MERCHANT_NAME, demo_actor
 from services import partners
 from services.accounts import create_account
 from services.enums import PartnerUnitKind, ResourceCategory, Urgency
+from services.kit import clock
 from services.models import Area, PartnerUnit
-from services.partners.cadres import today
-from services.partners.units import now
 
 # username, name, party member, unit name, kind, address, approved
 UNITS: tuple[tuple[str, str, bool, str, PartnerUnitKind, str, bool], ...] = (
@@ -152,7 +151,7 @@ async def seed_partners(*, community: Area, property_company: str) -> None:
             await partners.review_unit(actor=admin, unit_id=unit.id, approve=True, reason=None)
         units[unit_name] = unit
     # Resource lists: every approved unit's, the property company's through `partner`.
-    moment = now()
+    moment = clock.now()
     offers = {}
     lists = [(property_company, "partner", PROPERTY_RESOURCES)]
     lists += [(name, username, RESOURCES[name]) for username, _, _, name, *_ in UNITS[:4]]
@@ -222,7 +221,7 @@ async def seed_partners(*, community: Area, property_company: str) -> None:
             actor=admin,
             project_id=accepted.project_id,
             title=title,
-            due_on=today() + timedelta(days=10 * (progress == 0)),
+            due_on=clock.today() + timedelta(days=10 * (progress == 0)),
             progress=progress,
         )
     # The hospital offers home visits to the need for lone elderly people (waiting for the
@@ -263,15 +262,15 @@ async def seed_partners(*, community: Area, property_company: str) -> None:
         unit_id=units["博山区卫生健康局"].id,
         person_id=agency.person_id,
         area_id=grid.id,
-        starts_on=today() - timedelta(days=14),
-        ends_on=today() + timedelta(days=76),
+        starts_on=clock.today() - timedelta(days=14),
+        ends_on=clock.today() + timedelta(days=76),
         duties="健康宣讲、上门巡诊、应急时协助网格排查",
     )
     for days_ago, minutes, what in ((10, 120, "高血压防治讲座"), (3, 180, "独居老人上门随访")):
         await partners.record_service(
             actor=agency,
             assignment_id=cadre.id,
-            served_on=today() - timedelta(days=days_ago),
+            served_on=clock.today() - timedelta(days=days_ago),
             minutes=minutes,
             description=what,
         )

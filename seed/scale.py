@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise import connections
 from tortoise.models import Model
@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from services import db
 from services.enums import LEVEL_ORDER, AreaKind, AreaLevel, PartyUnitKind, Role
+from services.kit import clock
 from services.models import (
     Area,
     CareLink,
@@ -76,7 +77,7 @@ class _Writer:
     next_area: int
     next_household: int
     next_person: int
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=lambda: clock.now())
     # Insert order: each table only points at tables before it.
     rows: dict[type[Model], list[Model]] = field(
         default_factory=lambda: (

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from seed.points import demo_actor
 from services import volunteering
 from services.enums import TeamKind
+from services.kit import clock
 from services.models import Area, VolunteerActivity
-from services.points import ledger
 from services.settings import get_settings
 
 TEAM_NAME = "颜山社区党员志愿服务队"
@@ -30,7 +30,7 @@ UPCOMING: tuple[Plan, ...] = (
 
 def _local(days: int, hour: int) -> datetime:
     """A local (configured time zone) hour `days` from today, as UTC."""
-    today = ledger.now().astimezone(get_settings().tz).date()
+    today = clock.now().astimezone(get_settings().tz).date()
     day = today + timedelta(days=days)
     return datetime(day.year, day.month, day.day, hour, tzinfo=get_settings().tz).astimezone(UTC)
 

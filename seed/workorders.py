@@ -5,23 +5,21 @@ accepts them and hands some to 陈志强 (the central household), 王德明 (the
 verifies reports. Some orders are closed and rated, one was auto-confirmed, one rejected,
 one suspended, one in progress, and two are overdue and escalated by the timers.
 
-The story happened in the past: each step runs with the service clock (`ledger.now`) set to
+The story happened in the past: each step runs with the service clock (`services.kit.clock`) set to
 its moment, as the tests set it, so the timelines, due times and points carry those times.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 from seed.points import demo_actor
 from services import workorders
 from services.auth import Actor
 from services.enums import AreaLevel, Role, WorkOrderKind
+from services.kit import clock
 from services.models import Area, WorkOrder
-from services.points import ledger
 from services.settings import get_settings
 
 # kind, code, name, minutes to accept, hours to resolve
@@ -38,13 +36,6 @@ CATEGORIES: tuple[tuple[WorkOrderKind, str, str, int, int], ...] = (
     (WorkOrderKind.PROBLEM_REPORT, "PUBLIC_FACILITY", "公共设施损坏", 120, 72),
 )
 PHOTO = "https://img.example.com/boshan/yanshan/{}.jpg"
-
-
-@contextlib.contextmanager
-def _clock(moment: datetime) -> Iterator[None]:
-    """The service clock set to `moment` for the block."""
-    with mock.patch.object(ledger, "now", lambda: moment):
-        yield
 
 
 def _ago(days: int, hour: int, minute: int = 0, *, now: datetime) -> datetime:
@@ -66,11 +57,11 @@ class _Story:
     ) -> WorkOrder:
         """Place an order at `start`, then each step `minutes` after the previous one."""
         moment = start
-        with _clock(moment):
+        with clock.frozen(moment):
             order = await place()
         for minutes, step in steps:
             moment += timedelta(minutes=minutes)
-            with _clock(moment):
+            with clock.frozen(moment):
                 order = await step(order)
         return order
 
@@ -129,7 +120,7 @@ async def seed_work_orders(*, community: Area) -> None:
     grid = await Area.get(id=micro.parent_id)
     assert micro.level is AreaLevel.MICRO_GRID and micro.path.startswith(community.path)
     helper = people["central_household"].person_id
-    now = ledger.now()
+    now = clock.now()
     # Closed and rated: a leaking tap, fixed by the central household.
     await story.play(
         _ago(6, 9, now=now),

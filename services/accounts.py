@@ -25,6 +25,7 @@ from services.errors import (
     InvalidToken,
     TooManyAttempts,
 )
+from services.kit import clock
 from services.models import (
     LoginFailure,
     RefreshToken,
@@ -48,10 +49,6 @@ class Tokens:
     refresh_token: str
     expires_at: datetime
     account: UserAccount
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _digest(token: str) -> str:
@@ -118,7 +115,7 @@ async def sign_up(
     """
     settings = get_settings()
     key = f"signup:{client[:100]}"
-    attempt = await LoginFailure.create(key=key, created_at=_now())
+    attempt = await LoginFailure.create(key=key, created_at=clock.now())
     try:
         await _check_throttle([(key, settings.signup_max_per_client)])
     except TooManyAttempts:
@@ -141,7 +138,7 @@ async def record_attempt(key: str, limit: int, what: str) -> int:
     """Record an attempt under `key` *before* it is checked (concurrent attempts and aliases in
     one request all count) and raise TooManyAttempts once more than `limit` are on record in
     the failure window. Returns the record's id: a successful attempt forgets it."""
-    attempt = await LoginFailure.create(key=key[:120], created_at=_now())
+    attempt = await LoginFailure.create(key=key[:120], created_at=clock.now())
     try:
         await _check_throttle([(key[:120], limit)], what)
     except TooManyAttempts:
@@ -158,7 +155,7 @@ async def forget_attempt(attempt_id: int) -> None:
 async def _check_throttle(keys: list[tuple[str, int]], what: str = "sign-ins") -> None:
     settings = get_settings()
     window = timedelta(seconds=settings.login_failure_window_seconds)
-    now = _now()
+    now = clock.now()
     # Records older than the window count for nothing: drop them as we go.
     await LoginFailure.filter(key__in=[k for k, _ in keys], created_at__lt=now - window).delete()
     for key, limit in keys:
@@ -182,7 +179,7 @@ async def login(*, username: str, password: str, client: str) -> Tokens:
     # The attempt is recorded as a failure *before* the check and the password: concurrent
     # guesses (parallel requests or aliases in one request) all count, so no more than the
     # limit can ever be verified; a success takes its record back.
-    now = _now()
+    now = clock.now()
     attempt = [await LoginFailure.create(key=key, created_at=now) for key, _ in keys]
     attempt_ids = [row.id for row in attempt]
     try:
@@ -207,7 +204,7 @@ async def _open_session(account: UserAccount) -> Tokens:
         session = await Session.create(
             id=uuid.uuid4(),
             account_id=account.id,
-            expires_at=_now() + timedelta(seconds=settings.refresh_token_ttl_seconds),
+            expires_at=clock.now() + timedelta(seconds=settings.refresh_token_ttl_seconds),
         )
         await RefreshToken.create(session_id=session.id, token_hash=_digest(refresh))
     return _tokens(account, session, refresh)
@@ -215,7 +212,7 @@ async def _open_session(account: UserAccount) -> Tokens:
 
 def _tokens(account: UserAccount, session: Session, refresh: str) -> Tokens:
     settings = get_settings()
-    now = _now()
+    now = clock.now()
     expires = now + timedelta(seconds=settings.access_token_ttl_seconds)
     claims = {
         "sub": str(account.id),
@@ -236,7 +233,7 @@ async def refresh(*, refresh_token: str) -> Tokens:
     if token is None:
         raise InvalidToken("Unknown refresh token.")
     session: Session = token.session
-    now = _now()
+    now = clock.now()
     if session.revoked_at is not None or session.expires_at <= now:
         raise InvalidToken("The session has ended; sign in again.")
     # Conditional update: of two concurrent uses of one token only one can win.
@@ -260,7 +257,7 @@ async def logout(*, actor: Actor | None, all_sessions: bool = False) -> int:
     query = Session.filter(account_id=actor.account_id, revoked_at=None)
     if not all_sessions:
         query = query.filter(id=actor.session_id)
-    return await query.update(revoked_at=_now(), revoke_reason="logout")
+    return await query.update(revoked_at=clock.now(), revoke_reason="logout")
 
 
 @dataclass(frozen=True)
@@ -277,18 +274,28 @@ def access_claims(token: str) -> AccessClaims | None:
     otherwise (the session is not looked at: see `actor_from_token`)."""
     settings = get_settings()
     try:
+        # The times are checked against the service's clock, not PyJWT's reading of the wall
+        # clock: a token's life is measured on the clock that issued it.
         claims = jwt.decode(
             token,
             settings.jwt_secret,
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["exp", "sub", "sid"]},
+            options={
+                "require": ["exp", "sub", "sid"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        if expires_at <= clock.now():
+            return None
         return AccessClaims(
             account_id=int(claims["sub"]),
             session_id=str(uuid.UUID(str(claims["sid"]))),
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            expires_at=expires_at,
         )
-    except (jwt.PyJWTError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
         return None
 
 
@@ -337,7 +344,7 @@ async def _actor(
     *, account_id: int, session_id: str | None, check_session: bool = True
 ) -> Actor | None:
     if check_session:
-        rows = await db.fetch(_ACTOR_WITH_SESSION_SQL, [account_id, session_id, _now()])
+        rows = await db.fetch(_ACTOR_WITH_SESSION_SQL, [account_id, session_id, clock.now()])
     else:
         rows = await db.fetch(_ACTOR_WITHOUT_SESSION_SQL, [account_id])
     if not rows:

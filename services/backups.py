@@ -24,6 +24,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 
 from services import db
 from services.errors import Conflict, InvalidInput
+from services.kit import clock
 from services.settings import get_settings
 
 DEFAULT_DIR = Path("var/backups")
@@ -88,7 +89,7 @@ def target_of(url: str) -> Target:
 
 def default_name(target: Target, moment: datetime | None = None) -> str:
     """`gridpoints-<UTC timestamp>.sqlite3` (or `.dump` for PostgreSQL)."""
-    stamp = (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (moment or clock.now()).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"gridpoints-{stamp}{SQLITE_SUFFIX if target.is_sqlite else POSTGRES_SUFFIX}"
 
 

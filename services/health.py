@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from tortoise import connections
 
 from services import db, workorders
+from services.kit import clock
 
 logger = logging.getLogger("gridpoints.health")
 
@@ -60,7 +60,7 @@ async def figures() -> Figures:
             [],
         )
     )[0]
-    open_orders, overdue = await workorders.open_and_overdue(datetime.now(UTC))
+    open_orders, overdue = await workorders.open_and_overdue(clock.now())
     pool = getattr(connections.get("default"), "_pool", None)
     size = pool.get_size() if pool is not None else None
     idle = pool.get_idle_size() if pool is not None else None

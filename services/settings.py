@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -102,6 +103,10 @@ class Settings(BaseSettings):
     events_redis_url: str = ""
     events_channel: str = Field(default="gridpoints:events", min_length=1, max_length=200)
     work_order_auto_confirm_days: int = Field(default=7, ge=1, le=365)
+    # dev and test only: the service clock (services.kit.clock) starts at this moment (ISO 8601
+    # with a UTC offset) and runs on from there, to try a calendar edge such as the last minute
+    # of a quarter.
+    clock_start: datetime | None = None
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -115,6 +120,13 @@ class Settings(BaseSettings):
             )
         if not self.jwt_secret:
             self.jwt_secret = DEV_JWT_SECRET
+        if self.clock_start is not None:
+            # A district's points and deadlines follow the real date: moving the clock is for
+            # trying the service, never for running it.
+            if self.environment == "production":
+                raise ValueError("CLOCK_START is for dev and test only, not production")
+            if self.clock_start.tzinfo is None:
+                raise ValueError("CLOCK_START needs a UTC offset, e.g. 2027-03-31T23:59:00+08:00")
         try:
             ZoneInfo(self.timezone)  # fail at start-up, not on the first request
         except (ZoneInfoNotFoundError, ValueError) as exc:

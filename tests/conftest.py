@@ -3,6 +3,12 @@
 Every data test runs on SQLite and, when TEST_POSTGRES_URL is set, on PostgreSQL too; then an
 unreachable server fails the run instead of skipping. Templates (migrated, optionally seeded with
 the demo district) are built once per session and copied per test.
+
+No test depends on the day it runs: the service clock (services.kit.clock) is pinned. The demo
+templates are seeded with the clock standing at TEST_NOW, and every test starts with the clock
+at TEST_NOW, running on from there. GRIDPOINTS_TEST_NOW moves TEST_NOW (an ISO 8601 moment with
+its UTC offset), e.g. to a calendar edge (`make test-calendar`); servers the tests start get it
+as CLOCK_START.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("ENVIRONMENT", "test")
 os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
+# Mid-quarter, mid-month, mid-week, mid-morning in Asia/Shanghai: nothing near an edge.
+os.environ["CLOCK_START"] = os.environ.get("GRIDPOINTS_TEST_NOW") or "2026-05-13T10:00:00+08:00"
 
 import asyncpg
 import httpx
@@ -29,7 +38,12 @@ from tortoise.context import TortoiseContext
 from services import db as database
 from services.accounts import load_actor
 from services.auth import Actor
+from services.kit import clock
 from services.models import UserAccount
+
+TEST_NOW = datetime.fromisoformat(os.environ["CLOCK_START"])
+if TEST_NOW.tzinfo is None:
+    raise RuntimeError("GRIDPOINTS_TEST_NOW needs a UTC offset, e.g. 2027-12-31T23:59:00+08:00")
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -62,6 +76,12 @@ def _fresh_statement_cache() -> None:
 
 async def _build(url: str, *, demo: bool) -> None:
     _fresh_statement_cache()
+    # The demo's story is told at TEST_NOW (its "last week" and "last quarter" count from there).
+    with clock.frozen(TEST_NOW):
+        await _build_at_test_now(url, demo=demo)
+
+
+async def _build_at_test_now(url: str, *, demo: bool) -> None:
     async with TortoiseContext() as ctx:
         await ctx.init(config=database.tortoise_config(url))
         await database.migrate()
@@ -79,6 +99,14 @@ async def _pg_template(name: str, *, demo: bool) -> None:
     finally:
         await conn.close()
     await _build(_pg_url(name), demo=demo)
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_test_now() -> Iterator[None]:
+    """Every test starts with the service clock at TEST_NOW (and it runs on from there)."""
+    clock.start_at(TEST_NOW)
+    yield
+    clock.reset()
 
 
 @pytest.fixture(scope="session")

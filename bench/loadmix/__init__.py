@@ -38,13 +38,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from bench.load import machine_busy_seconds, process_cpu_seconds
 from bench.loadmix.build import Built, build
 from bench.loadmix.reconcile import Reconciliation, reconcile
 from bench.servers import CHILDREN, ROOT, free_port
+from services.kit import clock
 
 RESULTS = ROOT / "bench" / "results"
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -540,7 +541,7 @@ def _locust_version() -> str:
 def main(argv: list[str]) -> int:
     """Entry point of `python -m bench loadmix`."""
     options = Options.parse(argv)
-    started = datetime.now(UTC)
+    started = clock.now()
     secret = secrets.token_urlsafe(48)
     # Tokens are minted in this process: the server's settings, before any are read.
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret)

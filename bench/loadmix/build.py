@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench.queries import global_id
+from services.kit import clock
 
 VOLUNTEER_SHARE = 4  # one in this many of the community's residents volunteers
 VOLUNTEER_POINTS_UNITS = 100  # MONTHLY_MEETING (5 points) x 100 = 500 points each
@@ -110,9 +111,8 @@ async def _volunteers(person_ids: list[int], community_id: int, community_path: 
     from bench.evaluation import insert_rows
     from seed.points import demo_actor
     from services import points
-    from services.points import ledger
 
-    now = ledger.now()
+    now = clock.now()
     await insert_rows(
         "role_assignment",
         ("person_id", "role", "area_id", "area_path", "since"),

@@ -18,7 +18,7 @@ from services import workorders
 from services.enums import WorkOrderAction as WorkOrderActionEnum
 from services.enums import WorkOrderKind as WorkOrderKindEnum
 from services.enums import WorkOrderStatus as WorkOrderStatusEnum
-from services.points import ledger
+from services.kit import clock
 
 WorkOrderKind = strawberry.enum(WorkOrderKindEnum, description="What a work order (工单) is.")
 describe_values(
@@ -229,7 +229,7 @@ class WorkOrder(relay.Node):
             sla_breached=o.sla_breached,
             accept_due=o.accept_due,
             resolve_due=o.resolve_due,
-            overdue=workorders.is_overdue(o, ledger.now()),
+            overdue=workorders.is_overdue(o, clock.now()),
             rating=o.rating,
             comment=o.comment,
             rated_at=o.rated_at,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from tortoise.transactions import in_transaction
 
 from services import db
@@ -13,6 +11,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation import scoring
 from services.evaluation.periods import Rules, rules_of
 from services.grids import clean_text
+from services.kit import clock
 from services.models import (
     EvaluationAdjustment,
     EvaluationObjection,
@@ -21,10 +20,6 @@ from services.models import (
 )
 
 MAX_ADJUSTMENT = 100
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _scoring(period_id: int) -> EvaluationPeriod:
@@ -105,7 +100,7 @@ async def adjust_score(
             )
     async with in_transaction():
         await _scoring(result.period_id)
-        moment = _now()
+        moment = clock.now()
         if code is not None:
             earlier = await EvaluationAdjustment.filter(
                 result_id=result.id, item_code=code, withdrawn_at=None
@@ -162,7 +157,7 @@ async def object_to_adjustment(
             person_id=actor.person_id,
             reason=reason,
             status=ObjectionStatus.OPEN,
-            created_at=_now(),
+            created_at=clock.now(),
         )
 
 
@@ -184,7 +179,7 @@ async def resolve_objection(
     rules = await rules_of(period)
     async with in_transaction():
         await _scoring(result.period_id)
-        moment = _now()
+        moment = clock.now()
         changed = await EvaluationObjection.filter(
             id=objection.id, status=ObjectionStatus.OPEN
         ).update(

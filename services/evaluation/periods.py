@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
@@ -27,6 +27,7 @@ from services.evaluation.schemes import (
     schemes_by_ids,
 )
 from services.grids import ancestor_paths, district_path, get_area, in_line
+from services.kit import clock
 from services.models import (
     EvaluationHonour,
     EvaluationObjection,
@@ -56,10 +57,6 @@ HONOUR_NAMES = {
     HonourKind.RED_FLAG_CENTRAL_HOUSEHOLD: "红旗中心户",
 }
 HONOUR_SOURCE = "Honour"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ async def _managed(actor: Actor, period_id: int) -> EvaluationPeriod:
 
 
 def _check_not_future(quarter: str) -> None:
-    if quarter > period_of(_now()):
+    if quarter > period_of(clock.now()):
         raise InvalidInput("A quarter is evaluated once it has begun.", field="quarter")
 
 
@@ -172,7 +169,7 @@ async def open_period(
             scheme_id=scheme_id,
             detail_ids=detail_ids,
             opened_by_id=actor.person_id,
-            opened_at=_now(),
+            opened_at=clock.now(),
         )
 
 
@@ -198,7 +195,7 @@ async def start_scoring(*, actor: Actor | None, period_id: int) -> EvaluationPer
         await scoring.score_period(period, rules.scheme, rules.details)
         await scoring.rank_period(period, rules.scheme)
         await EvaluationPeriod.filter(id=period.id).update(
-            status=PeriodStatus.SCORING, scoring_started_at=_now()
+            status=PeriodStatus.SCORING, scoring_started_at=clock.now()
         )
     return await EvaluationPeriod.get(id=period.id)
 
@@ -221,7 +218,7 @@ async def publish_period(*, actor: Actor | None, period_id: int) -> EvaluationPe
         await _honour(period, rules.scheme, actor)
         await _flag_exits(period, rules.scheme)
         await EvaluationPeriod.filter(id=period.id).update(
-            status=PeriodStatus.PUBLISHED, published_at=_now(), published_by_id=actor.person_id
+            status=PeriodStatus.PUBLISHED, published_at=clock.now(), published_by_id=actor.person_id
         )
     return await EvaluationPeriod.get(id=period.id)
 
@@ -295,7 +292,7 @@ async def _honour(period: EvaluationPeriod, scheme: Scheme, actor: Actor) -> Non
     """Name the red flags and post their bonus points: pool → receiver, one AWARD transaction
     per honour (source: the honour), person accounts locked first in id order."""
     winners = await _winners(period, scheme)
-    moment = _now()
+    moment = clock.now()
     honours = [
         await EvaluationHonour.create(
             period_id=period.id,
@@ -361,7 +358,7 @@ async def _flag_exits(period: EvaluationPeriod, scheme: Scheme) -> None:
         [previous, True, PeriodStatus.PUBLISHED.value, period.id, True],
     )
     threshold = scheme.exit_threshold
-    moment = _now()
+    moment = clock.now()
     await ExitReview.bulk_create(
         [
             ExitReview(

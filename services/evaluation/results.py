@@ -8,13 +8,12 @@ hold a role there).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.enums import AreaLevel, ExitReviewStatus, PeriodStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.periods import get_period
 from services.grids import clean_text, get_area
+from services.kit import clock
 from services.models import (
     AreaEvaluation,
     EvaluationAdjustment,
@@ -256,7 +255,7 @@ async def clear_exit_review(*, actor: Actor | None, review_id: int, reason: str)
         status=ExitReviewStatus.CLEARED,
         resolution=reason,
         resolved_by_id=actor.person_id,
-        resolved_at=datetime.now(UTC),
+        resolved_at=clock.now(),
     )
     if not changed:
         raise Conflict("The review is closed already.", field="exitReviewId")

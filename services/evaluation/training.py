@@ -11,16 +11,13 @@ from services.enums import EVALUATED_ROLES, AreaLevel
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.scoring import quarter_bounds
 from services.grids import SUBTREE_END, clean_text, get_area, in_line
+from services.kit import clock
 from services.models import TrainingAttendance, TrainingSession
 from services.pagination import Page, paginate
 from services.settings import get_settings
 
 MAX_ATTENDEES = 500
 ORGANISING_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def create_session(
@@ -64,7 +61,7 @@ async def record_attendance(
     unique = sorted(set(person_ids))
     if not unique or len(unique) > MAX_ATTENDEES or len(unique) != len(person_ids):
         raise InvalidInput(f"Give 1 to {MAX_ATTENDEES} different people.", field="personIds")
-    if session.starts_at > _now():
+    if session.starts_at > clock.now():
         raise Conflict("Attendance is recorded once the session has begun.", field="sessionId")
     low, high = subtree_bounds(session.area_path)
     marks = ",".join("?" for _ in unique)
@@ -81,7 +78,7 @@ async def record_attendance(
             f"{len(missing)} of these people are not in {session.area_path}'s area.",
             field="personIds",
         )
-    moment = _now()
+    moment = clock.now()
     await TrainingAttendance.bulk_create(
         [
             TrainingAttendance(
@@ -154,7 +151,7 @@ class TrainingCoverage:
 
 async def training_coverage(*, area_ids: list[int], year: int | None) -> list[TrainingCoverage]:
     """Training coverage of many areas in one statement (aggregates are public)."""
-    year = year or _now().astimezone(get_settings().tz).year
+    year = year or clock.now().astimezone(get_settings().tz).year
     if not 2000 <= year <= 2100:
         raise InvalidInput("Give a year between 2000 and 2100.", field="year")
     if not area_ids:

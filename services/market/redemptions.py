@@ -28,6 +28,7 @@ from services.errors import (
     RewardUnavailable,
 )
 from services.idempotency import Call
+from services.kit import clock
 from services.market.rewards import (
     MAX_STOCK,
     cancels,
@@ -68,7 +69,7 @@ async def redeem(
     policy = await ledger.policy_for(community)
 
     async def effect(_: int) -> tuple[int, Redemption]:
-        moment = ledger.now()
+        moment = clock.now()
         # Stock first: a conditional decrement, so two redemptions cannot take the last item.
         rows = await db.execute(
             "UPDATE reward SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING id",
@@ -148,7 +149,7 @@ async def fulfil(*, actor: Actor | None, pickup_code: str) -> Redemption:
     ):
         raise NotFound("No held redemption with that pickup code here.", field="pickupCode")
     community = await ledger.community_at(reward.area_path)
-    moment = ledger.now()
+    moment = clock.now()
     async with in_transaction():
         changed = await Redemption.filter(
             id=redemption.id, status=RedemptionStatus.HELD, expires_at__gt=moment
@@ -188,7 +189,7 @@ async def _release(redemption: Redemption, status: RedemptionStatus, actor: Acto
     points (to the lots they came from) and its items. False when it was not HELD."""
     changed = await Redemption.filter(id=redemption.id, status=RedemptionStatus.HELD).update(
         status=status,
-        closed_at=ledger.now(),
+        closed_at=clock.now(),
         closed_by_id=actor.account_id if actor else None,
     )
     if not changed:
@@ -229,7 +230,7 @@ async def cancel(*, actor: Actor | None, redemption_id: int) -> Redemption:
 async def expire_holds(*, at: datetime | None = None, batch: int = 500) -> int:
     """Release every hold past its pickup time (idempotent; safe on several instances: the
     status flips by a conditional UPDATE, so each hold is released once). Returns how many."""
-    moment = at or ledger.now()
+    moment = at or clock.now()
     count = 0
     last_id = 0
     while True:

@@ -13,6 +13,7 @@ from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.idempotency import Call
+from services.kit import clock
 from services.models import PartnerMember, Reward
 from services.pagination import Page, paginate
 from services.points import ledger
@@ -272,7 +273,7 @@ async def list_rewards(
     if category is not None:
         query = query.filter(category=category)
     if available_only:
-        moment = ledger.now()
+        moment = clock.now()
         query = query.filter(
             Q(available_from__isnull=True) | Q(available_from__lte=moment),
             Q(available_until__isnull=True) | Q(available_until__gt=moment),

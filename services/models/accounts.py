@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from services.kit import clock
+
 if TYPE_CHECKING:
     from services.models.people import Person
 
@@ -22,7 +24,7 @@ class UserAccount(Model):
     )
     person_id: int
     is_active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "user_account"
@@ -36,7 +38,7 @@ class Session(Model):
         "models.UserAccount", related_name="sessions", on_delete=fields.CASCADE
     )
     account_id: int
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
     revoke_reason = fields.CharField(max_length=50, null=True)
@@ -54,7 +56,7 @@ class RefreshToken(Model):
     )
     session_id: object
     token_hash = fields.CharField(max_length=64, unique=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
     used_at = fields.DatetimeField(null=True)
 
     class Meta:

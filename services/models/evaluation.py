@@ -16,6 +16,7 @@ from services.enums import (
     PeriodStatus,
     Role,
 )
+from services.kit import clock
 
 
 class EvaluationScheme(Model):
@@ -29,7 +30,7 @@ class EvaluationScheme(Model):
     version = fields.IntField()
     body: dict[str, Any] = fields.JSONField(default=dict)
     created_by_id = fields.IntField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "evaluation_scheme"
@@ -217,7 +218,7 @@ class TrainingSession(Model):
     place = fields.CharField(max_length=200)
     starts_at = fields.DatetimeField()
     organised_by_id = fields.IntField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "training_session"

@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from services.enums import AreaKind, AreaLevel, PartyUnitKind
+from services.kit import clock
 
 
 class Area(Model):
@@ -26,7 +27,7 @@ class Area(Model):
     path = fields.CharField(max_length=255, unique=True)
     contact_group_name = fields.CharField(max_length=100, null=True)
     contact_group_link = fields.CharField(max_length=500, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "area"

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from services.kit import clock
+
 if TYPE_CHECKING:
     from services.models.grids import Area
     from services.models.people import Person
@@ -34,7 +36,7 @@ class Household(Model):
     unit = fields.CharField(max_length=20, null=True)
     room = fields.CharField(max_length=20, null=True)
     member_count = fields.IntField(default=1)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "household"
@@ -52,7 +54,7 @@ class CareLink(Model):
     )
     central_id: int
     household_id: int
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "care_link"

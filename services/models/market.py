@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from services.enums import ProviderKind, RedemptionStatus, RewardCategory
+from services.kit import clock
 
 
 class Reward(Model):
@@ -38,7 +39,7 @@ class Reward(Model):
     available_from = fields.DatetimeField(null=True)
     available_until = fields.DatetimeField(null=True)
     active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "reward"

@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from services.enums import Role
+from services.kit import clock
 
 if TYPE_CHECKING:
     from services.models.accounts import UserAccount
@@ -26,7 +27,7 @@ class Person(Model):
         "models.Household", related_name="members", null=True, on_delete=fields.SET_NULL
     )
     household_id: int | None
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "person"

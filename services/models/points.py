@@ -12,6 +12,7 @@ from services.enums import (
     ExpiryKind,
     TransactionKind,
 )
+from services.kit import clock
 
 
 class PointsAccount(Model):
@@ -31,7 +32,7 @@ class PointsAccount(Model):
     name = fields.CharField(max_length=100)
     balance = fields.BigIntField(default=0)
     held = fields.BigIntField(default=0)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "points_account"
@@ -64,7 +65,7 @@ class PointsTransaction(Model):
     reverses_id = fields.IntField(null=True, unique=True)
     redemption_id = fields.IntField(null=True)
     actor_account_id = fields.IntField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "points_transaction"
@@ -87,7 +88,7 @@ class PointsEntry(Model):
     source_type = fields.CharField(max_length=40, null=True)
     source_id = fields.CharField(max_length=40, null=True)
     actor_account_id = fields.IntField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "points_entry"
@@ -104,7 +105,7 @@ class PointsLot(Model):
     points = fields.BigIntField()
     remaining = fields.BigIntField()
     expires_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "points_lot"
@@ -119,7 +120,7 @@ class PointsPolicy(Model):
     expiry = fields.CharEnumField(ExpiryKind, max_length=24, default=ExpiryKind.NONE)
     expiry_months = fields.IntField(null=True)
     hold_days = fields.IntField(default=7)
-    updated_at = fields.DatetimeField(auto_now=True)
+    updated_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "points_policy"
@@ -142,7 +143,7 @@ class PointsRule(Model):
     area_id = fields.IntField(null=True)
     area_path = fields.CharField(max_length=255, default="")
     retired_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "points_rule"
@@ -202,7 +203,7 @@ class IdempotencyRecord(Model):
     key = fields.CharField(max_length=100)
     request_hash = fields.CharField(max_length=64)
     result_id = fields.IntField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "idempotency_record"

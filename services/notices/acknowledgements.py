@@ -22,6 +22,7 @@ from services import db, events
 from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import areas_by_ids, in_subtree
+from services.kit import clock
 from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
 from services.notices.reading import get_notice, overseen_roots
 from services.pagination import Page, batched_counts, page_from_rows, paginate
@@ -68,7 +69,7 @@ async def acknowledge_notice(*, actor: Actor | None, notice_id: int) -> Acknowle
                 person_id=actor.person_id,
                 area_id=recipient.area_id,
                 area_path=recipient.area_path,
-                acknowledged_at=ledger.now(),
+                acknowledged_at=clock.now(),
             )
             award = await award_for_source(
                 actor=actor,

@@ -19,8 +19,8 @@ from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.enums import Role
 from services.errors import Forbidden, InvalidInput
 from services.grids import clean_text, get_area
+from services.kit import clock
 from services.models import Notice, NoticeRecipient
-from services.points import ledger
 
 MAX_TITLE = 100
 MAX_BODY = 5000
@@ -95,7 +95,7 @@ async def publish_notice(
             roles=[r.value for r in chosen],
             role_mask=role_mask(chosen),
             publisher_id=actor.person_id,
-            published_at=ledger.now(),
+            published_at=clock.now(),
         )
         recipients = await _recipients(notice, acknowledging, actor.person_id)
         await NoticeRecipient.bulk_create(recipients, batch_size=500)

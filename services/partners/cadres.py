@@ -14,18 +14,13 @@ from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaLevel, PartnerUnitStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
+from services.kit import clock
 from services.models import CadreAssignment, CadreService, PartnerMember
 from services.pagination import Page, paginate
-from services.partners.units import get_unit, now
-from services.settings import get_settings
+from services.partners.units import get_unit
 
 MAX_DAYS = 366
 MAX_MINUTES = 24 * 60
-
-
-def today() -> date:
-    """Today in the configured time zone."""
-    return now().astimezone(get_settings().tz).date()
 
 
 async def assign_cadre(
@@ -68,7 +63,7 @@ async def assign_cadre(
             ends_on=ends_on,
             duties=duties,
             assigned_by_id=actor.person_id,
-            created_at=now(),
+            created_at=clock.now(),
         )
         if await CadreAssignment.filter(
             person_id=person_id,
@@ -97,7 +92,7 @@ async def record_service(
         )
     if not assignment.starts_on <= served_on <= assignment.ends_on:
         raise InvalidInput("That day is outside the assignment.", field="servedOn")
-    if served_on > today():
+    if served_on > clock.today():
         raise InvalidInput("Service is recorded once it is done.", field="servedOn")
     if not 1 <= minutes <= MAX_MINUTES:
         raise InvalidInput(f"Minutes are 1 to {MAX_MINUTES}.", field="minutes")
@@ -107,7 +102,7 @@ async def record_service(
         minutes=minutes,
         description=description,
         recorded_by_id=actor.person_id,
-        created_at=now(),
+        created_at=clock.now(),
     )
 
 

@@ -26,9 +26,10 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
+from services.kit import clock
 from services.models import Area, NeedEntry, ResourceArea, ResourceOffer
 from services.pagination import Page, paginate
-from services.partners.units import managed_unit, now
+from services.partners.units import managed_unit
 from services.points import Source
 from services.points.ledger import community_path
 
@@ -123,7 +124,7 @@ async def post_resource(*, actor: Actor | None, unit_id: int, data: ResourceInpu
         )
     unit = await managed_unit(actor, unit_id)
     served = await _served_areas(data.served_area_ids or [unit.community_id])
-    moment = now()
+    moment = clock.now()
     async with in_transaction():
         offer = await ResourceOffer.create(
             unit_id=unit.id,
@@ -222,7 +223,7 @@ async def update_resource(
                     "Matches have committed more than that; the quantity cannot go below it.",
                     field="quantity",
                 )
-        offer.updated_at = now()
+        offer.updated_at = clock.now()
         await offer.save(update_fields=[*given, "updated_at"])
         if served is not None:
             await _write_served(offer, served)
@@ -255,7 +256,7 @@ async def post_need(*, actor: Actor | None, area_id: int, data: NeedInput) -> Ne
         raise InvalidInput("Needs are posted by a community or one of its grids.", field="areaId")
     if not may_edit_need_at(actor, area.path):
         raise Forbidden("Admins and leaders of the area post its needs.", field="areaId")
-    moment = now()
+    moment = clock.now()
     return await NeedEntry.create(
         area_id=area.id,
         area_path=area.path,
@@ -280,7 +281,7 @@ async def post_need(*, actor: Actor | None, area_id: int, data: NeedInput) -> Ne
 
 def _future(deadline: datetime) -> datetime:
     deadline = _check_time(deadline, "deadline")
-    if deadline <= now():
+    if deadline <= clock.now():
         raise InvalidInput("The deadline has passed.", field="deadline")
     return deadline
 
@@ -354,7 +355,7 @@ async def update_need(*, actor: Actor | None, need_id: int, data: NeedInput) -> 
             )
             if not rows:
                 raise Conflict("Only a cancelled need is reopened.", field="status")
-        values["updated_at"] = now()
+        values["updated_at"] = clock.now()
         await NeedEntry.filter(id=need.id).update(**values)
     return await NeedEntry.get(id=need.id)
 
@@ -383,7 +384,7 @@ async def list_resources(
     if category is not None:
         query = query.filter(category=category)
     if available_only:
-        moment = now()
+        moment = clock.now()
         query = query.filter(
             Q(available_from__isnull=True) | Q(available_from__lte=moment),
             Q(available_until__isnull=True) | Q(available_until__gt=moment),

@@ -44,6 +44,7 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
 from services.grids import ancestor_paths, clean_text
+from services.kit import clock
 from services.models import (
     Area,
     NeedEntry,
@@ -54,7 +55,7 @@ from services.models import (
 )
 from services.partners.lists import MAX_QUANTITY, may_edit_need_at
 from services.partners.projects import project_for_match
-from services.partners.units import is_member, now
+from services.partners.units import is_member
 
 HORIZON_DAYS = 30
 MAX_MATCHES = 100
@@ -161,7 +162,7 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
     still = need.quantity - need.committed
     if need.status is not NeedStatus.OPEN or still <= 0 or first == 0:
         return []
-    moment = now()
+    moment = clock.now()
     horizon = _horizon(need.deadline, moment).astimezone(UTC)
     categories = compatible_resources(need.category)
     served = [*ancestor_paths(need.community_path), need.community_path]
@@ -246,7 +247,7 @@ async def matches_for_resource(
     offer = await ResourceOffer.get_or_none(id=resource_id)
     if offer is None:
         raise NotFound("No such resource.", field="resourceId")
-    moment = now()
+    moment = clock.now()
     start = offer.available_from.astimezone(UTC) if offer.available_from else None
     end = offer.available_until.astimezone(UTC) if offer.available_until else None
     if (
@@ -443,7 +444,7 @@ async def propose_match(
             status=MatchStatus.PROPOSED,
             proposed_by_side=side,
             proposed_by_id=actor.person_id,
-            created_at=now(),
+            created_at=clock.now(),
         )
     except IntegrityError as exc:
         raise Conflict(
@@ -476,7 +477,7 @@ async def accept_match(*, actor: Actor | None, match_id: int) -> ResourceMatch:
     unit = await PartnerUnit.get(id=offer.unit_id)
     if unit.status is not PartnerUnitStatus.APPROVED:
         raise Conflict("The resource's unit is not approved.", field="matchId")
-    moment = now()
+    moment = clock.now()
     async with in_transaction():
         # The match first: its status flips once, so the same match is never accepted twice.
         changed = await ResourceMatch.filter(id=match.id, status=MatchStatus.PROPOSED).update(
@@ -548,7 +549,7 @@ async def _close(
     match: ResourceMatch, status: MatchStatus, actor: Actor, reason: str | None
 ) -> ResourceMatch:
     changed = await ResourceMatch.filter(id=match.id, status=MatchStatus.PROPOSED).update(
-        status=status, decided_by_id=actor.person_id, decided_at=now(), decision_reason=reason
+        status=status, decided_by_id=actor.person_id, decided_at=clock.now(), decision_reason=reason
     )
     if not changed:
         raise Conflict("This match is answered already.", field="matchId")

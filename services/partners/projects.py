@@ -25,9 +25,10 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
+from services.kit import clock
 from services.models import NeedEntry, Project, ProjectMilestone, ProjectUnit
 from services.pagination import Page, paginate
-from services.partners.units import managed_unit, member_unit_ids, now
+from services.partners.units import managed_unit, member_unit_ids
 from services.points.ledger import community_path
 
 MAX_PEOPLE_SERVED = 10_000_000
@@ -105,7 +106,7 @@ async def create_project(
     if area.level is not AreaLevel.COMMUNITY:
         raise InvalidInput("A project belongs to a community.", field="communityId")
     actor.require_admin_of(area.path, "create projects")
-    moment = now()
+    moment = clock.now()
     return await Project.create(
         community_id=area.id,
         community_path=area.path,
@@ -136,7 +137,7 @@ async def update_project(
     project = await _project(project_id)
     if not await may_run(actor, project):
         raise Forbidden("The community and the units owning it run a project.", field="projectId")
-    values: dict[str, object] = {"updated_at": now()}
+    values: dict[str, object] = {"updated_at": clock.now()}
     if title is not None:
         values["title"] = clean_text(title, field="title", max_length=100)
     if description is not None:
@@ -162,9 +163,9 @@ async def update_project(
                 )
             stamps: dict[str, object] = {"status": status}
             if status is ProjectStatus.ACTIVE:
-                stamps["started_at"] = now()
+                stamps["started_at"] = clock.now()
             else:
-                stamps["closed_at"] = now()
+                stamps["closed_at"] = clock.now()
             # Conditional on the status read: two admins moving it at once see one change.
             if not await Project.filter(id=project.id, status=project.status).update(**stamps):
                 raise Conflict("The project changed meanwhile; reload it.", field="status")
@@ -192,7 +193,7 @@ async def add_milestone(
         raise Forbidden("The project's community and units keep its milestones.", field="projectId")
     if project.status in CLOSED:
         raise Conflict("The project is closed.", field="projectId")
-    moment = now()
+    moment = clock.now()
     return await ProjectMilestone.create(
         project_id=project.id,
         title=title,
@@ -227,7 +228,7 @@ async def update_milestone(
         )
     if project.status in CLOSED:
         raise Conflict("The project is closed.", field="milestoneId")
-    moment = now()
+    moment = clock.now()
     # Only the fields given are written: a concurrent edit of other fields is kept.
     given: list[str] = []
     if title is not None:
@@ -262,7 +263,7 @@ async def claim_project(*, actor: Actor | None, project_id: int, unit_id: int) -
         raise Conflict("This project is not open for claiming.", field="projectId")
     if project.status in CLOSED:
         raise Conflict("The project is closed.", field="projectId")
-    moment = now()
+    moment = clock.now()
     async with in_transaction():
         # Conditional: of two companies claiming at once, one wins.
         claimed = await Project.filter(
@@ -292,7 +293,7 @@ async def project_for_match(
 ) -> int:
     """Inside the acceptance transaction (the need row is locked): the need's project,
     extended with the unit as PARTNER, or a new ACTIVE project for the need. Returns its id."""
-    moment = now()
+    moment = clock.now()
     if project_id is None:
         project = await Project.create(
             community_id=int(community.strip("/").split("/")[-1]),

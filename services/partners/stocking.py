@@ -16,10 +16,11 @@ from services.enums import (
 from services.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from services.grids import clean_text
 from services.idempotency import Call
+from services.kit import clock
 from services.market import MAX_STOCK, RewardInput, prepare_reward
 from services.models import Redemption, ResourceOffer, Reward
 from services.pagination import Page, paginate
-from services.partners.units import get_unit, is_member, managed_unit, now
+from services.partners.units import get_unit, is_member, managed_unit
 from services.points import ledger
 
 STOCKABLE = {
@@ -109,7 +110,7 @@ async def stock_reward(
         rows = await db.execute(
             "UPDATE resource_offer SET remaining = remaining - ?, updated_at = ? "
             "WHERE id = ? AND status = 'OPEN' AND remaining >= ? RETURNING remaining",
-            [quantity, now(), offer.id, quantity],
+            [quantity, clock.now(), offer.id, quantity],
         )
         if not rows:
             fresh = await ResourceOffer.get(id=offer.id)

@@ -9,7 +9,6 @@ individually to the community where they live: the membership records that commu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import cast
 
 from tortoise.exceptions import IntegrityError
@@ -21,14 +20,11 @@ from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaLevel, PartnerUnitKind, PartnerUnitStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
+from services.kit import clock
 from services.models import Area, PartnerMember, PartnerUnit, Person, RoleAssignment
 from services.pagination import Page, paginate
 from services.people.persons import person_to_place
 from services.points.ledger import community_path
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def member_unit_ids(person_id: int, *, managers_only: bool = False) -> set[int]:
@@ -107,7 +103,7 @@ async def _grant_role(person_id: int, unit: PartnerUnit, account_id: int) -> Non
         role=Role.PARTNER_MEMBER,
         area_id=unit.community_id,
         area_path=unit.community_path,
-        since=now(),
+        since=clock.now(),
         assigned_by_id=account_id,
     )
 
@@ -148,7 +144,7 @@ async def register_unit(
                 phone=phone,
                 description=description,
                 registered_by_id=actor.person_id,
-                created_at=now(),
+                created_at=clock.now(),
             )
             await PartnerMember.create(
                 unit_id=unit.id,
@@ -156,7 +152,7 @@ async def register_unit(
                 manager=True,
                 home_community_id=home,
                 added_by_id=actor.person_id,
-                joined_at=now(),
+                joined_at=clock.now(),
             )
     except IntegrityError as exc:
         raise Conflict(f"{area.name} has a unit named {name} already.", field="name") from exc
@@ -176,7 +172,7 @@ async def review_unit(
         changed = await PartnerUnit.filter(id=unit.id, status=PartnerUnitStatus.PENDING).update(
             status=PartnerUnitStatus.APPROVED if approve else PartnerUnitStatus.REJECTED,
             reviewed_by_id=actor.person_id,
-            reviewed_at=now(),
+            reviewed_at=clock.now(),
             review_reason=text or None,
         )
         if not changed:
@@ -217,7 +213,7 @@ async def add_member(
                 manager=manager,
                 home_community_id=home,
                 added_by_id=actor.person_id,
-                joined_at=now(),
+                joined_at=clock.now(),
             )
             if unit.status is PartnerUnitStatus.APPROVED:
                 await _grant_role(person.id, unit, actor.account_id)

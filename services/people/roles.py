@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -13,15 +13,12 @@ from services.auth import Actor, require_actor
 from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area, in_subtree
+from services.kit import clock
 from services.models import ExitReview, Household, RoleAssignment
 from services.pagination import Page, paginate
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
 from services.people.persons import DUTY_CARD_ROLES, person_to_place
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def assign_role(
@@ -64,7 +61,7 @@ async def assign_role(
                 role=role,
                 area_id=area.id,
                 area_path=area.path,
-                since=_now(),
+                since=clock.now(),
                 assigned_by_id=actor.account_id,
             )
     except IntegrityError as exc:  # a concurrent appointment won the unique index
@@ -74,7 +71,7 @@ async def assign_role(
 async def grant_resident(*, person_id: int) -> RoleAssignment:
     """The RESIDENT role every signed-up person holds (no area: joining a household is separate)."""
     return await RoleAssignment.create(
-        person_id=person_id, role=Role.RESIDENT, area_id=None, area_path="", since=_now()
+        person_id=person_id, role=Role.RESIDENT, area_id=None, area_path="", since=clock.now()
     )
 
 
@@ -102,7 +99,7 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
     # Conditional update: two admins ending the same role at once both see one end.
     async with in_transaction():
         changed = await RoleAssignment.filter(id=assignment.id, until=None).update(
-            until=_now(), end_reason=reason, ended_by_id=actor.account_id
+            until=clock.now(), end_reason=reason, ended_by_id=actor.account_id
         )
         if not changed:
             raise Conflict("This role has already ended.", field="assignmentId")
@@ -112,7 +109,7 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
             status=ExitReviewStatus.ROLE_ENDED,
             resolution=reason,
             resolved_by_id=actor.person_id,
-            resolved_at=_now(),
+            resolved_at=clock.now(),
         )
     return await RoleAssignment.get(id=assignment.id)
 

@@ -14,6 +14,7 @@ from services.enums import AwardStatus, TransactionKind
 from services.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from services.grids import clean_text
 from services.idempotency import Call
+from services.kit import clock
 from services.models import PointsAward, PointsRule, PointsTransaction
 from services.points import ledger
 from services.points.ledger import Community, Movement
@@ -137,7 +138,7 @@ async def _cap_usage(plan: _Plan) -> list[tuple[str, int, int]]:
     awards see each other."""
     rule = plan.rule
     caps = {"day": rule.cap_per_day, "month": rule.cap_per_month, "quarter": rule.cap_per_quarter}
-    windows = ledger.local_windows(ledger.now())
+    windows = ledger.local_windows(clock.now())
     return [
         (name, cap, abs(await _used(plan, *windows[name])))
         for name, cap in caps.items()
@@ -219,7 +220,7 @@ async def _award(
         source_id=source.id if source else None,
         requested_by_id=actor.account_id if actor else None,
         batch_id=batch_id,
-        created_at=ledger.now(),
+        created_at=clock.now(),
     )
     if status is AwardStatus.APPROVED:
         tx = await _post_award(award, plan.rule, plan.community, actor)
@@ -234,7 +235,7 @@ async def _post_award(
     """Pool → person, a new lot with the community's expiry, and the evaluation credit."""
     account = await ledger.person_account(award.person_id)
     pool = await ledger.pool_account(community)
-    moment = ledger.now()
+    moment = clock.now()
     period = ledger.period_of(moment)
     tx = await ledger.post(
         Movement(
@@ -358,7 +359,7 @@ async def approve_award(*, actor: Actor | None, award_id: int) -> PointsAward:
     async with in_transaction():
         # The status flips first (a write): of two concurrent approvals one finds nothing to do.
         changed = await PointsAward.filter(id=award.id, status=AwardStatus.PENDING).update(
-            status=AwardStatus.APPROVED, reviewed_by_id=actor.account_id, reviewed_at=ledger.now()
+            status=AwardStatus.APPROVED, reviewed_by_id=actor.account_id, reviewed_at=clock.now()
         )
         if changed:
             account = await ledger.person_account(award.person_id)
@@ -379,7 +380,7 @@ async def reject_award(*, actor: Actor | None, award_id: int, reason: str) -> Po
     changed = await PointsAward.filter(id=award.id, status=AwardStatus.PENDING).update(
         status=AwardStatus.REJECTED,
         reviewed_by_id=actor.account_id,
-        reviewed_at=ledger.now(),
+        reviewed_at=clock.now(),
         review_reason=reason,
     )
     award = await PointsAward.get(id=award.id)
@@ -419,7 +420,7 @@ async def penalize_points(
         taken = min(due, locked.available)
         shortfall = due - taken
         note = reason if not shortfall else f"{reason} (余额不足: {shortfall} 分仅计入评估)"
-        period = ledger.period_of(ledger.now())
+        period = ledger.period_of(clock.now())
         tx = await ledger.post(
             Movement(
                 kind=TransactionKind.PENALTY,
@@ -515,7 +516,7 @@ async def reverse_transaction(
             await ledger.take_from_lots(account.id, -delta, first_from=original.id)
         elif delta > 0:
             policy = await ledger.policy_for(community)
-            await ledger.add_lot(account.id, tx.id, delta, ledger.expiry_from(policy, ledger.now()))
+            await ledger.add_lot(account.id, tx.id, delta, ledger.expiry_from(policy, clock.now()))
         if original.dimension is not None and original.period is not None:
             await ledger.add_credit(
                 person_id, original.period, original.dimension, -original.credit

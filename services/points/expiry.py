@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from services import db
 from services.enums import TransactionKind
+from services.kit import clock
 from services.models import PointsLot
 from services.points import ledger
 from services.points.ledger import Movement
@@ -20,7 +21,7 @@ from services.points.ledger import Movement
 
 async def expire_lots(*, at: datetime | None = None, batch: int = 500) -> int:
     """Expire every lot whose time has come (at `at`, default now); returns points expired."""
-    moment = at or ledger.now()
+    moment = at or clock.now()
     total = 0
     last_id = 0
     while True:

@@ -35,11 +35,6 @@ from services.models import (
 from services.settings import get_settings
 
 
-def now() -> datetime:
-    """The current time (UTC, aware)."""
-    return datetime.now(UTC)
-
-
 def period_of(moment: datetime) -> str:
     """The evaluation quarter of a moment in the configured time zone, e.g. "2026Q4"."""
     local = moment.astimezone(get_settings().tz)

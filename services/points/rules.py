@@ -12,9 +12,10 @@ from services.auth import Actor, require_actor
 from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Dimension, ExpiryKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area, in_line
+from services.kit import clock
 from services.models import PointsPolicy, PointsRule
 from services.pagination import Page, paginate
-from services.points.ledger import Community, now
+from services.points.ledger import Community
 
 # Who may grant by a rule that names no granter roles: those who run people (admins, leaders).
 DEFAULT_GRANTERS = ADMIN_ROLES | LEADER_ROLES
@@ -145,7 +146,7 @@ async def retire_rule(*, actor: Actor | None, rule_id: int) -> PointsRule:
     """Retire a rule: no new awards by it (a community falls back to the district default)."""
     actor = require_actor(actor)
     rule = await _managed_rule(actor, rule_id)
-    rule.retired_at = now()
+    rule.retired_at = clock.now()
     await rule.save(update_fields=["retired_at"])
     return rule
 
@@ -214,6 +215,7 @@ async def set_policy(
             policy.expiry = expiry
             policy.expiry_months = expiry_months
             policy.hold_days = hold_days
+            policy.updated_at = clock.now()
             await policy.save()
     except IntegrityError as exc:
         raise Conflict("The policy was changed at the same time; retry.") from exc

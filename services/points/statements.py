@@ -13,6 +13,7 @@ from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AccountKind, AreaLevel, AwardStatus, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area
+from services.kit import clock
 from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
 from services.pagination import Page, paginate
 from services.points import ledger
@@ -54,7 +55,7 @@ async def expiring_soon(*, account_id: int | None, days: int | None = None) -> l
     """Points of unspent lots that expire within `days` (default from settings), soonest first."""
     if account_id is None:
         return []
-    horizon = ledger.now() + timedelta(days=days or get_settings().expiring_soon_days)
+    horizon = clock.now() + timedelta(days=days or get_settings().expiring_soon_days)
     rows = await db.fetch(
         "SELECT expires_at, SUM(remaining) AS points FROM points_lot WHERE account_id = ? "
         "AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? "
@@ -143,7 +144,7 @@ _PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
 def check_period(period: str | None) -> str:
     """A quarter like "2026Q4" (the current one when omitted)."""
     if period is None:
-        return ledger.period_of(ledger.now())
+        return ledger.period_of(clock.now())
     if not _PERIOD.match(period):
         raise InvalidInput('A period is a quarter such as "2026Q4".', field="period")
     return period

@@ -21,10 +21,10 @@ from services.auth import Actor, require_actor
 from services.enums import ActivityStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area, in_subtree
+from services.kit import clock
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.pagination import Page
 from services.partners.projects import project_for_activity
-from services.points import ledger
 from services.volunteering.teams import (
     LOCAL_LEVELS,
     community_of,
@@ -117,7 +117,7 @@ async def create_activity(
         raise Forbidden(
             "The team's leader or the admins of the area create activities.", field="teamId"
         )
-    moment = ledger.now()
+    moment = clock.now()
     if starts_at <= moment and not admin:
         raise InvalidInput("An activity is scheduled in the future.", field="startsAt")
     if starts_at > moment + MAX_AHEAD:
@@ -152,7 +152,7 @@ async def cancel_activity(
     activity = await get_activity(activity_id)
     if not organises(actor, activity, await team_of(activity)):
         raise Forbidden("The organisers cancel an activity.", field="activityId")
-    if activity.starts_at <= ledger.now():
+    if activity.starts_at <= clock.now():
         raise Conflict(
             "The activity has started: it can no longer be cancelled.", field="activityId"
         )
@@ -164,7 +164,7 @@ async def cancel_activity(
         if await checked_in.exists():
             raise Conflict("People have checked in: the activity goes ahead.", field="activityId")
         changed = await VolunteerActivity.filter(id=activity.id, status=ActivityStatus.OPEN).update(
-            status=ActivityStatus.CANCELLED, cancelled_at=ledger.now(), cancel_reason=reason
+            status=ActivityStatus.CANCELLED, cancelled_at=clock.now(), cancel_reason=reason
         )
     if not changed:
         raise Conflict("The activity is cancelled already.", field="activityId")
@@ -235,7 +235,7 @@ async def take_place(
         activity_id=activity.id,
         person_id=person_id,
         status=SignUpStatus.SIGNED_UP,
-        signed_up_at=ledger.now(),
+        signed_up_at=clock.now(),
         added_by_id=added_by_id,
     )
 
@@ -251,7 +251,7 @@ async def sign_up(*, actor: Actor | None, activity_id: int) -> ActivitySignUp:
         )
     if activity.status is ActivityStatus.CANCELLED:
         raise Conflict("The activity was cancelled.", field="activityId")
-    if activity.starts_at <= ledger.now():
+    if activity.starts_at <= clock.now():
         raise Conflict("Sign-up closes when the activity starts.", field="activityId")
     async with in_transaction():
         return await take_place(activity, actor.person_id, added_by_id=None)
@@ -261,7 +261,7 @@ async def cancel_sign_up(*, actor: Actor | None, activity_id: int) -> ActivitySi
     """Withdraw one's own sign-up before the activity starts (the place is freed)."""
     actor = require_actor(actor)
     activity = await get_activity(activity_id)
-    if activity.starts_at <= ledger.now():
+    if activity.starts_at <= clock.now():
         raise Conflict("The activity has started: talk to its organiser.", field="activityId")
     async with in_transaction():
         await lock_person(actor.person_id)
@@ -271,7 +271,7 @@ async def cancel_sign_up(*, actor: Actor | None, activity_id: int) -> ActivitySi
         if entry is None:
             raise NotFound("You are not signed up for this activity.", field="activityId")
         await ActivitySignUp.filter(id=entry.id).update(
-            status=SignUpStatus.CANCELLED, cancelled_at=ledger.now()
+            status=SignUpStatus.CANCELLED, cancelled_at=clock.now()
         )
         await db.execute(
             "UPDATE volunteer_activity SET signed_up = signed_up - 1 WHERE id = ? RETURNING id",
@@ -314,7 +314,7 @@ async def list_activities(
     area = await get_area(area_id=under_id)
     query = VolunteerActivity.filter(in_subtree(area.path, "area_path"))
     if upcoming:
-        query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=ledger.now())
+        query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=clock.now())
     return await _page(query, upcoming=upcoming, first=first, after=after)
 
 
@@ -330,7 +330,7 @@ async def my_activities(
     )
     query = VolunteerActivity.filter(id__in=mine)
     if upcoming:
-        query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=ledger.now())
+        query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=clock.now())
     return await _page(query, upcoming=upcoming, first=first, after=after)
 
 
@@ -340,7 +340,7 @@ async def team_activities(
     """A team's activities (see list_activities for the order)."""
     query = VolunteerActivity.filter(team_id=team_id)
     if upcoming:
-        query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=ledger.now())
+        query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=clock.now())
     return await _page(query, upcoming=upcoming, first=first, after=after)
 
 

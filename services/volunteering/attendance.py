@@ -20,8 +20,8 @@ from services.accounts import forget_attempt, record_attempt
 from services.auth import Actor, require_actor
 from services.enums import ActivityStatus, HoursStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit import clock
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
-from services.points import ledger
 from services.volunteering.activities import (
     UNREAD,
     Unread,
@@ -66,7 +66,7 @@ def _code(secret: str, window: int) -> str:
 
 def current_code(activity: VolunteerActivity) -> CheckInCode:
     """The check-in code of this minute (for organisers only: see `code_for`)."""
-    window = _window(ledger.now())
+    window = _window(clock.now())
     start = datetime.fromtimestamp(window * CODE_SECONDS, UTC)
     return CheckInCode(
         _code(activity.code_secret, window), start, start + timedelta(seconds=CODE_SECONDS)
@@ -74,7 +74,7 @@ def current_code(activity: VolunteerActivity) -> CheckInCode:
 
 
 def _code_matches(activity: VolunteerActivity, code: str) -> bool:
-    window = _window(ledger.now())
+    window = _window(clock.now())
     return any(
         hmac.compare_digest(_code(activity.code_secret, w), code) for w in (window, window - 1)
     )
@@ -90,7 +90,7 @@ async def code_for(
     and outside the window (`team`: the activity's team when already read, e.g. batched)."""
     if actor is None or activity.status is not ActivityStatus.OPEN:
         return None
-    moment = ledger.now()
+    moment = clock.now()
     if not activity.starts_at - EARLY_CHECK_IN <= moment < activity.ends_at:
         return None
     if isinstance(team, Unread):
@@ -117,7 +117,7 @@ async def _target(
     at: datetime | None,
 ) -> tuple[int, int | None, datetime]:
     """Whose attendance is recorded, by whom (None: by code) and when."""
-    moment = ledger.now()
+    moment = clock.now()
     if person_id is None or (person_id == actor.person_id and code is not None):
         if at is not None:
             raise InvalidInput("Only organisers record another time.", field="at")
@@ -229,7 +229,7 @@ async def auto_check_out() -> int:
     """Close check-ins left open for 24 hours (flagged `auto_checked_out`; the minutes are
     clamped to the activity as usual, and the organisers decide on the hours). Each row is
     closed by a conditional UPDATE, so concurrent runs close it once. Returns how many."""
-    cutoff = ledger.now() - AUTO_CHECK_OUT_AFTER
+    cutoff = clock.now() - AUTO_CHECK_OUT_AFTER
     rows = await db.fetch(
         "SELECT s.id, s.checked_in_at, a.starts_at, a.ends_at FROM activity_sign_up s "
         "JOIN volunteer_activity a ON a.id = s.activity_id "
@@ -244,7 +244,7 @@ async def auto_check_out() -> int:
         )
         checked_in = db.timestamp(row["checked_in_at"])
         assert checked_in is not None
-        moment = ledger.now()
+        moment = clock.now()
         closed += await ActivitySignUp.filter(id=row["id"], checked_out_at=None).update(
             checked_out_at=moment,
             auto_checked_out=True,

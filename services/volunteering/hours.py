@@ -23,6 +23,7 @@ from services.enums import HoursStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text
 from services.idempotency import Call
+from services.kit import clock
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.pagination import Page, paginate
 from services.points import Source, award_for_source, community_at, ledger
@@ -93,7 +94,7 @@ async def approve_hours(
     communities = {a.community_id: await community_at(a.area_path) for _, a in checked}
 
     async def effect(record_id: int) -> tuple[int, list[ActivitySignUp]]:
-        moment = ledger.now()
+        moment = clock.now()
         flipped = []
         for entry, activity in checked:  # in sign-up id order: no deadlock between batches
             changed = await ActivitySignUp.filter(
@@ -148,7 +149,7 @@ async def decline_hours(
             await ActivitySignUp.filter(id=i, hours_status=HoursStatus.PENDING).update(
                 hours_status=HoursStatus.DECLINED,
                 hours_reviewed_by_id=actor.person_id,
-                hours_reviewed_at=ledger.now(),
+                hours_reviewed_at=clock.now(),
                 decline_reason=reason,
             )
         after = await ActivitySignUp.filter(id__in=ids).order_by("id")

@@ -10,6 +10,7 @@ from services.auth import Actor, is_under, require_actor
 from services.enums import AreaLevel, MembershipStatus, TeamKind
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area, in_subtree
+from services.kit import clock
 from services.models import TeamMembership, VolunteerTeam
 from services.pagination import Page, paginate
 from services.partners.units import unit_for_team
@@ -91,7 +92,7 @@ async def create_team(
         raise InvalidInput(
             "The leader must live or hold a role in the team's community.", field="leaderId"
         )
-    moment = ledger.now()
+    moment = clock.now()
     try:
         async with in_transaction():
             team = await VolunteerTeam.create(
@@ -131,7 +132,7 @@ async def join_team(*, actor: Actor | None, team_id: int) -> TeamMembership:
                 team_id=team.id,
                 person_id=actor.person_id,
                 status=MembershipStatus.PENDING,
-                applied_at=ledger.now(),
+                applied_at=clock.now(),
             )
     except IntegrityError as exc:  # the partial unique index: one active membership
         raise Conflict("You have applied to or joined this team already.", field="teamId") from exc
@@ -161,7 +162,7 @@ async def review_member(
     changed = await TeamMembership.filter(id=membership.id, status=MembershipStatus.PENDING).update(
         status=status,
         reviewed_by_id=actor.person_id,
-        reviewed_at=ledger.now(),
+        reviewed_at=clock.now(),
         review_reason=note or None,
     )
     membership = await TeamMembership.get(id=membership.id)
@@ -186,7 +187,7 @@ async def leave_team(*, actor: Actor | None, team_id: int) -> TeamMembership:
         raise NotFound("You are not in this team.", field="teamId")
     changed = await TeamMembership.filter(
         id=membership.id, status__in=list(ACTIVE_MEMBERSHIP)
-    ).update(status=MembershipStatus.LEFT, left_at=ledger.now())
+    ).update(status=MembershipStatus.LEFT, left_at=clock.now())
     if not changed:
         raise Conflict("You left this team already.", field="teamId")
     return await TeamMembership.get(id=membership.id)

@@ -11,8 +11,8 @@ from services.auth import Actor, require_actor
 from services.enums import Role, WorkOrderKind
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, district_path
+from services.kit import clock
 from services.models import Area, WorkOrderCategory
-from services.points import ledger
 
 MAX_ACCEPT_MINUTES = 7 * 24 * 60
 MAX_RESOLVE_HOURS = 90 * 24
@@ -78,7 +78,7 @@ async def create_category(
             name=name,
             accept_within_minutes=accept_within_minutes,
             resolve_within_hours=resolve_within_hours,
-            created_at=ledger.now(),
+            created_at=clock.now(),
         )
     except IntegrityError as exc:  # a concurrent create took the code (unique district+code)
         raise Conflict(f"The district already has a category {code}.", field="code") from exc

@@ -26,6 +26,7 @@ from services.enums import AreaLevel, Role, WorkOrderAction, WorkOrderKind, Work
 from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.grids import clean_text, path_ids
 from services.idempotency import Call
+from services.kit import clock
 from services.models import (
     Area,
     Person,
@@ -118,7 +119,7 @@ async def apply_change(
     """Write a move if the order is still at the version read (None when it moved meanwhile),
     its timeline rows stamped `moment` (default now). Publishes the WORK_ORDER event after
     the commit."""
-    moment = moment or ledger.now()
+    moment = moment or clock.now()
     async with events.collecting(), in_transaction():
         changed = await WorkOrder.filter(id=order.id, version=order.version).update(
             **change.updates, version=order.version + 1
@@ -174,7 +175,7 @@ async def accept(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
     grid leader / community admins when the order is escalated or handled at their level."""
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
-        moment = ledger.now()
+        moment = clock.now()
         return Change(
             {
                 "status": WorkOrderStatus.ACCEPTED,
@@ -239,7 +240,7 @@ async def start(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         return Change(
-            {"status": WorkOrderStatus.IN_PROGRESS, "started_at": ledger.now()},
+            {"status": WorkOrderStatus.IN_PROGRESS, "started_at": clock.now()},
             [_step(actor, order, WorkOrderAction.START, WorkOrderStatus.IN_PROGRESS)],
         )
 
@@ -252,7 +253,7 @@ async def resolve(*, actor: Actor | None, work_order_id: int, note: str | None) 
     text = _note(note, "note", required=False)
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
-        moment = ledger.now()
+        moment = clock.now()
         return Change(
             {
                 "status": WorkOrderStatus.RESOLVED,
@@ -368,7 +369,7 @@ async def confirm(*, actor: Actor | None, work_order_id: int, idempotency_key: s
     """The resident confirms their resolved request; it closes and the handler is paid."""
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
-        return closing(actor, order, WorkOrderAction.CONFIRM, ledger.now())
+        return closing(actor, order, WorkOrderAction.CONFIRM, clock.now())
 
     return await _paying_move(
         actor,
@@ -391,7 +392,7 @@ async def verify(*, actor: Actor | None, work_order_id: int, idempotency_key: st
                 "Someone who neither reported nor handled it verifies a report.",
                 field="workOrderId",
             )
-        return closing(actor, order, WorkOrderAction.VERIFY, ledger.now())
+        return closing(actor, order, WorkOrderAction.VERIFY, clock.now())
 
     return await _paying_move(
         actor,
@@ -455,7 +456,7 @@ async def transfer(
                 "status": WorkOrderStatus.DISPATCHED,
                 "handling_area_id": target.id,
                 "handling_path": target.path,
-                "dispatched_at": ledger.now(),
+                "dispatched_at": clock.now(),
                 "accepted_at": None,
                 "accepted_by_id": None,
                 "assignee_id": None,
@@ -486,7 +487,7 @@ async def suspend(*, actor: Actor | None, work_order_id: int, reason: str) -> Wo
         return Change(
             {
                 "status": WorkOrderStatus.SUSPENDED,
-                "suspended_at": ledger.now(),
+                "suspended_at": clock.now(),
                 "suspended_from": order.status,
             },
             [_step(actor, order, WorkOrderAction.SUSPEND, WorkOrderStatus.SUSPENDED, note=text)],
@@ -500,7 +501,7 @@ async def resume(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         assert order.suspended_at is not None and order.suspended_from is not None
-        paused = max(timedelta(0), ledger.now() - order.suspended_at)
+        paused = max(timedelta(0), clock.now() - order.suspended_at)
         seconds = int(paused.total_seconds())
         return Change(
             {
@@ -524,7 +525,7 @@ async def reject(*, actor: Actor | None, work_order_id: int, reason: str) -> Wor
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         return Change(
-            {"status": WorkOrderStatus.REJECTED, "closed_at": ledger.now()},
+            {"status": WorkOrderStatus.REJECTED, "closed_at": clock.now()},
             [_step(actor, order, WorkOrderAction.REJECT, WorkOrderStatus.REJECTED, note=text)],
         )
 
@@ -543,7 +544,7 @@ async def rate(
         if order.rating is not None:
             raise Conflict("The order is rated already.", field="workOrderId")
         return Change(
-            {"rating": rating, "comment": text, "rated_at": ledger.now()},
+            {"rating": rating, "comment": text, "rated_at": clock.now()},
             [
                 _step(
                     actor,

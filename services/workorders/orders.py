@@ -24,9 +24,9 @@ from services.enums import (
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.events import Topic
 from services.grids import clean_text, in_subtree
+from services.kit import clock
 from services.models import Area, WorkOrder, WorkOrderCategory, WorkOrderEvent
 from services.pagination import Page, paginate
-from services.points import ledger
 from services.workorders.access import prefix, sees
 from services.workorders.categories import category_for
 from services.workorders.routing import route_household, route_report
@@ -103,7 +103,7 @@ async def _submit(
 ) -> WorkOrder:
     """Create the order already dispatched: SUBMIT and DISPATCH both go on its timeline, in
     one transaction (the order row is its first write)."""
-    moment = ledger.now()
+    moment = clock.now()
     async with events.collecting(), in_transaction():
         order = await WorkOrder.create(
             kind=kind,
@@ -290,7 +290,7 @@ async def list_orders(
     if category_id is not None:
         query = query.filter(category_id=category_id)
     if overdue_only:
-        query = query.filter(_overdue(ledger.now()))
+        query = query.filter(_overdue(clock.now()))
     return await paginate(query, first=first, after=after, newest_first=True)
 
 

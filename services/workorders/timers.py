@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 from services import db
 from services.enums import AreaLevel, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.grids import path_ids
+from services.kit import clock
 from services.models import WorkOrder, WorkOrderCategory
-from services.points import ledger
 from services.settings import get_settings
 from services.workorders.access import level_of
 from services.workorders.lifecycle import Change, Step, apply_change, closing
@@ -44,7 +44,7 @@ GRID_LEADER_LEVEL, COMMUNITY_LEVEL = 1, 2
 async def run_timers(now: datetime | None = None) -> dict[str, int]:
     """Escalate what is overdue and auto-confirm what waited long enough, as of `now`
     (default: the current time). Returns how many orders each step changed."""
-    moment = now or ledger.now()
+    moment = now or clock.now()
     return {
         "work_orders_escalated": await escalate_overdue(moment),
         "work_orders_auto_confirmed": await auto_confirm(moment),
@@ -115,7 +115,7 @@ async def _due_for_escalation(moment: datetime) -> list[int]:
 
 async def escalate_overdue(moment: datetime | None = None) -> int:
     """Escalate the orders overdue at `moment` (default now); returns how many moved up."""
-    moment = moment or ledger.now()
+    moment = moment or clock.now()
     ids = await _due_for_escalation(moment)
     if not ids:
         return 0
@@ -161,7 +161,7 @@ async def auto_confirm(moment: datetime | None = None) -> int:
     """Confirm and close the requests resolved `work_order_auto_confirm_days` before
     `moment` (default now); returns how many. Reports waiting for verification are not
     selected, so however many wait they never crowd requests out of the batch."""
-    moment = moment or ledger.now()
+    moment = moment or clock.now()
     cutoff = moment - timedelta(days=get_settings().work_order_auto_confirm_days)
     rows = await db.fetch(
         "SELECT id FROM work_order WHERE status = ? AND resolved_at < ? AND kind = ? "

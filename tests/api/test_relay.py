@@ -14,7 +14,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest
 import redis.asyncio as redis
 
 from services import workorders
+from services.kit import clock
 from services.models import WorkOrder
 from tests.api.test_concurrency import Served
 from tests.api.test_subscriptions import MY_POINTS, award, person_id, signed_in
@@ -110,7 +111,7 @@ async def test_run_jobs_publishes_what_the_jobs_changed(db: Database) -> None:
     order = await workorders.place_order(
         actor=await actor_for("resident"), category="WATER_ELECTRIC", description="水管漏水"
     )
-    await WorkOrder.filter(id=order.id).update(accept_due=datetime.now(UTC) - timedelta(days=1))
+    await WorkOrder.filter(id=order.id).update(accept_due=clock.now() - timedelta(days=1))
     channel = f"gridpoints-test:{uuid.uuid4().hex}"
     client = redis.Redis.from_url(REDIS_URL)
     try:

@@ -13,8 +13,8 @@ import pytest
 from seed.demo import DEMO_COMMUNITY
 from services import accounts, volunteering
 from services.enums import HoursStatus, SignUpStatus
+from services.kit import clock
 from services.models import ActivitySignUp, Area, PointsAward, VolunteerActivity
-from services.points import ledger
 from tests.api.test_concurrency import (
     Served,
     _assert_clean_log,
@@ -52,7 +52,7 @@ mutation A($input: ApproveHoursInput!) {
 
 async def _activity(*, days: int, capacity: int) -> VolunteerActivity:
     community = await Area.get(name=DEMO_COMMUNITY)
-    start = ledger.now().replace(microsecond=0) + timedelta(days=days)
+    start = clock.now().replace(microsecond=0) + timedelta(days=days)
     return await volunteering.create_activity(
         actor=await actor_for("community_admin"),
         area_id=community.id,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 
+from services.kit import clock
 from services.models import LoginFailure, Person, RoleAssignment, Session, UserAccount
 from services.settings import get_settings
 from tests.conftest import LOGIN, Database, gql
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 SIGN_UP = """
 mutation SignUp($input: SignUpInput!) {
@@ -420,19 +424,17 @@ async def test_an_access_token_follows_its_session_and_account_on_every_request(
     account = await UserAccount.get(username="grid_leader")
     # when their grid-leader role ends, the very next request no longer carries it
     await RoleAssignment.filter(person_id=account.person_id, role="GRID_LEADER", until=None).update(
-        until=datetime.now(UTC), end_reason="test"
+        until=clock.now(), end_reason="test"
     )
     after = await _viewer(client, token)
     assert "GRID_LEADER" not in {r["role"] for r in after["roles"]}
     assert after["username"] == "grid_leader"
     # when the session expires, the token is anonymous
     await Session.filter(account_id=account.id).update(
-        expires_at=datetime.now(UTC) - timedelta(seconds=1)
+        expires_at=clock.now() - timedelta(seconds=1)
     )
     assert await _viewer(client, token) is None
-    await Session.filter(account_id=account.id).update(
-        expires_at=datetime.now(UTC) + timedelta(hours=1)
-    )
+    await Session.filter(account_id=account.id).update(expires_at=clock.now() + timedelta(hours=1))
     assert (await _viewer(client, token))["username"] == "grid_leader"
     # when the account is disabled, the token is anonymous too
     await UserAccount.filter(id=account.id).update(is_active=False)

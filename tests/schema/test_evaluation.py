@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from strawberry import relay
 
 from services.models import Area
 from tests.conftest import gql, login
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 OTHER = "西冶街社区"  # a sibling of the demo community: a clean slate for a whole quarter
 

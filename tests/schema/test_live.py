@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +26,7 @@ from services.auth import Actor
 from services.enums import Role
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.events import Event, Topic, broker
+from services.kit import clock
 from services.models import Area, RoleAssignment
 from services.settings import Settings, get_settings
 from tests.conftest import Database, actor_for, gql, login
@@ -295,12 +296,12 @@ async def test_a_subscription_ends_before_delivering_once_its_token_has_expired(
 ) -> None:
     volunteer = await signed_in("volunteer")
     ctx = context(volunteer)
-    ctx.token_expires_at = datetime.now(UTC) + timedelta(hours=1)
+    ctx.token_expires_at = clock.now() + timedelta(hours=1)
     stream = await subscribe(MY_POINTS, ctx)
     try:
         assert (await next_result(stream)).errors is None
         # when the token expires (the session is still open) and then the balance changes
-        ctx.token_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        ctx.token_expires_at = clock.now() - timedelta(seconds=1)
         await award(volunteer)
         # then the change is not shown: the stream ends with UNAUTHENTICATED
         assert await ends_with(stream, "UNAUTHENTICATED") == schema.context.TOKEN_EXPIRED
@@ -315,12 +316,12 @@ async def test_a_waiting_subscription_ends_when_its_token_expires(
     monkeypatch.setattr(schema.context, "TOKEN_CHECK_SECONDS", 0.05)
     volunteer = await signed_in("volunteer")
     ctx = context(volunteer)
-    ctx.token_expires_at = datetime.now(UTC) + timedelta(hours=1)
+    ctx.token_expires_at = clock.now() + timedelta(hours=1)
     stream = await subscribe(MY_POINTS, ctx)
     try:
         assert (await next_result(stream)).errors is None
         # when the token expires while no event comes: the timer ends the stream
-        ctx.token_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        ctx.token_expires_at = clock.now() - timedelta(seconds=1)
         assert await ends_with(stream, "UNAUTHENTICATED") == schema.context.TOKEN_EXPIRED
     finally:
         await stream.aclose()  # type: ignore[attr-defined]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from strawberry import relay
 
 from services.models import Area
 from tests.conftest import gql, login
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 CREATE_REWARD = """
 mutation Reward($input: CreateRewardInput!) {

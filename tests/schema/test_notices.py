@@ -14,6 +14,9 @@ from services.models import Area, Notice, NoticeAcknowledgement, PointsAward
 from tests.conftest import Database, gql, login
 from tests.schema.test_statement_count import _count_statements
 
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
+
 PUBLISH = """
 mutation Publish($input: PublishNoticeInput!) {
   publishNotice(input: $input) {

@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from strawberry import relay
 
 from services.models import Area, NeedEntry, PartnerUnit, ResourceOffer
 from tests.conftest import gql, login
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 
 def gid(type_name: str, key: int) -> str:

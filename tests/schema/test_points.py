@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from strawberry import relay
 
 from services.models import Area, PointsEntry, PointsTransaction, Redemption
 from tests.conftest import actor_for, gql, login
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 CREATE_RULE = """
 mutation Rule($input: CreatePointsRuleInput!) {
@@ -461,9 +465,14 @@ async def test_policy_and_expiring_points_through_the_api(client: httpx.AsyncCli
     }
     body = await gql(client, AWARD, {"input": award}, token=admin)
     assert body["data"]["awardPoints"]["__typename"] == "AwardPointsSuccess"
-    query = "query A($p: ID!) { pointsAccount(personId: $p) { balance expiringSoon { points } } }"
+    # A month is 28 to 31 days: the award is not yet within 27 days, and is within 31, on
+    # whatever day the clock stands.
+    query = (
+        "query A($p: ID!) { pointsAccount(personId: $p) { balance "
+        "soon: expiringSoon(days: 27) { points } month: expiringSoon(days: 31) { points } } }"
+    )
     body = await gql(client, query, {"p": ctx["receiver"]}, token=admin)
-    assert body["data"]["pointsAccount"] == {"balance": 50, "expiringSoon": [{"points": 10}]}
+    assert body["data"]["pointsAccount"] == {"balance": 50, "soon": [], "month": [{"points": 10}]}
     # another resident may not read the account
     body = await gql(client, query, {"p": ctx["receiver"]}, token=await login(client, "rider"))
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -16,8 +16,8 @@ from services import partners
 from services.accounts import create_account, load_actor
 from services.auth import Actor
 from services.enums import PartnerUnitKind, ResourceCategory, Urgency
+from services.kit import clock
 from services.models import Area, NeedEntry, PartnerUnit, ResourceOffer
-from services.partners.units import now
 from tests.conftest import actor_for
 
 SIBLING = "西冶街社区"
@@ -98,7 +98,7 @@ async def resource(
             title=title,
             quantity=quantity,
             unit_label=label,
-            available_from=start if start is not None else now() - timedelta(days=1),
+            available_from=start if start is not None else clock.now() - timedelta(days=1),
             available_until=until,
             served_area_ids=[a.id for a in served] if served else None,
         ),
@@ -125,6 +125,6 @@ async def need(
             quantity=quantity,
             unit_label=label,
             urgency=urgency,
-            deadline=deadline if deadline is not None else now() + timedelta(days=20),
+            deadline=deadline if deadline is not None else clock.now() + timedelta(days=20),
         ),
     )

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pytest
-
 from seed.demo import DEMO_COMMUNITY
 from services import market, points
 from services.auth import Actor
 from services.enums import Dimension, RewardCategory
+from services.kit import clock
 from services.models import (
     Area,
     EvaluationCredit,
@@ -196,14 +195,15 @@ async def assert_ledger_ok() -> None:
 
 
 class Clock:
-    """Moves the ledger's notion of now (awards, lots, holds, caps read `ledger.now()`)."""
+    """Stops the service clock at a moment of the test's choosing, and moves it (conftest puts
+    it back at TEST_NOW after each test)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
-        self.moment = moment
-        monkeypatch.setattr(ledger, "now", lambda: self.moment)
+    def __init__(self, moment: datetime) -> None:
+        self.set(moment)
 
     def set(self, moment: datetime) -> None:
         self.moment = moment
+        clock.freeze(moment)
 
 
 async def as_actor(username: str) -> Actor:

@@ -11,6 +11,9 @@ from services.models import Area, EvaluationPeriod, EvaluationResult
 from tests.conftest import Database, actor_for
 from tests.schema.test_statement_count import _count_statements
 
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
+
 
 async def _score_and_publish(
     caplog: pytest.LogCaptureFixture, backend: str, period: EvaluationPeriod, admin: str

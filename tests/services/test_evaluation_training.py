@@ -13,10 +13,14 @@ from services import evaluation
 from services.auth import Actor
 from services.enums import EVALUATED_ROLES, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit import clock
 from services.models import Area, RoleAssignment, TrainingAttendance, TrainingSession
 from tests.conftest import Database, actor_for
 from tests.services.evaluation_support import SIBLING, account_in, area, district, holders, local
 from tests.services.points_support import person_id
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 DEMO = "颜山社区"
 STREET = "城西街道"
@@ -155,7 +159,7 @@ async def test_attendance_is_of_people_of_the_organising_area(db: Database) -> N
 
 async def test_attendance_waits_for_the_session_to_begin(db: Database) -> None:
     # given a session tomorrow
-    session = await session_at(at=datetime.now(UTC) + timedelta(days=1))
+    session = await session_at(at=clock.now() + timedelta(days=1))
     # then nobody can be recorded yet
     with pytest.raises(Conflict):
         await record(session, "grid_leader")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -20,6 +20,7 @@ from services.errors import (
     OutOfStock,
     RewardUnavailable,
 )
+from services.kit import clock
 from services.models import (
     Area,
     PointsAccount,
@@ -28,7 +29,6 @@ from services.models import (
     RedemptionLot,
     Reward,
 )
-from services.points import ledger
 from tests.conftest import Database, actor_for
 from tests.services.points_support import (
     OTHER_COMMUNITY,
@@ -44,6 +44,9 @@ from tests.services.points_support import (
     rule,
     summary,
 )
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 PARTNER_UNIT = "博山颜山物业服务有限公司"
 
@@ -176,7 +179,7 @@ async def test_a_per_person_limit_counts_held_and_fulfilled_items(funded: Databa
 
 async def test_an_inactive_or_out_of_window_reward_is_unavailable(funded: Database) -> None:
     admin = await actor_for("community_admin")
-    now = ledger.now()
+    now = clock.now()
     inactive = await reward(active=False)
     empty_and_inactive = await reward(stock=0, active=False)
     later = await reward(available_from=now + timedelta(days=1))
@@ -290,7 +293,7 @@ async def test_a_hold_past_its_pickup_time_is_not_handed_over(
     funded: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made = await redeem("resident", await reward())
-    Clock(monkeypatch, made.expires_at + timedelta(seconds=1))
+    Clock(made.expires_at + timedelta(seconds=1))
     before = await counts()
     with pytest.raises(Conflict):
         await market.fulfil(actor=await actor_for("community_admin"), pickup_code=made.pickup_code)
@@ -357,7 +360,7 @@ async def test_unclaimed_holds_expire_and_are_released_once(
     funded: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a month from now (the demo's own holds are past their pickup time and released)
-    Clock(monkeypatch, datetime.now(UTC) + timedelta(days=30))
+    Clock(clock.now() + timedelta(days=30))
     await market.expire_holds()
     # and two held redemptions, one of them fulfilled
     item = await reward(price=30, stock=4)

@@ -4,7 +4,7 @@ stocking: every state machine, who may do what, and no over-commitment under con
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -22,6 +22,7 @@ from services.enums import (
     Role,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
+from services.kit import clock
 from services.models import (
     CadreAssignment,
     NeedEntry,
@@ -33,8 +34,6 @@ from services.models import (
     Reward,
     RoleAssignment,
 )
-from services.partners.cadres import today
-from services.partners.units import now
 from tests.conftest import Database, actor_for
 from tests.services.partners_support import (
     DEMO_COMMUNITY,
@@ -50,6 +49,9 @@ from tests.services.partners_support import (
     unit,
 )
 from tests.services.points_support import HOUR, award, key, rule
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 # --- units ---------------------------------------------------------------------------------
 
@@ -167,7 +169,7 @@ async def test_cadres_are_sunk_to_grids_and_record_their_service(db: Database) -
     partner = await actor_for("partner")
     grid = await area("颜山第二网格")
     admin = await actor_for("community_admin")
-    start, end = today() - timedelta(days=5), today() + timedelta(days=25)
+    start, end = clock.today() - timedelta(days=5), clock.today() + timedelta(days=25)
 
     async def assign(by: str = "community_admin", **change: object) -> CadreAssignment:
         values: dict[str, object] = {
@@ -195,12 +197,16 @@ async def test_cadres_are_sunk_to_grids_and_record_their_service(db: Database) -
     assert await CadreAssignment.filter(person_id=partner.person_id).count() == 1
     # the cadre records a day; the future and days outside the period are refused
     await partners.record_service(
-        actor=partner, assignment_id=made.id, served_on=today(), minutes=90, description="清理"
+        actor=partner,
+        assignment_id=made.id,
+        served_on=clock.today(),
+        minutes=90,
+        description="清理",
     )
     await partners.record_service(
         actor=admin, assignment_id=made.id, served_on=start, minutes=30, description="宣传"
     )
-    for day in (today() + timedelta(days=1), start - timedelta(days=1)):
+    for day in (clock.today() + timedelta(days=1), start - timedelta(days=1)):
         with pytest.raises(InvalidInput):
             await partners.record_service(
                 actor=partner, assignment_id=made.id, served_on=day, minutes=30, description="x"
@@ -209,7 +215,7 @@ async def test_cadres_are_sunk_to_grids_and_record_their_service(db: Database) -
         await partners.record_service(
             actor=await actor_for("resident"),
             assignment_id=made.id,
-            served_on=today(),
+            served_on=clock.today(),
             minutes=30,
             description="x",
         )
@@ -255,7 +261,7 @@ async def test_a_pending_unit_posts_nothing_and_bad_input_writes_nothing(db: Dat
     made, manager = await new_unit()
     count = await ResourceOffer.all().count()
     with pytest.raises(InvalidInput):  # the window ends before it starts
-        await resource(made, manager, until=now() - timedelta(days=2))
+        await resource(made, manager, until=clock.now() - timedelta(days=2))
     with pytest.raises(InvalidInput):
         await resource(made, manager, quantity=0)
     with pytest.raises(InvalidInput):  # grids are not served areas
@@ -301,7 +307,7 @@ async def test_needs_are_posted_by_admins_and_leaders_of_the_area(db: Database) 
         with pytest.raises(Forbidden):
             await need(grid, by=who)
     with pytest.raises(InvalidInput):
-        await need(grid, deadline=now() - timedelta(hours=1))
+        await need(grid, deadline=clock.now() - timedelta(hours=1))
     # cancel and reopen
     admin = await actor_for("community_admin")
     cancelled = await partners.update_need(
@@ -763,7 +769,7 @@ async def test_times_given_with_an_offset_compare_as_instants(db: Database) -> N
     # a window that ended an hour ago, written in Beijing time, is over (SQLite compares stored
     # times as text: they are all stored in UTC, whatever offset the client wrote)
     beijing = timezone(timedelta(hours=8))
-    now = datetime.now(UTC)
+    now = clock.now()
     company = await unit(PARTNER_UNIT_NAME)
     partner = await actor_for("partner")
     ended = now.astimezone(beijing) - timedelta(hours=1)  # an hour ago, written in +08:00

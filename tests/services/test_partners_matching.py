@@ -20,13 +20,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from services import partners
 from services.enums import COMPATIBLE_CATEGORIES, AreaLevel, ResourceCategory, ResourceStatus
 from services.grids import create_area
+from services.kit import clock
 from services.models import Area, NeedEntry, ResourceOffer
-from services.partners.units import now
 from tests.conftest import Database, actor_for
 from tests.services.partners_support import need, new_unit, resource
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 CATEGORIES = list(ResourceCategory)
 PERFECT = 24
@@ -51,7 +56,7 @@ async def test_thirty_needs_get_their_expected_top_matches(db: Database) -> None
     street, communities = await _street()
     other_street = await Area.get(name="山头街道")
     unit, manager = await new_unit("匹配社区00")
-    moment = now()
+    moment = clock.now()
     deadline = moment + timedelta(days=20)
     needs: list[NeedEntry] = []
     expected: dict[int, tuple[int, int]] = {}  # need id → (resource id, score)

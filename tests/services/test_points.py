@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +28,7 @@ from services.errors import (
     LimitExceeded,
     NotFound,
 )
+from services.kit import clock
 from services.models import (
     Person,
     PointsAward,
@@ -60,6 +61,9 @@ from tests.services.points_support import (
     rule,
     summary,
 )
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 VOLUNTEER = Dimension.VOLUNTEER_SERVICE
@@ -133,7 +137,7 @@ async def test_a_lot_expires_as_the_community_policy_says(
     expected: datetime | None,
 ) -> None:
     # given a policy of the demo community, and the clock at 31 August 2026 10:00 local time
-    Clock(monkeypatch, local(2026, 8, 31, 10, 0))
+    Clock(local(2026, 8, 31, 10, 0))
     await rule()
     await points.set_policy(
         actor=await actor_for("community_admin"),
@@ -153,7 +157,7 @@ async def test_the_district_policy_applies_where_a_community_has_none(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a district default (end of next year) and a 3-month policy in the demo community
-    Clock(monkeypatch, local(2026, 5, 10, 9, 0))
+    Clock(local(2026, 5, 10, 9, 0))
     await rule()
     district = await actor_for("district_admin")
     await points.set_policy(
@@ -222,7 +226,7 @@ async def test_evaluation_credit_is_kept_per_period_and_dimension(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given two rules in different dimensions
-    clock = Clock(monkeypatch, local(2026, 3, 31, 23, 0))  # Q1 locally, though 15:00 UTC
+    clock = Clock(local(2026, 3, 31, 23, 0))  # Q1 locally, though 15:00 UTC
     await rule()
     await rule("T_REPORT", 5, dimension=Dimension.INFORMATION_REPORTING)
     # when the resident earns in Q1 and in Q2
@@ -325,7 +329,7 @@ async def test_approving_posts_the_points_once(db: Database) -> None:
     assert again.transaction_id == approved.transaction_id is not None
     assert await counts() == before
     assert (await summary("resident")).balance == 20
-    assert await credit("resident") == {(ledger.period_of(ledger.now()), VOLUNTEER): 20}
+    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 20}
     # and an approved award cannot be rejected any more
     with pytest.raises(Conflict):
         await points.reject_award(actor=admin, award_id=made.id, reason="重复申报")
@@ -399,7 +403,7 @@ async def test_caps_count_local_days_months_and_quarters(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a rule of 10 points capped at 20 a day, 50 a month and 70 a quarter
-    clock = Clock(monkeypatch, local(2026, 4, 1, 23, 30))
+    clock = Clock(local(2026, 4, 1, 23, 30))
     await rule(cap_per_day=20, cap_per_month=50, cap_per_quarter=70)
 
     async def give(quantity: int) -> None:
@@ -633,7 +637,7 @@ async def test_a_penalty_above_the_balance_takes_what_is_there(db: Database) -> 
     assert (tx.kind, tx.points, tx.credit, tx.shortfall) == (TransactionKind.PENALTY, -30, -50, 20)
     assert (await summary("resident")).balance == 0
     assert [lot.remaining for lot in await lots("resident")] == [0]
-    assert await credit("resident") == {(ledger.period_of(ledger.now()), VOLUNTEER): -20}
+    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): -20}
     assert await pool_balance() == pool
     # and a penalty on an empty account still counts in full, writing no postings
     before = await counts()
@@ -641,7 +645,7 @@ async def test_a_penalty_above_the_balance_takes_what_is_there(db: Database) -> 
     assert (second.points, second.credit, second.shortfall) == (0, -50, 50)
     after = await counts()
     assert (after.entries, after.transactions) == (before.entries, before.transactions + 1)
-    assert await credit("resident") == {(ledger.period_of(ledger.now()), VOLUNTEER): -70}
+    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): -70}
     await assert_ledger_ok()
 
 
@@ -690,7 +694,7 @@ async def test_reversing_an_award_takes_its_points_and_credit_back(db: Database)
         (second.transaction_id, 0),
     ]
     assert (await summary("resident")).balance == 30
-    assert await credit("resident") == {(ledger.period_of(ledger.now()), VOLUNTEER): 30}
+    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 30}
     await assert_ledger_ok()
 
 
@@ -701,7 +705,7 @@ async def test_reversing_a_spent_award_takes_what_is_left_and_all_the_credit(db:
     tx = await reverse(made.transaction_id)
     assert (tx.points, tx.shortfall, tx.credit) == (-6, 24, -30)
     assert ((s := await summary("resident")).balance, s.held) == (24, 24)
-    assert await credit("resident") == {(ledger.period_of(ledger.now()), VOLUNTEER): 0}
+    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 0}
     await assert_ledger_ok()
 
 
@@ -713,7 +717,7 @@ async def test_reversing_a_penalty_gives_back_what_it_took(db: Database) -> None
     tx = await reverse(penalty.id)
     assert (tx.points, tx.credit) == (30, 50)
     assert (await summary("resident")).balance == 30
-    assert await credit("resident") == {(ledger.period_of(ledger.now()), VOLUNTEER): 30}
+    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 30}
     assert sum(lot.remaining for lot in await lots("resident")) == 30
     await assert_ledger_ok()
 
@@ -762,7 +766,7 @@ async def test_spending_takes_the_soonest_expiring_lots_first(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given lots expiring in 12 months, never, and in 1 month (awarded in that order)
-    Clock(monkeypatch, local(2026, 1, 15, 10))
+    Clock(local(2026, 1, 15, 10))
     await rule()
     await set_policy(ExpiryKind.MONTHS, 12)
     await award("resident")
@@ -784,7 +788,7 @@ async def test_expired_remainders_return_to_the_pool_once(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given 30 points expiring in a month, 12 of them spent
-    Clock(monkeypatch, datetime.now(UTC))
+    Clock(clock.now())
     await rule()
     await set_policy(ExpiryKind.MONTHS, 1)
     await award("resident", quantity=3)
@@ -816,7 +820,7 @@ async def test_held_points_do_not_expire_until_released(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given 30 points expiring in a month, 12 held by a redemption
-    clock = Clock(monkeypatch, local(2026, 1, 10, 10))
+    clock = Clock(local(2026, 1, 10, 10))
     await rule()
     await set_policy(ExpiryKind.MONTHS, 1)
     await award("resident", quantity=3)
@@ -901,7 +905,7 @@ async def test_verify_is_ok_after_a_busy_day_and_finds_a_tampered_balance(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a day of awards, a review, penalties, redemptions, a reversal and expiry
-    clock = Clock(monkeypatch, local(2026, 3, 1, 9))
+    clock = Clock(local(2026, 3, 1, 9))
     await rule()
     await rule("T_REVIEWED", 7, requires_review=True)
     await rule(FINE, -15)
@@ -1043,7 +1047,7 @@ async def test_two_instances_expiring_at_once_expire_each_lot_once(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given several people's points expiring, and a hold past its pickup time
-    Clock(monkeypatch, datetime.now(UTC))
+    Clock(clock.now())
     await rule()
     await set_policy(ExpiryKind.MONTHS, 1)
     for username in ("resident", "volunteer", "central_household"):

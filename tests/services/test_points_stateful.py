@@ -4,7 +4,7 @@ Hypothesis's state machines are synchronous and every example needs a fresh data
 machine runs in a worker thread (`asyncio.to_thread`) and hands each service call back to the
 test's event loop, inside the Tortoise context of the example's own database (copied from a
 template that already holds the rules, the policy and the rewards). The ledger's clock is the
-machine's: `ledger.now` is patched, and the expiry jobs get the same moment as `at=`.
+machine's: `clock.now` is patched, and the expiry jobs get the same moment as `at=`.
 
 After every step `verify()` must be clean (postings sum to zero, cached balances equal their
 entries, lots = balance - held, held = HELD redemptions, nothing negative), every refusal must
@@ -56,6 +56,7 @@ from services.errors import (
     OutOfStock,
     RewardUnavailable,
 )
+from services.kit import clock
 from services.market.rewards import is_available
 from services.models import (
     Area,
@@ -65,7 +66,6 @@ from services.models import (
     Redemption,
     Reward,
 )
-from services.points import ledger
 from tests.conftest import BACKENDS, _copy, _drop, _fresh_statement_cache, actor_for
 from tests.services.points_support import Counts, counts
 
@@ -538,7 +538,7 @@ async def test_ledger_invariants(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = Env(loop=asyncio.get_running_loop(), backend=backend, template="", tmp_path=tmp_path)
-    monkeypatch.setattr(ledger, "now", lambda: env.clock)
+    monkeypatch.setattr(clock, "now", lambda: env.clock)
     pg_template = await _build_template(env, templates[(backend, True)])
     monkeypatch.setattr(LedgerMachine, "env", env, raising=False)
     try:

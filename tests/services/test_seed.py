@@ -29,6 +29,9 @@ from services.models import (
 )
 from tests.conftest import Database, actor_for
 
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
+
 PARTY_UNIT_OF = {
     AreaLevel.COMMUNITY: PartyUnitKind.COMMUNITY_PARTY_ORGANIZATION,
     AreaLevel.GRID: PartyUnitKind.GRID_PARTY_BRANCH,

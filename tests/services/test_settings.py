@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from pydantic import ValidationError
 
@@ -13,11 +16,13 @@ STRONG = "s" * 40
 @pytest.mark.parametrize("secret", ["", DEV_JWT_SECRET, "too-short"])
 def test_production_refuses_a_missing_default_or_short_secret(secret: str) -> None:
     with pytest.raises(ValidationError, match="JWT_SECRET"):
-        Settings(environment="production", jwt_secret=secret)
+        Settings(environment="production", jwt_secret=secret, clock_start=None)
 
 
 def test_production_accepts_a_strong_secret() -> None:
-    assert Settings(environment="production", jwt_secret=STRONG).jwt_secret == STRONG
+    assert (
+        Settings(environment="production", jwt_secret=STRONG, clock_start=None).jwt_secret == STRONG
+    )
 
 
 def test_dev_mode_runs_without_a_secret() -> None:
@@ -51,3 +56,12 @@ def test_tortoise_overwriting_timezone_does_not_change_ours(
     monkeypatch.setenv("TIMEZONE", "Asia/Urumqi")
     assert Settings(environment="dev").timezone == "Asia/Urumqi"
     assert Settings(environment="dev", timezone="UTC").timezone == "UTC"
+
+
+def test_the_clock_is_moved_only_outside_production() -> None:
+    start = datetime(2027, 12, 31, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert Settings(environment="dev", clock_start=start).clock_start == start
+    with pytest.raises(ValidationError, match="CLOCK_START"):
+        Settings(environment="production", jwt_secret=STRONG, clock_start=start)
+    with pytest.raises(ValidationError, match="CLOCK_START"):
+        Settings(environment="dev", clock_start=datetime(2027, 12, 31, 23, 59))

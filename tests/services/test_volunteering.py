@@ -27,11 +27,14 @@ from tests.services.volunteering_support import (
     team,
 )
 
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
+
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The services' clock (ledger.now), at the start of the current minute."""
-    return Clock(monkeypatch, start_of_minute())
+    return Clock(start_of_minute())
 
 
 # --- teams ---------------------------------------------------------------------------------

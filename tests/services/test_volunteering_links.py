@@ -11,11 +11,14 @@ import pytest
 from services import partners, volunteering
 from services.enums import PartnerUnitKind, ProjectStatus, TeamKind
 from services.errors import Conflict, Forbidden, InvalidInput
+from services.kit import clock
 from services.models import PartnerUnit, Project, VolunteerActivity
-from services.points import ledger
 from tests.conftest import Database, actor_for
 from tests.services.points_support import OTHER_COMMUNITY, person_id
 from tests.services.volunteering_support import community
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 PROPERTY_COMPANY = "博山颜山物业服务有限公司"
 
@@ -79,7 +82,7 @@ async def test_a_unit_s_team(db: Database) -> None:
 async def test_activities_under_a_project_count_in_its_hours(db: Database) -> None:
     admin = await actor_for("community_admin")
     project = await _project()
-    start = ledger.now().replace(microsecond=0) - timedelta(days=1)
+    start = clock.now().replace(microsecond=0) - timedelta(days=1)
     held = await volunteering.create_activity(
         actor=admin,
         area_id=(await community()).id,
@@ -108,7 +111,7 @@ async def test_activities_under_a_project_count_in_its_hours(db: Database) -> No
 
 async def test_who_holds_activities_under_which_project(db: Database) -> None:
     project = await _project("助老共建")
-    start = ledger.now().replace(microsecond=0) + timedelta(days=2)
+    start = clock.now().replace(microsecond=0) + timedelta(days=2)
     common = dict(
         title="助老陪伴",
         place="颜山社区日间照料中心",

@@ -9,7 +9,7 @@ import importlib
 import logging
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from tortoise import connections
@@ -25,6 +25,7 @@ from services.errors import (
     NotFound,
 )
 from services.events import Topic
+from services.kit import clock as service_clock
 from services.models import (
     Area,
     PointsAward,
@@ -50,6 +51,9 @@ from tests.services.workorders_support import (
     sibling_leader,
     snapshot,
 )
+
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
 
 
 async def handled(order: WorkOrder, by: str = "microgrid_leader") -> WorkOrder:
@@ -298,7 +302,7 @@ async def test_the_leader_who_took_over_and_resolved_it_is_paid(db: Database) ->
     )
     resolved = await act("successor", "resolve", order, note="已处理")
     assert (resolved.accepted_by_id, resolved.resolved_by_id) == (first, account.person_id)
-    today = datetime.now(get_settings().tz)
+    today = service_clock.now().astimezone(get_settings().tz)
     quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
     people = [first, account.person_id]
     before = await workorders.person_metrics(quarter, people)
@@ -593,8 +597,8 @@ async def test_reports_waiting_for_verification_do_not_hold_up_requests(
 async def test_a_suspended_orders_clock_stands_still(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t0 = datetime.now(UTC).replace(microsecond=0)
-    clock = Clock(monkeypatch, t0)
+    t0 = service_clock.now().replace(microsecond=0)
+    clock = Clock(t0)
     order = await act("microgrid_leader", "accept", await place())
     order = await act("microgrid_leader", "start", order)
     due = order.resolve_due
@@ -672,8 +676,8 @@ async def test_passing_an_order_around_buys_no_time(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given an order (30 minutes to accept) passed back and forth between M and its sibling
-    t0 = datetime.now(UTC).replace(microsecond=0)
-    clock = Clock(monkeypatch, t0)
+    t0 = service_clock.now().replace(microsecond=0)
+    clock = Clock(t0)
     order = await place()
     due = order.accept_due
     other = await sibling()
@@ -701,8 +705,8 @@ async def test_passing_an_order_around_buys_no_time(
 async def test_accepting_after_the_first_due_time_is_late_despite_transfers(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t0 = datetime.now(UTC).replace(microsecond=0)
-    clock = Clock(monkeypatch, t0)
+    t0 = service_clock.now().replace(microsecond=0)
+    clock = Clock(t0)
     order = await place()  # 30 minutes to accept
     clock.set(t0 + timedelta(minutes=25))
     order = await act(

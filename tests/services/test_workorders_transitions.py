@@ -19,6 +19,9 @@ from services.workorders import TRANSITIONS, USER_ACTIONS, Party
 from tests.conftest import Database, actor_for
 from tests.services.workorders_support import act, place, report, snapshot
 
+# Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
+pytestmark = pytest.mark.calendar
+
 # Who tries, and what they are to an order of M placed by `resident` or reported by `rider`.
 ROLES = (
     "owner",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from seed.demo import DEMO_COMMUNITY
 from services import accounts, volunteering
 from services.auth import Actor
 from services.enums import MembershipStatus, Role, TeamKind
+from services.kit import clock
 from services.models import (
     ActivitySignUp,
     Area,
@@ -17,7 +18,6 @@ from services.models import (
     VolunteerTeam,
 )
 from services.people import assign_role
-from services.points import ledger
 from tests.conftest import actor_for
 from tests.services.points_support import OTHER_COMMUNITY, person_id
 
@@ -26,7 +26,7 @@ TEAM = "测试志愿服务队"
 
 def start_of_minute() -> datetime:
     """Now, to the minute (a clock set here keeps code windows and minutes easy to read)."""
-    return datetime.now(UTC).replace(second=0, microsecond=0)
+    return clock.now().replace(second=0, microsecond=0)
 
 
 async def community(name: str = DEMO_COMMUNITY) -> Area:
@@ -72,7 +72,7 @@ async def activity(
     title: str = "楼道清扫",
     area: Area | None = None,
 ) -> VolunteerActivity:
-    start = ledger.now().replace(microsecond=0) + starts_in
+    start = clock.now().replace(microsecond=0) + starts_in
     return await volunteering.create_activity(
         actor=await actor_for(by),
         area_id=area.id if area else None if item else (await community()).id,

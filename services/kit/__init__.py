@@ -1,0 +1,1 @@
+"""Shared machinery of the service layer, apart from the domains (the clock, ...)."""
