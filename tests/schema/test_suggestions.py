@@ -155,6 +155,7 @@ async def test_no_hint_over_websocket_either() -> None:
 
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
+TYPO = "{ areas(frist: 1) { totalCount } }"
 
 
 async def test_production_turns_introspection_hints_and_graphiql_off(http_for: Any) -> None:
@@ -171,7 +172,7 @@ async def test_production_turns_introspection_hints_and_graphiql_off(http_for: A
     assert "data" not in body or body["data"] is None, body
     assert body["errors"][0]["extensions"]["code"], body
     # no hint is given,
-    body = (await http.post("/graphql", json={"query": "{ areas(frist: 1) { totalCount } }"})).json()
+    body = (await http.post("/graphql", json={"query": TYPO})).json()
     assert not any("Did you mean" in m for m in _messages(body)), body
     # and browsers get no GraphiQL page (nor its files)
     page = await http.get("/graphql", headers={"Accept": "text/html"})
@@ -203,7 +204,7 @@ async def test_production_can_switch_them_on(
     # then each is on
     body = (await http.post("/graphql", json={"query": INTROSPECTION})).json()
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
-    body = (await http.post("/graphql", json={"query": "{ areas(frist: 1) { totalCount } }"})).json()
+    body = (await http.post("/graphql", json={"query": TYPO})).json()
     assert any("Did you mean 'first'" in m for m in _messages(body)), body
     page = await http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
