@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import logs
+from api import graphiql, logs
 from api.graphql import GraphQLApp
 from schema import build_schema
 from services import db, health
@@ -343,6 +343,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
     ]
+    if settings.graphiql:
+        routes.append(Route(graphiql.ASSET_ROUTE, graphiql.asset))
     return GridpointsApp(
         routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],
