@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,8 @@ from api.graphiql import GRAPHIQL_CSP
 from services import health
 from services.models import LoginFailure
 from services.settings import Settings
-from tests.conftest import LOGIN, Database, gql
+from tests.api.test_concurrency import Served, opened
+from tests.conftest import BACKENDS, LOGIN, Database, _copy, _drop, gql
 
 TOKEN = "metrics-token-" + "t" * 30
 
@@ -289,3 +291,48 @@ def test_proxy_list_is_read_as_networks() -> None:
         ipaddress.ip_network("10.0.0.0/8"),
         ipaddress.ip_network("::1/128"),
     )
+
+
+@pytest.fixture(params=BACKENDS)
+async def server(
+    request: pytest.FixtureRequest, templates: dict[tuple[str, bool], str], tmp_path: Path
+) -> AsyncIterator[Served]:
+    """The demo district behind a real one-worker server (`python -m api serve`)."""
+    url, pg_name = await _copy(request.param, templates[(request.param, True)], tmp_path)
+    handle = Served(
+        backend=request.param,
+        url=url,
+        log=tmp_path / "server.log",
+        workers=1,
+        settings={"JOBS_INTERVAL_SECONDS": "0", "TRUSTED_PROXIES": ""},
+    )
+    try:
+        await handle.start()
+        yield handle
+    finally:
+        await handle.stop()
+        await _drop(pg_name)
+
+
+@pytest.mark.slow
+async def test_the_real_server_does_not_believe_a_local_callers_forwarded_for(
+    server: Served,
+) -> None:
+    # given `python -m api serve` with no trusted proxy (uvicorn alone would believe
+    # X-Forwarded-For from 127.0.0.1)
+    async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
+        # when a caller on this host fails a sign-in claiming another address
+        body = await gql(
+            http,
+            LOGIN,
+            {"u": "nobody", "p": "wrong-password"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        assert body["data"]["login"]["__typename"] == "InvalidCredentials", body
+        # (and the server does not name itself)
+        response = await http.get("/healthz")
+        assert "server" not in response.headers
+    # then the failure is counted against its real address
+    async with opened(server.url):
+        keys = await LoginFailure.filter(key__startswith="client:").values_list("key", flat=True)
+    assert keys == ["client:127.0.0.1"], keys
