@@ -1,14 +1,17 @@
 """GraphiQL works without internet: the page and every file it loads come from the service,
-byte for byte the vendored npm files, and a real headless Chromium renders the editor and runs
-a query with the page's strict Content-Security-Policy in force."""
+byte for byte the vendored npm files, and a real headless Chromium renders the editor, runs
+a query and a subscription (WebSocket) with the page's strict Content-Security-Policy in force."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -17,7 +20,10 @@ from api.app import create_app
 from api.graphiql import GRAPHIQL_CSP, STATIC, assets
 from services.settings import Settings
 from tests.api.test_concurrency import Served
-from tests.conftest import BACKENDS, _copy, _drop
+from tests.conftest import BACKENDS, _copy, _drop, login
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 # Flags that work on this kind of machine (as root, no GPU, no network). Playwright adds
@@ -147,6 +153,7 @@ async def server(
 
 
 QUERY = "{ areas(first: 1) { edges { node { name } } } }"
+SUBSCRIPTION = "subscription MyPoints { myPointsChanged { balance } }"
 # Records every Content-Security-Policy violation the page meets, from its first script on.
 RECORD_VIOLATIONS = """
 window.__violations = [];
@@ -156,8 +163,32 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+async def _type(page: Page, selector: str, text: str) -> None:
+    """Replace the text of a CodeMirror editor as a person would: click, select all, type."""
+    await page.locator(selector).click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    # insert_text: the text as typed, without CodeMirror closing each bracket a second time
+    await page.keyboard.insert_text(text)
+
+
+async def _until(page: Page, expression: str, expected: str) -> None:
+    """Poll the page until `expression` is `expected` (readiness, not timing: GraphiQL reads a
+    changed query after a short debounce, and runs what it last read)."""
+    for _ in range(600):
+        if await page.evaluate(expression) == expected:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail(f"{expression} never became {expected!r}")
+
+
+async def _token(base: str) -> str:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        return await login(http, "resident")
+
+
 @pytest.mark.slow
-async def test_graphiql_renders_and_runs_a_query_in_chromium(
+async def test_graphiql_runs_a_query_and_a_subscription_in_chromium(
     server: Served, tmp_path: Path
 ) -> None:
     # Chromium comes from the OS packages (.ci/run installs it): missing, this fails.
@@ -187,6 +218,7 @@ async def test_graphiql_renders_and_runs_a_query_in_chromium(
                 ),
             )
             page.on("request", lambda request: requests.append(request.url))
+            page.on("websocket", lambda socket: requests.append(socket.url))
             await page.add_init_script(RECORD_VIOLATIONS)
             # when a browser opens /graphql
             await page.goto(f"{server.base}/graphql", wait_until="load")
@@ -195,14 +227,8 @@ async def test_graphiql_renders_and_runs_a_query_in_chromium(
             await editor.wait_for(state="visible", timeout=30_000)
             assert "Loading..." not in await page.inner_text("body")
             # and a query typed into it runs and shows its result
-            await editor.click()
-            await page.keyboard.press("Control+A")
-            await page.keyboard.press("Delete")
-            await page.keyboard.insert_text(QUERY)
-            typed = await page.evaluate(
-                "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()"
-            )
-            assert typed == QUERY
+            await _type(page, ".graphiql-query-editor .CodeMirror", QUERY)
+            await _until(page, "localStorage.getItem('graphiql:query')", QUERY)
             await page.locator(".graphiql-execute-button").click()
             # (a locator, not wait_for_function: that evaluates a string, which the page's
             # policy rightly refuses)
@@ -210,12 +236,24 @@ async def test_graphiql_renders_and_runs_a_query_in_chromium(
             await result.wait_for(state="visible", timeout=30_000)
             response = await page.inner_text(".graphiql-response")
             assert '"name": "博山区"' in response, response
+            # and, with a token in the Headers tab, a subscription runs over the WebSocket at
+            # the same path (which the page's policy allows as 'self')
+            await page.locator('.graphiql-editor-tools button[data-name="headers"]').click()
+            headers = json.dumps({"Authorization": f"Bearer {await _token(server.base)}"})
+            await _type(page, ".graphiql-editor-tool .CodeMirror >> visible=true", headers)
+            await _type(page, ".graphiql-query-editor .CodeMirror", SUBSCRIPTION)
+            await _until(page, "localStorage.getItem('graphiql:query')", SUBSCRIPTION)
+            await page.locator(".graphiql-execute-button").click()
+            balance = page.locator(".graphiql-response", has_text='"balance"')
+            await balance.wait_for(state="visible", timeout=30_000)
             violations: list[str] = await page.evaluate("window.__violations")
         finally:
             await browser.close()
     # nothing was refused by the page's policy, nothing failed, nothing came from elsewhere
     assert violations == [], violations
     assert problems == [], problems
-    outside = [url for url in requests if not url.startswith((server.base, "data:"))]
+    socket_base = server.base.replace("http", "ws", 1)
+    outside = [url for url in requests if not url.startswith((server.base, socket_base, "data:"))]
     assert outside == [], outside
     assert any("/graphiql/graphiql.min.js" in url for url in requests)
+    assert f"{socket_base}/graphql" in requests, requests
