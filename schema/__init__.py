@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any
 
 import strawberry
@@ -87,8 +88,22 @@ Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defi
 )
 
 
+# graphql-core appends " Did you mean 'a', 'b', or 'c'?" (graphql.pyutils.did_you_mean) to its
+# messages about unknown fields, arguments, input fields, enum values and types, in validation
+# and in the coercion of variables; the names are GraphQL names, which hold no quote or space.
+_NAME = r"'[_A-Za-z][_0-9A-Za-z]*'"
+_SUGGESTION = re.compile(rf" Did you mean (?:[a-z ]+ )?{_NAME}(?:,? (?:or )?{_NAME})*\?")
+
+
 class GridpointsSchema(strawberry.Schema):
     """Logs only unexpected errors (with the request id); expected ones are data."""
+
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        # Strawberry calls this for every error of every operation (HTTP and WebSocket, before
+        # MaskErrors copies them) when `disable_field_suggestions` is set, but removes only the
+        # suggestions of unknown fields: with FIELD_SUGGESTIONS off, none may leak.
+        error.message = _SUGGESTION.sub("", error.message)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

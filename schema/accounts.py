@@ -183,7 +183,10 @@ class Viewer:
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")
 class SignUpInput:
     username: str = strawberry.field(description="3-50 of a-z, 0-9, '_', '.', '-'.")
-    password: str = strawberry.field(description="10-200 characters.")
+    password: str = strawberry.field(
+        description="10-200 characters; not a common or easily guessed password (a word, a "
+        "repeat, a sequence, a keyboard pattern), and not containing the username or the name."
+    )
     name: str = strawberry.field(description="Full name.")
     phone: str | None = strawberry.field(default=None, description="Mobile number.")
 
