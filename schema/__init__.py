@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
+from schema.cost import throttle_for
 from schema.errors import EXCEPTION_HANDLERS
 from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
@@ -27,6 +28,7 @@ from schema.observability import OperationMetrics
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
+from schema.throttle import Throttle
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
 from services.errors import DomainError
@@ -90,6 +92,9 @@ Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defi
 class GridpointsSchema(strawberry.Schema):
     """Logs only unexpected errors (with the request id); expected ones are data."""
 
+    # Each client's budget over time (schema/cost.py); one per schema, so per app and process.
+    cost_throttle: Throttle | None = None
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -137,6 +142,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
     streamline_resolvers(built)
+    built.cost_throttle = throttle_for(settings)
     return built
 
 

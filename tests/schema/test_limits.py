@@ -87,7 +87,7 @@ async def test_thirty_aliases_are_allowed_and_thirty_one_are_rejected(
         return "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(n)) + " }"
 
     body = await gql(client, aliases(30))
-    assert body == {"data": {f"a{i}": None for i in range(30)}}
+    assert body["data"] == {f"a{i}": None for i in range(30)} and "errors" not in body
     (error,) = _rejected(await gql(client, aliases(31)))
     assert "aliases" in error["message"]
 
@@ -118,7 +118,7 @@ async def test_more_than_5000_tokens_are_rejected(
 ) -> None:
     # given a document of 4,999 tokens, which is fine
     body = await gql(client, _spreads(2495))
-    assert body == {"data": {"__typename": "Query"}}
+    assert body["data"] == {"__typename": "Query"} and "errors" not in body
     # when it grows to 5,001 tokens (with an areas query at the end)
     query = _spreads(2496).replace("{ __typename }", "{ areas { totalCount } }")
     response = await client.post("/graphql", json={"query": query})
@@ -272,7 +272,7 @@ async def test_the_budget_counts_the_selected_operation_only(client: httpx.Async
         json={"query": document, "operationName": "Small", "variables": {}},
     )
     assert response.status_code == 200
-    assert response.json() == {"data": {"areas": {"totalCount": 50}}}
+    assert response.json()["data"] == {"areas": {"totalCount": 50}}
     big = await client.post(
         "/graphql",
         json={"query": document, "operationName": "Big", "variables": {"n": 100, "m": 100}},
