@@ -224,7 +224,7 @@ async def orders_by_ids(
 
 # The most steps an order's timeline shows (the latest; an order takes a handful unless it is
 # transferred again and again): a bound the API's cost estimate relies on (`WorkOrder.timeline`).
-TIMELINE_LIMIT = 100
+TIMELINE_LIMIT = 50
 
 
 async def timelines(*, work_order_ids: list[int]) -> list[list[WorkOrderEvent]]:
