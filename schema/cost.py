@@ -10,7 +10,7 @@ to wait). Every answer that got this far carries `extensions.cost`, as Shopify's
 
     "cost": {"requestedQueryCost": 120, "maximumQueryCost": 50000,
              "throttleStatus": {"maximumAvailable": 100000, "currentlyAvailable": 99880,
-                                "restoreRate": 10000}}
+                                "restoreRate": 5000.0}}
 
 (`throttleStatus` is null when THROTTLE_ENABLED is off or the operation has no client).
 A subscription is costed, and paid for, once: when it is subscribed; its events carry no
@@ -110,6 +110,7 @@ class Budget:
         self.default_size = default_size
         self.max_size = max_size
         self.sizes = list_sizes(schema)
+        self._fragments: dict[str, int] = {}
 
     def _first(self, node: FieldNode) -> int:
         for arg in node.arguments or ():
@@ -186,13 +187,23 @@ class Budget:
                     target = self.schema.get_type(selection.type_condition.name.value) or parent
                 total += self.cost(selection.selection_set, target, seen)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                target = self.schema.get_type(fragment.type_condition.name.value) or parent
-                total += self.cost(fragment.selection_set, target, seen | {name})
+                total += self._fragment(selection.name.value, parent, seen)
         return total
+
+    def _fragment(self, name: str, parent: Any, seen: frozenset[str]) -> int:
+        # A fragment costs the same wherever it is spread: costed once. Walking it again at
+        # every spread would take exponential time on a document whose fragments each spread
+        # the next one twice (1 KB of text, 2^n walks).
+        known = self._fragments.get(name)
+        if known is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in seen:  # unknown, or a cycle (invalid documents only)
+            return 0
+        target = self.schema.get_type(fragment.type_condition.name.value) or parent
+        cost = self.cost(fragment.selection_set, target, seen | {name})
+        self._fragments[name] = cost
+        return cost
 
 
 def operation_cost(
