@@ -8,13 +8,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.cost import throttle_for
+from schema.document_limits import alias_limit, depth_limit
 from schema.errors import EXCEPTION_HANDLERS
 from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
@@ -114,12 +114,10 @@ class GridpointsSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the configured limits (extensions are passed as factories)."""
     settings = settings or get_settings()
-    # The limiters make their rule classes when constructed: make them once, here, so every
-    # request validates with the same classes and the validation cache (keyed by them) can hit.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    # The rule classes are made once, here, so every request validates with the same classes
+    # and the validation cache (keyed by them) can hit. They are Strawberry's depth and alias
+    # limits, walking each fragment once (schema/document_limits.py).
+    limit_rules = [depth_limit(settings.max_query_depth), alias_limit(settings.max_aliases)]
     extensions: list[Any] = [
         OperationMetrics,
         # The parse and validation caches, the depth, alias and token limits, subscriptions
