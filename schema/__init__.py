@@ -9,12 +9,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
+from schema.cost import throttle_for
+from schema.document_limits import alias_limit, depth_limit
 from schema.errors import EXCEPTION_HANDLERS
 from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
@@ -28,6 +29,7 @@ from schema.observability import OperationMetrics
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
+from schema.throttle import Throttle
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
 from services.errors import DomainError
@@ -105,6 +107,9 @@ class GridpointsSchema(strawberry.Schema):
         # suggestions of unknown fields: with FIELD_SUGGESTIONS off, none may leak.
         error.message = _SUGGESTION.sub("", error.message)
 
+    # Each client's budget over time (schema/cost.py); one per schema, so per app and process.
+    cost_throttle: Throttle | None = None
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -124,12 +129,10 @@ class GridpointsSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the configured limits (extensions are passed as factories)."""
     settings = settings or get_settings()
-    # The limiters make their rule classes when constructed: make them once, here, so every
-    # request validates with the same classes and the validation cache (keyed by them) can hit.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    # The rule classes are made once, here, so every request validates with the same classes
+    # and the validation cache (keyed by them) can hit. They are Strawberry's depth and alias
+    # limits, walking each fragment once (schema/document_limits.py).
+    limit_rules = [depth_limit(settings.max_query_depth), alias_limit(settings.max_aliases)]
     extensions: list[Any] = [
         OperationMetrics,
         # The parse and validation caches, the depth, alias and token limits, subscriptions
@@ -152,6 +155,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
     streamline_resolvers(built)
+    built.cost_throttle = throttle_for(settings)
     return built
 
 

@@ -38,6 +38,7 @@ from services import (
     volunteering,
     workorders,
 )
+from services.evaluation.results import MY_EVALUATIONS_LIMIT
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -88,7 +89,8 @@ class Viewer:
         return Connection.build(page, Redemption.from_model)
 
     @strawberry.field(
-        description="My evaluations in periods being scored or published, newest first."
+        description="My evaluations in periods being scored or published, newest first (the "
+        f"latest {MY_EVALUATIONS_LIMIT})."
     )
     async def evaluations(self) -> list[Evaluation]:
         found = await evaluation.my_evaluations(person_id=self.person_id)

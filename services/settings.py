@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_cost: int = Field(default=50_000, ge=1)
+    # The per-operation budget of callers who are not signed in (see schema/cost.py).
+    max_query_cost_anonymous: int = Field(default=10_000, ge=1)
+    # Each client's budget over time, a leaky bucket (schema/throttle.py): it holds
+    # THROTTLE_BUCKET_SIZE cost points, refills at THROTTLE_RESTORE_RATE points a second, and
+    # at most THROTTLE_MAX_CLIENTS buckets are kept per process.
+    throttle_enabled: bool = True
+    throttle_bucket_size: int = Field(default=100_000, ge=1)
+    throttle_restore_rate: float = Field(default=5_000.0, gt=0)
+    throttle_max_clients: int = Field(default=10_000, ge=10, le=10_000_000)
     log_level: str = "INFO"
     # json: one JSON object per line (request id, durations); text: one plain line per record.
     log_format: Literal["json", "text"] = "json"
@@ -162,6 +171,11 @@ class Settings(BaseSettings):
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         if self.metrics_token and len(self.metrics_token) < 16:
             raise ValueError("METRICS_TOKEN must have at least 16 characters (or be empty)")
+        if self.throttle_enabled and self.throttle_bucket_size < max(
+            self.max_query_cost, self.max_query_cost_anonymous
+        ):
+            # An operation the per-operation budget allows must fit in a full bucket.
+            raise ValueError("THROTTLE_BUCKET_SIZE must be at least MAX_QUERY_COST")
         return self
 
     @field_validator("trusted_proxies")

@@ -108,13 +108,13 @@ async def test_graphiql_can_be_switched_off(db: Database) -> None:
         assert "graphiql" not in response.text.lower()
         assert response.status_code in (400, 404, 405)
         # while the API itself still answers
-        assert (await gql(http, "{ viewer { id } }")) == {"data": {"viewer": None}}
+        assert (await gql(http, "{ viewer { id } }"))["data"] == {"viewer": None}
 
 
 async def test_a_query_over_get(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": "{ viewer { id } }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": None}}
+    assert response.json()["data"] == {"viewer": None}
     response = await client.get(
         "/graphql",
         params={
@@ -123,7 +123,7 @@ async def test_a_query_over_get(client: httpx.AsyncClient) -> None:
         },
     )
     assert response.status_code == 200
-    assert response.json() == {"data": {"areas": {"edges": [{"node": {"name": "博山区"}}]}}}
+    assert response.json()["data"] == {"areas": {"edges": [{"node": {"name": "博山区"}}]}}
 
 
 async def test_a_mutation_over_get_is_refused(client: httpx.AsyncClient) -> None:
@@ -143,7 +143,7 @@ async def test_post_to_graphql_is_answered_in_place(client: httpx.AsyncClient) -
     # no redirect to /graphql/: clients POST to the path in the docs
     response = await client.post("/graphql", json={"query": "{ viewer { id } }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": None}}
+    assert response.json()["data"] == {"viewer": None}
 
 
 # POST bodies of every shape: the short path takes the plain ones, Strawberry's view the rest.
