@@ -349,7 +349,8 @@ class GraphQLApp(GraphQL[Context, None]):
         ):
             raise RequestRefused(
                 406,
-                f"Answers are {GRAPHQL_RESPONSE_JSON} or {JSON}; the Accept header allows neither.",
+                f"Answers are {GRAPHQL_RESPONSE_JSON} or {JSON}, and the Accept header allows "
+                "neither (subscriptions run over WebSocket: graphql-transport-ws at /graphql).",
                 code="NOT_ACCEPTABLE",
             )
 
