@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install run test test-calendar lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
+.PHONY: install audit-install run test test-calendar lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
 
 install: $(STAMP)
 
@@ -16,10 +16,22 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	touch $(STAMP)
 
+# The GraphQL-over-HTTP audit (tests/api/test_graphql_over_http_audit.py) runs the spec's suite,
+# npm graphql-http, under node: installed as tests/audit/package-lock.json pins it, once, when npm
+# is there (without node the test is skipped; .ci/run makes it required).
+AUDIT := tests/audit
+audit-install:
+	@if command -v npm >/dev/null 2>&1; then \
+		test $(AUDIT)/node_modules/.package-lock.json -nt $(AUDIT)/package-lock.json || \
+			npm ci --prefix $(AUDIT) --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the GraphQL-over-HTTP audit test will be skipped"; \
+	fi
+
 run: install
 	$(DEV_ENV) SEED_DEMO=$${SEED_DEMO:-true} $(BIN)/python -m api serve
 
-test: lint
+test: lint audit-install
 	$(BIN)/python -m pytest
 
 # The date-sensitive tests (marker `calendar`) again, with the service clock pinned at the edges
@@ -118,4 +130,4 @@ bench-load: install
 		--database $${DATABASES:-postgres,sqlite} --workers $${WORKERS:-4,1}
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache .pytest_cache $(AUDIT)/node_modules

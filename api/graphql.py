@@ -32,19 +32,22 @@ import contextlib
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
-from graphql import GraphQLError
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
-from strawberry.http.parse_content_type import parse_content_type
+from strawberry.extensions import ParserCache
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http.types import QueryParams
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -57,6 +60,18 @@ from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
 from api import graphiql
+from api.graphql_http import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    JSONRefused,
+    RequestRefused,
+    content_type,
+    is_json_content_type,
+    json_depth_exceeds,
+    longer_than,
+    payload_too_large,
+    response_media_type,
+)
 from schema.context import Context
 from schema.loaders import Loaders
 from services import accounts, events
@@ -189,15 +204,75 @@ def stream_error(error: DomainError) -> GraphQLError:
     return GraphQLError(error.message, extensions={"code": error.code, "field": error.field})
 
 
-# Whether a (Content-Type, Accept) pair asks for a plain JSON answer to a JSON body, by pair:
-# Strawberry parses the content type with the email package on every request (~15 µs).
-_PLAIN_HEADERS: dict[tuple[str, str], bool] = {}
-_PLAIN_HEADERS_SIZE = 256
+@dataclass
+class _Exchange:
+    """What one HTTP request has settled about its answer: the media type it accepts (None:
+    neither of ours), and the sub-response whose status a request error sets."""
+
+    media_type: str | None
+    sub_response: Response | None = None
+
+
+_EXCHANGE = "graphql_exchange"  # its key in the request's scope state
+
+
+def _exchange(request: Request) -> _Exchange:
+    exchange = request.scope.get("state", {}).get(_EXCHANGE)
+    return exchange if isinstance(exchange, _Exchange) else _Exchange(JSON)
+
+
+# Codes of the refusals Strawberry's view raises itself (the others are RequestRefused).
+_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Did the operation fail before executing (the spec's "request error": parse, validation,
+    the limits, the operation not found, variable coercion), rather than in a field?
+
+    Strawberry returns a PreExecutionError up to validation; graphql-core's variable
+    coercion answers with no data and errors that have no path, while a field error always has
+    the path of its field.
+    """
+    if isinstance(result, PreExecutionError):
+        return True
+    errors = result.errors or ()
+    return result.data is None and bool(errors) and all(error.path is None for error in errors)
+
+
+def request_error_status(errors: list[GraphQLError] | None) -> int:
+    """The status of a request error in application/graphql-response+json: 500 when it is our
+    fault (an unexpected error, masked or not), 429 when the client is throttled, else 400."""
+    for error in errors or ():
+        code = (error.extensions or {}).get("code")
+        original = error.original_error
+        if code == "INTERNAL" or (
+            original is not None and not isinstance(original, (GraphQLError, DomainError))
+        ):
+            return 500
+    if any((error.extensions or {}).get("code") == "THROTTLED" for error in errors or ()):
+        return 429
+    return 400
+
+
+# Strawberry's module-wide parse cache, as ParserCache (schema.validation) uses it: a document
+# read here to count its operations is read from the cache again when it executes.
+_parse = ParserCache().cached_parse_document
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI app with Gridpoints' context, and a short way through its view for
-    the commonest request: one operation POSTed as JSON."""
+    """Strawberry's ASGI app with Gridpoints' context, GraphQL over HTTP as its spec writes it
+    (see api.graphql_http and the README), and a short way through its view for the commonest
+    request: one operation POSTed as JSON.
+
+    Every HTTP request is first admitted: GET or POST (else 405), a body within
+    MAX_REQUEST_BYTES (413, from Content-Length and again while the body streams in), a POST
+    as `application/json` (415), an Accept that allows application/json or
+    application/graphql-response+json (406; GraphiQL's page aside). Refusals are JSON,
+    `{"errors": [{"message", "extensions": {"code"}}]}`, in the accepted media type.
+    Answers in application/graphql-response+json give a request error (parse, validation,
+    limits, no such operation, variables that do not coerce) status 400 (500 if it is ours)
+    and no `data`; application/json answers keep status 200 with `data: null`, as before.
+    """
 
     graphql_transport_ws_handler_class = TransportWSHandler
 
@@ -215,24 +290,93 @@ class GraphQLApp(GraphQL[Context, None]):
         self._short_posts = not schema.config.enable_experimental_incremental_execution
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not self._short_posts:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope=scope, receive=receive)
+        request = Request(scope=scope, receive=self._bounded(receive))
+        exchange = _Exchange(response_media_type(request.headers.get("accept", "")))
+        scope.setdefault("state", {})[_EXCHANGE] = exchange
         try:
-            response = await self._post(request)
-        except HTTPException as e:
-            response = PlainTextResponse(e.reason, status_code=e.status_code)
+            self._admit(request, exchange)
+            if request.method == "POST" and self._short_posts:
+                response = await self._post(request)
+            else:
+                response = await self.run(request)
+        except HTTPException as error:
+            response = self._refusal(error, exchange.media_type)
         await response(scope, receive, send)
+
+    def _bounded(self, receive: Receive) -> Receive:
+        """`receive`, refusing the body (413) once more than MAX_REQUEST_BYTES have come in,
+        whatever Content-Length said (or if it said nothing: a chunked body)."""
+        limit = self.settings.max_request_bytes
+        received = 0
+
+        async def bounded() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise payload_too_large(limit)
+            return message
+
+        return bounded
+
+    def _admit(self, request: Request, exchange: _Exchange) -> None:
+        """Refuse what is not a GraphQL-over-HTTP request we serve, before any work."""
+        method = request.method
+        if method not in ("GET", "POST"):
+            raise RequestRefused(
+                405,
+                "GraphQL is served over GET (queries) and POST.",
+                code="METHOD_NOT_ALLOWED",
+                headers={"Allow": "GET, POST"},
+            )
+        headers = request.headers
+        if method == "POST":
+            limit = self.settings.max_request_bytes
+            length = headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                raise payload_too_large(limit)
+            if not is_json_content_type(headers.get("content-type", "")):
+                raise RequestRefused(
+                    415,
+                    "POST the operation as JSON, with Content-Type: application/json.",
+                    code="UNSUPPORTED_MEDIA_TYPE",
+                )
+        if exchange.media_type is None and not (
+            method == "GET" and self.should_render_graphql_ide(self.request_adapter_class(request))
+        ):
+            raise RequestRefused(
+                406,
+                f"Answers are {GRAPHQL_RESPONSE_JSON} or {JSON}, and the Accept header allows "
+                "neither (subscriptions run over WebSocket: graphql-transport-ws at /graphql).",
+                code="NOT_ACCEPTABLE",
+            )
+
+    def _refusal(self, error: HTTPException, media_type: str | None) -> Response:
+        """A refused request as JSON with a code, in the media type the client accepts."""
+        if isinstance(error, RequestRefused):
+            code, headers = error.code, error.headers
+        else:
+            code = _CODES.get(error.status_code, "BAD_REQUEST")
+            headers = {"Allow": "GET, POST"} if error.status_code == 405 else {}
+        body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+        return Response(
+            self.encode_json(body),
+            status_code=error.status_code,
+            headers=headers,
+            media_type=content_type(media_type or JSON),
+        )
 
     async def _post(self, request: Request) -> Response:
         """Strawberry's `run` for a POST, minus what a single JSON operation does not need.
 
         The same hooks run in the same order (root value, sub-response, context,
         execute_operation, result processing, response) with the same arguments, so the same
-        HTTP errors come out of them; any other POST (another content type, a streaming
-        Accept, a batch, a malformed body) is handed to `run` untouched, which then answers
-        exactly as before.
+        HTTP errors come out of them; any other POST (a streaming Accept, a batch, a malformed
+        body) is handed to `run` untouched, which then answers exactly as before.
         """
         request_data = await self._plain_operation(request)
         if request_data is None:
@@ -255,44 +399,194 @@ class GraphQLApp(GraphQL[Context, None]):
         return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def _plain_operation(self, request: Request) -> GraphQLRequestData | None:
-        """A single operation sent as a JSON object, read as Strawberry's parse_http_body
-        reads it; None for anything else."""
-        headers = request.headers
-        key = (headers.get("content-type", ""), headers.get("accept", ""))
-        plain = _PLAIN_HEADERS.get(key)
-        if plain is None:
-            content_type, _ = parse_content_type(key[0])
-            plain = (
-                "application/json" in content_type
-                and self._get_stream_transport_from_headers(headers) is None
-            )
-            if len(_PLAIN_HEADERS) >= _PLAIN_HEADERS_SIZE:
-                _PLAIN_HEADERS.clear()
-            _PLAIN_HEADERS[key] = plain
-        if not plain:
+        """A single operation sent as a JSON object (admitted: its Content-Type is JSON), read
+        as parse_http_body reads it; None for anything else."""
+        if self._stream_transport_map and self._get_stream_transport_from_headers(request.headers):
             return None
+        body = await request.body()  # over MAX_REQUEST_BYTES: refused (413) while read
         try:
-            data = self.decode_json(await request.body())
-        except Exception:  # `run` reads the body again and answers as it does
+            data = self.decode_json(body)
+        except Exception:  # `run` decodes the body again and answers as it does
             return None
         if not isinstance(data, dict):
             return None
         query = data.get("query")
         variables = data.get("variables")
         extensions = data.get("extensions")
+        operation_name = data.get("operationName")
         if (
             not isinstance(query, (str, type(None)))
             or not isinstance(variables, (dict, type(None)))
             or not isinstance(extensions, (dict, type(None)))
+            or not isinstance(operation_name, (str, type(None)))
         ):
             return None
         return GraphQLRequestData(
             query=query,
             variables=variables,
-            operation_name=data.get("operationName"),
+            operation_name=operation_name,
             extensions=extensions,
             protocol="http",
         )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's, for what this app serves (a GET's parameters, a JSON body admitted
+        by `_admit`; no batches, no uploads), with every malformed request refused with 400
+        and a code: a body that is not an object (Strawberry's own fails on it with a 500),
+        an `operationName` that is not text (Strawberry's passes it on)."""
+        transport = self._get_stream_transport_from_headers(request.headers)
+        protocol: GraphQLRequestProtocol = transport.protocol if transport else "http"
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        else:
+            data = self.parse_json(await request.get_body())
+        if isinstance(data, list):
+            raise RequestRefused(
+                400, "Send one operation per request: batches are not accepted.", code="BAD_REQUEST"
+            )
+        if not isinstance(data, dict):
+            raise RequestRefused(
+                400,
+                "The request must be a JSON object with `query` and, if needed, `variables`, "
+                "`operationName` and `extensions`.",
+                code="BAD_REQUEST",
+            )
+        for name, kind, shape in (
+            ("query", str, "a string"),
+            ("variables", dict, "an object"),
+            ("operationName", str, "a string"),
+            ("extensions", dict, "an object"),
+        ):
+            if not isinstance(data.get(name), (kind, type(None))):
+                raise RequestRefused(
+                    400,
+                    f"The GraphQL operation's `{name}` must be {shape} or null, if provided.",
+                    code="BAD_REQUEST",
+                )
+        return GraphQLRequestData(
+            query=data.get("query"),
+            variables=data.get("variables"),
+            operation_name=data.get("operationName"),
+            extensions=data.get("extensions"),
+            protocol=protocol,
+        )
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        # `?query=...&variables=` (an empty parameter) is no parameter, as for most servers.
+        return super().parse_query_params({k: v for k, v in params.items() if v != ""})
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except JSONRefused as refused:
+            raise RequestRefused(refused.status_code, refused.reason, code=refused.code) from None
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError
+            raise RequestRefused(
+                400,
+                "The request is not valid JSON (a POST body, or a GET's `variables` or "
+                "`extensions`).",
+                code="BAD_REQUEST",
+            ) from error
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Strawberry raises a bare 400 when the operation cannot be chosen and when a GET
+        # asks for a mutation, and runs the first of several operations when none is named.
+        # The first and the last are a GraphQL request error (GetOperation) like a validation
+        # error (200 in application/json, 400 in application/graphql-response+json, with a
+        # code); the second is the wrong method for it: 405, Allow: POST, as the spec says.
+        if request_data.operation_name is None and self._operations(request_data.query) > 1:
+            return PreExecutionError(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "The document has several operations: name the one to run in "
+                        "`operationName`.",
+                        extensions={"code": "OPERATION_RESOLUTION_FAILURE"},
+                    )
+                ],
+            )
+        try:
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        except HTTPException as error:
+            cause = error.__cause__
+            if isinstance(cause, CannotGetOperationTypeError):
+                return PreExecutionError(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            cause.as_http_error_reason(),
+                            extensions={"code": "OPERATION_RESOLUTION_FAILURE"},
+                        )
+                    ],
+                )
+            if isinstance(cause, InvalidOperationTypeError):
+                raise RequestRefused(
+                    405,
+                    "GET runs queries only: send mutations with POST.",
+                    code="METHOD_NOT_ALLOWED",
+                    headers={"Allow": "POST"},
+                ) from cause
+            raise
+
+    def _operations(self, query: str | None) -> int:
+        """How many operations the document defines (0 if it does not parse: the schema then
+        says why). Parsed with the schema's own options, so the cache hits both times."""
+        if not query:
+            return 0
+        try:
+            document = _parse(query, max_tokens=self.settings.max_tokens)
+        except GraphQLError:
+            return 0
+        return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        if isinstance(request, Request):
+            exchange = _exchange(request)
+            exchange.sub_response = sub_response
+            sub_response.media_type = exchange.media_type
+        return sub_response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response_data = await super().process_result(request, result)
+        exchange = _exchange(request)
+        if exchange.media_type == GRAPHQL_RESPONSE_JSON and is_request_error(result):
+            # A request error has no `data` entry (GraphQL spec, "Response"), and a status
+            # that says it was not executed.
+            response_data.pop("data", None)
+            sub_response = exchange.sub_response
+            if sub_response is not None and sub_response.status_code is None:
+                sub_response.status_code = request_error_status(result.errors)
+        return response_data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type and sub_response.media_type != JSON:
+            response.headers["content-type"] = content_type(sub_response.media_type)
+        return response
 
     async def execute_operation(
         self,
@@ -338,7 +632,25 @@ class GraphQLApp(GraphQL[Context, None]):
     # orjson reads a request and writes a page of areas in a fraction of the stdlib's time.
     # Anything it refuses (integers beyond 64 bits, lone surrogates, non-string keys) gets the
     # stdlib's answer, so what is accepted and what is written stays as it was.
+    #
+    # Every JSON the app reads comes through here (a POST body, a GET's `variables` and
+    # `extensions`, each WebSocket message), so its size and depth are bounded here, before
+    # any parsing: a refused WebSocket message is invalid JSON to the protocol (close 4400).
     def decode_json(self, data: str | bytes) -> object:
+        limit = self.settings.max_request_bytes
+        if longer_than(data, limit):
+            raise JSONRefused(
+                413,
+                f"JSON larger than {limit} bytes (MAX_REQUEST_BYTES).",
+                code="PAYLOAD_TOO_LARGE",
+            )
+        bound = self.settings.max_json_depth
+        if json_depth_exceeds(data, bound):
+            raise JSONRefused(
+                400,
+                f"JSON nested deeper than {bound} arrays and objects (MAX_JSON_DEPTH).",
+                code="JSON_TOO_DEEP",
+            )
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

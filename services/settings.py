@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     throttle_bucket_size: int = Field(default=100_000, ge=1)
     throttle_restore_rate: float = Field(default=5_000.0, gt=0)
     throttle_max_clients: int = Field(default=10_000, ge=10, le=10_000_000)
+    # GraphQL over HTTP (api.graphql_http): the largest request body, GET parameter or
+    # WebSocket message read (413 beyond; 1 MiB, nginx's default, is ample for JSON operations
+    # of MAX_TOKENS tokens and their variables), and how deeply arrays and objects may nest in
+    # it (400 JSON_TOO_DEEP beyond; checked before parsing: the parsers and coercion recurse
+    # once per level, and a few hundred levels exhaust Python's stack).
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    max_json_depth: int = Field(default=32, ge=2, le=200)
     log_level: str = "INFO"
     # json: one JSON object per line (request id, durations); text: one plain line per record.
     log_format: Literal["json", "text"] = "json"

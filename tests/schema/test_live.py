@@ -197,11 +197,22 @@ async def test_text_with_nul_is_refused_in_subscriptions_too(db: Database) -> No
 
 async def test_subscriptions_over_plain_http_are_refused(client: httpx.AsyncClient) -> None:
     token = await login(client, "volunteer")
-    for headers in ({}, {"Accept": "multipart/mixed;subscriptionSpec=1.0"}):
+    # (Apollo Client's Accept for multipart subscriptions, which also takes JSON)
+    multipart = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json'
+    for headers in ({}, {"Accept": multipart}):
         body = await gql(client, MY_POINTS, token=token, headers=headers)
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
         assert "WebSocket" in body["errors"][0]["message"]
+    # a client that takes nothing but a stream is told what it may have instead (406)
+    response = await client.post(
+        "/graphql",
+        json={"query": MY_POINTS},
+        headers={"Accept": "multipart/mixed;subscriptionSpec=1.0"},
+    )
+    assert response.status_code == 406
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
+    assert "WebSocket" in response.json()["errors"][0]["message"]
     response = await client.get("/graphql", params={"query": MY_POINTS})
     assert response.status_code in (200, 400)
     assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
