@@ -162,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         # look: any local caller could then pose as any client and sidestep the throttles.
         proxy_headers=False,
         server_header=False,
+        # A WebSocket message larger than MAX_REQUEST_BYTES is closed by the protocol library
+        # (1009) before more of it is buffered (16 MiB by default); the app checks the size of
+        # what it is handed too (4400), for servers started otherwise.
+        ws_max_size=settings.max_request_bytes,
     )
     return 0
 
