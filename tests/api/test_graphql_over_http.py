@@ -162,7 +162,7 @@ async def test_graphql_response_json_is_answered_to_who_accepts_it(
         response = await post(client, {"query": "{ __typename }"}, accept=accept)
         assert response.status_code == 200, accept
         assert response.headers["content-type"] == media_type, accept
-        assert response.json() == {"data": {"__typename": "Query"}}
+        assert response.json()["data"] == {"__typename": "Query"}
 
 
 async def test_an_accept_that_allows_neither_type_is_406(client: httpx.AsyncClient) -> None:
@@ -236,7 +236,8 @@ async def test_request_errors_are_400_without_data_in_graphql_response_json(
     legacy = await post(client, body, accept=JSON)
     assert legacy.status_code == 200
     assert legacy.headers["content-type"] == JSON
-    assert legacy.json() == {"data": None, **answer}
+    legacy_answer = legacy.json()
+    assert legacy_answer["data"] is None and legacy_answer["errors"] == answer["errors"]
 
 
 async def test_field_errors_keep_200_and_partial_data_in_graphql_response_json(
@@ -302,10 +303,10 @@ async def test_a_query_over_get_in_either_media_type(client: httpx.AsyncClient) 
         response = await client.get("/graphql", params=params, headers={"accept": accept})
         assert response.status_code == 200
         assert response.headers["content-type"] == media_type
-        assert response.json() == {"data": {"__type": {"name": "Query"}}}
+        assert response.json()["data"] == {"__type": {"name": "Query"}}
     # an empty parameter is no parameter
     response = await client.get("/graphql", params={"query": "{ __typename }", "variables": ""})
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
@@ -377,7 +378,7 @@ async def test_application_json_with_its_parameters_is_read(
     client: httpx.AsyncClient, content_type: str
 ) -> None:
     response = await post(client, {"query": "{ __typename }"}, content_type=content_type)
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 # --- body size -----------------------------------------------------------------------------------
@@ -393,7 +394,7 @@ def padded(body: dict[str, Any], size: int) -> bytes:
 async def test_a_body_over_max_request_bytes_is_413(small: httpx.AsyncClient) -> None:
     # a body of exactly MAX_REQUEST_BYTES is read
     response = await post(small, padded({"query": "{ __typename }"}, 4096))
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json()["data"] == {"__typename": "Query"}
     # one byte more is refused (its Content-Length says so), and a sign-up in it is not read
     response = await post(small, padded(sign_up("too-large"), 4097))
     assert "4096" in refusal(response, 413, "PAYLOAD_TOO_LARGE")
