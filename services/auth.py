@@ -81,6 +81,15 @@ class Actor:
         if not self.administers(path):
             raise Forbidden(f"You may not {what} outside the areas you administer.")
 
+    def require_someone_else(
+        self, beneficiary_id: int | None, message: str, *, field: str | None = None
+    ) -> None:
+        """Separation of duties: nobody approves, reverses, adjusts, verifies or hands over
+        anything that pays or benefits themselves (`beneficiary_id`, a person id). Raise
+        Forbidden, before anything is written, when the actor is the one who would benefit."""
+        if beneficiary_id is not None and beneficiary_id == self.person_id:
+            raise Forbidden(message, field=field)
+
 
 def require_actor(actor: Actor | None) -> Actor:
     """The actor, or Unauthenticated for an anonymous caller."""

@@ -250,6 +250,9 @@ async def clear_exit_review(*, actor: Actor | None, review_id: int, reason: str)
     if review is None or not actor.reads(review.area_path):
         raise NotFound("No such exit review.", field="exitReviewId")
     actor.require_admin_of(review.area_path, "clear exit reviews")
+    actor.require_someone_else(
+        review.person_id, "Another admin decides on your own exit review.", field="exitReviewId"
+    )
     # Conditional update: of two admins clearing at once, one finds it closed.
     changed = await ExitReview.filter(id=review.id, status=ExitReviewStatus.OPEN).update(
         status=ExitReviewStatus.CLEARED,
