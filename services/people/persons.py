@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from tortoise.expressions import Q, Subquery
 
 from services.auth import Actor, require_actor
+from services.care_links import cared_households
 from services.enums import Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area, in_subtree
-from services.models import CareLink, Household, Person, RoleAssignment
+from services.models import Household, Person, RoleAssignment
 from services.pagination import Page, paginate
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
@@ -100,12 +100,7 @@ async def _visibility(actor: Actor | None, persons: list[Person]) -> dict[int, b
         "person_id", "role", "area_path"
     ):
         roles[pid].append((Role(role), path))
-    cared: set[int] = set()
-    if actor is not None and household_ids:
-        linked = await CareLink.filter(
-            household_id__in=household_ids, central_id=actor.person_id
-        ).values_list("household_id", flat=True)
-        cared = set(cast("list[int]", linked))
+    cared = await cared_households(actor, paths)
     result: dict[int, bool | None] = {}
     for p in persons:
         home = paths.get(p.household_id) if p.household_id is not None else None
