@@ -24,18 +24,6 @@ from services.models import (
     ExitReview,
 )
 from services.pagination import Page, page_from_rows
-from services.points.ledger import community_path
-
-
-def member_of(actor: Actor, path: str) -> bool:
-    """Does the actor live or hold a role in the community of `path` (or administer it)?"""
-    community = community_path(path)
-    if community is None:
-        return False
-    places = [g.area_path for g in actor.grants if g.area_path]
-    if actor.household_path:
-        places.append(actor.household_path)
-    return actor.administers(community) or any(is_under(p, community) for p in places)
 
 
 def sees_result(actor: Actor, result: EvaluationResult, status: PeriodStatus) -> bool:
@@ -43,7 +31,7 @@ def sees_result(actor: Actor, result: EvaluationResult, status: PeriodStatus) ->
         return False
     if result.person_id == actor.person_id or actor.administers(result.area_path):
         return True
-    return status is PeriodStatus.PUBLISHED and member_of(actor, result.area_path)
+    return status is PeriodStatus.PUBLISHED and actor.member_of(result.area_path)
 
 
 async def _statuses(period_ids: set[int]) -> dict[int, PeriodStatus]:
@@ -108,7 +96,7 @@ async def _rankable(actor: Actor, under_id: int, period_id: int) -> tuple[Evalua
         raise Conflict("The period is not scored yet.", field="periodId")
     if actor.administers(area.path):
         return period, area.path
-    if period.status is PeriodStatus.PUBLISHED and member_of(actor, area.path):
+    if period.status is PeriodStatus.PUBLISHED and actor.member_of(area.path):
         return period, area.path
     raise Forbidden(
         "Rankings are shown to admins, and within the community once published.",
@@ -197,7 +185,7 @@ async def red_flags(
     if period_id is not None:
         query = query.filter(period_id=period_id)
     honours = await query.order_by("-quarter", "community_id", "kind", "rank")
-    return [h for h in honours if actor.administers(h.area_path) or member_of(actor, h.area_path)]
+    return [h for h in honours if actor.administers(h.area_path) or actor.member_of(h.area_path)]
 
 
 async def honours_of_people(
@@ -208,7 +196,7 @@ async def honours_of_people(
     if actor is None:
         return [[] for _ in person_ids]
     for h in await EvaluationHonour.filter(person_id__in=person_ids).order_by("-id"):
-        if actor.administers(h.area_path) or member_of(actor, h.area_path):
+        if actor.administers(h.area_path) or actor.member_of(h.area_path):
             found[int(h.person_id or 0)].append(h)
     return [found[i] for i in person_ids]
 
@@ -222,7 +210,7 @@ async def honours_of_areas(
     if actor is None:
         return [[] for _ in area_ids]
     for h in await EvaluationHonour.filter(area_id__in=area_ids).order_by("-id"):
-        if actor.administers(h.area_path) or member_of(actor, h.area_path):
+        if actor.administers(h.area_path) or actor.member_of(h.area_path):
             found[h.area_id].append(h)
     return [found[i] for i in area_ids]
 
@@ -286,7 +274,7 @@ async def honours_by_ids(
     found = {h.id: h for h in await EvaluationHonour.filter(id__in=honour_ids)}
     return [
         h
-        if h is not None and (actor.administers(h.area_path) or member_of(actor, h.area_path))
+        if h is not None and (actor.administers(h.area_path) or actor.member_of(h.area_path))
         else None
         for h in map(found.get, honour_ids)
     ]

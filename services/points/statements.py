@@ -16,6 +16,7 @@ from services.grids import get_area
 from services.kit import clock
 from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
 from services.pagination import Page, paginate
+from services.people import people_by_ids
 from services.points import ledger
 from services.settings import get_settings
 
@@ -170,10 +171,23 @@ async def leaderboard(
     first: int,
 ) -> list[Standing]:
     """People under an area ranked by evaluation credit (never the spendable balance) in a
-    quarter, in one dimension or all; ties share a rank. Signed-in users only."""
-    require_actor(actor)
+    quarter, in one dimension or all; ties share a rank, counted over everyone ranked.
+
+    A line names a person, so it is shown to whoever may see that person anywhere else
+    (services.people visibility): the admins and leaders of the area see every line; the
+    people of its community (residents, role holders) the lines of the people they may see
+    (themselves, their household, public duty-role holders, those in their own areas), at
+    their true ranks. Others may not read it (Forbidden), as for evaluation rankings."""
+    actor = require_actor(actor)
     quarter = check_period(period)
     area = await get_area(area_id=under_id)
+    reads = actor.reads(area.path)
+    if not (reads or actor.member_of(area.path)):
+        raise Forbidden(
+            "Leaderboards are shown to the people of the community and the admins and "
+            "leaders of the area.",
+            field="under",
+        )
     low, high = subtree_bounds(area.path)
     members = (
         "SELECT person_id FROM role_assignment WHERE until IS NULL "
@@ -193,19 +207,35 @@ async def leaderboard(
             "WHERE h.path >= ? AND h.path < ?"
         )
         scope_params = [low, high, low, high]
+    # Whoever reads the area sees everyone under it: one page. Others see some of the lines:
+    # every line of the community is ranked (a community is bounded), then the visible ones
+    # are kept, in order, until the page is full.
+    limit = " LIMIT ?" if reads else ""
     rows = await db.fetch(
-        f"SELECT c.person_id, p.name, SUM(c.points) AS points FROM evaluation_credit c "
-        f"JOIN person p ON p.id = c.person_id WHERE {where} AND c.person_id IN ({members}) "
-        f"GROUP BY c.person_id, p.name ORDER BY points DESC, c.person_id LIMIT ?",
-        [*params, *scope_params, first],
+        "SELECT person_id, points, RANK() OVER (ORDER BY points DESC) AS place FROM ("
+        f"SELECT c.person_id, SUM(c.points) AS points FROM evaluation_credit c "
+        f"WHERE {where} AND c.person_id IN ({members}) GROUP BY c.person_id"
+        f") totals ORDER BY points DESC, person_id{limit}",
+        [*params, *scope_params, *([first] if reads else [])],
     )
     standings: list[Standing] = []
-    for index, row in enumerate(rows):
-        points = int(row["points"])
-        tied = standings and standings[-1].points == points
-        rank = standings[-1].rank if tied else index + 1
-        standings.append(Standing(rank, int(row["person_id"]), str(row["name"]), points))
-    return standings
+    for start in range(0, len(rows), _VISIBILITY_BATCH):
+        batch = rows[start : start + _VISIBILITY_BATCH]
+        views = await people_by_ids(actor=actor, person_ids=[int(r["person_id"]) for r in batch])
+        for row, view in zip(batch, views, strict=True):
+            if view is not None:
+                standings.append(
+                    Standing(
+                        int(row["place"]), view.person.id, view.person.name, int(row["points"])
+                    )
+                )
+        if len(standings) >= first:
+            break
+    return standings[:first]
+
+
+# People whose visibility is checked at once while filling a leaderboard page.
+_VISIBILITY_BATCH = 500
 
 
 @dataclass(frozen=True)
