@@ -151,7 +151,8 @@ async def fulfil(*, actor: Actor | None, pickup_code: str) -> Redemption:
         raise NotFound("No held redemption with that pickup code here.", field="pickupCode")
     # A handover is the witness that the goods left the station: never to oneself.
     actor.require_someone_else(
-        redemption.person_id, "Another staff member hands over your own redemption.",
+        redemption.person_id,
+        "Another staff member hands over your own redemption.",
         field="pickupCode",
     )
     community = await ledger.community_at(reward.area_path)
