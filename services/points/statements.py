@@ -82,37 +82,77 @@ async def entries(*, account_id: int | None, first: int, after: int | None) -> P
     )
 
 
+async def points_readable(*, actor: Actor, person_ids: list[int]) -> set[int]:
+    """Of these people, those whose points (account, entries and transactions) the actor may
+    read: themselves, and anyone with a place (their household, an open role) in an area the
+    actor reads. Two statements for the whole batch (none for the actor alone)."""
+    wanted = sorted({p for p in person_ids if p != actor.person_id})
+    readable = {actor.person_id} & set(person_ids)
+    if not wanted or not actor.read_paths:
+        return readable
+    marks = ",".join("?" for _ in wanted)
+    homes = await db.fetch(
+        f"SELECT p.id AS person_id, h.path FROM person p JOIN household h "
+        f"ON h.id = p.household_id WHERE p.id IN ({marks})",
+        wanted,
+    )
+    roles = await db.fetch(
+        f"SELECT person_id, area_path AS path FROM role_assignment WHERE person_id IN ({marks}) "
+        "AND until IS NULL AND area_id IS NOT NULL",
+        wanted,
+    )
+    readable |= {int(r["person_id"]) for r in [*homes, *roles] if actor.reads(str(r["path"]))}
+    return readable
+
+
 async def transactions_by_ids(
     *, actor: Actor | None, transaction_ids: list[int]
 ) -> list[PointsTransaction | None]:
-    """Transactions the actor may see: their own, or any in the areas they read."""
+    """Transactions the actor may see: those of the people whose points they may read (see
+    `points_readable`: the same people whose accounts and entries they see), and any in the
+    communities they read."""
     if actor is None:
         return [None for _ in transaction_ids]
     found = {t.id: t for t in await PointsTransaction.filter(id__in=transaction_ids)}
+    people = await points_readable(
+        actor=actor,
+        person_ids=[
+            t.person_id
+            for t in found.values()
+            if t.person_id is not None and not actor.reads(t.area_path)
+        ],
+    )
     return [
-        t
-        if t is not None and (t.person_id == actor.person_id or actor.reads(t.area_path))
-        else None
+        t if t is not None and (t.person_id in people or actor.reads(t.area_path)) else None
         for t in (found.get(i) for i in transaction_ids)
     ]
 
 
 async def entries_by_ids(*, actor: Actor | None, entry_ids: list[int]) -> list[PointsEntry | None]:
-    """Entries the actor may see: of their own account, or of transactions in their areas."""
+    """Entries the actor may see: those of the person accounts whose points they may read (as
+    `pointsAccount.entries` lists them), and every entry of transactions in the communities
+    they read (the pools' side too)."""
     if actor is None:
         return [None for _ in entry_ids]
     found = {e.id: e for e in await PointsEntry.filter(id__in=entry_ids)}
-    own = await PointsAccount.get_or_none(kind=AccountKind.PERSON, person_id=actor.person_id)
-    foreign = [e.transaction_id for e in found.values() if own is None or e.account_id != own.id]
-    visible = {
-        t.id
-        for t in await transactions_by_ids(actor=actor, transaction_ids=foreign)
-        if t is not None
+    accounts = {
+        a.id: a for a in await PointsAccount.filter(id__in={e.account_id for e in found.values()})
     }
+    paths = dict(
+        await PointsTransaction.filter(
+            id__in={e.transaction_id for e in found.values()}
+        ).values_list("id", "area_path")
+    )
+    owners = {
+        a.id: a.person_id
+        for a in accounts.values()
+        if a.kind is AccountKind.PERSON and a.person_id is not None
+    }
+    people = await points_readable(actor=actor, person_ids=list(set(owners.values())))
     return [
         e
         if e is not None
-        and ((own is not None and e.account_id == own.id) or e.transaction_id in visible)
+        and (owners.get(e.account_id) in people or actor.reads(str(paths[e.transaction_id])))
         else None
         for e in (found.get(i) for i in entry_ids)
     ]
@@ -304,10 +344,7 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
 
 
 async def person_in_scope(*, actor: Actor | None, person_id: int) -> None:
-    """NotFound unless the actor reads one of the person's places (or is the person)."""
+    """NotFound unless the actor may read the person's points (see `points_readable`)."""
     actor = require_actor(actor)
-    if person_id == actor.person_id:
-        return
-    places = await ledger.person_places(person_id)
-    if not any(actor.reads(p) for p in places):
+    if person_id not in await points_readable(actor=actor, person_ids=[person_id]):
         raise NotFound("No such person in your areas.", field="personId")
