@@ -157,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         log_level=settings.log_level.lower(),
         log_config=logs.log_config(settings),
         access_log=False,
-        # Behind a proxy, uvicorn takes the client address from X-Forwarded-For for the
-        # addresses in FORWARDED_ALLOW_IPS (uvicorn's own setting, 127.0.0.1 by default).
+        # The app believes X-Forwarded-For from TRUSTED_PROXIES only (api.app). uvicorn's own
+        # handling would believe it from 127.0.0.1 (FORWARDED_ALLOW_IPS) before the app could
+        # look: any local caller could then pose as any client and sidestep the throttles.
+        proxy_headers=False,
+        server_header=False,
     )
     return 0
 

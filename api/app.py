@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hmac
+import ipaddress
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import logs
+from api import graphiql, logs
 from api.graphql import GraphQLApp
 from schema import build_schema
 from services import db, health
@@ -109,6 +112,163 @@ class RequestIdMiddleware:
             logs.REQUEST_ID.reset(token)
 
 
+# Every response: no MIME sniffing, never framed, no Referer sent on, and a Content-Security-
+# Policy that lets nothing load (JSON and text need nothing; the GraphiQL page sends its own).
+# Cache-Control: no-store unless the response says otherwise: /graphql answers carry tokens
+# (login, refresh) and per-user data, which no browser or shared cache may keep.
+STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"content-security-policy", STRICT_CSP.encode()),
+    (b"cache-control", b"no-store"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds SECURITY_HEADERS to every HTTP response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in SECURITY_HEADERS if h[0] not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address from a peer or an X-Forwarded-For entry (`1.2.3.4`, `1.2.3.4:5`, `::1`,
+    `[::1]:5`); None when it is not one."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    # An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, networks: Sequence[Network]
+) -> bool:
+    return address is not None and any(address in network for network in networks)
+
+
+class ProxyHeadersMiddleware:
+    """The client's address and scheme from X-Forwarded-For and X-Forwarded-Proto, believed only
+    when the peer is one of the TRUSTED_PROXIES (uvicorn's own proxy handling is off: see
+    api.__main__). Anyone can send the headers; only a trusted proxy's word counts.
+
+    The chain is read from the right: each proxy appends the address it saw, so the entry left
+    of the last trusted hop is the client (a client's own entries are further left and never
+    reached). When every entry is a trusted proxy, the left-most is the client.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: Sequence[Network]) -> None:
+        self.app = app
+        self.trusted = tuple(trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.trusted:
+            peer = scope.get("client")
+            if peer and _trusted(_address(str(peer[0])), self.trusted):
+                self._apply(scope)
+        await self.app(scope, receive, send)
+
+    def _apply(self, scope: Scope) -> None:
+        chain: list[str] = []
+        proto = None
+        for name, value in scope.get("headers") or []:
+            if name == b"x-forwarded-for":
+                chain += value.decode("latin-1").split(",")
+            elif name == b"x-forwarded-proto":
+                proto = value.decode("latin-1").strip().lower()
+        if proto in ("http", "https"):
+            scope["scheme"] = proto.replace("http", "ws") if scope["type"] == "websocket" else proto
+        if not chain:
+            return
+        client = None
+        for entry in reversed(chain):
+            client = _address(entry)
+            if not _trusted(client, self.trusted):
+                break
+        # An entry that is no address (a misconfigured proxy) leaves the peer as the client.
+        if client is not None:
+            scope["client"] = (str(client), 0)
+
+
+# A request relayed by a proxy is never a local caller, even when the proxy runs on the host.
+_FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
+
+
+def local_caller(scope: Scope) -> bool:
+    """Does the request come from this host itself (loopback), directly, not through a proxy?"""
+    client = scope.get("client")
+    address = _address(str(client[0])) if client else None
+    if address is None or not address.is_loopback:
+        return False
+    return not any(name in _FORWARDING_HEADERS for name, _ in scope.get("headers") or [])
+
+
+def metrics_refusal(request: Request, token: str) -> Response | None:
+    """Why /metrics is not for this caller, or None when it is: callers on this host, and
+    anyone else with METRICS_TOKEN as a bearer token (compared in constant time)."""
+    if local_caller(request.scope):
+        return None
+    if not token:
+        return PlainTextResponse(
+            "Metrics are served to callers on this host only (set METRICS_TOKEN to scrape "
+            "them from elsewhere).",
+            status_code=403,
+        )
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return None
+    return PlainTextResponse(
+        "A bearer token is needed for /metrics.",
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )
+
+
+class GridpointsApp(Starlette):
+    """Starlette, with the edge middleware outside its last-resort error handler as well: the
+    500 it answers an unhandled error with gets the security headers like any response, and
+    sees the client address the rest of the app sees."""
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.trusted_proxies = settings.trusted_proxy_networks
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = SecurityHeadersMiddleware(super().build_middleware_stack())
+        if self.trusted_proxies:
+            app = ProxyHeadersMiddleware(app, self.trusted_proxies)
+        return app
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """The ASGI app. `manage_database=False` leaves connections to the caller (tests)."""
     settings = settings or get_settings()
@@ -155,6 +315,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         )
 
     async def metrics(request: Request) -> Response:
+        refusal = metrics_refusal(request, settings.metrics_token)
+        if refusal is not None:
+            return refusal
         # The database figures are read at scrape time (one statement); a database that does
         # not answer leaves them as they were and the rest is still served.
         try:
@@ -172,15 +335,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     graphql = GraphQLApp(build_schema(settings), settings)
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics),
-            # Route, not Mount: a Mount answers POST /graphql with a redirect to /graphql/.
-            Route("/graphql", graphql),
-            WebSocketRoute("/graphql", graphql),
-        ],
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        # Route, not Mount: a Mount answers POST /graphql with a redirect to /graphql/.
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.graphiql:
+        routes.append(Route(graphiql.ASSET_ROUTE, graphiql.asset))
+    return GridpointsApp(
+        routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
+        settings=settings,
     )

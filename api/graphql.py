@@ -56,6 +56,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
+from api import graphiql
 from schema.context import Context
 from schema.loaders import Loaders
 from services import accounts, events
@@ -64,7 +65,7 @@ from services.settings import Settings
 
 
 def client_address(request: Request | WebSocket) -> str:
-    """The caller's address (uvicorn applies X-Forwarded-For from FORWARDED_ALLOW_IPS only)."""
+    """The caller's address (X-Forwarded-For counts from TRUSTED_PROXIES only: api.app)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -313,6 +314,10 @@ class GraphQLApp(GraphQL[Context, None]):
                 root_value=root_value,
                 sub_response=sub_response,
             )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Gridpoints' own page: React and GraphiQL come from this service, not a public CDN.
+        return graphiql.page()
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         try:

@@ -402,6 +402,9 @@ def api_env(url: str, secret: str, port: int) -> dict[str, str]:
         SEED_DEMO="false",
         LOG_LEVEL="WARNING",  # no access log line per request
         EVENTS_REDIS_URL="",
+        # Load from one address: the per-client budget over time would refuse most of it (the
+        # per-operation cost limits still apply).
+        THROTTLE_ENABLED="false",
         PYTHONPATH=str(ROOT),
     )
     return env

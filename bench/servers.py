@@ -145,6 +145,9 @@ def server_env(url: str, secret: str) -> dict[str, str]:
         ENVIRONMENT="dev",
         JWT_SECRET=secret,
         ACCESS_TOKEN_TTL_SECONDS="7200",
+        # One client at full speed: the per-client budget over time would refuse most of the
+        # load (the per-operation cost limits still apply).
+        THROTTLE_ENABLED="false",
         PYTHONPATH=str(ROOT),
     )
     return env

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.accounts import AccountsMutation, AccountsQuery
+from schema.cost import throttle_for
+from schema.document_limits import alias_limit, depth_limit
 from schema.errors import EXCEPTION_HANDLERS
 from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
@@ -27,6 +29,7 @@ from schema.observability import OperationMetrics
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
+from schema.throttle import Throttle
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
 from services.errors import DomainError
@@ -87,8 +90,25 @@ Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defi
 )
 
 
+# graphql-core appends " Did you mean 'a', 'b', or 'c'?" (graphql.pyutils.did_you_mean) to its
+# messages about unknown fields, arguments, input fields, enum values and types, in validation
+# and in the coercion of variables; the names are GraphQL names, which hold no quote or space.
+_NAME = r"'[_A-Za-z][_0-9A-Za-z]*'"
+_SUGGESTION = re.compile(rf" Did you mean (?:[a-z ]+ )?{_NAME}(?:,? (?:or )?{_NAME})*\?")
+
+
 class GridpointsSchema(strawberry.Schema):
     """Logs only unexpected errors (with the request id); expected ones are data."""
+
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        # Strawberry calls this for every error of every operation (HTTP and WebSocket, before
+        # MaskErrors copies them) when `disable_field_suggestions` is set, but removes only the
+        # suggestions of unknown fields: with FIELD_SUGGESTIONS off, none may leak.
+        error.message = _SUGGESTION.sub("", error.message)
+
+    # Each client's budget over time (schema/cost.py); one per schema, so per app and process.
+    cost_throttle: Throttle | None = None
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -109,12 +129,10 @@ class GridpointsSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the configured limits (extensions are passed as factories)."""
     settings = settings or get_settings()
-    # The limiters make their rule classes when constructed: make them once, here, so every
-    # request validates with the same classes and the validation cache (keyed by them) can hit.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    # The rule classes are made once, here, so every request validates with the same classes
+    # and the validation cache (keyed by them) can hit. They are Strawberry's depth and alias
+    # limits, walking each fragment once (schema/document_limits.py).
+    limit_rules = [depth_limit(settings.max_query_depth), alias_limit(settings.max_aliases)]
     extensions: list[Any] = [
         OperationMetrics,
         # The parse and validation caches, the depth, alias and token limits, subscriptions
@@ -137,6 +155,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
     streamline_resolvers(built)
+    built.cost_throttle = throttle_for(settings)
     return built
 
 

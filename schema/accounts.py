@@ -38,6 +38,7 @@ from services import (
     volunteering,
     workorders,
 )
+from services.evaluation.results import MY_EVALUATIONS_LIMIT
 
 
 @strawberry.type(description='The signed-in user: the entry point for "my" data.')
@@ -88,7 +89,8 @@ class Viewer:
         return Connection.build(page, Redemption.from_model)
 
     @strawberry.field(
-        description="My evaluations in periods being scored or published, newest first."
+        description="My evaluations in periods being scored or published, newest first (the "
+        f"latest {MY_EVALUATIONS_LIMIT})."
     )
     async def evaluations(self) -> list[Evaluation]:
         found = await evaluation.my_evaluations(person_id=self.person_id)
@@ -183,7 +185,10 @@ class Viewer:
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")
 class SignUpInput:
     username: str = strawberry.field(description="3-50 of a-z, 0-9, '_', '.', '-'.")
-    password: str = strawberry.field(description="10-200 characters.")
+    password: str = strawberry.field(
+        description="10-200 characters; not a common or easily guessed password (a word, a "
+        "repeat, a sequence, a keyboard pattern), and not containing the username or the name."
+    )
     name: str = strawberry.field(description="Full name.")
     phone: str | None = strawberry.field(default=None, description="Mobile number.")
 

@@ -51,6 +51,19 @@ class ErrorCode(Enum):
         "INVALID_TRANSITION",
         description="The object's status does not allow this step (e.g. a work order).",
     )
+    QUERY_TOO_COMPLEX = strawberry.enum_value(
+        "QUERY_TOO_COMPLEX",
+        description="The operation's estimated cost (`extensions.cost`) exceeds the budget of "
+        "one operation (smaller for anonymous callers); ask for smaller pages or fewer nested "
+        "lists. Refused before anything ran.",
+    )
+    THROTTLED = strawberry.enum_value(
+        "THROTTLED",
+        description="The caller's budget over time (a leaky bucket per account or client "
+        "address; see `extensions.cost.throttleStatus`) holds less than the operation costs; "
+        "retry after `extensions.retryAfterSeconds` (also the `Retry-After` header). Refused "
+        "before anything ran.",
+    )
     INTERNAL = strawberry.enum_value(
         "INTERNAL", description="Unexpected server error (reported with a request id)."
     )

@@ -9,129 +9,20 @@ from typing import Any
 from graphql import (
     ASTValidationRule,
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLObjectType,
-    GraphQLSchema,
-    InlineFragmentNode,
-    IntValueNode,
-    ListValueNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
     StringValueNode,
-    VariableNode,
     Visitor,
-    get_named_type,
-    value_from_ast_untyped,
     visit,
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from schema.cost import check_cost
 from schema.validation import parse_cached, validate_cached
 from services.errors import DomainError
-from services.settings import get_settings
 
 logger = logging.getLogger("gridpoints.graphql")
-
-
-class _Budget:
-    """Walks an operation, multiplying costs by connection page sizes."""
-
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
-        *,
-        default_size: int,
-        max_size: int,
-    ) -> None:
-        self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
-        self.default_size = default_size
-        self.max_size = max_size
-
-    def _first(self, node: FieldNode, accepts_first: bool) -> int:
-        if not accepts_first:
-            return 1
-        for arg in node.arguments or ():
-            if arg.name.value != "first":
-                continue
-            value: Any = None
-            if isinstance(arg.value, IntValueNode):
-                value = int(arg.value.value)
-            elif isinstance(arg.value, VariableNode):
-                value = self.variables.get(arg.value.name.value)
-            if value is None:
-                return self.default_size
-            if not isinstance(value, int) or value < 0 or value > self.max_size:
-                raise GraphQLError(
-                    f"`first` must be between 0 and {self.max_size}.",
-                    nodes=[node],
-                    extensions={"code": "INVALID_INPUT", "field": "first"},
-                )
-            return max(value, 1)
-        return self.default_size
-
-    def _ids(self, node: FieldNode) -> int:
-        # `nodes(ids:)` fans out like a page: as many objects as ids, and capped like a page
-        # (ids sent as a variable cost no tokens, so nothing else would bound them).
-        for arg in node.arguments or ():
-            if arg.name.value != "ids":
-                continue
-            value: Any = None
-            if isinstance(arg.value, ListValueNode):
-                value = arg.value.values
-            elif isinstance(arg.value, VariableNode):
-                value = self.variables.get(arg.value.name.value)
-            count = len(value) if isinstance(value, (list, tuple)) else 1
-            if count > self.max_size:
-                raise GraphQLError(
-                    f"`ids` takes at most {self.max_size} ids.",
-                    nodes=[node],
-                    extensions={"code": "INVALID_INPUT", "field": "ids"},
-                )
-            return max(count, 1)
-        return 1
-
-    def cost(
-        self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]
-    ) -> int:
-        if selection_set is None:
-            return 0
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                name = selection.name.value
-                fields = getattr(parent, "fields", {})
-                definition = fields.get(name) if fields else None
-                if definition is None:  # __typename and introspection fields cost 1
-                    total += 1
-                    continue
-                size = self._first(selection, "first" in definition.args)
-                if "ids" in definition.args:
-                    size = self._ids(selection)
-                child = get_named_type(definition.type)
-                total += 1 + size * self.cost(selection.selection_set, child, seen)
-            elif isinstance(selection, InlineFragmentNode):
-                target = parent
-                if selection.type_condition is not None:
-                    target = self.schema.get_type(selection.type_condition.name.value) or parent
-                total += self.cost(selection.selection_set, target, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                target = self.schema.get_type(fragment.type_condition.name.value) or parent
-                total += self.cost(fragment.selection_set, target, seen | {name})
-        return total
 
 
 def _refuse(ctx: Any, error: GraphQLError) -> None:
@@ -172,7 +63,8 @@ def _check_transport(ctx: ExecutionContext) -> None:
 
 
 class QueryCostLimiter(SchemaExtension):
-    """Rejects over-sized pages and operations whose estimated cost exceeds the budget."""
+    """Rejects over-sized pages and operations whose estimated cost exceeds the caller's
+    budgets (per operation and over time), and reports the cost (schema/cost.py)."""
 
     def on_validate(self) -> Iterator[None]:
         _check_cost(self.execution_context)
@@ -180,60 +72,11 @@ class QueryCostLimiter(SchemaExtension):
 
 
 def _check_cost(ctx: ExecutionContext) -> None:
-    document = ctx.graphql_document
-    if document is not None and _valid_so_far(ctx):
-        # Run without a context (tooling, tests), the process settings set the budget.
-        settings = getattr(ctx.context, "settings", None) or get_settings()
-        error = _cost_error(
-            ctx.schema._schema, document, ctx.variables or {}, ctx.operation_name, settings
-        )
+    # The estimate, the budgets and `extensions.cost`: schema/cost.py.
+    if ctx.graphql_document is not None and _valid_so_far(ctx):
+        error = check_cost(ctx)
         if error is not None:
             _refuse(ctx, error)
-
-
-def _cost_error(
-    schema: GraphQLSchema,
-    document: Any,
-    variables: dict[str, Any],
-    name: str | None,
-    settings: Any,
-) -> GraphQLError | None:
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is not None:
-        operations = [op for op in operations if op.name and op.name.value == name]
-    budget = _Budget(
-        schema,
-        fragments,
-        variables,
-        default_size=settings.default_page_size,
-        max_size=settings.max_page_size,
-    )
-    for operation in operations[:1]:
-        # A variable left out takes its default: `query($n: Int = 100)` pages by 100.
-        defaults = {
-            d.variable.name.value: value_from_ast_untyped(d.default_value)
-            for d in operation.variable_definitions or ()
-            if d.default_value is not None
-        }
-        budget.variables = {**defaults, **variables}
-        root: GraphQLObjectType | GraphQLInterfaceType | None = schema.get_root_type(
-            operation.operation
-        )
-        try:
-            cost = budget.cost(operation.selection_set, root, frozenset())
-        except GraphQLError as error:
-            return error
-        if cost > settings.max_query_cost:
-            return GraphQLError(
-                f"Query too expensive: estimated cost {cost}, "
-                f"allowed {settings.max_query_cost}. "
-                "Ask for smaller pages or fewer nested lists.",
-                extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost},
-            )
-    return None
 
 
 def _has_nul(value: Any) -> bool:

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
+from zxcvbn import zxcvbn
 
 from services import db
 from services.auth import Actor, RoleGrant, require_actor
@@ -64,9 +65,49 @@ def _check_username(username: str) -> str:
     return name
 
 
-def _check_password(password: str) -> str:
+# zxcvbn's work grows quickly with length (0.5 s for 200 characters): the first 72 (its own
+# limit, ~60 ms at worst) tell whether a password is guessable; longer ones are judged by them.
+_SCORED_LENGTH = 72
+
+
+def _letters(text: str) -> str:
+    """Letters and digits only, case-folded: `Harbour.Lights-1` -> `harbourlights1`."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _personal_words(username: str, name: str | None) -> list[str]:
+    """What a password must not contain (compared by letters and digits, case-folded): the
+    username and the person's name, as a whole and each part of it of 3 characters or more."""
+    words = {_letters(username)}
+    if name:
+        words.add(_letters(name))
+        words.update(_letters(part) for part in name.split() if len(_letters(part)) >= 3)
+    # The whole name from 2 characters (a Chinese name); a username has 3 or more.
+    return sorted(word for word in words if len(word) >= 2)
+
+
+def check_password(password: str, *, username: str, name: str | None) -> str:
+    """The password, if it may be used by this person; InvalidInput (field `password`) if it is
+    too short or long, contains their username or name, or is too easy to guess: a common
+    password, a word, a repeat, a sequence or a keyboard pattern (zxcvbn, offline, with its
+    dictionaries of common passwords, words and names), below PASSWORD_MIN_SCORE."""
     if not (10 <= len(password) <= 200):
         raise InvalidInput("A password has 10 to 200 characters.", field="password")
+    personal = _personal_words(username, name)
+    letters = _letters(password)
+    if any(word in letters for word in personal):
+        raise InvalidInput(
+            "A password must not contain your username or your name.", field="password"
+        )
+    verdict = zxcvbn(password[:_SCORED_LENGTH], user_inputs=personal)
+    if verdict["score"] < get_settings().password_min_score:
+        warning = str(verdict["feedback"].get("warning") or "").strip()
+        raise InvalidInput(
+            "This password is too easy to guess"
+            + (f" ({warning.rstrip('.')})" if warning else "")
+            + ": choose a longer one, such as a few unrelated words.",
+            field="password",
+        )
     return password
 
 
@@ -90,7 +131,9 @@ async def create_account(
 ) -> UserAccount:
     """A new person with a sign-in and the RESIDENT role (seeding may record party members)."""
     username = _check_username(username)
-    password_hash = await hash_password(_check_password(password))
+    # zxcvbn takes up to ~60 ms of CPU: off the event loop, like the hash.
+    await asyncio.to_thread(check_password, password, username=username, name=name)
+    password_hash = await hash_password(password)
     try:
         async with in_transaction():
             if await UserAccount.exists(username=username):

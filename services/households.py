@@ -11,7 +11,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthe
 from services.grids import SUBTREE_END, areas_by_ids, get_area, in_subtree, nested_rows
 from services.models import Area, CareLink, Household, Person, RoleAssignment
 from services.pagination import Page, PageKey, page_from_rows, paginate
-from services.people import person_to_place
+from services.people import MAX_HOUSEHOLD_MEMBERS, make_room_in_household, person_to_place
 
 
 def _text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str | None:
@@ -24,8 +24,10 @@ def _text(value: str | None, *, field: str, max_length: int, required: bool = Fa
 
 
 def _check_members(member_count: int) -> int:
-    if member_count < 0 or member_count > 50:
-        raise InvalidInput("A household has 0 to 50 members.", field="memberCount")
+    if member_count < 0 or member_count > MAX_HOUSEHOLD_MEMBERS:
+        raise InvalidInput(
+            f"A household has 0 to {MAX_HOUSEHOLD_MEMBERS} members.", field="memberCount"
+        )
     return member_count
 
 
@@ -165,7 +167,12 @@ async def add_member(*, actor: Actor | None, household_id: int, person_id: int) 
         return person
     if person.household_id is not None:
         raise Conflict("The person already lives in another household.", field="personId")
-    await Person.filter(id=person.id).update(household_id=household.id)
+    async with in_transaction():
+        await make_room_in_household(household.id)
+        if not await Person.filter(id=person.id, household_id=None).update(
+            household_id=household.id
+        ):
+            raise Conflict("The person already lives in another household.", field="personId")
     return await Person.get(id=person.id)
 
 

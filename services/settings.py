@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -22,6 +23,10 @@ DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
 # on every datetime it stores. So the service's TIMEZONE is taken as the process started.
 TORTOISE_TIMEZONE = "UTC"
 _TIMEZONE_AT_START = os.environ.get("TIMEZONE")
+
+
+# Switches whose default follows ENVIRONMENT: on in dev and test, off in production.
+_PRODUCTION_OFF = ("graphiql", "introspection", "field_suggestions")
 
 
 class _EnvSource(EnvSettingsSource):
@@ -68,9 +73,20 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     timezone: str = "Asia/Shanghai"
-    graphiql: bool = True
-    introspection: bool = True
-    field_suggestions: bool = True
+    # GraphiQL, introspection and "did you mean" hints help a developer and an attacker alike:
+    # unless set, they are on in dev and test and off in production (see _production_defaults).
+    graphiql: bool = False
+    introspection: bool = False
+    field_suggestions: bool = False
+    # /metrics answers loopback callers, and anyone else only with this bearer token (at least
+    # 16 characters; empty: loopback only).
+    metrics_token: str = ""
+    # Comma-separated addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For
+    # and X-Forwarded-Proto are believed; empty: none, the peer's address is the client's.
+    trusted_proxies: str = ""
+    # The least zxcvbn score (1-4) a new password must reach; common passwords, repeats,
+    # sequences and the person's own username or name score 0 or 1.
+    password_min_score: int = Field(default=3, ge=1, le=4)
     seed_demo: bool = False
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
@@ -82,6 +98,15 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_cost: int = Field(default=50_000, ge=1)
+    # The per-operation budget of callers who are not signed in (see schema/cost.py).
+    max_query_cost_anonymous: int = Field(default=10_000, ge=1)
+    # Each client's budget over time, a leaky bucket (schema/throttle.py): it holds
+    # THROTTLE_BUCKET_SIZE cost points, refills at THROTTLE_RESTORE_RATE points a second, and
+    # at most THROTTLE_MAX_CLIENTS buckets are kept per process.
+    throttle_enabled: bool = True
+    throttle_bucket_size: int = Field(default=100_000, ge=1)
+    throttle_restore_rate: float = Field(default=5_000.0, gt=0)
+    throttle_max_clients: int = Field(default=10_000, ge=10, le=10_000_000)
     log_level: str = "INFO"
     # json: one JSON object per line (request id, durations); text: one plain line per record.
     log_format: Literal["json", "text"] = "json"
@@ -108,6 +133,17 @@ class Settings(BaseSettings):
     # of a quarter.
     clock_start: datetime | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _production_defaults(cls, data: Any) -> Any:
+        # Set explicitly (environment or argument), a switch is kept; left out, it follows the
+        # environment: on for dev and test, off for production (the default environment).
+        if isinstance(data, dict):
+            environment = data.get("environment", "production")
+            for switch in _PRODUCTION_OFF:
+                data.setdefault(switch, environment != "production")
+        return data
+
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
         # A forgotten secret would let anyone mint tokens: only dev and test may run without one.
@@ -133,17 +169,48 @@ class Settings(BaseSettings):
             raise ValueError(f"TIMEZONE {self.timezone!r} is not a known time zone") from exc
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ValueError("METRICS_TOKEN must have at least 16 characters (or be empty)")
+        if self.throttle_enabled and self.throttle_bucket_size < max(
+            self.max_query_cost, self.max_query_cost_anonymous
+        ):
+            # An operation the per-operation budget allows must fit in a full bucket.
+            raise ValueError("THROTTLE_BUCKET_SIZE must be at least MAX_QUERY_COST")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        # A typo must fail at start-up, not silently trust nobody (or the wrong network).
+        for entry in _entries(value):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {entry!r} is not an IP address or network (CIDR)"
+                ) from exc
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """TRUSTED_PROXIES as networks (a single address is a /32 or /128 network)."""
+        return tuple(
+            ipaddress.ip_network(entry, strict=False) for entry in _entries(self.trusted_proxies)
+        )
 
     @property
     def websocket_origins(self) -> list[str]:
         """WEBSOCKET_ALLOWED_ORIGINS as a list."""
-        return [o.strip() for o in self.websocket_allowed_origins.split(",") if o.strip()]
+        return _entries(self.websocket_allowed_origins)
 
     @property
     def tz(self) -> ZoneInfo:
         """The configured time zone for days, months and quarters."""
         return ZoneInfo(self.timezone)
+
+
+def _entries(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 @lru_cache(maxsize=1)

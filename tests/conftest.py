@@ -26,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("ENVIRONMENT", "test")
 os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
+# The test clients are not on loopback (10.0.0.1): /metrics wants this token from them.
+os.environ.setdefault("METRICS_TOKEN", "test-metrics-token-" + "m" * 20)
 # Mid-quarter, mid-month, mid-week, mid-morning in Asia/Shanghai: nothing near an edge.
 os.environ["CLOCK_START"] = os.environ.get("GRIDPOINTS_TEST_NOW") or "2026-05-13T10:00:00+08:00"
 
@@ -232,6 +234,12 @@ async def gql(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def scrape(http: httpx.AsyncClient) -> httpx.Response:
+    """GET /metrics with the METRICS_TOKEN of the tests' settings."""
+    token = os.environ["METRICS_TOKEN"]
+    return await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
 
 
 LOGIN = """

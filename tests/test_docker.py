@@ -8,6 +8,7 @@ runtime lock file.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -227,11 +228,43 @@ def test_environment_names_are_known_settings() -> None:
     from services.settings import Settings
 
     known = {name.upper() for name in Settings.model_fields}
-    # Read by uvicorn itself, not by Settings.
-    known |= {"FORWARDED_ALLOW_IPS"}
     for name in ("migrate", "app"):
         unknown = set(_env(_services()[name])) - known
         assert not unknown, f"{name}: {sorted(unknown)} are not settings (typo?)"
+
+
+def test_the_app_runs_with_the_production_defaults() -> None:
+    env = _env(_services()["app"])
+    assert env["ENVIRONMENT"] == "production"
+    for switch in ("GRAPHIQL", "INTROSPECTION", "FIELD_SUGGESTIONS"):
+        assert _default(env[switch]) == "false", switch
+    # no made-up metrics token: empty means loopback only
+    assert _default(env["METRICS_TOKEN"]) == ""
+    # uvicorn's own X-Forwarded-For setting does nothing any more (api.__main__ turns its
+    # proxy handling off): setting it would only mislead
+    assert "FORWARDED_ALLOW_IPS" not in env
+
+
+def test_the_app_trusts_exactly_nginx_for_the_client_address() -> None:
+    from services.settings import Settings
+
+    services = _services()
+    network = _compose()["networks"]["default"]["ipam"]["config"][0]
+    subnet = ipaddress.ip_network(_default(network["subnet"]))
+    dynamic = ipaddress.ip_network(_default(network["ip_range"]))
+    proxy = ipaddress.ip_address(_default(services["proxy"]["networks"]["default"]["ipv4_address"]))
+    # nginx has a fixed address on the project's network, which Docker never hands to another
+    # container (dynamic addresses come from ip_range)
+    assert proxy in subnet and dynamic.subnet_of(subnet)
+    assert proxy not in dynamic
+    # and the app trusts that address and nothing else, from the same variable
+    trusted = _env(services["app"])["TRUSTED_PROXIES"]
+    assert trusted == services["proxy"]["networks"]["default"]["ipv4_address"]
+    settings = Settings(environment="test", trusted_proxies=_default(trusted))
+    assert settings.trusted_proxy_networks == (ipaddress.ip_network(f"{proxy}/32"),)
+    # the other services are on the same network (the default one)
+    for name, service in services.items():
+        assert set(service.get("networks", {"default": None})) == {"default"}, name
 
 
 def test_every_service_has_a_healthcheck() -> None:
@@ -281,6 +314,21 @@ def test_nginx_proxies_websockets_to_the_app() -> None:
     ):
         assert directive in server, directive
     assert re.search(r"proxy_set_header X-Request-ID \$\S+;", server)
+
+
+def test_nginx_never_passes_metrics_on() -> None:
+    text = _nginx_text()
+    server = _nginx_block(text, "server {")
+    # a prefix location for /metrics that answers itself
+    block = _nginx_block(server, "location /metrics {")
+    assert re.search(r"return 40[34]\b", block), block
+    assert "proxy_pass" not in block
+    # and no regular-expression location that could win over it (nginx tries those after
+    # the longest prefix, unless the prefix is marked ^~)
+    assert not re.search(r"location ~", server), "a regex location could pass /metrics on"
+    # the client's own X-Forwarded-For never reaches the app: nginx writes the peer's address
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in server
+    assert "$proxy_add_x_forwarded_for" not in server
 
 
 def test_nginx_keeps_subscriptions_open() -> None:

@@ -38,6 +38,7 @@ from schema.people import Role
 from schema.points import Dimension
 from services import evaluation
 from services.errors import InvalidInput as InvalidInputError
+from services.evaluation.results import EXIT_REVIEWS_LIMIT, RED_FLAGS_LIMIT
 
 # --- updateEvaluationScheme ----------------------------------------------------------------
 
@@ -450,7 +451,8 @@ class EvaluationQuery:
 
     @strawberry.field(
         description="Red-flag honours under an area: of one period, or all published ones "
-        "(the history), newest quarter first. Public within each community."
+        f"(the history), newest quarter first (at most {RED_FLAGS_LIMIT}). Public within each "
+        "community."
     )
     async def red_flags(
         self,
@@ -468,7 +470,10 @@ class EvaluationQuery:
         )
         return [Honour.from_model(h) for h in found]
 
-    @strawberry.field(description="Dynamic-exit reviews under an area, newest first (admins).")
+    @strawberry.field(
+        description="Dynamic-exit reviews under an area, newest first (the latest "
+        f"{EXIT_REVIEWS_LIMIT}; admins)."
+    )
     async def exit_reviews(
         self,
         info: Info,

@@ -19,6 +19,7 @@ from services import grids, people
 from services.enums import AreaKind as AreaKindEnum
 from services.enums import AreaLevel as AreaLevelEnum
 from services.enums import PartyUnitKind as PartyUnitKindEnum
+from services.evaluation.results import HONOURS_LIMIT
 from services.pagination import Page, PageKey
 
 if TYPE_CHECKING:
@@ -265,7 +266,8 @@ class Area(relay.Node):
 
     @strawberry.field(
         description="Red-flag honours of this grid or micro-grid (a micro-grid's include its "
-        "central households'), newest first: the history. Public within the community."
+        f"central households'), newest first: the history (the latest {HONOURS_LIMIT}). Public "
+        "within the community."
     )
     async def honours(
         self, info: Info

@@ -27,6 +27,11 @@ from services.enums import ProjectStatus as ProjectStatusEnum
 from services.enums import ResourceCategory as ResourceCategoryEnum
 from services.enums import ResourceStatus as ResourceStatusEnum
 from services.enums import Urgency as UrgencyEnum
+from services.partners.cadres import SERVICES_LIMIT
+from services.partners.lists import UNIT_RESOURCES_LIMIT
+from services.partners.matching import MATCHES_LIMIT
+from services.partners.projects import NEEDS_LIMIT, PARTICIPANTS_LIMIT
+from services.partners.stocking import UNIT_REWARDS_LIMIT
 
 PartnerUnitKind = strawberry.enum(PartnerUnitKindEnum, description="Kinds of partner unit.")
 describe_values(
@@ -225,12 +230,18 @@ class PartnerUnit(relay.Node):
         found = await info.context.loaders.unit_members.load(self.id)
         return [PartnerMember.from_model(m) for m in found]
 
-    @strawberry.field(description="Its resource list (资源清单), newest first.")
+    @strawberry.field(
+        description="Its resource list (资源清单), newest first (the latest "
+        f"{UNIT_RESOURCES_LIMIT})."
+    )
     async def resource_offers(self, info: Info) -> list[ResourceOffer]:
         found = await info.context.loaders.unit_resources.load(self.id)
         return [ResourceOffer.from_model(r) for r in found]
 
-    @strawberry.field(description="Rewards it provides in the points marketplace, newest first.")
+    @strawberry.field(
+        description="Rewards it provides in the points marketplace, newest first (the latest "
+        f"{UNIT_REWARDS_LIMIT})."
+    )
     async def rewards(self, info: Info) -> list[Reward]:
         found = await info.context.loaders.unit_rewards.load(self.id)
         return [Reward.from_model(r) for r in found]
@@ -315,7 +326,7 @@ class ResourceOffer(relay.Node):
         ids = await info.context.loaders.served_areas.load(self.id)
         return [Area.from_model(a) for a in await info.context.loaders.area.load_many(ids)]
 
-    @strawberry.field(description="Its matches, newest first.")
+    @strawberry.field(description=f"Its matches, newest first (the latest {MATCHES_LIMIT}).")
     async def matches(self, info: Info) -> list[Match]:
         found = await info.context.loaders.resource_matches.load(self.id)
         return [Match.from_model(m) for m in found]
@@ -388,7 +399,7 @@ class Need(relay.Node):
         found = await info.context.loaders.project.load(self.project_id)
         return Project.from_model(found) if found else None
 
-    @strawberry.field(description="Its matches, newest first.")
+    @strawberry.field(description=f"Its matches, newest first (the latest {MATCHES_LIMIT}).")
     async def matches(self, info: Info) -> list[Match]:
         found = await info.context.loaders.need_matches.load(self.id)
         return [Match.from_model(m) for m in found]
@@ -607,7 +618,9 @@ class Project(relay.Node):
         found = await info.context.loaders.partner_unit.load(self.claimed_by_unit_id)
         return PartnerUnit.from_model(found) if found else None
 
-    @strawberry.field(description="Units taking part, owners first.")
+    @strawberry.field(
+        description=f"Units taking part, owners first (at most {PARTICIPANTS_LIMIT})."
+    )
     async def participants(self, info: Info) -> list[ProjectParticipant]:
         found = await info.context.loaders.project_units.load(self.id)
         return [
@@ -619,12 +632,18 @@ class Project(relay.Node):
         found = await info.context.loaders.project_milestones.load(self.id)
         return [ProjectMilestone.from_model(m) for m in found]
 
-    @strawberry.field(description="The needs it meets (linked by accepted matches).")
+    @strawberry.field(
+        description="The needs it meets (linked by accepted matches), oldest first (the latest "
+        f"{NEEDS_LIMIT})."
+    )
     async def needs(self, info: Info) -> list[Need]:
         found = await info.context.loaders.project_needs.load(self.id)
         return [Need.from_model(n) for n in found]
 
-    @strawberry.field(description="Its accepted matches: the resources committed to it.")
+    @strawberry.field(
+        description="Its accepted matches: the resources committed to it, newest first (the "
+        f"latest {MATCHES_LIMIT})."
+    )
     async def matches(self, info: Info) -> list[Match]:
         found = await info.context.loaders.project_matches.load(self.id)
         return [Match.from_model(m) for m in found]
@@ -704,7 +723,10 @@ class CadreAssignment(relay.Node):
         minutes: int = await info.context.loaders.cadre_minutes.load(self.id)
         return minutes
 
-    @strawberry.field(description="Service records, newest day first.")
+    @strawberry.field(
+        description=f"Service records, newest day first (the latest {SERVICES_LIMIT}; "
+        "`minutesServed` counts all)."
+    )
     async def services(self, info: Info) -> list[CadreService]:
         found = await info.context.loaders.cadre_services.load(self.id)
         return [

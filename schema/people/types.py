@@ -17,6 +17,8 @@ from schema.grids import Area
 from services import people
 from services.enums import ROLE_DUTIES
 from services.enums import Role as RoleEnum
+from services.evaluation.results import HONOURS_LIMIT
+from services.people.roles import ROLE_HISTORY_LIMIT
 
 if TYPE_CHECKING:
     from schema.evaluation import Honour
@@ -111,7 +113,8 @@ class Person(relay.Node):
         ]
 
     @strawberry.field(
-        description="Red-flag honours they received, newest first (public within the community)."
+        description=f"Red-flag honours they received, newest first (the latest {HONOURS_LIMIT}; "
+        "public within the community)."
     )
     async def honours(
         self, info: Info
@@ -121,7 +124,10 @@ class Person(relay.Node):
         found = await info.context.loaders.person_honours.load(self.id)
         return [Honour.from_model(h) for h in found]
 
-    @strawberry.field(description="Every role ever held, ended ones included; in scope only.")
+    @strawberry.field(
+        description="Every role ever held, ended ones included, in the order they began (the "
+        f"latest {ROLE_HISTORY_LIMIT}); in scope only."
+    )
     async def role_history(self, info: Info) -> list[RoleAssignment]:
         if not await self._sees_all(info):
             return []

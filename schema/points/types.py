@@ -20,6 +20,7 @@ from services.enums import Dimension as DimensionEnum
 from services.enums import ExpiryKind as ExpiryKindEnum
 from services.enums import TransactionKind as TransactionKindEnum
 from services.errors import InvalidInput
+from services.points.statements import EXPIRING_LIMIT
 
 if TYPE_CHECKING:
     from schema.market import Reward
@@ -293,7 +294,10 @@ class PointsAccount:
     def from_summary(cls, s: points.AccountSummary) -> PointsAccount:
         return cls(balance=s.balance, held=s.held, available=s.available, account_id=s.account_id)
 
-    @strawberry.field(description="Unspent points expiring within the coming days, soonest first.")
+    @strawberry.field(
+        description="Unspent points expiring within the coming days, soonest first (the first "
+        f"{EXPIRING_LIMIT} expiry times)."
+    )
     async def expiring_soon(
         self,
         days: Annotated[

@@ -29,6 +29,7 @@ from schema.workorders.types import (
     WorkOrderStatus,
 )
 from services import workorders
+from services.workorders.categories import CATEGORIES_LIMIT
 
 WORK_ORDER = "WorkOrder"
 
@@ -322,7 +323,8 @@ RateWorkOrderResult = Annotated[
 class WorkOrdersQuery:
     @strawberry.field(
         description="Work-order categories with their service levels (public), by kind and "
-        "code: of the district of `areaId`, else of the viewer's district, else all."
+        "code: of the district of `areaId`, else of the viewer's district, else all (at most "
+        f"{CATEGORIES_LIMIT})."
     )
     async def work_order_categories(
         self,

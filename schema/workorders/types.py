@@ -19,6 +19,7 @@ from services.enums import WorkOrderAction as WorkOrderActionEnum
 from services.enums import WorkOrderKind as WorkOrderKindEnum
 from services.enums import WorkOrderStatus as WorkOrderStatusEnum
 from services.kit import clock
+from services.workorders.orders import TIMELINE_LIMIT
 
 WorkOrderKind = strawberry.enum(WorkOrderKindEnum, description="What a work order (工单) is.")
 describe_values(
@@ -311,7 +312,7 @@ class WorkOrder(relay.Node):
     async def confirmed_by(self, info: Info) -> Person | None:
         return await _person(info, self.confirmed_by_id)
 
-    @strawberry.field(description="Every step, oldest first.")
+    @strawberry.field(description=f"Every step, oldest first (the latest {TIMELINE_LIMIT}).")
     async def timeline(self, info: Info) -> list[WorkOrderEvent]:
         steps = await info.context.loaders.work_order_timeline.load(self.id)
         return [WorkOrderEvent.from_model(e) for e in steps]

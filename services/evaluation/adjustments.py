@@ -20,6 +20,11 @@ from services.models import (
 )
 
 MAX_ADJUSTMENT = 100
+# Bounds the API's cost estimate relies on (`Evaluation.adjustments`,
+# `EvaluationAdjustment.objections`): adjustments of one result (withdrawn and superseded ones
+# included), and objections to one adjustment (a rejected objection may be raised again).
+MAX_ADJUSTMENTS = 50
+MAX_OBJECTIONS = 5
 
 
 async def _scoring(period_id: int) -> EvaluationPeriod:
@@ -101,6 +106,11 @@ async def adjust_score(
             )
     async with in_transaction():
         await _scoring(result.period_id)
+        if await EvaluationAdjustment.filter(result_id=result.id).count() >= MAX_ADJUSTMENTS:
+            raise Conflict(
+                f"An evaluation takes at most {MAX_ADJUSTMENTS} adjustments.",
+                field="evaluationId",
+            )
         moment = clock.now()
         if code is not None:
             earlier = await EvaluationAdjustment.filter(
@@ -151,6 +161,13 @@ async def object_to_adjustment(
             adjustment_id=adjustment.id, status=ObjectionStatus.OPEN
         ):
             raise Conflict("You objected to it already.", field="adjustmentId")
+        if await EvaluationObjection.filter(adjustment_id=adjustment.id).count() >= (
+            MAX_OBJECTIONS
+        ):
+            raise Conflict(
+                f"An adjustment takes at most {MAX_OBJECTIONS} objections.",
+                field="adjustmentId",
+            )
         return await EvaluationObjection.create(
             adjustment_id=adjustment.id,
             result_id=result.id,

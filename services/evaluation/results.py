@@ -71,12 +71,22 @@ async def evaluation(
     return results[0] if sees_result(actor, results[0], period.status) else None
 
 
+# Bounds the API's cost estimate relies on: a person's own results (the newest: five years of
+# quarters for one role), the honours of one person or area (the newest), the red flags and the
+# exit reviews one query lists (the newest), the roles one person held (the latest).
+MY_EVALUATIONS_LIMIT = 20
+HONOURS_LIMIT = 40
+RED_FLAGS_LIMIT = 500
+EXIT_REVIEWS_LIMIT = 200
+
+
 async def my_evaluations(*, person_id: int) -> list[EvaluationResult]:
     """A person's own results (the viewer's) in periods being scored or published, newest
-    first."""
+    first; at most MY_EVALUATIONS_LIMIT."""
     results = await EvaluationResult.filter(person_id=person_id).order_by("-id")
     statuses = await _statuses({r.period_id for r in results})
-    return [r for r in results if statuses[r.period_id] is not PeriodStatus.OPEN]
+    shown = [r for r in results if statuses[r.period_id] is not PeriodStatus.OPEN]
+    return shown[:MY_EVALUATIONS_LIMIT]
 
 
 async def _rankable(actor: Actor, under_id: int, period_id: int) -> tuple[EvaluationPeriod, str]:
@@ -177,7 +187,8 @@ async def red_flags(
     *, actor: Actor | None, under_id: int, period_id: int | None
 ) -> list[EvaluationHonour]:
     """The honours of published periods under an area (one period, or all: the history),
-    newest quarter first; outside the actor's administration only their own communities'."""
+    newest quarter first, at most RED_FLAGS_LIMIT; outside the actor's administration only
+    their own communities'."""
     actor = require_actor(actor)
     area = await get_area(area_id=under_id)
     low, high = subtree_bounds(area.path)
@@ -185,19 +196,24 @@ async def red_flags(
     if period_id is not None:
         query = query.filter(period_id=period_id)
     honours = await query.order_by("-quarter", "community_id", "kind", "rank")
-    return [h for h in honours if actor.administers(h.area_path) or actor.member_of(h.area_path)]
+    shown = [h for h in honours if actor.administers(h.area_path) or actor.member_of(h.area_path)]
+    return shown[:RED_FLAGS_LIMIT]
 
 
 async def honours_of_people(
     *, actor: Actor | None, person_ids: list[int]
 ) -> list[list[EvaluationHonour]]:
-    """Each person's honours, newest first; one query (public within the community)."""
+    """Each person's honours, newest first, at most HONOURS_LIMIT each; one query (public
+    within the community)."""
     found: dict[int, list[EvaluationHonour]] = {i: [] for i in person_ids}
     if actor is None:
         return [[] for _ in person_ids]
     for h in await EvaluationHonour.filter(person_id__in=person_ids).order_by("-id"):
-        if actor.administers(h.area_path) or actor.member_of(h.area_path):
-            found[int(h.person_id or 0)].append(h)
+        held = found[int(h.person_id or 0)]
+        if len(held) < HONOURS_LIMIT and (
+            actor.administers(h.area_path) or actor.member_of(h.area_path)
+        ):
+            held.append(h)
     return [found[i] for i in person_ids]
 
 
@@ -205,20 +221,24 @@ async def honours_of_areas(
     *, actor: Actor | None, area_ids: list[int]
 ) -> list[list[EvaluationHonour]]:
     """Each area's honours (grids, micro-grids, and the central households in a micro-grid),
-    newest first; one query."""
+    newest first, at most HONOURS_LIMIT each; one query."""
     found: dict[int, list[EvaluationHonour]] = {i: [] for i in area_ids}
     if actor is None:
         return [[] for _ in area_ids]
     for h in await EvaluationHonour.filter(area_id__in=area_ids).order_by("-id"):
-        if actor.administers(h.area_path) or actor.member_of(h.area_path):
-            found[h.area_id].append(h)
+        held = found[h.area_id]
+        if len(held) < HONOURS_LIMIT and (
+            actor.administers(h.area_path) or actor.member_of(h.area_path)
+        ):
+            held.append(h)
     return [found[i] for i in area_ids]
 
 
 async def exit_reviews(
     *, actor: Actor | None, under_id: int, status: ExitReviewStatus | None
 ) -> list[ExitReview]:
-    """Exit reviews under an area, newest first (admins of the area)."""
+    """Exit reviews under an area, newest first, at most EXIT_REVIEWS_LIMIT (admins of the
+    area)."""
     actor = require_actor(actor)
     area = await get_area(area_id=under_id)
     actor.require_admin_of(area.path, "see exit reviews")
@@ -226,7 +246,7 @@ async def exit_reviews(
     query = ExitReview.filter(area_path__gte=low, area_path__lt=high)
     if status is not None:
         query = query.filter(status=status)
-    return await query.order_by("-id")
+    return await query.order_by("-id").limit(EXIT_REVIEWS_LIMIT)
 
 
 async def clear_exit_review(*, actor: Actor | None, review_id: int, reason: str) -> ExitReview:

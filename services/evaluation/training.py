@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tortoise.transactions import in_transaction
+
 from services import db
 from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import EVALUATED_ROLES, AreaLevel
@@ -16,6 +18,8 @@ from services.models import TrainingAttendance, TrainingSession
 from services.pagination import Page, paginate
 from services.settings import get_settings
 
+# The most people recorded at one session, in one call and in all (a bound the API's cost
+# estimate relies on: `TrainingSession.attendees`).
 MAX_ATTENDEES = 500
 ORGANISING_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
 
@@ -85,18 +89,28 @@ async def record_attendance(
             field="personIds",
         )
     moment = clock.now()
-    await TrainingAttendance.bulk_create(
-        [
-            TrainingAttendance(
-                session_id=session.id,
-                person_id=p,
-                recorded_by_id=actor.person_id,
-                recorded_at=moment,
-            )
-            for p in unique
-        ],
-        ignore_conflicts=True,
-    )
+    async with in_transaction():
+        # The session's row is locked (a no-op write) so that two recordings serialize.
+        await db.execute(
+            "UPDATE training_session SET topic = topic WHERE id = ? RETURNING id", [session.id]
+        )
+        recorded = await db.fetch(
+            "SELECT person_id FROM training_attendance WHERE session_id = ?", [session.id]
+        )
+        if len({int(r["person_id"]) for r in recorded} | set(unique)) > MAX_ATTENDEES:
+            raise Conflict(f"A session records at most {MAX_ATTENDEES} people.", field="personIds")
+        await TrainingAttendance.bulk_create(
+            [
+                TrainingAttendance(
+                    session_id=session.id,
+                    person_id=p,
+                    recorded_by_id=actor.person_id,
+                    recorded_at=moment,
+                )
+                for p in unique
+            ],
+            ignore_conflicts=True,
+        )
     return session
 
 

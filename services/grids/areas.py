@@ -19,6 +19,10 @@ from services.errors import Conflict, InvalidInput, NotFound
 from services.models import Area, GridStation
 from services.pagination import Page, PageKey, page_from_rows
 
+# The most areas directly under one area (streets of a district, communities of a street, ...):
+# a bound the API's cost estimate relies on (a notice's coverage lists each child area).
+MAX_CHILDREN = 100
+
 
 @dataclass(frozen=True)
 class StationInput:
@@ -228,8 +232,15 @@ async def create_area(
     )
     try:
         async with in_transaction():
+            # The parent's row is locked (a no-op write) so that two creations serialize.
+            await db.execute("UPDATE area SET name = name WHERE id = ? RETURNING id", [parent.id])
             if await Area.exists(parent_id=parent.id, name=name):
                 raise Conflict(f"{parent.name} already has an area named {name}.", field="name")
+            if await Area.filter(parent_id=parent.id).count() >= MAX_CHILDREN:
+                raise Conflict(
+                    f"An area has at most {MAX_CHILDREN} areas directly under it.",
+                    field="parentId",
+                )
             # The path needs the new id: insert with a unique placeholder, then set it.
             area = await Area.create(
                 name=name,

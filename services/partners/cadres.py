@@ -140,13 +140,19 @@ async def cadres_by_ids(
     return [found.get(i) for i in assignment_ids]
 
 
+# The most service records an assignment lists (the latest; `minutes_served` counts them all):
+# a bound the API's cost estimate relies on (`CadreAssignment.services`).
+SERVICES_LIMIT = 50
+
+
 async def services_of(*, assignment_ids: list[int]) -> list[list[CadreService]]:
-    """Each assignment's service records, newest day first; one query."""
+    """Each assignment's latest SERVICES_LIMIT service records, newest day first; one query."""
     found: dict[int, list[CadreService]] = {i: [] for i in assignment_ids}
     for s in await CadreService.filter(assignment_id__in=assignment_ids).order_by(
         "-served_on", "-id"
     ):
-        found[s.assignment_id].append(s)
+        if len(found[s.assignment_id]) < SERVICES_LIMIT:
+            found[s.assignment_id].append(s)
     return [found[i] for i in assignment_ids]
 
 

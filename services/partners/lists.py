@@ -446,9 +446,15 @@ async def served_areas_of(*, resource_ids: list[int]) -> list[list[int]]:
     return [found[i] for i in resource_ids]
 
 
+# The most offers a unit's own list shows (the newest; `resourceOffers` pages through them all):
+# a bound the API's cost estimate relies on (`PartnerUnit.resourceOffers`).
+UNIT_RESOURCES_LIMIT = 50
+
+
 async def resources_of_units(*, unit_ids: list[int]) -> list[list[ResourceOffer]]:
-    """Each unit's resource list, newest first; one query."""
+    """Each unit's resource list, newest first, at most UNIT_RESOURCES_LIMIT each; one query."""
     found: dict[int, list[ResourceOffer]] = {i: [] for i in unit_ids}
     for r in await ResourceOffer.filter(unit_id__in=unit_ids).order_by("-id"):
-        found[r.unit_id].append(r)
+        if len(found[r.unit_id]) < UNIT_RESOURCES_LIMIT:
+            found[r.unit_id].append(r)
     return [found[i] for i in unit_ids]

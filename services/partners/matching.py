@@ -566,15 +566,23 @@ async def matches_by_ids(
     return [found.get(i) for i in match_ids]
 
 
+# The most matches listed for one need, resource or project (the newest): a bound the API's
+# cost estimate relies on (`Need.matches`, `ResourceOffer.matches`, `Project.matches`).
+MATCHES_LIMIT = 50
+
+
 async def matches_of(
     *, column: str, owner_ids: list[int], status: MatchStatus | None = None
 ) -> list[list[ResourceMatch]]:
-    """The matches of each need, resource or project (by `column`), newest first; one query."""
+    """The matches of each need, resource or project (by `column`), newest first, at most
+    MATCHES_LIMIT each; one query."""
     assert column in {"need_id", "resource_id", "project_id"}
     query = ResourceMatch.filter(**{f"{column}__in": owner_ids})
     if status is not None:
         query = query.filter(status=status)
     found: dict[int, list[ResourceMatch]] = {i: [] for i in owner_ids}
     for m in await query.order_by("-id"):
-        found[getattr(m, column)].append(m)
+        owned = found[getattr(m, column)]
+        if len(owned) < MATCHES_LIMIT:
+            owned.append(m)
     return [found[i] for i in owner_ids]

@@ -32,6 +32,13 @@ from services.partners.units import managed_unit, member_unit_ids
 from services.points.ledger import community_path
 
 MAX_PEOPLE_SERVED = 10_000_000
+# The most milestones one project has: a bound the API's cost estimate relies on
+# (`Project.milestones`).
+MAX_MILESTONES = 50
+# The most units and needs listed for one project (owners first; the latest needs): bounds the
+# API's cost estimate relies on (`Project.participants`, `Project.needs`).
+PARTICIPANTS_LIMIT = 50
+NEEDS_LIMIT = 50
 CLOSED = (ProjectStatus.COMPLETED, ProjectStatus.CANCELLED)
 
 
@@ -194,16 +201,21 @@ async def add_milestone(
     if project.status in CLOSED:
         raise Conflict("The project is closed.", field="projectId")
     moment = clock.now()
-    return await ProjectMilestone.create(
-        project_id=project.id,
-        title=title,
-        due_on=due_on,
-        progress=progress,
-        done_at=moment if progress == 100 else None,
-        created_by_id=actor.person_id,
-        created_at=moment,
-        updated_at=moment,
-    )
+    async with in_transaction():
+        # The project's row is locked (a no-op write) so that two additions serialize.
+        await db.execute("UPDATE project SET title = title WHERE id = ? RETURNING id", [project.id])
+        if await ProjectMilestone.filter(project_id=project.id).count() >= MAX_MILESTONES:
+            raise Conflict(f"A project has at most {MAX_MILESTONES} milestones.", field="projectId")
+        return await ProjectMilestone.create(
+            project_id=project.id,
+            title=title,
+            due_on=due_on,
+            progress=progress,
+            done_at=moment if progress == 100 else None,
+            created_by_id=actor.person_id,
+            created_at=moment,
+            updated_at=moment,
+        )
 
 
 async def update_milestone(
@@ -354,12 +366,13 @@ async def projects_by_ids(*, actor: Actor | None, project_ids: list[int]) -> lis
 
 
 async def participants_of(*, project_ids: list[int]) -> list[list[ProjectUnit]]:
-    """The units of each project (owners first); one query."""
+    """The units of each project (owners first, then in the order they joined), at most
+    PARTICIPANTS_LIMIT each; one query."""
     order = {ProjectRole.OWNER: 0, ProjectRole.PARTNER: 1, ProjectRole.BENEFICIARY: 2}
     found: dict[int, list[ProjectUnit]] = {i: [] for i in project_ids}
     for p in await ProjectUnit.filter(project_id__in=project_ids).order_by("id"):
         found[p.project_id].append(p)
-    return [sorted(found[i], key=lambda p: order[p.role]) for i in project_ids]
+    return [sorted(found[i], key=lambda p: order[p.role])[:PARTICIPANTS_LIMIT] for i in project_ids]
 
 
 async def milestones_of(*, project_ids: list[int]) -> list[list[ProjectMilestone]]:
@@ -437,12 +450,13 @@ async def totals_of(*, project_ids: list[int]) -> list[ProjectTotals]:
 
 
 async def needs_of_projects(*, project_ids: list[int]) -> list[list[NeedEntry]]:
-    """The needs linked to each project (by accepted matches), oldest first; one query."""
+    """The needs linked to each project (by accepted matches), oldest first: the latest
+    NEEDS_LIMIT of them; one query."""
     found: dict[int, list[NeedEntry]] = {i: [] for i in project_ids}
     for n in await NeedEntry.filter(project_id__in=project_ids).order_by("id"):
         assert n.project_id is not None
         found[n.project_id].append(n)
-    return [found[i] for i in project_ids]
+    return [found[i][-NEEDS_LIMIT:] for i in project_ids]
 
 
 async def milestones_by_ids(

@@ -159,10 +159,17 @@ async def unit_redemptions(
     return await paginate(query, first=first, after=after, newest_first=True)
 
 
+# The most rewards a unit's own list shows (the newest; the marketplace lists them all): a bound
+# the API's cost estimate relies on (`PartnerUnit.rewards`).
+UNIT_REWARDS_LIMIT = 50
+
+
 async def rewards_of_units(*, unit_ids: list[int]) -> list[list[Reward]]:
-    """The rewards each unit provides (the catalogue is public), newest first; one query."""
+    """The rewards each unit provides (the catalogue is public), newest first, at most
+    UNIT_REWARDS_LIMIT each; one query."""
     found: dict[int, list[Reward]] = {i: [] for i in unit_ids}
     for r in await Reward.filter(partner_unit_id__in=unit_ids).order_by("-id"):
         assert r.partner_unit_id is not None
-        found[r.partner_unit_id].append(r)
+        if len(found[r.partner_unit_id]) < UNIT_REWARDS_LIMIT:
+            found[r.partner_unit_id].append(r)
     return [found[i] for i in unit_ids]

@@ -24,6 +24,7 @@ from services.kit import clock
 from services.models import Area, PartnerMember, PartnerUnit, Person, RoleAssignment
 from services.pagination import Page, paginate
 from services.people.persons import person_to_place
+from services.people.roles import make_room_for_role
 from services.points.ledger import community_path
 
 
@@ -81,6 +82,11 @@ async def managed_unit(actor: Actor, unit_id: int, *, field: str = "unitId") -> 
     return unit
 
 
+# The most current members one unit has: a bound the API's cost estimate relies on
+# (`PartnerUnit.members`).
+MAX_UNIT_MEMBERS = 100
+
+
 async def _home_community(person: Person) -> int | None:
     """The community a party member lives in (None for others or people without a home)."""
     if not person.party_member or person.household_id is None:
@@ -96,6 +102,9 @@ async def _grant_role(person_id: int, unit: PartnerUnit, account_id: int) -> Non
         person_id=person_id, role=Role.PARTNER_MEMBER, area_id=unit.community_id, until=None
     ):
         return
+    await make_room_for_role(
+        person_id=person_id, role=Role.PARTNER_MEMBER, area_id=unit.community_id
+    )
     # Written directly, like grant_resident: the approval itself is the appointment, and the
     # member need not live where the reviewing admin could appoint them by assign_role.
     await RoleAssignment.create(
@@ -205,8 +214,19 @@ async def add_member(
     home = await _home_community(person)
     try:
         async with in_transaction():
+            # The unit's row is locked (a no-op write) so that two additions serialize.
+            await db.execute(
+                "UPDATE partner_unit SET name = name WHERE id = ? RETURNING id", [unit.id]
+            )
             if await PartnerMember.exists(unit_id=unit.id, person_id=person.id, left_at=None):
                 raise Conflict("The person works for this unit already.", field="personId")
+            if await PartnerMember.filter(unit_id=unit.id, left_at=None).count() >= (
+                MAX_UNIT_MEMBERS
+            ):
+                raise Conflict(
+                    f"A unit has at most {MAX_UNIT_MEMBERS} members.",
+                    field="unitId",
+                )
             member = await PartnerMember.create(
                 unit_id=unit.id,
                 person_id=person.id,

@@ -2,17 +2,21 @@
 
 from services.people.persons import (
     DUTY_CARD_ROLES,
+    MAX_HOUSEHOLD_MEMBERS,
     PersonView,
     card_holders,
     check_name,
     create_person,
     get_person,
     list_people,
+    make_room_in_household,
     new_person,
     people_by_ids,
     person_to_place,
 )
 from services.people.roles import (
+    MAX_DUTY_HOLDERS,
+    MAX_OPEN_ROLES,
     DutyHolder,
     HeldRole,
     HolderPerson,
@@ -21,6 +25,7 @@ from services.people.roles import (
     duty_cards_by_ids,
     end_role,
     grant_resident,
+    make_room_for_role,
     open_roles_with_areas,
     role_assignments_by_ids,
     role_holders_by_area,
@@ -29,6 +34,9 @@ from services.people.roles import (
 
 __all__ = [
     "DUTY_CARD_ROLES",
+    "MAX_DUTY_HOLDERS",
+    "MAX_HOUSEHOLD_MEMBERS",
+    "MAX_OPEN_ROLES",
     "DutyHolder",
     "HeldRole",
     "HolderPerson",
@@ -43,6 +51,8 @@ __all__ = [
     "get_person",
     "grant_resident",
     "list_people",
+    "make_room_for_role",
+    "make_room_in_household",
     "new_person",
     "open_roles_with_areas",
     "people_by_ids",

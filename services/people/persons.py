@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
 
 from services import db
 from services.auth import Actor, require_actor, subtree_bounds
 from services.care_links import cared_households
 from services.enums import Role
-from services.errors import Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import get_area, in_subtree
 from services.models import Household, Person, RoleAssignment
 from services.pagination import Page, paginate
@@ -29,6 +30,21 @@ DUTY_CARD_ROLES = frozenset(
         Role.PART_TIME_GRID_MEMBER,
     }
 )
+
+
+# The most people one household (户) holds: what `memberCount` accepts, and a bound the API's
+# cost estimate relies on (`Household.members`).
+MAX_HOUSEHOLD_MEMBERS = 50
+
+
+async def make_room_in_household(household_id: int) -> None:
+    """Inside a transaction: lock the household's row (a no-op write, so that two additions
+    serialize) and refuse a member beyond MAX_HOUSEHOLD_MEMBERS."""
+    await db.execute("UPDATE household SET path = path WHERE id = ? RETURNING id", [household_id])
+    if await Person.filter(household_id=household_id).count() >= MAX_HOUSEHOLD_MEMBERS:
+        raise Conflict(
+            f"A household has at most {MAX_HOUSEHOLD_MEMBERS} members.", field="householdId"
+        )
 
 
 @dataclass(frozen=True)
@@ -75,9 +91,12 @@ async def create_person(
         if household is None or not actor.reads(household.path):
             raise NotFound("No such household.", field="householdId")
         actor.require_admin_of(household.path, "register people")
-    return await Person.create(
-        name=clean_name, phone=clean_phone, party_member=party_member, household_id=household_id
-    )
+    async with in_transaction():
+        if household_id is not None:
+            await make_room_in_household(household_id)
+        return await Person.create(
+            name=clean_name, phone=clean_phone, party_member=party_member, household_id=household_id
+        )
 
 
 async def new_person(*, name: str, phone: str | None, party_member: bool = False) -> Person:

@@ -21,6 +21,39 @@ from services.pagination import Page, paginate
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
 from services.people.persons import DUTY_CARD_ROLES, person_to_place
 
+# Bounds the API's cost estimate relies on (`Person.roles`, `Area.roleHolders`): the roles one
+# person holds at once (RESIDENT included), and the duty-card holders of one area at once (its
+# leader, its central households or part-time members, its admins).
+MAX_OPEN_ROLES = 10
+MAX_DUTY_HOLDERS = 20
+# The most past and present roles `roles_by_person(include_ended=True)` gives for one person
+# (the latest): a bound the API's cost estimate relies on (`Person.roleHistory`).
+ROLE_HISTORY_LIMIT = 50
+
+
+async def make_room_for_role(*, person_id: int, role: Role, area_id: int) -> None:
+    """Inside a transaction: lock the person's row (and for a duty role the area's: no-op
+    writes, so that appointments serialize) and refuse a role beyond MAX_OPEN_ROLES for the
+    person or MAX_DUTY_HOLDERS for the area."""
+    await db.execute("UPDATE person SET name = name WHERE id = ? RETURNING id", [person_id])
+    if await RoleAssignment.filter(person_id=person_id, until=None).count() >= MAX_OPEN_ROLES:
+        raise Conflict(
+            f"A person holds at most {MAX_OPEN_ROLES} roles at once; end one first.",
+            field="personId",
+        )
+    if role not in DUTY_CARD_ROLES:
+        return
+    await db.execute("UPDATE area SET name = name WHERE id = ? RETURNING id", [area_id])
+    held = await RoleAssignment.filter(
+        area_id=area_id, until=None, role__in=list(DUTY_CARD_ROLES)
+    ).count()
+    if held >= MAX_DUTY_HOLDERS:
+        raise Conflict(
+            f"An area has at most {MAX_DUTY_HOLDERS} duty-role holders at once; end a role "
+            "there first.",
+            field="areaId",
+        )
+
 
 async def assign_role(
     *, actor: Actor | None, person_id: int, role: Role, area_id: int
@@ -47,6 +80,7 @@ async def assign_role(
             )
     try:
         async with in_transaction():
+            await make_room_for_role(person_id=person.id, role=role, area_id=area.id)
             if await RoleAssignment.exists(
                 person_id=person.id, role=role, area_id=area.id, until=None
             ):
@@ -129,14 +163,17 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
 async def roles_by_person(
     *, person_ids: list[int], include_ended: bool = False
 ) -> list[list[RoleAssignment]]:
-    """Each person's role assignments (open ones unless `include_ended`); one query."""
+    """Each person's role assignments in the order they began: the open ones (at most
+    MAX_OPEN_ROLES), or with `include_ended` every one, the latest ROLE_HISTORY_LIMIT; one
+    query."""
     query = RoleAssignment.filter(person_id__in=person_ids)
     if not include_ended:
         query = query.filter(until=None)
     roles: dict[int, list[RoleAssignment]] = {i: [] for i in person_ids}
     for assignment in await query.order_by("id"):
         roles[assignment.person_id].append(assignment)
-    return [roles[i] for i in person_ids]
+    limit = ROLE_HISTORY_LIMIT if include_ended else MAX_OPEN_ROLES
+    return [roles[i][-limit:] for i in person_ids]
 
 
 @dataclass(frozen=True, slots=True)

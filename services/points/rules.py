@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from services import db
 from services.auth import Actor, require_actor
 from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Dimension, ExpiryKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -21,6 +22,10 @@ from services.points.ledger import Community
 DEFAULT_GRANTERS = ADMIN_ROLES | LEADER_ROLES
 MAX_RULE_POINTS = 10_000
 MAX_CAP = 10_000_000
+# The most rule codes a district defines (retired ones included; a community only overrides
+# them): an evaluation's details list at most one entry per code, a bound the API's cost
+# estimate relies on (`DimensionScore.details`).
+MAX_RULE_CODES = 100
 
 
 @dataclass(frozen=True)
@@ -115,10 +120,25 @@ async def create_rule(
         )
     try:
         async with in_transaction():
+            if rule_area is None:
+                await _make_room_for_code(code)
             await rule.save()
     except IntegrityError as exc:  # the partial unique index: one active rule per code and area
         raise Conflict(f"An active rule {code} exists here already.", field="code") from exc
     return rule
+
+
+async def _make_room_for_code(code: str) -> None:
+    """Inside a transaction: refuse a new district code beyond MAX_RULE_CODES. The district's
+    row is locked first (a no-op write) so that two new codes serialize."""
+    await db.execute("UPDATE area SET name = name WHERE parent_id IS NULL RETURNING id", [])
+    codes = {str(c) for c in await PointsRule.filter(area_id=None).values_list("code", flat=True)}
+    if code not in codes and len(codes) >= MAX_RULE_CODES:
+        raise Conflict(
+            f"A district defines at most {MAX_RULE_CODES} rule codes; retire and reuse one, "
+            "or change an existing rule.",
+            field="code",
+        )
 
 
 async def _managed_rule(actor: Actor, rule_id: int) -> PointsRule:

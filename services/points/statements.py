@@ -52,16 +52,24 @@ async def account_summary(*, person_id: int) -> AccountSummary:
     return AccountSummary(account.id, person_id, account.balance, account.held)
 
 
+# The most redeemed rewards the statistics name.
+TOP_REWARDS = 5
+# The most expiry dates `expiring_soon` lists (the soonest): a bound the API's cost estimate
+# relies on (`PointsAccount.expiringSoon`).
+EXPIRING_LIMIT = 50
+
+
 async def expiring_soon(*, account_id: int | None, days: int | None = None) -> list[Expiring]:
-    """Points of unspent lots that expire within `days` (default from settings), soonest first."""
+    """Points of unspent lots that expire within `days` (default from settings), soonest first,
+    by expiry instant; at most EXPIRING_LIMIT of them."""
     if account_id is None:
         return []
     horizon = clock.now() + timedelta(days=days or get_settings().expiring_soon_days)
     rows = await db.fetch(
         "SELECT expires_at, SUM(remaining) AS points FROM points_lot WHERE account_id = ? "
         "AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? "
-        "GROUP BY expires_at ORDER BY expires_at",
-        [account_id, horizon],
+        "GROUP BY expires_at ORDER BY expires_at LIMIT ?",
+        [account_id, horizon, EXPIRING_LIMIT],
     )
     return [Expiring(int(r["points"]), _as_datetime(r["expires_at"])) for r in rows]
 
@@ -328,7 +336,7 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
         "SELECT d.reward_id, SUM(d.quantity) AS n FROM redemption d JOIN reward r "
         "ON r.id = d.reward_id WHERE d.status IN ('HELD', 'FULFILLED') "
         "AND r.area_path >= ? AND r.area_path < ? GROUP BY d.reward_id "
-        "ORDER BY n DESC, d.reward_id LIMIT 5",
+        f"ORDER BY n DESC, d.reward_id LIMIT {TOP_REWARDS}",
         [low, high],
     )
     return Statistics(

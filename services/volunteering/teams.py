@@ -19,6 +19,23 @@ from services.points import ledger
 # Teams and activities live in a community or below (a grid, a micro-grid).
 LOCAL_LEVELS = (AreaLevel.COMMUNITY, AreaLevel.GRID, AreaLevel.MICRO_GRID)
 ACTIVE_MEMBERSHIP = (MembershipStatus.PENDING, MembershipStatus.APPROVED)
+# The most teams one person is in or has applied to at once: a bound the API's cost estimate
+# relies on (`Viewer.teams`).
+MAX_TEAMS = 20
+
+
+async def _make_room_for_team(person_id: int, field: str) -> None:
+    """Inside a transaction: lock the person's row (a no-op write, so that their applications
+    serialize) and refuse a membership beyond MAX_TEAMS."""
+    await db.execute("UPDATE person SET name = name WHERE id = ? RETURNING id", [person_id])
+    active = await TeamMembership.filter(
+        person_id=person_id, status__in=list(ACTIVE_MEMBERSHIP)
+    ).count()
+    if active >= MAX_TEAMS:
+        raise Conflict(
+            f"A person is in (or has applied to) at most {MAX_TEAMS} teams at once.",
+            field=field,
+        )
 
 
 def community_of(path: str) -> str:
@@ -106,6 +123,7 @@ async def create_team(
                 created_by_id=actor.person_id,
                 created_at=moment,
             )
+            await _make_room_for_team(leader_id, "leaderId")
             await TeamMembership.create(
                 team_id=team.id,
                 person_id=leader_id,
@@ -128,6 +146,7 @@ async def join_team(*, actor: Actor | None, team_id: int) -> TeamMembership:
         raise Forbidden("Join the teams of the community you live or serve in.", field="teamId")
     try:
         async with in_transaction():
+            await _make_room_for_team(actor.person_id, "teamId")
             return await TeamMembership.create(
                 team_id=team.id,
                 person_id=actor.person_id,

@@ -117,10 +117,16 @@ async def update_category(
     return await WorkOrderCategory.get(id=category.id)
 
 
+# The most categories one listing returns (a district keeps a few dozen): a bound the API's
+# cost estimate relies on (`workOrderCategories`).
+CATEGORIES_LIMIT = 200
+
+
 async def list_categories(
     *, kind: WorkOrderKind | None, district_id: int | None, include_inactive: bool = False
 ) -> list[WorkOrderCategory]:
-    """Categories (public: residents pick one when they place an order), by kind and code."""
+    """Categories (public: residents pick one when they place an order), by kind and code; at
+    most CATEGORIES_LIMIT."""
     query = WorkOrderCategory.all()
     if kind is not None:
         query = query.filter(kind=kind)
@@ -128,7 +134,7 @@ async def list_categories(
         query = query.filter(district_id=district_id)
     if not include_inactive:
         query = query.filter(active=True)
-    return await query.order_by("kind", "code")
+    return await query.order_by("kind", "code").limit(CATEGORIES_LIMIT)
 
 
 async def categories_for(

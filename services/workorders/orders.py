@@ -222,13 +222,18 @@ async def orders_by_ids(
     return [o if o is not None and sees(actor, o) else None for o in map(found.get, work_order_ids)]
 
 
+# The most steps an order's timeline shows (the latest; an order takes a handful unless it is
+# transferred again and again): a bound the API's cost estimate relies on (`WorkOrder.timeline`).
+TIMELINE_LIMIT = 50
+
+
 async def timelines(*, work_order_ids: list[int]) -> list[list[WorkOrderEvent]]:
-    """The timeline of each order, oldest step first; one query (reached through an order
-    the actor sees)."""
+    """The timeline of each order, oldest step first: its latest TIMELINE_LIMIT steps; one
+    query (reached through an order the actor sees)."""
     by_order: dict[int, list[WorkOrderEvent]] = {i: [] for i in work_order_ids}
     for event in await WorkOrderEvent.filter(work_order_id__in=work_order_ids).order_by("id"):
         by_order[event.work_order_id].append(event)
-    return [by_order[i] for i in work_order_ids]
+    return [by_order[i][-TIMELINE_LIMIT:] for i in work_order_ids]
 
 
 def _overdue(now: datetime) -> Q:

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+import schema.cost
+import schema.document_limits
 import services.grids
 from services.models import UserAccount
 from services.settings import get_settings
@@ -87,7 +89,7 @@ async def test_thirty_aliases_are_allowed_and_thirty_one_are_rejected(
         return "{ " + " ".join(f"a{i}: viewer {{ id }}" for i in range(n)) + " }"
 
     body = await gql(client, aliases(30))
-    assert body == {"data": {f"a{i}": None for i in range(30)}}
+    assert body["data"] == {f"a{i}": None for i in range(30)} and "errors" not in body
     (error,) = _rejected(await gql(client, aliases(31)))
     assert "aliases" in error["message"]
 
@@ -118,7 +120,7 @@ async def test_more_than_5000_tokens_are_rejected(
 ) -> None:
     # given a document of 4,999 tokens, which is fine
     body = await gql(client, _spreads(2495))
-    assert body == {"data": {"__typename": "Query"}}
+    assert body["data"] == {"__typename": "Query"} and "errors" not in body
     # when it grows to 5,001 tokens (with an areas query at the end)
     query = _spreads(2496).replace("{ __typename }", "{ areas { totalCount } }")
     response = await client.post("/graphql", json={"query": query})
@@ -272,7 +274,7 @@ async def test_the_budget_counts_the_selected_operation_only(client: httpx.Async
         json={"query": document, "operationName": "Small", "variables": {}},
     )
     assert response.status_code == 200
-    assert response.json() == {"data": {"areas": {"totalCount": 50}}}
+    assert response.json()["data"] == {"areas": {"totalCount": 50}}
     big = await client.post(
         "/graphql",
         json={"query": document, "operationName": "Big", "variables": {"n": 100, "m": 100}},
@@ -360,3 +362,89 @@ async def test_text_with_nul_characters_is_refused_before_execution(
         # then it is refused as invalid input and no account exists
         assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
         assert not await UserAccount.exists(username="nul_user")
+
+
+# --- documents that fan out through fragments -------------------------------------------------
+
+
+def _fragment_fan(levels: int) -> str:
+    """`{ ...F0 }` where each fragment spreads the next one twice: 2^levels paths, ~50 bytes a
+    level."""
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    return "{ ...F0 } " + " ".join(fragments) + f" fragment F{levels} on Query {{ __typename }}"
+
+
+async def test_fragments_spread_twice_at_every_level_are_walked_once(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the depth, alias and cost walks counted
+    walked: dict[str, int] = {"depth": 0, "aliases": 0, "cost": 0}
+
+    def counting(owner: Any, name: str, key: str) -> None:
+        real = getattr(owner, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            walked[key] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    counting(schema.document_limits._Walk, "depth", "depth")
+    counting(schema.document_limits._Walk, "aliases", "aliases")
+    counting(schema.cost.Budget, "cost", "cost")
+    # when a document of 1 KB whose 20 fragments each spread the next twice is sent
+    body = await gql(client, _fragment_fan(20))
+    # then it is costed as the 2^20 fields it would resolve, and refused
+    (error,) = _rejected(body)
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert error["extensions"]["cost"] == 2**20
+    # and each walk went through each fragment once (Strawberry's limiters and the cost walk
+    # went through them 2^20 times: seconds of validation holding the event loop)
+    assert 0 < walked["depth"] <= 2 * 22
+    assert 0 < walked["aliases"] <= 2 * 22
+    assert 0 < walked["cost"] <= 2 * 22
+
+
+async def test_fragments_nested_too_deeply_are_refused_with_a_code(
+    client: httpx.AsyncClient,
+) -> None:
+    # given 300 fragments each spreading the next (a RecursionError in Strawberry's depth
+    # limiter, which escaped validation without a code)
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(300)]
+    query = "{ ...F0 } " + " ".join(fragments) + " fragment F300 on Query { __typename }"
+    (error,) = _rejected(await gql(client, query))
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        _parents(9),
+        _parents(10),
+        _parents(12),
+        "{ a: viewer { id } b: viewer { id } }",
+        "query A { ...P } query B { x: viewer { id } } fragment P on Query { y: viewer { id } }",
+        "{ ...D ...D } fragment D on Query { areas { edges { node { n: name parent { id } } } } }",
+        "{ areas { edges { node { ... on Area { m: name children { edges { node { ...X } } } } }"
+        " } } } fragment X on Area { o: name parent { parent { parent { parent { name } } } } }",
+        "{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }",
+        _fragment_fan(5),
+    ],
+)
+def test_the_depth_and_alias_rules_answer_as_strawberrys_limiters(query: str) -> None:
+    # given the same limits as Strawberry's rules and as ours (small, so that some are hit)
+    from graphql import parse, validate
+    from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+
+    from schema import schema as built
+
+    document = parse(query)
+    for theirs, ours in (
+        (QueryDepthLimiter(max_depth=6).validation_rules, [schema.document_limits.depth_limit(6)]),
+        (
+            MaxAliasesLimiter(max_alias_count=1).validation_rules,
+            [schema.document_limits.alias_limit(1)],
+        ),
+    ):
+        expected = {e.message for e in validate(built._schema, document, list(theirs))}
+        assert {e.message for e in validate(built._schema, document, ours)} == expected

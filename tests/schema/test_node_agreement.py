@@ -92,7 +92,8 @@ COMMUNITY_LISTS = (
     f"trainingSessions(under: $under, first: 5) {{ edges {{ node {{ {N} "
     f"attendees {PERSON} }} }} }}",
     f"areas(under: $under, first: 10) {{ edges {{ node {{ {N} "
-    f"roleHolders {{ {N} person {PERSON} }} "
+    f"roleHolders {{ {N} person {PERSON} }} }} }} }}",
+    f"areas(under: $under, first: 5) {{ edges {{ node {{ {N} "
     f"households(first: 10) {{ edges {{ node {{ {N} members {PERSON} "
     f"centralHousehold {PERSON} }} }} }} }} }} }}",
 )

@@ -32,7 +32,7 @@ async def test_an_outsider_may_not_read_the_communitys_leaderboard(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     # a volunteer of the neighbouring community, signed in
-    token = await login(client, await outsider(), "outsider-password")
+    token = await login(client, await outsider(), "quiet-harbour-lantern")
     body = await _board(client, token)
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

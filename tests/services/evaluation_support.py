@@ -227,7 +227,9 @@ async def adjust(
 
 async def account_in(username: str, role: Role, area_name: str) -> Actor:
     """A new account holding `role` at an area (admins appointed by the district admin)."""
-    account = await create_account(username=username, password="x" * 12, name=username, phone=None)
+    account = await create_account(
+        username=username, password="quiet-harbour-lantern", name=username, phone=None
+    )
     await assign_role(
         actor=await actor_for("district_admin"),
         person_id=account.person_id,

@@ -1112,7 +1112,7 @@ async def test_holders_see_their_own_result_while_scoring_and_the_community_all_
 async def _sibling_resident() -> Actor:
     """A signed-up resident living in the sibling community."""
     account = await create_account(
-        username="sibling_resident", password="x" * 12, name="邻社区居民", phone=None
+        username="sibling_resident", password="quiet-harbour-lantern", name="邻社区居民", phone=None
     )
     sibling = await area(SIBLING)
     home = await Household.filter(path__startswith=sibling.path).order_by("id").first()

@@ -1018,7 +1018,7 @@ async def test_the_granting_community_pays_for_someone_who_serves_elsewhere(db: 
     district = await actor_for("district_admin")
     await assign_role(actor=district, person_id=resident, role=Role.VOLUNTEER, area_id=other.id)
     account = await create_account(
-        username="other_admin", password="x" * 12, name="邻社区管理员", phone=None
+        username="other_admin", password="quiet-harbour-lantern", name="邻社区管理员", phone=None
     )
     await assign_role(
         actor=district, person_id=account.person_id, role=Role.COMMUNITY_ADMIN, area_id=other.id

@@ -119,7 +119,7 @@ async def test_a_household_without_micro_grid_goes_to_its_community(db: Database
         actor=admin, area_id=community.id, address="颜山路 1 号", member_count=1
     )
     account = await accounts.create_account(
-        username="newcomer", password="newcomer-password", name="新住户", phone=None
+        username="newcomer", password="quiet-harbour-lantern", name="新住户", phone=None
     )
     await households.add_member(actor=admin, household_id=home.id, person_id=account.person_id)
     # when the newcomer places an order, the community handles it
@@ -295,7 +295,7 @@ async def test_the_leader_who_took_over_and_resolved_it_is_paid(db: Database) ->
     await end_role(actor=admin, assignment_id=held.id, reason="换届")
     # and a successor, appointed to M, who resolves it
     account = await accounts.create_account(
-        username="successor", password="successor-password", name="接任组长", phone=None
+        username="successor", password="quiet-harbour-lantern", name="接任组长", phone=None
     )
     await assign_role(
         actor=admin, person_id=account.person_id, role=Role.MICRO_GRID_LEADER, area_id=micro.id
@@ -494,7 +494,7 @@ async def test_an_overdue_order_of_the_community_is_marked_late_there(db: Databa
         actor=admin, area_id=community.id, address="颜山路 2 号", member_count=1
     )
     account = await accounts.create_account(
-        username="newcomer", password="newcomer-password", name="新住户", phone=None
+        username="newcomer", password="quiet-harbour-lantern", name="新住户", phone=None
     )
     await households.add_member(actor=admin, household_id=home.id, person_id=account.person_id)
     order = await place("newcomer")

@@ -93,7 +93,7 @@ async def sign_up(username: str, item: VolunteerActivity) -> ActivitySignUp:
 async def outsider(username: str = "outsider") -> str:
     """A signed-up person living nowhere in the demo community: a volunteer of another one."""
     account = await accounts.create_account(
-        username=username, password="outsider-password", name="外社区志愿者", phone=None
+        username=username, password="quiet-harbour-lantern", name="外社区志愿者", phone=None
     )
     await assign_role(
         actor=await actor_for("street_admin"),
@@ -107,7 +107,7 @@ async def outsider(username: str = "outsider") -> str:
 async def newcomer(username: str) -> str:
     """A volunteer of the demo community with a sign-in (for crowds of sign-ups)."""
     account = await accounts.create_account(
-        username=username, password="newcomer-password", name=f"志愿者{username}", phone=None
+        username=username, password="quiet-harbour-lantern", name=f"志愿者{username}", phone=None
     )
     await assign_role(
         actor=await actor_for("community_admin"),
