@@ -14,6 +14,13 @@ def is_under(path: str, ancestor_path: str) -> bool:
     return path.startswith(ancestor_path)
 
 
+def community_path(path: str) -> str | None:
+    """The path of the community an area path lies in (None above community level)."""
+    parts = path.strip("/").split("/")
+    rank = AreaLevel.COMMUNITY.rank
+    return "/" + "/".join(parts[: rank + 1]) + "/" if len(parts) > rank else None
+
+
 def subtree_bounds(path: str) -> tuple[str, str]:
     """[low, high) bounds of the paths under `path` ("/1/4/" → "/1/4/", "/1/40")."""
     # Paths are "/"-separated decimal ids ending in "/"; "0" is the byte after "/".
@@ -57,6 +64,18 @@ class Actor:
         """Subtrees whose people and households the actor may read (admins and leaders)."""
         return self.paths_for(ADMIN_ROLES | LEADER_ROLES)
 
+    def member_of(self, path: str) -> bool:
+        """Does the actor live or hold a role in the community of `path` (or administer it)?
+        What is public within a community (published evaluations, red flags, leaderboards)
+        is shown to its members."""
+        community = community_path(path)
+        if community is None:
+            return False
+        places = [g.area_path for g in self.grants if g.area_path]
+        if self.household_path:
+            places.append(self.household_path)
+        return self.administers(community) or any(is_under(p, community) for p in places)
+
     def appoints_admins_at(self, path: str) -> bool:
         """Admins are appointed from the level above; a district admin also appoints peers in
         their own district (nobody is above them)."""
@@ -80,6 +99,15 @@ class Actor:
         """Raise Forbidden unless the actor administers `path`."""
         if not self.administers(path):
             raise Forbidden(f"You may not {what} outside the areas you administer.")
+
+    def require_someone_else(
+        self, beneficiary_id: int | None, message: str, *, field: str | None = None
+    ) -> None:
+        """Separation of duties: nobody approves, reverses, adjusts, verifies or hands over
+        anything that pays or benefits themselves (`beneficiary_id`, a person id). Raise
+        Forbidden, before anything is written, when the actor is the one who would benefit."""
+        if beneficiary_id is not None and beneficiary_id == self.person_id:
+            raise Forbidden(message, field=field)
 
 
 def require_actor(actor: Actor | None) -> Actor:

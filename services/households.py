@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from tortoise.transactions import in_transaction
 
 from services.auth import Actor, require_actor
+from services.care_links import HOUSEHOLD_MOVED, TAKEN_OVER, cared_households, end_care_links
 from services.enums import AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import SUBTREE_END, areas_by_ids, get_area, in_subtree, nested_rows
@@ -42,12 +41,13 @@ def _community_of(area: Area) -> int:
 
 
 async def can_read(actor: Actor | None, household: Household) -> bool:
-    """Admins and leaders of its area, its members, and its central household may read it."""
+    """Admins and leaders of its area, its members, and its central household (while that
+    role lasts) may read it."""
     if actor is None:
         return False
     if actor.reads(household.path) or actor.household_id == household.id:
         return True
-    return await CareLink.exists(household_id=household.id, central_id=actor.person_id)
+    return household.id in await cared_households(actor, {household.id: household.path})
 
 
 async def get_household(*, actor: Actor | None, household_id: int) -> Household:
@@ -63,12 +63,7 @@ async def households_by_ids(
 ) -> list[Household | None]:
     """Households for the ids in order; None where missing or not readable."""
     found = {h.id: h for h in await Household.filter(id__in=household_ids)}
-    cared: set[int] = set()
-    if actor is not None:
-        linked = await CareLink.filter(
-            household_id__in=household_ids, central_id=actor.person_id
-        ).values_list("household_id", flat=True)
-        cared = set(cast("list[int]", linked))
+    cared = await cared_households(actor, {h.id: h.path for h in found.values()})
     result: list[Household | None] = []
     for hid in household_ids:
         h = found.get(hid)
@@ -156,7 +151,7 @@ async def assign_household(
     async with in_transaction():
         await Household.filter(id=household.id).update(micro_grid_id=target.id, path=target.path)
         # A central household looks after neighbours in its own micro-grid only.
-        await CareLink.filter(household_id=household.id).delete()
+        await end_care_links(household_id=household.id, reason=HOUSEHOLD_MOVED)
     return await Household.get(id=household.id)
 
 
@@ -203,7 +198,10 @@ async def link_central_household(
             "That person is not a central household of this micro-grid.", field="centralPersonId"
         )
     async with in_transaction():
-        await CareLink.filter(household_id=household.id).delete()
+        current = await CareLink.get_or_none(household_id=household.id)
+        if current is not None and current.central_id == central_person_id:
+            return current  # linked already: a retried request keeps the link (and its age)
+        await end_care_links(household_id=household.id, reason=TAKEN_OVER)
         return await CareLink.create(household_id=household.id, central_id=central_person_id)
 
 

@@ -190,7 +190,7 @@ class FulfilRedemptionSuccess:
 
 
 FulfilRedemptionResult = Annotated[
-    FulfilRedemptionSuccess | InvalidInput | NotFound | Unauthenticated | Conflict,
+    FulfilRedemptionSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
     strawberry.union("FulfilRedemptionResult", description="The redemption or why not."),
 ]
 

@@ -399,7 +399,9 @@ class PointsQuery:
         return PointsAccount.from_summary(await points.account_summary(person_id=key))
 
     @strawberry.field(
-        description="People under an area ranked by evaluation credit in a quarter (signed-in)."
+        description="People under an area ranked by evaluation credit in a quarter. The admins "
+        "and leaders of the area see every line; the people of its community see the lines of "
+        "the people they may see anywhere else (at their true ranks); others get FORBIDDEN."
     )
     async def leaderboard(
         self,

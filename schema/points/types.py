@@ -394,7 +394,9 @@ class LeaderboardEntry:
     name: str = strawberry.field(description="The person's name.")
     person_id: strawberry.Private[int]
 
-    @strawberry.field(description="The person (null if the viewer may not see more than the name).")
+    @strawberry.field(
+        description="The person, as the viewer may see them (name and roles, or everything)."
+    )
     async def person(self, info: Info) -> Person | None:
         view = await info.context.loaders.person.load(self.person_id)
         return Person.from_view(view) if view else None

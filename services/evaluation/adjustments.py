@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 from services import db
 from services.auth import Actor, require_actor
 from services.enums import EVALUATION_DIMENSIONS, Dimension, ObjectionStatus, PeriodStatus
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput, NotFound
 from services.evaluation import scoring
 from services.evaluation.periods import Rules, rules_of
 from services.grids import clean_text
@@ -78,8 +78,9 @@ async def adjust_score(
     if result is None or not actor.reads(result.area_path):
         raise NotFound("No such evaluation.", field="evaluationId")
     actor.require_admin_of(result.area_path, "adjust evaluations")
-    if result.person_id == actor.person_id:
-        raise Forbidden("Nobody adjusts their own evaluation.", field="evaluationId")
+    actor.require_someone_else(
+        result.person_id, "Nobody adjusts their own evaluation.", field="evaluationId"
+    )
     period = await EvaluationPeriod.get(id=result.period_id)
     rules = await rules_of(period)
     code = item_code.strip().upper() if item_code else None
@@ -190,8 +191,9 @@ async def resolve_objection(
     if objection is None or result is None or not actor.reads(result.area_path):
         raise NotFound("No such objection.", field="objectionId")
     actor.require_admin_of(result.area_path, "resolve objections")
-    if objection.person_id == actor.person_id:
-        raise Forbidden("Someone else resolves your objection.", field="objectionId")
+    actor.require_someone_else(
+        objection.person_id, "Someone else resolves your objection.", field="objectionId"
+    )
     period = await EvaluationPeriod.get(id=result.period_id)
     rules = await rules_of(period)
     async with in_transaction():

@@ -202,7 +202,8 @@ async def start_scoring(*, actor: Actor | None, period_id: int) -> EvaluationPer
 
 async def publish_period(*, actor: Actor | None, period_id: int) -> EvaluationPeriod:
     """Publish (lock) a period: final ranks, red flags with their bonus points, exit reviews.
-    Publishing again changes nothing (the honours and their points are given once)."""
+    Publishing again changes nothing (the honours and their points are given once). An admin
+    who would be honoured in it leaves the publication to another admin (Forbidden)."""
     actor = require_actor(actor)
     period = await _managed(actor, period_id)
     rules = await rules_of(period)
@@ -292,6 +293,13 @@ async def _honour(period: EvaluationPeriod, scheme: Scheme, actor: Actor) -> Non
     """Name the red flags and post their bonus points: pool → receiver, one AWARD transaction
     per honour (source: the honour), person accounts locked first in id order."""
     winners = await _winners(period, scheme)
+    # Raised inside publish_period's transaction: the ranks written before roll back too.
+    for w in winners:
+        actor.require_someone_else(
+            w.person_id,
+            "You are among this period's red flags: another admin publishes it.",
+            field="periodId",
+        )
     moment = clock.now()
     honours = [
         await EvaluationHonour.create(

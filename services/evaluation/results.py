@@ -24,18 +24,6 @@ from services.models import (
     ExitReview,
 )
 from services.pagination import Page, page_from_rows
-from services.points.ledger import community_path
-
-
-def member_of(actor: Actor, path: str) -> bool:
-    """Does the actor live or hold a role in the community of `path` (or administer it)?"""
-    community = community_path(path)
-    if community is None:
-        return False
-    places = [g.area_path for g in actor.grants if g.area_path]
-    if actor.household_path:
-        places.append(actor.household_path)
-    return actor.administers(community) or any(is_under(p, community) for p in places)
 
 
 def sees_result(actor: Actor, result: EvaluationResult, status: PeriodStatus) -> bool:
@@ -43,7 +31,7 @@ def sees_result(actor: Actor, result: EvaluationResult, status: PeriodStatus) ->
         return False
     if result.person_id == actor.person_id or actor.administers(result.area_path):
         return True
-    return status is PeriodStatus.PUBLISHED and member_of(actor, result.area_path)
+    return status is PeriodStatus.PUBLISHED and actor.member_of(result.area_path)
 
 
 async def _statuses(period_ids: set[int]) -> dict[int, PeriodStatus]:
@@ -118,7 +106,7 @@ async def _rankable(actor: Actor, under_id: int, period_id: int) -> tuple[Evalua
         raise Conflict("The period is not scored yet.", field="periodId")
     if actor.administers(area.path):
         return period, area.path
-    if period.status is PeriodStatus.PUBLISHED and member_of(actor, area.path):
+    if period.status is PeriodStatus.PUBLISHED and actor.member_of(area.path):
         return period, area.path
     raise Forbidden(
         "Rankings are shown to admins, and within the community once published.",
@@ -208,7 +196,7 @@ async def red_flags(
     if period_id is not None:
         query = query.filter(period_id=period_id)
     honours = await query.order_by("-quarter", "community_id", "kind", "rank")
-    shown = [h for h in honours if actor.administers(h.area_path) or member_of(actor, h.area_path)]
+    shown = [h for h in honours if actor.administers(h.area_path) or actor.member_of(h.area_path)]
     return shown[:RED_FLAGS_LIMIT]
 
 
@@ -223,7 +211,7 @@ async def honours_of_people(
     for h in await EvaluationHonour.filter(person_id__in=person_ids).order_by("-id"):
         held = found[int(h.person_id or 0)]
         if len(held) < HONOURS_LIMIT and (
-            actor.administers(h.area_path) or member_of(actor, h.area_path)
+            actor.administers(h.area_path) or actor.member_of(h.area_path)
         ):
             held.append(h)
     return [found[i] for i in person_ids]
@@ -240,7 +228,7 @@ async def honours_of_areas(
     for h in await EvaluationHonour.filter(area_id__in=area_ids).order_by("-id"):
         held = found[h.area_id]
         if len(held) < HONOURS_LIMIT and (
-            actor.administers(h.area_path) or member_of(actor, h.area_path)
+            actor.administers(h.area_path) or actor.member_of(h.area_path)
         ):
             held.append(h)
     return [found[i] for i in area_ids]
@@ -270,6 +258,9 @@ async def clear_exit_review(*, actor: Actor | None, review_id: int, reason: str)
     if review is None or not actor.reads(review.area_path):
         raise NotFound("No such exit review.", field="exitReviewId")
     actor.require_admin_of(review.area_path, "clear exit reviews")
+    actor.require_someone_else(
+        review.person_id, "Another admin decides on your own exit review.", field="exitReviewId"
+    )
     # Conditional update: of two admins clearing at once, one finds it closed.
     changed = await ExitReview.filter(id=review.id, status=ExitReviewStatus.OPEN).update(
         status=ExitReviewStatus.CLEARED,
@@ -303,7 +294,7 @@ async def honours_by_ids(
     found = {h.id: h for h in await EvaluationHonour.filter(id__in=honour_ids)}
     return [
         h
-        if h is not None and (actor.administers(h.area_path) or member_of(actor, h.area_path))
+        if h is not None and (actor.administers(h.area_path) or actor.member_of(h.area_path))
         else None
         for h in map(found.get, honour_ids)
     ]

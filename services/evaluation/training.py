@@ -65,6 +65,12 @@ async def record_attendance(
     unique = sorted(set(person_ids))
     if not unique or len(unique) > MAX_ATTENDEES or len(unique) != len(person_ids):
         raise InvalidInput(f"Give 1 to {MAX_ATTENDEES} different people.", field="personIds")
+    # Attendance scores in the evaluation (MANAGEMENT_SERVICE): nobody records their own.
+    actor.require_someone_else(
+        actor.person_id if actor.person_id in unique else None,
+        "Another organiser records your own attendance.",
+        field="personIds",
+    )
     if session.starts_at > clock.now():
         raise Conflict("Attendance is recorded once the session has begun.", field="sessionId")
     low, high = subtree_bounds(session.area_path)

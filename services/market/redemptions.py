@@ -136,7 +136,8 @@ def _is_staff(actor: Actor, reward: Reward) -> bool:
 
 async def fulfil(*, actor: Actor | None, pickup_code: str) -> Redemption:
     """Hand over a held redemption by its pickup code: the held points are captured into the
-    provider's sink. Fulfilling twice is harmless (the second returns the same redemption)."""
+    provider's sink. Fulfilling twice is harmless (the second returns the same redemption).
+    Staff never hand over their own redemption (Forbidden)."""
     actor = require_actor(actor)
     code = pickup_code.strip().upper()
     redemption = await Redemption.get_or_none(pickup_code=code) if len(code) <= 20 else None
@@ -148,6 +149,12 @@ async def fulfil(*, actor: Actor | None, pickup_code: str) -> Redemption:
         or not (_is_staff(actor, reward) or await hands_over(actor, reward))
     ):
         raise NotFound("No held redemption with that pickup code here.", field="pickupCode")
+    # A handover is the witness that the goods left the station: never to oneself.
+    actor.require_someone_else(
+        redemption.person_id,
+        "Another staff member hands over your own redemption.",
+        field="pickupCode",
+    )
     community = await ledger.community_at(reward.area_path)
     moment = clock.now()
     async with in_transaction():

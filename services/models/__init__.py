@@ -14,7 +14,7 @@ from services.models.evaluation import (
     TrainingSession,
 )
 from services.models.grids import Area, GridStation, PartyUnit
-from services.models.households import CareLink, Household
+from services.models.households import CareLink, EndedCareLink, Household
 from services.models.market import Redemption, RedemptionLot, Reward
 from services.models.notices import Notice, NoticeAcknowledgement, NoticeRecipient
 from services.models.partners import (
@@ -57,6 +57,7 @@ __all__ = [
     "CadreAssignment",
     "CadreService",
     "CareLink",
+    "EndedCareLink",
     "EvaluationAdjustment",
     "EvaluationCredit",
     "EvaluationHonour",

@@ -58,3 +58,26 @@ class CareLink(Model):
 
     class Meta:
         table = "care_link"
+
+
+class EndedCareLink(Model):
+    """A care link that ended (history): who looked after which household, from when until
+    when, and why it ended (the role ended, the household moved, another central household
+    took over). Ended links are moved here so that `care_link` holds current links only."""
+
+    id = fields.IntField(primary_key=True)
+    central: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="ended_care_links", on_delete=fields.RESTRICT
+    )
+    household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
+        "models.Household", related_name="ended_care_links", on_delete=fields.CASCADE
+    )
+    central_id: int
+    household_id: int
+    linked_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField()
+    reason = fields.CharField(max_length=500)
+
+    class Meta:
+        table = "ended_care_link"
+        indexes = (("central_id", "ended_at"), ("household_id", "ended_at"))

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from services import db
-from services.auth import Actor, require_actor
+from services.auth import Actor, require_actor, subtree_bounds
+from services.care_links import cared_households
 from services.enums import Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import get_area, in_subtree
-from services.models import CareLink, Household, Person, RoleAssignment
+from services.models import Household, Person, RoleAssignment
 from services.pagination import Page, paginate
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
@@ -107,7 +107,8 @@ async def new_person(*, name: str, phone: str | None, party_member: bool = False
 
 
 async def _visibility(actor: Actor | None, persons: list[Person]) -> dict[int, bool | None]:
-    """person id → True (full), False (public role holder: name and roles), None (hidden)."""
+    """person id → True (full), False (name and roles: a public role holder, or someone on a
+    list the actor runs), None (hidden)."""
     ids = [p.id for p in persons]
     household_ids = {p.household_id for p in persons if p.household_id is not None}
     paths = dict(
@@ -120,12 +121,7 @@ async def _visibility(actor: Actor | None, persons: list[Person]) -> dict[int, b
         "person_id", "role", "area_path"
     ):
         roles[pid].append((Role(role), path))
-    cared: set[int] = set()
-    if actor is not None and household_ids:
-        linked = await CareLink.filter(
-            household_id__in=household_ids, central_id=actor.person_id
-        ).values_list("household_id", flat=True)
-        cared = set(cast("list[int]", linked))
+    cared = await cared_households(actor, paths)
     result: dict[int, bool | None] = {}
     for p in persons:
         home = paths.get(p.household_id) if p.household_id is not None else None
@@ -138,7 +134,52 @@ async def _visibility(actor: Actor | None, persons: list[Person]) -> dict[int, b
         )
         public = any(role in DUTY_CARD_ROLES for role, _ in roles[p.id])
         result[p.id] = True if full else (False if public else None)
+    if actor is not None:
+        for pid in await _on_lists_run_by(
+            actor, [i for i, level in result.items() if level is None]
+        ):
+            result[pid] = False
     return result
+
+
+async def _on_lists_run_by(actor: Actor, person_ids: list[int]) -> set[int]:
+    """Of these people, those on a list the actor runs and is shown: the memberships of a
+    volunteer team they lead or whose area they read, the sign-ups of an activity they
+    organise (created it, lead its team) or whose area they read. Whoever is shown such a
+    list sees who is on it (name and roles), through the list and by id alike."""
+    if not person_ids:
+        return set()
+    marks = ",".join("?" for _ in person_ids)
+    scope, scope_params = _under_any(actor.read_paths)
+    rows = await db.fetch(
+        f"SELECT m.person_id FROM team_membership m JOIN volunteer_team t ON t.id = m.team_id "
+        f"WHERE m.person_id IN ({marks}) AND (t.leader_id = ? OR {scope.format(c='t.area_path')}) "
+        f"UNION SELECT s.person_id FROM activity_sign_up s "
+        f"JOIN volunteer_activity a ON a.id = s.activity_id "
+        f"LEFT JOIN volunteer_team t ON t.id = a.team_id "
+        f"WHERE s.person_id IN ({marks}) AND (a.organiser_id = ? OR t.leader_id = ? "
+        f"OR {scope.format(c='a.area_path')})",
+        [
+            *person_ids,
+            actor.person_id,
+            *scope_params,
+            *person_ids,
+            actor.person_id,
+            actor.person_id,
+            *scope_params,
+        ],
+    )
+    return {int(r["person_id"]) for r in rows}
+
+
+def _under_any(roots: list[str]) -> tuple[str, list[object]]:
+    """An SQL condition (column as `{c}`) true for paths under any of `roots`, and its
+    parameters; false without roots."""
+    if not roots:
+        return "1 = 0", []
+    bounds = [subtree_bounds(root) for root in roots]
+    condition = " OR ".join("({c} >= ? AND {c} < ?)" for _ in bounds)
+    return f"({condition})", [b for pair in bounds for b in pair]
 
 
 async def people_by_ids(*, actor: Actor | None, person_ids: list[int]) -> list[PersonView | None]:

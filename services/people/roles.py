@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from services import db
 from services.auth import Actor, require_actor
+from services.care_links import ROLE_ENDED, end_care_links
 from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area, in_subtree
@@ -110,7 +111,8 @@ async def grant_resident(*, person_id: int) -> RoleAssignment:
 
 
 async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> RoleAssignment:
-    """End a role assignment; the row stays as history with the reason and who ended it."""
+    """End a role assignment; the row stays as history with the reason and who ended it.
+    Ending a CENTRAL_HOUSEHOLD role ends its care links (services.care_links)."""
     actor = require_actor(actor)
     reason = reason.strip()
     if not reason or len(reason) > 500:
@@ -131,12 +133,22 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
         # Nobody could appoint a new one: the district would be locked out of its own net.
         raise Conflict("Appoint another district admin before ending the last one.")
     # Conditional update: two admins ending the same role at once both see one end.
+    moment = clock.now()
     async with in_transaction():
         changed = await RoleAssignment.filter(id=assignment.id, until=None).update(
-            until=clock.now(), end_reason=reason, ended_by_id=actor.account_id
+            until=moment, end_reason=reason, ended_by_id=actor.account_id
         )
         if not changed:
             raise Conflict("This role has already ended.", field="assignmentId")
+        if assignment.role is Role.CENTRAL_HOUSEHOLD:
+            # The households they looked after are no longer theirs to read (nor counted as
+            # looked after in coverage).
+            await end_care_links(
+                central_id=assignment.person_id,
+                micro_grid_id=assignment.area_id,
+                reason=ROLE_ENDED,
+                at=moment,
+            )
         # Ending a role flagged for dynamic exit closes its review (the reason stays on the
         # role).
         await ExitReview.filter(assignment_id=assignment.id, status=ExitReviewStatus.OPEN).update(

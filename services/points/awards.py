@@ -93,8 +93,9 @@ async def _plan(
     actor: Actor, *, person_id: int, rule_code: str, quantity: int, penalty: bool
 ) -> _Plan:
     """Everything checkable before the transaction: the person, the rule, the actor's right."""
-    if person_id == actor.person_id:
-        raise Forbidden("Nobody awards or penalizes themselves.", field="personId")
+    actor.require_someone_else(
+        person_id, "Nobody awards or penalizes themselves.", field="personId"
+    )
     places = await ledger.person_places(person_id)
     if not places or not any(actor.reads(place) for place in places):
         raise NotFound("No such person in your areas.", field="personId")
@@ -347,6 +348,9 @@ async def _reviewable(actor: Actor, award_id: int) -> PointsAward:
         raise Forbidden("Community admins review awards.", field="awardId")
     if award.requested_by_id == actor.account_id:
         raise Forbidden("Someone else reviews the awards you asked for.", field="awardId")
+    actor.require_someone_else(
+        award.person_id, "Someone else reviews an award paid to you.", field="awardId"
+    )
     return award
 
 
@@ -474,6 +478,13 @@ async def reverse_transaction(
     if original is None or not actor.reads(original.area_path):
         raise NotFound("No such transaction.", field="transactionId")
     actor.require_admin_of(original.area_path, "reverse points")
+    # Reversing one's own penalty (or award) is a decision about one's own points, even when
+    # someone else (a district admin) posted it: another admin of the community corrects it.
+    actor.require_someone_else(
+        original.person_id,
+        "Someone else corrects the points given to or taken from you.",
+        field="transactionId",
+    )
     if original.kind not in REVERSIBLE or original.person_id is None:
         raise InvalidInput(
             "Only awards and penalties are reversed (cancel a redemption instead).",

@@ -20,7 +20,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services import db, events
-from services.enums import AccountKind, AreaLevel, Dimension, ExpiryKind, TransactionKind
+from services.auth import community_path as community_path
+from services.enums import AccountKind, Dimension, ExpiryKind, TransactionKind
 from services.errors import InvalidInput
 from services.models import (
     Area,
@@ -86,13 +87,6 @@ class Community:
     id: int
     path: str
     name: str
-
-
-def community_path(path: str) -> str | None:
-    """The path of the community an area path lies in (None above community level)."""
-    parts = path.strip("/").split("/")
-    rank = AreaLevel.COMMUNITY.rank
-    return "/" + "/".join(parts[: rank + 1]) + "/" if len(parts) > rank else None
 
 
 async def community_at(path: str) -> Community:

@@ -16,6 +16,7 @@ from services.grids import get_area
 from services.kit import clock
 from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
 from services.pagination import Page, paginate
+from services.people import people_by_ids
 from services.points import ledger
 from services.settings import get_settings
 
@@ -89,37 +90,77 @@ async def entries(*, account_id: int | None, first: int, after: int | None) -> P
     )
 
 
+async def points_readable(*, actor: Actor, person_ids: list[int]) -> set[int]:
+    """Of these people, those whose points (account, entries and transactions) the actor may
+    read: themselves, and anyone with a place (their household, an open role) in an area the
+    actor reads. Two statements for the whole batch (none for the actor alone)."""
+    wanted = sorted({p for p in person_ids if p != actor.person_id})
+    readable = {actor.person_id} & set(person_ids)
+    if not wanted or not actor.read_paths:
+        return readable
+    marks = ",".join("?" for _ in wanted)
+    homes = await db.fetch(
+        f"SELECT p.id AS person_id, h.path FROM person p JOIN household h "
+        f"ON h.id = p.household_id WHERE p.id IN ({marks})",
+        wanted,
+    )
+    roles = await db.fetch(
+        f"SELECT person_id, area_path AS path FROM role_assignment WHERE person_id IN ({marks}) "
+        "AND until IS NULL AND area_id IS NOT NULL",
+        wanted,
+    )
+    readable |= {int(r["person_id"]) for r in [*homes, *roles] if actor.reads(str(r["path"]))}
+    return readable
+
+
 async def transactions_by_ids(
     *, actor: Actor | None, transaction_ids: list[int]
 ) -> list[PointsTransaction | None]:
-    """Transactions the actor may see: their own, or any in the areas they read."""
+    """Transactions the actor may see: those of the people whose points they may read (see
+    `points_readable`: the same people whose accounts and entries they see), and any in the
+    communities they read."""
     if actor is None:
         return [None for _ in transaction_ids]
     found = {t.id: t for t in await PointsTransaction.filter(id__in=transaction_ids)}
+    people = await points_readable(
+        actor=actor,
+        person_ids=[
+            t.person_id
+            for t in found.values()
+            if t.person_id is not None and not actor.reads(t.area_path)
+        ],
+    )
     return [
-        t
-        if t is not None and (t.person_id == actor.person_id or actor.reads(t.area_path))
-        else None
+        t if t is not None and (t.person_id in people or actor.reads(t.area_path)) else None
         for t in (found.get(i) for i in transaction_ids)
     ]
 
 
 async def entries_by_ids(*, actor: Actor | None, entry_ids: list[int]) -> list[PointsEntry | None]:
-    """Entries the actor may see: of their own account, or of transactions in their areas."""
+    """Entries the actor may see: those of the person accounts whose points they may read (as
+    `pointsAccount.entries` lists them), and every entry of transactions in the communities
+    they read (the pools' side too)."""
     if actor is None:
         return [None for _ in entry_ids]
     found = {e.id: e for e in await PointsEntry.filter(id__in=entry_ids)}
-    own = await PointsAccount.get_or_none(kind=AccountKind.PERSON, person_id=actor.person_id)
-    foreign = [e.transaction_id for e in found.values() if own is None or e.account_id != own.id]
-    visible = {
-        t.id
-        for t in await transactions_by_ids(actor=actor, transaction_ids=foreign)
-        if t is not None
+    accounts = {
+        a.id: a for a in await PointsAccount.filter(id__in={e.account_id for e in found.values()})
     }
+    paths = dict(
+        await PointsTransaction.filter(
+            id__in={e.transaction_id for e in found.values()}
+        ).values_list("id", "area_path")
+    )
+    owners = {
+        a.id: a.person_id
+        for a in accounts.values()
+        if a.kind is AccountKind.PERSON and a.person_id is not None
+    }
+    people = await points_readable(actor=actor, person_ids=list(set(owners.values())))
     return [
         e
         if e is not None
-        and ((own is not None and e.account_id == own.id) or e.transaction_id in visible)
+        and (owners.get(e.account_id) in people or actor.reads(str(paths[e.transaction_id])))
         else None
         for e in (found.get(i) for i in entry_ids)
     ]
@@ -178,10 +219,23 @@ async def leaderboard(
     first: int,
 ) -> list[Standing]:
     """People under an area ranked by evaluation credit (never the spendable balance) in a
-    quarter, in one dimension or all; ties share a rank. Signed-in users only."""
-    require_actor(actor)
+    quarter, in one dimension or all; ties share a rank, counted over everyone ranked.
+
+    A line names a person, so it is shown to whoever may see that person anywhere else
+    (services.people visibility): the admins and leaders of the area see every line; the
+    people of its community (residents, role holders) the lines of the people they may see
+    (themselves, their household, public duty-role holders, those in their own areas), at
+    their true ranks. Others may not read it (Forbidden), as for evaluation rankings."""
+    actor = require_actor(actor)
     quarter = check_period(period)
     area = await get_area(area_id=under_id)
+    reads = actor.reads(area.path)
+    if not (reads or actor.member_of(area.path)):
+        raise Forbidden(
+            "Leaderboards are shown to the people of the community and the admins and "
+            "leaders of the area.",
+            field="under",
+        )
     low, high = subtree_bounds(area.path)
     members = (
         "SELECT person_id FROM role_assignment WHERE until IS NULL "
@@ -201,19 +255,35 @@ async def leaderboard(
             "WHERE h.path >= ? AND h.path < ?"
         )
         scope_params = [low, high, low, high]
+    # Whoever reads the area sees everyone under it: one page. Others see some of the lines:
+    # every line of the community is ranked (a community is bounded), then the visible ones
+    # are kept, in order, until the page is full.
+    limit = " LIMIT ?" if reads else ""
     rows = await db.fetch(
-        f"SELECT c.person_id, p.name, SUM(c.points) AS points FROM evaluation_credit c "
-        f"JOIN person p ON p.id = c.person_id WHERE {where} AND c.person_id IN ({members}) "
-        f"GROUP BY c.person_id, p.name ORDER BY points DESC, c.person_id LIMIT ?",
-        [*params, *scope_params, first],
+        "SELECT person_id, points, RANK() OVER (ORDER BY points DESC) AS place FROM ("
+        f"SELECT c.person_id, SUM(c.points) AS points FROM evaluation_credit c "
+        f"WHERE {where} AND c.person_id IN ({members}) GROUP BY c.person_id"
+        f") totals ORDER BY points DESC, person_id{limit}",
+        [*params, *scope_params, *([first] if reads else [])],
     )
     standings: list[Standing] = []
-    for index, row in enumerate(rows):
-        points = int(row["points"])
-        tied = standings and standings[-1].points == points
-        rank = standings[-1].rank if tied else index + 1
-        standings.append(Standing(rank, int(row["person_id"]), str(row["name"]), points))
-    return standings
+    for start in range(0, len(rows), _VISIBILITY_BATCH):
+        batch = rows[start : start + _VISIBILITY_BATCH]
+        views = await people_by_ids(actor=actor, person_ids=[int(r["person_id"]) for r in batch])
+        for row, view in zip(batch, views, strict=True):
+            if view is not None:
+                standings.append(
+                    Standing(
+                        int(row["place"]), view.person.id, view.person.name, int(row["points"])
+                    )
+                )
+        if len(standings) >= first:
+            break
+    return standings[:first]
+
+
+# People whose visibility is checked at once while filling a leaderboard page.
+_VISIBILITY_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -282,10 +352,7 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
 
 
 async def person_in_scope(*, actor: Actor | None, person_id: int) -> None:
-    """NotFound unless the actor reads one of the person's places (or is the person)."""
+    """NotFound unless the actor may read the person's points (see `points_readable`)."""
     actor = require_actor(actor)
-    if person_id == actor.person_id:
-        return
-    places = await ledger.person_places(person_id)
-    if not any(actor.reads(p) for p in places):
+    if person_id not in await points_readable(actor=actor, person_ids=[person_id]):
         raise NotFound("No such person in your areas.", field="personId")

@@ -136,6 +136,11 @@ async def _target(
         raise InvalidInput("Give a code or a person, not both.", field="code")
     if not organises(actor, activity, await team_of(activity)):
         raise Forbidden("Organisers check others in and out.", field="personId")
+    # The minutes become hours and points: an organiser records their own by the code, like
+    # everyone (no time of their choosing), and another organiser approves them.
+    actor.require_someone_else(
+        person_id, "Check yourself in and out with the code.", field="personId"
+    )
     if at is None:
         return person_id, actor.person_id, moment
     if at.tzinfo is None:

@@ -66,8 +66,9 @@ async def _organised(
             if entry.person_id == actor.person_id or actor.reads(activity.area_path):
                 raise Forbidden("The activity's organisers review its hours.", field="signUpIds")
             raise NotFound("No such sign-up.", field="signUpIds")
-        if entry.person_id == actor.person_id:
-            raise Forbidden("Another organiser reviews your own hours.", field="signUpIds")
+        actor.require_someone_else(
+            entry.person_id, "Another organiser reviews your own hours.", field="signUpIds"
+        )
         if entry.hours_status is None:
             raise Conflict("Hours are reviewed after check-out.", field="signUpIds")
         out.append((entry, activity))

@@ -216,6 +216,19 @@ def _sees_members(actor: Actor, team: VolunteerTeam) -> bool:
     return team.leader_id == actor.person_id or actor.reads(team.area_path)
 
 
+async def _teams_in_view(actor: Actor, teams: list[VolunteerTeam]) -> set[int]:
+    """The teams whose memberships the actor may see (the members list and each membership
+    alike): its leader, the admins and leaders of its area, and its approved members."""
+    seen = {t.id for t in teams if _sees_members(actor, t)}
+    others = [t.id for t in teams if t.id not in seen]
+    if others:
+        joined = await TeamMembership.filter(
+            team_id__in=others, person_id=actor.person_id, status=MembershipStatus.APPROVED
+        )
+        seen |= {m.team_id for m in joined}
+    return seen
+
+
 async def list_teams(
     *, actor: Actor | None, under_id: int, first: int, after: int | None
 ) -> Page[VolunteerTeam]:
@@ -277,7 +290,7 @@ async def team_members(
     """A team's memberships (all, or of one status), oldest first: for its members, its
     leader and the admins and leaders of its area."""
     actor = require_actor(actor)
-    if not (_sees_members(actor, team) or await is_member(team.id, actor.person_id)):
+    if team.id not in await _teams_in_view(actor, [team]):
         raise Forbidden("Members lists are shown to the team and the admins of its area.")
     query = TeamMembership.filter(team_id=team.id)
     if status is not None:
@@ -288,19 +301,16 @@ async def team_members(
 async def memberships_by_ids(
     *, actor: Actor | None, membership_ids: list[int]
 ) -> list[TeamMembership | None]:
-    """Memberships the actor may see: their own, and those of teams they lead or read."""
+    """Memberships the actor may see: their own, and those of the teams whose members list
+    they may see (`team_members`)."""
     if actor is None:
         return [None for _ in membership_ids]
     found = {m.id: m for m in await TeamMembership.filter(id__in=membership_ids)}
-    teams = {
-        t.id: t
-        for t in await VolunteerTeam.filter(id__in=list({m.team_id for m in found.values()}))
-    }
+    teams = await VolunteerTeam.filter(id__in=list({m.team_id for m in found.values()}))
+    in_view = await _teams_in_view(actor, teams)
     out: list[TeamMembership | None] = []
     for i in membership_ids:
         m = found.get(i)
-        visible = m is not None and (
-            m.person_id == actor.person_id or _sees_members(actor, teams[m.team_id])
-        )
+        visible = m is not None and (m.person_id == actor.person_id or m.team_id in in_view)
         out.append(m if visible else None)
     return out

@@ -1,0 +1,177 @@
+"""Care links (中心户 looks after households) end with the role, are kept as history, and every
+read through a link checks the role as it is now."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import pytest
+
+from services import db as database
+from services import households
+from services.accounts import load_actor
+from services.care_links import HOUSEHOLD_MOVED, ROLE_ENDED, TAKEN_OVER
+from services.enums import AreaLevel, Role
+from services.errors import NotFound
+from services.grids import coverage
+from services.kit import clock
+from services.models import Area, CareLink, EndedCareLink, Household, Person, RoleAssignment
+from services.people import assign_role, end_role, people_by_ids
+from tests.conftest import Database, actor_for
+
+
+async def _central() -> tuple[int, RoleAssignment, list[int]]:
+    """The demo central household: person id, their CENTRAL_HOUSEHOLD role, the households
+    they look after."""
+    actor = await actor_for("central_household")
+    role = await RoleAssignment.get(
+        person_id=actor.person_id, role=Role.CENTRAL_HOUSEHOLD, until=None
+    )
+    cared = await CareLink.filter(central_id=actor.person_id).order_by("household_id")
+    return actor.person_id, role, [c.household_id for c in cared]
+
+
+async def _cared_figure(area_id: int) -> int:
+    (figure,) = await coverage(actor=await actor_for("community_admin"), area_ids=[area_id])
+    assert not isinstance(figure, Exception)
+    return figure.households_with_central_household
+
+
+async def _resident_view() -> bool | None:
+    """How the central household sees the resident they look after (True: phone and all)."""
+    resident = (await actor_for("resident")).person_id
+    (view,) = await people_by_ids(actor=await actor_for("central_household"), person_ids=[resident])
+    return None if view is None else view.full
+
+
+class TestEndingTheRole:
+    async def test_ends_the_links_keeps_them_as_history_and_closes_access(
+        self, db: Database
+    ) -> None:
+        # given the demo central household, who looks after the resident's household (and more)
+        person, role, cared = await _central()
+        resident_home = (await actor_for("resident")).household_id
+        assert resident_home in cared and len(cared) > 1
+        micro_grid = role.area_id
+        assert micro_grid is not None
+        before = await _cared_figure(micro_grid)
+        assert await _resident_view() is True
+        # when the community admin ends the role
+        await end_role(
+            actor=await actor_for("community_admin"), assignment_id=role.id, reason="搬离本社区"
+        )
+        # then the links are history, with when they began and why they ended
+        assert not await CareLink.exists(central_id=person)
+        ended = await EndedCareLink.filter(central_id=person).order_by("household_id")
+        assert [e.household_id for e in ended] == cared
+        assert {e.reason for e in ended} == {ROLE_ENDED}
+        ended_role = await RoleAssignment.get(id=role.id)
+        assert all(e.linked_at <= e.ended_at == ended_role.until for e in ended)
+        # and the households are no longer counted as looked after
+        assert await _cared_figure(micro_grid) == before - len(cared)
+        # and the former central household reads neither the households nor their people
+        former = await actor_for("central_household")
+        assert resident_home is not None
+        with pytest.raises(NotFound):
+            await households.get_household(actor=former, household_id=resident_home)
+        assert await households.households_by_ids(actor=former, household_ids=[resident_home]) == [
+            None
+        ]
+        assert await _resident_view() is None
+
+    async def test_other_roles_leave_the_links_alone(self, db: Database) -> None:
+        # given the demo micro-grid leader's role (not a central household's)
+        leader = await actor_for("microgrid_leader")
+        role = await RoleAssignment.get(
+            person_id=leader.person_id, role=Role.MICRO_GRID_LEADER, until=None
+        )
+        links = await CareLink.all().count()
+        # when it ends
+        await end_role(
+            actor=await actor_for("community_admin"), assignment_id=role.id, reason="换届"
+        )
+        # then every care link stays
+        assert await CareLink.all().count() == links
+        assert not await EndedCareLink.exists()
+
+
+class TestAccessChecksTheRole:
+    async def test_a_link_left_behind_gives_no_access(self, db: Database) -> None:
+        # given a role that ended without its links ending (as before migration 0020)
+        person, role, cared = await _central()
+        await RoleAssignment.filter(id=role.id).update(until=clock.now(), end_reason="旧数据")
+        former = await load_actor(account_id=(await actor_for("central_household")).account_id)
+        assert former is not None
+        assert await CareLink.filter(central_id=person).count() == len(cared)
+        resident_home = (await actor_for("resident")).household_id
+        assert resident_home is not None
+        # when they read the households and people they once looked after, then nothing shows
+        with pytest.raises(NotFound):
+            await households.get_household(actor=former, household_id=resident_home)
+        assert await _resident_view() is None
+
+    async def test_the_migration_moves_links_left_behind_into_history(self, db: Database) -> None:
+        # given a role that ended without its links ending
+        person, role, cared = await _central()
+        ended_at = clock.now()
+        await RoleAssignment.filter(id=role.id).update(until=ended_at, end_reason="旧数据")
+        other_links = await CareLink.exclude(central_id=person).count()
+        # when migration 0020's data step runs
+        step = import_module("services.migrations.0020_ended_care_links")
+        for statement in step._STATEMENTS:
+            await database.execute(statement, [])
+        # then those links are history, ended when the role ended, and the others stay
+        assert not await CareLink.exists(central_id=person)
+        assert await CareLink.all().count() == other_links
+        moved = await EndedCareLink.filter(central_id=person)
+        assert sorted(e.household_id for e in moved) == cared
+        assert {e.ended_at for e in moved} == {ended_at}
+
+
+class TestOtherEnds:
+    async def test_moving_the_household_ends_its_link(self, db: Database) -> None:
+        # given the resident's household, looked after in micro-grid M
+        person, role, _ = await _central()
+        home = await Household.get(id=(await actor_for("resident")).household_id)
+        other = (
+            await Area.filter(parent_id=(await Area.get(id=role.area_id)).parent_id)
+            .filter(level=AreaLevel.MICRO_GRID)
+            .exclude(id=role.area_id)
+            .first()
+        )
+        assert other is not None
+        # when the admin moves it to another micro-grid of the community
+        await households.assign_household(
+            actor=await actor_for("community_admin"), household_id=home.id, micro_grid_id=other.id
+        )
+        # then its link ended, as history
+        assert not await CareLink.exists(household_id=home.id)
+        (ended,) = await EndedCareLink.filter(household_id=home.id)
+        assert (ended.central_id, ended.reason) == (person, HOUSEHOLD_MOVED)
+
+    async def test_another_central_household_takes_over(self, db: Database) -> None:
+        # given a neighbour of M appointed central household too
+        person, role, _ = await _central()
+        home = await Household.get(id=(await actor_for("resident")).household_id)
+        neighbour = (
+            await Person.filter(household__micro_grid_id=role.area_id, household_id__not=home.id)
+            .exclude(id=person)
+            .first()
+        )
+        assert neighbour is not None
+        admin = await actor_for("community_admin")
+        assert role.area_id is not None
+        await assign_role(
+            actor=admin, person_id=neighbour.id, role=Role.CENTRAL_HOUSEHOLD, area_id=role.area_id
+        )
+        # when the resident's household is put in their care, twice (a retry)
+        first = await households.link_central_household(
+            actor=admin, household_id=home.id, central_person_id=neighbour.id
+        )
+        again = await households.link_central_household(
+            actor=admin, household_id=home.id, central_person_id=neighbour.id
+        )
+        # then one link, theirs, and the first central household's is history
+        assert again.id == first.id and first.central_id == neighbour.id
+        (ended,) = await EndedCareLink.filter(household_id=home.id)
+        assert (ended.central_id, ended.reason) == (person, TAKEN_OVER)
