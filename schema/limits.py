@@ -32,6 +32,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from schema.ids import check_ids
 from schema.validation import parse_cached, validate_cached
 from services.errors import DomainError
 from services.settings import get_settings
@@ -303,9 +304,9 @@ class QueryLimits(SchemaExtension):
       parse options (AddValidationRules, MaxTokensLimiter);
     - parse: each query text parsed once (DocumentParserCache);
     - validation: each document validated once per rule set (DocumentValidationCache), then,
-      while it is valid, a subscription over HTTP, NUL text and the cost are refused, the
-      first that applies giving the error (SubscriptionsOverWebSocket, RejectNulCharacters,
-      QueryCostLimiter).
+      while it is valid, a subscription over HTTP, NUL text, malformed or mistyped global ids
+      (schema.ids) and the cost are refused, the first that applies giving the error
+      (SubscriptionsOverWebSocket, RejectNulCharacters, check_ids, QueryCostLimiter).
 
     Strawberry sets up every extension's hook for every phase of every request; one extension
     instead of seven saves most of that.
@@ -330,6 +331,7 @@ class QueryLimits(SchemaExtension):
         validate_cached(ctx)
         _check_transport(ctx)
         _check_nul(ctx)
+        check_ids(ctx)
         _check_cost(ctx)
         yield
 
