@@ -19,7 +19,7 @@ from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
-from schema.limits import MaskUnexpectedErrors, QueryLimits
+from schema.limits import MaskUnexpectedErrors, QueryLimits, unexpected
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
@@ -29,7 +29,6 @@ from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
-from services.errors import DomainError
 from services.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.graphql")
@@ -95,14 +94,13 @@ class GridpointsSchema(strawberry.Schema):
     ) -> None:
         request_id = getattr(getattr(execution_context, "context", None), "request_id", "-")
         for error in errors:
-            original = error.original_error
-            if original is None or isinstance(original, (DomainError, GraphQLError)):
+            if not unexpected(error):
                 continue
             logger.error(
                 "unexpected error in %s (request %s)",
                 ".".join(str(p) for p in error.path or []),
                 request_id,
-                exc_info=original,
+                exc_info=error.original_error,
             )
 
 
