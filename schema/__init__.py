@@ -27,6 +27,7 @@ from schema.observability import OperationMetrics
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
+from schema.scalars import SCALAR_OVERRIDES
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
 from services.settings import Settings, get_settings
@@ -132,6 +133,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
         execution_context_class=FastLeafExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
     streamline_resolvers(built)
