@@ -120,7 +120,7 @@ class GridsQuery:
         ] = None,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Part of the name."),
+            strawberry.argument(description="Part of the name (at most 100 characters)."),
         ] = None,
         first: First = None,
         after: After = None,

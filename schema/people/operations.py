@@ -99,7 +99,10 @@ class PeopleQuery:
         ] = None,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Part of the name, or the start of the phone number."),
+            strawberry.argument(
+                description="Part of the name, or the start of the phone number (at most 100 "
+                "characters)."
+            ),
         ] = None,
         first: First = None,
         after: After = None,

@@ -11,6 +11,7 @@ from services.auth import Actor, require_actor
 from services.enums import Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area, in_subtree
+from services.kit.text import search_term
 from services.models import CareLink, Household, Person, RoleAssignment
 from services.pagination import Page, paginate
 
@@ -188,8 +189,8 @@ async def list_people(
                 id__in=Subquery(holders.values("person_id"))
             )
     query = Person.filter(where)
-    if search and search.strip():
-        term = search.strip()
+    term = search_term(search)
+    if term:
         query = query.filter(Q(name__icontains=term) | Q(phone__startswith=term))
     page = await paginate(query, first=first, after=after)
     # A new Page: the item type changes (Person -> PersonView), so `replace` would not do.
