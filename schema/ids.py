@@ -166,18 +166,21 @@ class _Walker:
         self.plan = _Plan()
         self.operation: str | None = None
         self.reported: set[tuple[str, int]] = set()
+        # Fragments walked for the current operation: what a fragment's arguments take depends
+        # on the fragment alone, so each is walked once per operation, however often it is
+        # spread (fragments spreading others twice over would otherwise cost 2^depth walks).
+        self.walked: set[str] = set()
 
     def walk(self, document: DocumentNode) -> _Plan:
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
                 self.operation = definition.name.value if definition.name else None
+                self.walked = set()
                 root = self.schema.get_root_type(definition.operation)
-                self.selections(definition.selection_set, root, frozenset())
+                self.selections(definition.selection_set, root)
         return self.plan
 
-    def selections(
-        self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]
-    ) -> None:
+    def selections(self, selection_set: SelectionSetNode | None, parent: Any) -> None:
         if selection_set is None:
             return
         for selection in selection_set.selections:
@@ -194,19 +197,20 @@ class _Walker:
                         self.value(
                             argument.value, arg_def.type, declared_types(arg_def) or (), label, name
                         )
-                self.selections(selection.selection_set, get_named_type(definition.type), seen)
+                self.selections(selection.selection_set, get_named_type(definition.type))
             elif isinstance(selection, InlineFragmentNode):
                 target = parent
                 if selection.type_condition is not None:
                     target = self.schema.get_type(selection.type_condition.name.value) or parent
-                self.selections(selection.selection_set, target, seen)
+                self.selections(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
+                if fragment is None or name in self.walked:
                     continue
+                self.walked.add(name)
                 target = self.schema.get_type(fragment.type_condition.name.value) or parent
-                self.selections(fragment.selection_set, target, seen | {name})
+                self.selections(fragment.selection_set, target)
 
     def value(
         self,

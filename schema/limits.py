@@ -331,9 +331,9 @@ class QueryLimits(SchemaExtension):
     - parse: each query text parsed once (DocumentParserCache);
     - validation: each document validated once per rule set (DocumentValidationCache), then,
       while it is valid, a subscription over HTTP, text with NUL or a lone surrogate,
-      malformed or mistyped global ids
-      (schema.ids) and the cost are refused, the first that applies giving the error
-      (SubscriptionsOverWebSocket, RejectNulCharacters, check_ids, QueryCostLimiter).
+      malformed or mistyped global ids (schema.ids) and the cost are refused, the first that
+      applies giving the error (SubscriptionsOverWebSocket, RejectNulCharacters, check_ids,
+      QueryCostLimiter).
 
     Strawberry sets up every extension's hook for every phase of every request; one extension
     instead of seven saves most of that.

@@ -26,10 +26,11 @@ from graphql import (
     Undefined,
     get_named_type,
     get_nullable_type,
+    parse,
 )
 
 from schema import schema as sdl_schema
-from schema.ids import declared_types, node_type_names
+from schema.ids import declared_types, id_errors, node_type_names
 from services.models import Area, Household, Person, RoleAssignment
 from tests.conftest import gql, login
 
@@ -320,3 +321,16 @@ async def test_a_huge_id_is_not_echoed(client: httpx.AsyncClient) -> None:
         assert response.status_code == 200
         assert len(response.content) < 1_000
         assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+def test_each_fragment_is_walked_once_however_often_it_is_spread() -> None:
+    # given fragments that each spread the next twice, 40 deep (2^40 paths to the last one)
+    depth = 40
+    fragments = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(depth)]
+    fragments.append(
+        f'fragment F{depth} on Query {{ node(id: $x) {{ id }} areas(under: "x") {{ totalCount }} }}'
+    )
+    document = parse("query($x: ID!) { ...F0 }\n" + "\n".join(fragments))
+    # when its ids are checked, then each bad id is reported once (and the walk ends)
+    errors = id_errors(GRAPHQL, document, {"x": "bad"}, None)
+    assert [e.extensions["argument"] for e in errors] == ["areas(under)", "$x (for node(id))"]
