@@ -7,8 +7,9 @@ row key of 1..2^31-1 (`Area:12` -> `QXJlYToxMg==`). `id_field("Person", ...)` or
 `check_ids` refuses, during validation, any id in the operation (a literal or a variable, also
 inside input objects and lists) that is not one the API could have handed out, or names
 another type than its argument declares: INVALID_INPUT with the argument's path, before
-anything runs. Resolvers still read the key with `require_key`/`node_key` (a second gate, for
-callers that bypass the check).
+anything runs. Resolvers still read the key with `require_key`/`node_key`, naming the type
+again: a second gate, like a service's own authorization behind the schema's; a test sends an
+id of each declared type to every operation and fails where a resolver expects another.
 """
 
 from __future__ import annotations
