@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install audit-install run test test-calendar lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
+.PHONY: install audit-install run test test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
 
 install: $(STAMP)
 
@@ -46,6 +46,12 @@ test-calendar: install
 		echo "== clock at $$edge"; \
 		GRIDPOINTS_TEST_NOW=$$edge $(BIN)/python -m pytest -q -m calendar -p no:cacheprovider; \
 	done
+
+# The fuzz test (tests/schema/test_fuzz.py) at length: FUZZ_EXAMPLES generated operations per
+# operation and identity (`make test` runs 6), on PostgreSQL too when TEST_POSTGRES_URL is set.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/schema/test_fuzz.py
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -26,26 +26,56 @@ _STANDARD = frozenset(
 )
 
 
+MAX_LOGGED = 2_000
+"""A log message, a field or a traceback line is cut to this many characters: a value a client
+sent (a 1 MB id, an over-long code) may end up in an exception's message, never whole in a log."""
+MAX_TRACEBACK = 20_000
+
+
+def clip(text: str, limit: int = MAX_LOGGED) -> str:
+    """`text`, cut to `limit` characters (saying how many were left out)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def clip_traceback(text: str) -> str:
+    """A traceback with every line clipped, and its end kept when it is still too long."""
+    text = "\n".join(clip(line) for line in text.split("\n"))
+    return text if len(text) <= MAX_TRACEBACK else "…" + text[-MAX_TRACEBACK:]
+
+
 class JsonFormatter(logging.Formatter):
     """A LogRecord as one line of JSON: time (UTC), level, logger, message, request id, the
-    fields given with `extra=`, and the traceback of an exception."""
+    fields given with `extra=`, and the traceback of an exception (each clipped)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": clip(record.getMessage()),
         }
         request_id = getattr(record, "request_id", None) or REQUEST_ID.get()
         if request_id:
             entry["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in entry:
-                entry[key] = value
+                entry[key] = clip(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = clip_traceback(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The classic one-line format (TEXT_FORMAT), every line of it clipped (the traceback
+    included, whichever handler formatted it first)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clip_traceback(super().format(record))
 
 
 def log_config(settings: Settings) -> dict[str, Any]:
@@ -53,7 +83,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
     formatter: dict[str, Any] = (
         {"()": "api.logs.JsonFormatter"}
         if settings.log_format == "json"
-        else {"format": TEXT_FORMAT}
+        else {"()": "api.logs.TextFormatter"}
     )
     level = settings.log_level.upper()
     return {

@@ -21,7 +21,7 @@ from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.execution import FastLeafExecutionContext, streamline_resolvers
 from schema.grids import GridsMutation, GridsQuery
 from schema.households import HouseholdsMutation
-from schema.limits import MaskUnexpectedErrors, QueryLimits
+from schema.limits import MaskUnexpectedErrors, QueryLimits, unexpected
 from schema.market import MarketMutation, MarketQuery
 from schema.nodes import NodesQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
@@ -29,10 +29,10 @@ from schema.observability import OperationMetrics
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
+from schema.scalars import SCALAR_OVERRIDES
 from schema.throttle import Throttle
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
-from services.errors import DomainError
 from services.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.graphql")
@@ -115,14 +115,13 @@ class GridpointsSchema(strawberry.Schema):
     ) -> None:
         request_id = getattr(getattr(execution_context, "context", None), "request_id", "-")
         for error in errors:
-            original = error.original_error
-            if original is None or isinstance(original, (DomainError, GraphQLError)):
+            if not unexpected(error):
                 continue
             logger.error(
                 "unexpected error in %s (request %s)",
                 ".".join(str(p) for p in error.path or []),
                 request_id,
-                exc_info=original,
+                exc_info=error.original_error,
             )
 
 
@@ -152,6 +151,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
         execution_context_class=FastLeafExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
     streamline_resolvers(built)

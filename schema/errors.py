@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any
 
@@ -67,6 +68,34 @@ class ErrorCode(Enum):
     INTERNAL = strawberry.enum_value(
         "INTERNAL", description="Unexpected server error (reported with a request id)."
     )
+
+
+MAX_ECHO = 100
+"""An error message quotes at most this many characters of a value the client sent."""
+MAX_MESSAGE = 500
+# A quoted value, closed or running to the end of the (pre-cut) message.
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*(?:"|$)|\'(?:[^\'\\\n]|\\.)*(?:\'|$)')
+
+
+def bounded(message: str) -> str:
+    """The message with every quoted value cut to MAX_ECHO characters, and at most MAX_MESSAGE
+    characters in all (graphql-core and Strawberry quote the offending value whole: a 1 MB
+    argument came back as a 1 MB message)."""
+    if len(message) <= MAX_ECHO:
+        return message
+    message = message[: 4 * MAX_MESSAGE]  # nothing past this would be kept anyway
+
+    def cut(found: re.Match[str]) -> str:
+        text = found.group(0)
+        if len(text) <= MAX_ECHO + 2:
+            return text
+        closed = len(text) > 1 and text[-1] == text[0]
+        return f"{text[: MAX_ECHO + 1]}…{text[-1] if closed else ''}"
+
+    message = _QUOTED.sub(cut, message)
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + "…"
+    return message
 
 
 # Every mutation takes one argument, `input`.
@@ -168,7 +197,7 @@ class _DomainErrorHandler:
         count_error(exception.code)
         values: dict[str, Any] = {
             "code": ErrorCode(exception.code),
-            "message": exception.message,
+            "message": bounded(exception.message),
             "field": exception.field,
         }
         if isinstance(exception, errors.TooManyAttempts):

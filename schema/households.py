@@ -18,7 +18,7 @@ from schema.errors import (
     Unauthenticated,
 )
 from schema.grids import Area
-from schema.ids import require_key
+from schema.ids import id_field, require_key
 from services import households
 from services.errors import NotFound as NotFoundError
 
@@ -95,7 +95,7 @@ class Household(relay.Node):
 
 @strawberry.input(description="A new household in a micro-grid, or in a community until assigned.")
 class CreateHouseholdInput:
-    area_id: relay.GlobalID = strawberry.field(description="A micro-grid (or a community).")
+    area_id: relay.GlobalID = id_field("Area", description="A micro-grid (or a community).")
     address: str = strawberry.field(description="Street address / compound.")
     building: str | None = strawberry.field(default=None, description="Building (楼/栋).")
     unit: str | None = strawberry.field(default=None, description="Unit (单元).")
@@ -116,8 +116,8 @@ CreateHouseholdResult = Annotated[
 
 @strawberry.input(description="Put a household into a micro-grid of its community.")
 class AssignHouseholdInput:
-    household_id: relay.GlobalID = strawberry.field(description="The household.")
-    micro_grid_id: relay.GlobalID = strawberry.field(description="The micro-grid.")
+    household_id: relay.GlobalID = id_field("Household", description="The household.")
+    micro_grid_id: relay.GlobalID = id_field("Area", description="The micro-grid.")
 
 
 @strawberry.type(description="The household now belongs to the micro-grid.")
@@ -133,8 +133,8 @@ AssignHouseholdResult = Annotated[
 
 @strawberry.input(description="Record that a person lives in a household (an approved join).")
 class AddHouseholdMemberInput:
-    household_id: relay.GlobalID = strawberry.field(description="The household.")
-    person_id: relay.GlobalID = strawberry.field(description="The person.")
+    household_id: relay.GlobalID = id_field("Household", description="The household.")
+    person_id: relay.GlobalID = id_field("Person", description="The person.")
 
 
 async def _household(info: Info, household_id: int) -> Household:
@@ -164,9 +164,9 @@ AddHouseholdMemberResult = Annotated[
 
 @strawberry.input(description="Put a household in the care of a central household (中心户).")
 class LinkCentralHouseholdInput:
-    household_id: relay.GlobalID = strawberry.field(description="The household to look after.")
-    central_person_id: relay.GlobalID = strawberry.field(
-        description="A person holding CENTRAL_HOUSEHOLD in the household's micro-grid."
+    household_id: relay.GlobalID = id_field("Household", description="The household to look after.")
+    central_person_id: relay.GlobalID = id_field(
+        "Person", description="A person holding CENTRAL_HOUSEHOLD in the household's micro-grid."
     )
 
 

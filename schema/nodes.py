@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.relay.fields import NodeExtension
 from strawberry.types.field import StrawberryField
 
+from schema.ids import NODE_TYPES
 from schema.pagination import parse_key
 from services.errors import InvalidInput
 
@@ -23,6 +24,9 @@ class _ReusableNodeExtension(NodeExtension):
     def apply(self, field: StrawberryField) -> None:
         if field.base_resolver is None:
             super().apply(field)
+            # `id`/`ids` take the id of any Node (checked before execution, see schema.ids).
+            for argument in field.arguments:
+                argument.metadata = {**argument.metadata, NODE_TYPES: ()}
 
     def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
         _check_ids(info, kwargs)

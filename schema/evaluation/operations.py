@@ -32,7 +32,7 @@ from schema.evaluation.types import (
     TrainingSession,
 )
 from schema.grids import AreaLevel
-from schema.ids import node_key, require_key
+from schema.ids import id_argument, id_field, node_key, require_key
 from schema.pagination import After, Connection, First, page_args
 from schema.people import Role
 from schema.points import Dimension
@@ -100,7 +100,7 @@ class ManualItemInput:
     "community: pointsRules, manualItems). Omitted fields keep their current value."
 )
 class UpdateEvaluationSchemeInput:
-    area_id: relay.GlobalID = strawberry.field(description="The district or the community.")
+    area_id: relay.GlobalID = id_field("Area", description="The district or the community.")
     roles: list[RoleSchemeInput] | None = strawberry.field(
         default=None, description="All three evaluated roles (district)."
     )
@@ -184,7 +184,7 @@ def _scheme_input(input: UpdateEvaluationSchemeInput) -> evaluation.SchemeInput:
 
 @strawberry.input(description="Open a quarter for a district, street or community.")
 class OpenEvaluationPeriodInput:
-    area_id: relay.GlobalID = strawberry.field(description="The area evaluated.")
+    area_id: relay.GlobalID = id_field("Area", description="The area evaluated.")
     quarter: str | None = strawberry.field(
         default=None,
         description='The quarter, e.g. "2026Q4" (the current one when omitted; '
@@ -194,7 +194,7 @@ class OpenEvaluationPeriodInput:
 
 @strawberry.input(description="A period, by id.")
 class PeriodInput:
-    period_id: relay.GlobalID = strawberry.field(description="The evaluation period.")
+    period_id: relay.GlobalID = id_field("EvaluationPeriod", description="The evaluation period.")
 
 
 @strawberry.type(description="The period as it stands now.")
@@ -235,7 +235,7 @@ PublishEvaluationPeriodResult = Annotated[
     "adjust a dimension freely (dimension, -100..100, not 0), with a reason."
 )
 class AdjustEvaluationScoreInput:
-    evaluation_id: relay.GlobalID = strawberry.field(description="The evaluation.")
+    evaluation_id: relay.GlobalID = id_field("Evaluation", description="The evaluation.")
     dimension: Dimension | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="The dimension (required without itemCode)."
     )
@@ -260,7 +260,7 @@ AdjustEvaluationScoreResult = Annotated[
 
 @strawberry.input(description="Object to an adjustment of your own evaluation.")
 class ObjectToAdjustmentInput:
-    adjustment_id: relay.GlobalID = strawberry.field(description="The adjustment.")
+    adjustment_id: relay.GlobalID = id_field("EvaluationAdjustment", description="The adjustment.")
     reason: str = strawberry.field(description="Why you object.")
 
 
@@ -277,7 +277,7 @@ ObjectToAdjustmentResult = Annotated[
 
 @strawberry.input(description="Resolve an objection (an admin of the holder's area).")
 class ResolveObjectionInput:
-    objection_id: relay.GlobalID = strawberry.field(description="The objection.")
+    objection_id: relay.GlobalID = id_field("EvaluationObjection", description="The objection.")
     upheld: bool = strawberry.field(
         description="true: the adjustment is withdrawn; false: it stands."
     )
@@ -301,7 +301,7 @@ ResolveObjectionResult = Annotated[
 
 @strawberry.input(description="Clear a dynamic-exit flag; the holder stays in the role.")
 class ClearExitReviewInput:
-    exit_review_id: relay.GlobalID = strawberry.field(description="The review.")
+    exit_review_id: relay.GlobalID = id_field("ExitReview", description="The review.")
     reason: str = strawberry.field(description="Why (kept).")
 
 
@@ -318,7 +318,7 @@ ClearExitReviewResult = Annotated[
 
 @strawberry.input(description="Organise a training session.")
 class CreateTrainingSessionInput:
-    area_id: relay.GlobalID = strawberry.field(description="District, street or community.")
+    area_id: relay.GlobalID = id_field("Area", description="District, street or community.")
     topic: str = strawberry.field(description="What it is about (1-200 characters).")
     place: str = strawberry.field(description="Where (1-200 characters).")
     starts_at: datetime = strawberry.field(description="When it begins (with its offset).")
@@ -337,9 +337,11 @@ TrainingSessionResult = Annotated[
 
 @strawberry.input(description="Record who attended (recording someone twice changes nothing).")
 class RecordAttendanceInput:
-    session_id: relay.GlobalID = strawberry.field(description="The session (begun already).")
-    person_ids: list[relay.GlobalID] = strawberry.field(
-        description="1-500 different people of the organising area."
+    session_id: relay.GlobalID = id_field(
+        "TrainingSession", description="The session (begun already)."
+    )
+    person_ids: list[relay.GlobalID] = id_field(
+        "Person", description="1-500 different people of the organising area."
     )
 
 
@@ -352,7 +354,7 @@ class EvaluationQuery:
     async def evaluation_scheme(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
     ) -> EvaluationScheme:
         view = await evaluation.evaluation_scheme(
             actor=info.context.actor, under_id=require_key(under, "Area", "under")
@@ -365,7 +367,7 @@ class EvaluationQuery:
     async def evaluation_periods(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         first: First = None,
         after: After = None,
     ) -> Connection[EvaluationPeriod]:
@@ -385,8 +387,10 @@ class EvaluationQuery:
     async def evaluation(
         self,
         info: Info,
-        person_id: Annotated[relay.GlobalID, strawberry.argument(description="The person.")],
-        period_id: Annotated[relay.GlobalID, strawberry.argument(description="The period.")],
+        person_id: Annotated[relay.GlobalID, id_argument("Person", description="The person.")],
+        period_id: Annotated[
+            relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
+        ],
         role: Annotated[
             Role | None,  # type: ignore[valid-type]
             strawberry.argument(description="The role (when they hold several)."),
@@ -408,8 +412,10 @@ class EvaluationQuery:
     async def rankings(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Street or below.")],
-        period_id: Annotated[relay.GlobalID, strawberry.argument(description="The period.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Street or below.")],
+        period_id: Annotated[
+            relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
+        ],
         role: Annotated[Role, strawberry.argument(description="The evaluated role.")],  # type: ignore[valid-type]
         first: First = None,
         after: After = None,
@@ -432,8 +438,10 @@ class EvaluationQuery:
     async def area_rankings(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Community or below.")],
-        period_id: Annotated[relay.GlobalID, strawberry.argument(description="The period.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Community or below.")],
+        period_id: Annotated[
+            relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
+        ],
         level: Annotated[AreaLevel, strawberry.argument(description="GRID or MICRO_GRID.")],  # type: ignore[valid-type]
         first: First = None,
         after: After = None,
@@ -457,10 +465,10 @@ class EvaluationQuery:
     async def red_flags(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         period_id: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="One period (all when omitted)."),
+            id_argument("EvaluationPeriod", description="One period (all when omitted)."),
         ] = None,
     ) -> list[Honour]:
         found = await evaluation.red_flags(
@@ -477,7 +485,7 @@ class EvaluationQuery:
     async def exit_reviews(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         status: Annotated[
             ExitReviewStatus | None,  # type: ignore[valid-type]
             strawberry.argument(description="Only this status (all when omitted)."),
@@ -495,7 +503,7 @@ class EvaluationQuery:
     async def training_sessions(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         first: First = None,
         after: After = None,
     ) -> Connection[TrainingSession]:

@@ -14,7 +14,7 @@ from strawberry import relay
 from schema.context import Info
 from schema.errors import describe_values
 from schema.grids import Area, AreaLevel
-from schema.ids import area_key
+from schema.ids import area_key, id_argument
 from schema.people import Person, Role
 from schema.points import Dimension, PointsTransaction
 from services import evaluation
@@ -295,7 +295,7 @@ class EvaluationPeriod(relay.Node):
         info: Info,
         community: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="A community of the period, for its detailed rules."),
+            id_argument("Area", description="A community of the period, for its detailed rules."),
         ] = None,
     ) -> EvaluationScheme:
         # The versions of a page of periods are read together.

@@ -17,7 +17,7 @@ from schema.errors import (
     Unauthenticated,
 )
 from schema.grids.types import Area, AreaKind, AreaLevel, PartyUnit, PartyUnitKind
-from schema.ids import area_key, require_key
+from schema.ids import area_key, id_argument, id_field, require_key
 from schema.pagination import After, Connection, First, page_args
 from services import grids
 from services.enums import AreaKind as AreaKindEnum
@@ -35,7 +35,7 @@ class GridStationInput:
 
 @strawberry.input(description="A new area under an existing one (levels nest strictly in order).")
 class CreateAreaInput:
-    parent_id: relay.GlobalID = strawberry.field(description="The area one level up.")
+    parent_id: relay.GlobalID = id_field("Area", description="The area one level up.")
     name: str = strawberry.field(description="Name, unique among its siblings.")
     level: AreaLevel = strawberry.field(description="Must be one below the parent's level.")  # type: ignore[valid-type]
     kind: AreaKind = strawberry.field(  # type: ignore[valid-type]
@@ -60,7 +60,7 @@ CreateAreaResult = Annotated[
 
 @strawberry.input(description="Changes to an area; omitted fields stay as they are.")
 class UpdateAreaInput:
-    area_id: relay.GlobalID = strawberry.field(description="The area to change.")
+    area_id: relay.GlobalID = id_field("Area", description="The area to change.")
     name: str | None = strawberry.field(default=None, description="New name.")
     kind: AreaKind | None = strawberry.field(default=None, description="New kind (grids only).")  # type: ignore[valid-type]
     contact_group_name: str | None = strawberry.field(default=None, description="一格一群 name.")
@@ -83,7 +83,7 @@ UpdateAreaResult = Annotated[
 
 @strawberry.input(description="A party unit for an area of the matching level.")
 class CreatePartyUnitInput:
-    area_id: relay.GlobalID = strawberry.field(description="Community, grid or micro-grid.")
+    area_id: relay.GlobalID = id_field("Area", description="Community, grid or micro-grid.")
     kind: PartyUnitKind = strawberry.field(description="Which party unit.")  # type: ignore[valid-type]
     name: str = strawberry.field(description="Its name.")
     secretary_name: str | None = strawberry.field(default=None, description="Its secretary.")
@@ -116,9 +116,12 @@ class GridsQuery:
         ] = None,
         under: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="Only areas in this area's subtree (itself included)."),
+            id_argument("Area", description="Only areas in this area's subtree (itself included)."),
         ] = None,
-        search: Annotated[str | None, strawberry.argument(description="Part of the name.")] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Part of the name (at most 100 characters)."),
+        ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[Area]:

@@ -22,7 +22,7 @@ from schema.errors import (
     RewardUnavailable,
     Unauthenticated,
 )
-from schema.ids import area_key, require_key
+from schema.ids import area_key, id_argument, id_field, require_key
 from schema.market.types import Redemption, Reward, RewardCategory
 from schema.pagination import After, Connection, First, page_args
 from schema.points.operations import IDEMPOTENCY_KEY
@@ -54,7 +54,7 @@ def _reward_input(input: Any) -> tuple[market.RewardInput, set[str]]:
 
 @strawberry.input(description="Offer a reward in a community's marketplace.")
 class CreateRewardInput:
-    area_id: relay.GlobalID = strawberry.field(description="A community or one of its grids.")
+    area_id: relay.GlobalID = id_field("Area", description="A community or one of its grids.")
     name: str = strawberry.field(description="What it is (1-100 characters).")
     description: str = strawberry.field(default="", description="Details.")
     category: RewardCategory = strawberry.field(description="Kind of reward.")  # type: ignore[valid-type]
@@ -93,7 +93,7 @@ CreateRewardResult = Annotated[
     "Stock changes through restockReward and redemptions only."
 )
 class UpdateRewardInput:
-    reward_id: relay.GlobalID = strawberry.field(description="The reward.")
+    reward_id: relay.GlobalID = id_field("Reward", description="The reward.")
     name: str | None = strawberry.field(default=strawberry.UNSET, description="Name.")
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Details.")
     category: RewardCategory | None = strawberry.field(  # type: ignore[valid-type]
@@ -132,7 +132,7 @@ UpdateRewardResult = Annotated[
 
 @strawberry.input(description="Add items to a reward's stock.")
 class RestockRewardInput:
-    reward_id: relay.GlobalID = strawberry.field(description="The reward.")
+    reward_id: relay.GlobalID = id_field("Reward", description="The reward.")
     quantity: int = strawberry.field(description="Items to add (1-1,000,000).")
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
@@ -155,7 +155,7 @@ RestockRewardResult = Annotated[
 
 @strawberry.input(description="Redeem a reward with points.")
 class RedeemRewardInput:
-    reward_id: relay.GlobalID = strawberry.field(description="The reward.")
+    reward_id: relay.GlobalID = id_field("Reward", description="The reward.")
     quantity: int = strawberry.field(default=1, description="Items (at least 1).")
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
@@ -197,7 +197,7 @@ FulfilRedemptionResult = Annotated[
 
 @strawberry.input(description="Cancel a held redemption (the redeemer, provider or an admin).")
 class CancelRedemptionInput:
-    redemption_id: relay.GlobalID = strawberry.field(description="The redemption.")
+    redemption_id: relay.GlobalID = id_field("Redemption", description="The redemption.")
 
 
 @strawberry.type(description="Cancelled: points and items were released.")
@@ -219,7 +219,7 @@ class MarketQuery:
         info: Info,
         under: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="Area; the whole district when omitted."),
+            id_argument("Area", description="Area; the whole district when omitted."),
         ] = None,
         category: Annotated[
             RewardCategory | None,  # type: ignore[valid-type]

@@ -10,7 +10,7 @@ from strawberry import relay
 
 from schema.context import Info
 from schema.errors import MUTATION_INPUT, Forbidden, InvalidInput, NotFound, Unauthenticated
-from schema.ids import require_key
+from schema.ids import id_argument, id_field, require_key
 from schema.notices.types import Notice
 from schema.pagination import After, Connection, First, page_args
 from schema.people import Role
@@ -23,7 +23,7 @@ from services import notices
     "they administer, grid leaders within their grid)."
 )
 class PublishNoticeInput:
-    under: relay.GlobalID = strawberry.field(description="The area it is published to.")
+    under: relay.GlobalID = id_field("Area", description="The area it is published to.")
     title: str = strawberry.field(description="Title, 1-100 characters.")
     body: str = strawberry.field(description="Text, 1-5000 characters.")
     roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
@@ -46,7 +46,7 @@ PublishNoticeResult = Annotated[
 
 @strawberry.input(description="A notice delivered to you, by id.")
 class AcknowledgeNoticeInput:
-    notice_id: relay.GlobalID = strawberry.field(description="The notice.")
+    notice_id: relay.GlobalID = id_field("Notice", description="The notice.")
 
 
 @strawberry.type(
@@ -87,7 +87,7 @@ class NoticesQuery:
     async def notices(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         first: First = None,
         after: After = None,
     ) -> Connection[Notice]:

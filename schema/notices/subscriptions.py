@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from schema.context import Info
+from schema.ids import id_argument
 from schema.live import area_events
 from schema.notices.types import Notice
 from services import notices
@@ -26,7 +27,7 @@ class NoticesSubscription:
     async def notice_published(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="The area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="The area.")],
     ) -> AsyncGenerator[Notice, None]:
         async def load(event: Event) -> Notice | None:
             found = await notices.notices_by_ids(

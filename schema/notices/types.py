@@ -11,7 +11,7 @@ from strawberry import relay
 
 from schema.context import Info
 from schema.grids import Area
-from schema.ids import node_key
+from schema.ids import id_argument, node_key
 from schema.pagination import After, Connection, First, page_args
 from schema.people import Person, Role
 from schema.points import PointsAward
@@ -163,8 +163,8 @@ class Notice(relay.Node):
         info: Info,
         under: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(
-                description="An area in the notice's subtree that you administer or lead."
+            id_argument(
+                "Area", description="An area in the notice's subtree that you administer or lead."
             ),
         ] = None,
     ) -> NoticeCoverage | None:

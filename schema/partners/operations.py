@@ -20,7 +20,7 @@ from schema.errors import (
     OutOfStock,
     Unauthenticated,
 )
-from schema.ids import area_key, node_key, require_key
+from schema.ids import area_key, id_argument, id_field, node_key, require_key
 from schema.market import Reward
 from schema.pagination import After, Connection, First, page_args
 from schema.partners.types import (
@@ -64,7 +64,7 @@ def _sources(ids: list[relay.GlobalID] | None) -> list[Source] | None:
 
 @strawberry.input(description="Register a unit with a community (双报到); you become its manager.")
 class RegisterPartnerUnitInput:
-    community_id: relay.GlobalID = strawberry.field(description="The community it reports to.")
+    community_id: relay.GlobalID = id_field("Area", description="The community it reports to.")
     name: str = strawberry.field(description="Its name (1-100 characters, unique there).")
     kind: PartnerUnitKind = strawberry.field(description="Kind of unit.")  # type: ignore[valid-type]
     address: str = strawberry.field(default="", description="Where it is.")
@@ -85,7 +85,7 @@ RegisterPartnerUnitResult = Annotated[
 
 @strawberry.input(description="Approve or reject a pending unit (admins of its community).")
 class ReviewPartnerUnitInput:
-    unit_id: relay.GlobalID = strawberry.field(description="The unit.")
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="The unit.")
     approve: bool = strawberry.field(description="True approves, false rejects.")
     reason: str | None = strawberry.field(
         default=None, description="Why (required when rejecting)."
@@ -105,8 +105,8 @@ ReviewPartnerUnitResult = Annotated[
 
 @strawberry.input(description="Add a person to a unit (its managers or community admins).")
 class AddPartnerMemberInput:
-    unit_id: relay.GlobalID = strawberry.field(description="The unit.")
-    person_id: relay.GlobalID = strawberry.field(description="The person.")
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="The unit.")
+    person_id: relay.GlobalID = id_field("Person", description="The person.")
     manager: bool = strawberry.field(default=False, description="Acts for the unit too.")
 
 
@@ -127,9 +127,9 @@ AddPartnerMemberResult = Annotated[
 
 @strawberry.input(description="Sink a unit member to a grid for a period (admins of the grid).")
 class AssignCadreInput:
-    unit_id: relay.GlobalID = strawberry.field(description="The cadre's unit (approved).")
-    person_id: relay.GlobalID = strawberry.field(description="The cadre, a member of the unit.")
-    area_id: relay.GlobalID = strawberry.field(description="The grid or micro-grid.")
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="The cadre's unit (approved).")
+    person_id: relay.GlobalID = id_field("Person", description="The cadre, a member of the unit.")
+    area_id: relay.GlobalID = id_field("Area", description="The grid or micro-grid.")
     starts_on: date = strawberry.field(description="First day.")
     ends_on: date = strawberry.field(description="Last day (at most 366 days in all).")
     duties: str = strawberry.field(default="", description="What the cadre does there.")
@@ -148,7 +148,7 @@ AssignCadreResult = Annotated[
 
 @strawberry.input(description="Record a day of a cadre's service (the cadre, or the grid's staff).")
 class RecordCadreServiceInput:
-    assignment_id: relay.GlobalID = strawberry.field(description="The cadre assignment.")
+    assignment_id: relay.GlobalID = id_field("CadreAssignment", description="The cadre assignment.")
     served_on: date = strawberry.field(description="The day (inside the period, not future).")
     minutes: int = strawberry.field(description="Minutes served (1-1440).")
     description: str = strawberry.field(description="What was done.")
@@ -170,7 +170,7 @@ RecordCadreServiceResult = Annotated[
 
 @strawberry.input(description="Add an entry to a unit's resource list (its managers).")
 class PostResourceInput:
-    unit_id: relay.GlobalID = strawberry.field(description="The unit (approved).")
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="The unit (approved).")
     category: ResourceCategory = strawberry.field(description="What it offers.")  # type: ignore[valid-type]
     title: str = strawberry.field(description="Short title (1-100 characters).")
     description: str = strawberry.field(default="", description="Details.")
@@ -182,7 +182,8 @@ class PostResourceInput:
     available_until: datetime | None = strawberry.field(
         default=None, description="Available until (with offset; absent: open-ended)."
     )
-    served_area_ids: list[relay.GlobalID] | None = strawberry.field(
+    served_area_ids: list[relay.GlobalID] | None = id_field(
+        "Area",
         default=None,
         description="Communities (or streets, the district) it serves; absent: the unit's "
         "community.",
@@ -205,7 +206,7 @@ PostResourceResult = Annotated[
     "clears a window end. The category stays."
 )
 class UpdateResourceInput:
-    resource_id: relay.GlobalID = strawberry.field(description="The entry.")
+    resource_id: relay.GlobalID = id_field("ResourceOffer", description="The entry.")
     title: str | None = strawberry.field(default=strawberry.UNSET, description="Title.")
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Details.")
     quantity: int | None = strawberry.field(
@@ -220,8 +221,8 @@ class UpdateResourceInput:
     available_until: datetime | None = strawberry.field(
         default=strawberry.UNSET, description="Available until (null: open-ended)."
     )
-    served_area_ids: list[relay.GlobalID] | None = strawberry.field(
-        default=strawberry.UNSET, description="Replaces the areas served."
+    served_area_ids: list[relay.GlobalID] | None = id_field(
+        "Area", default=strawberry.UNSET, description="Replaces the areas served."
     )
     status: ResourceStatus | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="WITHDRAWN takes it off matching; OPEN reopens."
@@ -241,7 +242,7 @@ UpdateResourceResult = Annotated[
 
 @strawberry.input(description="Add an entry to the need list of a community, grid or micro-grid.")
 class PostNeedInput:
-    area_id: relay.GlobalID = strawberry.field(description="The community, grid or micro-grid.")
+    area_id: relay.GlobalID = id_field("Area", description="The community, grid or micro-grid.")
     category: ResourceCategory = strawberry.field(description="What is needed.")  # type: ignore[valid-type]
     title: str = strawberry.field(description="Short title (1-100 characters).")
     description: str = strawberry.field(default="", description="Details.")
@@ -252,7 +253,7 @@ class PostNeedInput:
         default=None, description="Needed by (with offset, in the future)."
     )
     place: str = strawberry.field(default="", description="Where.")
-    source_ids: list[relay.GlobalID] | None = strawberry.field(
+    source_ids: list[relay.GlobalID] | None = id_field(
         default=None, description="Residents' requests it cites (at most 20 global ids)."
     )
 
@@ -273,7 +274,7 @@ PostNeedResult = Annotated[
     "clears the deadline. The category stays."
 )
 class UpdateNeedInput:
-    need_id: relay.GlobalID = strawberry.field(description="The entry.")
+    need_id: relay.GlobalID = id_field("Need", description="The entry.")
     title: str | None = strawberry.field(default=strawberry.UNSET, description="Title.")
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Details.")
     quantity: int | None = strawberry.field(
@@ -287,7 +288,7 @@ class UpdateNeedInput:
         default=strawberry.UNSET, description="Deadline (null: none)."
     )
     place: str | None = strawberry.field(default=strawberry.UNSET, description="Where.")
-    source_ids: list[relay.GlobalID] | None = strawberry.field(
+    source_ids: list[relay.GlobalID] | None = id_field(
         default=strawberry.UNSET, description="Replaces the cited requests."
     )
     status: NeedStatus | None = strawberry.field(  # type: ignore[valid-type]
@@ -314,8 +315,8 @@ UpdateNeedResult = Annotated[
     "an admin or leader of the need's area); the other side accepts."
 )
 class ProposeMatchInput:
-    need_id: relay.GlobalID = strawberry.field(description="The need.")
-    resource_id: relay.GlobalID = strawberry.field(description="The resource.")
+    need_id: relay.GlobalID = id_field("Need", description="The need.")
+    resource_id: relay.GlobalID = id_field("ResourceOffer", description="The resource.")
     quantity: int = strawberry.field(description="How much of the resource (its unit label).")
     covers: int | None = strawberry.field(
         default=None,
@@ -338,7 +339,7 @@ ProposeMatchResult = Annotated[
 
 @strawberry.input(description="Answer a proposed match (the other side).")
 class AcceptMatchInput:
-    match_id: relay.GlobalID = strawberry.field(description="The match.")
+    match_id: relay.GlobalID = id_field("Match", description="The match.")
 
 
 @strawberry.type(
@@ -357,13 +358,13 @@ AcceptMatchResult = Annotated[
 
 @strawberry.input(description="Decline a proposed match (the other side), with a reason.")
 class DeclineMatchInput:
-    match_id: relay.GlobalID = strawberry.field(description="The match.")
+    match_id: relay.GlobalID = id_field("Match", description="The match.")
     reason: str = strawberry.field(description="Why.")
 
 
 @strawberry.input(description="Withdraw your side's proposal before it is answered.")
 class WithdrawMatchInput:
-    match_id: relay.GlobalID = strawberry.field(description="The match.")
+    match_id: relay.GlobalID = id_field("Match", description="The match.")
 
 
 @strawberry.type(description="The match is closed.")
@@ -382,7 +383,7 @@ MatchResult = Annotated[
 
 @strawberry.input(description="Create a PROPOSED co-building project (community admins).")
 class CreateProjectInput:
-    community_id: relay.GlobalID = strawberry.field(description="The community.")
+    community_id: relay.GlobalID = id_field("Area", description="The community.")
     title: str = strawberry.field(description="Title (1-100 characters).")
     description: str = strawberry.field(default="", description="What it is about.")
     claimable: bool = strawberry.field(
@@ -407,7 +408,7 @@ ProjectResult = Annotated[
     "stay; status PROPOSED → ACTIVE → COMPLETED, or → CANCELLED."
 )
 class UpdateProjectInput:
-    project_id: relay.GlobalID = strawberry.field(description="The project.")
+    project_id: relay.GlobalID = id_field("Project", description="The project.")
     title: str | None = strawberry.field(default=None, description="Title.")
     description: str | None = strawberry.field(default=None, description="Description.")
     status: ProjectStatus | None = strawberry.field(default=None, description="New status.")  # type: ignore[valid-type]
@@ -417,7 +418,7 @@ class UpdateProjectInput:
 
 @strawberry.input(description="Add a milestone (community admins, OWNER and PARTNER units).")
 class AddMilestoneInput:
-    project_id: relay.GlobalID = strawberry.field(description="The project (not closed).")
+    project_id: relay.GlobalID = id_field("Project", description="The project (not closed).")
     title: str = strawberry.field(description="What is to be done.")
     due_on: date | None = strawberry.field(default=None, description="Due day.")
     progress: int = strawberry.field(default=0, description="Progress so far, 0-100.")
@@ -425,7 +426,7 @@ class AddMilestoneInput:
 
 @strawberry.input(description="Update a milestone's progress or details.")
 class UpdateMilestoneInput:
-    milestone_id: relay.GlobalID = strawberry.field(description="The milestone.")
+    milestone_id: relay.GlobalID = id_field("ProjectMilestone", description="The milestone.")
     progress: int | None = strawberry.field(
         default=strawberry.UNSET, description="Progress, 0-100 (done at 100)."
     )
@@ -450,8 +451,8 @@ MilestoneResult = Annotated[
 
 @strawberry.input(description="A property company claims (认领) a claimable service project.")
 class ClaimProjectInput:
-    project_id: relay.GlobalID = strawberry.field(description="The project.")
-    unit_id: relay.GlobalID = strawberry.field(description="Your property company.")
+    project_id: relay.GlobalID = id_field("Project", description="The project.")
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="Your property company.")
 
 
 @strawberry.input(
@@ -459,7 +460,7 @@ class ClaimProjectInput:
     "its unit): a reward of the unit's community, provided by the unit."
 )
 class StockRewardFromResourceInput:
-    resource_id: relay.GlobalID = strawberry.field(description="The resource.")
+    resource_id: relay.GlobalID = id_field("ResourceOffer", description="The resource.")
     quantity: int = strawberry.field(description="Items taken from the resource into stock.")
     price_points: int = strawberry.field(description="Points per item (1-1,000,000).")
     name: str | None = strawberry.field(default=None, description="Name (the resource title).")
@@ -488,7 +489,7 @@ StockRewardFromResourceResult = Annotated[
 
 
 def _area_arg(description: str) -> Any:
-    return strawberry.argument(description=description)
+    return id_argument("Area", description=description)
 
 
 @strawberry.type
@@ -596,7 +597,7 @@ class PartnersQuery:
     async def matches_for_need(
         self,
         info: Info,
-        need_id: Annotated[relay.GlobalID, strawberry.argument(description="The need.")],
+        need_id: Annotated[relay.GlobalID, id_argument("Need", description="The need.")],
         first: Annotated[
             int, strawberry.argument(description="How many (0-100, default 10).")
         ] = 10,
@@ -614,7 +615,9 @@ class PartnersQuery:
     async def matches_for_resource(
         self,
         info: Info,
-        resource_id: Annotated[relay.GlobalID, strawberry.argument(description="The resource.")],
+        resource_id: Annotated[
+            relay.GlobalID, id_argument("ResourceOffer", description="The resource.")
+        ],
         first: Annotated[
             int, strawberry.argument(description="How many (0-100, default 10).")
         ] = 10,
@@ -660,7 +663,8 @@ class PartnersQuery:
         info: Info,
         under: Annotated[relay.GlobalID | None, _area_arg("Area; everywhere when omitted.")] = None,
         unit_id: Annotated[
-            relay.GlobalID | None, strawberry.argument(description="Only this unit's cadres.")
+            relay.GlobalID | None,
+            id_argument("PartnerUnit", description="Only this unit's cadres."),
         ] = None,
         active_on: Annotated[
             date | None, strawberry.argument(description="Only those serving on this day.")

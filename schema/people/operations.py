@@ -16,7 +16,7 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
-from schema.ids import area_key, node_key, require_key
+from schema.ids import area_key, id_argument, id_field, node_key, require_key
 from schema.pagination import After, Connection, First, page_args
 from services import people
 
@@ -30,8 +30,8 @@ class CreatePersonInput:
     name: str = strawberry.field(description="Full name.")
     phone: str | None = strawberry.field(default=None, description="Mobile number.")
     party_member: bool = strawberry.field(default=False, description="Party member (党员).")
-    household_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="Household they live in."
+    household_id: relay.GlobalID | None = id_field(
+        "Household", default=None, description="Household they live in."
     )
 
 
@@ -48,9 +48,9 @@ CreatePersonResult = Annotated[
 
 @strawberry.input(description="Appoint a person to a role at an area.")
 class AssignRoleInput:
-    person_id: relay.GlobalID = strawberry.field(description="The person.")
+    person_id: relay.GlobalID = id_field("Person", description="The person.")
     role: Role = strawberry.field(description="The role (not RESIDENT).")  # type: ignore[valid-type]
-    area_id: relay.GlobalID = strawberry.field(description="An area of the role's level.")
+    area_id: relay.GlobalID = id_field("Area", description="An area of the role's level.")
 
 
 @strawberry.type(description="The person now holds the role.")
@@ -66,7 +66,7 @@ AssignRoleResult = Annotated[
 
 @strawberry.input(description="End a role; the assignment stays as history.")
 class EndRoleInput:
-    assignment_id: relay.GlobalID = strawberry.field(description="The role assignment.")
+    assignment_id: relay.GlobalID = id_field("RoleAssignment", description="The role assignment.")
     reason: str = strawberry.field(description="Why (kept with the history).")
 
 
@@ -89,8 +89,8 @@ class PeopleQuery:
         info: Info,
         under: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(
-                description="Area subtree; all areas the viewer runs when omitted."
+            id_argument(
+                "Area", description="Area subtree; all areas the viewer runs when omitted."
             ),
         ] = None,
         role: Annotated[
@@ -99,7 +99,10 @@ class PeopleQuery:
         ] = None,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Part of the name, or the start of the phone number."),
+            strawberry.argument(
+                description="Part of the name, or the start of the phone number (at most 100 "
+                "characters)."
+            ),
         ] = None,
         first: First = None,
         after: After = None,
@@ -123,7 +126,7 @@ class PeopleQuery:
         info: Info,
         under: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="Area subtree; the whole district when omitted."),
+            id_argument("Area", description="Area subtree; the whole district when omitted."),
         ] = None,
         first: First = None,
         after: After = None,

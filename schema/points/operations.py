@@ -18,7 +18,7 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
-from schema.ids import area_key, node_key, require_key
+from schema.ids import area_key, id_argument, id_field, node_key, require_key
 from schema.pagination import After, Connection, First, page_args
 from schema.people import Role
 from schema.points.types import (
@@ -56,13 +56,13 @@ def _unset_to_none(value: Any) -> Any:
 
 @strawberry.input(description="Award points to a person by a rule.")
 class AwardPointsInput:
-    person_id: relay.GlobalID = strawberry.field(description="Who earns them.")
+    person_id: relay.GlobalID = id_field("Person", description="Who earns them.")
     rule_code: str = strawberry.field(description="The rule's code (e.g. VOLUNTEER_HOUR).")
     quantity: int = strawberry.field(
         default=1, description="Units the rule's points multiply (e.g. hours), 1-1000."
     )
     reason: str = strawberry.field(description="Why, in words (kept on the entry).")
-    source_id: relay.GlobalID | None = strawberry.field(
+    source_id: relay.GlobalID | None = id_field(
         default=None, description="The object earned for (activity, work order, ...)."
     )
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
@@ -87,13 +87,11 @@ AwardPointsResult = Annotated[
 
 @strawberry.input(description="Award the same rule to several people at once (all or nothing).")
 class AwardPointsBatchInput:
-    person_ids: list[relay.GlobalID] = strawberry.field(description="1-200 different people.")
+    person_ids: list[relay.GlobalID] = id_field("Person", description="1-200 different people.")
     rule_code: str = strawberry.field(description="The rule's code.")
     quantity: int = strawberry.field(default=1, description="Units per person, 1-1000.")
     reason: str = strawberry.field(description="Why, in words.")
-    source_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="The object earned for."
-    )
+    source_id: relay.GlobalID | None = id_field(default=None, description="The object earned for.")
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
 
@@ -118,7 +116,7 @@ AwardPointsBatchResult = Annotated[
 
 @strawberry.input(description="Approve an award that awaits review.")
 class ApproveAwardInput:
-    award_id: relay.GlobalID = strawberry.field(description="The pending award.")
+    award_id: relay.GlobalID = id_field("PointsAward", description="The pending award.")
 
 
 @strawberry.type(description="Approved: the points are posted.")
@@ -134,7 +132,7 @@ ApproveAwardResult = Annotated[
 
 @strawberry.input(description="Reject an award that awaits review.")
 class RejectAwardInput:
-    award_id: relay.GlobalID = strawberry.field(description="The pending award.")
+    award_id: relay.GlobalID = id_field("PointsAward", description="The pending award.")
     reason: str = strawberry.field(description="Why (shown to the requester).")
 
 
@@ -151,13 +149,11 @@ RejectAwardResult = Annotated[
 
 @strawberry.input(description="Take points from a person by a penalty rule.")
 class PenalizePointsInput:
-    person_id: relay.GlobalID = strawberry.field(description="Who is penalized.")
+    person_id: relay.GlobalID = id_field("Person", description="Who is penalized.")
     rule_code: str = strawberry.field(description="The penalty rule's code.")
     quantity: int = strawberry.field(default=1, description="Units, 1-1000.")
     reason: str = strawberry.field(description="Why, in words.")
-    source_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="The object it is for."
-    )
+    source_id: relay.GlobalID | None = id_field(default=None, description="The object it is for.")
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
 
@@ -183,7 +179,9 @@ PenalizePointsResult = Annotated[
 
 @strawberry.input(description="Correct an award or a penalty by a compensating transaction.")
 class ReverseTransactionInput:
-    transaction_id: relay.GlobalID = strawberry.field(description="The award or penalty.")
+    transaction_id: relay.GlobalID = id_field(
+        "PointsTransaction", description="The award or penalty."
+    )
     reason: str = strawberry.field(description="Why (kept on the reversal).")
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
 
@@ -223,8 +221,10 @@ class CreatePointsRuleInput:
     granter_roles: list[Role] | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Roles that may grant it (absent: admins and leaders)."
     )
-    area_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="A community to override in (absent: the district default)."
+    area_id: relay.GlobalID | None = id_field(
+        "Area",
+        default=None,
+        description="A community to override in (absent: the district default).",
     )
 
 
@@ -244,7 +244,7 @@ CreatePointsRuleResult = Annotated[
     "entries keep the points and dimension they were posted with."
 )
 class UpdatePointsRuleInput:
-    rule_id: relay.GlobalID = strawberry.field(description="The rule.")
+    rule_id: relay.GlobalID = id_field("PointsRule", description="The rule.")
     name: str | None = strawberry.field(default=strawberry.UNSET, description="New name.")
     dimension: Dimension | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET, description="New dimension."
@@ -283,7 +283,7 @@ UpdatePointsRuleResult = Annotated[
 
 @strawberry.input(description="Retire a rule (no new awards by it; history stays).")
 class RetirePointsRuleInput:
-    rule_id: relay.GlobalID = strawberry.field(description="The rule.")
+    rule_id: relay.GlobalID = id_field("PointsRule", description="The rule.")
 
 
 @strawberry.type(description="The rule is retired.")
@@ -299,8 +299,8 @@ RetirePointsRuleResult = Annotated[
 
 @strawberry.input(description="Set when points expire and how long redemptions are held.")
 class SetPointsPolicyInput:
-    area_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="A community (absent: the district default)."
+    area_id: relay.GlobalID | None = id_field(
+        "Area", default=None, description="A community (absent: the district default)."
     )
     expiry: ExpiryKind = strawberry.field(description="When awarded points expire.")  # type: ignore[valid-type]
     expiry_months: int | None = strawberry.field(
@@ -356,7 +356,7 @@ class PointsQuery:
         info: Info,
         under: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="Area; every rule when omitted."),
+            id_argument("Area", description="Area; every rule when omitted."),
         ] = None,
         dimension: Annotated[
             Dimension | None,  # type: ignore[valid-type]
@@ -377,7 +377,7 @@ class PointsQuery:
         info: Info,
         under: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="Area; all the viewer administers when omitted."),
+            id_argument("Area", description="Area; all the viewer administers when omitted."),
         ] = None,
         first: First = None,
         after: After = None,
@@ -392,7 +392,7 @@ class PointsQuery:
     async def points_account(
         self,
         info: Info,
-        person_id: Annotated[relay.GlobalID, strawberry.argument(description="The person.")],
+        person_id: Annotated[relay.GlobalID, id_argument("Person", description="The person.")],
     ) -> PointsAccount:
         key = require_key(person_id, "Person", "personId")
         await points.person_in_scope(actor=info.context.actor, person_id=key)
@@ -406,7 +406,7 @@ class PointsQuery:
     async def leaderboard(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         period: Annotated[
             str | None,
             strawberry.argument(description='Quarter such as "2026Q4" (current when omitted).'),
@@ -439,7 +439,7 @@ class PointsQuery:
     async def points_statistics(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
     ) -> PointsStatistics:
         figures = await points.statistics(
             actor=info.context.actor, under_id=require_key(under, "Area", "under")

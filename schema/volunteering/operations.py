@@ -19,7 +19,7 @@ from schema.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from schema.ids import node_key, require_key
+from schema.ids import id_argument, id_field, node_key, require_key
 from schema.pagination import After, Connection, First, page_args
 from schema.volunteering.types import (
     ActivitySignUp,
@@ -36,14 +36,15 @@ from services.errors import InvalidInput as InvalidInputError
 
 @strawberry.input(description="Set up a volunteer team (admins of its area).")
 class CreateTeamInput:
-    area_id: relay.GlobalID = strawberry.field(description="Its community, grid or micro-grid.")
+    area_id: relay.GlobalID = id_field("Area", description="Its community, grid or micro-grid.")
     name: str = strawberry.field(description="Name, unique in the area (1-100 characters).")
     kind: TeamKind = strawberry.field(description="What kind of team.")  # type: ignore[valid-type]
-    leader_id: relay.GlobalID = strawberry.field(
-        description="The leader: a person who lives or holds a role in the community."
+    leader_id: relay.GlobalID = id_field(
+        "Person", description="The leader: a person who lives or holds a role in the community."
     )
     description: str = strawberry.field(default="", description="What it does (0-500).")
-    unit_id: relay.GlobalID | None = strawberry.field(
+    unit_id: relay.GlobalID | None = id_field(
+        "PartnerUnit",
         default=None,
         description="The partner unit it belongs to (an approved unit of the community).",
     )
@@ -62,7 +63,7 @@ CreateTeamResult = Annotated[
 
 @strawberry.input(description="A team, by id.")
 class JoinTeamInput:
-    team_id: relay.GlobalID = strawberry.field(description="The team to apply to.")
+    team_id: relay.GlobalID = id_field("VolunteerTeam", description="The team to apply to.")
 
 
 @strawberry.type(description="Applied: the leader or an admin reviews it.")
@@ -78,7 +79,9 @@ JoinTeamResult = Annotated[
 
 @strawberry.input(description="Approve or reject an application (the leader or an admin).")
 class ReviewTeamMemberInput:
-    membership_id: relay.GlobalID = strawberry.field(description="The pending membership.")
+    membership_id: relay.GlobalID = id_field(
+        "TeamMembership", description="The pending membership."
+    )
     approve: bool = strawberry.field(description="true: approve; false: reject.")
     reason: str | None = strawberry.field(
         default=None, description="Why (required to reject; shown to the applicant)."
@@ -98,7 +101,7 @@ ReviewTeamMemberResult = Annotated[
 
 @strawberry.input(description="Leave a team (or withdraw an application).")
 class LeaveTeamInput:
-    team_id: relay.GlobalID = strawberry.field(description="The team.")
+    team_id: relay.GlobalID = id_field("VolunteerTeam", description="The team.")
 
 
 @strawberry.type(description="Left.")
@@ -119,14 +122,16 @@ LeaveTeamResult = Annotated[
     "also record a past one). Give the area, the team, or both."
 )
 class CreateActivityInput:
-    area_id: relay.GlobalID | None = strawberry.field(
+    area_id: relay.GlobalID | None = id_field(
+        "Area",
         default=None,
         description="Community, grid or micro-grid (default: the team's area).",
     )
-    team_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="The team that runs it (same community)."
+    team_id: relay.GlobalID | None = id_field(
+        "VolunteerTeam", default=None, description="The team that runs it (same community)."
     )
-    project_id: relay.GlobalID | None = strawberry.field(
+    project_id: relay.GlobalID | None = id_field(
+        "Project",
         default=None,
         description="The co-building project it is held under (a project of the community, "
         "not closed, that you run or contribute to).",
@@ -151,7 +156,7 @@ CreateActivityResult = Annotated[
 
 @strawberry.input(description="Cancel an activity before it starts (its organisers).")
 class CancelActivityInput:
-    activity_id: relay.GlobalID = strawberry.field(description="The activity.")
+    activity_id: relay.GlobalID = id_field("VolunteerActivity", description="The activity.")
     reason: str = strawberry.field(description="Why (shown to those who signed up).")
 
 
@@ -168,7 +173,7 @@ CancelActivityResult = Annotated[
 
 @strawberry.input(description="An activity, by id.")
 class SignUpForActivityInput:
-    activity_id: relay.GlobalID = strawberry.field(description="The activity.")
+    activity_id: relay.GlobalID = id_field("VolunteerActivity", description="The activity.")
 
 
 @strawberry.type(description="Signed up: a place is yours.")
@@ -187,7 +192,7 @@ SignUpForActivityResult = Annotated[
 
 @strawberry.input(description="Withdraw your sign-up before the activity starts.")
 class CancelSignUpInput:
-    activity_id: relay.GlobalID = strawberry.field(description="The activity.")
+    activity_id: relay.GlobalID = id_field("VolunteerActivity", description="The activity.")
 
 
 @strawberry.type(description="Withdrawn: the place is free again.")
@@ -206,10 +211,10 @@ CancelSignUpResult = Annotated[
     "someone else by `personId`, optionally at a past `at` within the activity."
 )
 class CheckInInput:
-    activity_id: relay.GlobalID = strawberry.field(description="The activity.")
+    activity_id: relay.GlobalID = id_field("VolunteerActivity", description="The activity.")
     code: str | None = strawberry.field(default=None, description="The 6-digit code (yourself).")
-    person_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="The participant (organisers only)."
+    person_id: relay.GlobalID | None = id_field(
+        "Person", default=None, description="The participant (organisers only)."
     )
     at: datetime | None = strawberry.field(
         default=None, description="When it happened (organisers; default now, never later)."
@@ -263,7 +268,7 @@ CheckOutResult = Annotated[
     "sign-up is awarded once, however often it is approved."
 )
 class ApproveHoursInput:
-    sign_up_ids: list[relay.GlobalID] = strawberry.field(description="1-200 sign-ups.")
+    sign_up_ids: list[relay.GlobalID] = id_field("ActivitySignUp", description="1-200 sign-ups.")
     idempotency_key: str = strawberry.field(
         description="Your key for this request: a retry with the same key and input returns "
         "the first result."
@@ -289,7 +294,7 @@ ApproveHoursResult = Annotated[
 
 @strawberry.input(description="Decline pending hours with a reason (the record stays).")
 class DeclineHoursInput:
-    sign_up_ids: list[relay.GlobalID] = strawberry.field(description="1-200 sign-ups.")
+    sign_up_ids: list[relay.GlobalID] = id_field("ActivitySignUp", description="1-200 sign-ups.")
     reason: str = strawberry.field(description="Why (shown to the participant).")
 
 
@@ -318,7 +323,7 @@ class VolunteeringQuery:
     async def teams(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         first: First = None,
         after: After = None,
     ) -> Connection[VolunteerTeam]:
@@ -338,7 +343,7 @@ class VolunteeringQuery:
     async def activities(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         upcoming: Annotated[
             bool, strawberry.argument(description="Only open activities not yet ended.")
         ] = False,

@@ -19,7 +19,7 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
-from schema.ids import node_key, require_key
+from schema.ids import id_argument, id_field, node_key, require_key
 from schema.pagination import After, Connection, First, page_args
 from schema.workorders.types import (
     WorkOrder,
@@ -66,7 +66,7 @@ CreateWorkOrderCategoryResult = Annotated[
     "new service level applies to orders placed from then on."
 )
 class UpdateWorkOrderCategoryInput:
-    category_id: relay.GlobalID = strawberry.field(description="The category.")
+    category_id: relay.GlobalID = id_field("WorkOrderCategory", description="The category.")
     name: str | None = strawberry.field(default=None, description="New name.")
     accept_within_minutes: int | None = strawberry.field(
         default=None, description="New minutes to accept."
@@ -106,8 +106,9 @@ class PlaceOrderSuccess:
 @strawberry.input(description="Report a problem you saw (事件上报; grid workers and riders).")
 class ReportProblemInput:
     category: str = strawberry.field(description="A report category's code, e.g. SANITATION.")
-    area_id: relay.GlobalID = strawberry.field(
-        description="The micro-grid where it is (or the grid, for a place no micro-grid covers)."
+    area_id: relay.GlobalID = id_field(
+        "Area",
+        description="The micro-grid where it is (or the grid, for a place no micro-grid covers).",
     )
     location: str = strawberry.field(description="Where exactly (1-200 characters).")
     description: str = strawberry.field(description="What is wrong (1-1000 characters).")
@@ -126,7 +127,7 @@ class ReportProblemSuccess:
 
 @strawberry.input(description="A work order, by id.")
 class WorkOrderInput:
-    work_order_id: relay.GlobalID = strawberry.field(description="The work order.")
+    work_order_id: relay.GlobalID = id_field("WorkOrder", description="The work order.")
 
 
 @strawberry.input(description="Accept a dispatched order (接单).")
@@ -136,8 +137,8 @@ class AcceptWorkOrderInput(WorkOrderInput):
 
 @strawberry.input(description="Assign an accepted order to a central household or volunteer.")
 class AssignWorkOrderInput(WorkOrderInput):
-    person_id: relay.GlobalID = strawberry.field(
-        description="A central household of the area or a volunteer of its community."
+    person_id: relay.GlobalID = id_field(
+        "Person", description="A central household of the area or a volunteer of its community."
     )
 
 
@@ -176,8 +177,8 @@ class VerifyReportInput(WorkOrderInput):
     "but its due times stay those of the first dispatch: a transfer gives no more time."
 )
 class TransferWorkOrderInput(WorkOrderInput):
-    area_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="The micro-grid or grid to hand it to."
+    area_id: relay.GlobalID | None = id_field(
+        "Area", default=None, description="The micro-grid or grid to hand it to."
     )
     up: bool = strawberry.field(
         default=False, description="Hand it up a level (micro-grid → grid → community)."
@@ -335,7 +336,7 @@ class WorkOrdersQuery:
         ] = None,
         area_id: Annotated[
             relay.GlobalID | None,
-            strawberry.argument(description="An area whose district's categories to list."),
+            id_argument("Area", description="An area whose district's categories to list."),
         ] = None,
         include_inactive: Annotated[
             bool, strawberry.argument(description="Also retired categories.")
@@ -358,7 +359,7 @@ class WorkOrdersQuery:
         self,
         info: Info,
         under: Annotated[
-            relay.GlobalID | None, strawberry.argument(description="Area (default: yours).")
+            relay.GlobalID | None, id_argument("Area", description="Area (default: yours).")
         ] = None,
         kind: Annotated[
             WorkOrderKind | None,  # type: ignore[valid-type]
@@ -369,7 +370,8 @@ class WorkOrdersQuery:
             strawberry.argument(description="Only this status."),
         ] = None,
         category: Annotated[
-            relay.GlobalID | None, strawberry.argument(description="Only this category.")
+            relay.GlobalID | None,
+            id_argument("WorkOrderCategory", description="Only this category."),
         ] = None,
         overdue_only: Annotated[
             bool, strawberry.argument(description="Only orders past a due time now.")
@@ -401,7 +403,7 @@ class WorkOrdersQuery:
     async def work_order_stats(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="Area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
         period: Annotated[
             str,
             strawberry.argument(

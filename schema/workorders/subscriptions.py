@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from schema.context import Info
+from schema.ids import id_argument
 from schema.live import area_events
 from schema.workorders.types import WorkOrder, WorkOrderAction, WorkOrderStatus
 from services import workorders
@@ -43,7 +44,7 @@ class WorkOrdersSubscription:
     async def work_order_events(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, strawberry.argument(description="The area.")],
+        under: Annotated[relay.GlobalID, id_argument("Area", description="The area.")],
     ) -> AsyncGenerator[WorkOrderUpdate, None]:
         async def load(event: Event) -> WorkOrderUpdate | None:
             found = await workorders.followed_order(

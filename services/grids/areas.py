@@ -16,6 +16,7 @@ from services import db
 from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaKind, AreaLevel
 from services.errors import Conflict, InvalidInput, NotFound
+from services.kit.text import search_term
 from services.models import Area, GridStation
 from services.pagination import Page, PageKey, page_from_rows
 
@@ -151,10 +152,11 @@ async def list_areas(
     if kind is not None:
         where.append("kind = ?")
         params.append(kind.value)
-    if search:
+    term = search_term(search)
+    if term:
         # As the ORM's `icontains`: case-insensitive, with LIKE's wildcards taken literally.
         where.append("UPPER(CAST(name AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'")
-        params.append(f"%{escape_like(search.strip())}%")
+        params.append(f"%{escape_like(term)}%")
     conditions = " AND ".join(where) or "1 = 1"
     key = "" if after is None else " AND id > ?"
     rows = (

@@ -1,6 +1,9 @@
 """Tortoise models, one module per domain; imported here so Tortoise discovers them."""
 
+from tortoise.models import Model
+
 from services.models.accounts import LoginFailure, RefreshToken, Session, UserAccount
+from services.models.columns import typed_column_lengths
 from services.models.evaluation import (
     AreaEvaluation,
     EvaluationAdjustment,
@@ -107,3 +110,8 @@ __all__ = [
     "WorkOrderCategory",
     "WorkOrderEvent",
 ]
+
+# Every model is imported by now: over-long text in any of them is a typed input error.
+typed_column_lengths(
+    [m for m in map(globals().get, __all__) if isinstance(m, type) and issubclass(m, Model)]
+)

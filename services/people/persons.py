@@ -13,6 +13,7 @@ from services.care_links import cared_households
 from services.enums import Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import get_area, in_subtree
+from services.kit.text import search_term
 from services.models import Household, Person, RoleAssignment
 from services.pagination import Page, paginate
 
@@ -249,8 +250,8 @@ async def list_people(
                 id__in=Subquery(holders.values("person_id"))
             )
     query = Person.filter(where)
-    if search and search.strip():
-        term = search.strip()
+    term = search_term(search)
+    if term:
         query = query.filter(Q(name__icontains=term) | Q(phone__startswith=term))
     page = await paginate(query, first=first, after=after)
     # A new Page: the item type changes (Person -> PersonView), so `replace` would not do.

@@ -75,8 +75,12 @@ def current_code(activity: VolunteerActivity) -> CheckInCode:
 
 def _code_matches(activity: VolunteerActivity, code: str) -> bool:
     window = _window(clock.now())
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, once an
+    # internal error for a code typed with any such character).
+    typed = code.encode()
     return any(
-        hmac.compare_digest(_code(activity.code_secret, w), code) for w in (window, window - 1)
+        hmac.compare_digest(_code(activity.code_secret, w).encode(), typed)
+        for w in (window, window - 1)
     )
 
 

@@ -38,11 +38,34 @@ def test_a_record_is_one_json_line_with_the_request_id_and_its_fields() -> None:
     assert "ValueError: boom" in second["exception"]
 
 
+@pytest.mark.parametrize("formatter", [logs.JsonFormatter(), logs.TextFormatter()])
+def test_no_log_line_carries_a_huge_value(formatter: logging.Formatter) -> None:
+    # given a message, a field and an exception that each carry a 1 MB value
+    huge = "X" * 1_000_000
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger("gridpoints.test-clip")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ValueError(f"Length of '{huge}' > 40")
+        except ValueError:
+            logger.exception("bad %s", huge, extra={"sql": huge})
+    finally:
+        logger.removeHandler(handler)
+    # then what is written keeps the start of each and says how much was left out
+    written = stream.getvalue()
+    assert len(written) < 10 * logs.MAX_LOGGED
+    assert "ValueError: Length of 'XXX" in written and "more characters" in written
+
+
 def test_the_log_config_is_json_by_default_and_text_on_request() -> None:
     json_config = logs.log_config(Settings(environment="test"))
     assert json_config["formatters"]["default"] == {"()": "api.logs.JsonFormatter"}
     text_config = logs.log_config(Settings(environment="test", log_format="text"))
-    assert text_config["formatters"]["default"] == {"format": logs.TEXT_FORMAT}
+    assert text_config["formatters"]["default"] == {"()": "api.logs.TextFormatter"}
     # uvicorn's access log gives way to the app's request log
     assert json_config["loggers"]["uvicorn.access"]["propagate"] is False
 

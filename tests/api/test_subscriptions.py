@@ -236,6 +236,11 @@ async def test_connections_and_subscriptions_that_are_refused(server: Served) ->
         error = await ws.receive()
         assert error["type"] == "error"
         assert error["payload"][0]["extensions"]["code"] == "INVALID_INPUT"
+        # and so does the check of ids
+        await ws.subscribe("id", 'subscription { workOrderEvents(under: "171") { __typename } }')
+        error = await ws.receive()
+        assert error["type"] == "error" and error["id"] == "id"
+        assert error["payload"][0]["extensions"]["field"] == "under"
 
 
 async def test_subscriptions_per_connection_are_capped(server: Served) -> None:

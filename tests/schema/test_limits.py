@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from typing import Any
 
@@ -448,3 +449,90 @@ def test_the_depth_and_alias_rules_answer_as_strawberrys_limiters(query: str) ->
     ):
         expected = {e.message for e in validate(built._schema, document, list(theirs))}
         assert {e.message for e in validate(built._schema, document, ours)} == expected
+
+
+# --- coercion errors: a code on every one, no value echoed whole ----------------------------------
+
+_AWARD = (
+    'mutation($q: Int!) { awardPoints(input: {personId: "UGVyc29uOjE=", ruleCode: "X", '
+    'quantity: $q, reason: "r", idempotencyKey: "k"}) { __typename } }'
+)
+_LONG = "x" * 10_000
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (_AWARD, '{"q": 2147483648}'),  # Int overflow
+        (_AWARD, '{"q": NaN}'),
+        (_AWARD, '{"q": Infinity}'),
+        (_AWARD, '{"q": -Infinity}'),
+        (_AWARD, '{"q": 1e400}'),
+        (_AWARD, '{"q": 1.5}'),
+        (_AWARD, f'{{"q": "{_LONG}"}}'),  # a wrong type
+        (_AWARD, '{"q": [1]}'),
+        (_AWARD, '{"q": {"a": 1}}'),
+        (_AWARD, "{}"),  # a required variable left out
+        (_AWARD.replace("$q", "2147483648"), "{}"),
+        (_AWARD.replace("$q", f'"{_LONG}"'), "{}"),
+        ("query($c: RewardCategory) { rewards(category: $c) { totalCount } }", '{"c": "NOPE"}'),
+        (
+            "query($c: RewardCategory) { rewards(category: $c) { totalCount } }",
+            f'{{"c": "{_LONG}"}}',
+        ),
+        ("{ rewards(category: NOPE) { totalCount } }", "{}"),
+        (f"{{ rewards(category: {_LONG}) {{ totalCount }} }}", "{}"),
+        (
+            "mutation($i: AwardPointsInput!) { awardPoints(input: $i) { __typename } }",
+            f'{{"i": {{"{_LONG}": 1}}}}',  # an unknown input field
+        ),
+        (
+            'mutation($at: DateTime) { checkIn(input: {activityId: "Vm9sdW50ZWVyQWN0aXZpdHk6MQ==",'
+            " at: $at}) { __typename } }",
+            f'{{"at": "{_LONG}"}}',
+        ),
+        ('{ pointsRules(dimension: "PARTY") { code } }', "{}"),
+    ],
+)
+async def test_every_coercion_error_has_a_code_and_echoes_no_long_value(
+    client: httpx.AsyncClient, query: str, variables: str
+) -> None:
+    # when a value of the wrong type or out of range is sent, inline or in a variable
+    body_text = f'{{"query": {json.dumps(query)}, "variables": {variables}}}'
+    response = await client.post(
+        "/graphql", content=body_text, headers={"content-type": "application/json"}
+    )
+    # then every error carries a code, none is INTERNAL, nothing ran, and no message repeats more
+    # than about 100 characters of what was sent
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"]
+    for error in body["errors"]:
+        assert error["extensions"]["code"] not in (None, "INTERNAL"), error
+        assert "x" * 101 not in error["message"], error["message"][:200]
+        assert len(error["message"]) < 600
+
+
+async def test_text_with_a_lone_surrogate_is_refused_before_execution(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a sign-up whose name, or an input field's name, carries a lone surrogate (UTF-8 cannot
+    # encode one, so neither database can store it), as JSON's \ud800 escape sends it
+    query = "mutation($i: SignUpInput!) { signUp(input: $i) { __typename } }"
+    for variables in (
+        '{"i": {"username": "surrogate_user", "password": "long-enough-pw", "name": "a\\ud800"}}',
+        '{"i": {"username": "surrogate_user", "password": "long-enough-pw", "name": "a",'
+        ' "\\udfff": 1}}',
+    ):
+        response = await client.post(
+            "/graphql",
+            content=f'{{"query": {json.dumps(query)}, "variables": {variables}}}',
+            headers={"content-type": "application/json"},
+        )
+        # then it is INVALID_INPUT before execution, and no account exists
+        assert response.status_code == 200, response.text
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "INVALID_INPUT"
+        assert "surrogate" in error["message"]
+        assert not await UserAccount.exists(username="surrogate_user")

@@ -179,7 +179,9 @@ async def test_typed_errors_change_nothing(db: Database, client: httpx.AsyncClie
         {"input": {"under": gid("Person", 1), "title": "t", "body": "b", "roles": []}},
         token=admin,
     )
-    assert wrong_type["data"]["publishNotice"]["field"] == "under"
+    # an id of another type is refused before execution (schema.ids)
+    assert wrong_type["data"] is None
+    assert wrong_type["errors"][0]["extensions"]["field"] == "under"
     unknown_role = await gql(
         client,
         PUBLISH,
@@ -195,10 +197,13 @@ async def test_typed_errors_change_nothing(db: Database, client: httpx.AsyncClie
     for token, notice_id, code in (
         (admin, made["notice"]["id"], "FORBIDDEN"),
         (leader, gid("Notice", 10**9), "NOT_FOUND"),
-        (leader, gid("Area", community.id), "INVALID_INPUT"),
     ):
         result = (await gql(client, ACKNOWLEDGE, {"id": notice_id}, token=token))["data"]
         assert result["acknowledgeNotice"]["code"] == code
+    # not a notice id: refused before execution (schema.ids)
+    refused = await gql(client, ACKNOWLEDGE, {"id": gid("Area", community.id)}, token=leader)
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert await NoticeAcknowledgement.filter(notice_id=key_of(made["notice"]["id"])).count() == 0
 
 

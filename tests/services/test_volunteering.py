@@ -498,6 +498,9 @@ async def test_check_in_and_out_by_the_rotating_code(db: Database, clock: Clock)
     with pytest.raises(InvalidInput) as raised:
         await volunteering.check_in(actor=volunteer, activity_id=planned.id, code=wrong)
     assert raised.value.field == "code"
+    # a code with other characters is just as wrong (it was a TypeError once)
+    with pytest.raises(InvalidInput):
+        await volunteering.check_in(actor=volunteer, activity_id=planned.id, code="一二三四五六")
     # the code of the previous minute still works, one older does not
     clock.set(clock.moment + timedelta(seconds=61))
     entry = await volunteering.check_in(actor=volunteer, activity_id=planned.id, code=code.code)
