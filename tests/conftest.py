@@ -242,6 +242,24 @@ async def scrape(http: httpx.AsyncClient) -> httpx.Response:
     return await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
 
 
+def websocket_scope() -> dict[str, Any]:
+    """The ASGI scope of a graphql-transport-ws handshake on /graphql from a remote client (to
+    drive the app as raw ASGI: httpx speaks no WebSocket)."""
+    return {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "scheme": "ws",
+        "headers": [(b"host", b"test"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
+        "subprotocols": ["graphql-transport-ws"],
+        "client": ("10.0.0.1", 5555),
+        "server": ("test", 80),
+    }
+
+
 LOGIN = """
 mutation Login($u: String!, $p: String!) {
   login(input: {username: $u, password: $p}) {

@@ -42,6 +42,7 @@ from services.models import (
     Reward,
     UserAccount,
 )
+from tests.api.servers import Served, opened
 from tests.api.test_concurrency import (
     AWARD,
     PRICE,
@@ -49,12 +50,10 @@ from tests.api.test_concurrency import (
     RULE,
     TYPED_REFUSALS,
     Person,
-    Served,
     _load_rule,
     _reward,
     _volunteers,
     global_id,
-    opened,
     served,
 )
 from tests.services.test_backups import fresh_target

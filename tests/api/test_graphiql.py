@@ -19,8 +19,8 @@ import pytest
 from api.app import create_app
 from api.graphiql import GRAPHIQL_CSP, STATIC, assets
 from services.settings import Settings
-from tests.api.test_concurrency import Served
-from tests.conftest import BACKENDS, _copy, _drop, login
+from tests.api.servers import Served, demo_server
+from tests.conftest import BACKENDS, login
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -136,20 +136,9 @@ async def server(
     request: pytest.FixtureRequest, templates: dict[tuple[str, bool], str], tmp_path: Path
 ) -> AsyncIterator[Served]:
     """The demo district behind a real one-worker server, GraphiQL on."""
-    url, pg_name = await _copy(request.param, templates[(request.param, True)], tmp_path)
-    handle = Served(
-        backend=request.param,
-        url=url,
-        log=tmp_path / "server.log",
-        workers=1,
-        settings={"GRAPHIQL": "true", "JOBS_INTERVAL_SECONDS": "0"},
-    )
-    try:
-        await handle.start()
+    settings = {"GRAPHIQL": "true", "JOBS_INTERVAL_SECONDS": "0"}
+    async with demo_server(request.param, templates, tmp_path, settings=settings) as handle:
         yield handle
-    finally:
-        await handle.stop()
-        await _drop(pg_name)
 
 
 QUERY = "{ areas(first: 1) { edges { node { name } } } }"

@@ -25,8 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_concurrency import ROOT, Served
-from tests.conftest import _copy
+from tests.api.servers import ROOT, Served, demo_server
 
 pytestmark = pytest.mark.slow
 
@@ -67,13 +66,8 @@ def node() -> str:
 async def server(templates: dict[tuple[str, bool], str], tmp_path: Path) -> AsyncIterator[Served]:
     """The real server (one worker) on a copy of the demo district. SQLite only: the audit
     reads `__typename` and `__type`, no data."""
-    url, _ = await _copy("sqlite", templates[("sqlite", True)], tmp_path)
-    served = Served(backend="sqlite", url=url, log=tmp_path / "server.log", workers=1)
-    try:
-        await served.start()
-        yield served
-    finally:
-        await served.stop()
+    async with demo_server("sqlite", templates, tmp_path) as handle:
+        yield handle
 
 
 async def test_the_real_server_passes_the_graphql_over_http_audit(

@@ -17,7 +17,16 @@ from api.app import create_app
 from services.db import tortoise_config
 from services.models import UserAccount
 from services.settings import Settings, get_settings
-from tests.conftest import BACKENDS, Database, _drop, _pg_admin, _pg_url, gql, scrape
+from tests.conftest import (
+    BACKENDS,
+    Database,
+    _drop,
+    _pg_admin,
+    _pg_url,
+    gql,
+    scrape,
+    websocket_scope,
+)
 
 
 async def test_healthz_checks_the_database(client: httpx.AsyncClient) -> None:
@@ -326,19 +335,7 @@ async def test_graphql_websocket_handshake(db: Database) -> None:
     app = create_app(get_settings(), manage_database=False)
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "scheme": "ws",
-        "headers": [(b"host", b"test"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
-        "subprotocols": ["graphql-transport-ws"],
-        "client": ("10.0.0.1", 5555),
-        "server": ("test", 80),
-    }
+    scope = websocket_scope()
 
     async def next_message() -> dict[str, Any]:
         return await asyncio.wait_for(outgoing.get(), timeout=5)

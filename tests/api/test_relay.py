@@ -24,7 +24,7 @@ import redis.asyncio as redis
 from services import workorders
 from services.kit import clock
 from services.models import WorkOrder
-from tests.api.test_concurrency import Served
+from tests.api.servers import Served
 from tests.api.test_subscriptions import MY_POINTS, award, person_id, signed_in
 from tests.conftest import BACKENDS, Database, _copy, _drop, actor_for, login
 

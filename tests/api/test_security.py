@@ -17,8 +17,8 @@ from api.graphiql import GRAPHIQL_CSP
 from services import health
 from services.models import LoginFailure
 from services.settings import Settings
-from tests.api.test_concurrency import Served, opened
-from tests.conftest import BACKENDS, LOGIN, Database, _copy, _drop, gql
+from tests.api.servers import Served, demo_server, opened
+from tests.conftest import BACKENDS, LOGIN, Database, gql
 
 TOKEN = "metrics-token-" + "t" * 30
 
@@ -298,20 +298,9 @@ async def server(
     request: pytest.FixtureRequest, templates: dict[tuple[str, bool], str], tmp_path: Path
 ) -> AsyncIterator[Served]:
     """The demo district behind a real one-worker server (`python -m api serve`)."""
-    url, pg_name = await _copy(request.param, templates[(request.param, True)], tmp_path)
-    handle = Served(
-        backend=request.param,
-        url=url,
-        log=tmp_path / "server.log",
-        workers=1,
-        settings={"JOBS_INTERVAL_SECONDS": "0", "TRUSTED_PROXIES": ""},
-    )
-    try:
-        await handle.start()
+    settings = {"JOBS_INTERVAL_SECONDS": "0", "TRUSTED_PROXIES": ""}
+    async with demo_server(request.param, templates, tmp_path, settings=settings) as handle:
         yield handle
-    finally:
-        await handle.stop()
-        await _drop(pg_name)
 
 
 @pytest.mark.slow

@@ -16,8 +16,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.api.test_concurrency import Served
-from tests.conftest import BACKENDS, _copy, _drop, gql, login
+from tests.api.servers import Served, demo_server
+from tests.conftest import BACKENDS, gql, login
 
 pytestmark = pytest.mark.slow
 
@@ -41,25 +41,14 @@ async def server(
     request: pytest.FixtureRequest, templates: dict[tuple[str, bool], str], tmp_path: Path
 ) -> AsyncIterator[Served]:
     """The demo district behind a real one-worker server."""
-    url, pg_name = await _copy(request.param, templates[(request.param, True)], tmp_path)
-    handle = Served(
-        backend=request.param,
-        url=url,
-        log=tmp_path / "server.log",
-        workers=1,
-        settings={
-            "MAX_SUBSCRIPTIONS_PER_CONNECTION": str(CAP),
-            "JOBS_INTERVAL_SECONDS": "0",
-            # subscribers are re-read before every event (roles, session)
-            "LIVE_ACTOR_RECHECK_SECONDS": "0",
-        },
-    )
-    try:
-        await handle.start()
+    settings = {
+        "MAX_SUBSCRIPTIONS_PER_CONNECTION": str(CAP),
+        "JOBS_INTERVAL_SECONDS": "0",
+        # subscribers are re-read before every event (roles, session)
+        "LIVE_ACTOR_RECHECK_SECONDS": "0",
+    }
+    async with demo_server(request.param, templates, tmp_path, settings=settings) as handle:
         yield handle
-    finally:
-        await handle.stop()
-        await _drop(pg_name)
 
 
 class Socket:

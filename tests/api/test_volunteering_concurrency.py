@@ -15,14 +15,13 @@ from services import accounts, volunteering
 from services.enums import HoursStatus, SignUpStatus
 from services.kit import clock
 from services.models import ActivitySignUp, Area, PointsAward, VolunteerActivity
+from tests.api.servers import Served, opened
 from tests.api.test_concurrency import (
-    Served,
     _assert_clean_log,
     _post_all,
     _verified,
     _volunteers,
     global_id,
-    opened,
     served,
 )
 from tests.conftest import actor_for

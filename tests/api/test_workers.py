@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.models import Area, UserAccount
-from tests.api.test_concurrency import Served, opened
+from tests.api.servers import Served, opened
 from tests.conftest import BACKENDS, _drop, _pg_admin, _pg_url, gql, login
 
 pytestmark = pytest.mark.slow

@@ -14,6 +14,7 @@ import pytest
 
 from api.app import create_app
 from services.settings import Settings
+from tests.conftest import websocket_scope
 
 STRONG = "s" * 40
 
@@ -107,19 +108,7 @@ async def test_no_hint_over_websocket_either() -> None:
     app = create_app(Settings(environment="test", field_suggestions=False), manage_database=False)
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "scheme": "ws",
-        "headers": [(b"host", b"test"), (b"sec-websocket-protocol", b"graphql-transport-ws")],
-        "subprotocols": ["graphql-transport-ws"],
-        "client": ("10.0.0.1", 5555),
-        "server": ("test", 80),
-    }
+    scope = websocket_scope()
 
     async def next_text() -> dict[str, Any]:
         message = await asyncio.wait_for(outgoing.get(), timeout=5)
