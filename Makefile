@@ -68,7 +68,7 @@ migrate: install
 
 # Write a migration for model changes (review it, then commit it).
 migrations: install
-	$(DEV_ENV) $(BIN)/python -m tortoise -c services.db.TORTOISE_ORM makemigrations
+	$(DEV_ENV) $(BIN)/python -m tortoise -c services.kit.db.TORTOISE_ORM makemigrations
 
 check-migrations: install
 	$(DEV_ENV) $(BIN)/python -m api check-migrations
@@ -97,7 +97,7 @@ scale: install
 
 # Regenerate the committed SDL after a schema change.
 schema: install
-	$(BIN)/python -c "from schema import schema; open('schema/schema.graphql', 'w', encoding='utf-8').write(schema.as_str() + '\n')"
+	$(BIN)/python -m schema --output schema/schema.graphql
 
 # Re-pin dependencies after editing pyproject.toml.
 lock: install

@@ -12,11 +12,11 @@ from pathlib import Path
 import uvicorn
 
 from api import logs
-from services import backups, db
 from services.errors import DomainError
+from services.kit import backups, db
+from services.kit.relay import RedisRelay
+from services.kit.settings import get_settings
 from services.points.verify import verify
-from services.relay import RedisRelay
-from services.settings import get_settings
 
 RELAY_GRACE_SECONDS = 10.0
 
@@ -90,7 +90,7 @@ async def _run_jobs() -> int:
     try:
         if relay is not None:
             await relay.start(listen=False)  # nobody here to deliver others' events to
-        from services import jobs
+        from services.kit import jobs
 
         done = await jobs.run_once()
     finally:

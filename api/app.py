@@ -24,12 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import graphiql, logs
 from api.graphql import GraphQLApp
-from schema import build_schema
-from services import db, health
-from services.events import Topic, broker
-from services.jobs import run_forever
-from services.relay import RedisRelay
-from services.settings import Settings, get_settings
+from schema.build import build_schema
+from services.kit import db, health
+from services.kit.events import Topic, broker
+from services.kit.jobs import run_forever
+from services.kit.relay import RedisRelay
+from services.kit.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.http")
 access = logging.getLogger("gridpoints.access")

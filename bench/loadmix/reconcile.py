@@ -121,7 +121,7 @@ async def _database_checks(
 ) -> tuple[list[Check], list[str], list[str]]:
     from tortoise.context import TortoiseContext
 
-    from services import db
+    from services.kit import db
 
     checks: list[Check] = []
     stock_problems: list[str] = []

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -20,9 +20,9 @@ from schema.errors import (
     OutOfStock,
     Unauthenticated,
 )
-from schema.ids import area_key, id_argument, id_field, node_key, require_key
+from schema.core.ids import area_key, id_argument, id_field, node_key, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.market import Reward
-from schema.pagination import After, Connection, First, page_args
 from schema.partners.types import (
     CadreAssignment,
     Match,

@@ -6,10 +6,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from schema.context import Info
-from schema.live import deliver
+from schema.core.context import Info
+from schema.core.live import deliver
 from schema.points.types import PointsAccount
-from services import live
+from services.kit import live
 
 
 @strawberry.type

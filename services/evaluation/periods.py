@@ -7,8 +7,6 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import (
     AreaLevel,
     ExitReviewStatus,
@@ -27,7 +25,9 @@ from services.evaluation.schemes import (
     schemes_by_ids,
 )
 from services.grids import ancestor_paths, district_path, get_area, in_line
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.pagination import Page, paginate
 from services.models import (
     EvaluationHonour,
     EvaluationObjection,
@@ -35,7 +35,6 @@ from services.models import (
     EvaluationScheme,
     ExitReview,
 )
-from services.pagination import Page, paginate
 from services.points import check_period, period_of
 from services.points.ledger import (
     Community,

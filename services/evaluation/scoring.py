@@ -41,7 +41,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from services import db, notices, workorders
+from services import notices, workorders
 from services.enums import (
     EVALUATED_ROLES,
     EVALUATION_DIMENSIONS,
@@ -53,6 +53,7 @@ from services.enums import (
 )
 from services.evaluation.schemes import Details, RoleSpec, Scheme
 from services.grids import coverage_figures, path_ids
+from services.kit import db
 from services.models import EvaluationAdjustment, EvaluationPeriod
 from services.points import ledger
 

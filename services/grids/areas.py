@@ -12,13 +12,13 @@ from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaKind, AreaLevel
 from services.errors import Conflict, InvalidInput, NotFound
+from services.kit import db
+from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.pagination import Page, PageKey, page_from_rows
 from services.kit.text import search_term
 from services.models import Area, GridStation
-from services.pagination import Page, PageKey, page_from_rows
 
 # The most areas directly under one area (streets of a district, communities of a street, ...):
 # a bound the API's cost estimate relies on (a notice's coverage lists each child area).

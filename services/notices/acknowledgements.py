@@ -18,14 +18,13 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from services import db, events
-from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import areas_by_ids, in_subtree
-from services.kit import clock
+from services.kit import clock, db, events
+from services.kit.auth import Actor, is_under, require_actor, subtree_bounds
+from services.kit.pagination import Page, batched_counts, page_from_rows, paginate
 from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
 from services.notices.reading import get_notice, overseen_roots
-from services.pagination import Page, batched_counts, page_from_rows, paginate
 from services.points import Source, award_for_source, community_at, ledger
 
 RULE_CODE = "NOTICE_RELAYED"

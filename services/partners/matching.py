@@ -29,8 +29,6 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import (
     COMPATIBLE_CATEGORIES,
     URGENCY_RANK,
@@ -44,7 +42,8 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
 from services.grids import ancestor_paths, clean_text
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor, subtree_bounds
 from services.models import (
     Area,
     NeedEntry,

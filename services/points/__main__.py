@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from services import db, jobs
+from services.kit import db, jobs
 from services.points.verify import verify
 
 

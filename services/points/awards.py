@@ -8,13 +8,12 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import AwardStatus, TransactionKind
 from services.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from services.grids import clean_text
-from services.idempotency import Call
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.idempotency import Call
 from services.models import PointsAward, PointsRule, PointsTransaction
 from services.points import ledger
 from services.points.ledger import Community, Movement

@@ -19,10 +19,11 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db, events
-from services.auth import community_path as community_path
 from services.enums import AccountKind, Dimension, ExpiryKind, TransactionKind
 from services.errors import InvalidInput
+from services.kit import db, events
+from services.kit.auth import community_path as community_path
+from services.kit.settings import get_settings
 from services.models import (
     Area,
     Household,
@@ -33,7 +34,6 @@ from services.models import (
     PointsTransaction,
     RoleAssignment,
 )
-from services.settings import get_settings
 
 
 def period_of(moment: datetime) -> str:

@@ -8,17 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AccountKind, AreaLevel, AwardStatus, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.pagination import Page, paginate
+from services.kit.settings import get_settings
 from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
-from services.pagination import Page, paginate
 from services.people import people_by_ids
 from services.points import ledger
-from services.settings import get_settings
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, is_under, require_actor
 from services.enums import AreaLevel, MembershipStatus, TeamKind
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area, in_subtree
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, is_under, require_actor
+from services.kit.pagination import Page, paginate
 from services.models import TeamMembership, VolunteerTeam
-from services.pagination import Page, paginate
 from services.partners.units import unit_for_team
 from services.points import ledger
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from services import live
-from services.auth import Actor, is_under
 from services.enums import Role
-from services.events import Event
+from services.kit import live
+from services.kit.auth import Actor, is_under
+from services.kit.events import Event
 from services.models import Area, WorkOrder
 from services.workorders.access import sees
 

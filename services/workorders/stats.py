@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import WorkOrderKind, WorkOrderStatus
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.kit import db
+from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.settings import get_settings
 from services.models import Area
 from services.points import ledger
-from services.settings import get_settings
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")

@@ -15,7 +15,6 @@ import pytest
 
 from services import evaluation, households, points
 from services.accounts import create_account, load_actor
-from services.auth import Actor
 from services.enums import (
     EVALUATED_ROLES,
     AreaLevel,
@@ -31,6 +30,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation import ManualItem, MetricPoints, RuleLink, SchemeInput
 from services.evaluation.periods import HONOUR_SOURCE
 from services.kit import clock as service_clock
+from services.kit.auth import Actor
 from services.models import (
     AreaEvaluation,
     EvaluationAdjustment,

@@ -1,4 +1,4 @@
-"""The event outbox and broker, the ledger's POINTS events, and the watches of services.live."""
+"""The event outbox and broker, the ledger's POINTS events, and the watches of services.kit.live."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import events, live, points
+from services import points
 from services.errors import FellBehind, Forbidden, NotFound, Unauthenticated
-from services.events import Event, Topic, broker
+from services.kit import events, live
+from services.kit.events import Event, Topic, broker
 from services.models import Area
 from tests.conftest import Database, actor_for
 
@@ -146,7 +147,7 @@ async def test_a_posting_rolled_back_announces_nothing(db: Database) -> None:
     assert await points.account_summary(person_id=volunteer.person_id) == before
 
 
-# services.live
+# services.kit.live
 
 
 async def _next(source: AsyncIterator[Any]) -> Any:
@@ -263,7 +264,7 @@ async def test_a_lagging_area_watch_ends_with_fell_behind(
 
 
 async def test_subscribers_of_one_event_share_one_read_of_it() -> None:
-    from services.live import read_once
+    from services.kit.live import read_once
 
     event = Event(Topic.WORK_ORDER, {"id": 1})
     calls = 0

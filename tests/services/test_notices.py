@@ -10,12 +10,13 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import db as dbapi
-from services import events, notices
+from services import notices
 from services.enums import AreaLevel, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import in_subtree
 from services.kit import clock as service_clock
+from services.kit import db as dbapi
+from services.kit import events
 from services.models import (
     Area,
     EvaluationCredit,

@@ -6,8 +6,8 @@ import asyncio
 import os
 import sys
 
-from services import db as database
 from services.enums import AccountKind
+from services.kit import db as database
 from services.models import PointsAccount
 from tests.conftest import Database
 

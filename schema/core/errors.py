@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from schema.observability import count_error
+from schema.core.observability import count_error
 from services import errors
 
 

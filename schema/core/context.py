@@ -9,12 +9,12 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
-from schema.loaders import Loaders
+from schema.core.loaders import Loaders
 from services import accounts
-from services.auth import Actor
 from services.errors import Unauthenticated
 from services.kit import clock
-from services.settings import Settings
+from services.kit.auth import Actor
+from services.kit.settings import Settings
 
 TOKEN_CHECK_SECONDS = 30.0
 """A running subscription looks at its token's expiry at least this often, events or not."""

@@ -22,10 +22,9 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from tortoise.backends.base.config_generator import expand_db_url
 
-from services import db
 from services.errors import Conflict, InvalidInput
-from services.kit import clock
-from services.settings import get_settings
+from services.kit import clock, db
+from services.kit.settings import get_settings
 
 DEFAULT_DIR = Path("var/backups")
 SQLITE_SUFFIX = ".sqlite3"

@@ -3,9 +3,9 @@
 The cost is estimated from the document before anything runs: every field costs 1, and what is
 below a list costs as many times as the list can be long. A connection can be as long as its
 `first` (20 when omitted), `nodes` as its `ids`, and every other list as its bound in
-schema/list_bounds.py, so nested lists multiply. The estimate is checked against a budget per
+schema/core/list_bounds.py, so nested lists multiply. The estimate is checked against a budget per
 operation (MAX_QUERY_COST signed in, MAX_QUERY_COST_ANONYMOUS otherwise: QUERY_TOO_COMPLEX),
-then taken from the caller's budget over time (schema/throttle.py: THROTTLED, with the seconds
+then taken from the caller's budget over time (schema/core/throttle.py: THROTTLED, with the seconds
 to wait). Every answer that got this far carries `extensions.cost`, as Shopify's API does:
 
     "cost": {"requestedQueryCost": 120, "maximumQueryCost": 50000,
@@ -47,9 +47,9 @@ from graphql import (
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from schema.list_bounds import LIST_BOUNDS, SIZED_BY_ARGUMENT
-from schema.throttle import Throttle
-from services.settings import Settings, get_settings
+from schema.core.list_bounds import LIST_BOUNDS, SIZED_BY_ARGUMENT
+from schema.core.throttle import Throttle
+from services.kit.settings import Settings, get_settings
 
 # (type name, field name) -> how many times its selection counts, for the list fields that are
 # not sized by an argument; None: a list without a declared bound (costs a full page).

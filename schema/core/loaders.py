@@ -20,9 +20,9 @@ from services import (
     volunteering,
     workorders,
 )
-from services.auth import Actor
 from services.enums import MatchStatus
-from services.pagination import PageKey
+from services.kit.auth import Actor
+from services.kit.pagination import PageKey
 
 K = TypeVar("K")
 V = TypeVar("V")

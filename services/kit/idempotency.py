@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services.auth import Actor
 from services.errors import IdempotencyConflict, InvalidInput
+from services.kit.auth import Actor
+from services.kit.retries import retrying
 from services.models import IdempotencyRecord
-from services.retries import retrying
 
 T = TypeVar("T")
 MAX_KEY_LENGTH = 100
@@ -82,7 +82,7 @@ async def run_once(
     """Run `effect(record id)` (returning the result's id and the result) once per (actor,
     operation, key) in one transaction; a replay with the same request returns
     `replay(result id)`. A transaction the database aborted (deadlock, serialization failure,
-    SQLite busy) runs again, a bounded number of times (services.retries)."""
+    SQLite busy) runs again, a bounded number of times (services.kit.retries)."""
     check_key(key)
     digest = _digest(request)
 

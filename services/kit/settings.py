@@ -19,8 +19,8 @@ from pydantic_settings import (
 
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
 # Tortoise keeps its own time zone in the same environment variable, TIMEZONE: `Tortoise.init`
-# overwrites it with the zone of its config (always UTC here: see services.db), and reads it back
-# on every datetime it stores. So the service's TIMEZONE is taken as the process started.
+# overwrites it with the zone of its config (always UTC here: see services.kit.db), and reads it
+# back on every datetime it stores. So the service's TIMEZONE is taken as the process started.
 TORTOISE_TIMEZONE = "UTC"
 _TIMEZONE_AT_START = os.environ.get("TIMEZONE")
 
@@ -98,9 +98,9 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_cost: int = Field(default=50_000, ge=1)
-    # The per-operation budget of callers who are not signed in (see schema/cost.py).
+    # The per-operation budget of callers who are not signed in (see schema/core/cost.py).
     max_query_cost_anonymous: int = Field(default=10_000, ge=1)
-    # Each client's budget over time, a leaky bucket (schema/throttle.py): it holds
+    # Each client's budget over time, a leaky bucket (schema/core/throttle.py): it holds
     # THROTTLE_BUCKET_SIZE cost points, refills at THROTTLE_RESTORE_RATE points a second, and
     # at most THROTTLE_MAX_CLIENTS buckets are kept per process.
     throttle_enabled: bool = True
@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     # (comma-separated, e.g. "https://admin.example.org"; "*" for any). Non-browser clients
     # send no Origin and are not concerned.
     websocket_allowed_origins: str = ""
-    # Live updates across workers and hosts (services.relay): a Redis URL such as
+    # Live updates across workers and hosts (services.kit.relay): a Redis URL such as
     # redis://127.0.0.1:6379/0; empty keeps them inside each process.
     events_redis_url: str = ""
     events_channel: str = Field(default="gridpoints:events", min_length=1, max_length=200)

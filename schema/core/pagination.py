@@ -9,9 +9,9 @@ from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
-from schema.context import Info
+from schema.core.context import Info
 from services.errors import InvalidInput
-from services.pagination import Page, check_first
+from services.kit.pagination import Page, check_first
 
 T = TypeVar("T")
 M = TypeVar("M")

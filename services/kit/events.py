@@ -15,7 +15,7 @@ skips it. Outside `collecting()` (seeds, scripts) `emit` publishes nothing.
 
 The broker delivers in-process (one asyncio queue per subscriber, bounded so that a slow
 subscriber never holds up a writer: the oldest events are dropped and the subscriber is told),
-and, with EVENTS_REDIS_URL set, to the other processes through services.relay.
+and, with EVENTS_REDIS_URL set, to the other processes through services.kit.relay.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Topic(StrEnum):
 @dataclass(frozen=True)
 class Event:
     """One change: its topic and a JSON-able payload. `reads` holds what subscribers read back
-    for it, shared by all of them (services.live.read_once): every subscriber of a process is
+    for it, shared by all of them (services.kit.live.read_once): every subscriber of a process is
     handed the same Event object."""
 
     topic: Topic
@@ -73,7 +73,7 @@ class Subscription:
 
 class Broker:
     """Publish/subscribe by topic: delivered in-process at once, and handed to the relay to
-    other processes when one is set (services.relay)."""
+    other processes when one is set (services.kit.relay)."""
 
     def __init__(self) -> None:
         self._subscriptions: dict[Topic, set[Subscription]] = {topic: set() for topic in Topic}

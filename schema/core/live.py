@@ -29,11 +29,11 @@ from typing import TypeVar
 
 from strawberry import relay
 
-from schema.context import Info
-from schema.ids import require_key
-from services import live
-from services.auth import require_actor
-from services.events import Event, Topic
+from schema.core.context import Info
+from schema.core.ids import require_key
+from services.kit import live
+from services.kit.auth import require_actor
+from services.kit.events import Event, Topic
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -3,7 +3,7 @@
 PostgreSQL aborts a transaction with a serialization failure (SQLSTATE 40001) or a deadlock
 (40P01) when concurrent transactions collide; SQLite answers "database is locked" when its
 busy timeout runs out. Nothing of the aborted transaction was kept, so running it again is safe;
-an idempotency key (services.idempotency) guards the effect on top, so even a retry after a
+an idempotency key (services.kit.idempotency) guards the effect on top, so even a retry after a
 commit whose answer got lost returns the first result. Retries are counted in the metric
 `gridpoints_db_retries_total` by reason.
 """

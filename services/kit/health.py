@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from tortoise import connections
 
-from services import db, workorders
-from services.kit import clock
+from services import workorders
+from services.kit import clock, db
 
 logger = logging.getLogger("gridpoints.health")
 

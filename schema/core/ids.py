@@ -51,7 +51,7 @@ from strawberry import relay
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext
 
-from schema.pagination import parse_key
+from schema.core.pagination import parse_key
 from services.errors import InvalidInput
 
 NODE_TYPES = "gridpoints.node_types"

@@ -12,7 +12,7 @@ from graphql import (
     SelectionSetNode,
 )
 
-from schema.context import Info
+from schema.core.context import Info
 
 
 def _fields(

@@ -14,7 +14,7 @@ from tortoise.fields import DatetimeField
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
-from services.settings import TORTOISE_TIMEZONE, Settings, get_settings
+from services.kit.settings import TORTOISE_TIMEZONE, Settings, get_settings
 
 MODELS_MODULE = "services.models"
 MIGRATIONS_MODULE = "services.migrations"
@@ -28,8 +28,8 @@ APPS: dict[str, dict[str, Any]] = {
 
 
 TIMED_ENGINES = {
-    "tortoise.backends.sqlite": "services.dbengines.sqlite",
-    "tortoise.backends.asyncpg": "services.dbengines.asyncpg",
+    "tortoise.backends.sqlite": "services.kit.dbengines.sqlite",
+    "tortoise.backends.asyncpg": "services.kit.dbengines.asyncpg",
 }
 
 
@@ -58,14 +58,14 @@ def tortoise_config(url: str | None = None, settings: Settings | None = None) ->
     settings = settings or get_settings()
     db_url = normalize_url(url or settings.database_url, settings)
     connection = expand_db_url(db_url)
-    # The same engines with every statement timed (services.dbengines: slow-statement log).
+    # The same engines with every statement timed (services.kit.dbengines: slow-statement log).
     connection["engine"] = TIMED_ENGINES.get(connection["engine"], connection["engine"])
     return {
         "connections": {"default": connection},
         "apps": APPS,
         "use_tz": True,
         # Stored times are UTC on both databases (SQLite compares them as text); periods in
-        # the service's TIMEZONE are computed by the services (services.settings explains why
+        # the service's TIMEZONE are computed by the services (services.kit.settings explains why
         # this value also lands in the TIMEZONE environment variable).
         "timezone": TORTOISE_TIMEZONE,
     }
@@ -119,9 +119,9 @@ def dialect() -> str:
 
 
 def __getattr__(name: str) -> Any:
-    # `python -m tortoise -c services.db.TORTOISE_ORM makemigrations` (see the Makefile); built on
-    # demand, in dev mode, so writing migrations needs no secret and importing this module
-    # costs nothing.
+    # `python -m tortoise -c services.kit.db.TORTOISE_ORM makemigrations` (see the Makefile);
+    # built on demand, in dev mode, so writing migrations needs no secret and importing this
+    # module costs nothing.
     if name == "TORTOISE_ORM":
         return tortoise_config(settings=Settings(environment="dev"))
     raise AttributeError(name)

@@ -1,4 +1,4 @@
-"""Tortoise's PostgreSQL (asyncpg) engine with timed statements (see services.dbengines)."""
+"""Tortoise's PostgreSQL (asyncpg) engine with timed statements (see services.kit.dbengines)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tortoise.backends.base.client import (
     TransactionContextPooled,
 )
 
-from services.dbengines import Timed
+from services.kit.dbengines import Timed
 
 
 class TimedTransactionWrapper(Timed, TransactionWrapper):

@@ -1,7 +1,7 @@
 """Live-update events across processes and hosts, through Redis pub/sub.
 
 With several workers (or hosts) a change made in one process must reach the subscribers of
-every other. Each process publishes the events it collected (services.events) to one Redis
+every other. Each process publishes the events it collected (services.kit.events) to one Redis
 channel and listens on it; an event from another process is handed to its local subscribers,
 its own are skipped (they were delivered locally at once, so one slow or missing Redis never
 holds up a local subscriber, nor a mutation, which has committed by then).
@@ -25,7 +25,7 @@ from typing import Any
 import redis.asyncio as redis
 from prometheus_client import Counter
 
-from services.events import Event, Topic, broker
+from services.kit.events import Event, Topic, broker
 
 logger = logging.getLogger("gridpoints.events")
 

@@ -9,8 +9,8 @@ from strawberry import relay
 from strawberry.relay.fields import NodeExtension
 from strawberry.types.field import StrawberryField
 
-from schema.ids import NODE_TYPES
-from schema.pagination import parse_key
+from schema.core.ids import NODE_TYPES
+from schema.core.pagination import parse_key
 from services.errors import InvalidInput
 
 
@@ -24,7 +24,7 @@ class _ReusableNodeExtension(NodeExtension):
     def apply(self, field: StrawberryField) -> None:
         if field.base_resolver is None:
             super().apply(field)
-            # `id`/`ids` take the id of any Node (checked before execution, see schema.ids).
+            # `id`/`ids` take the id of any Node (checked before execution, see schema.core.ids).
             for argument in field.arguments:
                 argument.metadata = {**argument.metadata, NODE_TYPES: ()}
 

@@ -5,7 +5,7 @@ delivered (a refusal is a typed error at subscribe time), and returns a `Watch`:
 iterator that subscribes to the broker when it is first read and unsubscribes when it is
 closed, and that keeps the check (`Watch.check`), to be run again with the subscriber as they
 are now before each delivery: a subscription lives for hours, and a role or session that ended
-in the meantime must end it. Events are hints (see services.events): what a subscriber is shown
+in the meantime must end it. Events are hints (see services.kit.events): what a subscriber is shown
 is read back after the event, so it is never older than the change it announces.
 """
 
@@ -16,9 +16,9 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 from services import grids
-from services.auth import Actor, is_under, require_actor
 from services.errors import FellBehind, Forbidden
-from services.events import Event, Subscription, Topic, broker, next_event
+from services.kit.auth import Actor, is_under, require_actor
+from services.kit.events import Event, Subscription, Topic, broker, next_event
 from services.points import AccountSummary, account_summary
 
 MayWatch = Callable[[Actor, str], bool]

@@ -2,7 +2,7 @@
 the `gridpoints.sql` logger for statements slower than SLOW_QUERY_MS (the SQL text, truncated,
 never its parameters, which may hold personal data).
 
-services.db points Tortoise's config at `services.dbengines.sqlite` / `.asyncpg`, thin
+services.kit.db points Tortoise's config at `services.kit.dbengines.sqlite` / `.asyncpg`, thin
 subclasses of Tortoise's own clients (and of their transaction wrappers, which run the
 statements inside transactions) with `Timed` mixed in first.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from prometheus_client import Histogram
 
-from services.settings import get_settings
+from services.kit.settings import get_settings
 
 logger = logging.getLogger("gridpoints.sql")
 QUERY_SECONDS = Histogram(

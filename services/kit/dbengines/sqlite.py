@@ -1,4 +1,4 @@
-"""Tortoise's SQLite engine with timed statements (see services.dbengines)."""
+"""Tortoise's SQLite engine with timed statements (see services.kit.dbengines)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 
-from services.dbengines import Timed
+from services.kit.dbengines import Timed
 
 
 class TimedSqliteTransactionWrapper(Timed, SqliteTransactionWrapper):

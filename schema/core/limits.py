@@ -20,10 +20,10 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from schema.cost import check_cost
-from schema.errors import bounded
-from schema.ids import check_ids
-from schema.validation import parse_cached, validate_cached
+from schema.core.cost import check_cost
+from schema.core.errors import bounded
+from schema.core.ids import check_ids
+from schema.core.validation import parse_cached, validate_cached
 from services.errors import DomainError
 
 logger = logging.getLogger("gridpoints.graphql")
@@ -68,7 +68,7 @@ def _check_transport(ctx: ExecutionContext) -> None:
 
 class QueryCostLimiter(SchemaExtension):
     """Rejects over-sized pages and operations whose estimated cost exceeds the caller's
-    budgets (per operation and over time), and reports the cost (schema/cost.py)."""
+    budgets (per operation and over time), and reports the cost (schema/core/cost.py)."""
 
     def on_validate(self) -> Iterator[None]:
         _check_cost(self.execution_context)
@@ -76,7 +76,7 @@ class QueryCostLimiter(SchemaExtension):
 
 
 def _check_cost(ctx: ExecutionContext) -> None:
-    # The estimate, the budgets and `extensions.cost`: schema/cost.py.
+    # The estimate, the budgets and `extensions.cost`: schema/core/cost.py.
     if ctx.graphql_document is not None and _valid_so_far(ctx):
         error = check_cost(ctx)
         if error is not None:
@@ -174,7 +174,7 @@ class QueryLimits(SchemaExtension):
     - parse: each query text parsed once (DocumentParserCache);
     - validation: each document validated once per rule set (DocumentValidationCache), then,
       while it is valid, a subscription over HTTP, text with NUL or a lone surrogate,
-      malformed or mistyped global ids (schema.ids) and the cost are refused, the first that
+      malformed or mistyped global ids (schema.core.ids) and the cost are refused, the first that
       applies giving the error (SubscriptionsOverWebSocket, RejectNulCharacters, check_ids,
       QueryCostLimiter).
 
@@ -208,7 +208,7 @@ class QueryLimits(SchemaExtension):
 
 class MaskUnexpectedErrors(MaskErrors):
     """Every error leaves with a code, and no message echoes more than ~100 characters of a
-    value (schema.errors.bounded): domain errors keep their message and code; errors about the
+    value (schema.core.errors.bounded): domain errors keep their message and code; errors about the
     request's input (its variables, an argument Strawberry could not convert) are
     INVALID_INPUT; parse and validation errors GRAPHQL_VALIDATION_FAILED; anything else
     becomes 'internal error' + request id (logged in full by the schema's process_errors)."""

@@ -16,7 +16,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from services import events, market, points, volunteering, workorders
+from services import market, points, volunteering, workorders
+from services.kit import events
 
 logger = logging.getLogger("gridpoints.jobs")
 
