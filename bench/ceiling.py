@@ -31,7 +31,8 @@ from bench.queries import global_id, parse_global_id
 from services import accounts
 from services.enums import AreaLevel, Role
 from services.kit import db
-from services.kit.auth import Actor, subtree_bounds
+from services.kit.auth import Actor
+from services.kit.paths import subtree_bounds
 from services.kit.settings import get_settings
 from services.people import DUTY_CARD_ROLES
 

@@ -184,7 +184,7 @@ class Layout:
 def quarters(now: datetime) -> tuple[str, str, str]:
     """(two quarters ago, the previous quarter, the current quarter)."""
     from services.evaluation.scoring import previous_quarter
-    from services.points import period_of
+    from services.kit.calendar import period_of
 
     current = period_of(now)
     previous = previous_quarter(current)

@@ -16,7 +16,7 @@ from graphql import GraphQLError
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
-from services.points.ledger import MAX_YEAR, MIN_YEAR
+from services.kit.calendar import MAX_YEAR, MIN_YEAR
 
 MAX_LENGTH = 40
 """Longer than any ISO 8601 date and time with an offset and microseconds."""

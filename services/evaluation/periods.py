@@ -24,10 +24,12 @@ from services.evaluation.schemes import (
     scheme_of,
     schemes_by_ids,
 )
-from services.grids import ancestor_paths, district_path, get_area, in_line
+from services.grids import get_area
 from services.kit import clock, db
-from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.auth import Actor, require_actor
+from services.kit.calendar import period_of
 from services.kit.pagination import Page, paginate
+from services.kit.paths import ancestor_paths, district_path, in_line, subtree_bounds
 from services.models import (
     EvaluationHonour,
     EvaluationObjection,
@@ -35,7 +37,7 @@ from services.models import (
     EvaluationScheme,
     ExitReview,
 )
-from services.points import check_period, period_of
+from services.points import check_period
 from services.points.ledger import (
     Community,
     Movement,

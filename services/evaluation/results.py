@@ -13,8 +13,9 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.periods import get_period
 from services.grids import clean_text, get_area
 from services.kit import clock
-from services.kit.auth import Actor, is_under, require_actor, subtree_bounds
+from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, page_from_rows
+from services.kit.paths import is_under, subtree_bounds
 from services.models import (
     AreaEvaluation,
     EvaluationAdjustment,

@@ -10,10 +10,11 @@ from tortoise.transactions import in_transaction
 from services.enums import EVALUATED_ROLES, AreaLevel
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.scoring import quarter_bounds
-from services.grids import SUBTREE_END, clean_text, get_area, in_line
+from services.grids import clean_text, get_area
 from services.kit import clock, db
-from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
+from services.kit.paths import SUBTREE_END, in_line, subtree_bounds
 from services.kit.settings import get_settings
 from services.models import TrainingAttendance, TrainingSession
 

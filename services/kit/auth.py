@@ -7,24 +7,7 @@ from dataclasses import dataclass, field
 
 from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Role
 from services.errors import Forbidden, Unauthenticated
-
-
-def is_under(path: str, ancestor_path: str) -> bool:
-    """True when the area at `path` is the area at `ancestor_path` or lies below it."""
-    return path.startswith(ancestor_path)
-
-
-def community_path(path: str) -> str | None:
-    """The path of the community an area path lies in (None above community level)."""
-    parts = path.strip("/").split("/")
-    rank = AreaLevel.COMMUNITY.rank
-    return "/" + "/".join(parts[: rank + 1]) + "/" if len(parts) > rank else None
-
-
-def subtree_bounds(path: str) -> tuple[str, str]:
-    """[low, high) bounds of the paths under `path` ("/1/4/" → "/1/4/", "/1/40")."""
-    # Paths are "/"-separated decimal ids ending in "/"; "0" is the byte after "/".
-    return path, path[:-1] + "0"
+from services.kit.paths import community_path, is_under
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from typing import Any, Generic, TypeVar
 
 from services import grids
 from services.errors import FellBehind, Forbidden
-from services.kit.auth import Actor, is_under, require_actor
+from services.kit.auth import Actor, require_actor
 from services.kit.events import Event, Subscription, Topic, broker, next_event
+from services.kit.paths import is_under
 from services.points import AccountSummary, account_summary
 
 MayWatch = Callable[[Actor, str], bool]

@@ -29,6 +29,7 @@ from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path
 from services.market.rewards import (
     MAX_STOCK,
     cancels,
@@ -129,7 +130,7 @@ async def _redemption_by_id(redemption_id: int) -> Redemption:
 
 def _is_staff(actor: Actor, reward: Reward) -> bool:
     """Grid and micro-grid leaders of the reward's community hand out its rewards (驿站)."""
-    community = ledger.community_path(reward.area_path) or reward.area_path
+    community = community_path(reward.area_path) or reward.area_path
     return any(p.startswith(community) for p in actor.paths_for(LEADER_ROLES))
 
 

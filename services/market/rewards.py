@@ -12,9 +12,10 @@ from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock
-from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
+from services.kit.paths import subtree_bounds
 from services.models import PartnerMember, Reward
 from services.points import ledger
 

@@ -41,9 +41,10 @@ from services.enums import (
     ResourceStatus,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
-from services.grids import ancestor_paths, clean_text
+from services.grids import clean_text
 from services.kit import clock, db
-from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.auth import Actor, require_actor
+from services.kit.paths import ancestor_paths, subtree_bounds
 from services.models import (
     Area,
     NeedEntry,

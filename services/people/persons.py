@@ -10,10 +10,11 @@ from tortoise.transactions import in_transaction
 from services.care_links import cared_households
 from services.enums import Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import get_area, in_subtree
+from services.grids import get_area
 from services.kit import db
-from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
+from services.kit.paths import in_subtree, subtree_bounds
 from services.kit.text import search_term
 from services.models import Household, Person, RoleAssignment
 

@@ -11,10 +11,11 @@ from tortoise.transactions import in_transaction
 from services.care_links import ROLE_ENDED, end_care_links
 from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import AreaRow, get_area, in_subtree
+from services.grids import AreaRow, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
+from services.kit.paths import in_subtree
 from services.models import ExitReview, Household, RoleAssignment
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.

@@ -13,7 +13,7 @@ from services.points.awards import (
     reverse_transaction,
 )
 from services.points.expiry import expire_lots
-from services.points.ledger import Community, community_at, home_community, period_of
+from services.points.ledger import Community, community_at, home_community
 from services.points.rules import (
     RuleInput,
     create_rule,
@@ -71,7 +71,6 @@ __all__ = [
     "list_rules",
     "penalize_points",
     "pending_awards",
-    "period_of",
     "person_in_scope",
     "reject_award",
     "retire_rule",

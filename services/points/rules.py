@@ -10,10 +10,11 @@ from tortoise.transactions import in_transaction
 
 from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Dimension, ExpiryKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, get_area, in_line
+from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
+from services.kit.paths import in_line
 from services.models import PointsPolicy, PointsRule
 from services.points.ledger import Community
 

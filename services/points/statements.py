@@ -11,13 +11,13 @@ from tortoise.expressions import Q
 from services.enums import AccountKind, AreaLevel, AwardStatus, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area
-from services.kit import clock, db
-from services.kit.auth import Actor, require_actor, subtree_bounds
+from services.kit import calendar, clock, db
+from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path, subtree_bounds
 from services.kit.settings import get_settings
 from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
 from services.people import people_by_ids
-from services.points import ledger
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ _PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
 def check_period(period: str | None) -> str:
     """A quarter like "2026Q4" (the current one when omitted)."""
     if period is None:
-        return ledger.period_of(clock.now())
+        return calendar.period_of(clock.now())
     if not _PERIOD.match(period):
         raise InvalidInput('A period is a quarter such as "2026Q4".', field="period")
     return period
@@ -316,7 +316,7 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
         raise Forbidden("You see statistics of the areas you run.", field="under")
     # Transactions carry their community's path: widen a grid to its community.
     below = area.level.rank > AreaLevel.COMMUNITY.rank
-    root = ledger.community_path(area.path) if below else None
+    root = community_path(area.path) if below else None
     low, high = subtree_bounds(root or area.path)
     rows = await db.fetch(
         "SELECT kind, SUM(points) AS points FROM points_transaction "

@@ -18,10 +18,11 @@ from tortoise.transactions import in_transaction
 
 from services.enums import ActivityStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, get_area, in_subtree
+from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page
+from services.kit.paths import in_subtree
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.partners.projects import project_for_activity
 from services.volunteering.teams import (

@@ -22,10 +22,11 @@ from tortoise.transactions import in_transaction
 
 from services.enums import AreaLevel, Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from services.grids import clean_text, path_ids
+from services.grids import clean_text
 from services.kit import clock, events
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
+from services.kit.paths import path_ids
 from services.models import (
     Area,
     Person,

@@ -20,11 +20,12 @@ from services.enums import (
     WorkOrderStatus,
 )
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, in_subtree
+from services.grids import clean_text
 from services.kit import clock, events
 from services.kit.auth import Actor, require_actor
 from services.kit.events import Topic
 from services.kit.pagination import Page, paginate
+from services.kit.paths import in_subtree
 from services.models import Area, WorkOrder, WorkOrderCategory, WorkOrderEvent
 from services.workorders.access import prefix, sees
 from services.workorders.categories import category_for

@@ -28,8 +28,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.enums import AreaLevel, WorkOrderAction, WorkOrderKind, WorkOrderStatus
-from services.grids import path_ids
 from services.kit import clock, db
+from services.kit.paths import path_ids
 from services.kit.settings import get_settings
 from services.models import WorkOrder, WorkOrderCategory
 from services.workorders.access import level_of

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.enums import AreaKind, AreaLevel, Role
-from services.grids import in_subtree
+from services.kit.paths import in_subtree
 from services.models import (
     Area,
     CareLink,

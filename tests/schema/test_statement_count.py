@@ -24,7 +24,7 @@ import pytest
 from tortoise import connections
 
 from services.enums import AreaLevel
-from services.grids import in_subtree
+from services.kit.paths import in_subtree
 from services.models import Area, Household
 from tests.conftest import Database, gql, login
 

@@ -31,6 +31,7 @@ from services.evaluation import ManualItem, MetricPoints, RuleLink, SchemeInput
 from services.evaluation.periods import HONOUR_SOURCE
 from services.kit import clock as service_clock
 from services.kit.auth import Actor
+from services.kit.calendar import period_of
 from services.models import (
     AreaEvaluation,
     EvaluationAdjustment,
@@ -45,7 +46,6 @@ from services.models import (
     RoleAssignment,
 )
 from services.people import assign_role, end_role
-from services.points.ledger import period_of
 from tests.conftest import Database, actor_for
 from tests.services.evaluation_support import (
     CODES,
