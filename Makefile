@@ -75,7 +75,7 @@ check-migrations: install
 
 # Recompute every balance, lot, hold and evaluation credit from the ledger; exit 1 on drift.
 verify-ledger: install
-	$(DEV_ENV) $(BIN)/python -m services.points verify
+	$(DEV_ENV) $(BIN)/python -m api verify-ledger
 
 # Consistent online backup of DATABASE_URL into var/backups/ (or TO=file-or-directory).
 backup: install
@@ -85,9 +85,10 @@ backup: install
 restore: install
 	$(DEV_ENV) $(BIN)/python -m api restore "$${BACKUP:?set BACKUP=path/to/backup}" $${TO:+--to "$$TO"}
 
-# Run the expiry jobs once (the server also runs them every JOBS_INTERVAL_SECONDS).
+# Run the periodic jobs once (`python -m api run-jobs`; the server runs them every
+# JOBS_INTERVAL_SECONDS).
 expire: install
-	$(DEV_ENV) $(BIN)/python -m services.points expire
+	$(DEV_ENV) $(BIN)/python -m api expire
 
 seed: install
 	$(DEV_ENV) $(BIN)/python -m seed demo

@@ -809,8 +809,8 @@ async def plans(url: str, setup: Setup) -> tuple[list[Plan], list[str], dict[str
     from tortoise.context import TortoiseContext
 
     from api.app import create_app
-    from services import accounts, workorders
-    from services.kit import db, live
+    from services import accounts, grids, workorders
+    from services.kit import db
     from services.kit.events import Topic
     from services.kit.settings import get_settings
 
@@ -837,7 +837,7 @@ async def plans(url: str, setup: Setup) -> tuple[list[Plan], list[str], dict[str
         follower = next(f for f in setup.followers if resident.path.startswith(f.path))
         with _captured() as following:
             actor = await accounts.actor_from_token(follower.token)
-            watch = await live.area_watch(
+            watch = await grids.area_watch(
                 actor=actor, topic=Topic.WORK_ORDER, under_id=follower.area_id,
                 may_watch=workorders.may_follow,
             )  # fmt: skip

@@ -31,6 +31,7 @@ from strawberry import relay
 
 from schema.core.context import Info
 from schema.core.ids import require_key
+from services import grids
 from services.kit import live
 from services.kit.auth import require_actor
 from services.kit.events import Event, Topic
@@ -94,7 +95,7 @@ async def area_events(
     Ends with FORBIDDEN once `may_watch` no longer holds for the subscriber (roles re-read),
     with UNAUTHENTICATED once their token expires or their session ends."""
     await info.context.revalidate()  # the connection may be hours old
-    watch = await live.area_watch(
+    watch = await grids.area_watch(
         actor=info.context.actor,
         topic=topic,
         under_id=require_key(under, "Area", "under"),

@@ -24,6 +24,7 @@ from services.grids.coverage import (
     coverage_of,
     household_counts,
 )
+from services.grids.live import area_watch
 from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Coverage",
     "StationInput",
     "ancestor_ids",
+    "area_watch",
     "areas_by_ids",
     "child_counts",
     "children_pages",

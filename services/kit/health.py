@@ -1,4 +1,4 @@
-"""Liveness and readiness checks, and the figures operators watch (for /metrics)."""
+"""Liveness and readiness checks, and the use of the connection pool (for /metrics)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from tortoise import connections
 
-from services import workorders
-from services.kit import clock, db
+from services.kit import db
 
 logger = logging.getLogger("gridpoints.health")
 
@@ -38,37 +37,16 @@ async def ready() -> tuple[bool, str]:
 
 
 @dataclass(frozen=True)
-class Figures:
-    """What operators watch, read from the database (the same in every process)."""
+class PoolUse:
+    """The connections of this process's pool: open ones, and those in use."""
 
-    ledger_transactions: int
-    held_points: int
-    open_work_orders: int
-    overdue_work_orders: int
-    pool_in_use: int | None
-    pool_size: int | None
+    size: int | None
+    in_use: int | None
 
 
-async def figures() -> Figures:
-    """Ledger transactions, points held by open redemptions, open and overdue work orders
-    (past their time to accept, or to resolve while being handled), and the use of the
-    PostgreSQL connection pool (None on SQLite)."""
-    row = (
-        await db.fetch(
-            "SELECT (SELECT COUNT(*) FROM points_transaction) AS transactions, "
-            "(SELECT COALESCE(SUM(held), 0) FROM points_account) AS held",
-            [],
-        )
-    )[0]
-    open_orders, overdue = await workorders.open_and_overdue(clock.now())
+def pool_use() -> PoolUse:
+    """The use of the PostgreSQL connection pool of this process (None on SQLite)."""
     pool = getattr(connections.get("default"), "_pool", None)
     size = pool.get_size() if pool is not None else None
     idle = pool.get_idle_size() if pool is not None else None
-    return Figures(
-        ledger_transactions=int(row["transactions"]),
-        held_points=int(row["held"]),
-        open_work_orders=open_orders,
-        overdue_work_orders=overdue,
-        pool_in_use=size - idle if size is not None and idle is not None else None,
-        pool_size=size,
-    )
+    return PoolUse(size=size, in_use=size - idle if size is not None and idle is not None else None)

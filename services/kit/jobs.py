@@ -1,9 +1,8 @@
-"""Periodic jobs: expire points lots and unclaimed redemption holds, close forgotten
-check-ins of volunteer activities, escalate overdue work orders and auto-confirm resolved requests.
+"""Periodic jobs: the runner. Which jobs there are is composed where the app is (api/jobs.py:
+expiry of points lots and unclaimed holds, forgotten check-ins, work-order timers), since they
+come from several domains and the kit imports none.
 
-Each job is idempotent and safe on several instances at once (see services.points.expiry,
-services.market.redemptions.expire_holds, services.volunteering.attendance.auto_check_out,
-services.workorders.timers), so every worker may run the loop.
+Each job is idempotent and safe on several instances at once, so every worker may run the loop.
 
 Each job runs inside `events.collecting()`: what it changed is announced to live subscribers once
 the job has finished without an error (a failed job announces nothing; subscribers see its
@@ -14,39 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
-from services import market, points, volunteering, workorders
 from services.kit import events
 
 logger = logging.getLogger("gridpoints.jobs")
 
-
-JOBS: dict[str, Callable[[], Awaitable[int]]] = {
-    "expired_points": points.expire_lots,
-    "expired_holds": market.expire_holds,
-    "auto_checked_out": volunteering.auto_check_out,
-    "work_orders_escalated": workorders.escalate_overdue,
-    "work_orders_auto_confirmed": workorders.auto_confirm,
-}
+Job = Callable[[], Awaitable[int]]
+"""A periodic job: does what is due, returns how many things it changed."""
 
 
-async def run_once() -> dict[str, int]:
+async def run_once(jobs: Mapping[str, Job]) -> dict[str, int]:
     """Run every job once; returns what each did."""
     done: dict[str, int] = {}
-    for name, job in JOBS.items():
+    for name, job in jobs.items():
         async with events.collecting():
             done[name] = await job()
     return done
 
 
-async def run_forever(interval_seconds: int) -> None:
+async def run_forever(jobs: Mapping[str, Job], interval_seconds: int) -> None:
     """Run the jobs every `interval_seconds` until cancelled; a failed round is logged and the
     next one runs as planned (nothing a round did is lost: each lot and hold commits alone)."""
     while True:
         await asyncio.sleep(interval_seconds)
         try:
-            done = await run_once()
+            done = await run_once(jobs)
             if any(done.values()):
                 logger.info("jobs: %s", done)
         except Exception:

@@ -350,6 +350,19 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
     )
 
 
+async def ledger_figures() -> tuple[int, int]:
+    """How many transactions the ledger holds, and how many points open redemptions hold (for
+    operators' metrics; no authorization)."""
+    row = (
+        await db.fetch(
+            "SELECT (SELECT COUNT(*) FROM points_transaction) AS transactions, "
+            "(SELECT COALESCE(SUM(held), 0) FROM points_account) AS held",
+            [],
+        )
+    )[0]
+    return int(row["transactions"]), int(row["held"])
+
+
 async def person_in_scope(*, actor: Actor | None, person_id: int) -> None:
     """NotFound unless the actor may read the person's points (see `points_readable`)."""
     actor = require_actor(actor)

@@ -883,10 +883,11 @@ async def test_a_new_volunteer_can_be_assigned(db: Database) -> None:
 
 
 async def test_the_periodic_jobs_run_the_timers(db: Database) -> None:
+    from api.jobs import JOBS
     from services.kit import jobs
 
     order = await handled(await place())
-    done = await jobs.run_once()
+    done = await jobs.run_once(JOBS)
     assert {"work_orders_escalated", "work_orders_auto_confirmed"} <= set(done)
     assert (await WorkOrder.get(id=order.id)).status is WorkOrderStatus.RESOLVED
 

@@ -1,4 +1,5 @@
-"""`python -m services.points verify|expire` on a real database."""
+"""`python -m api verify-ledger` and `python -m api expire` (what `make verify-ledger` and `make
+expire` run) on a real database."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ async def _cli(url: str, command: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.points",
+        "api",
         command,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -30,7 +31,7 @@ async def _cli(url: str, command: str) -> tuple[int, str]:
 
 async def test_verify_reports_ok_then_drift(db: Database) -> None:
     # given the demo ledger (seeded through the services)
-    code, out = await _cli(db.url, "verify")
+    code, out = await _cli(db.url, "verify-ledger")
     assert code == 0, out
     assert "ledger OK" in out
     # when a cached balance is tampered with behind the ledger's back
@@ -40,7 +41,7 @@ async def test_verify_reports_ok_then_drift(db: Database) -> None:
         "UPDATE points_account SET balance = balance + 7 WHERE id = ? RETURNING id", [account.id]
     )
     # then verify finds it and fails
-    code, out = await _cli(db.url, "verify")
+    code, out = await _cli(db.url, "verify-ledger")
     assert code == 1
     assert "DRIFT" in out and str(account.id) in out
 
@@ -49,4 +50,4 @@ async def test_expire_runs_once_and_is_harmless_twice(db: Database) -> None:
     for _ in range(2):
         code, out = await _cli(db.url, "expire")
         assert code == 0, out
-        assert "expired_points" in out
+        assert "expired_points=" in out
