@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
+from schema.core.arguments import IDEMPOTENCY_KEY
 from schema.core.context import Info
 from schema.core.errors import (
     MUTATION_INPUT,
@@ -25,7 +26,6 @@ from schema.core.errors import (
 from schema.core.ids import area_key, id_argument, id_field, require_key
 from schema.core.pagination import After, Connection, First, page_args
 from schema.market.types import Redemption, Reward, RewardCategory
-from schema.points.operations import IDEMPOTENCY_KEY
 from services import market
 
 _REWARD_FIELDS = (

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
+from schema.core.arguments import IDEMPOTENCY_KEY, source_of
 from schema.core.context import Info
 from schema.core.errors import (
     MUTATION_INPUT,
@@ -41,7 +42,6 @@ from schema.partners.types import (
     ResourceStatus,
     Urgency,
 )
-from schema.points.operations import IDEMPOTENCY_KEY, source_of
 from services import partners
 from services.points import Source
 
