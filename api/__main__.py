@@ -17,7 +17,7 @@ from services.errors import DomainError
 from services.kit import backups, db, jobs
 from services.kit.relay import RedisRelay
 from services.kit.settings import get_settings
-from services.points.verify import verify
+from services.points.verify import Report, verify
 
 RELAY_GRACE_SECONDS = 10.0
 
@@ -68,9 +68,7 @@ async def _restore(source: Path, url: str | None) -> int:
     finally:
         await db.close()
     print(f"restored {source}: {len(counts)} tables, {sum(counts.values())} rows")
-    print("\n".join(report.lines()))
-    print("ledger OK" if report.ok else "LEDGER DRIFT FOUND")
-    return 0 if report.ok else 1
+    return _print_report(report)
 
 
 async def _verify_ledger() -> int:
@@ -81,6 +79,11 @@ async def _verify_ledger() -> int:
         report = await verify()
     finally:
         await db.close()
+    return _print_report(report)
+
+
+def _print_report(report: Report) -> int:
+    """Print what the ledger check found; the exit status (1 on drift)."""
     print("\n".join(report.lines()))
     print("ledger OK" if report.ok else "LEDGER DRIFT FOUND")
     return 0 if report.ok else 1
