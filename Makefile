@@ -68,14 +68,14 @@ migrate: install
 
 # Write a migration for model changes (review it, then commit it).
 migrations: install
-	$(DEV_ENV) $(BIN)/python -m tortoise -c services.db.TORTOISE_ORM makemigrations
+	$(DEV_ENV) $(BIN)/python -m tortoise -c services.kit.db.TORTOISE_ORM makemigrations
 
 check-migrations: install
 	$(DEV_ENV) $(BIN)/python -m api check-migrations
 
 # Recompute every balance, lot, hold and evaluation credit from the ledger; exit 1 on drift.
 verify-ledger: install
-	$(DEV_ENV) $(BIN)/python -m services.points verify
+	$(DEV_ENV) $(BIN)/python -m api verify-ledger
 
 # Consistent online backup of DATABASE_URL into var/backups/ (or TO=file-or-directory).
 backup: install
@@ -85,9 +85,10 @@ backup: install
 restore: install
 	$(DEV_ENV) $(BIN)/python -m api restore "$${BACKUP:?set BACKUP=path/to/backup}" $${TO:+--to "$$TO"}
 
-# Run the expiry jobs once (the server also runs them every JOBS_INTERVAL_SECONDS).
+# Run the periodic jobs once (`python -m api run-jobs`; the server runs them every
+# JOBS_INTERVAL_SECONDS).
 expire: install
-	$(DEV_ENV) $(BIN)/python -m services.points expire
+	$(DEV_ENV) $(BIN)/python -m api expire
 
 seed: install
 	$(DEV_ENV) $(BIN)/python -m seed demo
@@ -97,7 +98,7 @@ scale: install
 
 # Regenerate the committed SDL after a schema change.
 schema: install
-	$(BIN)/python -c "from schema import schema; open('schema/schema.graphql', 'w', encoding='utf-8').write(schema.as_str() + '\n')"
+	$(BIN)/python -m schema --output schema/schema.graphql
 
 # Re-pin dependencies after editing pyproject.toml.
 lock: install

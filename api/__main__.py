@@ -1,5 +1,5 @@
 """Command line: `python -m api serve | migrate | check-migrations | backup | restore |
-run-jobs`."""
+verify-ledger | run-jobs (expire)`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pathlib import Path
 import uvicorn
 
 from api import logs
-from services import backups, db
+from api.jobs import JOBS
 from services.errors import DomainError
-from services.points.verify import verify
-from services.relay import RedisRelay
-from services.settings import get_settings
+from services.kit import backups, db, jobs
+from services.kit.relay import RedisRelay
+from services.kit.settings import get_settings
+from services.points.verify import Report, verify
 
 RELAY_GRACE_SECONDS = 10.0
 
@@ -67,6 +68,22 @@ async def _restore(source: Path, url: str | None) -> int:
     finally:
         await db.close()
     print(f"restored {source}: {len(counts)} tables, {sum(counts.values())} rows")
+    return _print_report(report)
+
+
+async def _verify_ledger() -> int:
+    """Recompute every balance, lot, hold and evaluation credit from the ledger's entries and
+    report drift (exit 1 on drift)."""
+    await db.init(get_settings().database_url, run_migrations=False)
+    try:
+        report = await verify()
+    finally:
+        await db.close()
+    return _print_report(report)
+
+
+def _print_report(report: Report) -> int:
+    """Print what the ledger check found; the exit status (1 on drift)."""
     print("\n".join(report.lines()))
     print("ledger OK" if report.ok else "LEDGER DRIFT FOUND")
     return 0 if report.ok else 1
@@ -90,9 +107,7 @@ async def _run_jobs() -> int:
     try:
         if relay is not None:
             await relay.start(listen=False)  # nobody here to deliver others' events to
-        from services import jobs
-
-        done = await jobs.run_once()
+        done = await jobs.run_once(JOBS)
     finally:
         if relay is not None:
             await relay.stop(grace_seconds=RELAY_GRACE_SECONDS)
@@ -129,7 +144,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DATABASE_URL",
         help="the empty database to restore into (default: DATABASE_URL)",
     )
-    sub.add_parser("run-jobs", help="run the periodic jobs once (for cron or tests) and exit")
+    sub.add_parser(
+        "verify-ledger",
+        help="recompute every balance, lot, hold and evaluation credit from the ledger's "
+        "entries; exit 1 on drift",
+    )
+    sub.add_parser(
+        "run-jobs",
+        aliases=["expire"],
+        help="run the periodic jobs once (expired lots and holds, forgotten check-ins, "
+        "work-order timers; for cron or tests) and exit",
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     logs.configure(settings)
@@ -143,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         except (DomainError, backups.BackupFailed) as exc:
             print(f"{args.command} failed: {exc}", file=sys.stderr)
             return 1
-    if args.command == "run-jobs":
+    if args.command == "verify-ledger":
+        return asyncio.run(_verify_ledger())
+    if args.command in {"run-jobs", "expire"}:
         return asyncio.run(_run_jobs())
     asyncio.run(_prepare(seed=args.command == "serve" and settings.seed_demo))
     if args.command == "migrate":

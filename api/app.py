@@ -23,13 +23,15 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import graphiql, logs
+from api.figures import read_figures
 from api.graphql import GraphQLApp
-from schema import build_schema
-from services import db, health
-from services.events import Topic, broker
-from services.jobs import run_forever
-from services.relay import RedisRelay
-from services.settings import Settings, get_settings
+from api.jobs import JOBS
+from schema.build import build_schema
+from services.kit import db, health
+from services.kit.events import Topic, broker
+from services.kit.jobs import run_forever
+from services.kit.relay import RedisRelay
+from services.kit.settings import Settings, get_settings
 
 logger = logging.getLogger("gridpoints.http")
 access = logging.getLogger("gridpoints.access")
@@ -288,7 +290,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if relay is not None:
             await relay.start()
         jobs = (
-            asyncio.create_task(run_forever(settings.jobs_interval_seconds))
+            asyncio.create_task(run_forever(JOBS, settings.jobs_interval_seconds))
             if settings.jobs_interval_seconds
             else None
         )
@@ -321,7 +323,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         # The database figures are read at scrape time (one statement); a database that does
         # not answer leaves them as they were and the rest is still served.
         try:
-            figures = await health.figures()
+            figures = await read_figures()
         except Exception:
             logger.exception("could not read the figures for /metrics")
         else:

@@ -14,8 +14,8 @@ operations may run at once.
 The connection outlives its token and the roles its person had: the connection keeps the
 token's expiry, and the actor is re-read from the database (session, account, roles) before an
 operation starts and before a subscription delivers an event, when it was last read more than
-LIVE_ACTOR_RECHECK_SECONDS ago (see schema.context / schema.live). Once the token has expired
-(checked before each delivery and by a timer while a subscription waits) or the session has
+LIVE_ACTOR_RECHECK_SECONDS ago (see schema.core.context / schema.core.live). Once the token has
+expired (checked before each delivery and by a timer while a subscription waits) or the session has
 ended, each running subscription ends with an `error` message (UNAUTHENTICATED, "token expired:
 reconnect with a fresh token"), as does every later operation; a subscriber whose roles no
 longer allow what they follow gets FORBIDDEN. The socket itself stays open (its other
@@ -72,11 +72,12 @@ from api.graphql_http import (
     payload_too_large,
     response_media_type,
 )
-from schema.context import Context
-from schema.loaders import Loaders
-from services import accounts, events
+from schema.core.context import Context
+from schema.core.loaders import Loaders
+from services import accounts
 from services.errors import DomainError
-from services.settings import Settings
+from services.kit import events
+from services.kit.settings import Settings
 
 
 def client_address(request: Request | WebSocket) -> str:
@@ -254,7 +255,7 @@ def request_error_status(errors: list[GraphQLError] | None) -> int:
     return 400
 
 
-# Strawberry's module-wide parse cache, as ParserCache (schema.validation) uses it: a document
+# Strawberry's module-wide parse cache, as ParserCache (schema.core.validation) uses it: a document
 # read here to count its operations is read from the cache again when it executes.
 _parse = ParserCache().cached_parse_document
 

@@ -105,7 +105,7 @@ async def _bulk_activities(count: int, community_path: str, organiser: int) -> t
     """Insert `count` activities (a tenth in the community's subtree); returns (in the
     community, upcoming in the community)."""
     from bench.evaluation import insert_rows
-    from services import db
+    from services.kit import db
 
     areas = await db.fetch(
         "SELECT id, path, level FROM area WHERE level IN ('COMMUNITY', 'GRID', 'MICRO_GRID')", []
@@ -168,7 +168,7 @@ async def _bulk_activities(count: int, community_path: str, organiser: int) -> t
 
 async def _sign_up_some(person_id: int, community_path: str) -> None:
     """The reader signs up for every fifth upcoming activity of the community (mySignUp)."""
-    from services import db
+    from services.kit import db
 
     rows = await db.fetch(
         "SELECT id FROM volunteer_activity WHERE area_path >= ? AND area_path < ? "
@@ -199,7 +199,7 @@ async def _reads(community_id: int, requests: int) -> list[Timing]:
 
     from api.app import create_app
     from bench.evaluation import Phase, counting
-    from services.settings import get_settings
+    from services.kit.settings import get_settings
 
     app = create_app(get_settings(), manage_database=False)
     transport = httpx.ASGITransport(app=app)
@@ -249,10 +249,11 @@ async def _reads(community_id: int, requests: int) -> list[Timing]:
 async def _race(community_id: int, racers: int, places: int) -> tuple[int, int, float]:
     """`racers` volunteers sign up at once for one activity with `places` places."""
     from bench.evaluation import insert_rows
-    from services import db, volunteering
-    from services.auth import Actor, RoleGrant
+    from services import volunteering
     from services.enums import AreaLevel, Role
     from services.errors import Conflict
+    from services.kit import db
+    from services.kit.auth import Actor, RoleGrant
     from services.models import Area
 
     community = await Area.get(id=community_id)
@@ -312,7 +313,7 @@ async def _measure(url: str, options: argparse.Namespace) -> Outcome:
     from tortoise.context import TortoiseContext
 
     from bench.prepare import prepare
-    from services import db
+    from services.kit import db
     from services.models import Area, UserAccount
 
     started = time.perf_counter()

@@ -28,11 +28,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.queries import global_id, parse_global_id
-from services import accounts, db
-from services.auth import Actor, subtree_bounds
+from services import accounts
 from services.enums import AreaLevel, Role
+from services.kit import db
+from services.kit.auth import Actor
+from services.kit.paths import subtree_bounds
+from services.kit.settings import get_settings
 from services.people import DUTY_CARD_ROLES
-from services.settings import get_settings
 
 _DUTY_ROLES = sorted(r.value for r in DUTY_CARD_ROLES)
 # The coverage statements of services.grids.coverage_figures, verbatim apart from the placeholders.

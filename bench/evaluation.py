@@ -184,7 +184,7 @@ class Layout:
 def quarters(now: datetime) -> tuple[str, str, str]:
     """(two quarters ago, the previous quarter, the current quarter)."""
     from services.evaluation.scoring import previous_quarter
-    from services.points import period_of
+    from services.kit.calendar import period_of
 
     current = period_of(now)
     previous = previous_quarter(current)
@@ -259,7 +259,7 @@ async def _sqlite_raw() -> Any | None:
     """aiosqlite's connection on SQLite (its sqlite3 connection takes a trace callback)."""
     from tortoise import connections
 
-    from services import db
+    from services.kit import db
 
     if db.dialect() != "sqlite":
         return None
@@ -313,7 +313,7 @@ class Built:
 
 async def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     """Multi-row INSERTs, under the parameter limits of SQLite (32,766) and asyncpg (32,767)."""
-    from services import db
+    from services.kit import db
 
     per = max(1, 30_000 // len(columns))
     row_marks = "(" + ", ".join("?" for _ in columns) + ")"
@@ -435,9 +435,10 @@ async def build(url: str, layout: Layout, now: datetime) -> Built:
     from tortoise.context import TortoiseContext
     from tortoise.transactions import in_transaction
 
-    from services import accounts, db, evaluation
+    from services import accounts, evaluation
     from services.enums import AreaLevel, Dimension, Role
     from services.evaluation.scoring import quarter_bounds
+    from services.kit import db
     from services.models import PointsRule, RoleAssignment, TrainingSession
 
     started = time.perf_counter()
@@ -706,8 +707,8 @@ async def _load_ledger(
     person), quantity 2..8 by person (so scores spread), except: when (k + idx) % 10 = 5 a
     2-point penalty, = 7 the reversal of the person's award of the round before. An award
     precedes every penalty and reversal, so no balance goes below zero."""
-    from services import db
     from services.evaluation.scoring import quarter_bounds
+    from services.kit import db
 
     async def execute(step: str, sql: str, params: list[Any]) -> None:
         started = time.perf_counter()
@@ -885,7 +886,7 @@ async def run_quarter(
 
 
 async def _row_counts(period_id: int) -> dict[str, int]:
-    from services import db
+    from services.kit import db
 
     counts = {}
     for name, sql in (
@@ -908,7 +909,8 @@ async def _row_counts(period_id: int) -> dict[str, int]:
 
 async def checks(run: QuarterRun, layout: Layout) -> list[tuple[bool, str]]:
     """Are the figures plausible? (ok, what was checked)."""
-    from services import db, points
+    from services import points
+    from services.kit import db
 
     period = run.period_id
     out: list[tuple[bool, str]] = []
@@ -971,7 +973,7 @@ async def in_context(url: str, work: Any) -> Any:
     """Run `work()` with Tortoise initialised on `url`."""
     from tortoise.context import TortoiseContext
 
-    from services import db
+    from services.kit import db
 
     async with TortoiseContext() as ctx:
         await ctx.init(config=db.tortoise_config(url))

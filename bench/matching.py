@@ -93,10 +93,11 @@ class Outcome:
 async def _build(options: Options, rng: random.Random) -> list[int]:
     """The territory, a unit, the resources (bulk) and the needs; returns the need ids."""
     from seed.demo import bootstrap_district_admin
-    from services import db, partners
+    from services import partners
     from services.accounts import create_account, load_actor
     from services.enums import AreaLevel, PartnerUnitKind, ResourceCategory
     from services.grids import create_area, create_district
+    from services.kit import db
 
     await db.migrate()
     district = await create_district(name="基准区")
@@ -200,7 +201,7 @@ async def _build(options: Options, rng: random.Random) -> list[int]:
 
 async def _candidates(need_id: int) -> int:
     from services import partners
-    from services.auth import Actor
+    from services.kit.auth import Actor
 
     actor = Actor(account_id=0, person_id=0, username="bench")
     return len(
@@ -210,7 +211,7 @@ async def _candidates(need_id: int) -> int:
 
 async def _measure(options: Options, needs: list[int]) -> Outcome:
     from services import partners
-    from services.auth import Actor
+    from services.kit.auth import Actor
 
     actor = Actor(account_id=0, person_id=0, username="bench")
     for need_id in needs:  # warm-up: caches, prepared statements, pages

@@ -193,7 +193,7 @@ def _mint(account_id: int, session_id: str) -> str:
     """An access token as services.accounts issues them (same claims, the server's secret)."""
     import jwt
 
-    from services.settings import get_settings
+    from services.kit.settings import get_settings
 
     settings = get_settings()
     now = clock.now()
@@ -208,7 +208,7 @@ def _mint(account_id: int, session_id: str) -> str:
 
 
 async def _next_id(table: str) -> int:
-    from services import db
+    from services.kit import db
 
     rows = await db.fetch(f"SELECT COALESCE(MAX(id), 0) AS m FROM {table}", [])
     return int(rows[0]["m"]) + 1
@@ -234,7 +234,7 @@ async def _sessions(account_ids: list[int]) -> list[str]:
 async def _residents(count: int, community_path: str) -> list[Resident]:
     """`count` residents, each in a household of their own, in the district's micro-grids."""
     from bench.evaluation import insert_rows
-    from services import db
+    from services.kit import db
 
     grids = await db.fetch("SELECT id, path FROM area WHERE level = 'MICRO_GRID' ORDER BY id", [])
     ours = [g for g in grids if str(g["path"]).startswith(community_path)]
@@ -287,7 +287,7 @@ async def _residents(count: int, community_path: str) -> list[Resident]:
 
 async def _fix_sequences() -> None:
     """PostgreSQL: move the id sequences past the rows inserted with explicit ids."""
-    from services import db
+    from services.kit import db
 
     if db.dialect() != "postgres":
         return
@@ -299,7 +299,7 @@ async def _followers(community_path: str) -> list[Follower]:
     """Every open leader role in the community's subtree (an account made for those who have
     none), with a fresh session each."""
     from bench.evaluation import insert_rows
-    from services import db
+    from services.kit import db
 
     rows = await db.fetch(
         "SELECT r.person_id, r.role, r.area_id, r.area_path, a.name, ua.id AS account_id "
@@ -333,7 +333,7 @@ async def _followers(community_path: str) -> list[Follower]:
 
 
 async def _sizes() -> dict[str, int]:
-    from services import db
+    from services.kit import db
 
     sizes = {}
     for table in ("area", "household", "person", "user_account", "session", "role_assignment",
@@ -348,7 +348,7 @@ async def build(url: str, options: argparse.Namespace) -> Setup:
     from tortoise.context import TortoiseContext
 
     from bench.prepare import prepare
-    from services import db
+    from services.kit import db
     from services.models import Area
 
     started = time.perf_counter()
@@ -769,7 +769,7 @@ _SQLITE_SCAN = re.compile(r"\bSCAN (\w+)")
 async def _explain(step: str, sql: str, values: list[Any], sizes: dict[str, int]) -> Plan:
     from tortoise import connections
 
-    from services import db
+    from services.kit import db
 
     conn = connections.get("default")
     flat = _flat(sql)
@@ -809,9 +809,10 @@ async def plans(url: str, setup: Setup) -> tuple[list[Plan], list[str], dict[str
     from tortoise.context import TortoiseContext
 
     from api.app import create_app
-    from services import accounts, db, live, workorders
-    from services.events import Topic
-    from services.settings import get_settings
+    from services import accounts, grids, workorders
+    from services.kit import db
+    from services.kit.events import Topic
+    from services.kit.settings import get_settings
 
     async with TortoiseContext() as ctx:
         await ctx.init(config=db.tortoise_config(url))
@@ -836,7 +837,7 @@ async def plans(url: str, setup: Setup) -> tuple[list[Plan], list[str], dict[str
         follower = next(f for f in setup.followers if resident.path.startswith(f.path))
         with _captured() as following:
             actor = await accounts.actor_from_token(follower.token)
-            watch = await live.area_watch(
+            watch = await grids.area_watch(
                 actor=actor, topic=Topic.WORK_ORDER, under_id=follower.area_id,
                 may_watch=workorders.may_follow,
             )  # fmt: skip

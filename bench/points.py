@@ -159,8 +159,9 @@ async def setup(url: str, people: int) -> Setup:
     from tortoise.context import TortoiseContext
 
     from bench.prepare import BENCH_PASSWORD, BENCH_USER, prepare
-    from services import accounts, db, market, points
+    from services import accounts, market, points
     from services.enums import Dimension, RewardCategory, Role
+    from services.kit import db
     from services.market.rewards import MAX_STOCK
     from services.models import UserAccount
     from services.people import assign_role
@@ -234,7 +235,7 @@ async def ledger_size(url: str) -> tuple[int, int]:
     """(entries, transactions) in the ledger."""
     from tortoise.context import TortoiseContext
 
-    from services import db
+    from services.kit import db
 
     async with TortoiseContext() as ctx:
         await ctx.init(config=db.tortoise_config(url))
@@ -247,7 +248,8 @@ async def verified(url: str) -> tuple[bool, list[str], float]:
     """services.points.verify on the database: (ok, its lines, seconds it took)."""
     from tortoise.context import TortoiseContext
 
-    from services import db, points
+    from services import points
+    from services.kit import db
 
     async with TortoiseContext() as ctx:
         await ctx.init(config=db.tortoise_config(url))
@@ -274,7 +276,7 @@ async def bulk_load(url: str, person_id: int, entries: int) -> float:
     from tortoise.context import TortoiseContext
     from tortoise.transactions import in_transaction
 
-    from services import db
+    from services.kit import db
     from services.points import ledger
 
     count = entries // 2

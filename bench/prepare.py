@@ -17,10 +17,10 @@ from tortoise.context import TortoiseContext
 
 from seed.demo import DEMO_COMMUNITY, bootstrap_district_admin, seed_demo
 from seed.scale import seed_scale
-from services import db
 from services.accounts import create_account, load_actor
 from services.enums import AreaLevel, Role
-from services.grids import in_subtree
+from services.kit import db
+from services.kit.paths import in_subtree
 from services.models import Area, Household, Person
 from services.people import assign_role
 

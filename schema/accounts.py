@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     InvalidCredentials,
@@ -18,10 +18,10 @@ from schema.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from schema.core.pagination import After, Connection, First, page_args
 from schema.evaluation import Evaluation
 from schema.market import Redemption, RedemptionStatus
 from schema.notices import Notice
-from schema.pagination import After, Connection, First, page_args
 from schema.partners import PartnerUnit
 from schema.people import Person, RoleAssignment
 from schema.points import PointsAccount

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -17,8 +17,8 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
+from schema.core.ids import id_field, require_key
 from schema.grids import Area
-from schema.ids import id_field, require_key
 from services import households
 from services.errors import NotFound as NotFoundError
 

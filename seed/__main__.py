@@ -8,8 +8,8 @@ import time
 
 from seed.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from seed.scale import NotEmpty, seed_scale
-from services import db
 from services.enums import AreaLevel
+from services.kit import db
 from services.models import Area, Household, Person, RoleAssignment
 
 EPILOG = """\

@@ -19,13 +19,12 @@ from seed.points import seed_points
 from seed.scale import split_evenly
 from seed.volunteering import seed_volunteering
 from seed.workorders import seed_work_orders
-from services import db
 from services.accounts import create_account, load_actor
-from services.auth import Actor
 from services.enums import AreaKind, AreaLevel, PartyUnitKind, Role
 from services.grids import StationInput, create_area, create_district, create_party_unit
 from services.households import add_member, create_household, link_central_household
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor
 from services.models import Area, Household, Person, RoleAssignment, UserAccount
 from services.people import assign_role, create_person
 

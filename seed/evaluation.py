@@ -11,8 +11,8 @@ from services import evaluation
 from services.enums import EVALUATED_ROLES, EVALUATION_DIMENSIONS, Dimension
 from services.evaluation.scoring import previous_quarter, quarter_bounds
 from services.kit import clock
+from services.kit.calendar import period_of
 from services.models import Area, EvaluationResult, RoleAssignment
-from services.points import period_of
 
 # (code, name, dimension, most points): what 颜山社区's admins score by hand each quarter.
 MANUAL_ITEMS: tuple[tuple[str, str, Dimension, int], ...] = (

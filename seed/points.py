@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from services import market, points
 from services.accounts import load_actor
-from services.auth import Actor
 from services.enums import Dimension, ExpiryKind, RewardCategory
+from services.kit.auth import Actor
 from services.models import Area, Person, UserAccount
 
 # The district's default rules (code, name, dimension, points, daily cap, needs review).

@@ -19,9 +19,8 @@ from tortoise import connections
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from services import db
 from services.enums import LEVEL_ORDER, AreaKind, AreaLevel, PartyUnitKind, Role
-from services.kit import clock
+from services.kit import clock, db
 from services.models import (
     Area,
     CareLink,

@@ -11,8 +11,8 @@ from seed.points import demo_actor
 from services import volunteering
 from services.enums import TeamKind
 from services.kit import clock
+from services.kit.settings import get_settings
 from services.models import Area, VolunteerActivity
-from services.settings import get_settings
 
 TEAM_NAME = "颜山社区党员志愿服务队"
 MEMBERS = ("volunteer", "central_household")

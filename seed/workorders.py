@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from seed.points import demo_actor
 from services import workorders
-from services.auth import Actor
 from services.enums import AreaLevel, Role, WorkOrderKind
 from services.kit import clock
+from services.kit.auth import Actor
+from services.kit.settings import get_settings
 from services.models import Area, WorkOrder
-from services.settings import get_settings
 
 # kind, code, name, minutes to accept, hours to resolve
 CATEGORIES: tuple[tuple[WorkOrderKind, str, str, int, int], ...] = (

@@ -16,8 +16,6 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 from zxcvbn import zxcvbn
 
-from services import db
-from services.auth import Actor, RoleGrant, require_actor
 from services.enums import AreaLevel, Role
 from services.errors import (
     Conflict,
@@ -26,7 +24,9 @@ from services.errors import (
     InvalidToken,
     TooManyAttempts,
 )
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, RoleGrant, require_actor
+from services.kit.settings import get_settings
 from services.models import (
     LoginFailure,
     RefreshToken,
@@ -34,7 +34,6 @@ from services.models import (
     UserAccount,
 )
 from services.people import grant_resident, new_person
-from services.settings import get_settings
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so timing does not reveal which accounts exist.

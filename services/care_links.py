@@ -15,9 +15,9 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
-from services.auth import Actor
 from services.enums import Role
 from services.kit import clock
+from services.kit.auth import Actor
 from services.models import CareLink, EndedCareLink
 
 ROLE_ENDED = "the central household's role ended"

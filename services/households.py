@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from services.auth import Actor, require_actor
 from services.care_links import HOUSEHOLD_MOVED, TAKEN_OVER, cared_households, end_care_links
 from services.enums import AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from services.grids import SUBTREE_END, areas_by_ids, get_area, in_subtree, nested_rows
+from services.grids import areas_by_ids, get_area, nested_rows
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, PageKey, page_from_rows, paginate
+from services.kit.paths import SUBTREE_END, in_subtree
 from services.models import Area, CareLink, Household, Person, RoleAssignment
-from services.pagination import Page, PageKey, page_from_rows, paginate
 from services.people import MAX_HOUSEHOLD_MEMBERS, make_room_in_household, person_to_place
 
 

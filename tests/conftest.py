@@ -37,10 +37,10 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
-from services import db as database
 from services.accounts import load_actor
-from services.auth import Actor
 from services.kit import clock
+from services.kit import db as database
+from services.kit.auth import Actor
 from services.models import UserAccount
 
 TEST_NOW = datetime.fromisoformat(os.environ["CLOCK_START"])
@@ -208,7 +208,7 @@ async def actor_for(username: str) -> Actor:
 async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app, sharing the test's database."""
     from api.app import create_app
-    from services.settings import get_settings
+    from services.kit.settings import get_settings
 
     app = create_app(get_settings(), manage_database=False)
     transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 5555))

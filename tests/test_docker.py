@@ -225,7 +225,7 @@ def test_jwt_secret_is_required_not_defaulted() -> None:
 
 
 def test_environment_names_are_known_settings() -> None:
-    from services.settings import Settings
+    from services.kit.settings import Settings
 
     known = {name.upper() for name in Settings.model_fields}
     for name in ("migrate", "app"):
@@ -246,7 +246,7 @@ def test_the_app_runs_with_the_production_defaults() -> None:
 
 
 def test_the_app_trusts_exactly_nginx_for_the_client_address() -> None:
-    from services.settings import Settings
+    from services.kit.settings import Settings
 
     services = _services()
     network = _compose()["networks"]["default"]["ipam"]["config"][0]

@@ -478,7 +478,7 @@ def report(runs: list[Run], options: Options, started: datetime) -> tuple[str, l
         lines += [
             f"### {run.label}",
             "",
-            f"- Ledger (`python -m services.points verify`): "
+            f"- Ledger (`python -m api verify-ledger`): "
             f"{'zero drift' if rec.ledger_ok else 'DRIFT'}: {_ledger_summary(rec.ledger_output)}",
             "",
             "| operation | acknowledged | created in the run | missing | acknowledged twice "

@@ -49,7 +49,7 @@ class Built:
 
 
 async def _max_id(table: str) -> int:
-    from services import db
+    from services.kit import db
 
     rows = await db.fetch(f"SELECT COALESCE(MAX(id), 0) AS m FROM {table}", [])
     return int(rows[0]["m"])
@@ -57,7 +57,7 @@ async def _max_id(table: str) -> int:
 
 async def _bench_residents(community_path: str) -> list[tuple[int, int, bool]]:
     """(index, person id, lives in the community) of every bench resident, in index order."""
-    from services import db
+    from services.kit import db
 
     rows = await db.fetch(
         "SELECT ua.username, ua.person_id, h.path FROM user_account ua "
@@ -139,8 +139,8 @@ async def build(url: str, residents: int) -> tuple[Built, dict[str, Any]]:
     from bench.orders import _sizes
     from bench.orders import build as build_orders
     from seed.demo import DEMO_COMMUNITY
-    from services import db
     from services.enums import AreaLevel
+    from services.kit import db
     from services.models import Area
 
     started = time.perf_counter()
@@ -207,7 +207,7 @@ async def build(url: str, residents: int) -> tuple[Built, dict[str, Any]]:
 
 
 async def _count(table: str) -> int:
-    from services import db
+    from services.kit import db
 
     return int((await db.fetch(f"SELECT COUNT(*) AS n FROM {table}", []))[0]["n"])
 

@@ -1,6 +1,6 @@
 """After a load-mix run, with the server stopped: does the database hold what the users were told?
 
-- The ledger: `python -m services.points verify` (what `make verify-ledger` runs) on the run's
+- The ledger: `python -m api verify-ledger` (what `make verify-ledger` runs) on the run's
   database: every balance, lot, hold and credit recomputed from the entries, zero drift.
 - Every acknowledged write (bench/loadmix/locustfile.py appends the record id of each success
   to a JSONL file) is in the database: awards APPROVED with their posted transaction,
@@ -81,9 +81,9 @@ def read_acks(directory: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def verify_ledger(env: dict[str, str]) -> tuple[bool, str]:
-    """`python -m services.points verify` on the run's database: (no drift, its output)."""
+    """`python -m api verify-ledger` on the run's database: (no drift, its output)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "services.points", "verify"],
+        [sys.executable, "-m", "api", "verify-ledger"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -121,7 +121,7 @@ async def _database_checks(
 ) -> tuple[list[Check], list[str], list[str]]:
     from tortoise.context import TortoiseContext
 
-    from services import db
+    from services.kit import db
 
     checks: list[Check] = []
     stock_problems: list[str] = []

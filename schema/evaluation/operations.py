@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -17,6 +17,8 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
+from schema.core.ids import id_argument, id_field, node_key, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.evaluation.types import (
     AreaEvaluation,
     Evaluation,
@@ -32,8 +34,6 @@ from schema.evaluation.types import (
     TrainingSession,
 )
 from schema.grids import AreaLevel
-from schema.ids import id_argument, id_field, node_key, require_key
-from schema.pagination import After, Connection, First, page_args
 from schema.people import Role
 from schema.points import Dimension
 from services import evaluation

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import describe_values
+from schema.core.context import Info
+from schema.core.errors import describe_values
+from schema.core.ids import area_key, id_argument
 from schema.grids import Area, AreaLevel
-from schema.ids import area_key, id_argument
 from schema.people import Person, Role
 from schema.points import Dimension, PointsTransaction
 from services import evaluation

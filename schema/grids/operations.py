@@ -7,8 +7,8 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -16,9 +16,9 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
+from schema.core.ids import area_key, id_argument, id_field, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.grids.types import Area, AreaKind, AreaLevel, PartyUnit, PartyUnitKind
-from schema.ids import area_key, id_argument, id_field, require_key
-from schema.pagination import After, Connection, First, page_args
 from services import grids
 from services.enums import AreaKind as AreaKindEnum
 

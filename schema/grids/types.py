@@ -9,18 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
-    describe_values,
-)
-from schema.pagination import After, Connection, First, page_args
-from schema.selection import selected_below
+from schema.core.context import Info
+from schema.core.errors import describe_values
+from schema.core.pagination import After, Connection, First, page_args
+from schema.core.selection import selected_below
 from services import grids, people
 from services.enums import AreaKind as AreaKindEnum
 from services.enums import AreaLevel as AreaLevelEnum
 from services.enums import PartyUnitKind as PartyUnitKindEnum
 from services.evaluation.results import HONOURS_LIMIT
-from services.pagination import Page, PageKey
+from services.kit.pagination import Page, PageKey
 
 if TYPE_CHECKING:
     from schema.evaluation import Honour, TrainingCoverage

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.arguments import IDEMPOTENCY_KEY
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -22,10 +23,9 @@ from schema.errors import (
     RewardUnavailable,
     Unauthenticated,
 )
-from schema.ids import area_key, id_argument, id_field, require_key
+from schema.core.ids import area_key, id_argument, id_field, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.market.types import Redemption, Reward, RewardCategory
-from schema.pagination import After, Connection, First, page_args
-from schema.points.operations import IDEMPOTENCY_KEY
 from services import market
 
 _REWARD_FIELDS = (

@@ -9,8 +9,8 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import describe_values
+from schema.core.context import Info
+from schema.core.errors import describe_values
 from schema.grids import Area
 from schema.people import Person
 from services import market

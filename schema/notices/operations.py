@@ -8,11 +8,11 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import MUTATION_INPUT, Forbidden, InvalidInput, NotFound, Unauthenticated
-from schema.ids import id_argument, id_field, require_key
+from schema.core.context import Info
+from schema.core.errors import MUTATION_INPUT, Forbidden, InvalidInput, NotFound, Unauthenticated
+from schema.core.ids import id_argument, id_field, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.notices.types import Notice
-from schema.pagination import After, Connection, First, page_args
 from schema.people import Role
 from schema.points import PointsAward
 from services import notices

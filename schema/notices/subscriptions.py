@@ -8,12 +8,12 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.ids import id_argument
-from schema.live import area_events
+from schema.core.context import Info
+from schema.core.ids import id_argument
+from schema.core.live import area_events
 from schema.notices.types import Notice
 from services import notices
-from services.events import Event, Topic
+from services.kit.events import Event, Topic
 
 
 @strawberry.type

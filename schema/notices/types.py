@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
+from schema.core.context import Info
+from schema.core.ids import id_argument, node_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.grids import Area
-from schema.ids import id_argument, node_key
-from schema.pagination import After, Connection, First, page_args
 from schema.people import Person, Role
 from schema.points import PointsAward
 from services import notices

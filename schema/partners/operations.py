@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.arguments import IDEMPOTENCY_KEY, source_of
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -20,9 +21,9 @@ from schema.errors import (
     OutOfStock,
     Unauthenticated,
 )
-from schema.ids import area_key, id_argument, id_field, node_key, require_key
+from schema.core.ids import area_key, id_argument, id_field, node_key, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.market import Reward
-from schema.pagination import After, Connection, First, page_args
 from schema.partners.types import (
     CadreAssignment,
     Match,
@@ -41,7 +42,6 @@ from schema.partners.types import (
     ResourceStatus,
     Urgency,
 )
-from schema.points.operations import IDEMPOTENCY_KEY, source_of
 from services import partners
 from services.points import Source
 

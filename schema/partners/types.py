@@ -10,11 +10,11 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import describe_values
+from schema.core.context import Info
+from schema.core.errors import describe_values
+from schema.core.pagination import After, Connection, First, page_args
 from schema.grids import Area
 from schema.market import Redemption, RedemptionStatus, Reward
-from schema.pagination import After, Connection, First, page_args
 from schema.people import Person
 from services import partners
 from services.enums import MatchSide as MatchSideEnum

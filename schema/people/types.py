@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
-    describe_values,
-)
+from schema.core.context import Info
+from schema.core.errors import describe_values
 from schema.grids import Area
 from services import people
 from services.enums import ROLE_DUTIES

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.arguments import IDEMPOTENCY_KEY, source_of
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -18,8 +19,8 @@ from schema.errors import (
     NotFound,
     Unauthenticated,
 )
-from schema.ids import area_key, id_argument, id_field, node_key, require_key
-from schema.pagination import After, Connection, First, page_args
+from schema.core.ids import area_key, id_argument, id_field, node_key, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.people import Role
 from schema.points.types import (
     Dimension,
@@ -34,20 +35,6 @@ from schema.points.types import (
 )
 from services import points
 from services.errors import InvalidInput as InvalidInputError
-
-IDEMPOTENCY_KEY = (
-    "Client-chosen key (1-100 characters): a retry with the same key and input "
-    "returns the first result and changes nothing."
-)
-
-
-def source_of(global_id: relay.GlobalID | None) -> points.Source | None:
-    """The object points are moved for, from its global id (any type; kept as given)."""
-    if global_id is None:
-        return None
-    if not (0 < len(global_id.type_name) <= 40 and 0 < len(global_id.node_id) <= 40):
-        raise InvalidInputError("That is not the id of anything here.", field="sourceId")
-    return points.Source(type=global_id.type_name, id=global_id.node_id)
 
 
 def _unset_to_none(value: Any) -> Any:

@@ -6,10 +6,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from schema.context import Info
-from schema.live import deliver
+from schema.core.context import Info
+from schema.core.live import deliver
 from schema.points.types import PointsAccount
-from services import live
+from services import points
 
 
 @strawberry.type
@@ -22,5 +22,5 @@ class PointsSubscription:
     )
     async def my_points_changed(self, info: Info) -> AsyncGenerator[PointsAccount, None]:
         await info.context.revalidate()  # the connection may be hours old
-        watch = await live.points_watch(actor=info.context.actor)
+        watch = await points.points_watch(actor=info.context.actor)
         return deliver(info, watch, PointsAccount.from_summary)

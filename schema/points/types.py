@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import describe_values
+from schema.core.context import Info
+from schema.core.errors import describe_values
+from schema.core.pagination import After, Connection, First, page_args
 from schema.grids import Area
-from schema.pagination import After, Connection, First, page_args
 from schema.people import Person, Role
 from services import points
 from services.enums import AwardStatus as AwardStatusEnum

@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.errors import (
+from schema.core.context import Info
+from schema.core.errors import (
     MUTATION_INPUT,
     Conflict,
     Forbidden,
@@ -19,8 +19,8 @@ from schema.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from schema.ids import id_argument, id_field, node_key, require_key
-from schema.pagination import After, Connection, First, page_args
+from schema.core.ids import id_argument, id_field, node_key, require_key
+from schema.core.pagination import After, Connection, First, page_args
 from schema.volunteering.types import (
     ActivitySignUp,
     TeamKind,

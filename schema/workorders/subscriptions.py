@@ -8,15 +8,15 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
-from schema.ids import id_argument
-from schema.live import area_events
+from schema.core.context import Info
+from schema.core.ids import id_argument
+from schema.core.live import area_events
 from schema.workorders.types import WorkOrder, WorkOrderAction, WorkOrderStatus
 from services import workorders
-from services.auth import require_actor
 from services.enums import WorkOrderAction as WorkOrderActionEnum
 from services.enums import WorkOrderStatus as WorkOrderStatusEnum
-from services.events import Event, Topic
+from services.kit.auth import require_actor
+from services.kit.events import Event, Topic
 
 
 @strawberry.type(description="A step a work order just took, and the order as it is after it.")

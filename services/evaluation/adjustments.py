@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import EVALUATION_DIMENSIONS, Dimension, ObjectionStatus, PeriodStatus
 from services.errors import Conflict, InvalidInput, NotFound
 from services.evaluation import scoring
 from services.evaluation.periods import Rules, rules_of
 from services.grids import clean_text
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
 from services.models import (
     EvaluationAdjustment,
     EvaluationObjection,

@@ -7,8 +7,6 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import (
     AreaLevel,
     ExitReviewStatus,
@@ -26,8 +24,12 @@ from services.evaluation.schemes import (
     scheme_of,
     schemes_by_ids,
 )
-from services.grids import ancestor_paths, district_path, get_area, in_line
-from services.kit import clock
+from services.grids import get_area
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.calendar import period_of
+from services.kit.pagination import Page, paginate
+from services.kit.paths import ancestor_paths, district_path, in_line, subtree_bounds
 from services.models import (
     EvaluationHonour,
     EvaluationObjection,
@@ -35,8 +37,7 @@ from services.models import (
     EvaluationScheme,
     ExitReview,
 )
-from services.pagination import Page, paginate
-from services.points import check_period, period_of
+from services.points import check_period
 from services.points.ledger import (
     Community,
     Movement,

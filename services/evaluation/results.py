@@ -8,12 +8,14 @@ hold a role there).
 
 from __future__ import annotations
 
-from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.enums import AreaLevel, ExitReviewStatus, PeriodStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.periods import get_period
 from services.grids import clean_text, get_area
 from services.kit import clock
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, page_from_rows
+from services.kit.paths import is_under, subtree_bounds
 from services.models import (
     AreaEvaluation,
     EvaluationAdjustment,
@@ -23,7 +25,6 @@ from services.models import (
     EvaluationResult,
     ExitReview,
 )
-from services.pagination import Page, page_from_rows
 
 
 def sees_result(actor: Actor, result: EvaluationResult, status: PeriodStatus) -> bool:

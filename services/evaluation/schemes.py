@@ -14,8 +14,6 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import (
     EVALUATED_ROLES,
     EVALUATION_DIMENSIONS,
@@ -27,9 +25,11 @@ from services.enums import (
     Role,
 )
 from services.errors import Forbidden, InvalidInput
-from services.grids import clean_text, district_path, get_area
+from services.grids import clean_text, get_area
+from services.kit import db
+from services.kit.auth import Actor, require_actor
+from services.kit.paths import community_path, district_path
 from services.models import Area, EvaluationScheme, PointsRule
-from services.points.ledger import community_path
 
 MAX_SCORE = 1000
 MAX_BONUS = 10_000

@@ -41,7 +41,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from services import db, notices, workorders
+from services import notices, workorders
 from services.enums import (
     EVALUATED_ROLES,
     EVALUATION_DIMENSIONS,
@@ -52,9 +52,10 @@ from services.enums import (
     Role,
 )
 from services.evaluation.schemes import Details, RoleSpec, Scheme
-from services.grids import coverage_figures, path_ids
+from services.grids import coverage_figures
+from services.kit import calendar, db
+from services.kit.paths import path_ids
 from services.models import EvaluationAdjustment, EvaluationPeriod
-from services.points import ledger
 
 CHUNK = 400
 HOLDERS_SHARE = Fraction(4, 5)
@@ -63,8 +64,8 @@ HOLDERS_SHARE = Fraction(4, 5)
 def quarter_bounds(quarter: str) -> tuple[datetime, datetime, datetime]:
     """(start of the year, start, end) of a quarter like "2026Q4" in the configured time
     zone, as UTC instants."""
-    start, end = ledger.quarter_window(quarter)
-    year_start, _ = ledger.quarter_window(f"{quarter[:4]}Q1")
+    start, end = calendar.quarter_window(quarter)
+    year_start, _ = calendar.quarter_window(f"{quarter[:4]}Q1")
     return year_start, start, end
 
 

@@ -7,16 +7,16 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import EVALUATED_ROLES, AreaLevel
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.scoring import quarter_bounds
-from services.grids import SUBTREE_END, clean_text, get_area, in_line
-from services.kit import clock
+from services.grids import clean_text, get_area
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import SUBTREE_END, in_line, subtree_bounds
+from services.kit.settings import get_settings
 from services.models import TrainingAttendance, TrainingSession
-from services.pagination import Page, paginate
-from services.settings import get_settings
 
 # The most people recorded at one session, in one call and in all (a bound the API's cost
 # estimate relies on: `TrainingSession.attendees`).

@@ -1,24 +1,19 @@
-"""The territory: areas, grid stations, contact groups, party units and coverage (全覆盖)."""
+"""The territory: areas, grid stations, contact groups, party units and coverage (全覆盖).
+The grammar of area paths (under, subtree bounds, community of a path) is services.kit.paths."""
 
 from services.grids.areas import (
-    SUBTREE_END,
     AreaRow,
     StationInput,
     ancestor_ids,
-    ancestor_paths,
     areas_by_ids,
     child_counts,
     children_pages,
     clean_text,
     create_area,
     create_district,
-    district_path,
     get_area,
-    in_line,
-    in_subtree,
     list_areas,
     nested_rows,
-    path_ids,
     stations_by_grid,
     update_area,
 )
@@ -29,15 +24,15 @@ from services.grids.coverage import (
     coverage_of,
     household_counts,
 )
+from services.grids.live import area_watch
 from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
 
 __all__ = [
-    "SUBTREE_END",
     "AreaRow",
     "Coverage",
     "StationInput",
     "ancestor_ids",
-    "ancestor_paths",
+    "area_watch",
     "areas_by_ids",
     "child_counts",
     "children_pages",
@@ -48,16 +43,12 @@ __all__ = [
     "create_area",
     "create_district",
     "create_party_unit",
-    "district_path",
     "get_area",
     "household_counts",
-    "in_line",
-    "in_subtree",
     "list_areas",
     "nested_rows",
     "party_units_by_area",
     "party_units_by_ids",
-    "path_ids",
     "stations_by_grid",
     "update_area",
 ]

@@ -6,19 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.filters import escape_like
 from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaKind, AreaLevel
 from services.errors import Conflict, InvalidInput, NotFound
+from services.kit import db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, PageKey, page_from_rows
+from services.kit.paths import subtree_bounds
 from services.kit.text import search_term
 from services.models import Area, GridStation
-from services.pagination import Page, PageKey, page_from_rows
 
 # The most areas directly under one area (streets of a district, communities of a street, ...):
 # a bound the API's cost estimate relies on (a notice's coverage lists each child area).
@@ -41,35 +41,6 @@ def clean_text(value: str, *, field: str, max_length: int, required: bool = True
     if len(text) > max_length:
         raise InvalidInput(f"`{field}` is longer than {max_length} characters.", field=field)
     return text
-
-
-def in_subtree(path: str, column: str = "path") -> Q:
-    """A filter for rows whose `column` path lies under `path` (index range scan)."""
-    low, high = subtree_bounds(path)
-    return Q(**{f"{column}__gte": low, f"{column}__lt": high})
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """The paths of the areas above `path`, from the district down ("/1/4/17/" → "/1/", "/1/4/")."""
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
-
-
-def path_ids(path: str) -> list[int]:
-    """The area ids along a path, from the district down ("/1/4/17/" → [1, 4, 17])."""
-    return [int(part) for part in path.strip("/").split("/")]
-
-
-def district_path(path: str) -> str:
-    """The path of the district an area path lies in ("/1/4/17/" → "/1/")."""
-    return "/" + path.strip("/").split("/")[0] + "/"
-
-
-def in_line(path: str, column: str = "area_path") -> Q:
-    """A filter for rows of the area at `path`, of the areas above it and of those below it
-    (what is organised for an area: its own, its ancestors' and its subtree's)."""
-    above: dict[str, Any] = {f"{column}__in": ancestor_paths(path) or [""]}
-    return in_subtree(path, column) | Q(**above)
 
 
 async def get_area(*, area_id: int) -> Area:
@@ -388,6 +359,3 @@ async def stations_by_grid(*, grid_ids: list[int]) -> list[GridStation | None]:
     """The station of each grid (None where it has none); one query."""
     found = {s.grid_id: s for s in await GridStation.filter(grid_id__in=grid_ids)}
     return [found.get(i) for i in grid_ids]
-
-
-SUBTREE_END = "substr(a.path, 1, length(a.path) - 1) || '0'"  # see auth.subtree_bounds

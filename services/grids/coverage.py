@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services import db
-from services.auth import Actor
 from services.enums import AreaLevel, Role
 from services.errors import Forbidden, NotFound
-from services.grids.areas import SUBTREE_END, AreaRow, areas_by_ids
+from services.grids.areas import AreaRow, areas_by_ids
+from services.kit import db
+from services.kit.auth import Actor
+from services.kit.paths import SUBTREE_END
 from services.models import Area
 
 

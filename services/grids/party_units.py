@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from services.auth import Actor, require_actor
 from services.enums import PARTY_UNIT_LEVEL, PartyUnitKind
 from services.errors import Conflict, InvalidInput
 from services.grids.areas import clean_text, get_area
+from services.kit.auth import Actor, require_actor
 from services.models import PartyUnit
 
 

@@ -38,7 +38,7 @@ _reading: _Reading | None = None
 
 
 def _configured() -> _Reading:
-    from services.settings import get_settings
+    from services.kit.settings import get_settings
 
     start = get_settings().clock_start
     return _started(start) if start is not None else _WALL
@@ -69,7 +69,7 @@ def now() -> datetime:
 
 def today() -> date:
     """The current date in the configured time zone (TIMEZONE)."""
-    from services.settings import get_settings
+    from services.kit.settings import get_settings
 
     return now().astimezone(get_settings().tz).date()
 

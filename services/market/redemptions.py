@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import LEADER_ROLES, RedemptionStatus, TransactionKind
 from services.errors import (
     Conflict,
@@ -27,8 +25,11 @@ from services.errors import (
     OutOfStock,
     RewardUnavailable,
 )
-from services.idempotency import Call
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.idempotency import Call
+from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path
 from services.market.rewards import (
     MAX_STOCK,
     cancels,
@@ -38,7 +39,6 @@ from services.market.rewards import (
     unit_ids_of,
 )
 from services.models import Redemption, RedemptionLot, Reward
-from services.pagination import Page, paginate
 from services.points import ledger
 from services.points.ledger import Movement
 
@@ -130,7 +130,7 @@ async def _redemption_by_id(redemption_id: int) -> Redemption:
 
 def _is_staff(actor: Actor, reward: Reward) -> bool:
     """Grid and micro-grid leaders of the reward's community hand out its rewards (驿站)."""
-    community = ledger.community_path(reward.area_path) or reward.area_path
+    community = community_path(reward.area_path) or reward.area_path
     return any(p.startswith(community) for p in actor.paths_for(LEADER_ROLES))
 
 

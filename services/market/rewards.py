@@ -8,14 +8,15 @@ from typing import cast
 
 from tortoise.expressions import F, Q
 
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.idempotency import Call
 from services.kit import clock
+from services.kit.auth import Actor, require_actor
+from services.kit.idempotency import Call
+from services.kit.pagination import Page, paginate
+from services.kit.paths import subtree_bounds
 from services.models import PartnerMember, Reward
-from services.pagination import Page, paginate
 from services.points import ledger
 
 MAX_PRICE = 1_000_000

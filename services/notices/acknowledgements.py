@@ -18,15 +18,15 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from services import db, events
-from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from services.grids import areas_by_ids, in_subtree
-from services.kit import clock
+from services.grids import areas_by_ids
+from services.kit import calendar, clock, db, events
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, batched_counts, page_from_rows, paginate
+from services.kit.paths import in_subtree, is_under, subtree_bounds
 from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
 from services.notices.reading import get_notice, overseen_roots
-from services.pagination import Page, batched_counts, page_from_rows, paginate
-from services.points import Source, award_for_source, community_at, ledger
+from services.points import Source, award_for_source, community_at
 
 RULE_CODE = "NOTICE_RELAYED"
 SOURCE_TYPE = "NoticeAcknowledgement"
@@ -351,7 +351,7 @@ async def acknowledged_between(
 async def person_metrics(*, quarter: str, person_ids: list[int]) -> dict[int, int]:
     """How many notices each person acknowledged in the quarter (0 for none); one grouped
     query per 500 people."""
-    start, end = ledger.quarter_window(quarter)
+    start, end = calendar.quarter_window(quarter)
     found = dict.fromkeys(person_ids, 0)
     unique = sorted(found)
     for i in range(0, len(unique), 500):

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 from tortoise.transactions import in_transaction
 
-from services import db, events
-from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.enums import Role
 from services.errors import Forbidden, InvalidInput
 from services.grids import clean_text, get_area
-from services.kit import clock
+from services.kit import clock, db, events
+from services.kit.auth import Actor, require_actor
+from services.kit.paths import is_under, subtree_bounds
 from services.models import Notice, NoticeRecipient
 
 MAX_TITLE = 100

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services import db
-from services.auth import Actor, is_under, require_actor, subtree_bounds
 from services.enums import Role
 from services.errors import Forbidden, NotFound
-from services.grids import ancestor_paths, get_area
+from services.grids import get_area
+from services.kit import db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page
+from services.kit.paths import ancestor_paths, is_under, subtree_bounds
 from services.models import Notice, NoticeRecipient
 from services.notices.publishing import ROLE_BITS
-from services.pagination import Page
 
 
 def _self_and_above(path: str) -> list[str]:

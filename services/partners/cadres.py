@@ -9,14 +9,14 @@ from datetime import date
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaLevel, PartnerUnitStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import subtree_bounds
 from services.models import CadreAssignment, CadreService, PartnerMember
-from services.pagination import Page, paginate
 from services.partners.units import get_unit
 
 MAX_DAYS = 366

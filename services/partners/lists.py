@@ -15,8 +15,6 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import (
     AreaLevel,
     NeedStatus,
@@ -26,12 +24,13 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path, subtree_bounds
 from services.models import Area, NeedEntry, ResourceArea, ResourceOffer
-from services.pagination import Page, paginate
 from services.partners.units import managed_unit
 from services.points import Source
-from services.points.ledger import community_path
 
 MAX_QUANTITY = 10_000_000
 MAX_SERVED = 20

@@ -29,8 +29,6 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import (
     COMPATIBLE_CATEGORIES,
     URGENCY_RANK,
@@ -43,8 +41,10 @@ from services.enums import (
     ResourceStatus,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
-from services.grids import ancestor_paths, clean_text
-from services.kit import clock
+from services.grids import clean_text
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.paths import ancestor_paths, subtree_bounds
 from services.models import (
     Area,
     NeedEntry,

@@ -14,8 +14,6 @@ from datetime import date, datetime
 
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import (
     PROJECT_TRANSITIONS,
     AreaLevel,
@@ -25,11 +23,12 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path, subtree_bounds
 from services.models import NeedEntry, Project, ProjectMilestone, ProjectUnit
-from services.pagination import Page, paginate
 from services.partners.units import managed_unit, member_unit_ids
-from services.points.ledger import community_path
 
 MAX_PEOPLE_SERVED = 10_000_000
 # The most milestones one project has: a bound the API's cost estimate relies on

@@ -4,8 +4,6 @@ members see its redemptions and hand them over."""
 
 from __future__ import annotations
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import (
     ProviderKind,
     RedemptionStatus,
@@ -15,11 +13,12 @@ from services.enums import (
 )
 from services.errors import Conflict, InvalidInput, NotFound, OutOfStock
 from services.grids import clean_text
-from services.idempotency import Call
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.idempotency import Call
+from services.kit.pagination import Page, paginate
 from services.market import MAX_STOCK, RewardInput, prepare_reward
 from services.models import Redemption, ResourceOffer, Reward
-from services.pagination import Page, paginate
 from services.partners.units import get_unit, is_member, managed_unit
 from services.points import ledger
 

@@ -15,17 +15,16 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AreaLevel, PartnerUnitKind, PartnerUnitStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path, subtree_bounds
 from services.models import Area, PartnerMember, PartnerUnit, Person, RoleAssignment
-from services.pagination import Page, paginate
 from services.people.persons import person_to_place
 from services.people.roles import make_room_for_role
-from services.points.ledger import community_path
 
 
 async def member_unit_ids(person_id: int, *, managers_only: bool = False) -> set[int]:

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.care_links import cared_households
 from services.enums import Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import get_area, in_subtree
+from services.grids import get_area
+from services.kit import db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import in_subtree, subtree_bounds
 from services.kit.text import search_term
 from services.models import Household, Person, RoleAssignment
-from services.pagination import Page, paginate
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
 

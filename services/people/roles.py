@@ -8,15 +8,15 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.care_links import ROLE_ENDED, end_care_links
 from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import AreaRow, get_area, in_subtree
-from services.kit import clock
+from services.grids import AreaRow, get_area
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import in_subtree
 from services.models import ExitReview, Household, RoleAssignment
-from services.pagination import Page, paginate
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
 from services.people.persons import DUTY_CARD_ROLES, person_to_place

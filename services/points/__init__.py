@@ -13,7 +13,8 @@ from services.points.awards import (
     reverse_transaction,
 )
 from services.points.expiry import expire_lots
-from services.points.ledger import Community, community_at, home_community, period_of
+from services.points.ledger import Community, community_at, home_community
+from services.points.live import points_watch
 from services.points.rules import (
     RuleInput,
     create_rule,
@@ -35,6 +36,7 @@ from services.points.statements import (
     entries_by_ids,
     expiring_soon,
     leaderboard,
+    ledger_figures,
     pending_awards,
     person_in_scope,
     statistics,
@@ -68,11 +70,12 @@ __all__ = [
     "expiring_soon",
     "home_community",
     "leaderboard",
+    "ledger_figures",
     "list_rules",
     "penalize_points",
     "pending_awards",
-    "period_of",
     "person_in_scope",
+    "points_watch",
     "reject_award",
     "retire_rule",
     "reverse_transaction",

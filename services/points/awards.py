@@ -8,13 +8,13 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import AwardStatus, TransactionKind
 from services.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from services.grids import clean_text
-from services.idempotency import Call
-from services.kit import clock
+from services.kit import calendar, clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.idempotency import Call
+from services.kit.paths import community_path
 from services.models import PointsAward, PointsRule, PointsTransaction
 from services.points import ledger
 from services.points.ledger import Community, Movement
@@ -101,7 +101,7 @@ async def _plan(
         raise NotFound("No such person in your areas.", field="personId")
     # The community that grants pays: the first of the person's places (home first) that the
     # actor runs; its pool issues the points and its overrides of the rule apply.
-    ours = [p for p in places if actor.reads(p) and ledger.community_path(p) is not None]
+    ours = [p for p in places if actor.reads(p) and community_path(p) is not None]
     if not ours:
         raise InvalidInput(
             "The person belongs to no community yet (no household, no role).", field="personId"
@@ -139,7 +139,7 @@ async def _cap_usage(plan: _Plan) -> list[tuple[str, int, int]]:
     awards see each other."""
     rule = plan.rule
     caps = {"day": rule.cap_per_day, "month": rule.cap_per_month, "quarter": rule.cap_per_quarter}
-    windows = ledger.local_windows(clock.now())
+    windows = calendar.local_windows(clock.now())
     return [
         (name, cap, abs(await _used(plan, *windows[name])))
         for name, cap in caps.items()
@@ -237,7 +237,7 @@ async def _post_award(
     account = await ledger.person_account(award.person_id)
     pool = await ledger.pool_account(community)
     moment = clock.now()
-    period = ledger.period_of(moment)
+    period = calendar.period_of(moment)
     tx = await ledger.post(
         Movement(
             kind=TransactionKind.AWARD,
@@ -424,7 +424,7 @@ async def penalize_points(
         taken = min(due, locked.available)
         shortfall = due - taken
         note = reason if not shortfall else f"{reason} (余额不足: {shortfall} 分仅计入评估)"
-        period = ledger.period_of(clock.now())
+        period = calendar.period_of(clock.now())
         tx = await ledger.post(
             Movement(
                 kind=TransactionKind.PENALTY,

@@ -11,9 +11,8 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from services import db
 from services.enums import TransactionKind
-from services.kit import clock
+from services.kit import clock, db
 from services.models import PointsLot
 from services.points import ledger
 from services.points.ledger import Movement

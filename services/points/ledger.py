@@ -11,18 +11,18 @@ deadlocks between two ledger transactions).
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db, events
-from services.auth import community_path as community_path
 from services.enums import AccountKind, Dimension, ExpiryKind, TransactionKind
 from services.errors import InvalidInput
+from services.kit import db, events
+from services.kit.paths import community_path
+from services.kit.settings import get_settings
 from services.models import (
     Area,
     Household,
@@ -33,51 +33,6 @@ from services.models import (
     PointsTransaction,
     RoleAssignment,
 )
-from services.settings import get_settings
-
-
-def period_of(moment: datetime) -> str:
-    """The evaluation quarter of a moment in the configured time zone, e.g. "2026Q4"."""
-    local = moment.astimezone(get_settings().tz)
-    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
-
-
-def local_windows(moment: datetime) -> dict[str, tuple[datetime, datetime]]:
-    """The day, month and quarter containing `moment` in the configured time zone (UTC bounds)."""
-    tz = get_settings().tz
-    local = moment.astimezone(tz)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    month = day.replace(day=1)
-    quarter = month.replace(month=(local.month - 1) // 3 * 3 + 1)
-
-    def plus_months(start: datetime, months: int) -> datetime:
-        year, index = divmod(start.month - 1 + months, 12)
-        return start.replace(year=start.year + year, month=index + 1)
-
-    return {
-        "day": (day.astimezone(UTC), (day + timedelta(days=1)).astimezone(UTC)),
-        "month": (month.astimezone(UTC), plus_months(month, 1).astimezone(UTC)),
-        "quarter": (quarter.astimezone(UTC), plus_months(quarter, 3).astimezone(UTC)),
-    }
-
-
-QUARTER = re.compile(r"(\d{4})Q([1-4])")
-# Periods people name (quarters, months, days) lie in these years, which also keeps every
-# bound representable.
-MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-def quarter_window(quarter: str, *, field: str = "quarter") -> tuple[datetime, datetime]:
-    """[start, end) of a quarter like "2026Q4" in the configured time zone (UTC instants);
-    InvalidInput on `field` for anything else or a year outside 2000-2100."""
-    found = QUARTER.fullmatch(quarter.strip())
-    if not found:
-        raise InvalidInput("A quarter reads like 2026Q4.", field=field)
-    year = int(found[1])
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InvalidInput(f"Give a year from {MIN_YEAR} to {MAX_YEAR}.", field=field)
-    start = datetime(year, (int(found[2]) - 1) * 3 + 1, 1, tzinfo=get_settings().tz)
-    return local_windows(start)["quarter"]
 
 
 @dataclass(frozen=True)

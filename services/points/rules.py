@@ -8,14 +8,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Dimension, ExpiryKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, get_area, in_line
-from services.kit import clock
+from services.grids import clean_text, get_area
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import in_line
 from services.models import PointsPolicy, PointsRule
-from services.pagination import Page, paginate
 from services.points.ledger import Community
 
 # Who may grant by a rule that names no granter roles: those who run people (admins, leaders).

@@ -8,17 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import AccountKind, AreaLevel, AwardStatus, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area
-from services.kit import clock
+from services.kit import calendar, clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path, subtree_bounds
+from services.kit.settings import get_settings
 from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
-from services.pagination import Page, paginate
 from services.people import people_by_ids
-from services.points import ledger
-from services.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -193,7 +192,7 @@ _PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
 def check_period(period: str | None) -> str:
     """A quarter like "2026Q4" (the current one when omitted)."""
     if period is None:
-        return ledger.period_of(clock.now())
+        return calendar.period_of(clock.now())
     if not _PERIOD.match(period):
         raise InvalidInput('A period is a quarter such as "2026Q4".', field="period")
     return period
@@ -317,7 +316,7 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
         raise Forbidden("You see statistics of the areas you run.", field="under")
     # Transactions carry their community's path: widen a grid to its community.
     below = area.level.rank > AreaLevel.COMMUNITY.rank
-    root = ledger.community_path(area.path) if below else None
+    root = community_path(area.path) if below else None
     low, high = subtree_bounds(root or area.path)
     rows = await db.fetch(
         "SELECT kind, SUM(points) AS points FROM points_transaction "
@@ -349,6 +348,19 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
         held=int(held[0]["held"]),
         top_rewards=[TopReward(int(t["reward_id"]), int(t["n"])) for t in top],
     )
+
+
+async def ledger_figures() -> tuple[int, int]:
+    """How many transactions the ledger holds, and how many points open redemptions hold (for
+    operators' metrics; no authorization)."""
+    row = (
+        await db.fetch(
+            "SELECT (SELECT COUNT(*) FROM points_transaction) AS transactions, "
+            "(SELECT COALESCE(SUM(held), 0) FROM points_account) AS held",
+            [],
+        )
+    )[0]
+    return int(row["transactions"]), int(row["held"])
 
 
 async def person_in_scope(*, actor: Actor | None, person_id: int) -> None:

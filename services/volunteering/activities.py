@@ -16,14 +16,14 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import ActivityStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, get_area, in_subtree
-from services.kit import clock
+from services.grids import clean_text, get_area
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page
+from services.kit.paths import in_subtree
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
-from services.pagination import Page
 from services.partners.projects import project_for_activity
 from services.volunteering.teams import (
     LOCAL_LEVELS,

@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from services import db
 from services.accounts import forget_attempt, record_attempt
-from services.auth import Actor, require_actor
 from services.enums import ActivityStatus, HoursStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.volunteering.activities import (
     UNREAD,

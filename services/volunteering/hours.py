@@ -17,17 +17,16 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, require_actor
 from services.enums import HoursStatus, SignUpStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text
-from services.idempotency import Call
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.idempotency import Call
+from services.kit.pagination import Page, paginate
+from services.kit.settings import get_settings
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
-from services.pagination import Page, paginate
 from services.points import Source, award_for_source, community_at, ledger
-from services.settings import get_settings
 from services.volunteering.activities import UNREAD, Unread, organises, team_of
 
 RULE_CODE = "VOLUNTEER_HOUR"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services import db
-from services.auth import Actor, is_under, require_actor
 from services.enums import AreaLevel, MembershipStatus, TeamKind
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, get_area, in_subtree
-from services.kit import clock
+from services.grids import clean_text, get_area
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path, in_subtree, is_under
 from services.models import TeamMembership, VolunteerTeam
-from services.pagination import Page, paginate
 from services.partners.units import unit_for_team
 from services.points import ledger
 
@@ -40,7 +40,7 @@ async def _make_room_for_team(person_id: int, field: str) -> None:
 
 def community_of(path: str) -> str:
     """The path of the community an area at community level or below lies in."""
-    community = ledger.community_path(path)
+    community = community_path(path)
     assert community is not None  # teams and activities are created at LOCAL_LEVELS only
     return community
 

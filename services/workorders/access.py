@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from services.auth import Actor
 from services.enums import LEVEL_ORDER, AreaLevel, Role, WorkOrderKind
 from services.errors import NotFound
-from services.grids import path_ids
+from services.kit.auth import Actor
+from services.kit.paths import path_ids
 from services.models import WorkOrder
 from services.workorders.transitions import Party
 

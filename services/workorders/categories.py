@@ -7,11 +7,12 @@ import re
 
 from tortoise.exceptions import IntegrityError
 
-from services.auth import Actor, require_actor
 from services.enums import Role, WorkOrderKind
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids import clean_text, district_path
+from services.grids import clean_text
 from services.kit import clock
+from services.kit.auth import Actor, require_actor
+from services.kit.paths import district_path
 from services.models import Area, WorkOrderCategory
 
 MAX_ACCEPT_MINUTES = 7 * 24 * 60

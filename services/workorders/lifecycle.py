@@ -20,13 +20,13 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from services import events
-from services.auth import Actor, require_actor
 from services.enums import AreaLevel, Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from services.grids import clean_text, path_ids
-from services.idempotency import Call
-from services.kit import clock
+from services.grids import clean_text
+from services.kit import clock, events
+from services.kit.auth import Actor, require_actor
+from services.kit.idempotency import Call
+from services.kit.paths import path_ids
 from services.models import (
     Area,
     Person,
@@ -343,7 +343,7 @@ async def _paying_move(
     operation: str,
     idempotency_key: str,
 ) -> WorkOrder:
-    """A move that pays points, once per idempotency key (services.idempotency): a retry
+    """A move that pays points, once per idempotency key (services.kit.idempotency): a retry
     with the same key returns the order as it is now instead of InvalidTransition, the same
     key for another order is IdempotencyConflict. The key is claimed in the move's own
     transaction, so a move that is refused records nothing."""

@@ -11,8 +11,6 @@ from urllib.parse import urlsplit
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services import events
-from services.auth import Actor, require_actor
 from services.enums import (
     ADMIN_ROLES,
     AreaLevel,
@@ -22,11 +20,13 @@ from services.enums import (
     WorkOrderStatus,
 )
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.events import Topic
-from services.grids import clean_text, in_subtree
-from services.kit import clock
+from services.grids import clean_text
+from services.kit import clock, events
+from services.kit.auth import Actor, require_actor
+from services.kit.events import Topic
+from services.kit.pagination import Page, paginate
+from services.kit.paths import in_subtree
 from services.models import Area, WorkOrder, WorkOrderCategory, WorkOrderEvent
-from services.pagination import Page, paginate
 from services.workorders.access import prefix, sees
 from services.workorders.categories import category_for
 from services.workorders.routing import route_household, route_report

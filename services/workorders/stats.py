@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services import db
-from services.auth import Actor, require_actor, subtree_bounds
 from services.enums import WorkOrderKind, WorkOrderStatus
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.kit import calendar, db
+from services.kit.auth import Actor, require_actor
+from services.kit.paths import subtree_bounds
+from services.kit.settings import get_settings
 from services.models import Area
-from services.points import ledger
-from services.settings import get_settings
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
@@ -59,8 +59,10 @@ def _local(day: date) -> datetime:
 def _year(text: str, field: str) -> int:
     """A year of a period: 2000 to 2100 (also keeps every date and bound representable)."""
     year = int(text)
-    if not ledger.MIN_YEAR <= year <= ledger.MAX_YEAR:
-        raise InvalidInput(f"Give a year from {ledger.MIN_YEAR} to {ledger.MAX_YEAR}.", field=field)
+    if not calendar.MIN_YEAR <= year <= calendar.MAX_YEAR:
+        raise InvalidInput(
+            f"Give a year from {calendar.MIN_YEAR} to {calendar.MAX_YEAR}.", field=field
+        )
     return year
 
 
@@ -78,8 +80,8 @@ def parse_period(period: str) -> tuple[datetime, datetime]:
     days, both included ("2026-10-01..2026-12-31"), in the configured time zone, in the
     years 2000 to 2100. Anything else is InvalidInput on `period`."""
     text = period.strip()
-    if ledger.QUARTER.fullmatch(text):
-        return ledger.quarter_window(text, field="period")
+    if calendar.QUARTER.fullmatch(text):
+        return calendar.quarter_window(text, field="period")
     if found := _MONTH.fullmatch(text):
         year, month = _year(found[1], "period"), int(found[2])
         if not 1 <= month <= 12:
@@ -249,7 +251,7 @@ async def person_metrics(quarter: str, person_ids: list[int]) -> dict[int, dict[
       the timer) and never late.
     Every id given gets an entry (zeros when nothing counts); two grouped statements per
     500 people."""
-    start, end = ledger.quarter_window(quarter)
+    start, end = calendar.quarter_window(quarter)
     out = {p: {"reports_verified": 0, "orders_within_sla": 0} for p in person_ids}
     unique = sorted(out)
     for i in range(0, len(unique), CHUNK):

@@ -27,12 +27,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services import db
 from services.enums import AreaLevel, WorkOrderAction, WorkOrderKind, WorkOrderStatus
-from services.grids import path_ids
-from services.kit import clock
+from services.kit import clock, db
+from services.kit.paths import path_ids
+from services.kit.settings import get_settings
 from services.models import WorkOrder, WorkOrderCategory
-from services.settings import get_settings
 from services.workorders.access import level_of
 from services.workorders.lifecycle import Change, Step, apply_change, closing
 from services.workorders.transitions import Party, rule_for

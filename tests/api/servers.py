@@ -18,7 +18,7 @@ import httpx
 import pytest
 from tortoise.context import TortoiseContext
 
-from services import db as database
+from services.kit import db as database
 from tests.conftest import _copy, _drop, _fresh_statement_cache
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,8 +30,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services import accounts, backups, points
+from services import accounts, points
 from services.enums import AwardStatus, RedemptionStatus
+from services.kit import backups
 from services.models import (
     IdempotencyRecord,
     PointsAward,

@@ -18,7 +18,7 @@ import pytest
 
 from api.app import create_app
 from api.graphiql import GRAPHIQL_CSP, STATIC, assets
-from services.settings import Settings
+from services.kit.settings import Settings
 from tests.api.servers import Served, demo_server
 from tests.conftest import BACKENDS, login
 

@@ -29,10 +29,10 @@ from api.graphql_http import (
     json_depth_exceeds,
     response_media_type,
 )
-from schema import build_schema
+from schema.build import build_schema
 from services.errors import Forbidden
+from services.kit.settings import Settings, get_settings
 from services.models import UserAccount
-from services.settings import Settings, get_settings
 from tests.conftest import Database, websocket_scope
 
 GRJ = GRAPHQL_RESPONSE_JSON

@@ -14,9 +14,9 @@ import pytest
 from tortoise.context import TortoiseContext
 
 from api.app import create_app
-from services.db import tortoise_config
+from services.kit.db import tortoise_config
+from services.kit.settings import Settings, get_settings
 from services.models import UserAccount
-from services.settings import Settings, get_settings
 from tests.conftest import (
     BACKENDS,
     Database,
@@ -371,9 +371,9 @@ def _sample(text: str, name: str) -> float:
 async def test_metrics_show_the_ledger_held_points_and_work_orders(
     client: httpx.AsyncClient,
 ) -> None:
-    from services import health
+    from api.figures import read_figures
 
-    figures = await health.figures()
+    figures = await read_figures()
     text = (await scrape(client)).text
     # the demo has a ledger, a redemption waiting for pickup and open (some overdue) orders
     assert _sample(text, "gridpoints_ledger_transactions") == figures.ledger_transactions > 0

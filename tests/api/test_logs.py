@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api import logs
-from services.settings import Settings
+from services.kit.settings import Settings
 from tests.conftest import Database, gql
 
 

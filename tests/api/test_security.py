@@ -14,9 +14,9 @@ import pytest
 from api import app as app_module
 from api.app import STRICT_CSP, create_app
 from api.graphiql import GRAPHIQL_CSP
-from services import health
+from services.kit import health
+from services.kit.settings import Settings
 from services.models import LoginFailure
-from services.settings import Settings
 from tests.api.servers import Served, demo_server, opened
 from tests.conftest import BACKENDS, LOGIN, Database, gql
 

@@ -12,8 +12,8 @@ import jwt
 import pytest
 
 from services.kit import clock
+from services.kit.settings import get_settings
 from services.models import LoginFailure, Person, RoleAssignment, Session, UserAccount
-from services.settings import get_settings
 from tests.conftest import LOGIN, Database, gql
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.

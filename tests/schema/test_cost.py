@@ -17,11 +17,11 @@ from starlette.routing import Route
 
 import services.grids
 from api.app import create_app
-from schema import build_schema, schema
-from schema.cost import Budget, list_sizes, operation_cost
-from schema.list_bounds import LIST_BOUNDS, SIZED_BY_ARGUMENT
-from schema.throttle import Throttle
-from services.settings import Settings, get_settings
+from schema.build import build_schema, default_schema
+from schema.core.cost import Budget, list_sizes, operation_cost
+from schema.core.list_bounds import LIST_BOUNDS, SIZED_BY_ARGUMENT
+from schema.core.throttle import Throttle
+from services.kit.settings import Settings, get_settings
 from tests.conftest import Database, actor_for, gql, login
 from tests.schema.test_live import context, next_result
 
@@ -50,7 +50,9 @@ def area_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def _cost(query: str, variables: dict[str, Any] | None = None) -> int | None:
-    return operation_cost(schema._schema, parse(query), variables or {}, None, get_settings())
+    return operation_cost(
+        default_schema()._schema, parse(query), variables or {}, None, get_settings()
+    )
 
 
 # --- every list has a bound ----------------------------------------------------------------------
@@ -58,7 +60,7 @@ def _cost(query: str, variables: dict[str, Any] | None = None) -> int | None:
 
 def _output_fields() -> list[tuple[str, str, Any]]:
     found = []
-    for type_ in schema._schema.type_map.values():
+    for type_ in default_schema()._schema.type_map.values():
         if isinstance(type_, (GraphQLObjectType, GraphQLInterfaceType)) and not (
             type_.name.startswith("__")
         ):
@@ -80,14 +82,14 @@ def test_every_list_field_of_the_schema_has_a_declared_bound() -> None:
     for type_name, name, field in lists:
         if any(arg in field.args for arg in SIZED_BY_ARGUMENT):
             continue  # sized by the operation: `first`, `ids`
-        owner = schema._schema.get_type(type_name)
+        owner = default_schema()._schema.get_type(type_name)
         if name == "edges" and "pageInfo" in owner.fields:  # type: ignore[union-attr]
             continue  # a connection's page: sized by the `first` of the connection's field
         if f"{type_name}.{name}" not in LIST_BOUNDS:
             unbounded.append(f"{type_name}.{name}")
     # then each is sized by an argument, is a connection's page, or has a bound in LIST_BOUNDS
     assert unbounded == [], (
-        "List fields without a bound: add them to schema/list_bounds.py with the largest "
+        "List fields without a bound: add them to schema/core/list_bounds.py with the largest "
         "length a service enforces (or make them connections)."
     )
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from strawberry import relay
 
-from schema.errors import MAX_ECHO, bounded
+from schema.core.errors import MAX_ECHO, bounded
 from services.models import PointsTransaction, WorkOrder
 from tests.conftest import actor_for, gql, login
 

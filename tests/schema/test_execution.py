@@ -11,9 +11,9 @@ import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 
-import schema.execution
-from schema.execution import FastLeafExecutionContext, streamline_resolvers
-from schema.validation import DocumentValidationCache
+import schema.core.execution
+from schema.core.execution import FastLeafExecutionContext, streamline_resolvers
+from schema.core.validation import DocumentValidationCache
 from tests.conftest import gql, login
 
 
@@ -207,7 +207,7 @@ async def test_objects_and_lists_answer_as_graphql_core_does(
     streamline_resolvers(tree)
     got = [await tree.execute(TREE_ERRORS), await tree.execute(TREE_ASYNC)]
     # when the same queries run on graphql-core's path
-    monkeypatch.setattr(schema.execution, "_ENABLED", False)
+    monkeypatch.setattr(schema.core.execution, "_ENABLED", False)
     expected = [await tree.execute(TREE_ERRORS), await tree.execute(TREE_ASYNC)]
     # then data and errors (messages and paths) are the same
     for mine, theirs in zip(got, expected, strict=True):
@@ -252,7 +252,7 @@ async def test_a_page_reads_the_same_with_and_without_the_short_path(
         roleHolders { role since until duties person { name phone partyMember } } } } } }"""
     fast = await gql(client, query, token=token)
     # when the short path is switched off
-    monkeypatch.setattr(schema.execution, "_ENABLED", False)
+    monkeypatch.setattr(schema.core.execution, "_ENABLED", False)
     plain = await gql(client, query, token=token)
     # then the answers are identical
     assert "errors" not in fast, fast

@@ -46,12 +46,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
 
-from schema import schema as sdl_schema
-from schema.ids import declared_types, node_type_names
+from schema.build import default_schema
+from schema.core.ids import declared_types, node_type_names
 from tests.conftest import BACKENDS, Database, _open, login
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
-GRAPHQL = sdl_schema._schema
+GRAPHQL = default_schema()._schema
 NODE_TYPES = sorted(node_type_names(GRAPHQL))
 OPERATIONS = [("query", name) for name in GRAPHQL.query_type.fields] + [  # type: ignore[union-attr]
     ("mutation", name)
@@ -338,7 +338,7 @@ async def http(fuzz_db: Database, monkeypatch: pytest.MonkeyPatch) -> Any:
     test client sends every request): the sign-in and sign-up throttles of the services (from
     the process settings, read again with these variables set) and the cost bucket."""
     from api.app import create_app
-    from services.settings import get_settings
+    from services.kit.settings import get_settings
 
     for name in (
         "SIGNUP_MAX_PER_CLIENT",

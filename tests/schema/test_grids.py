@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.enums import AreaKind, AreaLevel, Role
-from services.grids import in_subtree
+from services.kit.paths import in_subtree
 from services.models import (
     Area,
     CareLink,
@@ -513,7 +513,7 @@ async def test_create_area_under_a_missing_or_mistyped_parent(client: httpx.Asyn
     result = body["data"]["createArea"]
     assert result["__typename"] == "NotFound", result
     assert result["field"] == "areaId"
-    # the id of a household is refused before execution (schema.ids)
+    # the id of a household is refused before execution (schema.core.ids)
     body = await gql(
         client,
         CREATE_AREA,
@@ -990,7 +990,7 @@ async def test_link_central_household_errors(client: httpx.AsyncClient) -> None:
         result = body["data"]["linkCentralHousehold"]
         assert result["__typename"] == typename, (household_id, person_id, result)
         assert result["field"] == field
-    # a Person id where a Household id belongs: refused before execution (schema.ids)
+    # a Person id where a Household id belongs: refused before execution (schema.core.ids)
     body = await gql(
         client,
         LINK_CENTRAL,
@@ -1084,7 +1084,7 @@ async def test_create_person_in_a_household(client: httpx.AsyncClient) -> None:
         ("community_admin", {"phone": "12ab"}, "InvalidInput", "phone"),
         ("community_admin", {"name": " "}, "InvalidInput", "name"),
         ("community_admin", {"householdId": "other-community"}, "NotFound", "householdId"),
-        # an Area id is refused before execution (schema.ids)
+        # an Area id is refused before execution (schema.core.ids)
         ("community_admin", {"householdId": "area-id"}, None, "householdId"),
         (None, {}, "Unauthenticated", None),
     ],

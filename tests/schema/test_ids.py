@@ -29,12 +29,12 @@ from graphql import (
     parse,
 )
 
-from schema import schema as sdl_schema
-from schema.ids import declared_types, id_errors, node_type_names
+from schema.build import default_schema
+from schema.core.ids import declared_types, id_errors, node_type_names
 from services.models import Area, Household, Person, RoleAssignment
 from tests.conftest import gql, login
 
-GRAPHQL = sdl_schema._schema
+GRAPHQL = default_schema()._schema
 NODE_TYPES = node_type_names(GRAPHQL)
 
 
@@ -222,7 +222,7 @@ def test_every_id_argument_and_input_field_declares_its_node_types() -> None:
                 undeclared.append(where)
             elif not set(declared) <= NODE_TYPES:
                 unknown.append((where, declared))
-    assert not undeclared, f"use schema.ids.id_field/id_argument for: {undeclared}"
+    assert not undeclared, f"use schema.core.ids.id_field/id_argument for: {undeclared}"
     assert not unknown, unknown
 
 

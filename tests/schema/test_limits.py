@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-import schema.cost
-import schema.document_limits
+import schema.core.cost
+import schema.core.document_limits
 import services.grids
+from services.kit.settings import get_settings
 from services.models import UserAccount
-from services.settings import get_settings
 from tests.conftest import gql
 
 
@@ -390,9 +390,9 @@ async def test_fragments_spread_twice_at_every_level_are_walked_once(
 
         monkeypatch.setattr(owner, name, wrapper)
 
-    counting(schema.document_limits._Walk, "depth", "depth")
-    counting(schema.document_limits._Walk, "aliases", "aliases")
-    counting(schema.cost.Budget, "cost", "cost")
+    counting(schema.core.document_limits._Walk, "depth", "depth")
+    counting(schema.core.document_limits._Walk, "aliases", "aliases")
+    counting(schema.core.cost.Budget, "cost", "cost")
     # when a document of 1 KB whose 20 fragments each spread the next twice is sent
     body = await gql(client, _fragment_fan(20))
     # then it is costed as the 2^20 fields it would resolve, and refused
@@ -437,14 +437,19 @@ def test_the_depth_and_alias_rules_answer_as_strawberrys_limiters(query: str) ->
     from graphql import parse, validate
     from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
-    from schema import schema as built
+    from schema.build import default_schema
+
+    built = default_schema()
 
     document = parse(query)
     for theirs, ours in (
-        (QueryDepthLimiter(max_depth=6).validation_rules, [schema.document_limits.depth_limit(6)]),
+        (
+            QueryDepthLimiter(max_depth=6).validation_rules,
+            [schema.core.document_limits.depth_limit(6)],
+        ),
         (
             MaxAliasesLimiter(max_alias_count=1).validation_rules,
-            [schema.document_limits.alias_limit(1)],
+            [schema.core.document_limits.alias_limit(1)],
         ),
     ):
         expected = {e.message for e in validate(built._schema, document, list(theirs))}

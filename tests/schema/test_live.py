@@ -15,20 +15,20 @@ import pytest
 from strawberry import relay
 from strawberry.types.execution import PreExecutionError
 
-import schema.context
-from schema import build_schema
-from schema.context import Context
-from schema.live import area_events
-from schema.loaders import Loaders
+import schema.core.context
+from schema.build import build_schema
+from schema.core.context import Context
+from schema.core.live import area_events
+from schema.core.loaders import Loaders
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID, DEMO_PASSWORD
-from services import accounts, events, people, points
-from services.auth import Actor
+from services import accounts, people, points
 from services.enums import Role
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from services.events import Event, Topic, broker
-from services.kit import clock
+from services.kit import clock, events
+from services.kit.auth import Actor
+from services.kit.events import Event, Topic, broker
+from services.kit.settings import Settings, get_settings
 from services.models import Area, RoleAssignment
-from services.settings import Settings, get_settings
 from tests.conftest import Database, actor_for, gql, login
 from tests.services.test_events import until_subscribed
 
@@ -315,7 +315,7 @@ async def test_a_subscription_ends_before_delivering_once_its_token_has_expired(
         ctx.token_expires_at = clock.now() - timedelta(seconds=1)
         await award(volunteer)
         # then the change is not shown: the stream ends with UNAUTHENTICATED
-        assert await ends_with(stream, "UNAUTHENTICATED") == schema.context.TOKEN_EXPIRED
+        assert await ends_with(stream, "UNAUTHENTICATED") == schema.core.context.TOKEN_EXPIRED
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
     assert broker.subscriber_count() == 0
@@ -324,7 +324,7 @@ async def test_a_subscription_ends_before_delivering_once_its_token_has_expired(
 async def test_a_waiting_subscription_ends_when_its_token_expires(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(schema.context, "TOKEN_CHECK_SECONDS", 0.05)
+    monkeypatch.setattr(schema.core.context, "TOKEN_CHECK_SECONDS", 0.05)
     volunteer = await signed_in("volunteer")
     ctx = context(volunteer)
     ctx.token_expires_at = clock.now() + timedelta(hours=1)
@@ -333,7 +333,7 @@ async def test_a_waiting_subscription_ends_when_its_token_expires(
         assert (await next_result(stream)).errors is None
         # when the token expires while no event comes: the timer ends the stream
         ctx.token_expires_at = clock.now() - timedelta(seconds=1)
-        assert await ends_with(stream, "UNAUTHENTICATED") == schema.context.TOKEN_EXPIRED
+        assert await ends_with(stream, "UNAUTHENTICATED") == schema.core.context.TOKEN_EXPIRED
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
     assert broker.subscriber_count() == 0

@@ -93,7 +93,7 @@ async def test_partner_posts_and_a_volunteer_cancels(client: httpx.AsyncClient) 
     bad = {**reward, "pricePoints": 0}
     body = await gql(client, CREATE_REWARD, {"input": bad}, token=partner)
     assert body["data"]["createReward"]["field"] == "pricePoints"
-    # a time without its UTC offset is refused before execution (schema.scalars)
+    # a time without its UTC offset is refused before execution (schema.core.scalars)
     naive = {**reward, "availableFrom": "2026-01-01T00:00:00"}
     body = await gql(client, CREATE_REWARD, {"input": naive}, token=partner)
     assert body["data"] is None

@@ -11,9 +11,10 @@ from strawberry import relay
 from strawberry.types.execution import PreExecutionError
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import events, notices
+from services import notices
 from services.enums import AreaLevel, Role
-from services.events import Topic, broker
+from services.kit import events
+from services.kit.events import Topic, broker
 from services.models import Area, Household, Notice
 from tests.conftest import Database, actor_for
 from tests.schema.test_live import end_role, ends_with, next_result, recheck_always, subscribe

@@ -179,7 +179,7 @@ async def test_typed_errors_change_nothing(db: Database, client: httpx.AsyncClie
         {"input": {"under": gid("Person", 1), "title": "t", "body": "b", "roles": []}},
         token=admin,
     )
-    # an id of another type is refused before execution (schema.ids)
+    # an id of another type is refused before execution (schema.core.ids)
     assert wrong_type["data"] is None
     assert wrong_type["errors"][0]["extensions"]["field"] == "under"
     unknown_role = await gql(
@@ -200,7 +200,7 @@ async def test_typed_errors_change_nothing(db: Database, client: httpx.AsyncClie
     ):
         result = (await gql(client, ACKNOWLEDGE, {"id": notice_id}, token=token))["data"]
         assert result["acknowledgeNotice"]["code"] == code
-    # not a notice id: refused before execution (schema.ids)
+    # not a notice id: refused before execution (schema.core.ids)
     refused = await gql(client, ACKNOWLEDGE, {"id": gid("Area", community.id)}, token=leader)
     assert refused["data"] is None
     assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT"

@@ -1,5 +1,5 @@
 """Date and DateTime inputs: ISO 8601, a DateTime with its offset, in the years 2000-2100, for
-every argument and input field (one rule, schema.scalars), refused before execution."""
+every argument and input field (one rule, schema.core.scalars), refused before execution."""
 
 from __future__ import annotations
 

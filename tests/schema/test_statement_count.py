@@ -6,7 +6,7 @@ asyncpg clients and on their transaction wrappers alike) logs the statement on t
 "tortoise.db_client" logger at DEBUG right before running it, and nothing else logs there with
 the "%s: %s" format (connection set-up logs other messages). Patching the methods instead would
 miss the transaction wrappers, which are separate classes and objects. Raw SQL through
-`services.db.fetch` goes through `execute_query_dict`, so it is counted too. On SQLite the count
+`services.kit.db.fetch` goes through `execute_query_dict`, so it is counted too. On SQLite the count
 is cross-checked against sqlite3's own trace callback, which sees every statement the engine runs.
 """
 
@@ -24,7 +24,7 @@ import pytest
 from tortoise import connections
 
 from services.enums import AreaLevel
-from services.grids import in_subtree
+from services.kit.paths import in_subtree
 from services.models import Area, Household
 from tests.conftest import Database, gql, login
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from services.settings import Settings
+from services.kit.settings import Settings
 from tests.conftest import websocket_scope
 
 STRONG = "s" * 40

@@ -7,22 +7,22 @@ from typing import Any
 
 import pytest
 
-import schema.validation
-from schema import build_schema
-from services.settings import Settings
+import schema.core.validation
+from schema.build import build_schema
+from services.kit.settings import Settings
 
 
 @pytest.fixture
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Records every document actually validated."""
     seen: list[Any] = []
-    real = schema.validation.validate_document
+    real = schema.core.validation.validate_document
 
     def spy(schema_: Any, document: Any, rules: Any) -> Any:
         seen.append(document)
         return real(schema_, document, rules)
 
-    monkeypatch.setattr(schema.validation, "validate_document", spy)
+    monkeypatch.setattr(schema.core.validation, "validate_document", spy)
     return seen
 
 

@@ -271,7 +271,7 @@ async def test_typed_errors_and_nothing_written(client: httpx.AsyncClient, clock
     admin = await login(client, "community_admin")
     wrong = {**team_input, "leaderId": await _area()}
     body = await gql(client, CREATE_TEAM, {"input": wrong}, token=admin)
-    # an id of another type is refused before execution (schema.ids)
+    # an id of another type is refused before execution (schema.core.ids)
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["field"] == "leaderId"
     unit = {**team_input, "unitId": gid("PartnerUnit", 999_999)}
@@ -291,7 +291,7 @@ async def test_typed_errors_and_nothing_written(client: httpx.AsyncClient, clock
         "endsAt": (start + timedelta(hours=3)).isoformat(),
         "capacity": 5,
     }
-    # a time without its UTC offset is refused before execution (schema.scalars)
+    # a time without its UTC offset is refused before execution (schema.core.scalars)
     naive = {**activity_input, "startsAt": "2030-01-01T09:00:00"}
     body = await gql(client, CREATE_ACTIVITY, {"input": naive}, token=leader)
     assert body["data"] is None

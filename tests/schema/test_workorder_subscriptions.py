@@ -9,9 +9,10 @@ from typing import Any
 from strawberry import relay
 from strawberry.types.execution import PreExecutionError
 
-from services import events, workorders
+from services import workorders
 from services.enums import Role
-from services.events import Topic, broker
+from services.kit import events
+from services.kit.events import Topic, broker
 from services.models import WorkOrder
 from tests.conftest import Database, actor_for
 from tests.schema.test_live import end_role, ends_with, next_result, recheck_always, subscribe

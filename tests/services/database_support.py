@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services import db
+from services.kit import db
 
 
 async def fingerprint() -> dict[str, list[tuple[str, ...]]]:

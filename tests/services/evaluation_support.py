@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from services import evaluation, points
 from services.accounts import create_account, load_actor
-from services.auth import Actor
 from services.enums import (
     EVALUATED_ROLES,
     EVALUATION_DIMENSIONS,
@@ -27,6 +26,7 @@ from services.enums import (
 )
 from services.evaluation import DimensionSpec, HonourSpec, RoleSpec, SchemeInput
 from services.evaluation.periods import HONOUR_SOURCE
+from services.kit.auth import Actor
 from services.models import (
     Area,
     EvaluationAdjustment,

@@ -14,9 +14,9 @@ from seed.demo import DEMO_COMMUNITY, PARTNER_UNIT_NAME
 from seed.points import MERCHANT_NAME
 from services import partners
 from services.accounts import create_account, load_actor
-from services.auth import Actor
 from services.enums import PartnerUnitKind, ResourceCategory, Urgency
 from services.kit import clock
+from services.kit.auth import Actor
 from services.models import Area, NeedEntry, PartnerUnit, ResourceOffer
 from tests.conftest import actor_for
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from seed.demo import DEMO_COMMUNITY
 from services import market, points
-from services.auth import Actor
 from services.enums import Dimension, RewardCategory
 from services.kit import clock
+from services.kit.auth import Actor
 from services.models import (
     Area,
     EvaluationCredit,

@@ -12,8 +12,8 @@ from seed.partners import UNIT_PASSWORD, UNITS
 from services import accounts
 from services.accounts import check_password, create_account
 from services.errors import InvalidInput
+from services.kit.settings import Settings
 from services.models import UserAccount
-from services.settings import Settings
 from tests.conftest import Database
 
 

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from tortoise.context import TortoiseContext
 
-from services import backups, points
-from services import db as database
+from services import points
 from services.errors import Conflict, InvalidInput
+from services.kit import backups
+from services.kit import db as database
 from services.models import PointsAward, Reward
 from tests.conftest import Database, _drop, _fresh_statement_cache, _pg_admin, _pg_url, actor_for
 

@@ -7,7 +7,6 @@ from importlib import import_module
 
 import pytest
 
-from services import db as database
 from services import households
 from services.accounts import load_actor
 from services.care_links import HOUSEHOLD_MOVED, ROLE_ENDED, TAKEN_OVER
@@ -15,6 +14,7 @@ from services.enums import AreaLevel, Role
 from services.errors import NotFound
 from services.grids import coverage
 from services.kit import clock
+from services.kit import db as database
 from services.models import Area, CareLink, EndedCareLink, Household, Person, RoleAssignment
 from services.people import assign_role, end_role, people_by_ids
 from tests.conftest import Database, actor_for

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.enums import ExpiryKind
-from services.kit import clock
+from services.kit import calendar, clock
 from services.models import PointsPolicy
 from services.points import ledger
 from tests.conftest import TEST_NOW
@@ -64,23 +64,23 @@ class TestPeriods:
         ],
     )
     def test_the_quarter_is_the_local_one(self, moment: datetime, quarter: str) -> None:
-        assert ledger.period_of(moment) == quarter
+        assert calendar.period_of(moment) == quarter
 
     def test_windows_around_new_year(self) -> None:
-        windows = ledger.local_windows(local(2026, 12, 31, 23, 59))
+        windows = calendar.local_windows(local(2026, 12, 31, 23, 59))
         assert windows["day"] == (local(2026, 12, 31), local(2027, 1, 1))
         assert windows["month"] == (local(2026, 12, 1), local(2027, 1, 1))
         assert windows["quarter"] == (local(2026, 10, 1), local(2027, 1, 1))
 
     def test_windows_on_a_leap_day(self) -> None:
-        windows = ledger.local_windows(local(2028, 2, 29, 8))
+        windows = calendar.local_windows(local(2028, 2, 29, 8))
         assert windows["day"] == (local(2028, 2, 29), local(2028, 3, 1))
         assert windows["month"] == (local(2028, 2, 1), local(2028, 3, 1))
         assert windows["quarter"] == (local(2028, 1, 1), local(2028, 4, 1))
 
     def test_quarter_window_bounds(self) -> None:
-        assert ledger.quarter_window("2027Q4") == (local(2027, 10, 1), local(2028, 1, 1))
-        assert ledger.quarter_window("2028Q1") == (local(2028, 1, 1), local(2028, 4, 1))
+        assert calendar.quarter_window("2027Q4") == (local(2027, 10, 1), local(2028, 1, 1))
+        assert calendar.quarter_window("2028Q1") == (local(2028, 1, 1), local(2028, 4, 1))
 
 
 class TestExpiry:

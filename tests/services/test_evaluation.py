@@ -15,7 +15,6 @@ import pytest
 
 from services import evaluation, households, points
 from services.accounts import create_account, load_actor
-from services.auth import Actor
 from services.enums import (
     EVALUATED_ROLES,
     AreaLevel,
@@ -31,6 +30,8 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation import ManualItem, MetricPoints, RuleLink, SchemeInput
 from services.evaluation.periods import HONOUR_SOURCE
 from services.kit import clock as service_clock
+from services.kit.auth import Actor
+from services.kit.calendar import period_of
 from services.models import (
     AreaEvaluation,
     EvaluationAdjustment,
@@ -45,7 +46,6 @@ from services.models import (
     RoleAssignment,
 )
 from services.people import assign_role, end_role
-from services.points.ledger import period_of
 from tests.conftest import Database, actor_for
 from tests.services.evaluation_support import (
     CODES,

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services import evaluation
-from services.auth import Actor
 from services.enums import EVALUATED_ROLES, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.kit import clock
+from services.kit.auth import Actor
 from services.models import Area, RoleAssignment, TrainingAttendance, TrainingSession
 from tests.conftest import Database, actor_for
 from tests.services.evaluation_support import SIBLING, account_in, area, district, holders, local

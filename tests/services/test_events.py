@@ -1,4 +1,5 @@
-"""The event outbox and broker, the ledger's POINTS events, and the watches of services.live."""
+"""The event outbox and broker, the ledger's POINTS events, and the watches (services.kit.live,
+services.grids.live, services.points.live)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import events, live, points
+from services import grids, points
 from services.errors import FellBehind, Forbidden, NotFound, Unauthenticated
-from services.events import Event, Topic, broker
+from services.kit import events
+from services.kit.events import Event, Topic, broker
 from services.models import Area
 from tests.conftest import Database, actor_for
 
@@ -146,7 +148,7 @@ async def test_a_posting_rolled_back_announces_nothing(db: Database) -> None:
     assert await points.account_summary(person_id=volunteer.person_id) == before
 
 
-# services.live
+# the watches
 
 
 async def _next(source: AsyncIterator[Any]) -> Any:
@@ -155,12 +157,12 @@ async def _next(source: AsyncIterator[Any]) -> Any:
 
 async def test_points_watch_needs_a_person(db: Database) -> None:
     with pytest.raises(Unauthenticated):
-        await live.points_watch(actor=None)
+        await points.points_watch(actor=None)
 
 
 async def test_points_watch_shows_the_account_then_each_change_of_its_own(db: Database) -> None:
     volunteer = await actor_for("volunteer")
-    source = await live.points_watch(actor=volunteer)
+    source = await points.points_watch(actor=volunteer)
     try:
         first = await _next(source)
         async with events.collecting():
@@ -185,17 +187,17 @@ async def _area(name: str) -> Area:
 async def test_area_watch_checks_scope_when_subscribing(db: Database) -> None:
     community = await _area(DEMO_COMMUNITY)
     with pytest.raises(Unauthenticated):
-        await live.area_watch(actor=None, topic=Topic.WORK_ORDER, under_id=community.id)
+        await grids.area_watch(actor=None, topic=Topic.WORK_ORDER, under_id=community.id)
     with pytest.raises(Forbidden):
-        await live.area_watch(
+        await grids.area_watch(
             actor=await actor_for("resident"), topic=Topic.WORK_ORDER, under_id=community.id
         )
     with pytest.raises(Forbidden):  # a grid leader may not follow the whole community
-        await live.area_watch(
+        await grids.area_watch(
             actor=await actor_for("grid_leader"), topic=Topic.WORK_ORDER, under_id=community.id
         )
     with pytest.raises(NotFound):
-        await live.area_watch(
+        await grids.area_watch(
             actor=await actor_for("community_admin"), topic=Topic.WORK_ORDER, under_id=10**9
         )
     assert broker.subscriber_count() == 0
@@ -206,7 +208,7 @@ async def test_area_watch_yields_the_events_of_its_subtree(db: Database) -> None
     grid = await _area(DEMO_GRID)
     outside = await Area.exclude(path__startswith=grid.path).filter(level=grid.level).first()
     assert outside is not None
-    source = await live.area_watch(
+    source = await grids.area_watch(
         actor=await actor_for("grid_leader"), topic=Topic.WORK_ORDER, under_id=grid.id
     )
     try:
@@ -226,7 +228,7 @@ async def test_area_watch_yields_the_events_of_its_subtree(db: Database) -> None
 async def test_include_above_also_yields_events_of_the_areas_above(db: Database) -> None:
     community = await _area(DEMO_COMMUNITY)
     grid = await _area(DEMO_GRID)
-    source = await live.area_watch(
+    source = await grids.area_watch(
         actor=await actor_for("grid_leader"),
         topic=Topic.NOTICE,
         under_id=grid.id,
@@ -247,7 +249,7 @@ async def test_a_lagging_area_watch_ends_with_fell_behind(
 ) -> None:
     monkeypatch.setattr(events, "QUEUE_SIZE", 2)
     grid = await _area(DEMO_GRID)
-    source = await live.area_watch(
+    source = await grids.area_watch(
         actor=await actor_for("grid_leader"), topic=Topic.WORK_ORDER, under_id=grid.id
     )
     try:
@@ -263,7 +265,7 @@ async def test_a_lagging_area_watch_ends_with_fell_behind(
 
 
 async def test_subscribers_of_one_event_share_one_read_of_it() -> None:
-    from services.live import read_once
+    from services.kit.live import read_once
 
     event = Event(Topic.WORK_ORDER, {"id": 1})
     calls = 0

@@ -7,10 +7,10 @@ import pytest
 from seed.demo import COMMERCIAL_GRID, DEMO_COMMUNITY, DEMO_GRID, bootstrap_district_admin
 from services import grids, households, people
 from services.accounts import create_account, load_actor
-from services.auth import Actor
 from services.enums import AreaKind, AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import Coverage, StationInput
+from services.kit.auth import Actor
 from services.models import Area, CareLink, GridStation, Household, RoleAssignment
 from tests.conftest import Database, actor_for
 

@@ -1,4 +1,4 @@
-"""The caps behind the bounds of schema/list_bounds.py: what the API's cost estimate multiplies
+"""The caps behind the bounds of schema/core/list_bounds.py: what the API's cost estimate multiplies
 by must be what the services let a list grow to.
 
 Write caps refuse one more item with Conflict and change nothing (each test lowers the cap to

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from services import db as database
 from services.enums import Role
 from services.grids import create_district
+from services.kit import db as database
 from services.models import Person, RoleAssignment
 from tests.conftest import Database
 

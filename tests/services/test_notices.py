@@ -10,12 +10,13 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import db as dbapi
-from services import events, notices
+from services import notices
 from services.enums import AreaLevel, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from services.grids import in_subtree
+from services.kit import calendar, events
 from services.kit import clock as service_clock
+from services.kit import db as dbapi
+from services.kit.paths import in_subtree
 from services.models import (
     Area,
     EvaluationCredit,
@@ -28,7 +29,6 @@ from services.models import (
 )
 from services.notices import reading
 from services.people import end_role
-from services.points import ledger
 from tests.conftest import Database, actor_for
 from tests.services.points_support import Clock, assert_ledger_ok, person_id
 from tests.services.volunteering_support import outsider
@@ -237,7 +237,7 @@ async def test_acknowledging_pays_once(db: Database, clock: Clock) -> None:
     assert award.community_id == (await area(DEMO_COMMUNITY)).id
     credit = await EvaluationCredit.get(
         person_id=leader,
-        period=ledger.period_of(clock.moment),
+        period=calendar.period_of(clock.moment),
         dimension=Dimension.POLICY_COMMUNICATION,
     )
     # when she acknowledges again, later
@@ -562,7 +562,7 @@ async def test_person_metrics_count_acknowledgements_per_quarter(
 ) -> None:
     leader = await person_id("microgrid_leader")
     central = await person_id("central_household")
-    quarter = ledger.period_of(clock.moment)
+    quarter = calendar.period_of(clock.moment)
     year, number = int(quarter[:4]), int(quarter[5])
     earlier = f"{year - 1}Q4" if number == 1 else f"{year}Q{number - 1}"
     before = await notices.person_metrics(quarter=quarter, person_ids=[leader, central])
@@ -579,7 +579,7 @@ async def test_person_metrics_count_acknowledgements_per_quarter(
 
 
 async def test_quarter_windows_follow_the_time_zone(db: Database) -> None:
-    start, end = ledger.quarter_window("2026Q4")
+    start, end = calendar.quarter_window("2026Q4")
     assert start == datetime(2026, 9, 30, 16, tzinfo=UTC)  # Asia/Shanghai is UTC+8
     assert end == datetime(2026, 12, 31, 16, tzinfo=UTC)
 

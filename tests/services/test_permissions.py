@@ -14,10 +14,10 @@ import pytest
 
 from seed.demo import DEMO_COMMUNITY, DEMO_STREET
 from services import grids, households, people
-from services.auth import Actor
 from services.enums import LEVEL_ORDER, AreaLevel, Role
 from services.errors import DomainError
 from services.grids import Coverage
+from services.kit.auth import Actor
 from services.models import Area, CareLink, Household, Person, RoleAssignment
 from tests.conftest import Database, actor_for
 

@@ -28,7 +28,7 @@ from services.errors import (
     LimitExceeded,
     NotFound,
 )
-from services.kit import clock
+from services.kit import calendar, clock
 from services.models import (
     Person,
     PointsAward,
@@ -329,7 +329,7 @@ async def test_approving_posts_the_points_once(db: Database) -> None:
     assert again.transaction_id == approved.transaction_id is not None
     assert await counts() == before
     assert (await summary("resident")).balance == 20
-    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 20}
+    assert await credit("resident") == {(calendar.period_of(clock.now()), VOLUNTEER): 20}
     # and an approved award cannot be rejected any more
     with pytest.raises(Conflict):
         await points.reject_award(actor=admin, award_id=made.id, reason="重复申报")
@@ -637,7 +637,7 @@ async def test_a_penalty_above_the_balance_takes_what_is_there(db: Database) -> 
     assert (tx.kind, tx.points, tx.credit, tx.shortfall) == (TransactionKind.PENALTY, -30, -50, 20)
     assert (await summary("resident")).balance == 0
     assert [lot.remaining for lot in await lots("resident")] == [0]
-    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): -20}
+    assert await credit("resident") == {(calendar.period_of(clock.now()), VOLUNTEER): -20}
     assert await pool_balance() == pool
     # and a penalty on an empty account still counts in full, writing no postings
     before = await counts()
@@ -645,7 +645,7 @@ async def test_a_penalty_above_the_balance_takes_what_is_there(db: Database) -> 
     assert (second.points, second.credit, second.shortfall) == (0, -50, 50)
     after = await counts()
     assert (after.entries, after.transactions) == (before.entries, before.transactions + 1)
-    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): -70}
+    assert await credit("resident") == {(calendar.period_of(clock.now()), VOLUNTEER): -70}
     await assert_ledger_ok()
 
 
@@ -694,7 +694,7 @@ async def test_reversing_an_award_takes_its_points_and_credit_back(db: Database)
         (second.transaction_id, 0),
     ]
     assert (await summary("resident")).balance == 30
-    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 30}
+    assert await credit("resident") == {(calendar.period_of(clock.now()), VOLUNTEER): 30}
     await assert_ledger_ok()
 
 
@@ -705,7 +705,7 @@ async def test_reversing_a_spent_award_takes_what_is_left_and_all_the_credit(db:
     tx = await reverse(made.transaction_id)
     assert (tx.points, tx.shortfall, tx.credit) == (-6, 24, -30)
     assert ((s := await summary("resident")).balance, s.held) == (24, 24)
-    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 0}
+    assert await credit("resident") == {(calendar.period_of(clock.now()), VOLUNTEER): 0}
     await assert_ledger_ok()
 
 
@@ -717,7 +717,7 @@ async def test_reversing_a_penalty_gives_back_what_it_took(db: Database) -> None
     tx = await reverse(penalty.id)
     assert (tx.points, tx.credit) == (30, 50)
     assert (await summary("resident")).balance == 30
-    assert await credit("resident") == {(ledger.period_of(clock.now()), VOLUNTEER): 30}
+    assert await credit("resident") == {(calendar.period_of(clock.now()), VOLUNTEER): 30}
     assert sum(lot.remaining for lot in await lots("resident")) == 30
     await assert_ledger_ok()
 

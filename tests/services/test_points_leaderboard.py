@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from services import points
-from services.auth import Actor, RoleGrant
 from services.enums import AreaLevel, Role
 from services.errors import Forbidden
+from services.kit.auth import Actor, RoleGrant
 from services.models import Area, Household, Person, RoleAssignment
 from services.people import people_by_ids
 from tests.conftest import Database, actor_for

@@ -36,9 +36,7 @@ from hypothesis.stateful import (
 )
 from tortoise.context import TortoiseContext
 
-from services import db as database
 from services import market, points
-from services.auth import Actor
 from services.enums import (
     AccountKind,
     AwardStatus,
@@ -57,6 +55,8 @@ from services.errors import (
     RewardUnavailable,
 )
 from services.kit import clock
+from services.kit import db as database
+from services.kit.auth import Actor
 from services.market.rewards import is_available
 from services.models import (
     Area,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from services import idempotency
+from services.kit import idempotency
+from services.kit.retries import MAX_ATTEMPTS, retrying, transient_reason
 from services.models import IdempotencyRecord
-from services.retries import MAX_ATTEMPTS, retrying, transient_reason
 from tests.conftest import Database, actor_for
 
 

@@ -19,11 +19,11 @@ import pytest
 from seed.volunteering import PAST
 from services import evaluation, market, notices, points, volunteering
 from services.accounts import load_actor
-from services.auth import Actor, RoleGrant
 from services.enums import Dimension, PeriodStatus, Role
 from services.errors import Forbidden
 from services.evaluation.periods import HONOUR_SOURCE
 from services.kit import clock
+from services.kit.auth import Actor, RoleGrant
 from services.models import (
     ActivitySignUp,
     Area,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from services.settings import DEV_JWT_SECRET, Settings
+from services.kit.settings import DEV_JWT_SECRET, Settings
 
 STRONG = "s" * 40
 

@@ -9,8 +9,8 @@ import pytest
 from prometheus_client import REGISTRY
 from tortoise.transactions import in_transaction
 
-from services import db as database
-from services.settings import get_settings
+from services.kit import db as database
+from services.kit.settings import get_settings
 from tests.conftest import Database
 
 SLOW = {

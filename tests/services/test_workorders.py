@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from tortoise import connections
 
-from services import accounts, events, households, workorders
+from services import accounts, households, workorders
 from services.enums import AreaLevel, Role, WorkOrderKind, WorkOrderStatus
 from services.errors import (
     Conflict,
@@ -24,8 +24,10 @@ from services.errors import (
     InvalidTransition,
     NotFound,
 )
-from services.events import Topic
 from services.kit import clock as service_clock
+from services.kit import events
+from services.kit.events import Topic
+from services.kit.settings import get_settings
 from services.models import (
     Area,
     PointsAward,
@@ -35,7 +37,6 @@ from services.models import (
     WorkOrderEvent,
 )
 from services.people import assign_role, end_role
-from services.settings import get_settings
 from services.workorders.timers import _due_for_escalation
 from tests.conftest import Database, actor_for
 from tests.services.points_support import Clock, assert_ledger_ok, person_id, summary
@@ -882,10 +883,11 @@ async def test_a_new_volunteer_can_be_assigned(db: Database) -> None:
 
 
 async def test_the_periodic_jobs_run_the_timers(db: Database) -> None:
-    from services import jobs
+    from api.jobs import JOBS
+    from services.kit import jobs
 
     order = await handled(await place())
-    done = await jobs.run_once()
+    done = await jobs.run_once(JOBS)
     assert {"work_orders_escalated", "work_orders_auto_confirmed"} <= set(done)
     assert (await WorkOrder.get(id=order.id)).status is WorkOrderStatus.RESOLVED
 

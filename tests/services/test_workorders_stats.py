@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from services import db as db_module
 from services import workorders
 from services.enums import WorkOrderStatus
 from services.errors import Forbidden, InvalidInput
+from services.kit import db as db_module
 from services.models import WorkOrder
 from tests.conftest import Database, actor_for
 from tests.services.points_support import Clock, person_id

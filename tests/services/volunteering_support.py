@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from seed.demo import DEMO_COMMUNITY
 from services import accounts, volunteering
-from services.auth import Actor
 from services.enums import MembershipStatus, Role, TeamKind
 from services.kit import clock
+from services.kit.auth import Actor
 from services.models import (
     ActivitySignUp,
     Area,

@@ -13,8 +13,8 @@ from typing import Any
 from uuid import uuid4
 
 from services import workorders
-from services.auth import Actor, RoleGrant
 from services.enums import AreaLevel, Role
+from services.kit.auth import Actor, RoleGrant
 from services.models import (
     Area,
     PointsAward,

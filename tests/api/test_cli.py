@@ -1,0 +1,53 @@
+"""`python -m api verify-ledger` and `python -m api expire` (what `make verify-ledger` and `make
+expire` run) on a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from services.enums import AccountKind
+from services.kit import db as database
+from services.models import PointsAccount
+from tests.conftest import Database
+
+
+async def _cli(url: str, command: str) -> tuple[int, str]:
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "api",
+        command,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_verify_reports_ok_then_drift(db: Database) -> None:
+    # given the demo ledger (seeded through the services)
+    code, out = await _cli(db.url, "verify-ledger")
+    assert code == 0, out
+    assert "ledger OK" in out
+    # when a cached balance is tampered with behind the ledger's back
+    account = await PointsAccount.filter(kind=AccountKind.PERSON).first()
+    assert account is not None
+    await database.execute(
+        "UPDATE points_account SET balance = balance + 7 WHERE id = ? RETURNING id", [account.id]
+    )
+    # then verify finds it and fails
+    code, out = await _cli(db.url, "verify-ledger")
+    assert code == 1
+    assert "DRIFT" in out and str(account.id) in out
+
+
+async def test_expire_runs_once_and_is_harmless_twice(db: Database) -> None:
+    for _ in range(2):
+        code, out = await _cli(db.url, "expire")
+        assert code == 0, out
+        assert "expired_points=" in out
