@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from strawberry import relay
 
+from schema.core.ids import id_argument
 from services.errors import InvalidInput
 from services.points import Source
+
+Under = Annotated[relay.GlobalID, id_argument("Area", description="Area.")]
+"""The `under:` argument of the list queries: the area whose subtree is listed."""
 
 IDEMPOTENCY_KEY = (
     "Client-chosen key (1-100 characters): a retry with the same key and input "

@@ -205,23 +205,37 @@ class _DomainErrorHandler:
         return self.error_type(**values)
 
 
+# Which GraphQL error type each domain exception becomes. Strawberry tries a field's handlers in
+# order and the first whose exception type matches wins, so they are sorted most derived class
+# first: a subclass (InvalidTransition) is never taken by its base's handler (Conflict), however
+# this table is ordered.
+ERROR_TYPES: dict[type[errors.DomainError], type[Error]] = {
+    errors.InvalidInput: InvalidInput,
+    errors.NotFound: NotFound,
+    errors.Forbidden: Forbidden,
+    errors.Unauthenticated: Unauthenticated,
+    errors.Conflict: Conflict,
+    errors.InvalidTransition: InvalidTransition,
+    errors.InvalidCredentials: InvalidCredentials,
+    errors.InvalidToken: InvalidToken,
+    errors.TooManyAttempts: TooManyAttempts,
+    errors.InsufficientPoints: InsufficientPoints,
+    errors.OutOfStock: OutOfStock,
+    errors.LimitExceeded: LimitExceeded,
+    errors.RewardUnavailable: RewardUnavailable,
+    errors.IdempotencyConflict: IdempotencyConflict,
+}
 EXCEPTION_HANDLERS = [
-    # Before Conflict, its base class: the first handler that matches maps the exception.
-    _DomainErrorHandler(errors.InvalidTransition, InvalidTransition),
-    _DomainErrorHandler(errors.InvalidInput, InvalidInput),
-    _DomainErrorHandler(errors.NotFound, NotFound),
-    _DomainErrorHandler(errors.Forbidden, Forbidden),
-    _DomainErrorHandler(errors.Unauthenticated, Unauthenticated),
-    _DomainErrorHandler(errors.Conflict, Conflict),
-    _DomainErrorHandler(errors.InvalidCredentials, InvalidCredentials),
-    _DomainErrorHandler(errors.InvalidToken, InvalidToken),
-    _DomainErrorHandler(errors.TooManyAttempts, TooManyAttempts),
-    _DomainErrorHandler(errors.InsufficientPoints, InsufficientPoints),
-    _DomainErrorHandler(errors.OutOfStock, OutOfStock),
-    _DomainErrorHandler(errors.LimitExceeded, LimitExceeded),
-    _DomainErrorHandler(errors.RewardUnavailable, RewardUnavailable),
-    _DomainErrorHandler(errors.IdempotencyConflict, IdempotencyConflict),
+    _DomainErrorHandler(exception_type, error_type)
+    for exception_type, error_type in sorted(
+        ERROR_TYPES.items(), key=lambda item: len(item[0].__mro__), reverse=True
+    )
 ]
+
+# The errors nearly every mutation may answer with; a result union reads
+# `Annotated[XSuccess | UserErrors | Conflict, strawberry.union("XResult", ...)]` (Python flattens
+# the union in order, so the SDL lists the success type, then these, then the rest).
+UserErrors = InvalidInput | NotFound | Forbidden | Unauthenticated
 
 
 def describe_values(enum_type: Any, descriptions: dict[str, str]) -> None:

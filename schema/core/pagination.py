@@ -65,6 +65,23 @@ def page_args(info: Info, first: int | None, after: str | None) -> tuple[int, in
     return size, decode_cursor(after)
 
 
+async def paged(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    fetch: Callable[[int, int | None], Awaitable[Page[M]]],
+    convert: Callable[[M], T],
+) -> Connection[T]:
+    """The list query's block in one call: validate `first`/`after`, fetch the service's page
+    (`fetch(first, after_key)`), convert its items into a connection. For example:
+
+        return await paged(info, first, after, lambda size, key: notices.list_notices(
+            actor=info.context.actor, under_id=area_id, first=size, after=key), Notice.from_model)
+    """
+    size, key = page_args(info, first, after)
+    return Connection.build(await fetch(size, key), convert)
+
+
 @strawberry.type(description="Where a page sits in its list (Relay).")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")

@@ -8,10 +8,11 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from schema.core.arguments import Under
 from schema.core.context import Info
-from schema.core.errors import MUTATION_INPUT, Forbidden, InvalidInput, NotFound, Unauthenticated
-from schema.core.ids import id_argument, id_field, require_key
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.errors import MUTATION_INPUT, UserErrors
+from schema.core.ids import id_field, require_key
+from schema.core.pagination import After, Connection, First, paged
 from schema.notices.types import Notice
 from schema.people import Role
 from schema.points import PointsAward
@@ -39,7 +40,7 @@ class PublishNoticeSuccess:
 
 
 PublishNoticeResult = Annotated[
-    PublishNoticeSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    PublishNoticeSuccess | UserErrors,
     strawberry.union("PublishNoticeResult", description="The notice or why not."),
 ]
 
@@ -72,7 +73,7 @@ class AcknowledgeNoticeSuccess:
 
 
 AcknowledgeNoticeResult = Annotated[
-    AcknowledgeNoticeSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    AcknowledgeNoticeSuccess | UserErrors,
     strawberry.union("AcknowledgeNoticeResult", description="The acknowledgement or why not."),
 ]
 
@@ -87,18 +88,22 @@ class NoticesQuery:
     async def notices(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         first: First = None,
         after: After = None,
     ) -> Connection[Notice]:
-        size, key = page_args(info, first, after)
-        page = await notices.list_notices(
-            actor=info.context.actor,
-            under_id=require_key(under, "Area", "under"),
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: notices.list_notices(
+                actor=info.context.actor,
+                under_id=require_key(under, "Area", "under"),
+                first=size,
+                after=key,
+            ),
+            Notice.from_model,
         )
-        return Connection.build(page, Notice.from_model)
 
 
 @strawberry.type

@@ -101,3 +101,15 @@ async def test_overlong_codes_and_bad_text_are_typed_errors_that_change_nothing(
     assert all(
         record.exc_info is None for record in caplog.records if record.levelno >= logging.ERROR
     )
+
+
+def test_each_exception_is_handled_by_its_most_specific_error_type() -> None:
+    # given the handlers in the order Strawberry tries them
+    from schema.core.errors import ERROR_TYPES, EXCEPTION_HANDLERS
+
+    order = [handler.exception_type for handler in EXCEPTION_HANDLERS]
+    # then every domain exception meets its own handler before any of its base classes'
+    for exception_type in ERROR_TYPES:
+        first = next(t for t in order if issubclass(exception_type, t))
+        assert first is exception_type
+    assert set(order) == set(ERROR_TYPES)
