@@ -1,4 +1,5 @@
-"""Enums of the evaluation scheme, registered with GraphQL once."""
+"""Enums of the evaluation scheme, registered with GraphQL once: the domain's own classes
+(services.enums), so both layers annotate with the same class. ScoreSource is GraphQL's only."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ from enum import Enum
 
 import strawberry
 
+# Dimension, Role and AreaLevel are registered by their own domains. They are imported first
+# because a relay.Node type resolves its annotations when its class is made, and an enum met
+# unregistered there would get a second, undescribed GraphQL definition.
+import schema.grids
+import schema.people
+import schema.points  # noqa: F401
 from schema.core.errors import describe_values
-from services.enums import ExitReviewStatus as ExitReviewStatusEnum
-from services.enums import HonourKind as HonourKindEnum
-from services.enums import Metric as MetricEnum
-from services.enums import ObjectionStatus as ObjectionStatusEnum
-from services.enums import PeriodStatus as PeriodStatusEnum
+from services.enums import ExitReviewStatus, HonourKind, Metric, ObjectionStatus, PeriodStatus
 
-PeriodStatus = strawberry.enum(
-    PeriodStatusEnum, name="EvaluationPeriodStatus", description="Where a period stands."
-)
+strawberry.enum(PeriodStatus, name="EvaluationPeriodStatus", description="Where a period stands.")
 describe_values(
     PeriodStatus,
     {
@@ -24,7 +25,7 @@ describe_values(
         "PUBLISHED": "Published and locked: ranks, red flags and exit reviews are final.",
     },
 )
-HonourKind = strawberry.enum(HonourKindEnum, description="The quarterly red-flag honours.")
+strawberry.enum(HonourKind, description="The quarterly red-flag honours.")
 describe_values(
     HonourKind,
     {
@@ -33,9 +34,7 @@ describe_values(
         "RED_FLAG_CENTRAL_HOUSEHOLD": "Red flag central household (红旗中心户).",
     },
 )
-Metric = strawberry.enum(
-    MetricEnum, description="Activity counted outside the points ledger, per quarter."
-)
+strawberry.enum(Metric, description="Activity counted outside the points ledger, per quarter.")
 describe_values(
     Metric,
     {
@@ -47,7 +46,7 @@ describe_values(
         "SLA, as the handler (PROBLEM_HANDLING).",
     },
 )
-ObjectionStatus = strawberry.enum(ObjectionStatusEnum, description="Where an objection stands.")
+strawberry.enum(ObjectionStatus, description="Where an objection stands.")
 describe_values(
     ObjectionStatus,
     {
@@ -56,9 +55,7 @@ describe_values(
         "REJECTED": "Rejected: the adjustment stands.",
     },
 )
-ExitReviewStatus = strawberry.enum(
-    ExitReviewStatusEnum, description="Where a dynamic-exit review (动态退出) stands."
-)
+strawberry.enum(ExitReviewStatus, description="Where a dynamic-exit review (动态退出) stands.")
 describe_values(
     ExitReviewStatus,
     {

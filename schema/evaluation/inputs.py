@@ -8,21 +8,19 @@ import strawberry
 from strawberry import relay
 
 from schema.core.ids import id_field
-from schema.evaluation.enums import HonourKind, Metric
-from schema.people import Role
-from schema.points import Dimension
+from services.enums import Dimension, HonourKind, Metric, Role
 
 
 @strawberry.input(description="A dimension's weight and maximum score.")
 class DimensionWeightInput:
-    dimension: Dimension = strawberry.field(description="One of the four dimensions.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(description="One of the four dimensions.")
     weight: int = strawberry.field(description="0-100; a role's four weights sum to 100.")
     max_score: int = strawberry.field(description="1-1000.")
 
 
 @strawberry.input(description="How one evaluated role is scored.")
 class RoleSchemeInput:
-    role: Role = strawberry.field(  # type: ignore[valid-type]
+    role: Role = strawberry.field(
         description="GRID_LEADER, MICRO_GRID_LEADER or CENTRAL_HOUSEHOLD."
     )
     dimensions: list[DimensionWeightInput] = strawberry.field(
@@ -32,14 +30,14 @@ class RoleSchemeInput:
 
 @strawberry.input(description="Red flags of one kind per community.")
 class HonourRuleInput:
-    kind: HonourKind = strawberry.field(description="The honour.")  # type: ignore[valid-type]
+    kind: HonourKind = strawberry.field(description="The honour.")
     top: int = strawberry.field(description="The top K of each community, 0-20.")
     bonus_points: int = strawberry.field(description="Bonus points to the receiver, 0-10000.")
 
 
 @strawberry.input(description="Points per unit of one activity metric.")
 class MetricPointsInput:
-    metric: Metric = strawberry.field(  # type: ignore[valid-type]
+    metric: Metric = strawberry.field(
         description="The metric (not TRAINING_ATTENDED: see trainingPoints)."
     )
     points: int = strawberry.field(description="Points per unit, 0-100.")
@@ -48,7 +46,7 @@ class MetricPointsInput:
 @strawberry.input(description="How a community counts one points rule.")
 class RuleLinkInput:
     rule_code: str = strawberry.field(description="The rule's code.")
-    dimension: Dimension | None = strawberry.field(  # type: ignore[valid-type]
+    dimension: Dimension | None = strawberry.field(
         default=None, description="Count it in this dimension (null: the rule's own)."
     )
     cap: int | None = strawberry.field(
@@ -60,7 +58,7 @@ class RuleLinkInput:
 class ManualItemInput:
     code: str = strawberry.field(description="Code: capital letters, digits, _ (1-40).")
     name: str = strawberry.field(description="What it scores.")
-    dimension: Dimension = strawberry.field(description="The dimension.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(description="The dimension.")
     max_score: int = strawberry.field(description="Its most points, 1-100.")
 
 
@@ -115,7 +113,7 @@ class PeriodInput:
 )
 class AdjustEvaluationScoreInput:
     evaluation_id: relay.GlobalID = id_field("Evaluation", description="The evaluation.")
-    dimension: Dimension | None = strawberry.field(  # type: ignore[valid-type]
+    dimension: Dimension | None = strawberry.field(
         default=None, description="The dimension (required without itemCode)."
     )
     item_code: str | None = strawberry.field(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from schema.core.errors import Conflict, InvalidInput, NotFound, Unauthenticated, UserErrors
 from schema.evaluation.types import (
     Evaluation,
     EvaluationAdjustment,
@@ -25,7 +25,7 @@ class UpdateEvaluationSchemeSuccess:
 
 
 UpdateEvaluationSchemeResult = Annotated[
-    UpdateEvaluationSchemeSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    UpdateEvaluationSchemeSuccess | UserErrors,
     strawberry.union("UpdateEvaluationSchemeResult", description="The new scheme or why not."),
 ]
 
@@ -36,7 +36,7 @@ class EvaluationPeriodSuccess:
 
 
 EvaluationPeriodResult = Annotated[
-    EvaluationPeriodSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    EvaluationPeriodSuccess | UserErrors | Conflict,
     strawberry.union("EvaluationPeriodResult", description="The period or why not."),
 ]
 
@@ -48,12 +48,7 @@ class PublishEvaluationPeriodSuccess:
 
 
 PublishEvaluationPeriodResult = Annotated[
-    PublishEvaluationPeriodSuccess
-    | InvalidInput
-    | NotFound
-    | Forbidden
-    | Unauthenticated
-    | Conflict,
+    PublishEvaluationPeriodSuccess | UserErrors | Conflict,
     strawberry.union(
         "PublishEvaluationPeriodResult", description="The published period or why not."
     ),
@@ -67,7 +62,7 @@ class AdjustEvaluationScoreSuccess:
 
 
 AdjustEvaluationScoreResult = Annotated[
-    AdjustEvaluationScoreSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    AdjustEvaluationScoreSuccess | UserErrors | Conflict,
     strawberry.union("AdjustEvaluationScoreResult", description="The adjustment or why not."),
 ]
 
@@ -90,7 +85,7 @@ class ResolveObjectionSuccess:
 
 
 ResolveObjectionResult = Annotated[
-    ResolveObjectionSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    ResolveObjectionSuccess | UserErrors | Conflict,
     strawberry.union("ResolveObjectionResult", description="The resolution or why not."),
 ]
 
@@ -101,7 +96,7 @@ class ClearExitReviewSuccess:
 
 
 ClearExitReviewResult = Annotated[
-    ClearExitReviewSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    ClearExitReviewSuccess | UserErrors | Conflict,
     strawberry.union("ClearExitReviewResult", description="The review or why not."),
 ]
 
@@ -112,6 +107,6 @@ class TrainingSessionSuccess:
 
 
 TrainingSessionResult = Annotated[
-    TrainingSessionSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    TrainingSessionSuccess | UserErrors | Conflict,
     strawberry.union("TrainingSessionResult", description="The session or why not."),
 ]

@@ -7,10 +7,10 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from schema.core.arguments import Under
 from schema.core.context import Info
 from schema.core.ids import id_argument, node_key, require_key
-from schema.core.pagination import After, Connection, First, page_args
-from schema.evaluation.enums import ExitReviewStatus
+from schema.core.pagination import After, Connection, First, paged
 from schema.evaluation.types import (
     AreaEvaluation,
     Evaluation,
@@ -20,9 +20,8 @@ from schema.evaluation.types import (
     Honour,
     TrainingSession,
 )
-from schema.grids import AreaLevel
-from schema.people import Role
 from services import evaluation
+from services.enums import AreaLevel, ExitReviewStatus, Role
 from services.evaluation.results import EXIT_REVIEWS_LIMIT, RED_FLAGS_LIMIT
 
 
@@ -35,7 +34,7 @@ class EvaluationQuery:
     async def evaluation_scheme(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
     ) -> EvaluationScheme:
         view = await evaluation.evaluation_scheme(
             actor=info.context.actor, under_id=require_key(under, "Area", "under")
@@ -48,18 +47,22 @@ class EvaluationQuery:
     async def evaluation_periods(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         first: First = None,
         after: After = None,
     ) -> Connection[EvaluationPeriod]:
-        size, key = page_args(info, first, after)
-        page = await evaluation.list_periods(
-            actor=info.context.actor,
-            under_id=require_key(under, "Area", "under"),
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: evaluation.list_periods(
+                actor=info.context.actor,
+                under_id=require_key(under, "Area", "under"),
+                first=size,
+                after=key,
+            ),
+            EvaluationPeriod.from_model,
         )
-        return Connection.build(page, EvaluationPeriod.from_model)
 
     @strawberry.field(
         description="A person's evaluation in a period (null if none or not visible): for "
@@ -73,7 +76,7 @@ class EvaluationQuery:
             relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
         ],
         role: Annotated[
-            Role | None,  # type: ignore[valid-type]
+            Role | None,
             strawberry.argument(description="The role (when they hold several)."),
         ] = None,
     ) -> Evaluation | None:
@@ -97,20 +100,24 @@ class EvaluationQuery:
         period_id: Annotated[
             relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
         ],
-        role: Annotated[Role, strawberry.argument(description="The evaluated role.")],  # type: ignore[valid-type]
+        role: Annotated[Role, strawberry.argument(description="The evaluated role.")],
         first: First = None,
         after: After = None,
     ) -> Connection[Evaluation]:
-        size, key = page_args(info, first, after)
-        page = await evaluation.rankings(
-            actor=info.context.actor,
-            under_id=require_key(under, "Area", "under"),
-            period_id=require_key(period_id, "EvaluationPeriod", "periodId"),
-            role=role,
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: evaluation.rankings(
+                actor=info.context.actor,
+                under_id=require_key(under, "Area", "under"),
+                period_id=require_key(period_id, "EvaluationPeriod", "periodId"),
+                role=role,
+                first=size,
+                after=key,
+            ),
+            Evaluation.from_model,
         )
-        return Connection.build(page, Evaluation.from_model)
 
     @strawberry.field(
         description="Grids or micro-grids of a community ranked by their score in a period "
@@ -123,20 +130,24 @@ class EvaluationQuery:
         period_id: Annotated[
             relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
         ],
-        level: Annotated[AreaLevel, strawberry.argument(description="GRID or MICRO_GRID.")],  # type: ignore[valid-type]
+        level: Annotated[AreaLevel, strawberry.argument(description="GRID or MICRO_GRID.")],
         first: First = None,
         after: After = None,
     ) -> Connection[AreaEvaluation]:
-        size, key = page_args(info, first, after)
-        page = await evaluation.area_rankings(
-            actor=info.context.actor,
-            under_id=require_key(under, "Area", "under"),
-            period_id=require_key(period_id, "EvaluationPeriod", "periodId"),
-            level=level,
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: evaluation.area_rankings(
+                actor=info.context.actor,
+                under_id=require_key(under, "Area", "under"),
+                period_id=require_key(period_id, "EvaluationPeriod", "periodId"),
+                level=level,
+                first=size,
+                after=key,
+            ),
+            AreaEvaluation.from_model,
         )
-        return Connection.build(page, AreaEvaluation.from_model)
 
     @strawberry.field(
         description="Red-flag honours under an area: of one period, or all published ones "
@@ -146,7 +157,7 @@ class EvaluationQuery:
     async def red_flags(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         period_id: Annotated[
             relay.GlobalID | None,
             id_argument("EvaluationPeriod", description="One period (all when omitted)."),
@@ -166,9 +177,9 @@ class EvaluationQuery:
     async def exit_reviews(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         status: Annotated[
-            ExitReviewStatus | None,  # type: ignore[valid-type]
+            ExitReviewStatus | None,
             strawberry.argument(description="Only this status (all when omitted)."),
         ] = None,
     ) -> list[ExitReview]:
@@ -184,15 +195,19 @@ class EvaluationQuery:
     async def training_sessions(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         first: First = None,
         after: After = None,
     ) -> Connection[TrainingSession]:
-        size, key = page_args(info, first, after)
-        page = await evaluation.list_sessions(
-            actor=info.context.actor,
-            under_id=require_key(under, "Area", "under"),
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: evaluation.list_sessions(
+                actor=info.context.actor,
+                under_id=require_key(under, "Area", "under"),
+                first=size,
+                after=key,
+            ),
+            TrainingSession.from_model,
         )
-        return Connection.build(page, TrainingSession.from_model)

@@ -4,31 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.evaluation.enums import ObjectionStatus
 from schema.evaluation.types.common import person_of
 from schema.people import Person
-from schema.points import Dimension
-from services import evaluation
+from services import evaluation, models
+from services.enums import Dimension, ObjectionStatus
 
 
 @strawberry.type(description="An objection of a role holder to a manual adjustment.")
 class EvaluationObjection(relay.Node):
     id: relay.NodeID[int]
     reason: str = strawberry.field(description="Why the holder objects.")
-    status: ObjectionStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: ObjectionStatus = strawberry.field(description="Where it stands.")
     resolution: str | None = strawberry.field(description="The admin's reason.")
     created_at: datetime = strawberry.field(description="When it was raised.")
     resolved_at: datetime | None = strawberry.field(description="When it was resolved.")
     resolved_by_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, o: Any) -> EvaluationObjection:
+    def from_model(cls, o: models.EvaluationObjection) -> EvaluationObjection:
         return cls(
             id=o.id,
             reason=o.reason,
@@ -59,7 +57,7 @@ class EvaluationObjection(relay.Node):
 )
 class EvaluationAdjustment(relay.Node):
     id: relay.NodeID[int]
-    dimension: Dimension = strawberry.field(description="The dimension.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(description="The dimension.")
     points: int = strawberry.field(description="Points added (or the item's score).")
     item_code: str | None = strawberry.field(description="The manual item (null: free).")
     reason: str = strawberry.field(description="Why.")
@@ -71,10 +69,10 @@ class EvaluationAdjustment(relay.Node):
     made_by_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, a: Any) -> EvaluationAdjustment:
+    def from_model(cls, a: models.EvaluationAdjustment) -> EvaluationAdjustment:
         return cls(
             id=a.id,
-            dimension=a.dimension,
+            dimension=Dimension(a.dimension),
             points=a.points,
             item_code=a.item_code,
             reason=a.reason,

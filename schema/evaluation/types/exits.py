@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.evaluation.enums import ExitReviewStatus
 from schema.evaluation.types.common import person_of
 from schema.evaluation.types.results import Evaluation, evaluation_of
 from schema.grids import Area
-from schema.people import Person, Role
-from services import evaluation
+from schema.people import Person
+from services import evaluation, models
+from services.enums import ExitReviewStatus, Role
 
 
 @strawberry.type(
@@ -25,9 +24,9 @@ from services import evaluation
 )
 class ExitReview(relay.Node):
     id: relay.NodeID[int]
-    role: Role = strawberry.field(description="The role under review.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The role under review.")
     reason: str = strawberry.field(description="The two results that flagged it.")
-    status: ExitReviewStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: ExitReviewStatus = strawberry.field(description="Where it stands.")
     resolution: str | None = strawberry.field(description="The admin's reason.")
     created_at: datetime = strawberry.field(description="When it was flagged (on publishing).")
     resolved_at: datetime | None = strawberry.field(description="When it was closed.")
@@ -40,7 +39,7 @@ class ExitReview(relay.Node):
     previous_result_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, r: Any) -> ExitReview:
+    def from_model(cls, r: models.ExitReview) -> ExitReview:
         return cls(
             id=r.id,
             role=r.role,

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.evaluation.enums import HonourKind
 from schema.evaluation.types.common import hundredths, person_of
 from schema.evaluation.types.periods import EvaluationPeriod, period_of
 from schema.grids import Area
 from schema.people import Person
 from schema.points import PointsTransaction
-from services import evaluation
+from services import evaluation, models
+from services.enums import HonourKind
 
 
 @strawberry.type(
@@ -25,7 +24,7 @@ from services import evaluation
 )
 class Honour(relay.Node):
     id: relay.NodeID[int]
-    kind: HonourKind = strawberry.field(description="Which red flag.")  # type: ignore[valid-type]
+    kind: HonourKind = strawberry.field(description="Which red flag.")
     quarter: str = strawberry.field(description="The quarter.")
     rank: int = strawberry.field(description="Rank within the community.")
     score: float = strawberry.field(description="The score or total it was won with.")
@@ -36,7 +35,7 @@ class Honour(relay.Node):
     transaction_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, h: Any) -> Honour:
+    def from_model(cls, h: models.EvaluationHonour) -> Honour:
         return cls(
             id=h.id,
             kind=h.kind,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
 from schema.core.ids import area_key, id_argument
-from schema.evaluation.enums import PeriodStatus
 from schema.evaluation.types.schemes import EvaluationScheme
 from schema.grids import Area
-from services import evaluation
+from services import evaluation, models
+from services.enums import PeriodStatus
 
 
 @strawberry.type(
@@ -24,17 +24,17 @@ from services import evaluation
 class EvaluationPeriod(relay.Node):
     id: relay.NodeID[int]
     quarter: str = strawberry.field(description='The quarter, e.g. "2026Q4" (local time).')
-    status: PeriodStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: PeriodStatus = strawberry.field(description="Where it stands.")
     opened_at: datetime = strawberry.field(description="When it was opened.")
     scoring_started_at: datetime | None = strawberry.field(
         description="When scoring started (the ledger and metrics were read then)."
     )
     published_at: datetime | None = strawberry.field(description="When it was published.")
     area_id: strawberry.Private[int]
-    model: strawberry.Private[Any]
+    model: strawberry.Private[models.EvaluationPeriod]
 
     @classmethod
-    def from_model(cls, p: Any) -> EvaluationPeriod:
+    def from_model(cls, p: models.EvaluationPeriod) -> EvaluationPeriod:
         return cls(
             id=p.id,
             quarter=p.quarter,

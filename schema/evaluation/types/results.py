@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -14,10 +12,10 @@ from schema.evaluation.enums import ScoreSource
 from schema.evaluation.types.adjustments import EvaluationAdjustment
 from schema.evaluation.types.common import hundredths, person_of
 from schema.evaluation.types.periods import EvaluationPeriod, period_of
-from schema.grids import Area, AreaLevel
-from schema.people import Person, Role
-from schema.points import Dimension
-from services import evaluation
+from schema.grids import Area
+from schema.people import Person
+from services import evaluation, models
+from services.enums import AreaLevel, Dimension, Role
 
 
 @strawberry.type(description="What one source added to a dimension score.")
@@ -30,15 +28,30 @@ class ScoreDetail:
     )
     counted: int = strawberry.field(description="Points it counted for in the dimension.")
 
+    @classmethod
+    def from_part(cls, p: evaluation.Part) -> ScoreDetail:
+        return cls(kind=ScoreSource(p.kind), label=p.label, points=p.points, counted=p.counted)
+
 
 @strawberry.type(description="A dimension of an evaluation.")
 class DimensionScore:
-    dimension: Dimension = strawberry.field(description="The dimension.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(description="The dimension.")
     weight: int = strawberry.field(description="Its weight (a role's weights sum to 100).")
     max_score: int = strawberry.field(description="Its maximum.")
     raw: int = strawberry.field(description="The sum of what was counted, before clamping.")
     score: int = strawberry.field(description="raw clamped to 0..maxScore.")
     details: list[ScoreDetail] = strawberry.field(description="Where the points came from.")
+
+    @classmethod
+    def from_score(cls, d: evaluation.DimensionScore) -> DimensionScore:
+        return cls(
+            dimension=d.dimension,
+            weight=d.weight,
+            max_score=d.max_score,
+            raw=d.raw,
+            score=d.score,
+            details=[ScoreDetail.from_part(p) for p in d.details],
+        )
 
 
 @strawberry.type(
@@ -50,7 +63,7 @@ class DimensionScore:
 )
 class Evaluation(relay.Node):
     id: relay.NodeID[int]
-    role: Role = strawberry.field(description="The evaluated role.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The evaluated role.")
     quarter: str = strawberry.field(description="The quarter.")
     total: float = strawberry.field(description="Weighted total out of 100 (2 decimals).")
     rank: int | None = strawberry.field(description="Rank within the community (= communityRank).")
@@ -65,10 +78,10 @@ class Evaluation(relay.Node):
     person_id: strawberry.Private[int]
     area_id: strawberry.Private[int]
     period_id: strawberry.Private[int]
-    scores: strawberry.Private[str]
+    model: strawberry.Private[models.EvaluationResult]
 
     @classmethod
-    def from_model(cls, r: Any) -> Evaluation:
+    def from_model(cls, r: models.EvaluationResult) -> Evaluation:
         return cls(
             id=r.id,
             role=r.role,
@@ -82,7 +95,7 @@ class Evaluation(relay.Node):
             person_id=r.person_id,
             area_id=r.area_id,
             period_id=r.period_id,
-            scores=r.scores,
+            model=r,
         )
 
     @classmethod
@@ -96,25 +109,7 @@ class Evaluation(relay.Node):
 
     @strawberry.field(description="The four dimensions with their scores and details.")
     def dimensions(self) -> list[DimensionScore]:
-        return [
-            DimensionScore(
-                dimension=d["dimension"],
-                weight=d["weight"],
-                max_score=d["max"],
-                raw=d["raw"],
-                score=d["score"],
-                details=[
-                    ScoreDetail(
-                        kind=ScoreSource(p["kind"]),
-                        label=p["label"],
-                        points=p["points"],
-                        counted=p["counted"],
-                    )
-                    for p in d["details"]
-                ],
-            )
-            for d in json.loads(self.scores)
-        ]
+        return [DimensionScore.from_score(d) for d in evaluation.dimension_scores(self.model)]
 
     @strawberry.field(description="Manual adjustments (withdrawn ones too), oldest first.")
     async def adjustments(self, info: Info) -> list[EvaluationAdjustment]:
@@ -145,7 +140,7 @@ class Evaluation(relay.Node):
     "the community and level by score, then the holders' mean, then the older area."
 )
 class AreaEvaluation:
-    level: AreaLevel = strawberry.field(description="GRID or MICRO_GRID.")  # type: ignore[valid-type]
+    level: AreaLevel = strawberry.field(description="GRID or MICRO_GRID.")
     score: float = strawberry.field(description="Score out of 100 (2 decimals).")
     holders: int = strawberry.field(description="Role holders evaluated in it.")
     holders_mean: float = strawberry.field(description="Their mean total.")
@@ -154,7 +149,7 @@ class AreaEvaluation:
     area_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, e: Any) -> AreaEvaluation:
+    def from_model(cls, e: models.AreaEvaluation) -> AreaEvaluation:
         return cls(
             level=e.level,
             score=hundredths(e.score),

@@ -7,29 +7,27 @@ from datetime import datetime
 import strawberry
 
 from schema.core.context import Info
-from schema.evaluation.enums import HonourKind, Metric
 from schema.grids import Area
-from schema.people import Role
-from schema.points import Dimension
 from services import evaluation
+from services.enums import Dimension, HonourKind, Metric, Role
 
 
 @strawberry.type(description="A dimension of a role's evaluation.")
 class DimensionWeight:
-    dimension: Dimension = strawberry.field(description="The dimension.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(description="The dimension.")
     weight: int = strawberry.field(description="Its weight; a role's weights sum to 100.")
     max_score: int = strawberry.field(description="The most points it can score.")
 
 
 @strawberry.type(description="How one evaluated role is scored.")
 class RoleScheme:
-    role: Role = strawberry.field(description="The evaluated role.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The evaluated role.")
     dimensions: list[DimensionWeight] = strawberry.field(description="Its four dimensions.")
 
 
 @strawberry.type(description="How many red flags of a kind each community names per quarter.")
 class HonourRule:
-    kind: HonourKind = strawberry.field(description="The honour.")  # type: ignore[valid-type]
+    kind: HonourKind = strawberry.field(description="The honour.")
     top: int = strawberry.field(description="The top K of each community (0: none).")
     bonus_points: int = strawberry.field(
         description="Points posted to the receiver (the area's leader, or the central household)."
@@ -38,17 +36,15 @@ class HonourRule:
 
 @strawberry.type(description="Points per unit of an activity metric in the quarter.")
 class MetricRule:
-    metric: Metric = strawberry.field(description="The metric.")  # type: ignore[valid-type]
-    dimension: Dimension = strawberry.field(  # type: ignore[valid-type]
-        description="The dimension it counts in."
-    )
+    metric: Metric = strawberry.field(description="The metric.")
+    dimension: Dimension = strawberry.field(description="The dimension it counts in.")
     points: int = strawberry.field(description="Points per unit (0: shown, not scored).")
 
 
 @strawberry.type(description="A points rule as a community's detailed rules count it.")
 class RuleLink:
     rule_code: str = strawberry.field(description="The points rule's code.")
-    dimension: Dimension | None = strawberry.field(  # type: ignore[valid-type]
+    dimension: Dimension | None = strawberry.field(
         description="The dimension it counts in (null: the rule's own)."
     )
     cap: int | None = strawberry.field(
@@ -61,7 +57,7 @@ class RuleLink:
 class ManualItem:
     code: str = strawberry.field(description="Stable code, e.g. MONTHLY_MEETING.")
     name: str = strawberry.field(description="What it scores, e.g. 参加月度例会.")
-    dimension: Dimension = strawberry.field(description="The dimension it counts in.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(description="The dimension it counts in.")
     max_score: int = strawberry.field(description="Its most points.")
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.grids import Area, AreaLevel
+from schema.grids import Area
 from schema.people import Person
-from services import evaluation
+from services import evaluation, models
+from services.enums import AreaLevel
 
 
 @strawberry.type(
@@ -20,15 +20,15 @@ from services import evaluation
 )
 class TrainingSession(relay.Node):
     id: relay.NodeID[int]
-    level: AreaLevel = strawberry.field(description="The organiser's level.")  # type: ignore[valid-type]
+    level: AreaLevel = strawberry.field(description="The organiser's level.")
     topic: str = strawberry.field(description="What it is about.")
     place: str = strawberry.field(description="Where.")
     starts_at: datetime = strawberry.field(description="When it begins.")
     area_id: strawberry.Private[int]
-    model: strawberry.Private[Any]
+    model: strawberry.Private[models.TrainingSession]
 
     @classmethod
-    def from_model(cls, s: Any) -> TrainingSession:
+    def from_model(cls, s: models.TrainingSession) -> TrainingSession:
         return cls(
             id=s.id,
             level=s.level,
