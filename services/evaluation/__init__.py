@@ -51,6 +51,7 @@ from services.evaluation.schemes import (
     schemes_by_ids,
     update_scheme,
 )
+from services.evaluation.scoring import DimensionScore, Part, dimension_scores
 from services.evaluation.training import (
     MAX_ATTENDEES,
     TrainingCoverage,
@@ -67,10 +68,12 @@ __all__ = [
     "HONOUR_NAMES",
     "MAX_ATTENDEES",
     "Details",
+    "DimensionScore",
     "DimensionSpec",
     "HonourSpec",
     "ManualItem",
     "MetricPoints",
+    "Part",
     "RoleSpec",
     "RuleLink",
     "Scheme",
@@ -86,6 +89,7 @@ __all__ = [
     "attendees",
     "clear_exit_review",
     "create_session",
+    "dimension_scores",
     "evaluation",
     "evaluation_scheme",
     "exit_reviews",

@@ -55,7 +55,7 @@ from services.evaluation.schemes import Details, RoleSpec, Scheme
 from services.grids import coverage_figures
 from services.kit import calendar, db
 from services.kit.paths import path_ids
-from services.models import EvaluationAdjustment, EvaluationPeriod
+from services.models import EvaluationAdjustment, EvaluationPeriod, EvaluationResult
 
 CHUNK = 400
 HOLDERS_SHARE = Fraction(4, 5)
@@ -129,15 +129,47 @@ def compose(
     return half_up(total), score_sum, json.dumps(dims, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class DimensionScore:
+    """A dimension of a result as scored: its weight and maximum, the sum of what was counted
+    (raw), that sum clamped to 0..max_score (score), and the parts it came from."""
+
+    dimension: Dimension
+    weight: int
+    max_score: int
+    raw: int
+    score: int
+    details: list[Part]
+
+
+def decode_scores(scores_json: str) -> list[DimensionScore]:
+    """The dimensions stored in a result's `scores` (JSON text written by `compose`)."""
+    return [
+        DimensionScore(
+            dimension=Dimension(d["dimension"]),
+            weight=d["weight"],
+            max_score=d["max"],
+            raw=d["raw"],
+            score=d["score"],
+            details=[
+                Part(p["kind"], p["label"], p["points"], p["counted"], p.get("ref"))
+                for p in d["details"]
+            ],
+        )
+        for d in json.loads(scores_json)
+    ]
+
+
+def dimension_scores(result: EvaluationResult) -> list[DimensionScore]:
+    """A result's four dimensions with their scores and where the points came from."""
+    return decode_scores(result.scores)
+
+
 def base_parts(scores_json: str) -> dict[Dimension, list[Part]]:
     """The automatic parts stored in a result's scores (manual ones are re-read)."""
     base: dict[Dimension, list[Part]] = defaultdict(list)
-    for dim in json.loads(scores_json):
-        for p in dim["details"]:
-            if p["kind"] in ("RULE", "METRIC"):
-                base[Dimension(dim["dimension"])].append(
-                    Part(p["kind"], p["label"], p["points"], p["counted"], p.get("ref"))
-                )
+    for dim in decode_scores(scores_json):
+        base[dim.dimension].extend(p for p in dim.details if p.kind in ("RULE", "METRIC"))
     return base
 
 

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services import evaluation, points
@@ -26,6 +26,7 @@ from services.enums import (
 )
 from services.evaluation import DimensionSpec, HonourSpec, RoleSpec, SchemeInput
 from services.evaluation.periods import HONOUR_SOURCE
+from services.kit import clock as service_clock
 from services.kit.auth import Actor
 from services.models import (
     Area,
@@ -57,6 +58,9 @@ CODES = {
 }
 FINE = "E_FINE"  # -1 a unit, in INFORMATION_REPORTING
 SIBLING = OTHER_COMMUNITY
+DEMO = "颜山社区"
+STREET = "城西街道"
+DEMO_GRID = "颜山第一网格"
 
 
 def local(year: int, month: int, day: int, hour: int = 10) -> datetime:
@@ -259,3 +263,20 @@ async def rewards(period: EvaluationPeriod) -> Rewards:
         ).count(),
         reviews=await ExitReview.filter(period_id=period.id).count(),
     )
+
+
+async def training(community: str, *attended: int, at: datetime) -> None:
+    """A training session of a community at `at`, attended by these people."""
+    admin = await actor_for("street_admin")
+    session = await evaluation.create_session(
+        actor=admin,
+        area_id=(await area(community)).id,
+        topic="网格员培训",
+        place="社区会议室",
+        starts_at=at,
+    )
+    # attendance is recorded once the session has begun
+    with service_clock.frozen(at + timedelta(hours=1)):
+        await evaluation.record_attendance(
+            actor=admin, session_id=session.id, person_ids=list(attended)
+        )
