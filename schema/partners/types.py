@@ -1,146 +1,45 @@
-"""GraphQL types of partner units (共建单位), cadres, resource and need lists, matches and
+"""GraphQL object types of partner units (共建单位), cadres, resource and need lists, matches and
 co-building projects."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.errors import describe_values
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.pagination import After, Connection, First, paged
 from schema.grids import Area
-from schema.market import Redemption, RedemptionStatus, Reward
+from schema.market import Redemption, Reward
 from schema.people import Person
 from services import partners
-from services.enums import MatchSide as MatchSideEnum
-from services.enums import MatchStatus as MatchStatusEnum
-from services.enums import NeedStatus as NeedStatusEnum
-from services.enums import PartnerUnitKind as PartnerUnitKindEnum
-from services.enums import PartnerUnitStatus as PartnerUnitStatusEnum
-from services.enums import ProjectRole as ProjectRoleEnum
-from services.enums import ProjectStatus as ProjectStatusEnum
-from services.enums import ResourceCategory as ResourceCategoryEnum
-from services.enums import ResourceStatus as ResourceStatusEnum
-from services.enums import Urgency as UrgencyEnum
+from services.enums import (
+    MatchSide,
+    MatchStatus,
+    NeedStatus,
+    PartnerUnitKind,
+    PartnerUnitStatus,
+    ProjectRole,
+    ProjectStatus,
+    RedemptionStatus,
+    ResourceCategory,
+    ResourceStatus,
+    Urgency,
+)
 from services.partners.cadres import SERVICES_LIMIT
 from services.partners.lists import UNIT_RESOURCES_LIMIT
 from services.partners.matching import MATCHES_LIMIT
 from services.partners.projects import NEEDS_LIMIT, PARTICIPANTS_LIMIT
 from services.partners.stocking import UNIT_REWARDS_LIMIT
 
-PartnerUnitKind = strawberry.enum(PartnerUnitKindEnum, description="Kinds of partner unit.")
-describe_values(
-    PartnerUnitKind,
-    {
-        "GOVERNMENT_AGENCY": "A government agency (机关).",
-        "PUBLIC_INSTITUTION": "A public institution (事业单位): school, hospital, ...",
-        "ENTERPRISE": "An enterprise (企业).",
-        "SOCIAL_ORGANIZATION": "A social organisation (社会组织).",
-        "PROPERTY_COMPANY": "A property-management company (物业企业); may claim service projects.",
-        "MERCHANT": "A merchant (商户).",
-    },
-)
-PartnerUnitStatus = strawberry.enum(
-    PartnerUnitStatusEnum, description="Where a unit's registration (双报到) stands."
-)
-describe_values(
-    PartnerUnitStatus,
-    {
-        "PENDING": "Registered, waiting for an admin of the community.",
-        "APPROVED": "Approved: its members act for it (lists, matches, projects, rewards).",
-        "REJECTED": "Rejected, with a reason.",
-    },
-)
-ResourceCategory = strawberry.enum(
-    ResourceCategoryEnum, description="What a resource offers or a need asks for."
-)
-describe_values(
-    ResourceCategory,
-    {
-        "VENUE": "A venue (场地), counted in uses.",
-        "FUNDS": "Funds (资金), in yuan; also meet GOODS and EQUIPMENT needs.",
-        "EQUIPMENT": "Equipment (设备).",
-        "EXPERTISE": "Expertise (专业技术): lectures, training; also meets SERVICE needs.",
-        "VOLUNTEER_HOURS": "Volunteer hours (志愿服务时长); also meet SERVICE needs.",
-        "GOODS": "Goods (物资); may stock the points marketplace.",
-        "SERVICE": "A service (服务); meets EXPERTISE and VOLUNTEER_HOURS needs too; may stock "
-        "the points marketplace.",
-    },
-)
-ResourceStatus = strawberry.enum(ResourceStatusEnum, description="Where a resource entry stands.")
-describe_values(
-    ResourceStatus,
-    {
-        "OPEN": "Offered: matched while something is left and inside its window.",
-        "WITHDRAWN": "Withdrawn by its unit (accepted matches stay).",
-    },
-)
-NeedStatus = strawberry.enum(NeedStatusEnum, description="Where a need entry stands.")
-describe_values(
-    NeedStatus,
-    {
-        "OPEN": "Open: matches may still cover it.",
-        "FULFILLED": "Fully committed by accepted matches.",
-        "CANCELLED": "Cancelled by its area (may be reopened).",
-    },
-)
-Urgency = strawberry.enum(UrgencyEnum, description="How urgent a need is.")
-describe_values(
-    Urgency,
-    {
-        "LOW": "When convenient.",
-        "NORMAL": "Normal.",
-        "HIGH": "Soon.",
-        "CRITICAL": "At once (平战融合: emergencies).",
-    },
-)
-MatchSide = strawberry.enum(MatchSideEnum, description="A side of a match.")
-describe_values(
-    MatchSide,
-    {
-        "RESOURCE": "The unit offering the resource (its managers).",
-        "NEED": "The area posting the need (its admins and leaders).",
-    },
-)
-MatchStatus = strawberry.enum(MatchStatusEnum, description="Where a match stands.")
-describe_values(
-    MatchStatus,
-    {
-        "PROPOSED": "Proposed by one side, waiting for the other.",
-        "ACCEPTED": "Accepted: quantities committed, linked to a co-building project.",
-        "DECLINED": "Declined by the other side, with a reason.",
-        "WITHDRAWN": "Withdrawn by the proposing side.",
-    },
-)
-ProjectStatus = strawberry.enum(
-    ProjectStatusEnum, description="Where a co-building project stands."
-)
-describe_values(
-    ProjectStatus,
-    {
-        "PROPOSED": "Proposed; becomes ACTIVE or is CANCELLED.",
-        "ACTIVE": "Running (projects made by accepted matches start here).",
-        "COMPLETED": "Done (closed).",
-        "CANCELLED": "Cancelled (closed).",
-    },
-)
-ProjectRole = strawberry.enum(ProjectRoleEnum, description="How a unit takes part in a project.")
-describe_values(
-    ProjectRole,
-    {
-        "OWNER": "Runs it with the community (e.g. a property company that claimed it).",
-        "PARTNER": "Contributes resources (joined by an accepted match).",
-        "BENEFICIARY": "Benefits from it.",
-    },
-)
+if TYPE_CHECKING:
+    from services.models import partners as models
 
 
-def source_ids(sources: list[Any]) -> list[relay.GlobalID]:
+def source_ids(sources: list[list[str]]) -> list[relay.GlobalID]:
     """Stored [type, key] pairs as global ids."""
     return [relay.GlobalID(str(t), str(k)) for t, k in sources]
 
@@ -153,7 +52,7 @@ class PartnerMember:
     home_community_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: Any) -> PartnerMember:
+    def from_model(cls, m: models.PartnerMember) -> PartnerMember:
         return cls(
             manager=m.manager,
             joined_at=m.joined_at,
@@ -188,8 +87,8 @@ class PartnerMember:
 class PartnerUnit(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Its name.")
-    kind: PartnerUnitKind = strawberry.field(description="Kind of unit.")  # type: ignore[valid-type]
-    status: PartnerUnitStatus = strawberry.field(description="Registration status.")  # type: ignore[valid-type]
+    kind: PartnerUnitKind = strawberry.field(description="Kind of unit.")
+    status: PartnerUnitStatus = strawberry.field(description="Registration status.")
     address: str = strawberry.field(description="Where it is.")
     phone: str | None = strawberry.field(description="Contact phone.")
     description: str = strawberry.field(description="What it does.")
@@ -199,7 +98,7 @@ class PartnerUnit(relay.Node):
     community_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, u: Any) -> PartnerUnit:
+    def from_model(cls, u: models.PartnerUnit) -> PartnerUnit:
         return cls(
             id=u.id,
             name=u.name,
@@ -254,17 +153,21 @@ class PartnerUnit(relay.Node):
         self,
         info: Info,
         status: Annotated[
-            RedemptionStatus | None,  # type: ignore[valid-type]
+            RedemptionStatus | None,
             strawberry.argument(description="Only this status."),
         ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[Redemption]:
-        size, key = page_args(info, first, after)
-        page = await partners.unit_redemptions(
-            actor=info.context.actor, unit_id=self.id, status=status, first=size, after=key
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: partners.unit_redemptions(
+                actor=info.context.actor, unit_id=self.id, status=status, first=size, after=key
+            ),
+            Redemption.from_model,
         )
-        return Connection.build(page, Redemption.from_model)
 
 
 @strawberry.type(
@@ -272,7 +175,7 @@ class PartnerUnit(relay.Node):
 )
 class ResourceOffer(relay.Node):
     id: relay.NodeID[int]
-    category: ResourceCategory = strawberry.field(description="What it offers.")  # type: ignore[valid-type]
+    category: ResourceCategory = strawberry.field(description="What it offers.")
     title: str = strawberry.field(description="Short title.")
     description: str = strawberry.field(description="Details.")
     quantity: int = strawberry.field(description="How much was offered.")
@@ -284,13 +187,13 @@ class ResourceOffer(relay.Node):
     available_until: datetime | None = strawberry.field(
         description="Available until (null: open-ended)."
     )
-    status: ResourceStatus = strawberry.field(description="Open or withdrawn.")  # type: ignore[valid-type]
+    status: ResourceStatus = strawberry.field(description="Open or withdrawn.")
     created_at: datetime = strawberry.field(description="When it was posted.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
     unit_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, r: Any) -> ResourceOffer:
+    def from_model(cls, r: models.ResourceOffer) -> ResourceOffer:
         return cls(
             id=r.id,
             category=r.category,
@@ -338,26 +241,26 @@ class ResourceOffer(relay.Node):
 )
 class Need(relay.Node):
     id: relay.NodeID[int]
-    category: ResourceCategory = strawberry.field(description="What is needed.")  # type: ignore[valid-type]
+    category: ResourceCategory = strawberry.field(description="What is needed.")
     title: str = strawberry.field(description="Short title.")
     description: str = strawberry.field(description="Details.")
     quantity: int = strawberry.field(description="How much is needed.")
     committed: int = strawberry.field(description="How much accepted matches cover.")
     unit_label: str = strawberry.field(description="What the quantities count.")
-    urgency: Urgency = strawberry.field(description="How urgent.")  # type: ignore[valid-type]
+    urgency: Urgency = strawberry.field(description="How urgent.")
     deadline: datetime | None = strawberry.field(description="Needed by (null: no deadline).")
     place: str = strawberry.field(description="Where (address or area).")
     source_ids: list[relay.GlobalID] = strawberry.field(
         description="The residents' requests it cites (global ids)."
     )
-    status: NeedStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: NeedStatus = strawberry.field(description="Where it stands.")
     created_at: datetime = strawberry.field(description="When it was posted.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
     area_id: strawberry.Private[int]
     project_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, n: Any) -> Need:
+    def from_model(cls, n: models.NeedEntry) -> Need:
         return cls(
             id=n.id,
             category=n.category,
@@ -416,8 +319,8 @@ class Match(relay.Node):
     score: int = strawberry.field(description="The pair's score (0-100) when proposed.")
     reason: str = strawberry.field(description="Why the pair matched, when proposed.")
     message: str = strawberry.field(description="The proposer's note.")
-    status: MatchStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
-    proposed_by_side: MatchSide = strawberry.field(description="Who proposed it.")  # type: ignore[valid-type]
+    status: MatchStatus = strawberry.field(description="Where it stands.")
+    proposed_by_side: MatchSide = strawberry.field(description="Who proposed it.")
     decision_reason: str | None = strawberry.field(description="Why it was declined.")
     created_at: datetime = strawberry.field(description="When it was proposed.")
     decided_at: datetime | None = strawberry.field(description="When it was answered.")
@@ -426,7 +329,7 @@ class Match(relay.Node):
     project_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: Any) -> Match:
+    def from_model(cls, m: models.ResourceMatch) -> Match:
         return cls(
             id=m.id,
             quantity=m.quantity,
@@ -510,7 +413,7 @@ class MatchCandidate:
 
 @strawberry.type(description="A unit taking part in a project.")
 class ProjectParticipant:
-    role: ProjectRole = strawberry.field(description="How it takes part.")  # type: ignore[valid-type]
+    role: ProjectRole = strawberry.field(description="How it takes part.")
     joined_at: datetime = strawberry.field(description="Since when.")
     unit_id: strawberry.Private[int]
 
@@ -531,7 +434,7 @@ class ProjectMilestone(relay.Node):
     updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
-    def from_model(cls, m: Any) -> ProjectMilestone:
+    def from_model(cls, m: models.ProjectMilestone) -> ProjectMilestone:
         return cls(
             id=m.id,
             title=m.title,
@@ -573,7 +476,7 @@ class Project(relay.Node):
     id: relay.NodeID[int]
     title: str = strawberry.field(description="Title.")
     description: str = strawberry.field(description="What it is about.")
-    status: ProjectStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: ProjectStatus = strawberry.field(description="Where it stands.")
     claimable: bool = strawberry.field(
         description="A service project that a property company of the community may claim."
     )
@@ -585,7 +488,7 @@ class Project(relay.Node):
     claimed_by_unit_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, p: Any) -> Project:
+    def from_model(cls, p: models.Project) -> Project:
         return cls(
             id=p.id,
             title=p.title,
@@ -683,7 +586,7 @@ class CadreAssignment(relay.Node):
     area_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, a: Any) -> CadreAssignment:
+    def from_model(cls, a: models.CadreAssignment) -> CadreAssignment:
         return cls(
             id=a.id,
             starts_on=a.starts_on,

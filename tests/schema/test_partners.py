@@ -9,7 +9,7 @@ import httpx
 import pytest
 from strawberry import relay
 
-from services.models import Area, NeedEntry, PartnerUnit, ResourceOffer
+from services.models import Area, NeedEntry, PartnerUnit, ProjectMilestone, ResourceOffer
 from tests.conftest import gql, login
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
@@ -263,3 +263,65 @@ async def test_another_unit_cannot_touch_a_list_and_anonymous_sees_nothing(
     assert body["data"]["nodes"][0]["name"] == "颜山佳和便民超市"
     body = await gql(client, "{ partnerUnits { totalCount } }")
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_null_clears_what_may_be_empty_and_absent_fields_stay(
+    client: httpx.AsyncClient,
+) -> None:
+    """Update inputs: a field given as null clears it where it may be empty (a window end, a
+    deadline, a due day); null for a field that may not be empty, or a field left out, leaves
+    it as it is."""
+    merchant = await PartnerUnit.get(name="颜山佳和便民超市")
+    offer = await ResourceOffer.filter(unit_id=merchant.id, available_until__isnull=False).first()
+    need = await NeedEntry.filter(deadline__isnull=False).first()
+    milestone = await ProjectMilestone.get(title="入户送达")
+    assert offer is not None and offer.available_from is not None
+    assert need is not None and milestone.due_on is not None
+    body = await gql(
+        client,
+        """mutation($input: UpdateResourceInput!) { updateResource(input: $input) {
+             __typename ... on UpdateResourceSuccess { resource { title availableUntil } } } }""",
+        {
+            "input": {
+                "resourceId": gid("ResourceOffer", offer.id),
+                "title": None,
+                "availableUntil": None,
+            }
+        },
+        token=await login(client, "merchant"),
+    )
+    assert _result(body, "updateResource") == {
+        "__typename": "UpdateResourceSuccess",
+        "resource": {"title": offer.title, "availableUntil": None},
+    }
+    token = await login(client, "community_admin")
+    body = await gql(
+        client,
+        """mutation($need: UpdateNeedInput!, $milestone: UpdateMilestoneInput!) {
+             updateNeed(input: $need) { __typename ... on UpdateNeedSuccess {
+               need { place deadline } } }
+             updateMilestone(input: $milestone) { __typename ... on MilestoneSuccess {
+               milestone { title progress dueOn } } } }""",
+        {
+            "need": {"needId": gid("Need", need.id), "place": None, "deadline": None},
+            "milestone": {"milestoneId": gid("ProjectMilestone", milestone.id), "dueOn": None},
+        },
+        token=token,
+    )
+    assert _result(body, "updateNeed") == {
+        "__typename": "UpdateNeedSuccess",
+        "need": {"place": need.place, "deadline": None},
+    }
+    assert _result(body, "updateMilestone") == {
+        "__typename": "MilestoneSuccess",
+        "milestone": {"title": "入户送达", "progress": milestone.progress, "dueOn": None},
+    }
+    # the database agrees: only the nulled fields that may be empty were cleared
+    fresh = await ResourceOffer.get(id=offer.id)
+    assert (fresh.title, fresh.available_from, fresh.available_until) == (
+        offer.title,
+        offer.available_from,
+        None,
+    )
+    assert (await NeedEntry.get(id=need.id)).deadline is None
+    assert (await ProjectMilestone.get(id=milestone.id)).due_on is None

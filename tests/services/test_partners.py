@@ -237,8 +237,7 @@ async def test_a_unit_edits_only_its_own_resource_list(db: Database) -> None:
         await partners.update_resource(
             actor=partner,
             resource_id=offer.id,
-            data=partners.ResourceInput(title="改掉", quantity=1),
-            clear=set(),
+            changes={"title": "改掉", "quantity": 1},
         )
     with pytest.raises(Forbidden):
         await partners.post_resource(
@@ -281,21 +280,16 @@ async def test_quantities_never_go_below_what_matches_committed(db: Database) ->
         await partners.update_resource(
             actor=manager,
             resource_id=offer.id,
-            data=partners.ResourceInput(quantity=5),
-            clear=set(),
+            changes={"quantity": 5},
         )
     smaller = await partners.update_resource(
-        actor=manager, resource_id=offer.id, data=partners.ResourceInput(quantity=7), clear=set()
+        actor=manager, resource_id=offer.id, changes={"quantity": 7}
     )
     assert (smaller.quantity, smaller.remaining) == (7, 1)
     admin = await actor_for("district_admin")
     with pytest.raises(Conflict):
-        await partners.update_need(
-            actor=admin, need_id=wanted.id, data=partners.NeedInput(quantity=5)
-        )
-    fulfilled = await partners.update_need(
-        actor=admin, need_id=wanted.id, data=partners.NeedInput(quantity=6)
-    )
+        await partners.update_need(actor=admin, need_id=wanted.id, changes={"quantity": 5})
+    fulfilled = await partners.update_need(actor=admin, need_id=wanted.id, changes={"quantity": 6})
     assert (fulfilled.committed, fulfilled.status) == (6, NeedStatus.FULFILLED)
 
 
@@ -311,15 +305,15 @@ async def test_needs_are_posted_by_admins_and_leaders_of_the_area(db: Database) 
     # cancel and reopen
     admin = await actor_for("community_admin")
     cancelled = await partners.update_need(
-        actor=admin, need_id=made.id, data=partners.NeedInput(status=NeedStatus.CANCELLED)
+        actor=admin, need_id=made.id, changes={"status": NeedStatus.CANCELLED}
     )
     assert cancelled.status is NeedStatus.CANCELLED
     with pytest.raises(Conflict):
         await partners.update_need(
-            actor=admin, need_id=made.id, data=partners.NeedInput(status=NeedStatus.CANCELLED)
+            actor=admin, need_id=made.id, changes={"status": NeedStatus.CANCELLED}
         )
     reopened = await partners.update_need(
-        actor=admin, need_id=made.id, data=partners.NeedInput(status=NeedStatus.OPEN)
+        actor=admin, need_id=made.id, changes={"status": NeedStatus.OPEN}
     )
     assert reopened.status is NeedStatus.OPEN
 
@@ -579,20 +573,12 @@ async def test_a_project_runs_proposed_active_completed_with_milestones(db: Data
         await partners.update_milestone(
             actor=admin,
             milestone_id=milestone.id,
-            title=None,
-            due_on=None,
-            clear_due_on=False,
-            progress=101,
-            note=None,
+            changes={"progress": 101},
         )
     done = await partners.update_milestone(
         actor=admin,
         milestone_id=milestone.id,
-        title=None,
-        due_on=None,
-        clear_due_on=False,
-        progress=100,
-        note="已完成",
+        changes={"progress": 100, "note": "已完成"},
     )
     assert done.done_at is not None and done.progress == 100
     completed = await move(ProjectStatus.COMPLETED)
@@ -747,8 +733,7 @@ async def test_only_goods_and_services_stock_the_marketplace(db: Database) -> No
     await partners.update_resource(
         actor=manager,
         resource_id=withdrawn.id,
-        data=partners.ResourceInput(status=ResourceStatus.WITHDRAWN),
-        clear=set(),
+        changes={"status": ResourceStatus.WITHDRAWN},
     )
     with pytest.raises(Conflict):
         await partners.stock_reward(

@@ -107,8 +107,7 @@ async def test_thirty_needs_get_their_expected_top_matches(db: Database) -> None
                     await partners.update_resource(
                         actor=manager,
                         resource_id=gone.id,
-                        data=partners.ResourceInput(status=ResourceStatus.WITHDRAWN),
-                        clear=set(),
+                        changes={"status": ResourceStatus.WITHDRAWN},
                     )
                 never.add(gone.id)
         else:
