@@ -18,6 +18,8 @@ from services.enums import (
     Urgency,
 )
 
+# --- units --------------------------------------------------------------------------------
+
 
 @strawberry.input(description="Register a unit with a community (双报到); you become its manager.")
 class RegisterPartnerUnitInput:
@@ -45,6 +47,9 @@ class AddPartnerMemberInput:
     manager: bool = strawberry.field(default=False, description="Acts for the unit too.")
 
 
+# --- cadres -------------------------------------------------------------------------------
+
+
 @strawberry.input(description="Sink a unit member to a grid for a period (admins of the grid).")
 class AssignCadreInput:
     unit_id: relay.GlobalID = id_field("PartnerUnit", description="The cadre's unit (approved).")
@@ -61,6 +66,9 @@ class RecordCadreServiceInput:
     served_on: date = strawberry.field(description="The day (inside the period, not future).")
     minutes: int = strawberry.field(description="Minutes served (1-1440).")
     description: str = strawberry.field(description="What was done.")
+
+
+# --- lists --------------------------------------------------------------------------------
 
 
 @strawberry.input(description="Add an entry to a unit's resource list (its managers).")
@@ -156,6 +164,9 @@ class UpdateNeedInput:
     )
 
 
+# --- matches ------------------------------------------------------------------------------
+
+
 @strawberry.input(
     description="Propose to meet a need with a resource (a manager of the resource's unit, or "
     "an admin or leader of the need's area); the other side accepts."
@@ -186,6 +197,9 @@ class DeclineMatchInput:
 @strawberry.input(description="Withdraw your side's proposal before it is answered.")
 class WithdrawMatchInput:
     match_id: relay.GlobalID = id_field("Match", description="The match.")
+
+
+# --- projects -----------------------------------------------------------------------------
 
 
 @strawberry.input(description="Create a PROPOSED co-building project (community admins).")
@@ -237,6 +251,9 @@ class UpdateMilestoneInput:
 class ClaimProjectInput:
     project_id: relay.GlobalID = id_field("Project", description="The project.")
     unit_id: relay.GlobalID = id_field("PartnerUnit", description="Your property company.")
+
+
+# --- marketplace stocking -----------------------------------------------------------------
 
 
 @strawberry.input(

@@ -92,6 +92,12 @@ def _unit(global_id: relay.GlobalID) -> int:
     return require_key(global_id, "PartnerUnit", "unitId")
 
 
+def _area_ids(ids: list[relay.GlobalID] | None) -> list[int] | None:
+    if ids is None:
+        return None
+    return [require_key(i, "Area", "servedAreaIds") for i in ids]
+
+
 @strawberry.type
 class PartnersMutation:
     @strawberry.mutation(description="Register a partner unit with a community (双报到).")
@@ -381,9 +387,3 @@ class PartnersMutation:
         return StockRewardFromResourceSuccess(
             reward=Reward.from_model(reward), resource=ResourceOffer.from_model(offer)
         )
-
-
-def _area_ids(ids: list[relay.GlobalID] | None) -> list[int] | None:
-    if ids is None:
-        return None
-    return [require_key(i, "Area", "servedAreaIds") for i in ids]

@@ -27,6 +27,8 @@ from schema.partners.types import (
     ResourceOffer,
 )
 
+# --- units --------------------------------------------------------------------------------
+
 
 @strawberry.type(description="Registered: PENDING until an admin of the community reviews it.")
 class RegisterPartnerUnitSuccess:
@@ -62,6 +64,9 @@ AddPartnerMemberResult = Annotated[
 ]
 
 
+# --- cadres -------------------------------------------------------------------------------
+
+
 @strawberry.type(description="The cadre is assigned.")
 class AssignCadreSuccess:
     assignment: CadreAssignment = strawberry.field(description="The assignment.")
@@ -82,6 +87,9 @@ RecordCadreServiceResult = Annotated[
     RecordCadreServiceSuccess | UserErrors | Conflict,
     strawberry.union("RecordCadreServiceResult", description="The assignment or why not."),
 ]
+
+
+# --- lists --------------------------------------------------------------------------------
 
 
 @strawberry.type(description="The resource is on the list.")
@@ -128,6 +136,9 @@ UpdateNeedResult = Annotated[
 ]
 
 
+# --- matches ------------------------------------------------------------------------------
+
+
 @strawberry.type(description="Proposed: waiting for the other side.")
 class ProposeMatchSuccess:
     match: Match = strawberry.field(description="The match.")
@@ -164,6 +175,9 @@ MatchResult = Annotated[
 ]
 
 
+# --- projects -----------------------------------------------------------------------------
+
+
 @strawberry.type(description="The project as it stands now.")
 class ProjectSuccess:
     project: Project = strawberry.field(description="The project.")
@@ -185,6 +199,9 @@ MilestoneResult = Annotated[
     MilestoneSuccess | UserErrors | Conflict,
     strawberry.union("MilestoneResult", description="The milestone or why not."),
 ]
+
+
+# --- marketplace stocking -----------------------------------------------------------------
 
 
 @strawberry.type(description="The reward is on offer; the resource's remaining quantity fell.")
