@@ -8,7 +8,8 @@ so an edit never takes back what a match has committed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ SERVED_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
 
 @dataclass(frozen=True)
 class ResourceInput:
-    """A resource entry's fields (None in an update: leave as is)."""
+    """A new resource entry's fields."""
 
     category: ResourceCategory | None = None
     title: str | None = None
@@ -55,7 +56,7 @@ class ResourceInput:
 
 @dataclass(frozen=True)
 class NeedInput:
-    """A need entry's fields (None in an update: leave as is)."""
+    """A new need entry's fields."""
 
     category: ResourceCategory | None = None
     title: str | None = None
@@ -67,7 +68,6 @@ class NeedInput:
     place: str | None = None
     sources: list[Source] | None = None
     status: NeedStatus | None = None
-    clear: set[str] = field(default_factory=set)
 
 
 def _check_quantity(quantity: int) -> int:
@@ -162,39 +162,39 @@ async def _write_served(offer: ResourceOffer, served: list[Area]) -> None:
 
 
 async def update_resource(
-    *, actor: Actor | None, resource_id: int, data: ResourceInput, clear: set[str]
+    *, actor: Actor | None, resource_id: int, changes: Mapping[str, Any]
 ) -> ResourceOffer:
-    """Change a resource entry (managers of its unit). A new quantity moves the remaining
-    quantity by the same amount and may not take back what matches have committed; the
-    category stays (matches and rewards refer to it)."""
+    """Change a resource entry (managers of its unit). `changes` holds the fields of
+    ResourceInput that were given: a window end given as None is cleared, any other field
+    given as None stays as it is. A new quantity moves the remaining quantity by the same
+    amount and may not take back what matches have committed; the category stays (matches and
+    rewards refer to it)."""
     actor = require_actor(actor)
     offer = await ResourceOffer.get_or_none(id=resource_id)
     if offer is None:
         raise NotFound("No such resource.", field="resourceId")
     await managed_unit(actor, offer.unit_id, field="resourceId")
-    if data.category is not None and data.category is not offer.category:
+    category = changes.get("category")
+    if category is not None and category is not offer.category:
         raise InvalidInput("The category of a resource stays; post a new one.", field="category")
     # Only the fields given are written: a concurrent edit of other fields is kept.
-    given: list[str] = []
-    if data.title is not None:
-        offer.title = clean_text(data.title, field="title", max_length=100)
-        given.append("title")
-    if data.description is not None:
+    written: list[str] = []
+    if (title := changes.get("title")) is not None:
+        offer.title = clean_text(title, field="title", max_length=100)
+        written.append("title")
+    if (description := changes.get("description")) is not None:
         offer.description = clean_text(
-            data.description, field="description", max_length=1000, required=False
+            description, field="description", max_length=1000, required=False
         )
-        given.append("description")
-    if data.unit_label is not None:
-        offer.unit_label = clean_text(data.unit_label, field="unitLabel", max_length=20)
-        given.append("unit_label")
+        written.append("description")
+    if (unit_label := changes.get("unit_label")) is not None:
+        offer.unit_label = clean_text(unit_label, field="unitLabel", max_length=20)
+        written.append("unit_label")
     for name, camel in (("available_from", "availableFrom"), ("available_until", "availableUntil")):
-        value = getattr(data, name)
-        if value is not None:
-            setattr(offer, name, _check_time(value, camel))
-            given.append(name)
-        elif name in clear:
-            setattr(offer, name, None)
-            given.append(name)
+        if name in changes:
+            value = changes[name]
+            setattr(offer, name, None if value is None else _check_time(value, camel))
+            written.append(name)
     if (
         offer.available_from is not None
         and offer.available_until is not None
@@ -203,11 +203,14 @@ async def update_resource(
         raise InvalidInput(
             "`availableUntil` must be after `availableFrom`.", field="availableUntil"
         )
-    if data.status is not None:
-        offer.status = data.status
-        given.append("status")
-    served = await _served_areas(data.served_area_ids) if data.served_area_ids is not None else None
-    quantity = _check_quantity(data.quantity) if data.quantity is not None else None
+    if (status := changes.get("status")) is not None:
+        offer.status = status
+        written.append("status")
+    served_area_ids = changes.get("served_area_ids")
+    served = await _served_areas(served_area_ids) if served_area_ids is not None else None
+    quantity = changes.get("quantity")
+    if quantity is not None:
+        quantity = _check_quantity(quantity)
     async with in_transaction():
         if quantity is not None:
             # Relative to the committed part: remaining + (new - old) never below 0, so a
@@ -223,7 +226,7 @@ async def update_resource(
                     field="quantity",
                 )
         offer.updated_at = clock.now()
-        await offer.save(update_fields=[*given, "updated_at"])
+        await offer.save(update_fields=[*written, "updated_at"])
         if served is not None:
             await _write_served(offer, served)
     return await ResourceOffer.get(id=offer.id)
@@ -291,39 +294,46 @@ def _sources(sources: list[Source]) -> list[list[str]]:
     return [[s.type, s.id] for s in dict.fromkeys(sources)]
 
 
-async def update_need(*, actor: Actor | None, need_id: int, data: NeedInput) -> NeedEntry:
+async def update_need(
+    *, actor: Actor | None, need_id: int, changes: Mapping[str, Any]
+) -> NeedEntry:
     """Change a need entry (admins and leaders of its area): its details, quantity (never
-    below what is committed), or status (OPEN ↔ CANCELLED; FULFILLED follows the quantities)."""
+    below what is committed), or status (OPEN ↔ CANCELLED; FULFILLED follows the quantities).
+    `changes` holds the fields of NeedInput that were given: a deadline given as None is
+    cleared, any other field given as None stays as it is."""
     actor = require_actor(actor)
     need = await NeedEntry.get_or_none(id=need_id)
     if need is None:
         raise NotFound("No such need.", field="needId")
     if not may_edit_need_at(actor, need.area_path):
         raise Forbidden("Admins and leaders of the area edit its needs.", field="needId")
-    if data.category is not None and data.category is not need.category:
+    category = changes.get("category")
+    if category is not None and category is not need.category:
         raise InvalidInput("The category of a need stays; post a new one.", field="category")
     values: dict[str, Any] = {}
-    if data.title is not None:
-        values["title"] = clean_text(data.title, field="title", max_length=100)
-    if data.description is not None:
+    if (title := changes.get("title")) is not None:
+        values["title"] = clean_text(title, field="title", max_length=100)
+    if (description := changes.get("description")) is not None:
         values["description"] = clean_text(
-            data.description, field="description", max_length=1000, required=False
+            description, field="description", max_length=1000, required=False
         )
-    if data.unit_label is not None:
-        values["unit_label"] = clean_text(data.unit_label, field="unitLabel", max_length=20)
-    if data.place is not None:
-        values["place"] = clean_text(data.place, field="place", max_length=200, required=False)
-    if data.urgency is not None:
-        values["urgency"] = data.urgency
-    if data.deadline is not None:
-        values["deadline"] = _future(data.deadline)
-    elif "deadline" in data.clear:
-        values["deadline"] = None
-    if data.sources is not None:
-        values["sources"] = _sources(data.sources)
-    if data.status is NeedStatus.FULFILLED:
+    if (unit_label := changes.get("unit_label")) is not None:
+        values["unit_label"] = clean_text(unit_label, field="unitLabel", max_length=20)
+    if (place := changes.get("place")) is not None:
+        values["place"] = clean_text(place, field="place", max_length=200, required=False)
+    if (urgency := changes.get("urgency")) is not None:
+        values["urgency"] = urgency
+    if "deadline" in changes:
+        deadline = changes["deadline"]
+        values["deadline"] = None if deadline is None else _future(deadline)
+    if (sources := changes.get("sources")) is not None:
+        values["sources"] = _sources(sources)
+    status = changes.get("status")
+    if status is NeedStatus.FULFILLED:
         raise InvalidInput("A need is fulfilled by accepted matches.", field="status")
-    quantity = _check_quantity(data.quantity) if data.quantity is not None else None
+    quantity = changes.get("quantity")
+    if quantity is not None:
+        quantity = _check_quantity(quantity)
     async with in_transaction():
         if quantity is not None:
             # Never below the committed part (checked in the same statement as the write, so a
@@ -340,13 +350,13 @@ async def update_need(*, actor: Actor | None, need_id: int, data: NeedInput) -> 
                     "Matches have committed more than that; the quantity cannot go below it.",
                     field="quantity",
                 )
-        if data.status is NeedStatus.CANCELLED:
+        if status is NeedStatus.CANCELLED:
             changed = await NeedEntry.filter(id=need.id, status=NeedStatus.OPEN).update(
                 status=NeedStatus.CANCELLED
             )
             if not changed:
                 raise Conflict("Only an open need is cancelled.", field="status")
-        elif data.status is NeedStatus.OPEN:
+        elif status is NeedStatus.OPEN:
             rows = await db.execute(
                 "UPDATE need_entry SET status = CASE WHEN committed = quantity THEN 'FULFILLED' "
                 "ELSE 'OPEN' END WHERE id = ? AND status = 'CANCELLED' RETURNING id",

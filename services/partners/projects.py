@@ -9,8 +9,10 @@ Projects are readable by every signed-in user.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -221,13 +223,11 @@ async def update_milestone(
     *,
     actor: Actor | None,
     milestone_id: int,
-    title: str | None,
-    due_on: date | None,
-    clear_due_on: bool,
-    progress: int | None,
-    note: str | None,
+    changes: Mapping[str, Any],
 ) -> ProjectMilestone:
-    """Change a milestone's progress (0-100; done at 100), title, due day or note."""
+    """Change a milestone's progress (0-100; done at 100), title, due day or note: `changes`
+    holds those given (keys `progress`, `title`, `due_on`, `note`); a due day given as None is
+    cleared, any other field given as None stays as it is."""
     actor = require_actor(actor)
     milestone = await ProjectMilestone.get_or_none(id=milestone_id)
     if milestone is None:
@@ -241,22 +241,22 @@ async def update_milestone(
         raise Conflict("The project is closed.", field="milestoneId")
     moment = clock.now()
     # Only the fields given are written: a concurrent edit of other fields is kept.
-    given: list[str] = []
-    if title is not None:
+    written: list[str] = []
+    if (title := changes.get("title")) is not None:
         milestone.title = clean_text(title, field="title", max_length=100)
-        given.append("title")
-    if due_on is not None or clear_due_on:
-        milestone.due_on = due_on
-        given.append("due_on")
-    if note is not None:
+        written.append("title")
+    if "due_on" in changes:
+        milestone.due_on = changes["due_on"]
+        written.append("due_on")
+    if (note := changes.get("note")) is not None:
         milestone.note = clean_text(note, field="note", max_length=500, required=False)
-        given.append("note")
-    if progress is not None:
+        written.append("note")
+    if (progress := changes.get("progress")) is not None:
         milestone.progress = _progress(progress)
         milestone.done_at = (milestone.done_at or moment) if progress == 100 else None
-        given += ["progress", "done_at"]
+        written += ["progress", "done_at"]
     milestone.updated_at = moment
-    await milestone.save(update_fields=[*given, "updated_at"])
+    await milestone.save(update_fields=[*written, "updated_at"])
     return await ProjectMilestone.get(id=milestone.id)
 
 
