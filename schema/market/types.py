@@ -149,8 +149,7 @@ class Redemption(relay.Node):
 
     @strawberry.field(description="Show this at pickup; only the redeemer sees it.")
     def pickup_code(self, info: Info) -> str | None:
-        actor = info.context.actor
-        return self.code if actor is not None and actor.person_id == self.person_id else None
+        return self.code if market.shows_pickup_code(info.context.actor, self.person_id) else None
 
     @strawberry.field(description="The reward.")
     async def reward(self, info: Info) -> Reward:

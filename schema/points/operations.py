@@ -34,7 +34,6 @@ from schema.points.types import (
     PointsTransaction,
 )
 from services import points
-from services.errors import InvalidInput as InvalidInputError
 
 
 def _unset_to_none(value: Any) -> Any:
@@ -455,10 +454,6 @@ class PointsMutation:
     async def award_points_batch(
         self, info: Info, input: Annotated[AwardPointsBatchInput, MUTATION_INPUT]
     ) -> AwardPointsBatchResult:
-        if len(input.person_ids) > points.MAX_BATCH:
-            raise InvalidInputError(
-                f"At most {points.MAX_BATCH} people at once.", field="personIds"
-            )
         awards = await points.award_points_batch(
             actor=info.context.actor,
             person_ids=[require_key(p, "Person", "personIds") for p in input.person_ids],

@@ -19,7 +19,6 @@ from services.enums import AwardStatus as AwardStatusEnum
 from services.enums import Dimension as DimensionEnum
 from services.enums import ExpiryKind as ExpiryKindEnum
 from services.enums import TransactionKind as TransactionKindEnum
-from services.errors import InvalidInput
 from services.points.statements import EXPIRING_LIMIT
 
 if TYPE_CHECKING:
@@ -305,8 +304,6 @@ class PointsAccount:
             strawberry.argument(description="How far ahead (1-3660; default from settings)."),
         ] = None,
     ) -> list[ExpiringPoints]:
-        if days is not None and not 1 <= days <= 3660:
-            raise InvalidInput("`days` must be between 1 and 3660.", field="days")
         found = await points.expiring_soon(account_id=self.account_id, days=days)
         return [ExpiringPoints(points=e.points, expires_at=e.expires_at) for e in found]
 

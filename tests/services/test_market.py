@@ -268,6 +268,14 @@ async def test_others_cannot_find_a_pickup_code(funded: Database, username: str)
     assert (await Redemption.get(id=made.id)).status is RedemptionStatus.HELD
 
 
+async def test_only_the_redeemer_sees_the_pickup_code(funded: Database) -> None:
+    made = await redeem("resident", await reward())
+    assert market.shows_pickup_code(await actor_for("resident"), made.person_id)
+    for username in ("volunteer", "community_admin", "partner"):
+        assert not market.shows_pickup_code(await actor_for(username), made.person_id)
+    assert not market.shows_pickup_code(None, made.person_id)
+
+
 async def test_leaders_hand_over_only_in_their_own_community(funded: Database) -> None:
     item = await reward(by="district_admin", area=await community(OTHER_COMMUNITY))
     made = await redeem("resident", item)

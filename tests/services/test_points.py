@@ -622,6 +622,28 @@ async def test_a_batch_with_one_bad_person_awards_nobody(db: Database) -> None:
     assert (await summary("resident")).balance == 0
 
 
+async def test_a_batch_over_the_limit_is_refused_before_anything_else(db: Database) -> None:
+    # given one person too many (and no sign-in: the size is checked first)
+    too_many = list(range(1, points.MAX_BATCH + 2))
+    before = await counts()
+    with pytest.raises(InvalidInput) as refused:
+        await points.award_points_batch(
+            actor=None,
+            person_ids=too_many,
+            rule_code=HOUR,
+            quantity=1,
+            reason="test",
+            source=None,
+            idempotency_key=key(),
+        )
+    # then it is refused with the API's message, and nothing was written
+    assert (refused.value.message, refused.value.field) == (
+        f"At most {points.MAX_BATCH} people at once.",
+        "personIds",
+    )
+    assert await counts() == before
+
+
 # --- penalties ------------------------------------------------------------------------------
 
 
@@ -814,6 +836,28 @@ async def test_expired_remainders_return_to_the_pool_once(
     assert (expiry.points, expiry.credit) == (-18, 0)
     assert await points.expiring_soon(account_id=lot.account_id, days=40) == []
     await assert_ledger_ok()
+
+
+@pytest.mark.parametrize(("days", "allowed"), [(0, False), (1, True), (3660, True), (3661, False)])
+async def test_expiring_soon_looks_1_to_3660_days_ahead(
+    db: Database, days: int, allowed: bool
+) -> None:
+    # given an account with points (and one that has none yet)
+    await rule()
+    await award("resident")
+    account_id = (await summary("resident")).account_id
+    for account in (account_id, None):
+        if allowed:
+            # then a horizon within bounds is read
+            assert isinstance(await points.expiring_soon(account_id=account, days=days), list)
+        else:
+            # then one outside them is refused, for an empty account too
+            with pytest.raises(InvalidInput) as refused:
+                await points.expiring_soon(account_id=account, days=days)
+            assert (refused.value.message, refused.value.field) == (
+                "`days` must be between 1 and 3660.",
+                "days",
+            )
 
 
 async def test_held_points_do_not_expire_until_released(
