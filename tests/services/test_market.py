@@ -194,13 +194,26 @@ async def test_an_inactive_or_out_of_window_reward_is_unavailable(funded: Databa
     # withdrawing a reward that was on offer makes it unavailable too
     on_offer = await reward()
     await redeem("resident", on_offer)
-    await market.update_reward(
-        actor=admin, reward_id=on_offer.id, data=market.RewardInput(active=False), clear=set()
-    )
+    await market.update_reward(actor=admin, reward_id=on_offer.id, changes={"active": False})
     before = await counts()
     with pytest.raises(RewardUnavailable):
         await redeem("resident", on_offer)
     assert await counts() == before
+
+
+async def test_an_update_changes_what_it_is_given(db: Database) -> None:
+    # given a reward with a per-person limit and a window end
+    until = clock.now() + timedelta(days=30)
+    made = await reward(per_person_limit=2, available_until=until)
+    # when a null limit, a null name and a new price are given
+    changed = await market.update_reward(
+        actor=await actor_for("community_admin"),
+        reward_id=made.id,
+        changes={"per_person_limit": None, "name": None, "price_points": 12},
+    )
+    # then the limit is cleared, the name kept, and the window end (left out) stays
+    assert (changed.per_person_limit, changed.name, changed.price_points) == (None, made.name, 12)
+    assert changed.available_until == until
 
 
 async def test_an_unknown_reward_or_bad_quantity_is_refused(funded: Database) -> None:

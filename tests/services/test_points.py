@@ -552,6 +552,20 @@ async def test_an_override_needs_a_district_default(db: Database) -> None:
         await rule("LOCAL_ONLY", area=await community())
 
 
+async def test_an_update_changes_what_it_is_given(db: Database) -> None:
+    # given a rule with caps and roles
+    made = await rule(cap_per_day=30, cap_per_month=100, receiver_roles=[Role.VOLUNTEER])
+    # when a null cap, null roles and a null name are given, and the points changed
+    changed = await points.update_rule(
+        actor=await actor_for("district_admin"),
+        rule_id=made.id,
+        changes={"cap_per_day": None, "receiver_roles": None, "name": None, "points": 20},
+    )
+    # then the cap is cleared, the roles emptied, the name kept, and what was left out stays
+    assert (changed.cap_per_day, changed.cap_per_month) == (None, 100)
+    assert (changed.receiver_roles, changed.name, changed.points) == ([], made.name, 20)
+
+
 async def test_a_retired_rule_awards_nothing(db: Database) -> None:
     made = await rule()
     retired = await points.retire_rule(actor=await actor_for("district_admin"), rule_id=made.id)
