@@ -4,53 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.errors import describe_values
 from schema.grids import Area
 from schema.people import Person
 from services import market
-from services.enums import ProviderKind as ProviderKindEnum
-from services.enums import RedemptionStatus as RedemptionStatusEnum
-from services.enums import RewardCategory as RewardCategoryEnum
+from services.enums import ProviderKind, RedemptionStatus, RewardCategory
 
-RewardCategory = strawberry.enum(RewardCategoryEnum, description="What a reward is.")
-describe_values(
-    RewardCategory,
-    {
-        "GOODS": "Goods to take home (daily necessities, ...).",
-        "SERVICE": "A service (haircut, repair, ...).",
-        "VOUCHER": "A voucher or discount at a merchant.",
-        "EXPERIENCE": "An experience (a visit, a class, ...).",
-    },
-)
-ProviderKind = strawberry.enum(ProviderKindEnum, description="Who gives a reward.")
-describe_values(
-    ProviderKind,
-    {
-        "COMMUNITY": "The community itself.",
-        "PARTNER_UNIT": "A partner unit (共建单位): a merchant, firm, agency, ...",
-    },
-)
-RedemptionStatus = strawberry.enum(RedemptionStatusEnum, description="Where a redemption stands.")
-describe_values(
-    RedemptionStatus,
-    {
-        "HELD": "Points and items are held until pickup (show the pickup code).",
-        "FULFILLED": "Handed over: the points were spent.",
-        "CANCELLED": "Cancelled: points and items were released.",
-        "EXPIRED": "Not picked up in time: points and items were released.",
-    },
-)
+if TYPE_CHECKING:
+    from services.models import market as models
 
 
 @strawberry.type(description="Who gives a reward and receives the points spent on it.")
 class RewardProvider:
-    kind: ProviderKind = strawberry.field(description="Community or partner unit.")  # type: ignore[valid-type]
+    kind: ProviderKind = strawberry.field(description="Community or partner unit.")
     name: str = strawberry.field(description="Its name.")
 
 
@@ -61,7 +32,7 @@ class Reward(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="What it is.")
     description: str = strawberry.field(description="Details.")
-    category: RewardCategory = strawberry.field(description="Kind of reward.")  # type: ignore[valid-type]
+    category: RewardCategory = strawberry.field(description="Kind of reward.")
     price_points: int = strawberry.field(description="Points per item.")
     stock: int = strawberry.field(description="Items left to redeem.")
     per_person_limit: int | None = strawberry.field(
@@ -75,7 +46,7 @@ class Reward(relay.Node):
     area_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, r: Any) -> Reward:
+    def from_model(cls, r: models.Reward) -> Reward:
         return cls(
             id=r.id,
             name=r.name,
@@ -111,7 +82,7 @@ class Reward(relay.Node):
 )
 class Redemption(relay.Node):
     id: relay.NodeID[int]
-    status: RedemptionStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: RedemptionStatus = strawberry.field(description="Where it stands.")
     quantity: int = strawberry.field(description="Items.")
     points_spent: int = strawberry.field(description="Points held, then spent at pickup.")
     expires_at: datetime = strawberry.field(description="Pick up before this, or it expires.")
@@ -124,7 +95,7 @@ class Redemption(relay.Node):
     reward_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, r: Any) -> Redemption:
+    def from_model(cls, r: models.Redemption) -> Redemption:
         return cls(
             id=r.id,
             status=r.status,
@@ -149,8 +120,7 @@ class Redemption(relay.Node):
 
     @strawberry.field(description="Show this at pickup; only the redeemer sees it.")
     def pickup_code(self, info: Info) -> str | None:
-        actor = info.context.actor
-        return self.code if actor is not None and actor.person_id == self.person_id else None
+        return self.code if market.shows_pickup_code(info.context.actor, self.person_id) else None
 
     @strawberry.field(description="The reward.")
     async def reward(self, info: Info) -> Reward:

@@ -1,9 +1,12 @@
 """GraphQL of points: the ledger as people see it, rules, awards, leaderboards."""
 
-from schema.points.operations import PointsMutation, PointsQuery
+# The enums first: registering them is what makes the services.enums classes GraphQL enums.
+from schema.points import enums
+from schema.points.enums import AwardStatus, ExpiryKind, TransactionKind
+from schema.points.mutations import PointsMutation
+from schema.points.queries import PointsQuery
 from schema.points.subscriptions import PointsSubscription
 from schema.points.types import (
-    Dimension,
     PointsAccount,
     PointsAward,
     PointsEntry,
@@ -11,8 +14,15 @@ from schema.points.types import (
     PointsTransaction,
 )
 
+# Other domains still annotate with `schema.points.Dimension` (silencing mypy's valid-type)
+# until they use services.enums.Dimension (the same class); declared as a variable (not a
+# type alias) so that silencing stays needed meanwhile.
+Dimension: type[enums.Dimension] = enums.Dimension
+
 __all__ = [
+    "AwardStatus",
     "Dimension",
+    "ExpiryKind",
     "PointsAccount",
     "PointsAward",
     "PointsEntry",
@@ -21,4 +31,5 @@ __all__ = [
     "PointsRule",
     "PointsSubscription",
     "PointsTransaction",
+    "TransactionKind",
 ]

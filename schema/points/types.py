@@ -4,70 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.errors import describe_values
 from schema.core.pagination import After, Connection, First, page_args
 from schema.grids import Area
-from schema.people import Person, Role
+from schema.people import Person
 from services import points
-from services.enums import AwardStatus as AwardStatusEnum
-from services.enums import Dimension as DimensionEnum
-from services.enums import ExpiryKind as ExpiryKindEnum
-from services.enums import TransactionKind as TransactionKindEnum
-from services.errors import InvalidInput
-from services.points.statements import EXPIRING_LIMIT
+from services.enums import AwardStatus, Dimension, ExpiryKind, Role, TransactionKind
+from services.points.statements import EXPIRING_LIMIT, MAX_EXPIRING_DAYS
 
 if TYPE_CHECKING:
     from schema.market import Reward
-
-Dimension = strawberry.enum(
-    DimensionEnum,
-    description="What points count towards in the evaluation scheme (评估办法).",
-)
-describe_values(
-    Dimension,
-    {
-        "POLICY_COMMUNICATION": "Policy communication (政策传达): notices passed on and read.",
-        "MANAGEMENT_SERVICE": "Management and service (管理服务): running the micro-grid.",
-        "INFORMATION_REPORTING": "Information reporting (信息上报): problems reported.",
-        "PROBLEM_HANDLING": "Problem handling (问题处置): requests and reports resolved.",
-        "VOLUNTEER_SERVICE": "Volunteer service (志愿服务): activities and hours.",
-    },
-)
-TransactionKind = strawberry.enum(TransactionKindEnum, description="Why points moved.")
-describe_values(
-    TransactionKind,
-    {
-        "AWARD": "Earned by a rule (积分奖励).",
-        "PENALTY": "Taken by a penalty rule (扣分).",
-        "REDEMPTION": "Spent in the points marketplace (兑换), at pickup.",
-        "EXPIRY": "Expired and returned to the community's pool (过期).",
-        "REVERSAL": "A correction of an earlier award or penalty (冲正).",
-    },
-)
-AwardStatus = strawberry.enum(AwardStatusEnum, description="Where an award request stands.")
-describe_values(
-    AwardStatus,
-    {
-        "PENDING": "Waiting for a community admin's review.",
-        "APPROVED": "Approved: the points are posted.",
-        "REJECTED": "Rejected with a reason: nothing was posted.",
-    },
-)
-ExpiryKind = strawberry.enum(ExpiryKindEnum, description="When awarded points expire.")
-describe_values(
-    ExpiryKind,
-    {
-        "NONE": "Never.",
-        "MONTHS": "After a number of months (`expiryMonths`).",
-        "END_OF_NEXT_YEAR": "At the end of the year after the award (次年年底).",
-    },
-)
+    from services.models import points as models
 
 
 def source_id(source_type: str | None, source_key: str | None) -> relay.GlobalID | None:
@@ -86,7 +38,7 @@ class PointsRule(relay.Node):
     id: relay.NodeID[int]
     code: str = strawberry.field(description="Stable code, e.g. VOLUNTEER_HOUR.")
     name: str = strawberry.field(description="Name shown to people.")
-    dimension: Dimension = strawberry.field(description="Evaluation dimension it feeds.")  # type: ignore[valid-type]
+    dimension: Dimension = strawberry.field(description="Evaluation dimension it feeds.")
     points: int = strawberry.field(
         description="Points per unit of quantity: positive a reward, negative a penalty."
     )
@@ -98,10 +50,10 @@ class PointsRule(relay.Node):
     )
     cap_per_month: int | None = strawberry.field(description="Per calendar month cap.")
     cap_per_quarter: int | None = strawberry.field(description="Per quarter cap.")
-    receiver_roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+    receiver_roles: list[Role] = strawberry.field(
         description="Roles a receiver must hold (empty: anyone in scope)."
     )
-    granter_roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+    granter_roles: list[Role] = strawberry.field(
         description="Roles that may grant it (empty: admins and grid/micro-grid leaders)."
     )
     retired_at: datetime | None = strawberry.field(
@@ -110,7 +62,7 @@ class PointsRule(relay.Node):
     area_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, r: Any) -> PointsRule:
+    def from_model(cls, r: models.PointsRule) -> PointsRule:
         return cls(
             id=r.id,
             code=r.code,
@@ -121,8 +73,8 @@ class PointsRule(relay.Node):
             cap_per_day=r.cap_per_day,
             cap_per_month=r.cap_per_month,
             cap_per_quarter=r.cap_per_quarter,
-            receiver_roles=list(r.receiver_roles),
-            granter_roles=list(r.granter_roles),
+            receiver_roles=[Role(x) for x in r.receiver_roles],
+            granter_roles=[Role(x) for x in r.granter_roles],
             retired_at=r.retired_at,
             area_id=r.area_id,
         )
@@ -154,7 +106,7 @@ async def _rule(info: Info, rule_id: int | None) -> PointsRule | None:
 )
 class PointsTransaction(relay.Node):
     id: relay.NodeID[int]
-    kind: TransactionKind = strawberry.field(description="Why points moved.")  # type: ignore[valid-type]
+    kind: TransactionKind = strawberry.field(description="Why points moved.")
     points: int = strawberry.field(
         description="Points added to (+) or taken from (-) the person's account."
     )
@@ -167,7 +119,7 @@ class PointsTransaction(relay.Node):
         "balance was too small (they still count against the evaluation credit)."
     )
     period: str | None = strawberry.field(description='Evaluation quarter, e.g. "2026Q4".')
-    dimension: Dimension | None = strawberry.field(description="Evaluation dimension.")  # type: ignore[valid-type]
+    dimension: Dimension | None = strawberry.field(description="Evaluation dimension.")
     reason: str = strawberry.field(description="Why, in words.")
     created_at: datetime = strawberry.field(description="When it was posted.")
     source_id: relay.GlobalID | None = strawberry.field(
@@ -178,7 +130,7 @@ class PointsTransaction(relay.Node):
     reverses_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, t: Any) -> PointsTransaction:
+    def from_model(cls, t: models.PointsTransaction) -> PointsTransaction:
         return cls(
             id=t.id,
             kind=t.kind,
@@ -230,9 +182,9 @@ async def _transaction(info: Info, transaction_id: int) -> PointsTransaction | N
 class PointsEntry(relay.Node):
     id: relay.NodeID[int]
     points: int = strawberry.field(description="Points added (+) or taken (-).")
-    kind: TransactionKind = strawberry.field(description="Why.")  # type: ignore[valid-type]
+    kind: TransactionKind = strawberry.field(description="Why.")
     reason: str = strawberry.field(description="Why, in words.")
-    dimension: Dimension | None = strawberry.field(description="Evaluation dimension.")  # type: ignore[valid-type]
+    dimension: Dimension | None = strawberry.field(description="Evaluation dimension.")
     balance_after: int = strawberry.field(description="The account's balance right after it.")
     created_at: datetime = strawberry.field(description="When it was posted.")
     source_id: relay.GlobalID | None = strawberry.field(description="The object it was for.")
@@ -240,7 +192,7 @@ class PointsEntry(relay.Node):
     transaction_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, e: Any) -> PointsEntry:
+    def from_model(cls, e: models.PointsEntry) -> PointsEntry:
         return cls(
             id=e.id,
             points=e.points,
@@ -302,11 +254,11 @@ class PointsAccount:
         self,
         days: Annotated[
             int | None,
-            strawberry.argument(description="How far ahead (1-3660; default from settings)."),
+            strawberry.argument(
+                description=f"How far ahead (1-{MAX_EXPIRING_DAYS}; default from settings)."
+            ),
         ] = None,
     ) -> list[ExpiringPoints]:
-        if days is not None and not 1 <= days <= 3660:
-            raise InvalidInput("`days` must be between 1 and 3660.", field="days")
         found = await points.expiring_soon(account_id=self.account_id, days=days)
         return [ExpiringPoints(points=e.points, expires_at=e.expires_at) for e in found]
 
@@ -324,7 +276,7 @@ class PointsAward(relay.Node):
     id: relay.NodeID[int]
     quantity: int = strawberry.field(description="Units (e.g. hours) the rule's points multiply.")
     points: int = strawberry.field(description="Points it gives: rule points × quantity.")
-    status: AwardStatus = strawberry.field(description="Pending, approved or rejected.")  # type: ignore[valid-type]
+    status: AwardStatus = strawberry.field(description="Pending, approved or rejected.")
     reason: str = strawberry.field(description="Why, in words.")
     review_reason: str | None = strawberry.field(description="Why it was rejected.")
     created_at: datetime = strawberry.field(description="When it was asked for.")
@@ -335,7 +287,7 @@ class PointsAward(relay.Node):
     transaction_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, a: Any) -> PointsAward:
+    def from_model(cls, a: models.PointsAward) -> PointsAward:
         return cls(
             id=a.id,
             quantity=a.quantity,
@@ -378,12 +330,12 @@ class PointsAward(relay.Node):
 
 @strawberry.type(description="A community's (or the district's) expiry and pickup policy.")
 class PointsPolicy:
-    expiry: ExpiryKind = strawberry.field(description="When awarded points expire.")  # type: ignore[valid-type]
+    expiry: ExpiryKind = strawberry.field(description="When awarded points expire.")
     expiry_months: int | None = strawberry.field(description="Months, for MONTHS.")
     hold_days: int = strawberry.field(description="Days a redemption is held for pickup.")
 
     @classmethod
-    def from_model(cls, p: Any) -> PointsPolicy:
+    def from_model(cls, p: models.PointsPolicy) -> PointsPolicy:
         return cls(expiry=p.expiry, expiry_months=p.expiry_months, hold_days=p.hold_days)
 
 

@@ -7,6 +7,7 @@ from services.market.redemptions import (
     redeem,
     redemptions_by_ids,
     redemptions_of,
+    shows_pickup_code,
 )
 from services.market.rewards import (
     MAX_STOCK,
@@ -37,5 +38,6 @@ __all__ = [
     "redemptions_of",
     "restock_reward",
     "rewards_by_ids",
+    "shows_pickup_code",
     "update_reward",
 ]

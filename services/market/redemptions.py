@@ -256,6 +256,12 @@ async def expire_holds(*, at: datetime | None = None, batch: int = 500) -> int:
         last_id = due[-1].id
 
 
+def shows_pickup_code(actor: Actor | None, person_id: int) -> bool:
+    """Does the viewer see the pickup code of a redemption made by `person_id`? Only the
+    redeemer: the code is what hands the items over, so staff ask the resident for it."""
+    return actor is not None and actor.person_id == person_id
+
+
 async def redemptions_of(
     *, actor: Actor | None, first: int, after: int | None, status: RedemptionStatus | None
 ) -> Page[Redemption]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from tortoise.expressions import F, Q
 
@@ -21,6 +22,8 @@ from services.points import ledger
 
 MAX_PRICE = 1_000_000
 MAX_STOCK = 1_000_000
+# The fields a None in an update clears (elsewhere None leaves the field as it is).
+_CLEARABLE = ("per_person_limit", "available_from", "available_until")
 
 
 @dataclass(frozen=True)
@@ -195,9 +198,13 @@ async def _managed(actor: Actor, reward_id: int) -> Reward:
 
 
 async def update_reward(
-    *, actor: Actor | None, reward_id: int, data: RewardInput, clear: set[str]
+    *, actor: Actor | None, reward_id: int, changes: Mapping[str, Any]
 ) -> Reward:
-    """Change a reward's details (price changes apply to later redemptions only)."""
+    """Change a reward's details (price changes apply to later redemptions only). `changes`
+    holds the RewardInput fields to change, a field left out stays: None clears the per-person
+    limit or a window end, and leaves any other field as it is."""
+    clear = {name for name in _CLEARABLE if name in changes and changes[name] is None}
+    data = RewardInput(**changes)
     actor = require_actor(actor)
     reward = await _managed(actor, reward_id)
     _apply(reward, data, clear=clear)

@@ -305,6 +305,9 @@ async def award_points_batch(
     idempotency_key: str,
 ) -> list[PointsAward]:
     """Award the same rule to several people: all or nothing (any error awards nobody)."""
+    # First of all, before even the sign-in check: an oversized batch is refused unread.
+    if len(person_ids) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} people at once.", field="personIds")
     actor = require_actor(actor)
     _check_quantity(quantity)
     _check_source(source)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -26,6 +28,7 @@ MAX_CAP = 10_000_000
 # them): an evaluation's details list at most one entry per code, a bound the API's cost
 # estimate relies on (`DimensionScore.details`).
 MAX_RULE_CODES = 100
+_CAPS = ("cap_per_day", "cap_per_month", "cap_per_quarter")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def _apply(rule: PointsRule, data: RuleInput, *, clear_caps: set[str]) -> None:
         rule.points = data.points
     if data.requires_review is not None:
         rule.requires_review = data.requires_review
-    for name in ("cap_per_day", "cap_per_month", "cap_per_quarter"):
+    for name in _CAPS:
         value = getattr(data, name)
         camel = "capPer" + name.split("_")[-1].capitalize()
         if value is not None:
@@ -152,9 +155,18 @@ async def _managed_rule(actor: Actor, rule_id: int) -> PointsRule:
 
 
 async def update_rule(
-    *, actor: Actor | None, rule_id: int, data: RuleInput, clear_caps: set[str]
+    *, actor: Actor | None, rule_id: int, changes: Mapping[str, Any]
 ) -> PointsRule:
-    """Change a rule in place (entries keep the points and dimension they were posted with)."""
+    """Change a rule in place (entries keep the points and dimension they were posted with).
+    `changes` holds the RuleInput fields to change, a field left out stays: None clears a cap,
+    None roles mean none (anyone in scope, or admins and leaders), and None elsewhere leaves the
+    field as it is."""
+    values = dict(changes)
+    for roles in ("receiver_roles", "granter_roles"):
+        if roles in values and values[roles] is None:
+            values[roles] = []
+    clear_caps = {name for name in _CAPS if name in values and values[name] is None}
+    data = RuleInput(**values)
     actor = require_actor(actor)
     rule = await _managed_rule(actor, rule_id)
     _apply(rule, data, clear_caps=clear_caps)

@@ -56,14 +56,21 @@ TOP_REWARDS = 5
 # The most expiry dates `expiring_soon` lists (the soonest): a bound the API's cost estimate
 # relies on (`PointsAccount.expiringSoon`).
 EXPIRING_LIMIT = 50
+# How far ahead `expiring_soon` looks at most, in days (about ten years).
+MAX_EXPIRING_DAYS = 3660
 
 
 async def expiring_soon(*, account_id: int | None, days: int | None = None) -> list[Expiring]:
-    """Points of unspent lots that expire within `days` (default from settings), soonest first,
-    by expiry instant; at most EXPIRING_LIMIT of them."""
+    """Points of unspent lots that expire within `days` (1..MAX_EXPIRING_DAYS; default from
+    settings), soonest first, by expiry instant; at most EXPIRING_LIMIT of them."""
+    # Checked before anything else, so a bad `days` is refused for an empty account too.
+    if days is not None and not 1 <= days <= MAX_EXPIRING_DAYS:
+        raise InvalidInput(f"`days` must be between 1 and {MAX_EXPIRING_DAYS}.", field="days")
     if account_id is None:
         return []
-    horizon = clock.now() + timedelta(days=days or get_settings().expiring_soon_days)
+    if days is None:
+        days = get_settings().expiring_soon_days
+    horizon = clock.now() + timedelta(days=days)
     rows = await db.fetch(
         "SELECT expires_at, SUM(remaining) AS points FROM points_lot WHERE account_id = ? "
         "AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? "

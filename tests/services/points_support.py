@@ -6,16 +6,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise import connections
 
 from seed.demo import DEMO_COMMUNITY
 from services import market, points
-from services.enums import Dimension, RewardCategory
+from services.enums import Dimension, ExpiryKind, RewardCategory
 from services.kit import clock
 from services.kit.auth import Actor
 from services.models import (
     Area,
     EvaluationCredit,
     IdempotencyRecord,
+    Person,
     PointsAccount,
     PointsAward,
     PointsEntry,
@@ -33,6 +37,7 @@ OTHER_COMMUNITY = "西冶街社区"  # a sibling of the demo community in the sa
 # and compare balances of people the demo awards (volunteer, rider, ...) before and after.
 HOUR = "T_HOUR"
 FINE = "T_FINE"
+PARTNER_UNIT = "博山颜山物业服务有限公司"
 
 
 def key() -> str:
@@ -208,3 +213,69 @@ class Clock:
 
 async def as_actor(username: str) -> Actor:
     return await actor_for(username)
+
+
+# --- shared by the points test modules -----------------------------------------------------
+
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+VOLUNTEER = Dimension.VOLUNTEER_SERVICE
+
+
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A moment in the configured (Beijing) time zone."""
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
+
+
+async def outsider() -> Person:
+    """A resident of another community (outside the demo community admin's scope)."""
+    person = await Person.filter(household__community__name=OTHER_COMMUNITY).order_by("id").first()
+    assert person is not None
+    return person
+
+
+async def set_policy(expiry: ExpiryKind, months: int | None = None) -> None:
+    await points.set_policy(
+        actor=await actor_for("community_admin"),
+        area_id=(await community()).id,
+        expiry=expiry,
+        expiry_months=months,
+        hold_days=7,
+    )
+
+
+async def batch(
+    usernames: list[str | int], idempotency_key: str, quantity: int = 1
+) -> list[PointsAward]:
+    ids = [u if isinstance(u, int) else await person_id(u) for u in usernames]
+    return await points.award_points_batch(
+        actor=await actor_for("community_admin"),
+        person_ids=ids,
+        rule_code=HOUR,
+        quantity=quantity,
+        reason="社区清扫",
+        source=points.Source(type="Activity", id="A1"),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def reverse(
+    tx_id: int | None, *, by: str = "community_admin", idempotency_key: str | None = None
+) -> PointsTransaction:
+    assert tx_id is not None
+    return await points.reverse_transaction(
+        actor=await actor_for(by),
+        transaction_id=tx_id,
+        reason="录入错误",
+        idempotency_key=idempotency_key or key(),
+    )
+
+
+async def raw(sql: str) -> None:
+    await connections.get("default").execute_query(sql)
+
+
+async def stock_of(item: Reward) -> int:
+    return (await Reward.get(id=item.id)).stock

@@ -1,0 +1,53 @@
+"""The points domain's enums in GraphQL: registered once, the services.enums classes themselves."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.core.errors import describe_values
+from services.enums import AwardStatus, Dimension, ExpiryKind, TransactionKind
+
+strawberry.enum(
+    Dimension, description="What points count towards in the evaluation scheme (评估办法)."
+)
+describe_values(
+    Dimension,
+    {
+        "POLICY_COMMUNICATION": "Policy communication (政策传达): notices passed on and read.",
+        "MANAGEMENT_SERVICE": "Management and service (管理服务): running the micro-grid.",
+        "INFORMATION_REPORTING": "Information reporting (信息上报): problems reported.",
+        "PROBLEM_HANDLING": "Problem handling (问题处置): requests and reports resolved.",
+        "VOLUNTEER_SERVICE": "Volunteer service (志愿服务): activities and hours.",
+    },
+)
+strawberry.enum(TransactionKind, description="Why points moved.")
+describe_values(
+    TransactionKind,
+    {
+        "AWARD": "Earned by a rule (积分奖励).",
+        "PENALTY": "Taken by a penalty rule (扣分).",
+        "REDEMPTION": "Spent in the points marketplace (兑换), at pickup.",
+        "EXPIRY": "Expired and returned to the community's pool (过期).",
+        "REVERSAL": "A correction of an earlier award or penalty (冲正).",
+    },
+)
+strawberry.enum(AwardStatus, description="Where an award request stands.")
+describe_values(
+    AwardStatus,
+    {
+        "PENDING": "Waiting for a community admin's review.",
+        "APPROVED": "Approved: the points are posted.",
+        "REJECTED": "Rejected with a reason: nothing was posted.",
+    },
+)
+strawberry.enum(ExpiryKind, description="When awarded points expire.")
+describe_values(
+    ExpiryKind,
+    {
+        "NONE": "Never.",
+        "MONTHS": "After a number of months (`expiryMonths`).",
+        "END_OF_NEXT_YEAR": "At the end of the year after the award (次年年底).",
+    },
+)
+
+__all__ = ["AwardStatus", "Dimension", "ExpiryKind", "TransactionKind"]
