@@ -29,7 +29,6 @@ from schema.volunteering.types import (
     VolunteerTeam,
 )
 from services import volunteering
-from services.errors import InvalidInput as InvalidInputError
 
 # --- teams ---------------------------------------------------------------------------------
 
@@ -310,10 +309,6 @@ DeclineHoursResult = Annotated[
 
 
 def _sign_up_keys(ids: list[relay.GlobalID]) -> list[int]:
-    if len(ids) > volunteering.MAX_BATCH:
-        raise InvalidInputError(
-            f"At most {volunteering.MAX_BATCH} sign-ups at once.", field="signUpIds"
-        )
     return [require_key(i, "ActivitySignUp", "signUpIds") for i in ids]
 
 

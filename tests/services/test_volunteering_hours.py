@@ -232,6 +232,16 @@ async def test_who_reviews_hours(db: Database, clock: Clock) -> None:
         )
 
 
+async def test_an_oversized_batch_is_refused_before_anything_else() -> None:
+    # the size alone decides: before who asks (nobody here) and before any database read
+    too_many = list(range(1, volunteering.MAX_BATCH + 2))
+    with pytest.raises(InvalidInput, match="At most 200 sign-ups at once") as approving:
+        await volunteering.approve_hours(actor=None, sign_up_ids=too_many, idempotency_key=key())
+    with pytest.raises(InvalidInput, match="At most 200 sign-ups at once") as declining:
+        await volunteering.decline_hours(actor=None, sign_up_ids=too_many, reason="no")
+    assert approving.value.field == declining.value.field == "signUpIds"
+
+
 async def test_hours_are_reviewed_after_check_out(db: Database, clock: Clock) -> None:
     planned = await activity(item=await team(), starts_in=timedelta(hours=1))
     await volunteering.sign_up(actor=await actor_for("resident"), activity_id=planned.id)
