@@ -1,7 +1,8 @@
 """GraphQL of volunteer teams and activities: teams, members, activities, sign-up, check-in,
 service hours."""
 
-from schema.volunteering.operations import VolunteeringMutation, VolunteeringQuery
+from schema.volunteering.mutations import VolunteeringMutation
+from schema.volunteering.queries import VolunteeringQuery
 from schema.volunteering.types import (
     ActivitySignUp,
     VolunteerActivity,
