@@ -1,17 +1,17 @@
-"""The volunteering enums, registered with their GraphQL descriptions."""
+"""The volunteering enums, registered with Strawberry once, with their GraphQL descriptions.
+
+`strawberry.enum` returns the services' class itself: fields and arguments are annotated with
+`services.enums.X` directly (this module only has to be imported before the schema is built,
+which `schema.volunteering` does first)."""
 
 from __future__ import annotations
 
 import strawberry
 
 from schema.core.errors import describe_values
-from services.enums import ActivityStatus as ActivityStatusEnum
-from services.enums import HoursStatus as HoursStatusEnum
-from services.enums import MembershipStatus as MembershipStatusEnum
-from services.enums import SignUpStatus as SignUpStatusEnum
-from services.enums import TeamKind as TeamKindEnum
+from services.enums import ActivityStatus, HoursStatus, MembershipStatus, SignUpStatus, TeamKind
 
-TeamKind = strawberry.enum(TeamKindEnum, description="What a volunteer team (志愿服务队) is.")
+strawberry.enum(TeamKind, description="What a volunteer team (志愿服务队) is.")
 describe_values(
     TeamKind,
     {
@@ -22,8 +22,8 @@ describe_values(
         "GENERAL_VOLUNTEER_TEAM": "Any other volunteer team.",
     },
 )
-MembershipStatus = strawberry.enum(
-    MembershipStatusEnum, name="TeamMembershipStatus", description="Where a membership stands."
+strawberry.enum(
+    MembershipStatus, name="TeamMembershipStatus", description="Where a membership stands."
 )
 describe_values(
     MembershipStatus,
@@ -34,7 +34,7 @@ describe_values(
         "LEFT": "Left the team (or withdrew the application).",
     },
 )
-ActivityStatus = strawberry.enum(ActivityStatusEnum, description="Where an activity stands.")
+strawberry.enum(ActivityStatus, description="Where an activity stands.")
 describe_values(
     ActivityStatus,
     {
@@ -42,7 +42,7 @@ describe_values(
         "CANCELLED": "Cancelled before it started, with a reason.",
     },
 )
-SignUpStatus = strawberry.enum(SignUpStatusEnum, description="Where a sign-up stands.")
+strawberry.enum(SignUpStatus, description="Where a sign-up stands.")
 describe_values(
     SignUpStatus,
     {
@@ -50,7 +50,7 @@ describe_values(
         "CANCELLED": "Withdrawn before the start; the place was freed.",
     },
 )
-HoursStatus = strawberry.enum(HoursStatusEnum, description="Where service hours stand.")
+strawberry.enum(HoursStatus, description="Where service hours stand.")
 describe_values(
     HoursStatus,
     {

@@ -8,14 +8,14 @@ import strawberry
 from strawberry import relay
 
 from schema.core.ids import id_field
-from schema.volunteering.enums import TeamKind
+from services.enums import TeamKind
 
 
 @strawberry.input(description="Set up a volunteer team (admins of its area).")
 class CreateTeamInput:
     area_id: relay.GlobalID = id_field("Area", description="Its community, grid or micro-grid.")
     name: str = strawberry.field(description="Name, unique in the area (1-100 characters).")
-    kind: TeamKind = strawberry.field(description="What kind of team.")  # type: ignore[valid-type]
+    kind: TeamKind = strawberry.field(description="What kind of team.")
     leader_id: relay.GlobalID = id_field(
         "Person", description="The leader: a person who lives or holds a role in the community."
     )

@@ -9,12 +9,12 @@ import strawberry
 
 from schema.core.errors import (
     Conflict,
-    Forbidden,
     IdempotencyConflict,
     InvalidInput,
     NotFound,
     TooManyAttempts,
     Unauthenticated,
+    UserErrors,
 )
 from schema.volunteering.types import (
     ActivitySignUp,
@@ -30,7 +30,7 @@ class CreateTeamSuccess:
 
 
 CreateTeamResult = Annotated[
-    CreateTeamSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    CreateTeamSuccess | UserErrors | Conflict,
     strawberry.union("CreateTeamResult", description="The team or why not."),
 ]
 
@@ -41,7 +41,7 @@ class JoinTeamSuccess:
 
 
 JoinTeamResult = Annotated[
-    JoinTeamSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    JoinTeamSuccess | UserErrors | Conflict,
     strawberry.union("JoinTeamResult", description="The application or why not."),
 ]
 
@@ -52,7 +52,7 @@ class ReviewTeamMemberSuccess:
 
 
 ReviewTeamMemberResult = Annotated[
-    ReviewTeamMemberSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    ReviewTeamMemberSuccess | UserErrors | Conflict,
     strawberry.union("ReviewTeamMemberResult", description="The review or why not."),
 ]
 
@@ -74,7 +74,7 @@ class CreateActivitySuccess:
 
 
 CreateActivityResult = Annotated[
-    CreateActivitySuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    CreateActivitySuccess | UserErrors,
     strawberry.union("CreateActivityResult", description="The activity or why not."),
 ]
 
@@ -85,7 +85,7 @@ class CancelActivitySuccess:
 
 
 CancelActivityResult = Annotated[
-    CancelActivitySuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    CancelActivitySuccess | UserErrors | Conflict,
     strawberry.union("CancelActivityResult", description="The activity or why not."),
 ]
 
@@ -96,7 +96,7 @@ class SignUpForActivitySuccess:
 
 
 SignUpForActivityResult = Annotated[
-    SignUpForActivitySuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    SignUpForActivitySuccess | UserErrors | Conflict,
     strawberry.union(
         "SignUpForActivityResult",
         description="The sign-up, or why not (Conflict: full, overlapping, started, twice).",
@@ -126,25 +126,13 @@ class CheckOutSuccess:
 
 
 CheckInResult = Annotated[
-    CheckInSuccess
-    | InvalidInput
-    | NotFound
-    | Forbidden
-    | Unauthenticated
-    | Conflict
-    | TooManyAttempts,
+    CheckInSuccess | UserErrors | Conflict | TooManyAttempts,
     strawberry.union("CheckInResult", description="The sign-up or why not."),
 ]
 
 
 CheckOutResult = Annotated[
-    CheckOutSuccess
-    | InvalidInput
-    | NotFound
-    | Forbidden
-    | Unauthenticated
-    | Conflict
-    | TooManyAttempts,
+    CheckOutSuccess | UserErrors | Conflict | TooManyAttempts,
     strawberry.union("CheckOutResult", description="The sign-up or why not."),
 ]
 
@@ -155,13 +143,7 @@ class ApproveHoursSuccess:
 
 
 ApproveHoursResult = Annotated[
-    ApproveHoursSuccess
-    | InvalidInput
-    | NotFound
-    | Forbidden
-    | Unauthenticated
-    | Conflict
-    | IdempotencyConflict,
+    ApproveHoursSuccess | UserErrors | Conflict | IdempotencyConflict,
     strawberry.union("ApproveHoursResult", description="The sign-ups or why none was approved."),
 ]
 
@@ -172,6 +154,6 @@ class DeclineHoursSuccess:
 
 
 DeclineHoursResult = Annotated[
-    DeclineHoursSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    DeclineHoursSuccess | UserErrors | Conflict,
     strawberry.union("DeclineHoursResult", description="The sign-ups or why none was declined."),
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 
+from schema.core.arguments import Under
 from schema.core.context import Info
-from schema.core.ids import id_argument, require_key
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.ids import require_key
+from schema.core.pagination import After, Connection, First, paged
 from schema.volunteering.types import VolunteerActivity, VolunteerTeam
 from services import volunteering
 
@@ -20,18 +20,22 @@ class VolunteeringQuery:
     async def teams(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         first: First = None,
         after: After = None,
     ) -> Connection[VolunteerTeam]:
-        size, key = page_args(info, first, after)
-        page = await volunteering.list_teams(
-            actor=info.context.actor,
-            under_id=require_key(under, "Area", "under"),
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: volunteering.list_teams(
+                actor=info.context.actor,
+                under_id=require_key(under, "Area", "under"),
+                first=size,
+                after=key,
+            ),
+            VolunteerTeam.from_model,
         )
-        return Connection.build(page, VolunteerTeam.from_model)
 
     @strawberry.field(
         description="Activities under an area: upcoming (open, not yet ended) soonest first, "
@@ -40,19 +44,23 @@ class VolunteeringQuery:
     async def activities(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         upcoming: Annotated[
             bool, strawberry.argument(description="Only open activities not yet ended.")
         ] = False,
         first: First = None,
         after: After = None,
     ) -> Connection[VolunteerActivity]:
-        size, key = page_args(info, first, after)
-        page = await volunteering.list_activities(
-            actor=info.context.actor,
-            under_id=require_key(under, "Area", "under"),
-            upcoming=upcoming,
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: volunteering.list_activities(
+                actor=info.context.actor,
+                under_id=require_key(under, "Area", "under"),
+                upcoming=upcoming,
+                first=size,
+                after=key,
+            ),
+            VolunteerActivity.from_model,
         )
-        return Connection.build(page, VolunteerActivity.from_model)
