@@ -1,7 +1,10 @@
 """GraphQL of volunteer teams and activities: teams, members, activities, sign-up, check-in,
 service hours."""
 
-from schema.volunteering.operations import VolunteeringMutation, VolunteeringQuery
+# Registers the enums with Strawberry before any type that uses them is built.
+from schema.volunteering import enums as enums
+from schema.volunteering.mutations import VolunteeringMutation
+from schema.volunteering.queries import VolunteeringQuery
 from schema.volunteering.types import (
     ActivitySignUp,
     VolunteerActivity,

@@ -5,73 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.errors import describe_values
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.pagination import After, Connection, First, paged
 from schema.grids import Area
 from schema.partners import PartnerUnit, Project
 from schema.people import Person
 from schema.points import PointsAward
 from services import volunteering
-from services.enums import ActivityStatus as ActivityStatusEnum
-from services.enums import HoursStatus as HoursStatusEnum
-from services.enums import MembershipStatus as MembershipStatusEnum
-from services.enums import SignUpStatus as SignUpStatusEnum
-from services.enums import TeamKind as TeamKindEnum
-
-TeamKind = strawberry.enum(TeamKindEnum, description="What a volunteer team (志愿服务队) is.")
-describe_values(
-    TeamKind,
-    {
-        "PARTY_MEMBER_SERVICE_TEAM": "Party-member volunteer service team (党员志愿服务队).",
-        "YOUTH_VOLUNTEER_TEAM": "Youth volunteer team (青年志愿服务队).",
-        "ELDERLY_CARE_TEAM": "Elderly care team (助老服务队).",
-        "PROFESSIONAL_SERVICE_TEAM": "Professional service team (专业服务队): doctors, lawyers...",
-        "GENERAL_VOLUNTEER_TEAM": "Any other volunteer team.",
-    },
-)
-MembershipStatus = strawberry.enum(
-    MembershipStatusEnum, name="TeamMembershipStatus", description="Where a membership stands."
-)
-describe_values(
-    MembershipStatus,
-    {
-        "PENDING": "Applied: waiting for the team's leader or an admin.",
-        "APPROVED": "A member of the team.",
-        "REJECTED": "Rejected, with a reason.",
-        "LEFT": "Left the team (or withdrew the application).",
-    },
-)
-ActivityStatus = strawberry.enum(ActivityStatusEnum, description="Where an activity stands.")
-describe_values(
-    ActivityStatus,
-    {
-        "OPEN": "Scheduled (or under way, or done: see startsAt and endsAt).",
-        "CANCELLED": "Cancelled before it started, with a reason.",
-    },
-)
-SignUpStatus = strawberry.enum(SignUpStatusEnum, description="Where a sign-up stands.")
-describe_values(
-    SignUpStatus,
-    {
-        "SIGNED_UP": "Holds a place.",
-        "CANCELLED": "Withdrawn before the start; the place was freed.",
-    },
-)
-HoursStatus = strawberry.enum(HoursStatusEnum, description="Where service hours stand.")
-describe_values(
-    HoursStatus,
-    {
-        "PENDING": "Checked out: waiting for an organiser.",
-        "APPROVED": "Approved: points were awarded for the hours that fit the rule's caps.",
-        "DECLINED": "Declined with a reason; kept on record, no points.",
-    },
-)
+from services.enums import ActivityStatus, HoursStatus, MembershipStatus, SignUpStatus, TeamKind
+from services.kit.pagination import Page
+from services.models import volunteering as models
 
 
 def _hours(minutes: int | None) -> float | None:
@@ -92,16 +40,16 @@ async def _person(info: Info, person_id: int) -> Person | None:
 class VolunteerTeam(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Name, unique in its area.")
-    kind: TeamKind = strawberry.field(description="What kind of team.")  # type: ignore[valid-type]
+    kind: TeamKind = strawberry.field(description="What kind of team.")
     description: str = strawberry.field(description="What the team does.")
     created_at: datetime = strawberry.field(description="When it was set up.")
     area_id: strawberry.Private[int]
     leader_id: strawberry.Private[int]
     unit_id: strawberry.Private[int | None]
-    model: strawberry.Private[Any]
+    model: strawberry.Private[models.VolunteerTeam]
 
     @classmethod
-    def from_model(cls, t: Any) -> VolunteerTeam:
+    def from_model(cls, t: models.VolunteerTeam) -> VolunteerTeam:
         return cls(
             id=t.id,
             name=t.name,
@@ -155,17 +103,21 @@ class VolunteerTeam(relay.Node):
         self,
         info: Info,
         status: Annotated[
-            MembershipStatus | None,  # type: ignore[valid-type]
+            MembershipStatus | None,
             strawberry.argument(description="Only this status (all when omitted)."),
         ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[TeamMembership]:
-        size, key = page_args(info, first, after)
-        page = await volunteering.team_members(
-            actor=info.context.actor, team=self.model, status=status, first=size, after=key
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: volunteering.team_members(
+                actor=info.context.actor, team=self.model, status=status, first=size, after=key
+            ),
+            TeamMembership.from_model,
         )
-        return Connection.build(page, TeamMembership.from_model)
 
     @strawberry.field(
         description="The team's activities: upcoming soonest first, or all latest first."
@@ -179,17 +131,21 @@ class VolunteerTeam(relay.Node):
         first: First = None,
         after: After = None,
     ) -> Connection[VolunteerActivity]:
-        size, key = page_args(info, first, after)
-        page = await volunteering.team_activities(
-            team_id=self.id, upcoming=upcoming, first=size, after=key
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: volunteering.team_activities(
+                team_id=self.id, upcoming=upcoming, first=size, after=key
+            ),
+            VolunteerActivity.from_model,
         )
-        return Connection.build(page, VolunteerActivity.from_model)
 
 
 @strawberry.type(description="An application to a team and where it went.")
 class TeamMembership(relay.Node):
     id: relay.NodeID[int]
-    status: MembershipStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    status: MembershipStatus = strawberry.field(description="Where it stands.")
     applied_at: datetime = strawberry.field(description="When the person applied.")
     reviewed_at: datetime | None = strawberry.field(description="When it was reviewed.")
     review_reason: str | None = strawberry.field(description="Why (required to reject).")
@@ -198,7 +154,7 @@ class TeamMembership(relay.Node):
     person_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, m: Any) -> TeamMembership:
+    def from_model(cls, m: models.TeamMembership) -> TeamMembership:
         return cls(
             id=m.id,
             status=m.status,
@@ -252,15 +208,15 @@ class VolunteerActivity(relay.Node):
     capacity: int = strawberry.field(description="How many people it takes.")
     signed_up: int = strawberry.field(description="Places taken.")
     places_left: int = strawberry.field(description="Places still free.")
-    status: ActivityStatus = strawberry.field(description="Open or cancelled.")  # type: ignore[valid-type]
+    status: ActivityStatus = strawberry.field(description="Open or cancelled.")
     cancel_reason: str | None = strawberry.field(description="Why it was cancelled.")
     area_id: strawberry.Private[int]
     team_id: strawberry.Private[int | None]
     project_id: strawberry.Private[int | None]
-    model: strawberry.Private[Any]
+    model: strawberry.Private[models.VolunteerActivity]
 
     @classmethod
-    def from_model(cls, a: Any) -> VolunteerActivity:
+    def from_model(cls, a: models.VolunteerActivity) -> VolunteerActivity:
         return cls(
             id=a.id,
             title=a.title,
@@ -298,7 +254,7 @@ class VolunteerActivity(relay.Node):
         found = await info.context.loaders.project.load(self.project_id)
         return Project.from_model(found) if found else None
 
-    async def _team(self, info: Info) -> Any:
+    async def _team(self, info: Info) -> models.VolunteerTeam | None:
         """The activity's team model, batched per request (None: the area's own)."""
         return await info.context.loaders.team.load(self.team_id) if self.team_id else None
 
@@ -335,22 +291,23 @@ class VolunteerActivity(relay.Node):
         self,
         info: Info,
         hours_status: Annotated[
-            HoursStatus | None,  # type: ignore[valid-type]
+            HoursStatus | None,
             strawberry.argument(description="Only sign-ups whose hours stand so."),
         ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[ActivitySignUp]:
-        size, key = page_args(info, first, after)
-        page = await volunteering.activity_sign_ups(
-            team=await self._team(info),
-            actor=info.context.actor,
-            activity=self.model,
-            hours_status=hours_status,
-            first=size,
-            after=key,
-        )
-        return Connection.build(page, ActivitySignUp.from_model)
+        async def fetch(size: int, key: int | None) -> Page[models.ActivitySignUp]:
+            return await volunteering.activity_sign_ups(
+                team=await self._team(info),
+                actor=info.context.actor,
+                activity=self.model,
+                hours_status=hours_status,
+                first=size,
+                after=key,
+            )
+
+        return await paged(info, first, after, fetch, ActivitySignUp.from_model)
 
 
 @strawberry.type(
@@ -359,7 +316,7 @@ class VolunteerActivity(relay.Node):
 )
 class ActivitySignUp(relay.Node):
     id: relay.NodeID[int]
-    status: SignUpStatus = strawberry.field(description="Holds a place, or withdrawn.")  # type: ignore[valid-type]
+    status: SignUpStatus = strawberry.field(description="Holds a place, or withdrawn.")
     signed_up_at: datetime = strawberry.field(description="When the place was taken.")
     cancelled_at: datetime | None = strawberry.field(description="When it was withdrawn.")
     added_by_organiser: bool = strawberry.field(
@@ -377,7 +334,7 @@ class ActivitySignUp(relay.Node):
         description="Minutes served: check-out minus check-in, both clamped to the activity."
     )
     hours: float | None = strawberry.field(description="The same in hours (two decimals).")
-    hours_status: HoursStatus | None = strawberry.field(  # type: ignore[valid-type]
+    hours_status: HoursStatus | None = strawberry.field(
         description="Where the hours stand (null until check-out)."
     )
     decline_reason: str | None = strawberry.field(description="Why the hours were declined.")
@@ -390,7 +347,7 @@ class ActivitySignUp(relay.Node):
     award_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, s: Any) -> ActivitySignUp:
+    def from_model(cls, s: models.ActivitySignUp) -> ActivitySignUp:
         return cls(
             id=s.id,
             status=s.status,

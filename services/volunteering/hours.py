@@ -39,6 +39,13 @@ def whole_hours(minutes: int) -> int:
     return (minutes + 30) // 60
 
 
+def _within_batch(sign_up_ids: list[int]) -> None:
+    """Refuse an oversized batch before anything else (who asks, or whether it was asked
+    before): the size alone decides, as it did when the API checked it."""
+    if len(sign_up_ids) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} sign-ups at once.", field="signUpIds")
+
+
 async def _organised(
     actor: Actor, sign_up_ids: list[int]
 ) -> list[tuple[ActivitySignUp, VolunteerActivity]]:
@@ -80,6 +87,7 @@ async def approve_hours(
     """Approve pending hours (the activities' organisers, never their own) and award their
     points; hours approved before stay as they are (nothing is awarded twice), declined ones
     refuse the whole batch."""
+    _within_batch(sign_up_ids)
     actor = require_actor(actor)
     call = Call(actor, "approveHours", idempotency_key, {"signUps": sorted(set(sign_up_ids))})
 
@@ -138,6 +146,7 @@ async def decline_hours(
     """Decline pending hours with a reason (the activities' organisers); the record stays.
     Declining declined hours again changes nothing; approved hours are not declined (their
     points are corrected by reverseTransaction)."""
+    _within_batch(sign_up_ids)
     actor = require_actor(actor)
     reason = clean_text(reason, field="reason", max_length=500)
     checked = await _organised(actor, sign_up_ids)

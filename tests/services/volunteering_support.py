@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from seed.demo import DEMO_COMMUNITY
-from services import accounts, volunteering
+from services import accounts, partners, volunteering
 from services.enums import MembershipStatus, Role, TeamKind
 from services.kit import clock
 from services.kit.auth import Actor
 from services.models import (
     ActivitySignUp,
     Area,
+    Project,
     TeamMembership,
     UserAccount,
     VolunteerActivity,
@@ -31,6 +32,18 @@ def start_of_minute() -> datetime:
 
 async def community(name: str = DEMO_COMMUNITY) -> Area:
     return await Area.get(name=name)
+
+
+async def co_building_project(title: str = "楼道清理共建") -> Project:
+    """A co-building project of the demo community (not claimable)."""
+    return await partners.create_project(
+        actor=await actor_for("community_admin"),
+        community_id=(await community()).id,
+        title=title,
+        description="",
+        claimable=False,
+        people_served=0,
+    )
 
 
 async def team(
