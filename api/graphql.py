@@ -382,7 +382,9 @@ class GraphQLApp(GraphQL[Context, None]):
         request_data = await self._plain_operation(request)
         if request_data is None:
             return await self.run(request)
-        root_value = await self.get_root_value(request)  # type: ignore[func-returns-value]
+        # The hook runs as in `run`; this app's root value type is None (GraphQL[Context, None]).
+        await self.get_root_value(request)
+        root_value = None
         request_adapter = self.request_adapter_class(request)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)

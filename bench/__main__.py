@@ -34,7 +34,7 @@ from bench.servers import CHILDREN, Server, login, run_load_process, server_env
 from services.kit import clock
 
 if TYPE_CHECKING:
-    from bench.prepare import Prepared
+    from seed.bulk.district import Prepared
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench"
@@ -215,7 +215,8 @@ class DatasetResult:
 
 def bench_dataset(kind: str, options: Options, secret: str) -> DatasetResult:
     """Build one data set, start both servers, validate, load each scenario, tear down."""
-    from bench.prepare import drop_postgres, prepare, recreate_postgres
+    from bench.prepare import drop_postgres, recreate_postgres
+    from seed.bulk.district import prepare
 
     workdir = Path(tempfile.mkdtemp(prefix=f"gridpoints-bench-{kind}-"))
     households = options.households if kind == "scale" else None

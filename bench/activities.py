@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import platform
-import random
 import secrets
 import shutil
 import statistics
@@ -35,11 +34,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from seed.bulk.activities import bulk_activities, racers_people, sign_up_some
 from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_activities"
-COMMUNITY_SHARE = 0.1
 QUERY = """
 query Upcoming($under: ID!, $first: Int, $after: String) {
   activities(under: $under, upcoming: true, first: $first, after: $after) {
@@ -101,97 +100,6 @@ class Outcome:
     race_seconds: float
 
 
-async def _bulk_activities(count: int, community_path: str, organiser: int) -> tuple[int, int]:
-    """Insert `count` activities (a tenth in the community's subtree); returns (in the
-    community, upcoming in the community)."""
-    from bench.evaluation import insert_rows
-    from services.kit import db
-
-    areas = await db.fetch(
-        "SELECT id, path, level FROM area WHERE level IN ('COMMUNITY', 'GRID', 'MICRO_GRID')", []
-    )
-    ours = [a for a in areas if str(a["path"]).startswith(community_path)]
-    others = [a for a in areas if not str(a["path"]).startswith(community_path)]
-    communities = {str(a["path"]): int(a["id"]) for a in areas if a["level"] == "COMMUNITY"}
-    rng = random.Random(5)
-    now = clock.now().replace(microsecond=0)
-    rows = []
-    in_community = upcoming = 0
-    for i in range(count):
-        mine = i % round(1 / COMMUNITY_SHARE) == 0
-        area = rng.choice(ours if mine else others)
-        path = str(area["path"])
-        community = communities["/" + "/".join(path.strip("/").split("/")[:3]) + "/"]
-        start = now + timedelta(minutes=rng.randint(-90 * 24 * 60, 90 * 24 * 60))
-        end = start + timedelta(hours=rng.choice((1, 2, 3)))
-        cancelled = rng.random() < 0.05
-        in_community += mine
-        upcoming += mine and not cancelled and end > now
-        rows.append(
-            (
-                f"志愿活动 {i}",
-                "社区党群服务中心",
-                int(area["id"]),
-                path,
-                community,
-                start,
-                end,
-                rng.choice((10, 20, 30)),
-                0,
-                "CANCELLED" if cancelled else "OPEN",
-                secrets.token_hex(16),
-                organiser,
-                now,
-            )
-        )
-    await insert_rows(
-        "volunteer_activity",
-        (
-            "title",
-            "place",
-            "area_id",
-            "area_path",
-            "community_id",
-            "starts_at",
-            "ends_at",
-            "capacity",
-            "signed_up",
-            "status",
-            "code_secret",
-            "organiser_id",
-            "created_at",
-        ),
-        rows,
-    )
-    return in_community, upcoming
-
-
-async def _sign_up_some(person_id: int, community_path: str) -> None:
-    """The reader signs up for every fifth upcoming activity of the community (mySignUp)."""
-    from services.kit import db
-
-    rows = await db.fetch(
-        "SELECT id FROM volunteer_activity WHERE area_path >= ? AND area_path < ? "
-        "AND status = 'OPEN' AND starts_at > ? "
-        "AND id NOT IN (SELECT activity_id FROM activity_sign_up WHERE person_id = ?) "
-        "ORDER BY starts_at LIMIT 200",
-        [community_path, community_path[:-1] + "0", clock.now(), person_id],
-    )
-    from bench.evaluation import insert_rows
-
-    chosen = [int(r["id"]) for r in rows][::5]
-    await insert_rows(
-        "activity_sign_up",
-        ("activity_id", "person_id", "status", "signed_up_at", "auto_checked_out"),
-        [(a, person_id, "SIGNED_UP", clock.now(), False) for a in chosen],
-    )
-    for a in chosen:
-        await db.execute(
-            "UPDATE volunteer_activity SET signed_up = signed_up + 1 WHERE id = ? RETURNING id",
-            [a],
-        )
-
-
 async def _reads(community_id: int, requests: int) -> list[Timing]:
     """Time the query over HTTP on the app (first page, then a page deep in the list)."""
     import httpx
@@ -248,7 +156,6 @@ async def _reads(community_id: int, requests: int) -> list[Timing]:
 
 async def _race(community_id: int, racers: int, places: int) -> tuple[int, int, float]:
     """`racers` volunteers sign up at once for one activity with `places` places."""
-    from bench.evaluation import insert_rows
     from services import volunteering
     from services.enums import AreaLevel, Role
     from services.errors import Conflict
@@ -257,16 +164,8 @@ async def _race(community_id: int, racers: int, places: int) -> tuple[int, int, 
     from services.models import Area
 
     community = await Area.get(id=community_id)
-    first = int((await db.fetch("SELECT COALESCE(MAX(id), 0) AS m FROM person", []))[0]["m"]) + 1
     now = clock.now()
-    people = list(range(first, first + racers))
-    await insert_rows(
-        "person",
-        ("id", "name", "party_member", "created_at"),
-        [(p, f"抢报 {p}", False, now) for p in people],
-    )
-    if db.dialect() == "postgres":
-        await db.execute("SELECT setval('person_id_seq', (SELECT MAX(id) FROM person))", [])
+    people = await racers_people(racers)
     admin = Actor(
         account_id=0,
         person_id=0,
@@ -312,7 +211,7 @@ async def _measure(url: str, options: argparse.Namespace) -> Outcome:
     from tortoise import connections
     from tortoise.context import TortoiseContext
 
-    from bench.prepare import prepare
+    from seed.bulk.district import prepare
     from services.kit import db
     from services.models import Area, UserAccount
 
@@ -322,11 +221,11 @@ async def _measure(url: str, options: argparse.Namespace) -> Outcome:
         await ctx.init(config=db.tortoise_config(url))
         community = await Area.get(id=prepared.community_id)
         organiser = (await UserAccount.get(username="community_admin")).person_id
-        in_community, upcoming = await _bulk_activities(
+        in_community, upcoming = await bulk_activities(
             options.activities, community.path, organiser
         )
         reader = (await UserAccount.get(username="resident")).person_id
-        await _sign_up_some(reader, community.path)
+        await sign_up_some(reader, community.path)
         if db.dialect() == "postgres":
             await connections.get("default").execute_script("ANALYZE")
         build = time.perf_counter() - started

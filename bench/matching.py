@@ -31,17 +31,15 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from bench.evaluation import Phase, counting, in_context, insert_rows
+from bench.evaluation import Phase, counting, in_context
+from seed.bulk.matching import COMMUNITIES_PER_STREET, build
 from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_matching"
-CATEGORIES = ("VENUE", "FUNDS", "EQUIPMENT", "EXPERTISE", "VOLUNTEER_HOURS", "GOODS", "SERVICE")
-COMMUNITIES_PER_STREET = 10
 FIRST = 10
 
 
@@ -88,115 +86,6 @@ class Outcome:
     statements: list[int]
     candidates: list[int]
     top_scores: list[int]
-
-
-async def _build(options: Options, rng: random.Random) -> list[int]:
-    """The territory, a unit, the resources (bulk) and the needs; returns the need ids."""
-    from seed.demo import bootstrap_district_admin
-    from services import partners
-    from services.accounts import create_account, load_actor
-    from services.enums import AreaLevel, PartnerUnitKind, ResourceCategory
-    from services.grids import create_area, create_district
-    from services.kit import db
-
-    await db.migrate()
-    district = await create_district(name="基准区")
-    account = await bootstrap_district_admin(
-        district=district,
-        username="bench_admin",
-        password="bench-password-123",
-        name="基准管理员",
-        phone="13900000000",
-    )
-    admin = await load_actor(account_id=account.id)
-    assert admin is not None
-    streets = []
-    communities = []
-    for s in range(options.streets):
-        street = await create_area(
-            actor=admin, parent_id=district.id, name=f"街道{s}", level=AreaLevel.STREET
-        )
-        streets.append(street)
-        for c in range(COMMUNITIES_PER_STREET):
-            communities.append(
-                await create_area(
-                    actor=admin, parent_id=street.id, name=f"社区{s}-{c}", level=AreaLevel.COMMUNITY
-                )
-            )
-    staff = await create_account(
-        username="bench_unit", password="bench-password-123", name="基准单位", phone=None
-    )
-    manager = await load_actor(account_id=staff.id)
-    unit = await partners.register_unit(
-        actor=manager,
-        community_id=communities[0].id,
-        name="基准共建单位",
-        kind=PartnerUnitKind.ENTERPRISE,
-        address="",
-        phone=None,
-        description="",
-    )
-    await partners.review_unit(actor=admin, unit_id=unit.id, approve=True, reason=None)
-    moment = clock.now()
-    offers: list[tuple[Any, ...]] = []
-    served: list[tuple[Any, ...]] = []
-    for i in range(1, options.resources + 1):
-        category = rng.choice(CATEGORIES)
-        quantity = rng.randint(1, 200)
-        remaining = 0 if rng.random() < 0.1 else rng.randint(1, quantity)
-        window = rng.random()
-        start: datetime | None = moment - timedelta(days=rng.randint(1, 90))
-        until: datetime | None = moment + timedelta(days=rng.randint(1, 365))
-        if window < 0.1:
-            until = moment - timedelta(days=1)
-        elif window < 0.2:
-            start = moment + timedelta(days=rng.randint(1, 60))
-        elif window < 0.4:
-            start, until = None, None
-        status = "WITHDRAWN" if rng.random() < 0.05 else "OPEN"
-        offers.append(
-            (i, unit.id, unit.community_path, category, f"资源{i}", "", quantity, "份",
-             remaining, start, until, status, 1, moment, moment)
-        )  # fmt: skip
-        where = rng.random()
-        area = (
-            rng.choice(communities)
-            if where < 0.7
-            else rng.choice(streets)
-            if where < 0.95
-            else district
-        )
-        served.append((i, area.id, area.path, area.level.value, category))
-    await insert_rows(
-        "resource_offer",
-        ("id", "unit_id", "community_path", "category", "title", "description", "quantity",
-         "unit_label", "remaining", "available_from", "available_until", "status",
-         "created_by_id", "created_at", "updated_at"),
-        offers,
-    )  # fmt: skip
-    await insert_rows(
-        "resource_area", ("resource_id", "area_id", "area_path", "area_level", "category"), served
-    )
-    if db.dialect() == "postgres":
-        await db.execute("SELECT setval('resource_offer_id_seq', ?) ", [options.resources])
-        for table in ("resource_offer", "resource_area"):
-            await db.execute(f"ANALYZE {table}", [])
-    needs = []
-    for n in range(options.needs):
-        community = communities[n % len(communities)]
-        made = await partners.post_need(
-            actor=admin,
-            area_id=community.id,
-            data=partners.NeedInput(
-                category=ResourceCategory(CATEGORIES[n % len(CATEGORIES)]),
-                title=f"需求{n}",
-                quantity=rng.randint(5, 100),
-                unit_label="份",
-                deadline=moment + timedelta(days=rng.randint(5, 90)),
-            ),
-        )
-        needs.append(made.id)
-    return needs
 
 
 async def _candidates(need_id: int) -> int:
@@ -276,7 +165,17 @@ def run(options: Options, workdir: Path) -> Outcome:
     try:
         print(f"[matching] building {options.resources:,} resources ({options.database}) ...")
         started = time.perf_counter()
-        needs = asyncio.run(in_context(url, lambda: _build(options, random.Random(5))))
+        needs = asyncio.run(
+            in_context(
+                url,
+                lambda: build(
+                    streets=options.streets,
+                    resources=options.resources,
+                    needs=options.needs,
+                    rng=random.Random(5),
+                ),
+            )
+        )
         seconds = time.perf_counter() - started
         print(f"[matching] built in {seconds:.1f} s; measuring {options.queries} calls ...")
         outcome: Outcome = asyncio.run(in_context(url, lambda: _measure(options, needs)))

@@ -5,12 +5,12 @@ Issue 6 ("Proof"): orders/s on SQLite and PostgreSQL with 200 open subscriptions
 an indexed lookup.
 
 1. **Build**: a fresh database (migrations, the demo district through the services, the bench
-   admins: bench/prepare.py), then `--residents` residents bulk-inserted with raw SQL, each in a
-   household of their own (3 in 4 in 颜山社区's micro-grids, the others spread over the rest of
-   the district), each with an account, the RESIDENT role and a session. Every leader of
-   颜山社区 (community admins, grid and micro-grid leaders) gets an account if they have none
-   and a session. Access tokens are minted in this process with the server's secret (the claims
-   of services.accounts), so no password is hashed.
+   admins: seed/bulk/district.py), then `--residents` residents bulk-inserted with raw SQL
+   (seed/bulk/orders.py), each in a household of their own (3 in 4 in 颜山社区's micro-grids,
+   the others spread over the rest of the district), each with an account, the RESIDENT role
+   and a session. Every leader of 颜山社区 (community admins, grid and micro-grid leaders) gets
+   an account if they have none and a session. Access tokens are minted in this process with
+   the server's secret (the claims of services.accounts), so no password is hashed.
 2. **Server**: the real one, `python -m api serve` (one worker: the broker is in-process,
    JOBS_INTERVAL_SECONDS=0), on a free loopback port.
 3. **Runs** (httpx in this process, `--concurrency` requests in flight, residents in turn, the
@@ -51,25 +51,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.load import machine_busy_seconds, percentile, process_cpu_seconds
 from bench.queries import global_id, parse_global_id
 from bench.servers import CHILDREN, ROOT, Server, free_port
+from seed.bulk.orders import COMMUNITY_SHARE, Follower, Resident, add_followers, add_residents
 from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_orders"
-COMMUNITY_SHARE = 0.75  # of the residents live in 颜山社区, whose leaders subscribe
 CATEGORIES = ("WATER_ELECTRIC", "ELDERLY_CARE", "NEIGHBOUR_DISPUTE", "ERRAND", "POLICY_QUESTION")
-LEADER_ROLES = ("COMMUNITY_ADMIN", "GRID_LEADER", "MICRO_GRID_LEADER")
-NO_PASSWORD = "!bench: no password, signs in by a minted token only"
-TOKEN_HOURS = 6
 WARMUP_ORDERS = 50
 SETTLE_QUIET_SECONDS = 5.0  # no new event for this long after the last response: done
 SETTLE_LIMIT_SECONDS = 120.0
@@ -115,24 +111,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where to write .md")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and server log")
     return parser
-
-
-@dataclass(frozen=True)
-class Resident:
-    """A resident who places orders: their token and the path of their household's micro-grid."""
-
-    token: str
-    path: str
-
-
-@dataclass(frozen=True)
-class Follower:
-    """A leader's token and the area they follow."""
-
-    label: str  # role and area name
-    token: str
-    area_id: int
-    path: str
 
 
 @dataclass
@@ -189,149 +167,6 @@ class Run:
 # --- build -------------------------------------------------------------------------------------
 
 
-def _mint(account_id: int, session_id: str) -> str:
-    """An access token as services.accounts issues them (same claims, the server's secret)."""
-    import jwt
-
-    from services.kit.settings import get_settings
-
-    settings = get_settings()
-    now = clock.now()
-    claims = {
-        "sub": str(account_id),
-        "sid": session_id,
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(hours=TOKEN_HOURS)).timestamp()),
-        "jti": secrets.token_hex(8),
-    }
-    return str(jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm))
-
-
-async def _next_id(table: str) -> int:
-    from services.kit import db
-
-    rows = await db.fetch(f"SELECT COALESCE(MAX(id), 0) AS m FROM {table}", [])
-    return int(rows[0]["m"]) + 1
-
-
-async def _sessions(account_ids: list[int]) -> list[str]:
-    """A live session for each account; their access tokens, in order."""
-    from bench.evaluation import insert_rows
-
-    now = clock.now()
-    ids = [str(uuid.uuid4()) for _ in account_ids]
-    await insert_rows(
-        "session",
-        ("id", "account_id", "created_at", "expires_at"),
-        [
-            (sid, account, now, now + timedelta(hours=TOKEN_HOURS))
-            for sid, account in zip(ids, account_ids, strict=True)
-        ],
-    )
-    return [_mint(account, sid) for sid, account in zip(ids, account_ids, strict=True)]
-
-
-async def _residents(count: int, community_path: str) -> list[Resident]:
-    """`count` residents, each in a household of their own, in the district's micro-grids."""
-    from bench.evaluation import insert_rows
-    from services.kit import db
-
-    grids = await db.fetch("SELECT id, path FROM area WHERE level = 'MICRO_GRID' ORDER BY id", [])
-    ours = [g for g in grids if str(g["path"]).startswith(community_path)]
-    others = [g for g in grids if not str(g["path"]).startswith(community_path)] or ours
-    household, person, account = (
-        await _next_id("household"),
-        await _next_id("person"),
-        await _next_id("user_account"),
-    )
-    now = clock.now()
-    households, people, accounts, roles, paths = [], [], [], [], []
-    mine = theirs = 0
-    for i in range(count):
-        if i % 4 < round(COMMUNITY_SHARE * 4) or not others:
-            grid, mine = ours[mine % len(ours)], mine + 1
-        else:
-            grid, theirs = others[theirs % len(others)], theirs + 1
-        path = str(grid["path"])
-        community = int(path.strip("/").split("/")[2])
-        hid, pid, aid = household + i, person + i, account + i
-        households.append(
-            (hid, community, int(grid["id"]), path, f"基准小区 {i // 40 + 1} 号楼", None, None,
-             f"{i % 40 + 101}", 1, now)
-        )  # fmt: skip
-        people.append((pid, f"基准居民 {i}", None, False, hid, now))
-        accounts.append((aid, f"bench_resident_{i}", NO_PASSWORD, pid, True, now))
-        roles.append((pid, "RESIDENT", None, "", now))
-        paths.append(path)
-    await insert_rows(
-        "household",
-        ("id", "community_id", "micro_grid_id", "path", "address", "building", "unit", "room",
-         "member_count", "created_at"),
-        households,
-    )  # fmt: skip
-    await insert_rows(
-        "person", ("id", "name", "phone", "party_member", "household_id", "created_at"), people
-    )
-    await insert_rows(
-        "user_account",
-        ("id", "username", "password_hash", "person_id", "is_active", "created_at"),
-        accounts,
-    )
-    await insert_rows(
-        "role_assignment", ("person_id", "role", "area_id", "area_path", "since"), roles
-    )
-    await _fix_sequences()
-    tokens = await _sessions([account + i for i in range(count)])
-    return [Resident(t, p) for t, p in zip(tokens, paths, strict=True)]
-
-
-async def _fix_sequences() -> None:
-    """PostgreSQL: move the id sequences past the rows inserted with explicit ids."""
-    from services.kit import db
-
-    if db.dialect() != "postgres":
-        return
-    for table in ("household", "person", "user_account"):
-        await db.execute(f"SELECT setval('{table}_id_seq', (SELECT MAX(id) FROM {table})) AS v", [])
-
-
-async def _followers(community_path: str) -> list[Follower]:
-    """Every open leader role in the community's subtree (an account made for those who have
-    none), with a fresh session each."""
-    from bench.evaluation import insert_rows
-    from services.kit import db
-
-    rows = await db.fetch(
-        "SELECT r.person_id, r.role, r.area_id, r.area_path, a.name, ua.id AS account_id "
-        "FROM role_assignment r JOIN area a ON a.id = r.area_id "
-        "LEFT JOIN user_account ua ON ua.person_id = r.person_id "
-        "WHERE r.until IS NULL AND r.area_path >= ? AND r.area_path < ? "
-        f"AND r.role IN ({', '.join('?' for _ in LEADER_ROLES)}) "
-        "ORDER BY r.area_path, r.role, r.person_id",
-        [community_path, community_path[:-1] + "0", *LEADER_ROLES],
-    )
-    missing = sorted({int(r["person_id"]) for r in rows if r["account_id"] is None})
-    first = await _next_id("user_account")
-    made = {p: first + i for i, p in enumerate(missing)}
-    if missing:
-        now = clock.now()
-        await insert_rows(
-            "user_account",
-            ("id", "username", "password_hash", "person_id", "is_active", "created_at"),
-            [(made[p], f"bench_leader_{p}", NO_PASSWORD, p, True, now) for p in missing],
-        )
-        await _fix_sequences()
-    account_ids = [
-        int(r["account_id"]) if r["account_id"] is not None else made[int(r["person_id"])]
-        for r in rows
-    ]
-    tokens = await _sessions(account_ids)
-    return [
-        Follower(f"{r['role']} {r['name']}", token, int(r["area_id"]), str(r["area_path"]))
-        for r, token in zip(rows, tokens, strict=True)
-    ]
-
-
 async def _sizes() -> dict[str, int]:
     from services.kit import db
 
@@ -347,7 +182,7 @@ async def build(url: str, options: argparse.Namespace) -> Setup:
     from tortoise import connections
     from tortoise.context import TortoiseContext
 
-    from bench.prepare import prepare
+    from seed.bulk.district import prepare
     from services.kit import db
     from services.models import Area
 
@@ -356,8 +191,8 @@ async def build(url: str, options: argparse.Namespace) -> Setup:
     async with TortoiseContext() as ctx:
         await ctx.init(config=db.tortoise_config(url))
         community = await Area.get(id=prepared.community_id)
-        residents = await _residents(options.residents, community.path)
-        followers = await _followers(community.path)
+        residents = await add_residents(options.residents, community.path)
+        followers = await add_followers(community.path)
         if db.dialect() == "postgres":
             await connections.get("default").execute_script("ANALYZE")
         sizes = await _sizes()
@@ -1003,10 +838,11 @@ def main(argv: list[str]) -> int:
         raise SystemExit("--duration must be 0..3600 seconds")
     if not 1 <= options.concurrency <= 512 or not 1 <= options.residents <= 1_000_000:
         raise SystemExit("--concurrency must be 1..512 and --residents 1..1,000,000")
-    started = clock.now()
     secret = secrets.token_urlsafe(48)
-    # Tokens are minted here: the server's settings, before any are read.
+    # Tokens are minted here: the server's settings, before any are read (the clock reads
+    # them too, so it comes after).
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret)
+    started = clock.now()
     workdir = Path(tempfile.mkdtemp(prefix="gridpoints-bench-orders-"))
     if options.database == "postgres":
         from bench.prepare import recreate_postgres

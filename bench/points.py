@@ -37,13 +37,13 @@ from types import FrameType
 from typing import Any
 
 from bench.servers import CHILDREN, Server, run_load_process, server_env
+from seed.bulk.points import bulk_load
 from services.kit import clock
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench"
 FUND_RULE = "BENCH_FUND"  # 10,000 points a unit: funds the redeemers in setup
 TASK_RULE = "BENCH_TASK"  # 1 point: what the awards run grants
-BULK_SOURCE = "BenchBulk"  # source_type of the bulk-loaded transactions and entries
 # Requests prepared per write run, per second of it: above what one worker reaches.
 REQUESTS_PER_SECOND = 1500
 
@@ -153,12 +153,12 @@ async def _sign_in(username: str, password: str) -> str:
 
 
 async def setup(url: str, people: int) -> Setup:
-    """Seed the demo district (bench/prepare.py), then through the services: the rules, a reward
-    with a large stock, `people` volunteers of the community funded with 1,000,000 points each,
-    and everyone's access token."""
+    """Seed the demo district (seed/bulk/district.py), then through the services: the rules, a
+    reward with a large stock, `people` volunteers of the community funded with 1,000,000 points
+    each, and everyone's access token."""
     from tortoise.context import TortoiseContext
 
-    from bench.prepare import BENCH_PASSWORD, BENCH_USER, prepare
+    from seed.bulk.district import BENCH_PASSWORD, BENCH_USER, prepare
     from services import accounts, market, points
     from services.enums import Dimension, RewardCategory, Role
     from services.kit import db
@@ -256,85 +256,6 @@ async def verified(url: str) -> tuple[bool, list[str], float]:
         started = time.perf_counter()
         report = await points.verify()
         return report.ok, report.lines(), time.perf_counter() - started
-
-
-def _series(count: int, dialect: str) -> str:
-    """A row source of i = 1..count (`count` is an int, inlined)."""
-    if dialect == "postgres":
-        return f"generate_series(1, {int(count)}) AS s(i)"
-    return (
-        f"(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {int(count)}) "
-        "SELECT i FROM n) AS s"
-    )
-
-
-async def bulk_load(url: str, person_id: int, entries: int) -> float:
-    """Add `entries` ledger entries: entries/2 one-point awards from the community's pool to the
-    person, each a transaction with two entries (running balances included), one lot holding
-    the points, and the cached balances moved to match. Raw SQL, one transaction. Seconds."""
-    from tortoise import connections
-    from tortoise.context import TortoiseContext
-    from tortoise.transactions import in_transaction
-
-    from services.kit import db
-    from services.points import ledger
-
-    count = entries // 2
-    started = time.perf_counter()
-    async with TortoiseContext() as ctx:
-        await ctx.init(config=db.tortoise_config(url))
-        dialect = db.dialect()
-        community = await ledger.home_community(person_id)
-        person = await ledger.person_account(person_id)
-        pool = await ledger.pool_account(community)
-        moment = clock.now()
-        at: Any = moment if dialect == "postgres" else moment.isoformat(sep=" ")
-
-        def param(sql_type: str) -> str:
-            # PostgreSQL types a parameter in a SELECT list as text unless told.
-            return f"CAST(? AS {sql_type})" if dialect == "postgres" else "?"
-
-        stamp = param("TIMESTAMPTZ")
-        async with in_transaction():
-            base = await ledger.lock_account(person.id)
-            pool_base = await ledger.lock_account(pool.id)
-            await db.execute(
-                "INSERT INTO points_transaction (kind, person_id, community_id, area_path, "
-                "points, credit, shortfall, reason, source_type, source_id, created_at) "
-                f"SELECT 'AWARD', {param('INTEGER')}, {param('INTEGER')}, {param('VARCHAR')}, "
-                f"1, 0, 0, 'bench bulk', {param('VARCHAR')}, CAST(i AS VARCHAR(40)), {stamp} "
-                f"FROM {_series(count, dialect)}",
-                [person_id, community.id, community.path, BULK_SOURCE, at],
-            )
-            for account_id, sign, opening in (
-                (person.id, 1, base.balance),
-                (pool.id, -1, pool_base.balance),
-            ):
-                await db.execute(
-                    "INSERT INTO points_entry (transaction_id, account_id, points, "
-                    "balance_after, kind, reason, source_type, source_id, created_at) "
-                    f"SELECT t.id, {param('INTEGER')}, {param('BIGINT')}, "
-                    f"{param('BIGINT')} + {param('BIGINT')} * CAST(t.source_id AS BIGINT), "
-                    "'AWARD', t.reason, t.source_type, t.source_id, t.created_at "
-                    f"FROM points_transaction t WHERE t.source_type = {param('VARCHAR')}",
-                    [account_id, sign, opening, sign, BULK_SOURCE],
-                )
-            await db.execute(
-                "INSERT INTO points_lot (account_id, transaction_id, points, remaining, "
-                f"created_at) SELECT {param('INTEGER')}, MIN(id), {param('BIGINT')}, "
-                f"{param('BIGINT')}, {stamp} FROM points_transaction "
-                f"WHERE source_type = {param('VARCHAR')}",
-                [person.id, count, count, at, BULK_SOURCE],
-            )
-            await db.execute(
-                "UPDATE points_account SET balance = balance + ? WHERE id = ?", [count, person.id]
-            )
-            await db.execute(
-                "UPDATE points_account SET balance = balance - ? WHERE id = ?", [count, pool.id]
-            )
-        if dialect == "postgres":
-            await connections.get("default").execute_script("ANALYZE")
-    return time.perf_counter() - started
 
 
 def _write_requests(path: Path, items: list[dict[str, Any]]) -> str:

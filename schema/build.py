@@ -16,6 +16,7 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 from schema.accounts import AccountsMutation, AccountsQuery
 from schema.core.cost import throttle_for
@@ -76,16 +77,18 @@ Mutation = merge_types(
 Subscription = merge_types(
     "Subscription", (PointsSubscription, NoticesSubscription, WorkOrdersSubscription)
 )
-Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+get_object_definition(Query, strict=True).description = (
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "
     "leaderboards, the marketplace, evaluations and red flags, partner units, resource and "
     "need lists, matches and co-building projects, volunteer teams and activities, notices, "
     "work orders and their figures, any node by id."
 )
-Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+get_object_definition(
+    Mutation, strict=True
+).description = (
     "Every change: each takes `input` and returns a union of a success type and typed errors."
 )
-Subscription.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+get_object_definition(Subscription, strict=True).description = (
     "Live updates over WebSocket (graphql-transport-ws at /graphql; the access token goes in "
     "the connection_init payload). Who may follow what is checked when subscribing, and "
     "again before each event: a subscription ends with UNAUTHENTICATED once its token has "

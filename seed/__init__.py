@@ -2,6 +2,9 @@
 
 `python -m seed demo` seeds the demo district and its sign-ins (see `seed.demo.DEMO_ACCOUNTS`);
 `python -m seed scale --households N` builds a large synthetic district for benchmarks.
+seed.bulk holds the benchmarks' other data sets (bench/ imports them): like seed.scale they are
+bulk-inserted to the rules the services enforce, the one place outside the models that knows
+the tables' columns.
 """
 
 from __future__ import annotations

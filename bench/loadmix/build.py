@@ -108,7 +108,7 @@ async def _rewards(community_id: int) -> tuple[list[int], list[int]]:
 
 async def _volunteers(person_ids: list[int], community_id: int, community_path: str) -> None:
     """The VOLUNTEER role in the community and 500 points each (through the services)."""
-    from bench.evaluation import insert_rows
+    from seed.bulk.sql import insert_rows
     from seed.points import demo_actor
     from services import points
 

@@ -47,7 +47,7 @@ class _Plain(NamedTuple):
     object_type: GraphQLObjectType | None  # for an object or a list of objects
     item_type: GraphQLOutputType | None  # for a list of objects: the item type as declared
     enum_class: type | None  # for a Strawberry enum: its Python enum and each member's name
-    enum_names: dict[Any, str] | None
+    enum_names: dict[Any, str]  # (empty for any other leaf)
     as_is: type | None  # for String, ID, Boolean and Int: the Python type they answer as is
 
 
@@ -63,13 +63,13 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _UNREAD: Any = object()
 
 
-def _enum_names(leaf: GraphQLLeafType | None) -> tuple[type | None, dict[Any, str] | None]:
+def _enum_names(leaf: GraphQLLeafType | None) -> tuple[type | None, dict[Any, str]]:
     """The Python enum of a Strawberry enum type and the GraphQL name of each member, as its
     coerce_output_value finds them (a scan of the values per call)."""
     wrapped = getattr(leaf, "wrapped_cls", None)
     values = getattr(leaf, "values", None)
     if not isinstance(wrapped, type) or not issubclass(wrapped, Enum) or values is None:
-        return None, None
+        return None, {}
     names: dict[Any, str] = {}
     for member in wrapped:
         for name, value in values.items():
@@ -358,7 +358,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or not (isinstance(value, Exception) or self.is_awaitable(value))
             ):
                 if type(value) is entry.enum_class:
-                    name = entry.enum_names.get(value)  # type: ignore[union-attr]
+                    name = entry.enum_names.get(value)
                     if name is not None:
                         return name
                 try:
@@ -530,7 +530,7 @@ def _lean(
             def resolve(source: Any, info: Any) -> Any:
                 return function(**{root: source})
 
-            resolve._takes_no_info = True  # type: ignore[attr-defined]
+            resolve.__dict__["_takes_no_info"] = True  # see _reader
     elif wants_info:
 
         def resolve(source: Any, info: Any) -> Any:
@@ -540,7 +540,7 @@ def _lean(
         def resolve(source: Any, info: Any) -> Any:
             return function(source)
 
-        resolve._takes_no_info = True  # type: ignore[attr-defined]
+        resolve.__dict__["_takes_no_info"] = True  # see _reader
 
     return resolve
 

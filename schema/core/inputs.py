@@ -18,9 +18,11 @@ import strawberry
 def given(input: object, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The fields of a Strawberry input the client gave (UNSET left out, None kept), minus
     `exclude` (e.g. the id of the object being changed)."""
+    if not dataclasses.is_dataclass(input) or isinstance(input, type):
+        raise TypeError(f"given() takes a Strawberry input object, not {input!r}")
     return {
         field.name: value
-        for field in dataclasses.fields(input)  # type: ignore[arg-type]
+        for field in dataclasses.fields(input)
         if field.name not in exclude
         and (value := getattr(input, field.name)) is not strawberry.UNSET
     }

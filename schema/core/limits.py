@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from graphql import (
     ASTValidationRule,
@@ -206,6 +206,12 @@ class QueryLimits(SchemaExtension):
         yield
 
 
+class _WithErrors(Protocol):
+    """An execution result (graphql-core's or Strawberry's): both carry their errors."""
+
+    errors: list[GraphQLError] | None
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Every error leaves with a code, and no message echoes more than ~100 characters of a
     value (schema.core.errors.bounded): domain errors keep their message and code; errors about the
@@ -231,7 +237,7 @@ class MaskUnexpectedErrors(MaskErrors):
         # same test (an `errors` attribute, not empty).
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+            cast("_WithErrors", result).errors = self._process_errors(errors)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         request_id = getattr(self.execution_context.context, "request_id", "-")

@@ -5,7 +5,7 @@ the few plain lists that take `first` by that. Every other list field of an outp
 named here with its largest possible length and why it cannot be longer: a domain fact the
 services check (levels of the net, one party unit per area), a cap a service enforces on
 writing (members of a household), or a limit a service applies on reading (the newest honours).
-tests/schema/test_cost.py walks the schema and fails on a list field missing here, so a new
+tests/schema/core/test_cost.py walks the schema and fails on a list field missing here, so a new
 list cannot cost 1 by oversight; at run time one that slipped through costs a full page.
 """
 

@@ -57,7 +57,7 @@ from tests.api.test_concurrency import (
     global_id,
     served,
 )
-from tests.services.test_backups import fresh_target
+from tests.services.kit.test_backups import fresh_target
 
 pytestmark = pytest.mark.slow
 __all__ = ["served"]  # the fixture, shared with the concurrency tests

@@ -24,7 +24,7 @@ from services.kit import db as database
 from services.models import PointsAward, Reward
 from tests.conftest import Database, _drop, _fresh_statement_cache, _pg_admin, _pg_url, actor_for
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _names(directory: Path) -> list[str]:
