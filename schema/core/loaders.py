@@ -136,6 +136,15 @@ def _loader(fn: Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]) -> 
     return DataLoader(load_fn=fn)
 
 
+async def load_existing(loader: DataLoader[K, V | None], key: K) -> V:
+    """The row a foreign key points at (a redemption's reward, a match's need): there by the
+    database's constraint, so a missing one is a broken invariant, raised, not a null."""
+    found = await loader.load(key)
+    if found is None:
+        raise LookupError(f"no row {key!r} behind a foreign key")
+    return found
+
+
 class Loaders:
     """One set per request, so cached rows never leak between users. Each loader is made on
     first use: a request uses a few of them, and making all of them cost ~20 µs a request.

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
+from schema.core.loaders import load_existing
 from schema.grids import Area
 from schema.people import Person
 from services import market
@@ -124,8 +125,7 @@ class Redemption(relay.Node):
 
     @strawberry.field(description="The reward.")
     async def reward(self, info: Info) -> Reward:
-        found = await info.context.loaders.reward.load(self.reward_id)
-        return Reward.from_model(found)
+        return Reward.from_model(await load_existing(info.context.loaders.reward, self.reward_id))
 
     @strawberry.field(description="Who redeemed it (null if the viewer may not see them).")
     async def person(self, info: Info) -> Person | None:

@@ -13,6 +13,7 @@ from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import require_key
 from schema.core.inputs import given
+from schema.core.loaders import load_existing
 from schema.market import Reward
 from schema.partners.inputs import (
     AcceptMatchInput,
@@ -137,7 +138,7 @@ class PartnersMutation:
             person_id=require_key(input.person_id, "Person", "personId"),
             manager=input.manager,
         )
-        unit = await info.context.loaders.partner_unit.load(member.unit_id)
+        unit = await load_existing(info.context.loaders.partner_unit, member.unit_id)
         return AddPartnerMemberSuccess(
             member=PartnerMember.from_model(member), unit=PartnerUnit.from_model(unit)
         )
@@ -266,7 +267,7 @@ class PartnersMutation:
             actor=info.context.actor, match_id=require_key(input.match_id, "Match", "matchId")
         )
         assert match.project_id is not None  # set when accepted
-        project = await info.context.loaders.project.load(match.project_id)
+        project = await load_existing(info.context.loaders.project, match.project_id)
         return AcceptMatchSuccess(
             match=Match.from_model(match), project=Project.from_model(project)
         )
@@ -331,7 +332,7 @@ class PartnersMutation:
             due_on=input.due_on,
             progress=input.progress,
         )
-        project = await info.context.loaders.project.load(milestone.project_id)
+        project = await load_existing(info.context.loaders.project, milestone.project_id)
         return MilestoneSuccess(
             milestone=ProjectMilestone.from_model(milestone), project=Project.from_model(project)
         )
@@ -345,7 +346,7 @@ class PartnersMutation:
             milestone_id=require_key(input.milestone_id, "ProjectMilestone", "milestoneId"),
             changes=given(input, exclude=("milestone_id",)),
         )
-        project = await info.context.loaders.project.load(milestone.project_id)
+        project = await load_existing(info.context.loaders.project, milestone.project_id)
         return MilestoneSuccess(
             milestone=ProjectMilestone.from_model(milestone), project=Project.from_model(project)
         )

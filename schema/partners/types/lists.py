@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
+from schema.core.loaders import load_existing
 from schema.grids import Area
 from schema.partners.types.units import PartnerUnit
 from services import partners
@@ -224,11 +225,11 @@ class Match(relay.Node):
 
     @strawberry.field(description="The need.")
     async def need(self, info: Info) -> Need:
-        return Need.from_model(await info.context.loaders.need.load(self.need_id))
+        return Need.from_model(await load_existing(info.context.loaders.need, self.need_id))
 
     @strawberry.field(description="The resource.")
     async def resource(self, info: Info) -> ResourceOffer:
-        found = await info.context.loaders.resource_offer.load(self.resource_id)
+        found = await load_existing(info.context.loaders.resource_offer, self.resource_id)
         return ResourceOffer.from_model(found)
 
     @strawberry.field(description="The project it was committed to (once accepted).")
@@ -275,9 +276,9 @@ class MatchCandidate:
 
     @strawberry.field(description="The need.")
     async def need(self, info: Info) -> Need:
-        return Need.from_model(await info.context.loaders.need.load(self.need_id))
+        return Need.from_model(await load_existing(info.context.loaders.need, self.need_id))
 
     @strawberry.field(description="The resource.")
     async def resource(self, info: Info) -> ResourceOffer:
-        found = await info.context.loaders.resource_offer.load(self.resource_id)
+        found = await load_existing(info.context.loaders.resource_offer, self.resource_id)
         return ResourceOffer.from_model(found)
