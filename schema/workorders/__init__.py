@@ -1,7 +1,8 @@
 """GraphQL of work orders (工单): categories, placing orders and reporting problems, every step
 of the lifecycle, lists, timelines and figures."""
 
-from schema.workorders.operations import WorkOrdersMutation, WorkOrdersQuery
+from schema.workorders.mutations import WorkOrdersMutation
+from schema.workorders.queries import WorkOrdersQuery
 from schema.workorders.subscriptions import WorkOrdersSubscription, WorkOrderUpdate
 from schema.workorders.types import WorkOrder, WorkOrderCategory, WorkOrderStats
 

@@ -11,7 +11,8 @@ from strawberry import relay
 from schema.core.context import Info
 from schema.core.ids import id_argument
 from schema.core.live import area_events
-from schema.workorders.types import WorkOrder, WorkOrderAction, WorkOrderStatus
+from schema.workorders.enums import WorkOrderAction, WorkOrderStatus
+from schema.workorders.types import WorkOrder
 from services import workorders
 from services.enums import WorkOrderAction as WorkOrderActionEnum
 from services.enums import WorkOrderStatus as WorkOrderStatusEnum
