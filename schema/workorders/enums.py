@@ -1,15 +1,16 @@
-"""The enums of work orders, registered with Strawberry once: kind, status, timeline step."""
+"""The enums of work orders, registered with Strawberry once: kind, status, timeline step.
+
+`strawberry.enum` marks the services.enums classes themselves, so fields are annotated with them
+directly (the package imports this module first, so they are registered before any use)."""
 
 from __future__ import annotations
 
 import strawberry
 
 from schema.core.errors import describe_values
-from services.enums import WorkOrderAction as WorkOrderActionEnum
-from services.enums import WorkOrderKind as WorkOrderKindEnum
-from services.enums import WorkOrderStatus as WorkOrderStatusEnum
+from services.enums import WorkOrderAction, WorkOrderKind, WorkOrderStatus
 
-WorkOrderKind = strawberry.enum(WorkOrderKindEnum, description="What a work order (工单) is.")
+strawberry.enum(WorkOrderKind, description="What a work order (工单) is.")
 describe_values(
     WorkOrderKind,
     {
@@ -17,7 +18,7 @@ describe_values(
         "PROBLEM_REPORT": "A problem a grid worker or rider saw and reported (事件上报).",
     },
 )
-WorkOrderStatus = strawberry.enum(WorkOrderStatusEnum, description="Where a work order stands.")
+strawberry.enum(WorkOrderStatus, description="Where a work order stands.")
 describe_values(
     WorkOrderStatus,
     {
@@ -33,9 +34,7 @@ describe_values(
         "REJECTED": "Refused by the area with a reason; it ends there.",
     },
 )
-WorkOrderAction = strawberry.enum(
-    WorkOrderActionEnum, description="A step of a work order's timeline."
-)
+strawberry.enum(WorkOrderAction, description="A step of a work order's timeline.")
 describe_values(
     WorkOrderAction,
     {

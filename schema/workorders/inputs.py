@@ -6,14 +6,14 @@ import strawberry
 from strawberry import relay
 
 from schema.core.ids import id_field
-from schema.workorders.enums import WorkOrderKind
+from services.enums import WorkOrderKind
 
 # --- categories ----------------------------------------------------------------------------
 
 
 @strawberry.input(description="A new work-order category of your district (district admins).")
 class CreateWorkOrderCategoryInput:
-    kind: WorkOrderKind = strawberry.field(description="Requests or reports.")  # type: ignore[valid-type]
+    kind: WorkOrderKind = strawberry.field(description="Requests or reports.")
     code: str = strawberry.field(description="2-32 of A-Z, 0-9, _ (unique in the district).")
     name: str = strawberry.field(description="Name, 1-50 characters, e.g. 水电维修.")
     accept_within_minutes: int = strawberry.field(description="Minutes to accept, 1-10080.")

@@ -12,8 +12,8 @@ from schema.core.errors import (
     IdempotencyConflict,
     InvalidInput,
     InvalidTransition,
-    NotFound,
     Unauthenticated,
+    UserErrors,
 )
 from schema.workorders.types import WorkOrder, WorkOrderCategory
 
@@ -35,7 +35,7 @@ class UpdateWorkOrderCategorySuccess:
 
 
 UpdateWorkOrderCategoryResult = Annotated[
-    UpdateWorkOrderCategorySuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    UpdateWorkOrderCategorySuccess | UserErrors,
     strawberry.union("UpdateWorkOrderCategoryResult", description="The category or why not."),
 ]
 
@@ -105,13 +105,13 @@ class RateWorkOrderSuccess:
     work_order: WorkOrder = strawberry.field(description="The work order now.")
 
 
-_ERRORS = InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict | InvalidTransition
+_ERRORS = UserErrors | Conflict | InvalidTransition
 PlaceOrderResult = Annotated[
-    PlaceOrderSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    PlaceOrderSuccess | UserErrors,
     strawberry.union("PlaceOrderResult", description="The order or why not."),
 ]
 ReportProblemResult = Annotated[
-    ReportProblemSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    ReportProblemSuccess | UserErrors,
     strawberry.union("ReportProblemResult", description="The report or why not."),
 ]
 _STEP = "The work order after the step, or why not (InvalidTransition: not in its status)."

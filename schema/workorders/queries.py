@@ -7,12 +7,13 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from schema.core.arguments import Under
 from schema.core.context import Info
 from schema.core.ids import id_argument, node_key, require_key
-from schema.core.pagination import After, Connection, First, page_args
-from schema.workorders.enums import WorkOrderKind, WorkOrderStatus
+from schema.core.pagination import After, Connection, First, paged
 from schema.workorders.types import WorkOrder, WorkOrderCategory, WorkOrderStats
 from services import workorders
+from services.enums import WorkOrderKind, WorkOrderStatus
 from services.workorders.categories import CATEGORIES_LIMIT
 
 
@@ -27,7 +28,7 @@ class WorkOrdersQuery:
         self,
         info: Info,
         kind: Annotated[
-            WorkOrderKind | None,  # type: ignore[valid-type]
+            WorkOrderKind | None,
             strawberry.argument(description="Only requests or only reports."),
         ] = None,
         area_id: Annotated[
@@ -58,11 +59,11 @@ class WorkOrdersQuery:
             relay.GlobalID | None, id_argument("Area", description="Area (default: yours).")
         ] = None,
         kind: Annotated[
-            WorkOrderKind | None,  # type: ignore[valid-type]
+            WorkOrderKind | None,
             strawberry.argument(description="Only this kind."),
         ] = None,
         status: Annotated[
-            WorkOrderStatus | None,  # type: ignore[valid-type]
+            WorkOrderStatus | None,
             strawberry.argument(description="Only this status."),
         ] = None,
         category: Annotated[
@@ -78,19 +79,23 @@ class WorkOrdersQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[WorkOrder]:
-        size, key = page_args(info, first, after)
-        page = await workorders.list_orders(
-            actor=info.context.actor,
-            under_id=node_key(under, "Area", "under"),
-            kind=kind,
-            status=status,
-            category_id=node_key(category, "WorkOrderCategory", "category"),
-            overdue_only=overdue_only,
-            assigned_to_me=assigned_to_me,
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: workorders.list_orders(
+                actor=info.context.actor,
+                under_id=node_key(under, "Area", "under"),
+                kind=kind,
+                status=status,
+                category_id=node_key(category, "WorkOrderCategory", "category"),
+                overdue_only=overdue_only,
+                assigned_to_me=assigned_to_me,
+                first=size,
+                after=key,
+            ),
+            WorkOrder.from_model,
         )
-        return Connection.build(page, WorkOrder.from_model)
 
     @strawberry.field(
         description="Work-order figures under an area for a period (its admins and leaders): "
@@ -99,7 +104,7 @@ class WorkOrdersQuery:
     async def work_order_stats(
         self,
         info: Info,
-        under: Annotated[relay.GlobalID, id_argument("Area", description="Area.")],
+        under: Under,
         period: Annotated[
             str,
             strawberry.argument(

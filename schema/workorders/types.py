@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
@@ -13,10 +13,13 @@ from schema.core.context import Info
 from schema.grids import Area
 from schema.households import Household
 from schema.people import Person
-from schema.workorders.enums import WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services import workorders
+from services.enums import WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.kit import clock
 from services.workorders.orders import TIMELINE_LIMIT
+
+if TYPE_CHECKING:
+    from services.models import workorders as models
 
 
 async def _person(info: Info, person_id: int | None) -> Person | None:
@@ -40,7 +43,7 @@ async def _area(info: Info, area_id: int | None) -> Area | None:
 )
 class WorkOrderCategory(relay.Node):
     id: relay.NodeID[int]
-    kind: WorkOrderKind = strawberry.field(description="Requests or reports.")  # type: ignore[valid-type]
+    kind: WorkOrderKind = strawberry.field(description="Requests or reports.")
     code: str = strawberry.field(description="Stable code, unique in the district.")
     name: str = strawberry.field(description="Name, e.g. 水电维修.")
     accept_within_minutes: int = strawberry.field(description="Minutes to accept (SLA).")
@@ -50,7 +53,7 @@ class WorkOrderCategory(relay.Node):
     active: bool = strawberry.field(description="Takes new orders (false: retired).")
 
     @classmethod
-    def from_model(cls, c: Any) -> WorkOrderCategory:
+    def from_model(cls, c: models.WorkOrderCategory) -> WorkOrderCategory:
         return cls(
             id=c.id,
             kind=c.kind,
@@ -71,11 +74,11 @@ class WorkOrderCategory(relay.Node):
 
 @strawberry.type(description="One step of a work order: what happened, when, by whom.")
 class WorkOrderEvent:
-    action: WorkOrderAction = strawberry.field(description="What happened.")  # type: ignore[valid-type]
-    from_status: WorkOrderStatus | None = strawberry.field(  # type: ignore[valid-type]
+    action: WorkOrderAction = strawberry.field(description="What happened.")
+    from_status: WorkOrderStatus | None = strawberry.field(
         description="The status before (null for the submission)."
     )
-    to_status: WorkOrderStatus = strawberry.field(description="The status after.")  # type: ignore[valid-type]
+    to_status: WorkOrderStatus = strawberry.field(description="The status after.")
     note: str | None = strawberry.field(
         description="The reason (transfer, suspension, rejection), the resolution note, the "
         "assignee or the rating."
@@ -85,7 +88,7 @@ class WorkOrderEvent:
     target_area_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, e: Any) -> WorkOrderEvent:
+    def from_model(cls, e: models.WorkOrderEvent) -> WorkOrderEvent:
         return cls(
             action=e.action,
             from_status=e.from_status,
@@ -115,8 +118,8 @@ class WorkOrderEvent:
 )
 class WorkOrder(relay.Node):
     id: relay.NodeID[int]
-    kind: WorkOrderKind = strawberry.field(description="Request or report.")  # type: ignore[valid-type]
-    status: WorkOrderStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    kind: WorkOrderKind = strawberry.field(description="Request or report.")
+    status: WorkOrderStatus = strawberry.field(description="Where it stands.")
     description: str = strawberry.field(description="What is needed or what was seen.")
     location: str | None = strawberry.field(description="Where exactly (reports).")
     photo_urls: list[str] = strawberry.field(description="Photos of the problem (reports).")
@@ -164,7 +167,7 @@ class WorkOrder(relay.Node):
     confirmed_by_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, o: Any) -> WorkOrder:
+    def from_model(cls, o: models.WorkOrder) -> WorkOrder:
         return cls(
             id=o.id,
             kind=o.kind,
