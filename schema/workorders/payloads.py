@@ -23,6 +23,7 @@ class CreateWorkOrderCategorySuccess:
     category: WorkOrderCategory = strawberry.field(description="The new category.")
 
 
+# Not UserErrors: creating looks nothing up by id, so NotFound is no member of this union.
 CreateWorkOrderCategoryResult = Annotated[
     CreateWorkOrderCategorySuccess | InvalidInput | Forbidden | Unauthenticated | Conflict,
     strawberry.union("CreateWorkOrderCategoryResult", description="The category or why not."),
