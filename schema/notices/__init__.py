@@ -1,6 +1,7 @@
 """GraphQL of notices (政策传达): publish, read, acknowledge, coverage."""
 
-from schema.notices.operations import NoticesMutation, NoticesQuery
+from schema.notices.mutations import NoticesMutation
+from schema.notices.queries import NoticesQuery
 from schema.notices.subscriptions import NoticesSubscription
 from schema.notices.types import Notice, NoticeAcknowledgement, NoticeCoverage
 

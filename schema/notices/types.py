@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -13,10 +13,13 @@ from schema.core.context import Info
 from schema.core.ids import id_argument, node_key
 from schema.core.pagination import After, Connection, First, page_args
 from schema.grids import Area
-from schema.people import Person, Role
+from schema.people import Person
 from schema.points import PointsAward
 from services import notices
-from services.enums import Role as RoleEnum
+from services.enums import Role
+
+if TYPE_CHECKING:
+    from services.models import notices as models
 
 
 @strawberry.type(description="How far a notice got in one area: recipients and acknowledgements.")
@@ -67,7 +70,7 @@ class NoticeAcknowledgement:
     award_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, a: Any) -> NoticeAcknowledgement:
+    def from_model(cls, a: models.NoticeAcknowledgement) -> NoticeAcknowledgement:
         return cls(
             acknowledged_at=a.acknowledged_at,
             person_id=a.person_id,
@@ -105,7 +108,7 @@ class Notice(relay.Node):
     id: relay.NodeID[int]
     title: str = strawberry.field(description="Title (1-100 characters).")
     body: str = strawberry.field(description="Text (1-5000 characters).")
-    roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+    roles: list[Role] = strawberry.field(
         description="The roles it is addressed to; empty: everyone in the area."
     )
     published_at: datetime = strawberry.field(description="When it was published.")
@@ -116,21 +119,19 @@ class Notice(relay.Node):
     area_id: strawberry.Private[int]
     area_path: strawberry.Private[str]
     publisher_id: strawberry.Private[int]
-    model: strawberry.Private[Any]
 
     @classmethod
-    def from_model(cls, n: Any) -> Notice:
+    def from_model(cls, n: models.Notice) -> Notice:
         return cls(
             id=n.id,
             title=n.title,
             body=n.body,
-            roles=[RoleEnum(r) for r in n.roles],
+            roles=[Role(r) for r in n.roles],
             published_at=n.published_at,
             recipient_count=n.recipient_count,
             area_id=n.area_id,
             area_path=n.area_path,
             publisher_id=n.publisher_id,
-            model=n,
         )
 
     @classmethod

@@ -1,7 +1,10 @@
 """GraphQL of work orders (工单): categories, placing orders and reporting problems, every step
 of the lifecycle, lists, timelines and figures."""
 
-from schema.workorders.operations import WorkOrdersMutation, WorkOrdersQuery
+# First: registers the services.enums classes the types below are annotated with.
+import schema.workorders.enums  # noqa: F401
+from schema.workorders.mutations import WorkOrdersMutation
+from schema.workorders.queries import WorkOrdersQuery
 from schema.workorders.subscriptions import WorkOrdersSubscription, WorkOrderUpdate
 from schema.workorders.types import WorkOrder, WorkOrderCategory, WorkOrderStats
 

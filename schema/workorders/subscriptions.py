@@ -11,22 +11,19 @@ from strawberry import relay
 from schema.core.context import Info
 from schema.core.ids import id_argument
 from schema.core.live import area_events
-from schema.workorders.types import WorkOrder, WorkOrderAction, WorkOrderStatus
+from schema.workorders.types import WorkOrder
 from services import workorders
-from services.enums import WorkOrderAction as WorkOrderActionEnum
-from services.enums import WorkOrderStatus as WorkOrderStatusEnum
+from services.enums import WorkOrderAction, WorkOrderStatus
 from services.kit.auth import require_actor
 from services.kit.events import Event, Topic
 
 
 @strawberry.type(description="A step a work order just took, and the order as it is after it.")
 class WorkOrderUpdate:
-    action: WorkOrderAction = strawberry.field(  # type: ignore[valid-type]
+    action: WorkOrderAction = strawberry.field(
         description="What happened (DISPATCH for a new order, ACCEPT, TRANSFER, ESCALATE, ...)."
     )
-    status: WorkOrderStatus = strawberry.field(  # type: ignore[valid-type]
-        description="The status the step left it in."
-    )
+    status: WorkOrderStatus = strawberry.field(description="The status the step left it in.")
     work_order: WorkOrder = strawberry.field(description="The order, read after the step.")
 
 
@@ -56,8 +53,8 @@ class WorkOrdersSubscription:
             # Read once for every subscriber of the event: the loaders start from it.
             info.context.loaders.area.prime(area.id, area)
             return WorkOrderUpdate(
-                action=WorkOrderActionEnum(event.payload["action"]),
-                status=WorkOrderStatusEnum(event.payload["status"]),
+                action=WorkOrderAction(event.payload["action"]),
+                status=WorkOrderStatus(event.payload["status"]),
                 work_order=WorkOrder.from_model(order),
             )
 

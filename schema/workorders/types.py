@@ -4,73 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.errors import describe_values
 from schema.grids import Area
 from schema.households import Household
 from schema.people import Person
 from services import workorders
-from services.enums import WorkOrderAction as WorkOrderActionEnum
-from services.enums import WorkOrderKind as WorkOrderKindEnum
-from services.enums import WorkOrderStatus as WorkOrderStatusEnum
+from services.enums import WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.kit import clock
 from services.workorders.orders import TIMELINE_LIMIT
 
-WorkOrderKind = strawberry.enum(WorkOrderKindEnum, description="What a work order (工单) is.")
-describe_values(
-    WorkOrderKind,
-    {
-        "RESIDENT_REQUEST": "A resident's request for help for their household (点单).",
-        "PROBLEM_REPORT": "A problem a grid worker or rider saw and reported (事件上报).",
-    },
-)
-WorkOrderStatus = strawberry.enum(WorkOrderStatusEnum, description="Where a work order stands.")
-describe_values(
-    WorkOrderStatus,
-    {
-        "SUBMITTED": "Placed (a step of the timeline: dispatch follows at once).",
-        "DISPATCHED": "Sent to the area that handles it (派单), waiting to be accepted.",
-        "ACCEPTED": "Accepted (接单) by the area's leader, maybe assigned to a helper.",
-        "IN_PROGRESS": "Being worked on.",
-        "SUSPENDED": "On hold (挂起) with a reason; its clocks stand still.",
-        "RESOLVED": "Done, waiting for the resident's confirmation (a report: for verification, "
-        "however long; only requests are confirmed automatically).",
-        "CONFIRMED": "Confirmed or verified (a step of the timeline: closing follows at once).",
-        "CLOSED": "Closed: confirmed, verified, or (a request) confirmed automatically.",
-        "REJECTED": "Refused by the area with a reason; it ends there.",
-    },
-)
-WorkOrderAction = strawberry.enum(
-    WorkOrderActionEnum, description="A step of a work order's timeline."
-)
-describe_values(
-    WorkOrderAction,
-    {
-        "SUBMIT": "Placed or reported.",
-        "DISPATCH": "Dispatched to the handling micro-grid (or grid, or community).",
-        "ACCEPT": "Accepted.",
-        "ASSIGN": "Assigned to a central household or volunteer.",
-        "START": "Work started.",
-        "RESOLVE": "Marked done, with a note.",
-        "CONFIRM": "Confirmed by the resident.",
-        "VERIFY": "Verified by the grid leader (核实).",
-        "AUTO_CONFIRM": "A request confirmed by the system after the configured days (reports "
-        "are never: they wait for verification).",
-        "CLOSE": "Closed.",
-        "TRANSFER": "Transferred to another area or up a level (流转), with a reason.",
-        "SUSPEND": "Put on hold, with a reason.",
-        "RESUME": "Taken off hold.",
-        "REJECT": "Rejected, with a reason.",
-        "ESCALATE": "Escalated by the system for lateness, one level up from the area handling "
-        "it: to the grid leader, then the community (at the community: only marked late).",
-        "RATE": "Rated by the resident.",
-    },
-)
+if TYPE_CHECKING:
+    from services.models import workorders as models
 
 
 async def _person(info: Info, person_id: int | None) -> Person | None:
@@ -94,7 +43,7 @@ async def _area(info: Info, area_id: int | None) -> Area | None:
 )
 class WorkOrderCategory(relay.Node):
     id: relay.NodeID[int]
-    kind: WorkOrderKind = strawberry.field(description="Requests or reports.")  # type: ignore[valid-type]
+    kind: WorkOrderKind = strawberry.field(description="Requests or reports.")
     code: str = strawberry.field(description="Stable code, unique in the district.")
     name: str = strawberry.field(description="Name, e.g. 水电维修.")
     accept_within_minutes: int = strawberry.field(description="Minutes to accept (SLA).")
@@ -104,7 +53,7 @@ class WorkOrderCategory(relay.Node):
     active: bool = strawberry.field(description="Takes new orders (false: retired).")
 
     @classmethod
-    def from_model(cls, c: Any) -> WorkOrderCategory:
+    def from_model(cls, c: models.WorkOrderCategory) -> WorkOrderCategory:
         return cls(
             id=c.id,
             kind=c.kind,
@@ -125,11 +74,11 @@ class WorkOrderCategory(relay.Node):
 
 @strawberry.type(description="One step of a work order: what happened, when, by whom.")
 class WorkOrderEvent:
-    action: WorkOrderAction = strawberry.field(description="What happened.")  # type: ignore[valid-type]
-    from_status: WorkOrderStatus | None = strawberry.field(  # type: ignore[valid-type]
+    action: WorkOrderAction = strawberry.field(description="What happened.")
+    from_status: WorkOrderStatus | None = strawberry.field(
         description="The status before (null for the submission)."
     )
-    to_status: WorkOrderStatus = strawberry.field(description="The status after.")  # type: ignore[valid-type]
+    to_status: WorkOrderStatus = strawberry.field(description="The status after.")
     note: str | None = strawberry.field(
         description="The reason (transfer, suspension, rejection), the resolution note, the "
         "assignee or the rating."
@@ -139,7 +88,7 @@ class WorkOrderEvent:
     target_area_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, e: Any) -> WorkOrderEvent:
+    def from_model(cls, e: models.WorkOrderEvent) -> WorkOrderEvent:
         return cls(
             action=e.action,
             from_status=e.from_status,
@@ -169,8 +118,8 @@ class WorkOrderEvent:
 )
 class WorkOrder(relay.Node):
     id: relay.NodeID[int]
-    kind: WorkOrderKind = strawberry.field(description="Request or report.")  # type: ignore[valid-type]
-    status: WorkOrderStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    kind: WorkOrderKind = strawberry.field(description="Request or report.")
+    status: WorkOrderStatus = strawberry.field(description="Where it stands.")
     description: str = strawberry.field(description="What is needed or what was seen.")
     location: str | None = strawberry.field(description="Where exactly (reports).")
     photo_urls: list[str] = strawberry.field(description="Photos of the problem (reports).")
@@ -218,7 +167,7 @@ class WorkOrder(relay.Node):
     confirmed_by_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, o: Any) -> WorkOrder:
+    def from_model(cls, o: models.WorkOrder) -> WorkOrder:
         return cls(
             id=o.id,
             kind=o.kind,

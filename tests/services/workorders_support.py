@@ -142,3 +142,10 @@ async def awards_for(order: WorkOrder) -> list[tuple[int, str]]:
     rows = await PointsAward.filter(source_type="WorkOrder", source_id=str(order.id)).order_by("id")
     rules = {r.id: r.code for r in await PointsRule.filter(id__in={a.rule_id for a in rows})}
     return [(a.person_id, rules[a.rule_id]) for a in rows]
+
+
+async def handled(order: WorkOrder, by: str = "microgrid_leader") -> WorkOrder:
+    """Accepted, started and resolved by `by`."""
+    order = await act(by, "accept", order)
+    order = await act(by, "start", order)
+    return await act(by, "resolve", order, note="已处理")

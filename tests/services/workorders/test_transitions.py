@@ -22,6 +22,7 @@ from tests.services.workorders_support import act, place, report, snapshot
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
 
+
 # Who tries, and what they are to an order of M placed by `resident` or reported by `rider`.
 ROLES = (
     "owner",
@@ -31,6 +32,8 @@ ROLES = (
     "community_admin",
     "volunteer",
 )
+
+
 RESTING = (
     Status.DISPATCHED,
     Status.ACCEPTED,
@@ -40,6 +43,8 @@ RESTING = (
     Status.CLOSED,
     Status.REJECTED,
 )
+
+
 ASSIGNED = {Status.ACCEPTED, Status.IN_PROGRESS, Status.SUSPENDED, Status.RESOLVED, Status.CLOSED}
 
 
@@ -110,57 +115,59 @@ def expected(kind: Kind, status: Status, action: Action, role: str) -> type[Doma
     return None if who in rule.parties else Forbidden
 
 
-@pytest.mark.parametrize("kind", list(Kind))
-async def test_every_status_action_and_person(db: Database, kind: Kind) -> None:
-    allowed = refused = 0
-    for status in RESTING:
-        order = await build(kind, status)
-        for action in USER_ACTIONS:
-            for role in ROLES:
-                error = expected(kind, status, action, role)
-                before = await snapshot(order)
-                if error is None:
-                    # then the move happens as the table says
-                    rule = TRANSITIONS[(status, action)]
-                    previous = order.suspended_from
-                    moved = await attempt(role, kind, action, order)
-                    target = rule.next or previous
-                    after_confirm = Status.CLOSED if target is Status.CONFIRMED else target
-                    assert moved.status is after_confirm, (status, action, role)
-                    allowed += 1
-                    order = await build(kind, status)
-                    continue
-                # else it is refused with the typed error and nothing changed
-                with pytest.raises(error):
-                    await attempt(role, kind, action, order)
-                assert await snapshot(order) == before, (status, action, role)
-                refused += 1
-    # the table allows something and refuses much more, for this kind
-    assert allowed >= 10 and refused > allowed
+class TestRuleFor:
+    @pytest.mark.parametrize("kind", list(Kind))
+    async def test_every_status_action_and_person(self, db: Database, kind: Kind) -> None:
+        allowed = refused = 0
+        for status in RESTING:
+            order = await build(kind, status)
+            for action in USER_ACTIONS:
+                for role in ROLES:
+                    error = expected(kind, status, action, role)
+                    before = await snapshot(order)
+                    if error is None:
+                        # then the move happens as the table says
+                        rule = TRANSITIONS[(status, action)]
+                        previous = order.suspended_from
+                        moved = await attempt(role, kind, action, order)
+                        target = rule.next or previous
+                        after_confirm = Status.CLOSED if target is Status.CONFIRMED else target
+                        assert moved.status is after_confirm, (status, action, role)
+                        allowed += 1
+                        order = await build(kind, status)
+                        continue
+                    # else it is refused with the typed error and nothing changed
+                    with pytest.raises(error):
+                        await attempt(role, kind, action, order)
+                    assert await snapshot(order) == before, (status, action, role)
+                    refused += 1
+        # the table allows something and refuses much more, for this kind
+        assert allowed >= 10 and refused > allowed
 
+    def test_the_table_reaches_every_status(self) -> None:
+        reached = {rule.next for rule in TRANSITIONS.values() if rule.next is not None}
+        assert reached | {Status.SUBMITTED} == set(Status)
+        # the final statuses have no way out but rating
+        for status, action in TRANSITIONS:
+            if status in (Status.CLOSED, Status.REJECTED):
+                assert action is Action.RATE
 
-def test_the_table_reaches_every_status() -> None:
-    reached = {rule.next for rule in TRANSITIONS.values() if rule.next is not None}
-    assert reached | {Status.SUBMITTED} == set(Status)
-    # the final statuses have no way out but rating
-    for status, action in TRANSITIONS:
-        if status in (Status.CLOSED, Status.REJECTED):
-            assert action is Action.RATE
+        # a resolved request closes when confirmed or by the timer; a resolved report leaves
+        # RESOLVED only when a person verifies it (the timer never closes it unverified)
+        def exits(kind: Kind) -> set[Action]:
+            return {
+                action
+                for (status, action), rule in TRANSITIONS.items()
+                if status is Status.RESOLVED
+                and kind in rule.kinds
+                and rule.next is not Status.RESOLVED
+            }
 
-    # a resolved request closes when confirmed or by the timer; a resolved report leaves
-    # RESOLVED only when a person verifies it (the timer never closes it unverified)
-    def exits(kind: Kind) -> set[Action]:
-        return {
-            action
-            for (status, action), rule in TRANSITIONS.items()
-            if status is Status.RESOLVED and kind in rule.kinds and rule.next is not Status.RESOLVED
-        }
-
-    assert exits(Kind.RESIDENT_REQUEST) == {Action.CONFIRM, Action.AUTO_CONFIRM}
-    assert exits(Kind.PROBLEM_REPORT) == {Action.VERIFY}
-    # the system's moves are the system's alone
-    for (_, action), rule in TRANSITIONS.items():
-        if action in (Action.DISPATCH, Action.ESCALATE, Action.AUTO_CONFIRM, Action.CLOSE):
-            assert rule.parties == {Party.SYSTEM}
-        else:
-            assert Party.SYSTEM not in rule.parties
+        assert exits(Kind.RESIDENT_REQUEST) == {Action.CONFIRM, Action.AUTO_CONFIRM}
+        assert exits(Kind.PROBLEM_REPORT) == {Action.VERIFY}
+        # the system's moves are the system's alone
+        for (_, action), rule in TRANSITIONS.items():
+            if action in (Action.DISPATCH, Action.ESCALATE, Action.AUTO_CONFIRM, Action.CLOSE):
+                assert rule.parties == {Party.SYSTEM}
+            else:
+                assert Party.SYSTEM not in rule.parties

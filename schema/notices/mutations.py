@@ -1,0 +1,56 @@
+"""Mutations of notices: publish, acknowledge."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.core.context import Info
+from schema.core.errors import MUTATION_INPUT
+from schema.core.ids import require_key
+from schema.notices.inputs import AcknowledgeNoticeInput, PublishNoticeInput
+from schema.notices.payloads import (
+    AcknowledgeNoticeResult,
+    AcknowledgeNoticeSuccess,
+    PublishNoticeResult,
+    PublishNoticeSuccess,
+)
+from schema.notices.types import Notice
+from services import notices
+
+
+@strawberry.type
+class NoticesMutation:
+    @strawberry.mutation(
+        description="Publish a notice (政策传达) to an area's subtree, optionally to chosen "
+        "roles; its micro-grid leaders and central households are asked to acknowledge it."
+    )
+    async def publish_notice(
+        self, info: Info, input: Annotated[PublishNoticeInput, MUTATION_INPUT]
+    ) -> PublishNoticeResult:
+        notice = await notices.publish_notice(
+            actor=info.context.actor,
+            area_id=require_key(input.under, "Area", "under"),
+            title=input.title,
+            body=input.body,
+            roles=input.roles,
+        )
+        return PublishNoticeSuccess(notice=Notice.from_model(notice))
+
+    @strawberry.mutation(
+        description="Acknowledge a notice delivered to you (micro-grid leaders and central "
+        "households): the first time earns NOTICE_RELAYED points."
+    )
+    async def acknowledge_notice(
+        self, info: Info, input: Annotated[AcknowledgeNoticeInput, MUTATION_INPUT]
+    ) -> AcknowledgeNoticeResult:
+        done = await notices.acknowledge_notice(
+            actor=info.context.actor, notice_id=require_key(input.notice_id, "Notice", "noticeId")
+        )
+        return AcknowledgeNoticeSuccess(
+            notice=Notice.from_model(done.notice),
+            acknowledged_at=done.acknowledgement.acknowledged_at,
+            first_time=done.first,
+            award_id=done.acknowledgement.award_id,
+        )

@@ -1,0 +1,148 @@
+"""Inputs of the work-order mutations: categories, placing and reporting, each lifecycle step."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from schema.core.ids import id_field
+from services.enums import WorkOrderKind
+
+# --- categories ----------------------------------------------------------------------------
+
+
+@strawberry.input(description="A new work-order category of your district (district admins).")
+class CreateWorkOrderCategoryInput:
+    kind: WorkOrderKind = strawberry.field(description="Requests or reports.")
+    code: str = strawberry.field(description="2-32 of A-Z, 0-9, _ (unique in the district).")
+    name: str = strawberry.field(description="Name, 1-50 characters, e.g. 水电维修.")
+    accept_within_minutes: int = strawberry.field(description="Minutes to accept, 1-10080.")
+    resolve_within_hours: int = strawberry.field(description="Hours to resolve, 1-2160.")
+
+
+@strawberry.input(
+    description="Change a category (its district's admins): only the fields given change; a "
+    "new service level applies to orders placed from then on."
+)
+class UpdateWorkOrderCategoryInput:
+    category_id: relay.GlobalID = id_field("WorkOrderCategory", description="The category.")
+    name: str | None = strawberry.field(default=None, description="New name.")
+    accept_within_minutes: int | None = strawberry.field(
+        default=None, description="New minutes to accept."
+    )
+    resolve_within_hours: int | None = strawberry.field(
+        default=None, description="New hours to resolve."
+    )
+    active: bool | None = strawberry.field(
+        default=None, description="false retires it (no new orders), true brings it back."
+    )
+
+
+# --- placing -------------------------------------------------------------------------------
+
+
+@strawberry.input(description="Ask for help for your household (点单).")
+class PlaceOrderInput:
+    category: str = strawberry.field(description="A request category's code, e.g. WATER_ELECTRIC.")
+    description: str = strawberry.field(description="What is needed (1-1000 characters).")
+
+
+@strawberry.input(description="Report a problem you saw (事件上报; grid workers and riders).")
+class ReportProblemInput:
+    category: str = strawberry.field(description="A report category's code, e.g. SANITATION.")
+    area_id: relay.GlobalID = id_field(
+        "Area",
+        description="The micro-grid where it is (or the grid, for a place no micro-grid covers).",
+    )
+    location: str = strawberry.field(description="Where exactly (1-200 characters).")
+    description: str = strawberry.field(description="What is wrong (1-1000 characters).")
+    photo_urls: list[str] = strawberry.field(
+        default_factory=list, description="Up to 9 http(s) links to photos (500 characters each)."
+    )
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+
+@strawberry.input(description="A work order, by id.")
+class WorkOrderInput:
+    work_order_id: relay.GlobalID = id_field("WorkOrder", description="The work order.")
+
+
+@strawberry.input(description="Accept a dispatched order (接单).")
+class AcceptWorkOrderInput(WorkOrderInput):
+    pass
+
+
+@strawberry.input(description="Assign an accepted order to a central household or volunteer.")
+class AssignWorkOrderInput(WorkOrderInput):
+    person_id: relay.GlobalID = id_field(
+        "Person", description="A central household of the area or a volunteer of its community."
+    )
+
+
+@strawberry.input(description="Start work on an accepted order.")
+class StartWorkOrderInput(WorkOrderInput):
+    pass
+
+
+@strawberry.input(description="Mark an order done.")
+class ResolveWorkOrderInput(WorkOrderInput):
+    note: str | None = strawberry.field(
+        default=None, description="What was done (up to 500 characters)."
+    )
+
+
+IDEMPOTENCY_KEY = (
+    "Client-chosen key (1-100 characters): a retry with the same key and order returns the "
+    "order as it is now and pays nothing more; the same key for another order is "
+    "IdempotencyConflict."
+)
+
+
+@strawberry.input(description="Confirm your resolved request (it closes).")
+class ConfirmWorkOrderInput(WorkOrderInput):
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="Verify a resolved report (核实; the grid leader or an admin).")
+class VerifyReportInput(WorkOrderInput):
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(
+    description="Transfer an order (流转) to another micro-grid or grid of the community, or up "
+    "a level: give `areaId` or `up: true`, and a reason. It waits there to be accepted again, "
+    "but its due times stay those of the first dispatch: a transfer gives no more time."
+)
+class TransferWorkOrderInput(WorkOrderInput):
+    area_id: relay.GlobalID | None = id_field(
+        "Area", default=None, description="The micro-grid or grid to hand it to."
+    )
+    up: bool = strawberry.field(
+        default=False, description="Hand it up a level (micro-grid → grid → community)."
+    )
+    reason: str = strawberry.field(description="Why (1-500 characters).")
+
+
+@strawberry.input(description="Put an order on hold (挂起); its clocks stop.")
+class SuspendWorkOrderInput(WorkOrderInput):
+    reason: str = strawberry.field(description="Why (1-500 characters).")
+
+
+@strawberry.input(description="Take an order off hold.")
+class ResumeWorkOrderInput(WorkOrderInput):
+    pass
+
+
+@strawberry.input(description="Refuse an order with a reason the requester reads.")
+class RejectWorkOrderInput(WorkOrderInput):
+    reason: str = strawberry.field(description="Why (1-500 characters).")
+
+
+@strawberry.input(description="Rate your resolved request, once.")
+class RateWorkOrderInput(WorkOrderInput):
+    rating: int = strawberry.field(description="1 (poor) to 5 (excellent).")
+    comment: str | None = strawberry.field(
+        default=None, description="A comment (up to 500 characters)."
+    )
