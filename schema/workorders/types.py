@@ -15,7 +15,6 @@ from schema.households import Household
 from schema.people import Person
 from services import workorders
 from services.enums import WorkOrderAction, WorkOrderKind, WorkOrderStatus
-from services.kit import clock
 from services.workorders.orders import TIMELINE_LIMIT
 
 if TYPE_CHECKING:
@@ -179,7 +178,7 @@ class WorkOrder(relay.Node):
             sla_breached=o.sla_breached,
             accept_due=o.accept_due,
             resolve_due=o.resolve_due,
-            overdue=workorders.is_overdue(o, clock.now()),
+            overdue=workorders.is_overdue(o),
             rating=o.rating,
             comment=o.comment,
             rated_at=o.rated_at,

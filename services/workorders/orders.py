@@ -69,9 +69,11 @@ def check_photo_urls(urls: list[str]) -> list[str]:
     return cleaned
 
 
-def is_overdue(order: WorkOrder, now: datetime) -> bool:
-    """Past its due time while its clock runs: not yet accepted after `accept_due`, or not
-    yet resolved after `resolve_due` (a suspended order's clock stands still)."""
+def is_overdue(order: WorkOrder, now: datetime | None = None) -> bool:
+    """Past its due time (at `now`, default the service clock's now) while its clock runs: not
+    yet accepted after `accept_due`, or not yet resolved after `resolve_due` (a suspended
+    order's clock stands still)."""
+    now = clock.now() if now is None else now
     if order.status is WorkOrderStatus.DISPATCHED:
         return now > order.accept_due
     return order.status in _RUNNING and now > order.resolve_due
