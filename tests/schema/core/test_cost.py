@@ -23,7 +23,7 @@ from schema.core.list_bounds import LIST_BOUNDS, SIZED_BY_ARGUMENT
 from schema.core.throttle import Throttle
 from services.kit.settings import Settings, get_settings
 from tests.conftest import Database, actor_for, gql, login
-from tests.schema.test_live import context, next_result
+from tests.schema.core.test_live import context, next_result
 
 # The anonymous request of issue 13: 29 aliases, each a page of 100 areas and, below every
 # area, un-paged lists nested as deep as the depth limit (12) allows.

@@ -17,8 +17,8 @@ from services.kit import events
 from services.kit.events import Topic, broker
 from services.models import Area, Household, Notice
 from tests.conftest import Database, actor_for
-from tests.schema.test_live import end_role, ends_with, next_result, recheck_always, subscribe
-from tests.services.test_events import until_subscribed
+from tests.schema.core.test_live import end_role, ends_with, next_result, recheck_always, subscribe
+from tests.services.kit.test_events import until_subscribed
 
 PUBLISHED = """
 subscription Published($under: ID!) {

@@ -15,8 +15,8 @@ from services.kit import events
 from services.kit.events import Topic, broker
 from services.models import WorkOrder
 from tests.conftest import Database, actor_for
-from tests.schema.test_live import end_role, ends_with, next_result, recheck_always, subscribe
-from tests.services.test_events import until_subscribed
+from tests.schema.core.test_live import end_role, ends_with, next_result, recheck_always, subscribe
+from tests.services.kit.test_events import until_subscribed
 from tests.services.workorders_support import grid, micro_grid, sibling
 
 FOLLOW = """

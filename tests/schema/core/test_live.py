@@ -30,7 +30,7 @@ from services.kit.events import Event, Topic, broker
 from services.kit.settings import Settings, get_settings
 from services.models import Area, RoleAssignment
 from tests.conftest import Database, actor_for, gql, login
-from tests.services.test_events import until_subscribed
+from tests.services.kit.test_events import until_subscribed
 
 MY_POINTS = "subscription { myPointsChanged { balance held available } }"
 
