@@ -52,7 +52,7 @@ class DimensionWeightInput:
 
 @strawberry.input(description="How one evaluated role is scored.")
 class RoleSchemeInput:
-    role: Role = strawberry.field(  # type: ignore[valid-type]
+    role: Role = strawberry.field(
         description="GRID_LEADER, MICRO_GRID_LEADER or CENTRAL_HOUSEHOLD."
     )
     dimensions: list[DimensionWeightInput] = strawberry.field(
@@ -392,7 +392,7 @@ class EvaluationQuery:
             relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
         ],
         role: Annotated[
-            Role | None,  # type: ignore[valid-type]
+            Role | None,
             strawberry.argument(description="The role (when they hold several)."),
         ] = None,
     ) -> Evaluation | None:
@@ -416,7 +416,7 @@ class EvaluationQuery:
         period_id: Annotated[
             relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
         ],
-        role: Annotated[Role, strawberry.argument(description="The evaluated role.")],  # type: ignore[valid-type]
+        role: Annotated[Role, strawberry.argument(description="The evaluated role.")],
         first: First = None,
         after: After = None,
     ) -> Connection[Evaluation]:
@@ -442,7 +442,7 @@ class EvaluationQuery:
         period_id: Annotated[
             relay.GlobalID, id_argument("EvaluationPeriod", description="The period.")
         ],
-        level: Annotated[AreaLevel, strawberry.argument(description="GRID or MICRO_GRID.")],  # type: ignore[valid-type]
+        level: Annotated[AreaLevel, strawberry.argument(description="GRID or MICRO_GRID.")],
         first: First = None,
         after: After = None,
     ) -> Connection[AreaEvaluation]:

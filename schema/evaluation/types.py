@@ -107,7 +107,7 @@ class DimensionWeight:
 
 @strawberry.type(description="How one evaluated role is scored.")
 class RoleScheme:
-    role: Role = strawberry.field(description="The evaluated role.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The evaluated role.")
     dimensions: list[DimensionWeight] = strawberry.field(description="Its four dimensions.")
 
 
@@ -437,7 +437,7 @@ class EvaluationAdjustment(relay.Node):
 )
 class Evaluation(relay.Node):
     id: relay.NodeID[int]
-    role: Role = strawberry.field(description="The evaluated role.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The evaluated role.")
     quarter: str = strawberry.field(description="The quarter.")
     total: float = strawberry.field(description="Weighted total out of 100 (2 decimals).")
     rank: int | None = strawberry.field(description="Rank within the community (= communityRank).")
@@ -532,7 +532,7 @@ class Evaluation(relay.Node):
     "the community and level by score, then the holders' mean, then the older area."
 )
 class AreaEvaluation:
-    level: AreaLevel = strawberry.field(description="GRID or MICRO_GRID.")  # type: ignore[valid-type]
+    level: AreaLevel = strawberry.field(description="GRID or MICRO_GRID.")
     score: float = strawberry.field(description="Score out of 100 (2 decimals).")
     holders: int = strawberry.field(description="Role holders evaluated in it.")
     holders_mean: float = strawberry.field(description="Their mean total.")
@@ -625,7 +625,7 @@ class Honour(relay.Node):
 )
 class ExitReview(relay.Node):
     id: relay.NodeID[int]
-    role: Role = strawberry.field(description="The role under review.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The role under review.")
     reason: str = strawberry.field(description="The two results that flagged it.")
     status: ExitReviewStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
     resolution: str | None = strawberry.field(description="The admin's reason.")
@@ -695,7 +695,7 @@ async def _evaluation(info: Info, result_id: int) -> Evaluation | None:
 )
 class TrainingSession(relay.Node):
     id: relay.NodeID[int]
-    level: AreaLevel = strawberry.field(description="The organiser's level.")  # type: ignore[valid-type]
+    level: AreaLevel = strawberry.field(description="The organiser's level.")
     topic: str = strawberry.field(description="What it is about.")
     place: str = strawberry.field(description="Where.")
     starts_at: datetime = strawberry.field(description="When it begins.")

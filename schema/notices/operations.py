@@ -27,7 +27,7 @@ class PublishNoticeInput:
     under: relay.GlobalID = id_field("Area", description="The area it is published to.")
     title: str = strawberry.field(description="Title, 1-100 characters.")
     body: str = strawberry.field(description="Text, 1-5000 characters.")
-    roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+    roles: list[Role] = strawberry.field(
         default_factory=list,
         description="Only these roles (empty: everyone in the area). Micro-grid leaders and "
         "central households among them are asked to acknowledge it.",

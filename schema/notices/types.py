@@ -105,7 +105,7 @@ class Notice(relay.Node):
     id: relay.NodeID[int]
     title: str = strawberry.field(description="Title (1-100 characters).")
     body: str = strawberry.field(description="Text (1-5000 characters).")
-    roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+    roles: list[Role] = strawberry.field(
         description="The roles it is addressed to; empty: everyone in the area."
     )
     published_at: datetime = strawberry.field(description="When it was published.")

@@ -202,10 +202,10 @@ class CreatePointsRuleInput:
     cap_per_day: int | None = strawberry.field(default=None, description="Per-person daily cap.")
     cap_per_month: int | None = strawberry.field(default=None, description="Monthly cap.")
     cap_per_quarter: int | None = strawberry.field(default=None, description="Quarterly cap.")
-    receiver_roles: list[Role] | None = strawberry.field(  # type: ignore[valid-type]
+    receiver_roles: list[Role] | None = strawberry.field(
         default=None, description="Roles a receiver must hold (absent: anyone in scope)."
     )
-    granter_roles: list[Role] | None = strawberry.field(  # type: ignore[valid-type]
+    granter_roles: list[Role] | None = strawberry.field(
         default=None, description="Roles that may grant it (absent: admins and leaders)."
     )
     area_id: relay.GlobalID | None = id_field(
@@ -249,10 +249,10 @@ class UpdatePointsRuleInput:
     cap_per_quarter: int | None = strawberry.field(
         default=strawberry.UNSET, description="Quarterly cap (null: none)."
     )
-    receiver_roles: list[Role] | None = strawberry.field(  # type: ignore[valid-type]
+    receiver_roles: list[Role] | None = strawberry.field(
         default=strawberry.UNSET, description="Receiver roles (empty or null: anyone)."
     )
-    granter_roles: list[Role] | None = strawberry.field(  # type: ignore[valid-type]
+    granter_roles: list[Role] | None = strawberry.field(
         default=strawberry.UNSET, description="Granter roles (empty or null: admins, leaders)."
     )
 
@@ -403,7 +403,7 @@ class PointsQuery:
             strawberry.argument(description="One dimension (all when omitted)."),
         ] = None,
         role: Annotated[
-            Role | None,  # type: ignore[valid-type]
+            Role | None,
             strawberry.argument(description="Only holders of this role under the area."),
         ] = None,
         first: First = None,

@@ -98,10 +98,10 @@ class PointsRule(relay.Node):
     )
     cap_per_month: int | None = strawberry.field(description="Per calendar month cap.")
     cap_per_quarter: int | None = strawberry.field(description="Per quarter cap.")
-    receiver_roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+    receiver_roles: list[Role] = strawberry.field(
         description="Roles a receiver must hold (empty: anyone in scope)."
     )
-    granter_roles: list[Role] = strawberry.field(  # type: ignore[valid-type]
+    granter_roles: list[Role] = strawberry.field(
         description="Roles that may grant it (empty: admins and grid/micro-grid leaders)."
     )
     retired_at: datetime | None = strawberry.field(
