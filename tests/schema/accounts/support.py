@@ -11,25 +11,23 @@ from tests.conftest import LOGIN, gql
 VIEWER = """
 { viewer { id username person { name } roles { role area { id name level } } } }
 """
-
-
 PASSWORD = "gridpoints-demo"
 
 
-async def _login(http: httpx.AsyncClient, username: str, password: str) -> dict[str, Any]:
+async def attempt_login(http: httpx.AsyncClient, username: str, password: str) -> dict[str, Any]:
     body = await gql(http, LOGIN, {"u": username, "p": password})
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["login"]
     return result
 
 
-async def _full_login(http: httpx.AsyncClient, username: str) -> dict[str, Any]:
-    result = await _login(http, username, PASSWORD)
+async def sign_in(http: httpx.AsyncClient, username: str) -> dict[str, Any]:
+    result = await attempt_login(http, username, PASSWORD)
     assert result["__typename"] == "LoginSuccess", result
     return result
 
 
-async def _viewer(http: httpx.AsyncClient, token: str) -> Any:
+async def read_viewer(http: httpx.AsyncClient, token: str) -> Any:
     body = await gql(http, VIEWER, token=token)
     assert "errors" not in body, body
     return body["data"]["viewer"]

@@ -12,7 +12,7 @@ import pytest
 from services.kit.settings import get_settings
 from services.models import LoginFailure, Person, RoleAssignment, Session, UserAccount
 from tests.conftest import Database, gql
-from tests.schema.accounts.support import PASSWORD, _full_login, _login, _viewer
+from tests.schema.accounts.support import PASSWORD, attempt_login, read_viewer, sign_in
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -84,8 +84,8 @@ class TestSignUp:
         roles = await RoleAssignment.filter(person_id=person.id).values_list("role", flat=True)
         assert [str(getattr(r, "value", r)) for r in roles] == ["RESIDENT"]
         # and they can sign in with the password they chose
-        token = (await _login(client, "new.user_1", "a-long-password"))["accessToken"]
-        viewer = await _viewer(client, token)
+        token = (await attempt_login(client, "new.user_1", "a-long-password"))["accessToken"]
+        viewer = await read_viewer(client, token)
         assert viewer["username"] == "new.user_1"
         assert [r["role"] for r in viewer["roles"]] == ["RESIDENT"]
         assert viewer["roles"][0]["area"] is None
@@ -207,10 +207,10 @@ class TestLogin:
     ) -> None:
         # given the demo community admin
         # when they sign in
-        result = await _full_login(client, "community_admin")
+        result = await sign_in(client, "community_admin")
         # then the access token identifies them, with their roles and areas
         assert result["viewer"]["username"] == "community_admin"
-        viewer = await _viewer(client, result["accessToken"])
+        viewer = await read_viewer(client, result["accessToken"])
         assert viewer["username"] == "community_admin"
         assert viewer["person"]["name"] == "张红梅"
         held = {(r["role"], r["area"]["name"] if r["area"] else None) for r in viewer["roles"]}
@@ -227,7 +227,7 @@ class TestLogin:
     ) -> None:
         # given a wrong password (or a username that does not exist)
         # when signing in
-        result = await _login(client, username, "wrong-password")
+        result = await attempt_login(client, username, "wrong-password")
         # then the answer does not say which one was wrong
         assert result["__typename"] == "InvalidCredentials"
         assert result["code"] == "INVALID_CREDENTIALS"
@@ -243,26 +243,26 @@ class TestLogin:
         # given as many failed sign-ins for `resident` as allowed
         limit = get_settings().login_max_failures_per_account
         for _ in range(limit):
-            failed = await _login(client, "resident", "wrong-password")
+            failed = await attempt_login(client, "resident", "wrong-password")
             assert failed["__typename"] == "InvalidCredentials"
         # when the right password is sent
-        result = await _login(client, "resident", PASSWORD)
+        result = await attempt_login(client, "resident", PASSWORD)
         # then even that is refused, with a time to wait
         assert result["__typename"] == "TooManyAttempts", result
         assert result["code"] == "TOO_MANY_ATTEMPTS"
         assert 0 < result["retryAfterSeconds"] <= get_settings().login_failure_window_seconds + 1
         assert await Session.all().count() == 0
         # and other accounts on the same client are not locked out by it
-        await _full_login(client, "volunteer")
+        await sign_in(client, "volunteer")
 
     async def test_success_clears_the_account_failures(self, client: httpx.AsyncClient) -> None:
         # given failures just under the limit, then a success
         limit = get_settings().login_max_failures_per_account
         for _ in range(limit - 1):
-            await _login(client, "resident", "wrong-password")
-        await _full_login(client, "resident")
+            await attempt_login(client, "resident", "wrong-password")
+        await sign_in(client, "resident")
         # when the user mistypes once more
-        result = await _login(client, "resident", "wrong-password")
+        result = await attempt_login(client, "resident", "wrong-password")
         # then it is an ordinary failure: the earlier ones no longer count
         assert result["__typename"] == "InvalidCredentials"
         assert await LoginFailure.filter(key="account:resident").count() == 1
@@ -283,15 +283,17 @@ class TestLogin:
         async with http_from("10.0.0.7") as attacker, http_from("10.0.0.8") as neighbour:
             # and one wrong password each for four different accounts from one address
             for username in ("resident", "volunteer", "rider", "partner"):
-                result = await _login(attacker, username, "wrong-password")
+                result = await attempt_login(attacker, username, "wrong-password")
                 assert result["__typename"] == "InvalidCredentials"
             # when that address signs in to a fifth account with the right password
-            result = await _login(attacker, "grid_leader", PASSWORD)
+            result = await attempt_login(attacker, "grid_leader", PASSWORD)
             # then it is refused: the address is throttled, whatever the username
             assert result["__typename"] == "TooManyAttempts", result
             assert result["retryAfterSeconds"] > 0
             # while another address signs in to the same accounts as usual
-            assert (await _login(neighbour, "resident", PASSWORD))["__typename"] == "LoginSuccess"
+            assert (await attempt_login(neighbour, "resident", PASSWORD))[
+                "__typename"
+            ] == "LoginSuccess"
         assert await LoginFailure.filter(key="client:10.0.0.7").count() == 4
 
     async def test_aliased_logins_in_one_request_are_throttled(
@@ -312,7 +314,9 @@ class TestLogin:
         assert body["data"]["a9"]["retryAfterSeconds"] > 0
         assert await LoginFailure.filter(key="account:resident").count() == limit
         # and the right password is refused afterwards too
-        assert (await _login(client, "resident", PASSWORD))["__typename"] == "TooManyAttempts"
+        assert (await attempt_login(client, "resident", PASSWORD))[
+            "__typename"
+        ] == "TooManyAttempts"
 
     async def test_concurrent_guesses_cannot_outrun_the_throttle(
         self, client: httpx.AsyncClient
@@ -320,7 +324,7 @@ class TestLogin:
         # given many wrong-password requests for one account sent at the same moment
         limit = get_settings().login_max_failures_per_account
         results = await asyncio.gather(
-            *(_login(client, "resident", f"guess-{i}-xxxx") for i in range(3 * limit))
+            *(attempt_login(client, "resident", f"guess-{i}-xxxx") for i in range(3 * limit))
         )
         # then no more than `limit` passwords were actually checked
         checked = [r for r in results if r["__typename"] == "InvalidCredentials"]
@@ -335,7 +339,7 @@ class TestRefreshToken:
         self, client: httpx.AsyncClient
     ) -> None:
         # given a signed-in resident
-        first = await _full_login(client, "resident")
+        first = await sign_in(client, "resident")
         # when they trade the refresh token
         body = await gql(client, REFRESH, {"t": first["refreshToken"]})
         second = body["data"]["refreshToken"]
@@ -343,18 +347,18 @@ class TestRefreshToken:
         assert second["__typename"] == "LoginSuccess", second
         assert second["refreshToken"] != first["refreshToken"]
         assert second["accessToken"] != first["accessToken"]
-        assert (await _viewer(client, second["accessToken"]))["username"] == "resident"
+        assert (await read_viewer(client, second["accessToken"]))["username"] == "resident"
         # and the new refresh token rotates again
         third = (await gql(client, REFRESH, {"t": second["refreshToken"]}))["data"]["refreshToken"]
         assert third["__typename"] == "LoginSuccess"
-        assert (await _viewer(client, third["accessToken"]))["username"] == "resident"
+        assert (await read_viewer(client, third["accessToken"]))["username"] == "resident"
         # when the first (already used) refresh token is replayed, as a thief would
         replay = (await gql(client, REFRESH, {"t": first["refreshToken"]}))["data"]["refreshToken"]
         # then it is refused
         assert replay["__typename"] == "InvalidToken"
         assert replay["code"] == "INVALID_TOKEN"
         # and the whole session is over: the newest tokens stop working too
-        assert await _viewer(client, third["accessToken"]) is None
+        assert await read_viewer(client, third["accessToken"]) is None
         again = (await gql(client, REFRESH, {"t": third["refreshToken"]}))["data"]["refreshToken"]
         assert again["__typename"] == "InvalidToken"
         account = await UserAccount.get(username="resident")
@@ -371,8 +375,8 @@ class TestRefreshToken:
 class TestLogout:
     async def test_logout_ends_this_session_only(self, client: httpx.AsyncClient) -> None:
         # given a resident signed in on two devices
-        phone = await _full_login(client, "resident")
-        laptop = await _full_login(client, "resident")
+        phone = await sign_in(client, "resident")
+        laptop = await sign_in(client, "resident")
         # when the phone signs out
         body = await gql(
             client,
@@ -381,28 +385,28 @@ class TestLogout:
         )
         # then one session ended and the phone's access token is anonymous now
         assert body["data"]["logout"] == {"__typename": "LogoutSuccess", "endedSessions": 1}
-        assert await _viewer(client, phone["accessToken"]) is None
+        assert await read_viewer(client, phone["accessToken"]) is None
         # and its refresh token no longer works
         refused = (await gql(client, REFRESH, {"t": phone["refreshToken"]}))["data"]["refreshToken"]
         assert refused["__typename"] == "InvalidToken"
         # while the laptop stays signed in
-        assert (await _viewer(client, laptop["accessToken"]))["username"] == "resident"
+        assert (await read_viewer(client, laptop["accessToken"]))["username"] == "resident"
 
     async def test_logout_all_sessions(self, client: httpx.AsyncClient) -> None:
         # given a resident signed in on two devices, and another user signed in
-        phone = await _full_login(client, "resident")
-        laptop = await _full_login(client, "resident")
-        other = await _full_login(client, "volunteer")
+        phone = await sign_in(client, "resident")
+        laptop = await sign_in(client, "resident")
+        other = await sign_in(client, "volunteer")
         # when the resident signs out everywhere
         body = await gql(client, LOGOUT, {"all": True}, token=laptop["accessToken"])
         # then both sessions ended
         assert body["data"]["logout"] == {"__typename": "LogoutSuccess", "endedSessions": 2}
-        assert await _viewer(client, phone["accessToken"]) is None
-        assert await _viewer(client, laptop["accessToken"]) is None
+        assert await read_viewer(client, phone["accessToken"]) is None
+        assert await read_viewer(client, laptop["accessToken"]) is None
         account = await UserAccount.get(username="resident")
         assert await Session.filter(account_id=account.id, revoked_at=None).count() == 0
         # and nobody else was signed out
-        assert (await _viewer(client, other["accessToken"]))["username"] == "volunteer"
+        assert (await read_viewer(client, other["accessToken"]))["username"] == "volunteer"
 
     async def test_logout_needs_a_signed_in_user(self, client: httpx.AsyncClient) -> None:
         body = await gql(client, LOGOUT, {"all": False})

@@ -12,7 +12,7 @@ from services.kit import clock
 from services.kit.settings import get_settings
 from services.models import RoleAssignment, Session, UserAccount
 from tests.conftest import gql
-from tests.schema.accounts.support import VIEWER, _full_login, _viewer
+from tests.schema.accounts.support import VIEWER, read_viewer, sign_in
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -32,38 +32,38 @@ class TestViewer:
         client: httpx.AsyncClient,
     ) -> None:
         # given the grid leader signed in, and their actor as a request sees it
-        tokens = await _full_login(client, "grid_leader")
+        tokens = await sign_in(client, "grid_leader")
         token = tokens["accessToken"]
-        before = await _viewer(client, token)
+        before = await read_viewer(client, token)
         assert "GRID_LEADER" in {r["role"] for r in before["roles"]}
         account = await UserAccount.get(username="grid_leader")
         # when their grid-leader role ends, the very next request no longer carries it
         await RoleAssignment.filter(
             person_id=account.person_id, role="GRID_LEADER", until=None
         ).update(until=clock.now(), end_reason="test")
-        after = await _viewer(client, token)
+        after = await read_viewer(client, token)
         assert "GRID_LEADER" not in {r["role"] for r in after["roles"]}
         assert after["username"] == "grid_leader"
         # when the session expires, the token is anonymous
         await Session.filter(account_id=account.id).update(
             expires_at=clock.now() - timedelta(seconds=1)
         )
-        assert await _viewer(client, token) is None
+        assert await read_viewer(client, token) is None
         await Session.filter(account_id=account.id).update(
             expires_at=clock.now() + timedelta(hours=1)
         )
-        assert (await _viewer(client, token))["username"] == "grid_leader"
+        assert (await read_viewer(client, token))["username"] == "grid_leader"
         # when the account is disabled, the token is anonymous too
         await UserAccount.filter(id=account.id).update(is_active=False)
-        assert await _viewer(client, token) is None
+        assert await read_viewer(client, token) is None
 
     async def test_a_token_naming_another_accounts_session_is_anonymous(
         self,
         client: httpx.AsyncClient,
     ) -> None:
         # given two users signed in
-        mine = await _full_login(client, "resident")
-        await _full_login(client, "volunteer")
+        mine = await sign_in(client, "resident")
+        await sign_in(client, "volunteer")
         volunteer = await UserAccount.get(username="volunteer")
         claims = jwt.decode(mine["accessToken"], options={"verify_signature": False})
         # when a token is made (with the real secret) for the volunteer with the resident's session
@@ -74,5 +74,5 @@ class TestViewer:
             algorithm=settings.jwt_algorithm,
         )
         # then it is anonymous: a session only serves its own account
-        assert await _viewer(client, forged) is None
-        assert (await _viewer(client, mine["accessToken"]))["username"] == "resident"
+        assert await read_viewer(client, forged) is None
+        assert (await read_viewer(client, mine["accessToken"]))["username"] == "resident"
