@@ -18,9 +18,9 @@ from schema.core.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.pagination import After, Connection, First, paged
 from schema.evaluation import Evaluation
-from schema.market import Redemption, RedemptionStatus
+from schema.market import Redemption
 from schema.notices import Notice
 from schema.partners import PartnerUnit
 from schema.people import Person, RoleAssignment
@@ -38,6 +38,7 @@ from services import (
     volunteering,
     workorders,
 )
+from services.enums import RedemptionStatus
 from services.evaluation.results import MY_EVALUATIONS_LIMIT
 
 
@@ -65,7 +66,7 @@ class Viewer:
     async def roles(self, info: Info) -> list[RoleAssignment]:
         # Read with their areas: `roles { area { ... } }` is what every client asks for here.
         held = await people.open_roles_with_areas(person_id=self.person_id)
-        return [RoleAssignment.from_model(r, with_area=True) for r in held]
+        return [RoleAssignment.from_model(r) for r in held]
 
     @strawberry.field(description="My points: balance, held, available, expiring, entries.")
     async def points_account(self) -> PointsAccount:
@@ -76,17 +77,21 @@ class Viewer:
         self,
         info: Info,
         status: Annotated[
-            RedemptionStatus | None,  # type: ignore[valid-type]
+            RedemptionStatus | None,
             strawberry.argument(description="Only this status."),
         ] = None,
         first: First = None,
         after: After = None,
     ) -> Connection[Redemption]:
-        size, key = page_args(info, first, after)
-        page = await market.redemptions_of(
-            actor=info.context.actor, first=size, after=key, status=status
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: market.redemptions_of(
+                actor=info.context.actor, first=size, after=key, status=status
+            ),
+            Redemption.from_model,
         )
-        return Connection.build(page, Redemption.from_model)
 
     @strawberry.field(
         description="My evaluations in periods being scored or published, newest first (the "
@@ -138,11 +143,15 @@ class Viewer:
         first: First = None,
         after: After = None,
     ) -> Connection[VolunteerActivity]:
-        size, key = page_args(info, first, after)
-        page = await volunteering.my_activities(
-            actor=info.context.actor, upcoming=upcoming, first=size, after=key
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: volunteering.my_activities(
+                actor=info.context.actor, upcoming=upcoming, first=size, after=key
+            ),
+            VolunteerActivity.from_model,
         )
-        return Connection.build(page, VolunteerActivity.from_model)
 
     @strawberry.field(
         description="Notices for me, newest first: those published above or at my places "
@@ -161,14 +170,18 @@ class Viewer:
         first: First = None,
         after: After = None,
     ) -> Connection[Notice]:
-        size, key = page_args(info, first, after)
-        page = await notices.my_notices(
-            actor=info.context.actor,
-            unacknowledged_only=unacknowledged_only,
-            first=size,
-            after=key,
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: notices.my_notices(
+                actor=info.context.actor,
+                unacknowledged_only=unacknowledged_only,
+                first=size,
+                after=key,
+            ),
+            Notice.from_model,
         )
-        return Connection.build(page, Notice.from_model)
 
     @strawberry.field(
         description="My work orders, newest first: the orders I placed and the problems I "
@@ -177,9 +190,13 @@ class Viewer:
     async def work_orders(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[WorkOrder]:
-        size, key = page_args(info, first, after)
-        page = await workorders.my_orders(actor=info.context.actor, first=size, after=key)
-        return Connection.build(page, WorkOrder.from_model)
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: workorders.my_orders(actor=info.context.actor, first=size, after=key),
+            WorkOrder.from_model,
+        )
 
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")

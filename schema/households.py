@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.errors import (
-    MUTATION_INPUT,
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-)
+from schema.core.errors import MUTATION_INPUT, Conflict, UserErrors
 from schema.core.ids import id_field, require_key
 from schema.grids import Area
 from services import households
@@ -24,6 +17,7 @@ from services.errors import NotFound as NotFoundError
 
 if TYPE_CHECKING:
     from schema.people import Person
+    from services.models.households import Household as HouseholdModel
 
 
 @strawberry.type(
@@ -41,7 +35,7 @@ class Household(relay.Node):
     community_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, h: Any) -> Household:
+    def from_model(cls, h: HouseholdModel) -> Household:
         return cls(
             id=h.id,
             address=h.address,
@@ -64,11 +58,11 @@ class Household(relay.Node):
     async def micro_grid(self, info: Info) -> Area | None:
         if self.micro_grid_id is None:
             return None
-        return Area.from_model(await info.context.loaders.area.load(self.micro_grid_id))
+        return await Area.load(info, self.micro_grid_id)
 
     @strawberry.field(description="The community it is registered in.")
     async def community(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.community_id))
+        return await Area.load(info, self.community_id)
 
     @strawberry.field(description="The people living there.")
     async def members(
@@ -109,7 +103,7 @@ class CreateHouseholdSuccess:
 
 
 CreateHouseholdResult = Annotated[
-    CreateHouseholdSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    CreateHouseholdSuccess | UserErrors,
     strawberry.union("CreateHouseholdResult", description="The new household or why not."),
 ]
 
@@ -126,7 +120,7 @@ class AssignHouseholdSuccess:
 
 
 AssignHouseholdResult = Annotated[
-    AssignHouseholdSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    AssignHouseholdSuccess | UserErrors,
     strawberry.union("AssignHouseholdResult", description="The household or why not."),
 ]
 
@@ -157,7 +151,7 @@ class AddHouseholdMemberSuccess:
 
 
 AddHouseholdMemberResult = Annotated[
-    AddHouseholdMemberSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated | Conflict,
+    AddHouseholdMemberSuccess | UserErrors | Conflict,
     strawberry.union("AddHouseholdMemberResult", description="The change or why not."),
 ]
 
@@ -180,7 +174,7 @@ class LinkCentralHouseholdSuccess:
 
 
 LinkCentralHouseholdResult = Annotated[
-    LinkCentralHouseholdSuccess | InvalidInput | NotFound | Forbidden | Unauthenticated,
+    LinkCentralHouseholdSuccess | UserErrors,
     strawberry.union("LinkCentralHouseholdResult", description="The link or why not."),
 ]
 

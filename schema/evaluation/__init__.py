@@ -1,6 +1,7 @@
 """GraphQL of the evaluation scheme: schemes, periods, results, red flags, exit, training."""
 
-# The domain's enums are registered with GraphQL before any type annotated with them is built.
+# First: registers the services.enums classes this domain's types are annotated with
+# (strawberry.enum returns the class itself), before any of those types is built.
 import schema.evaluation.enums  # noqa: F401
 from schema.evaluation.mutations import EvaluationMutation
 from schema.evaluation.queries import EvaluationQuery

@@ -1,24 +1,17 @@
 """GraphQL for the territory: areas (区/街道/社区/网格/微网格), stations, party units, coverage."""
 
-from schema.grids.operations import GridsMutation, GridsQuery
-from schema.grids.types import (
-    Area,
-    AreaKind,
-    AreaLevel,
-    Coverage,
-    GridStation,
-    PartyUnit,
-    PartyUnitKind,
-)
+# First: registers the services.enums classes this domain's types are annotated with
+# (strawberry.enum returns the class itself), before any of those types is built.
+import schema.grids.enums  # noqa: F401
+from schema.grids.mutations import GridsMutation
+from schema.grids.queries import GridsQuery
+from schema.grids.types import Area, Coverage, GridStation, PartyUnit
 
 __all__ = [
     "Area",
-    "AreaKind",
-    "AreaLevel",
     "Coverage",
     "GridStation",
     "GridsMutation",
     "GridsQuery",
     "PartyUnit",
-    "PartyUnitKind",
 ]

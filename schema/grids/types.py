@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
+import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
 from schema.core.context import Info
-from schema.core.errors import describe_values
+from schema.core.loaders import load_existing
 from schema.core.pagination import After, Connection, First, page_args
 from schema.core.selection import selected_below
 from services import grids, people
-from services.enums import AreaKind as AreaKindEnum
-from services.enums import AreaLevel as AreaLevelEnum
-from services.enums import PartyUnitKind as PartyUnitKindEnum
+from services.enums import AreaKind, AreaLevel, PartyUnitKind
 from services.evaluation.results import HONOURS_LIMIT
 from services.kit.pagination import Page, PageKey
 
@@ -24,48 +23,8 @@ if TYPE_CHECKING:
     from schema.evaluation import Honour, TrainingCoverage
     from schema.households import Household
     from schema.people import RoleAssignment
-
-AreaLevel = strawberry.enum(
-    AreaLevelEnum,
-    description="Levels of the net: district (区) → street (街道) → community (社区) → "
-    "grid (网格) → micro-grid (微网格).",
-)
-AreaKind = strawberry.enum(
-    AreaKindEnum,
-    description="RESIDENTIAL grids cover homes; COMMERCIAL dedicated grids (商业专属网格) cover "
-    "shops and firms; SPECIAL grids cover another special population.",
-)
-PartyUnitKind = strawberry.enum(
-    PartyUnitKindEnum,
-    description="Community party organisation (社区党组织), grid party branch (网格党支部), "
-    "micro-grid party group (微网格党小组).",
-)
-describe_values(
-    AreaLevel,
-    {
-        "DISTRICT": "District (区): the root of the net.",
-        "STREET": "Street or town (街道/镇).",
-        "COMMUNITY": "Community (社区), led by its party organisation.",
-        "GRID": "Grid (网格): a few hundred households, with a station and a party branch.",
-        "MICRO_GRID": "Micro-grid (微网格): a few dozen households, the smallest work unit.",
-    },
-)
-describe_values(
-    AreaKind,
-    {
-        "RESIDENTIAL": "Covers homes (the default).",
-        "COMMERCIAL": "Commercial dedicated grid (商业专属网格): shops and firms.",
-        "SPECIAL": "Dedicated grid for another special population.",
-    },
-)
-describe_values(
-    PartyUnitKind,
-    {
-        "COMMUNITY_PARTY_ORGANIZATION": "Community party organisation (社区党组织).",
-        "GRID_PARTY_BRANCH": "Grid party branch (网格党支部), on a grid.",
-        "MICRO_GRID_PARTY_GROUP": "Micro-grid party group (微网格党小组), on a micro-grid.",
-    },
-)
+    from services.models.grids import Area as AreaModel
+    from services.models.grids import PartyUnit as PartyUnitModel
 
 
 @strawberry.type(description="Full-coverage (全覆盖) figures of an area.")
@@ -105,7 +64,7 @@ class GridStation:
 @strawberry.type(description="A party unit attached to an area (parallel party organisation).")
 class PartyUnit(relay.Node):
     id: relay.NodeID[int]
-    kind: PartyUnitKind = strawberry.field(description="Which kind of party unit.")  # type: ignore[valid-type]
+    kind: PartyUnitKind = strawberry.field(description="Which kind of party unit.")
     name: str = strawberry.field(description="Its name.")
     secretary_name: str | None = strawberry.field(
         description="Its secretary (书记/组长), if known."
@@ -114,7 +73,7 @@ class PartyUnit(relay.Node):
 
     @strawberry.field(description="The area it is attached to.")
     async def area(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -126,7 +85,7 @@ class PartyUnit(relay.Node):
         return [cls.from_model(u) if u else None for u in units]
 
     @classmethod
-    def from_model(cls, unit: Any) -> PartyUnit:
+    def from_model(cls, unit: PartyUnitModel) -> PartyUnit:
         return cls(
             id=unit.id,
             kind=unit.kind,
@@ -143,8 +102,8 @@ class PartyUnit(relay.Node):
 class Area(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Name, e.g. 颜山社区.")
-    level: AreaLevel = strawberry.field(description="Level in the net.")  # type: ignore[valid-type]
-    kind: AreaKind = strawberry.field(description="Residential or dedicated grid.")  # type: ignore[valid-type]
+    level: AreaLevel = strawberry.field(description="Level in the net.")
+    kind: AreaKind = strawberry.field(description="Residential or dedicated grid.")
     contact_group_name: str | None = strawberry.field(
         description="The grid's contact group (一格一群), e.g. a WeChat group name."
     )
@@ -155,10 +114,10 @@ class Area(relay.Node):
     # values let the field resolvers below stay synchronous: an awaitable per field and item
     # costs graphql-core far more than the data.
     read_coverage: strawberry.Private[grids.Coverage | Exception | None] = None
-    read_role_holders: strawberry.Private[list[Any] | None] = None
+    read_role_holders: strawberry.Private[list[people.DutyHolder] | None] = None
 
     @classmethod
-    def from_model(cls, area: Any) -> Area:
+    def from_model(cls, area: AreaModel | grids.AreaRow) -> Area:
         return cls(
             id=area.id,
             name=area.name,
@@ -171,6 +130,12 @@ class Area(relay.Node):
         )
 
     @classmethod
+    async def load(cls, info: Info, area_id: int) -> Area:
+        """The area a row is placed in, by id (there by the row's foreign key), batched."""
+        found: AreaModel = await load_existing(info.context.loaders.area, area_id)
+        return cls.from_model(found)
+
+    @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Area | None]:
@@ -181,7 +146,7 @@ class Area(relay.Node):
     async def parent(self, info: Info) -> Area | None:
         if self.parent_id is None:
             return None
-        return Area.from_model(await info.context.loaders.area.load(self.parent_id))
+        return await Area.load(info, self.parent_id)
 
     @strawberry.field(description="All areas above, from the district down to the parent.")
     async def ancestors(self, info: Info) -> list[Area]:
@@ -228,16 +193,16 @@ class Area(relay.Node):
         holders = self.read_role_holders
         if holders is None:
             return self._load_role_holders(info)  # type: ignore[return-value]
-        return [RoleAssignment.from_model(h, with_holder=True) for h in holders]
+        return [RoleAssignment.from_model(h) for h in holders]
 
     async def _load_role_holders(self, info: Info) -> list[RoleAssignment]:
         from schema.people import RoleAssignment
 
         holders = await info.context.loaders.role_holders.load(self.id)
-        return [RoleAssignment.from_model(h, with_holder=True) for h in holders]
+        return [RoleAssignment.from_model(h) for h in holders]
 
     @classmethod
-    async def read_ahead(cls, info: Info, page: Page[Any], nodes: list[Area]) -> None:
+    async def read_ahead(cls, info: Info, page: Page[grids.AreaRow], nodes: Sequence[Area]) -> None:
         """Read the coverage and role holders of a page of areas at once, if selected."""
         wanted = selected_below(info, "edges", "node")
         if "coverage" in wanted:

@@ -1,23 +1,15 @@
 """GraphQL of the points marketplace (积分超市)."""
 
-# The enums first: registering them is what makes the services.enums classes GraphQL enums.
-from schema.market import enums
-from schema.market.enums import ProviderKind, RewardCategory
+# First: registers the services.enums classes this domain's types are annotated with
+# (strawberry.enum returns the class itself), before any of those types is built.
+import schema.market.enums  # noqa: F401
 from schema.market.mutations import MarketMutation
 from schema.market.queries import MarketQuery
 from schema.market.types import Redemption, Reward
 
-# Other domains still annotate with `schema.market.RedemptionStatus` (silencing mypy's
-# valid-type) until they use services.enums.RedemptionStatus (the same class); declared as a
-# variable (not a type alias) so that silencing stays needed meanwhile.
-RedemptionStatus: type[enums.RedemptionStatus] = enums.RedemptionStatus
-
 __all__ = [
     "MarketMutation",
     "MarketQuery",
-    "ProviderKind",
     "Redemption",
-    "RedemptionStatus",
     "Reward",
-    "RewardCategory",
 ]

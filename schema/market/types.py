@@ -73,7 +73,7 @@ class Reward(relay.Node):
 
     @strawberry.field(description="The community or grid offering it.")
     async def area(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
 
 @strawberry.type(

@@ -41,7 +41,7 @@ class NoticeAreaCoverage:
 
     @strawberry.field(description="The area.")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
 
 @strawberry.type(
@@ -85,7 +85,7 @@ class NoticeAcknowledgement:
 
     @strawberry.field(description="The area of their role (a micro-grid).")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(
         description="The NOTICE_RELAYED award it earned (null: none, e.g. the rule's daily "
@@ -143,7 +143,7 @@ class Notice(relay.Node):
 
     @strawberry.field(description="The area it was published to.")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="Who published it (the name is published with the notice).")
     async def publisher(self, info: Info) -> Person | None:

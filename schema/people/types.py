@@ -4,46 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
+import schema.people.enums  # noqa: F401  (registers the enum annotated below)
 from schema.core.context import Info
-from schema.core.errors import describe_values
 from schema.grids import Area
-from services import people
-from services.enums import ROLE_DUTIES
-from services.enums import Role as RoleEnum
+from services import grids, people
+from services.enums import ROLE_DUTIES, Role
 from services.evaluation.results import HONOURS_LIMIT
 from services.people.roles import ROLE_HISTORY_LIMIT
 
 if TYPE_CHECKING:
     from schema.evaluation import Honour
     from schema.households import Household
-
-
-Role = strawberry.enum(
-    RoleEnum,
-    description="Roles: admins (区/街道/社区), grid leader (网格长), micro-grid leader (微网格长), "
-    "central household (中心户), part-time grid member (兼职网格员, e.g. riders), volunteer, "
-    "partner-unit member, resident.",
-)
-describe_values(
-    Role,
-    {
-        "DISTRICT_ADMIN": "District admin: runs the whole district.",
-        "STREET_ADMIN": "Street admin (街道): runs one street.",
-        "COMMUNITY_ADMIN": "Community admin (社区): runs one community.",
-        "GRID_LEADER": "Grid leader (网格长), one per grid.",
-        "MICRO_GRID_LEADER": "Micro-grid leader (微网格长), one per micro-grid.",
-        "CENTRAL_HOUSEHOLD": "Central household (中心户): looks after 10-20 neighbouring homes.",
-        "PART_TIME_GRID_MEMBER": "Part-time grid member (兼职网格员), e.g. a delivery rider.",
-        "VOLUNTEER": "Volunteer of a community.",
-        "PARTNER_MEMBER": "Staff of a partner unit serving a community.",
-        "RESIDENT": "Every signed-up person; held without an area.",
-    },
-)
+    from services.models.people import Person as PersonModel
+    from services.models.people import RoleAssignment as RoleAssignmentModel
 
 
 @strawberry.type(
@@ -62,7 +40,7 @@ class Person(relay.Node):
     household_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, p: Any, *, full: bool | None) -> Person:
+    def from_model(cls, p: PersonModel | people.HolderPerson, *, full: bool | None) -> Person:
         return cls(
             id=p.id,
             name=p.name,
@@ -138,21 +116,23 @@ class Person(relay.Node):
 )
 class RoleAssignment(relay.Node):
     id: relay.NodeID[int]
-    role: Role = strawberry.field(description="The role.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The role.")
     since: datetime = strawberry.field(description="In office since.")
     until: datetime | None = strawberry.field(description="Ended at (null while in office).")
     end_reason: str | None = strawberry.field(description="Why it ended (e.g. 动态退出).")
     person_id: strawberry.Private[int]
     area_id: strawberry.Private[int | None]
     # The holder, when the service already fetched it (public duty-role holders).
-    holder: strawberry.Private[Any] = None
+    holder: strawberry.Private[people.HolderPerson | None] = None
     # The area, when the service already read it (the viewer's roles); None: ask the loader.
-    read_area: strawberry.Private[Any] = None
+    read_area: strawberry.Private[grids.AreaRow | None] = None
 
     @classmethod
     def from_model(
-        cls, r: Any, *, with_holder: bool = False, with_area: bool = False
+        cls, r: RoleAssignmentModel | people.DutyHolder | people.HeldRole
     ) -> RoleAssignment:
+        """From the model, or from a service row that carries its holder (a duty-role holder)
+        or its area (the viewer's roles), kept so no loader round is needed for them."""
         return cls(
             id=r.id,
             role=r.role,
@@ -161,8 +141,8 @@ class RoleAssignment(relay.Node):
             end_reason=r.end_reason,
             person_id=r.person_id,
             area_id=r.area_id,
-            holder=r.person if with_holder else None,
-            read_area=r.area if with_area else None,
+            holder=r.person if isinstance(r, people.DutyHolder) else None,
+            read_area=r.area if isinstance(r, people.HeldRole) else None,
         )
 
     @classmethod
@@ -176,7 +156,7 @@ class RoleAssignment(relay.Node):
 
     @strawberry.field(description="The duties that go with the role (the duty card's list).")
     def duties(self) -> str:
-        return ROLE_DUTIES[RoleEnum(self.role)]
+        return ROLE_DUTIES[self.role]
 
     @strawberry.field(description="Where the role is held (null for RESIDENT).")
     def area(self, info: Info) -> Area | None:
@@ -188,7 +168,7 @@ class RoleAssignment(relay.Node):
         return self._load_area(info, self.area_id)  # type: ignore[return-value]
 
     async def _load_area(self, info: Info, area_id: int) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(area_id))
+        return await Area.load(info, area_id)
 
     @strawberry.field(description="Who holds it (null if the viewer may not see them).")
     def person(self, info: Info) -> Person | None:
@@ -199,7 +179,7 @@ class RoleAssignment(relay.Node):
         return self._load_person(info)  # type: ignore[return-value]
 
     async def _load_person(self, info: Info) -> Person | None:
-        if self.until is None and RoleEnum(self.role) in people.DUTY_CARD_ROLES:
+        if self.until is None and self.role in people.DUTY_CARD_ROLES:
             # A duty-role holder in office is public (the duty card): one cheap lookup, and the
             # scope check only if the viewer asks for more than name and roles.
             holder = await info.context.loaders.holder.load(self.person_id)
@@ -214,12 +194,13 @@ class RoleAssignment(relay.Node):
 )
 class DutyCard(relay.Node):
     id: relay.NodeID[int]
-    role: Role = strawberry.field(description="The role.")  # type: ignore[valid-type]
+    role: Role = strawberry.field(description="The role.")
     person_id: strawberry.Private[int]
     area_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, r: Any) -> DutyCard:
+    def from_model(cls, r: RoleAssignmentModel) -> DutyCard:
+        assert r.area_id is not None  # duty roles are held at an area (only RESIDENT is not)
         return cls(id=r.id, role=r.role, person_id=r.person_id, area_id=r.area_id)
 
     @classmethod
@@ -229,25 +210,27 @@ class DutyCard(relay.Node):
         found = await people.duty_cards_by_ids(card_ids=[int(i) for i in node_ids])
         return [cls.from_model(r) if r else None for r in found]
 
-    async def _holder(self, info: Info) -> Any:
-        return await info.context.loaders.holder.load(self.person_id)
+    async def _holder(self, info: Info) -> PersonModel:
+        holder: PersonModel | None = await info.context.loaders.holder.load(self.person_id)
+        assert holder is not None  # a role assignment's person cannot be deleted (RESTRICT)
+        return holder
 
     @strawberry.field(description="The holder's name.")
     async def name(self, info: Info) -> str:
-        return str((await self._holder(info)).name)
+        return (await self._holder(info)).name
 
     @strawberry.field(description="The holder's phone, published on the card.")
     async def phone(self, info: Info) -> str | None:
-        return (await self._holder(info)).phone  # type: ignore[no-any-return]
+        return (await self._holder(info)).phone
 
     @strawberry.field(description="Party member: a party-member central household (党员中心户).")
     async def party_member(self, info: Info) -> bool:
-        return bool((await self._holder(info)).party_member)
+        return (await self._holder(info)).party_member
 
     @strawberry.field(description="The duties of the role.")
     def duties(self) -> str:
-        return ROLE_DUTIES[RoleEnum(self.role)]
+        return ROLE_DUTIES[self.role]
 
     @strawberry.field(description="The area served.")
     async def area(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)

@@ -1,8 +1,8 @@
 """GraphQL of points: the ledger as people see it, rules, awards, leaderboards."""
 
-# The enums first: registering them is what makes the services.enums classes GraphQL enums.
-from schema.points import enums
-from schema.points.enums import AwardStatus, ExpiryKind, TransactionKind
+# First: registers the services.enums classes this domain's types are annotated with
+# (strawberry.enum returns the class itself), before any of those types is built.
+import schema.points.enums  # noqa: F401
 from schema.points.mutations import PointsMutation
 from schema.points.queries import PointsQuery
 from schema.points.subscriptions import PointsSubscription
@@ -14,15 +14,7 @@ from schema.points.types import (
     PointsTransaction,
 )
 
-# Other domains still annotate with `schema.points.Dimension` (silencing mypy's valid-type)
-# until they use services.enums.Dimension (the same class); declared as a variable (not a
-# type alias) so that silencing stays needed meanwhile.
-Dimension: type[enums.Dimension] = enums.Dimension
-
 __all__ = [
-    "AwardStatus",
-    "Dimension",
-    "ExpiryKind",
     "PointsAccount",
     "PointsAward",
     "PointsEntry",
@@ -31,5 +23,4 @@ __all__ = [
     "PointsRule",
     "PointsSubscription",
     "PointsTransaction",
-    "TransactionKind",
 ]

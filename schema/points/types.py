@@ -90,7 +90,7 @@ class PointsRule(relay.Node):
     async def area(self, info: Info) -> Area | None:
         if self.area_id is None:
             return None
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
 
 async def _rule(info: Info, rule_id: int | None) -> PointsRule | None:

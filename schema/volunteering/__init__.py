@@ -1,8 +1,9 @@
 """GraphQL of volunteer teams and activities: teams, members, activities, sign-up, check-in,
 service hours."""
 
-# Registers the enums with Strawberry before any type that uses them is built.
-from schema.volunteering import enums as enums
+# First: registers the services.enums classes this domain's types are annotated with
+# (strawberry.enum returns the class itself), before any of those types is built.
+import schema.volunteering.enums  # noqa: F401
 from schema.volunteering.mutations import VolunteeringMutation
 from schema.volunteering.queries import VolunteeringQuery
 from schema.volunteering.types import (

@@ -73,7 +73,7 @@ class VolunteerTeam(relay.Node):
 
     @strawberry.field(description="The home area (community, grid or micro-grid).")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="The partner unit it belongs to (null: the area's own).")
     async def unit(self, info: Info) -> PartnerUnit | None:
@@ -245,7 +245,7 @@ class VolunteerActivity(relay.Node):
 
     @strawberry.field(description="Where it takes place.")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="The co-building project it is held under, if any.")
     async def project(self, info: Info) -> Project | None:

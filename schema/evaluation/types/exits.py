@@ -70,7 +70,7 @@ class ExitReview(relay.Node):
 
     @strawberry.field(description="The area of the role.")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="The evaluation of the period that flagged it.")
     async def evaluation(self, info: Info) -> Evaluation | None:

@@ -60,7 +60,7 @@ class Honour(relay.Node):
 
     @strawberry.field(description="The grid or micro-grid (a central household's: its micro-grid).")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="Who received it (the area's leader, or the central household).")
     async def person(self, info: Info) -> Person | None:

@@ -57,7 +57,7 @@ class EvaluationPeriod(relay.Node):
 
     @strawberry.field(description="The area evaluated.")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(
         description="The scheme it is scored by (the version in force when it opened), with "

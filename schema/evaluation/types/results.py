@@ -122,7 +122,7 @@ class Evaluation(relay.Node):
 
     @strawberry.field(description="The area of the role (grid or micro-grid).")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="The period.")
     async def period(self, info: Info) -> EvaluationPeriod | None:
@@ -162,7 +162,7 @@ class AreaEvaluation:
 
     @strawberry.field(description="The grid or micro-grid.")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
 
 async def evaluation_of(info: Info, result_id: int) -> Evaluation | None:

@@ -90,7 +90,7 @@ class DetailedRules:
 
     @strawberry.field(description="The community.")
     async def community(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.community_id))
+        return await Area.load(info, self.community_id)
 
 
 @strawberry.type(

@@ -50,7 +50,7 @@ class TrainingSession(relay.Node):
 
     @strawberry.field(description="The organising area.")
     async def area(self, info: Info) -> Area | None:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="How many attended.")
     async def attendance_count(self, info: Info) -> int:

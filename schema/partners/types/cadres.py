@@ -76,7 +76,7 @@ class CadreAssignment(relay.Node):
 
     @strawberry.field(description="The grid or micro-grid served.")
     async def area(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="Minutes of service recorded in all.")
     async def minutes_served(self, info: Info) -> int:

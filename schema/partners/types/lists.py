@@ -3,6 +3,7 @@ ranked match candidates."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -92,7 +93,7 @@ class ResourceOffer(relay.Node):
     )
     async def served_areas(self, info: Info) -> list[Area]:
         ids = await info.context.loaders.served_areas.load(self.id)
-        return [Area.from_model(a) for a in await info.context.loaders.area.load_many(ids)]
+        return list(await asyncio.gather(*(Area.load(info, area_id) for area_id in ids)))
 
     @strawberry.field(description=f"Its matches, newest first (the latest {MATCHES_LIMIT}).")
     async def matches(self, info: Info) -> list[Match]:
@@ -158,7 +159,7 @@ class Need(relay.Node):
 
     @strawberry.field(description="The community, grid or micro-grid that posted it.")
     async def area(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.area_id))
+        return await Area.load(info, self.area_id)
 
     @strawberry.field(description="The co-building project its accepted matches feed.")
     async def project(

@@ -126,7 +126,7 @@ class Project(relay.Node):
 
     @strawberry.field(description="The community it belongs to (the owner side).")
     async def community(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.community_id))
+        return await Area.load(info, self.community_id)
 
     @strawberry.field(description="The property company that claimed it.")
     async def claimed_by(self, info: Info) -> PartnerUnit | None:

@@ -60,7 +60,7 @@ class PartnerMember:
         view = await info.context.loaders.person.load(self.person_id)
         if view is None or not view.full:
             return None
-        return Area.from_model(await info.context.loaders.area.load(self.home_community_id))
+        return await Area.load(info, self.home_community_id)
 
 
 @strawberry.type(
@@ -106,7 +106,7 @@ class PartnerUnit(relay.Node):
 
     @strawberry.field(description="The community it reports to.")
     async def community(self, info: Info) -> Area:
-        return Area.from_model(await info.context.loaders.area.load(self.community_id))
+        return await Area.load(info, self.community_id)
 
     @strawberry.field(description="Its current members, managers first.")
     async def members(self, info: Info) -> list[PartnerMember]:

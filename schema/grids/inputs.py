@@ -1,0 +1,55 @@
+"""Inputs of the territory's mutations."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
+from schema.core.ids import id_field
+from services import grids
+from services.enums import AreaKind, AreaLevel, PartyUnitKind
+
+
+@strawberry.input(description="A grid station's public details.")
+class GridStationInput:
+    name: str = strawberry.field(description="Station name.")
+    address: str = strawberry.field(description="Where it is.")
+    hours: str = strawberry.field(description="Opening hours.")
+
+    def to_service(self) -> grids.StationInput:
+        return grids.StationInput(name=self.name, address=self.address, hours=self.hours)
+
+
+@strawberry.input(description="A new area under an existing one (levels nest strictly in order).")
+class CreateAreaInput:
+    parent_id: relay.GlobalID = id_field("Area", description="The area one level up.")
+    name: str = strawberry.field(description="Name, unique among its siblings.")
+    level: AreaLevel = strawberry.field(description="Must be one below the parent's level.")
+    kind: AreaKind = strawberry.field(
+        default=AreaKind.RESIDENTIAL,
+        description="Only grids can be dedicated; micro-grids take their grid's kind.",
+    )
+    contact_group_name: str | None = strawberry.field(default=None, description="一格一群 name.")
+    contact_group_link: str | None = strawberry.field(default=None, description="一格一群 link.")
+    station: GridStationInput | None = strawberry.field(default=None, description="Grids only.")
+
+
+@strawberry.input(description="Changes to an area; omitted fields stay as they are.")
+class UpdateAreaInput:
+    area_id: relay.GlobalID = id_field("Area", description="The area to change.")
+    name: str | None = strawberry.field(default=None, description="New name.")
+    kind: AreaKind | None = strawberry.field(default=None, description="New kind (grids only).")
+    contact_group_name: str | None = strawberry.field(default=None, description="一格一群 name.")
+    contact_group_link: str | None = strawberry.field(default=None, description="一格一群 link.")
+    station: GridStationInput | None = strawberry.field(
+        default=None, description="Set the grid station (grids only)."
+    )
+
+
+@strawberry.input(description="A party unit for an area of the matching level.")
+class CreatePartyUnitInput:
+    area_id: relay.GlobalID = id_field("Area", description="Community, grid or micro-grid.")
+    kind: PartyUnitKind = strawberry.field(description="Which party unit.")
+    name: str = strawberry.field(description="Its name.")
+    secretary_name: str | None = strawberry.field(default=None, description="Its secretary.")
