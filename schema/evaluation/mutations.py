@@ -49,7 +49,6 @@ from schema.evaluation.types import (
     TrainingSession,
 )
 from services import evaluation
-from services.errors import InvalidInput as InvalidInputError
 
 
 def _scheme_input(input: UpdateEvaluationSchemeInput) -> evaluation.SchemeInput:
@@ -234,10 +233,6 @@ class EvaluationMutation:
     async def record_attendance(
         self, info: Info, input: Annotated[RecordAttendanceInput, MUTATION_INPUT]
     ) -> TrainingSessionResult:
-        if len(input.person_ids) > evaluation.MAX_ATTENDEES:
-            raise InvalidInputError(
-                f"At most {evaluation.MAX_ATTENDEES} people at once.", field="personIds"
-            )
         session = await evaluation.record_attendance(
             actor=info.context.actor,
             session_id=require_key(input.session_id, "TrainingSession", "sessionId"),

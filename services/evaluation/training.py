@@ -56,6 +56,9 @@ async def record_attendance(
 ) -> TrainingSession:
     """Record who attended (people of the organising area: role holders or residents there).
     Recording someone twice changes nothing; a session is recorded once it has begun."""
+    # The size first, before anything is read: a request too large is refused whoever sends it.
+    if len(person_ids) > MAX_ATTENDEES:
+        raise InvalidInput(f"At most {MAX_ATTENDEES} people at once.", field="personIds")
     actor = require_actor(actor)
     session = await TrainingSession.get_or_none(id=session_id)
     if session is None:

@@ -191,6 +191,20 @@ class TestRecordAttendance:
             )
         assert await attended(session) == []
 
+    async def test_too_many_people_are_refused_before_anything_is_read(self, db: Database) -> None:
+        # given a session, and one more person id than a call may record
+        session = await session_at()
+        too_many = list(range(1, evaluation.MAX_ATTENDEES + 2))
+        # when they are sent, even without signing in, then the size is what is refused
+        for actor in (None, await actor_for("community_admin")):
+            with pytest.raises(InvalidInput) as refused:
+                await evaluation.record_attendance(
+                    actor=actor, session_id=session.id, person_ids=too_many
+                )
+            assert refused.value.field == "personIds"
+            assert str(evaluation.MAX_ATTENDEES) in str(refused.value)
+        assert await attended(session) == []
+
     async def test_only_the_organisers_record_attendance(self, db: Database) -> None:
         session = await session_at()
         sibling_admin = await account_in("sibling_admin", Role.COMMUNITY_ADMIN, SIBLING)
