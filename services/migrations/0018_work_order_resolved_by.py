@@ -5,6 +5,7 @@ Orders resolved before this migration take it from their timeline: the actor of 
 RESOLVE step.
 """
 
+import importlib
 from typing import Any
 
 from tortoise import fields, migrations
@@ -28,12 +29,28 @@ async def backward(apps: Any, schema_editor: Any) -> None:
     """Nothing to undo: the column goes with the field."""
 
 
+async def nothing(apps: Any, schema_editor: Any) -> None:
+    """Nothing to do going forward."""
+
+
+async def restore_guards(apps: Any, schema_editor: Any) -> None:
+    """On SQLite, removing the column rebuilds `work_order`, and a rebuilt table has lost its
+    triggers: put back 0017's guards on it (the last step undoing this migration)."""
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    guards = importlib.import_module("services.migrations.0017_work_order_guards")
+    for statement in guards.work_order_triggers():
+        await client.execute_script(statement)
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0017_work_order_guards')]
 
     initial = False
 
     operations = [
+        ops.RunPython(nothing, restore_guards),
         ops.AddField(
             model_name='WorkOrder',
             name='resolved_by',
