@@ -45,21 +45,15 @@ def _as_new(condition: str) -> str:
     return " ".join(f"NEW.{t}" if t in _COLUMNS else t for t in condition.split(" "))
 
 
-def _triggers(table: str | None = None) -> list[str]:
-    """SQLite's stand-ins for the checks (of one table, or of all)."""
+def _triggers() -> list[str]:
+    """SQLite's stand-ins for the checks."""
     return [
         f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {on} "
         f"WHEN NOT ({_as_new(cond)}) "
         f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
         for on, name, cond in _CHECKS
-        if table in (None, on)
         for event in ("INSERT", "UPDATE")
     ]
-
-
-def work_order_triggers() -> list[str]:
-    """The triggers on `work_order` (0018 restores them after SQLite rebuilds the table)."""
-    return _triggers("work_order")
 
 
 def _statements(dialect: str) -> list[str]:

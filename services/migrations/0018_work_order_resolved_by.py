@@ -5,7 +5,6 @@ Orders resolved before this migration take it from their timeline: the actor of 
 RESOLVE step.
 """
 
-import importlib
 from typing import Any
 
 from tortoise import fields, migrations
@@ -26,22 +25,18 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    """Nothing to undo: the column goes with the field."""
+    """On PostgreSQL nothing to undo (the column goes with the field). On SQLite this migration
+    is irreversible: removing the column rebuilds `work_order`, and the rebuild loses its
+    indexes, 0017's guards and what refers to it. Restore a backup taken before it instead."""
+    if schema_editor.client.capabilities.dialect == "sqlite":
+        raise NotImplementedError(IRREVERSIBLE_ON_SQLITE)
 
 
-async def nothing(apps: Any, schema_editor: Any) -> None:
-    """Nothing to do going forward."""
-
-
-async def restore_guards(apps: Any, schema_editor: Any) -> None:
-    """On SQLite, removing the column rebuilds `work_order`, and a rebuilt table has lost its
-    triggers: put back 0017's guards on it (the last step undoing this migration)."""
-    client = schema_editor.client
-    if client.capabilities.dialect != "sqlite":
-        return
-    guards = importlib.import_module("services.migrations.0017_work_order_guards")
-    for statement in guards.work_order_triggers():
-        await client.execute_script(statement)
+IRREVERSIBLE_ON_SQLITE = (
+    "0018_work_order_resolved_by cannot be undone on SQLite: removing work_order.resolved_by "
+    "would rebuild the table and lose its indexes, guards and the rows referring to it. "
+    "Restore a backup taken before this migration instead (python -m api restore)."
+)
 
 
 class Migration(migrations.Migration):
@@ -50,7 +45,6 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.RunPython(nothing, restore_guards),
         ops.AddField(
             model_name='WorkOrder',
             name='resolved_by',
