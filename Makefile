@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install audit-install run test test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
+.PHONY: install audit-install run test test-slow-path test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
 
 install: $(STAMP)
 
@@ -33,6 +33,12 @@ run: install
 
 test: lint audit-install
 	$(BIN)/python -m pytest
+
+# The schema and API tests again with FAST_EXECUTION off: plain Strawberry and graphql-core,
+# without the short paths through their internals (schema/core/fastpath.py). The answers must be
+# the same; an upgrade of either starts by turning the switch off.
+test-slow-path: install audit-install
+	FAST_EXECUTION=false $(BIN)/python -m pytest -q -p no:cacheprovider tests/schema tests/api
 
 # The date-sensitive tests (marker `calendar`) again, with the service clock pinned at the edges
 # that break calendars (Asia/Shanghai): the last day of a 31-day month (and of a quarter),

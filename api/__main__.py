@@ -36,6 +36,17 @@ async def _prepare(*, seed: bool) -> None:
         await db.close()
 
 
+async def _migrate_to(name: str) -> int:
+    """Apply or undo migrations until `name` is the last applied (every backward undoes all of
+    its forward: tests/services/test_migrations.py)."""
+    await db.init(get_settings().database_url, run_migrations=False)
+    try:
+        await db.migrate(to=name)
+    finally:
+        await db.close()
+    return 0
+
+
 async def _check_migrations() -> int:
     """Exit 1 when the models have changes no migration records."""
     await db.init("sqlite://:memory:", run_migrations=True)
@@ -121,7 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api", description="Gridpoints server")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="migrate, seed demo data if SEED_DEMO=true, then serve")
-    sub.add_parser("migrate", help="apply pending migrations and exit")
+    migrate = sub.add_parser("migrate", help="apply pending migrations and exit")
+    migrate.add_argument(
+        "--to",
+        metavar="NAME",
+        help="migrate forward or back until NAME (e.g. 0016_work_orders; zero: none) is the "
+        "last applied",
+    )
     sub.add_parser("check-migrations", help="fail if the models need a new migration")
     backup = sub.add_parser(
         "backup",
@@ -172,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_verify_ledger())
     if args.command in {"run-jobs", "expire"}:
         return asyncio.run(_run_jobs())
+    if args.command == "migrate" and args.to:
+        return asyncio.run(_migrate_to(args.to))
     asyncio.run(_prepare(seed=args.command == "serve" and settings.seed_demo))
     if args.command == "migrate":
         return 0

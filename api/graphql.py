@@ -32,6 +32,7 @@ import contextlib
 import json
 import time
 import uuid
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
     _OperationStreamClosed,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
@@ -111,9 +113,8 @@ def init_token(params: dict[str, Any] | None) -> str | None:
     return found if isinstance(found, str) else None
 
 
-class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's graphql-transport-ws handler, with a context per operation, events of
-    mutations published when they succeed, and a coded error for the subscription cap."""
+class _CappedHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's graphql-transport-ws handler with a coded error for the operations cap."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         cap = self.view.max_subscriptions_per_connection
@@ -133,6 +134,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
             return
         await super().handle_subscribe(message)
+
+
+class TransportWSHandler(_CappedHandler):
+    """The handler on the fast path (FAST_EXECUTION, see schema.core.fastpath): a context per
+    operation, events of mutations published when they succeed, the actor revalidated before
+    each operation, an error that ends a stream sent as `error`; by overriding Strawberry's
+    operation loop and its private steps."""
 
     # Strawberry's own run_operation (0.341), with three changes: the connection's actor is
     # revalidated first (token expiry, session, roles: an operation never runs for someone who
@@ -205,6 +213,69 @@ def stream_error(error: DomainError) -> GraphQLError:
     return GraphQLError(error.message, extensions={"code": error.code, "field": error.field})
 
 
+class _OperationSchema:
+    """The schema as PlainTransportWSHandler hands it to Strawberry's operation loop: each
+    operation's stream revalidates the connection's actor first, runs with a copy of the
+    connection's context and inside `events.collecting()`, as TransportWSHandler's loop does."""
+
+    def __init__(self, schema: Any) -> None:
+        self.schema = schema
+
+    async def stream(
+        self, query: str, *, context_value: Context, **options: Any
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        return self._operation(query, context_value, options)
+
+    async def _operation(
+        self, query: str, context: Context, options: dict[str, Any]
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        try:
+            await context.revalidate()
+        except DomainError as refused:
+            # The first result, a PreExecutionError: Strawberry sends it as `error`.
+            yield PreExecutionError(data=None, errors=[stream_error(refused)])
+            return
+        async with events.collecting():
+            source = await self.schema.stream(
+                query, context_value=context.for_operation(), **options
+            )
+            async with aclosing(source):
+                async for result in source:
+                    yield result
+
+
+class PlainTransportWSHandler(_CappedHandler):
+    """The handler off the fast path (FAST_EXECUTION=false): Strawberry's own operation loop,
+    through public hooks only, with the same behaviour as TransportWSHandler: the schema it
+    streams from wraps each operation (_OperationSchema), and `send_message` turns the `next`
+    carrying an error that ended a stream into the protocol's `error`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = _OperationSchema(self.schema)  # type: ignore[assignment]
+
+    async def send_message(self, message: WSMessage) -> None:
+        if message["type"] == "next" and ends_stream_payload(message["payload"]):
+            operation = self.operations.get(message["id"])
+            if operation is not None:
+                # Ended: the `complete` Strawberry sends next is then not sent.
+                operation.completed = True
+                self.forget_id(operation.id)
+            message = {
+                "id": message["id"],
+                "type": "error",
+                "payload": message["payload"]["errors"],
+            }
+        await super().send_message(message)
+
+
+def ends_stream_payload(payload: Any) -> bool:
+    """ends_stream, for a `next` message's payload (a formatted error has a path only when it
+    is a field's)."""
+    errors = payload.get("errors") or ()
+    return payload.get("data") is None and bool(errors) and all("path" not in e for e in errors)
+
+
 @dataclass
 class _Exchange:
     """What one HTTP request has settled about its answer: the media type it accepts (None:
@@ -275,7 +346,7 @@ class GraphQLApp(GraphQL[Context, None]):
     and no `data`; application/json answers keep status 200 with `data: null`, as before.
     """
 
-    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_transport_ws_handler_class: type[_CappedHandler] = TransportWSHandler
 
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(
@@ -288,7 +359,11 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.settings = settings
         # Incremental delivery (@defer/@stream) answers in parts: Strawberry's view only.
-        self._short_posts = not schema.config.enable_experimental_incremental_execution
+        self._short_posts = (
+            settings.fast_execution and not schema.config.enable_experimental_incremental_execution
+        )
+        if not settings.fast_execution:
+            self.graphql_transport_ws_handler_class = PlainTransportWSHandler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

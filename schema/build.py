@@ -22,7 +22,7 @@ from schema.accounts import AccountsMutation, AccountsQuery
 from schema.core.cost import throttle_for
 from schema.core.document_limits import alias_limit, depth_limit
 from schema.core.errors import EXCEPTION_HANDLERS
-from schema.core.execution import FastLeafExecutionContext, streamline_resolvers
+from schema.core.fastpath import check_versions, execution_context_class, speed_up
 from schema.core.limits import MaskUnexpectedErrors, QueryLimits, unexpected
 from schema.core.nodes import NodesQuery
 from schema.core.observability import OperationMetrics
@@ -135,6 +135,7 @@ class GridpointsSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the configured limits (extensions are passed as factories)."""
     settings = settings or get_settings()
+    check_versions(settings)
     # The rule classes are made once, here, so every request validates with the same classes
     # and the validation cache (keyed by them) can hit. They are Strawberry's depth and alias
     # limits, walking each fragment once (schema/core/document_limits.py).
@@ -157,11 +158,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[DutyCard, PointsEntry],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
-        execution_context_class=FastLeafExecutionContext,
+        execution_context_class=execution_context_class(settings),
         scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(disable_field_suggestions=not settings.field_suggestions),
     )
-    streamline_resolvers(built)
+    speed_up(built, settings)
     built.cost_throttle = throttle_for(settings)
     return built
 

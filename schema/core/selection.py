@@ -37,7 +37,12 @@ def _fields(
 def selected_below(info: Info, *path: str) -> set[str]:
     """Names of the fields selected at `path` below the current field (e.g. "edges", "node"),
     through fragments and aliases. Generous on purpose: a field under `@skip` or a type
-    condition still counts, so reading ahead may fetch a little more, never less."""
+    condition still counts, so reading ahead may fetch a little more, never less.
+
+    Nothing when FAST_EXECUTION is off (it reads graphql-core's info through a private name,
+    see schema.core.fastpath): nothing is then read ahead, and each item loads its own."""
+    if not info.context.settings.fast_execution:
+        return set()
     raw = info._raw_info  # graphql-core's info: the field's AST nodes and the fragments
     fragments, none = raw.fragments, frozenset[str]()
     level: list[FieldNode] = list(raw.field_nodes)

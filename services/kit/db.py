@@ -12,7 +12,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.fields import DatetimeField
 from tortoise.migrations.autodetector import MigrationAutodetector
-from tortoise.migrations.executor import MigrationExecutor
+from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from services.kit.settings import TORTOISE_TIMEZONE, Settings, get_settings
 
@@ -75,9 +75,15 @@ def _executor() -> MigrationExecutor:
     return MigrationExecutor(connections.get("default"), APPS)
 
 
-async def migrate() -> None:
-    """Apply every pending migration on the already initialised connection."""
-    await _executor().migrate()
+async def migrate(to: str | None = None) -> None:
+    """Apply every pending migration on the already initialised connection; with `to` (a
+    migration's name, e.g. "0016_work_orders", or "zero"), apply or undo migrations until
+    exactly that one is the last applied ("zero": none is)."""
+    if to is None:
+        await _executor().migrate()
+        return
+    target = MigrationTarget("models", "__first__" if to == "zero" else to)
+    await _executor().migrate([target])
 
 
 async def pending_migrations() -> list[str]:

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     login_max_failures_per_client: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     signup_max_per_client: int = Field(default=10, ge=1)
+    # The short paths through Strawberry's and graphql-core's internals (schema.core.fastpath
+    # lists them, with the versions they were checked against): false runs plain Strawberry
+    # and graphql-core, with the same answers. Turn it off first when upgrading either.
+    fast_execution: bool = True
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=5000, ge=10)

@@ -61,6 +61,11 @@ def _postgres() -> list[str]:
     return sql
 
 
+def triggers_on(table: str) -> list[str]:
+    """SQLite's triggers on one table (0010 restores the reward's after SQLite rebuilds it)."""
+    return [sql for sql in _sqlite() if f" ON {table} " in sql]
+
+
 def _sqlite() -> list[str]:
     sql = []
     for table, name, cond in _CHECKS:
@@ -100,14 +105,34 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
+    """Undo all of forward: indexes, checks (or their triggers), the append-only triggers and
+    their function, and the paths' collation."""
     client = schema_editor.client
-    for statement in (
-        "DROP INDEX points_rule_default_uq",
-        "DROP INDEX points_rule_area_uq",
-        "DROP INDEX points_lot_open",
-        "DROP INDEX redemption_held",
-    ):
+    statements = [f"DROP INDEX {_index_name(sql)}" for sql in _INDEXES]
+    if client.capabilities.dialect == "postgres":
+        statements += [f"DROP TRIGGER {t}_append_only ON {t}" for t in _APPEND_ONLY]
+        statements.append("DROP FUNCTION ledger_append_only()")
+        statements += [f'ALTER TABLE "{t}" DROP CONSTRAINT {name}' for t, name, _ in _CHECKS]
+        statements += [
+            f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR(255) COLLATE "default"'
+            for table, column in _PATHS
+        ]
+    else:
+        statements += [
+            f"DROP TRIGGER {name}_{event}" for _, name, _ in _CHECKS for event in ("insert", "update")
+        ]
+        statements += [
+            f"DROP TRIGGER {table}_no_{event}"
+            for table in _APPEND_ONLY
+            for event in ("update", "delete")
+        ]
+    for statement in statements:
         await client.execute_script(statement)
+
+
+def _index_name(create: str) -> str:
+    """The index a CREATE [UNIQUE] INDEX statement makes."""
+    return create.split(" INDEX ", 1)[1].split(" ", 1)[0]
 
 
 class Migration(migrations.Migration):

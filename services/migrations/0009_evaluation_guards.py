@@ -38,11 +38,18 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
+    """Undo all of forward: the indexes and the paths' collation."""
     client = schema_editor.client
-    for statement in (
+    statements = [
         "DROP INDEX evaluation_objection_open",
         "DROP INDEX evaluation_period_area_quarter",
-    ):
+    ]
+    if client.capabilities.dialect == "postgres":
+        statements += [
+            f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR(255) COLLATE "default"'
+            for table, column in _PATHS
+        ]
+    for statement in statements:
         await client.execute_script(statement)
 
 

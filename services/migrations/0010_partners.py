@@ -5,6 +5,28 @@ from json import dumps, loads
 from services.enums import AreaLevel, MatchSide, MatchStatus, NeedStatus, PartnerUnitKind, PartnerUnitStatus, ProjectRole, ProjectStatus, ResourceCategory, ResourceStatus, Urgency
 from tortoise import fields
 from tortoise.indexes import Index
+import importlib
+from typing import Any
+
+
+async def nothing(apps: Any, schema_editor: Any) -> None:
+    """Nothing to do going forward."""
+
+
+async def restore_guards(apps: Any, schema_editor: Any) -> None:
+    """On SQLite, removing the reward's new columns rebuilds `reward`, and the rebuilt table has
+    lost its triggers and 0006's index: put them back (the last step undoing this migration)."""
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    guards = importlib.import_module("services.migrations.0007_points_guards")
+    for statement in [*guards.triggers_on("reward"), _REWARD_INDEX]:
+        await client.execute_script(statement)
+
+
+# 0006's index on reward, as Tortoise named it.
+_REWARD_INDEX = 'CREATE INDEX "idx_reward_area_pa_bab0c2" ON "reward" ("area_path", "category")'
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0009_evaluation_guards')]
@@ -12,6 +34,7 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.RunPython(nothing, restore_guards),
         ops.CreateModel(
             name='CadreAssignment',
             fields=[

@@ -71,8 +71,21 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
+    """Undo all of forward: the indexes, the checks (or their triggers) and the paths'
+    collation."""
     client = schema_editor.client
-    for statement in ("DROP INDEX partner_member_open", "DROP INDEX resource_match_proposed"):
+    statements = ["DROP INDEX partner_member_open", "DROP INDEX resource_match_proposed"]
+    if client.capabilities.dialect == "postgres":
+        statements += [f'ALTER TABLE "{t}" DROP CONSTRAINT {name}' for t, name, _ in _CHECKS]
+        statements += [
+            f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR(255) COLLATE "default"'
+            for table, column in _PATHS
+        ]
+    else:
+        statements += [
+            f"DROP TRIGGER {name}_{event}" for _, name, _ in _CHECKS for event in ("insert", "update")
+        ]
+    for statement in statements:
         await client.execute_script(statement)
 
 

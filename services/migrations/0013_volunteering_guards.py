@@ -72,14 +72,22 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
+    """Undo all of forward: the indexes, the checks (or their triggers) and the paths'
+    collation."""
     client = schema_editor.client
-    for name in (
-        "team_membership_active",
-        "activity_sign_up_active",
-        "activity_sign_up_open_check_in",
-        "points_award_sign_up",
-    ):
-        await client.execute_script(f"DROP INDEX {name}")
+    statements = [f"DROP INDEX {sql.split(' INDEX ', 1)[1].split(' ', 1)[0]}" for sql in _INDEXES]
+    if client.capabilities.dialect == "postgres":
+        statements += [f'ALTER TABLE "{t}" DROP CONSTRAINT {n}' for t, n, _ in _CHECKS]
+        statements += [
+            f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR(255) COLLATE "default"'
+            for table, column in _PATHS
+        ]
+    else:
+        statements += [
+            f"DROP TRIGGER {name}_{event}" for _, name, _ in _CHECKS for event in ("insert", "update")
+        ]
+    for statement in statements:
+        await client.execute_script(statement)
 
 
 class Migration(migrations.Migration):

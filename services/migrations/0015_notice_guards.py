@@ -34,7 +34,14 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    await schema_editor.client.execute_script("DROP INDEX points_award_notice_acknowledgement")
+    """Undo all of forward: the index and the paths' collation."""
+    client = schema_editor.client
+    await client.execute_script("DROP INDEX points_award_notice_acknowledgement")
+    if client.capabilities.dialect == "postgres":
+        for table, column in _PATHS:
+            await client.execute_script(
+                f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR(255) COLLATE "default"'
+            )
 
 
 class Migration(migrations.Migration):

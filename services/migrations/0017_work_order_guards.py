@@ -45,6 +45,17 @@ def _as_new(condition: str) -> str:
     return " ".join(f"NEW.{t}" if t in _COLUMNS else t for t in condition.split(" "))
 
 
+def _triggers() -> list[str]:
+    """SQLite's stand-ins for the checks."""
+    return [
+        f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {on} "
+        f"WHEN NOT ({_as_new(cond)}) "
+        f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
+        for on, name, cond in _CHECKS
+        for event in ("INSERT", "UPDATE")
+    ]
+
+
 def _statements(dialect: str) -> list[str]:
     if dialect == "postgres":
         sql = [
@@ -53,13 +64,7 @@ def _statements(dialect: str) -> list[str]:
         ]
         sql += [f'ALTER TABLE "{t}" ADD CONSTRAINT {n} CHECK ({c})' for t, n, c in _CHECKS]
     else:
-        sql = [
-            f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {table} "
-            f"WHEN NOT ({_as_new(cond)}) "
-            f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
-            for table, name, cond in _CHECKS
-            for event in ("INSERT", "UPDATE")
-        ]
+        sql = _triggers()
     return [*sql, *_INDEXES]
 
 
@@ -70,8 +75,22 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
+    """Undo all of forward: the indexes, the checks (or their triggers) and the paths'
+    collation."""
     client = schema_editor.client
-    await client.execute_script("DROP INDEX points_award_work_order")
+    statements = [f"DROP INDEX {sql.split(' INDEX ', 1)[1].split(' ', 1)[0]}" for sql in _INDEXES]
+    if client.capabilities.dialect == "postgres":
+        statements += [f'ALTER TABLE "{t}" DROP CONSTRAINT {n}' for t, n, _ in _CHECKS]
+        statements += [
+            f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR(255) COLLATE "default"'
+            for table, column in _PATHS
+        ]
+    else:
+        statements += [
+            f"DROP TRIGGER {name}_{event}" for _, name, _ in _CHECKS for event in ("insert", "update")
+        ]
+    for statement in statements:
+        await client.execute_script(statement)
 
 
 class Migration(migrations.Migration):

@@ -25,7 +25,18 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    """Nothing to undo: the column goes with the field."""
+    """On PostgreSQL nothing to undo (the column goes with the field). On SQLite this migration
+    is irreversible: removing the column rebuilds `work_order`, and the rebuild loses its
+    indexes, 0017's guards and what refers to it. Restore a backup taken before it instead."""
+    if schema_editor.client.capabilities.dialect == "sqlite":
+        raise NotImplementedError(IRREVERSIBLE_ON_SQLITE)
+
+
+IRREVERSIBLE_ON_SQLITE = (
+    "0018_work_order_resolved_by cannot be undone on SQLite: removing work_order.resolved_by "
+    "would rebuild the table and lose its indexes, guards and the rows referring to it. "
+    "Restore a backup taken before this migration instead (python -m api restore)."
+)
 
 
 class Migration(migrations.Migration):

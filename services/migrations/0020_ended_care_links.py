@@ -35,8 +35,20 @@ async def forward(apps: Any, schema_editor: Any) -> None:
         await schema_editor.client.execute_script(statement)
 
 
+# Before this migration `care_link` kept each household's link after it had ended (one link a
+# household at most): a household without a current link gets its latest ended one back, as
+# forward found it. Older history, which that schema cannot hold, goes with the table.
+_RESTORE = (
+    "INSERT INTO care_link (central_id, household_id, created_at) "
+    "SELECT e.central_id, e.household_id, e.linked_at FROM ended_care_link e "
+    "WHERE e.id = (SELECT MAX(x.id) FROM ended_care_link x WHERE x.household_id = e.household_id) "
+    "AND NOT EXISTS (SELECT 1 FROM care_link c WHERE c.household_id = e.household_id)"
+)
+
+
 async def backward(apps: Any, schema_editor: Any) -> None:
-    """Nothing to undo: the history goes with the table."""
+    """Undo forward: the links it moved go back to care_link (before the table is dropped)."""
+    await schema_editor.client.execute_script(_RESTORE)
 
 
 class Migration(migrations.Migration):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-from tortoise.exceptions import IntegrityError
+import itertools
+from pathlib import Path
+from typing import Any
 
+import pytest
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+from tortoise.migrations.recorder import MigrationRecorder
+
+import services.migrations as migrations_package
 from services.enums import Role
 from services.grids import create_district
 from services.kit import db as database
@@ -35,3 +42,88 @@ async def test_one_open_leader_per_area_is_guarded_by_the_database(empty_db: Dat
     # and an ended assignment does not count
     await RoleAssignment.filter(person_id=first.id).update(until=district.created_at)
     await RoleAssignment.create(person_id=second.id, since=district.created_at, **values)
+
+
+# Migrations that cannot be undone on SQLite (they raise a clear error instead).
+IRREVERSIBLE_ON_SQLITE = ("0018_work_order_resolved_by",)
+_MIGRATIONS = sorted(path.stem for path in Path(migrations_package.__file__).parent.glob("0*.py"))
+
+
+async def _schema() -> list[tuple[Any, ...]]:
+    """Every object the migrations make, as the database describes it: tables and their
+    columns (with their collation on PostgreSQL), indexes, constraints, triggers, functions."""
+    client = connections.get("default")
+    if database.dialect() == "postgres":
+        queries = (
+            "SELECT table_name, column_name, data_type, is_nullable, column_default, "
+            "collation_name FROM information_schema.columns WHERE table_schema = 'public'",
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+            "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal",
+            "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace",
+        )
+    else:
+        # A table by its columns and foreign keys: a table SQLite rebuilt has the same, in
+        # other words (its CREATE TABLE text differs).
+        queries = (
+            "SELECT type, name, tbl_name, CASE WHEN type = 'table' THEN NULL ELSE sql END "
+            "FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+            'SELECT m.name AS tbl, c.name AS col, c.type, c."notnull", c.dflt_value, c.pk '
+            "FROM sqlite_master m JOIN pragma_table_info(m.name) c "
+            "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            'SELECT m.name AS tbl, f."table", f."from", f."to", f.on_update, f.on_delete '
+            "FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f "
+            "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+        )
+    found: list[tuple[Any, ...]] = []
+    for query in queries:
+        found += sorted(tuple(row.values()) for row in await client.execute_query_dict(query))
+    return sorted(found, key=repr)
+
+
+async def test_every_migration_is_undone_completely(
+    empty_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a database migrated to the head, whose schema is read after each migration is
+    # recorded as undone or as applied (once its transaction is over)
+    assert await database.pending_migrations() == []
+    schemas: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+
+    def recording(original: Any, step: str) -> Any:
+        async def record(recorder: MigrationRecorder, app: str, name: str) -> None:
+            await original(recorder, app, name)
+            schemas[step, name] = await _schema()
+
+        return record
+
+    monkeypatch.setattr(
+        MigrationRecorder,
+        "record_unapplied",
+        recording(MigrationRecorder.record_unapplied, "undone"),
+    )
+    monkeypatch.setattr(
+        MigrationRecorder, "record_applied", recording(MigrationRecorder.record_applied, "applied")
+    )
+    head = await _schema()
+    # when every migration is undone (on SQLite down to 0018, irreversible there), the last
+    # first, then all are applied again
+    lowest = _MIGRATIONS.index(IRREVERSIBLE_ON_SQLITE[0]) if empty_db.backend == "sqlite" else -1
+    await database.migrate(to=_MIGRATIONS[lowest] if lowest >= 0 else "zero")
+    await database.migrate()
+    if lowest < 0:
+        # then nothing but the migrations' own bookkeeping was left with none applied
+        assert all("migration" in repr(item) for item in schemas["undone", _MIGRATIONS[0]])
+    # and applying each made exactly what undoing the one after it had left (each backward
+    # undid all its forward made: a leftover trigger, check, function, index or collation, or
+    # a guard lost when SQLite rebuilt a table, shows here)
+    for name, after in itertools.pairwise(_MIGRATIONS[lowest + 1 :]):
+        assert schemas["applied", name] == schemas["undone", after], f"undoing {after}"
+    assert schemas["applied", _MIGRATIONS[-1]] == head
+    assert await database.pending_migrations() == []
+    if lowest >= 0:
+        # and undoing the irreversible one says so, leaving it applied
+        with pytest.raises(NotImplementedError, match="cannot be undone on SQLite"):
+            await database.migrate(to="zero")
+        later = [f"models.{name}" for name in _MIGRATIONS[lowest + 1 :]]
+        assert await database.pending_migrations() == later
