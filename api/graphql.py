@@ -50,10 +50,10 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequ
 from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws import handlers as transport_ws
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
-    _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message as WSMessage
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
@@ -111,6 +111,18 @@ def init_token(params: dict[str, Any] | None) -> str | None:
                 raise ValueError("token must be a non-empty string")
             found = found or value.strip()
     return found if isinstance(found, str) else None
+
+
+class _NeverRaised(Exception):
+    """Stands in for a private exception a Strawberry release no longer has."""
+
+
+# Private to Strawberry (schema/core/fastpath.py): only the fast path's WebSocket handler
+# catches it, and the fast path refuses to start on releases other than the checked ones; read
+# this way, the app still starts with FAST_EXECUTION=false after an upgrade that removed it.
+_OperationStreamClosed: type[Exception] = getattr(
+    transport_ws, "_OperationStreamClosed", _NeverRaised
+)
 
 
 class _CappedHandler(BaseGraphQLTransportWSHandler[Context, None]):

@@ -28,12 +28,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING
 
-import strawberry
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-
-from schema.core.execution import FastLeafExecutionContext, streamline_resolvers
 from services.kit.settings import Settings
+
+if TYPE_CHECKING:
+    import strawberry
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+# schema.core.execution (graphql-core's and Strawberry's internals) is imported only when the fast
+# path is on, so that with FAST_EXECUTION=false an upgrade that moved those internals still starts.
 
 CHECKED: dict[str, str] = {"strawberry-graphql": "0.341.2", "graphql-core": "3.3.2"}
 """The releases every entry of INTERNALS was read against (as requirements.lock pins them)."""
@@ -162,10 +166,16 @@ def execution_context_class(
     settings: Settings,
 ) -> type[StrawberryGraphQLCoreExecutionContext] | None:
     """The execution context for the schema (None: Strawberry's own)."""
-    return FastLeafExecutionContext if settings.fast_execution else None
+    if not settings.fast_execution:
+        return None
+    from schema.core.execution import FastLeafExecutionContext
+
+    return FastLeafExecutionContext
 
 
 def speed_up(schema: strawberry.Schema, settings: Settings) -> None:
     """Streamline the built schema's simple resolvers, when the fast path is on."""
     if settings.fast_execution:
+        from schema.core.execution import streamline_resolvers
+
         streamline_resolvers(schema)

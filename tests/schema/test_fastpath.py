@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from schema.core.execution import FastLeafExecutionContext
 from schema.core.fastpath import CHECKED, INTERNALS, check_versions, version_mismatches
 from services.kit.settings import Settings, get_settings
 from services.models import Area
+from tests.api.servers import ROOT
 from tests.conftest import Database, gql, login
 
 LOCK = Path(__file__).resolve().parents[2] / "requirements.lock"
@@ -54,6 +57,39 @@ def test_start_up_refuses_the_fast_path_on_unchecked_releases(
     # with the switch off, plain Strawberry and graphql-core run on any release
     check_versions(Settings(environment="test", fast_execution=False))
     build_schema(Settings(environment="test", fast_execution=False))
+
+
+# Run in a fresh interpreter: the internals the fast path leans on are taken away before the app
+# is imported, as a Strawberry or graphql-core release without them would.
+_WITHOUT_THE_INTERNALS = """
+import asyncio, sys
+import strawberry.subscriptions.protocols.graphql_transport_ws.handlers as transport_ws
+del transport_ws._OperationStreamClosed
+sys.modules["schema.core.execution"] = None  # importing it raises ImportError
+from api.app import create_app
+from schema.build import build_schema
+from services.kit.settings import Settings
+settings = Settings(environment="test", fast_execution=False)
+create_app(settings, manage_database=False)
+answer = asyncio.run(build_schema(settings).execute("{ __typename }"))
+assert answer.errors is None and answer.data == {"__typename": "Query"}, answer
+print("started")
+"""
+
+
+def test_switched_off_the_app_starts_without_the_internals() -> None:
+    # given an interpreter in which the private symbols are gone, when the app is built and
+    # asked with FAST_EXECUTION=false, then it starts and answers
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_THE_INTERNALS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("started")
 
 
 def test_switched_off_the_schema_is_plain_strawberry() -> None:
