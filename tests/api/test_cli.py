@@ -1,5 +1,5 @@
-"""`python -m api verify-ledger` and `python -m api expire` (what `make verify-ledger` and `make
-expire` run) on a real database."""
+"""`python -m api verify-ledger`, `python -m api expire` (what `make verify-ledger` and `make
+expire` run) and `python -m api migrate --to` on a real database."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from services.models import PointsAccount
 from tests.conftest import Database
 
 
-async def _cli(url: str, command: str) -> tuple[int, str]:
+async def _cli(url: str, command: str, *args: str) -> tuple[int, str]:
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "api",
         command,
+        *args,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -51,3 +52,14 @@ async def test_expire_runs_once_and_is_harmless_twice(db: Database) -> None:
         code, out = await _cli(db.url, "expire")
         assert code == 0, out
         assert "expired_points=" in out
+
+
+async def test_migrate_to_an_unknown_migration_says_so_and_changes_nothing(db: Database) -> None:
+    # given a database at the head; when asked to migrate to a migration that does not exist
+    before = await database.pending_migrations()
+    code, out = await _cli(db.url, "migrate", "--to", "0099_nothing")
+    # then it fails with one line, no traceback, and the database is as it was
+    assert code == 1, out
+    assert "migrate failed: " in out and "0099_nothing" in out
+    assert "Traceback" not in out
+    assert await database.pending_migrations() == before == []
