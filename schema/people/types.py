@@ -11,6 +11,7 @@ from strawberry import relay
 
 import schema.people.enums  # noqa: F401  (registers the enum annotated below)
 from schema.core.context import Info
+from schema.core.loaders import load_existing
 from schema.grids import Area
 from services import grids, people
 from services.enums import ROLE_DUTIES, Role
@@ -211,8 +212,8 @@ class DutyCard(relay.Node):
         return [cls.from_model(r) if r else None for r in found]
 
     async def _holder(self, info: Info) -> PersonModel:
-        holder: PersonModel | None = await info.context.loaders.holder.load(self.person_id)
-        assert holder is not None  # a role assignment's person cannot be deleted (RESTRICT)
+        # a role assignment's person cannot be deleted (RESTRICT)
+        holder: PersonModel = await load_existing(info.context.loaders.holder, self.person_id)
         return holder
 
     @strawberry.field(description="The holder's name.")

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.pagination import After, Connection, First, paged
 from schema.grids import Area
 from schema.people import Person
 from services import points
@@ -266,9 +266,13 @@ class PointsAccount:
     async def entries(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[PointsEntry]:
-        size, key = page_args(info, first, after)
-        page = await points.entries(account_id=self.account_id, first=size, after=key)
-        return Connection.build(page, PointsEntry.from_model)
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: points.entries(account_id=self.account_id, first=size, after=key),
+            PointsEntry.from_model,
+        )
 
 
 @strawberry.type(description="A request to award points by a rule, approved at once or reviewed.")

@@ -30,10 +30,7 @@ async def _person(info: Info, person_id: int | None) -> Person | None:
 
 
 async def _area(info: Info, area_id: int | None) -> Area | None:
-    if area_id is None:
-        return None
-    found = await info.context.loaders.area.load(area_id)
-    return Area.from_model(found) if found else None
+    return None if area_id is None else await Area.load(info, area_id)
 
 
 @strawberry.type(

@@ -313,7 +313,7 @@ async def award_points_batch(
     _check_source(source)
     reason = _reason(reason)
     unique = sorted(set(person_ids))
-    if not unique or len(unique) > MAX_BATCH or len(unique) != len(person_ids):
+    if not unique or len(unique) != len(person_ids):
         raise InvalidInput(f"Give 1 to {MAX_BATCH} different people.", field="personIds")
 
     async def replay(record_id: int) -> list[PointsAward]:

@@ -52,7 +52,7 @@ async def _organised(
     """The sign-ups with their activities, checked: visible, organised by the actor, checked
     out, and not the actor's own."""
     unique = sorted(set(sign_up_ids))
-    if not unique or len(unique) > MAX_BATCH or len(unique) != len(sign_up_ids):
+    if not unique or len(unique) != len(sign_up_ids):
         raise InvalidInput(f"Give 1 to {MAX_BATCH} different sign-ups.", field="signUpIds")
     found = {s.id: s for s in await ActivitySignUp.filter(id__in=unique)}
     activities = {
