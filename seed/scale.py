@@ -19,6 +19,7 @@ from tortoise import connections
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from seed.bulk.sql import next_id
 from services.enums import LEVEL_ORDER, AreaKind, AreaLevel, PartyUnitKind, Role
 from services.kit import clock, db
 from services.models import (
@@ -61,11 +62,6 @@ def split_evenly(total: int, size: int) -> list[range]:
     """`total` items cut into ceil(total / size) consecutive ranges of near-equal length."""
     parts = math.ceil(total / size)
     return [range(total * i // parts, total * (i + 1) // parts) for i in range(parts)]
-
-
-async def _next_id(model: type[Model]) -> int:
-    last = await model.all().order_by("-id").first().values_list("id", flat=True)
-    return int(last) + 1 if isinstance(last, int) else 1
 
 
 @dataclass
@@ -189,9 +185,9 @@ async def seed_scale(households: int, *, batch: int = 5000) -> dict[str, int]:
             raise NotEmpty("The database already holds areas or households; use an empty one.")
         writer = _Writer(
             batch=batch,
-            next_area=await _next_id(Area),
-            next_household=await _next_id(Household),
-            next_person=await _next_id(Person),
+            next_area=await next_id(Area._meta.db_table),
+            next_household=await next_id(Household._meta.db_table),
+            next_person=await next_id(Person._meta.db_table),
         )
 
         async def walk(level: int, index: int, parent: Area | None, community: Area | None) -> None:

@@ -51,7 +51,6 @@ class ResourceInput:
     available_from: datetime | None = None
     available_until: datetime | None = None
     served_area_ids: list[int] | None = None
-    status: ResourceStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,6 @@ class NeedInput:
     deadline: datetime | None = None
     place: str | None = None
     sources: list[Source] | None = None
-    status: NeedStatus | None = None
 
 
 def _check_quantity(quantity: int) -> int:
