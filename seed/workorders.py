@@ -3,7 +3,9 @@
 for her household, the rider 马小军 reports problems he sees, 赵桂兰 (the micro-grid leader)
 accepts them and hands some to 陈志强 (the central household), 王德明 (the grid leader)
 verifies reports. Some orders are closed and rated, one was auto-confirmed, one rejected,
-one suspended, one in progress, and two are overdue and escalated by the timers.
+one suspended, one in progress, and two are overdue and escalated by the timers. The resident
+also cancelled an errand she did herself, sent a repair back (返工) she was not satisfied with,
+and reported a broken stairway light that waits for 王德明 to check it on the spot (核实).
 
 The story happened in the past: each step runs with the service clock (`services.kit.clock`) set to
 its moment, as the tests set it, so the timelines, due times and points carry those times.
@@ -65,10 +67,15 @@ class _Story:
                 order = await step(order)
         return order
 
-    def order(self, category: str, description: str) -> Callable[[], Awaitable[WorkOrder]]:
+    def order(
+        self, category: str, description: str, *, key: str | None = None
+    ) -> Callable[[], Awaitable[WorkOrder]]:
         async def place() -> WorkOrder:
             return await workorders.place_order(
-                actor=self.people["resident"], category=category, description=description
+                actor=self.people["resident"],
+                category=category,
+                description=description,
+                idempotency_key=key,
             )
 
         return place
@@ -210,4 +217,30 @@ async def seed_work_orders(*, community: Area) -> None:
             "report-0004",
         ),
     )
+    # Cancelled: an errand the resident did herself (placed with an idempotency key).
+    await story.play(
+        _ago(2, 9, now=now),
+        story.order("ERRAND", "帮忙到社区服务中心代交水费。", key="demo-order-0001"),
+        (15, story.by("resident", "cancel", reason="已自行办理，不用麻烦了。")),
+    )
+    # Reopened (返工): the light flickers again; back with the micro-grid leader.
+    await story.play(
+        now - timedelta(hours=8),
+        story.order("WATER_ELECTRIC", "卫生间灯时亮时不亮。"),
+        (20, story.by("microgrid_leader", "accept")),
+        (30, story.by("microgrid_leader", "start")),
+        (60, story.by("microgrid_leader", "resolve", note="更换了灯泡。")),
+        (120, story.by("resident", "reopen", reason="换了灯泡还是时亮时不亮，可能是线路问题。")),
+    )
+    # Awaiting its check (核实): a resident's report; the grid leader checks it on the spot.
+    with clock.frozen(now - timedelta(minutes=40)):
+        await workorders.report_problem(
+            actor=people["resident"],
+            category="PUBLIC_FACILITY",
+            area_id=micro.id,
+            location="颜山花园 2 号楼 2 单元楼道",
+            description="楼道声控灯坏了，晚上上下楼看不见。",
+            photo_urls=[PHOTO.format("report-0005")],
+            idempotency_key="demo-report-0001",
+        )
     await workorders.run_timers(now)

@@ -400,6 +400,7 @@ class WorkOrderStatus(StrEnum):
     CONFIRMED = "CONFIRMED"
     CLOSED = "CLOSED"
     REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
 
 
 class WorkOrderAction(StrEnum):
@@ -421,3 +422,6 @@ class WorkOrderAction(StrEnum):
     REJECT = "REJECT"
     ESCALATE = "ESCALATE"
     RATE = "RATE"
+    CANCEL = "CANCEL"
+    CHECK = "CHECK"
+    REOPEN = "REOPEN"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from schema.core.arguments import IDEMPOTENCY_KEY as SUBMIT_KEY
 from schema.core.ids import id_field
 from services.enums import WorkOrderKind
 
@@ -45,9 +46,18 @@ class UpdateWorkOrderCategoryInput:
 class PlaceOrderInput:
     category: str = strawberry.field(description="A request category's code, e.g. WATER_ELECTRIC.")
     description: str = strawberry.field(description="What is needed (1-1000 characters).")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description=f"{SUBMIT_KEY} The same key with other input is IdempotencyConflict. "
+        "Optional (clients that send none place a new order on every call); send one so a "
+        "retry on a bad network places the order once.",
+    )
 
 
-@strawberry.input(description="Report a problem you saw (事件上报; grid workers and riders).")
+@strawberry.input(
+    description="Report a problem you saw (事件上报): grid workers and riders (dispatched at "
+    "once), or residents in their own community (checked on the spot by a grid leader first)."
+)
 class ReportProblemInput:
     category: str = strawberry.field(description="A report category's code, e.g. SANITATION.")
     area_id: relay.GlobalID = id_field(
@@ -58,6 +68,12 @@ class ReportProblemInput:
     description: str = strawberry.field(description="What is wrong (1-1000 characters).")
     photo_urls: list[str] = strawberry.field(
         default_factory=list, description="Up to 9 http(s) links to photos (500 characters each)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description=f"{SUBMIT_KEY} The same key with other input is IdempotencyConflict. "
+        "Optional (clients that send none report anew on every call); send one so a retry on "
+        "a bad network reports once.",
     )
 
 
@@ -146,3 +162,33 @@ class RateWorkOrderInput(WorkOrderInput):
     comment: str | None = strawberry.field(
         default=None, description="A comment (up to 500 characters)."
     )
+
+
+@strawberry.input(
+    description="Cancel your request before it is accepted, or withdraw your report before "
+    "handling starts (the reporter), with a reason."
+)
+class CancelWorkOrderInput(WorkOrderInput):
+    reason: str = strawberry.field(description="Why (1-500 characters).")
+
+
+@strawberry.input(
+    description="Check a resident's report on the spot (核实; the grid leader or an admin): "
+    "confirm it (it is dispatched) or not (it ends, with the reason)."
+)
+class CheckReportInput(WorkOrderInput):
+    confirmed: bool = strawberry.field(
+        description="true: the problem is real, dispatch it; false: reject it."
+    )
+    reason: str | None = strawberry.field(
+        default=None,
+        description="What was found (1-500 characters); required when not confirmed.",
+    )
+
+
+@strawberry.input(
+    description="Send a resolved order back to its handler (返工): the resident who is not "
+    "satisfied, or the grid leader (an admin) whose verification failed."
+)
+class ReopenWorkOrderInput(WorkOrderInput):
+    reason: str = strawberry.field(description="What is still wrong (1-500 characters).")

@@ -13,11 +13,14 @@ from schema.core.ids import node_key, require_key
 from schema.workorders.inputs import (
     AcceptWorkOrderInput,
     AssignWorkOrderInput,
+    CancelWorkOrderInput,
+    CheckReportInput,
     ConfirmWorkOrderInput,
     CreateWorkOrderCategoryInput,
     PlaceOrderInput,
     RateWorkOrderInput,
     RejectWorkOrderInput,
+    ReopenWorkOrderInput,
     ReportProblemInput,
     ResolveWorkOrderInput,
     ResumeWorkOrderInput,
@@ -32,6 +35,10 @@ from schema.workorders.payloads import (
     AcceptWorkOrderSuccess,
     AssignWorkOrderResult,
     AssignWorkOrderSuccess,
+    CancelWorkOrderResult,
+    CancelWorkOrderSuccess,
+    CheckReportResult,
+    CheckReportSuccess,
     ConfirmWorkOrderResult,
     ConfirmWorkOrderSuccess,
     CreateWorkOrderCategoryResult,
@@ -42,6 +49,8 @@ from schema.workorders.payloads import (
     RateWorkOrderSuccess,
     RejectWorkOrderResult,
     RejectWorkOrderSuccess,
+    ReopenWorkOrderResult,
+    ReopenWorkOrderSuccess,
     ReportProblemResult,
     ReportProblemSuccess,
     ResolveWorkOrderResult,
@@ -101,19 +110,25 @@ class WorkOrdersMutation:
 
     @strawberry.mutation(
         description="Ask for help for your household (点单); it is dispatched to your "
-        "household's micro-grid at once."
+        "household's micro-grid at once (its grid leader when the micro-grid has no leader). "
+        "A retry with the same idempotency key returns the first order."
     )
     async def place_order(
         self, info: Info, input: Annotated[PlaceOrderInput, MUTATION_INPUT]
     ) -> PlaceOrderResult:
         order = await workorders.place_order(
-            actor=info.context.actor, category=input.category, description=input.description
+            actor=info.context.actor,
+            category=input.category,
+            description=input.description,
+            idempotency_key=input.idempotency_key,
         )
         return PlaceOrderSuccess(work_order=WorkOrder.from_model(order))
 
     @strawberry.mutation(
-        description="Report a problem (事件上报) in your community; it is dispatched to the "
-        "micro-grid there, or the grid."
+        description="Report a problem (事件上报) in your community; a grid worker's is "
+        "dispatched to the micro-grid there, or the grid, a resident's waits for a grid leader "
+        "to check it (`checkReport`). A retry with the same idempotency key returns the first "
+        "report."
     )
     async def report_problem(
         self, info: Info, input: Annotated[ReportProblemInput, MUTATION_INPUT]
@@ -125,6 +140,7 @@ class WorkOrdersMutation:
             location=input.location,
             description=input.description,
             photo_urls=input.photo_urls,
+            idempotency_key=input.idempotency_key,
         )
         return ReportProblemSuccess(work_order=WorkOrder.from_model(order))
 
@@ -257,3 +273,47 @@ class WorkOrdersMutation:
             comment=input.comment,
         )
         return RateWorkOrderSuccess(work_order=WorkOrder.from_model(order))
+
+    @strawberry.mutation(
+        description="Cancel your request before it is accepted, or withdraw your report before "
+        "handling starts, with a reason (on the timeline); it ends there."
+    )
+    async def cancel_work_order(
+        self, info: Info, input: Annotated[CancelWorkOrderInput, MUTATION_INPUT]
+    ) -> CancelWorkOrderResult:
+        order = await workorders.cancel(
+            actor=info.context.actor,
+            work_order_id=_order_key(input.work_order_id),
+            reason=input.reason,
+        )
+        return CancelWorkOrderSuccess(work_order=WorkOrder.from_model(order))
+
+    @strawberry.mutation(
+        description="Check a resident's report on the spot (核实; the grid leader or an admin): "
+        "confirmed, it is dispatched; not, it is rejected with the reason."
+    )
+    async def check_report(
+        self, info: Info, input: Annotated[CheckReportInput, MUTATION_INPUT]
+    ) -> CheckReportResult:
+        order = await workorders.check(
+            actor=info.context.actor,
+            work_order_id=_order_key(input.work_order_id),
+            confirmed=input.confirmed,
+            reason=input.reason,
+        )
+        return CheckReportSuccess(work_order=WorkOrder.from_model(order))
+
+    @strawberry.mutation(
+        description="Send a resolved order back to its handler (返工), with a reason: your "
+        "request is not done to your satisfaction, or (the grid leader, an admin) a report "
+        "failed verification. Its time to resolve starts over as its category says."
+    )
+    async def reopen_work_order(
+        self, info: Info, input: Annotated[ReopenWorkOrderInput, MUTATION_INPUT]
+    ) -> ReopenWorkOrderResult:
+        order = await workorders.reopen(
+            actor=info.context.actor,
+            work_order_id=_order_key(input.work_order_id),
+            reason=input.reason,
+        )
+        return ReopenWorkOrderSuccess(work_order=WorkOrder.from_model(order))

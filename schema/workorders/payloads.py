@@ -41,12 +41,18 @@ UpdateWorkOrderCategoryResult = Annotated[
 ]
 
 
-@strawberry.type(description="Placed and dispatched to your household's micro-grid.")
+@strawberry.type(
+    description="Placed and dispatched to your household's micro-grid (its grid when the "
+    "micro-grid has no leader); a retry with the same idempotency key returns the same order."
+)
 class PlaceOrderSuccess:
     work_order: WorkOrder = strawberry.field(description="The new order.")
 
 
-@strawberry.type(description="Reported and dispatched to the micro-grid (or grid) there.")
+@strawberry.type(
+    description="Reported: dispatched to the micro-grid (or grid) there, or, a resident's "
+    "report, waiting for its check (SUBMITTED)."
+)
 class ReportProblemSuccess:
     work_order: WorkOrder = strawberry.field(description="The new report.")
 
@@ -101,6 +107,21 @@ class RejectWorkOrderSuccess:
     work_order: WorkOrder = strawberry.field(description="The work order now.")
 
 
+@strawberry.type(description="Cancelled or withdrawn.")
+class CancelWorkOrderSuccess:
+    work_order: WorkOrder = strawberry.field(description="The work order now.")
+
+
+@strawberry.type(description="Checked: dispatched, or rejected.")
+class CheckReportSuccess:
+    work_order: WorkOrder = strawberry.field(description="The work order now.")
+
+
+@strawberry.type(description="Back with its handler, IN_PROGRESS.")
+class ReopenWorkOrderSuccess:
+    work_order: WorkOrder = strawberry.field(description="The work order now.")
+
+
 @strawberry.type(description="Rated.")
 class RateWorkOrderSuccess:
     work_order: WorkOrder = strawberry.field(description="The work order now.")
@@ -108,11 +129,11 @@ class RateWorkOrderSuccess:
 
 _ERRORS = UserErrors | Conflict | InvalidTransition
 PlaceOrderResult = Annotated[
-    PlaceOrderSuccess | UserErrors,
+    PlaceOrderSuccess | UserErrors | IdempotencyConflict,
     strawberry.union("PlaceOrderResult", description="The order or why not."),
 ]
 ReportProblemResult = Annotated[
-    ReportProblemSuccess | UserErrors,
+    ReportProblemSuccess | UserErrors | IdempotencyConflict,
     strawberry.union("ReportProblemResult", description="The report or why not."),
 ]
 _STEP = "The work order after the step, or why not (InvalidTransition: not in its status)."
@@ -159,4 +180,16 @@ RejectWorkOrderResult = Annotated[
 RateWorkOrderResult = Annotated[
     RateWorkOrderSuccess | _ERRORS,
     strawberry.union("RateWorkOrderResult", description=_STEP),
+]
+CancelWorkOrderResult = Annotated[
+    CancelWorkOrderSuccess | _ERRORS,
+    strawberry.union("CancelWorkOrderResult", description=_STEP),
+]
+CheckReportResult = Annotated[
+    CheckReportSuccess | _ERRORS,
+    strawberry.union("CheckReportResult", description=_STEP),
+]
+ReopenWorkOrderResult = Annotated[
+    ReopenWorkOrderSuccess | _ERRORS,
+    strawberry.union("ReopenWorkOrderResult", description=_STEP),
 ]

@@ -149,7 +149,9 @@ class WorkOrder(relay.Node):
     confirmed_at: datetime | None = strawberry.field(
         description="When it was confirmed or verified."
     )
-    closed_at: datetime | None = strawberry.field(description="When it closed or was rejected.")
+    closed_at: datetime | None = strawberry.field(
+        description="When it closed, or was rejected or cancelled."
+    )
     suspended_at: datetime | None = strawberry.field(description="On hold since (null: not).")
     suspended_minutes: int = strawberry.field(description="Minutes spent on hold so far.")
     category_id: strawberry.Private[int]
@@ -273,6 +275,9 @@ class WorkOrderStats:
     open: int = strawberry.field(description="Of which still open.")
     closed: int = strawberry.field(description="Of which closed.")
     rejected: int = strawberry.field(description="Of which rejected.")
+    cancelled: int = strawberry.field(
+        description="Of which cancelled by the resident or withdrawn by the reporter."
+    )
     median_minutes_to_accept: float | None = strawberry.field(
         description="Median minutes from placement to acceptance (null: none accepted)."
     )
@@ -297,6 +302,7 @@ class WorkOrderStats:
             open=s.open,
             closed=s.closed,
             rejected=s.rejected,
+            cancelled=s.cancelled,
             median_minutes_to_accept=s.median_minutes_to_accept,
             median_minutes_to_resolve=s.median_minutes_to_resolve,
             breached=s.breached,

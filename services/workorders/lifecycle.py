@@ -1,5 +1,6 @@
-"""Moving a work order along: accept (接单), assign, start, resolve, confirm or verify (and
-close), transfer (流转), suspend and resume (挂起), reject, rate. Every move is checked against
+"""Moving a work order along: check a resident's report (核实), accept (接单), assign, start,
+resolve, confirm or verify (and close), reopen (返工), transfer (流转), suspend and resume (挂起),
+reject, cancel, rate. Every move is checked against
 the transition table (services.workorders.transitions) and recorded on the timeline.
 
 Concurrency: each move is one conditional UPDATE on the version the checks read (the first
@@ -37,7 +38,8 @@ from services.models import (
 )
 from services.points import Source, award_for_source, community_at, ledger
 from services.workorders.access import parties_of, prefix, visible_order
-from services.workorders.orders import emit_change
+from services.workorders.orders import due_times, emit_change
+from services.workorders.routing import handler_for
 from services.workorders.transitions import Rule, rule_for
 
 SOURCE_TYPE = "WorkOrder"
@@ -46,19 +48,34 @@ REPORTER_RULE = "PROBLEM_REPORTED"
 MAX_NOTE = 500
 ATTEMPTS = 3
 
-_VERBS = {
-    WorkOrderAction.ACCEPT: "accept",
-    WorkOrderAction.ASSIGN: "assign",
-    WorkOrderAction.START: "start",
-    WorkOrderAction.RESOLVE: "resolve",
-    WorkOrderAction.CONFIRM: "confirm",
-    WorkOrderAction.VERIFY: "verify",
-    WorkOrderAction.TRANSFER: "transfer",
-    WorkOrderAction.SUSPEND: "suspend",
-    WorkOrderAction.RESUME: "resume",
-    WorkOrderAction.REJECT: "reject",
-    WorkOrderAction.RATE: "rate",
+# Each action a person takes: (verb, past participle) for the refusals' wording ("cannot be
+# accepted now", "You may not accept"). Spelled out, not made by adding "d": "acceptd".
+_WORDS: dict[WorkOrderAction, tuple[str, str]] = {
+    WorkOrderAction.ACCEPT: ("accept", "accepted"),
+    WorkOrderAction.ASSIGN: ("assign", "assigned"),
+    WorkOrderAction.START: ("start", "started"),
+    WorkOrderAction.RESOLVE: ("resolve", "resolved"),
+    WorkOrderAction.CONFIRM: ("confirm", "confirmed"),
+    WorkOrderAction.VERIFY: ("verify", "verified"),
+    WorkOrderAction.TRANSFER: ("transfer", "transferred"),
+    WorkOrderAction.SUSPEND: ("suspend", "suspended"),
+    WorkOrderAction.RESUME: ("resume", "resumed"),
+    WorkOrderAction.REJECT: ("reject", "rejected"),
+    WorkOrderAction.RATE: ("rate", "rated"),
+    WorkOrderAction.CANCEL: ("cancel", "cancelled"),
+    WorkOrderAction.CHECK: ("check", "checked"),
+    WorkOrderAction.REOPEN: ("reopen", "reopened"),
+    WorkOrderAction.DISPATCH: ("dispatch", "dispatched"),
+    WorkOrderAction.ESCALATE: ("escalate", "escalated"),
+    WorkOrderAction.AUTO_CONFIRM: ("confirm", "confirmed"),
+    WorkOrderAction.CLOSE: ("close", "closed"),
+    WorkOrderAction.SUBMIT: ("submit", "submitted"),
 }
+
+
+def words(action: WorkOrderAction) -> tuple[str, str]:
+    """The verb and past participle of an action, for messages."""
+    return _WORDS[action]
 
 
 @dataclass(frozen=True)
@@ -101,15 +118,11 @@ def allowed(actor: Actor, order: WorkOrder, action: WorkOrderAction) -> Rule:
     rule = rule_for(order.status, action, order.kind)
     if rule is None:
         raise InvalidTransition(
-            f"A {order.kind.value} that is {order.status.value} cannot be "
-            f"{_VERBS.get(action, action.value.lower())}d now.",
+            f"A {order.kind.value} that is {order.status.value} cannot be {words(action)[1]} now.",
             field="workOrderId",
         )
     if not parties_of(actor, order) & rule.parties:
-        raise Forbidden(
-            f"You may not {_VERBS.get(action, action.value.lower())} this work order.",
-            field="workOrderId",
-        )
+        raise Forbidden(f"You may not {words(action)[0]} this work order.", field="workOrderId")
     return rule
 
 
@@ -557,3 +570,91 @@ async def rate(
         )
 
     return await _move(actor, work_order_id, WorkOrderAction.RATE, plan)
+
+
+async def cancel(*, actor: Actor | None, work_order_id: int, reason: str) -> WorkOrder:
+    """The resident cancels their request before it is accepted; the reporter withdraws their
+    report before handling starts (waiting for its check, dispatched or accepted); with a
+    reason, on the timeline. It ends there (CANCELLED); nobody is paid."""
+    text = _note(reason, "reason", required=True)
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        return Change(
+            {"status": WorkOrderStatus.CANCELLED, "closed_at": clock.now()},
+            [_step(actor, order, WorkOrderAction.CANCEL, WorkOrderStatus.CANCELLED, note=text)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.CANCEL, plan)
+
+
+async def check(
+    *, actor: Actor | None, work_order_id: int, confirmed: bool, reason: str | None
+) -> WorkOrder:
+    """A grid leader (or an admin) checks a resident's report on the spot (核实) before it is
+    handled. Confirmed: it is dispatched as a grid worker's report is (to the micro-grid where
+    it was seen, or its grid when that has no leader), its due times counted from now (CHECK,
+    then DISPATCH on the timeline). Not confirmed: it ends REJECTED with the reason (required)."""
+    text = _note(reason, "reason", required=not confirmed)
+    action = WorkOrderAction.CHECK if confirmed else WorkOrderAction.REJECT
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        if actor.person_id == order.reporter_id:
+            raise Forbidden("Someone else checks your report.", field="workOrderId")
+        moment = clock.now()
+        if not confirmed:
+            return Change(
+                {"status": WorkOrderStatus.REJECTED, "closed_at": moment},
+                [_step(actor, order, action, WorkOrderStatus.REJECTED, note=text)],
+            )
+        handling, note = await handler_for(await Area.get(id=order.area_id))
+        category = await WorkOrderCategory.get(id=order.category_id)
+        return Change(
+            {
+                "status": WorkOrderStatus.DISPATCHED,
+                "handling_area_id": handling.id,
+                "handling_path": handling.path,
+                "dispatched_at": moment,
+                **due_times(category, moment),
+            },
+            [
+                _step(actor, order, action, WorkOrderStatus.SUBMITTED, note=text or "现场核实属实"),
+                Step(
+                    WorkOrderAction.DISPATCH,
+                    WorkOrderStatus.SUBMITTED,
+                    WorkOrderStatus.DISPATCHED,
+                    None,
+                    note=note,
+                    target_area_id=handling.id,
+                ),
+            ],
+        )
+
+    return await _move(actor, work_order_id, action, plan)
+
+
+async def reopen(*, actor: Actor | None, work_order_id: int, reason: str) -> WorkOrder:
+    """Send a resolved order back to its handler (返工), with a reason: the resident is not
+    satisfied with their request, or the grid leader's (an admin's) verification of a report
+    failed. It is IN_PROGRESS again with the same handler and assignee; the time to resolve
+    starts over from now as its category says (escalation goes on from the level reached);
+    the resolution and any rating are cleared (the timeline keeps them), so it is resolved,
+    confirmed or verified, and rated anew."""
+    text = _note(reason, "reason", required=True)
+
+    async def plan(actor: Actor, order: WorkOrder) -> Change:
+        category = await WorkOrderCategory.get(id=order.category_id)
+        moment = clock.now()
+        return Change(
+            {
+                "status": WorkOrderStatus.IN_PROGRESS,
+                "resolved_at": None,
+                "resolved_by_id": None,
+                "resolve_due": due_times(category, moment)["resolve_due"],
+                "rating": None,
+                "comment": None,
+                "rated_at": None,
+            },
+            [_step(actor, order, WorkOrderAction.REOPEN, WorkOrderStatus.IN_PROGRESS, note=text)],
+        )
+
+    return await _move(actor, work_order_id, WorkOrderAction.REOPEN, plan)

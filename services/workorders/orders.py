@@ -3,9 +3,11 @@ same transaction, and reading them back: lists, the viewer's own, timelines."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
+from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.expressions import Q
@@ -24,12 +26,13 @@ from services.grids import clean_text
 from services.kit import clock, events
 from services.kit.auth import Actor, require_actor
 from services.kit.events import Topic
+from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
 from services.kit.paths import in_subtree
-from services.models import Area, WorkOrder, WorkOrderCategory, WorkOrderEvent
+from services.models import Area, Household, WorkOrder, WorkOrderCategory, WorkOrderEvent
 from services.workorders.access import prefix, sees
 from services.workorders.categories import category_for
-from services.workorders.routing import route_household, route_report
+from services.workorders.routing import handler_for, route_household, route_report
 
 MAX_DESCRIPTION = 1000
 MAX_LOCATION = 200
@@ -91,6 +94,30 @@ def emit_change(order: WorkOrder, action: WorkOrderAction, area_path: str | None
     )
 
 
+def due_times(category: WorkOrderCategory, moment: datetime) -> dict[str, datetime]:
+    """The service-level due times of an order dispatched at `moment`, as its category says."""
+    return {
+        "accept_due": moment + timedelta(minutes=category.accept_within_minutes),
+        "resolve_due": moment + timedelta(hours=category.resolve_within_hours),
+    }
+
+
+def dispatch_event(
+    order_id: int, handling: Area, note: str | None, moment: datetime
+) -> WorkOrderEvent:
+    """The DISPATCH row (the system's) sending a submitted order to `handling`."""
+    return WorkOrderEvent(
+        work_order_id=order_id,
+        action=WorkOrderAction.DISPATCH,
+        from_status=WorkOrderStatus.SUBMITTED,
+        to_status=WorkOrderStatus.DISPATCHED,
+        actor_id=None,
+        note=note,
+        target_area_id=handling.id,
+        at=moment,
+    )
+
+
 async def _submit(
     *,
     actor: Actor,
@@ -101,75 +128,115 @@ async def _submit(
     area: Area,
     location: str | None,
     photo_urls: list[str],
-    handling: Area,
+    to_check: bool = False,
 ) -> WorkOrder:
-    """Create the order already dispatched: SUBMIT and DISPATCH both go on its timeline, in
-    one transaction (the order row is its first write)."""
+    """Create the order, in one transaction (the order row is its first write): dispatched at
+    once (SUBMIT and DISPATCH on its timeline) to the area that handles `area` (its grid for
+    a micro-grid without a leader), or, `to_check` (a resident's report), SUBMITTED and waiting
+    for a grid leader's check (核实) at `area`, its due times counted from submission until the
+    check dispatches it."""
+    handling, note = await handler_for(area)
     moment = clock.now()
+    due = due_times(category, moment)
     async with events.collecting(), in_transaction():
         order = await WorkOrder.create(
             kind=kind,
             category_id=category.id,
-            status=WorkOrderStatus.DISPATCHED,
+            status=WorkOrderStatus.SUBMITTED if to_check else WorkOrderStatus.DISPATCHED,
             description=description,
             household_id=household_id,
             reporter_id=actor.person_id,
             area_id=area.id,
             location=location,
             photo_urls=photo_urls,
-            handling_area_id=handling.id,
-            handling_path=handling.path,
-            accept_due=moment + timedelta(minutes=category.accept_within_minutes),
-            resolve_due=moment + timedelta(hours=category.resolve_within_hours),
+            handling_area_id=area.id if to_check else handling.id,
+            handling_path=area.path if to_check else handling.path,
+            accept_due=due["accept_due"],
+            resolve_due=due["resolve_due"],
             submitted_at=moment,
-            dispatched_at=moment,
+            dispatched_at=None if to_check else moment,
             created_at=moment,
         )
-        await WorkOrderEvent.bulk_create(
-            [
-                WorkOrderEvent(
-                    work_order_id=order.id,
-                    action=WorkOrderAction.SUBMIT,
-                    from_status=None,
-                    to_status=WorkOrderStatus.SUBMITTED,
-                    actor_id=actor.person_id,
-                    at=moment,
-                ),
-                WorkOrderEvent(
-                    work_order_id=order.id,
-                    action=WorkOrderAction.DISPATCH,
-                    from_status=WorkOrderStatus.SUBMITTED,
-                    to_status=WorkOrderStatus.DISPATCHED,
-                    actor_id=None,
-                    target_area_id=handling.id,
-                    at=moment,
-                ),
-            ]
-        )
-        emit_change(order, WorkOrderAction.DISPATCH)
+        steps = [
+            WorkOrderEvent(
+                work_order_id=order.id,
+                action=WorkOrderAction.SUBMIT,
+                from_status=None,
+                to_status=WorkOrderStatus.SUBMITTED,
+                actor_id=actor.person_id,
+                note="待网格核实" if to_check else None,
+                at=moment,
+            )
+        ]
+        if not to_check:
+            steps.append(dispatch_event(order.id, handling, note, moment))
+        await WorkOrderEvent.bulk_create(steps)
+        emit_change(order, WorkOrderAction.SUBMIT if to_check else WorkOrderAction.DISPATCH)
     return order
 
 
-async def place_order(*, actor: Actor | None, category: str, description: str) -> WorkOrder:
+async def _once(
+    actor: Actor,
+    operation: str,
+    idempotency_key: str | None,
+    request: dict[str, Any],
+    submit: Callable[[], Awaitable[WorkOrder]],
+) -> WorkOrder:
+    """Run `submit` once per idempotency key (services.kit.idempotency), as the points and
+    market mutations do: a retry with the same key and input returns the first order and
+    creates nothing, the same key with another input is IdempotencyConflict. Without a key
+    (older clients) every call creates an order."""
+    if idempotency_key is None:
+        return await submit()
+    call = Call(actor, operation, idempotency_key, request)
+
+    async def replay(result_id: int) -> WorkOrder:
+        return await WorkOrder.get(id=result_id)
+
+    if (previous := await call.previous(replay)) is not None:
+        return previous
+
+    async def effect(_: int) -> tuple[int, WorkOrder]:
+        order = await submit()
+        return order.id, order
+
+    # The order's event goes out once the key's transaction (around the order's) committed.
+    async with events.collecting():
+        return await call.run(effect, replay)
+
+
+async def place_order(
+    *,
+    actor: Actor | None,
+    category: str,
+    description: str,
+    idempotency_key: str | None = None,
+) -> WorkOrder:
     """A resident asks for help for their household (点单); the order is dispatched to the
-    household's micro-grid at once."""
+    household's micro-grid at once (to its grid leader when the micro-grid has no leader).
+    With an idempotency key, a retry returns the first order."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
+    request = {"category": category, "description": description}
     if actor.household_id is None:
         raise Forbidden("Orders are placed for your household: you are registered in none.")
-    household, handling = await route_household(actor.household_id)
-    found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, handling.path)
-    return await _submit(
-        actor=actor,
-        kind=WorkOrderKind.RESIDENT_REQUEST,
-        category=found,
-        description=description,
-        household_id=household.id,
-        area=handling,
-        location=None,
-        photo_urls=[],
-        handling=handling,
-    )
+    household_id = actor.household_id
+
+    async def submit() -> WorkOrder:
+        household, area = await route_household(household_id)
+        found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, area.path)
+        return await _submit(
+            actor=actor,
+            kind=WorkOrderKind.RESIDENT_REQUEST,
+            category=found,
+            description=description,
+            household_id=household.id,
+            area=area,
+            location=None,
+            photo_urls=[],
+        )
+
+    return await _once(actor, "placeOrder", idempotency_key, request, submit)
 
 
 def may_report(actor: Actor, path: str) -> bool:
@@ -180,6 +247,17 @@ def may_report(actor: Actor, path: str) -> bool:
     return any(c is not None and path.startswith(c) for c in communities)
 
 
+async def _lives_in_community_of(actor: Actor, path: str) -> bool:
+    """Whether the actor's household lies in the community of the area at `path`."""
+    if actor.household_id is None:
+        return False
+    household = await Household.get_or_none(id=actor.household_id)
+    if household is None:
+        return False
+    home = await Area.get(id=household.community_id)
+    return path.startswith(home.path)
+
+
 async def report_problem(
     *,
     actor: Actor | None,
@@ -188,30 +266,48 @@ async def report_problem(
     location: str,
     description: str,
     photo_urls: list[str],
+    idempotency_key: str | None = None,
 ) -> WorkOrder:
-    """A grid worker or part-time grid member reports a problem seen at a place (事件上报);
-    it is dispatched to the micro-grid there (or the grid, where no micro-grid is given)."""
+    """Report a problem seen at a place (事件上报). A grid worker's or part-time grid member's
+    report (in the community of their role; an admin's in their areas) is dispatched to the
+    micro-grid there (or the grid, where no micro-grid is given) at once; a resident's (in the
+    community they live in) waits for a grid leader to check it on the spot (核实) first.
+    With an idempotency key, a retry returns the first report."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
     location = clean_text(location, field="location", max_length=MAX_LOCATION)
     photos = check_photo_urls(photo_urls)
-    area = await route_report(area_id)
-    if not may_report(actor, area.path):
-        if not actor.paths_for(REPORTER_ROLES | ADMIN_ROLES):
-            raise Forbidden("Grid workers and part-time grid members report problems.")
-        raise Forbidden("Report problems in your own community.", field="areaId")
-    found = await category_for(category, WorkOrderKind.PROBLEM_REPORT, area.path)
-    return await _submit(
-        actor=actor,
-        kind=WorkOrderKind.PROBLEM_REPORT,
-        category=found,
-        description=description,
-        household_id=None,
-        area=area,
-        location=location,
-        photo_urls=photos,
-        handling=area,
-    )
+    request = {
+        "category": category,
+        "area": area_id,
+        "location": location,
+        "description": description,
+        "photos": photos,
+    }
+
+    async def submit() -> WorkOrder:
+        area = await route_report(area_id)
+        worker = may_report(actor, area.path)
+        if not worker and not await _lives_in_community_of(actor, area.path):
+            if not actor.paths_for(REPORTER_ROLES | ADMIN_ROLES) and actor.household_id is None:
+                raise Forbidden(
+                    "Grid workers, part-time grid members and residents report problems."
+                )
+            raise Forbidden("Report problems in your own community.", field="areaId")
+        found = await category_for(category, WorkOrderKind.PROBLEM_REPORT, area.path)
+        return await _submit(
+            actor=actor,
+            kind=WorkOrderKind.PROBLEM_REPORT,
+            category=found,
+            description=description,
+            household_id=None,
+            area=area,
+            location=location,
+            photo_urls=photos,
+            to_check=not worker,
+        )
+
+    return await _once(actor, "reportProblem", idempotency_key, request, submit)
 
 
 async def orders_by_ids(
@@ -244,12 +340,18 @@ def _overdue(now: datetime) -> Q:
     )
 
 
-_FINISHED = (WorkOrderStatus.CONFIRMED, WorkOrderStatus.CLOSED, WorkOrderStatus.REJECTED)
+_FINISHED = (
+    WorkOrderStatus.CONFIRMED,
+    WorkOrderStatus.CLOSED,
+    WorkOrderStatus.REJECTED,
+    WorkOrderStatus.CANCELLED,
+)
 
 
 async def open_and_overdue(now: datetime) -> tuple[int, int]:
-    """How many orders are open (not confirmed, closed or rejected), and how many of them are
-    overdue as `overdueOnly` counts them (for operators' metrics; no authorization)."""
+    """How many orders are open (not confirmed, closed, rejected or cancelled), and how many
+    of them are overdue as `overdueOnly` counts them (for operators' metrics; no
+    authorization)."""
     open_orders = await WorkOrder.exclude(status__in=list(_FINISHED)).count()
     overdue = await WorkOrder.filter(_overdue(now)).count()
     return open_orders, overdue

@@ -44,6 +44,7 @@ class WorkOrderStats:
     open: int
     closed: int
     rejected: int
+    cancelled: int
     median_minutes_to_accept: float | None
     median_minutes_to_resolve: float | None
     breached: int
@@ -162,22 +163,31 @@ async def figures(*, path: str, start: datetime, end: datetime) -> WorkOrderStat
         "SELECT COUNT(*) AS orders, "
         "COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0) AS closed, "
         "COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0) AS rejected, "
+        "COALESCE(SUM(CASE WHEN status = ? THEN 1 ELSE 0 END), 0) AS cancelled, "
         "COALESCE(SUM(CASE WHEN sla_breached = ? THEN 1 ELSE 0 END), 0) AS breached, "
         "COUNT(accepted_at) AS accepted, COUNT(resolved_at) AS resolved, "
         "COUNT(rating) AS rated, COALESCE(SUM(rating), 0) AS rating_sum "
         f"FROM work_order WHERE {where}",
-        [WorkOrderStatus.CLOSED.value, WorkOrderStatus.REJECTED.value, True, *params],
+        [
+            WorkOrderStatus.CLOSED.value,
+            WorkOrderStatus.REJECTED.value,
+            WorkOrderStatus.CANCELLED.value,
+            True,
+            *params,
+        ],
     )
     row = rows[0]
     total, closed, rejected = int(row["orders"]), int(row["closed"]), int(row["rejected"])
+    cancelled = int(row["cancelled"])
     breached, rated, rating_sum = int(row["breached"]), int(row["rated"]), int(row["rating_sum"])
     return WorkOrderStats(
         start=start,
         end=end,
         orders=total,
-        open=total - closed - rejected,
+        open=total - closed - rejected - cancelled,
         closed=closed,
         rejected=rejected,
+        cancelled=cancelled,
         median_minutes_to_accept=await _median(
             where,
             params,

@@ -4,7 +4,8 @@ and for which kinds. The services consult it for every move; nothing else decide
 The parties are what the actor is to one order (an actor can be several at once):
 
 - REQUESTER: the resident who placed a RESIDENT_REQUEST (点单).
-- REPORTER: the worker who reported a PROBLEM_REPORT (事件上报).
+- REPORTER: whoever reported a PROBLEM_REPORT (事件上报): a grid worker, or a resident (whose
+  report waits SUBMITTED for a grid leader's check, 核实, before it is dispatched).
 - HANDLER: whoever answers for the handling area now: the micro-grid leader of a handling
   micro-grid; the grid leader of the grid when the handling area is that grid or the order
   is escalated (level 1); the admins of the community (or above) when the handling area is
@@ -17,6 +18,10 @@ The parties are what the actor is to one order (an actor can be several at once)
 A resolved request closes when the resident confirms it, or when the timer auto-confirms it
 after the configured days; a resolved report closes only when it is verified (核实): the
 timer never closes it, so nobody is paid for unverified work.
+
+A resolved order the resident is not satisfied with, or whose verification failed, is
+reopened (REOPEN: back to IN_PROGRESS with its handler). The requester cancels a request until
+it is accepted, the reporter withdraws a report until handling starts (CANCEL, final).
 
 Confirmation closes the order in the same transaction (CONFIRMED, then CLOSED, both on the
 timeline), so CONFIRMED is never a resting state. RESUME goes back to the status the order
@@ -66,8 +71,18 @@ _MANAGERS = (Party.HANDLER, Party.GRID_LEADER, Party.ADMIN)
 _REQUESTS = frozenset({Kind.RESIDENT_REQUEST})
 _REPORTS = frozenset({Kind.PROBLEM_REPORT})
 
+_CHECKERS = (Party.GRID_LEADER, Party.ADMIN)
+
 TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (Status.SUBMITTED, Action.DISPATCH): _rule(Status.DISPATCHED, Party.SYSTEM),
+    # A resident's report rests SUBMITTED until checked on the spot (核实): confirmed, it is
+    # dispatched (CHECK then DISPATCH); refused, it ends (REJECT).
+    (Status.SUBMITTED, Action.CHECK): _rule(Status.DISPATCHED, *_CHECKERS, kinds=_REPORTS),
+    (Status.SUBMITTED, Action.REJECT): _rule(Status.REJECTED, *_CHECKERS, kinds=_REPORTS),
+    (Status.SUBMITTED, Action.CANCEL): _rule(Status.CANCELLED, Party.REPORTER, kinds=_REPORTS),
+    (Status.DISPATCHED, Action.CANCEL): _rule(Status.CANCELLED, Party.REQUESTER, Party.REPORTER),
+    # Accepted, a request is the net's to finish; a report is withdrawn until work starts.
+    (Status.ACCEPTED, Action.CANCEL): _rule(Status.CANCELLED, Party.REPORTER, kinds=_REPORTS),
     (Status.DISPATCHED, Action.ACCEPT): _rule(Status.ACCEPTED, Party.HANDLER),
     (Status.DISPATCHED, Action.TRANSFER): _rule(Status.DISPATCHED, *_MANAGERS),
     (Status.DISPATCHED, Action.REJECT): _rule(Status.REJECTED, *_MANAGERS),
@@ -92,6 +107,10 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     # Only a request confirms itself when the resident stays silent: a resolved report waits
     # for its verification (核实), however long, and stays verifiable.
     (Status.RESOLVED, Action.AUTO_CONFIRM): _rule(Status.CONFIRMED, Party.SYSTEM, kinds=_REQUESTS),
+    # Not satisfied (the requester) or not verified (the grid leader, an admin): back to work.
+    (Status.RESOLVED, Action.REOPEN): _rule(
+        Status.IN_PROGRESS, Party.REQUESTER, Party.GRID_LEADER, Party.ADMIN
+    ),
     (Status.CONFIRMED, Action.CLOSE): _rule(Status.CLOSED, Party.SYSTEM),
     (Status.RESOLVED, Action.RATE): _rule(Status.RESOLVED, Party.REQUESTER, kinds=_REQUESTS),
     (Status.CLOSED, Action.RATE): _rule(Status.CLOSED, Party.REQUESTER, kinds=_REQUESTS),
@@ -111,6 +130,9 @@ USER_ACTIONS = (
     Action.RESUME,
     Action.REJECT,
     Action.RATE,
+    Action.CANCEL,
+    Action.CHECK,
+    Action.REOPEN,
 )
 
 

@@ -9,10 +9,11 @@ import base64
 import httpx
 import pytest
 
-from services.models import PointsAward
+from services.enums import WorkOrderStatus
+from services.models import PointsAward, WorkOrder
 from tests.conftest import Database, actor_for, gql, login
 from tests.schema.workorders_support import CATEGORIES, RESULT, gid, run
-from tests.services.workorders_support import grid, micro_grid, place
+from tests.services.workorders_support import grid, handled, micro_grid, place, snapshot
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -69,6 +70,9 @@ REJECT = step("rejectWorkOrder", "RejectWorkOrderInput", "RejectWorkOrderSuccess
 
 
 RATE = step("rateWorkOrder", "RateWorkOrderInput", "RateWorkOrderSuccess")
+CANCEL = step("cancelWorkOrder", "CancelWorkOrderInput", "CancelWorkOrderSuccess")
+CHECK = step("checkReport", "CheckReportInput", "CheckReportSuccess")
+REOPEN = step("reopenWorkOrder", "ReopenWorkOrderInput", "ReopenWorkOrderSuccess")
 
 
 LIST = """
@@ -338,3 +342,119 @@ class TestTransferAndReject:
             token=await login(client, "resident"),
         )
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+class TestOrderAndReportLoop:
+    """Retries, cancellation, residents' reports checked on the spot, reopening."""
+
+    async def test_a_retried_order_is_placed_once_and_cancelled(
+        self, db: Database, client: httpx.AsyncClient
+    ) -> None:
+        resident = await login(client, "resident")
+        values = {"category": "WATER_ELECTRIC", "description": "水管漏水", "idempotencyKey": "k-1"}
+        first = await run(client, resident, PLACE, "placeOrder", **values)
+        assert first["__typename"] == "PlaceOrderSuccess"
+        before = await snapshot()
+        # the retry returns the same order; another input with the key is a conflict
+        again = await run(client, resident, PLACE, "placeOrder", **values)
+        assert again["workOrder"]["id"] == first["workOrder"]["id"]
+        conflict = await run(
+            client, resident, PLACE, "placeOrder", **{**values, "description": "灯坏了"}
+        )
+        assert (conflict["__typename"], conflict["code"]) == (
+            "IdempotencyConflict",
+            "IDEMPOTENCY_CONFLICT",
+        )
+        assert await snapshot() == before
+        # the leader may not cancel it; the resident does, with a reason
+        wid = first["workOrder"]["id"]
+        leader = await login(client, "microgrid_leader")
+        refused = await run(client, leader, CANCEL, "cancelWorkOrder", workOrderId=wid, reason="x")
+        assert (refused["__typename"], refused["code"]) == ("Forbidden", "FORBIDDEN")
+        cancelled = await run(
+            client, resident, CANCEL, "cancelWorkOrder", workOrderId=wid, reason="已自行修好"
+        )
+        assert cancelled["workOrder"]["status"] == "CANCELLED"
+        assert cancelled["workOrder"]["timeline"][-1]["note"] == "已自行修好"
+        assert (await WorkOrder.get(id=key_of(wid))).status is WorkOrderStatus.CANCELLED
+        late = await run(client, leader, ACCEPT, "acceptWorkOrder", workOrderId=wid)
+        assert (late["__typename"], late["message"]) == (
+            "InvalidTransition",
+            "A RESIDENT_REQUEST that is CANCELLED cannot be accepted now.",
+        )
+
+    async def test_a_residents_report_is_checked_then_handled_and_reopened(
+        self, db: Database, client: httpx.AsyncClient
+    ) -> None:
+        resident = await login(client, "resident")
+        grid_leader = await login(client, "grid_leader")
+        reported = await run(
+            client,
+            resident,
+            REPORT,
+            "reportProblem",
+            category="PUBLIC_FACILITY",
+            areaId=gid("Area", (await micro_grid()).id),
+            location="2 号楼楼道",
+            description="楼道灯不亮",
+            idempotencyKey="report-1",
+        )
+        order = reported["workOrder"]
+        assert (reported["__typename"], order["status"]) == ("ReportProblemSuccess", "SUBMITTED")
+        wid = order["id"]
+        rider = await login(client, "rider")
+        hidden = await run(client, rider, CHECK, "checkReport", workOrderId=wid, confirmed=True)
+        assert hidden["__typename"] == "NotFound"
+        checked = await run(
+            client, grid_leader, CHECK, "checkReport", workOrderId=wid, confirmed=True
+        )
+        assert checked["workOrder"]["status"] == "DISPATCHED"
+        assert [t["action"] for t in checked["workOrder"]["timeline"]] == [
+            "SUBMIT",
+            "CHECK",
+            "DISPATCH",
+        ]
+        # handled, then the grid leader's verification fails: back to the handler
+        resolved = await handled(await WorkOrder.get(id=key_of(wid)))
+        reopened = await run(
+            client,
+            grid_leader,
+            REOPEN,
+            "reopenWorkOrder",
+            workOrderId=gid("WorkOrder", resolved.id),
+            reason="仍有两盏灯不亮",
+        )
+        assert reopened["workOrder"]["status"] == "IN_PROGRESS"
+        assert reopened["workOrder"]["timeline"][-1]["action"] == "REOPEN"
+        assert reopened["workOrder"]["resolvedAt"] is None
+        # a report the check does not confirm ends with the reason
+        other = await run(
+            client,
+            resident,
+            REPORT,
+            "reportProblem",
+            category="SANITATION",
+            areaId=gid("Area", (await micro_grid()).id),
+            location="3 号楼",
+            description="垃圾满溢",
+        )
+        no_reason = await run(
+            client,
+            grid_leader,
+            CHECK,
+            "checkReport",
+            workOrderId=other["workOrder"]["id"],
+            confirmed=False,
+        )
+        assert (no_reason["__typename"], no_reason["field"]) == ("InvalidInput", "reason")
+        rejected = await run(
+            client,
+            grid_leader,
+            CHECK,
+            "checkReport",
+            workOrderId=other["workOrder"]["id"],
+            confirmed=False,
+            reason="现场已清理",
+        )
+        assert rejected["workOrder"]["status"] == "REJECTED"
+        assert (await WorkOrder.get(id=key_of(other["workOrder"]["id"]))).closed_at is not None

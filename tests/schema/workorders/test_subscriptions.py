@@ -14,6 +14,7 @@ from services.enums import Role
 from services.kit import events
 from services.kit.events import Topic, broker
 from services.models import WorkOrder
+from services.people import assign_role
 from tests.conftest import Database, actor_for
 from tests.schema.core.test_live import end_role, ends_with, next_result, recheck_always, subscribe
 from tests.services.kit.test_events import until_subscribed
@@ -123,9 +124,16 @@ class TestWorkOrderEvents:
         try:
             pending = asyncio.ensure_future(next_result(stream))
             await until_subscribed(Topic.WORK_ORDER)
-            # when the community admin ends her role, and a resident of the micro-grid then places
-            # an order (with their phone on it)
+            # when the community admin ends her role and appoints a successor, and a resident of
+            # the micro-grid then places an order (with their phone on it; without a leader it
+            # would go to the grid)
             await end_role("microgrid_leader", Role.MICRO_GRID_LEADER, by="community_admin")
+            await assign_role(
+                actor=await actor_for("community_admin"),
+                person_id=(await actor_for("central_household")).person_id,
+                role=Role.MICRO_GRID_LEADER,
+                area_id=area.id,
+            )
             await place()
             # then she is not shown it: her subscription ends with FORBIDDEN
             await ends_with(stream, "FORBIDDEN", result=await pending)

@@ -491,3 +491,166 @@ class TestRate:
             await act("resident", "rate", rated, rating=5, comment=None)
         closed = await act("resident", "confirm", rated)
         assert closed.rating == 4
+
+
+class TestCancel:
+    async def test_the_resident_cancels_until_the_order_is_accepted(self, db: Database) -> None:
+        order = await place()
+        # others may not cancel it
+        for username in ("microgrid_leader", "grid_leader", "community_admin"):
+            before = await snapshot(order)
+            with pytest.raises(Forbidden):
+                await act(username, "cancel", order, reason="不需要了")
+            assert await snapshot(order) == before
+        with pytest.raises(InvalidInput):
+            await act("resident", "cancel", order, reason="  ")
+        cancelled = await act("resident", "cancel", order, reason="已自行修好")
+        assert cancelled.status is WorkOrderStatus.CANCELLED
+        assert cancelled.closed_at is not None
+        assert (await events_of(cancelled))[-1] == (
+            "CANCEL",
+            "DISPATCHED",
+            "CANCELLED",
+            "已自行修好",
+        )
+        # an accepted request is the net's to finish: too late
+        accepted = await act("microgrid_leader", "accept", await place())
+        before = await snapshot(accepted)
+        with pytest.raises(InvalidTransition) as late:
+            await act("resident", "cancel", accepted, reason="不需要了")
+        assert "cannot be cancelled now" in str(late.value)
+        assert await snapshot(accepted) == before
+
+    async def test_the_reporter_withdraws_until_handling_starts(self, db: Database) -> None:
+        waiting = await act("resident", "cancel", await report("resident"), reason="已有人处理")
+        assert waiting.status is WorkOrderStatus.CANCELLED
+        accepted = await act("microgrid_leader", "accept", await report())
+        withdrawn = await act("rider", "cancel", accepted, reason="摊贩已离开")
+        assert withdrawn.status is WorkOrderStatus.CANCELLED
+        started = await act(
+            "microgrid_leader", "start", await act("microgrid_leader", "accept", await report())
+        )
+        with pytest.raises(InvalidTransition):
+            await act("rider", "cancel", started, reason="摊贩已离开")
+
+
+class TestCheckReport:
+    async def test_a_confirmed_check_dispatches_the_report(self, db: Database) -> None:
+        order = await report("resident")
+        # the micro-grid leader, the rider and the reporter do not check it
+        for who in ("microgrid_leader", "rider", "resident"):
+            with pytest.raises((Forbidden, NotFound)):
+                await act(who, "check", order, confirmed=True, reason=None)
+        # it is not handled before its check
+        with pytest.raises(InvalidTransition):
+            await act("microgrid_leader", "accept", order)
+        later = service_clock.now() + timedelta(hours=2)
+        with service_clock.frozen(later):
+            checked = await act("grid_leader", "check", order, confirmed=True, reason=None)
+        assert checked.status is WorkOrderStatus.DISPATCHED
+        assert checked.dispatched_at == later
+        assert checked.accept_due == later + timedelta(minutes=60)  # SANITATION: 60 minutes
+        assert checked.handling_area_id == (await micro_grid()).id
+        assert (await events_of(checked))[-2:] == [
+            ("CHECK", "SUBMITTED", "SUBMITTED", "现场核实属实"),
+            ("DISPATCH", "SUBMITTED", "DISPATCHED", None),
+        ]
+        # then it runs as any report: accepted by the micro-grid's leader
+        assert (await act("microgrid_leader", "accept", checked)).status is (
+            WorkOrderStatus.ACCEPTED
+        )
+        with pytest.raises(InvalidTransition) as twice:
+            await act("grid_leader", "check", checked, confirmed=True, reason=None)
+        assert "cannot be checked now" in str(twice.value)
+
+    async def test_a_refused_check_rejects_it_with_the_reason(self, db: Database) -> None:
+        order = await report("resident")
+        before = await snapshot(order)
+        with pytest.raises(InvalidInput) as no_reason:
+            await act("grid_leader", "check", order, confirmed=False, reason=None)
+        assert no_reason.value.field == "reason"
+        assert await snapshot(order) == before
+        rejected = await act(
+            "community_admin", "check", order, confirmed=False, reason="现场无此情况"
+        )
+        assert rejected.status is WorkOrderStatus.REJECTED and rejected.closed_at is not None
+        assert (await events_of(rejected))[-1] == (
+            "REJECT",
+            "SUBMITTED",
+            "REJECTED",
+            "现场无此情况",
+        )
+        assert await awards_for(rejected) == []
+
+
+class TestReopen:
+    async def test_a_dissatisfied_resident_sends_it_back(self, db: Database) -> None:
+        order = await handled(await place())
+        order = await act("resident", "rate", order, rating=2, comment="还在漏")
+        with pytest.raises(Forbidden):
+            await act("microgrid_leader", "reopen", order, reason="再看看")
+        later = service_clock.now() + timedelta(hours=3)
+        with service_clock.frozen(later):
+            reopened = await act("resident", "reopen", order, reason="水管还在漏水")
+        assert reopened.status is WorkOrderStatus.IN_PROGRESS
+        assert reopened.accepted_by_id == order.accepted_by_id
+        assert (reopened.resolved_at, reopened.resolved_by_id, reopened.rating) == (
+            None,
+            None,
+            None,
+        )
+        assert reopened.resolve_due == later + timedelta(hours=24)  # WATER_ELECTRIC: 24 hours
+        assert (await events_of(reopened))[-1] == (
+            "REOPEN",
+            "RESOLVED",
+            "IN_PROGRESS",
+            "水管还在漏水",
+        )
+        # the handler resolves it again; the resident confirms and the handler is paid once
+        again = await act("microgrid_leader", "resolve", reopened, note="更换整段水管")
+        closed = await act("resident", "confirm", again)
+        assert closed.status is WorkOrderStatus.CLOSED
+        assert len(await awards_for(closed)) == 1
+        with pytest.raises(InvalidTransition):
+            await act("resident", "reopen", closed, reason="又坏了")
+
+    async def test_a_failed_verification_sends_a_report_back(self, db: Database) -> None:
+        order = await handled(await report())
+        with pytest.raises(Forbidden):
+            await act("rider", "reopen", order, reason="没清理干净")
+        reopened = await act("grid_leader", "reopen", order, reason="现场仍有垃圾")
+        assert reopened.status is WorkOrderStatus.IN_PROGRESS
+        assert await awards_for(reopened) == []
+
+
+class TestRefusalWording:
+    @pytest.mark.parametrize(
+        ("action", "kwargs", "participle"),
+        [
+            ("accept", {}, "accepted"),
+            ("start", {}, "started"),
+            ("suspend", {"reason": "等待"}, "suspended"),
+            ("resume", {}, "resumed"),
+            ("transfer", {"up": True, "reason": "统筹"}, "transferred"),
+            ("resolve", {"note": None}, "resolved"),
+            ("reject", {"reason": "不受理"}, "rejected"),
+        ],
+    )
+    async def test_messages_use_the_past_participle(
+        self, db: Database, action: str, kwargs: dict[str, object], participle: str
+    ) -> None:
+        closed = await act("resident", "cancel", await place(), reason="不需要了")
+        with pytest.raises(InvalidTransition) as refused:
+            await act("microgrid_leader", action, closed, **kwargs)
+        message = str(refused.value)
+        assert message == f"A RESIDENT_REQUEST that is CANCELLED cannot be {participle} now."
+        assert not any(f"{verb}d " in message for verb in ("accept", "start", "suspend"))
+
+    def test_every_action_has_its_words(self) -> None:
+        from services.enums import WorkOrderAction
+        from services.workorders.lifecycle import words
+
+        for action in WorkOrderAction:
+            verb, participle = words(action)
+            assert participle.endswith("ed") and not participle.endswith(("td", "pd", "dd"))
+            assert verb and " " not in verb

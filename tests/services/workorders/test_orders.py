@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from services import workorders
-from services.enums import AreaLevel, WorkOrderStatus
-from services.errors import Forbidden, InvalidInput
-from services.models import Area, WorkOrderCategory
+from services.enums import AreaLevel, Role, WorkOrderStatus
+from services.errors import Forbidden, IdempotencyConflict, InvalidInput
+from services.models import Area, RoleAssignment, WorkOrder, WorkOrderCategory
+from services.people import assign_role, end_role
 from tests.conftest import Database, actor_for
 from tests.services.workorders_support import (
     act,
+    events_of,
     grid,
     micro_grid,
     place,
@@ -48,10 +50,12 @@ class TestPlaceOrder:
 
 
 class TestReportProblem:
-    async def test_reporting_needs_a_grid_role_in_the_community(self, db: Database) -> None:
+    async def test_reporting_needs_a_grid_role_or_a_home_in_the_community(
+        self, db: Database
+    ) -> None:
         before = await snapshot()
-        with pytest.raises(Forbidden):
-            await report("resident")
+        with pytest.raises(Forbidden):  # neither a grid worker nor living in the community
+            await report("partner")
         with pytest.raises(Forbidden):  # a micro-grid of another community
             await report(area=await Area.filter(level=AreaLevel.MICRO_GRID).order_by("-id").first())
         with pytest.raises(InvalidInput):  # a community is not a place to report at
@@ -81,6 +85,115 @@ class TestReportProblem:
             await report(**kwargs)  # type: ignore[arg-type]
         assert refused.value.field == field
         assert await snapshot() == before
+
+
+class TestIdempotentSubmission:
+    async def test_a_retried_order_is_placed_once(self, db: Database) -> None:
+        resident = await actor_for("resident")
+        first = await workorders.place_order(
+            actor=resident, category="WATER_ELECTRIC", description="水管漏水", idempotency_key="o-1"
+        )
+        before = await snapshot()
+        # when the resident's app retries with the same key and input
+        again = await workorders.place_order(
+            actor=resident,
+            category="WATER_ELECTRIC",
+            description=" 水管漏水 ",  # the same once cleaned
+            idempotency_key="o-1",
+        )
+        # then it gets the first order and nothing changed
+        assert again.id == first.id
+        assert await snapshot() == before
+        # the same key with another input is a conflict, and changes nothing
+        with pytest.raises(IdempotencyConflict) as conflict:
+            await workorders.place_order(
+                actor=resident, category="ERRAND", description="代办", idempotency_key="o-1"
+            )
+        assert conflict.value.field == "idempotencyKey"
+        assert await snapshot() == before
+        # without a key (older clients) every call places an order
+        await place()
+        await place()
+        assert (await snapshot()).orders == before.orders + 2
+
+    async def test_a_retried_report_is_reported_once(self, db: Database) -> None:
+        rider = await actor_for("rider")
+        area = await micro_grid()
+        values = dict(
+            category="SANITATION", area_id=area.id, location="3 号楼", description="垃圾满溢"
+        )
+        first = await workorders.report_problem(
+            actor=rider, photo_urls=[], idempotency_key="r-1", **values
+        )
+        before = await snapshot()
+        again = await workorders.report_problem(
+            actor=rider, photo_urls=[], idempotency_key="r-1", **values
+        )
+        assert again.id == first.id and await snapshot() == before
+        with pytest.raises(IdempotencyConflict):
+            await workorders.report_problem(
+                actor=rider,
+                photo_urls=["https://img.example.com/a.jpg"],
+                idempotency_key="r-1",
+                **values,
+            )
+        # a refused call records no key: the key is free for the corrected input
+        with pytest.raises(InvalidInput):
+            await workorders.report_problem(
+                actor=rider, photo_urls=[], idempotency_key="r-2", **{**values, "category": "NO"}
+            )
+        fixed = await workorders.report_problem(
+            actor=rider, photo_urls=[], idempotency_key="r-2", **values
+        )
+        assert fixed.id != first.id
+        with pytest.raises(InvalidInput):
+            await workorders.report_problem(
+                actor=rider, photo_urls=[], idempotency_key="", **values
+            )
+
+
+class TestResidentsReports:
+    async def test_a_residents_report_waits_for_its_check(self, db: Database) -> None:
+        order = await report("resident")
+        assert order.status is WorkOrderStatus.SUBMITTED and order.dispatched_at is None
+        assert await events_of(order) == [("SUBMIT", None, "SUBMITTED", "待网格核实")]
+        # a grid worker's report is dispatched at once, as before
+        rider = await report("rider")
+        assert rider.status is WorkOrderStatus.DISPATCHED
+
+
+class TestLeaderlessMicroGrid:
+    async def test_an_order_goes_to_the_grid_leader_at_once(self, db: Database) -> None:
+        # given M's leader stepped down
+        micro, g = await micro_grid(), await grid()
+        held = await RoleAssignment.get(area_id=micro.id, role=Role.MICRO_GRID_LEADER, until=None)
+        admin = await actor_for("community_admin")
+        await end_role(actor=admin, assignment_id=held.id, reason="迁出本小区")
+        # when the resident places an order
+        order = await place()
+        # then it is handled at the grid, and the grid leader accepts it at once
+        assert (order.area_id, order.handling_area_id) == (micro.id, g.id)
+        timeline = await events_of(order)
+        assert timeline[1] == (
+            "DISPATCH",
+            "SUBMITTED",
+            "DISPATCHED",
+            "微网格暂无微网格长，派至网格长",
+        )
+        accepted = await act("grid_leader", "accept", order)
+        assert accepted.status is WorkOrderStatus.ACCEPTED
+        assert accepted.escalation_level == 0 and not accepted.sla_breached
+        # reports there too
+        reported = await report(area=micro)
+        assert reported.handling_area_id == g.id
+        # once a new leader is appointed, orders go to the micro-grid again
+        person = (await actor_for("central_household")).person_id
+        await assign_role(
+            actor=admin, person_id=person, role=Role.MICRO_GRID_LEADER, area_id=micro.id
+        )
+        again = await place()
+        assert again.handling_area_id == micro.id
+        assert (await WorkOrder.get(id=order.id)).handling_area_id == g.id
 
 
 class TestListOrders:

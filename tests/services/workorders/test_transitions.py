@@ -42,6 +42,7 @@ RESTING = (
     Status.RESOLVED,
     Status.CLOSED,
     Status.REJECTED,
+    Status.CANCELLED,
 )
 
 
@@ -72,6 +73,8 @@ async def build(kind: Kind, status: Status) -> WorkOrder:
         return order
     if status is Status.REJECTED:
         return await act("microgrid_leader", "reject", order, reason="不属于受理范围")
+    if status is Status.CANCELLED:
+        return await act(owner(kind), "cancel", order, reason="不需要了")
     order = await act("microgrid_leader", "accept", order)
     helper = (await actor_for("central_household")).person_id
     order = await act("microgrid_leader", "assign", order, person_id=helper)
@@ -100,6 +103,9 @@ async def attempt(role: str, kind: Kind, action: Action, order: WorkOrder) -> Wo
         Action.SUSPEND: {"reason": "等待配件"},
         Action.REJECT: {"reason": "不属于受理范围"},
         Action.RATE: {"rating": 4, "comment": "满意"},
+        Action.CANCEL: {"reason": "不需要了"},
+        Action.CHECK: {"confirmed": True, "reason": None},
+        Action.REOPEN: {"reason": "不满意"},
     }
     return await act(username, action.value.lower(), order, **params.get(action, {}))
 
@@ -149,11 +155,12 @@ class TestRuleFor:
         assert reached | {Status.SUBMITTED} == set(Status)
         # the final statuses have no way out but rating
         for status, action in TRANSITIONS:
-            if status in (Status.CLOSED, Status.REJECTED):
+            if status in (Status.CLOSED, Status.REJECTED, Status.CANCELLED):
                 assert action is Action.RATE
 
         # a resolved request closes when confirmed or by the timer; a resolved report leaves
-        # RESOLVED only when a person verifies it (the timer never closes it unverified)
+        # RESOLVED only when a person verifies it (the timer never closes it unverified); both
+        # can be sent back to work by a person
         def exits(kind: Kind) -> set[Action]:
             return {
                 action
@@ -163,8 +170,8 @@ class TestRuleFor:
                 and rule.next is not Status.RESOLVED
             }
 
-        assert exits(Kind.RESIDENT_REQUEST) == {Action.CONFIRM, Action.AUTO_CONFIRM}
-        assert exits(Kind.PROBLEM_REPORT) == {Action.VERIFY}
+        assert exits(Kind.RESIDENT_REQUEST) == {Action.CONFIRM, Action.AUTO_CONFIRM, Action.REOPEN}
+        assert exits(Kind.PROBLEM_REPORT) == {Action.VERIFY, Action.REOPEN}
         # the system's moves are the system's alone
         for (_, action), rule in TRANSITIONS.items():
             if action in (Action.DISPATCH, Action.ESCALATE, Action.AUTO_CONFIRM, Action.CLOSE):
