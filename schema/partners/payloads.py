@@ -10,6 +10,7 @@ from schema.core.errors import (
     Conflict,
     IdempotencyConflict,
     InvalidInput,
+    InvalidTransition,
     NotFound,
     OutOfStock,
     Unauthenticated,
@@ -184,7 +185,7 @@ class ProjectSuccess:
 
 
 ProjectResult = Annotated[
-    ProjectSuccess | UserErrors | Conflict,
+    ProjectSuccess | UserErrors | Conflict | InvalidTransition,
     strawberry.union("ProjectResult", description="The project or why not."),
 ]
 

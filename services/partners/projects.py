@@ -23,7 +23,7 @@ from services.enums import (
     ProjectRole,
     ProjectStatus,
 )
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
@@ -165,7 +165,7 @@ async def update_project(
         project.status = ProjectStatus(rows[0]["status"])
         if status is not None and status is not project.status:
             if status not in PROJECT_TRANSITIONS[project.status]:
-                raise Conflict(
+                raise InvalidTransition(
                     f"A {project.status.value} project cannot become {status.value}.",
                     field="status",
                 )

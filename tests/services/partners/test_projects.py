@@ -12,7 +12,7 @@ from services.enums import (
     ProjectRole,
     ProjectStatus,
 )
-from services.errors import Conflict, Forbidden, InvalidInput
+from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from services.models import (
     Project,
     ProjectUnit,
@@ -68,7 +68,7 @@ class TestUpdateProject:
                 claimable=None,
             )
 
-        with pytest.raises(Conflict):
+        with pytest.raises(InvalidTransition):
             await move(ProjectStatus.COMPLETED)  # not from PROPOSED
         with pytest.raises(Forbidden):
             await move(ProjectStatus.ACTIVE, by="partner")  # not a participant
@@ -90,7 +90,7 @@ class TestUpdateProject:
         assert done.done_at is not None and done.progress == 100
         completed = await move(ProjectStatus.COMPLETED)
         assert completed.closed_at is not None
-        with pytest.raises(Conflict):
+        with pytest.raises(InvalidTransition):
             await move(ProjectStatus.CANCELLED)
         with pytest.raises(Conflict):  # a closed project keeps its milestones
             await partners.add_milestone(
