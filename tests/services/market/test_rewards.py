@@ -42,7 +42,7 @@ class TestCreateReward:
             (await community()).id,
             DEMO_COMMUNITY,
         )
-        for_partner = await reward(provider_name=PARTNER_UNIT)
+        for_partner = await reward(provider_unit=PARTNER_UNIT)
         assert (for_partner.provider_kind, for_partner.provider_name) == (
             ProviderKind.PARTNER_UNIT,
             PARTNER_UNIT,
@@ -52,7 +52,7 @@ class TestCreateReward:
         self, db: Database
     ) -> None:
         partner = await actor_for("partner")
-        made = await reward(by="partner", provider_name=PARTNER_UNIT)
+        made = await reward(by="partner", provider_unit=PARTNER_UNIT)
         assert (made.provider_kind, made.provider_account_id) == (
             ProviderKind.PARTNER_UNIT,
             partner.account_id,
@@ -61,7 +61,7 @@ class TestCreateReward:
             await reward(by="partner")
         with pytest.raises(Forbidden):  # and posts only in their own community
             await reward(
-                by="partner", provider_name=PARTNER_UNIT, area=await community(OTHER_COMMUNITY)
+                by="partner", provider_unit=PARTNER_UNIT, area=await community(OTHER_COMMUNITY)
             )
 
     @pytest.mark.parametrize("username", ["resident", "volunteer", "grid_leader"])
@@ -130,7 +130,7 @@ class TestRestockReward:
 
     async def test_only_the_provider_or_an_admin_restocks(self, funded: Database) -> None:
         community_item = await reward()
-        partner_item = await reward(by="partner", provider_name=PARTNER_UNIT)
+        partner_item = await reward(by="partner", provider_unit=PARTNER_UNIT)
         partner = await actor_for("partner")
         for username in ("resident", "grid_leader"):
             with pytest.raises(Forbidden):
