@@ -169,8 +169,11 @@ async def create_reward(
         description="",
         pickup_location="",
     )
-    if not actor.administers(area.path) and not await unit_ids_of(actor):
-        raise Forbidden("Community admins and partner members of the community post rewards.")
+    if not actor.administers(area.path):
+        if not await unit_ids_of(actor):
+            raise Forbidden("Community admins and partner members post rewards.")
+        if provider_unit_id is None:
+            raise InvalidInput("Name your unit as the provider.", field="providerUnitId")
     _apply(reward, data, clear=set())
     await _set_provider(reward, actor, community, provider_unit_id)
     await reward.save()

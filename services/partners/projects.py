@@ -276,9 +276,8 @@ DEFAULT_CLAIM_KINDS = (PartnerUnitKind.PROPERTY_COMPANY, PartnerUnitKind.SOCIAL_
 
 async def _allowed_kinds(community_id: int) -> list[PartnerUnitKind]:
     setting = await ProjectClaimSetting.get_or_none(community_id=community_id)
-    if setting is None:
-        return list(DEFAULT_CLAIM_KINDS)
-    return [PartnerUnitKind(k) for k in setting.kinds]
+    allowed = set(DEFAULT_CLAIM_KINDS) if setting is None else set(setting.kinds)
+    return [k for k in PartnerUnitKind if k in allowed]
 
 
 async def _community(community_id: int) -> Area:

@@ -52,9 +52,7 @@ class TestLeaderboard:
         # a held redemption is not redeemed yet: topRewards counts what `redeemed` counts
         assert "测试洗衣液" not in [t["reward"]["name"] for t in stats["topRewards"]]
 
-    async def test_top_rewards_count_what_redeemed_counts(
-        self, client: httpx.AsyncClient
-    ) -> None:
+    async def test_top_rewards_count_what_redeemed_counts(self, client: httpx.AsyncClient) -> None:
         # given two items of a reward held for the resident
         admin = await login(client, "community_admin")
         before = await _statistics(client, admin)
