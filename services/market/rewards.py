@@ -262,7 +262,11 @@ async def update_reward(
         "available_until",
         "active",
     ]
-    if moves and unit_id != reward.partner_unit_id:
+    # A provider known by name only (posted before providers were units) counts as a change.
+    if moves and (unit_id, reward.provider_kind) != (
+        reward.partner_unit_id,
+        ProviderKind.COMMUNITY if unit_id is None else ProviderKind.PARTNER_UNIT,
+    ):
         if reward.resource_id is not None:
             raise InvalidInput(
                 "A reward stocked from a unit's resource stays that unit's.",
