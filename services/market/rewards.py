@@ -181,10 +181,12 @@ async def create_reward(
 
 
 def may_manage(actor: Actor, reward: Reward) -> bool:
-    """An admin of its area, or the account that posted it (see `manages` for the unit's
-    managers)."""
+    """An admin of its area, or the account that posted it when no unit provides it (a unit's
+    rewards are managed by its managers, see `manages`: whoever leaves the unit stops)."""
     return actor.administers(reward.area_path) or (
-        reward.provider_account_id is not None and reward.provider_account_id == actor.account_id
+        reward.partner_unit_id is None
+        and reward.provider_account_id is not None
+        and reward.provider_account_id == actor.account_id
     )
 
 

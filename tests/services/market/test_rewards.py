@@ -8,8 +8,9 @@ from importlib import import_module
 import pytest
 
 from seed.demo import DEMO_COMMUNITY
+from seed.partners import CLERK
 from seed.points import MERCHANT_NAME
-from services import market
+from services import market, partners
 from services.enums import PartnerUnitStatus, ProviderKind, RewardCategory
 from services.errors import (
     Conflict,
@@ -334,3 +335,22 @@ class TestMigration:
         unmatched = await Reward.get(id=shop.id)
         assert (unmatched.partner_unit_id, unmatched.provider_name) == (None, "颜山理发店")
         assert (await Reward.get(id=elsewhere.id)).partner_unit_id is None
+
+
+class TestLeavingTheUnit:
+    async def test_whoever_leaves_the_unit_stops_managing_its_rewards(self, db: Database) -> None:
+        # given a reward the merchant's manager posted for the merchant
+        merchant = await PartnerUnit.get(name=MERCHANT_NAME)
+        made = await reward(by="merchant", provider_unit=MERCHANT_NAME)
+        manager, clerk = await actor_for("merchant"), await actor_for(CLERK[0])
+        # when the manager leaves, the clerk succeeding them
+        await partners.leave_unit(actor=manager, unit_id=merchant.id, successor_id=clerk.person_id)
+        # then the former manager neither changes it nor hands it over; the clerk does
+        former = await actor_for("merchant")
+        with pytest.raises(Forbidden):
+            await market.update_reward(actor=former, reward_id=made.id, changes={"name": "改名"})
+        assert not await market.hands_over(former, made)
+        changed = await market.update_reward(
+            actor=await actor_for(CLERK[0]), reward_id=made.id, changes={"name": "改名"}
+        )
+        assert changed.name == "改名"
