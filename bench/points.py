@@ -190,7 +190,7 @@ async def setup(url: str, people: int) -> Setup:
             actor=admin,
             area_id=prepared.community_id,
             stock=MAX_STOCK,
-            provider_name=None,
+            provider_unit_id=None,
             data=market.RewardInput(name="基准奖品", category=RewardCategory.GOODS, price_points=1),
         )
 

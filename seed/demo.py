@@ -227,9 +227,7 @@ class _Builder:
             for name, (road, compounds) in communities.items():
                 await self.community(street, name, road, compounds)
         await seed_points(
-            community=await Area.get(name=DEMO_COMMUNITY),
-            volunteers=self.demo_volunteers,
-            partner_unit=PARTNER_UNIT_NAME,
+            community=await Area.get(name=DEMO_COMMUNITY), volunteers=self.demo_volunteers
         )
         await seed_evaluation(community=await Area.get(name=DEMO_COMMUNITY))
         await seed_partners(

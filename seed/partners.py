@@ -1,16 +1,18 @@
 """Demo partners: units of every kind reporting to 颜山社区 (one still pending), their resource
 lists, the community's and its grids' needs, a match accepted into an ACTIVE co-building project
-with milestones, a claimable service project, a merchant stocking the points marketplace from
-its resource list, and a cadre sunk to the demo grid with service records."""
+with milestones, a claimable service project, rewards given by units (the merchant's voucher,
+which its manager and its clerk hand over; the property company's repair service), a merchant
+stocking the points marketplace from its resource list, and a cadre sunk to the demo grid with
+service records."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from seed.points import MERCHANT_NAME, demo_actor
-from services import partners
+from services import market, partners
 from services.accounts import create_account
-from services.enums import PartnerUnitKind, ResourceCategory, Urgency
+from services.enums import PartnerUnitKind, ResourceCategory, RewardCategory, Urgency
 from services.kit import clock
 from services.models import Area, PartnerUnit
 
@@ -63,6 +65,8 @@ UNITS: tuple[tuple[str, str, bool, str, PartnerUnitKind, str, bool], ...] = (
     ),
 )
 UNIT_PASSWORD = "gridpoints-demo"
+# A plain (not managing) member of the merchant: hands over its vouchers too, and may leave.
+CLERK = ("merchant_clerk", "杨晓东")
 
 # unit name → (category, title, quantity, unit label, days available (None: open-ended))
 RESOURCES: dict[str, tuple[tuple[ResourceCategory, str, int, str, int | None], ...]] = {
@@ -150,6 +154,7 @@ async def seed_partners(*, community: Area, property_company: str) -> None:
         if approved:
             await partners.review_unit(actor=admin, unit_id=unit.id, approve=True, reason=None)
         units[unit_name] = unit
+    await _seed_rewards(community, units[MERCHANT_NAME], company)
     # Resource lists: every approved unit's, the property company's through `partner`.
     moment = clock.now()
     offers = {}
@@ -274,3 +279,49 @@ async def seed_partners(*, community: Area, property_company: str) -> None:
             minutes=minutes,
             description=what,
         )
+
+
+async def _seed_rewards(community: Area, merchant: PartnerUnit, company: PartnerUnit) -> None:
+    """The merchant's clerk, and rewards given by units (providerUnitId): a voucher the
+    community's admin posts for the merchant (the merchant's members hand it over), and a
+    repair service the property company's member posts for their own unit."""
+    account = await create_account(
+        username=CLERK[0],
+        password=UNIT_PASSWORD,
+        name=CLERK[1],
+        phone="13863319999",
+        party_member=False,
+    )
+    await partners.add_member(
+        actor=await demo_actor("merchant"),
+        unit_id=merchant.id,
+        person_id=account.person_id,
+        manager=False,
+    )
+    await market.create_reward(
+        actor=await demo_actor("community_admin"),
+        area_id=community.id,
+        stock=20,
+        provider_unit_id=merchant.id,
+        data=market.RewardInput(
+            name="20 元购物券",
+            description=f"{MERCHANT_NAME}捐赠，店内通用",
+            category=RewardCategory.VOUCHER,
+            price_points=50,
+            per_person_limit=1,
+            pickup_location=MERCHANT_NAME,
+        ),
+    )
+    await market.create_reward(
+        actor=await demo_actor("partner"),
+        area_id=community.id,
+        stock=10,
+        provider_unit_id=company.id,
+        data=market.RewardInput(
+            name="上门维修小家电一次",
+            description="物业维修师傅上门服务",
+            category=RewardCategory.SERVICE,
+            price_points=40,
+            pickup_location="颜山社区物业服务中心",
+        ),
+    )

@@ -1,5 +1,5 @@
 """Demo points: the district's rules, a community policy, awards earned through those rules,
-rewards from the community and from partners, and one redemption waiting for pickup."""
+a reward from the community, and one redemption waiting for pickup."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ RULES: tuple[tuple[str, str, Dimension, int, int | None, bool], ...] = (
     ("LATE_REPORT", "迟报漏报", Dimension.INFORMATION_REPORTING, -5, None, False),
     ("MISSED_DUTY", "无故缺岗", Dimension.MANAGEMENT_SERVICE, -10, None, False),
 )
-# A merchant that donates to the marketplace (the partner-unit register comes later).
+# A merchant that donates to the marketplace: a partner unit (seed/partners.py), which gives
+# a voucher there and stocks it from its resource list.
 MERCHANT_NAME = "颜山佳和便民超市"
 
 
@@ -32,8 +33,9 @@ async def demo_actor(username: str) -> Actor:
     return actor
 
 
-async def seed_points(*, community: Area, volunteers: list[Person], partner_unit: str) -> None:
-    """Rules, policy, awards, rewards and a pending redemption in the demo community."""
+async def seed_points(*, community: Area, volunteers: list[Person]) -> None:
+    """Rules, policy, awards, the community's reward and a pending redemption in the demo
+    community (the partner units' rewards come with the units, seed/partners.py)."""
     district = await demo_actor("district_admin")
     admin = await demo_actor("community_admin")
     for code, name, dimension, value, cap, review in RULES:
@@ -117,7 +119,7 @@ async def seed_points(*, community: Area, volunteers: list[Person], partner_unit
         actor=admin,
         area_id=community.id,
         stock=50,
-        provider_name=None,
+        provider_unit_id=None,
         data=market.RewardInput(
             name="洗衣液 2kg",
             description="社区积分超市日用品",
@@ -125,33 +127,6 @@ async def seed_points(*, community: Area, volunteers: list[Person], partner_unit
             price_points=30,
             per_person_limit=2,
             pickup_location="颜山第一网格驿站",
-        ),
-    )
-    await market.create_reward(
-        actor=admin,
-        area_id=community.id,
-        stock=20,
-        provider_name=MERCHANT_NAME,
-        data=market.RewardInput(
-            name="20 元购物券",
-            description=f"{MERCHANT_NAME}捐赠，店内通用",
-            category=RewardCategory.VOUCHER,
-            price_points=50,
-            per_person_limit=1,
-            pickup_location=MERCHANT_NAME,
-        ),
-    )
-    await market.create_reward(
-        actor=await demo_actor("partner"),
-        area_id=community.id,
-        stock=10,
-        provider_name=partner_unit,
-        data=market.RewardInput(
-            name="上门维修小家电一次",
-            description="物业维修师傅上门服务",
-            category=RewardCategory.SERVICE,
-            price_points=40,
-            pickup_location="颜山社区物业服务中心",
         ),
     )
     await market.redeem(

@@ -103,6 +103,7 @@ class FellBehind(DomainError):
 
 
 class InvalidTransition(Conflict):
-    """The work order's status does not allow this action (an illegal jump)."""
+    """The status of a work order or a co-building project does not allow this step (an
+    illegal jump)."""
 
     code = "INVALID_TRANSITION"

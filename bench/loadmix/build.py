@@ -89,7 +89,7 @@ async def _rewards(community_id: int) -> tuple[list[int], list[int]]:
             actor=admin,
             area_id=community_id,
             stock=stock,
-            provider_name=None,
+            provider_unit_id=None,
             data=market.RewardInput(
                 name=name,
                 description="负载测试商品",

@@ -179,8 +179,8 @@ class IdempotencyConflict(Error):
 
 
 @strawberry.type(
-    description="The work order's status does not allow this step (an illegal jump); read its "
-    "status and timeline."
+    description="The status of a work order or a co-building project does not allow this step "
+    "(an illegal jump); read its status (and a work order's timeline)."
 )
 class InvalidTransition(Error):
     pass

@@ -30,10 +30,13 @@ class CreateRewardInput:
     available_until: datetime | None = strawberry.field(
         default=None, description="Redeemable until (with offset)."
     )
-    provider_name: str | None = strawberry.field(
+    provider_unit_id: relay.GlobalID | None = id_field(
+        "PartnerUnit",
         default=None,
-        description="The partner unit giving it (partner members must name their unit; "
-        "absent for an admin: the community gives it).",
+        description="The partner unit (共建单位) giving it, an approved unit of the community: "
+        "its members see and hand over the redemptions. Partner members give their own unit "
+        "(required for them); admins any unit of the community, or absent: the community "
+        "gives it.",
     )
 
 
@@ -66,9 +69,19 @@ class UpdateRewardInput:
     active: bool | None = strawberry.field(
         default=strawberry.UNSET, description="False withdraws it (held redemptions stay)."
     )
+    provider_unit_id: relay.GlobalID | None = id_field(
+        "PartnerUnit",
+        default=strawberry.UNSET,
+        description="Give it in a partner unit's name (its members, or an admin of the "
+        "community; its members then hand it over); null: the community gives it (admins). "
+        "A reward stocked from a unit's resource stays that unit's.",
+    )
 
 
-@strawberry.input(description="Add items to a reward's stock.")
+@strawberry.input(
+    description="Add items to a reward's stock; a reward stocked from a unit's resource draws "
+    "them from that resource (its unit's managers)."
+)
 class RestockRewardInput:
     reward_id: relay.GlobalID = id_field("Reward", description="The reward.")
     quantity: int = strawberry.field(description="Items to add (1-1,000,000).")

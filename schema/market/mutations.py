@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
@@ -50,6 +51,13 @@ def _new_reward(input: CreateRewardInput) -> market.RewardInput:
     )
 
 
+def _unit_key(global_id: relay.GlobalID | None) -> int | None:
+    """The provider unit's key (None: the community gives the reward)."""
+    if global_id is None:
+        return None
+    return require_key(global_id, "PartnerUnit", "providerUnitId")
+
+
 @strawberry.type
 class MarketMutation:
     @strawberry.mutation(description="Offer a reward (community admins, partner members).")
@@ -61,7 +69,7 @@ class MarketMutation:
             area_id=require_key(input.area_id, "Area", "areaId"),
             stock=input.stock,
             data=_new_reward(input),
-            provider_name=input.provider_name,
+            provider_unit_id=_unit_key(input.provider_unit_id),
         )
         return CreateRewardSuccess(reward=Reward.from_model(reward))
 
@@ -69,14 +77,20 @@ class MarketMutation:
     async def update_reward(
         self, info: Info, input: Annotated[UpdateRewardInput, MUTATION_INPUT]
     ) -> UpdateRewardResult:
+        changes = given(input, exclude=("reward_id",))
+        if "provider_unit_id" in changes:
+            changes["provider_unit_id"] = _unit_key(changes["provider_unit_id"])
         reward = await market.update_reward(
             actor=info.context.actor,
             reward_id=require_key(input.reward_id, "Reward", "rewardId"),
-            changes=given(input, exclude=("reward_id",)),
+            changes=changes,
         )
         return UpdateRewardSuccess(reward=Reward.from_model(reward))
 
-    @strawberry.mutation(description="Add stock (its provider or an admin of its area).")
+    @strawberry.mutation(
+        description="Add stock (its provider or an admin of its area); a reward stocked from "
+        "a unit's resource draws from that resource (its unit's managers)."
+    )
     async def restock_reward(
         self, info: Info, input: Annotated[RestockRewardInput, MUTATION_INPUT]
     ) -> RestockRewardResult:

@@ -27,7 +27,7 @@ class CreateRewardSuccess:
 
 
 CreateRewardResult = Annotated[
-    CreateRewardSuccess | UserErrors,
+    CreateRewardSuccess | UserErrors | Conflict,
     strawberry.union("CreateRewardResult", description="The reward or why not."),
 ]
 
@@ -38,7 +38,7 @@ class UpdateRewardSuccess:
 
 
 UpdateRewardResult = Annotated[
-    UpdateRewardSuccess | UserErrors,
+    UpdateRewardSuccess | UserErrors | Conflict,
     strawberry.union("UpdateRewardResult", description="The reward or why not."),
 ]
 
@@ -49,7 +49,7 @@ class RestockRewardSuccess:
 
 
 RestockRewardResult = Annotated[
-    RestockRewardSuccess | UserErrors | IdempotencyConflict,
+    RestockRewardSuccess | UserErrors | IdempotencyConflict | OutOfStock | Conflict,
     strawberry.union("RestockRewardResult", description="The reward or why not."),
 ]
 

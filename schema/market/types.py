@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -17,13 +17,33 @@ from services import market
 from services.enums import ProviderKind, RedemptionStatus, RewardCategory
 
 if TYPE_CHECKING:
+    from schema.partners import PartnerUnit
     from services.models import market as models
 
 
 @strawberry.type(description="Who gives a reward and receives the points spent on it.")
 class RewardProvider:
     kind: ProviderKind = strawberry.field(description="Community or partner unit.")
-    name: str = strawberry.field(description="Its name.")
+    name: str = strawberry.field(
+        description="Its name (for a partner unit, as when the reward was given; kept as "
+        "written for rewards posted before providers were units and matching none)."
+    )
+    unit_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The partner unit (共建单位) giving it, whose members see and hand over its "
+        "redemptions (null: the community gives it, or a provider known by name only, or a "
+        "unit the viewer may not see)."
+    )
+    async def unit(
+        self, info: Info
+    ) -> Annotated[PartnerUnit, strawberry.lazy("schema.partners")] | None:
+        from schema.partners import PartnerUnit  # partners import this module
+
+        if self.unit_id is None:
+            return None
+        found = await info.context.loaders.partner_unit.load(self.unit_id)
+        return PartnerUnit.from_model(found) if found else None
 
 
 @strawberry.type(
@@ -56,7 +76,9 @@ class Reward(relay.Node):
             price_points=r.price_points,
             stock=r.stock,
             per_person_limit=r.per_person_limit,
-            provider=RewardProvider(kind=r.provider_kind, name=r.provider_name),
+            provider=RewardProvider(
+                kind=r.provider_kind, name=r.provider_name, unit_id=r.partner_unit_id
+            ),
             pickup_location=r.pickup_location,
             available_from=r.available_from,
             available_until=r.available_until,

@@ -25,8 +25,10 @@ describe_values(
         "GOVERNMENT_AGENCY": "A government agency (机关).",
         "PUBLIC_INSTITUTION": "A public institution (事业单位): school, hospital, ...",
         "ENTERPRISE": "An enterprise (企业).",
-        "SOCIAL_ORGANIZATION": "A social organisation (社会组织).",
-        "PROPERTY_COMPANY": "A property-management company (物业企业); may claim service projects.",
+        "SOCIAL_ORGANIZATION": "A social organisation (社会组织); claims service projects unless "
+        "its community chooses otherwise.",
+        "PROPERTY_COMPANY": "A property-management company (物业企业); claims service projects "
+        "unless its community chooses otherwise.",
         "MERCHANT": "A merchant (商户).",
     },
 )

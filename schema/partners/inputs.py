@@ -47,6 +47,32 @@ class AddPartnerMemberInput:
     manager: bool = strawberry.field(default=False, description="Acts for the unit too.")
 
 
+@strawberry.input(
+    description="Remove a person from a unit (its managers or community admins); the membership "
+    "stays as history."
+)
+class RemovePartnerMemberInput:
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="The unit.")
+    person_id: relay.GlobalID = id_field("Person", description="The member to remove.")
+    successor_id: relay.GlobalID | None = id_field(
+        "Person",
+        default=None,
+        description="A current member who becomes a manager: required when the one removed is "
+        "the unit's last manager.",
+    )
+
+
+@strawberry.input(description="Leave a unit you work for; the membership stays as history.")
+class LeavePartnerUnitInput:
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="The unit.")
+    successor_id: relay.GlobalID | None = id_field(
+        "Person",
+        default=None,
+        description="A current member who becomes a manager: required when you are the unit's "
+        "last manager.",
+    )
+
+
 # --- cadres -------------------------------------------------------------------------------
 
 
@@ -247,10 +273,24 @@ class UpdateMilestoneInput:
     note: str | None = strawberry.field(default=strawberry.UNSET, description="A note.")
 
 
-@strawberry.input(description="A property company claims (认领) a claimable service project.")
+@strawberry.input(
+    description="A unit claims (认领) a claimable service project of its community, if the "
+    "community lets units of its kind claim (projectClaimKinds)."
+)
 class ClaimProjectInput:
     project_id: relay.GlobalID = id_field("Project", description="The project.")
-    unit_id: relay.GlobalID = id_field("PartnerUnit", description="Your property company.")
+    unit_id: relay.GlobalID = id_field("PartnerUnit", description="The unit you manage.")
+
+
+@strawberry.input(
+    description="Choose which kinds of partner unit may claim (认领) a community's projects "
+    "(its admins)."
+)
+class SetProjectClaimKindsInput:
+    community_id: relay.GlobalID = id_field("Area", description="The community.")
+    kinds: list[PartnerUnitKind] = strawberry.field(
+        description="The kinds allowed from now on (empty: nobody claims; claims made stay)."
+    )
 
 
 # --- marketplace stocking -----------------------------------------------------------------

@@ -14,6 +14,7 @@ from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import require_key
 from schema.core.inputs import given
 from schema.core.loaders import load_existing
+from schema.grids import Area
 from schema.market import Reward
 from schema.partners.inputs import (
     AcceptMatchInput,
@@ -23,12 +24,15 @@ from schema.partners.inputs import (
     ClaimProjectInput,
     CreateProjectInput,
     DeclineMatchInput,
+    LeavePartnerUnitInput,
     PostNeedInput,
     PostResourceInput,
     ProposeMatchInput,
     RecordCadreServiceInput,
     RegisterPartnerUnitInput,
+    RemovePartnerMemberInput,
     ReviewPartnerUnitInput,
+    SetProjectClaimKindsInput,
     StockRewardFromResourceInput,
     UpdateMilestoneInput,
     UpdateNeedInput,
@@ -43,6 +47,8 @@ from schema.partners.payloads import (
     AddPartnerMemberSuccess,
     AssignCadreResult,
     AssignCadreSuccess,
+    LeavePartnerUnitResult,
+    LeavePartnerUnitSuccess,
     MatchResult,
     MatchSuccess,
     MilestoneResult,
@@ -59,8 +65,12 @@ from schema.partners.payloads import (
     RecordCadreServiceSuccess,
     RegisterPartnerUnitResult,
     RegisterPartnerUnitSuccess,
+    RemovePartnerMemberResult,
+    RemovePartnerMemberSuccess,
     ReviewPartnerUnitResult,
     ReviewPartnerUnitSuccess,
+    SetProjectClaimKindsResult,
+    SetProjectClaimKindsSuccess,
     StockRewardFromResourceResult,
     StockRewardFromResourceSuccess,
     UpdateNeedResult,
@@ -91,6 +101,12 @@ def _sources(ids: list[relay.GlobalID] | None) -> list[Source] | None:
 
 def _unit(global_id: relay.GlobalID) -> int:
     return require_key(global_id, "PartnerUnit", "unitId")
+
+
+def _successor(global_id: relay.GlobalID | None) -> int | None:
+    if global_id is None:
+        return None
+    return require_key(global_id, "Person", "successorId")
 
 
 def _area_ids(ids: list[relay.GlobalID] | None) -> list[int] | None:
@@ -140,6 +156,41 @@ class PartnersMutation:
         )
         unit = await load_existing(info.context.loaders.partner_unit, member.unit_id)
         return AddPartnerMemberSuccess(
+            member=PartnerMember.from_model(member), unit=PartnerUnit.from_model(unit)
+        )
+
+    @strawberry.mutation(
+        description="Remove a member from a unit (its managers, community admins); kept as "
+        "history. The last manager goes only with a successor named."
+    )
+    async def remove_partner_member(
+        self, info: Info, input: Annotated[RemovePartnerMemberInput, MUTATION_INPUT]
+    ) -> RemovePartnerMemberResult:
+        member = await partners.remove_member(
+            actor=info.context.actor,
+            unit_id=_unit(input.unit_id),
+            person_id=require_key(input.person_id, "Person", "personId"),
+            successor_id=_successor(input.successor_id),
+        )
+        unit = await load_existing(info.context.loaders.partner_unit, member.unit_id)
+        return RemovePartnerMemberSuccess(
+            member=PartnerMember.from_model(member), unit=PartnerUnit.from_model(unit)
+        )
+
+    @strawberry.mutation(
+        description="Leave a unit you work for; kept as history. The last manager names a "
+        "successor."
+    )
+    async def leave_partner_unit(
+        self, info: Info, input: Annotated[LeavePartnerUnitInput, MUTATION_INPUT]
+    ) -> LeavePartnerUnitResult:
+        member = await partners.leave_unit(
+            actor=info.context.actor,
+            unit_id=_unit(input.unit_id),
+            successor_id=_successor(input.successor_id),
+        )
+        unit = await load_existing(info.context.loaders.partner_unit, member.unit_id)
+        return LeavePartnerUnitSuccess(
             member=PartnerMember.from_model(member), unit=PartnerUnit.from_model(unit)
         )
 
@@ -351,7 +402,25 @@ class PartnersMutation:
             milestone=ProjectMilestone.from_model(milestone), project=Project.from_model(project)
         )
 
-    @strawberry.mutation(description="Claim (认领) a service project for a property company.")
+    @strawberry.mutation(
+        description="Choose which kinds of unit may claim (认领) a community's projects (its "
+        "admins)."
+    )
+    async def set_project_claim_kinds(
+        self, info: Info, input: Annotated[SetProjectClaimKindsInput, MUTATION_INPUT]
+    ) -> SetProjectClaimKindsResult:
+        community_id = require_key(input.community_id, "Area", "communityId")
+        kinds = await partners.set_claim_kinds(
+            actor=info.context.actor, community_id=community_id, kinds=input.kinds
+        )
+        return SetProjectClaimKindsSuccess(
+            community=await Area.load(info, community_id), kinds=kinds
+        )
+
+    @strawberry.mutation(
+        description="Claim (认领) a service project for a unit you manage, of a kind the "
+        "community allows."
+    )
     async def claim_project(
         self, info: Info, input: Annotated[ClaimProjectInput, MUTATION_INPUT]
     ) -> ProjectResult:

@@ -10,11 +10,13 @@ from schema.core.errors import (
     Conflict,
     IdempotencyConflict,
     InvalidInput,
+    InvalidTransition,
     NotFound,
     OutOfStock,
     Unauthenticated,
     UserErrors,
 )
+from schema.grids import Area
 from schema.market import Reward
 from schema.partners.types import (
     CadreAssignment,
@@ -26,6 +28,7 @@ from schema.partners.types import (
     ProjectMilestone,
     ResourceOffer,
 )
+from services.enums import PartnerUnitKind
 
 # --- units --------------------------------------------------------------------------------
 
@@ -61,6 +64,38 @@ class AddPartnerMemberSuccess:
 AddPartnerMemberResult = Annotated[
     AddPartnerMemberSuccess | UserErrors | Conflict,
     strawberry.union("AddPartnerMemberResult", description="The membership or why not."),
+]
+
+
+@strawberry.type(description="The person no longer works for the unit (kept as history).")
+class RemovePartnerMemberSuccess:
+    member: PartnerMember = strawberry.field(description="The ended membership.")
+    unit: PartnerUnit = strawberry.field(description="The unit.")
+
+
+RemovePartnerMemberResult = Annotated[
+    RemovePartnerMemberSuccess | UserErrors | Conflict,
+    strawberry.union(
+        "RemovePartnerMemberResult",
+        description="The ended membership or why not (Conflict: the last manager goes only "
+        "with a successor named).",
+    ),
+]
+
+
+@strawberry.type(description="You no longer work for the unit (kept as history).")
+class LeavePartnerUnitSuccess:
+    member: PartnerMember = strawberry.field(description="Your ended membership.")
+    unit: PartnerUnit = strawberry.field(description="The unit.")
+
+
+LeavePartnerUnitResult = Annotated[
+    LeavePartnerUnitSuccess | UserErrors | Conflict,
+    strawberry.union(
+        "LeavePartnerUnitResult",
+        description="The ended membership or why not (Conflict: the last manager names a "
+        "successor).",
+    ),
 ]
 
 
@@ -184,7 +219,7 @@ class ProjectSuccess:
 
 
 ProjectResult = Annotated[
-    ProjectSuccess | UserErrors | Conflict,
+    ProjectSuccess | UserErrors | Conflict | InvalidTransition,
     strawberry.union("ProjectResult", description="The project or why not."),
 ]
 
@@ -213,4 +248,16 @@ class StockRewardFromResourceSuccess:
 StockRewardFromResourceResult = Annotated[
     StockRewardFromResourceSuccess | UserErrors | Conflict | OutOfStock | IdempotencyConflict,
     strawberry.union("StockRewardFromResourceResult", description="The reward or why not."),
+]
+
+
+@strawberry.type(description="The kinds of unit that may claim the community's projects now.")
+class SetProjectClaimKindsSuccess:
+    community: Area = strawberry.field(description="The community.")
+    kinds: list[PartnerUnitKind] = strawberry.field(description="The kinds allowed.")
+
+
+SetProjectClaimKindsResult = Annotated[
+    SetProjectClaimKindsSuccess | UserErrors,
+    strawberry.union("SetProjectClaimKindsResult", description="The kinds allowed or why not."),
 ]

@@ -37,6 +37,20 @@ AnyUnder = Annotated[
 @strawberry.type
 class PartnersQuery:
     @strawberry.field(
+        description="The kinds of partner unit that may claim (认领) a community's claimable "
+        "projects (signed-in users); set by its admins with setProjectClaimKinds."
+    )
+    async def project_claim_kinds(
+        self,
+        info: Info,
+        community_id: Annotated[relay.GlobalID, id_argument("Area", description="The community.")],
+    ) -> list[PartnerUnitKind]:
+        return await partners.claim_kinds(
+            actor=info.context.actor,
+            community_id=require_key(community_id, "Area", "communityId"),
+        )
+
+    @strawberry.field(
         description="Partner units reporting under an area, in registration order (signed-in "
         "users: approved units; community admins also pending and rejected ones in their "
         "subtree; members their own)."

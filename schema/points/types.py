@@ -358,9 +358,13 @@ class LeaderboardEntry:
         return Person.from_view(view) if view else None
 
 
-@strawberry.type(description="A reward and how many of it were redeemed.")
+@strawberry.type(
+    description="A reward and how many of it were redeemed (handed over, as `redeemed` counts)."
+)
 class RewardCount:
-    quantity: int = strawberry.field(description="Items held or handed over.")
+    quantity: int = strawberry.field(
+        description="Items handed over (FULFILLED); items held for pickup are not counted."
+    )
     reward_id: strawberry.Private[int]
 
     @strawberry.field(description="The reward.")
@@ -385,7 +389,10 @@ class PointsStatistics:
     reversed: int = strawberry.field(description="Net effect of corrections (signed).")
     outstanding: int = strawberry.field(description="Still in people's accounts.")
     held: int = strawberry.field(description="Reserved by redemptions awaiting pickup here.")
-    top_rewards: list[RewardCount] = strawberry.field(description="Most redeemed rewards here.")
+    top_rewards: list[RewardCount] = strawberry.field(
+        description="Most redeemed rewards here, by items handed over (the same redemptions "
+        "`redeemed` counts; held ones are in `held`)."
+    )
 
     @classmethod
     def from_statistics(cls, s: points.Statistics) -> PointsStatistics:

@@ -9,15 +9,21 @@ from typing import Any, cast
 
 from tortoise.expressions import F, Q
 
-from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
-from services.errors import Forbidden, InvalidInput, NotFound
+from services.enums import (
+    AreaLevel,
+    PartnerUnitStatus,
+    ProviderKind,
+    ResourceStatus,
+    RewardCategory,
+)
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
 from services.grids import clean_text, get_area
-from services.kit import clock
+from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
 from services.kit.paths import subtree_bounds
-from services.models import PartnerMember, Reward
+from services.models import PartnerMember, PartnerUnit, ResourceOffer, Reward
 from services.points import ledger
 
 MAX_PRICE = 1_000_000
@@ -90,11 +96,47 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def _is_partner_here(actor: Actor, community_path: str) -> bool:
-    return any(
-        community_path.startswith(p) or p.startswith(community_path)
-        for p in actor.paths_for([Role.PARTNER_MEMBER])
+async def _provider_unit(actor: Actor, unit_id: int, community: ledger.Community) -> PartnerUnit:
+    """The partner unit a reward is given in the name of: an approved unit of the reward's
+    community, and the actor one of its current members or an admin there. Nobody posts in
+    another unit's name."""
+    unit = await PartnerUnit.get_or_none(id=unit_id)
+    member = unit is not None and await PartnerMember.exists(
+        unit_id=unit.id, person_id=actor.person_id, left_at=None
     )
+    admin = unit is not None and actor.administers(unit.community_path)
+    if unit is None or not (unit.status is PartnerUnitStatus.APPROVED or member or admin):
+        raise NotFound("No such partner unit.", field="providerUnitId")
+    if unit.community_id != community.id:
+        raise InvalidInput(
+            "A reward is given by a unit of its own community.", field="providerUnitId"
+        )
+    if not (member or actor.administers(community.path)):
+        raise Forbidden(
+            "Only the unit's members or an admin of the community post in its name.",
+            field="providerUnitId",
+        )
+    if unit.status is not PartnerUnitStatus.APPROVED:
+        raise Conflict("The unit is not approved by its community yet.", field="providerUnitId")
+    return unit
+
+
+async def _set_provider(
+    reward: Reward, actor: Actor, community: ledger.Community, unit_id: int | None
+) -> None:
+    """Make the community (unit_id None: its admins only) or a partner unit the provider."""
+    if unit_id is None:
+        if not actor.administers(reward.area_path):
+            raise Forbidden(
+                "Partner members give rewards in their unit's name.", field="providerUnitId"
+            )
+        reward.provider_kind, reward.provider_name = ProviderKind.COMMUNITY, community.name
+        reward.partner_unit_id, reward.provider_account_id = None, None
+    else:
+        unit = await _provider_unit(actor, unit_id, community)
+        reward.provider_kind, reward.provider_name = ProviderKind.PARTNER_UNIT, unit.name
+        reward.partner_unit_id, reward.provider_account_id = unit.id, actor.account_id
+    reward.sink_account_id = (await ledger.sink_account(community.id, reward.provider_name)).id
 
 
 async def create_reward(
@@ -103,10 +145,11 @@ async def create_reward(
     area_id: int,
     stock: int,
     data: RewardInput,
-    provider_name: str | None,
+    provider_unit_id: int | None,
 ) -> Reward:
     """Post a reward in a community (or one of its grids). Community admins post for the
-    community, or for a named partner unit; a partner member posts for their own unit."""
+    community or for one of its partner units; a partner member posts for their own unit
+    (`provider_unit_id`), whose members then see and hand over its redemptions."""
     actor = require_actor(actor)
     area = await get_area(area_id=area_id)
     if area.level.rank < AreaLevel.COMMUNITY.rank:
@@ -114,19 +157,6 @@ async def create_reward(
             "Rewards are offered in a community or one of its grids.", field="areaId"
         )
     community = await ledger.community_at(area.path)
-    if actor.administers(area.path):
-        if provider_name is None:
-            kind, name, provider_account = ProviderKind.COMMUNITY, community.name, None
-        else:
-            kind, provider_account = ProviderKind.PARTNER_UNIT, None
-            name = clean_text(provider_name, field="providerName", max_length=100)
-    elif _is_partner_here(actor, community.path):
-        if provider_name is None:
-            raise InvalidInput("Name your unit as the provider.", field="providerName")
-        kind, provider_account = ProviderKind.PARTNER_UNIT, actor.account_id
-        name = clean_text(provider_name, field="providerName", max_length=100)
-    else:
-        raise Forbidden("Community admins and partner members of the community post rewards.")
     if not 0 <= stock <= MAX_STOCK:
         raise InvalidInput(f"Stock is 0 to {MAX_STOCK}.", field="stock")
     if data.name is None or data.category is None or data.price_points is None:
@@ -136,23 +166,36 @@ async def create_reward(
         area_path=area.path,
         community_id=community.id,
         stock=stock,
-        provider_kind=kind,
-        provider_name=name,
-        provider_account_id=provider_account,
         description="",
         pickup_location="",
     )
+    if not actor.administers(area.path):
+        if not await unit_ids_of(actor):
+            raise Forbidden("Community admins and partner members post rewards.")
+        if provider_unit_id is None:
+            raise InvalidInput("Name your unit as the provider.", field="providerUnitId")
     _apply(reward, data, clear=set())
-    sink = await ledger.sink_account(community.id, name)
-    reward.sink_account_id = sink.id
+    await _set_provider(reward, actor, community, provider_unit_id)
     await reward.save()
     return reward
 
 
 def may_manage(actor: Actor, reward: Reward) -> bool:
-    """The provider who posted it, or an admin of its area."""
+    """An admin of its area, or the account that posted it when no unit provides it (a unit's
+    rewards are managed by its managers, see `manages`: whoever leaves the unit stops)."""
     return actor.administers(reward.area_path) or (
-        reward.provider_account_id is not None and reward.provider_account_id == actor.account_id
+        reward.partner_unit_id is None
+        and reward.provider_account_id is not None
+        and reward.provider_account_id == actor.account_id
+    )
+
+
+async def manages(actor: Actor, reward: Reward) -> bool:
+    """May the actor change and restock the reward? may_manage, and the managers of the
+    partner unit that provides it."""
+    return may_manage(actor, reward) or (
+        reward.partner_unit_id is not None
+        and reward.partner_unit_id in await unit_ids_of(actor, managers_only=True)
     )
 
 
@@ -173,26 +216,23 @@ async def unit_ids_of(actor: Actor, *, managers_only: bool = False) -> set[int]:
 
 async def hands_over(actor: Actor, reward: Reward) -> bool:
     """May the actor see and hand over the reward's redemptions? Its manager (may_manage), and
-    every member of the partner unit it was stocked from."""
+    every member of the partner unit that provides it."""
     return may_manage(actor, reward) or (
         reward.partner_unit_id is not None and reward.partner_unit_id in await unit_ids_of(actor)
     )
 
 
 async def cancels(actor: Actor, reward: Reward) -> bool:
-    """May the actor cancel others' held redemptions of the reward? Its manager (may_manage)
-    and the managers of the unit it was stocked from; plain members only hand over."""
-    return may_manage(actor, reward) or (
-        reward.partner_unit_id is not None
-        and reward.partner_unit_id in await unit_ids_of(actor, managers_only=True)
-    )
+    """May the actor cancel others' held redemptions of the reward? Those who manage it (the
+    unit's managers included); plain members only hand over."""
+    return await manages(actor, reward)
 
 
 async def _managed(actor: Actor, reward_id: int) -> Reward:
     reward = await Reward.get_or_none(id=reward_id)
     if reward is None:
         raise NotFound("No such reward.", field="rewardId")
-    if not may_manage(actor, reward):
+    if not await manages(actor, reward):
         raise Forbidden("Only its provider or an admin of its area changes a reward.")
     return reward
 
@@ -202,32 +242,57 @@ async def update_reward(
 ) -> Reward:
     """Change a reward's details (price changes apply to later redemptions only). `changes`
     holds the RewardInput fields to change, a field left out stays: None clears the per-person
-    limit or a window end, and leaves any other field as it is."""
+    limit or a window end, and leaves any other field as it is. `provider_unit_id` moves the
+    reward to a partner unit (its members or an admin), None back to the community (admins);
+    a reward stocked from a unit's resource stays that unit's."""
+    changes = dict(changes)
+    moves = "provider_unit_id" in changes
+    unit_id = changes.pop("provider_unit_id", None)
     clear = {name for name in _CLEARABLE if name in changes and changes[name] is None}
     data = RewardInput(**changes)
     actor = require_actor(actor)
     reward = await _managed(actor, reward_id)
     _apply(reward, data, clear=clear)
-    await reward.save(
-        update_fields=[
-            "name",
-            "description",
-            "category",
-            "price_points",
-            "per_person_limit",
-            "pickup_location",
-            "available_from",
-            "available_until",
-            "active",
+    fields = [
+        "name",
+        "description",
+        "category",
+        "price_points",
+        "per_person_limit",
+        "pickup_location",
+        "available_from",
+        "available_until",
+        "active",
+    ]
+    # A provider known by name only (posted before providers were units) counts as a change.
+    if moves and (unit_id, reward.provider_kind) != (
+        reward.partner_unit_id,
+        ProviderKind.COMMUNITY if unit_id is None else ProviderKind.PARTNER_UNIT,
+    ):
+        if reward.resource_id is not None:
+            raise InvalidInput(
+                "A reward stocked from a unit's resource stays that unit's.",
+                field="providerUnitId",
+            )
+        community = await ledger.community_at(reward.area_path)
+        await _set_provider(reward, actor, community, unit_id)
+        fields += [
+            "provider_kind",
+            "provider_name",
+            "partner_unit_id",
+            "provider_account_id",
+            "sink_account_id",
         ]
-    )
+    await reward.save(update_fields=fields)
     return reward
 
 
 async def restock_reward(
     *, actor: Actor | None, reward_id: int, quantity: int, idempotency_key: str
 ) -> Reward:
-    """Add items to a reward's stock (a retry with the same key adds them once)."""
+    """Add items to a reward's stock (a retry with the same key adds them once). A reward
+    stocked from a unit's resource draws them from that resource, as stocking did (its unit's
+    managers): too little left is OutOfStock, and nothing changes."""
     actor = require_actor(actor)
     if not 1 <= quantity <= MAX_STOCK:
         raise InvalidInput(f"Restock 1 to {MAX_STOCK} items.", field="quantity")
@@ -237,10 +302,18 @@ async def restock_reward(
     if (previous := await call.previous(_reward_by_id)) is not None:
         return previous
     reward = await _managed(actor, reward_id)
+    managed = await unit_ids_of(actor, managers_only=True)
+    if reward.resource_id is not None and reward.partner_unit_id not in managed:
+        raise Forbidden(
+            "The managers of its unit restock a reward from the unit's resource list.",
+            field="rewardId",
+        )
 
     async def effect(_: int) -> tuple[int, Reward]:
+        if reward.resource_id is not None:
+            await _draw_from_resource(reward.resource_id, quantity)
         # Relative update (concurrent redemptions keep their decrements), bounded so the stock
-        # stays within MAX_STOCK.
+        # stays within MAX_STOCK; a refusal rolls the resource's decrement back with it.
         changed = await Reward.filter(id=reward.id, stock__lte=MAX_STOCK - quantity).update(
             stock=F("stock") + quantity
         )
@@ -249,6 +322,25 @@ async def restock_reward(
         return reward.id, await Reward.get(id=reward.id)
 
     return await call.run(effect, _reward_by_id)
+
+
+async def _draw_from_resource(resource_id: int, quantity: int) -> None:
+    """Inside a transaction: take `quantity` from an open resource's remaining quantity by a
+    conditional UPDATE (as stockRewardFromResource does), so two drawings cannot take the same
+    items; OutOfStock or Conflict (withdrawn) when it cannot."""
+    rows = await db.execute(
+        "UPDATE resource_offer SET remaining = remaining - ?, updated_at = ? "
+        "WHERE id = ? AND status = 'OPEN' AND remaining >= ? RETURNING remaining",
+        [quantity, clock.now(), resource_id, quantity],
+    )
+    if rows:
+        return
+    fresh = await ResourceOffer.get(id=resource_id)
+    if fresh.status is not ResourceStatus.OPEN:
+        raise Conflict("The resource it came from has been withdrawn.", field="rewardId")
+    raise OutOfStock(
+        f"Its resource has only {fresh.remaining} {fresh.unit_label} left.", field="quantity"
+    )
 
 
 async def _reward_by_id(reward_id: int) -> Reward:

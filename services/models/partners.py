@@ -206,7 +206,8 @@ class ResourceMatch(Model):
 
 class Project(Model):
     """A co-building project (共驻共建项目) of a community: PROPOSED, ACTIVE, then COMPLETED or
-    CANCELLED. A claimable service project may be claimed (认领) by a property company."""
+    CANCELLED. A claimable service project may be claimed (认领) by a unit of a kind its
+    community allows (ProjectClaimSetting)."""
 
     id = fields.IntField(primary_key=True)
     community_id = fields.IntField()
@@ -226,6 +227,22 @@ class Project(Model):
 
     class Meta:
         table = "project"
+
+
+class ProjectClaimSetting(Model):
+    """Which kinds of partner unit may claim (认领) a community's projects, set by its admins.
+
+    A community without a row allows DEFAULT_CLAIM_KINDS (services.partners.projects)."""
+
+    id = fields.IntField(primary_key=True)
+    community_id = fields.IntField(unique=True)
+    # PartnerUnitKind values, in the enum's order.
+    kinds: list[Any] = fields.JSONField(default=list)
+    updated_by_id = fields.IntField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "project_claim_setting"
 
 
 class ProjectUnit(Model):

@@ -1,6 +1,7 @@
 """Co-building projects (共驻共建项目): created by community admins or by accepted matches,
-run by the community and the units that own them, with milestones and totals. Property
-companies claim (认领) claimable service projects of their community.
+run by the community and the units that own them, with milestones and totals. Units of the
+kinds a community allows (its admins set them; by default property companies and social
+organisations) claim (认领) its claimable service projects.
 
 Who may do what: admins of the project's community and managers of its OWNER units run it
 (details, status, people served); managers of PARTNER units also add and update milestones.
@@ -23,13 +24,20 @@ from services.enums import (
     ProjectRole,
     ProjectStatus,
 )
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
 from services.kit.paths import community_path, subtree_bounds
-from services.models import NeedEntry, Project, ProjectMilestone, ProjectUnit
+from services.models import (
+    Area,
+    NeedEntry,
+    Project,
+    ProjectClaimSetting,
+    ProjectMilestone,
+    ProjectUnit,
+)
 from services.partners.units import managed_unit, member_unit_ids
 
 MAX_PEOPLE_SERVED = 10_000_000
@@ -105,7 +113,7 @@ async def create_project(
     people_served: int,
 ) -> Project:
     """A PROPOSED project of a community (its admins); `claimable`: a service project that a
-    property company of the community may claim (认领)."""
+    unit of the community may claim (认领), of a kind the community allows."""
     actor = require_actor(actor)
     title = clean_text(title, field="title", max_length=100)
     description = clean_text(description, field="description", max_length=1000, required=False)
@@ -165,7 +173,7 @@ async def update_project(
         project.status = ProjectStatus(rows[0]["status"])
         if status is not None and status is not project.status:
             if status not in PROJECT_TRANSITIONS[project.status]:
-                raise Conflict(
+                raise InvalidTransition(
                     f"A {project.status.value} project cannot become {status.value}.",
                     field="status",
                 )
@@ -260,23 +268,72 @@ async def update_milestone(
     return await ProjectMilestone.get(id=milestone.id)
 
 
+# The kinds that may claim a community's projects until its admins choose: property companies
+# (物业企业, who could claim before the setting existed) and social organisations (社会组织, who
+# run most community service projects).
+DEFAULT_CLAIM_KINDS = (PartnerUnitKind.PROPERTY_COMPANY, PartnerUnitKind.SOCIAL_ORGANIZATION)
+
+
+async def _allowed_kinds(community_id: int) -> list[PartnerUnitKind]:
+    setting = await ProjectClaimSetting.get_or_none(community_id=community_id)
+    allowed = set(DEFAULT_CLAIM_KINDS) if setting is None else set(setting.kinds)
+    return [k for k in PartnerUnitKind if k in allowed]
+
+
+async def _community(community_id: int) -> Area:
+    area = await get_area(area_id=community_id)
+    if area.level is not AreaLevel.COMMUNITY:
+        raise InvalidInput("Claiming is set per community.", field="communityId")
+    return area
+
+
+async def claim_kinds(*, actor: Actor | None, community_id: int) -> list[PartnerUnitKind]:
+    """The kinds of unit that may claim the community's projects (signed-in users)."""
+    require_actor(actor)
+    area = await _community(community_id)
+    return await _allowed_kinds(area.id)
+
+
+async def set_claim_kinds(
+    *, actor: Actor | None, community_id: int, kinds: list[PartnerUnitKind]
+) -> list[PartnerUnitKind]:
+    """Set which kinds of unit may claim the community's projects (its admins); an empty list
+    closes claiming. Claims made before stay."""
+    actor = require_actor(actor)
+    area = await _community(community_id)
+    actor.require_admin_of(area.path, "set who claims projects")
+    ordered = [k for k in PartnerUnitKind if k in set(kinds)]
+    values: dict[str, Any] = {
+        "kinds": [k.value for k in ordered],
+        "updated_by_id": actor.person_id,
+        "updated_at": clock.now(),
+    }
+    async with in_transaction():
+        if not await ProjectClaimSetting.filter(community_id=area.id).update(**values):
+            await ProjectClaimSetting.create(community_id=area.id, **values)
+    return ordered
+
+
 async def claim_project(*, actor: Actor | None, project_id: int, unit_id: int) -> Project:
-    """A property company (物业企业) of the project's community claims (认领) a claimable,
-    unclaimed, open project and becomes its OWNER; one claim wins."""
+    """A unit of the project's community, of a kind the community allows (DEFAULT_CLAIM_KINDS
+    until its admins choose), claims (认领) a claimable, unclaimed, open project and becomes its
+    OWNER; one claim wins."""
     actor = require_actor(actor)
     unit = await managed_unit(actor, unit_id)
-    if unit.kind is not PartnerUnitKind.PROPERTY_COMPANY:
-        raise Forbidden("Property companies claim service projects.", field="unitId")
     project = await _project(project_id)
     if unit.community_id != project.community_id:
-        raise Forbidden("A company claims projects of its own community.", field="projectId")
+        raise Forbidden("A unit claims projects of its own community.", field="projectId")
+    if unit.kind not in await _allowed_kinds(project.community_id):
+        raise Forbidden(
+            "The community does not let units of this kind claim projects.", field="unitId"
+        )
     if not project.claimable:
         raise Conflict("This project is not open for claiming.", field="projectId")
     if project.status in CLOSED:
         raise Conflict("The project is closed.", field="projectId")
     moment = clock.now()
     async with in_transaction():
-        # Conditional: of two companies claiming at once, one wins.
+        # Conditional: of two units claiming at once, one wins.
         claimed = await Project.filter(
             id=project.id,
             claimed_by_unit_id=None,

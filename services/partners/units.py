@@ -9,6 +9,7 @@ individually to the community where they live: the membership records that commu
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 from tortoise.exceptions import IntegrityError
@@ -239,6 +240,82 @@ async def add_member(
     except IntegrityError as exc:  # a concurrent add won the partial unique index
         raise Conflict("The person works for this unit already.", field="personId") from exc
     return member
+
+
+async def remove_member(
+    *, actor: Actor | None, unit_id: int, person_id: int, successor_id: int | None
+) -> PartnerMember:
+    """End a person's membership of a unit (its managers, or admins of its community). The
+    membership stays as history (left_at). The last manager goes only with a successor named
+    (a current member, who becomes a manager): a unit is never left without one."""
+    actor = require_actor(actor)
+    unit = await get_unit(actor, unit_id)
+    if not (
+        actor.administers(unit.community_path) or await is_member(actor, unit.id, manager=True)
+    ):
+        raise Forbidden("Managers of the unit and community admins remove members.", field="unitId")
+    return await _end_membership(actor, unit, person_id, successor_id, field="personId")
+
+
+async def leave_unit(
+    *, actor: Actor | None, unit_id: int, successor_id: int | None
+) -> PartnerMember:
+    """The actor leaves a unit they work for; the membership stays as history. The last
+    manager names a successor (a current member, who becomes a manager)."""
+    actor = require_actor(actor)
+    unit = await get_unit(actor, unit_id)
+    return await _end_membership(actor, unit, actor.person_id, successor_id, field="unitId")
+
+
+async def _end_membership(
+    actor: Actor, unit: PartnerUnit, person_id: int, successor_id: int | None, *, field: str
+) -> PartnerMember:
+    if successor_id == person_id:
+        raise InvalidInput("The successor is someone else.", field="successorId")
+    moment = clock.now()
+    async with in_transaction():
+        # The unit's row is locked (a no-op write): two managers leaving at once serialize, so
+        # the second sees that the first has gone and the unit keeps a manager.
+        await db.execute("UPDATE partner_unit SET name = name WHERE id = ? RETURNING id", [unit.id])
+        member = await PartnerMember.get_or_none(unit_id=unit.id, person_id=person_id, left_at=None)
+        if member is None:
+            raise NotFound("The person does not work for this unit.", field=field)
+        successor = None
+        if successor_id is not None:
+            successor = await PartnerMember.get_or_none(
+                unit_id=unit.id, person_id=successor_id, left_at=None
+            )
+            if successor is None:
+                raise InvalidInput(
+                    "The successor must be a current member of the unit.", field="successorId"
+                )
+        others = PartnerMember.filter(unit_id=unit.id, manager=True, left_at=None)
+        last = member.manager and not await others.exclude(id=member.id).exists()
+        if last and successor is None:
+            raise Conflict(
+                "The unit's last manager names a successor (a current member) first.",
+                field="successorId",
+            )
+        if successor is not None:
+            await PartnerMember.filter(id=successor.id).update(manager=True)
+        await PartnerMember.filter(id=member.id).update(left_at=moment)
+        await _drop_role(person_id, unit, actor.account_id, moment)
+    return await PartnerMember.get(id=member.id)
+
+
+async def _drop_role(person_id: int, unit: PartnerUnit, account_id: int, moment: datetime) -> None:
+    """End PARTNER_MEMBER at the unit's community (kept as history) unless the person still
+    works for another approved unit there (one grant covers all of them)."""
+    still = await PartnerMember.filter(person_id=person_id, left_at=None).values_list(
+        "unit_id", flat=True
+    )
+    if await PartnerUnit.exists(
+        id__in=list(still), community_id=unit.community_id, status=PartnerUnitStatus.APPROVED
+    ):
+        return
+    await RoleAssignment.filter(
+        person_id=person_id, role=Role.PARTNER_MEMBER, area_id=unit.community_id, until=None
+    ).update(until=moment, end_reason=f"离开共建单位 {unit.name}", ended_by_id=account_id)
 
 
 async def list_units(

@@ -294,7 +294,8 @@ _VISIBILITY_BATCH = 500
 
 @dataclass(frozen=True)
 class TopReward:
-    """A reward and how many of it were redeemed (held or handed over)."""
+    """A reward and how many of it were redeemed: handed over (FULFILLED), as `redeemed`
+    counts; items still held for pickup are not counted (they show in `held`)."""
 
     reward_id: int
     quantity: int
@@ -338,9 +339,11 @@ async def statistics(*, actor: Actor | None, under_id: int) -> Statistics:
         "AND r.area_path >= ? AND r.area_path < ?",
         [low, high],
     )
+    # Handed-over items only, as `redeemed` counts handed-over points: a hold may still be
+    # cancelled or expire, and then it was never redeemed.
     top = await db.fetch(
         "SELECT d.reward_id, SUM(d.quantity) AS n FROM redemption d JOIN reward r "
-        "ON r.id = d.reward_id WHERE d.status IN ('HELD', 'FULFILLED') "
+        "ON r.id = d.reward_id WHERE d.status = 'FULFILLED' "
         "AND r.area_path >= ? AND r.area_path < ? GROUP BY d.reward_id "
         f"ORDER BY n DESC, d.reward_id LIMIT {TOP_REWARDS}",
         [low, high],

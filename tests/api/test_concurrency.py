@@ -128,7 +128,7 @@ async def _reward(stock: int) -> int:
         actor=await actor_for("community_admin"),
         area_id=community.id,
         stock=stock,
-        provider_name=None,
+        provider_unit_id=None,
         data=market.RewardInput(name="洗衣液", category=RewardCategory.GOODS, price_points=PRICE),
     )
     return reward.id

@@ -19,6 +19,7 @@ from services.models import (
     Area,
     EvaluationCredit,
     IdempotencyRecord,
+    PartnerUnit,
     Person,
     PointsAccount,
     PointsAward,
@@ -112,15 +113,17 @@ async def reward(
     stock: int = 5,
     by: str = "community_admin",
     area: Area | None = None,
-    provider_name: str | None = None,
+    provider_unit: str | None = None,
     **fields: Any,
 ) -> Reward:
+    """A reward posted by `by`, given by the community or the partner unit named."""
     area = area or await community()
+    unit = await PartnerUnit.get(name=provider_unit) if provider_unit is not None else None
     return await market.create_reward(
         actor=await actor_for(by),
         area_id=area.id,
         stock=stock,
-        provider_name=provider_name,
+        provider_unit_id=unit.id if unit else None,
         data=market.RewardInput(
             name="洗衣液", category=RewardCategory.GOODS, price_points=price, **fields
         ),

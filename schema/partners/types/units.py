@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 class PartnerMember:
     manager: bool = strawberry.field(description="Acts for the unit (lists, matches, members).")
     joined_at: datetime = strawberry.field(description="When they joined.")
+    left_at: datetime | None = strawberry.field(
+        description="When they left or were removed (null: they work for the unit now)."
+    )
     person_id: strawberry.Private[int]
     home_community_id: strawberry.Private[int | None]
 
@@ -40,6 +43,7 @@ class PartnerMember:
         return cls(
             manager=m.manager,
             joined_at=m.joined_at,
+            left_at=m.left_at,
             person_id=m.person_id,
             home_community_id=m.home_community_id,
         )

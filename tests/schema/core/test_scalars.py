@@ -10,7 +10,8 @@ import httpx
 import pytest
 from strawberry import relay
 
-from services.models import Area, Reward
+from seed.demo import PARTNER_UNIT_NAME
+from services.models import Area, PartnerUnit, Reward
 from tests.conftest import gql, login
 
 # The accepted edges are fixed dates, but a reward's window is compared with the clock.
@@ -23,6 +24,12 @@ mutation($input: CreateRewardInput!) {
 """
 
 
+async def _company() -> str:
+    """The property company `partner` works for: the provider of their rewards."""
+    company = await PartnerUnit.get(name=PARTNER_UNIT_NAME)
+    return str(relay.GlobalID("PartnerUnit", str(company.id)))
+
+
 async def _reward(**window: Any) -> dict[str, Any]:
     area = await Area.get(name="颜山社区")
     return {
@@ -31,7 +38,7 @@ async def _reward(**window: Any) -> dict[str, Any]:
         "category": "SERVICE",
         "pricePoints": 20,
         "stock": 5,
-        "providerName": "颜山理发店",
+        "providerUnitId": await _company(),
         **window,
     }
 

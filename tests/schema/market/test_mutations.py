@@ -6,7 +6,11 @@ import httpx
 import pytest
 from strawberry import relay
 
-from services.models import Area
+from seed.demo import PARTNER_UNIT_NAME
+from seed.partners import CLERK, UNIT_PASSWORD
+from seed.points import MERCHANT_NAME
+from services.enums import RedemptionStatus
+from services.models import Area, PartnerUnit, Redemption, ResourceOffer, Reward
 from tests.conftest import gql, login
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
@@ -35,6 +39,12 @@ mutation Redeem($input: RedeemRewardInput!) {
 """
 
 
+async def _company() -> str:
+    """The property company `partner` works for: the provider of their rewards."""
+    company = await PartnerUnit.get(name=PARTNER_UNIT_NAME)
+    return str(relay.GlobalID("PartnerUnit", str(company.id)))
+
+
 async def _community() -> str:
     area = await Area.get(name="颜山社区")
     return str(relay.GlobalID("Area", str(area.id)))
@@ -52,11 +62,11 @@ class TestCreateRewardAndCancelRedemption:
             "category": "SERVICE",
             "pricePoints": 20,
             "stock": 5,
-            "providerName": "颜山理发店",
+            "providerUnitId": await _company(),
         }
         body = await gql(client, CREATE_REWARD, {"input": reward}, token=partner)
         created = body["data"]["createReward"]["reward"]
-        assert created["provider"] == {"kind": "PARTNER_UNIT", "name": "颜山理发店"}
+        assert created["provider"] == {"kind": "PARTNER_UNIT", "name": PARTNER_UNIT_NAME}
         # a resident cannot post
         body = await gql(
             client, CREATE_REWARD, {"input": reward}, token=await login(client, "resident")
@@ -109,3 +119,98 @@ class TestCreateRewardAndCancelRedemption:
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
         assert ".availableFrom" in body["errors"][0]["message"]
+
+
+FULFIL = """
+mutation F($code: String!) { fulfilRedemption(input: {pickupCode: $code}) {
+  __typename ... on FulfilRedemptionSuccess { redemption { status } } ... on Error { code } } }
+"""
+
+
+class TestProviderUnit:
+    """createReward with providerUnitId; the unit's members hand over its redemptions."""
+
+    async def test_the_demo_merchant_hands_over_its_own_voucher(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the demo voucher the community's admin posted for the merchant
+        query = """
+        { rewards(first: 50) { edges { node { id name provider { kind name unit { name } } } } } }
+        """
+        volunteer = await login(client, "volunteer")
+        body = await gql(client, query, token=volunteer)
+        (voucher,) = [
+            e["node"]
+            for e in body["data"]["rewards"]["edges"]
+            if e["node"]["name"] == "20 元购物券"
+        ]
+        assert voucher["provider"] == {
+            "kind": "PARTNER_UNIT",
+            "name": MERCHANT_NAME,
+            "unit": {"name": MERCHANT_NAME},
+        }
+        # when the volunteer redeems it and shows the code to the merchant's clerk
+        redeem = {"rewardId": voucher["id"], "idempotencyKey": "voucher"}
+        body = await gql(client, REDEEM, {"input": redeem}, token=volunteer)
+        assert body["data"]["redeemReward"]["__typename"] == "RedeemRewardSuccess", body
+        (held,) = await Redemption.filter(status=RedemptionStatus.HELD, reward_id=_key(voucher))
+        clerk = await login(client, CLERK[0], password=UNIT_PASSWORD)
+        body = await gql(client, FULFIL, {"code": held.pickup_code}, token=clerk)
+        # then the merchant's own member hands it over
+        assert body["data"]["fulfilRedemption"] == {
+            "__typename": "FulfilRedemptionSuccess",
+            "redemption": {"status": "FULFILLED"},
+        }
+        assert (await Redemption.get(id=held.id)).status is RedemptionStatus.FULFILLED
+
+    async def test_nobody_posts_in_another_units_name(self, client: httpx.AsyncClient) -> None:
+        # given the property company's member and the merchant's unit
+        merchant = await PartnerUnit.get(name=MERCHANT_NAME)
+        reward = {
+            "areaId": await _community(),
+            "name": "冒名购物券",
+            "category": "VOUCHER",
+            "pricePoints": 5,
+            "stock": 5,
+            "providerUnitId": str(relay.GlobalID("PartnerUnit", str(merchant.id))),
+        }
+        before = await Reward.all().count()
+        # when the member posts in the merchant's name, then FORBIDDEN and nothing is written
+        body = await gql(
+            client, CREATE_REWARD, {"input": reward}, token=await login(client, "partner")
+        )
+        assert body["data"]["createReward"]["__typename"] == "Forbidden"
+        assert body["data"]["createReward"]["field"] == "providerUnitId"
+        assert await Reward.all().count() == before
+
+    async def test_restocking_from_a_resource_with_too_little_left(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the merchant's detergent, stocked from its resource list
+        item = await Reward.get(resource_id__not_isnull=True, name__startswith="洗衣粉")
+        assert item.resource_id is not None
+        left = (await ResourceOffer.get(id=item.resource_id)).remaining
+        restock = """
+        mutation S($input: RestockRewardInput!) { restockReward(input: $input) {
+          __typename ... on RestockRewardSuccess { reward { stock } }
+          ... on Error { code field } } }"""
+        rid = str(relay.GlobalID("Reward", str(item.id)))
+        merchant = await login(client, "merchant", password=UNIT_PASSWORD)
+        # when its manager restocks more than is left, then OUT_OF_STOCK, nothing changed
+        variables = {"input": {"rewardId": rid, "quantity": left + 1, "idempotencyKey": "a"}}
+        body = await gql(client, restock, variables, token=merchant)
+        assert body["data"]["restockReward"] == {
+            "__typename": "OutOfStock",
+            "code": "OUT_OF_STOCK",
+            "field": "quantity",
+        }
+        assert (await Reward.get(id=item.id)).stock == item.stock
+        # and what is left restocks, drawn from the resource
+        variables = {"input": {"rewardId": rid, "quantity": left, "idempotencyKey": "b"}}
+        body = await gql(client, restock, variables, token=merchant)
+        assert body["data"]["restockReward"]["reward"]["stock"] == item.stock + left
+        assert (await ResourceOffer.get(id=item.resource_id)).remaining == 0
+
+
+def _key(node: dict[str, str]) -> int:
+    return int(relay.GlobalID.from_id(node["id"]).node_id)

@@ -9,7 +9,17 @@ import httpx
 import pytest
 from strawberry import relay
 
-from services.models import Area, NeedEntry, PartnerUnit, ProjectMilestone, ResourceOffer
+from seed.points import MERCHANT_NAME
+from services.models import (
+    Area,
+    NeedEntry,
+    PartnerMember,
+    PartnerUnit,
+    Project,
+    ProjectMilestone,
+    ResourceOffer,
+    UserAccount,
+)
 from tests.conftest import gql, login
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
@@ -304,3 +314,145 @@ class TestUpdateInputs:
         )
         assert (await NeedEntry.get(id=need.id)).deadline is None
         assert (await ProjectMilestone.get(id=milestone.id)).due_on is None
+
+
+LEAVE = """
+mutation($input: LeavePartnerUnitInput!) { leavePartnerUnit(input: $input) {
+  __typename ... on LeavePartnerUnitSuccess { member { leftAt } unit { members { manager } } }
+  ... on Error { code field }
+} }
+"""
+
+
+REMOVE = """
+mutation($input: RemovePartnerMemberInput!) { removePartnerMember(input: $input) {
+  __typename ... on RemovePartnerMemberSuccess { member { leftAt } unit { name } }
+  ... on Error { code field }
+} }
+"""
+
+
+class TestLeaveAndRemove:
+    async def test_the_last_manager_names_a_successor_and_a_member_is_removed(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the demo merchant: its manager `merchant` and its clerk
+        merchant = await PartnerUnit.get(name=MERCHANT_NAME)
+        unit_id = gid("PartnerUnit", merchant.id)
+        manager = await login(client, "merchant")
+        clerk = (await PartnerMember.get(unit_id=merchant.id, manager=False)).person_id
+        # when the manager leaves without a successor, then a Conflict on successorId
+        body = await gql(client, LEAVE, {"input": {"unitId": unit_id}}, token=manager)
+        assert _result(body, "leavePartnerUnit") == {
+            "__typename": "Conflict",
+            "code": "CONFLICT",
+            "field": "successorId",
+        }
+        assert await PartnerMember.filter(unit_id=merchant.id, left_at=None).count() == 2
+        # and with the clerk as successor, the clerk manages the unit alone
+        successor = {"unitId": unit_id, "successorId": gid("Person", clerk)}
+        body = await gql(client, LEAVE, {"input": successor}, token=manager)
+        left = _result(body, "leavePartnerUnit")
+        assert left["__typename"] == "LeavePartnerUnitSuccess", left
+        assert left["member"]["leftAt"] is not None
+        assert left["unit"]["members"] == [{"manager": True}]
+        # and the former manager no longer works there: removing them is NOT_FOUND
+        admin = await login(client, "community_admin")
+        gone = {"unitId": unit_id, "personId": gid("Person", (await _person("merchant")))}
+        body = await gql(client, REMOVE, {"input": gone}, token=admin)
+        assert _result(body, "removePartnerMember")["code"] == "NOT_FOUND"
+        # and the history keeps both memberships
+        assert await PartnerMember.filter(unit_id=merchant.id).count() == 2
+
+    async def test_a_plain_member_removes_nobody(self, client: httpx.AsyncClient) -> None:
+        merchant = await PartnerUnit.get(name=MERCHANT_NAME)
+        clerk = await login(client, "merchant_clerk")
+        target = {
+            "unitId": gid("PartnerUnit", merchant.id),
+            "personId": gid("Person", await _person("merchant")),
+        }
+        body = await gql(client, REMOVE, {"input": target}, token=clerk)
+        assert _result(body, "removePartnerMember")["code"] == "FORBIDDEN"
+        assert await PartnerMember.filter(unit_id=merchant.id, left_at=None).count() == 2
+
+
+CLAIM_KINDS = """
+mutation($input: SetProjectClaimKindsInput!) { setProjectClaimKinds(input: $input) {
+  __typename ... on SetProjectClaimKindsSuccess { kinds community { name } }
+  ... on Error { code field }
+} }
+"""
+
+
+CLAIM = """
+mutation($input: ClaimProjectInput!) { claimProject(input: $input) {
+  __typename ... on ProjectSuccess { project { status participants { role unit { name } } } }
+  ... on Error { code field }
+} }
+"""
+
+
+class TestClaimKinds:
+    async def test_the_community_lets_an_enterprise_claim(self, client: httpx.AsyncClient) -> None:
+        # given the demo's claimable project and its enterprise
+        community = await _area("颜山社区")
+        project = gid("Project", (await Project.get(claimable=True)).id)
+        enterprise = await PartnerUnit.get(name="山东博山琉璃制品有限公司")
+        staff = await login(client, "enterprise_staff")
+        claim = {"projectId": project, "unitId": gid("PartnerUnit", enterprise.id)}
+        body = await gql(client, CLAIM, {"input": claim}, token=staff)
+        assert _result(body, "claimProject")["code"] == "FORBIDDEN"
+        query = "query($c: ID!) { projectClaimKinds(communityId: $c) }"
+        body = await gql(client, query, {"c": community}, token=staff)
+        assert body["data"]["projectClaimKinds"] == ["SOCIAL_ORGANIZATION", "PROPERTY_COMPANY"]
+        # a partner member does not choose
+        kinds = {"communityId": community, "kinds": ["ENTERPRISE", "PROPERTY_COMPANY"]}
+        body = await gql(client, CLAIM_KINDS, {"input": kinds}, token=staff)
+        assert _result(body, "setProjectClaimKinds")["code"] == "FORBIDDEN"
+        # when the community's admin allows enterprises
+        admin = await login(client, "community_admin")
+        body = await gql(client, CLAIM_KINDS, {"input": kinds}, token=admin)
+        assert _result(body, "setProjectClaimKinds") == {
+            "__typename": "SetProjectClaimKindsSuccess",
+            "kinds": ["ENTERPRISE", "PROPERTY_COMPANY"],
+            "community": {"name": "颜山社区"},
+        }
+        # then the enterprise claims the project and owns it
+        body = await gql(client, CLAIM, {"input": claim}, token=staff)
+        claimed = _result(body, "claimProject")
+        assert claimed["__typename"] == "ProjectSuccess", claimed
+        assert {"role": "OWNER", "unit": {"name": enterprise.name}} in claimed["project"][
+            "participants"
+        ]
+        assert (await Project.get(claimable=True)).claimed_by_unit_id == enterprise.id
+
+
+UPDATE_PROJECT = """
+mutation($input: UpdateProjectInput!) { updateProject(input: $input) {
+  __typename ... on ProjectSuccess { project { status } } ... on Error { code field }
+} }
+"""
+
+
+class TestUpdateProject:
+    async def test_an_illegal_status_change_is_an_invalid_transition(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the demo's PROPOSED claimable project
+        project = await Project.get(claimable=True)
+        admin = await login(client, "community_admin")
+        # when the admin completes it before it started
+        change = {"projectId": gid("Project", project.id), "status": "COMPLETED"}
+        body = await gql(client, UPDATE_PROJECT, {"input": change}, token=admin)
+        # then INVALID_TRANSITION, and it stays PROPOSED
+        assert _result(body, "updateProject") == {
+            "__typename": "InvalidTransition",
+            "code": "INVALID_TRANSITION",
+            "field": "status",
+        }
+        assert (await Project.get(id=project.id)).status.value == "PROPOSED"
+
+
+async def _person(username: str) -> int:
+    account = await UserAccount.get(username=username)
+    return account.person_id

@@ -10,7 +10,7 @@ from strawberry import relay
 
 from services.models import PointsTransaction
 from tests.conftest import gql, login
-from tests.schema.points_support import REDEEM, area_gid, setup
+from tests.schema.points_support import FULFIL, REDEEM, area_gid, setup
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -49,6 +49,28 @@ class TestLeaderboard:
         stats = body["data"]["pointsStatistics"]
         delta = {k: stats[k] - before[k] for k in ("issued", "redeemed", "outstanding", "held")}
         assert delta == {"issued": 40, "redeemed": 0, "outstanding": 40, "held": 30}
+        # a held redemption is not redeemed yet: topRewards counts what `redeemed` counts
+        assert "测试洗衣液" not in [t["reward"]["name"] for t in stats["topRewards"]]
+
+    async def test_top_rewards_count_what_redeemed_counts(self, client: httpx.AsyncClient) -> None:
+        # given two items of a reward held for the resident
+        admin = await login(client, "community_admin")
+        before = await _statistics(client, admin)
+        ctx = await setup(client)
+        redeem = {"rewardId": ctx["reward"], "quantity": 2, "idempotencyKey": "r-1"}
+        body = await gql(client, REDEEM, {"input": redeem}, token=ctx["tokens"]["resident"])
+        code = body["data"]["redeemReward"]["redemption"]["pickupCode"]
+        # when the station hands them over
+        body = await gql(client, FULFIL, {"code": code}, token=ctx["tokens"]["community_admin"])
+        assert body["data"]["fulfilRedemption"]["__typename"] == "FulfilRedemptionSuccess", body
+        # then both figures count the handed-over items, and nothing is held any more
+        query = """
+        query S($u: ID!) { pointsStatistics(under: $u) { issued redeemed outstanding held
+            topRewards { quantity reward { name } } } }"""
+        body = await gql(client, query, {"u": await area_gid("颜山社区")}, token=admin)
+        stats = body["data"]["pointsStatistics"]
+        delta = {k: stats[k] - before[k] for k in ("redeemed", "held")}
+        assert delta == {"redeemed": 30, "held": 0}
         assert {"quantity": 2, "reward": {"name": "测试洗衣液"}} in stats["topRewards"]
 
 

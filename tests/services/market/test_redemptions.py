@@ -217,7 +217,7 @@ class TestFulfil:
         assert done.status is RedemptionStatus.FULFILLED
 
     async def test_a_partner_hands_over_their_own_rewards(self, funded: Database) -> None:
-        item = await reward(by="partner", provider_name=PARTNER_UNIT)
+        item = await reward(by="partner", provider_unit=PARTNER_UNIT)
         made = await redeem("resident", item)
         before = (await PointsAccount.get(id=item.sink_account_id)).balance
         done = await market.fulfil(actor=await actor_for("partner"), pickup_code=made.pickup_code)

@@ -12,7 +12,7 @@ from services.enums import (
     ProjectRole,
     ProjectStatus,
 )
-from services.errors import Conflict, Forbidden, InvalidInput
+from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from services.models import (
     Project,
     ProjectUnit,
@@ -68,7 +68,7 @@ class TestUpdateProject:
                 claimable=None,
             )
 
-        with pytest.raises(Conflict):
+        with pytest.raises(InvalidTransition):
             await move(ProjectStatus.COMPLETED)  # not from PROPOSED
         with pytest.raises(Forbidden):
             await move(ProjectStatus.ACTIVE, by="partner")  # not a participant
@@ -90,7 +90,7 @@ class TestUpdateProject:
         assert done.done_at is not None and done.progress == 100
         completed = await move(ProjectStatus.COMPLETED)
         assert completed.closed_at is not None
-        with pytest.raises(Conflict):
+        with pytest.raises(InvalidTransition):
             await move(ProjectStatus.CANCELLED)
         with pytest.raises(Conflict):  # a closed project keeps its milestones
             await partners.add_milestone(
@@ -106,7 +106,7 @@ class TestClaimProject:
         partner = await actor_for("partner")
         rival, rival_manager = await new_unit(DEMO_COMMUNITY, kind=PartnerUnitKind.PROPERTY_COMPANY)
         merchant = await unit(MERCHANT_NAME)
-        with pytest.raises(Forbidden):  # merchants do not claim
+        with pytest.raises(Forbidden):  # merchants do not claim (by default)
             await partners.claim_project(
                 actor=await actor_for("merchant"), project_id=project.id, unit_id=merchant.id
             )
@@ -128,3 +128,64 @@ class TestClaimProject:
         far, far_manager = await new_unit(SIBLING, kind=PartnerUnitKind.PROPERTY_COMPANY)
         with pytest.raises(Forbidden):
             await partners.claim_project(actor=far_manager, project_id=project.id, unit_id=far.id)
+
+
+class TestClaimKinds:
+    async def test_by_default_property_companies_and_social_organisations_claim(
+        self, db: Database
+    ) -> None:
+        community = await area(DEMO_COMMUNITY)
+        kinds = await partners.claim_kinds(
+            actor=await actor_for("resident"), community_id=community.id
+        )
+        assert kinds == [PartnerUnitKind.SOCIAL_ORGANIZATION, PartnerUnitKind.PROPERTY_COMPANY]
+
+    async def test_the_community_lets_an_enterprise_claim(self, db: Database) -> None:
+        # given the demo's claimable project and an enterprise of the community
+        project = await Project.get(claimable=True)
+        enterprise = await unit("山东博山琉璃制品有限公司")
+        staff = await actor_for("enterprise_staff")
+        community = await area(DEMO_COMMUNITY)
+        with pytest.raises(Forbidden):  # not yet
+            await partners.claim_project(actor=staff, project_id=project.id, unit_id=enterprise.id)
+        # a partner member does not choose
+        with pytest.raises(Forbidden):
+            await partners.set_claim_kinds(
+                actor=await actor_for("partner"),
+                community_id=community.id,
+                kinds=[PartnerUnitKind.ENTERPRISE],
+            )
+        assert community.parent_id is not None
+        with pytest.raises(InvalidInput):  # the setting is per community
+            await partners.set_claim_kinds(
+                actor=await actor_for("community_admin"),
+                community_id=community.parent_id,
+                kinds=[PartnerUnitKind.ENTERPRISE],
+            )
+        # when the community's admin allows enterprises (given twice, in any order)
+        kinds = await partners.set_claim_kinds(
+            actor=await actor_for("community_admin"),
+            community_id=community.id,
+            kinds=[
+                PartnerUnitKind.ENTERPRISE,
+                PartnerUnitKind.MERCHANT,
+                PartnerUnitKind.ENTERPRISE,
+            ],
+        )
+        assert kinds == [PartnerUnitKind.ENTERPRISE, PartnerUnitKind.MERCHANT]
+        # then property companies no longer claim there, and the enterprise does
+        with pytest.raises(Forbidden):
+            await partners.claim_project(
+                actor=await actor_for("partner"),
+                project_id=project.id,
+                unit_id=(await unit(PARTNER_UNIT_NAME)).id,
+            )
+        claimed = await partners.claim_project(
+            actor=staff, project_id=project.id, unit_id=enterprise.id
+        )
+        assert claimed.claimed_by_unit_id == enterprise.id
+        # and other communities keep the default
+        sibling = await area(SIBLING)
+        assert PartnerUnitKind.PROPERTY_COMPANY in await partners.claim_kinds(
+            actor=staff, community_id=sibling.id
+        )

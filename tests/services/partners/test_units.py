@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from seed.partners import CLERK
 from services import partners
 from services.enums import (
     PartnerUnitStatus,
@@ -18,6 +19,7 @@ from services.models import (
 from tests.conftest import Database, actor_for
 from tests.services.partners_support import (
     DEMO_COMMUNITY,
+    MERCHANT_NAME,
     PARTNER_UNIT_NAME,
     SIBLING,
     area,
@@ -148,3 +150,109 @@ class TestAddMember:
         # and the viewer's unit is the company
         found = await partners.unit_of_person(person_id=grid_leader.person_id)
         assert found is not None and found.id == company.id
+
+
+class TestRemoveAndLeave:
+    async def test_a_manager_removes_a_member_who_keeps_their_history(self, db: Database) -> None:
+        # given the demo merchant and its clerk (a plain member)
+        merchant = await unit(MERCHANT_NAME)
+        clerk = await actor_for(CLERK[0])
+        assert await RoleAssignment.exists(
+            person_id=clerk.person_id, role=Role.PARTNER_MEMBER, until=None
+        )
+        # a plain member removes nobody
+        with pytest.raises(Forbidden):
+            await partners.remove_member(
+                actor=clerk,
+                unit_id=merchant.id,
+                person_id=(await actor_for("merchant")).person_id,
+                successor_id=None,
+            )
+        # when the merchant's manager removes the clerk
+        ended = await partners.remove_member(
+            actor=await actor_for("merchant"),
+            unit_id=merchant.id,
+            person_id=clerk.person_id,
+            successor_id=None,
+        )
+        # then the membership is history, and the clerk's role at the community ended
+        assert ended.left_at is not None
+        assert await PartnerMember.filter(person_id=clerk.person_id).count() == 1
+        assert not await RoleAssignment.exists(
+            person_id=clerk.person_id, role=Role.PARTNER_MEMBER, until=None
+        )
+        ended_role = await RoleAssignment.get(person_id=clerk.person_id, role=Role.PARTNER_MEMBER)
+        assert ended_role.until is not None
+        # and the clerk no longer hands over the merchant's vouchers
+        assert (await partners.members_of(unit_ids=[merchant.id]))[0][0].person_id != (
+            clerk.person_id
+        )
+        # removing them again: they do not work there
+        with pytest.raises(NotFound):
+            await partners.remove_member(
+                actor=await actor_for("merchant"),
+                unit_id=merchant.id,
+                person_id=clerk.person_id,
+                successor_id=None,
+            )
+
+    async def test_the_last_manager_leaves_only_with_a_successor(self, db: Database) -> None:
+        # given the merchant, its only manager, and its clerk
+        merchant = await unit(MERCHANT_NAME)
+        manager = await actor_for("merchant")
+        clerk = await actor_for(CLERK[0])
+        # when the manager leaves without a successor, then Conflict, nothing changed
+        with pytest.raises(Conflict) as refused:
+            await partners.leave_unit(actor=manager, unit_id=merchant.id, successor_id=None)
+        assert refused.value.field == "successorId"
+        with pytest.raises(InvalidInput):  # a successor works for the unit
+            await partners.leave_unit(
+                actor=manager,
+                unit_id=merchant.id,
+                successor_id=(await actor_for("partner")).person_id,
+            )
+        assert await PartnerMember.filter(unit_id=merchant.id, left_at=None).count() == 2
+        # and when they name the clerk, the clerk manages the unit and the manager has left
+        ended = await partners.leave_unit(
+            actor=manager, unit_id=merchant.id, successor_id=clerk.person_id
+        )
+        assert ended.left_at is not None
+        (current,) = await PartnerMember.filter(unit_id=merchant.id, left_at=None)
+        assert (current.person_id, current.manager) == (clerk.person_id, True)
+        # and the former manager no longer acts for it
+        with pytest.raises(NotFound):
+            await partners.leave_unit(
+                actor=await reload(manager), unit_id=merchant.id, successor_id=None
+            )
+
+    async def test_a_plain_member_leaves_and_an_admin_removes(self, db: Database) -> None:
+        # given a unit with a manager and two members
+        made, manager = await new_unit()
+        first, second = await new_actor(), await new_actor()
+        for person in (first, second):
+            await partners.add_member(
+                actor=await actor_for("district_admin"),
+                unit_id=made.id,
+                person_id=person.person_id,
+                manager=False,
+            )
+        # when one leaves and the admin removes the manager, naming the other as successor
+        await partners.leave_unit(actor=await reload(first), unit_id=made.id, successor_id=None)
+        await partners.remove_member(
+            actor=await actor_for("district_admin"),
+            unit_id=made.id,
+            person_id=manager.person_id,
+            successor_id=second.person_id,
+        )
+        # then only the successor works there, as its manager; the others are history
+        current = await PartnerMember.filter(unit_id=made.id, left_at=None)
+        assert [(m.person_id, m.manager) for m in current] == [(second.person_id, True)]
+        assert await PartnerMember.filter(unit_id=made.id).count() == 3
+        # and an admin of another community removes nobody there
+        with pytest.raises(NotFound):
+            await partners.remove_member(
+                actor=await actor_for("community_admin"),
+                unit_id=(await new_unit(approve=False))[0].id,
+                person_id=second.person_id,
+                successor_id=None,
+            )

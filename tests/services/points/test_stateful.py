@@ -125,7 +125,7 @@ async def _setup_ledger(env: Env) -> None:
             actor=admin,
             area_id=area.id,
             stock=stock,
-            provider_name=None,
+            provider_unit_id=None,
             data=market.RewardInput(
                 name=name, category=RewardCategory.GOODS, price_points=price, **extra
             ),
