@@ -66,11 +66,10 @@ async def record_notice_relay(
                 "The notice was not published to that household's area.", field="householdIds"
             )
     now = clock.now()
-    told = set(
-        await NoticeRelay.filter(notice_id=notice.id, household_id__in=ids).values_list(
-            "household_id", flat=True
-        )
-    )
+    told = {
+        r.household_id
+        for r in await NoticeRelay.filter(notice_id=notice.id, household_id__in=ids)
+    }
     new = [
         NoticeRelay(
             notice_id=notice.id,
