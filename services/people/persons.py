@@ -260,15 +260,17 @@ async def list_people(
             )
     term = search_term(search)
     if term:
-        where &= Q(name__icontains=term) | Q(phone__startswith=term)
-        if actor.admin_paths and role is None:
-            # Admins find a new sign-up to place them (no household, no role at an area yet)
-            # by the exact username or phone they gave: never by a part of it, so nobody can
-            # fish for phone numbers.
-            where |= _unplaced() & (
-                Q(phone=term)
-                | Q(id__in=Subquery(UserAccount.filter(username=term).values("person_id")))
-            )
+        matches = Q(name__icontains=term) | Q(phone__startswith=term)
+        if actor.admin_paths:
+            # Admins also find people by their exact username; and a new sign-up placed
+            # nowhere yet (no household, no role at an area) by the exact username or phone
+            # they gave, never by a part of it, so nobody can fish for phone numbers.
+            username = Q(id__in=Subquery(UserAccount.filter(username=term).values("person_id")))
+            where &= matches | username
+            if role is None:
+                where |= _unplaced() & (Q(phone=term) | username)
+        else:
+            where &= matches
     query = Person.filter(where)
     page = await paginate(query, first=first, after=after)
     # A new Page: the item type changes (Person -> PersonView), so `replace` would not do.
