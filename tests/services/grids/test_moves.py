@@ -229,7 +229,9 @@ class TestMoveHouseholds:
         resident = await actor_for("resident")
         before = await state()
         moved, moves = await grids.move_households(
-            actor=admin, household_ids=[resident.household_id or 0], micro_grid_id=(await area(M)).id
+            actor=admin,
+            household_ids=[resident.household_id or 0],
+            micro_grid_id=(await area(M)).id,
         )
         assert moves == [] and len(moved) == 1
         assert await state() == before

@@ -182,9 +182,7 @@ class TestFindNewSignUps:
         # but not by the admin of another community
         admin = await actor_for("district_admin")
         other = await area("古窑社区")
-        page = await people.list_people(
-            actor=admin, under_id=other.id, search="resident", first=10
-        )
+        page = await people.list_people(actor=admin, under_id=other.id, search="resident", first=10)
         assert page.items == []
         assert await names("district_admin", search="resident") == {"李淑芬"}
 
