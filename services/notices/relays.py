@@ -67,8 +67,7 @@ async def record_notice_relay(
             )
     now = clock.now()
     told = {
-        r.household_id
-        for r in await NoticeRelay.filter(notice_id=notice.id, household_id__in=ids)
+        r.household_id for r in await NoticeRelay.filter(notice_id=notice.id, household_id__in=ids)
     }
     new = [
         NoticeRelay(
