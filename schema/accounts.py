@@ -20,6 +20,7 @@ from schema.core.errors import (
 )
 from schema.core.pagination import After, Connection, First, paged
 from schema.evaluation import Evaluation
+from schema.household_claims import HouseholdClaim
 from schema.market import Redemption
 from schema.notices import Notice
 from schema.partners import PartnerUnit
@@ -30,6 +31,7 @@ from schema.workorders import WorkOrder
 from services import (
     accounts,
     evaluation,
+    household_claims,
     market,
     notices,
     partners,
@@ -91,6 +93,20 @@ class Viewer:
                 actor=info.context.actor, first=size, after=key, status=status
             ),
             Redemption.from_model,
+        )
+
+    @strawberry.field(description="My requests to join a household (认领家庭), oldest first.")
+    async def household_claims(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[HouseholdClaim]:
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: household_claims.my_household_claims(
+                actor=info.context.actor, first=size, after=key
+            ),
+            HouseholdClaim.from_model,
         )
 
     @strawberry.field(

@@ -30,6 +30,7 @@ from schema.core.scalars import SCALAR_OVERRIDES
 from schema.core.throttle import Throttle
 from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.grids import GridsMutation, GridsQuery
+from schema.household_claims import HouseholdClaimsMutation, HouseholdClaimsQuery
 from schema.households import HouseholdsMutation
 from schema.market import MarketMutation, MarketQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
@@ -49,6 +50,7 @@ Query = merge_types(
         NodesQuery,
         GridsQuery,
         PeopleQuery,
+        HouseholdClaimsQuery,
         PointsQuery,
         MarketQuery,
         EvaluationQuery,
@@ -64,6 +66,7 @@ Mutation = merge_types(
         AccountsMutation,
         GridsMutation,
         HouseholdsMutation,
+        HouseholdClaimsMutation,
         PeopleMutation,
         PointsMutation,
         MarketMutation,

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from seed.evaluation import seed_evaluation
 from seed.notices import seed_notices
+from seed.onboarding import seed_onboarding
 from seed.partners import seed_partners
 from seed.points import seed_points
 from seed.scale import split_evenly
@@ -236,6 +237,7 @@ class _Builder:
         await seed_volunteering(community=await Area.get(name=DEMO_COMMUNITY))
         await seed_notices()
         await seed_work_orders(community=await Area.get(name=DEMO_COMMUNITY))
+        await seed_onboarding(password=DEMO_PASSWORD)
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

@@ -425,3 +425,26 @@ class WorkOrderAction(StrEnum):
     CANCEL = "CANCEL"
     CHECK = "CHECK"
     REOPEN = "REOPEN"
+
+
+class ClaimStatus(StrEnum):
+    """Where a resident's request to join a household (认领家庭) stands."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class MoveSubject(StrEnum):
+    """What a move of the net (调整网格) moved: an area with its subtree, or a household."""
+
+    AREA = "AREA"
+    HOUSEHOLD = "HOUSEHOLD"
+
+
+class RelayChannel(StrEnum):
+    """How a leader passed a notice on to a household: 入户, 电话 or 微信群."""
+
+    VISIT = "VISIT"
+    PHONE = "PHONE"
+    WECHAT_GROUP = "WECHAT_GROUP"

@@ -5,10 +5,11 @@
 import schema.grids.enums  # noqa: F401
 from schema.grids.mutations import GridsMutation
 from schema.grids.queries import GridsQuery
-from schema.grids.types import Area, Coverage, GridStation, PartyUnit
+from schema.grids.types import Area, AreaMove, Coverage, GridStation, PartyUnit
 
 __all__ = [
     "Area",
+    "AreaMove",
     "Coverage",
     "GridStation",
     "GridsMutation",

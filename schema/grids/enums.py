@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.core.errors import describe_values
-from services.enums import AreaKind, AreaLevel, PartyUnitKind
+from services.enums import AreaKind, AreaLevel, MoveSubject, PartyUnitKind
 
 strawberry.enum(
     AreaLevel,
@@ -21,6 +21,18 @@ strawberry.enum(
     PartyUnitKind,
     description="Community party organisation (社区党组织), grid party branch (网格党支部), "
     "micro-grid party group (微网格党小组).",
+)
+strawberry.enum(
+    MoveSubject,
+    description="What a move of the net (调整网格) moved: an area with its subtree, or a "
+    "household.",
+)
+describe_values(
+    MoveSubject,
+    {
+        "AREA": "An area (a grid or micro-grid) moved under another parent, with its subtree.",
+        "HOUSEHOLD": "A household moved to another micro-grid.",
+    },
 )
 describe_values(
     AreaLevel,
@@ -49,4 +61,4 @@ describe_values(
     },
 )
 
-__all__ = ["AreaKind", "AreaLevel", "PartyUnitKind"]
+__all__ = ["AreaKind", "AreaLevel", "MoveSubject", "PartyUnitKind"]

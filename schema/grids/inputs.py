@@ -53,3 +53,26 @@ class CreatePartyUnitInput:
     kind: PartyUnitKind = strawberry.field(description="Which party unit.")
     name: str = strawberry.field(description="Its name.")
     secretary_name: str | None = strawberry.field(default=None, description="Its secretary.")
+
+
+@strawberry.input(
+    description="Move a grid to another community, or a micro-grid to another grid, with "
+    "everything under it (admins of both ends)."
+)
+class MoveAreaInput:
+    area_id: relay.GlobalID = id_field("Area", description="The grid or micro-grid to move.")
+    parent_id: relay.GlobalID = id_field(
+        "Area",
+        description="Its new parent: a community for a grid, a grid of the same kind for a "
+        "micro-grid.",
+    )
+
+
+@strawberry.input(
+    description="Move households to a micro-grid (admins of the households and of the micro-grid)."
+)
+class MoveHouseholdsInput:
+    household_ids: list[relay.GlobalID] = id_field(
+        "Household", description="1-100 different households."
+    )
+    micro_grid_id: relay.GlobalID = id_field("Area", description="The micro-grid they move to.")

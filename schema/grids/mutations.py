@@ -9,16 +9,26 @@ import strawberry
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import require_key
-from schema.grids.inputs import CreateAreaInput, CreatePartyUnitInput, UpdateAreaInput
+from schema.grids.inputs import (
+    CreateAreaInput,
+    CreatePartyUnitInput,
+    MoveAreaInput,
+    MoveHouseholdsInput,
+    UpdateAreaInput,
+)
 from schema.grids.payloads import (
     CreateAreaResult,
     CreateAreaSuccess,
     CreatePartyUnitResult,
     CreatePartyUnitSuccess,
+    MoveAreaResult,
+    MoveAreaSuccess,
+    MoveHouseholdsResult,
+    MoveHouseholdsSuccess,
     UpdateAreaResult,
     UpdateAreaSuccess,
 )
-from schema.grids.types import Area, PartyUnit
+from schema.grids.types import Area, AreaMove, PartyUnit
 from services import grids
 
 
@@ -67,3 +77,39 @@ class GridsMutation:
             secretary_name=input.secretary_name,
         )
         return CreatePartyUnitSuccess(party_unit=PartyUnit.from_model(unit))
+
+    @strawberry.mutation(
+        description="Move a grid to another community or a micro-grid to another grid "
+        "(调整网格): paths, scopes, households, notices and open work orders follow at once, "
+        "and the move is kept in the history (Area.moves)."
+    )
+    async def move_area(
+        self, info: Info, input: Annotated[MoveAreaInput, MUTATION_INPUT]
+    ) -> MoveAreaResult:
+        area, move = await grids.move_area(
+            actor=info.context.actor,
+            area_id=require_key(input.area_id, "Area", "areaId"),
+            parent_id=require_key(input.parent_id, "Area", "parentId"),
+        )
+        return MoveAreaSuccess(
+            area=Area.from_model(area), move=AreaMove.from_model(move) if move else None
+        )
+
+    @strawberry.mutation(
+        description="Move households to a micro-grid at once: their care links end, their "
+        "open work orders follow them, and each move is kept in the history."
+    )
+    async def move_households(
+        self, info: Info, input: Annotated[MoveHouseholdsInput, MUTATION_INPUT]
+    ) -> MoveHouseholdsResult:
+        households, moves = await grids.move_households(
+            actor=info.context.actor,
+            household_ids=[
+                require_key(h, "Household", "householdIds") for h in input.household_ids
+            ],
+            micro_grid_id=require_key(input.micro_grid_id, "Area", "microGridId"),
+        )
+        return MoveHouseholdsSuccess(
+            household_ids=[h.id for h in households],
+            moves=[AreaMove.from_model(m) for m in moves],
+        )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.core.context import Info
 from schema.core.errors import Conflict, UserErrors
-from schema.grids.types import Area, PartyUnit
+from schema.grids.types import Area, AreaMove, PartyUnit
+
+if TYPE_CHECKING:
+    from schema.households import Household
 
 
 @strawberry.type(description="The area was created.")
@@ -40,4 +44,42 @@ class CreatePartyUnitSuccess:
 CreatePartyUnitResult = Annotated[
     CreatePartyUnitSuccess | UserErrors | Conflict,
     strawberry.union("CreatePartyUnitResult", description="The new party unit or why not."),
+]
+
+
+@strawberry.type(description="The area was moved, with everything under it.")
+class MoveAreaSuccess:
+    area: Area = strawberry.field(description="The area as it is now (under its new parent).")
+    move: AreaMove | None = strawberry.field(
+        description="The move as kept in the history (null: it was there already, nothing changed)."
+    )
+
+
+MoveAreaResult = Annotated[
+    MoveAreaSuccess | UserErrors | Conflict,
+    strawberry.union("MoveAreaResult", description="The moved area or why not."),
+]
+
+
+@strawberry.type(description="The households were moved.")
+class MoveHouseholdsSuccess:
+    household_ids: strawberry.Private[list[int]]
+    moves: list[AreaMove] = strawberry.field(
+        description="The moves kept in the history, one per household that moved (none for "
+        "those already there)."
+    )
+
+    @strawberry.field(description="The households as they are now, in the order given.")
+    async def households(
+        self, info: Info
+    ) -> list[Annotated[Household, strawberry.lazy("schema.households")]]:
+        from schema.households import Household
+
+        found = await info.context.loaders.household.load_many(self.household_ids)
+        return [Household.from_model(h) for h in found if h is not None]
+
+
+MoveHouseholdsResult = Annotated[
+    MoveHouseholdsSuccess | UserErrors | Conflict,
+    strawberry.union("MoveHouseholdsResult", description="The moved households or why not."),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -12,18 +13,19 @@ from strawberry import relay
 import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
 from schema.core.context import Info
 from schema.core.loaders import load_existing
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.pagination import After, Connection, First, page_args, paged
 from schema.core.selection import selected_below
 from services import grids, people
-from services.enums import AreaKind, AreaLevel, PartyUnitKind
+from services.enums import AreaKind, AreaLevel, MoveSubject, PartyUnitKind
 from services.evaluation.results import HONOURS_LIMIT
 from services.kit.pagination import Page, PageKey
 
 if TYPE_CHECKING:
     from schema.evaluation import Honour, TrainingCoverage
     from schema.households import Household
-    from schema.people import RoleAssignment
+    from schema.people import Person, RoleAssignment
     from services.models.grids import Area as AreaModel
+    from services.models.grids import AreaMove as AreaMoveModel
     from services.models.grids import PartyUnit as PartyUnitModel
 
 
@@ -269,3 +271,96 @@ class Area(relay.Node):
         page = await loaders.households_page.load(PageKey(self.id, size, key))
         page = replace(page, count=lambda: loaders.household_count.load(self.id))
         return Connection.build(page, Household.from_model)
+
+    @strawberry.field(
+        description="The history of moves (调整网格) of this area and of the areas and "
+        "households moved into or out of it, oldest first; for its admins and leaders "
+        "(elsewhere null, with a FORBIDDEN error at this path)."
+    )
+    async def moves(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[AreaMove] | None:
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: grids.area_moves(
+                actor=info.context.actor, area_id=self.id, first=size, after=key
+            ),
+            AreaMove.from_model,
+        )
+
+
+@strawberry.type(
+    description="One move of the net (调整网格), kept as history: an area moved under another "
+    "parent with its subtree, or a household moved to another micro-grid; from where to where, "
+    "when and by whom."
+)
+class AreaMove(relay.Node):
+    id: relay.NodeID[int]
+    subject: MoveSubject = strawberry.field(description="What was moved.")
+    moved_at: datetime = strawberry.field(description="When.")
+    area_id: strawberry.Private[int | None]
+    household_id: strawberry.Private[int | None]
+    from_area_id: strawberry.Private[int]
+    to_area_id: strawberry.Private[int]
+    moved_by_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, m: AreaMoveModel) -> AreaMove:
+        return cls(
+            id=m.id,
+            subject=m.subject,
+            moved_at=m.moved_at,
+            area_id=m.area_id,
+            household_id=m.household_id,
+            from_area_id=m.from_area_id,
+            to_area_id=m.to_area_id,
+            moved_by_id=m.moved_by_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[AreaMove | None]:
+        found = await grids.moves_by_ids(
+            actor=info.context.actor, move_ids=[int(i) for i in node_ids]
+        )
+        return [cls.from_model(m) if m else None for m in found]
+
+    @strawberry.field(description="The area moved (AREA moves; null for a household).")
+    async def area(self, info: Info) -> Area | None:
+        return None if self.area_id is None else await Area.load(info, self.area_id)
+
+    @strawberry.field(
+        description="The household moved (HOUSEHOLD moves; null when it is not yours to read)."
+    )
+    async def household(
+        self, info: Info
+    ) -> Annotated[Household, strawberry.lazy("schema.households")] | None:
+        from schema.households import Household
+
+        if self.household_id is None:
+            return None
+        found = await info.context.loaders.household.load(self.household_id)
+        return Household.from_model(found) if found else None
+
+    @strawberry.field(
+        description="Where it was: the old parent area (for a household, its old micro-grid, "
+        "or its community while it had none)."
+    )
+    async def from_area(self, info: Info) -> Area:
+        return await Area.load(info, self.from_area_id)
+
+    @strawberry.field(description="Where it went: the new parent area (or micro-grid).")
+    async def to_area(self, info: Info) -> Area:
+        return await Area.load(info, self.to_area_id)
+
+    @strawberry.field(description="Who moved it (null when hidden from you).")
+    async def moved_by(
+        self, info: Info
+    ) -> Annotated[Person, strawberry.lazy("schema.people")] | None:
+        from schema.people import Person
+
+        view = await info.context.loaders.person.load(self.moved_by_id)
+        return Person.from_view(view) if view else None

@@ -1,4 +1,4 @@
-"""Mutations of notices: publish, acknowledge."""
+"""Mutations of notices: publish, acknowledge, relay to households."""
 
 from __future__ import annotations
 
@@ -9,14 +9,20 @@ import strawberry
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import require_key
-from schema.notices.inputs import AcknowledgeNoticeInput, PublishNoticeInput
+from schema.notices.inputs import (
+    AcknowledgeNoticeInput,
+    PublishNoticeInput,
+    RecordNoticeRelayInput,
+)
 from schema.notices.payloads import (
     AcknowledgeNoticeResult,
     AcknowledgeNoticeSuccess,
     PublishNoticeResult,
     PublishNoticeSuccess,
+    RecordNoticeRelayResult,
+    RecordNoticeRelaySuccess,
 )
-from schema.notices.types import Notice
+from schema.notices.types import Notice, NoticeRelay
 from services import notices
 
 
@@ -53,4 +59,24 @@ class NoticesMutation:
             acknowledged_at=done.acknowledgement.acknowledged_at,
             first_time=done.first,
             award_id=done.acknowledgement.award_id,
+        )
+
+    @strawberry.mutation(
+        description="Record that you told households of a notice (入户/电话/微信群): micro-grid "
+        "and grid leaders for the households of their area, central households for those they "
+        "look after. Coverage counts the households reached."
+    )
+    async def record_notice_relay(
+        self, info: Info, input: Annotated[RecordNoticeRelayInput, MUTATION_INPUT]
+    ) -> RecordNoticeRelayResult:
+        notice, relays = await notices.record_notice_relay(
+            actor=info.context.actor,
+            notice_id=require_key(input.notice_id, "Notice", "noticeId"),
+            household_ids=[
+                require_key(h, "Household", "householdIds") for h in input.household_ids
+            ],
+            channel=input.channel,
+        )
+        return RecordNoticeRelaySuccess(
+            notice=Notice.from_model(notice), relays=[NoticeRelay.from_model(r) for r in relays]
         )

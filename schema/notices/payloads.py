@@ -9,7 +9,7 @@ import strawberry
 
 from schema.core.context import Info
 from schema.core.errors import UserErrors
-from schema.notices.types import Notice
+from schema.notices.types import Notice, NoticeRelay
 from schema.points import PointsAward
 
 
@@ -49,4 +49,20 @@ class AcknowledgeNoticeSuccess:
 AcknowledgeNoticeResult = Annotated[
     AcknowledgeNoticeSuccess | UserErrors,
     strawberry.union("AcknowledgeNoticeResult", description="The acknowledgement or why not."),
+]
+
+
+@strawberry.type(
+    description="Recorded. A household told before keeps its first relay (who, how, when)."
+)
+class RecordNoticeRelaySuccess:
+    notice: Notice = strawberry.field(description="The notice.")
+    relays: list[NoticeRelay] = strawberry.field(
+        description="The relay of each household named, in the order given."
+    )
+
+
+RecordNoticeRelayResult = Annotated[
+    RecordNoticeRelaySuccess | UserErrors,
+    strawberry.union("RecordNoticeRelayResult", description="The relays or why not."),
 ]

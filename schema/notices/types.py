@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+import schema.notices.enums  # noqa: F401  (registers the enum annotated below)
 from schema.core.context import Info
 from schema.core.ids import id_argument, node_key
 from schema.core.pagination import After, Connection, First, page_args
@@ -16,13 +17,51 @@ from schema.grids import Area
 from schema.people import Person
 from schema.points import PointsAward
 from services import notices
-from services.enums import Role
+from services.enums import RelayChannel, Role
 
 if TYPE_CHECKING:
+    from schema.households import Household
     from services.models import notices as models
 
 
-@strawberry.type(description="How far a notice got in one area: recipients and acknowledgements.")
+@strawberry.type(
+    description="A household told of a notice by a leader or central household: who, how and "
+    "when (the first time it was told)."
+)
+class NoticeRelay:
+    channel: RelayChannel = strawberry.field(description="How.")
+    relayed_at: datetime = strawberry.field(description="When.")
+    household_id: strawberry.Private[int]
+    relayed_by_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, r: models.NoticeRelay) -> NoticeRelay:
+        return cls(
+            channel=r.channel,
+            relayed_at=r.relayed_at,
+            household_id=r.household_id,
+            relayed_by_id=r.relayed_by_id,
+        )
+
+    @strawberry.field(description="The household told (null when hidden from you).")
+    async def household(
+        self, info: Info
+    ) -> Annotated[Household, strawberry.lazy("schema.households")] | None:
+        from schema.households import Household
+
+        found = await info.context.loaders.household.load(self.household_id)
+        return Household.from_model(found) if found else None
+
+    @strawberry.field(description="Who told it (null when hidden from you).")
+    async def relayed_by(self, info: Info) -> Person | None:
+        view = await info.context.loaders.person.load(self.relayed_by_id)
+        return Person.from_view(view) if view else None
+
+
+@strawberry.type(
+    description="How far a notice got in one area: recipients, acknowledgements and "
+    "households reached."
+)
 class NoticeAreaCoverage:
     area_id: strawberry.Private[int]
     recipients: int = strawberry.field(
@@ -32,11 +71,19 @@ class NoticeAreaCoverage:
     share: float | None = strawberry.field(
         description="acknowledged / recipients, 0-1 (null without recipients)."
     )
+    households_reached: int = strawberry.field(
+        description="Households here told of it by their leader or central household "
+        "(入户/电话/微信群, see recordNoticeRelay)."
+    )
 
     @classmethod
     def from_figure(cls, f: notices.AreaCoverage) -> NoticeAreaCoverage:
         return cls(
-            area_id=f.area_id, recipients=f.recipients, acknowledged=f.acknowledged, share=f.share
+            area_id=f.area_id,
+            recipients=f.recipients,
+            acknowledged=f.acknowledged,
+            share=f.share,
+            households_reached=f.households_reached,
         )
 
     @strawberry.field(description="The area.")

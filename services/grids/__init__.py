@@ -25,13 +25,22 @@ from services.grids.coverage import (
     household_counts,
 )
 from services.grids.live import area_watch
+from services.grids.moves import (
+    MAX_HOUSEHOLDS_PER_MOVE,
+    area_moves,
+    move_area,
+    move_households,
+    moves_by_ids,
+)
 from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
 
 __all__ = [
+    "MAX_HOUSEHOLDS_PER_MOVE",
     "AreaRow",
     "Coverage",
     "StationInput",
     "ancestor_ids",
+    "area_moves",
     "area_watch",
     "areas_by_ids",
     "child_counts",
@@ -46,6 +55,9 @@ __all__ = [
     "get_area",
     "household_counts",
     "list_areas",
+    "move_area",
+    "move_households",
+    "moves_by_ids",
     "nested_rows",
     "party_units_by_area",
     "party_units_by_ids",

@@ -16,10 +16,15 @@ from services.models.evaluation import (
     TrainingAttendance,
     TrainingSession,
 )
-from services.models.grids import Area, GridStation, PartyUnit
-from services.models.households import CareLink, EndedCareLink, Household
+from services.models.grids import Area, AreaMove, GridStation, PartyUnit
+from services.models.households import CareLink, EndedCareLink, Household, HouseholdClaim
 from services.models.market import Redemption, RedemptionLot, Reward
-from services.models.notices import Notice, NoticeAcknowledgement, NoticeRecipient
+from services.models.notices import (
+    Notice,
+    NoticeAcknowledgement,
+    NoticeRecipient,
+    NoticeRelay,
+)
 from services.models.partners import (
     CadreAssignment,
     CadreService,
@@ -58,6 +63,7 @@ __all__ = [
     "ActivitySignUp",
     "Area",
     "AreaEvaluation",
+    "AreaMove",
     "CadreAssignment",
     "CadreService",
     "CareLink",
@@ -72,12 +78,14 @@ __all__ = [
     "ExitReview",
     "GridStation",
     "Household",
+    "HouseholdClaim",
     "IdempotencyRecord",
     "LoginFailure",
     "NeedEntry",
     "Notice",
     "NoticeAcknowledgement",
     "NoticeRecipient",
+    "NoticeRelay",
     "PartnerMember",
     "PartnerUnit",
     "PartyUnit",

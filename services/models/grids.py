@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
-from services.enums import AreaKind, AreaLevel, PartyUnitKind
+from services.enums import AreaKind, AreaLevel, MoveSubject, PartyUnitKind
 from services.kit import clock
+
+if TYPE_CHECKING:
+    from services.models.households import Household
+    from services.models.people import Person
 
 
 class Area(Model):
@@ -68,3 +74,40 @@ class PartyUnit(Model):
     class Meta:
         table = "party_unit"
         unique_together = (("area", "kind"),)
+
+
+class AreaMove(Model):
+    """One move of the net (history, never changed): an area moved under another parent with
+    its whole subtree, or a household moved to another micro-grid; from where to where (the
+    parent areas, and the subject's paths before and after), when and by whom."""
+
+    id = fields.IntField(primary_key=True)
+    subject = fields.CharEnumField(MoveSubject, max_length=16)
+    area: fields.ForeignKeyNullableRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="moves", null=True, on_delete=fields.RESTRICT
+    )
+    area_id: int | None
+    household: fields.ForeignKeyNullableRelation[Household] = fields.ForeignKeyField(
+        "models.Household", related_name="moves", null=True, on_delete=fields.CASCADE
+    )
+    household_id: int | None
+    from_area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="moves_out", on_delete=fields.RESTRICT
+    )
+    from_area_id: int
+    to_area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="moves_in", on_delete=fields.RESTRICT
+    )
+    to_area_id: int
+    from_path = fields.CharField(max_length=255)
+    to_path = fields.CharField(max_length=255)
+    moved_at = fields.DatetimeField()
+    moved_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="moves_made", on_delete=fields.RESTRICT
+    )
+    moved_by_id: int
+
+    class Meta:
+        table = "area_move"
+        # The moves of an area, and those into and out of it (Area.moves).
+        indexes = (("area_id", "id"), ("from_area_id", "id"), ("to_area_id", "id"))

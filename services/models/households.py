@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from services.enums import ClaimStatus
 from services.kit import clock
 
 if TYPE_CHECKING:
@@ -81,3 +82,37 @@ class EndedCareLink(Model):
     class Meta:
         table = "ended_care_link"
         indexes = (("central_id", "ended_at"), ("household_id", "ended_at"))
+
+
+class HouseholdClaim(Model):
+    """A resident's request to join a household (认领家庭): PENDING until an admin of the
+    household's community approves it (the person becomes a member) or rejects it with a
+    reason. Kept after review, as history. A person has at most one PENDING claim."""
+
+    id = fields.IntField(primary_key=True)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="household_claims", on_delete=fields.RESTRICT
+    )
+    person_id: int
+    household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
+        "models.Household", related_name="claims", on_delete=fields.CASCADE
+    )
+    household_id: int
+    status = fields.CharEnumField(ClaimStatus, max_length=16, default=ClaimStatus.PENDING)
+    note = fields.CharField(max_length=500, null=True)
+    reason = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    reviewed_at = fields.DatetimeField(null=True)
+    reviewed_by: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person",
+        related_name="reviewed_household_claims",
+        null=True,
+        on_delete=fields.RESTRICT,
+    )
+    reviewed_by_id: int | None
+
+    class Meta:
+        table = "household_claim"
+        # (person_id, status): a person's pending claim; (household_id, status): the pending
+        # claims of a community's households.
+        indexes = (("person_id", "status"), ("household_id", "status"))

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from services.enums import Role
+from services.enums import RelayChannel, Role
 
 if TYPE_CHECKING:
     from services.models.grids import Area
+    from services.models.households import Household
     from services.models.people import Person
 
 
@@ -96,3 +97,31 @@ class NoticeAcknowledgement(Model):
         unique_together = (("notice", "person"),)
         # (person_id, acknowledged_at): what a person acknowledged in a quarter.
         indexes = (("person_id", "acknowledged_at"), ("notice_id", "area_path"))
+
+
+class NoticeRelay(Model):
+    """A leader told a household of a notice (入户/电话/微信群): one row per notice and
+    household (the first relay counts; later ones are not recorded again), with the
+    household's path copied so coverage counts the households reached per area."""
+
+    id = fields.IntField(primary_key=True)
+    notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
+        "models.Notice", related_name="relays", on_delete=fields.CASCADE
+    )
+    notice_id: int
+    household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
+        "models.Household", related_name="notice_relays", on_delete=fields.CASCADE
+    )
+    household_id: int
+    household_path = fields.CharField(max_length=255)
+    channel = fields.CharEnumField(RelayChannel, max_length=16)
+    relayed_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="notice_relays", on_delete=fields.RESTRICT
+    )
+    relayed_by_id: int
+    relayed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "notice_relay"
+        unique_together = (("notice", "household"),)
+        indexes = (("notice_id", "household_path"),)

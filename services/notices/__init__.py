@@ -1,6 +1,6 @@
-"""Notices (政策传达): published down the net by admins and grid leaders, read by the people in
-scope, acknowledged by micro-grid leaders and central households (points through
-NOTICE_RELAYED), with acknowledgement coverage per area."""
+"""Notices (政策传达): published down the net by admins and grid and micro-grid leaders, read
+by the people in scope, acknowledged by micro-grid leaders and central households (points through
+NOTICE_RELAYED) and relayed to households, with coverage per area."""
 
 from services.notices.acknowledgements import (
     RULE_CODE,
@@ -38,10 +38,12 @@ from services.notices.reading import (
     receipts,
     sees,
 )
+from services.notices.relays import MAX_RELAY_HOUSEHOLDS, record_notice_relay
 
 __all__ = [
     "ACKNOWLEDGING_ROLES",
     "MAX_BODY",
+    "MAX_RELAY_HOUSEHOLDS",
     "MAX_TITLE",
     "ROLE_BITS",
     "RULE_CODE",
@@ -68,6 +70,7 @@ __all__ = [
     "person_metrics",
     "publish_notice",
     "receipts",
+    "record_notice_relay",
     "role_mask",
     "sees",
 ]

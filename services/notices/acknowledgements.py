@@ -212,11 +212,13 @@ async def acknowledgement_pages(
 
 @dataclass(frozen=True)
 class AreaCoverage:
-    """Recipients and acknowledgements of a notice in one area."""
+    """Recipients, acknowledgements and households reached of a notice in one area."""
 
     area_id: int
     recipients: int
     acknowledged: int
+    # Households told of it by their leaders or central households (notice_relay).
+    households_reached: int = 0
 
     @property
     def share(self) -> float | None:
@@ -289,15 +291,20 @@ async def notice_coverage(
     notice_ids = sorted({k.notice_id for k, _ in wanted})
     marks = ",".join("?" for _ in notice_ids)
     counts: dict[int, dict[str, list[int]]] = {}
-    for column, table in ((0, "notice_recipient"), (1, "notice_acknowledgement")):
-        rows = await db.fetch(
-            f"SELECT notice_id, area_path, COUNT(*) AS n FROM {table} "
-            f"WHERE notice_id IN ({marks}) GROUP BY notice_id, area_path",
-            notice_ids,
+    # Recipients (0), acknowledgements (1) and households reached (2) per notice and path, in
+    # one statement.
+    parts = [
+        f"SELECT notice_id, {path} AS area_path, {column} AS k, COUNT(*) AS n FROM {table} "
+        f"WHERE notice_id IN ({marks}) GROUP BY notice_id, {path}"
+        for column, table, path in (
+            (0, "notice_recipient", "area_path"),
+            (1, "notice_acknowledgement", "area_path"),
+            (2, "notice_relay", "household_path"),
         )
-        for row in rows:
-            by_path = counts.setdefault(int(row["notice_id"]), {})
-            by_path.setdefault(str(row["area_path"]), [0, 0])[column] = int(row["n"])
+    ]
+    for row in await db.fetch(" UNION ALL ".join(parts), notice_ids * len(parts)):
+        by_path = counts.setdefault(int(row["notice_id"]), {})
+        by_path.setdefault(str(row["area_path"]), [0, 0, 0])[int(row["k"])] = int(row["n"])
     under_ids = sorted({_area_id(u) for _, u in wanted})
     children: dict[int, list[int]] = {}
     for child_id, parent_id in await Area.filter(parent_id__in=under_ids).values_list(
@@ -310,22 +317,20 @@ async def notice_coverage(
             out.append(under)
             continue
         under_id = _area_id(under)
-        per_child = {c: [0, 0] for c in sorted(children.get(under_id, []))}
-        total = [0, 0]
-        for path, (recipients, acknowledged) in counts.get(key.notice_id, {}).items():
+        per_child = {c: [0, 0, 0] for c in sorted(children.get(under_id, []))}
+        total = [0, 0, 0]
+        for path, figures in counts.get(key.notice_id, {}).items():
             if not is_under(path, under):
                 continue
-            total[0] += recipients
-            total[1] += acknowledged
             child = _child(path, under)
-            if child is not None:
-                figure = per_child.setdefault(child, [0, 0])
-                figure[0] += recipients
-                figure[1] += acknowledged
+            for i, n in enumerate(figures):
+                total[i] += n
+                if child is not None:
+                    per_child.setdefault(child, [0, 0, 0])[i] += n
         out.append(
             NoticeCoverage(
-                under=AreaCoverage(under_id, total[0], total[1]),
-                areas=[AreaCoverage(c, r, a) for c, (r, a) in sorted(per_child.items())],
+                under=AreaCoverage(under_id, *total),
+                areas=[AreaCoverage(c, *f) for c, f in sorted(per_child.items())],
             )
         )
     return out

@@ -51,9 +51,9 @@ def role_mask(roles: Sequence[Role]) -> int:
 
 def may_publish(actor: Actor, path: str) -> bool:
     """District, street and community admins publish within the areas they administer; grid
-    leaders within their own grid."""
+    leaders within their own grid, micro-grid leaders to their own micro-grid."""
     return actor.administers(path) or any(
-        is_under(path, root) for root in actor.paths_for({Role.GRID_LEADER})
+        is_under(path, root) for root in actor.paths_for({Role.GRID_LEADER, Role.MICRO_GRID_LEADER})
     )
 
 
@@ -80,8 +80,8 @@ async def publish_notice(
     area = await get_area(area_id=area_id)
     if not may_publish(actor, area.path):
         raise Forbidden(
-            "Admins publish notices within the areas they administer, grid leaders within "
-            "their grid.",
+            "Admins publish notices within the areas they administer, grid and micro-grid "
+            "leaders within their own grid or micro-grid.",
             field="under",
         )
     acknowledging = [r for r in ACKNOWLEDGING_ROLES if not chosen or r in chosen]

@@ -16,7 +16,7 @@ from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
 from services.kit.paths import in_subtree, subtree_bounds
 from services.kit.text import search_term
-from services.models import Household, Person, RoleAssignment
+from services.models import Household, Person, RoleAssignment, UserAccount
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
 
@@ -212,6 +212,12 @@ async def person_to_place(*, actor: Actor, person_id: int) -> Person:
     return person
 
 
+def _unplaced() -> Q:
+    """People placed nowhere yet: no household and no open role at an area."""
+    placed = RoleAssignment.filter(until=None, area_id__isnull=False).values("person_id")
+    return Q(household_id__isnull=True) & ~Q(id__in=Subquery(placed))
+
+
 async def get_person(*, actor: Actor | None, person_id: int) -> PersonView:
     """One person as the actor may see them (NotFound when hidden)."""
     (view,) = await people_by_ids(actor=actor, person_ids=[person_id])
@@ -229,7 +235,9 @@ async def list_people(
     first: int,
     after: int | None = None,
 ) -> Page[PersonView]:
-    """People living or holding a role under an area the actor reads (admins and leaders)."""
+    """People living or holding a role under an area the actor reads (admins and leaders);
+    for admins, `search` also finds a new sign-up placed nowhere yet by exact username or
+    phone."""
     actor = require_actor(actor)
     if under_id is not None:
         area = await get_area(area_id=under_id)
@@ -250,10 +258,20 @@ async def list_people(
             where |= Q(household_id__in=Subquery(lives)) | Q(
                 id__in=Subquery(holders.values("person_id"))
             )
-    query = Person.filter(where)
     term = search_term(search)
     if term:
-        query = query.filter(Q(name__icontains=term) | Q(phone__startswith=term))
+        matches = Q(name__icontains=term) | Q(phone__startswith=term)
+        if actor.admin_paths:
+            # Admins also find people by their exact username; and a new sign-up placed
+            # nowhere yet (no household, no role at an area) by the exact username or phone
+            # they gave, never by a part of it, so nobody can fish for phone numbers.
+            username = Q(id__in=Subquery(UserAccount.filter(username=term).values("person_id")))
+            where &= matches | username
+            if role is None:
+                where |= _unplaced() & (Q(phone=term) | username)
+        else:
+            where &= matches
+    query = Person.filter(where)
     page = await paginate(query, first=first, after=after)
     # A new Page: the item type changes (Person -> PersonView), so `replace` would not do.
     return Page(

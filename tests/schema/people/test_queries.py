@@ -170,3 +170,20 @@ class TestDutyCards:
             "CENTRAL_HOUSEHOLD",
             "PART_TIME_GRID_MEMBER",
         }
+
+
+class TestFindNewSignUps:
+    async def test_an_admin_finds_an_unplaced_sign_up_by_phone(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        token = await login(client, "community_admin")
+        body = await gql(client, PEOPLE, {"search": "13953319901"}, token=token)
+        nodes = [e["node"] for e in body["data"]["people"]["edges"]]
+        assert [(n["name"], n["phone"]) for n in nodes] == [("吴晓燕", "13953319901")]
+        body = await gql(client, PEOPLE, {"search": "1395331990"}, token=token)
+        assert body["data"]["people"]["edges"] == []
+
+    async def test_a_leader_does_not(self, client: httpx.AsyncClient) -> None:
+        token = await login(client, "grid_leader")
+        body = await gql(client, PEOPLE, {"search": "newcomer"}, token=token)
+        assert body["data"]["people"]["edges"] == []

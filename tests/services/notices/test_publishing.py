@@ -47,7 +47,9 @@ class TestPublishNotice:
             ("grid_leader", "M", True),
             ("grid_leader", "颜山第二网格", False),  # sibling grid
             ("grid_leader", DEMO_COMMUNITY, False),  # above the grid
-            ("microgrid_leader", "M", False),  # leaders of micro-grids relay, never publish
+            ("microgrid_leader", "M", True),  # to their own micro-grid
+            ("microgrid_leader", "颜山花园3-4号楼微网格", False),  # a sibling micro-grid
+            ("microgrid_leader", DEMO_GRID, False),  # above their micro-grid
             ("central_household", "M", False),
             ("rider", DEMO_GRID, False),
             ("resident", "M", False),

@@ -157,6 +157,49 @@ class TestListPeople:
             await people.list_people(actor=await actor_for(username), first=10)
 
 
+class TestFindNewSignUps:
+    """`newcomer` signed up and is placed nowhere yet (seed/onboarding.py)."""
+
+    @pytest.mark.parametrize("search", ["newcomer", "13953319901", " 13953319901 "])
+    async def test_admins_find_an_unplaced_sign_up_by_exact_username_or_phone(
+        self, db: Database, search: str
+    ) -> None:
+        assert "吴晓燕" in await names("community_admin", search=search)
+        assert "吴晓燕" in await names("district_admin", search=search)
+
+    @pytest.mark.parametrize("search", ["newcome", "1395331990", "吴晓燕", "晓燕"])
+    async def test_a_part_of_it_finds_nobody_unplaced(self, db: Database, search: str) -> None:
+        assert "吴晓燕" not in await names("community_admin", search=search)
+
+    @pytest.mark.parametrize("username", ["grid_leader", "microgrid_leader"])
+    async def test_leaders_do_not_find_unplaced_people(self, db: Database, username: str) -> None:
+        assert await names(username, search="13953319901") == set()
+        assert await names(username, search="newcomer") == set()
+
+    async def test_a_placed_person_is_found_by_username_only_in_scope(self, db: Database) -> None:
+        # given `resident` of 颜山社区: found by username by the admin of their community
+        assert await names("community_admin", search="resident") == {"李淑芬"}
+        # but not by the admin of another community
+        admin = await actor_for("district_admin")
+        other = await area("古窑社区")
+        page = await people.list_people(actor=admin, under_id=other.id, search="resident", first=10)
+        assert page.items == []
+        assert await names("district_admin", search="resident") == {"李淑芬"}
+
+    async def test_the_found_sign_up_can_be_placed(self, db: Database) -> None:
+        # given the newcomer found by phone
+        admin = await actor_for("community_admin")
+        page = await people.list_people(actor=admin, search="13953319901", first=10)
+        (found,) = [v.person for v in page.items if v.person.name == "吴晓燕"]
+        # when the admin adds them to a household of M
+        home = await Household.filter(micro_grid__name=M).order_by("-id").first()
+        assert home is not None
+        await households.add_member(actor=admin, household_id=home.id, person_id=found.id)
+        # then they live there, and an exact search still finds them (now in scope)
+        assert (await Person.get(id=found.id)).household_id == home.id
+        assert "吴晓燕" in await names("community_admin", search="newcomer")
+
+
 class TestCreatePerson:
     @pytest.mark.parametrize(
         ("field", "name", "phone"),

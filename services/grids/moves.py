@@ -1,0 +1,280 @@
+"""Changing the net (调整网格): an area moved under another parent with its subtree, households
+moved to another micro-grid, and the history of such moves.
+
+A move rewrites the materialised paths (services.kit.paths) of everything that stands in the
+moved subtree, in one transaction, so scopes (role assignments), coverage (households), notices
+and open work orders follow at once. What records the past keeps the path it had: points
+transactions and awards, evaluation results and honours, exit reviews, training sessions held,
+and work orders already closed; `area_move` keeps where each moved thing was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from services.care_links import HOUSEHOLD_MOVED, end_care_links
+from services.enums import AreaLevel, MoveSubject, Role, WorkOrderAction, WorkOrderStatus
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.grids.areas import MAX_CHILDREN, get_area
+from services.kit import clock, db
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import community_path, is_under, path_ids, subtree_bounds
+from services.models import Area, AreaMove, Household, RoleAssignment, WorkOrder, WorkOrderEvent
+
+# The most households one moveHouseholds call moves.
+MAX_HOUSEHOLDS_PER_MOVE = 100
+
+# Work orders still being handled: their handling area follows a move (closed ones keep theirs).
+OPEN_ORDER_STATUSES = (
+    WorkOrderStatus.SUBMITTED,
+    WorkOrderStatus.DISPATCHED,
+    WorkOrderStatus.ACCEPTED,
+    WorkOrderStatus.IN_PROGRESS,
+    WorkOrderStatus.SUSPENDED,
+)
+
+# (table, path column) of the rows that stand in an area and follow it when it moves.
+_FOLLOWING: tuple[tuple[str, str], ...] = (
+    ("area", "path"),
+    ("household", "path"),
+    ("role_assignment", "area_path"),
+    ("notice", "area_path"),
+    ("notice_recipient", "area_path"),
+    ("notice_acknowledgement", "area_path"),
+    ("notice_relay", "household_path"),
+    ("volunteer_team", "area_path"),
+    ("volunteer_activity", "area_path"),
+    ("reward", "area_path"),
+    ("points_rule", "area_path"),
+    ("cadre_assignment", "area_path"),
+    ("resource_area", "area_path"),
+    ("need_entry", "area_path"),
+)
+
+_MOVED_NOTE = "the household moved to another micro-grid"
+
+
+def _community_id(path: str) -> int:
+    found = community_path(path)
+    assert found is not None  # grids and micro-grids lie below a community
+    return path_ids(found)[-1]
+
+
+async def _rewrite(old: str, new: str) -> None:
+    """Rewrite every following path under `old` to lie under `new` instead."""
+    low, high = subtree_bounds(old)
+    cut = len(old) + 1  # substr is 1-based: the rest of the path after the old prefix
+    for table, column in _FOLLOWING:
+        await db.execute(
+            f"UPDATE {table} SET {column} = CAST(? AS VARCHAR) || "
+            f"substr({column}, CAST(? AS INTEGER)) WHERE {column} >= ? AND {column} < ?",
+            [new, cut, low, high],
+        )
+    statuses = [s.value for s in OPEN_ORDER_STATUSES]
+    marks = ",".join("?" for _ in statuses)
+    await db.execute(
+        "UPDATE work_order SET handling_path = "
+        "CAST(? AS VARCHAR) || substr(handling_path, CAST(? AS INTEGER)), "
+        f"version = version + 1 "
+        f"WHERE handling_path >= ? AND handling_path < ? AND status IN ({marks})",
+        [new, cut, low, high, *statuses],
+    )
+
+
+async def move_area(
+    *, actor: Actor | None, area_id: int, parent_id: int
+) -> tuple[Area, AreaMove | None]:
+    """Move a grid to another community or a micro-grid to another grid, with its subtree:
+    paths, scopes, households, notices and open work orders follow in one transaction, and the
+    move is kept in its history. Moving an area to where it is changes nothing (no history)."""
+    actor = require_actor(actor)
+    area = await get_area(area_id=area_id)
+    actor.require_admin_of(area.path, "move areas")
+    target = await Area.get_or_none(id=parent_id)
+    if target is None:
+        raise NotFound("No such area.", field="parentId")
+    actor.require_admin_of(target.path, "move areas")
+    if area.level not in (AreaLevel.GRID, AreaLevel.MICRO_GRID):
+        raise InvalidInput("Only grids and micro-grids are moved.", field="areaId")
+    if is_under(target.path, area.path):
+        raise InvalidInput("An area cannot move under itself.", field="parentId")
+    if target.level.rank != area.level.rank - 1:
+        wanted = "community" if area.level is AreaLevel.GRID else "grid"
+        raise InvalidInput(
+            f"A {area.level.value} moves under a {wanted}, not a {target.level.value}.",
+            field="parentId",
+        )
+    if area.level is AreaLevel.MICRO_GRID and area.kind is not target.kind:
+        raise InvalidInput(
+            f"A {area.kind.value} micro-grid cannot move into a {target.kind.value} grid.",
+            field="parentId",
+        )
+    if target.id == area.parent_id:
+        return area, None
+    assert area.parent_id is not None  # grids and micro-grids have a parent
+    old_path, new_path = area.path, f"{target.path}{area.id}/"
+    async with in_transaction():
+        # The target's row is locked first (a no-op write), as create_area does, so that a
+        # move and a creation under the same parent serialize on the sibling checks.
+        await db.execute("UPDATE area SET name = name WHERE id = ? RETURNING id", [target.id])
+        if await Area.exists(parent_id=target.id, name=area.name):
+            raise Conflict(f"{target.name} already has an area named {area.name}.", field="name")
+        if await Area.filter(parent_id=target.id).count() >= MAX_CHILDREN:
+            raise Conflict(
+                f"An area has at most {MAX_CHILDREN} areas directly under it.", field="parentId"
+            )
+        await Area.filter(id=area.id).update(parent_id=target.id)
+        await _rewrite(old_path, new_path)
+        new_community = _community_id(new_path)
+        if new_community != _community_id(old_path):
+            low, high = subtree_bounds(new_path)
+            await Household.filter(path__gte=low, path__lt=high).update(community_id=new_community)
+            community = community_path(new_path)
+            await db.execute(
+                "UPDATE need_entry SET community_path = ? WHERE area_path >= ? AND area_path < ?",
+                [community, low, high],
+            )
+        move = await AreaMove.create(
+            subject=MoveSubject.AREA,
+            area_id=area.id,
+            from_area_id=area.parent_id,
+            to_area_id=target.id,
+            from_path=old_path,
+            to_path=new_path,
+            moved_at=clock.now(),
+            moved_by_id=actor.person_id,
+        )
+    return await Area.get(id=area.id), move
+
+
+async def move_households(
+    *, actor: Actor | None, household_ids: list[int], micro_grid_id: int
+) -> tuple[list[Household], list[AreaMove]]:
+    """Move households to a micro-grid (of any community the actor administers) in one
+    transaction: their paths and community follow, their care links end (a central household
+    looks after its own micro-grid), their open work orders handled in the micro-grid they
+    left go to the new one (on their timeline), and each move is kept in the history.
+    Households already there are left as they are."""
+    actor = require_actor(actor)
+    if not household_ids:
+        raise InvalidInput("Name at least one household.", field="householdIds")
+    if len(household_ids) > MAX_HOUSEHOLDS_PER_MOVE:
+        raise InvalidInput(
+            f"Move at most {MAX_HOUSEHOLDS_PER_MOVE} households at once.", field="householdIds"
+        )
+    if len(set(household_ids)) != len(household_ids):
+        raise InvalidInput("A household is named twice.", field="householdIds")
+    found = {h.id: h for h in await Household.filter(id__in=household_ids)}
+    for hid in household_ids:
+        household = found.get(hid)
+        if household is None or not actor.reads(household.path):
+            raise NotFound("No such household.", field="householdIds")
+        actor.require_admin_of(household.path, "move households")
+    target = await Area.get_or_none(id=micro_grid_id)
+    if target is None:
+        raise NotFound("No such area.", field="microGridId")
+    if target.level is not AreaLevel.MICRO_GRID:
+        raise InvalidInput("Households are moved to micro-grids.", field="microGridId")
+    actor.require_admin_of(target.path, "move households")
+    moving = [found[h] for h in household_ids if found[h].micro_grid_id != target.id]
+    # A central household lives in the micro-grid it serves (see people.assign_role).
+    central = await RoleAssignment.filter(
+        person__household_id__in=[h.id for h in moving],
+        role=Role.CENTRAL_HOUSEHOLD,
+        until=None,
+    ).values_list("person__household_id", "area_id")
+    if any(found[int(hid)].micro_grid_id == area_id for hid, area_id in central):
+        raise Conflict(
+            "A member is a central household of the micro-grid; end that role first.",
+            field="householdIds",
+        )
+    community = _community_id(target.path)
+    now = clock.now()
+    moves: list[AreaMove] = []
+    async with in_transaction():
+        for household in moving:
+            left = household.micro_grid_id or household.community_id
+            await Household.filter(id=household.id).update(
+                micro_grid_id=target.id, community_id=community, path=target.path
+            )
+            await db.execute(
+                "UPDATE notice_relay SET household_path = ? WHERE household_id = ?",
+                [target.path, household.id],
+            )
+            await end_care_links(household_id=household.id, reason=HOUSEHOLD_MOVED)
+            await _reroute_orders(actor, household, target, now)
+            moves.append(
+                await AreaMove.create(
+                    subject=MoveSubject.HOUSEHOLD,
+                    household_id=household.id,
+                    from_area_id=left,
+                    to_area_id=target.id,
+                    from_path=household.path,
+                    to_path=target.path,
+                    moved_at=now,
+                    moved_by_id=actor.person_id,
+                )
+            )
+    fresh = {h.id: h for h in await Household.filter(id__in=household_ids)}
+    return [fresh[h] for h in household_ids], moves
+
+
+async def _reroute_orders(actor: Actor, household: Household, target: Area, now: datetime) -> None:
+    """The household's open orders placed in the micro-grid it left now lie in the new one;
+    those handled there are handled in the new one (status and handler kept), on the timeline."""
+    if household.micro_grid_id is None:
+        return
+    orders = await WorkOrder.filter(
+        household_id=household.id,
+        area_id=household.micro_grid_id,
+        status__in=list(OPEN_ORDER_STATUSES),
+    )
+    for order in orders:
+        handled_here = order.handling_area_id == household.micro_grid_id
+        changes: dict[str, object] = {"area_id": target.id, "version": order.version + 1}
+        if handled_here:
+            changes.update(handling_area_id=target.id, handling_path=target.path)
+        await WorkOrder.filter(id=order.id).update(**changes)
+        if handled_here:
+            await WorkOrderEvent.create(
+                work_order_id=order.id,
+                action=WorkOrderAction.TRANSFER,
+                from_status=order.status,
+                to_status=order.status,
+                actor_id=actor.person_id,
+                note=_MOVED_NOTE,
+                target_area_id=target.id,
+                at=now,
+            )
+
+
+async def area_moves(
+    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+) -> Page[AreaMove]:
+    """The moves of an area and those into and out of it, oldest first; for the admins and
+    leaders of the area."""
+    actor = require_actor(actor)
+    area = await get_area(area_id=area_id)
+    if not actor.reads(area.path):
+        raise Forbidden("The history of moves is shown to the admins and leaders of the area.")
+    query = AreaMove.filter(Q(area_id=area.id) | Q(from_area_id=area.id) | Q(to_area_id=area.id))
+    return await paginate(query, first=first, after=after)
+
+
+async def moves_by_ids(*, actor: Actor | None, move_ids: list[int]) -> list[AreaMove | None]:
+    """Moves for the ids in order; None where missing or where the actor reads neither end."""
+    found = {m.id: m for m in await AreaMove.filter(id__in=move_ids)}
+    result: list[AreaMove | None] = []
+    for mid in move_ids:
+        move = found.get(mid)
+        ok = (
+            move is not None
+            and actor is not None
+            and (actor.reads(move.from_path) or actor.reads(move.to_path))
+        )
+        result.append(move if ok else None)
+    return result

@@ -1,0 +1,309 @@
+"""Changing the net (services.grids.moves): areas moved with their subtree, households moved
+to another micro-grid, and the history of moves."""
+
+from __future__ import annotations
+
+import pytest
+
+from seed.demo import DEMO_COMMUNITY, DEMO_GRID
+from services import grids
+from services.enums import AreaLevel, MoveSubject, Role, WorkOrderAction, WorkOrderStatus
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.models import (
+    Area,
+    AreaMove,
+    CareLink,
+    Household,
+    Notice,
+    RoleAssignment,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from tests.conftest import Database, actor_for
+from tests.services.grids.support import area
+from tests.services.workorders_support import place
+
+M = "颜山花园1-2号楼微网格"  # micro-grid M of the demo story
+M2 = "颜山花园3-4号楼微网格"  # its sibling in G
+OTHER_COMMUNITY = "西冶街社区"
+
+
+async def state() -> tuple[object, ...]:
+    """Everything a refused move must leave as it was."""
+    return (
+        await Area.all().order_by("id").values_list("id", "parent_id", "path"),
+        await Household.all().order_by("id").values_list("id", "micro_grid_id", "path"),
+        await RoleAssignment.all().order_by("id").values_list("id", "area_path"),
+        await WorkOrder.all().order_by("id").values_list("id", "area_id", "handling_path"),
+        await CareLink.all().order_by("id").values_list("household_id", "central_id"),
+        await AreaMove.all().count(),
+    )
+
+
+class TestMoveArea:
+    async def test_a_grid_moves_to_another_community_with_everything_under_it(
+        self, db: Database
+    ) -> None:
+        # given grid G of 颜山社区 with its micro-grids, households, roles and an open order
+        street = await actor_for("street_admin")
+        grid, target = await area(DEMO_GRID), await area(OTHER_COMMUNITY)
+        old = grid.path
+        order = await place()
+        households = await Household.filter(path__startswith=old).count()
+        # when the street admin moves G to 西冶街社区
+        moved, move = await grids.move_area(actor=street, area_id=grid.id, parent_id=target.id)
+        # then G and all under it lie under 西冶街社区
+        new = f"{target.path}{grid.id}/"
+        assert (moved.parent_id, moved.path) == (target.id, new)
+        assert await Area.filter(path__startswith=old).count() == 0
+        assert await Household.filter(path__startswith=new).count() == households
+        assert await Household.filter(path__startswith=new, community_id=target.id).count() == (
+            households
+        )
+        # and the roles held there follow (the micro-grid leader's scope)
+        leader = await actor_for("microgrid_leader")
+        grant = next(g for g in leader.grants if g.role is Role.MICRO_GRID_LEADER)
+        assert grant.area_path.startswith(new)
+        # and the open order follows, handled where it was
+        fresh = await WorkOrder.get(id=order.id)
+        assert fresh.handling_path.startswith(new)
+        assert fresh.handling_area_id == order.handling_area_id
+        # and the notices of G follow
+        assert not await Notice.filter(area_path__startswith=old).exists()
+        # and the move is kept
+        assert move is not None
+        assert (move.subject, move.area_id, move.from_path, move.to_path) == (
+            MoveSubject.AREA,
+            grid.id,
+            old,
+            new,
+        )
+        assert move.from_area_id == grid.parent_id and move.to_area_id == target.id
+        assert move.moved_by_id == street.person_id
+
+    async def test_a_micro_grid_moves_to_another_grid(self, db: Database) -> None:
+        # given M in G, and the second grid of 颜山社区
+        admin = await actor_for("community_admin")
+        micro = await area(M)
+        target = await Area.get(name="颜山第二网格")
+        care = await CareLink.filter(household__micro_grid_id=micro.id).count()
+        # when the community admin moves M there
+        moved, move = await grids.move_area(actor=admin, area_id=micro.id, parent_id=target.id)
+        # then M lies under the new grid, its households and care links with it
+        assert moved.path == f"{target.path}{micro.id}/"
+        assert await Household.filter(micro_grid_id=micro.id, path=moved.path).count() > 0
+        assert await CareLink.filter(household__micro_grid_id=micro.id).count() == care
+        # and the history lists it, for the area and for both parents
+        page = await grids.area_moves(actor=admin, area_id=target.id, first=10)
+        assert [m.id for m in page.items] == [move.id] if move else []
+        page = await grids.area_moves(actor=admin, area_id=micro.id, first=10)
+        assert len(page.items) == 1
+
+    async def test_moving_to_where_it_is_changes_nothing(self, db: Database) -> None:
+        admin = await actor_for("community_admin")
+        micro, grid = await area(M), await area(DEMO_GRID)
+        before = await state()
+        moved, move = await grids.move_area(actor=admin, area_id=micro.id, parent_id=grid.id)
+        assert move is None and moved.path == micro.path
+        assert await state() == before
+
+    @pytest.mark.parametrize(
+        ("subject", "parent", "field"),
+        [
+            (M, DEMO_COMMUNITY, "parentId"),  # a micro-grid under a community: level mismatch
+            (DEMO_GRID, "颜山第二网格", "parentId"),  # a grid under a grid
+            (DEMO_GRID, M, "parentId"),  # under itself
+            (DEMO_COMMUNITY, "山头街道", "areaId"),  # communities are not moved
+            (M, "颜山商业专属网格", "parentId"),  # kind mismatch: residential into commercial
+        ],
+    )
+    async def test_refused_moves_change_nothing(
+        self, db: Database, subject: str, parent: str, field: str
+    ) -> None:
+        # given the district admin (who administers every end)
+        admin = await actor_for("district_admin")
+        before = await state()
+        # when a move breaks the level rules
+        with pytest.raises(InvalidInput) as caught:
+            await grids.move_area(
+                actor=admin,
+                area_id=(await area(subject)).id,
+                parent_id=(await area(parent)).id,
+            )
+        # then it is refused on the culprit, and nothing changed
+        assert caught.value.field == field
+        assert await state() == before
+
+    async def test_a_sibling_name_clash_is_a_conflict(self, db: Database) -> None:
+        # given a grid of another community named like G
+        admin = await actor_for("district_admin")
+        target, grid = await area(OTHER_COMMUNITY), await area(DEMO_GRID)
+        clash = await grids.create_area(
+            actor=admin, parent_id=target.id, name=DEMO_GRID, level=AreaLevel.GRID
+        )
+        assert clash.name == DEMO_GRID
+        before = await state()
+        # when G is moved there
+        with pytest.raises(Conflict):
+            await grids.move_area(actor=admin, area_id=grid.id, parent_id=target.id)
+        # then nothing changed
+        assert await state() == before
+
+    async def test_both_ends_must_be_administered(self, db: Database) -> None:
+        # given the admin of 颜山社区, who does not administer 西冶街社区
+        admin = await actor_for("community_admin")
+        before = await state()
+        with pytest.raises(Forbidden):
+            await grids.move_area(
+                actor=admin,
+                area_id=(await area(DEMO_GRID)).id,
+                parent_id=(await area(OTHER_COMMUNITY)).id,
+            )
+        # and a grid leader may not move their micro-grids
+        with pytest.raises(Forbidden):
+            await grids.move_area(
+                actor=await actor_for("grid_leader"),
+                area_id=(await area(M)).id,
+                parent_id=(await area("颜山第二网格")).id,
+            )
+        assert await state() == before
+
+    async def test_an_unknown_parent_is_not_found(self, db: Database) -> None:
+        admin = await actor_for("community_admin")
+        with pytest.raises(NotFound):
+            await grids.move_area(actor=admin, area_id=(await area(M)).id, parent_id=999_999)
+
+
+class TestMoveHouseholds:
+    async def test_households_move_with_their_open_orders_and_history(self, db: Database) -> None:
+        # given the resident's household in M, with an open order handled in M
+        admin = await actor_for("community_admin")
+        resident = await actor_for("resident")
+        micro, target = await area(M), await area(M2)
+        order = await place()
+        assert order.handling_area_id == micro.id
+        home = await Household.get(id=resident.household_id)
+        assert await CareLink.exists(household_id=home.id)
+        # when the community admin moves it to M's sibling
+        moved, moves = await grids.move_households(
+            actor=admin, household_ids=[home.id], micro_grid_id=target.id
+        )
+        # then it lies in the sibling, its care link ended
+        assert [(h.micro_grid_id, h.path) for h in moved] == [(target.id, target.path)]
+        assert not await CareLink.exists(household_id=home.id)
+        # and its open order is handled there now, status kept, on the timeline
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.area_id, fresh.handling_area_id, fresh.handling_path) == (
+            target.id,
+            target.id,
+            target.path,
+        )
+        assert fresh.status is order.status
+        last = await WorkOrderEvent.filter(work_order_id=order.id).order_by("-id").first()
+        assert last is not None
+        assert (last.action, last.target_area_id) == (WorkOrderAction.TRANSFER, target.id)
+        # and the move is kept, from M to the sibling
+        assert [(m.subject, m.household_id, m.from_area_id, m.to_area_id) for m in moves] == [
+            (MoveSubject.HOUSEHOLD, home.id, micro.id, target.id)
+        ]
+        # and the resident's scope follows (their household's path)
+        assert (await actor_for("resident")).household_path == target.path
+
+    async def test_a_household_moves_to_another_community(self, db: Database) -> None:
+        # given the district admin and a micro-grid of another community
+        admin = await actor_for("district_admin")
+        resident = await actor_for("resident")
+        other = await Area.filter(
+            level=AreaLevel.MICRO_GRID, path__startswith=(await area(OTHER_COMMUNITY)).path
+        ).first()
+        assert other is not None
+        # when the resident's household moves there
+        moved, _ = await grids.move_households(
+            actor=admin, household_ids=[resident.household_id or 0], micro_grid_id=other.id
+        )
+        # then it is registered in that community
+        assert moved[0].community_id == (await area(OTHER_COMMUNITY)).id
+
+    async def test_a_household_already_there_stays_without_history(self, db: Database) -> None:
+        admin = await actor_for("community_admin")
+        resident = await actor_for("resident")
+        before = await state()
+        moved, moves = await grids.move_households(
+            actor=admin,
+            household_ids=[resident.household_id or 0],
+            micro_grid_id=(await area(M)).id,
+        )
+        assert moves == [] and len(moved) == 1
+        assert await state() == before
+
+    async def test_a_central_households_home_is_refused(self, db: Database) -> None:
+        # given the central household's home in M, and another home of M
+        admin = await actor_for("community_admin")
+        central = await actor_for("central_household")
+        resident = await actor_for("resident")
+        before = await state()
+        # when both are moved at once
+        with pytest.raises(Conflict):
+            await grids.move_households(
+                actor=admin,
+                household_ids=[resident.household_id or 0, central.household_id or 0],
+                micro_grid_id=(await area(M2)).id,
+            )
+        # then neither moved
+        assert await state() == before
+
+    @pytest.mark.parametrize(
+        ("ids", "target", "error", "field"),
+        [
+            ("none", M2, InvalidInput, "householdIds"),
+            ("twice", M2, InvalidInput, "householdIds"),
+            ("unknown", M2, NotFound, "householdIds"),
+            ("one", DEMO_GRID, InvalidInput, "microGridId"),
+        ],
+    )
+    async def test_bad_input_changes_nothing(
+        self, db: Database, ids: str, target: str, error: type[Exception], field: str
+    ) -> None:
+        admin = await actor_for("community_admin")
+        home = (await actor_for("resident")).household_id or 0
+        household_ids = {"none": [], "twice": [home, home], "unknown": [999_999], "one": [home]}
+        before = await state()
+        with pytest.raises(error) as caught:
+            await grids.move_households(
+                actor=admin,
+                household_ids=household_ids[ids],
+                micro_grid_id=(await area(target)).id,
+            )
+        assert getattr(caught.value, "field", None) == field
+        assert await state() == before
+
+    async def test_a_grid_leader_may_not_move_households(self, db: Database) -> None:
+        leader = await actor_for("grid_leader")
+        home = (await actor_for("resident")).household_id or 0
+        with pytest.raises(Forbidden):
+            await grids.move_households(
+                actor=leader, household_ids=[home], micro_grid_id=(await area(M2)).id
+            )
+
+
+class TestAreaMoves:
+    async def test_the_history_is_for_admins_and_leaders_of_the_area(self, db: Database) -> None:
+        with pytest.raises(Forbidden):
+            await grids.area_moves(
+                actor=await actor_for("resident"), area_id=(await area(M)).id, first=10
+            )
+
+    async def test_closed_orders_keep_where_they_were_handled(self, db: Database) -> None:
+        # given G's closed orders (the demo's history)
+        street = await actor_for("street_admin")
+        grid = await area(DEMO_GRID)
+        closed = await WorkOrder.filter(
+            handling_path__startswith=grid.path, status=WorkOrderStatus.CLOSED
+        ).values_list("id", "handling_path")
+        # when G moves to another community
+        await grids.move_area(
+            actor=street, area_id=grid.id, parent_id=(await area(OTHER_COMMUNITY)).id
+        )
+        # then they keep the path they were handled at (history)
+        for order_id, path in closed:
+            assert (await WorkOrder.get(id=order_id)).handling_path == path
