@@ -140,6 +140,10 @@ CheckOutResult = Annotated[
 @strawberry.type(description="Approved; points were awarded through VOLUNTEER_HOUR.")
 class ApproveHoursSuccess:
     sign_ups: list[ActivitySignUp] = strawberry.field(description="The sign-ups now.")
+    capped: list[ActivitySignUp] = strawberry.field(
+        description="Those of them whose points a cap cut (`cappedHours` says by how many "
+        "hours; the hours stay approved and on record)."
+    )
 
 
 ApproveHoursResult = Annotated[

@@ -36,6 +36,7 @@ from tests.schema.volunteering.support import (
     sign_in,
 )
 from tests.services.points_support import Clock, assert_ledger_ok
+from tests.services.volunteering_support import local_day, served
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -202,6 +203,47 @@ class TestTheWholeLoop:
         ]
         titles = [e["node"]["title"] for e in viewer["activities"]["edges"]]
         assert "楼道小广告清理" in titles
+        await assert_ledger_ok()
+
+
+APPROVE_CAPPED = """
+mutation P($input: ApproveHoursInput!) { approveHours(input: $input) {
+  __typename ... on Error { code message }
+  ... on ApproveHoursSuccess { signUps { id awardedHours cappedHours minutes hoursStatus }
+    capped { id cappedHours } } } }"""
+
+
+class TestApproveHours:
+    """approveHours caps by the day served and says what a cap cut."""
+
+    async def test_the_result_lists_what_a_cap_cut(
+        self, client: httpx.AsyncClient, clock: Clock
+    ) -> None:
+        # given two 6-hour stints the resident served on one day (12 hours; the cap is 8)
+        _, morning = await served(clock, {"resident": 360}, starts_at=local_day(3, 1))
+        _, afternoon = await served(clock, {"resident": 360}, starts_at=local_day(3, 8))
+        ids = [gid("ActivitySignUp", d["resident"].id) for d in (morning, afternoon)]
+        leader = await login(client, "microgrid_leader")
+        # when the leader approves both today
+        approve = {"signUpIds": ids, "idempotencyKey": "approve-capped"}
+        body = await gql(client, APPROVE_CAPPED, {"input": approve}, token=leader)
+        result = result_of(body, "approveHours")
+        # then all 12 hours are approved, 8 earn points and the 4 the cap cut are listed
+        assert result["__typename"] == "ApproveHoursSuccess"
+        assert [(s["awardedHours"], s["cappedHours"]) for s in result["signUps"]] == [
+            (6, 0),
+            (2, 4),
+        ]
+        assert {s["hoursStatus"] for s in result["signUps"]} == {"APPROVED"}
+        assert result["capped"] == [{"id": ids[1], "cappedHours": 4}]
+        # and the database keeps the hours with the cut
+        kept = await ActivitySignUp.get(id=afternoon["resident"].id)
+        assert (kept.hours_status, kept.minutes, kept.awarded_hours, kept.capped_hours) == (
+            HoursStatus.APPROVED,
+            360,
+            2,
+            4,
+        )
         await assert_ledger_ok()
 
 
