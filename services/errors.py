@@ -103,6 +103,7 @@ class FellBehind(DomainError):
 
 
 class InvalidTransition(Conflict):
-    """The work order's status does not allow this action (an illegal jump)."""
+    """The object's state does not allow this action (an illegal jump): a work order's status,
+    a sign-up already checked in."""
 
     code = "INVALID_TRANSITION"

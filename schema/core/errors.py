@@ -179,8 +179,8 @@ class IdempotencyConflict(Error):
 
 
 @strawberry.type(
-    description="The work order's status does not allow this step (an illegal jump); read its "
-    "status and timeline."
+    description="The object's state does not allow this step (an illegal jump), e.g. a work "
+    "order's status (read its status and timeline) or a sign-up already checked in."
 )
 class InvalidTransition(Error):
     pass

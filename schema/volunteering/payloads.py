@@ -11,6 +11,7 @@ from schema.core.errors import (
     Conflict,
     IdempotencyConflict,
     InvalidInput,
+    InvalidTransition,
     NotFound,
     TooManyAttempts,
     Unauthenticated,
@@ -110,8 +111,11 @@ class CancelSignUpSuccess:
 
 
 CancelSignUpResult = Annotated[
-    CancelSignUpSuccess | InvalidInput | NotFound | Unauthenticated | Conflict,
-    strawberry.union("CancelSignUpResult", description="Done or why not."),
+    CancelSignUpSuccess | InvalidInput | NotFound | Unauthenticated | Conflict | InvalidTransition,
+    strawberry.union(
+        "CancelSignUpResult",
+        description="Done or why not (InvalidTransition: checked in already).",
+    ),
 ]
 
 

@@ -9,10 +9,11 @@ import httpx
 import pytest
 from strawberry import relay
 
-from services.enums import HoursStatus
+from services import volunteering
+from services.enums import HoursStatus, SignUpStatus
 from services.kit import clock as service_clock
 from services.models import ActivitySignUp, PointsAward, VolunteerActivity
-from tests.conftest import gql, login
+from tests.conftest import actor_for, gql, login
 from tests.schema.volunteering.support import (
     ACTIVITIES,
     APPROVE,
@@ -36,7 +37,7 @@ from tests.schema.volunteering.support import (
     sign_in,
 )
 from tests.services.points_support import Clock, assert_ledger_ok
-from tests.services.volunteering_support import local_day, served
+from tests.services.volunteering_support import activity, local_day, served, sign_up, team
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -245,6 +246,37 @@ class TestApproveHours:
             4,
         )
         await assert_ledger_ok()
+
+
+class TestCancelSignUp:
+    """cancelSignUp refuses a sign-up already checked in."""
+
+    async def test_checked_in_is_an_invalid_transition(
+        self, client: httpx.AsyncClient, clock: Clock
+    ) -> None:
+        # given the volunteer signed up and was checked in 20 minutes before the start
+        planned = await activity(item=await team(), starts_in=timedelta(hours=1))
+        await sign_up("volunteer", planned)
+        clock.set(planned.starts_at - timedelta(minutes=20))
+        entry = await volunteering.check_in(
+            actor=await actor_for("microgrid_leader"),
+            activity_id=planned.id,
+            person_id=(await actor_for("volunteer")).person_id,
+        )
+        # when they cancel the sign-up
+        volunteer = await login(client, "volunteer")
+        body = await gql(
+            client,
+            CANCEL_SIGN_UP,
+            {"input": {"activityId": gid("VolunteerActivity", planned.id)}},
+            token=volunteer,
+        )
+        # then it is refused as an illegal step, and nothing changed
+        result = result_of(body, "cancelSignUp")
+        assert (result["__typename"], result["code"]) == ("InvalidTransition", "INVALID_TRANSITION")
+        kept = await ActivitySignUp.get(id=entry.id)
+        assert (kept.status, kept.checked_in_at) == (SignUpStatus.SIGNED_UP, entry.checked_in_at)
+        assert (await VolunteerActivity.get(id=planned.id)).signed_up == 1
 
 
 class TestTypedErrors:
