@@ -52,6 +52,7 @@ from tests.services.evaluation_support import (
     local,
     make_rules,
     open_period,
+    past,
     result_of,
     scored,
     set_scheme,
@@ -81,6 +82,7 @@ async def _score_and_publish(
     caplog: pytest.LogCaptureFixture, backend: str, period: EvaluationPeriod, admin: str
 ) -> tuple[int, int, int]:
     actor = await actor_for(admin)
+    past(period.quarter)
     async with _count_statements(caplog, backend) as scoring:
         await evaluation.start_scoring(actor=actor, period_id=period.id)
     async with _count_statements(caplog, backend) as publishing:
@@ -310,6 +312,7 @@ class TestMetrics:
 
         # when the quarter is opened (under that scheme) and scored
         period = await open_period(DEMO, QUARTER)
+        past(QUARTER)
         await evaluation.start_scoring(actor=await actor_for("street_admin"), period_id=period.id)
 
         # then the leader's result counts 1 notice (1 point) and 3 orders in SLA (12 points): the

@@ -4,6 +4,10 @@ which counts when it was made), and a sign-up records the approved hours a cap l
 points (`activity_sign_up.capped_hours`; null before approval and for hours approved before
 this migration, whose cut was not recorded).
 
+An evaluation period records why an admin scored or published it before its quarter was over
+(`scored_early_reason`, `published_early_reason`; null for every step taken after the end,
+and for periods before this migration).
+
 Undoing drops both columns. On SQLite a plain `ALTER TABLE ... DROP COLUMN` (SQLite 3.35+)
 rather than Tortoise's table rebuild, which would lose the guards (triggers) of 0007 and 0013.
 """
@@ -47,5 +51,15 @@ class Migration(migrations.Migration):
             model_name='PointsAward',
             name='earned_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        AddColumn(
+            model_name='EvaluationPeriod',
+            name='scored_early_reason',
+            field=fields.CharField(null=True, max_length=500),
+        ),
+        AddColumn(
+            model_name='EvaluationPeriod',
+            name='published_early_reason',
+            field=fields.CharField(null=True, max_length=500),
         ),
     ]
