@@ -103,7 +103,7 @@ class FellBehind(DomainError):
 
 
 class InvalidTransition(Conflict):
-    """The status of a work order or a co-building project does not allow this step (an
-    illegal jump)."""
+    """The object's state does not allow this action (an illegal jump): a work order's or a
+    co-building project's status, a sign-up already checked in."""
 
     code = "INVALID_TRANSITION"

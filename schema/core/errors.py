@@ -179,8 +179,9 @@ class IdempotencyConflict(Error):
 
 
 @strawberry.type(
-    description="The status of a work order or a co-building project does not allow this step "
-    "(an illegal jump); read its status (and a work order's timeline)."
+    description="The object's state does not allow this step (an illegal jump): a work order's "
+    "or a co-building project's status (read its status, and a work order's timeline), or a "
+    "sign-up already checked in."
 )
 class InvalidTransition(Error):
     pass

@@ -105,6 +105,12 @@ class OpenEvaluationPeriodInput:
 @strawberry.input(description="A period, by id.")
 class PeriodInput:
     period_id: relay.GlobalID = id_field("EvaluationPeriod", description="The evaluation period.")
+    early_reason: str | None = strawberry.field(
+        default=None,
+        description="Why the quarter is scored or published before it is over (startScoring, "
+        "publishEvaluationPeriod; recorded on the period). Required until the quarter ends "
+        "(Asia/Shanghai calendar); ignored after.",
+    )
 
 
 @strawberry.input(

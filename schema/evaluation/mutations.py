@@ -130,7 +130,8 @@ class EvaluationMutation:
         return EvaluationPeriodSuccess(period=EvaluationPeriod.from_model(period))
 
     @strawberry.mutation(
-        description="Score an open period from the ledger and the metrics as they stand now."
+        description="Score an open period from the ledger and the metrics as they stand now: "
+        "once its quarter is over, or earlier with earlyReason."
     )
     async def start_scoring(
         self, info: Info, input: Annotated[PeriodInput, MUTATION_INPUT]
@@ -138,6 +139,7 @@ class EvaluationMutation:
         period = await evaluation.start_scoring(
             actor=info.context.actor,
             period_id=require_key(input.period_id, "EvaluationPeriod", "periodId"),
+            early_reason=input.early_reason,
         )
         return EvaluationPeriodSuccess(period=EvaluationPeriod.from_model(period))
 
@@ -190,13 +192,15 @@ class EvaluationMutation:
 
     @strawberry.mutation(
         description="Publish a period: final ranks, red flags with bonus points, exit reviews. "
-        "Publishing again changes nothing."
+        "Publishing again changes nothing. Once its quarter is over, or earlier with earlyReason."
     )
     async def publish_evaluation_period(
         self, info: Info, input: Annotated[PeriodInput, MUTATION_INPUT]
     ) -> PublishEvaluationPeriodResult:
         period_id = require_key(input.period_id, "EvaluationPeriod", "periodId")
-        period = await evaluation.publish_period(actor=info.context.actor, period_id=period_id)
+        period = await evaluation.publish_period(
+            actor=info.context.actor, period_id=period_id, early_reason=input.early_reason
+        )
         honours = await evaluation.red_flags(
             actor=info.context.actor, under_id=period.area_id, period_id=period.id
         )

@@ -195,7 +195,8 @@ class VolunteeringMutation:
 
     @strawberry.mutation(
         description="Approve pending hours in bulk; each earns VOLUNTEER_HOUR points once "
-        "(whole hours, rounded half up, as many as fit the rule's caps)."
+        "(whole hours, rounded half up, as many as fit the rule's caps in the day the hours "
+        "were served; `capped` lists the sign-ups a cap cut)."
     )
     async def approve_hours(
         self, info: Info, input: Annotated[ApproveHoursInput, MUTATION_INPUT]
@@ -205,7 +206,10 @@ class VolunteeringMutation:
             sign_up_ids=_sign_up_keys(input.sign_up_ids),
             idempotency_key=input.idempotency_key,
         )
-        return ApproveHoursSuccess(sign_ups=[ActivitySignUp.from_model(s) for s in found])
+        sign_ups = [ActivitySignUp.from_model(s) for s in found]
+        return ApproveHoursSuccess(
+            sign_ups=sign_ups, capped=[s for s in sign_ups if s.capped_hours]
+        )
 
     @strawberry.mutation(description="Decline pending hours with a reason (kept on record).")
     async def decline_hours(

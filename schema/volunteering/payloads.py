@@ -11,6 +11,7 @@ from schema.core.errors import (
     Conflict,
     IdempotencyConflict,
     InvalidInput,
+    InvalidTransition,
     NotFound,
     TooManyAttempts,
     Unauthenticated,
@@ -110,8 +111,11 @@ class CancelSignUpSuccess:
 
 
 CancelSignUpResult = Annotated[
-    CancelSignUpSuccess | InvalidInput | NotFound | Unauthenticated | Conflict,
-    strawberry.union("CancelSignUpResult", description="Done or why not."),
+    CancelSignUpSuccess | InvalidInput | NotFound | Unauthenticated | Conflict | InvalidTransition,
+    strawberry.union(
+        "CancelSignUpResult",
+        description="Done or why not (InvalidTransition: checked in already).",
+    ),
 ]
 
 
@@ -140,6 +144,10 @@ CheckOutResult = Annotated[
 @strawberry.type(description="Approved; points were awarded through VOLUNTEER_HOUR.")
 class ApproveHoursSuccess:
     sign_ups: list[ActivitySignUp] = strawberry.field(description="The sign-ups now.")
+    capped: list[ActivitySignUp] = strawberry.field(
+        description="Those of them whose points a cap cut (`cappedHours` says by how many "
+        "hours; the hours stay approved and on record)."
+    )
 
 
 ApproveHoursResult = Annotated[

@@ -342,6 +342,11 @@ class ActivitySignUp(relay.Node):
         description="Whole hours (rounded half up) that earned points once approved; fewer "
         "when the rule's caps were reached."
     )
+    capped_hours: int | None = strawberry.field(
+        description="Approved whole hours the rule's caps (counted in the day, month and "
+        "quarter the hours were served) left without points; the hours stay approved and on "
+        "record. Null until approved (and for hours approved before this was recorded)."
+    )
     activity_id: strawberry.Private[int]
     person_id: strawberry.Private[int]
     award_id: strawberry.Private[int | None]
@@ -363,6 +368,7 @@ class ActivitySignUp(relay.Node):
             hours_status=s.hours_status,
             decline_reason=s.decline_reason,
             awarded_hours=s.awarded_hours,
+            capped_hours=s.capped_hours,
             activity_id=s.activity_id,
             person_id=s.person_id,
             award_id=s.award_id,

@@ -24,12 +24,13 @@ from services.evaluation.schemes import (
     scheme_of,
     schemes_by_ids,
 )
-from services.grids import get_area
+from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.calendar import period_of
+from services.kit.calendar import period_of, quarter_window
 from services.kit.pagination import Page, paginate
 from services.kit.paths import ancestor_paths, district_path, in_line, subtree_bounds
+from services.kit.settings import get_settings
 from services.models import (
     EvaluationHonour,
     EvaluationObjection,
@@ -108,6 +109,23 @@ async def _managed(actor: Actor, period_id: int) -> EvaluationPeriod:
     return period
 
 
+def _early_reason(period: EvaluationPeriod, reason: str | None, step: str) -> str | None:
+    """None once the period's quarter is over (the service clock, in the configured time
+    zone); before, the admin's reason for the early step, which is required: scores and exit
+    flags of a quarter still running would stand on part of it."""
+    end = quarter_window(period.quarter)[1]
+    if clock.now() >= end:
+        return None
+    if reason is None or not reason.strip():
+        local_end = end.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M")
+        raise Conflict(
+            f"{period.quarter} runs until {local_end}: {step} once it is over, or give the "
+            "reason for doing it early (earlyReason).",
+            field="earlyReason",
+        )
+    return clean_text(reason, field="earlyReason", max_length=500)
+
+
 def _check_not_future(quarter: str) -> None:
     if quarter > period_of(clock.now()):
         raise InvalidInput("A quarter is evaluated once it has begun.", field="quarter")
@@ -182,10 +200,13 @@ async def _lock(period_id: int) -> PeriodStatus:
     return PeriodStatus(rows[0]["status"])
 
 
-async def start_scoring(*, actor: Actor | None, period_id: int) -> EvaluationPeriod:
+async def start_scoring(
+    *, actor: Actor | None, period_id: int, early_reason: str | None = None
+) -> EvaluationPeriod:
     """Score the period: every GRID_LEADER, MICRO_GRID_LEADER and CENTRAL_HOUSEHOLD whose role
     is open now is evaluated from the ledger and the metrics as they stand now (later credit
-    does not change it); admins then adjust, holders object, and the period is published."""
+    does not change it); admins then adjust, holders object, and the period is published.
+    Once its quarter is over, or earlier with the admin's reason (`early_reason`, recorded)."""
     actor = require_actor(actor)
     period = await _managed(actor, period_id)
     rules = await rules_of(period)
@@ -193,18 +214,22 @@ async def start_scoring(*, actor: Actor | None, period_id: int) -> EvaluationPer
         status = await _lock(period.id)
         if status is not PeriodStatus.OPEN:
             raise Conflict(f"The period is {status.value} already.", field="periodId")
+        early = _early_reason(period, early_reason, "score it")
         await scoring.score_period(period, rules.scheme, rules.details)
         await scoring.rank_period(period, rules.scheme)
         await EvaluationPeriod.filter(id=period.id).update(
-            status=PeriodStatus.SCORING, scoring_started_at=clock.now()
+            status=PeriodStatus.SCORING, scoring_started_at=clock.now(), scored_early_reason=early
         )
     return await EvaluationPeriod.get(id=period.id)
 
 
-async def publish_period(*, actor: Actor | None, period_id: int) -> EvaluationPeriod:
+async def publish_period(
+    *, actor: Actor | None, period_id: int, early_reason: str | None = None
+) -> EvaluationPeriod:
     """Publish (lock) a period: final ranks, red flags with their bonus points, exit reviews.
     Publishing again changes nothing (the honours and their points are given once). An admin
-    who would be honoured in it leaves the publication to another admin (Forbidden)."""
+    who would be honoured in it leaves the publication to another admin (Forbidden). Once its
+    quarter is over, or earlier with the admin's reason (`early_reason`, recorded)."""
     actor = require_actor(actor)
     period = await _managed(actor, period_id)
     rules = await rules_of(period)
@@ -216,11 +241,15 @@ async def publish_period(*, actor: Actor | None, period_id: int) -> EvaluationPe
             raise Conflict("Start scoring before publishing.", field="periodId")
         if await EvaluationObjection.exists(period_id=period.id, status="OPEN"):
             raise Conflict("Resolve the open objections first.", field="periodId")
+        early = _early_reason(period, early_reason, "publish it")
         await scoring.rank_period(period, rules.scheme)
         await _honour(period, rules.scheme, actor)
         await _flag_exits(period, rules.scheme)
         await EvaluationPeriod.filter(id=period.id).update(
-            status=PeriodStatus.PUBLISHED, published_at=clock.now(), published_by_id=actor.person_id
+            status=PeriodStatus.PUBLISHED,
+            published_at=clock.now(),
+            published_by_id=actor.person_id,
+            published_early_reason=early,
         )
     return await EvaluationPeriod.get(id=period.id)
 

@@ -335,25 +335,52 @@ def _ledger_parts(
 
 
 _RANKS = """
-UPDATE evaluation_result SET community_rank = r.cr, street_rank = r.sr,
+UPDATE evaluation_result SET community_rank = r.cr,
        poor = (r.total < ? OR (r.cr > 1 AND r.cr = r.cn))
 FROM (
   SELECT id, total,
          ROW_NUMBER() OVER (PARTITION BY community_id, role
                             ORDER BY total DESC, score_sum DESC, assignment_id) AS cr,
-         COUNT(*) OVER (PARTITION BY community_id, role) AS cn,
-         ROW_NUMBER() OVER (PARTITION BY street_id, role
-                            ORDER BY total DESC, score_sum DESC, assignment_id) AS sr
+         COUNT(*) OVER (PARTITION BY community_id, role) AS cn
   FROM evaluation_result WHERE period_id = ?
 ) AS r
 WHERE evaluation_result.id = r.id
 """
 
 
+# Street ranks compare every result of the quarter in the period's streets, whichever period
+# holds it: communities of one street may run their own periods (never overlapping), and each
+# period ranked alone would give each community its own street rank 1. Assignment ids are
+# unique within a quarter (one period per area and quarter), so the order is total.
+_STREET_RANKS = """
+UPDATE evaluation_result SET street_rank = r.sr
+FROM (
+  SELECT id,
+         ROW_NUMBER() OVER (PARTITION BY street_id, role
+                            ORDER BY total DESC, score_sum DESC, assignment_id) AS sr
+  FROM evaluation_result
+  WHERE quarter = ?
+    AND street_id IN (SELECT DISTINCT street_id FROM evaluation_result WHERE period_id = ?)
+) AS r
+WHERE evaluation_result.id = r.id
+"""
+
+
 async def rank_period(period: EvaluationPeriod, scheme: Scheme) -> None:
-    """Ranks of the people (one statement) and the results of the areas of a period. A total
-    below the exit threshold, or the last rank of two or more in the community, is poor."""
+    """Ranks of the people (community ranks within the period, street ranks across the
+    quarter's periods of its streets) and the results of the areas of a period. A total below
+    the exit threshold, or the last rank of two or more in the community, is poor."""
     await db.execute(_RANKS, [scheme.exit_threshold * 100, period.id])
+    # The street rows first (a no-op write, in id order): two communities of a street ranking
+    # at once rewrite each other's street ranks, one after the other.
+    for street in await db.fetch(
+        "SELECT DISTINCT street_id FROM evaluation_result WHERE period_id = ? ORDER BY street_id",
+        [period.id],
+    ):
+        await db.execute(
+            "UPDATE area SET name = name WHERE id = ? RETURNING id", [int(street["street_id"])]
+        )
+    await db.execute(_STREET_RANKS, [period.quarter, period.id])
     await _score_areas(period)
 
 

@@ -87,10 +87,9 @@ async def record_attendance(
     )
     known = {int(r["person_id"]) for r in rows}
     if missing := [p for p in unique if p not in known]:
-        raise NotFound(
-            f"{len(missing)} of these people are not in {session.area_path}'s area.",
-            field="personIds",
-        )
+        # Named by the area's name: a path ("/1/2/3/") is the service's own bookkeeping.
+        area = await get_area(area_id=session.area_id)
+        raise NotFound(f"{len(missing)} of these people are not in {area.name}.", field="personIds")
     moment = clock.now()
     async with in_transaction():
         # The session's row is locked (a no-op write) so that two recordings serialize.

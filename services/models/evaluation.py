@@ -56,6 +56,9 @@ class EvaluationPeriod(Model):
     scoring_started_at = fields.DatetimeField(null=True)
     published_at = fields.DatetimeField(null=True)
     published_by_id = fields.IntField(null=True)
+    # Why an admin scored or published the quarter before it was over (null: after its end).
+    scored_early_reason = fields.CharField(max_length=500, null=True)
+    published_early_reason = fields.CharField(max_length=500, null=True)
 
     class Meta:
         table = "evaluation_period"

@@ -172,6 +172,10 @@ class PointsAward(Model):
     transaction_id = fields.IntField(null=True)
     created_at = fields.DatetimeField()
     reviewed_at = fields.DatetimeField(null=True)
+    # When the points were earned, if before the award was made (volunteer hours: the
+    # check-in): the rule's caps count the award in that day, month and quarter. Null: when
+    # it was made (created_at).
+    earned_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "points_award"

@@ -106,6 +106,8 @@ class ActivitySignUp(Model):
     decline_reason = fields.CharField(max_length=500, null=True)
     # Whole hours that earned points (the rule's caps may take fewer than were served).
     awarded_hours = fields.IntField(null=True)
+    # Whole approved hours the caps left without points (kept on record, never dropped).
+    capped_hours = fields.IntField(null=True)
     award_id = fields.IntField(null=True)
 
     class Meta:

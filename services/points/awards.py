@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
@@ -87,6 +88,9 @@ class _Plan:
     community: Community
     rule: PointsRule
     points: int
+    # When the points were earned, if before the award (hours served): the caps count them in
+    # that day, month and quarter. None: now.
+    earned_at: datetime | None = None
 
 
 async def _plan(
@@ -135,11 +139,11 @@ async def _open_roles(person_id: int) -> set[str]:
 
 async def _cap_usage(plan: _Plan) -> list[tuple[str, int, int]]:
     """(window, cap, points used) for each cap of the rule over the local day, month and
-    quarter, counting pending awards too. Read under the person's account lock, so concurrent
-    awards see each other."""
+    quarter the points are earned in, counting pending awards too. Read under the person's
+    account lock, so concurrent awards see each other."""
     rule = plan.rule
     caps = {"day": rule.cap_per_day, "month": rule.cap_per_month, "quarter": rule.cap_per_quarter}
-    windows = calendar.local_windows(clock.now())
+    windows = calendar.local_windows(plan.earned_at or clock.now())
     return [
         (name, cap, abs(await _used(plan, *windows[name])))
         for name, cap in caps.items()
@@ -159,7 +163,8 @@ async def _check_caps(plan: _Plan) -> None:
 
 
 async def _used(plan: _Plan, start: object, end: object) -> int:
-    """Points already given (or taken) by the rule in the window; reversed ones do not count."""
+    """Points already given (or taken) by the rule in the window; reversed ones do not count.
+    An award counts when its points were earned (`earned_at`, else when it was made)."""
     reversed_ids = Subquery(
         PointsTransaction.filter(reverses_id__isnull=False).values("reverses_id")
     )
@@ -167,11 +172,11 @@ async def _used(plan: _Plan, start: object, end: object) -> int:
         row = (
             await PointsAward.filter(
                 Q(transaction_id=None) | ~Q(transaction_id__in=reversed_ids),
+                Q(earned_at__gte=start, earned_at__lt=end)
+                | Q(earned_at=None, created_at__gte=start, created_at__lt=end),
                 person_id=plan.person_id,
                 rule_id=plan.rule.id,
                 status__in=[AwardStatus.PENDING, AwardStatus.APPROVED],
-                created_at__gte=start,
-                created_at__lt=end,
             )
             .annotate(total=Sum("points"))
             .values("total")
@@ -222,6 +227,7 @@ async def _award(
         requested_by_id=actor.account_id if actor else None,
         batch_id=batch_id,
         created_at=clock.now(),
+        earned_at=plan.earned_at,
     )
     if status is AwardStatus.APPROVED:
         tx = await _post_award(award, plan.rule, plan.community, actor)
@@ -557,6 +563,15 @@ def _sees(actor: Actor, award: PointsAward) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class SourceAward:
+    """What award_for_source_capped posted: the award (None: nothing fitted or the rule does
+    not apply) and the units the rule's caps left out."""
+
+    award: PointsAward | None
+    capped: int
+
+
 async def award_for_source(
     *,
     actor: Actor | None,
@@ -566,11 +581,41 @@ async def award_for_source(
     quantity: int,
     reason: str,
     source: Source,
+    earned_at: datetime | None = None,
 ) -> PointsAward | None:
+    """award_for_source_capped's award alone (for callers that do not report what a cap left
+    out)."""
+    return (
+        await award_for_source_capped(
+            actor=actor,
+            person_id=person_id,
+            community=community,
+            rule_code=rule_code,
+            quantity=quantity,
+            reason=reason,
+            source=source,
+            earned_at=earned_at,
+        )
+    ).award
+
+
+async def award_for_source_capped(
+    *,
+    actor: Actor | None,
+    person_id: int,
+    community: Community,
+    rule_code: str,
+    quantity: int,
+    reason: str,
+    source: Source,
+    earned_at: datetime | None = None,
+) -> SourceAward:
     """Inside the caller's transaction: award up to `quantity` units of a rule for a source,
     paid by the community's pool under its override of the rule, as many units as fit under
-    the rule's caps (fewer rather than none). None when no unit fits, the community has no
-    such rule or the person is not among its receivers.
+    the rule's caps (fewer rather than none; `capped` says how many did not). No award when no
+    unit fits, the community has no such rule or the person is not among its receivers.
+    `earned_at`: when the units were earned (hours served), whose day, month and quarter the
+    caps count them in (default: now).
 
     For earnings another service has already decided on (approved volunteer hours), whose
     approver usually holds no granting role of the rule: awardPoints keeps its own checks.
@@ -578,22 +623,23 @@ async def award_for_source(
     The caller ensures a source is awarded once (a state change before this call, and the
     unique index on ActivitySignUp sources from migration 0013)."""
     if quantity <= 0:
-        return None
+        return SourceAward(None, 0)
     try:
         rule = await rule_for(rule_code, community)
     except NotFound:
-        return None
+        return SourceAward(None, 0)
     if rule.points <= 0:
-        return None
+        return SourceAward(None, 0)
     if rule.receiver_roles and not (await _open_roles(person_id)) & set(rule.receiver_roles):
-        return None
+        return SourceAward(None, 0)
     account = await ledger.person_account(person_id)
     await ledger.lock_account(account.id)
-    probe = _Plan(person_id, account.id, community, rule, rule.points)
+    probe = _Plan(person_id, account.id, community, rule, rule.points, earned_at)
     fitting = min(
         [quantity] + [max(0, cap - used) // rule.points for _, cap, used in await _cap_usage(probe)]
     )
     if fitting == 0:
-        return None
-    plan = _Plan(person_id, account.id, community, rule, rule.points * fitting)
-    return await _award(actor, plan, fitting, _reason(reason), source, caps_checked=True)
+        return SourceAward(None, quantity)
+    plan = _Plan(person_id, account.id, community, rule, rule.points * fitting, earned_at)
+    award = await _award(actor, plan, fitting, _reason(reason), source, caps_checked=True)
+    return SourceAward(award, quantity - fitting)

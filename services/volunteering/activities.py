@@ -17,7 +17,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from services.enums import ActivityStatus, SignUpStatus
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
@@ -258,7 +258,8 @@ async def sign_up(*, actor: Actor | None, activity_id: int) -> ActivitySignUp:
 
 
 async def cancel_sign_up(*, actor: Actor | None, activity_id: int) -> ActivitySignUp:
-    """Withdraw one's own sign-up before the activity starts (the place is freed)."""
+    """Withdraw one's own sign-up before the activity starts (the place is freed); not once
+    checked in (InvalidTransition: the attendance stands, the organiser settles the hours)."""
     actor = require_actor(actor)
     activity = await get_activity(activity_id)
     if activity.starts_at <= clock.now():
@@ -270,9 +271,17 @@ async def cancel_sign_up(*, actor: Actor | None, activity_id: int) -> ActivitySi
         )
         if entry is None:
             raise NotFound("You are not signed up for this activity.", field="activityId")
-        await ActivitySignUp.filter(id=entry.id).update(
+        # Check-in takes the same person lock, so the check-in seen here is not raced; the
+        # condition on checked_in_at stands behind it.
+        cancelled = await ActivitySignUp.filter(id=entry.id, checked_in_at=None).update(
             status=SignUpStatus.CANCELLED, cancelled_at=clock.now()
         )
+        if not cancelled:
+            raise InvalidTransition(
+                "You have checked in: a sign-up with attendance is not withdrawn; "
+                "the organiser settles the hours.",
+                field="activityId",
+            )
         await db.execute(
             "UPDATE volunteer_activity SET signed_up = signed_up - 1 WHERE id = ? RETURNING id",
             [activity.id],

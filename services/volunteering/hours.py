@@ -2,8 +2,10 @@
 
 Hours → points: the minutes served are rounded to whole hours, half up (1 h 29 min → 1 h,
 1 h 30 min → 2 h), and the activity's community awards that many units of its VOLUNTEER_HOUR
-rule from its pool. The rule's per-person caps apply at approval time: only the hours that
-fit are awarded (`awarded_hours`), the approval itself never fails on a cap.
+rule from its pool. The rule's per-person caps count the hours in the day (month, quarter) they
+were served, the check-in's, not the day they are approved: hours of yesterday approved today
+fit under yesterday's cap. Only the hours that fit are awarded (`awarded_hours`); the others are
+kept on record as `capped_hours`, and the approval itself never fails on a cap.
 
 Approving twice, or concurrently, awards once: each sign-up's hours flip PENDING → APPROVED by
 a conditional UPDATE (the first write, which locks the row), and only the transaction that
@@ -26,7 +28,7 @@ from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
 from services.kit.settings import get_settings
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
-from services.points import Source, award_for_source, community_at, ledger
+from services.points import Source, award_for_source_capped, community_at, ledger
 from services.volunteering.activities import UNREAD, Unread, organises, team_of
 
 RULE_CODE = "VOLUNTEER_HOUR"
@@ -122,7 +124,7 @@ async def approve_hours(
             await ledger.lock_account(account_id)
         for entry, activity in sorted(flipped, key=lambda pair: accounts[pair[0].id]):
             hours = whole_hours(entry.minutes or 0)
-            award = await award_for_source(
+            posted = await award_for_source_capped(
                 actor=actor,
                 person_id=entry.person_id,
                 community=communities[activity.community_id],
@@ -130,10 +132,12 @@ async def approve_hours(
                 quantity=hours,
                 reason=f"志愿服务：{activity.title}（{hours} 小时）"[:500],
                 source=Source(SOURCE_TYPE, str(entry.id)),
+                earned_at=entry.checked_in_at,
             )
             await ActivitySignUp.filter(id=entry.id).update(
-                awarded_hours=award.quantity if award else 0,
-                award_id=award.id if award else None,
+                awarded_hours=posted.award.quantity if posted.award else 0,
+                capped_hours=posted.capped,
+                award_id=posted.award.id if posted.award else None,
             )
         return record_id, await replay(record_id)
 

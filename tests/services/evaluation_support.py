@@ -28,6 +28,7 @@ from services.evaluation import DimensionSpec, HonourSpec, RoleSpec, SchemeInput
 from services.evaluation.periods import HONOUR_SOURCE
 from services.kit import clock as service_clock
 from services.kit.auth import Actor
+from services.kit.calendar import quarter_window
 from services.models import (
     Area,
     EvaluationAdjustment,
@@ -189,13 +190,24 @@ async def open_period(
     )
 
 
+def past(quarter: str) -> None:
+    """Moves the service clock to the end of `quarter` (the first moment after it) when it is
+    earlier: a quarter is scored and published once it is over. Later moments stay."""
+    end = quarter_window(quarter)[1]
+    if service_clock.now() < end:
+        service_clock.freeze(end)
+
+
 async def scored(community: str, quarter: str, *, by: str = "street_admin") -> EvaluationPeriod:
-    """A period opened and being scored."""
+    """A period opened and being scored (the clock past its quarter)."""
     period = await open_period(community, quarter, by=by)
+    past(quarter)
     return await evaluation.start_scoring(actor=await actor_for(by), period_id=period.id)
 
 
 async def publish(period: EvaluationPeriod, *, by: str = "street_admin") -> EvaluationPeriod:
+    """Publish the period (the clock past its quarter)."""
+    past(period.quarter)
     return await evaluation.publish_period(actor=await actor_for(by), period_id=period.id)
 
 

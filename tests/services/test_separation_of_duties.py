@@ -353,11 +353,16 @@ async def record_attendance() -> Scene:
     )
 
 
+# The current quarter is still running: scoring and publishing it need an admin's reason.
+EARLY = "换届前提前评估"
+
+
 async def _scoring() -> EvaluationPeriod:
-    """The demo community's current quarter (open in the demo), being scored."""
+    """The demo community's current quarter (open in the demo), being scored (early, with
+    the reason an admin gives for that)."""
     period = await EvaluationPeriod.get(status=PeriodStatus.OPEN)
     return await evaluation.start_scoring(
-        actor=await actor_for("community_admin"), period_id=period.id
+        actor=await actor_for("community_admin"), period_id=period.id, early_reason=EARLY
     )
 
 
@@ -436,15 +441,21 @@ async def publish_evaluation_period() -> Scene:
         )
     honoured = await promote("central_household")
     return Scene(
-        mine=lambda: evaluation.publish_period(actor=honoured, period_id=period.id),
-        theirs=lambda: evaluation.publish_period(actor=admin, period_id=period.id),
+        mine=lambda: evaluation.publish_period(
+            actor=honoured, period_id=period.id, early_reason=EARLY
+        ),
+        theirs=lambda: evaluation.publish_period(
+            actor=admin, period_id=period.id, early_reason=EARLY
+        ),
     )
 
 
 async def clear_exit_review() -> Scene:
     # Publishing the (poorly scored) current quarter flags holders poor two quarters running.
     period = await _scoring()
-    await evaluation.publish_period(actor=await actor_for("community_admin"), period_id=period.id)
+    await evaluation.publish_period(
+        actor=await actor_for("community_admin"), period_id=period.id, early_reason=EARLY
+    )
     mine, theirs = await ExitReview.filter(period_id=period.id).order_by("id").limit(2)
     flagged = await promote_person(mine.person_id)
     return Scene(

@@ -9,6 +9,7 @@ from services import accounts, partners, volunteering
 from services.enums import MembershipStatus, Role, TeamKind
 from services.kit import clock
 from services.kit.auth import Actor
+from services.kit.settings import get_settings
 from services.models import (
     ActivitySignUp,
     Area,
@@ -20,7 +21,7 @@ from services.models import (
 )
 from services.people import assign_role
 from tests.conftest import actor_for
-from tests.services.points_support import OTHER_COMMUNITY, person_id
+from tests.services.points_support import OTHER_COMMUNITY, Clock, person_id
 
 TEAM = "测试志愿服务队"
 
@@ -133,3 +134,44 @@ async def newcomer(username: str) -> str:
 
 async def memberships(item: VolunteerTeam, status: MembershipStatus) -> int:
     return await TeamMembership.filter(team_id=item.id, status=status).count()
+
+
+def local_day(days_ago: int, hour: int) -> datetime:
+    """`hour` o'clock (local time) of the day `days_ago` days before the clock's."""
+    local = clock.now().astimezone(get_settings().tz) - timedelta(days=days_ago)
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+async def served(
+    pinned: Clock,
+    minutes: dict[str, int],
+    *,
+    by: str = "community_admin",
+    days_ago: int = 5,
+    starts_at: datetime | None = None,
+) -> tuple[VolunteerActivity, dict[str, ActivitySignUp]]:
+    """A past 6-hour activity (starting `days_ago` days back, or at `starts_at`) where each
+    person served the given minutes (recorded by an admin), and the clock back at now."""
+    now = pinned.moment
+    past = await activity(
+        item=await VolunteerTeam.get_or_none(name=TEAM) or await team(),
+        by="community_admin",
+        starts_in=-timedelta(days=days_ago) if starts_at is None else starts_at - now,
+        duration=timedelta(hours=6),
+        capacity=20,
+    )
+    admin = await actor_for(by)
+    done = {}
+    for username, served_minutes in minutes.items():
+        who = await person_id(username)
+        await volunteering.check_in(
+            actor=admin, activity_id=past.id, person_id=who, at=past.starts_at
+        )
+        done[username] = await volunteering.check_out(
+            actor=admin,
+            activity_id=past.id,
+            person_id=who,
+            at=past.starts_at + timedelta(minutes=served_minutes),
+        )
+    pinned.set(now)
+    return past, done

@@ -30,6 +30,12 @@ class EvaluationPeriod(relay.Node):
         description="When scoring started (the ledger and metrics were read then)."
     )
     published_at: datetime | None = strawberry.field(description="When it was published.")
+    scored_early_reason: str | None = strawberry.field(
+        description="Why an admin scored it before its quarter was over (null: after the end)."
+    )
+    published_early_reason: str | None = strawberry.field(
+        description="Why an admin published it before its quarter was over (null: after the end)."
+    )
     area_id: strawberry.Private[int]
     model: strawberry.Private[models.EvaluationPeriod]
 
@@ -42,6 +48,8 @@ class EvaluationPeriod(relay.Node):
             opened_at=p.opened_at,
             scoring_started_at=p.scoring_started_at,
             published_at=p.published_at,
+            scored_early_reason=p.scored_early_reason,
+            published_early_reason=p.published_early_reason,
             area_id=p.area_id,
             model=p,
         )

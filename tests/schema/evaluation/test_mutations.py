@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from strawberry import relay
 
+from services.enums import PeriodStatus
+from services.kit import clock as service_clock
+from services.models import EvaluationPeriod, EvaluationResult, ExitReview
 from tests.conftest import gql, login
 from tests.schema.evaluation.support import OTHER, RANKINGS, area_id, result_of
+from tests.services.points_support import Clock
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -264,3 +269,66 @@ class TestRecordAttendance:
         )
         topics = [e["node"]["topic"] for e in body["data"]["trainingSessions"]["edges"]]
         assert "消防安全培训" in topics
+
+
+START_EARLY = """
+mutation Start($input: PeriodInput!) {
+  startScoring(input: $input) {
+    __typename
+    ... on EvaluationPeriodSuccess { period { id status scoredEarlyReason } }
+    ... on Error { code message field }
+  }
+}
+"""
+
+
+PUBLISH_EARLY = """
+mutation Publish($input: PeriodInput!) {
+  publishEvaluationPeriod(input: $input) {
+    __typename
+    ... on PublishEvaluationPeriodSuccess { period { status publishedEarlyReason } }
+    ... on Error { code message field }
+  }
+}
+"""
+
+
+class TestEarlyEvaluation:
+    """A quarter still running is scored and published only with an admin's reason."""
+
+    async def test_the_running_quarter_needs_an_early_reason(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the current quarter opened for the sibling community (the clock stopped, so it
+        # does not end during the test at a calendar edge)
+        Clock(service_clock.now())
+        admin = await login(client, "street_admin")
+        body = await gql(client, OPEN, {"input": {"areaId": await area_id(OTHER)}}, token=admin)
+        period_id = result_of(body, "openEvaluationPeriod")["period"]["id"]
+        key = int(relay.GlobalID.from_id(period_id).node_id)
+        # when it is scored without a reason, then it is refused and nothing is scored
+        body = await gql(client, START_EARLY, {"input": {"periodId": period_id}}, token=admin)
+        refused = result_of(body, "startScoring")
+        assert (refused["__typename"], refused["code"], refused["field"]) == (
+            "Conflict",
+            "CONFLICT",
+            "earlyReason",
+        )
+        assert (await EvaluationPeriod.get(id=key)).status is PeriodStatus.OPEN
+        assert await EvaluationResult.filter(period_id=key).count() == 0
+        # when it is scored and published with a reason, then both reasons are recorded
+        early = {"periodId": period_id, "earlyReason": "换届前提前评估"}
+        body = await gql(client, START_EARLY, {"input": early}, token=admin)
+        assert result_of(body, "startScoring")["period"]["scoredEarlyReason"] == "换届前提前评估"
+        body = await gql(client, PUBLISH_EARLY, {"input": {"periodId": period_id}}, token=admin)
+        assert result_of(body, "publishEvaluationPeriod")["field"] == "earlyReason"
+        assert await ExitReview.filter(period_id=key).count() == 0
+        body = await gql(client, PUBLISH_EARLY, {"input": early}, token=admin)
+        published = result_of(body, "publishEvaluationPeriod")["period"]
+        assert published == {"status": "PUBLISHED", "publishedEarlyReason": "换届前提前评估"}
+        stored = await EvaluationPeriod.get(id=key)
+        assert (stored.status, stored.scored_early_reason, stored.published_early_reason) == (
+            PeriodStatus.PUBLISHED,
+            "换届前提前评估",
+            "换届前提前评估",
+        )

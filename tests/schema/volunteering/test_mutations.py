@@ -9,10 +9,11 @@ import httpx
 import pytest
 from strawberry import relay
 
-from services.enums import HoursStatus
+from services import volunteering
+from services.enums import HoursStatus, SignUpStatus
 from services.kit import clock as service_clock
 from services.models import ActivitySignUp, PointsAward, VolunteerActivity
-from tests.conftest import gql, login
+from tests.conftest import actor_for, gql, login
 from tests.schema.volunteering.support import (
     ACTIVITIES,
     APPROVE,
@@ -36,6 +37,7 @@ from tests.schema.volunteering.support import (
     sign_in,
 )
 from tests.services.points_support import Clock, assert_ledger_ok
+from tests.services.volunteering_support import activity, local_day, served, sign_up, team
 
 # Date-sensitive: `make test-calendar` runs these again with the clock at calendar edges.
 pytestmark = pytest.mark.calendar
@@ -203,6 +205,78 @@ class TestTheWholeLoop:
         titles = [e["node"]["title"] for e in viewer["activities"]["edges"]]
         assert "楼道小广告清理" in titles
         await assert_ledger_ok()
+
+
+APPROVE_CAPPED = """
+mutation P($input: ApproveHoursInput!) { approveHours(input: $input) {
+  __typename ... on Error { code message }
+  ... on ApproveHoursSuccess { signUps { id awardedHours cappedHours minutes hoursStatus }
+    capped { id cappedHours } } } }"""
+
+
+class TestApproveHours:
+    """approveHours caps by the day served and says what a cap cut."""
+
+    async def test_the_result_lists_what_a_cap_cut(
+        self, client: httpx.AsyncClient, clock: Clock
+    ) -> None:
+        # given two 6-hour stints the resident served on one day (12 hours; the cap is 8)
+        _, morning = await served(clock, {"resident": 360}, starts_at=local_day(3, 1))
+        _, afternoon = await served(clock, {"resident": 360}, starts_at=local_day(3, 8))
+        ids = [gid("ActivitySignUp", d["resident"].id) for d in (morning, afternoon)]
+        leader = await login(client, "microgrid_leader")
+        # when the leader approves both today
+        approve = {"signUpIds": ids, "idempotencyKey": "approve-capped"}
+        body = await gql(client, APPROVE_CAPPED, {"input": approve}, token=leader)
+        result = result_of(body, "approveHours")
+        # then all 12 hours are approved, 8 earn points and the 4 the cap cut are listed
+        assert result["__typename"] == "ApproveHoursSuccess"
+        assert [(s["awardedHours"], s["cappedHours"]) for s in result["signUps"]] == [
+            (6, 0),
+            (2, 4),
+        ]
+        assert {s["hoursStatus"] for s in result["signUps"]} == {"APPROVED"}
+        assert result["capped"] == [{"id": ids[1], "cappedHours": 4}]
+        # and the database keeps the hours with the cut
+        kept = await ActivitySignUp.get(id=afternoon["resident"].id)
+        assert (kept.hours_status, kept.minutes, kept.awarded_hours, kept.capped_hours) == (
+            HoursStatus.APPROVED,
+            360,
+            2,
+            4,
+        )
+        await assert_ledger_ok()
+
+
+class TestCancelSignUp:
+    """cancelSignUp refuses a sign-up already checked in."""
+
+    async def test_checked_in_is_an_invalid_transition(
+        self, client: httpx.AsyncClient, clock: Clock
+    ) -> None:
+        # given the volunteer signed up and was checked in 20 minutes before the start
+        planned = await activity(item=await team(), starts_in=timedelta(hours=1))
+        await sign_up("volunteer", planned)
+        clock.set(planned.starts_at - timedelta(minutes=20))
+        entry = await volunteering.check_in(
+            actor=await actor_for("microgrid_leader"),
+            activity_id=planned.id,
+            person_id=(await actor_for("volunteer")).person_id,
+        )
+        # when they cancel the sign-up
+        volunteer = await login(client, "volunteer")
+        body = await gql(
+            client,
+            CANCEL_SIGN_UP,
+            {"input": {"activityId": gid("VolunteerActivity", planned.id)}},
+            token=volunteer,
+        )
+        # then it is refused as an illegal step, and nothing changed
+        result = result_of(body, "cancelSignUp")
+        assert (result["__typename"], result["code"]) == ("InvalidTransition", "INVALID_TRANSITION")
+        kept = await ActivitySignUp.get(id=entry.id)
+        assert (kept.status, kept.checked_in_at) == (SignUpStatus.SIGNED_UP, entry.checked_in_at)
+        assert (await VolunteerActivity.get(id=planned.id)).signed_up == 1
 
 
 class TestTypedErrors:

@@ -5,6 +5,7 @@ bonus points) and the dynamic-exit flags it raises.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -20,7 +21,7 @@ from services.enums import (
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation.periods import HONOUR_SOURCE
 from services.kit import clock as service_clock
-from services.kit.calendar import period_of
+from services.kit.calendar import period_of, quarter_window
 from services.models import (
     AreaEvaluation,
     EvaluationAdjustment,
@@ -90,7 +91,8 @@ async def _balances(people: list[int]) -> dict[int, int]:
 class TestLifecycle:
     """OPEN, SCORING, PUBLISHED, and who runs it."""
 
-    async def test_a_period_goes_open_scoring_published(self, db: Database) -> None:
+    async def test_a_period_goes_open_scoring_published(self, db: Database, clock: Clock) -> None:
+        # (the clock stopped: the running quarter does not end during the test at an edge)
         admin = await actor_for("street_admin")
         # given the current quarter opened for the sibling community
         period = await open_period(SIBLING, None)
@@ -102,9 +104,22 @@ class TestLifecycle:
         # then it cannot be published before scoring
         with pytest.raises(Conflict):
             await evaluation.publish_period(actor=admin, period_id=period.id)
-        # when scoring starts, every role holder of the community is evaluated
-        scoring = await evaluation.start_scoring(actor=admin, period_id=period.id)
+        # and, the quarter still running, not scored without an admin's reason
+        for reason in (None, "  "):
+            with pytest.raises(Conflict) as refused:
+                await evaluation.start_scoring(
+                    actor=admin, period_id=period.id, early_reason=reason
+                )
+            assert refused.value.field == "earlyReason"
+        assert (await EvaluationPeriod.get(id=period.id)).status is PeriodStatus.OPEN
+        assert await EvaluationResult.filter(period_id=period.id).count() == 0
+        # when scoring starts early with a reason, every role holder of the community is
+        # evaluated and the reason is recorded
+        scoring = await evaluation.start_scoring(
+            actor=admin, period_id=period.id, early_reason="换届前提前评估"
+        )
         assert scoring.status is PeriodStatus.SCORING and scoring.scoring_started_at is not None
+        assert scoring.scored_early_reason == "换届前提前评估"
         assert await EvaluationResult.filter(period_id=period.id).count() == len(
             await all_holders(SIBLING)
         )
@@ -114,15 +129,47 @@ class TestLifecycle:
         result = await EvaluationResult.filter(period_id=period.id).order_by("id").first()
         assert result is not None
         await adjust(result, 5)
-        # when it is published
-        published = await evaluation.publish_period(actor=admin, period_id=period.id)
+        # and it is not published early without a reason: nobody is flagged on part of a quarter
+        with pytest.raises(Conflict) as refused:
+            await evaluation.publish_period(actor=admin, period_id=period.id)
+        assert refused.value.field == "earlyReason"
+        assert (await EvaluationPeriod.get(id=period.id)).status is PeriodStatus.SCORING
+        assert await ExitReview.filter(period_id=period.id).count() == 0
+        # when it is published early with a reason
+        published = await evaluation.publish_period(
+            actor=admin, period_id=period.id, early_reason="换届前提前公示"
+        )
         assert published.status is PeriodStatus.PUBLISHED and published.published_at is not None
+        assert published.published_early_reason == "换届前提前公示"
         # then it is locked: no scoring and no adjustment any more
         with pytest.raises(Conflict):
             await evaluation.start_scoring(actor=admin, period_id=period.id)
         with pytest.raises(Conflict):
             await adjust(result, 5)
         assert await EvaluationAdjustment.filter(result_id=result.id).count() == 1
+
+    async def test_a_quarter_is_scored_and_published_once_it_is_over(
+        self, db: Database, clock: Clock
+    ) -> None:
+        admin = await actor_for("street_admin")
+        # given the current quarter opened for the sibling community
+        period = await open_period(SIBLING, None)
+        end = quarter_window(period.quarter)[1]
+        # when the clock stands at its last microsecond, scoring still waits for its end
+        clock.set(end - timedelta(microseconds=1))
+        with pytest.raises(Conflict):
+            await evaluation.start_scoring(actor=admin, period_id=period.id)
+        # then from its first moment after it, it is scored and published without a reason
+        clock.set(end)
+        scoring = await evaluation.start_scoring(actor=admin, period_id=period.id)
+        published = await evaluation.publish_period(
+            actor=admin, period_id=period.id, early_reason="ignored once it is over"
+        )
+        assert (scoring.status, scoring.scored_early_reason) == (PeriodStatus.SCORING, None)
+        assert (published.status, published.published_early_reason) == (
+            PeriodStatus.PUBLISHED,
+            None,
+        )
 
     async def test_publishing_waits_for_the_open_objections(self, db: Database) -> None:
         # given a demo-community period being scored and the grid leader's objection to an

@@ -27,6 +27,7 @@ from tests.services.evaluation_support import (
     account_in,
     area,
     open_period,
+    past,
     publish,
     scored,
     set_scheme,
@@ -113,6 +114,7 @@ class TestEvaluation:
         # while open, nobody's result exists nor shows
         mine_before = await evaluation.my_evaluations(person_id=leader.person_id)
         assert all(r.period_id != period.id for r in mine_before)
+        past("2025Q2")
         period = await evaluation.start_scoring(
             actor=await actor_for("community_admin"), period_id=period.id
         )

@@ -31,6 +31,7 @@ from tests.services.evaluation_support import (
     holders,
     make_rules,
     open_period,
+    past,
     result_of,
     set_scheme,
     weights_of,
@@ -68,6 +69,7 @@ class TestVersions:
             await give(clock, quarter, leader.person_id, CODES[POLICY], 40)
             await give(clock, quarter, leader.person_id, CODES[VOLUNTEER], 10)
         admin = await actor_for("street_admin")
+        past("2025Q2")
         for period in (old, new):
             await evaluation.start_scoring(actor=admin, period_id=period.id)
         # then 2025Q1 keeps the old weights and rules: 25 x 40/100

@@ -52,6 +52,8 @@ from tests.services.evaluation_support import (
     local,
     make_rules,
     open_period,
+    past,
+    publish,
     result_of,
     scored,
     set_scheme,
@@ -81,6 +83,7 @@ async def _score_and_publish(
     caplog: pytest.LogCaptureFixture, backend: str, period: EvaluationPeriod, admin: str
 ) -> tuple[int, int, int]:
     actor = await actor_for(admin)
+    past(period.quarter)
     async with _count_statements(caplog, backend) as scoring:
         await evaluation.start_scoring(actor=actor, period_id=period.id)
     async with _count_statements(caplog, backend) as publishing:
@@ -239,6 +242,35 @@ class TestStartScoring:
                 )
                 assert [r.assignment_id for r in zeros] == sorted(r.assignment_id for r in zeros)
 
+    async def test_street_ranks_span_the_communities_own_periods(
+        self, db: Database, clock: Clock
+    ) -> None:
+        # given the street's two communities, each running its own 2025Q1, and a grid leader
+        # of each earning credit: the sibling's more than the demo's
+        await set_scheme()
+        await make_rules()
+        theirs = (await holders(SIBLING, Role.GRID_LEADER))[0]
+        ours = (await holders(DEMO, Role.GRID_LEADER))[0]
+        await give(clock, "2025Q1", theirs.person_id, CODES[POLICY], 80)
+        await give(clock, "2025Q1", ours.person_id, CODES[POLICY], 40)
+        # when the demo community scores first, then the sibling
+        demo = await scored(DEMO, "2025Q1")
+        sibling = await scored(SIBLING, "2025Q1")
+        # then each leader is first in their community, and the street ranks them 1 and 2
+        first, second = await result_of(sibling, theirs.id), await result_of(demo, ours.id)
+        assert first.total > second.total
+        assert (first.community_rank, second.community_rank) == (1, 1)
+        assert (first.street_rank, second.street_rank) == (1, 2)
+        # and across both periods every street rank is distinct, 1..N per role
+        results = await EvaluationResult.filter(period_id__in=[demo.id, sibling.id])
+        for role in EVALUATED_ROLES:
+            mine = [r for r in results if r.role is role]
+            assert sorted(r.street_rank or 0 for r in mine) == list(range(1, len(mine) + 1))
+        # and publishing one period (ranking it again) keeps the street's ranks whole
+        await publish(demo)
+        again = await EvaluationResult.filter(period_id__in=[demo.id, sibling.id])
+        assert {r.id: r.street_rank for r in again} == {r.id: r.street_rank for r in results}
+
 
 class TestMetrics:
     """Activity metrics count at the scheme's points per unit (in 2025Q2)."""
@@ -310,6 +342,7 @@ class TestMetrics:
 
         # when the quarter is opened (under that scheme) and scored
         period = await open_period(DEMO, QUARTER)
+        past(QUARTER)
         await evaluation.start_scoring(actor=await actor_for("street_admin"), period_id=period.id)
 
         # then the leader's result counts 1 notice (1 point) and 3 orders in SLA (12 points): the

@@ -154,13 +154,17 @@ class TestRecordAttendance:
         await record(session, "grid_leader")
         stranger = (await holders(SIBLING, Role.MICRO_GRID_LEADER))[0].person_id
         # when they are recorded with a demo-community holder, then nobody is recorded
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound) as refused:
             await evaluation.record_attendance(
                 actor=await actor_for("street_admin"),
                 session_id=session.id,
                 person_ids=[await person_id("microgrid_leader"), stranger],
             )
         assert await attended(session) == [await person_id("grid_leader")]
+        # and the refusal names the area by its name, never by its internal path
+        demo = await area(DEMO)
+        assert str(refused.value) == f"1 of these people are not in {demo.name}."
+        assert demo.path not in str(refused.value) and "/" not in str(refused.value)
         # and a street session takes people of every community in the street
         street_session = await session_at(STREET, by="street_admin")
         both = sorted([await person_id("microgrid_leader"), stranger])

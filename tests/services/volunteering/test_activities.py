@@ -10,7 +10,7 @@ import pytest
 
 from services import partners, volunteering
 from services.enums import ActivityStatus, MembershipStatus, ProjectStatus, SignUpStatus, TeamKind
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.kit import clock as service_clock
 from services.models import ActivitySignUp, Area, TeamMembership, VolunteerActivity
 from tests.conftest import Database, actor_for
@@ -333,6 +333,32 @@ class TestSignUp:
             await volunteering.cancel_sign_up(
                 actor=await actor_for("resident"), activity_id=planned.id
             )
+
+    async def test_a_checked_in_sign_up_is_not_withdrawn(self, db: Database, clock: Clock) -> None:
+        # given the volunteer checked in during the half hour before the start
+        planned = await activity(item=await team(), starts_in=timedelta(hours=1), capacity=1)
+        await sign_up("volunteer", planned)
+        clock.set(planned.starts_at - timedelta(minutes=20))
+        code = await volunteering.code_for(
+            actor=await actor_for("microgrid_leader"), activity=planned
+        )
+        assert code is not None
+        volunteer = await actor_for("volunteer")
+        checked_in = await volunteering.check_in(
+            actor=volunteer, activity_id=planned.id, code=code.code
+        )
+        # when they try to withdraw before the start
+        with pytest.raises(InvalidTransition) as raised:
+            await volunteering.cancel_sign_up(actor=volunteer, activity_id=planned.id)
+        # then it is refused on the activity, and the sign-up and its place stand as they were
+        assert raised.value.field == "activityId"
+        kept = await ActivitySignUp.get(id=checked_in.id)
+        assert (kept.status, kept.cancelled_at, kept.checked_in_at) == (
+            SignUpStatus.SIGNED_UP,
+            None,
+            checked_in.checked_in_at,
+        )
+        assert (await VolunteerActivity.get(id=planned.id)).signed_up == 1
 
     async def test_reach_is_the_community_and_the_team(self, db: Database, clock: Clock) -> None:
         made = await team()

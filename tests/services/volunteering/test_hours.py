@@ -14,14 +14,15 @@ from services import partners, points, volunteering
 from services.enums import AwardStatus, HoursStatus
 from services.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from services.kit import clock as service_clock
-from services.models import ActivitySignUp, PointsAward, VolunteerActivity, VolunteerTeam
+from services.models import ActivitySignUp, PointsAward
 from tests.conftest import Database, actor_for
 from tests.services.points_support import Clock, assert_ledger_ok, counts, key, person_id, summary
 from tests.services.volunteering_support import (
-    TEAM,
     activity,
     co_building_project,
     community,
+    local_day,
+    served,
     start_of_minute,
     team,
 )
@@ -40,36 +41,6 @@ DAILY_CAP = 96
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(start_of_minute())
-
-
-async def served(
-    clock: Clock, minutes: dict[str, int], *, by: str = "community_admin", days_ago: int = 5
-) -> tuple[VolunteerActivity, dict[str, ActivitySignUp]]:
-    """A past 6-hour activity where each person served the given minutes (recorded by an
-    admin), and the clock back at now."""
-    now = clock.moment
-    past = await activity(
-        item=await VolunteerTeam.get_or_none(name=TEAM) or await team(),
-        by="community_admin",
-        starts_in=-timedelta(days=days_ago),
-        duration=timedelta(hours=6),
-        capacity=20,
-    )
-    admin = await actor_for(by)
-    done = {}
-    for username, served_minutes in minutes.items():
-        who = await person_id(username)
-        await volunteering.check_in(
-            actor=admin, activity_id=past.id, person_id=who, at=past.starts_at
-        )
-        done[username] = await volunteering.check_out(
-            actor=admin,
-            activity_id=past.id,
-            person_id=who,
-            at=past.starts_at + timedelta(minutes=served_minutes),
-        )
-    clock.set(now)
-    return past, done
 
 
 class TestWholeHours:
@@ -152,10 +123,11 @@ class TestApproveHours:
             )
 
     async def test_caps_award_only_the_hours_that_fit(self, db: Database, clock: Clock) -> None:
-        # given three activities of 6 hours each that the resident served in full
-        _, first = await served(clock, {"resident": 360})
-        _, second = await served(clock, {"resident": 360}, days_ago=3)
-        _, third = await served(clock, {"resident": 360}, days_ago=4)
+        # given three activities of 6 hours each that the resident served in full on one day
+        # (01:00, 08:00 and 15:00 local time, five days ago)
+        _, first = await served(clock, {"resident": 360}, starts_at=local_day(5, 1))
+        _, second = await served(clock, {"resident": 240}, starts_at=local_day(5, 8))
+        _, third = await served(clock, {"resident": 360}, starts_at=local_day(5, 15))
         before = (await summary("resident")).balance
         leader = await actor_for("microgrid_leader")
 
@@ -166,16 +138,46 @@ class TestApproveHours:
             assert approved.hours_status is HoursStatus.APPROVED  # never refused for a cap
             return approved
 
-        # when they are approved on one day: 6 hours (72 points), then 2 of 6 (up to 96), then 0
+        # when they are approved: 6 hours (72 points), then 2 of 4 (up to 96), then 0 of 6
         assert (await approve(first)).awarded_hours == 6
-        assert (await approve(second)).awarded_hours == (DAILY_CAP - 6 * RATE) // RATE == 2
-        assert (await approve(third)).awarded_hours == 0
-        assert (await approve(third)).award_id is None
+        cut = await approve(second)
+        assert cut.awarded_hours == (DAILY_CAP - 6 * RATE) // RATE == 2
+        nothing = await approve(third)
+        assert (nothing.awarded_hours, nothing.award_id) == (0, None)
         assert (await summary("resident")).balance == before + DAILY_CAP
-        # and the next day the cap is fresh again
-        clock.set(clock.moment + timedelta(days=1))
-        _, fourth = await served(clock, {"resident": 360}, days_ago=7)
+        # then what the cap left out is on record with the hours, never lost silently
+        assert (cut.capped_hours, cut.minutes) == (2, 240)
+        assert (nothing.capped_hours, nothing.minutes) == (6, 360)
+        # and another day's hours fit under that day's own cap
+        _, fourth = await served(clock, {"resident": 360}, starts_at=local_day(7, 8))
         assert (await approve(fourth)).awarded_hours == 6
+        await assert_ledger_ok()
+
+    async def test_caps_count_the_day_served_not_the_day_approved(
+        self, db: Database, clock: Clock
+    ) -> None:
+        # given hours served yesterday (6 h), pending
+        _, yesterday = await served(clock, {"resident": 360}, starts_at=local_day(1, 8))
+        leader = await actor_for("microgrid_leader")
+        # and today's daily cap of the rule reached (8 × 12 = 96, awarded today)
+        await points.award_points(
+            actor=await actor_for("community_admin"),
+            person_id=await person_id("resident"),
+            rule_code="VOLUNTEER_HOUR",
+            quantity=DAILY_CAP // RATE,
+            reason="今日志愿服务",
+            source=None,
+            idempotency_key=key(),
+        )
+        # when yesterday's hours are approved today
+        (late,) = await volunteering.approve_hours(
+            actor=leader, sign_up_ids=[yesterday["resident"].id], idempotency_key=key()
+        )
+        # then they earn their points under yesterday's cap, in full
+        assert (late.awarded_hours, late.capped_hours) == (6, 0)
+        award = await PointsAward.get(id=late.award_id)
+        assert award.points == 6 * RATE
+        assert award.earned_at == yesterday["resident"].checked_in_at
         await assert_ledger_ok()
 
     async def test_who_reviews_hours(self, db: Database, clock: Clock) -> None:
