@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from services.enums import AreaLevel, ProviderKind, RewardCategory, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.kit import clock
+from services.kit import audit, clock
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
@@ -145,7 +146,9 @@ async def create_reward(
     _apply(reward, data, clear=set())
     sink = await ledger.sink_account(community.id, name)
     reward.sink_account_id = sink.id
-    await reward.save()
+    async with in_transaction():
+        await reward.save()
+        await audit.log(actor, audit.REWARD, "createReward", reward)
     return reward
 
 
@@ -197,6 +200,20 @@ async def _managed(actor: Actor, reward_id: int) -> Reward:
     return reward
 
 
+# The fields update_reward changes.
+_EDITABLE = (
+    "name",
+    "description",
+    "category",
+    "price_points",
+    "per_person_limit",
+    "pickup_location",
+    "available_from",
+    "available_until",
+    "active",
+)
+
+
 async def update_reward(
     *, actor: Actor | None, reward_id: int, changes: Mapping[str, Any]
 ) -> Reward:
@@ -207,20 +224,18 @@ async def update_reward(
     data = RewardInput(**changes)
     actor = require_actor(actor)
     reward = await _managed(actor, reward_id)
+    before = audit.snapshot(reward)
     _apply(reward, data, clear=clear)
-    await reward.save(
-        update_fields=[
-            "name",
-            "description",
-            "category",
-            "price_points",
-            "per_person_limit",
-            "pickup_location",
-            "available_from",
-            "available_until",
-            "active",
-        ]
-    )
+    async with in_transaction():
+        await reward.save(update_fields=[*_EDITABLE])
+        await audit.record(
+            actor=actor,
+            kind=audit.REWARD,
+            action="updateReward",
+            area_path=reward.area_path,
+            subject=reward,
+            before=before,
+        )
     return reward
 
 
@@ -246,6 +261,7 @@ async def restock_reward(
         )
         if not changed:
             raise InvalidInput(f"Stock may not exceed {MAX_STOCK}.", field="quantity")
+        await audit.log(actor, audit.REWARD, "restockReward", reward, reload=True)
         return reward.id, await Reward.get(id=reward.id)
 
     return await call.run(effect, _reward_by_id)
