@@ -82,7 +82,8 @@ class TestAuditLog:
             actor=await actor_for("community_admin"), assignment_id=assignment.id, reason="搬家"
         )
         district = await Area.get(parent_id=None)
-        # then the district admin reads (under the district) the rule change with the points before and after
+        # then the district admin reads (under the district) the rule change, with the points
+        # before and after
         rules = [
             e
             for e in await log(AuditKind.RULE, by="district_admin", under=district)
