@@ -116,6 +116,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "PointsStatistics.topRewards": Bound(TOP_REWARDS, "statistics names the top rewards only"),
     "PointsRule.receiverRoles": Bound(len(Role), "a set of roles"),
     "PointsRule.granterRoles": Bound(len(Role), "a set of roles"),
+    "PointsRuleVersion.receiverRoles": Bound(len(Role), "a set of roles"),
+    "PointsRuleVersion.granterRoles": Bound(len(Role), "a set of roles"),
     # --- notices ---
     "Notice.roles": Bound(len(Role), "a set of roles"),
     "NoticeCoverage.areas": Bound(MAX_CHILDREN, "one per child area; create_area caps them"),

@@ -49,9 +49,43 @@ async def forward(apps: Any, schema_editor: Any) -> None:
         await client.execute_script(statement)
 
 
+# On SQLite, removing the new columns rebuilds these tables, and a rebuilt table has lost its
+# triggers (0007's append-only guards) and indexes (0006's, 0007's and later partial unique
+# ones): the first step undoing this migration keeps their SQL, the last puts them back.
+_REBUILT = ("points_transaction", "points_entry", "points_rule", "points_award")
+_SAVED: list[tuple[str, str]] = []
+
+
 async def backward(apps: Any, schema_editor: Any) -> None:
     """Nothing to undo in the data: the versions go with their table, the columns with theirs
-    (entries then show the rule's current fields again, as before versions)."""
+    (entries then show the rule's current fields again, as before versions). On SQLite, keep
+    the guards of the tables about to be rebuilt (see restore_guards)."""
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    tables = ", ".join(f"'{t}'" for t in _REBUILT)
+    rows = await client.execute_query_dict(
+        "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+        f"AND tbl_name IN ({tables}) AND sql IS NOT NULL"
+    )
+    _SAVED[:] = [(str(r["name"]), str(r["sql"])) for r in rows]
+
+
+async def nothing(apps: Any, schema_editor: Any) -> None:
+    """Nothing to do going forward."""
+
+
+async def restore_guards(apps: Any, schema_editor: Any) -> None:
+    """On SQLite, the last step undoing this migration: put back the triggers and indexes the
+    rebuilt tables lost (kept by backward)."""
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    rows = await client.execute_query_dict("SELECT name FROM sqlite_master")
+    present = {str(r["name"]) for r in rows}
+    for name, sql in _SAVED:
+        if name not in present:
+            await client.execute_script(sql)
 
 
 class Migration(migrations.Migration):
@@ -60,6 +94,7 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.RunPython(nothing, restore_guards),
         ops.CreateModel(
             name='AuditEntry',
             fields=[
