@@ -160,23 +160,7 @@ async def seed_points(*, community: Area, volunteers: list[Person], partner_unit
         quantity=1,
         idempotency_key="seed-redemption",
     )
-    # The monthly meeting is worth more from now on (a new version of the rule): the
-    # micro-grid leader's November entry keeps showing version 1 at 5 points.
-    meeting = await PointsRule.get(code="MONTHLY_MEETING", area_id=None)
-    await points.update_rule(actor=district, rule_id=meeting.id, changes={"points": 8})
-
-
-async def seed_team_award(*, team_id: int) -> None:
-    """The community admin awards the whole volunteer team at once (awardPointsBatch with a
-    teamId): the volunteer, whose VOLUNTEER_HOUR cap for the day is full, is refused with the
-    reason, the other members are awarded."""
-    await points.award_points_batch(
-        actor=await demo_actor("community_admin"),
-        person_ids=None,
-        team_id=team_id,
-        rule_code="VOLUNTEER_HOUR",
-        quantity=3,
-        reason="党员志愿服务队集体服务",
-        source=None,
-        idempotency_key="seed-team-award",
-    )
+    # Late reports cost more from now on (a new version of the rule): the rider's penalty
+    # keeps showing version 1 at -5 points.
+    late = await PointsRule.get(code="LATE_REPORT", area_id=None)
+    await points.update_rule(actor=district, rule_id=late.id, changes={"points": -10})

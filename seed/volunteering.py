@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from seed.points import demo_actor, seed_team_award
+from seed.points import demo_actor
 from services import volunteering
 from services.enums import TeamKind
 from services.kit import clock
@@ -104,4 +104,3 @@ async def seed_volunteering(*, community: Area) -> None:
         )
         for username in people:
             await volunteering.sign_up(actor=await demo_actor(username), activity_id=activity.id)
-    await seed_team_award(team_id=team.id)
