@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 
 from schema.accounts import AccountsMutation, AccountsQuery
+from schema.audit import AuditQuery
 from schema.core.cost import throttle_for
 from schema.core.document_limits import alias_limit, depth_limit
 from schema.core.errors import EXCEPTION_HANDLERS
@@ -58,6 +59,7 @@ Query = merge_types(
         VolunteeringQuery,
         NoticesQuery,
         WorkOrdersQuery,
+        AuditQuery,
     ),
 )
 Mutation = merge_types(

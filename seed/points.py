@@ -7,7 +7,7 @@ from services import market, points
 from services.accounts import load_actor
 from services.enums import Dimension, ExpiryKind, RewardCategory
 from services.kit.auth import Actor
-from services.models import Area, Person, UserAccount
+from services.models import Area, Person, PointsRule, UserAccount
 
 # The district's default rules (code, name, dimension, points, daily cap, needs review).
 RULES: tuple[tuple[str, str, Dimension, int, int | None, bool], ...] = (
@@ -135,3 +135,7 @@ async def seed_points(*, community: Area, volunteers: list[Person]) -> None:
         quantity=1,
         idempotency_key="seed-redemption",
     )
+    # Late reports cost more from now on (a new version of the rule): the rider's penalty
+    # keeps showing version 1 at -5 points.
+    late = await PointsRule.get(code="LATE_REPORT", area_id=None)
+    await points.update_rule(actor=district, rule_id=late.id, changes={"points": -10})

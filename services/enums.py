@@ -131,6 +131,17 @@ class AwardStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
+class AuditKind(StrEnum):
+    """What an audit entry (审计记录) is about: who changed what, and when."""
+
+    POINTS = "POINTS"
+    ROLE = "ROLE"
+    RULE = "RULE"
+    POLICY = "POLICY"
+    REWARD = "REWARD"
+    EVALUATION = "EVALUATION"
+
+
 class ExpiryKind(StrEnum):
     """When awarded points expire: never, after N months, or at the end of the following year."""
 

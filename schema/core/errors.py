@@ -233,6 +233,16 @@ EXCEPTION_HANDLERS = [
     )
 ]
 
+
+def error_of(exception: errors.DomainError) -> Error:
+    """The typed error object of a domain error, for a result that lists several (a batch's
+    refused people) rather than failing as a whole."""
+    error_type = next(t for e, t in ERROR_TYPES.items() if type(exception) is e)
+    return error_type(
+        code=ErrorCode(exception.code), message=bounded(exception.message), field=exception.field
+    )
+
+
 # The errors nearly every mutation may answer with; a result union reads
 # `Annotated[XSuccess | UserErrors | Conflict, strawberry.union("XResult", ...)]` (Python flattens
 # the union in order, so the SDL lists the success type, then these, then the rest).

@@ -106,10 +106,18 @@ LIST_BOUNDS: dict[str, Bound] = {
     "AwardPointsBatchSuccess.awards": Bound(
         MAX_AWARD_BATCH, "award_batch takes that many people at most"
     ),
+    "AwardPointsBatchSuccess.outcomes": Bound(
+        MAX_AWARD_BATCH, "one per person; award_batch takes (or a team holds) that many at most"
+    ),
+    "AwardPointsBatchRefused.refusals": Bound(
+        MAX_AWARD_BATCH, "one per person; award_batch takes (or a team holds) that many at most"
+    ),
     "PointsAccount.expiringSoon": Bound(EXPIRING_LIMIT, "expiring_soon lists the soonest only"),
     "PointsStatistics.topRewards": Bound(TOP_REWARDS, "statistics names the top rewards only"),
     "PointsRule.receiverRoles": Bound(len(Role), "a set of roles"),
     "PointsRule.granterRoles": Bound(len(Role), "a set of roles"),
+    "PointsRuleVersion.receiverRoles": Bound(len(Role), "a set of roles"),
+    "PointsRuleVersion.granterRoles": Bound(len(Role), "a set of roles"),
     # --- notices ---
     "Notice.roles": Bound(len(Role), "a set of roles"),
     "NoticeCoverage.areas": Bound(MAX_CHILDREN, "one per child area; create_area caps them"),

@@ -86,6 +86,7 @@ PUBLIC: frozenset[str] = frozenset(
         "evaluation_period",  # evaluation.periods_by_ids
         "holder",  # people.card_holders (name and phone are public on the duty card)
         "points_rule",  # points.rules_by_ids
+        "points_rule_as_of",  # points.rules_as_of
         "reward",  # market.rewards_by_ids
         "scheme_version",  # evaluation.schemes_by_ids
         "team",  # volunteering.teams_by_ids
@@ -228,6 +229,10 @@ class Loaders:
     @cached_property
     def points_rule(self) -> DataLoader[int, PointsRule | None]:
         return _loader(lambda ids: points.rules_by_ids(rule_ids=ids))
+
+    @cached_property
+    def points_rule_as_of(self) -> DataLoader[tuple[int, int | None], PointsRule | None]:
+        return _loader(lambda keys: points.rules_as_of(keys=keys))
 
     @cached_property
     def points_transaction(self) -> DataLoader[int, PointsTransaction | None]:

@@ -26,7 +26,22 @@ class AwardPointsInput:
 
 @strawberry.input(description="Award the same rule to several people at once (all or nothing).")
 class AwardPointsBatchInput:
-    person_ids: list[relay.GlobalID] = id_field("Person", description="1-200 different people.")
+    person_ids: list[relay.GlobalID] | None = id_field(
+        "Person",
+        default=None,
+        description="1-200 different people (give this or `teamId`, exactly one).",
+    )
+    team_id: relay.GlobalID | None = id_field(
+        "VolunteerTeam",
+        default=None,
+        description="A volunteer team (志愿服务队): every active member is awarded (give this or "
+        "`personIds`, exactly one).",
+    )
+    atomic: bool = strawberry.field(
+        default=False,
+        description="All or nothing: when anybody cannot be awarded, nobody is (the result "
+        "says who and why). By default the others are awarded.",
+    )
     rule_code: str = strawberry.field(description="The rule's code.")
     quantity: int = strawberry.field(default=1, description="Units per person, 1-1000.")
     reason: str = strawberry.field(description="Why, in words.")

@@ -26,6 +26,8 @@ from schema.points.inputs import (
 from schema.points.payloads import (
     ApproveAwardResult,
     ApproveAwardSuccess,
+    AwardPointsBatchOutcome,
+    AwardPointsBatchRefused,
     AwardPointsBatchResult,
     AwardPointsBatchSuccess,
     AwardPointsResult,
@@ -81,20 +83,38 @@ class PointsMutation:
         )
         return AwardPointsSuccess(award=PointsAward.from_model(award))
 
-    @strawberry.mutation(description="Award one rule to several people: all or nothing.")
+    @strawberry.mutation(
+        description="Award one rule to several people or to every active member of a "
+        "volunteer team: each person's outcome (all or nothing with `atomic`)."
+    )
     async def award_points_batch(
         self, info: Info, input: Annotated[AwardPointsBatchInput, MUTATION_INPUT]
     ) -> AwardPointsBatchResult:
-        awards = await points.award_points_batch(
+        result = await points.award_points_batch(
             actor=info.context.actor,
-            person_ids=[require_key(p, "Person", "personIds") for p in input.person_ids],
+            person_ids=None
+            if input.person_ids is None
+            else [require_key(p, "Person", "personIds") for p in input.person_ids],
+            team_id=node_key(input.team_id, "VolunteerTeam", "teamId"),
             rule_code=input.rule_code,
             quantity=input.quantity,
             reason=input.reason,
             source=source_of(input.source_id),
             idempotency_key=input.idempotency_key,
+            atomic=input.atomic,
         )
-        return AwardPointsBatchSuccess(awards=[PointsAward.from_model(a) for a in awards])
+        outcomes = [AwardPointsBatchOutcome.of(o) for o in result.outcomes]
+        if result.refused:
+            first = next(o.error for o in outcomes if o.error is not None)
+            return AwardPointsBatchRefused(
+                code=first.code,
+                message=f"Nobody was awarded: {len(outcomes)} could not be. {first.message}",
+                field="personIds" if input.person_ids is not None else "teamId",
+                refusals=outcomes,
+            )
+        return AwardPointsBatchSuccess(
+            awards=[PointsAward.from_model(a) for a in result.awards], outcomes=outcomes
+        )
 
     @strawberry.mutation(description="Approve a pending award (community admins).")
     async def approve_award(

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from schema.core.errors import (
     Conflict,
+    Error,
     IdempotencyConflict,
     LimitExceeded,
     UserErrors,
+    error_of,
 )
 from schema.points.types import PointsAward, PointsPolicy, PointsRule, PointsTransaction
+from services import points
 
 
 @strawberry.type(description="The award was recorded (and posted unless it awaits review).")
@@ -26,13 +30,52 @@ AwardPointsResult = Annotated[
 ]
 
 
-@strawberry.type(description="Everybody was awarded.")
+@strawberry.type(description="What a batch award did for one person.")
+class AwardPointsBatchOutcome:
+    person_id: relay.GlobalID = strawberry.field(description="The person.")
+    award: PointsAward | None = strawberry.field(
+        description="The award made (PENDING when the rule needs review); null when refused."
+    )
+    error: Error | None = strawberry.field(
+        description="Why the person was not awarded (e.g. LimitExceeded: a cap is reached); "
+        "null when awarded."
+    )
+
+    @classmethod
+    def of(cls, outcome: points.PersonOutcome) -> AwardPointsBatchOutcome:
+        return cls(
+            person_id=relay.GlobalID("Person", str(outcome.person_id)),
+            award=PointsAward.from_model(outcome.award) if outcome.award else None,
+            error=error_of(outcome.error) if outcome.error else None,
+        )
+
+
+@strawberry.type(
+    description="The batch ran: everybody who could be awarded was (see each outcome)."
+)
 class AwardPointsBatchSuccess:
-    awards: list[PointsAward] = strawberry.field(description="One award per person.")
+    awards: list[PointsAward] = strawberry.field(description="The awards made, by person.")
+    outcomes: list[AwardPointsBatchOutcome] = strawberry.field(
+        description="Every person of the batch, by person id: awarded, or refused and why."
+    )
+
+
+@strawberry.type(
+    description="An atomic batch (`atomic: true`) in which somebody could not be awarded: "
+    "nobody was; `refusals` say who and why."
+)
+class AwardPointsBatchRefused(Error):
+    refusals: list[AwardPointsBatchOutcome] = strawberry.field(
+        description="The people who could not be awarded, by person id, each with the reason."
+    )
 
 
 AwardPointsBatchResult = Annotated[
-    AwardPointsBatchSuccess | UserErrors | LimitExceeded | IdempotencyConflict,
+    AwardPointsBatchSuccess
+    | UserErrors
+    | LimitExceeded
+    | IdempotencyConflict
+    | AwardPointsBatchRefused,
     strawberry.union(
         "AwardPointsBatchResult", description="The awards, or why nobody was awarded."
     ),

@@ -59,6 +59,11 @@ class PointsRule(relay.Node):
     retired_at: datetime | None = strawberry.field(
         description="When it was retired (null: in force)."
     )
+    version: int = strawberry.field(
+        description="Which version of the rule these fields are (1: as created; every change "
+        "makes a new one). Read through a ledger entry, transaction or award, the rule is shown "
+        "as it was in the version it was posted by."
+    )
     area_id: strawberry.Private[int | None]
 
     @classmethod
@@ -76,6 +81,7 @@ class PointsRule(relay.Node):
             receiver_roles=[Role(x) for x in r.receiver_roles],
             granter_roles=[Role(x) for x in r.granter_roles],
             retired_at=r.retired_at,
+            version=r.version,
             area_id=r.area_id,
         )
 
@@ -92,11 +98,67 @@ class PointsRule(relay.Node):
             return None
         return await Area.load(info, self.area_id)
 
+    @strawberry.field(description="Every version of the rule, newest first (版本历史).")
+    async def history(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[PointsRuleVersion]:
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: points.rule_history(rule_id=self.id, first=size, after=key),
+            PointsRuleVersion.from_model,
+        )
 
-async def _rule(info: Info, rule_id: int | None) -> PointsRule | None:
+
+@strawberry.type(
+    description="A points rule as it was from `createdAt` on, until its next version: what "
+    "awards made under it earned."
+)
+class PointsRuleVersion(relay.Node):
+    id: relay.NodeID[int]
+    version: int = strawberry.field(description="1 as created, then one more per change.")
+    name: str = strawberry.field(description="Name shown to people.")
+    dimension: Dimension = strawberry.field(description="Evaluation dimension it fed.")
+    points: int = strawberry.field(description="Points per unit of quantity.")
+    requires_review: bool = strawberry.field(description="Awards by it waited for review.")
+    cap_per_day: int | None = strawberry.field(description="Per day cap (null: none).")
+    cap_per_month: int | None = strawberry.field(description="Per calendar month cap.")
+    cap_per_quarter: int | None = strawberry.field(description="Per quarter cap.")
+    receiver_roles: list[Role] = strawberry.field(description="Roles a receiver had to hold.")
+    granter_roles: list[Role] = strawberry.field(description="Roles that could grant it.")
+    created_at: datetime = strawberry.field(description="When this version took effect.")
+
+    @classmethod
+    def from_model(cls, v: models.PointsRuleVersion) -> PointsRuleVersion:
+        return cls(
+            id=v.id,
+            version=v.version,
+            name=v.name,
+            dimension=v.dimension,
+            points=v.points,
+            requires_review=v.requires_review,
+            cap_per_day=v.cap_per_day,
+            cap_per_month=v.cap_per_month,
+            cap_per_quarter=v.cap_per_quarter,
+            receiver_roles=[Role(x) for x in v.receiver_roles],
+            granter_roles=[Role(x) for x in v.granter_roles],
+            created_at=v.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PointsRuleVersion | None]:
+        found = await points.rule_versions_by_ids(version_ids=[int(i) for i in node_ids])
+        return [cls.from_model(v) if v else None for v in found]
+
+
+async def _rule(info: Info, rule_id: int | None, version: int | None) -> PointsRule | None:
+    """The rule as it was in `version` (what the entry, transaction or award was made under)."""
     if rule_id is None:
         return None
-    rule = await info.context.loaders.points_rule.load(rule_id)
+    rule = await info.context.loaders.points_rule_as_of.load((rule_id, version))
     return PointsRule.from_model(rule) if rule else None
 
 
@@ -127,6 +189,7 @@ class PointsTransaction(relay.Node):
     )
     person_id: strawberry.Private[int | None]
     rule_id: strawberry.Private[int | None]
+    rule_version: strawberry.Private[int | None]
     reverses_id: strawberry.Private[int | None]
 
     @classmethod
@@ -144,6 +207,7 @@ class PointsTransaction(relay.Node):
             source_id=source_id(t.source_type, t.source_id),
             person_id=t.person_id,
             rule_id=t.rule_id,
+            rule_version=t.rule_version,
             reverses_id=t.reverses_id,
         )
 
@@ -154,9 +218,12 @@ class PointsTransaction(relay.Node):
         found = await info.context.loaders.points_transaction.load_many([int(i) for i in node_ids])
         return [cls.from_model(t) if t else None for t in found]
 
-    @strawberry.field(description="The rule it was posted by (null for redemptions, expiry).")
+    @strawberry.field(
+        description="The rule as it was when it was posted (its version then; null for "
+        "redemptions, expiry)."
+    )
     async def rule(self, info: Info) -> PointsRule | None:
-        return await _rule(info, self.rule_id)
+        return await _rule(info, self.rule_id, self.rule_version)
 
     @strawberry.field(description="Whose points (null if the viewer may not see them).")
     async def person(self, info: Info) -> Person | None:
@@ -189,6 +256,7 @@ class PointsEntry(relay.Node):
     created_at: datetime = strawberry.field(description="When it was posted.")
     source_id: relay.GlobalID | None = strawberry.field(description="The object it was for.")
     rule_id: strawberry.Private[int | None]
+    rule_version: strawberry.Private[int | None]
     transaction_id: strawberry.Private[int]
 
     @classmethod
@@ -203,6 +271,7 @@ class PointsEntry(relay.Node):
             created_at=e.created_at,
             source_id=source_id(e.source_type, e.source_id),
             rule_id=e.rule_id,
+            rule_version=e.rule_version,
             transaction_id=e.transaction_id,
         )
 
@@ -215,9 +284,11 @@ class PointsEntry(relay.Node):
         )
         return [cls.from_model(e) if e else None for e in found]
 
-    @strawberry.field(description="The rule it was posted by, if any.")
+    @strawberry.field(
+        description="The rule as it was when it was posted (its version then), if any."
+    )
     async def rule(self, info: Info) -> PointsRule | None:
-        return await _rule(info, self.rule_id)
+        return await _rule(info, self.rule_id, self.rule_version)
 
     @strawberry.field(description="The whole transaction (both sides).")
     async def transaction(self, info: Info) -> PointsTransaction | None:
@@ -288,6 +359,7 @@ class PointsAward(relay.Node):
     source_id: relay.GlobalID | None = strawberry.field(description="The object it was for.")
     person_id: strawberry.Private[int]
     rule_id: strawberry.Private[int]
+    rule_version: strawberry.Private[int | None]
     transaction_id: strawberry.Private[int | None]
 
     @classmethod
@@ -304,6 +376,7 @@ class PointsAward(relay.Node):
             source_id=source_id(a.source_type, a.source_id),
             person_id=a.person_id,
             rule_id=a.rule_id,
+            rule_version=a.rule_version,
             transaction_id=a.transaction_id,
         )
 
@@ -323,7 +396,7 @@ class PointsAward(relay.Node):
 
     @strawberry.field(description="The rule.")
     async def rule(self, info: Info) -> PointsRule | None:
-        return await _rule(info, self.rule_id)
+        return await _rule(info, self.rule_id, self.rule_version)
 
     @strawberry.field(description="The posted transaction (null while pending or if rejected).")
     async def transaction(self, info: Info) -> PointsTransaction | None:

@@ -9,7 +9,7 @@ from services.errors import Conflict, InvalidInput, NotFound
 from services.evaluation import scoring
 from services.evaluation.periods import Rules, rules_of
 from services.grids import clean_text
-from services.kit import clock, db
+from services.kit import audit, clock, db
 from services.kit.auth import Actor, require_actor
 from services.models import (
     EvaluationAdjustment,
@@ -136,6 +136,9 @@ async def adjust_score(
                 result_id=result.id, item_code=code, withdrawn_at=None, id__not=adjustment.id
             ).update(withdrawn_at=moment, withdrawn_reason=f"superseded by #{adjustment.id}")
         await _refresh(result, rules)
+        await audit.log(
+            actor, audit.EVALUATION, "adjustScore", adjustment, area_path=result.area_path
+        )
     return adjustment
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from services.enums import (
     AreaLevel,
@@ -18,7 +19,7 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
 from services.grids import clean_text, get_area
-from services.kit import clock, db
+from services.kit import audit, clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
@@ -176,7 +177,9 @@ async def create_reward(
             raise InvalidInput("Name your unit as the provider.", field="providerUnitId")
     _apply(reward, data, clear=set())
     await _set_provider(reward, actor, community, provider_unit_id)
-    await reward.save()
+    async with in_transaction():
+        await reward.save()
+        await audit.log(actor, audit.REWARD, "createReward", reward)
     return reward
 
 
@@ -237,6 +240,20 @@ async def _managed(actor: Actor, reward_id: int) -> Reward:
     return reward
 
 
+# The fields update_reward changes.
+_EDITABLE = (
+    "name",
+    "description",
+    "category",
+    "price_points",
+    "per_person_limit",
+    "pickup_location",
+    "available_from",
+    "available_until",
+    "active",
+)
+
+
 async def update_reward(
     *, actor: Actor | None, reward_id: int, changes: Mapping[str, Any]
 ) -> Reward:
@@ -252,18 +269,9 @@ async def update_reward(
     data = RewardInput(**changes)
     actor = require_actor(actor)
     reward = await _managed(actor, reward_id)
+    before = audit.snapshot(reward)
     _apply(reward, data, clear=clear)
-    fields = [
-        "name",
-        "description",
-        "category",
-        "price_points",
-        "per_person_limit",
-        "pickup_location",
-        "available_from",
-        "available_until",
-        "active",
-    ]
+    fields = [*_EDITABLE]
     # A provider known by name only (posted before providers were units) counts as a change.
     if moves and (unit_id, reward.provider_kind) != (
         reward.partner_unit_id,
@@ -283,7 +291,16 @@ async def update_reward(
             "provider_account_id",
             "sink_account_id",
         ]
-    await reward.save(update_fields=fields)
+    async with in_transaction():
+        await reward.save(update_fields=fields)
+        await audit.record(
+            actor=actor,
+            kind=audit.REWARD,
+            action="updateReward",
+            area_path=reward.area_path,
+            subject=reward,
+            before=before,
+        )
     return reward
 
 
@@ -319,6 +336,7 @@ async def restock_reward(
         )
         if not changed:
             raise InvalidInput(f"Stock may not exceed {MAX_STOCK}.", field="quantity")
+        await audit.log(actor, audit.REWARD, "restockReward", reward, reload=True)
         return reward.id, await Reward.get(id=reward.id)
 
     return await call.run(effect, _reward_by_id)

@@ -3,6 +3,7 @@
 from tortoise.models import Model
 
 from services.models.accounts import LoginFailure, RefreshToken, Session, UserAccount
+from services.models.audit import AuditEntry
 from services.models.columns import typed_column_lengths
 from services.models.evaluation import (
     AreaEvaluation,
@@ -45,10 +46,12 @@ from services.models.points import (
     IdempotencyRecord,
     PointsAccount,
     PointsAward,
+    PointsBatchRefusal,
     PointsEntry,
     PointsLot,
     PointsPolicy,
     PointsRule,
+    PointsRuleVersion,
     PointsTransaction,
 )
 from services.models.volunteering import (
@@ -64,6 +67,7 @@ __all__ = [
     "Area",
     "AreaEvaluation",
     "AreaMove",
+    "AuditEntry",
     "CadreAssignment",
     "CadreService",
     "CareLink",
@@ -92,10 +96,12 @@ __all__ = [
     "Person",
     "PointsAccount",
     "PointsAward",
+    "PointsBatchRefusal",
     "PointsEntry",
     "PointsLot",
     "PointsPolicy",
     "PointsRule",
+    "PointsRuleVersion",
     "PointsTransaction",
     "Project",
     "ProjectClaimSetting",

@@ -51,6 +51,8 @@ class PointsTransaction(Model):
     community_id = fields.IntField()
     area_path = fields.CharField(max_length=255)
     rule_id = fields.IntField(null=True)
+    # The version of the rule it was posted by (PointsRuleVersion.version).
+    rule_version = fields.IntField(null=True)
     dimension = fields.CharEnumField(Dimension, max_length=32, null=True)
     # Points moved to (+) or from (-) the person's account.
     points = fields.BigIntField(default=0)
@@ -83,6 +85,8 @@ class PointsEntry(Model):
     balance_after = fields.BigIntField()
     kind = fields.CharEnumField(TransactionKind, max_length=16)
     rule_id = fields.IntField(null=True)
+    # The version of the rule it was posted by (PointsRuleVersion.version).
+    rule_version = fields.IntField(null=True)
     dimension = fields.CharEnumField(Dimension, max_length=32, null=True)
     reason = fields.CharField(max_length=500, default="")
     source_type = fields.CharField(max_length=40, null=True)
@@ -127,9 +131,12 @@ class PointsPolicy(Model):
 
 
 class PointsRule(Model):
-    """A points rule (积分规则): the district default (no area) or the override of a community."""
+    """A points rule (积分规则): the district default (no area) or the override of a community.
+    Its current fields; every change makes a new version (PointsRuleVersion), and ledger entries
+    name the version they were posted by."""
 
     id = fields.IntField(primary_key=True)
+    version = fields.IntField(default=1)
     code = fields.CharField(max_length=40)
     name = fields.CharField(max_length=100)
     dimension = fields.CharEnumField(Dimension, max_length=32)
@@ -150,12 +157,54 @@ class PointsRule(Model):
         indexes = (("code", "area_id"),)
 
 
+class PointsRuleVersion(Model):
+    """A rule as it was from `created_at` on (version 1: as created), kept when the rule
+    changes so that entries keep showing the rule they were awarded by."""
+
+    id = fields.IntField(primary_key=True)
+    rule_id = fields.IntField()
+    version = fields.IntField()
+    name = fields.CharField(max_length=100)
+    dimension = fields.CharEnumField(Dimension, max_length=32)
+    points = fields.IntField()
+    requires_review = fields.BooleanField(default=False)
+    cap_per_day = fields.IntField(null=True)
+    cap_per_month = fields.IntField(null=True)
+    cap_per_quarter = fields.IntField(null=True)
+    receiver_roles: list[str] = fields.JSONField(default=list)
+    granter_roles: list[str] = fields.JSONField(default=list)
+    # Who made this version (null: created before versions were kept, or by the system).
+    created_by_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(default=clock.now)
+
+    class Meta:
+        table = "points_rule_version"
+        unique_together = (("rule_id", "version"),)
+
+
+class PointsBatchRefusal(Model):
+    """A person an awardPointsBatch call did not award, and why (the typed error), kept with
+    the call's idempotency record so that a retry answers with the same outcomes."""
+
+    id = fields.IntField(primary_key=True)
+    batch_id = fields.IntField(db_index=True)
+    person_id = fields.IntField()
+    code = fields.CharField(max_length=32)
+    message = fields.CharField(max_length=500)
+    field = fields.CharField(max_length=40, null=True)
+
+    class Meta:
+        table = "points_batch_refusal"
+
+
 class PointsAward(Model):
     """A request to award points by a rule: APPROVED at once, or PENDING until reviewed."""
 
     id = fields.IntField(primary_key=True)
     person_id = fields.IntField()
     rule_id = fields.IntField()
+    # The version of the rule it was requested under (PointsRuleVersion.version).
+    rule_version = fields.IntField(null=True)
     community_id = fields.IntField()
     area_path = fields.CharField(max_length=255)
     quantity = fields.IntField()

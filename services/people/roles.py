@@ -12,7 +12,7 @@ from services.care_links import ROLE_ENDED, end_care_links
 from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area
-from services.kit import clock, db
+from services.kit import audit, clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
 from services.kit.paths import in_subtree
@@ -91,7 +91,7 @@ async def assign_role(
                 raise Conflict(
                     f"{area.name} already has a {role.value}; end that role first.", field="areaId"
                 )
-            return await RoleAssignment.create(
+            created = await RoleAssignment.create(
                 person_id=person.id,
                 role=role,
                 area_id=area.id,
@@ -99,6 +99,8 @@ async def assign_role(
                 since=clock.now(),
                 assigned_by_id=actor.account_id,
             )
+            await audit.log(actor, audit.ROLE, "assignRole", created)
+            return created
     except IntegrityError as exc:  # a concurrent appointment won the unique index
         raise Conflict(f"{area.name} already has a {role.value}.", field="areaId") from exc
 
@@ -157,6 +159,7 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
             resolved_by_id=actor.person_id,
             resolved_at=clock.now(),
         )
+        await audit.log(actor, audit.ROLE, "endRole", assignment, reload=True)
     return await RoleAssignment.get(id=assignment.id)
 
 

@@ -9,14 +9,28 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from services.enums import AwardStatus, TransactionKind
-from services.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from services.enums import AuditKind, AwardStatus, MembershipStatus, TransactionKind
+from services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+)
 from services.grids import clean_text
-from services.kit import calendar, clock, db
+from services.kit import audit, calendar, clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
 from services.kit.paths import community_path
-from services.models import PointsAward, PointsRule, PointsTransaction
+from services.models import (
+    PointsAward,
+    PointsBatchRefusal,
+    PointsRule,
+    PointsTransaction,
+    TeamMembership,
+    VolunteerTeam,
+)
 from services.points import ledger
 from services.points.ledger import Community, Movement
 from services.points.rules import may_grant, rule_for
@@ -216,6 +230,7 @@ async def _award(
     award = await PointsAward.create(
         person_id=plan.person_id,
         rule_id=plan.rule.id,
+        rule_version=plan.rule.version,
         community_id=plan.community.id,
         area_path=plan.community.path,
         quantity=quantity,
@@ -233,7 +248,25 @@ async def _award(
         tx = await _post_award(award, plan.rule, plan.community, actor)
         award.transaction_id = tx.id
         await PointsAward.filter(id=award.id).update(transaction_id=tx.id)
+    await _audit(actor, "awardPoints", award)
     return award
+
+
+async def _audit(
+    actor: Actor | None,
+    action: str,
+    subject: PointsAward | PointsTransaction,
+    before: dict[str, object] | None = None,
+) -> None:
+    """Inside the change's transaction: log a change of points in the community it concerns."""
+    await audit.record(
+        actor=actor,
+        kind=AuditKind.POINTS,
+        action=action,
+        area_path=subject.area_path,
+        subject=subject,
+        before=before,
+    )
 
 
 async def _post_award(
@@ -251,6 +284,7 @@ async def _post_award(
             person_id=award.person_id,
             points=award.points,
             rule_id=rule.id,
+            rule_version=award.rule_version,
             dimension=rule.dimension,
             credit=award.points,
             period=period,
@@ -300,53 +334,177 @@ async def _award_by_id(award_id: int) -> PointsAward:
     return await PointsAward.get(id=award_id)
 
 
+@dataclass(frozen=True)
+class PersonOutcome:
+    """What a batch award did for one person: the award, or the typed reason it was refused."""
+
+    person_id: int
+    award: PointsAward | None = None
+    error: DomainError | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The outcome of every person of a batch, by person id. `refused`: an atomic batch in
+    which somebody could not be awarded, so nobody was (nothing was written)."""
+
+    outcomes: list[PersonOutcome]
+    refused: bool = False
+
+    @property
+    def awards(self) -> list[PointsAward]:
+        """The awards made (PENDING ones included)."""
+        return [o.award for o in self.outcomes if o.award is not None]
+
+
+# The typed errors a refusal is stored as, by code (to answer a retry with the same outcomes).
+_REFUSALS: dict[str, type[DomainError]] = {
+    cls.code: cls for cls in (InvalidInput, NotFound, Forbidden, Conflict, LimitExceeded)
+}
+
+
+def _personal(error: DomainError) -> bool:
+    """Is the error about the person (refuse them, award the others), or about the whole
+    request (an unknown rule, a penalty rule: refuse the batch)?"""
+    return isinstance(error, Forbidden | LimitExceeded) or error.field == "personId"
+
+
+async def _team_members(actor: Actor, team_id: int) -> list[int]:
+    """The active (approved) members of a volunteer team the actor may read, by person id."""
+    team = await VolunteerTeam.get_or_none(id=team_id)
+    if team is None or not actor.reads(team.area_path):
+        raise NotFound("No such team in your areas.", field="teamId")
+    members = await TeamMembership.filter(
+        team_id=team.id, status=MembershipStatus.APPROVED
+    ).values_list("person_id", flat=True)
+    found = sorted({int(str(p)) for p in members})
+    if not found:
+        raise InvalidInput("The team has no active members.", field="teamId")
+    if len(found) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} people at once.", field="teamId")
+    return found
+
+
 async def award_points_batch(
     *,
     actor: Actor | None,
-    person_ids: list[int],
+    person_ids: list[int] | None,
+    team_id: int | None = None,
     rule_code: str,
     quantity: int,
     reason: str,
     source: Source | None,
     idempotency_key: str,
-) -> list[PointsAward]:
-    """Award the same rule to several people: all or nothing (any error awards nobody)."""
+    atomic: bool = False,
+) -> BatchResult:
+    """Award the same rule to several people (a list, or every active member of a volunteer
+    team): each person's outcome, by person id. A person who cannot be awarded (a cap, no
+    right to grant to them) is refused with the reason and the others are awarded; with
+    `atomic` one refusal refuses the batch (nothing is written, the refusals say why)."""
     # First of all, before even the sign-in check: an oversized batch is refused unread.
-    if len(person_ids) > MAX_BATCH:
+    if person_ids is not None and len(person_ids) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} people at once.", field="personIds")
     actor = require_actor(actor)
+    if (person_ids is None) == (team_id is None):
+        raise InvalidInput("Give either personIds or teamId (exactly one).", field="teamId")
     _check_quantity(quantity)
     _check_source(source)
     reason = _reason(reason)
-    unique = sorted(set(person_ids))
-    if not unique or len(unique) != len(person_ids):
-        raise InvalidInput(f"Give 1 to {MAX_BATCH} different people.", field="personIds")
+    if person_ids is not None:
+        unique = sorted(set(person_ids))
+        if not unique or len(unique) != len(person_ids):
+            raise InvalidInput(f"Give 1 to {MAX_BATCH} different people.", field="personIds")
+        # Naming oneself is a request nobody may make (separation of duties), not a person's
+        # outcome; a team's award simply refuses its member who asks for it.
+        if actor.person_id in unique:
+            raise Forbidden("Nobody awards or penalizes themselves.", field="personIds")
+        who: dict[str, object] = {"people": unique}
+    else:
+        assert team_id is not None
+        who = {"team": team_id}
 
-    async def replay(record_id: int) -> list[PointsAward]:
-        return await PointsAward.filter(batch_id=record_id).order_by("person_id")
+    async def replay(record_id: int) -> BatchResult:
+        awards = await PointsAward.filter(batch_id=record_id)
+        refusals = await PointsBatchRefusal.filter(batch_id=record_id)
+        outcomes = [PersonOutcome(a.person_id, award=a) for a in awards] + [
+            PersonOutcome(r.person_id, error=_REFUSALS[r.code](r.message, field=r.field))
+            for r in refusals
+        ]
+        return BatchResult(sorted(outcomes, key=lambda o: o.person_id))
 
     request = dict(
-        people=unique, rule=_code(rule_code), quantity=quantity, reason=reason, source=source
+        who, rule=_code(rule_code), quantity=quantity, reason=reason, source=source, atomic=atomic
     )
     call = Call(actor, "awardPointsBatch", idempotency_key, request)
     if (previous := await call.previous(replay)) is not None:
         return previous
-    plans = [
-        await _plan(actor, person_id=p, rule_code=rule_code, quantity=quantity, penalty=False)
-        for p in unique
-    ]
+    people = unique if person_ids is not None else await _team_members(actor, team_id or 0)
+    plans: list[_Plan] = []
+    refused: dict[int, DomainError] = {}
+    for person in people:
+        try:
+            plans.append(
+                await _plan(
+                    actor, person_id=person, rule_code=rule_code, quantity=quantity, penalty=False
+                )
+            )
+        except DomainError as error:
+            if not _personal(error):
+                raise
+            refused[person] = error
     # Lock order: person accounts by id, so two batches over the same people cannot deadlock.
     plans.sort(key=lambda plan: plan.account_id)
 
-    async def effect(record_id: int) -> tuple[int, list[PointsAward]]:
+    async def effect(record_id: int) -> tuple[int, BatchResult]:
         # Every person's account before the first posting touches the pool: a single award
         # (person, then pool) running at the same time then cannot deadlock with this batch.
         for plan in plans:
             await ledger.lock_account(plan.account_id)
-        awards = [await _award(actor, plan, quantity, reason, source, record_id) for plan in plans]
-        return record_id, awards
+        fitting = []
+        for plan in plans:
+            try:
+                await _check_caps(plan)  # under the lock: what is checked stays true
+                fitting.append(plan)
+            except LimitExceeded as error:
+                refused[plan.person_id] = error
+        if atomic and refused:
+            raise _Refused(BatchResult(_refusals(refused), refused=True))
+        outcomes = _refusals(refused)
+        for plan in fitting:
+            award = await _award(
+                actor, plan, quantity, reason, source, record_id, caps_checked=True
+            )
+            outcomes.append(PersonOutcome(plan.person_id, award=award))
+        await PointsBatchRefusal.bulk_create(
+            [
+                PointsBatchRefusal(
+                    batch_id=record_id,
+                    person_id=person,
+                    code=error.code,
+                    message=error.message[:500],
+                    field=error.field,
+                )
+                for person, error in sorted(refused.items())
+            ]
+        )
+        return record_id, BatchResult(sorted(outcomes, key=lambda o: o.person_id))
 
-    return await call.run(effect, replay)
+    try:
+        return await call.run(effect, replay)
+    except _Refused as refusal:
+        return refusal.result
+
+
+class _Refused(Exception):
+    """An atomic batch with refusals: raised inside its transaction to roll it back."""
+
+    def __init__(self, result: BatchResult) -> None:
+        super().__init__("refused")
+        self.result = result
+
+
+def _refusals(refused: dict[int, DomainError]) -> list[PersonOutcome]:
+    return [PersonOutcome(p, error=e) for p, e in sorted(refused.items())]
 
 
 async def _reviewable(actor: Actor, award_id: int) -> PointsAward:
@@ -379,6 +537,8 @@ async def approve_award(*, actor: Actor | None, award_id: int) -> PointsAward:
             await ledger.lock_account(account.id)
             tx = await _post_award(award, rule, community, actor)
             await PointsAward.filter(id=award.id).update(transaction_id=tx.id)
+            before = audit.snapshot(award)
+            await _audit(actor, "approveAward", await PointsAward.get(id=award.id), before)
     award = await PointsAward.get(id=award.id)
     if award.status is not AwardStatus.APPROVED:
         raise Conflict(f"The award is {award.status.value} already.", field="awardId")
@@ -390,12 +550,16 @@ async def reject_award(*, actor: Actor | None, award_id: int, reason: str) -> Po
     actor = require_actor(actor)
     reason = _reason(reason)
     award = await _reviewable(actor, award_id)
-    changed = await PointsAward.filter(id=award.id, status=AwardStatus.PENDING).update(
-        status=AwardStatus.REJECTED,
-        reviewed_by_id=actor.account_id,
-        reviewed_at=clock.now(),
-        review_reason=reason,
-    )
+    async with in_transaction():
+        changed = await PointsAward.filter(id=award.id, status=AwardStatus.PENDING).update(
+            status=AwardStatus.REJECTED,
+            reviewed_by_id=actor.account_id,
+            reviewed_at=clock.now(),
+            review_reason=reason,
+        )
+        if changed:
+            before = audit.snapshot(award)
+            await _audit(actor, "rejectAward", await PointsAward.get(id=award.id), before)
     award = await PointsAward.get(id=award.id)
     if not changed and award.status is not AwardStatus.REJECTED:
         raise Conflict(f"The award is {award.status.value} already.", field="awardId")
@@ -441,6 +605,7 @@ async def penalize_points(
                 person_id=person_id,
                 points=-taken,
                 rule_id=plan.rule.id,
+                rule_version=plan.rule.version,
                 dimension=plan.rule.dimension,
                 credit=plan.points,
                 period=period,
@@ -455,6 +620,7 @@ async def penalize_points(
         if taken:
             await ledger.take_from_lots(plan.account_id, taken)
         await ledger.add_credit(person_id, period, plan.rule.dimension, plan.points)
+        await _audit(actor, "penalizePoints", tx)
         return tx.id, tx
 
     return await call.run(effect, _transaction_by_id)
@@ -522,6 +688,7 @@ async def reverse_transaction(
                 person_id=person_id,
                 points=delta,
                 rule_id=original.rule_id,
+                rule_version=original.rule_version,
                 dimension=original.dimension,
                 credit=-original.credit,
                 period=original.period,
@@ -541,6 +708,7 @@ async def reverse_transaction(
             await ledger.add_credit(
                 person_id, original.period, original.dimension, -original.credit
             )
+        await _audit(actor, "reverseTransaction", tx, audit.snapshot(original))
         return tx.id, tx
 
     return await call.run(effect, _transaction_by_id)

@@ -156,6 +156,7 @@ class Movement:
     # Points to (+) or from (-) the person's account: the person-side posting.
     points: int = 0
     rule_id: int | None = None
+    rule_version: int | None = None
     dimension: Dimension | None = None
     credit: int = 0
     period: str | None = None
@@ -179,6 +180,7 @@ async def post(movement: Movement, postings: list[tuple[int, int]]) -> PointsTra
         community_id=movement.community.id,
         area_path=movement.community.path,
         rule_id=movement.rule_id,
+        rule_version=movement.rule_version,
         dimension=movement.dimension,
         points=movement.points,
         credit=movement.credit,
@@ -209,6 +211,7 @@ async def post(movement: Movement, postings: list[tuple[int, int]]) -> PointsTra
                 balance_after=int(rows[0]["balance"]),
                 kind=movement.kind,
                 rule_id=movement.rule_id,
+                rule_version=movement.rule_version,
                 dimension=movement.dimension,
                 reason=movement.reason,
                 source_type=movement.source_type,

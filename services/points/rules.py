@@ -10,14 +10,22 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from services.enums import ADMIN_ROLES, LEADER_ROLES, AreaLevel, Dimension, ExpiryKind, Role
+from services.enums import (
+    ADMIN_ROLES,
+    LEADER_ROLES,
+    AreaLevel,
+    AuditKind,
+    Dimension,
+    ExpiryKind,
+    Role,
+)
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
-from services.kit import clock, db
+from services.kit import audit, clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
 from services.kit.paths import in_line
-from services.models import PointsPolicy, PointsRule
+from services.models import PointsPolicy, PointsRule, PointsRuleVersion
 from services.points.ledger import Community
 
 # Who may grant by a rule that names no granter roles: those who run people (admins, leaders).
@@ -29,6 +37,16 @@ MAX_CAP = 10_000_000
 # estimate relies on (`DimensionScore.details`).
 MAX_RULE_CODES = 100
 _CAPS = ("cap_per_day", "cap_per_month", "cap_per_quarter")
+# The fields a rule version keeps (what an award by it depends on).
+VERSIONED = (
+    "name",
+    "dimension",
+    "points",
+    "requires_review",
+    *_CAPS,
+    "receiver_roles",
+    "granter_roles",
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,24 @@ async def _rule_area(actor: Actor, area_id: int | None) -> tuple[int | None, str
     return area.id, area.path
 
 
+def _audit_path(actor: Actor, rule_area_path: str) -> str:
+    """Where a rule or policy change is logged: its community, or for the district's defaults
+    the district the actor administers."""
+    return rule_area_path or min(actor.paths_for([Role.DISTRICT_ADMIN]), default="")
+
+
+async def _write_version(rule: PointsRule, actor: Actor) -> PointsRuleVersion:
+    """Inside the rule's transaction: keep the rule's current fields as its version."""
+    values = {name: getattr(rule, name) for name in VERSIONED}
+    return await PointsRuleVersion.create(
+        rule_id=rule.id,
+        version=rule.version,
+        created_by_id=actor.account_id,
+        created_at=clock.now(),
+        **values,
+    )
+
+
 async def create_rule(
     *, actor: Actor | None, code: str, area_id: int | None, data: RuleInput
 ) -> PointsRule:
@@ -125,7 +161,16 @@ async def create_rule(
         async with in_transaction():
             if rule_area is None:
                 await _make_room_for_code(code)
+            rule.version = 1
             await rule.save()
+            await _write_version(rule, actor)
+            await audit.record(
+                actor=actor,
+                kind=AuditKind.RULE,
+                action="createPointsRule",
+                area_path=_audit_path(actor, path),
+                subject=rule,
+            )
     except IntegrityError as exc:  # the partial unique index: one active rule per code and area
         raise Conflict(f"An active rule {code} exists here already.", field="code") from exc
     return rule
@@ -157,10 +202,10 @@ async def _managed_rule(actor: Actor, rule_id: int) -> PointsRule:
 async def update_rule(
     *, actor: Actor | None, rule_id: int, changes: Mapping[str, Any]
 ) -> PointsRule:
-    """Change a rule in place (entries keep the points and dimension they were posted with).
-    `changes` holds the RuleInput fields to change, a field left out stays: None clears a cap,
-    None roles mean none (anyone in scope, or admins and leaders), and None elsewhere leaves the
-    field as it is."""
+    """Change a rule: a new version (entries and awards keep showing the version they were
+    made under, see `rules_as_of`). `changes` holds the RuleInput fields to change, a field
+    left out stays: None clears a cap, None roles mean none (anyone in scope, or admins and
+    leaders), and None elsewhere leaves the field as it is."""
     values = dict(changes)
     for roles in ("receiver_roles", "granter_roles"):
         if roles in values and values[roles] is None:
@@ -169,8 +214,32 @@ async def update_rule(
     data = RuleInput(**values)
     actor = require_actor(actor)
     rule = await _managed_rule(actor, rule_id)
+    before = audit.snapshot(rule)
     _apply(rule, data, clear_caps=clear_caps)
-    await rule.save()
+    if audit.snapshot(rule) == before:
+        return rule  # nothing changed: no new version
+    try:
+        async with in_transaction():
+            # The version moves by a conditional UPDATE: of two changes made at once from the
+            # same version one wins, the other is refused (and changes nothing).
+            values = {name: getattr(rule, name) for name in VERSIONED}
+            moved = await PointsRule.filter(
+                id=rule.id, version=rule.version, retired_at=None
+            ).update(version=rule.version + 1, **values)
+            if not moved:
+                raise Conflict("The rule was changed at the same time; retry.", field="ruleId")
+            rule.version += 1
+            await _write_version(rule, actor)
+            await audit.record(
+                actor=actor,
+                kind=AuditKind.RULE,
+                action="updatePointsRule",
+                area_path=_audit_path(actor, rule.area_path),
+                subject=rule,
+                before=before,
+            )
+    except IntegrityError as exc:
+        raise Conflict("The rule was changed at the same time; retry.", field="ruleId") from exc
     return rule
 
 
@@ -178,8 +247,18 @@ async def retire_rule(*, actor: Actor | None, rule_id: int) -> PointsRule:
     """Retire a rule: no new awards by it (a community falls back to the district default)."""
     actor = require_actor(actor)
     rule = await _managed_rule(actor, rule_id)
+    before = audit.snapshot(rule)
     rule.retired_at = clock.now()
-    await rule.save(update_fields=["retired_at"])
+    async with in_transaction():
+        await rule.save(update_fields=["retired_at"])
+        await audit.record(
+            actor=actor,
+            kind=AuditKind.RULE,
+            action="retirePointsRule",
+            area_path=_audit_path(actor, rule.area_path),
+            subject=rule,
+            before=before,
+        )
     return rule
 
 
@@ -221,6 +300,52 @@ async def rules_by_ids(*, rule_ids: list[int]) -> list[PointsRule | None]:
     return [found.get(i) for i in rule_ids]
 
 
+async def rules_as_of(*, keys: list[tuple[int, int | None]]) -> list[PointsRule | None]:
+    """For (rule id, version) keys: the rule as it was in that version (its code, area and
+    retirement as now, the versioned fields as then), in order. A version of None (a row
+    written without one) reads the rule as it is now. The copies are never saved."""
+    rules = {r.id: r for r in await PointsRule.filter(id__in=sorted({k[0] for k in keys}))}
+    wanted = [k for k in keys if k[1] is not None]
+    versions: dict[tuple[int, int], PointsRuleVersion] = {}
+    if wanted:
+        query = Q()
+        for rule_id, version in set(wanted):
+            query |= Q(rule_id=rule_id, version=version)
+        versions = {(v.rule_id, v.version): v for v in await PointsRuleVersion.filter(query)}
+    out: list[PointsRule | None] = []
+    for rule_id, version in keys:
+        rule = rules.get(rule_id)
+        found = versions.get((rule_id, version)) if version is not None else None
+        if rule is None or found is None or found.version == rule.version:
+            out.append(rule)
+            continue
+        copy = PointsRule(
+            id=rule.id,
+            code=rule.code,
+            area_id=rule.area_id,
+            area_path=rule.area_path,
+            retired_at=rule.retired_at,
+            created_at=rule.created_at,
+            version=found.version,
+            **{name: getattr(found, name) for name in VERSIONED},
+        )
+        out.append(copy)
+    return out
+
+
+async def rule_history(*, rule_id: int, first: int, after: int | None) -> Page[PointsRuleVersion]:
+    """The versions of a rule, newest first (public, as the rules are)."""
+    return await paginate(
+        PointsRuleVersion.filter(rule_id=rule_id), first=first, after=after, newest_first=True
+    )
+
+
+async def rule_versions_by_ids(*, version_ids: list[int]) -> list[PointsRuleVersion | None]:
+    """Rule versions for the ids, in order (public, as the rules are)."""
+    found = {v.id: v for v in await PointsRuleVersion.filter(id__in=version_ids)}
+    return [found.get(i) for i in version_ids]
+
+
 async def set_policy(
     *,
     actor: Actor | None,
@@ -231,7 +356,7 @@ async def set_policy(
 ) -> PointsPolicy:
     """Set the expiry and pickup policy of a community (or the district default, no area)."""
     actor = require_actor(actor)
-    rule_area, _ = await _rule_area(actor, area_id)
+    rule_area, path = await _rule_area(actor, area_id)
     if expiry is ExpiryKind.MONTHS:
         if expiry_months is None or not 1 <= expiry_months <= 120:
             raise InvalidInput("Give 1 to 120 months.", field="expiryMonths")
@@ -244,11 +369,20 @@ async def set_policy(
             policy = await PointsPolicy.get_or_none(area_id=rule_area)
             if policy is None:
                 policy = PointsPolicy(area_id=rule_area)
+            before = audit.snapshot(policy) if policy.pk is not None else None
             policy.expiry = expiry
             policy.expiry_months = expiry_months
             policy.hold_days = hold_days
             policy.updated_at = clock.now()
             await policy.save()
+            await audit.record(
+                actor=actor,
+                kind=AuditKind.POLICY,
+                action="setPointsPolicy",
+                area_path=_audit_path(actor, path),
+                subject=policy,
+                before=before,
+            )
     except IntegrityError as exc:
         raise Conflict("The policy was changed at the same time; retry.") from exc
     return policy

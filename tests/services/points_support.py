@@ -252,15 +252,31 @@ async def set_policy(expiry: ExpiryKind, months: int | None = None) -> None:
 async def batch(
     usernames: list[str | int], idempotency_key: str, quantity: int = 1
 ) -> list[PointsAward]:
-    ids = [u if isinstance(u, int) else await person_id(u) for u in usernames]
+    """The awards of a batch (`batch_result` for every person's outcome)."""
+    return (await batch_result(usernames, idempotency_key, quantity)).awards
+
+
+async def batch_result(
+    usernames: list[str | int] | None,
+    idempotency_key: str,
+    quantity: int = 1,
+    *,
+    team_id: int | None = None,
+    atomic: bool = False,
+) -> points.BatchResult:
+    ids = None
+    if usernames is not None:
+        ids = [u if isinstance(u, int) else await person_id(u) for u in usernames]
     return await points.award_points_batch(
         actor=await actor_for("community_admin"),
         person_ids=ids,
+        team_id=team_id,
         rule_code=HOUR,
         quantity=quantity,
         reason="社区清扫",
         source=points.Source(type="Activity", id="A1"),
         idempotency_key=idempotency_key,
+        atomic=atomic,
     )
 
 

@@ -6,8 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
+from strawberry import relay
 
-from services.models import PointsEntry
+from seed.volunteering import TEAM_NAME
+from services.enums import MembershipStatus
+from services.models import PointsEntry, TeamMembership, VolunteerTeam
 from tests.conftest import gql, login
 from tests.schema.points_support import (
     ACCOUNT,
@@ -329,3 +332,97 @@ class TestSetPointsPolicy:
         # another resident may not read the account
         body = await gql(client, query, {"p": ctx["receiver"]}, token=await login(client, "rider"))
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+BATCH = """
+mutation B($input: AwardPointsBatchInput!) { awardPointsBatch(input: $input) {
+  __typename
+  ... on AwardPointsBatchSuccess {
+    awards { points }
+    outcomes { personId award { points } error { __typename code field } }
+  }
+  ... on AwardPointsBatchRefused {
+    code field refusals { personId award { id } error { __typename code } }
+  }
+  ... on Error { code field } } }"""
+
+
+class TestAwardPointsBatch:
+    """awardPointsBatch: per-person outcomes, atomic batches, teams."""
+
+    async def test_a_capped_person_is_named_and_the_others_awarded(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the resident holding 40 of TEST_HOUR's 100 a day
+        ctx = await setup(client)
+        admin = ctx["tokens"]["community_admin"]
+        resident, volunteer = ctx["receiver"], await person_gid("volunteer")
+        batch = {
+            "personIds": [volunteer, resident],
+            "ruleCode": "TEST_HOUR",
+            "quantity": 7,
+            "reason": "社区清扫",
+            "idempotencyKey": "b-1",
+        }
+        # when an atomic batch of 70 each is asked for, then nobody is awarded and it says who
+        body = await gql(client, BATCH, {"input": {**batch, "atomic": True}}, token=admin)
+        refused = body["data"]["awardPointsBatch"]
+        assert refused["__typename"] == "AwardPointsBatchRefused", body
+        assert refused["code"] == "LIMIT_EXCEEDED"
+        assert refused["refusals"] == [
+            {
+                "personId": resident,
+                "award": None,
+                "error": {"__typename": "LimitExceeded", "code": "LIMIT_EXCEEDED"},
+            }
+        ]
+        assert not await PointsEntry.filter(reason="社区清扫", points=70).exists()
+        # when the same batch runs without `atomic`, then the volunteer is awarded, the resident
+        # refused with the cap, both listed in person order
+        body = await gql(client, BATCH, {"input": batch}, token=admin)
+        result = body["data"]["awardPointsBatch"]
+        assert result["__typename"] == "AwardPointsBatchSuccess", body
+        outcomes = {o["personId"]: o for o in result["outcomes"]}
+        assert [o["personId"] for o in result["outcomes"]] == sorted(
+            outcomes, key=lambda g: int(relay.GlobalID.from_id(g).node_id)
+        )
+        assert outcomes[volunteer]["award"] == {"points": 70}
+        assert outcomes[resident]["error"] == {
+            "__typename": "LimitExceeded",
+            "code": "LIMIT_EXCEEDED",
+            "field": "quantity",
+        }
+        assert [a["points"] for a in result["awards"]] == [70]
+        assert await PointsEntry.filter(reason="社区清扫", points=70).count() == 1
+        # and a retry answers the same, awarding nothing more
+        again = await gql(client, BATCH, {"input": batch}, token=admin)
+        assert again["data"]["awardPointsBatch"] == result
+        assert await PointsEntry.filter(reason="社区清扫", points=70).count() == 1
+
+    async def test_a_team_is_awarded_member_by_member(self, client: httpx.AsyncClient) -> None:
+        ctx = await setup(client)
+        admin = ctx["tokens"]["community_admin"]
+        team = await VolunteerTeam.filter(name=TEAM_NAME).first()
+        assert team is not None
+        members = await TeamMembership.filter(
+            team_id=team.id, status=MembershipStatus.APPROVED
+        ).count()
+        batch = {
+            "teamId": str(relay.GlobalID("VolunteerTeam", str(team.id))),
+            "ruleCode": "TEST_HOUR",
+            "reason": "团队服务",
+            "idempotencyKey": "t-1",
+        }
+        body = await gql(client, BATCH, {"input": batch}, token=admin)
+        result = body["data"]["awardPointsBatch"]
+        assert result["__typename"] == "AwardPointsBatchSuccess", body
+        assert len(result["outcomes"]) == members > 0
+        assert await PointsEntry.filter(reason="团队服务").count() == 2 * len(result["awards"])
+        # both a team and people, or neither: a field error, nothing written
+        both = {**batch, "personIds": [ctx["receiver"]], "idempotencyKey": "t-2"}
+        body = await gql(client, BATCH, {"input": both}, token=admin)
+        assert body["data"]["awardPointsBatch"] == {
+            "__typename": "InvalidInput",
+            "code": "INVALID_INPUT",
+            "field": "teamId",
+        }

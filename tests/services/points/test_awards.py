@@ -6,7 +6,7 @@ import pytest
 
 from services import market, points
 from services.accounts import create_account, load_actor
-from services.enums import AwardStatus, Role, TransactionKind
+from services.enums import AwardStatus, MembershipStatus, Role, TransactionKind
 from services.errors import (
     Conflict,
     Forbidden,
@@ -16,6 +16,7 @@ from services.errors import (
     NotFound,
 )
 from services.kit import calendar, clock
+from services.models import TeamMembership, VolunteerTeam
 from services.people import assign_role
 from tests.conftest import Database, actor_for
 from tests.services.points_support import (
@@ -27,6 +28,7 @@ from tests.services.points_support import (
     assert_ledger_ok,
     award,
     batch,
+    batch_result,
     community,
     counts,
     credit,
@@ -386,15 +388,85 @@ class TestAwardBatch:
             assert (await summary(username)).balance == start[username] + 20
         await assert_ledger_ok()
 
-    async def test_a_batch_with_one_bad_person_awards_nobody(self, db: Database) -> None:
+    async def test_a_capped_person_is_refused_and_the_others_are_awarded(
+        self, db: Database
+    ) -> None:
+        # given a rule capped at 20 a day, and the volunteer's cap already full
+        await rule(cap_per_day=20)
+        await award("volunteer", quantity=2)
+        other = await outsider()
+        people = ["resident", "central_household", "volunteer", other.id]
+        # when the four are awarded together
+        result = await batch_result(people, "capped")
+        # then every person has an outcome, by person id: the volunteer refused by the cap,
+        # the outsider as not found, the others awarded
+        ids = {u: await person_id(u) for u in ("resident", "central_household", "volunteer")}
+        assert [o.person_id for o in result.outcomes] == sorted([*ids.values(), other.id])
+        by_person = {o.person_id: o for o in result.outcomes}
+        assert isinstance(by_person[ids["volunteer"]].error, LimitExceeded)
+        assert by_person[ids["volunteer"]].award is None
+        assert isinstance(by_person[other.id].error, NotFound)
+        assert {a.person_id for a in result.awards} == {ids["resident"], ids["central_household"]}
+        assert not result.refused
+        # and a retry answers with the same outcomes, writing nothing
+        before = await counts()
+        again = await batch_result(people, "capped")
+        assert [(o.person_id, o.award and o.award.id, type(o.error)) for o in again.outcomes] == [
+            (o.person_id, o.award and o.award.id, type(o.error)) for o in result.outcomes
+        ]
+        assert await counts() == before
+        await assert_ledger_ok()
+
+    async def test_an_atomic_batch_with_a_refusal_awards_nobody_and_says_who(
+        self, db: Database
+    ) -> None:
         await rule(cap_per_day=20)
         await award("volunteer", quantity=2)  # the volunteer's cap is full
-        other = await outsider()
         before = await counts()
+        result = await batch_result(["resident", "volunteer"], key(), atomic=True)
+        assert result.refused
+        assert result.awards == []
+        assert [(o.person_id, type(o.error)) for o in result.outcomes] == [
+            (await person_id("volunteer"), LimitExceeded)
+        ]
+        assert await counts() == before
+
+    async def test_a_team_batch_awards_every_active_member(self, db: Database) -> None:
+        # given a volunteer team of the demo community with its approved members
+        await rule()
+        team = await VolunteerTeam.filter(area_path__startswith=(await community()).path).first()
+        assert team is not None
+        members = sorted(
+            await TeamMembership.filter(
+                team_id=team.id, status=MembershipStatus.APPROVED
+            ).values_list("person_id", flat=True)
+        )
+        admin = await person_id("community_admin")
+        # when the team is awarded
+        result = await batch_result(None, key(), team_id=team.id)
+        # then each member has an outcome in person order (the asking admin, if a member, refused)
+        assert [o.person_id for o in result.outcomes] == members
+        for outcome in result.outcomes:
+            if outcome.person_id == admin:
+                assert isinstance(outcome.error, Forbidden)
+            else:
+                assert outcome.award is not None, outcome.error
+        await assert_ledger_ok()
+
+    async def test_a_batch_names_people_or_a_team(self, db: Database) -> None:
+        await rule()
+        before = await counts()
+        with pytest.raises(InvalidInput):
+            await batch_result(None, key())
+        with pytest.raises(InvalidInput):
+            await batch_result(["resident"], key(), team_id=1)
         with pytest.raises(NotFound):
-            await batch(["resident", other.id], key())
-        with pytest.raises(LimitExceeded):
-            await batch(["resident", "central_household", "volunteer"], key())
+            await batch_result(None, key(), team_id=10**6)
+        assert await counts() == before
+
+    async def test_a_batch_with_a_bad_request_awards_nobody(self, db: Database) -> None:
+        await rule(cap_per_day=20)
+        before = await counts()
         with pytest.raises(Forbidden):
             await batch(["resident", "community_admin"], key())
         with pytest.raises(InvalidInput):

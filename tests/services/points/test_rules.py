@@ -9,7 +9,7 @@ import pytest
 from services import points
 from services.enums import ExpiryKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.models import PointsLot
+from services.models import PointsEntry, PointsLot, PointsRuleVersion
 from services.points import ledger
 from tests.conftest import Database, actor_for
 from tests.services.points_support import (
@@ -179,6 +179,35 @@ class TestUpdateRule:
         # then the cap is cleared, the roles emptied, the name kept, and what was left out stays
         assert (changed.cap_per_day, changed.cap_per_month) == (None, 100)
         assert (changed.receiver_roles, changed.name, changed.points) == ([], made.name, 20)
+
+    async def test_an_update_makes_a_version_and_old_entries_keep_theirs(
+        self, db: Database
+    ) -> None:
+        # given a rule of 10 points and an award by it
+        made = await rule()
+        first = await award("resident")
+        assert (made.version, first.rule_version) == (1, 1)
+        # when its points become 20, and a second award follows
+        changed = await points.update_rule(
+            actor=await actor_for("district_admin"), rule_id=made.id, changes={"points": 20}
+        )
+        second = await award("resident")
+        # then the rule is at version 2, each award and its ledger rows name their version,
+        # and the rule as of each version shows the points of that version
+        assert (changed.version, second.rule_version, second.points) == (2, 2, 20)
+        entries = await PointsEntry.filter(rule_id=made.id).order_by("id")
+        assert sorted({e.rule_version for e in entries}) == [1, 2]
+        old, new = await points.rules_as_of(keys=[(made.id, 1), (made.id, 2)])
+        assert old is not None and new is not None
+        assert (old.version, old.points, new.version, new.points) == (1, 10, 2, 20)
+        history = await points.rule_history(rule_id=made.id, first=10, after=None)
+        assert [(v.version, v.points) for v in history.items] == [(2, 20), (1, 10)]
+        # and an update that changes nothing makes no version
+        same = await points.update_rule(
+            actor=await actor_for("district_admin"), rule_id=made.id, changes={"points": 20}
+        )
+        assert same.version == 2
+        assert await PointsRuleVersion.filter(rule_id=made.id).count() == 2
 
 
 class TestRetireRule:

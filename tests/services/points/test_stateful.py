@@ -243,7 +243,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 idempotency_key="fund",
             )
         )
-        assert {a.points for a in made} == {25 * quantity}
+        assert {a.points for a in made.awards} == {25 * quantity}
 
     @rule(
         target=transactions,
