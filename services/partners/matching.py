@@ -21,9 +21,10 @@ So 洗衣粉 in the right community, category and window scores 60 for 孤寡老
 still needed match. Ties: for a need, more relevant first, then more remaining, then older;
 for a resource, more urgent needs first, then earlier deadlines, then older. Candidates are
 filtered and given their other four parts in SQL through indexes (served area and category for
-resources; category, status and area for needs), one statement however long the lists are;
-the texts of the candidates come in the same statement and are scored in Python (segmented
-texts are cached).
+resources; category, status and area for needs), one statement however long the lists are.
+Relevance is computed in Python (segmented texts cached), so the statement returns only what
+can rank: every candidate whose text holds one of the other side's terms (`LIKE`), and of the
+others, which all have relevance 0, the first `first` by the other four parts.
 """
 
 from __future__ import annotations
@@ -152,11 +153,10 @@ class _Texts:
     def of(cls, need: dict[str, Any], offer: dict[str, Any]) -> _Texts:
         return cls(
             need_title=str(need["title"]),
-            need_rest=(str(need["description"]), str(need["unit_label"])),
+            need_rest=(str(need["description"]),),
             offer_title=str(offer["title"]),
             offer_rest=(
                 str(offer["description"]),
-                str(offer["unit_label"]),
                 str(offer["unit_name"]),
                 str(offer["unit_description"]),
             ),
@@ -167,6 +167,16 @@ class _Texts:
 
     def shared(self) -> list[str]:
         return relevance.common(**self.__dict__)
+
+
+def _holds_any(text: str, probes: list[str], params: list[Any]) -> str:
+    """SQL: the (lower-cased) text holds one of the probes (see relevance.probes)."""
+    if not probes:
+        return "1 = 0"
+    for probe in probes:
+        escaped = probe.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
+    return "(" + " OR ".join(f"{text} LIKE ? ESCAPE '\\'" for _ in probes) + ")"
 
 
 def _horizon(deadline: datetime | None, moment: datetime) -> datetime:
@@ -213,10 +223,20 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
     categories = compatible_resources(need.category)
     served = [*ancestor_paths(need.community_path), need.community_path]
     area_case = " ".join(f"WHEN '{level.value}' THEN {p}" for level, p in AREA_POINTS.items())
+    hit_params: list[Any] = []
+    hit = _holds_any(
+        "LOWER(r.title || ' ' || r.description || ' ' || u.name || ' ' || u.description)",
+        relevance.probes(title=need.title, rest=(need.description,)),
+        hit_params,
+    )
+    # Only a resource whose text holds one of the need's terms can have relevance: those
+    # come all; of the others (relevance 0, ranked by the other four parts) the first `first`.
     rows = await db.fetch(
         f"""
+        WITH p AS (
         SELECT r.id, r.category, r.remaining, r.unit_label, r.title, r.description,
                u.name AS unit_name, u.description AS unit_description, s.area_score,
+               CASE WHEN {hit} THEN 1 ELSE 0 END AS hit,
                CASE WHEN r.category = ? THEN {SAME} ELSE {COMPATIBLE} END AS category_score,
                CASE WHEN (r.available_from IS NULL OR r.available_from <= ?)
                      AND (r.available_until IS NULL OR r.available_until >= ?)
@@ -237,8 +257,18 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
           AND (r.available_until IS NULL OR r.available_until > ?)
           AND (r.available_from IS NULL OR r.available_from < ?)
           {"" if only is None else "AND r.id = ?"}
+        ), c AS (
+            SELECT p.*, category_score + area_score + window_score + quantity_score AS base
+            FROM p
+        )
+        SELECT * FROM c WHERE hit = 1
+        UNION ALL
+        SELECT * FROM (
+            SELECT * FROM c WHERE hit = 0 ORDER BY base DESC, remaining DESC, id LIMIT ?
+        ) rest
         """,
         [
+            *hit_params,
             need.category.value,
             moment,
             horizon,
@@ -250,10 +280,10 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
             moment,
             horizon,
             *([] if only is None else [only]),
+            first,
         ],
     )
     need_text = {"title": need.title, "description": need.description}
-    need_text["unit_label"] = need.unit_label
     ranked = []
     for r in rows:
         texts = _Texts.of(need_text, r)
@@ -364,8 +394,17 @@ async def matches_for_resource(
         + " ".join(f"WHEN '{u.value}' THEN {r}" for u, r in URGENCY_RANK.items())
         + " ELSE 0 END"
     )
+    hit_params: list[Any] = []
+    hit = _holds_any(
+        "LOWER(n.title || ' ' || n.description)",
+        relevance.probes(title=offer.title, rest=(offer.description, unit.name, unit.description)),
+        hit_params,
+    )
+    # As for a need: the needs whose text holds one of the resource's terms all, the others
+    # (relevance 0) only the first `first` by the other four parts.
     rows = await db.fetch(
         f"""
+        WITH p AS (
         SELECT n.id, n.category, n.quantity - n.committed AS still, n.unit_label, n.title,
                n.description, n.community_path, {area_case} AS area_score,
                CASE WHEN n.category = ? THEN {SAME} ELSE {COMPATIBLE} END AS category_score,
@@ -375,13 +414,24 @@ async def matches_for_resource(
                     ELSE (? * {QUANTITY_MAX}) / (n.quantity - n.committed) END
                    AS quantity_score,
                {urgency_case} AS urgency_rank,
-               COALESCE(n.deadline, ?) AS due
+               COALESCE(n.deadline, ?) AS due,
+               CASE WHEN {hit} THEN 1 ELSE 0 END AS hit
         FROM need_entry n
         WHERE n.category IN ({",".join("?" for _ in categories)})
           AND n.status = 'OPEN' AND n.committed < n.quantity
           AND (n.deadline IS NULL OR n.deadline > ?)
           {start_filter}
           AND {ranges[0]}
+        ), c AS (
+            SELECT p.*, category_score + area_score + window_score + quantity_score AS base
+            FROM p
+        )
+        SELECT * FROM c WHERE hit = 1
+        UNION ALL
+        SELECT * FROM (
+            SELECT * FROM c WHERE hit = 0
+            ORDER BY base DESC, urgency_rank DESC, due, id LIMIT ?
+        ) rest
         """,
         [
             *area_params,
@@ -391,10 +441,12 @@ async def matches_for_resource(
             offer.remaining,
             offer.remaining,
             datetime(9999, 1, 1, tzinfo=UTC),
+            *hit_params,
             *(c.value for c in categories),
             moment,
             *start_params,
             *range_params,
+            first,
         ],
     )
     ranked = []

@@ -71,7 +71,7 @@ async def ready() -> None:
 @lru_cache(maxsize=131_072)
 def terms(text: str) -> tuple[str, ...]:
     """The terms of a text: jieba's search-mode segments (a long word and the shorter words in
-    it), lower-cased, without punctuation, spaces and stop words."""
+    it), lower-cased, without punctuation, spaces, numbers and stop words."""
     if _tokenizer is None:
         _load()
     return tuple(
@@ -80,6 +80,7 @@ def terms(text: str) -> tuple[str, ...]:
         if (word := raw.strip().lower())
         and word not in STOP_WORDS
         and any(c.isalnum() for c in word)
+        and not word.isdigit()  # counts, dates and house numbers say nothing of the topic
     )
 
 
@@ -137,3 +138,12 @@ def common(
     document, _ = _document(offer_title, offer_rest)
     shared = sorted((t for t, _, _ in query if t in document), key=lambda t: (-_idf(t), t))
     return [t for t in shared if not any(t != o and t in o for o in shared)]
+
+
+def probes(*, title: str, rest: tuple[str, ...]) -> list[str]:
+    """The fewest terms of a text such that another text shares a term with it only if it holds
+    one of them: the terms that hold no shorter term of the same text (a text holding 孤寡老人
+    holds 老人). Each term of a text occurs in it, so a SQL `LIKE '%probe%'` on the other text
+    finds every candidate whose relevance can be above 0 (and a few more)."""
+    found = set(bag(title=title, rest=rest))
+    return sorted(t for t in found if not any(o != t and o in t for o in found))
