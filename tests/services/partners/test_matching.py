@@ -44,9 +44,9 @@ pytestmark = pytest.mark.calendar
 
 CATEGORIES = list(ResourceCategory)
 PERFECT = 24
-# Precision at 1 of matchesForNeed on seed/bulk/matching_quality.py (`python -m bench
-# matching-quality`).
-PRECISION_AT_1 = 1.0
+# Needs of seed/bulk/matching_quality.py whose first match is the hand-labelled pick (`python
+# -m bench matching-quality`: 30 of 30, precision at 1 = 1.00; 17 before relevance).
+PICKED_FIRST = 30
 
 
 async def _street() -> tuple[Area, list[Area]]:
@@ -477,9 +477,10 @@ class TestRelevance:
         fixture = await build(admin=admin, district_id=district.id)
         # when every need is ranked
         quality = await rank(fixture, admin)
-        # then the first resource is the worker's pick for all 30 (bench/README.md: 1.00 after,
-        # 0.57 by category, area, window and quantity alone); a margin of two needs
-        assert quality.after >= PRECISION_AT_1 - 2 / 30, [
+        # then the first resource is the worker's pick (a margin of two needs below what the
+        # ranking achieved), and more often than by category, area, window and quantity alone
+        picked = sum(r.after == r.pick for r in quality.rows)
+        assert picked >= PICKED_FIRST - 2, [
             (r.need, r.pick, r.after) for r in quality.rows if r.after != r.pick
         ]
         assert quality.before < quality.after
