@@ -224,18 +224,21 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
     served = [*ancestor_paths(need.community_path), need.community_path]
     area_case = " ".join(f"WHEN '{level.value}' THEN {p}" for level, p in AREA_POINTS.items())
     hit_params: list[Any] = []
-    hit = _holds_any(
-        "LOWER(r.title || ' ' || r.description || ' ' || u.name || ' ' || u.description)",
-        relevance.probes(title=need.title, rest=(need.description,)),
-        hit_params,
+    probes = relevance.probes(title=need.title, rest=(need.description,))
+    # The unit's texts are tested once per unit (a subquery), not once per resource.
+    hit = (
+        _holds_any("LOWER(r.title || ' ' || r.description)", probes, hit_params)
+        + " OR r.unit_id IN (SELECT id FROM partner_unit WHERE "
+        + _holds_any("LOWER(name || ' ' || description)", probes, hit_params)
+        + ")"
     )
     # Only a resource whose text holds one of the need's terms can have relevance: those
     # come all; of the others (relevance 0, ranked by the other four parts) the first `first`.
     rows = await db.fetch(
         f"""
         WITH p AS (
-        SELECT r.id, r.category, r.remaining, r.unit_label, r.title, r.description,
-               u.name AS unit_name, u.description AS unit_description, s.area_score,
+        SELECT r.id, r.category, r.remaining, r.unit_label, r.title, r.description, r.unit_id,
+               s.area_score,
                CASE WHEN {hit} THEN 1 ELSE 0 END AS hit,
                CASE WHEN r.category = ? THEN {SAME} ELSE {COMPATIBLE} END AS category_score,
                CASE WHEN (r.available_from IS NULL OR r.available_from <= ?)
@@ -252,7 +255,6 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
             GROUP BY a.resource_id
         ) s
         JOIN resource_offer r ON r.id = s.resource_id
-        JOIN partner_unit u ON u.id = r.unit_id
         WHERE r.status = 'OPEN' AND r.remaining > 0
           AND (r.available_until IS NULL OR r.available_until > ?)
           AND (r.available_from IS NULL OR r.available_from < ?)
@@ -260,12 +262,15 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
         ), c AS (
             SELECT p.*, category_score + area_score + window_score + quantity_score AS base
             FROM p
+        ), picked AS (
+            SELECT * FROM c WHERE hit = 1
+            UNION ALL
+            SELECT * FROM (
+                SELECT * FROM c WHERE hit = 0 ORDER BY base DESC, remaining DESC, id LIMIT ?
+            ) rest
         )
-        SELECT * FROM c WHERE hit = 1
-        UNION ALL
-        SELECT * FROM (
-            SELECT * FROM c WHERE hit = 0 ORDER BY base DESC, remaining DESC, id LIMIT ?
-        ) rest
+        SELECT picked.*, u.name AS unit_name, u.description AS unit_description
+        FROM picked JOIN partner_unit u ON u.id = picked.unit_id
         """,
         [
             *hit_params,
