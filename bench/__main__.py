@@ -438,6 +438,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.evaluation import main as evaluation_main
 
         return evaluation_main(args[1:])
+    if args[:1] == ["matching-quality"]:
+        from bench.matching_quality import main as quality_main
+
+        return quality_main(args[1:])
     if args[:1] == ["matching"]:
         from bench.matching import main as matching_main
 

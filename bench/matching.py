@@ -9,7 +9,10 @@ statement) in-process:
    entries bulk-inserted with their served areas (70 % one community, 25 % a street, 5 % the
    district; 7 categories; 80 % available now, 10 % expired, 10 % starting later; 10 % used up;
    5 % withdrawn), and `--needs` open needs spread over the communities and categories (through
-   the services). PostgreSQL tables are ANALYZEd after the load.
+   the services). PostgreSQL tables are ANALYZEd after the load. Titles are 资源N / 需求N (no
+   words in common: relevance 0 everywhere, the ranking statement returns `first` rows), or
+   with `--texts` drawn from the quality fixture (seed/bulk/matching_quality.py: a need shares
+   words with a good share of the resources, and those rows all come back to be scored).
 2. **Measured**: `--queries` calls of `matches_for_need(first=10)`, cycling over the needs, after
    a warm-up pass; wall time per call (p50, p99, max) and SQL statements per call (counted on
    the `tortoise.db_client` logger, as bench/evaluation.py does); the candidates a need has.
@@ -54,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--needs", type=int, default=100, help="open needs (100)")
     parser.add_argument("--queries", type=int, default=500, help="measured calls (500)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 5,000 resources")
+    parser.add_argument(
+        "--texts",
+        action="store_true",
+        help="titles and descriptions from the quality fixture instead of 资源N / 需求N",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where to write .md")
     return parser
 
@@ -68,13 +76,22 @@ class Options:
     needs: int
     queries: int
     results_dir: Path
+    texts: bool
 
     @classmethod
     def parse(cls, argv: list[str]) -> Options:
         args = _parser().parse_args(argv)
         resources = args.resources or (5_000 if args.quick else 100_000)
         queries = min(args.queries, 100) if args.quick else args.queries
-        return cls(args.database, resources, args.streets, args.needs, queries, args.results_dir)
+        return cls(
+            args.database,
+            resources,
+            args.streets,
+            args.needs,
+            queries,
+            args.results_dir,
+            args.texts,
+        )
 
 
 @dataclass
@@ -136,6 +153,8 @@ def report(outcome: Outcome, options: Options, started: datetime) -> str:
         f"({platform.python_version()}, {os.cpu_count()} CPUs)",
         f"- {options.streets} streets × {COMMUNITIES_PER_STREET} communities, "
         f"{options.needs} needs; built in {outcome.build_seconds:.1f} s",
+        "- texts: "
+        + ("from the quality fixture (`--texts`)" if options.texts else "资源N / 需求N"),
         f"- {len(lat)} calls of `services.partners.matches_for_need(first={FIRST})` in-process",
         "",
         "| figure | value |",
@@ -173,6 +192,7 @@ def run(options: Options, workdir: Path) -> Outcome:
                     resources=options.resources,
                     needs=options.needs,
                     rng=random.Random(5),
+                    texts=options.texts,
                 ),
             )
         )

@@ -73,6 +73,9 @@ RESOURCES: dict[str, tuple[tuple[ResourceCategory, str, int, str, int | None], .
     MERCHANT_NAME: (
         (ResourceCategory.GOODS, "米面油爱心礼包", 60, "份", 90),
         (ResourceCategory.GOODS, "洗衣粉 1kg", 40, "袋", None),
+        # Fewer than the washing powder: matching used to rank the powder first for the
+        # breakfast need below (same category and community); relevance ranks this first.
+        (ResourceCategory.GOODS, "爱心早餐（包子、豆浆）", 30, "份", 60),
     ),
     "博山区卫生健康局": (
         (ResourceCategory.EXPERTISE, "健康知识讲座", 6, "场", 180),
@@ -115,6 +118,7 @@ NEEDS: tuple[tuple[str | None, ResourceCategory, str, int, str, Urgency, int | N
     ),
     ("颜山商业专属网格", ResourceCategory.EXPERTISE, "商户消防安全培训", 1, "场", Urgency.HIGH, 30),
     ("颜山第三网格", ResourceCategory.EQUIPMENT, "应急照明灯", 6, "台", Urgency.NORMAL, None),
+    (None, ResourceCategory.GOODS, "孤寡老人早餐", 12, "份", Urgency.HIGH, 30),
 )
 
 

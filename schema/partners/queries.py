@@ -154,13 +154,15 @@ class PartnersQuery:
 
     @strawberry.field(
         description="The open resources that best meet an open need, best first. score (0-100) "
-        "= category 40 (same) or 20 (compatible: funds for goods/equipment, expertise or "
-        "volunteer hours for a service, a service for expertise/volunteer hours) + area 25 "
-        "(serves the need's community), 15 (its street) or 10 (the district) + window 15 "
-        "(available from now through the deadline, or 30 days without one) or 7 (partly) + "
-        "quantity 20 × min(1, remaining ÷ still needed) in the same category, 10 otherwise. "
-        "Non-matching categories, areas and windows are left out. Ties: more remaining, then "
-        "older."
+        "= relevance up to 40 (the share of the need's words, segmented by jieba (分词) and "
+        "weighed by BM25, that the resource's text and its unit's name and description speak "
+        "of) + category 20 (same) or 10 (compatible: funds for goods/equipment, expertise or "
+        "volunteer hours for a service, a service for expertise/volunteer hours) + area 15 "
+        "(serves the need's community), 9 (its street) or 6 (the district) + window 10 "
+        "(available from now through the deadline, or 30 days without one) or 5 (partly) + "
+        "quantity 15 × min(1, remaining ÷ still needed) in the same category, 7 otherwise. "
+        "Non-matching categories, areas and windows are left out. Ties: more relevant, more "
+        "remaining, then older."
     )
     async def matches_for_need(
         self,

@@ -5,6 +5,11 @@ unit, then `resources` resource entries bulk-inserted with their served areas (7
 community, 25 % a street, 5 % the district; 7 categories; 80 % available now, 10 % expired,
 10 % starting later; 10 % used up; 5 % withdrawn), and `needs` open needs spread over the
 communities and categories (through the services). PostgreSQL tables are ANALYZEd after the load.
+
+With `texts`, the titles and descriptions are drawn from the hand-labelled quality fixture
+(seed/bulk/matching_quality.py) instead of 资源N / 需求N, so that a need shares words with a
+realistic share of the resources and relevance has text to score (the ranking statement then
+returns every candidate holding one of the need's terms).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from seed.bulk.matching_quality import NEEDS, RESOURCES
 from seed.bulk.sql import insert_rows
 from seed.demo import bootstrap_district_admin
 from services import partners
@@ -25,9 +31,15 @@ CATEGORIES = ("VENUE", "FUNDS", "EQUIPMENT", "EXPERTISE", "VOLUNTEER_HOURS", "GO
 COMMUNITIES_PER_STREET = 10
 
 
-async def build(*, streets: int, resources: int, needs: int, rng: random.Random) -> list[int]:
+async def build(
+    *, streets: int, resources: int, needs: int, rng: random.Random, texts: bool = False
+) -> list[int]:
     """Migrate, then the territory, a unit, the resources (bulk) and the needs; returns the
     need ids."""
+    # Its own generator, so the data set without texts stays the same as it always was.
+    words = random.Random(7)
+    offer_texts = [(o.title, o.description) for o in RESOURCES.values()]
+    need_texts = [(n.title, n.description) for n in NEEDS.values()]
     await db.migrate()
     district = await create_district(name="基准区")
     account = await bootstrap_district_admin(
@@ -83,8 +95,10 @@ async def build(*, streets: int, resources: int, needs: int, rng: random.Random)
         elif window < 0.4:
             start, until = None, None
         status = "WITHDRAWN" if rng.random() < 0.05 else "OPEN"
+        title, description = words.choice(offer_texts) if texts else ("资源", "")
+        title = f"{title}{i}"  # each text its own, as no two entries are worded alike
         offers.append(
-            (i, unit.id, unit.community_path, category, f"资源{i}", "", quantity, "份",
+            (i, unit.id, unit.community_path, category, title, description, quantity, "份",
              remaining, start, until, status, 1, moment, moment)
         )  # fmt: skip
         where = rng.random()
@@ -118,7 +132,8 @@ async def build(*, streets: int, resources: int, needs: int, rng: random.Random)
             area_id=community.id,
             data=partners.NeedInput(
                 category=ResourceCategory(CATEGORIES[n % len(CATEGORIES)]),
-                title=f"需求{n}",
+                title=need_texts[n % len(need_texts)][0] if texts else f"需求{n}",
+                description=need_texts[n % len(need_texts)][1] if texts else None,
                 quantity=rng.randint(5, 100),
                 unit_label="份",
                 deadline=moment + timedelta(days=rng.randint(5, 90)),

@@ -3,21 +3,28 @@ committed, a co-building project created or extended) / decline / withdraw.
 
 The score of a (need, resource) pair is 0-100, the same read from either side:
 
-- category (40): the same category 40; a compatible one (funds for goods or equipment,
-  expertise or volunteer hours for a service, a service for expertise or volunteer hours) 20.
+- relevance (40): how much of what the need's text asks for the resource's text speaks of
+  (services/partners/relevance.py: jieba segments the titles, descriptions, unit labels and
+  the offering unit's name and description; BM25 over a fixed vocabulary, 0-1), × 40, rounded.
+- category (20): the same category 20; a compatible one (funds for goods or equipment,
+  expertise or volunteer hours for a service, a service for expertise or volunteer hours) 10.
   Other categories never match.
-- area (25): the resource serves the need's community 25, its whole street 15, the whole
-  district 10. Resources serving none of these never match.
-- window (15): available from now (or earlier) through the horizon (the need's deadline, or
-  30 days when it has none) 15; available for only part of it 7. No overlap: no match.
-- quantity (20): same category: 20 × min(1, remaining ÷ still needed), rounded down; other
-  categories count in other units: 10.
+- area (15): the resource serves the need's community 15, its whole street 9, the whole
+  district 6. Resources serving none of these never match.
+- window (10): available from now (or earlier) through the horizon (the need's deadline, or
+  30 days when it has none) 10; available for only part of it 5. No overlap: no match.
+- quantity (15): same category: 15 × min(1, remaining ÷ still needed), rounded down; other
+  categories count in other units: 7.
 
-Only open resources with something left and open needs with something still needed match.
-Ties: for a need, more remaining first, then older; for a resource, more urgent needs first,
-then earlier deadlines, then older. Candidates are filtered in SQL through indexes (served
-area and category for resources; category, status and area for needs) and scored in the same
-statement, so a ranking costs one statement however long the lists are.
+So 洗衣粉 in the right community, category and window scores 60 for 孤寡老人早餐, and the
+爱心早餐 next to it more. Only open resources with something left and open needs with something
+still needed match. Ties: for a need, more relevant first, then more remaining, then older;
+for a resource, more urgent needs first, then earlier deadlines, then older. Candidates are
+filtered and given their other four parts in SQL through indexes (served area and category for
+resources; category, status and area for needs), one statement however long the lists are.
+Relevance is computed in Python (segmented texts cached), so the statement returns only what
+can rank: every candidate whose text holds one of the other side's terms (`LIKE`), and of the
+others, which all have relevance 0, the first `first` by the other four parts.
 """
 
 from __future__ import annotations
@@ -53,16 +60,18 @@ from services.models import (
     ResourceMatch,
     ResourceOffer,
 )
+from services.partners import relevance
 from services.partners.lists import MAX_QUANTITY, may_edit_need_at
 from services.partners.projects import project_for_match
 from services.partners.units import is_member
 
 HORIZON_DAYS = 30
 MAX_MATCHES = 100
-AREA_POINTS = {AreaLevel.COMMUNITY: 25, AreaLevel.STREET: 15, AreaLevel.DISTRICT: 10}
-WINDOW_FULL, WINDOW_PART = 15, 7
-SAME, COMPATIBLE = 40, 20
-QUANTITY_MAX, QUANTITY_OTHER_UNITS = 20, 10
+AREA_POINTS = {AreaLevel.COMMUNITY: 15, AreaLevel.STREET: 9, AreaLevel.DISTRICT: 6}
+WINDOW_FULL, WINDOW_PART = 10, 5
+SAME, COMPATIBLE = 20, 10
+QUANTITY_MAX, QUANTITY_OTHER_UNITS = 15, 7
+RELEVANCE_MAX = 40
 
 
 def compatible_resources(need: ResourceCategory) -> list[ResourceCategory]:
@@ -82,6 +91,7 @@ class Candidate:
     need_id: int
     resource_id: int
     score: int
+    relevance_score: int
     category_score: int
     area_score: int
     window_score: int
@@ -105,8 +115,13 @@ def _reason(
     still_needed: int,
     resource_label: str,
     need_label: str,
+    shared: list[str],
 ) -> str:
     parts = []
+    if shared:
+        parts.append("speaks of " + "、".join(shared[:5]))
+    else:
+        parts.append("no words of the need in common")
     if need_category == resource_category:
         parts.append(f"same category ({need_category})")
     else:
@@ -123,6 +138,45 @@ def _reason(
     else:
         parts.append(f"covers {remaining} of {still_needed} {need_label} still needed")
     return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The texts of a pair that relevance reads (see services/partners/relevance.py)."""
+
+    need_title: str
+    need_rest: tuple[str, ...]
+    offer_title: str
+    offer_rest: tuple[str, ...]
+
+    @classmethod
+    def of(cls, need: dict[str, Any], offer: dict[str, Any]) -> _Texts:
+        return cls(
+            need_title=str(need["title"]),
+            need_rest=(str(need["description"]),),
+            offer_title=str(offer["title"]),
+            offer_rest=(
+                str(offer["description"]),
+                str(offer["unit_name"]),
+                str(offer["unit_description"]),
+            ),
+        )
+
+    def points(self) -> int:
+        return round(RELEVANCE_MAX * relevance.relevance(**self.__dict__))
+
+    def shared(self) -> list[str]:
+        return relevance.common(**self.__dict__)
+
+
+def _holds_any(text: str, probes: list[str], params: list[Any]) -> str:
+    """SQL: the (lower-cased) text holds one of the probes (see relevance.probes)."""
+    if not probes:
+        return "1 = 0"
+    for probe in probes:
+        escaped = probe.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"%{escaped}%")
+    return "(" + " OR ".join(f"{text} LIKE ? ESCAPE '\\'" for _ in probes) + ")"
 
 
 def _horizon(deadline: datetime | None, moment: datetime) -> datetime:
@@ -158,46 +212,68 @@ async def matches_for_need(*, actor: Actor | None, need_id: int, first: int) -> 
 
 
 async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> list[Candidate]:
-    """The need's candidates ranked in one statement (`only`: just that resource)."""
+    """The need's candidates ranked (`only`: just that resource): one statement finds them with
+    their other parts and texts, relevance is added in Python."""
     still = need.quantity - need.committed
     if need.status is not NeedStatus.OPEN or still <= 0 or first == 0:
         return []
+    await relevance.ready()
     moment = clock.now()
     horizon = _horizon(need.deadline, moment).astimezone(UTC)
     categories = compatible_resources(need.category)
     served = [*ancestor_paths(need.community_path), need.community_path]
     area_case = " ".join(f"WHEN '{level.value}' THEN {p}" for level, p in AREA_POINTS.items())
+    hit_params: list[Any] = []
+    probes = relevance.probes(title=need.title, rest=(need.description,))
+    # The unit's texts are tested once per unit (a subquery), not once per resource.
+    hit = (
+        _holds_any("LOWER(r.title || ' ' || r.description)", probes, hit_params)
+        + " OR r.unit_id IN (SELECT id FROM partner_unit WHERE "
+        + _holds_any("LOWER(name || ' ' || description)", probes, hit_params)
+        + ")"
+    )
+    # Only a resource whose text holds one of the need's terms can have relevance: those
+    # come all; of the others (relevance 0, ranked by the other four parts) the first `first`.
     rows = await db.fetch(
         f"""
-        SELECT c.id, c.category, c.remaining, c.unit_label, c.area_score, c.category_score,
-               c.window_score, c.quantity_score,
-               c.category_score + c.area_score + c.window_score + c.quantity_score AS score
+        WITH p AS (
+        SELECT r.id, r.category, r.remaining, r.unit_label, r.title, r.description, r.unit_id,
+               s.area_score,
+               CASE WHEN {hit} THEN 1 ELSE 0 END AS hit,
+               CASE WHEN r.category = ? THEN {SAME} ELSE {COMPATIBLE} END AS category_score,
+               CASE WHEN (r.available_from IS NULL OR r.available_from <= ?)
+                     AND (r.available_until IS NULL OR r.available_until >= ?)
+                    THEN {WINDOW_FULL} ELSE {WINDOW_PART} END AS window_score,
+               CASE WHEN r.category <> ? THEN {QUANTITY_OTHER_UNITS}
+                    WHEN r.remaining >= ? THEN {QUANTITY_MAX}
+                    ELSE (r.remaining * {QUANTITY_MAX}) / ? END AS quantity_score
         FROM (
-            SELECT r.id, r.category, r.remaining, r.unit_label, s.area_score,
-                   CASE WHEN r.category = ? THEN {SAME} ELSE {COMPATIBLE} END AS category_score,
-                   CASE WHEN (r.available_from IS NULL OR r.available_from <= ?)
-                         AND (r.available_until IS NULL OR r.available_until >= ?)
-                        THEN {WINDOW_FULL} ELSE {WINDOW_PART} END AS window_score,
-                   CASE WHEN r.category <> ? THEN {QUANTITY_OTHER_UNITS}
-                        WHEN r.remaining >= ? THEN {QUANTITY_MAX}
-                        ELSE (r.remaining * {QUANTITY_MAX}) / ? END AS quantity_score
-            FROM (
-                SELECT a.resource_id, MAX(CASE a.area_level {area_case} ELSE 0 END) AS area_score
-                FROM resource_area a
-                WHERE a.area_path IN ({",".join("?" for _ in served)})
-                  AND a.category IN ({",".join("?" for _ in categories)})
-                GROUP BY a.resource_id
-            ) s
-            JOIN resource_offer r ON r.id = s.resource_id
-            WHERE r.status = 'OPEN' AND r.remaining > 0
-              AND (r.available_until IS NULL OR r.available_until > ?)
-              AND (r.available_from IS NULL OR r.available_from < ?)
-              {"" if only is None else "AND r.id = ?"}
-        ) c
-        ORDER BY score DESC, c.remaining DESC, c.id
-        LIMIT ?
+            SELECT a.resource_id, MAX(CASE a.area_level {area_case} ELSE 0 END) AS area_score
+            FROM resource_area a
+            WHERE a.area_path IN ({",".join("?" for _ in served)})
+              AND a.category IN ({",".join("?" for _ in categories)})
+            GROUP BY a.resource_id
+        ) s
+        JOIN resource_offer r ON r.id = s.resource_id
+        WHERE r.status = 'OPEN' AND r.remaining > 0
+          AND (r.available_until IS NULL OR r.available_until > ?)
+          AND (r.available_from IS NULL OR r.available_from < ?)
+          {"" if only is None else "AND r.id = ?"}
+        ), c AS (
+            SELECT p.*, category_score + area_score + window_score + quantity_score AS base
+            FROM p
+        ), picked AS (
+            SELECT * FROM c WHERE hit = 1
+            UNION ALL
+            SELECT * FROM (
+                SELECT * FROM c WHERE hit = 0 ORDER BY base DESC, remaining DESC, id LIMIT ?
+            ) rest
+        )
+        SELECT picked.*, u.name AS unit_name, u.description AS unit_description
+        FROM picked JOIN partner_unit u ON u.id = picked.unit_id
         """,
         [
+            *hit_params,
             need.category.value,
             moment,
             horizon,
@@ -212,29 +288,44 @@ async def _rank_resources(need: NeedEntry, first: int, *, only: int | None) -> l
             first,
         ],
     )
-    names = await _area_names(need.community_path)
+    need_text = {"title": need.title, "description": need.description}
+    ranked = []
+    for r in rows:
+        texts = _Texts.of(need_text, r)
+        parts = (
+            texts.points(),
+            int(r["category_score"]),
+            int(r["area_score"]),
+            int(r["window_score"]),
+            int(r["quantity_score"]),
+        )
+        ranked.append((-sum(parts), -parts[0], -int(r["remaining"]), int(r["id"]), parts, r, texts))
+    ranked.sort(key=lambda x: x[:4])
+    names = await _area_names(need.community_path) if ranked else {}
     return [
         Candidate(
             need_id=need.id,
             resource_id=int(r["id"]),
-            score=int(r["score"]),
-            category_score=int(r["category_score"]),
-            area_score=int(r["area_score"]),
-            window_score=int(r["window_score"]),
-            quantity_score=int(r["quantity_score"]),
+            score=sum(parts),
+            relevance_score=parts[0],
+            category_score=parts[1],
+            area_score=parts[2],
+            window_score=parts[3],
+            quantity_score=parts[4],
             reason=_reason(
                 need_category=need.category.value,
                 resource_category=str(r["category"]),
-                area_score=int(r["area_score"]),
+                area_score=parts[2],
                 area_names=names,
-                window_score=int(r["window_score"]),
+                window_score=parts[3],
                 remaining=int(r["remaining"]),
                 still_needed=still,
                 resource_label=str(r["unit_label"]),
                 need_label=need.unit_label,
+                shared=texts.shared(),
             ),
         )
-        for r in rows
+        for *_, parts, r, texts in ranked[:first]
     ]
 
 
@@ -260,6 +351,15 @@ async def matches_for_resource(
     served = await ResourceArea.filter(resource_id=offer.id).values_list("area_path", "area_level")
     if not served:
         return []
+    await relevance.ready()
+    unit = await PartnerUnit.get(id=offer.unit_id)
+    offer_text = {
+        "title": offer.title,
+        "description": offer.description,
+        "unit_label": offer.unit_label,
+        "unit_name": unit.name,
+        "unit_description": unit.description,
+    }
     by_level: dict[str, list[str]] = {}
     for path, level in served:
         by_level.setdefault(str(level), []).append(str(path))
@@ -299,31 +399,44 @@ async def matches_for_resource(
         + " ".join(f"WHEN '{u.value}' THEN {r}" for u, r in URGENCY_RANK.items())
         + " ELSE 0 END"
     )
+    hit_params: list[Any] = []
+    hit = _holds_any(
+        "LOWER(n.title || ' ' || n.description)",
+        relevance.probes(title=offer.title, rest=(offer.description, unit.name, unit.description)),
+        hit_params,
+    )
+    # As for a need: the needs whose text holds one of the resource's terms all, the others
+    # (relevance 0) only the first `first` by the other four parts.
     rows = await db.fetch(
         f"""
-        SELECT c.id, c.category, c.still, c.unit_label, c.community_path, c.area_score,
-               c.category_score, c.window_score, c.quantity_score, c.urgency_rank, c.due,
-               c.category_score + c.area_score + c.window_score + c.quantity_score AS score
-        FROM (
-            SELECT n.id, n.category, n.quantity - n.committed AS still, n.unit_label,
-                   n.community_path, {area_case} AS area_score,
-                   CASE WHEN n.category = ? THEN {SAME} ELSE {COMPATIBLE} END AS category_score,
-                   {window_case} AS window_score,
-                   CASE WHEN n.category <> ? THEN {QUANTITY_OTHER_UNITS}
-                        WHEN ? >= n.quantity - n.committed THEN {QUANTITY_MAX}
-                        ELSE (? * {QUANTITY_MAX}) / (n.quantity - n.committed) END
-                       AS quantity_score,
-                   {urgency_case} AS urgency_rank,
-                   COALESCE(n.deadline, ?) AS due
-            FROM need_entry n
-            WHERE n.category IN ({",".join("?" for _ in categories)})
-              AND n.status = 'OPEN' AND n.committed < n.quantity
-              AND (n.deadline IS NULL OR n.deadline > ?)
-              {start_filter}
-              AND {ranges[0]}
-        ) c
-        ORDER BY score DESC, c.urgency_rank DESC, c.due, c.id
-        LIMIT ?
+        WITH p AS (
+        SELECT n.id, n.category, n.quantity - n.committed AS still, n.unit_label, n.title,
+               n.description, n.community_path, {area_case} AS area_score,
+               CASE WHEN n.category = ? THEN {SAME} ELSE {COMPATIBLE} END AS category_score,
+               {window_case} AS window_score,
+               CASE WHEN n.category <> ? THEN {QUANTITY_OTHER_UNITS}
+                    WHEN ? >= n.quantity - n.committed THEN {QUANTITY_MAX}
+                    ELSE (? * {QUANTITY_MAX}) / (n.quantity - n.committed) END
+                   AS quantity_score,
+               {urgency_case} AS urgency_rank,
+               COALESCE(n.deadline, ?) AS due,
+               CASE WHEN {hit} THEN 1 ELSE 0 END AS hit
+        FROM need_entry n
+        WHERE n.category IN ({",".join("?" for _ in categories)})
+          AND n.status = 'OPEN' AND n.committed < n.quantity
+          AND (n.deadline IS NULL OR n.deadline > ?)
+          {start_filter}
+          AND {ranges[0]}
+        ), c AS (
+            SELECT p.*, category_score + area_score + window_score + quantity_score AS base
+            FROM p
+        )
+        SELECT * FROM c WHERE hit = 1
+        UNION ALL
+        SELECT * FROM (
+            SELECT * FROM c WHERE hit = 0
+            ORDER BY base DESC, urgency_rank DESC, due, id LIMIT ?
+        ) rest
         """,
         [
             *area_params,
@@ -333,6 +446,7 @@ async def matches_for_resource(
             offer.remaining,
             offer.remaining,
             datetime(9999, 1, 1, tzinfo=UTC),
+            *hit_params,
             *(c.value for c in categories),
             moment,
             *start_params,
@@ -340,9 +454,24 @@ async def matches_for_resource(
             first,
         ],
     )
+    ranked = []
+    for r in rows:
+        texts = _Texts.of(r, offer_text)
+        parts = (
+            texts.points(),
+            int(r["category_score"]),
+            int(r["area_score"]),
+            int(r["window_score"]),
+            int(r["quantity_score"]),
+        )
+        due = _utc(r["due"])
+        assert due is not None
+        key = (-sum(parts), -int(r["urgency_rank"]), due, int(r["id"]))
+        ranked.append((key, parts, r, texts))
+    ranked.sort(key=lambda x: x[0])
     result = []
     names_cache: dict[str, dict[int, str]] = {}
-    for r in rows:
+    for _, parts, r, texts in ranked[:first]:
         path = str(r["community_path"])
         if path not in names_cache:
             names_cache[path] = await _area_names(path)
@@ -350,21 +479,23 @@ async def matches_for_resource(
             Candidate(
                 need_id=int(r["id"]),
                 resource_id=offer.id,
-                score=int(r["score"]),
-                category_score=int(r["category_score"]),
-                area_score=int(r["area_score"]),
-                window_score=int(r["window_score"]),
-                quantity_score=int(r["quantity_score"]),
+                score=sum(parts),
+                relevance_score=parts[0],
+                category_score=parts[1],
+                area_score=parts[2],
+                window_score=parts[3],
+                quantity_score=parts[4],
                 reason=_reason(
                     need_category=str(r["category"]),
                     resource_category=offer.category.value,
-                    area_score=int(r["area_score"]),
+                    area_score=parts[2],
                     area_names=names_cache[path],
-                    window_score=int(r["window_score"]),
+                    window_score=parts[3],
                     remaining=offer.remaining,
                     still_needed=int(r["still"]),
                     resource_label=offer.unit_label,
                     need_label=str(r["unit_label"]),
+                    shared=texts.shared(),
                 ),
             )
         )

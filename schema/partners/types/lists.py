@@ -247,17 +247,22 @@ class Match(relay.Node):
 
 @strawberry.type(
     description="A ranked (need, resource) pair from matchesForNeed / matchesForResource. "
-    "score = category (40 same, 20 compatible) + area (25 the need's community is served, 15 "
-    "its whole street, 10 the district) + window (15 available from now through the deadline "
-    "or 30 days, 7 only partly) + quantity (same category: 20 × min(1, remaining ÷ still "
-    "needed), rounded down; other categories 10), out of 100."
+    "score = relevance (up to 40: how much of the need's text the resource's text speaks of, "
+    "words segmented by jieba and ranked by BM25) + category (20 same, 10 compatible) + area "
+    "(15 the need's community is served, 9 its whole street, 6 the district) + window (10 "
+    "available from now through the deadline or 30 days, 5 only partly) + quantity (same "
+    "category: 15 × min(1, remaining ÷ still needed), rounded down; other categories 7), out "
+    "of 100."
 )
 class MatchCandidate:
-    score: int = strawberry.field(description="0-100, the sum of the four parts.")
-    category_score: int = strawberry.field(description="40 same category, 20 compatible.")
-    area_score: int = strawberry.field(description="25 community, 15 street, 10 district.")
-    window_score: int = strawberry.field(description="15 full window, 7 partial.")
-    quantity_score: int = strawberry.field(description="Up to 20 (10 in other units).")
+    score: int = strawberry.field(description="0-100, the sum of the five parts.")
+    relevance_score: int = strawberry.field(
+        description="Up to 40: the share of the need's words (分词) the resource's text speaks of."
+    )
+    category_score: int = strawberry.field(description="20 same category, 10 compatible.")
+    area_score: int = strawberry.field(description="15 community, 9 street, 6 district.")
+    window_score: int = strawberry.field(description="10 full window, 5 partial.")
+    quantity_score: int = strawberry.field(description="Up to 15 (7 in other units).")
     reason: str = strawberry.field(description="Why, in words.")
     need_id: strawberry.Private[int]
     resource_id: strawberry.Private[int]
@@ -266,6 +271,7 @@ class MatchCandidate:
     def from_candidate(cls, c: partners.Candidate) -> MatchCandidate:
         return cls(
             score=c.score,
+            relevance_score=c.relevance_score,
             category_score=c.category_score,
             area_score=c.area_score,
             window_score=c.window_score,

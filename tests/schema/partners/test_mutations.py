@@ -73,7 +73,8 @@ mutation($input: PostNeedInput!) { postNeed(input: $input) {
 
 MATCHES = """
 query($need: ID!) { matchesForNeed(needId: $need, first: 3) {
-  score categoryScore areaScore windowScore quantityScore reason resource { id title unit { name } }
+  score relevanceScore categoryScore areaScore windowScore quantityScore reason
+  resource { id title unit { name } }
 } }
 """
 
@@ -172,7 +173,8 @@ class TestRegisterToStock:
         body = await gql(client, MATCHES, {"need": need["id"]}, token=street)
         top = body["data"]["matchesForNeed"][0]
         assert top["resource"]["id"] == posted["id"]
-        assert (top["score"], top["categoryScore"], top["areaScore"]) == (100, 40, 25)
+        assert (top["categoryScore"], top["areaScore"], top["windowScore"]) == (20, 15, 10)
+        assert top["score"] == 60 + top["relevanceScore"]  # 矿泉水 for 防暑物资: only 箱 shared
         assert "covers all 25" in top["reason"]
         # the street admin proposes, the unit's manager accepts: a project is born
         body = await gql(

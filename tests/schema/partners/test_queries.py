@@ -63,7 +63,7 @@ class TestPartnerQueries:
         assert active["totals"] == {"matches": 1, "units": 1, "peopleServed": 30, "progress": 53}
         assert projects["老旧小区楼道清理认领项目"]["claimable"] is True
         assert data["resourceOffers"]["totalCount"] >= 12
-        assert data["needs"]["totalCount"] == 12
+        assert data["needs"]["totalCount"] == 13
         cadre = data["cadreAssignments"]["edges"][0]["node"]
         assert cadre["minutesServed"] == 300 and cadre["area"]["name"] == "颜山第一网格"
         # the community admin also sees the pending social organisation
