@@ -45,6 +45,13 @@ class UpdateWorkOrderCategoryInput:
 class PlaceOrderInput:
     category: str = strawberry.field(description="A request category's code, e.g. WATER_ELECTRIC.")
     description: str = strawberry.field(description="What is needed (1-1000 characters).")
+    on_behalf_of_household_id: relay.GlobalID | None = id_field(
+        "Household",
+        default=None,
+        description="Place it for this household (代办): a household you look after as its "
+        "central household (中心户), or one of your micro-grid as its leader (whose errand goes "
+        "to the grid leader at once). Omit to order for your own household.",
+    )
 
 
 @strawberry.input(description="Report a problem you saw (事件上报; grid workers and riders).")

@@ -100,14 +100,20 @@ class WorkOrdersMutation:
         return UpdateWorkOrderCategorySuccess(category=WorkOrderCategory.from_model(category))
 
     @strawberry.mutation(
-        description="Ask for help for your household (点单); it is dispatched to your "
+        description="Ask for help for your household (点单), or as a central household or "
+        "micro-grid leader for a household you look after (代办); it is dispatched to the "
         "household's micro-grid at once."
     )
     async def place_order(
         self, info: Info, input: Annotated[PlaceOrderInput, MUTATION_INPUT]
     ) -> PlaceOrderResult:
         order = await workorders.place_order(
-            actor=info.context.actor, category=input.category, description=input.description
+            actor=info.context.actor,
+            category=input.category,
+            description=input.description,
+            on_behalf_of_household_id=node_key(
+                input.on_behalf_of_household_id, "Household", "onBehalfOfHouseholdId"
+            ),
         )
         return PlaceOrderSuccess(work_order=WorkOrder.from_model(order))
 

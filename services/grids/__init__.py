@@ -23,6 +23,9 @@ from services.grids.coverage import (
     coverage_figures,
     coverage_of,
     household_counts,
+    households_without_central_household,
+    micro_grids_without_leader,
+    unassigned_households,
 )
 from services.grids.live import area_watch
 from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
@@ -45,10 +48,13 @@ __all__ = [
     "create_party_unit",
     "get_area",
     "household_counts",
+    "households_without_central_household",
     "list_areas",
+    "micro_grids_without_leader",
     "nested_rows",
     "party_units_by_area",
     "party_units_by_ids",
     "stations_by_grid",
+    "unassigned_households",
     "update_area",
 ]

@@ -51,7 +51,12 @@ from services.models.volunteering import (
     VolunteerActivity,
     VolunteerTeam,
 )
-from services.models.workorders import WorkOrder, WorkOrderCategory, WorkOrderEvent
+from services.models.workorders import (
+    WorkOrder,
+    WorkOrderCategory,
+    WorkOrderErrand,
+    WorkOrderEvent,
+)
 
 __all__ = [
     "ActivitySignUp",
@@ -108,6 +113,7 @@ __all__ = [
     "VolunteerTeam",
     "WorkOrder",
     "WorkOrderCategory",
+    "WorkOrderErrand",
     "WorkOrderEvent",
 ]
 

@@ -26,9 +26,10 @@ from services.kit.auth import Actor, require_actor
 from services.kit.events import Topic
 from services.kit.pagination import Page, paginate
 from services.kit.paths import in_subtree
-from services.models import Area, WorkOrder, WorkOrderCategory, WorkOrderEvent
+from services.models import Area, WorkOrder, WorkOrderCategory, WorkOrderErrand, WorkOrderEvent
 from services.workorders.access import prefix, sees
 from services.workorders.categories import category_for
+from services.workorders.errands import Errand, errand_for
 from services.workorders.routing import route_household, route_report
 
 MAX_DESCRIPTION = 1000
@@ -102,9 +103,11 @@ async def _submit(
     location: str | None,
     photo_urls: list[str],
     handling: Area,
+    errand: Errand | None = None,
 ) -> WorkOrder:
     """Create the order already dispatched: SUBMIT and DISPATCH both go on its timeline, in
-    one transaction (the order row is its first write)."""
+    one transaction (the order row is its first write); an errand (代办) is recorded with it
+    and noted on the SUBMIT step."""
     moment = clock.now()
     async with events.collecting(), in_transaction():
         order = await WorkOrder.create(
@@ -133,6 +136,7 @@ async def _submit(
                     from_status=None,
                     to_status=WorkOrderStatus.SUBMITTED,
                     actor_id=actor.person_id,
+                    note=errand.note if errand else None,
                     at=moment,
                 ),
                 WorkOrderEvent(
@@ -146,18 +150,38 @@ async def _submit(
                 ),
             ]
         )
+        if errand is not None:
+            await WorkOrderErrand.create(
+                work_order_id=order.id,
+                household_id=errand.household.id,
+                placed_by_id=actor.person_id,
+                placed_as=errand.placed_as,
+                created_at=moment,
+            )
         emit_change(order, WorkOrderAction.DISPATCH)
     return order
 
 
-async def place_order(*, actor: Actor | None, category: str, description: str) -> WorkOrder:
+async def place_order(
+    *,
+    actor: Actor | None,
+    category: str,
+    description: str,
+    on_behalf_of_household_id: int | None = None,
+) -> WorkOrder:
     """A resident asks for help for their household (点单); the order is dispatched to the
-    household's micro-grid at once."""
+    household's micro-grid at once. With `on_behalf_of_household_id`, a central household or
+    micro-grid leader places it for another household (代办: services.workorders.errands)."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
-    if actor.household_id is None:
+    errand = None
+    if on_behalf_of_household_id is not None:
+        errand = await errand_for(actor, on_behalf_of_household_id)
+        household, handling = errand.household, errand.handling
+    elif actor.household_id is None:
         raise Forbidden("Orders are placed for your household: you are registered in none.")
-    household, handling = await route_household(actor.household_id)
+    else:
+        household, handling = await route_household(actor.household_id)
     found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, handling.path)
     return await _submit(
         actor=actor,
@@ -165,10 +189,11 @@ async def place_order(*, actor: Actor | None, category: str, description: str) -
         category=found,
         description=description,
         household_id=household.id,
-        area=handling,
+        area=errand.area if errand else handling,
         location=None,
         photo_urls=[],
         handling=handling,
+        errand=errand,
     )
 
 

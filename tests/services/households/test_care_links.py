@@ -9,7 +9,7 @@ import pytest
 
 from services import households
 from services.accounts import load_actor
-from services.care_links import HOUSEHOLD_MOVED, ROLE_ENDED, TAKEN_OVER
+from services.care_links import HANDED_OVER, HOUSEHOLD_MOVED, ROLE_ENDED, TAKEN_OVER
 from services.enums import AreaLevel, Role
 from services.errors import NotFound
 from services.grids import coverage
@@ -45,7 +45,7 @@ async def _resident_view() -> bool | None:
 
 
 class TestEndingTheRole:
-    async def test_ends_the_links_keeps_them_as_history_and_closes_access(
+    async def test_hands_the_links_to_the_leader_keeps_history_and_closes_access(
         self, db: Database
     ) -> None:
         # given the demo central household, who looks after the resident's household (and more)
@@ -54,20 +54,28 @@ class TestEndingTheRole:
         assert resident_home in cared and len(cared) > 1
         micro_grid = role.area_id
         assert micro_grid is not None
+        leader = await RoleAssignment.get(
+            role=Role.MICRO_GRID_LEADER, area_id=micro_grid, until=None
+        )
         before = await _cared_figure(micro_grid)
         assert await _resident_view() is True
         # when the community admin ends the role
-        await end_role(
+        ended_role = await end_role(
             actor=await actor_for("community_admin"), assignment_id=role.id, reason="搬离本社区"
         )
         # then the links are history, with when they began and why they ended
         assert not await CareLink.exists(central_id=person)
         ended = await EndedCareLink.filter(central_id=person).order_by("household_id")
         assert [e.household_id for e in ended] == cared
-        assert {e.reason for e in ended} == {ROLE_ENDED}
-        ended_role = await RoleAssignment.get(id=role.id)
-        assert all(e.linked_at <= e.ended_at == ended_role.until for e in ended)
-        # and the households are no longer counted as looked after
+        assert {e.reason for e in ended} == {HANDED_OVER}
+        stored = await RoleAssignment.get(id=role.id)
+        assert all(e.linked_at <= e.ended_at == stored.until for e in ended)
+        # and the micro-grid leader looks after the households now, as the result lists
+        now = await CareLink.filter(household_id__in=cared).order_by("household_id")
+        assert {c.central_id for c in now} == {leader.person_id}
+        assert [c.household_id for c in ended_role.moved_care_links] == cared
+        assert ended_role.moved_care_link_count == len(cared)
+        # and the households are counted as gaps (no central household looks after them)
         assert await _cared_figure(micro_grid) == before - len(cared)
         # and the former central household reads neither the households nor their people
         former = await actor_for("central_household")
@@ -78,6 +86,23 @@ class TestEndingTheRole:
             None
         ]
         assert await _resident_view() is None
+
+    async def test_without_a_leader_the_links_end(self, db: Database) -> None:
+        # given the demo central household, in a micro-grid whose leader's role has ended
+        person, role, cared = await _central()
+        admin = await actor_for("community_admin")
+        leader = await RoleAssignment.get(
+            role=Role.MICRO_GRID_LEADER, area_id=role.area_id, until=None
+        )
+        await end_role(actor=admin, assignment_id=leader.id, reason="换届")
+        # when the central household's role ends
+        ended_role = await end_role(actor=admin, assignment_id=role.id, reason="搬离本社区")
+        # then nobody takes the links: they end, as history, and nothing is listed as moved
+        assert not await CareLink.filter(household_id__in=cared).exists()
+        ended = await EndedCareLink.filter(central_id=person)
+        assert sorted(e.household_id for e in ended) == cared
+        assert {e.reason for e in ended} == {ROLE_ENDED}
+        assert (ended_role.moved_care_links, ended_role.moved_care_link_count) == ([], 0)
 
     async def test_other_roles_leave_the_links_alone(self, db: Database) -> None:
         # given the demo micro-grid leader's role (not a central household's)
