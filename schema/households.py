@@ -76,7 +76,10 @@ class Household(relay.Node):
         views = await info.context.loaders.person.load_many([m.id for m in members])
         return [Person.from_view(v) for v in views if v is not None]
 
-    @strawberry.field(description="The central household (中心户) looking after it, if any.")
+    @strawberry.field(
+        description="Who looks after it: its central household (中心户), or the micro-grid "
+        "leader it was handed to when its central household's role ended; null if nobody."
+    )
     async def central_household(
         self, info: Info
     ) -> Annotated[Person, strawberry.lazy("schema.people")] | None:
