@@ -2,7 +2,8 @@
 
 Every object is created by the same service calls the API uses, so the demo obeys the same rules
 (levels nest in order, full coverage, one leader per micro-grid, central households live in the
-micro-grid they serve), apart from the few coverage gaps seed.coverage leaves on purpose. Randomness comes from `random.Random(42)`: two runs give the same data.
+micro-grid they serve), apart from the few coverage gaps seed.coverage leaves on purpose.
+Randomness comes from `random.Random(42)`: two runs give the same data.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from seed.coverage import GAP_HOMES, GAP_MICRO_GRID
 from seed.demo import (
     COMMERCIAL_GRID,
     DEMO_ACCOUNTS,
@@ -13,7 +14,6 @@ from seed.demo import (
     DEMO_STREET,
     seed_demo,
 )
-from seed.coverage import GAP_HOMES, GAP_MICRO_GRID
 from seed.scale import NotEmpty, seed_scale
 from services.accounts import login
 from services.enums import AreaKind, AreaLevel, PartyUnitKind, Role
