@@ -200,6 +200,25 @@ class Viewer:
             WorkOrder.from_model,
         )
 
+    @strawberry.field(
+        description="The households I look after as a central household (中心户), by id, "
+        "with their members (and their phones): my current care links in the micro-grids "
+        "where I hold the role (as micro-grid leader, also the households handed to me when "
+        "a central household's role ended). Empty for everyone else."
+    )
+    async def cared_households(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Household]:
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: care_links.my_cared_households(
+                actor=info.context.actor, first=size, after=key
+            ),
+            Household.from_model,
+        )
+
 
 @strawberry.input(description="Self-service sign-up: creates a RESIDENT account.")
 class SignUpInput:
@@ -330,22 +349,3 @@ class AccountsMutation:
     ) -> LogoutResult:
         ended = await accounts.logout(actor=info.context.actor, all_sessions=input.all_sessions)
         return LogoutSuccess(ended_sessions=ended)
-
-    @strawberry.field(
-        description="The households I look after as a central household (中心户), by id, "
-        "with their members (and their phones): my current care links in the micro-grids "
-        "where I hold the role (as micro-grid leader, also the households handed to me when "
-        "a central household's role ended). Empty for everyone else."
-    )
-    async def cared_households(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Household]:
-        return await paged(
-            info,
-            first,
-            after,
-            lambda size, key: care_links.my_cared_households(
-                actor=info.context.actor, first=size, after=key
-            ),
-            Household.from_model,
-        )
