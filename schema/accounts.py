@@ -21,6 +21,7 @@ from schema.core.errors import (
 from schema.core.pagination import After, Connection, First, paged
 from schema.evaluation import Evaluation
 from schema.household_claims import HouseholdClaim
+from schema.households import Household
 from schema.market import Redemption
 from schema.notices import Notice
 from schema.partners import PartnerUnit
@@ -30,6 +31,7 @@ from schema.volunteering import VolunteerActivity, VolunteerHours, VolunteerTeam
 from schema.workorders import WorkOrder
 from services import (
     accounts,
+    care_links,
     evaluation,
     household_claims,
     market,
@@ -212,6 +214,25 @@ class Viewer:
             after,
             lambda size, key: workorders.my_orders(actor=info.context.actor, first=size, after=key),
             WorkOrder.from_model,
+        )
+
+    @strawberry.field(
+        description="The households I look after as a central household (中心户), by id, "
+        "with their members (and their phones): my current care links in the micro-grids "
+        "where I hold the role (as micro-grid leader, also the households handed to me when "
+        "a central household's role ended). Empty for everyone else."
+    )
+    async def cared_households(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Household]:
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: care_links.my_cared_households(
+                actor=info.context.actor, first=size, after=key
+            ),
+            Household.from_model,
         )
 
 

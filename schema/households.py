@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -17,6 +18,7 @@ from services.errors import NotFound as NotFoundError
 
 if TYPE_CHECKING:
     from schema.people import Person
+    from services.models.households import CareLink as CareLinkModel
     from services.models.households import Household as HouseholdModel
 
 
@@ -74,7 +76,10 @@ class Household(relay.Node):
         views = await info.context.loaders.person.load_many([m.id for m in members])
         return [Person.from_view(v) for v in views if v is not None]
 
-    @strawberry.field(description="The central household (中心户) looking after it, if any.")
+    @strawberry.field(
+        description="Who looks after it: its central household (中心户), or the micro-grid "
+        "leader it was handed to when its central household's role ended; null if nobody."
+    )
     async def central_household(
         self, info: Info
     ) -> Annotated[Person, strawberry.lazy("schema.people")] | None:
@@ -84,6 +89,36 @@ class Household(relay.Node):
         if link is None:
             return None
         view = await info.context.loaders.person.load(link.central_id)
+        return Person.from_view(view) if view else None
+
+
+@strawberry.type(
+    description="A care link: a household in the care of a central household (中心户), or of "
+    "the micro-grid leader it was handed to when its central household's role ended."
+)
+class CareLink:
+    since: datetime = strawberry.field(description="When this person started looking after it.")
+    household_id: strawberry.Private[int]
+    central_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, link: CareLinkModel) -> CareLink:
+        return cls(
+            since=link.created_at, household_id=link.household_id, central_id=link.central_id
+        )
+
+    @strawberry.field(description="The household looked after (null if you may not see it).")
+    async def household(self, info: Info) -> Household | None:
+        found = await info.context.loaders.household.load(self.household_id)
+        return Household.from_model(found) if found else None
+
+    @strawberry.field(description="Who looks after it now (null if you may not see them).")
+    async def central_household(
+        self, info: Info
+    ) -> Annotated[Person, strawberry.lazy("schema.people")] | None:
+        from schema.people import Person
+
+        view = await info.context.loaders.person.load(self.central_id)
         return Person.from_view(view) if view else None
 
 

@@ -2,7 +2,8 @@
 
 Every object is created by the same service calls the API uses, so the demo obeys the same rules
 (levels nest in order, full coverage, one leader per micro-grid, central households live in the
-micro-grid they serve). Randomness comes from `random.Random(42)`: two runs give the same data.
+micro-grid they serve), apart from the few coverage gaps seed.coverage leaves on purpose.
+Randomness comes from `random.Random(42)`: two runs give the same data.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import random
 
 from tortoise.transactions import in_transaction
 
+from seed.coverage import seed_coverage_gaps
 from seed.evaluation import seed_evaluation
 from seed.notices import seed_notices
 from seed.onboarding import seed_onboarding
@@ -238,6 +240,8 @@ class _Builder:
         await seed_notices()
         await seed_work_orders(community=await Area.get(name=DEMO_COMMUNITY))
         await seed_onboarding(password=DEMO_PASSWORD)
+        # Last, so the ids of everything above stay as they were.
+        await seed_coverage_gaps(actor=actor)
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

@@ -38,7 +38,7 @@ from services.partners.projects import MAX_MILESTONES, NEEDS_LIMIT, PARTICIPANTS
 from services.partners.stocking import UNIT_REWARDS_LIMIT
 from services.partners.units import MAX_UNIT_MEMBERS
 from services.people import MAX_DUTY_HOLDERS, MAX_HOUSEHOLD_MEMBERS, MAX_OPEN_ROLES
-from services.people.roles import ROLE_HISTORY_LIMIT
+from services.people.roles import HANDOVER_LIST_LIMIT, ROLE_HISTORY_LIMIT
 from services.points.awards import MAX_BATCH as MAX_AWARD_BATCH
 from services.points.rules import MAX_RULE_CODES
 from services.points.statements import EXPIRING_LIMIT, TOP_REWARDS
@@ -71,6 +71,12 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Person.roleHistory": Bound(ROLE_HISTORY_LIMIT, "roles_by_person lists the latest only"),
     "Person.honours": Bound(HONOURS_LIMIT, "honours_of_people lists the newest only"),
     "Viewer.roles": Bound(MAX_OPEN_ROLES, "assign_role caps the roles a person holds at once"),
+    "EndRoleSuccess.movedCareLinks": Bound(
+        HANDOVER_LIST_LIMIT, "end_role lists the first moved care links only"
+    ),
+    "EndRoleSuccess.transferredWorkOrders": Bound(
+        HANDOVER_LIST_LIMIT, "end_role lists the first transferred work orders only"
+    ),
     "Household.members": Bound(
         MAX_HOUSEHOLD_MEMBERS, "create_person and add_member cap a household's members"
     ),

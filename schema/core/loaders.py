@@ -59,7 +59,12 @@ if TYPE_CHECKING:
         VolunteerActivity,
         VolunteerTeam,
     )
-    from services.models.workorders import WorkOrder, WorkOrderCategory, WorkOrderEvent
+    from services.models.workorders import (
+        WorkOrder,
+        WorkOrderCategory,
+        WorkOrderErrand,
+        WorkOrderEvent,
+    )
     from services.notices import AcknowledgementsKey, CoverageKey, NoticeCoverage
     from services.partners import ProjectTotals
     from services.people import DutyHolder, PersonView
@@ -124,6 +129,7 @@ BEHIND_PARENT: dict[str, frozenset[str]] = {
     "unit_members": frozenset({"PartnerUnit"}),  # partners.members_of
     "unit_resources": frozenset({"PartnerUnit"}),  # partners.resources_of_units
     "unit_rewards": frozenset({"PartnerUnit"}),  # partners.rewards_of_units
+    "work_order_errand": frozenset({"WorkOrder"}),  # workorders.errands_by_order
     "work_order_timeline": frozenset({"WorkOrder"}),  # workorders.timelines
 }
 
@@ -448,6 +454,10 @@ class Loaders:
     @cached_property
     def work_order_category(self) -> DataLoader[int, WorkOrderCategory | None]:
         return _loader(lambda ids: workorders.categories_by_ids(category_ids=ids))
+
+    @cached_property
+    def work_order_errand(self) -> DataLoader[int, WorkOrderErrand | None]:
+        return _loader(lambda ids: workorders.errands_by_order(work_order_ids=ids))
 
     @cached_property
     def work_order_timeline(self) -> DataLoader[int, list[WorkOrderEvent]]:

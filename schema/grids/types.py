@@ -43,6 +43,10 @@ class Coverage:
     central_household_coverage: float = strawberry.field(
         description="Share (0..1) of households looked after by a central household (中心户)."
     )
+    households_without_central_household: int = strawberry.field(
+        description="Households that no central household of their micro-grid looks after "
+        "(gaps; unassigned ones included)."
+    )
 
     @classmethod
     def from_service(cls, c: grids.Coverage) -> Coverage:
@@ -53,6 +57,9 @@ class Coverage:
             micro_grids=c.micro_grids,
             micro_grids_without_leader=c.micro_grids_without_leader,
             central_household_coverage=round(c.central_household_coverage, 4),
+            households_without_central_household=(
+                c.households - c.households_with_central_household
+            ),
         )
 
 
@@ -94,6 +101,71 @@ class PartyUnit(relay.Node):
             name=unit.name,
             secretary_name=unit.secretary_name,
             area_id=unit.area_id,
+        )
+
+
+@strawberry.type(
+    description="The gaps behind an area's full-coverage (全覆盖) figures, so an admin can fix "
+    "them: each list holds as many items as its figure counts. For the admins of the area "
+    "(elsewhere the list asked for is null, with a FORBIDDEN error at its path)."
+)
+class CoverageGaps:
+    area_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Households registered under the area but in no micro-grid yet, by id "
+        "(as many as `Coverage.unassignedHouseholds`)."
+    )
+    async def unassigned_households(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]]:
+        from schema.households import Household
+
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: grids.unassigned_households(
+                actor=info.context.actor, area_id=self.area_id, first=size, after=key
+            ),
+            Household.from_model,
+        )
+
+    @strawberry.field(
+        description="Micro-grids under the area with no micro-grid leader (微网格长) now, by id "
+        "(as many as `Coverage.microGridsWithoutLeader`)."
+    )
+    async def micro_grids_without_leader(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Area]:
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: grids.micro_grids_without_leader(
+                actor=info.context.actor, area_id=self.area_id, first=size, after=key
+            ),
+            Area.from_model,
+        )
+
+    @strawberry.field(
+        description="Households under the area that no central household (中心户) of their "
+        "micro-grid looks after, unassigned ones and those handed to the micro-grid leader "
+        "included, by id (as many as `Coverage.householdsWithoutCentralHousehold`)."
+    )
+    async def households_without_central_household(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]]:
+        from schema.households import Household
+
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: grids.households_without_central_household(
+                actor=info.context.actor, area_id=self.area_id, first=size, after=key
+            ),
+            Household.from_model,
         )
 
 
@@ -185,6 +257,13 @@ class Area(relay.Node):
 
     async def _load_coverage(self, info: Info) -> Coverage:
         return Coverage.from_service(await info.context.loaders.coverage.load(self.id))
+
+    @strawberry.field(
+        description="The lists behind the coverage figures (which households, which "
+        "micro-grids), for the admins of the area."
+    )
+    def coverage_gaps(self) -> CoverageGaps | None:
+        return CoverageGaps(area_id=self.id)
 
     @strawberry.field(description="Who holds duty roles at this area now (public duty cards).")
     def role_holders(

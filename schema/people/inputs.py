@@ -27,7 +27,19 @@ class AssignRoleInput:
     area_id: relay.GlobalID = id_field("Area", description="An area of the role's level.")
 
 
-@strawberry.input(description="End a role; the assignment stays as history.")
+@strawberry.input(
+    description="End a role; the assignment stays as history, and what the role held is handed "
+    "over (交接)."
+)
 class EndRoleInput:
     assignment_id: relay.GlobalID = id_field("RoleAssignment", description="The role assignment.")
     reason: str = strawberry.field(description="Why (kept with the history).")
+    hand_over_to_person_id: relay.GlobalID | None = id_field(
+        "Person",
+        default=None,
+        description="Who takes over (交接) when a central household's (中心户) role ends: "
+        "another central household of the same micro-grid, who gets its care links and the "
+        "orders assigned to it. Omitted: the care links go to the micro-grid leader (ended if "
+        "there is none) and assigned orders back to their handler. A leader's open orders go "
+        "to the level above (grid leader, then community); no successor is named for them.",
+    )

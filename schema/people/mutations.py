@@ -49,13 +49,28 @@ class PeopleMutation:
         )
         return AssignRoleSuccess(assignment=RoleAssignment.from_model(assignment))
 
-    @strawberry.mutation(description="End a role with a reason; history is kept.")
+    @strawberry.mutation(
+        description="End a role with a reason; history is kept, and what the role held is "
+        "handed over (care links, open work orders) in the same change."
+    )
     async def end_role(
         self, info: Info, input: Annotated[EndRoleInput, MUTATION_INPUT]
     ) -> EndRoleResult:
-        assignment = await people.end_role(
+        from schema.households import CareLink
+        from schema.workorders import WorkOrder
+
+        ended = await people.end_role(
             actor=info.context.actor,
             assignment_id=require_key(input.assignment_id, "RoleAssignment", "assignmentId"),
             reason=input.reason,
+            hand_over_to_id=node_key(input.hand_over_to_person_id, "Person", "handOverToPersonId"),
         )
-        return EndRoleSuccess(assignment=RoleAssignment.from_model(assignment))
+        return EndRoleSuccess(
+            assignment=RoleAssignment.from_model(ended.assignment),
+            moved_care_links=[CareLink.from_model(c) for c in ended.moved_care_links],
+            moved_care_link_count=ended.moved_care_link_count,
+            transferred_work_orders=[
+                WorkOrder.from_model(o) for o in ended.transferred_work_orders
+            ],
+            transferred_work_order_count=ended.transferred_work_order_count,
+        )

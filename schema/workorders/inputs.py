@@ -52,6 +52,13 @@ class PlaceOrderInput:
         "Optional (clients that send none place a new order on every call); send one so a "
         "retry on a bad network places the order once.",
     )
+    on_behalf_of_household_id: relay.GlobalID | None = id_field(
+        "Household",
+        default=None,
+        description="Place it for this household (代办): a household you look after as its "
+        "central household (中心户), or one of your micro-grid as its leader (whose errand goes "
+        "to the grid leader at once). Omit to order for your own household.",
+    )
 
 
 @strawberry.input(

@@ -109,7 +109,8 @@ class WorkOrdersMutation:
         return UpdateWorkOrderCategorySuccess(category=WorkOrderCategory.from_model(category))
 
     @strawberry.mutation(
-        description="Ask for help for your household (点单); it is dispatched to your "
+        description="Ask for help for your household (点单), or as a central household or "
+        "micro-grid leader for a household you look after (代办); it is dispatched to the "
         "household's micro-grid at once (its grid leader when the micro-grid has no leader). "
         "A retry with the same idempotency key returns the first order."
     )
@@ -121,6 +122,9 @@ class WorkOrdersMutation:
             category=input.category,
             description=input.description,
             idempotency_key=input.idempotency_key,
+            on_behalf_of_household_id=node_key(
+                input.on_behalf_of_household_id, "Household", "onBehalfOfHouseholdId"
+            ),
         )
         return PlaceOrderSuccess(work_order=WorkOrder.from_model(order))
 

@@ -14,7 +14,7 @@ from schema.grids import Area
 from schema.households import Household
 from schema.people import Person
 from services import workorders
-from services.enums import WorkOrderAction, WorkOrderKind, WorkOrderStatus
+from services.enums import Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.workorders.orders import TIMELINE_LIMIT
 
 if TYPE_CHECKING:
@@ -223,6 +223,35 @@ class WorkOrder(relay.Node):
     @strawberry.field(description="Who placed the request or reported the problem.")
     async def reporter(self, info: Info) -> Person | None:
         return await _person(info, self.reporter_id)
+
+    @strawberry.field(
+        description="Who placed the request: a member of the household, or the central "
+        "household (中心户) or micro-grid leader who placed it on its behalf (代办; they confirm "
+        "and rate it for the household). Null for reports, or not visible to you."
+    )
+    async def placed_by(self, info: Info) -> Person | None:
+        if self.kind is not WorkOrderKind.RESIDENT_REQUEST:
+            return None
+        return await _person(info, self.reporter_id)
+
+    @strawberry.field(
+        description="The household it was placed for on its behalf (代办); null when the "
+        "household placed it itself, for reports, or when you may not see the household."
+    )
+    async def on_behalf_of(self, info: Info) -> Household | None:
+        errand = await info.context.loaders.work_order_errand.load(self.id)
+        if errand is None:
+            return None
+        found = await info.context.loaders.household.load(errand.household_id)
+        return Household.from_model(found) if found else None
+
+    @strawberry.field(
+        description="The role it was placed on the household's behalf in (CENTRAL_HOUSEHOLD "
+        "or MICRO_GRID_LEADER); null unless placed on its behalf (代办)."
+    )
+    async def placed_on_behalf_as(self, info: Info) -> Role | None:
+        errand = await info.context.loaders.work_order_errand.load(self.id)
+        return None if errand is None else errand.placed_as
 
     @strawberry.field(
         description="Where it was placed or reported (the household's micro-grid, or the "

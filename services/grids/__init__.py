@@ -23,6 +23,9 @@ from services.grids.coverage import (
     coverage_figures,
     coverage_of,
     household_counts,
+    households_without_central_household,
+    micro_grids_without_leader,
+    unassigned_households,
 )
 from services.grids.live import area_watch
 from services.grids.moves import (
@@ -54,7 +57,9 @@ __all__ = [
     "create_party_unit",
     "get_area",
     "household_counts",
+    "households_without_central_household",
     "list_areas",
+    "micro_grids_without_leader",
     "move_area",
     "move_households",
     "moves_by_ids",
@@ -62,5 +67,6 @@ __all__ = [
     "party_units_by_area",
     "party_units_by_ids",
     "stations_by_grid",
+    "unassigned_households",
     "update_area",
 ]

@@ -1,17 +1,32 @@
-"""Full coverage (全覆盖): households, assignment, leaders and central households per area."""
+"""Full coverage (全覆盖): households, assignment, leaders and central households per area,
+and the gaps behind the figures (`coverageGaps`: which households, which micro-grids).
+
+A household counts as looked after by a central household when its care link is held by a
+central household of its micro-grid (`_CARED`): households handed to the micro-grid leader
+when their central household's role ended are gaps until a central household is linked.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tortoise.expressions import Subquery
+
 from services.enums import AreaLevel, Role
 from services.errors import Forbidden, NotFound
 from services.grids.areas import AreaRow, areas_by_ids
 from services.kit import db
-from services.kit.auth import Actor
-from services.kit.paths import SUBTREE_END
-from services.models import Area
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, paginate
+from services.kit.paths import SUBTREE_END, in_subtree, subtree_bounds
+from services.models import Area, Household, RoleAssignment
+
+# The care link `c` of household `h` is held by a central household of h's micro-grid.
+_CARED = (
+    "EXISTS (SELECT 1 FROM role_assignment r WHERE r.person_id = c.central_id "
+    "AND r.role = 'CENTRAL_HOUSEHOLD' AND r.area_id = h.micro_grid_id AND r.until IS NULL)"
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +100,7 @@ async def coverage_figures(area_ids: list[int]) -> list[Coverage]:
                COUNT(h.micro_grid_id) AS assigned, COUNT(c.id) AS cared
         FROM area a
         LEFT JOIN household h ON h.path >= a.path AND h.path < {upper}
-        LEFT JOIN care_link c ON c.household_id = h.id
+        LEFT JOIN care_link c ON c.household_id = h.id AND {_CARED}
         WHERE a.id IN ({marks})
         GROUP BY a.id
         """,
@@ -123,3 +138,70 @@ async def coverage_figures(area_ids: list[int]) -> list[Coverage]:
             )
         )
     return result
+
+
+async def _gaps_area(actor: Actor | None, area_id: int) -> Area:
+    """The area whose gaps are asked for, if the actor administers it."""
+    actor = require_actor(actor)
+    area = await Area.get_or_none(id=area_id)
+    if area is None:
+        raise NotFound("No such area.", field="areaId")
+    if not actor.administers(area.path):
+        raise Forbidden("Coverage gaps are shown to the admins of the area.")
+    return area
+
+
+async def unassigned_households(
+    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+) -> Page[Household]:
+    """Households registered under the area but in no micro-grid yet, by id (admins of the
+    area); as many as `unassignedHouseholds` counts."""
+    area = await _gaps_area(actor, area_id)
+    query = Household.filter(in_subtree(area.path), micro_grid_id=None)
+    return await paginate(query, first=first, after=after)
+
+
+async def micro_grids_without_leader(
+    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+) -> Page[Area]:
+    """Micro-grids under the area (or the area itself) with no micro-grid leader now, by id
+    (admins of the area); as many as `microGridsWithoutLeader` counts."""
+    area = await _gaps_area(actor, area_id)
+    led = RoleAssignment.filter(role=Role.MICRO_GRID_LEADER, until=None).values("area_id")
+    query = Area.filter(in_subtree(area.path), level=AreaLevel.MICRO_GRID).exclude(
+        id__in=Subquery(led)
+    )
+    return await paginate(query, first=first, after=after)
+
+
+async def households_without_central_household(
+    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+) -> Page[Household]:
+    """Households under the area that no central household of their micro-grid looks after
+    (unassigned ones included), by id (admins of the area); as many as the figures count
+    (`households` - `householdsWithCentralHousehold`)."""
+    area = await _gaps_area(actor, area_id)
+    low, high = subtree_bounds(area.path)
+    where = (
+        "h.path >= ? AND h.path < ? AND NOT EXISTS (SELECT 1 FROM care_link c "
+        f"WHERE c.household_id = h.id AND {_CARED})"
+    )
+    rows = await db.fetch(
+        f"SELECT h.id FROM household h WHERE {where} AND h.id > ? ORDER BY h.id LIMIT ?",
+        [low, high, after or 0, first + 1],
+    )
+    ids = [int(row["id"]) for row in rows]
+    found = {h.id: h for h in await Household.filter(id__in=ids)} if first else {}
+
+    async def count() -> int:
+        (row,) = await db.fetch(f"SELECT COUNT(*) AS n FROM household h WHERE {where}", [low, high])
+        return int(row["n"])
+
+    items = [found[i] for i in ids[:first]]
+    return Page(
+        items=items,
+        keys=[h.id for h in items],
+        has_next=len(ids) > first,
+        has_previous=after is not None,
+        count=count,
+    )

@@ -60,7 +60,12 @@ from services.models.volunteering import (
     VolunteerActivity,
     VolunteerTeam,
 )
-from services.models.workorders import WorkOrder, WorkOrderCategory, WorkOrderEvent
+from services.models.workorders import (
+    WorkOrder,
+    WorkOrderCategory,
+    WorkOrderErrand,
+    WorkOrderEvent,
+)
 
 __all__ = [
     "ActivitySignUp",
@@ -124,6 +129,7 @@ __all__ = [
     "VolunteerTeam",
     "WorkOrder",
     "WorkOrderCategory",
+    "WorkOrderErrand",
     "WorkOrderEvent",
 ]
 

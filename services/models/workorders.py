@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise import fields
 from tortoise.models import Model
 
-from services.enums import WorkOrderAction, WorkOrderKind, WorkOrderStatus
+from services.enums import Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 
 if TYPE_CHECKING:
     from services.models.grids import Area
@@ -159,3 +159,30 @@ class WorkOrderEvent(Model):
     class Meta:
         table = "work_order_event"
         indexes = (("work_order_id", "id"),)
+
+
+class WorkOrderErrand(Model):
+    """A request placed for a household by someone else (代办): a central household for a
+    household it looks after, or the micro-grid leader for a household of their micro-grid.
+    The order's reporter is whoever placed it (they confirm and rate it for the household);
+    this row records that it was placed on the household's behalf, and in which role."""
+
+    id = fields.IntField(primary_key=True)
+    work_order: fields.OneToOneRelation[WorkOrder] = fields.OneToOneField(
+        "models.WorkOrder", related_name="errand", on_delete=fields.CASCADE
+    )
+    work_order_id: int
+    household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
+        "models.Household", related_name="errands", on_delete=fields.RESTRICT
+    )
+    household_id: int
+    placed_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="placed_errands", on_delete=fields.RESTRICT
+    )
+    placed_by_id: int
+    placed_as = fields.CharEnumField(Role, max_length=32)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "work_order_errand"
+        indexes = (("placed_by_id", "id"),)

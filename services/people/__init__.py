@@ -15,9 +15,11 @@ from services.people.persons import (
     person_to_place,
 )
 from services.people.roles import (
+    HANDOVER_LIST_LIMIT,
     MAX_DUTY_HOLDERS,
     MAX_OPEN_ROLES,
     DutyHolder,
+    EndedRole,
     HeldRole,
     HolderPerson,
     assign_role,
@@ -34,10 +36,12 @@ from services.people.roles import (
 
 __all__ = [
     "DUTY_CARD_ROLES",
+    "HANDOVER_LIST_LIMIT",
     "MAX_DUTY_HOLDERS",
     "MAX_HOUSEHOLD_MEMBERS",
     "MAX_OPEN_ROLES",
     "DutyHolder",
+    "EndedRole",
     "HeldRole",
     "HolderPerson",
     "PersonView",

@@ -8,15 +8,20 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from services.care_links import ROLE_ENDED, end_care_links
+from services.care_links import (
+    LEADER_ROLE_ENDED,
+    ROLE_ENDED,
+    end_care_links,
+    hand_over_care_links,
+)
 from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area
-from services.kit import audit, clock, db
+from services.kit import audit, clock, db, events
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
 from services.kit.paths import in_subtree
-from services.models import ExitReview, Household, RoleAssignment
+from services.models import CareLink, ExitReview, Household, RoleAssignment, WorkOrder
 
 # Roles that carry a public duty card; volunteers, partner members and residents do not.
 from services.people.persons import DUTY_CARD_ROLES, person_to_place
@@ -29,6 +34,9 @@ MAX_DUTY_HOLDERS = 20
 # The most past and present roles `roles_by_person(include_ended=True)` gives for one person
 # (the latest): a bound the API's cost estimate relies on (`Person.roleHistory`).
 ROLE_HISTORY_LIMIT = 50
+# The most care links and work orders `end_role` lists as moved (the counts give them all): a
+# bound the API's cost estimate relies on (`EndRoleSuccess.movedCareLinks`, ...).
+HANDOVER_LIST_LIMIT = 100
 
 
 async def make_room_for_role(*, person_id: int, role: Role, area_id: int) -> None:
@@ -112,9 +120,74 @@ async def grant_resident(*, person_id: int) -> RoleAssignment:
     )
 
 
-async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> RoleAssignment:
+@dataclass(frozen=True)
+class EndedRole:
+    """An ended role and what it handed over: the care links that moved (to their new holder)
+    and the open work orders transferred, each the first HANDOVER_LIST_LIMIT by id, with the
+    full counts."""
+
+    assignment: RoleAssignment
+    moved_care_links: list[CareLink]
+    moved_care_link_count: int
+    transferred_work_orders: list[WorkOrder]
+    transferred_work_order_count: int
+
+
+async def _successor(assignment: RoleAssignment, person_id: int | None) -> int | None:
+    """The central household of the same micro-grid named to take over (checked), or None."""
+    if person_id is None:
+        return None
+    if assignment.role is not Role.CENTRAL_HOUSEHOLD:
+        raise InvalidInput(
+            "Name a successor only when a central household's role ends; a leader's orders "
+            "go to the level above.",
+            field="handOverToPersonId",
+        )
+    if person_id == assignment.person_id or not await RoleAssignment.exists(
+        person_id=person_id, role=Role.CENTRAL_HOUSEHOLD, area_id=assignment.area_id, until=None
+    ):
+        raise InvalidInput(
+            "The successor must be another central household of the same micro-grid.",
+            field="handOverToPersonId",
+        )
+    return person_id
+
+
+async def _care_taker(assignment: RoleAssignment, successor_id: int | None) -> int | None:
+    """Who takes a central household's care links: the successor, else the micro-grid's
+    leader (not the same person), else nobody (the links end)."""
+    if successor_id is not None:
+        return successor_id
+    leader = await RoleAssignment.get_or_none(
+        role=Role.MICRO_GRID_LEADER, area_id=assignment.area_id, until=None
+    )
+    if leader is None or leader.person_id == assignment.person_id:
+        return None
+    return leader.person_id
+
+
+async def end_role(
+    *,
+    actor: Actor | None,
+    assignment_id: int,
+    reason: str,
+    hand_over_to_id: int | None = None,
+) -> EndedRole:
     """End a role assignment; the row stays as history with the reason and who ended it.
-    Ending a CENTRAL_HOUSEHOLD role ends its care links (services.care_links)."""
+    What the role held is handed over in the same transaction (交接):
+
+    - a CENTRAL_HOUSEHOLD's care links go to `hand_over_to_id` (another central household of
+      the micro-grid), else to the micro-grid leader, else end (services.care_links); the
+      ended links stay as history;
+    - a MICRO_GRID_LEADER's care links (households handed to them) end, unless they also
+      hold the central household role there;
+    - open work orders go to the successor or the next responsible
+      (services.workorders.handover), on their timelines.
+    """
+    # Imported here: services.workorders reaches services.people through points and
+    # households, so a module-level import would be circular.
+    from services.workorders.handover import hand_over_orders
+
     actor = require_actor(actor)
     reason = reason.strip()
     if not reason or len(reason) > 500:
@@ -134,21 +207,59 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
     ):
         # Nobody could appoint a new one: the district would be locked out of its own net.
         raise Conflict("Appoint another district admin before ending the last one.")
+    successor_id = await _successor(assignment, hand_over_to_id)
     # Conditional update: two admins ending the same role at once both see one end.
     moment = clock.now()
-    async with in_transaction():
+    links: list[CareLink] = []
+    orders: list[WorkOrder] = []
+    async with events.collecting(), in_transaction():
         changed = await RoleAssignment.filter(id=assignment.id, until=None).update(
             until=moment, end_reason=reason, ended_by_id=actor.account_id
         )
         if not changed:
             raise Conflict("This role has already ended.", field="assignmentId")
-        if assignment.role is Role.CENTRAL_HOUSEHOLD:
-            # The households they looked after are no longer theirs to read (nor counted as
-            # looked after in coverage).
+        if assignment.role is Role.CENTRAL_HOUSEHOLD and assignment.area_id is not None:
+            # The households they looked after are no longer theirs to read: they go to
+            # whoever takes over, or (nobody to take them) show as coverage gaps.
+            taker = await _care_taker(assignment, successor_id)
+            if taker is not None:
+                links = await hand_over_care_links(
+                    central_id=assignment.person_id,
+                    micro_grid_id=assignment.area_id,
+                    to_id=taker,
+                    at=moment,
+                )
+            else:
+                await end_care_links(
+                    central_id=assignment.person_id,
+                    micro_grid_id=assignment.area_id,
+                    reason=ROLE_ENDED,
+                    at=moment,
+                )
+        elif (
+            assignment.role is Role.MICRO_GRID_LEADER
+            and assignment.area_id is not None
+            and not await RoleAssignment.exists(
+                person_id=assignment.person_id,
+                role=Role.CENTRAL_HOUSEHOLD,
+                area_id=assignment.area_id,
+                until=None,
+            )
+        ):
             await end_care_links(
                 central_id=assignment.person_id,
                 micro_grid_id=assignment.area_id,
-                reason=ROLE_ENDED,
+                reason=LEADER_ROLE_ENDED,
+                at=moment,
+            )
+        if assignment.area_id is not None:
+            orders = await hand_over_orders(
+                person_id=assignment.person_id,
+                role=assignment.role,
+                area_id=assignment.area_id,
+                area_path=assignment.area_path,
+                successor_id=successor_id,
+                actor_person_id=actor.person_id,
                 at=moment,
             )
         # Ending a role flagged for dynamic exit closes its review (the reason stays on the
@@ -160,7 +271,13 @@ async def end_role(*, actor: Actor | None, assignment_id: int, reason: str) -> R
             resolved_at=clock.now(),
         )
         await audit.log(actor, audit.ROLE, "endRole", assignment, reload=True)
-    return await RoleAssignment.get(id=assignment.id)
+    return EndedRole(
+        assignment=await RoleAssignment.get(id=assignment.id),
+        moved_care_links=links[:HANDOVER_LIST_LIMIT],
+        moved_care_link_count=len(links),
+        transferred_work_orders=orders[:HANDOVER_LIST_LIMIT],
+        transferred_work_order_count=len(orders),
+    )
 
 
 async def roles_by_person(

@@ -10,6 +10,7 @@ from services.workorders.categories import (
     list_categories,
     update_category,
 )
+from services.workorders.errands import errands_by_order
 from services.workorders.following import followed_order, may_follow
 from services.workorders.lifecycle import (
     SOURCE_TYPE,
@@ -71,6 +72,7 @@ __all__ = [
     "check",
     "confirm",
     "create_category",
+    "errands_by_order",
     "escalate_overdue",
     "figures",
     "followed_order",

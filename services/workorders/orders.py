@@ -29,9 +29,17 @@ from services.kit.events import Topic
 from services.kit.idempotency import Call
 from services.kit.pagination import Page, paginate
 from services.kit.paths import in_subtree
-from services.models import Area, Household, WorkOrder, WorkOrderCategory, WorkOrderEvent
+from services.models import (
+    Area,
+    Household,
+    WorkOrder,
+    WorkOrderCategory,
+    WorkOrderErrand,
+    WorkOrderEvent,
+)
 from services.workorders.access import prefix, sees
 from services.workorders.categories import category_for
+from services.workorders.errands import Errand, errand_for
 from services.workorders.routing import handler_for, route_household, route_report
 
 MAX_DESCRIPTION = 1000
@@ -129,13 +137,19 @@ async def _submit(
     location: str | None,
     photo_urls: list[str],
     to_check: bool = False,
+    errand: Errand | None = None,
 ) -> WorkOrder:
     """Create the order, in one transaction (the order row is its first write): dispatched at
     once (SUBMIT and DISPATCH on its timeline) to the area that handles `area` (its grid for
-    a micro-grid without a leader), or, `to_check` (a resident's report), SUBMITTED and waiting
-    for a grid leader's check (核实) at `area`, its due times counted from submission until the
-    check dispatches it."""
-    handling, note = await handler_for(area)
+    a micro-grid without a leader, or for a micro-grid leader's errand), or, `to_check` (a
+    resident's report), SUBMITTED and waiting for a grid leader's check (核实) at `area`, its
+    due times counted from submission until the check dispatches it. An errand (代办) is
+    recorded with it and noted on the SUBMIT step."""
+    if errand is not None and errand.handling.id != area.id:
+        # A micro-grid leader's errand goes to the grid (services.workorders.errands).
+        handling, note = errand.handling, None
+    else:
+        handling, note = await handler_for(area)
     moment = clock.now()
     due = due_times(category, moment)
     async with events.collecting(), in_transaction():
@@ -164,13 +178,21 @@ async def _submit(
                 from_status=None,
                 to_status=WorkOrderStatus.SUBMITTED,
                 actor_id=actor.person_id,
-                note="待网格核实" if to_check else None,
+                note="待网格核实" if to_check else (errand.note if errand else None),
                 at=moment,
             )
         ]
         if not to_check:
             steps.append(dispatch_event(order.id, handling, note, moment))
         await WorkOrderEvent.bulk_create(steps)
+        if errand is not None:
+            await WorkOrderErrand.create(
+                work_order_id=order.id,
+                household_id=errand.household.id,
+                placed_by_id=actor.person_id,
+                placed_as=errand.placed_as,
+                created_at=moment,
+            )
         emit_change(order, WorkOrderAction.SUBMIT if to_check else WorkOrderAction.DISPATCH)
     return order
 
@@ -211,19 +233,32 @@ async def place_order(
     category: str,
     description: str,
     idempotency_key: str | None = None,
+    on_behalf_of_household_id: int | None = None,
 ) -> WorkOrder:
     """A resident asks for help for their household (点单); the order is dispatched to the
     household's micro-grid at once (to its grid leader when the micro-grid has no leader).
-    With an idempotency key, a retry returns the first order."""
+    With `on_behalf_of_household_id`, a central household or micro-grid leader places it for
+    another household (代办: services.workorders.errands). With an idempotency key, a retry
+    returns the first order."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
-    request = {"category": category, "description": description}
-    if actor.household_id is None:
+    request = {
+        "category": category,
+        "description": description,
+        "onBehalfOfHouseholdId": on_behalf_of_household_id,
+    }
+    own_household = actor.household_id
+    if on_behalf_of_household_id is None and own_household is None:
         raise Forbidden("Orders are placed for your household: you are registered in none.")
-    household_id = actor.household_id
 
     async def submit() -> WorkOrder:
-        household, area = await route_household(household_id)
+        errand = None
+        if on_behalf_of_household_id is not None:
+            errand = await errand_for(actor, on_behalf_of_household_id)
+            household, area = errand.household, errand.area
+        else:
+            assert own_household is not None  # checked above
+            household, area = await route_household(own_household)
         found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, area.path)
         return await _submit(
             actor=actor,
@@ -234,6 +269,7 @@ async def place_order(
             area=area,
             location=None,
             photo_urls=[],
+            errand=errand,
         )
 
     return await _once(actor, "placeOrder", idempotency_key, request, submit)

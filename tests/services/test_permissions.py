@@ -321,7 +321,7 @@ async def do_assign_role(s: Scene) -> str:
 
 async def do_end_role(s: Scene) -> str:
     ended = await people.end_role(actor=s.actor, assignment_id=s.assignment.id, reason="权限测试")
-    assert ended.until is not None
+    assert ended.assignment.until is not None
     return OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from seed.coverage import GAP_HOMES, GAP_MICRO_GRID
 from seed.demo import (
     COMMERCIAL_GRID,
     DEMO_ACCOUNTS,
@@ -54,7 +55,7 @@ async def rule_breaks() -> list[str]:
         expected = f"{parent.path if parent else '/'}{area.id}/"
         if area.path != expected or (parent and area.level.rank != parent.level.rank + 1):
             problems.append(f"area {area.name}: path {area.path}, level {area.level}")
-    for h in await Household.all():
+    for h in await Household.filter(micro_grid_id__not_isnull=True):
         micro = areas[h.micro_grid_id] if h.micro_grid_id else None
         if micro is None or micro.level is not AreaLevel.MICRO_GRID or h.path != micro.path:
             problems.append(f"household {h.id} not in a micro-grid")
@@ -88,15 +89,18 @@ async def test_demo_covers_every_household_and_obeys_the_rules(db: Database) -> 
     # given the demo district (the db fixture seeds it with seed_demo)
     # when its coverage is computed
     unassigned, cared, leaderless, total = await district_coverage()
-    # then every household is in a micro-grid and looked after, and every micro-grid has a leader
-    assert (unassigned, cared, leaderless) == (0, 1.0, 0)
+    # then every household is in a micro-grid and looked after, and every micro-grid has a
+    # leader, but for the gaps left on purpose (seed.coverage): one household not yet placed,
+    # one new micro-grid without a leader whose households nobody looks after
+    assert (unassigned, leaderless) == (1, 1)
+    assert cared == pytest.approx((total - 1 - len(GAP_HOMES)) / total)
     assert 20 * await Area.filter(level=AreaLevel.MICRO_GRID).count() <= total
     assert await rule_breaks() == []
 
 
 async def test_demo_staffs_every_area_and_sets_up_grids(db: Database) -> None:
     # given the demo district
-    for area in await Area.exclude(level=AreaLevel.DISTRICT):
+    for area in await Area.exclude(level=AreaLevel.DISTRICT).exclude(name=GAP_MICRO_GRID):
         # then every area below the district has its admin or leader
         holders = await RoleAssignment.filter(area_id=area.id, role=HOLDER_OF[area.level]).count()
         assert holders == 1, area.name

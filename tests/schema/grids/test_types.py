@@ -212,3 +212,43 @@ class TestRoleHolders:
         assert holders, "the demo community has a community admin"
         assert all(h["person"]["phone"] is None for h in holders)
         assert all(h["person"]["name"] for h in holders)
+
+
+GAPS = """
+query G($id: ID!) { node(id: $id) { ... on Area { coverage { unassignedHouseholds
+  microGridsWithoutLeader households householdsWithoutCentralHousehold }
+  coverageGaps {
+    unassignedHouseholds(first: 10) { totalCount edges { node { address } } }
+    microGridsWithoutLeader(first: 10) { totalCount edges { node { name } } }
+    householdsWithoutCentralHousehold(first: 1) { totalCount pageInfo { hasNextPage } }
+  } } } }"""
+
+
+class TestCoverageGaps:
+    async def test_the_street_admin_reads_the_lists_behind_the_figures(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the demo street (its community 西冶街社区 has the demo's gaps)
+        street = await Area.get(name="城西街道")
+        token = await login(client, "street_admin")
+        # when its admin reads the figures and the gaps
+        body = await gql(client, GAPS, {"id": gid("Area", street.id)}, token=token)
+        # then the lists hold what the figures count
+        assert "errors" not in body, body
+        node = body["data"]["node"]
+        figures, gaps = node["coverage"], node["coverageGaps"]
+        assert gaps["unassignedHouseholds"]["totalCount"] == figures["unassignedHouseholds"] == 1
+        assert [e["node"]["name"] for e in gaps["microGridsWithoutLeader"]["edges"]] == [
+            "琉璃苑新建楼微网格"
+        ]
+        assert figures["microGridsWithoutLeader"] == 1
+        uncared = gaps["householdsWithoutCentralHousehold"]
+        assert uncared["totalCount"] == figures["householdsWithoutCentralHousehold"] == 3
+        assert uncared["pageInfo"]["hasNextPage"]
+
+    async def test_a_leader_gets_forbidden(self, client: httpx.AsyncClient) -> None:
+        grid = await Area.get(name=GRID_G)
+        token = await login(client, "grid_leader")
+        body = await gql(client, GAPS, {"id": gid("Area", grid.id)}, token=token)
+        assert body["data"]["node"]["coverageGaps"] is None
+        assert "FORBIDDEN" in error_codes(body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from seed.coverage import GAP_COMMUNITY, GAP_MICRO_GRID
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services import grids, households, people
 from services.enums import AreaLevel, Role
@@ -93,16 +94,20 @@ class TestCoverage:
         assignment = await RoleAssignment.get(
             person_id=leader.person_id, role=Role.MICRO_GRID_LEADER
         )
+        m = await Area.get(id=grant.area_id)
+        line = await Area.filter(id__in=[*grids.ancestor_ids(m), m.id])
+        district_admin = await actor_for("district_admin")
+        before = await grids.coverage(actor=district_admin, area_ids=[a.id for a in line])
         # when the role ends
         await people.end_role(actor=admin, assignment_id=assignment.id, reason="搬离本小区")
-        # then M and every area above it count one micro-grid without a leader
-        m = await Area.get(id=grant.area_id)
-        for a in await Area.filter(id__in=[*grids.ancestor_ids(m), m.id]):
-            (figure,) = await grids.coverage(
-                actor=await actor_for("district_admin"), area_ids=[a.id]
-            )
-            assert isinstance(figure, Coverage)
-            assert figure.micro_grids_without_leader == 1, a.name
+        # then M and every area above it count one more micro-grid without a leader (the
+        # street and the district also count the demo's gap, seed.coverage)
+        after = await grids.coverage(actor=district_admin, area_ids=[a.id for a in line])
+        for a, was, figure in zip(line, before, after, strict=True):
+            assert isinstance(was, Coverage) and isinstance(figure, Coverage)
+            assert figure.micro_grids_without_leader == was.micro_grids_without_leader + 1, a.name
+            if a.id == m.id:
+                assert figure.micro_grids_without_leader == 1
         # and the sibling micro-grid is still led
         sibling = await area("颜山花园3-4号楼微网格")
         (figure,) = await grids.coverage(actor=admin, area_ids=[sibling.id])
@@ -178,3 +183,79 @@ class TestCoverage:
         figure = await coverage_of(admin, grid.name)
         assert figure == Coverage(0, 0, 0, 0, 0, 0)
         assert figure.central_household_coverage == 0.0
+
+
+class TestCoverageGaps:
+    async def test_the_lists_agree_with_the_figures(self, db: Database) -> None:
+        # given the demo district, with the gaps seed.coverage leaves in 西冶街社区
+        admin = await actor_for("district_admin")
+        for a in await Area.filter(level__in=["DISTRICT", "STREET", "COMMUNITY"]):
+            (figure,) = await grids.coverage(actor=admin, area_ids=[a.id])
+            assert isinstance(figure, Coverage)
+            # when the lists are read, then each holds as many as its figure counts
+            unassigned = await grids.unassigned_households(actor=admin, area_id=a.id, first=100)
+            leaderless = await grids.micro_grids_without_leader(
+                actor=admin, area_id=a.id, first=100
+            )
+            uncared = await grids.households_without_central_household(
+                actor=admin, area_id=a.id, first=100
+            )
+            assert len(unassigned.items) == await unassigned.count() == figure.unassigned_households
+            assert (
+                len(leaderless.items)
+                == await leaderless.count()
+                == figure.micro_grids_without_leader
+            )
+            assert (
+                len(uncared.items)
+                == await uncared.count()
+                == figure.households - figure.households_with_central_household
+            )
+        # and the district lists the seeded gaps
+        district = await Area.get(level="DISTRICT")
+        leaderless = await grids.micro_grids_without_leader(
+            actor=admin, area_id=district.id, first=10
+        )
+        assert [m.name for m in leaderless.items] == [GAP_MICRO_GRID]
+        uncared = await grids.households_without_central_household(
+            actor=admin, area_id=district.id, first=2
+        )
+        assert len(uncared.items) == 2 and uncared.has_next
+        rest = await grids.households_without_central_household(
+            actor=admin, area_id=district.id, first=10, after=uncared.keys[-1]
+        )
+        assert len(rest.items) == 1 and not rest.has_next
+
+    async def test_households_handed_to_the_leader_are_gaps(self, db: Database) -> None:
+        # given M's central household, whose role ends (its households go to the leader)
+        admin = await actor_for("community_admin")
+        m = await area("颜山花园1-2号楼微网格")
+        central = await actor_for("central_household")
+        role = await RoleAssignment.get(person_id=central.person_id, role=Role.CENTRAL_HOUSEHOLD)
+        cared = sorted(
+            await CareLink.filter(central_id=central.person_id).values_list(
+                "household_id", flat=True
+            )
+        )
+        await people.end_role(actor=admin, assignment_id=role.id, reason="搬家")
+        # when the gaps of M are read, then those households are listed
+        uncared = await grids.households_without_central_household(
+            actor=admin, area_id=m.id, first=100
+        )
+        assert [h.id for h in uncared.items] == cared
+
+    async def test_only_admins_of_the_area_read_them(self, db: Database) -> None:
+        community = await area(DEMO_COMMUNITY)
+        with pytest.raises(Forbidden):  # a leader reads the figures, not the lists
+            await grids.unassigned_households(
+                actor=await actor_for("grid_leader"), area_id=community.id, first=5
+            )
+        other = await area(GAP_COMMUNITY)
+        with pytest.raises(Forbidden):  # another community's admin
+            await grids.micro_grids_without_leader(
+                actor=await actor_for("community_admin"), area_id=other.id, first=5
+            )
+        with pytest.raises(NotFound):
+            await grids.households_without_central_household(
+                actor=await actor_for("district_admin"), area_id=999_999, first=5
+            )

@@ -7,17 +7,44 @@ from importlib import import_module
 
 import pytest
 
-from services import households
+from services import households, workorders
 from services.accounts import load_actor
-from services.care_links import HOUSEHOLD_MOVED, ROLE_ENDED, TAKEN_OVER
-from services.enums import AreaLevel, Role
-from services.errors import NotFound
+from services.care_links import (
+    HANDED_OVER,
+    HOUSEHOLD_MOVED,
+    ROLE_ENDED,
+    TAKEN_OVER,
+    my_cared_households,
+)
+from services.enums import AreaLevel, Role, WorkOrderAction
+from services.errors import InvalidInput, NotFound
 from services.grids import coverage
 from services.kit import clock
 from services.kit import db as database
-from services.models import Area, CareLink, EndedCareLink, Household, Person, RoleAssignment
-from services.people import assign_role, end_role, people_by_ids
+from services.kit.auth import Actor, RoleGrant
+from services.models import (
+    Area,
+    CareLink,
+    EndedCareLink,
+    Household,
+    Person,
+    RoleAssignment,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from services.people import assign_role, create_person, end_role, people_by_ids
 from tests.conftest import Database, actor_for
+from tests.services.workorders_support import place
+
+
+async def load_actor_of(person_id: int) -> Actor:
+    """The actor of a person without a sign-in, with their open roles."""
+    held = await RoleAssignment.filter(person_id=person_id, until=None, area_id__not_isnull=True)
+    grants = []
+    for r in held:
+        area = await Area.get(id=r.area_id)
+        grants.append(RoleGrant(r.role, area.id, area.path, area.level))
+    return Actor(account_id=0, person_id=person_id, username="p", grants=tuple(grants))
 
 
 async def _central() -> tuple[int, RoleAssignment, list[int]]:
@@ -45,7 +72,7 @@ async def _resident_view() -> bool | None:
 
 
 class TestEndingTheRole:
-    async def test_ends_the_links_keeps_them_as_history_and_closes_access(
+    async def test_hands_the_links_to_the_leader_keeps_history_and_closes_access(
         self, db: Database
     ) -> None:
         # given the demo central household, who looks after the resident's household (and more)
@@ -54,20 +81,28 @@ class TestEndingTheRole:
         assert resident_home in cared and len(cared) > 1
         micro_grid = role.area_id
         assert micro_grid is not None
+        leader = await RoleAssignment.get(
+            role=Role.MICRO_GRID_LEADER, area_id=micro_grid, until=None
+        )
         before = await _cared_figure(micro_grid)
         assert await _resident_view() is True
         # when the community admin ends the role
-        await end_role(
+        ended_role = await end_role(
             actor=await actor_for("community_admin"), assignment_id=role.id, reason="搬离本社区"
         )
         # then the links are history, with when they began and why they ended
         assert not await CareLink.exists(central_id=person)
         ended = await EndedCareLink.filter(central_id=person).order_by("household_id")
         assert [e.household_id for e in ended] == cared
-        assert {e.reason for e in ended} == {ROLE_ENDED}
-        ended_role = await RoleAssignment.get(id=role.id)
-        assert all(e.linked_at <= e.ended_at == ended_role.until for e in ended)
-        # and the households are no longer counted as looked after
+        assert {e.reason for e in ended} == {HANDED_OVER}
+        stored = await RoleAssignment.get(id=role.id)
+        assert all(e.linked_at <= e.ended_at == stored.until for e in ended)
+        # and the micro-grid leader looks after the households now, as the result lists
+        now = await CareLink.filter(household_id__in=cared).order_by("household_id")
+        assert {c.central_id for c in now} == {leader.person_id}
+        assert [c.household_id for c in ended_role.moved_care_links] == cared
+        assert ended_role.moved_care_link_count == len(cared)
+        # and the households are counted as gaps (no central household looks after them)
         assert await _cared_figure(micro_grid) == before - len(cared)
         # and the former central household reads neither the households nor their people
         former = await actor_for("central_household")
@@ -78,6 +113,23 @@ class TestEndingTheRole:
             None
         ]
         assert await _resident_view() is None
+
+    async def test_without_a_leader_the_links_end(self, db: Database) -> None:
+        # given the demo central household, in a micro-grid whose leader's role has ended
+        person, role, cared = await _central()
+        admin = await actor_for("community_admin")
+        leader = await RoleAssignment.get(
+            role=Role.MICRO_GRID_LEADER, area_id=role.area_id, until=None
+        )
+        await end_role(actor=admin, assignment_id=leader.id, reason="换届")
+        # when the central household's role ends
+        ended_role = await end_role(actor=admin, assignment_id=role.id, reason="搬离本社区")
+        # then nobody takes the links: they end, as history, and nothing is listed as moved
+        assert not await CareLink.filter(household_id__in=cared).exists()
+        ended = await EndedCareLink.filter(central_id=person)
+        assert sorted(e.household_id for e in ended) == cared
+        assert {e.reason for e in ended} == {ROLE_ENDED}
+        assert (ended_role.moved_care_links, ended_role.moved_care_link_count) == ([], 0)
 
     async def test_other_roles_leave_the_links_alone(self, db: Database) -> None:
         # given the demo micro-grid leader's role (not a central household's)
@@ -175,3 +227,98 @@ class TestOtherEnds:
         assert again.id == first.id and first.central_id == neighbour.id
         (ended,) = await EndedCareLink.filter(household_id=home.id)
         assert (ended.central_id, ended.reason) == (person, TAKEN_OVER)
+
+
+class TestHandOver:
+    async def test_a_named_successor_takes_the_links_and_the_assigned_orders(
+        self, db: Database
+    ) -> None:
+        # given a second central household of M, and an order of M assigned to the first
+        person, role, cared = await _central()
+        admin = await actor_for("community_admin")
+        home = await Household.filter(micro_grid_id=role.area_id).order_by("-id").first()
+        assert home is not None
+        successor = await create_person(actor=admin, name="接任中心户", household_id=home.id)
+        await assign_role(
+            actor=admin, person_id=successor.id, role=Role.CENTRAL_HOUSEHOLD, area_id=role.area_id
+        )
+        order = await place()
+        leader = await actor_for("microgrid_leader")
+        await workorders.accept(actor=leader, work_order_id=order.id)
+        await workorders.assign(actor=leader, work_order_id=order.id, person_id=person)
+        # when the first one's role ends, handed over to the successor
+        ended = await end_role(
+            actor=admin, assignment_id=role.id, reason="年老体弱", hand_over_to_id=successor.id
+        )
+        # then the successor looks after the households and holds the order, on its timeline
+        now = await CareLink.filter(household_id__in=cared)
+        assert {c.central_id for c in now} == {successor.id}
+        assert ended.moved_care_link_count == len(cared)
+        moved = await WorkOrder.get(id=order.id)
+        assert moved.assignee_id == successor.id
+        assert order.id in [o.id for o in ended.transferred_work_orders]
+        step = await WorkOrderEvent.filter(work_order_id=order.id).order_by("-id").first()
+        assert step is not None and step.action is WorkOrderAction.ASSIGN
+        assert step.note == "角色结束，移交给接任中心户"
+        # and the successor reads them in their list
+        page = await my_cared_households(
+            actor=await load_actor_of(successor.id), first=100, after=None
+        )
+        assert sorted(h.id for h in page.items) == cared
+
+    async def test_without_a_successor_assigned_orders_go_back_to_the_handler(
+        self, db: Database
+    ) -> None:
+        # given an order of M assigned to the demo central household
+        person, role, _ = await _central()
+        order = await place()
+        leader = await actor_for("microgrid_leader")
+        await workorders.accept(actor=leader, work_order_id=order.id)
+        await workorders.assign(actor=leader, work_order_id=order.id, person_id=person)
+        # when their role ends with no successor named
+        ended = await end_role(
+            actor=await actor_for("community_admin"), assignment_id=role.id, reason="搬家"
+        )
+        # then the order is back with its handler, on its timeline
+        moved = await WorkOrder.get(id=order.id)
+        assert moved.assignee_id is None and moved.handling_area_id == role.area_id
+        assert order.id in [o.id for o in ended.transferred_work_orders]
+        step = await WorkOrderEvent.filter(work_order_id=order.id).order_by("-id").first()
+        assert step is not None and step.note == "角色结束，交回处理人"
+
+    async def test_a_bad_successor_changes_nothing(self, db: Database) -> None:
+        person, role, cared = await _central()
+        admin = await actor_for("community_admin")
+        leader = await actor_for("microgrid_leader")
+        for successor in (person, leader.person_id, 999_999):
+            with pytest.raises(InvalidInput) as refused:
+                await end_role(
+                    actor=admin, assignment_id=role.id, reason="调整", hand_over_to_id=successor
+                )
+            assert refused.value.field == "handOverToPersonId"
+        # a leader's role names no successor
+        held = await RoleAssignment.get(person_id=leader.person_id, role=Role.MICRO_GRID_LEADER)
+        with pytest.raises(InvalidInput):
+            await end_role(
+                actor=admin, assignment_id=held.id, reason="调整", hand_over_to_id=person
+            )
+        assert (await RoleAssignment.get(id=role.id)).until is None
+        assert await CareLink.filter(central_id=person).count() == len(cared)
+
+
+class TestMyCaredHouseholds:
+    async def test_the_central_household_lists_its_households_the_resident_none(
+        self, db: Database
+    ) -> None:
+        _, _, cared = await _central()
+        page = await my_cared_households(
+            actor=await actor_for("central_household"), first=5, after=None
+        )
+        assert [h.id for h in page.items] == cared[:5]
+        assert page.has_next and await page.count() == len(cared)
+        nxt = await my_cared_households(
+            actor=await actor_for("central_household"), first=100, after=page.keys[-1]
+        )
+        assert [h.id for h in nxt.items] == cared[5:]
+        empty = await my_cared_households(actor=await actor_for("resident"), first=5, after=None)
+        assert (empty.items, await empty.count()) == ([], 0)

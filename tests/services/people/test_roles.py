@@ -234,7 +234,7 @@ class TestEndRole:
         stored = await RoleAssignment.get(id=role.id)
         assert stored.until is not None and stored.until >= stored.since
         assert (stored.end_reason, stored.ended_by_id) == ("评估不合格，动态退出", admin.account_id)
-        assert ended.id == role.id
+        assert ended.assignment.id == role.id
         # and it is gone from the open roles but kept in the history
         (open_roles,) = await people.roles_by_person(person_ids=[rider.id])
         (history,) = await people.roles_by_person(person_ids=[rider.id], include_ended=True)
@@ -255,7 +255,7 @@ class TestEndRole:
             await people.end_role(actor=admin, assignment_id=role.id, reason="第二次")
         # then the first end stands
         stored = await RoleAssignment.get(id=role.id)
-        assert (stored.until, stored.end_reason) == (first.until, "第一次")
+        assert (stored.until, stored.end_reason) == (first.assignment.until, "第一次")
 
     @pytest.mark.parametrize("reason", ["", "   ", "因" * 501])
     async def test_an_end_needs_a_reason_of_1_to_500_characters(
@@ -321,7 +321,7 @@ class TestEndRole:
             actor=admin, person_id=peer.id, role=Role.DISTRICT_ADMIN, area_id=district.id
         )
         ended = await people.end_role(actor=admin, assignment_id=own.id, reason="换届")
-        assert ended.until is not None
+        assert ended.assignment.until is not None
 
 
 class TestDutyCards:

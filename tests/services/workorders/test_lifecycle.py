@@ -179,36 +179,32 @@ class TestConfirm:
         await assert_ledger_ok()
 
     async def test_the_leader_who_took_over_and_resolved_it_is_paid(self, db: Database) -> None:
-        # given an order of M accepted and started by M's leader, whose role then ends
+        # given an order of M accepted and started by M's leader, whose role then ends (the
+        # order passes to the grid, its grid leader handling it from there)
         admin = await actor_for("community_admin")
-        micro = await micro_grid()
         first = await person_id("microgrid_leader")
         order = await act(
             "microgrid_leader", "start", await act("microgrid_leader", "accept", await place())
         )
         held = await RoleAssignment.get(person_id=first, role=Role.MICRO_GRID_LEADER, until=None)
-        await end_role(actor=admin, assignment_id=held.id, reason="换届")
-        # and a successor, appointed to M, who resolves it
-        account = await accounts.create_account(
-            username="successor", password="quiet-harbour-lantern", name="接任组长", phone=None
-        )
-        await assign_role(
-            actor=admin, person_id=account.person_id, role=Role.MICRO_GRID_LEADER, area_id=micro.id
-        )
-        resolved = await act("successor", "resolve", order, note="已处理")
-        assert (resolved.accepted_by_id, resolved.resolved_by_id) == (first, account.person_id)
+        ended = await end_role(actor=admin, assignment_id=held.id, reason="换届")
+        (moved,) = [o for o in ended.transferred_work_orders if o.id == order.id]
+        # and the grid leader, who took it over, resolves it
+        successor = await person_id("grid_leader")
+        resolved = await act("grid_leader", "resolve", moved, note="已处理")
+        assert (resolved.accepted_by_id, resolved.resolved_by_id) == (first, successor)
         today = service_clock.now().astimezone(get_settings().tz)
         quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
-        people = [first, account.person_id]
+        people = [first, successor]
         before = await workorders.person_metrics(quarter, people)
         # when the resident confirms
         closed = await act("resident", "confirm", resolved)
-        # then the successor who did the work is paid, not the leader whose role ended
-        assert await awards_for(closed) == [(account.person_id, "ORDER_RESOLVED")]
+        # then the grid leader who did the work is paid, not the leader whose role ended
+        assert await awards_for(closed) == [(successor, "ORDER_RESOLVED")]
         # and the evaluation counts the order (in time) for the same person
         after = await workorders.person_metrics(quarter, people)
         gained = {p: after[p]["orders_within_sla"] - before[p]["orders_within_sla"] for p in people}
-        assert gained == {first: 0, account.person_id: 1}
+        assert gained == {first: 0, successor: 1}
         await assert_ledger_ok()
 
     async def test_racing_confirmations_pay_once(self, db: Database) -> None:

@@ -1,0 +1,122 @@
+"""Errands (代办): a central household or micro-grid leader places an order for a household."""
+
+from __future__ import annotations
+
+import pytest
+
+from services import workorders
+from services.enums import Role, WorkOrderAction, WorkOrderStatus
+from services.errors import Forbidden, InvalidInput, NotFound
+from services.models import CareLink, Household, WorkOrderErrand, WorkOrderEvent
+from tests.conftest import Database, actor_for
+from tests.services.workorders_support import grid, micro_grid, sibling, snapshot
+
+
+async def _cared_neighbour() -> Household:
+    """A household the demo central household looks after where no demo account lives."""
+    central = await actor_for("central_household")
+    homes = [
+        (await actor_for(u)).household_id
+        for u in ("resident", "central_household", "microgrid_leader")
+    ]
+    link = (
+        await CareLink.filter(central_id=central.person_id)
+        .exclude(household_id__in=homes)
+        .order_by("household_id")
+        .first()
+    )
+    assert link is not None
+    return await Household.get(id=link.household_id)
+
+
+async def _errand(username: str, household_id: int) -> object:
+    return await workorders.place_order(
+        actor=await actor_for(username),
+        category="ELDERLY_CARE",
+        description="老人行动不便，代为申请助老服务",
+        on_behalf_of_household_id=household_id,
+    )
+
+
+class TestPlaceOrderOnBehalf:
+    async def test_a_central_household_orders_for_a_household_it_looks_after(
+        self, db: Database
+    ) -> None:
+        # given a household the demo central household looks after
+        home = await _cared_neighbour()
+        central = await actor_for("central_household")
+        # when the central household places an order on its behalf
+        order = await workorders.place_order(
+            actor=central,
+            category="ELDERLY_CARE",
+            description="代办：帮老人申请助餐",
+            on_behalf_of_household_id=home.id,
+        )
+        # then the order is the household's, dispatched to its micro-grid, placed by them
+        assert (order.household_id, order.reporter_id) == (home.id, central.person_id)
+        assert (order.handling_area_id, order.status) == (
+            home.micro_grid_id,
+            WorkOrderStatus.DISPATCHED,
+        )
+        # and recorded as an errand, noted on the timeline
+        errand = await WorkOrderErrand.get(work_order_id=order.id)
+        assert (errand.household_id, errand.placed_by_id, errand.placed_as) == (
+            home.id,
+            central.person_id,
+            Role.CENTRAL_HOUSEHOLD,
+        )
+        submit = await WorkOrderEvent.get(work_order_id=order.id, action=WorkOrderAction.SUBMIT)
+        assert submit.note == "中心户代办"
+        assert await workorders.errands_by_order(work_order_ids=[order.id, 0]) == [errand, None]
+
+    async def test_the_micro_grid_leaders_errand_goes_to_the_grid(self, db: Database) -> None:
+        # given a household of M (the leader's micro-grid)
+        home = await _cared_neighbour()
+        m = await micro_grid()
+        assert home.micro_grid_id == m.id
+        # when its leader places an order on its behalf
+        order = await _errand("microgrid_leader", home.id)
+        # then it is placed in M but handled by the grid (nobody accepts what they placed)
+        assert (order.area_id, order.handling_area_id) == (m.id, (await grid()).id)
+        errand = await WorkOrderErrand.get(work_order_id=order.id)
+        assert errand.placed_as is Role.MICRO_GRID_LEADER
+        # and the grid leader accepts it at once
+        accepted = await workorders.accept(
+            actor=await actor_for("grid_leader"), work_order_id=order.id
+        )
+        assert accepted.status is WorkOrderStatus.ACCEPTED
+
+    async def test_anyone_else_is_refused_and_nothing_changes(self, db: Database) -> None:
+        home = await _cared_neighbour()
+        other = await Household.filter(micro_grid_id=(await sibling()).id).first()
+        assert other is not None
+        before = await snapshot()
+        # a resident, a grid leader: no errand role
+        for username in ("resident", "grid_leader", "community_admin"):
+            with pytest.raises(Forbidden):
+                await _errand(username, home.id)
+        # the central household, for a household of another micro-grid it cannot see
+        with pytest.raises(NotFound):
+            await _errand("central_household", other.id)
+        # the micro-grid leader, for a household of the sibling micro-grid (outside their scope)
+        with pytest.raises(NotFound):
+            await _errand("microgrid_leader", other.id)
+        # an unknown household
+        with pytest.raises(NotFound) as unknown:
+            await _errand("central_household", 999_999)
+        assert unknown.value.field == "onBehalfOfHouseholdId"
+        # one's own household goes without onBehalfOfHouseholdId
+        own = (await actor_for("central_household")).household_id
+        assert own is not None
+        with pytest.raises(InvalidInput):
+            await _errand("central_household", own)
+        assert await snapshot() == before
+        assert not await WorkOrderErrand.exists()
+
+    async def test_a_household_of_m_out_of_their_care_is_not_theirs(self, db: Database) -> None:
+        # given a household of M that is no longer in the demo central household's care
+        home = await _cared_neighbour()
+        await CareLink.filter(household_id=home.id).delete()
+        # when they place an order for it, then NotFound (out of their care, they cannot see it)
+        with pytest.raises(NotFound):
+            await _errand("central_household", home.id)
