@@ -9,16 +9,14 @@ import strawberry
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import require_key
-from schema.grids.inputs import CreateAreaInput, CreatePartyUnitInput, UpdateAreaInput
+from schema.grids.inputs import CreateAreaInput, UpdateAreaInput
 from schema.grids.payloads import (
     CreateAreaResult,
     CreateAreaSuccess,
-    CreatePartyUnitResult,
-    CreatePartyUnitSuccess,
     UpdateAreaResult,
     UpdateAreaSuccess,
 )
-from schema.grids.types import Area, PartyUnit
+from schema.grids.types import Area
 from services import grids
 
 
@@ -54,16 +52,3 @@ class GridsMutation:
             station=input.station.to_service() if input.station else None,
         )
         return UpdateAreaSuccess(area=Area.from_model(area))
-
-    @strawberry.mutation(description="Attach a party unit to a community, grid or micro-grid.")
-    async def create_party_unit(
-        self, info: Info, input: Annotated[CreatePartyUnitInput, MUTATION_INPUT]
-    ) -> CreatePartyUnitResult:
-        unit = await grids.create_party_unit(
-            actor=info.context.actor,
-            area_id=require_key(input.area_id, "Area", "areaId"),
-            kind=input.kind,
-            name=input.name,
-            secretary_name=input.secretary_name,
-        )
-        return CreatePartyUnitSuccess(party_unit=PartyUnit.from_model(unit))

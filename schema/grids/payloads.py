@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema.core.errors import Conflict, UserErrors
-from schema.grids.types import Area, PartyUnit
+from schema.grids.types import Area
 
 
 @strawberry.type(description="The area was created.")
@@ -29,15 +29,4 @@ class UpdateAreaSuccess:
 UpdateAreaResult = Annotated[
     UpdateAreaSuccess | UserErrors | Conflict,
     strawberry.union("UpdateAreaResult", description="The changed area or why not."),
-]
-
-
-@strawberry.type(description="The party unit was created.")
-class CreatePartyUnitSuccess:
-    party_unit: PartyUnit = strawberry.field(description="The new party unit.")
-
-
-CreatePartyUnitResult = Annotated[
-    CreatePartyUnitSuccess | UserErrors | Conflict,
-    strawberry.union("CreatePartyUnitResult", description="The new party unit or why not."),
 ]

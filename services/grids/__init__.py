@@ -1,4 +1,4 @@
-"""The territory: areas, grid stations, contact groups, party units and coverage (全覆盖).
+"""The territory: areas, grid stations, contact groups and coverage (全覆盖).
 The grammar of area paths (under, subtree bounds, community of a path) is services.kit.paths."""
 
 from services.grids.areas import (
@@ -25,7 +25,6 @@ from services.grids.coverage import (
     household_counts,
 )
 from services.grids.live import area_watch
-from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
 
 __all__ = [
     "AreaRow",
@@ -42,13 +41,10 @@ __all__ = [
     "coverage_of",
     "create_area",
     "create_district",
-    "create_party_unit",
     "get_area",
     "household_counts",
     "list_areas",
     "nested_rows",
-    "party_units_by_area",
-    "party_units_by_ids",
     "stations_by_grid",
     "update_area",
 ]

@@ -16,7 +16,7 @@ from services.models.evaluation import (
     TrainingAttendance,
     TrainingSession,
 )
-from services.models.grids import Area, GridStation, PartyUnit
+from services.models.grids import Area, GridStation
 from services.models.households import CareLink, EndedCareLink, Household
 from services.models.market import Redemption, RedemptionLot, Reward
 from services.models.notices import Notice, NoticeAcknowledgement, NoticeRecipient
@@ -33,6 +33,7 @@ from services.models.partners import (
     ResourceMatch,
     ResourceOffer,
 )
+from services.models.party import PartyMemberReport, PartyMembership, PartyUnit
 from services.models.people import Person, RoleAssignment
 from services.models.points import (
     EvaluationCredit,
@@ -79,6 +80,8 @@ __all__ = [
     "NoticeRecipient",
     "PartnerMember",
     "PartnerUnit",
+    "PartyMemberReport",
+    "PartyMembership",
     "PartyUnit",
     "Person",
     "PointsAccount",

@@ -1,11 +1,11 @@
-"""The territory: the area tree, grid stations and party units."""
+"""The territory: the area tree and grid stations (party units: services.models.party)."""
 
 from __future__ import annotations
 
 from tortoise import fields
 from tortoise.models import Model
 
-from services.enums import AreaKind, AreaLevel, PartyUnitKind
+from services.enums import AreaKind, AreaLevel
 from services.kit import clock
 
 
@@ -51,20 +51,3 @@ class GridStation(Model):
 
     class Meta:
         table = "grid_station"
-
-
-class PartyUnit(Model):
-    """A party unit: community party organisation, grid branch (党支部) or micro-grid group."""
-
-    id = fields.IntField(primary_key=True)
-    area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
-        "models.Area", related_name="party_units", on_delete=fields.RESTRICT
-    )
-    area_id: int
-    kind = fields.CharEnumField(PartyUnitKind, max_length=40)
-    name = fields.CharField(max_length=100)
-    secretary_name = fields.CharField(max_length=50, null=True)
-
-    class Meta:
-        table = "party_unit"
-        unique_together = (("area", "kind"),)
