@@ -66,7 +66,7 @@ LIST_BOUNDS: dict[str, Bound] = {
         len(LEVEL_ORDER) - 1, "the levels above an area; create_area nests levels strictly"
     ),
     "Area.roleHolders": Bound(MAX_DUTY_HOLDERS, "assign_role caps duty-role holders per area"),
-    "Area.partyUnits": Bound(1, "a party unit's kind belongs to one level; one per kind and area"),
+    "Area.partyUnits": Bound(1, "one active party unit per area: its level's kind"),
     "Area.honours": Bound(HONOURS_LIMIT, "honours_of_areas lists the newest only"),
     "Person.partyMemberships": Bound(
         MAX_PARTY_MEMBERSHIPS, "a person is in at most one party unit of each level"
