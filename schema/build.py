@@ -36,6 +36,7 @@ from schema.households import HouseholdsMutation
 from schema.market import MarketMutation, MarketQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
 from schema.partners import PartnersMutation, PartnersQuery
+from schema.party import PartyMutation
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
@@ -74,6 +75,7 @@ Mutation = merge_types(
         MarketMutation,
         EvaluationMutation,
         PartnersMutation,
+        PartyMutation,
         VolunteeringMutation,
         NoticesMutation,
         WorkOrdersMutation,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 
 from tortoise.transactions import in_transaction
 
@@ -24,11 +25,13 @@ from seed.volunteering import seed_volunteering
 from seed.workorders import seed_work_orders
 from services.accounts import create_account, load_actor
 from services.enums import AreaKind, AreaLevel, PartyUnitKind, Role
-from services.grids import StationInput, create_area, create_district, create_party_unit
+from services.grids import StationInput, create_area, create_district
 from services.households import add_member, create_household, link_central_household
 from services.kit import clock, db
 from services.kit.auth import Actor
 from services.models import Area, Household, Person, RoleAssignment, UserAccount
+from services.party import add_member as add_party_member
+from services.party import create_unit, dissolve_unit, report_to_community
 from services.people import assign_role, create_person
 
 DEMO_PASSWORD = "gridpoints-demo"
@@ -79,6 +82,8 @@ _GIVEN = "建国华明伟芳秀英丽敏静强磊军洋勇艳杰娟涛超霞平�
 _GIVEN += "海波宁鹏辉林志德文晓雪慧婷欣浩宇晨佳振祥福春立新"
 _SHOPS = ("琉璃坊", "陶瓷店", "酥锅店", "便利店", "药店", "理发店", "烧烤店", "水果店", "五金店")
 _PARTY_UNIT_NAMES = {
+    PartyUnitKind.DISTRICT_PARTY_COMMITTEE: "中共{}委员会",
+    PartyUnitKind.STREET_PARTY_WORKING_COMMITTEE: f"中共{DISTRICT_NAME}{{}}工作委员会",
     PartyUnitKind.COMMUNITY_PARTY_ORGANIZATION: f"中共{DISTRICT_NAME}{{}}委员会",
     PartyUnitKind.GRID_PARTY_BRANCH: "{}党支部",
     PartyUnitKind.MICRO_GRID_PARTY_GROUP: "{}党小组",
@@ -145,6 +150,10 @@ class _Builder:
         self.groups = 0
         self.people: dict[str, Person] = {}  # the demo accounts' persons, by username
         self.demo_volunteers: list[Person] = []  # of the demo community, `volunteer` last
+        # The party members of the grid being built (for its branch), and the secretaries of
+        # the community's grid branches (for its party organisation).
+        self.party_members: list[Person] = []
+        self.branch_secretaries: list[Person] = []
         self.actor: Actor
 
     async def area(
@@ -186,11 +195,19 @@ class _Builder:
     async def role(self, person: Person, role: Role, area: Area) -> None:
         await assign_role(actor=self.actor, person_id=person.id, role=role, area_id=area.id)
 
-    async def party_unit(self, area: Area, kind: PartyUnitKind, secretary: Person) -> None:
+    async def party_unit(
+        self, area: Area, kind: PartyUnitKind, secretary: Person, members: Sequence[Person] = ()
+    ) -> int:
+        """The area's party unit, its secretary (a member, recorded as a party member) and the
+        other members given; the unit's id."""
         name = _PARTY_UNIT_NAMES[kind].format(area.name)
-        await create_party_unit(
-            actor=self.actor, area_id=area.id, kind=kind, name=name, secretary_name=secretary.name
+        unit = await create_unit(
+            actor=self.actor, area_id=area.id, kind=kind, name=name, secretary_id=secretary.id
         )
+        for member in members:
+            if member.id != secretary.id:
+                await add_party_member(actor=self.actor, unit_id=unit.id, person_id=member.id)
+        return unit.id
 
     async def appoint(self, username: str, is_demo: bool, role: Role, area: Area) -> Person:
         """Appoint the demo account's person where the story puts it, else a new staff member."""
@@ -212,6 +229,9 @@ class _Builder:
         actor = await load_actor(account_id=account.id)
         assert actor is not None  # just created and active
         self.actor = actor
+        await self.party_unit(
+            district, PartyUnitKind.DISTRICT_PARTY_COMMITTEE, await Person.get(id=actor.person_id)
+        )
         for username, _, name, _ in others:
             created = await create_account(
                 username=username,
@@ -224,11 +244,19 @@ class _Builder:
         for street_name, communities in PLAN.items():
             group = f"{street_name}网格工作"
             street = await self.area(district, street_name, AreaLevel.STREET, group=group)
-            await self.appoint(
+            secretary = await self.appoint(
                 "street_admin", street_name == DEMO_STREET, Role.STREET_ADMIN, street
             )
+            await self.party_unit(street, PartyUnitKind.STREET_PARTY_WORKING_COMMITTEE, secretary)
             for name, (road, compounds) in communities.items():
                 await self.community(street, name, road, compounds)
+        # 个人双报到: the demo central household has reported to the community where he lives
+        # (`volunteer`, a party member too, has not: she can try it).
+        await report_to_community(
+            actor=self.actor,
+            community_id=(await Area.get(name=DEMO_COMMUNITY)).id,
+            person_id=self.people["central_household"].id,
+        )
         await seed_points(
             community=await Area.get(name=DEMO_COMMUNITY), volunteers=self.demo_volunteers
         )
@@ -249,14 +277,21 @@ class _Builder:
         community = await self.area(street, name, AreaLevel.COMMUNITY, group=f"{name}居民")
         is_demo = name == DEMO_COMMUNITY
         admin = await self.appoint("community_admin", is_demo, Role.COMMUNITY_ADMIN, community)
-        await self.party_unit(community, PartyUnitKind.COMMUNITY_PARTY_ORGANIZATION, admin)
         short = name.removesuffix("社区")
         plain: list[Person] = []
+        self.branch_secretaries = []
         for i, compound in enumerate(compounds):
             street_no = f"{road}{self.rng.randint(1, 199)}号"
             plain += await self.grid(community, f"{short}第{_ORDINALS[i]}网格", street_no, compound)
         if is_demo:
             plain += await self.grid(community, COMMERCIAL_GRID, f"{short}步行街", "")
+        # The community's party organisation: its secretary and the grid branches' secretaries.
+        await self.party_unit(
+            community,
+            PartyUnitKind.COMMUNITY_PARTY_ORGANIZATION,
+            admin,
+            self.branch_secretaries,
+        )
         volunteers = self.rng.sample(plain, 3)
         if is_demo:
             volunteers.append(self.people["volunteer"])
@@ -288,6 +323,7 @@ class _Builder:
         )
         is_demo = name == DEMO_GRID
         plain: list[Person] = []
+        self.party_members = []
         first = 1  # the first building (or shop number) of the next micro-grid
         for m in range(self.rng.randint(2, 3)):
             size = self.rng.randint(20, 40)
@@ -319,7 +355,14 @@ class _Builder:
             self.people["grid_leader"] if is_demo else plain.pop(self.rng.randrange(len(plain)))
         )
         await self.role(leader, Role.GRID_LEADER, grid)
-        await self.party_unit(grid, PartyUnitKind.GRID_PARTY_BRANCH, leader)
+        if commercial:
+            # History: the street's joint branch, dissolved when the grid got its own.
+            dissolved = await self.party_unit(grid, PartyUnitKind.GRID_PARTY_BRANCH, leader)
+            await dissolve_unit(
+                actor=self.actor, unit_id=dissolved, reason="商户党员转入本网格党支部"
+            )
+        await self.party_unit(grid, PartyUnitKind.GRID_PARTY_BRANCH, leader, self.party_members)
+        self.branch_secretaries.append(leader)
         if not commercial:
             rider = self.people["rider"] if is_demo else await self.person(party_share=0.1)
             await self.role(rider, Role.PART_TIME_GRID_MEMBER, grid)
@@ -353,7 +396,10 @@ class _Builder:
                 share = 0.7 if i == leader else 0.5 if i in central else 0.1
                 people.append(await self.person(party_share=share, household=home))
         await self.role(people[leader], Role.MICRO_GRID_LEADER, micro)
-        await self.party_unit(micro, PartyUnitKind.MICRO_GRID_PARTY_GROUP, people[leader])
+        # The micro-grid's party members form its party group (and belong to the grid's branch).
+        party = [p for p in people if p.party_member and p.id != people[leader].id]
+        await self.party_unit(micro, PartyUnitKind.MICRO_GRID_PARTY_GROUP, people[leader], party)
+        self.party_members += [people[leader], *party]
         for chunk, index in zip(chunks, central, strict=True):
             await self.role(people[index], Role.CENTRAL_HOUSEHOLD, micro)
             for i in chunk:

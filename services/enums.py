@@ -32,14 +32,19 @@ class AreaKind(StrEnum):
 
 
 class PartyUnitKind(StrEnum):
-    """The party organisation that runs parallel to the territory."""
+    """The party organisation that runs parallel to the territory, one kind per level."""
 
+    DISTRICT_PARTY_COMMITTEE = "DISTRICT_PARTY_COMMITTEE"
+    STREET_PARTY_WORKING_COMMITTEE = "STREET_PARTY_WORKING_COMMITTEE"
     COMMUNITY_PARTY_ORGANIZATION = "COMMUNITY_PARTY_ORGANIZATION"
     GRID_PARTY_BRANCH = "GRID_PARTY_BRANCH"
     MICRO_GRID_PARTY_GROUP = "MICRO_GRID_PARTY_GROUP"
 
 
+# The level of area each kind of party unit is attached to (one kind per level).
 PARTY_UNIT_LEVEL = {
+    PartyUnitKind.DISTRICT_PARTY_COMMITTEE: AreaLevel.DISTRICT,
+    PartyUnitKind.STREET_PARTY_WORKING_COMMITTEE: AreaLevel.STREET,
     PartyUnitKind.COMMUNITY_PARTY_ORGANIZATION: AreaLevel.COMMUNITY,
     PartyUnitKind.GRID_PARTY_BRANCH: AreaLevel.GRID,
     PartyUnitKind.MICRO_GRID_PARTY_GROUP: AreaLevel.MICRO_GRID,

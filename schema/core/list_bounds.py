@@ -37,6 +37,7 @@ from services.partners.matching import MATCHES_LIMIT
 from services.partners.projects import MAX_MILESTONES, NEEDS_LIMIT, PARTICIPANTS_LIMIT
 from services.partners.stocking import UNIT_REWARDS_LIMIT
 from services.partners.units import MAX_UNIT_MEMBERS
+from services.party import MAX_MEMBERSHIPS as MAX_PARTY_MEMBERSHIPS
 from services.people import MAX_DUTY_HOLDERS, MAX_HOUSEHOLD_MEMBERS, MAX_OPEN_ROLES
 from services.people.roles import HANDOVER_LIST_LIMIT, ROLE_HISTORY_LIMIT
 from services.points.awards import MAX_BATCH as MAX_AWARD_BATCH
@@ -65,8 +66,11 @@ LIST_BOUNDS: dict[str, Bound] = {
         len(LEVEL_ORDER) - 1, "the levels above an area; create_area nests levels strictly"
     ),
     "Area.roleHolders": Bound(MAX_DUTY_HOLDERS, "assign_role caps duty-role holders per area"),
-    "Area.partyUnits": Bound(1, "a party unit's kind belongs to one level; one per kind and area"),
+    "Area.partyUnits": Bound(1, "one active party unit per area: its level's kind"),
     "Area.honours": Bound(HONOURS_LIMIT, "honours_of_areas lists the newest only"),
+    "Person.partyMemberships": Bound(
+        MAX_PARTY_MEMBERSHIPS, "a person is in at most one party unit of each level"
+    ),
     "Person.roles": Bound(MAX_OPEN_ROLES, "assign_role caps the roles a person holds at once"),
     "Person.roleHistory": Bound(ROLE_HISTORY_LIMIT, "roles_by_person lists the latest only"),
     "Person.honours": Bound(HONOURS_LIMIT, "honours_of_people lists the newest only"),

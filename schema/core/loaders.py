@@ -15,6 +15,7 @@ from services import (
     market,
     notices,
     partners,
+    party,
     people,
     points,
     volunteering,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
         EvaluationResult,
         EvaluationScheme,
     )
-    from services.models.grids import Area, GridStation, PartyUnit
+    from services.models.grids import Area, GridStation
     from services.models.households import CareLink, Household
     from services.models.market import Reward
     from services.models.notices import Notice, NoticeAcknowledgement
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         ResourceMatch,
         ResourceOffer,
     )
+    from services.models.party import PartyMemberReport, PartyMembership, PartyUnit
     from services.models.people import Person, RoleAssignment
     from services.models.points import PointsAward, PointsRule, PointsTransaction
     from services.models.volunteering import (
@@ -90,6 +92,7 @@ PUBLIC: frozenset[str] = frozenset(
         "area",  # grids.areas_by_ids
         "evaluation_period",  # evaluation.periods_by_ids
         "holder",  # people.card_holders (name and phone are public on the duty card)
+        "party_unit",  # party.units_by_ids (party units are public, like their areas)
         "points_rule",  # points.rules_by_ids
         "points_rule_as_of",  # points.rules_as_of
         "reward",  # market.rewards_by_ids
@@ -112,7 +115,10 @@ BEHIND_PARENT: dict[str, frozenset[str]] = {
     "members": frozenset({"Household"}),  # households.members_by_household
     "need_matches": frozenset({"Need"}),  # partners.matches_of(column="need_id")
     "notice_acknowledged_count": frozenset({"Notice"}),  # notices.acknowledged_counts
-    "party_units": frozenset({"Area"}),  # grids.party_units_by_area
+    "party_member_count": frozenset({"PartyUnit"}),  # party.member_counts
+    "party_memberships": frozenset({"Person"}),  # party.memberships_by_person
+    "party_report": frozenset({"Person"}),  # party.current_reports
+    "party_units": frozenset({"Area"}),  # party.units_by_area
     "project_matches": frozenset({"Project"}),  # partners.matches_of(column="project_id")
     "project_milestones": frozenset({"Project"}),  # partners.milestones_of
     "project_needs": frozenset({"Project"}),  # partners.needs_of_projects
@@ -171,7 +177,23 @@ class Loaders:
 
     @cached_property
     def party_units(self) -> DataLoader[int, list[PartyUnit]]:
-        return _loader(lambda ids: grids.party_units_by_area(area_ids=ids))
+        return _loader(lambda ids: party.units_by_area(area_ids=ids))
+
+    @cached_property
+    def party_unit(self) -> DataLoader[int, PartyUnit | None]:
+        return _loader(lambda ids: party.units_by_ids(unit_ids=ids))
+
+    @cached_property
+    def party_member_count(self) -> DataLoader[int, int]:
+        return _loader(lambda ids: party.member_counts(unit_ids=ids))
+
+    @cached_property
+    def party_memberships(self) -> DataLoader[int, list[PartyMembership]]:
+        return _loader(lambda ids: party.memberships_by_person(person_ids=ids))
+
+    @cached_property
+    def party_report(self) -> DataLoader[int, PartyMemberReport | None]:
+        return _loader(lambda ids: party.current_reports(person_ids=ids))
 
     @cached_property
     def household_count(self) -> DataLoader[int, int]:

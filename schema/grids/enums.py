@@ -19,8 +19,9 @@ strawberry.enum(
 )
 strawberry.enum(
     PartyUnitKind,
-    description="Community party organisation (社区党组织), grid party branch (网格党支部), "
-    "micro-grid party group (微网格党小组).",
+    description="The party unit of each level: district committee (区委), street working "
+    "committee (街道党工委), community party organisation (社区党委/总支), grid party branch "
+    "(网格党支部), micro-grid party group (微网格党小组).",
 )
 strawberry.enum(
     MoveSubject,
@@ -55,7 +56,11 @@ describe_values(
 describe_values(
     PartyUnitKind,
     {
-        "COMMUNITY_PARTY_ORGANIZATION": "Community party organisation (社区党组织).",
+        "DISTRICT_PARTY_COMMITTEE": "District party committee (区委), on the district.",
+        "STREET_PARTY_WORKING_COMMITTEE": "Street party working committee (街道党工委), on a "
+        "street.",
+        "COMMUNITY_PARTY_ORGANIZATION": "Community party organisation (社区党委/总支), on a "
+        "community.",
         "GRID_PARTY_BRANCH": "Grid party branch (网格党支部), on a grid.",
         "MICRO_GRID_PARTY_GROUP": "Micro-grid party group (微网格党小组), on a micro-grid.",
     },

@@ -8,7 +8,7 @@ from strawberry import relay
 import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
 from schema.core.ids import id_field
 from services import grids
-from services.enums import AreaKind, AreaLevel, PartyUnitKind
+from services.enums import AreaKind, AreaLevel
 
 
 @strawberry.input(description="A grid station's public details.")
@@ -45,14 +45,6 @@ class UpdateAreaInput:
     station: GridStationInput | None = strawberry.field(
         default=None, description="Set the grid station (grids only)."
     )
-
-
-@strawberry.input(description="A party unit for an area of the matching level.")
-class CreatePartyUnitInput:
-    area_id: relay.GlobalID = id_field("Area", description="Community, grid or micro-grid.")
-    kind: PartyUnitKind = strawberry.field(description="Which party unit.")
-    name: str = strawberry.field(description="Its name.")
-    secretary_name: str | None = strawberry.field(default=None, description="Its secretary.")
 
 
 @strawberry.input(

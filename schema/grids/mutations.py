@@ -11,7 +11,6 @@ from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import require_key
 from schema.grids.inputs import (
     CreateAreaInput,
-    CreatePartyUnitInput,
     MoveAreaInput,
     MoveHouseholdsInput,
     UpdateAreaInput,
@@ -19,8 +18,6 @@ from schema.grids.inputs import (
 from schema.grids.payloads import (
     CreateAreaResult,
     CreateAreaSuccess,
-    CreatePartyUnitResult,
-    CreatePartyUnitSuccess,
     MoveAreaResult,
     MoveAreaSuccess,
     MoveHouseholdsResult,
@@ -28,7 +25,7 @@ from schema.grids.payloads import (
     UpdateAreaResult,
     UpdateAreaSuccess,
 )
-from schema.grids.types import Area, AreaMove, PartyUnit
+from schema.grids.types import Area, AreaMove
 from services import grids
 
 
@@ -64,19 +61,6 @@ class GridsMutation:
             station=input.station.to_service() if input.station else None,
         )
         return UpdateAreaSuccess(area=Area.from_model(area))
-
-    @strawberry.mutation(description="Attach a party unit to a community, grid or micro-grid.")
-    async def create_party_unit(
-        self, info: Info, input: Annotated[CreatePartyUnitInput, MUTATION_INPUT]
-    ) -> CreatePartyUnitResult:
-        unit = await grids.create_party_unit(
-            actor=info.context.actor,
-            area_id=require_key(input.area_id, "Area", "areaId"),
-            kind=input.kind,
-            name=input.name,
-            secretary_name=input.secretary_name,
-        )
-        return CreatePartyUnitSuccess(party_unit=PartyUnit.from_model(unit))
 
     @strawberry.mutation(
         description="Move a grid to another community or a micro-grid to another grid "

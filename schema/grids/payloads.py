@@ -8,7 +8,7 @@ import strawberry
 
 from schema.core.context import Info
 from schema.core.errors import Conflict, UserErrors
-from schema.grids.types import Area, AreaMove, PartyUnit
+from schema.grids.types import Area, AreaMove
 
 if TYPE_CHECKING:
     from schema.households import Household
@@ -33,17 +33,6 @@ class UpdateAreaSuccess:
 UpdateAreaResult = Annotated[
     UpdateAreaSuccess | UserErrors | Conflict,
     strawberry.union("UpdateAreaResult", description="The changed area or why not."),
-]
-
-
-@strawberry.type(description="The party unit was created.")
-class CreatePartyUnitSuccess:
-    party_unit: PartyUnit = strawberry.field(description="The new party unit.")
-
-
-CreatePartyUnitResult = Annotated[
-    CreatePartyUnitSuccess | UserErrors | Conflict,
-    strawberry.union("CreatePartyUnitResult", description="The new party unit or why not."),
 ]
 
 

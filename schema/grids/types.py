@@ -1,4 +1,4 @@
-"""GraphQL types of the territory: areas, stations, party units, coverage."""
+"""GraphQL types of the territory: areas, stations, coverage."""
 
 from __future__ import annotations
 
@@ -15,18 +15,18 @@ from schema.core.context import Info
 from schema.core.loaders import load_existing
 from schema.core.pagination import After, Connection, First, page_args, paged
 from schema.core.selection import selected_below
-from services import grids, people
-from services.enums import AreaKind, AreaLevel, MoveSubject, PartyUnitKind
+from services import grids, party, people
+from services.enums import AreaKind, AreaLevel, MoveSubject
 from services.evaluation.results import HONOURS_LIMIT
 from services.kit.pagination import Page, PageKey
 
 if TYPE_CHECKING:
     from schema.evaluation import Honour, TrainingCoverage
     from schema.households import Household
+    from schema.party import PartyMemberReport, PartyUnit
     from schema.people import Person, RoleAssignment
     from services.models.grids import Area as AreaModel
     from services.models.grids import AreaMove as AreaMoveModel
-    from services.models.grids import PartyUnit as PartyUnitModel
 
 
 @strawberry.type(description="Full-coverage (全覆盖) figures of an area.")
@@ -68,40 +68,6 @@ class GridStation:
     name: str = strawberry.field(description="Station name.")
     address: str = strawberry.field(description="Where it is.")
     hours: str = strawberry.field(description="Opening hours, as posted.")
-
-
-@strawberry.type(description="A party unit attached to an area (parallel party organisation).")
-class PartyUnit(relay.Node):
-    id: relay.NodeID[int]
-    kind: PartyUnitKind = strawberry.field(description="Which kind of party unit.")
-    name: str = strawberry.field(description="Its name.")
-    secretary_name: str | None = strawberry.field(
-        description="Its secretary (书记/组长), if known."
-    )
-    area_id: strawberry.Private[int]
-
-    @strawberry.field(description="The area it is attached to.")
-    async def area(self, info: Info) -> Area:
-        return await Area.load(info, self.area_id)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PartyUnit | None]:
-        # Party units are public, like the areas they belong to.
-        ids = [int(i) for i in node_ids]
-        units = await grids.party_units_by_ids(unit_ids=ids)
-        return [cls.from_model(u) if u else None for u in units]
-
-    @classmethod
-    def from_model(cls, unit: PartyUnitModel) -> PartyUnit:
-        return cls(
-            id=unit.id,
-            kind=unit.kind,
-            name=unit.name,
-            secretary_name=unit.secretary_name,
-            area_id=unit.area_id,
-        )
 
 
 @strawberry.type(
@@ -302,11 +268,54 @@ class Area(relay.Node):
             return None
         return GridStation(name=station.name, address=station.address, hours=station.hours)
 
-    @strawberry.field(description="Party units attached to this area.")
-    async def party_units(self, info: Info) -> list[PartyUnit]:
+    @strawberry.field(
+        description="The active party units attached to this area (one of its level's kind)."
+    )
+    async def party_units(
+        self, info: Info
+    ) -> list[Annotated[PartyUnit, strawberry.lazy("schema.party")]]:
+        from schema.party import PartyUnit
+
         return [
             PartyUnit.from_model(u) for u in await info.context.loaders.party_units.load(self.id)
         ]
+
+    @strawberry.field(
+        description="Party units of this area that were dissolved (history), latest first."
+    )
+    async def dissolved_party_units(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Annotated[PartyUnit, strawberry.lazy("schema.party")]]:
+        from schema.party import PartyUnit
+
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: party.dissolved_units(area_id=self.id, first=size, after=key),
+            PartyUnit.from_model,
+        )
+
+    @strawberry.field(
+        description="Party members' current individual reports (个人双报到) to this community "
+        "(of a street or the district: to its communities), latest first; for the admins of "
+        "the area (others get a FORBIDDEN error, grids and micro-grids INVALID_INPUT, at this "
+        "path)."
+    )
+    async def party_member_reports(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Annotated[PartyMemberReport, strawberry.lazy("schema.party")]] | None:
+        from schema.party import PartyMemberReport
+
+        return await paged(
+            info,
+            first,
+            after,
+            lambda size, key: party.community_reports(
+                actor=info.context.actor, area_id=self.id, first=size, after=key
+            ),
+            PartyMemberReport.from_model,
+        )
 
     @strawberry.field(
         description="Red-flag honours of this grid or micro-grid (a micro-grid's include its "

@@ -21,6 +21,7 @@ from services.people.roles import ROLE_HISTORY_LIMIT
 if TYPE_CHECKING:
     from schema.evaluation import Honour
     from schema.households import Household
+    from schema.party import PartyMemberReport, PartyMembership
     from services.models.people import Person as PersonModel
     from services.models.people import RoleAssignment as RoleAssignmentModel
 
@@ -100,6 +101,34 @@ class Person(relay.Node):
 
         found = await info.context.loaders.person_honours.load(self.id)
         return [Honour.from_model(h) for h in found]
+
+    @strawberry.field(
+        description="The party units (党组织) they are a member of now, one a level at most, top "
+        "level first; in scope only (elsewhere empty)."
+    )
+    async def party_memberships(
+        self, info: Info
+    ) -> list[Annotated[PartyMembership, strawberry.lazy("schema.party")]]:
+        from schema.party import PartyMembership
+
+        if not await self._sees_all(info):
+            return []
+        found = await info.context.loaders.party_memberships.load(self.id)
+        return [PartyMembership.from_model(m) for m in found]
+
+    @strawberry.field(
+        description="Their current individual report (个人双报到) to the community where they "
+        "live; null when none, or outside the viewer's scope."
+    )
+    async def party_member_report(
+        self, info: Info
+    ) -> Annotated[PartyMemberReport, strawberry.lazy("schema.party")] | None:
+        from schema.party import PartyMemberReport
+
+        if not await self._sees_all(info):
+            return None
+        found = await info.context.loaders.party_report.load(self.id)
+        return PartyMemberReport.from_model(found) if found else None
 
     @strawberry.field(
         description="Every role ever held, ended ones included, in the order they began (the "

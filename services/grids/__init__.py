@@ -1,4 +1,4 @@
-"""The territory: areas, grid stations, contact groups, party units and coverage (全覆盖).
+"""The territory: areas, grid stations, contact groups and coverage (全覆盖).
 The grammar of area paths (under, subtree bounds, community of a path) is services.kit.paths."""
 
 from services.grids.areas import (
@@ -35,7 +35,6 @@ from services.grids.moves import (
     move_households,
     moves_by_ids,
 )
-from services.grids.party_units import create_party_unit, party_units_by_area, party_units_by_ids
 
 __all__ = [
     "MAX_HOUSEHOLDS_PER_MOVE",
@@ -54,7 +53,6 @@ __all__ = [
     "coverage_of",
     "create_area",
     "create_district",
-    "create_party_unit",
     "get_area",
     "household_counts",
     "households_without_central_household",
@@ -64,8 +62,6 @@ __all__ = [
     "move_households",
     "moves_by_ids",
     "nested_rows",
-    "party_units_by_area",
-    "party_units_by_ids",
     "stations_by_grid",
     "unassigned_households",
     "update_area",

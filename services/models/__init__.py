@@ -17,7 +17,7 @@ from services.models.evaluation import (
     TrainingAttendance,
     TrainingSession,
 )
-from services.models.grids import Area, AreaMove, GridStation, PartyUnit
+from services.models.grids import Area, AreaMove, GridStation
 from services.models.households import CareLink, EndedCareLink, Household, HouseholdClaim
 from services.models.market import Redemption, RedemptionLot, Reward
 from services.models.notices import (
@@ -40,6 +40,7 @@ from services.models.partners import (
     ResourceMatch,
     ResourceOffer,
 )
+from services.models.party import PartyMemberReport, PartyMembership, PartyUnit
 from services.models.people import Person, RoleAssignment
 from services.models.points import (
     EvaluationCredit,
@@ -97,6 +98,8 @@ __all__ = [
     "NoticeRelay",
     "PartnerMember",
     "PartnerUnit",
+    "PartyMemberReport",
+    "PartyMembership",
     "PartyUnit",
     "Person",
     "PointsAccount",

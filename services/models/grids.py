@@ -1,4 +1,4 @@
-"""The territory: the area tree, grid stations and party units."""
+"""The territory: the area tree and grid stations (party units: services.models.party)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from services.enums import AreaKind, AreaLevel, MoveSubject, PartyUnitKind
+from services.enums import AreaKind, AreaLevel, MoveSubject
 from services.kit import clock
 
 if TYPE_CHECKING:
@@ -57,23 +57,6 @@ class GridStation(Model):
 
     class Meta:
         table = "grid_station"
-
-
-class PartyUnit(Model):
-    """A party unit: community party organisation, grid branch (党支部) or micro-grid group."""
-
-    id = fields.IntField(primary_key=True)
-    area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
-        "models.Area", related_name="party_units", on_delete=fields.RESTRICT
-    )
-    area_id: int
-    kind = fields.CharEnumField(PartyUnitKind, max_length=40)
-    name = fields.CharField(max_length=100)
-    secretary_name = fields.CharField(max_length=50, null=True)
-
-    class Meta:
-        table = "party_unit"
-        unique_together = (("area", "kind"),)
 
 
 class AreaMove(Model):

@@ -28,6 +28,9 @@ from services.models import (
     EvaluationResult,
     ExitReview,
     Notice,
+    PartyMemberReport,
+    PartyMembership,
+    PartyUnit,
     PointsAward,
     PointsEntry,
     PointsTransaction,
@@ -93,6 +96,11 @@ COMMUNITY_LISTS = (
     f"attendees {PERSON} }} }} }}",
     f"areas(under: $under, first: 10) {{ edges {{ node {{ {N} "
     f"roleHolders {{ {N} person {PERSON} }} }} }} }}",
+    f"areas(under: $under, first: 10) {{ edges {{ node {{ {N} partyUnits {{ {N} "
+    f"secretary {PERSON} members(first: 10) {{ edges {{ node {{ {N} person {PERSON} "
+    f"partyUnit {{ {N} }} }} }} }} }} }} }} }}",
+    f"node(id: $under) {{ ... on Area {{ partyMemberReports(first: 10) {{ edges {{ node {{ "
+    f"{N} person {PERSON} recordedBy {PERSON} }} }} }} }} }}",
     f"areas(under: $under, first: 5) {{ edges {{ node {{ {N} "
     f"households(first: 10) {{ edges {{ node {{ {N} members {PERSON} "
     f"centralHousehold {PERSON} }} }} }} }} }} }}",
@@ -138,6 +146,11 @@ REFERENCES: dict[tuple[str, str], tuple[type[Model], str, str]] = {
     ("Honour", "transaction"): (EvaluationHonour, "transaction_id", "PointsTransaction"),
     ("ExitReview", "person"): (ExitReview, "person_id", "Person"),
     ("CadreAssignment", "person"): (CadreAssignment, "person_id", "Person"),
+    ("PartyUnit", "secretary"): (PartyUnit, "secretary_id", "Person"),
+    ("PartyMembership", "person"): (PartyMembership, "person_id", "Person"),
+    ("PartyMembership", "partyUnit"): (PartyMembership, "unit_id", "PartyUnit"),
+    ("PartyMemberReport", "person"): (PartyMemberReport, "person_id", "Person"),
+    ("PartyMemberReport", "recordedBy"): (PartyMemberReport, "recorded_by_id", "Person"),
 }
 # Where the model is keyed by another column than the parent's id.
 KEYED_BY = {("Household", "centralHousehold"): "household_id"}

@@ -12,10 +12,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.recorder import MigrationRecorder
 
 import services.migrations as migrations_package
-from services.enums import Role
+from services.enums import AreaLevel, Role
 from services.grids import create_district
 from services.kit import db as database
-from services.models import Person, RoleAssignment
+from services.models import Area, Household, PartyMembership, Person, RoleAssignment
 from tests.conftest import Database
 
 
@@ -127,3 +127,51 @@ async def test_every_migration_is_undone_completely(
             await database.migrate(to="zero")
         later = [f"models.{name}" for name in _MIGRATIONS[lowest + 1 :]]
         assert await database.pending_migrations() == later
+
+
+async def test_free_text_secretaries_become_people_where_they_match_one(
+    empty_db: Database,
+) -> None:
+    # given the schema before the party organisation (0020), a district with a community, a
+    # party member 张三 living there, two party members named 李四, and units naming
+    # 张三, 李四 (two people match) and 王五 (nobody matches) as their secretaries
+    await database.migrate(to="0020_ended_care_links")
+    district = await create_district(name="测试区")
+    community = await Area.create(
+        name="测试社区", level=AreaLevel.COMMUNITY, parent_id=district.id, path="x"
+    )
+    community.path = f"{district.path}{community.id}/"
+    await community.save()
+    home = await Household.create(
+        community_id=community.id, micro_grid_id=None, path=community.path, address="1号"
+    )
+    zhang = await Person.create(name="张三", party_member=True, household_id=home.id)
+    await Person.create(name="李四", party_member=True, household_id=home.id)
+    await Person.create(name="李四", party_member=True, household_id=home.id)
+    await Person.create(name="王五", party_member=False, household_id=home.id)
+    for kind, name in (
+        ("COMMUNITY_PARTY_ORGANIZATION", "张三"),
+        ("DISTRICT_PARTY_COMMITTEE", "李四"),
+        ("STREET_PARTY_WORKING_COMMITTEE", "王五"),
+    ):
+        area_id = community.id if kind.startswith("COMMUNITY") else district.id
+        await database.execute(
+            "INSERT INTO party_unit (area_id, kind, name, secretary_name) VALUES (?, ?, ?, ?)",
+            [area_id, kind, f"{name}的党组织", name],
+        )
+    # when the migrations run on
+    await database.migrate()
+    # then 张三 is his unit's secretary and member, the text gone
+    rows = {
+        r["secretary_name"] or r["kind"]: r
+        for r in await database.fetch(
+            "SELECT id, kind, secretary_id, secretary_name FROM party_unit", []
+        )
+    }
+    mapped = rows["COMMUNITY_PARTY_ORGANIZATION"]
+    assert mapped["secretary_id"] == zhang.id
+    assert await PartyMembership.exists(unit_id=mapped["id"], person_id=zhang.id, left_at=None)
+    # and the names that match two people, or nobody who is a party member, stay as text
+    assert rows["李四"]["secretary_id"] is None
+    assert rows["王五"]["secretary_id"] is None
+    assert await PartyMembership.all().count() == 1

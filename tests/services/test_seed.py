@@ -23,6 +23,8 @@ from services.models import (
     CareLink,
     GridStation,
     Household,
+    PartyMemberReport,
+    PartyMembership,
     PartyUnit,
     Person,
     RoleAssignment,
@@ -34,6 +36,8 @@ from tests.conftest import Database, actor_for
 pytestmark = pytest.mark.calendar
 
 PARTY_UNIT_OF = {
+    AreaLevel.DISTRICT: PartyUnitKind.DISTRICT_PARTY_COMMITTEE,
+    AreaLevel.STREET: PartyUnitKind.STREET_PARTY_WORKING_COMMITTEE,
     AreaLevel.COMMUNITY: PartyUnitKind.COMMUNITY_PARTY_ORGANIZATION,
     AreaLevel.GRID: PartyUnitKind.GRID_PARTY_BRANCH,
     AreaLevel.MICRO_GRID: PartyUnitKind.MICRO_GRID_PARTY_GROUP,
@@ -231,3 +235,34 @@ async def test_scale_checks_the_size(empty_db: Database, households_count: int) 
     with pytest.raises(ValueError):
         await seed_scale(households_count)
     assert not await Household.exists()
+
+
+async def test_demo_party_organisation_is_people(db: Database) -> None:
+    # given the demo district
+    for area in await Area.all():
+        # then every area has one active party unit of its level
+        units = await PartyUnit.filter(area_id=area.id, dissolved_at=None)
+        assert [u.kind for u in units] == [PARTY_UNIT_OF[area.level]], area.name
+        # whose secretary is a person, a party member and a member of it
+        (unit,) = units
+        assert unit.secretary_id is not None and unit.secretary_name is None
+        assert (await Person.get(id=unit.secretary_id)).party_member
+        assert await PartyMembership.exists(
+            unit_id=unit.id, person_id=unit.secretary_id, left_at=None
+        )
+    # and every member of a unit is a party member, in one unit of each level at most
+    members = await PartyMembership.filter(left_at=None).values_list("person_id", "kind")
+    assert len(members) == len(set(members))
+    party = set(await Person.filter(party_member=True).values_list("id", flat=True))
+    assert {person for person, _ in members} <= party
+    # and the commercial grid keeps the branch it dissolved, with its reason
+    grid = await Area.get(name=COMMERCIAL_GRID)
+    dissolved = await PartyUnit.get(area_id=grid.id, dissolved_at__isnull=False)
+    assert dissolved.dissolve_reason
+    assert not await PartyMembership.exists(unit_id=dissolved.id, left_at=None)
+    # and the demo central household has reported to the community where he lives
+    central = await UserAccount.get(username="central_household")
+    report = await PartyMemberReport.get(person_id=central.person_id, ended_at=None)
+    assert report.community_id == (await Area.get(name=DEMO_COMMUNITY)).id
+    volunteer = await UserAccount.get(username="volunteer")
+    assert not await PartyMemberReport.exists(person_id=volunteer.person_id)

@@ -1,4 +1,4 @@
-"""The territory's mutations through GraphQL: areas and party units."""
+"""The territory's mutations through GraphQL: areas."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.enums import AreaKind
-from services.models import Area, GridStation, PartyUnit
+from services.models import Area, GridStation
 from tests.conftest import gql, login
 from tests.schema.grids_support import (
     CREATE_AREA,
@@ -28,17 +28,6 @@ mutation Update($input: UpdateAreaInput!) {
   updateArea(input: $input) {
     __typename
     ... on UpdateAreaSuccess { area { id name kind contactGroupName station { name } } }
-    ... on Error { code message field }
-  }
-}
-"""
-
-
-CREATE_PARTY_UNIT = """
-mutation Unit($input: CreatePartyUnitInput!) {
-  createPartyUnit(input: $input) {
-    __typename
-    ... on CreatePartyUnitSuccess { partyUnit { id kind name secretaryName area { name } } }
     ... on Error { code message field }
   }
 }
@@ -290,88 +279,3 @@ class TestUpdateArea:
             row.kind,
             row.contact_group_link,
         )
-
-
-class TestCreatePartyUnit:
-    async def test_create_party_unit(self, client: httpx.AsyncClient) -> None:
-        # given a new micro-grid (the demo ones all have their party group already)
-        token = await login(client, "community_admin")
-        grid = await area(GRID_G)
-        created = await gql(
-            client,
-            CREATE_AREA,
-            {
-                "input": {
-                    "parentId": gid("Area", grid.id),
-                    "name": "新微网格",
-                    "level": "MICRO_GRID",
-                }
-            },
-            token=token,
-        )
-        micro_id = created["data"]["createArea"]["area"]["id"]
-        # when its party group is set up
-        body = await gql(
-            client,
-            CREATE_PARTY_UNIT,
-            {
-                "input": {
-                    "areaId": micro_id,
-                    "kind": "MICRO_GRID_PARTY_GROUP",
-                    "name": "新微网格党小组",
-                    "secretaryName": "  ",
-                }
-            },
-            token=token,
-        )
-        # then it exists, attached to the micro-grid
-        result = body["data"]["createPartyUnit"]
-        assert result["__typename"] == "CreatePartyUnitSuccess", result
-        unit = result["partyUnit"]
-        assert (unit["kind"], unit["name"], unit["secretaryName"]) == (
-            "MICRO_GRID_PARTY_GROUP",
-            "新微网格党小组",
-            None,
-        )
-        assert unit["area"] == {"name": "新微网格"}
-        assert await PartyUnit.exists(area_id=key_of(micro_id), kind="MICRO_GRID_PARTY_GROUP")
-        # and a second one of the same kind is a conflict
-        again = await gql(
-            client,
-            CREATE_PARTY_UNIT,
-            {"input": {"areaId": micro_id, "kind": "MICRO_GRID_PARTY_GROUP", "name": "重复"}},
-            token=token,
-        )
-        assert again["data"]["createPartyUnit"]["__typename"] == "Conflict"
-        assert await PartyUnit.filter(area_id=key_of(micro_id)).count() == 1
-
-    @pytest.mark.parametrize(
-        ("username", "target", "kind", "typename", "field"),
-        [
-            ("community_admin", YANSHAN, "GRID_PARTY_BRANCH", "InvalidInput", "kind"),
-            ("street_admin", OTHER_COMMUNITY, "COMMUNITY_PARTY_ORGANIZATION", "Forbidden", None),
-            (None, YANSHAN, "COMMUNITY_PARTY_ORGANIZATION", "Unauthenticated", None),
-        ],
-    )
-    async def test_create_party_unit_errors(
-        self,
-        client: httpx.AsyncClient,
-        username: str | None,
-        target: str,
-        kind: str,
-        typename: str,
-        field: str | None,
-    ) -> None:
-        token = await login(client, username) if username else None
-        row = await area(target)
-        before = await PartyUnit.all().count()
-        body = await gql(
-            client,
-            CREATE_PARTY_UNIT,
-            {"input": {"areaId": gid("Area", row.id), "kind": kind, "name": "某党组织"}},
-            token=token,
-        )
-        result = body["data"]["createPartyUnit"]
-        assert result["__typename"] == typename, result
-        assert result["field"] == field
-        assert await PartyUnit.all().count() == before
