@@ -19,7 +19,7 @@ class PartyUnit(Model):
     """A party unit attached to an area of its level: district committee (区委), street working
     committee (街道党工委), community organisation (社区党委/总支), grid branch (网格党支部),
     micro-grid group (党小组). Dissolved units are kept (history), with who and why; one active
-    unit per area and kind (a partial unique index, migration 0021_b)."""
+    unit per area and kind (a partial unique index, migration 0022)."""
 
     id = fields.IntField(primary_key=True)
     area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
@@ -49,7 +49,7 @@ class PartyUnit(Model):
 class PartyMembership(Model):
     """A party member's membership of a unit, from `joined_at` until `left_at` (open while
     null), kept after it ends. `kind` repeats the unit's (a unit's kind never changes) so that
-    the database holds a person to one open membership per level (migration 0021_b)."""
+    the database holds a person to one open membership per level (migration 0022)."""
 
     id = fields.IntField(primary_key=True)
     unit: fields.ForeignKeyRelation[PartyUnit] = fields.ForeignKeyField(
@@ -74,7 +74,7 @@ class PartyMembership(Model):
 
 class PartyMemberReport(Model):
     """A party member's individual report (个人双报到) to the community where they live, to
-    serve there. One current report a person (a partial unique index, migration 0021_b): a
+    serve there. One current report a person (a partial unique index, migration 0022): a
     report to another community ends the earlier one (`ended_at`), which is kept."""
 
     id = fields.IntField(primary_key=True)

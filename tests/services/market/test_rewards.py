@@ -325,8 +325,8 @@ class TestMigration:
         await Reward.filter(id=elsewhere.id).update(
             provider_kind=ProviderKind.PARTNER_UNIT, provider_name=MERCHANT_NAME
         )
-        # when migration 0021_e1's data step runs
-        step = import_module("services.migrations.0021_e1_reward_providers_and_claim_kinds")
+        # when migration 0025's data step runs
+        step = import_module("services.migrations.0025_reward_providers_and_claim_kinds")
         for statement in step._STATEMENTS:
             await database.execute(statement, [])
         # then the voucher is the merchant's again, and the others keep their names only

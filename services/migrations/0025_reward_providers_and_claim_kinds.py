@@ -46,7 +46,7 @@ async def backward(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_ended_care_links')]
+    dependencies = [("models", "0024_audit_and_rule_versions")]
 
     initial = False
 

@@ -34,7 +34,7 @@ async def backward(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0020_ended_care_links")]
+    dependencies = [("models", "0022_party_organisation")]
 
     initial = False
 

@@ -89,7 +89,7 @@ async def restore_guards(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_ended_care_links')]
+    dependencies = [("models", "0023_work_order_loop")]
 
     initial = False
 

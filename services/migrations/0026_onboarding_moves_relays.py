@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_ended_care_links')]
+    dependencies = [("models", "0025_reward_providers_and_claim_kinds")]
 
     initial = False
 

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_ended_care_links')]
+    dependencies = [("models", "0020_ended_care_links")]
 
     initial = False
 

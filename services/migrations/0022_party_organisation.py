@@ -180,7 +180,7 @@ async def backward(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_ended_care_links')]
+    dependencies = [("models", "0021_work_order_errands")]
 
     initial = False
 

@@ -37,7 +37,7 @@ class AddColumn(ops.AddField):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0020_ended_care_links')]
+    dependencies = [("models", "0026_onboarding_moves_relays")]
 
     initial = False
 
