@@ -1,8 +1,9 @@
 """Text relevance of a resource to a need: jieba segments the Chinese text, BM25 ranks.
 
-The query is the need's title (counted twice), description and unit label; the document is the
-resource's title (twice), description and unit label, with the name and description of the
-partner unit (共建单位) that offers it, so a 助老餐厅's 午餐 reads as a meal for the elderly.
+The query is the need's title (counted twice) and description; the document is the resource's
+title (twice) and description, with the name and description of the partner unit (共建单位)
+that offers it, so a 助老餐厅's 午餐 reads as a meal for the elderly. Quantity labels (份, 袋)
+are left out: every other entry says 份, which tells nothing of what it is.
 
 BM25 (k1 = 1.2, b = 0.75) needs a document frequency per term. Taking it from the resources
 in the database would make a pair's score drift with every resource posted and differ between
