@@ -371,15 +371,14 @@ async def rank_period(period: EvaluationPeriod, scheme: Scheme) -> None:
     quarter's periods of its streets) and the results of the areas of a period. A total below
     the exit threshold, or the last rank of two or more in the community, is poor."""
     await db.execute(_RANKS, [scheme.exit_threshold * 100, period.id])
-    # The street rows first (a no-op write, in id order): two communities of a street ranking
-    # at once rewrite each other's street ranks, one after the other.
-    for street in await db.fetch(
-        "SELECT DISTINCT street_id FROM evaluation_result WHERE period_id = ? ORDER BY street_id",
+    # The street rows first (a no-op write, one statement): two communities of a street
+    # ranking at once rewrite each other's street ranks one after the other. A community's
+    # period locks one street, so two rankings never wait on each other's rows crosswise.
+    await db.execute(
+        "UPDATE area SET name = name WHERE id IN "
+        "(SELECT DISTINCT street_id FROM evaluation_result WHERE period_id = ?) RETURNING id",
         [period.id],
-    ):
-        await db.execute(
-            "UPDATE area SET name = name WHERE id = ? RETURNING id", [int(street["street_id"])]
-        )
+    )
     await db.execute(_STREET_RANKS, [period.quarter, period.id])
     await _score_areas(period)
 
