@@ -19,6 +19,7 @@ from services.enums import (
     LEVEL_ORDER,
     HonourKind,
     Metric,
+    PartnerUnitKind,
     Role,
 )
 from services.evaluation.adjustments import MAX_ADJUSTMENTS, MAX_OBJECTIONS
@@ -31,6 +32,8 @@ from services.evaluation.results import (
 from services.evaluation.schemes import ACTIVITY_METRICS, MAX_ITEMS, MAX_RULE_LINKS
 from services.evaluation.training import MAX_ATTENDEES
 from services.grids.areas import MAX_CHILDREN
+from services.grids.moves import MAX_HOUSEHOLDS_PER_MOVE
+from services.notices.relays import MAX_RELAY_HOUSEHOLDS
 from services.partners.cadres import SERVICES_LIMIT
 from services.partners.lists import MAX_SERVED, MAX_SOURCES, UNIT_RESOURCES_LIMIT
 from services.partners.matching import MATCHES_LIMIT
@@ -80,6 +83,12 @@ LIST_BOUNDS: dict[str, Bound] = {
     ),
     "EndRoleSuccess.transferredWorkOrders": Bound(
         HANDOVER_LIST_LIMIT, "end_role lists the first transferred work orders only"
+    ),
+    "MoveHouseholdsSuccess.moves": Bound(
+        MAX_HOUSEHOLDS_PER_MOVE, "one per household moved; move_households caps them"
+    ),
+    "MoveHouseholdsSuccess.households": Bound(
+        MAX_HOUSEHOLDS_PER_MOVE, "move_households takes that many households at most"
     ),
     "Household.members": Bound(
         MAX_HOUSEHOLD_MEMBERS, "create_person and add_member cap a household's members"
@@ -131,6 +140,9 @@ LIST_BOUNDS: dict[str, Bound] = {
     # --- notices ---
     "Notice.roles": Bound(len(Role), "a set of roles"),
     "NoticeCoverage.areas": Bound(MAX_CHILDREN, "one per child area; create_area caps them"),
+    "RecordNoticeRelaySuccess.relays": Bound(
+        MAX_RELAY_HOUSEHOLDS, "record_relay takes that many households at most"
+    ),
     # --- partners and co-building ---
     "PartnerUnit.members": Bound(MAX_UNIT_MEMBERS, "add_member caps a unit's members"),
     "PartnerUnit.resourceOffers": Bound(
@@ -146,10 +158,15 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Project.milestones": Bound(MAX_MILESTONES, "add_milestone caps them per project"),
     "Project.needs": Bound(NEEDS_LIMIT, "needs_of_projects lists the latest only"),
     "CadreAssignment.services": Bound(SERVICES_LIMIT, "services_of lists the latest only"),
+    "Query.projectClaimKinds": Bound(len(PartnerUnitKind), "a set of unit kinds"),
+    "SetProjectClaimKindsSuccess.kinds": Bound(len(PartnerUnitKind), "a set of unit kinds"),
     # --- volunteering ---
     "Viewer.teams": Bound(MAX_TEAMS, "join_team and create_team cap a person's teams"),
     "ApproveHoursSuccess.signUps": Bound(
         MAX_HOURS_BATCH, "approve_hours takes that many sign-ups at most"
+    ),
+    "ApproveHoursSuccess.capped": Bound(
+        MAX_HOURS_BATCH, "some of the sign-ups approve_hours takes, at most that many"
     ),
     "DeclineHoursSuccess.signUps": Bound(
         MAX_HOURS_BATCH, "decline_hours takes that many sign-ups at most"

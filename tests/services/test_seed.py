@@ -239,8 +239,9 @@ async def test_scale_checks_the_size(empty_db: Database, households_count: int) 
 
 async def test_demo_party_organisation_is_people(db: Database) -> None:
     # given the demo district
-    for area in await Area.all():
-        # then every area has one active party unit of its level
+    for area in await Area.exclude(name=GAP_MICRO_GRID):
+        # then every area has one active party unit of its level (but the micro-grid just
+        # drawn for the coverage gaps, which nobody leads yet and has no party group yet)
         units = await PartyUnit.filter(area_id=area.id, dissolved_at=None)
         assert [u.kind for u in units] == [PARTY_UNIT_OF[area.level]], area.name
         # whose secretary is a person, a party member and a member of it

@@ -173,7 +173,7 @@ async def test_a_page_of_100_is_fine(
     ):
         body = await gql(client, query, variables)
         assert "errors" not in body, body
-        assert len(body["data"]["areas"]["edges"]) == 50  # the whole demo district
+        assert len(body["data"]["areas"]["edges"]) == 51  # the whole demo district
     assert [call["first"] for call in area_calls] == [100, 100]
 
 
@@ -275,7 +275,7 @@ async def test_the_budget_counts_the_selected_operation_only(client: httpx.Async
         json={"query": document, "operationName": "Small", "variables": {}},
     )
     assert response.status_code == 200
-    assert response.json()["data"] == {"areas": {"totalCount": 50}}
+    assert response.json()["data"] == {"areas": {"totalCount": 51}}
     big = await client.post(
         "/graphql",
         json={"query": document, "operationName": "Big", "variables": {"n": 100, "m": 100}},
