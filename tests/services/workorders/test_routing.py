@@ -64,11 +64,11 @@ class TestRouteHousehold:
             actor=admin, area_id=community.id, address="颜山路 1 号", member_count=1
         )
         account = await accounts.create_account(
-            username="newcomer", password="quiet-harbour-lantern", name="新住户", phone=None
+            username="new_resident", password="quiet-harbour-lantern", name="新住户", phone=None
         )
         await households.add_member(actor=admin, household_id=home.id, person_id=account.person_id)
         # when the newcomer places an order, the community handles it
-        order = await place("newcomer")
+        order = await place("new_resident")
         assert order.handling_path == community.path
         accepted = await act("community_admin", "accept", order)
         assert accepted.accepted_by_id == admin.person_id

@@ -93,10 +93,10 @@ class TestEscalateOverdue:
             actor=admin, area_id=community.id, address="颜山路 2 号", member_count=1
         )
         account = await accounts.create_account(
-            username="newcomer", password="quiet-harbour-lantern", name="新住户", phone=None
+            username="new_resident", password="quiet-harbour-lantern", name="新住户", phone=None
         )
         await households.add_member(actor=admin, household_id=home.id, person_id=account.person_id)
-        order = await place("newcomer")
+        order = await place("new_resident")
         # when it is overdue: nothing is higher inside the community, so it stays there, late,
         # with one step on the timeline that says so
         await workorders.run_timers(order.accept_due + timedelta(minutes=1))
