@@ -113,33 +113,33 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml -o requirements.prod.lock --python-version 3.11 -q
 
 bench: install
-	$(BIN)/python -m bench
+	$(DEV_ENV) $(BIN)/python -m bench
 
 # Points writes (awards/s, redemptions/s) and the balance read at 1,000,000 ledger entries.
 bench-points: install
-	$(BIN)/python -m bench points
+	$(DEV_ENV) $(BIN)/python -m bench points
 
 # Scoring and publishing a quarter: 10,000 role holders, 1,000,000 ledger entries (target < 10 s).
 bench-evaluation: install
-	$(BIN)/python -m bench evaluation
+	$(DEV_ENV) $(BIN)/python -m bench evaluation
 
 # matchesForNeed over 100,000 resources: p50/p99 latency and statements per call.
 bench-matching: install
-	$(BIN)/python -m bench matching
+	$(DEV_ENV) $(BIN)/python -m bench matching
 # activities(upcoming) for a community among 10,000 activities; sign-ups racing for one activity.
 bench-activities: install
-	$(BIN)/python -m bench activities
+	$(DEV_ENV) $(BIN)/python -m bench activities
 
 # Issue 6: placeOrder orders/s and latency with 200 live subscribers, delivery and lag, query plans
 # of dispatch (SQLite; --database postgres for PostgreSQL).
 bench-orders: install
-	$(BIN)/python -m bench orders
+	$(DEV_ENV) $(BIN)/python -m bench orders
 
 # Issue 7: locust, 200 users of a realistic mix for 60 s on loopback, PostgreSQL with 4 workers
 # then SQLite with 1; p50/p95/p99 per operation, then the ledger and every acknowledged write
 # reconciled (bench/README.md). USERS, DURATION, DATABASES, WORKERS override the defaults.
 bench-load: install
-	$(BIN)/python -m bench loadmix --users $${USERS:-200} --duration $${DURATION:-60s} \
+	$(DEV_ENV) $(BIN)/python -m bench loadmix --users $${USERS:-200} --duration $${DURATION:-60s} \
 		--database $${DATABASES:-postgres,sqlite} --workers $${WORKERS:-4,1}
 
 clean:

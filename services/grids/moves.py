@@ -29,12 +29,14 @@ from services.models import Area, AreaMove, Household, RoleAssignment, WorkOrder
 MAX_HOUSEHOLDS_PER_MOVE = 100
 
 # Work orders still being handled: their handling area follows a move (closed ones keep theirs).
+# RESOLVED is not closed: it waits for confirmation or verification and may be reopened (返工).
 OPEN_ORDER_STATUSES = (
     WorkOrderStatus.SUBMITTED,
     WorkOrderStatus.DISPATCHED,
     WorkOrderStatus.ACCEPTED,
     WorkOrderStatus.IN_PROGRESS,
     WorkOrderStatus.SUSPENDED,
+    WorkOrderStatus.RESOLVED,
 )
 
 # (table, path column) of the rows that stand in an area and follow it when it moves.

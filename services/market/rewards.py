@@ -327,6 +327,9 @@ async def restock_reward(
         )
 
     async def effect(_: int) -> tuple[int, Reward]:
+        # The row as it is inside the transaction: the audit's `before` (a redemption since
+        # `reward` was read is not part of this restock).
+        current = await Reward.get(id=reward.id)
         if reward.resource_id is not None:
             await _draw_from_resource(reward.resource_id, quantity)
         # Relative update (concurrent redemptions keep their decrements), bounded so the stock
@@ -336,7 +339,7 @@ async def restock_reward(
         )
         if not changed:
             raise InvalidInput(f"Stock may not exceed {MAX_STOCK}.", field="quantity")
-        await audit.log(actor, audit.REWARD, "restockReward", reward, reload=True)
+        await audit.log(actor, audit.REWARD, "restockReward", current, reload=True)
         return reward.id, await Reward.get(id=reward.id)
 
     return await call.run(effect, _reward_by_id)

@@ -33,7 +33,7 @@ from services.models import (
 )
 from services.points import ledger
 from services.points.ledger import Community, Movement
-from services.points.rules import may_grant, rule_for
+from services.points.rules import may_grant, rule_for, rules_as_of
 
 MAX_QUANTITY = 1000
 MAX_BATCH = 200
@@ -440,7 +440,7 @@ async def award_points_batch(
         return previous
     people = unique if person_ids is not None else await _team_members(actor, team_id or 0)
     plans: list[_Plan] = []
-    refused: dict[int, DomainError] = {}
+    refused_before: dict[int, DomainError] = {}
     for person in people:
         try:
             plans.append(
@@ -451,7 +451,7 @@ async def award_points_batch(
         except DomainError as error:
             if not _personal(error):
                 raise
-            refused[person] = error
+            refused_before[person] = error
     # Lock order: person accounts by id, so two batches over the same people cannot deadlock.
     plans.sort(key=lambda plan: plan.account_id)
 
@@ -460,6 +460,9 @@ async def award_points_batch(
         # (person, then pool) running at the same time then cannot deadlock with this batch.
         for plan in plans:
             await ledger.lock_account(plan.account_id)
+        # A copy: call.run may run this again (a deadlock retried), and a cap refused in the
+        # attempt rolled back may fit now.
+        refused = dict(refused_before)
         fitting = []
         for plan in plans:
             try:
@@ -525,7 +528,10 @@ async def approve_award(*, actor: Actor | None, award_id: int) -> PointsAward:
     """Approve a pending award: its points are posted (approving twice posts once)."""
     actor = require_actor(actor)
     award = await _reviewable(actor, award_id)
-    rule = await PointsRule.get(id=award.rule_id)
+    # The rule as it was when the award was asked for: its credit goes to that version's
+    # dimension, as the award's statement shows it.
+    (rule,) = await rules_as_of(keys=[(award.rule_id, award.rule_version)])
+    assert rule is not None  # a rule with awards is never deleted (RESTRICT)
     community = await ledger.community_at(award.area_path)
     async with in_transaction():
         # The status flips first (a write): of two concurrent approvals one finds nothing to do.

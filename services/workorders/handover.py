@@ -1,9 +1,11 @@
 """Handing over the open work orders a role held when the role ends (交接), on their timelines.
 
 - A central household's or volunteer's assigned orders (accepted, in progress or on hold,
-  handled in the role's area) go to the successor the admin named (another central household
+  handled in the role's area or an area above it, such as the grid of a leaderless
+  micro-grid) go to the successor the admin named (another central household
   of the micro-grid), or back to the handler when none is named: an ASSIGN step each.
-- A micro-grid leader's or grid leader's orders (open orders handled at the role's area) go
+- A micro-grid leader's or grid leader's orders (open orders handled at the role's area,
+  resolved ones waiting for confirmation included, as they may be reopened) go
   to the next responsible above: the grid (its grid leader), or the community (its admins):
   a TRANSFER step each. They keep their status, acceptance, assignee and due times, so work
   under way goes on and no order buys time by changing hands.
@@ -19,7 +21,7 @@ from datetime import datetime
 from tortoise.expressions import F
 
 from services.enums import Role, WorkOrderAction, WorkOrderStatus
-from services.kit.paths import in_subtree, path_ids
+from services.kit.paths import in_line, path_ids
 from services.models import Area, Person, WorkOrder, WorkOrderEvent
 from services.workorders.orders import emit_change
 
@@ -27,7 +29,9 @@ from services.workorders.orders import emit_change
 ASSIGNED_ROLES = frozenset({Role.CENTRAL_HOUSEHOLD, Role.VOLUNTEER})
 HANDLING_ROLES = frozenset({Role.MICRO_GRID_LEADER, Role.GRID_LEADER})
 _ASSIGNED_OPEN = (WorkOrderStatus.ACCEPTED, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.SUSPENDED)
-_HANDLED_OPEN = (WorkOrderStatus.DISPATCHED, *_ASSIGNED_OPEN)
+# RESOLVED too: it waits for its confirmation or verification, and a reopen (返工) sends it
+# back to its handler, who must be someone (not a leader whose role has ended).
+_HANDLED_OPEN = (WorkOrderStatus.DISPATCHED, *_ASSIGNED_OPEN, WorkOrderStatus.RESOLVED)
 
 
 async def hand_over_orders(
@@ -52,8 +56,10 @@ async def hand_over_orders(
 async def _reassign(
     person_id: int, area_path: str, successor_id: int | None, actor_person_id: int, at: datetime
 ) -> list[WorkOrder]:
+    # In line, not only below: an order handled at the grid above (a leaderless micro-grid's,
+    # a leader's errand) may be assigned to a central household of the micro-grid.
     orders = await WorkOrder.filter(
-        in_subtree(area_path, "handling_path"),
+        in_line(area_path, "handling_path"),
         assignee_id=person_id,
         status__in=list(_ASSIGNED_OPEN),
     ).order_by("id")

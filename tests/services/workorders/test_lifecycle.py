@@ -619,6 +619,50 @@ class TestReopen:
         assert await awards_for(reopened) == []
 
 
+class TestHandoverAtRoleEnd:
+    async def test_a_resolved_order_passes_up_and_can_be_reopened_there(self, db: Database) -> None:
+        # given an order resolved by M's leader, waiting for the resident's confirmation
+        order = await handled(await place())
+        g = await grid()
+        leader = await person_id("microgrid_leader")
+        held = await RoleAssignment.get(person_id=leader, role=Role.MICRO_GRID_LEADER, until=None)
+        # when the leader's role ends, the order passes to the grid with the others
+        ended = await end_role(
+            actor=await actor_for("community_admin"), assignment_id=held.id, reason="换届"
+        )
+        (moved,) = [o for o in ended.transferred_work_orders if o.id == order.id]
+        assert (moved.status, moved.handling_area_id) == (
+            WorkOrderStatus.RESOLVED,
+            g.id,
+        )
+        # then the resident reopens it, and the grid leader, who handles it now, resolves it
+        reopened = await act("resident", "reopen", moved, reason="还在漏水")
+        again = await act("grid_leader", "resolve", reopened, note="更换水管")
+        assert again.status is WorkOrderStatus.RESOLVED
+
+    async def test_an_order_handled_above_is_taken_back_from_its_assignee(
+        self, db: Database
+    ) -> None:
+        # given M without a leader: the resident's order is handled at the grid, whose leader
+        # assigns it to M's central household
+        admin = await actor_for("community_admin")
+        g = await grid()
+        leader = await person_id("microgrid_leader")
+        held = await RoleAssignment.get(person_id=leader, role=Role.MICRO_GRID_LEADER, until=None)
+        await end_role(actor=admin, assignment_id=held.id, reason="换届")
+        order = await act("grid_leader", "accept", await place())
+        assert order.handling_area_id == g.id
+        helper = await person_id("central_household")
+        order = await act("grid_leader", "assign", order, person_id=helper)
+        # when the central household's role ends
+        role = await RoleAssignment.get(person_id=helper, role=Role.CENTRAL_HOUSEHOLD, until=None)
+        ended = await end_role(actor=admin, assignment_id=role.id, reason="搬离")
+        # then the order goes back to its handler: nobody is its assignee any more
+        (moved,) = [o for o in ended.transferred_work_orders if o.id == order.id]
+        assert moved.assignee_id is None
+        assert (await events_of(moved))[-1][0] == "ASSIGN"
+
+
 class TestRefusalWording:
     @pytest.mark.parametrize(
         ("action", "kwargs", "participle"),
