@@ -18,7 +18,7 @@ from schema.core.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.evaluation import Evaluation
 from schema.household_claims import HouseholdClaim
 from schema.households import Household
@@ -86,27 +86,38 @@ class Viewer:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Redemption]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: market.redemptions_of(
-                actor=info.context.actor, first=size, after=key, status=status
+            last,
+            before,
+            lambda window: market.redemptions_of(
+                actor=info.context.actor, window=window, status=status
             ),
             Redemption.from_model,
         )
 
     @strawberry.field(description="My requests to join a household (认领家庭), oldest first.")
     async def household_claims(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[HouseholdClaim]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: household_claims.my_household_claims(
-                actor=info.context.actor, first=size, after=key
+            last,
+            before,
+            lambda window: household_claims.my_household_claims(
+                actor=info.context.actor, window=window
             ),
             HouseholdClaim.from_model,
         )
@@ -160,13 +171,17 @@ class Viewer:
         ] = False,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[VolunteerActivity]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: volunteering.my_activities(
-                actor=info.context.actor, upcoming=upcoming, first=size, after=key
+            last,
+            before,
+            lambda window: volunteering.my_activities(
+                actor=info.context.actor, upcoming=upcoming, window=window
             ),
             VolunteerActivity.from_model,
         )
@@ -187,16 +202,19 @@ class Viewer:
         ] = False,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Notice]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: notices.my_notices(
+            last,
+            before,
+            lambda window: notices.my_notices(
                 actor=info.context.actor,
                 unacknowledged_only=unacknowledged_only,
-                first=size,
-                after=key,
+                window=window,
             ),
             Notice.from_model,
         )
@@ -206,13 +224,20 @@ class Viewer:
         "reported, and (as a worker) the orders I accepted or was assigned."
     )
     async def work_orders(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[WorkOrder]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: workorders.my_orders(actor=info.context.actor, first=size, after=key),
+            last,
+            before,
+            lambda window: workorders.my_orders(actor=info.context.actor, window=window),
             WorkOrder.from_model,
         )
 
@@ -223,15 +248,20 @@ class Viewer:
         "a central household's role ended). Empty for everyone else."
     )
     async def cared_households(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Household]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: care_links.my_cared_households(
-                actor=info.context.actor, first=size, after=key
-            ),
+            last,
+            before,
+            lambda window: care_links.my_cared_households(actor=info.context.actor, window=window),
             Household.from_model,
         )
 

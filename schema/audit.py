@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from schema.core.context import Info
 from schema.core.errors import describe_values
 from schema.core.ids import id_argument, require_key
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.people import Person
 from services import audit
 from services.enums import AuditKind
@@ -88,17 +88,20 @@ class AuditQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditEntry]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: audit.audit_log(
+            last,
+            before,
+            lambda window: audit.audit_log(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
                 kind=kind,
-                first=size,
-                after=key,
+                window=window,
             ),
             AuditEntry.from_model,
         )

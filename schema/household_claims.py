@@ -13,7 +13,7 @@ from strawberry import relay
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT, Conflict, UserErrors, describe_values
 from schema.core.ids import area_key, id_argument, id_field, require_key
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from services import household_claims
 from services.enums import ClaimStatus
 
@@ -171,17 +171,20 @@ class HouseholdClaimsQuery:
         ] = ClaimStatus.PENDING,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[HouseholdClaim]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: household_claims.household_claims(
+            last,
+            before,
+            lambda window: household_claims.household_claims(
                 actor=info.context.actor,
                 under_id=area_key(under, "under"),
                 status=status,
-                first=size,
-                after=key,
+                window=window,
             ),
             HouseholdClaim.from_model,
         )

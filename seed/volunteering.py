@@ -11,6 +11,7 @@ from seed.points import demo_actor
 from services import volunteering
 from services.enums import TeamKind
 from services.kit import clock
+from services.kit.pagination import Window
 from services.kit.settings import get_settings
 from services.models import Area, VolunteerActivity
 
@@ -82,7 +83,7 @@ async def seed_volunteering(*, community: Area) -> None:
     # The leader approved the first activity's hours (→ VOLUNTEER_HOUR points); the second's
     # wait for her.
     first = await volunteering.activity_sign_ups(
-        actor=leader, activity=past[0], hours_status=None, first=50, after=None
+        actor=leader, activity=past[0], hours_status=None, window=Window(first=50)
     )
     await volunteering.approve_hours(
         actor=leader,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from services.enums import AuditKind
 from services.grids import get_area
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import in_subtree
 from services.models import AuditEntry
 
 
 async def audit_log(
-    *, actor: Actor | None, under_id: int, kind: AuditKind | None, first: int, after: int | None
+    *, actor: Actor | None, under_id: int, kind: AuditKind | None, window: Window
 ) -> Page[AuditEntry]:
     """The entries of the area `under_id` and below, newest first (admins of that area)."""
     actor = require_actor(actor)
@@ -21,4 +21,4 @@ async def audit_log(
     query = AuditEntry.filter(in_subtree(area.path, "area_path"))
     if kind is not None:
         query = query.filter(kind=kind)
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)

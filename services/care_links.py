@@ -23,7 +23,7 @@ from tortoise.expressions import Q
 from services.enums import Role
 from services.kit import clock
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.models import CareLink, EndedCareLink, Household
 
 ROLE_ENDED = "the central household's role ended"
@@ -114,9 +114,7 @@ async def hand_over_care_links(
     return await CareLink.filter(household_id__in=list(household_ids)).order_by("household_id")
 
 
-async def my_cared_households(
-    *, actor: Actor | None, first: int, after: int | None = None
-) -> Page[Household]:
+async def my_cared_households(*, actor: Actor | None, window: Window) -> Page[Household]:
     """The households the actor looks after now, by id: linked to them while they hold a care
     role (central household, or micro-grid leader for households handed over) at the
     household's micro-grid. Empty for everyone else."""
@@ -124,4 +122,4 @@ async def my_cared_households(
     areas = sorted({g.area_id for g in actor.grants if g.role in CARE_ROLES and g.area_id})
     # No care role: an id that no household has keeps the page (and its count) empty.
     query = Household.filter(care_link__central_id=actor.person_id, micro_grid_id__in=areas or [0])
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)

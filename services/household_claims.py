@@ -10,7 +10,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import in_subtree
 from services.models import Household, HouseholdClaim, Person
 from services.people import make_room_in_household
@@ -93,8 +93,7 @@ async def household_claims(
     actor: Actor | None,
     under_id: int | None = None,
     status: ClaimStatus | None = ClaimStatus.PENDING,
-    first: int,
-    after: int | None = None,
+    window: Window,
 ) -> Page[HouseholdClaim]:
     """Claims on the households under an area (all areas the actor administers when omitted),
     oldest first; pending ones unless another status is asked for. For admins."""
@@ -114,17 +113,13 @@ async def household_claims(
     query = HouseholdClaim.filter(where)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
-async def my_household_claims(
-    *, actor: Actor | None, first: int, after: int | None = None
-) -> Page[HouseholdClaim]:
+async def my_household_claims(*, actor: Actor | None, window: Window) -> Page[HouseholdClaim]:
     """The actor's own claims, oldest first."""
     actor = require_actor(actor)
-    return await paginate(
-        HouseholdClaim.filter(person_id=actor.person_id), first=first, after=after
-    )
+    return await paginate(HouseholdClaim.filter(person_id=actor.person_id), window)
 
 
 async def claims_by_ids(

@@ -9,7 +9,7 @@ from services.enums import AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import areas_by_ids, get_area, nested_rows
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, PageKey, page_from_rows, paginate
+from services.kit.pagination import Page, PageKey, Window, page_from_rows, paginate
 from services.kit.paths import SUBTREE_END, in_subtree
 from services.models import Area, CareLink, Household, Person, RoleAssignment
 from services.people import MAX_HOUSEHOLD_MEMBERS, make_room_in_household, person_to_place
@@ -77,11 +77,9 @@ async def households_by_ids(
     return result
 
 
-async def list_households(
-    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
-) -> Page[Household]:
+async def list_households(*, actor: Actor | None, area_id: int, window: Window) -> Page[Household]:
     """Households under an area, for admins and leaders of that area."""
-    (page,) = await household_pages(actor=actor, keys=[PageKey(area_id, first, after)])
+    (page,) = await household_pages(actor=actor, keys=[PageKey(area_id, window)])
     if isinstance(page, Exception):
         raise page
     return page
@@ -238,7 +236,7 @@ async def household_pages(
         # whole district, would read all of them).
         (key,) = allowed
         query = Household.filter(in_subtree(areas[key.owner].path))
-        pages[key] = await paginate(query, first=key.first, after=key.after)
+        pages[key] = await paginate(query, key.window)
     elif allowed:
         rows = await nested_rows(
             allowed,
@@ -250,8 +248,7 @@ async def household_pages(
             pages[k] = page_from_rows(
                 rows[k],
                 [r.id for r in rows[k]],
-                first=k.first,
-                after=k.after,
+                k.window,
                 count=Household.filter(in_subtree(areas[k.owner].path)).count,
             )
     result: list[Page[Household] | Exception] = []

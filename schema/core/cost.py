@@ -2,11 +2,12 @@
 
 The cost is estimated from the document before anything runs: every field costs 1, and what is
 below a list costs as many times as the list can be long. A connection can be as long as its
-`first` (20 when omitted), `nodes` as its `ids`, and every other list as its bound in
-schema/core/list_bounds.py, so nested lists multiply. The estimate is checked against a budget per
-operation (MAX_QUERY_COST signed in, MAX_QUERY_COST_ANONYMOUS otherwise: QUERY_TOO_COMPLEX),
-then taken from the caller's budget over time (schema/core/throttle.py: THROTTLED, with the seconds
-to wait). Every answer that got this far carries `extensions.cost`, as Shopify's API does:
+`first` or `last` (20 when neither is given), `nodes` as its `ids`, and every other list as its
+bound in schema/core/list_bounds.py, so nested lists multiply. The estimate is checked against a
+budget per operation (MAX_QUERY_COST signed in, MAX_QUERY_COST_ANONYMOUS otherwise:
+QUERY_TOO_COMPLEX), then taken from the caller's budget over time (schema/core/throttle.py:
+THROTTLED, with the seconds to wait). Every answer that got this far carries `extensions.cost`,
+as Shopify's API does:
 
     "cost": {"requestedQueryCost": 120, "maximumQueryCost": 50000,
              "throttleStatus": {"maximumAvailable": 100000, "currentlyAvailable": 99880,
@@ -112,22 +113,32 @@ class Budget:
         self.sizes = list_sizes(schema)
         self._fragments: dict[str, int] = {}
 
-    def _first(self, node: FieldNode) -> int:
+    def _argument(self, node: FieldNode, name: str) -> Any:
         for arg in node.arguments or ():
-            if arg.name.value != "first":
-                continue
-            value: Any = None
-            if isinstance(arg.value, IntValueNode):
-                value = int(arg.value.value)
-            elif isinstance(arg.value, VariableNode):
-                value = self.variables.get(arg.value.name.value)
-            if value is None:
-                return self.default_size
+            if arg.name.value == name:
+                if isinstance(arg.value, IntValueNode):
+                    return int(arg.value.value)
+                if isinstance(arg.value, VariableNode):
+                    return self.variables.get(arg.value.name.value)
+                return None  # null, or a value of the wrong type (validation reports it)
+        return None
+
+    def _page_size(self, node: FieldNode) -> int:
+        # A connection is as long as its `first` or its `last` (the default when neither).
+        sizes = {name: self._argument(node, name) for name in ("first", "last")}
+        given = {name: value for name, value in sizes.items() if value is not None}
+        if len(given) > 1:
+            raise GraphQLError(
+                "Give `first` or `last`, not both.",
+                nodes=[node],
+                extensions={"code": "INVALID_INPUT", "field": "last"},
+            )
+        for name, value in given.items():
             if not isinstance(value, int) or value < 0 or value > self.max_size:
                 raise GraphQLError(
-                    f"`first` must be between 0 and {self.max_size}.",
+                    f"`{name}` must be between 0 and {self.max_size}.",
                     nodes=[node],
-                    extensions={"code": "INVALID_INPUT", "field": "first"},
+                    extensions={"code": "INVALID_INPUT", "field": name},
                 )
             return max(value, 1)
         return self.default_size
@@ -157,7 +168,7 @@ class Budget:
         if "ids" in args:
             return self._ids(node)
         if "first" in args:
-            return self._first(node)
+            return self._page_size(node)
         key = (parent.name, name)
         if key not in self.sizes:
             return 1  # not a list

@@ -11,7 +11,7 @@ import strawberry
 
 from schema.core.context import Info
 from services.errors import InvalidInput
-from services.kit.pagination import Page, check_first
+from services.kit.pagination import Page, Window, check_size
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -35,7 +35,7 @@ def encode_cursor(key: int) -> str:
     return base64.b64encode(f"{_PREFIX}{key}".encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> int | None:
+def decode_cursor(cursor: str | None, field: str = "after") -> int | None:
     """The row key inside a cursor (InvalidInput when it was not made here)."""
     if cursor is None:
         return None
@@ -45,41 +45,71 @@ def decode_cursor(cursor: str | None) -> int | None:
             raise ValueError(text)
         return parse_key(text[len(_PREFIX) :])
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidInput("That cursor is not valid.", field="after") from exc
+        raise InvalidInput("That cursor is not valid.", field=field) from exc
 
 
 First = Annotated[
-    int | None, strawberry.argument(description="Page size: 20 when omitted, at most 100.")
+    int | None,
+    strawberry.argument(
+        description="Page size from the start (or after `after`): 20 when neither `first` nor "
+        "`last` is given, at most 100."
+    ),
 ]
 After = Annotated[
     str | None,
     strawberry.argument(description="Cursor of the item to continue after (`endCursor`)."),
 ]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size from the end (or before `before`), at most 100; not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(description="Cursor of the item to page back from (`startCursor`)."),
+]
 
 
-def page_args(info: Info, first: int | None, after: str | None) -> tuple[int, int | None]:
-    """Validated (first, after key) with the configured default and cap."""
+def page_window(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Window:
+    """The validated window of a connection's arguments: sizes within the configured cap,
+    `first` defaulting to the configured page size when neither size is given, both sizes
+    together refused, cursors decoded."""
     settings = info.context.settings
-    size = settings.default_page_size if first is None else first
-    check_first(size, max_size=settings.max_page_size)
-    return size, decode_cursor(after)
+    check_size(first, max_size=settings.max_page_size, field="first")
+    check_size(last, max_size=settings.max_page_size, field="last")
+    if first is not None and last is not None:
+        raise InvalidInput("Give `first` or `last`, not both.", field="last")
+    return Window(
+        first=settings.default_page_size if first is None and last is None else first,
+        after=decode_cursor(after, "after"),
+        last=last,
+        before=decode_cursor(before, "before"),
+    )
 
 
 async def paged(
     info: Info,
     first: int | None,
     after: str | None,
-    fetch: Callable[[int, int | None], Awaitable[Page[M]]],
+    last: int | None,
+    before: str | None,
+    fetch: Callable[[Window], Awaitable[Page[M]]],
     convert: Callable[[M], T],
 ) -> Connection[T]:
-    """The list query's block in one call: validate `first`/`after`, fetch the service's page
-    (`fetch(first, after_key)`), convert its items into a connection. For example:
+    """The list query's block in one call: validate the connection's arguments, fetch the
+    service's page (`fetch(window)`), convert its items into a connection. For example:
 
-        return await paged(info, first, after, lambda size, key: notices.list_notices(
-            actor=info.context.actor, under_id=area_id, first=size, after=key), Notice.from_model)
+        return await paged(info, first, after, last, before, lambda window: notices.list_notices(
+            actor=info.context.actor, under_id=area_id, window=window), Notice.from_model)
     """
-    size, key = page_args(info, first, after)
-    return Connection.build(await fetch(size, key), convert)
+    return Connection.build(await fetch(page_window(info, first, after, last, before)), convert)
 
 
 @strawberry.type(description="Where a page sits in its list (Relay).")
@@ -93,7 +123,9 @@ class PageInfo:
 @strawberry.type(description="One item of a list with its cursor.")
 class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` to continue after this item, or as `before` to page back."
+    )
 
 
 @strawberry.type(description="A page of a list (Relay connection) with the total count.")

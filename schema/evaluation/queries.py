@@ -10,7 +10,7 @@ from strawberry import relay
 from schema.core.arguments import Under
 from schema.core.context import Info
 from schema.core.ids import id_argument, node_key, require_key
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.evaluation.types import (
     AreaEvaluation,
     Evaluation,
@@ -50,16 +50,19 @@ class EvaluationQuery:
         under: Under,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[EvaluationPeriod]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: evaluation.list_periods(
+            last,
+            before,
+            lambda window: evaluation.list_periods(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
-                first=size,
-                after=key,
+                window=window,
             ),
             EvaluationPeriod.from_model,
         )
@@ -103,18 +106,21 @@ class EvaluationQuery:
         role: Annotated[Role, strawberry.argument(description="The evaluated role.")],
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Evaluation]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: evaluation.rankings(
+            last,
+            before,
+            lambda window: evaluation.rankings(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
                 period_id=require_key(period_id, "EvaluationPeriod", "periodId"),
                 role=role,
-                first=size,
-                after=key,
+                window=window,
             ),
             Evaluation.from_model,
         )
@@ -133,18 +139,21 @@ class EvaluationQuery:
         level: Annotated[AreaLevel, strawberry.argument(description="GRID or MICRO_GRID.")],
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AreaEvaluation]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: evaluation.area_rankings(
+            last,
+            before,
+            lambda window: evaluation.area_rankings(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
                 period_id=require_key(period_id, "EvaluationPeriod", "periodId"),
                 level=level,
-                first=size,
-                after=key,
+                window=window,
             ),
             AreaEvaluation.from_model,
         )
@@ -198,16 +207,19 @@ class EvaluationQuery:
         under: Under,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[TrainingSession]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: evaluation.list_sessions(
+            last,
+            before,
+            lambda window: evaluation.list_sessions(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
-                first=size,
-                after=key,
+                window=window,
             ),
             TrainingSession.from_model,
         )

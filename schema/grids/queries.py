@@ -10,7 +10,7 @@ from strawberry import relay
 import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
 from schema.core.context import Info
 from schema.core.ids import area_key, id_argument
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.pagination import After, Before, Connection, First, Last, page_window
 from schema.grids.types import Area
 from services import grids
 from services.enums import AreaKind, AreaLevel
@@ -40,16 +40,17 @@ class GridsQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Area]:
         # Not `paged`: the page's rows are read ahead for the selected nested fields.
-        size, key = page_args(info, first, after)
+        window = page_window(info, first, after, last, before)
         page = await grids.list_areas(
             level=level,
             kind=kind,
             under_id=area_key(under, "under"),
             search=search,
-            first=size,
-            after=key,
+            window=window,
         )
         connection = Connection.build(page, Area.from_model)
         await Area.read_ahead(info, page, [edge.node for edge in connection.edges])

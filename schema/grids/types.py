@@ -13,7 +13,7 @@ from strawberry import relay
 import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
 from schema.core.context import Info
 from schema.core.loaders import load_existing
-from schema.core.pagination import After, Connection, First, page_args, paged
+from schema.core.pagination import After, Before, Connection, First, Last, page_window, paged
 from schema.core.selection import selected_below
 from services import grids, party, people
 from services.enums import AreaKind, AreaLevel, MoveSubject
@@ -83,7 +83,12 @@ class CoverageGaps:
         "(as many as `Coverage.unassignedHouseholds`)."
     )
     async def unassigned_households(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]]:
         from schema.households import Household
 
@@ -91,8 +96,10 @@ class CoverageGaps:
             info,
             first,
             after,
-            lambda size, key: grids.unassigned_households(
-                actor=info.context.actor, area_id=self.area_id, first=size, after=key
+            last,
+            before,
+            lambda window: grids.unassigned_households(
+                actor=info.context.actor, area_id=self.area_id, window=window
             ),
             Household.from_model,
         )
@@ -102,14 +109,21 @@ class CoverageGaps:
         "(as many as `Coverage.microGridsWithoutLeader`)."
     )
     async def micro_grids_without_leader(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Area]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: grids.micro_grids_without_leader(
-                actor=info.context.actor, area_id=self.area_id, first=size, after=key
+            last,
+            before,
+            lambda window: grids.micro_grids_without_leader(
+                actor=info.context.actor, area_id=self.area_id, window=window
             ),
             Area.from_model,
         )
@@ -120,7 +134,12 @@ class CoverageGaps:
         "included, by id (as many as `Coverage.householdsWithoutCentralHousehold`)."
     )
     async def households_without_central_household(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]]:
         from schema.households import Household
 
@@ -128,8 +147,10 @@ class CoverageGaps:
             info,
             first,
             after,
-            lambda size, key: grids.households_without_central_household(
-                actor=info.context.actor, area_id=self.area_id, first=size, after=key
+            last,
+            before,
+            lambda window: grids.households_without_central_household(
+                actor=info.context.actor, area_id=self.area_id, window=window
             ),
             Household.from_model,
         )
@@ -195,11 +216,16 @@ class Area(relay.Node):
 
     @strawberry.field(description="Areas one level down.")
     async def children(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Area]:
-        size, key = page_args(info, first, after)
+        window = page_window(info, first, after, last, before)
         loaders = info.context.loaders
-        page = await loaders.children_page.load(PageKey(self.id, size, key))
+        page = await loaders.children_page.load(PageKey(self.id, window))
         # Totals of many nested pages are counted together, like the pages themselves.
         page = replace(page, count=lambda: loaders.child_count.load(self.id))
         return Connection.build(page, Area.from_model)
@@ -284,7 +310,12 @@ class Area(relay.Node):
         description="Party units of this area that were dissolved (history), latest first."
     )
     async def dissolved_party_units(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[PartyUnit, strawberry.lazy("schema.party")]]:
         from schema.party import PartyUnit
 
@@ -292,7 +323,9 @@ class Area(relay.Node):
             info,
             first,
             after,
-            lambda size, key: party.dissolved_units(area_id=self.id, first=size, after=key),
+            last,
+            before,
+            lambda window: party.dissolved_units(area_id=self.id, window=window),
             PartyUnit.from_model,
         )
 
@@ -303,7 +336,12 @@ class Area(relay.Node):
         "path)."
     )
     async def party_member_reports(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[PartyMemberReport, strawberry.lazy("schema.party")]] | None:
         from schema.party import PartyMemberReport
 
@@ -311,8 +349,10 @@ class Area(relay.Node):
             info,
             first,
             after,
-            lambda size, key: party.community_reports(
-                actor=info.context.actor, area_id=self.id, first=size, after=key
+            last,
+            before,
+            lambda window: party.community_reports(
+                actor=info.context.actor, area_id=self.id, window=window
             ),
             PartyMemberReport.from_model,
         )
@@ -350,13 +390,18 @@ class Area(relay.Node):
         "with a FORBIDDEN, or for anonymous callers UNAUTHENTICATED, error at this path)."
     )
     async def households(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Household, strawberry.lazy("schema.households")]] | None:
         from schema.households import Household
 
-        size, key = page_args(info, first, after)
+        window = page_window(info, first, after, last, before)
         loaders = info.context.loaders
-        page = await loaders.households_page.load(PageKey(self.id, size, key))
+        page = await loaders.households_page.load(PageKey(self.id, window))
         page = replace(page, count=lambda: loaders.household_count.load(self.id))
         return Connection.build(page, Household.from_model)
 
@@ -366,14 +411,21 @@ class Area(relay.Node):
         "(elsewhere null, with a FORBIDDEN error at this path)."
     )
     async def moves(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AreaMove] | None:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: grids.area_moves(
-                actor=info.context.actor, area_id=self.id, first=size, after=key
+            last,
+            before,
+            lambda window: grids.area_moves(
+                actor=info.context.actor, area_id=self.id, window=window
             ),
             AreaMove.from_model,
         )

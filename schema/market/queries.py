@@ -9,7 +9,7 @@ from strawberry import relay
 
 from schema.core.context import Info
 from schema.core.ids import area_key, id_argument
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.market.types import Reward
 from services import market
 from services.enums import RewardCategory
@@ -35,17 +35,20 @@ class MarketQuery:
         ] = False,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Reward]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: market.list_rewards(
+            last,
+            before,
+            lambda window: market.list_rewards(
                 under_id=area_key(under, "under"),
                 category=category,
                 available_only=available_only,
-                first=size,
-                after=key,
+                window=window,
             ),
             Reward.from_model,
         )

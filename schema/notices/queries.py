@@ -7,7 +7,7 @@ import strawberry
 from schema.core.arguments import Under
 from schema.core.context import Info
 from schema.core.ids import require_key
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.notices.types import Notice
 from services import notices
 
@@ -25,16 +25,19 @@ class NoticesQuery:
         under: Under,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Notice]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: notices.list_notices(
+            last,
+            before,
+            lambda window: notices.list_notices(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
-                first=size,
-                after=key,
+                window=window,
             ),
             Notice.from_model,
         )

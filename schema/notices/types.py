@@ -12,7 +12,7 @@ from strawberry import relay
 import schema.notices.enums  # noqa: F401  (registers the enum annotated below)
 from schema.core.context import Info
 from schema.core.ids import id_argument, node_key
-from schema.core.pagination import After, Connection, First, page_args
+from schema.core.pagination import After, Before, Connection, First, Last, page_window
 from schema.grids import Area
 from schema.people import Person
 from schema.points import PointsAward
@@ -245,11 +245,16 @@ class Notice(relay.Node):
         "(null with a FORBIDDEN error for everyone else)."
     )
     async def acknowledgements(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[NoticeAcknowledgement] | None:
-        size, key = page_args(info, first, after)
+        window = page_window(info, first, after, last, before)
         # Batched: a page of notices reads all their acknowledgements in one statement.
         page = await info.context.loaders.notice_acknowledgements.load(
-            notices.AcknowledgementsKey(self.id, self.area_path, size, key)
+            notices.AcknowledgementsKey(self.id, self.area_path, window)
         )
         return Connection.build(page, NoticeAcknowledgement.from_model)

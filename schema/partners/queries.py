@@ -10,7 +10,7 @@ from strawberry import relay
 
 from schema.core.context import Info
 from schema.core.ids import area_key, id_argument, node_key, require_key
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.partners.types import (
     CadreAssignment,
     MatchCandidate,
@@ -69,18 +69,21 @@ class PartnersQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PartnerUnit]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: partners.list_units(
+            last,
+            before,
+            lambda window: partners.list_units(
                 actor=info.context.actor,
                 under_id=area_key(under, "under"),
                 kind=type,
                 status=status,
-                first=size,
-                after=key,
+                window=window,
             ),
             PartnerUnit.from_model,
         )
@@ -103,18 +106,21 @@ class PartnersQuery:
         ] = False,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ResourceOffer]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: partners.list_resources(
+            last,
+            before,
+            lambda window: partners.list_resources(
                 actor=info.context.actor,
                 under_id=area_key(under, "under"),
                 category=category,
                 available_only=available_only,
-                first=size,
-                after=key,
+                window=window,
             ),
             ResourceOffer.from_model,
         )
@@ -136,18 +142,21 @@ class PartnersQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Need]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: partners.list_needs(
+            last,
+            before,
+            lambda window: partners.list_needs(
                 actor=info.context.actor,
                 under_id=area_key(under, "under"),
                 category=category,
                 status=status,
-                first=size,
-                after=key,
+                window=window,
             ),
             Need.from_model,
         )
@@ -213,17 +222,20 @@ class PartnersQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Project]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: partners.list_projects(
+            last,
+            before,
+            lambda window: partners.list_projects(
                 actor=info.context.actor,
                 under_id=area_key(under, "under"),
                 status=status,
-                first=size,
-                after=key,
+                window=window,
             ),
             Project.from_model,
         )
@@ -245,18 +257,21 @@ class PartnersQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[CadreAssignment]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: partners.list_cadres(
+            last,
+            before,
+            lambda window: partners.list_cadres(
                 actor=info.context.actor,
                 under_id=area_key(under, "under"),
                 unit_id=node_key(unit_id, "PartnerUnit", "unitId"),
                 active_on=active_on,
-                first=size,
-                after=key,
+                window=window,
             ),
             CadreAssignment.from_model,
         )

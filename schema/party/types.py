@@ -12,7 +12,7 @@ from strawberry import relay
 import schema.grids.enums  # noqa: F401  (registers the enum annotated below)
 from schema.core.context import Info
 from schema.core.loaders import load_existing
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.grids import Area
 from services import party
 from services.enums import PartyUnitKind
@@ -120,14 +120,21 @@ class PartyUnit(relay.Node):
         "(others get a FORBIDDEN error at this path)."
     )
     async def members(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PartyMembership]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: party.unit_members(
-                actor=info.context.actor, unit=self.model, first=size, after=key
+            last,
+            before,
+            lambda window: party.unit_members(
+                actor=info.context.actor, unit=self.model, window=window
             ),
             PartyMembership.from_model,
         )

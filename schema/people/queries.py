@@ -10,7 +10,7 @@ from strawberry import relay
 import schema.people.enums  # noqa: F401  (registers the enum annotated below)
 from schema.core.context import Info
 from schema.core.ids import area_key, id_argument
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.people.types import DutyCard, Person
 from services import people
 from services.enums import Role
@@ -41,18 +41,21 @@ class PeopleQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Person]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: people.list_people(
+            last,
+            before,
+            lambda window: people.list_people(
                 actor=info.context.actor,
                 under_id=area_key(under, "under"),
                 role=role,
                 search=search,
-                first=size,
-                after=key,
+                window=window,
             ),
             Person.from_view,
         )
@@ -69,13 +72,15 @@ class PeopleQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[DutyCard]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: people.duty_cards(
-                under_id=area_key(under, "under"), first=size, after=key
-            ),
+            last,
+            before,
+            lambda window: people.duty_cards(under_id=area_key(under, "under"), window=window),
             DutyCard.from_model,
         )

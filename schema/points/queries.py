@@ -10,7 +10,7 @@ from strawberry import relay
 from schema.core.arguments import Under
 from schema.core.context import Info
 from schema.core.ids import area_key, id_argument, require_key
-from schema.core.pagination import After, Connection, First, page_args, paged
+from schema.core.pagination import After, Before, Connection, First, Last, page_window, paged
 from schema.points.types import (
     LeaderboardEntry,
     PointsAccount,
@@ -38,13 +38,17 @@ class PointsQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PointsRule]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: points.list_rules(
-                under_id=area_key(under, "under"), dimension=dimension, first=size, after=key
+            last,
+            before,
+            lambda window: points.list_rules(
+                under_id=area_key(under, "under"), dimension=dimension, window=window
             ),
             PointsRule.from_model,
         )
@@ -59,13 +63,17 @@ class PointsQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PointsAward]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: points.pending_awards(
-                actor=info.context.actor, under_id=area_key(under, "under"), first=size, after=key
+            last,
+            before,
+            lambda window: points.pending_awards(
+                actor=info.context.actor, under_id=area_key(under, "under"), window=window
             ),
             PointsAward.from_model,
         )
@@ -103,7 +111,7 @@ class PointsQuery:
         ] = None,
         first: First = None,
     ) -> list[LeaderboardEntry]:
-        size, _ = page_args(info, first, None)
+        size = page_window(info, first, None).size
         standings = await points.leaderboard(
             actor=info.context.actor,
             under_id=require_key(under, "Area", "under"),

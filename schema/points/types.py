@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.grids import Area
 from schema.people import Person
 from services import points
@@ -100,13 +100,20 @@ class PointsRule(relay.Node):
 
     @strawberry.field(description="Every version of the rule, newest first (版本历史).")
     async def history(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PointsRuleVersion]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: points.rule_history(rule_id=self.id, first=size, after=key),
+            last,
+            before,
+            lambda window: points.rule_history(rule_id=self.id, window=window),
             PointsRuleVersion.from_model,
         )
 
@@ -335,13 +342,20 @@ class PointsAccount:
 
     @strawberry.field(description="The account's entries, newest first.")
     async def entries(
-        self, info: Info, first: First = None, after: After = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PointsEntry]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: points.entries(account_id=self.account_id, first=size, after=key),
+            last,
+            before,
+            lambda window: points.entries(account_id=self.account_id, window=window),
             PointsEntry.from_model,
         )
 

@@ -9,7 +9,7 @@ import strawberry
 from schema.core.arguments import Under
 from schema.core.context import Info
 from schema.core.ids import require_key
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.volunteering.types import VolunteerActivity, VolunteerTeam
 from services import volunteering
 
@@ -23,16 +23,19 @@ class VolunteeringQuery:
         under: Under,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[VolunteerTeam]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: volunteering.list_teams(
+            last,
+            before,
+            lambda window: volunteering.list_teams(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
-                first=size,
-                after=key,
+                window=window,
             ),
             VolunteerTeam.from_model,
         )
@@ -50,17 +53,20 @@ class VolunteeringQuery:
         ] = False,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[VolunteerActivity]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: volunteering.list_activities(
+            last,
+            before,
+            lambda window: volunteering.list_activities(
                 actor=info.context.actor,
                 under_id=require_key(under, "Area", "under"),
                 upcoming=upcoming,
-                first=size,
-                after=key,
+                window=window,
             ),
             VolunteerActivity.from_model,
         )

@@ -11,14 +11,14 @@ import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.grids import Area
 from schema.partners import PartnerUnit, Project
 from schema.people import Person
 from schema.points import PointsAward
 from services import volunteering
 from services.enums import ActivityStatus, HoursStatus, MembershipStatus, SignUpStatus, TeamKind
-from services.kit.pagination import Page
+from services.kit.pagination import Page, Window
 from services.models import volunteering as models
 
 
@@ -108,13 +108,17 @@ class VolunteerTeam(relay.Node):
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[TeamMembership]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: volunteering.team_members(
-                actor=info.context.actor, team=self.model, status=status, first=size, after=key
+            last,
+            before,
+            lambda window: volunteering.team_members(
+                actor=info.context.actor, team=self.model, status=status, window=window
             ),
             TeamMembership.from_model,
         )
@@ -130,13 +134,17 @@ class VolunteerTeam(relay.Node):
         ] = False,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[VolunteerActivity]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: volunteering.team_activities(
-                team_id=self.id, upcoming=upcoming, first=size, after=key
+            last,
+            before,
+            lambda window: volunteering.team_activities(
+                team_id=self.id, upcoming=upcoming, window=window
             ),
             VolunteerActivity.from_model,
         )
@@ -296,18 +304,19 @@ class VolunteerActivity(relay.Node):
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ActivitySignUp]:
-        async def fetch(size: int, key: int | None) -> Page[models.ActivitySignUp]:
+        async def fetch(window: Window) -> Page[models.ActivitySignUp]:
             return await volunteering.activity_sign_ups(
                 team=await self._team(info),
                 actor=info.context.actor,
                 activity=self.model,
                 hours_status=hours_status,
-                first=size,
-                after=key,
+                window=window,
             )
 
-        return await paged(info, first, after, fetch, ActivitySignUp.from_model)
+        return await paged(info, first, after, last, before, fetch, ActivitySignUp.from_model)
 
 
 @strawberry.type(

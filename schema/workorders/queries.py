@@ -10,7 +10,7 @@ from strawberry import relay
 from schema.core.arguments import Under
 from schema.core.context import Info
 from schema.core.ids import id_argument, node_key, require_key
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.workorders.types import WorkOrder, WorkOrderCategory, WorkOrderStats
 from services import workorders
 from services.enums import WorkOrderKind, WorkOrderStatus
@@ -78,12 +78,16 @@ class WorkOrdersQuery:
         ] = False,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[WorkOrder]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: workorders.list_orders(
+            last,
+            before,
+            lambda window: workorders.list_orders(
                 actor=info.context.actor,
                 under_id=node_key(under, "Area", "under"),
                 kind=kind,
@@ -91,8 +95,7 @@ class WorkOrdersQuery:
                 category_id=node_key(category, "WorkOrderCategory", "category"),
                 overdue_only=overdue_only,
                 assigned_to_me=assigned_to_me,
-                first=size,
-                after=key,
+                window=window,
             ),
             WorkOrder.from_model,
         )

@@ -28,7 +28,7 @@ from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.calendar import period_of, quarter_window
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import ancestor_paths, district_path, in_line, subtree_bounds
 from services.kit.settings import get_settings
 from services.models import (
@@ -423,13 +423,13 @@ async def _flag_exits(period: EvaluationPeriod, scheme: Scheme) -> None:
 
 
 async def list_periods(
-    *, actor: Actor | None, under_id: int, first: int, after: int | None
+    *, actor: Actor | None, under_id: int, window: Window
 ) -> Page[EvaluationPeriod]:
     """Periods of an area, of the areas above it and of those below it, newest first."""
     require_actor(actor)
     area = await get_area(area_id=under_id)
     query = EvaluationPeriod.filter(in_line(area.path))
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def periods_by_ids(*, period_ids: list[int]) -> list[EvaluationPeriod | None]:

@@ -14,7 +14,7 @@ from services.evaluation.periods import get_period
 from services.grids import clean_text, get_area
 from services.kit import clock
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, page_from_rows
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import is_under, subtree_bounds
 from services.models import (
     AreaEvaluation,
@@ -121,8 +121,7 @@ async def rankings(
     under_id: int,
     period_id: int,
     role: Role,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[EvaluationResult]:
     """The results of one role under a street (by street rank) or a community or below (by
     community rank); the cursor is the rank."""
@@ -133,17 +132,7 @@ async def rankings(
     query = EvaluationResult.filter(
         period_id=period.id, role=role, area_path__gte=low, area_path__lt=high
     )
-    page_query = query.order_by(column)
-    if after is not None:
-        page_query = page_query.filter(**{f"{column}__gt": after})
-    rows = await page_query.limit(first + 1) if first else []
-    return page_from_rows(
-        rows,
-        [int(getattr(r, column) or 0) for r in rows],
-        first=first,
-        after=after,
-        count=query.count,
-    )
+    return await paginate(query, window, key=column)
 
 
 async def area_rankings(
@@ -152,8 +141,7 @@ async def area_rankings(
     under_id: int,
     period_id: int,
     level: AreaLevel,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[AreaEvaluation]:
     """Grids or micro-grids under a community ranked by their score (cursor: the rank)."""
     actor = require_actor(actor)
@@ -166,17 +154,7 @@ async def area_rankings(
     query = AreaEvaluation.filter(
         period_id=period.id, level=level, area_path__gte=low, area_path__lt=high
     )
-    page_query = query.order_by("community_rank")
-    if after is not None:
-        page_query = page_query.filter(community_rank__gt=after)
-    rows = await page_query.limit(first + 1) if first else []
-    return page_from_rows(
-        rows,
-        [int(r.community_rank or 0) for r in rows],
-        first=first,
-        after=after,
-        count=query.count,
-    )
+    return await paginate(query, window, key="community_rank")
 
 
 async def area_results_by_ids(*, result_ids: list[int]) -> list[AreaEvaluation | None]:

@@ -13,7 +13,7 @@ from services.evaluation.scoring import quarter_bounds
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import SUBTREE_END, in_line, subtree_bounds
 from services.kit.settings import get_settings
 from services.models import TrainingAttendance, TrainingSession
@@ -117,14 +117,14 @@ async def record_attendance(
 
 
 async def list_sessions(
-    *, actor: Actor | None, under_id: int, first: int, after: int | None
+    *, actor: Actor | None, under_id: int, window: Window
 ) -> Page[TrainingSession]:
     """Sessions organised in an area, above it (they are for it too) or below it, newest
     first (signed-in users)."""
     require_actor(actor)
     area = await get_area(area_id=under_id)
     query = TrainingSession.filter(in_line(area.path))
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def sessions_by_ids(*, session_ids: list[int]) -> list[TrainingSession | None]:

@@ -15,7 +15,7 @@ from services.enums import AreaKind, AreaLevel
 from services.errors import Conflict, InvalidInput, NotFound
 from services.kit import db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, PageKey, page_from_rows
+from services.kit.pagination import Page, PageKey, Window, keyset_sql, page_from_rows
 from services.kit.paths import subtree_bounds
 from services.kit.text import search_term
 from services.models import Area, GridStation
@@ -100,8 +100,7 @@ async def list_areas(
     under_id: int | None = None,
     parent_id: int | None = None,
     search: str | None = None,
-    first: int,
-    after: int | None = None,
+    window: Window,
 ) -> Page[AreaRow]:
     """Areas filtered by level, kind, subtree, parent and name."""
     # Hand-written SQL and plain rows: this is the busiest list of the API, and building the
@@ -129,28 +128,23 @@ async def list_areas(
         where.append("UPPER(CAST(name AS VARCHAR)) LIKE UPPER(?) ESCAPE '\\'")
         params.append(f"%{escape_like(term)}%")
     conditions = " AND ".join(where) or "1 = 1"
-    key = "" if after is None else " AND id > ?"
+    keyset = keyset_sql(window, "id")
     rows = (
         await db.fetch(
-            f"SELECT {_AREA_COLUMNS} FROM area WHERE {conditions}{key} ORDER BY id LIMIT ?",
-            [*params, *([] if after is None else [after]), first + 1],
+            f"SELECT {_AREA_COLUMNS} FROM area WHERE {conditions}{keyset.bounds} "
+            f"ORDER BY id {keyset.direction} LIMIT ?",
+            [*params, *keyset.params, keyset.limit],
         )
-        if first
+        if window.size
         else []
     )
-    items = [AreaRow.from_row(row) for row in rows[:first]]
+    listed = [AreaRow.from_row(row) for row in rows]
 
     async def count() -> int:
         total = await db.fetch(f"SELECT COUNT(*) AS n FROM area WHERE {conditions}", params)
         return int(total[0]["n"])
 
-    return Page(
-        items=items,
-        keys=[a.id for a in items],
-        has_next=len(rows) > first,
-        has_previous=after is not None,
-        count=count,
-    )
+    return page_from_rows(listed, [a.id for a in listed], window, count=count)
 
 
 async def _set_station(grid: Area, station: StationInput) -> None:
@@ -299,24 +293,27 @@ async def _apply_area_update(
 async def nested_rows(
     keys: list[PageKey], select: str, owner_filter: str, model: type[Model]
 ) -> dict[PageKey, list[Any]]:
-    """Rows for many nested pages: one statement per distinct (first, after), with the rows of
-    each owner numbered by id (ROW_NUMBER, on both databases) and cut at first+1."""
+    """Rows for many nested pages: one statement per distinct window, with the rows of each
+    owner numbered by id in the window's reading order (ROW_NUMBER, on both databases) and cut
+    at size+1."""
     found: dict[PageKey, list[Any]] = {}
-    groups: dict[tuple[int, int | None], list[PageKey]] = {}
+    groups: dict[Window, list[PageKey]] = {}
     for key in keys:
-        groups.setdefault((key.first, key.after), []).append(key)
-    for (first, after), group in groups.items():
+        groups.setdefault(key.window, []).append(key)
+    for window, group in groups.items():
         owners = sorted({k.owner for k in group})
         marks = ",".join("?" for _ in owners)
+        keyset = keyset_sql(window, "x.id")
         rows = await db.fetch(
             f"""
             SELECT * FROM (
-                SELECT {select}, ROW_NUMBER() OVER (PARTITION BY a.id ORDER BY x.id) AS rn
+                SELECT {select},
+                    ROW_NUMBER() OVER (PARTITION BY a.id ORDER BY x.id {keyset.direction}) AS rn
                 FROM area a JOIN {model._meta.db_table} x ON {owner_filter}
-                WHERE a.id IN ({marks}) AND x.id > ?
-            ) numbered WHERE rn <= ? ORDER BY owner_id, id
+                WHERE a.id IN ({marks}){keyset.bounds}
+            ) numbered WHERE rn <= ? ORDER BY owner_id, id {keyset.direction}
             """,
-            [*owners, after or 0, first + 1],
+            [*owners, *keyset.params, keyset.limit],
         )
         by_owner: dict[int, list[Any]] = {}
         for row in rows:
@@ -347,8 +344,7 @@ async def children_pages(*, keys: list[PageKey]) -> list[Page[Area]]:
         page_from_rows(
             rows[k],
             [r.id for r in rows[k]],
-            first=k.first,
-            after=k.after,
+            k.window,
             count=Area.filter(parent_id=k.owner).count,
         )
         for k in keys

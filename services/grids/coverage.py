@@ -18,7 +18,7 @@ from services.errors import Forbidden, NotFound
 from services.grids.areas import AreaRow, areas_by_ids
 from services.kit import db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, keyset_sql, page_from_rows, paginate
 from services.kit.paths import SUBTREE_END, in_subtree, subtree_bounds
 from services.models import Area, Household, RoleAssignment
 
@@ -152,17 +152,17 @@ async def _gaps_area(actor: Actor | None, area_id: int) -> Area:
 
 
 async def unassigned_households(
-    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+    *, actor: Actor | None, area_id: int, window: Window
 ) -> Page[Household]:
     """Households registered under the area but in no micro-grid yet, by id (admins of the
     area); as many as `unassignedHouseholds` counts."""
     area = await _gaps_area(actor, area_id)
     query = Household.filter(in_subtree(area.path), micro_grid_id=None)
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def micro_grids_without_leader(
-    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+    *, actor: Actor | None, area_id: int, window: Window
 ) -> Page[Area]:
     """Micro-grids under the area (or the area itself) with no micro-grid leader now, by id
     (admins of the area); as many as `microGridsWithoutLeader` counts."""
@@ -171,11 +171,11 @@ async def micro_grids_without_leader(
     query = Area.filter(in_subtree(area.path), level=AreaLevel.MICRO_GRID).exclude(
         id__in=Subquery(led)
     )
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def households_without_central_household(
-    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
+    *, actor: Actor | None, area_id: int, window: Window
 ) -> Page[Household]:
     """Households under the area that no central household of their micro-grid looks after
     (unassigned ones included), by id (admins of the area); as many as the figures count
@@ -186,22 +186,21 @@ async def households_without_central_household(
         "h.path >= ? AND h.path < ? AND NOT EXISTS (SELECT 1 FROM care_link c "
         f"WHERE c.household_id = h.id AND {_CARED})"
     )
-    rows = await db.fetch(
-        f"SELECT h.id FROM household h WHERE {where} AND h.id > ? ORDER BY h.id LIMIT ?",
-        [low, high, after or 0, first + 1],
+    keyset = keyset_sql(window, "h.id")
+    rows = (
+        await db.fetch(
+            f"SELECT h.id FROM household h WHERE {where}{keyset.bounds} "
+            f"ORDER BY h.id {keyset.direction} LIMIT ?",
+            [low, high, *keyset.params, keyset.limit],
+        )
+        if window.size
+        else []
     )
     ids = [int(row["id"]) for row in rows]
-    found = {h.id: h for h in await Household.filter(id__in=ids)} if first else {}
+    found = {h.id: h for h in await Household.filter(id__in=ids)} if ids else {}
 
     async def count() -> int:
         (row,) = await db.fetch(f"SELECT COUNT(*) AS n FROM household h WHERE {where}", [low, high])
         return int(row["n"])
 
-    items = [found[i] for i in ids[:first]]
-    return Page(
-        items=items,
-        keys=[h.id for h in items],
-        has_next=len(ids) > first,
-        has_previous=after is not None,
-        count=count,
-    )
+    return page_from_rows([found[i] for i in ids], ids, window, count=count)

@@ -21,7 +21,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids.areas import MAX_CHILDREN, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import community_path, is_under, path_ids, subtree_bounds
 from services.models import Area, AreaMove, Household, RoleAssignment, WorkOrder, WorkOrderEvent
 
@@ -254,9 +254,7 @@ async def _reroute_orders(actor: Actor, household: Household, target: Area, now:
             )
 
 
-async def area_moves(
-    *, actor: Actor | None, area_id: int, first: int, after: int | None = None
-) -> Page[AreaMove]:
+async def area_moves(*, actor: Actor | None, area_id: int, window: Window) -> Page[AreaMove]:
     """The moves of an area and those into and out of it, oldest first; for the admins and
     leaders of the area."""
     actor = require_actor(actor)
@@ -264,7 +262,7 @@ async def area_moves(
     if not actor.reads(area.path):
         raise Forbidden("The history of moves is shown to the admins and leaders of the area.")
     query = AreaMove.filter(Q(area_id=area.id) | Q(from_area_id=area.id) | Q(to_area_id=area.id))
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def moves_by_ids(*, actor: Actor | None, move_ids: list[int]) -> list[AreaMove | None]:

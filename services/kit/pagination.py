@@ -1,11 +1,17 @@
-"""Keyset pagination on the primary key: stable under inserts, cheap at any depth."""
+"""Keyset pagination on the primary key: stable under inserts, cheap at any depth.
+
+A `Window` says which part of a list to read, as Relay does: the `first` rows after the row
+`after`, or the `last` rows before the row `before` (both bounds may be given with either).
+Rows are read in the list's order for `first` and in reverse for `last`, so both cost one
+indexed range scan; a page's items are always in the list's order.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -16,9 +22,45 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which page of a list to read: `first` rows (from the start, or after `after`) or `last`
+    rows (from the end, or before `before`); keys are the list's cursor column (the row id)."""
+
+    first: int | None = None
+    after: int | None = None
+    last: int | None = None
+    before: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.first is None) == (self.last is None):
+            raise InvalidInput("Give one of `first` and `last`.", field="last")
+
+    @property
+    def size(self) -> int:
+        """How many items the page holds at most."""
+        return self.last if self.last is not None else (self.first or 0)
+
+    @property
+    def backward(self) -> bool:
+        """Read from the end (`last`)."""
+        return self.last is not None
+
+    def descending(self, newest_first: bool) -> bool:
+        """Read the rows in descending key order? (The list's order, reversed for `last`.)"""
+        return newest_first != self.backward
+
+    def bounds(self, descending_list: bool) -> tuple[int | None, int | None]:
+        """(exclusive lower key, exclusive upper key) of the rows the window may hold, for a
+        list in ascending or (newest first) descending key order."""
+        if descending_list:
+            return self.before, self.after
+        return self.after, self.before
+
+
 @dataclass
 class Page(Generic[T]):
-    """One page of a list: the items, whether more follow, and the (lazy) total."""
+    """One page of a list: the items, whether more follow or precede, and the (lazy) total."""
 
     items: list[T]
     keys: list[int]
@@ -27,57 +69,84 @@ class Page(Generic[T]):
     count: Callable[[], Awaitable[int]]
 
 
-def check_first(first: int, *, max_size: int) -> None:
+def check_size(value: int | None, *, max_size: int, field: str) -> None:
     """Refuse page sizes outside 0..max_size with a field error."""
-    if first < 0 or first > max_size:
-        raise InvalidInput(f"`first` must be between 0 and {max_size}.", field="first")
-
-
-async def paginate(
-    query: QuerySet[M], *, first: int, after: int | None, newest_first: bool = False
-) -> Page[M]:
-    """The `first` rows of `query` after the row `after`, in id order (or newest first)."""
-    page_query = query.order_by("-id" if newest_first else "id")
-    if after is not None:
-        page_query = (
-            page_query.filter(id__lt=after) if newest_first else page_query.filter(id__gt=after)
-        )
-    rows = await page_query.limit(first + 1) if first else []
-    items = rows[:first]
-    return Page(
-        items=items,
-        keys=[row.pk for row in items],
-        has_next=len(rows) > first,
-        has_previous=after is not None,
-        count=query.count,
-    )
-
-
-@dataclass(frozen=True)
-class PageKey:
-    """One nested page request: the owner (parent area, ...), page size and cursor."""
-
-    owner: int
-    first: int
-    after: int | None
+    if value is not None and (value < 0 or value > max_size):
+        raise InvalidInput(f"`{field}` must be between 0 and {max_size}.", field=field)
 
 
 def page_from_rows(
     rows: list[T],
     keys: list[int],
+    window: Window,
     *,
-    first: int,
-    after: int | None,
     count: Callable[[], Awaitable[int]],
 ) -> Page[T]:
-    """A page from up to first+1 rows fetched in key order."""
+    """A page from up to size+1 rows fetched in the window's reading order (the list's order,
+    reversed for `last`): cut at the size, put back in the list's order, with Relay's
+    `hasNextPage`/`hasPreviousPage` (a bound given means items lie beyond it)."""
+    size = window.size
+    more = len(rows) > size
+    items, item_keys = rows[:size], keys[:size]
+    if window.backward:
+        items, item_keys = items[::-1], item_keys[::-1]
     return Page(
-        items=rows[:first],
-        keys=keys[:first],
-        has_next=len(rows) > first,
-        has_previous=after is not None,
+        items=items,
+        keys=item_keys,
+        has_next=(more and not window.backward) or window.before is not None,
+        has_previous=(more and window.backward) or window.after is not None,
         count=count,
     )
+
+
+async def paginate(
+    query: QuerySet[M], window: Window, *, newest_first: bool = False, key: str = "id"
+) -> Page[M]:
+    """The window's rows of `query` ordered by `key` (ascending, or newest first)."""
+    descending = window.descending(newest_first)
+    page_query = query.order_by(f"-{key}" if descending else key)
+    low, high = window.bounds(newest_first)
+    if low is not None:
+        page_query = page_query.filter(**{f"{key}__gt": low})
+    if high is not None:
+        page_query = page_query.filter(**{f"{key}__lt": high})
+    rows = await page_query.limit(window.size + 1) if window.size else []
+    return page_from_rows(
+        rows, [int(getattr(row, key) or 0) for row in rows], window, count=query.count
+    )
+
+
+@dataclass(frozen=True)
+class KeysetSql:
+    """A window as SQL fragments for hand-written list queries over `column`: `bounds` to AND
+    into the WHERE clause (with `params`), `direction` (ASC/DESC) to order by, and `limit`."""
+
+    bounds: str
+    params: list[Any]
+    direction: str
+    limit: int
+
+
+def keyset_sql(window: Window, column: str, *, newest_first: bool = False) -> KeysetSql:
+    """The SQL of a window over `column`; see KeysetSql."""
+    low, high = window.bounds(newest_first)
+    bounds, params = "", []
+    if low is not None:
+        bounds += f" AND {column} > ?"
+        params.append(low)
+    if high is not None:
+        bounds += f" AND {column} < ?"
+        params.append(high)
+    direction = "DESC" if window.descending(newest_first) else "ASC"
+    return KeysetSql(bounds, params, direction, window.size + 1)
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """One nested page request: the owner (parent area, ...) and the window."""
+
+    owner: int
+    window: Window
 
 
 def batched_counts(

@@ -28,7 +28,7 @@ from services.errors import (
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import community_path
 from services.market.rewards import (
     MAX_STOCK,
@@ -263,14 +263,14 @@ def shows_pickup_code(actor: Actor | None, person_id: int) -> bool:
 
 
 async def redemptions_of(
-    *, actor: Actor | None, first: int, after: int | None, status: RedemptionStatus | None
+    *, actor: Actor | None, window: Window, status: RedemptionStatus | None
 ) -> Page[Redemption]:
     """The actor's own redemptions, newest first."""
     actor = require_actor(actor)
     query = Redemption.filter(person_id=actor.person_id)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def redemptions_by_ids(

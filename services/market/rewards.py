@@ -22,7 +22,7 @@ from services.grids import clean_text, get_area
 from services.kit import audit, clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import subtree_bounds
 from services.models import PartnerMember, PartnerUnit, ResourceOffer, Reward
 from services.points import ledger
@@ -382,8 +382,7 @@ async def list_rewards(
     under_id: int | None,
     category: RewardCategory | None,
     available_only: bool,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[Reward]:
     """The catalogue under an area (public: anyone may browse)."""
     query = Reward.all()
@@ -401,7 +400,7 @@ async def list_rewards(
             active=True,
             stock__gt=0,
         )
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def rewards_by_ids(*, reward_ids: list[int]) -> list[Reward | None]:

@@ -22,7 +22,14 @@ from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import areas_by_ids
 from services.kit import calendar, clock, db, events
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, batched_counts, page_from_rows, paginate
+from services.kit.pagination import (
+    Page,
+    Window,
+    batched_counts,
+    keyset_sql,
+    page_from_rows,
+    paginate,
+)
 from services.kit.paths import in_subtree, is_under, subtree_bounds
 from services.models import Area, Notice, NoticeAcknowledgement, NoticeRecipient
 from services.notices.reading import get_notice, overseen_roots
@@ -95,7 +102,7 @@ async def acknowledge_notice(*, actor: Actor | None, notice_id: int) -> Acknowle
 
 
 async def notice_acknowledgements(
-    *, actor: Actor | None, notice: Notice, first: int, after: int | None
+    *, actor: Actor | None, notice: Notice, window: Window
 ) -> Page[NoticeAcknowledgement]:
     """Who acknowledged a notice, oldest first: all of them for admins and leaders at or
     above its area, those in their own areas for admins and leaders below it."""
@@ -103,7 +110,7 @@ async def notice_acknowledgements(
     roots = overseen_roots(actor, notice.area_path)
     if roots is None:
         raise Forbidden(_NOT_SHOWN)
-    return await paginate(_scoped(notice.id, notice.area_path, roots), first=first, after=after)
+    return await paginate(_scoped(notice.id, notice.area_path, roots), window)
 
 
 _NOT_SHOWN = "Acknowledgements are shown to the admins and leaders of the area."
@@ -118,12 +125,11 @@ def _scoped(notice_id: int, notice_path: str, roots: list[str]) -> QuerySet[Noti
 
 @dataclass(frozen=True)
 class AcknowledgementsKey:
-    """One page of a notice's acknowledgements: the notice (id and area path), size, cursor."""
+    """One page of a notice's acknowledgements: the notice (id and area path) and the window."""
 
     notice_id: int
     notice_path: str
-    first: int
-    after: int | None
+    window: Window
 
 
 async def acknowledgement_pages(
@@ -171,25 +177,29 @@ async def acknowledgement_pages(
         # notice to cut one page would read all of them).
         (key,) = allowed
         query = _scoped(key.notice_id, key.notice_path, roots[key.notice_id] or [])
-        pages[key] = await paginate(query, first=key.first, after=key.after)
+        pages[key] = await paginate(query, key.window)
         allowed = []
-    groups: dict[tuple[int, int | None], list[AcknowledgementsKey]] = {}
+    groups: dict[Window, list[AcknowledgementsKey]] = {}
     for key in allowed:
-        groups.setdefault((key.first, key.after), []).append(key)
-    for (first, after), group in groups.items():
+        groups.setdefault(key.window, []).append(key)
+    for window, group in groups.items():
         found: dict[int, list[NoticeAcknowledgement]] = {}
-        if first:
-            # Each notice's rows numbered by id and cut at first+1 (ROW_NUMBER: both databases).
+        if window.size:
+            # Each notice's rows numbered by id in the window's reading order and cut at
+            # size+1 (ROW_NUMBER: both databases).
+            keyset = keyset_sql(window, "x.id")
             rows = await db.fetch(
                 f"""
                 SELECT * FROM (
-                    SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.notice_id ORDER BY x.id) AS rn
+                    SELECT x.*, ROW_NUMBER() OVER (
+                        PARTITION BY x.notice_id ORDER BY x.id {keyset.direction}
+                    ) AS rn
                     FROM notice_acknowledgement x
                     WHERE x.notice_id IN ({",".join("?" for _ in group)}) AND ({scope})
-                      AND x.id > ?
-                ) numbered WHERE rn <= ? ORDER BY notice_id, id
+                      {keyset.bounds}
+                ) numbered WHERE rn <= ? ORDER BY notice_id, id {keyset.direction}
                 """,
-                [*(k.notice_id for k in group), *params, after or 0, first + 1],
+                [*(k.notice_id for k in group), *params, *keyset.params, keyset.limit],
             )
             for row in rows:
                 row.pop("rn")
@@ -200,8 +210,7 @@ async def acknowledgement_pages(
             pages[key] = page_from_rows(
                 items,
                 [a.id for a in items],
-                first=first,
-                after=after,
+                window,
                 count=count_of(key.notice_id),
             )
     return [pages[k] if k in pages else Forbidden(_NOT_SHOWN) for k in keys]

@@ -24,7 +24,7 @@ from services.errors import Forbidden, NotFound
 from services.grids import get_area
 from services.kit import db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page
+from services.kit.pagination import Page, Window, keyset_sql, page_from_rows
 from services.kit.paths import ancestor_paths, is_under, subtree_bounds
 from services.models import Notice, NoticeRecipient
 from services.notices.publishing import ROLE_BITS
@@ -80,30 +80,25 @@ def visible_sql(actor: Actor) -> tuple[str, list[Any]]:
     return "(" + " OR ".join(clauses) + ")", params
 
 
-async def _page(where: str, params: list[Any], *, first: int, after: int | None) -> Page[Notice]:
+async def _page(where: str, params: list[Any], *, window: Window) -> Page[Notice]:
     """Newest first (by id, which follows publication), keyset on the id."""
-    cursor = " AND n.id < ?" if after is not None else ""
+    keyset = keyset_sql(window, "n.id", newest_first=True)
     rows = (
         await db.fetch(
-            f"SELECT n.* FROM notice n WHERE {where}{cursor} ORDER BY n.id DESC LIMIT ?",
-            [*params, *([after] if after is not None else []), first + 1],
+            f"SELECT n.* FROM notice n WHERE {where}{keyset.bounds} "
+            f"ORDER BY n.id {keyset.direction} LIMIT ?",
+            [*params, *keyset.params, keyset.limit],
         )
-        if first
+        if window.size
         else []
     )
-    items = [Notice._init_from_db(**row) for row in rows[:first]]
+    found = [Notice._init_from_db(**row) for row in rows]
 
     async def count() -> int:
-        found = await db.fetch(f"SELECT COUNT(*) AS n FROM notice n WHERE {where}", params)
-        return int(found[0]["n"])
+        total = await db.fetch(f"SELECT COUNT(*) AS n FROM notice n WHERE {where}", params)
+        return int(total[0]["n"])
 
-    return Page(
-        items=items,
-        keys=[n.id for n in items],
-        has_next=len(rows) > first,
-        has_previous=after is not None,
-        count=count,
-    )
+    return page_from_rows(found, [n.id for n in found], window, count=count)
 
 
 def in_scope_of(actor: Actor, path: str) -> bool:
@@ -112,9 +107,7 @@ def in_scope_of(actor: Actor, path: str) -> bool:
     return actor.reads(path) or any(is_under(place, path) for _, place in places(actor))
 
 
-async def list_notices(
-    *, actor: Actor | None, under_id: int, first: int, after: int | None
-) -> Page[Notice]:
+async def list_notices(*, actor: Actor | None, under_id: int, window: Window) -> Page[Notice]:
     """The notices for an area, newest first: those published to it, above it or below it
     that the actor may read. For people in scope of the area (a role or household in it, or
     admins and leaders above it)."""
@@ -127,13 +120,11 @@ async def list_notices(
     line = "(n.area_path >= ? AND n.area_path < ?"
     line += f" OR n.area_path IN ({','.join('?' for _ in above)}))" if above else ")"
     visible, params = visible_sql(actor)
-    return await _page(
-        f"{line} AND {visible}", [low, high, *above, *params], first=first, after=after
-    )
+    return await _page(f"{line} AND {visible}", [low, high, *above, *params], window=window)
 
 
 async def my_notices(
-    *, actor: Actor | None, unacknowledged_only: bool, first: int, after: int | None
+    *, actor: Actor | None, unacknowledged_only: bool, window: Window
 ) -> Page[Notice]:
     """The notices the actor may read, newest first; `unacknowledged_only`: those delivered
     to the actor that they have not acknowledged yet."""
@@ -143,9 +134,9 @@ async def my_notices(
             "n.id IN (SELECT notice_id FROM notice_recipient WHERE person_id = ?) AND n.id NOT IN "
             "(SELECT notice_id FROM notice_acknowledgement WHERE person_id = ?)"
         )
-        return await _page(where, [actor.person_id, actor.person_id], first=first, after=after)
+        return await _page(where, [actor.person_id, actor.person_id], window=window)
     where, params = visible_sql(actor)
-    return await _page(where, params, first=first, after=after)
+    return await _page(where, params, window=window)
 
 
 async def notices_by_ids(*, actor: Actor | None, notice_ids: list[int]) -> list[Notice | None]:

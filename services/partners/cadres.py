@@ -14,7 +14,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import subtree_bounds
 from services.models import CadreAssignment, CadreService, PartnerMember
 from services.partners.units import get_unit
@@ -112,8 +112,7 @@ async def list_cadres(
     under_id: int | None,
     unit_id: int | None,
     active_on: date | None,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[CadreAssignment]:
     """Cadre assignments under an area (or of a unit), newest first. The roster is public to
     signed-in users, like the duty cards of the grids they serve."""
@@ -127,7 +126,7 @@ async def list_cadres(
         query = query.filter(unit_id=unit_id)
     if active_on is not None:
         query = query.filter(Q(starts_on__lte=active_on), Q(ends_on__gte=active_on))
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def cadres_by_ids(

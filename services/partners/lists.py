@@ -27,7 +27,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import community_path, subtree_bounds
 from services.models import Area, NeedEntry, ResourceArea, ResourceOffer
 from services.partners.units import managed_unit
@@ -378,8 +378,7 @@ async def list_resources(
     under_id: int | None,
     category: ResourceCategory | None,
     available_only: bool,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[ResourceOffer]:
     """Resource entries of units based under an area (signed-in users), newest first;
     `available_only`: open, with something left, and inside their window now."""
@@ -398,7 +397,7 @@ async def list_resources(
             status=ResourceStatus.OPEN,
             remaining__gt=0,
         )
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def list_needs(
@@ -407,8 +406,7 @@ async def list_needs(
     under_id: int | None,
     category: ResourceCategory | None,
     status: NeedStatus | None,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[NeedEntry]:
     """Need entries posted under an area (signed-in users), newest first."""
     require_actor(actor)
@@ -420,7 +418,7 @@ async def list_needs(
         query = query.filter(category=category)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def resources_by_ids(

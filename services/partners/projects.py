@@ -28,7 +28,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import community_path, subtree_bounds
 from services.models import (
     Area,
@@ -398,8 +398,7 @@ async def list_projects(
     actor: Actor | None,
     under_id: int | None,
     status: ProjectStatus | None,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[Project]:
     """Projects of the communities under an area (signed-in users), newest first."""
     require_actor(actor)
@@ -410,7 +409,7 @@ async def list_projects(
         query = query.filter(community_path__gte=low, community_path__lt=high)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def projects_by_ids(*, actor: Actor | None, project_ids: list[int]) -> list[Project | None]:

@@ -16,7 +16,7 @@ from services.grids import clean_text
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.market import MAX_STOCK, RewardInput, prepare_reward
 from services.models import Redemption, ResourceOffer, Reward
 from services.partners.units import get_unit, is_member, managed_unit
@@ -126,15 +126,11 @@ async def _reward_by_id(reward_id: int) -> Reward:
     return await Reward.get(id=reward_id)
 
 
-async def unit_rewards(
-    *, actor: Actor | None, unit_id: int, first: int, after: int | None
-) -> Page[Reward]:
+async def unit_rewards(*, actor: Actor | None, unit_id: int, window: Window) -> Page[Reward]:
     """The rewards a unit provides (the catalogue is public), newest first."""
     actor = require_actor(actor)
     unit = await get_unit(actor, unit_id)
-    return await paginate(
-        Reward.filter(partner_unit_id=unit.id), first=first, after=after, newest_first=True
-    )
+    return await paginate(Reward.filter(partner_unit_id=unit.id), window, newest_first=True)
 
 
 async def unit_redemptions(
@@ -142,8 +138,7 @@ async def unit_redemptions(
     actor: Actor | None,
     unit_id: int,
     status: RedemptionStatus | None,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[Redemption]:
     """Redemptions of a unit's rewards, newest first: for its members (who hand them over) and
     the admins of its community."""
@@ -155,7 +150,7 @@ async def unit_redemptions(
     query = Redemption.filter(reward_id__in=list(reward_ids))
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 # The most rewards a unit's own list shows (the newest; the marketplace lists them all): a bound

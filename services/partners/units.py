@@ -21,7 +21,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import community_path, subtree_bounds
 from services.models import Area, PartnerMember, PartnerUnit, Person, RoleAssignment
 from services.people.persons import person_to_place
@@ -324,8 +324,7 @@ async def list_units(
     under_id: int | None,
     kind: PartnerUnitKind | None,
     status: PartnerUnitStatus | None,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[PartnerUnit]:
     """Units reporting under an area that the actor may see, in registration order."""
     actor = require_actor(actor)
@@ -345,7 +344,7 @@ async def list_units(
     mine = await member_unit_ids(actor.person_id)
     if mine:
         visible |= Q(id__in=sorted(mine))
-    return await paginate(query.filter(visible), first=first, after=after)
+    return await paginate(query.filter(visible), window)
 
 
 def _community_or_self(area: Area) -> str:

@@ -14,7 +14,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import get_area
 from services.kit import clock
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import in_subtree, is_under
 from services.models import Household, PartyMemberReport, Person
 
@@ -73,7 +73,7 @@ async def report_to_community(
 
 
 async def community_reports(
-    *, actor: Actor | None, area_id: int, first: int, after: int | None
+    *, actor: Actor | None, area_id: int, window: Window
 ) -> Page[PartyMemberReport]:
     """The current reports to a community (or to the communities under a street or the
     district), latest first: for the admins of that area."""
@@ -84,7 +84,7 @@ async def community_reports(
     if not actor.administers(area.path):
         raise Forbidden("Reports are shown to the admins of the community.")
     query = PartyMemberReport.filter(in_subtree(area.path, "community_path"), ended_at=None)
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
 async def reports_by_ids(

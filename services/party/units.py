@@ -21,7 +21,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.models import Area, PartyMembership, PartyUnit, Person
 from services.people.persons import person_to_place
 
@@ -224,12 +224,11 @@ async def units_by_area(*, area_ids: list[int]) -> list[list[PartyUnit]]:
     return [units[i] for i in area_ids]
 
 
-async def dissolved_units(*, area_id: int, first: int, after: int | None) -> Page[PartyUnit]:
+async def dissolved_units(*, area_id: int, window: Window) -> Page[PartyUnit]:
     """The units of an area that were dissolved (history, public), latest first."""
     return await paginate(
         PartyUnit.filter(area_id=area_id, dissolved_at__isnull=False),
-        first=first,
-        after=after,
+        window,
         newest_first=True,
     )
 
@@ -255,7 +254,7 @@ async def _units_in_view(actor: Actor | None, units: list[PartyUnit]) -> set[int
 
 
 async def unit_members(
-    *, actor: Actor | None, unit: PartyUnit, first: int, after: int | None
+    *, actor: Actor | None, unit: PartyUnit, window: Window
 ) -> Page[PartyMembership]:
     """A unit's current members (for a dissolved unit: those it had when dissolved), in the
     order they joined: for its members and the admins and leaders of its area."""
@@ -267,7 +266,7 @@ async def unit_members(
         query = query.filter(left_at=None)
     else:
         query = query.filter(left_at=unit.dissolved_at)
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def member_counts(*, unit_ids: list[int]) -> list[int]:

@@ -13,7 +13,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import get_area
 from services.kit import db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import in_subtree, subtree_bounds
 from services.kit.text import search_term
 from services.models import Household, Person, RoleAssignment, UserAccount
@@ -232,8 +232,7 @@ async def list_people(
     under_id: int | None = None,
     role: Role | None = None,
     search: str | None = None,
-    first: int,
-    after: int | None = None,
+    window: Window,
 ) -> Page[PersonView]:
     """People living or holding a role under an area the actor reads (admins and leaders);
     for admins, `search` also finds a new sign-up placed nowhere yet by exact username or
@@ -272,7 +271,7 @@ async def list_people(
         else:
             where &= matches
     query = Person.filter(where)
-    page = await paginate(query, first=first, after=after)
+    page = await paginate(query, window)
     # A new Page: the item type changes (Person -> PersonView), so `replace` would not do.
     return Page(
         items=[PersonView(p, full=True) for p in page.items],

@@ -19,7 +19,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area
 from services.kit import audit, clock, db, events
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import in_subtree
 from services.models import CareLink, ExitReview, Household, RoleAssignment, WorkOrder
 
@@ -417,14 +417,12 @@ async def open_roles_with_areas(*, person_id: int) -> list[HeldRole]:
     return held
 
 
-async def duty_cards(
-    *, under_id: int | None = None, first: int, after: int | None = None
-) -> Page[RoleAssignment]:
+async def duty_cards(*, under_id: int | None = None, window: Window) -> Page[RoleAssignment]:
     """Public duty cards (便民服务牌): open duty roles under an area, with the holder."""
     query = RoleAssignment.filter(until=None, role__in=list(DUTY_CARD_ROLES))
     if under_id is not None:
         query = query.filter(in_subtree((await get_area(area_id=under_id)).path, "area_path"))
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def role_assignments_by_ids(

@@ -23,7 +23,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.kit import audit, clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import in_line
 from services.models import PointsPolicy, PointsRule, PointsRuleVersion
 from services.points.ledger import Community
@@ -281,7 +281,7 @@ def may_grant(actor: Actor, rule: PointsRule, places: list[str]) -> bool:
 
 
 async def list_rules(
-    *, under_id: int | None, dimension: Dimension | None, first: int, after: int | None
+    *, under_id: int | None, dimension: Dimension | None, window: Window
 ) -> Page[PointsRule]:
     """Active rules in force under an area: the district defaults and the overrides of the
     communities on the path to it or below it (public: residents may read how points are won)."""
@@ -291,7 +291,7 @@ async def list_rules(
         query = query.filter(Q(area_id=None) | in_line(area.path))
     if dimension is not None:
         query = query.filter(dimension=dimension)
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def rules_by_ids(*, rule_ids: list[int]) -> list[PointsRule | None]:
@@ -333,11 +333,9 @@ async def rules_as_of(*, keys: list[tuple[int, int | None]]) -> list[PointsRule 
     return out
 
 
-async def rule_history(*, rule_id: int, first: int, after: int | None) -> Page[PointsRuleVersion]:
+async def rule_history(*, rule_id: int, window: Window) -> Page[PointsRuleVersion]:
     """The versions of a rule, newest first (public, as the rules are)."""
-    return await paginate(
-        PointsRuleVersion.filter(rule_id=rule_id), first=first, after=after, newest_first=True
-    )
+    return await paginate(PointsRuleVersion.filter(rule_id=rule_id), window, newest_first=True)
 
 
 async def rule_versions_by_ids(*, version_ids: list[int]) -> list[PointsRuleVersion | None]:

@@ -13,7 +13,7 @@ from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area
 from services.kit import calendar, clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import community_path, subtree_bounds
 from services.kit.settings import get_settings
 from services.models import PointsAccount, PointsAward, PointsEntry, PointsTransaction
@@ -87,13 +87,11 @@ def _as_datetime(value: object) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def entries(*, account_id: int | None, first: int, after: int | None) -> Page[PointsEntry]:
+async def entries(*, account_id: int | None, window: Window) -> Page[PointsEntry]:
     """An account's entries, newest first (keyset on the entry id: flat at any depth)."""
     if account_id is None:
-        return await paginate(PointsEntry.filter(id=0), first=first, after=after)
-    return await paginate(
-        PointsEntry.filter(account_id=account_id), first=first, after=after, newest_first=True
-    )
+        return await paginate(PointsEntry.filter(id=0), window)
+    return await paginate(PointsEntry.filter(account_id=account_id), window, newest_first=True)
 
 
 async def points_readable(*, actor: Actor, person_ids: list[int]) -> set[int]:
@@ -173,7 +171,7 @@ async def entries_by_ids(*, actor: Actor | None, entry_ids: list[int]) -> list[P
 
 
 async def pending_awards(
-    *, actor: Actor | None, under_id: int | None, first: int, after: int | None
+    *, actor: Actor | None, under_id: int | None, window: Window
 ) -> Page[PointsAward]:
     """Awards waiting for review in the areas the actor administers."""
     actor = require_actor(actor)
@@ -190,7 +188,7 @@ async def pending_awards(
     for root in roots:
         low, high = subtree_bounds(root)
         condition |= Q(area_path__gte=low, area_path__lt=high)
-    return await paginate(query.filter(condition), first=first, after=after)
+    return await paginate(query.filter(condition), window)
 
 
 _PERIOD = re.compile(r"^(\d{4})Q([1-4])$")

@@ -21,7 +21,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page
+from services.kit.pagination import Page, Window, page_from_rows
 from services.kit.paths import in_subtree
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.partners.projects import project_for_activity
@@ -290,32 +290,29 @@ async def cancel_sign_up(*, actor: Actor | None, activity_id: int) -> ActivitySi
 
 
 async def _page(
-    base: QuerySet[VolunteerActivity], *, upcoming: bool, first: int, after: int | None
+    base: QuerySet[VolunteerActivity], *, upcoming: bool, window: Window
 ) -> Page[VolunteerActivity]:
     """Keyset page by start time: upcoming ones soonest first, else the latest first."""
-    page_query = base.order_by(*(("starts_at", "id") if upcoming else ("-starts_at", "-id")))
-    if after is not None:
-        cursor = await VolunteerActivity.get_or_none(id=after)
+    descending = window.descending(not upcoming)
+    page_query = base.order_by(*(("-starts_at", "-id") if descending else ("starts_at", "id")))
+    bounds = (("after", window.after, not upcoming), ("before", window.before, upcoming))
+    for field, key, beyond_descending in bounds:
+        if key is None:
+            continue
+        cursor = await VolunteerActivity.get_or_none(id=key)
         if cursor is None:
-            raise InvalidInput("That cursor is not valid.", field="after")
+            raise InvalidInput("That cursor is not valid.", field=field)
         s = cursor.starts_at
-        if upcoming:
-            page_query = page_query.filter(Q(starts_at__gt=s) | Q(starts_at=s, id__gt=after))
+        if beyond_descending:  # rows after the cursor in descending (starts_at, id) order
+            page_query = page_query.filter(Q(starts_at__lt=s) | Q(starts_at=s, id__lt=key))
         else:
-            page_query = page_query.filter(Q(starts_at__lt=s) | Q(starts_at=s, id__lt=after))
-    rows = await page_query.limit(first + 1) if first else []
-    items = rows[:first]
-    return Page(
-        items=items,
-        keys=[a.id for a in items],
-        has_next=len(rows) > first,
-        has_previous=after is not None,
-        count=base.count,
-    )
+            page_query = page_query.filter(Q(starts_at__gt=s) | Q(starts_at=s, id__gt=key))
+    rows = await page_query.limit(window.size + 1) if window.size else []
+    return page_from_rows(rows, [a.id for a in rows], window, count=base.count)
 
 
 async def list_activities(
-    *, actor: Actor | None, under_id: int, upcoming: bool, first: int, after: int | None
+    *, actor: Actor | None, under_id: int, upcoming: bool, window: Window
 ) -> Page[VolunteerActivity]:
     """Activities in an area's subtree (signed-in users): upcoming (open, not yet ended)
     soonest first, or all (cancelled too) latest first."""
@@ -324,11 +321,11 @@ async def list_activities(
     query = VolunteerActivity.filter(in_subtree(area.path, "area_path"))
     if upcoming:
         query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=clock.now())
-    return await _page(query, upcoming=upcoming, first=first, after=after)
+    return await _page(query, upcoming=upcoming, window=window)
 
 
 async def my_activities(
-    *, actor: Actor | None, upcoming: bool, first: int, after: int | None
+    *, actor: Actor | None, upcoming: bool, window: Window
 ) -> Page[VolunteerActivity]:
     """Activities the actor is signed up for (see list_activities for the order)."""
     actor = require_actor(actor)
@@ -340,17 +337,17 @@ async def my_activities(
     query = VolunteerActivity.filter(id__in=mine)
     if upcoming:
         query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=clock.now())
-    return await _page(query, upcoming=upcoming, first=first, after=after)
+    return await _page(query, upcoming=upcoming, window=window)
 
 
 async def team_activities(
-    *, team_id: int, upcoming: bool, first: int, after: int | None
+    *, team_id: int, upcoming: bool, window: Window
 ) -> Page[VolunteerActivity]:
     """A team's activities (see list_activities for the order)."""
     query = VolunteerActivity.filter(team_id=team_id)
     if upcoming:
         query = query.filter(status=ActivityStatus.OPEN, ends_at__gt=clock.now())
-    return await _page(query, upcoming=upcoming, first=first, after=after)
+    return await _page(query, upcoming=upcoming, window=window)
 
 
 async def activities_by_ids(*, activity_ids: list[int]) -> list[VolunteerActivity | None]:

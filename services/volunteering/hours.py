@@ -25,7 +25,7 @@ from services.grids import clean_text
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.settings import get_settings
 from services.models import ActivitySignUp, VolunteerActivity, VolunteerTeam
 from services.points import Source, award_for_source_capped, community_at, ledger
@@ -224,8 +224,7 @@ async def activity_sign_ups(
     actor: Actor | None,
     activity: VolunteerActivity,
     hours_status: HoursStatus | None,
-    first: int,
-    after: int | None,
+    window: Window,
     team: VolunteerTeam | Unread | None = UNREAD,
 ) -> Page[ActivitySignUp]:
     """Who signed up for an activity (cancelled sign-ups too), oldest first: for its
@@ -239,7 +238,7 @@ async def activity_sign_ups(
     query = ActivitySignUp.filter(activity_id=activity.id)
     if hours_status is not None:
         query = query.filter(hours_status=hours_status)
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def sign_ups_by_ids(

@@ -10,7 +10,7 @@ from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import clean_text, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import community_path, in_subtree, is_under
 from services.models import TeamMembership, VolunteerTeam
 from services.partners.units import unit_for_team
@@ -229,14 +229,12 @@ async def _teams_in_view(actor: Actor, teams: list[VolunteerTeam]) -> set[int]:
     return seen
 
 
-async def list_teams(
-    *, actor: Actor | None, under_id: int, first: int, after: int | None
-) -> Page[VolunteerTeam]:
+async def list_teams(*, actor: Actor | None, under_id: int, window: Window) -> Page[VolunteerTeam]:
     """Teams whose home area lies under an area (signed-in users)."""
     require_actor(actor)
     area = await get_area(area_id=under_id)
     query = VolunteerTeam.filter(in_subtree(area.path, "area_path"))
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def teams_by_ids(*, team_ids: list[int]) -> list[VolunteerTeam | None]:
@@ -284,8 +282,7 @@ async def team_members(
     actor: Actor | None,
     team: VolunteerTeam,
     status: MembershipStatus | None,
-    first: int,
-    after: int | None,
+    window: Window,
 ) -> Page[TeamMembership]:
     """A team's memberships (all, or of one status), oldest first: for its members, its
     leader and the admins and leaders of its area."""
@@ -295,7 +292,7 @@ async def team_members(
     query = TeamMembership.filter(team_id=team.id)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first=first, after=after)
+    return await paginate(query, window)
 
 
 async def memberships_by_ids(

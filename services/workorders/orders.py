@@ -27,7 +27,7 @@ from services.kit import clock, events
 from services.kit.auth import Actor, require_actor
 from services.kit.events import Topic
 from services.kit.idempotency import Call
-from services.kit.pagination import Page, paginate
+from services.kit.pagination import Page, Window, paginate
 from services.kit.paths import in_subtree
 from services.models import (
     Area,
@@ -402,8 +402,7 @@ async def list_orders(
     category_id: int | None = None,
     overdue_only: bool = False,
     assigned_to_me: bool = False,
-    first: int,
-    after: int | None = None,
+    window: Window,
 ) -> Page[WorkOrder]:
     """Work orders handled under an area (admins and leaders of it), newest first; without
     `under`, everything handled in the actor's areas. `assignedToMe`: the orders assigned to
@@ -436,15 +435,13 @@ async def list_orders(
         query = query.filter(category_id=category_id)
     if overdue_only:
         query = query.filter(_overdue(clock.now()))
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)
 
 
-async def my_orders(
-    *, actor: Actor | None, first: int, after: int | None = None
-) -> Page[WorkOrder]:
+async def my_orders(*, actor: Actor | None, window: Window) -> Page[WorkOrder]:
     """The viewer's own work orders, newest first: those they placed or reported, and those
     they accepted or were assigned (as a handler)."""
     actor = require_actor(actor)
     me = actor.person_id
     query = WorkOrder.filter(Q(reporter_id=me) | Q(assignee_id=me) | Q(accepted_by_id=me))
-    return await paginate(query, first=first, after=after, newest_first=True)
+    return await paginate(query, window, newest_first=True)

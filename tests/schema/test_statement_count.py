@@ -129,29 +129,37 @@ query Nested($first: Int!) {
   areas(level: GRID, first: $first) {
     edges { node {
       id
-      children(first: 3) { totalCount edges { node { id name } } pageInfo { hasNextPage } }
-      households(first: 4) { totalCount edges { node { id address } } pageInfo { hasNextPage } }
+      children(SIZE: 3) { totalCount edges { node { id name } } pageInfo { MORE } }
+      households(SIZE: 4) { totalCount edges { node { id address } } pageInfo { MORE } }
     } }
   }
 }
 """
 
 
+@pytest.mark.parametrize("size", ["first", "last"])
 async def test_nested_pages_do_not_grow_with_the_outer_page(
-    db: Database, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    db: Database, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, size: str
 ) -> None:
-    # given the district admin, who may read every grid's households
+    # given the district admin, who may read every grid's households; nested pages read from
+    # the start (`first`) or from the end (`last`)
     token = await login(client, "district_admin")
+    more = "hasNextPage" if size == "first" else "hasPreviousPage"
+    document = NESTED.replace("SIZE", size).replace("MORE", more)
+
+    def part(ids: list[int], n: int) -> list[int]:
+        return ids[:n] if size == "first" else ids[-n:]
+
     counts = []
     for first in (2, 8):
         # when a page of grids is read with a page of children and households each
         async with _count_statements(caplog, db.backend) as seen:
-            body = await gql(client, NESTED, {"first": first}, token=token)
+            body = await gql(client, document, {"first": first}, token=token)
         assert "errors" not in body, body
         edges = body["data"]["areas"]["edges"]
         assert len(edges) == first
         counts.append(len(seen.logged))
-        # then every nested page is the right one: the first rows by id, with true totals
+        # then every nested page is the right one: the first (last) rows by id, true totals
         for edge in edges:
             grid = await Area.get(
                 id=int(base64.b64decode(edge["node"]["id"]).decode().split(":")[1])
@@ -161,9 +169,9 @@ async def test_nested_pages_do_not_grow_with_the_outer_page(
                 int(base64.b64decode(e["node"]["id"]).decode().split(":")[1])
                 for e in edge["node"]["children"]["edges"]
             ]
-            assert got == list(kids[:3])
+            assert got == part(list(kids), 3)
             assert edge["node"]["children"]["totalCount"] == len(kids)
-            assert edge["node"]["children"]["pageInfo"]["hasNextPage"] == (len(kids) > 3)
+            assert edge["node"]["children"]["pageInfo"][more] == (len(kids) > 3)
             homes = (
                 await Household.filter(in_subtree(grid.path))
                 .order_by("id")
@@ -173,7 +181,7 @@ async def test_nested_pages_do_not_grow_with_the_outer_page(
                 int(base64.b64decode(e["node"]["id"]).decode().split(":")[1])
                 for e in edge["node"]["households"]["edges"]
             ]
-            assert got_homes == list(homes[:4])
+            assert got_homes == part(list(homes), 4)
             assert edge["node"]["households"]["totalCount"] == len(homes)
     # and the statements did not grow with the outer page (pages and totals are batched)
     assert counts[0] == counts[1]

@@ -7,6 +7,7 @@ import pytest
 from services import audit, market, points
 from services.enums import AuditKind, Role
 from services.errors import Forbidden
+from services.kit.pagination import Window
 from services.models import Area, AuditEntry, RoleAssignment
 from services.people import end_role
 from tests.conftest import Database, actor_for
@@ -29,8 +30,7 @@ async def log(
         actor=await actor_for(by),
         under_id=(under or await community()).id,
         kind=kind,
-        first=100,
-        after=None,
+        window=Window(first=100),
     )
     return page.items
 
@@ -110,10 +110,13 @@ class TestAuditLog:
         admin = await actor_for("community_admin")
         area = await community()
         first = await audit.audit_log(
-            actor=admin, under_id=area.id, kind=AuditKind.POINTS, first=2, after=None
+            actor=admin, under_id=area.id, kind=AuditKind.POINTS, window=Window(first=2)
         )
         rest = await audit.audit_log(
-            actor=admin, under_id=area.id, kind=AuditKind.POINTS, first=2, after=first.keys[-1]
+            actor=admin,
+            under_id=area.id,
+            kind=AuditKind.POINTS,
+            window=Window(first=2, after=first.keys[-1]),
         )
         assert first.has_next and rest.has_previous
         ids = [e.id for e in first.items + rest.items]

@@ -18,6 +18,7 @@ from services.enums import LEVEL_ORDER, AreaLevel, Role
 from services.errors import DomainError
 from services.grids import Coverage
 from services.kit.auth import Actor
+from services.kit.pagination import Window
 from services.models import Area, CareLink, Household, Person, RoleAssignment
 from tests.conftest import Database, actor_for
 
@@ -250,7 +251,9 @@ async def do_coverage(s: Scene) -> str:
 
 
 async def do_list_households(s: Scene) -> str:
-    page = await households.list_households(actor=s.actor, area_id=s.target.id, first=1000)
+    page = await households.list_households(
+        actor=s.actor, area_id=s.target.id, window=Window(first=1000)
+    )
     assert {h.id for h in page.items} == await households_under(s.target)
     return OK
 
@@ -273,7 +276,7 @@ async def read_person(s: Scene, person: Person) -> str:
 
 
 async def do_list_people(s: Scene) -> str:
-    page = await people.list_people(actor=s.actor, under_id=s.target.id, first=1000)
+    page = await people.list_people(actor=s.actor, under_id=s.target.id, window=Window(first=1000))
     homes = await households_under(s.target)
     holders = {
         r.person_id

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
-from schema.core.pagination import After, Connection, First, paged
+from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.grids import Area
 from schema.market import Redemption, Reward
 from schema.people import Person
@@ -150,13 +150,17 @@ class PartnerUnit(relay.Node):
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Redemption]:
         return await paged(
             info,
             first,
             after,
-            lambda size, key: partners.unit_redemptions(
-                actor=info.context.actor, unit_id=self.id, status=status, first=size, after=key
+            last,
+            before,
+            lambda window: partners.unit_redemptions(
+                actor=info.context.actor, unit_id=self.id, status=status, window=window
             ),
             Redemption.from_model,
         )

@@ -12,6 +12,7 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.kit.auth import Actor
+from services.kit.pagination import Window
 from services.models import (
     EvaluationHonour,
     EvaluationResult,
@@ -145,8 +146,7 @@ class TestEvaluation:
                     under_id=demo.id,
                     period_id=period.id,
                     role=Role.GRID_LEADER,
-                    first=10,
-                    after=None,
+                    window=Window(first=10),
                 )
         # while the community admin sees them all
         admin_view = await evaluation.rankings(
@@ -154,8 +154,7 @@ class TestEvaluation:
             under_id=demo.id,
             period_id=period.id,
             role=Role.MICRO_GRID_LEADER,
-            first=100,
-            after=None,
+            window=Window(first=100),
         )
         assert [r.community_rank for r in admin_view.items] == list(
             range(1, len(admin_view.items) + 1)
@@ -172,8 +171,7 @@ class TestEvaluation:
                 under_id=demo.id,
                 period_id=period.id,
                 role=Role.MICRO_GRID_LEADER,
-                first=100,
-                after=None,
+                window=Window(first=100),
             )
             assert [r.id for r in page.items] == [r.id for r in admin_view.items]
             assert await evaluation.results_by_ids(actor=member, result_ids=[theirs.id]) == [theirs]
@@ -188,8 +186,7 @@ class TestEvaluation:
                     under_id=demo.id,
                     period_id=period.id,
                     role=Role.MICRO_GRID_LEADER,
-                    first=100,
-                    after=None,
+                    window=Window(first=100),
                 )
             assert await evaluation.results_by_ids(actor=actor, result_ids=[theirs.id]) == [None]
             assert (

@@ -11,6 +11,7 @@ from services.accounts import create_account, load_actor
 from services.enums import AreaKind, AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import Coverage, StationInput
+from services.kit.pagination import Window
 from services.models import Area, GridStation
 from tests.conftest import Database, actor_for
 from tests.services.grids.support import area
@@ -389,7 +390,7 @@ class TestPaths:
         # given every area of the demo tree
         for root in await Area.all().order_by("id"):
             # when the areas under it are listed by path
-            page = await grids.list_areas(under_id=root.id, first=1000)
+            page = await grids.list_areas(under_id=root.id, window=Window(first=1000))
             # then they are the area and its descendants found through parent links
             assert {a.id for a in page.items} == await descendants(root), root.name
             assert not page.has_next
@@ -432,8 +433,10 @@ class TestPaths:
         admin3 = await load_actor(account_id=staff.id)
         assert admin3 is not None
         # when what lies under community 3 is read
-        under = await grids.list_areas(under_id=three.id, first=100)
-        listed = await households.list_households(actor=admin3, area_id=three.id, first=100)
+        under = await grids.list_areas(under_id=three.id, window=Window(first=100))
+        listed = await households.list_households(
+            actor=admin3, area_id=three.id, window=Window(first=100)
+        )
         figures = await grids.coverage(actor=admin3, area_ids=[three.id, thirty_one.id])
         # then only community 3 itself and its one household are there
         assert [a.id for a in under.items] == [three.id]
@@ -457,10 +460,13 @@ class TestListAreas:
         community = await area(DEMO_COMMUNITY)
         # when its commercial micro-grids are listed, and its grids by parent
         commercial = await grids.list_areas(
-            under_id=community.id, level=AreaLevel.MICRO_GRID, kind=AreaKind.COMMERCIAL, first=100
+            under_id=community.id,
+            level=AreaLevel.MICRO_GRID,
+            kind=AreaKind.COMMERCIAL,
+            window=Window(first=100),
         )
-        children = await grids.list_areas(parent_id=community.id, first=100)
-        found = await grids.list_areas(search="商业", first=100)
+        children = await grids.list_areas(parent_id=community.id, window=Window(first=100))
+        found = await grids.list_areas(search="商业", window=Window(first=100))
         # then they are the commercial grid's micro-grids, its four grids, and the commercial grid
         shops = await area(COMMERCIAL_GRID)
         assert {a.id for a in commercial.items} == set(
@@ -490,7 +496,10 @@ class TestListAreas:
             )
 
         async def names(search: str) -> list[str]:
-            return [a.name for a in (await grids.list_areas(search=search, first=100)).items]
+            return [
+                a.name
+                for a in (await grids.list_areas(search=search, window=Window(first=100))).items
+            ]
 
         # when they are searched, case does not matter and `_` and `%` match only themselves
         assert await names("a_1") == ["Block A_1"]
@@ -500,4 +509,4 @@ class TestListAreas:
         assert await names("\\") == []
         # and an unknown `under` area is NotFound, as everywhere
         with pytest.raises(NotFound):
-            await grids.list_areas(under_id=999_999, first=10)
+            await grids.list_areas(under_id=999_999, window=Window(first=10))

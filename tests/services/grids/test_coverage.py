@@ -11,6 +11,7 @@ from services.enums import AreaLevel, Role
 from services.errors import Forbidden, NotFound
 from services.grids import Coverage
 from services.kit.auth import Actor
+from services.kit.pagination import Window
 from services.models import Area, CareLink, Household, RoleAssignment
 from tests.conftest import Database, actor_for
 from tests.services.grids.support import area
@@ -193,12 +194,14 @@ class TestCoverageGaps:
             (figure,) = await grids.coverage(actor=admin, area_ids=[a.id])
             assert isinstance(figure, Coverage)
             # when the lists are read, then each holds as many as its figure counts
-            unassigned = await grids.unassigned_households(actor=admin, area_id=a.id, first=100)
+            unassigned = await grids.unassigned_households(
+                actor=admin, area_id=a.id, window=Window(first=100)
+            )
             leaderless = await grids.micro_grids_without_leader(
-                actor=admin, area_id=a.id, first=100
+                actor=admin, area_id=a.id, window=Window(first=100)
             )
             uncared = await grids.households_without_central_household(
-                actor=admin, area_id=a.id, first=100
+                actor=admin, area_id=a.id, window=Window(first=100)
             )
             assert len(unassigned.items) == await unassigned.count() == figure.unassigned_households
             assert (
@@ -214,15 +217,15 @@ class TestCoverageGaps:
         # and the district lists the seeded gaps
         district = await Area.get(level="DISTRICT")
         leaderless = await grids.micro_grids_without_leader(
-            actor=admin, area_id=district.id, first=10
+            actor=admin, area_id=district.id, window=Window(first=10)
         )
         assert [m.name for m in leaderless.items] == [GAP_MICRO_GRID]
         uncared = await grids.households_without_central_household(
-            actor=admin, area_id=district.id, first=2
+            actor=admin, area_id=district.id, window=Window(first=2)
         )
         assert len(uncared.items) == 2 and uncared.has_next
         rest = await grids.households_without_central_household(
-            actor=admin, area_id=district.id, first=10, after=uncared.keys[-1]
+            actor=admin, area_id=district.id, window=Window(first=10, after=uncared.keys[-1])
         )
         assert len(rest.items) == 1 and not rest.has_next
 
@@ -240,7 +243,7 @@ class TestCoverageGaps:
         await people.end_role(actor=admin, assignment_id=role.id, reason="搬家")
         # when the gaps of M are read, then those households are listed
         uncared = await grids.households_without_central_household(
-            actor=admin, area_id=m.id, first=100
+            actor=admin, area_id=m.id, window=Window(first=100)
         )
         assert [h.id for h in uncared.items] == cared
 
@@ -248,14 +251,14 @@ class TestCoverageGaps:
         community = await area(DEMO_COMMUNITY)
         with pytest.raises(Forbidden):  # a leader reads the figures, not the lists
             await grids.unassigned_households(
-                actor=await actor_for("grid_leader"), area_id=community.id, first=5
+                actor=await actor_for("grid_leader"), area_id=community.id, window=Window(first=5)
             )
         other = await area(GAP_COMMUNITY)
         with pytest.raises(Forbidden):  # another community's admin
             await grids.micro_grids_without_leader(
-                actor=await actor_for("community_admin"), area_id=other.id, first=5
+                actor=await actor_for("community_admin"), area_id=other.id, window=Window(first=5)
             )
         with pytest.raises(NotFound):
             await grids.households_without_central_household(
-                actor=await actor_for("district_admin"), area_id=999_999, first=5
+                actor=await actor_for("district_admin"), area_id=999_999, window=Window(first=5)
             )

@@ -9,6 +9,7 @@ from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services import grids
 from services.enums import AreaLevel, MoveSubject, Role, WorkOrderAction, WorkOrderStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import (
     Area,
     AreaMove,
@@ -94,9 +95,9 @@ class TestMoveArea:
         assert await Household.filter(micro_grid_id=micro.id, path=moved.path).count() > 0
         assert await CareLink.filter(household__micro_grid_id=micro.id).count() == care
         # and the history lists it, for the area and for both parents
-        page = await grids.area_moves(actor=admin, area_id=target.id, first=10)
+        page = await grids.area_moves(actor=admin, area_id=target.id, window=Window(first=10))
         assert [m.id for m in page.items] == [move.id] if move else []
-        page = await grids.area_moves(actor=admin, area_id=micro.id, first=10)
+        page = await grids.area_moves(actor=admin, area_id=micro.id, window=Window(first=10))
         assert len(page.items) == 1
 
     async def test_moving_to_where_it_is_changes_nothing(self, db: Database) -> None:
@@ -290,7 +291,9 @@ class TestAreaMoves:
     async def test_the_history_is_for_admins_and_leaders_of_the_area(self, db: Database) -> None:
         with pytest.raises(Forbidden):
             await grids.area_moves(
-                actor=await actor_for("resident"), area_id=(await area(M)).id, first=10
+                actor=await actor_for("resident"),
+                area_id=(await area(M)).id,
+                window=Window(first=10),
             )
 
     async def test_closed_orders_keep_where_they_were_handled(self, db: Database) -> None:

@@ -22,6 +22,7 @@ from services.grids import coverage
 from services.kit import clock
 from services.kit import db as database
 from services.kit.auth import Actor, RoleGrant
+from services.kit.pagination import Window
 from services.models import (
     Area,
     CareLink,
@@ -262,7 +263,7 @@ class TestHandOver:
         assert step.note == "角色结束，移交给接任中心户"
         # and the successor reads them in their list
         page = await my_cared_households(
-            actor=await load_actor_of(successor.id), first=100, after=None
+            actor=await load_actor_of(successor.id), window=Window(first=100)
         )
         assert sorted(h.id for h in page.items) == cared
 
@@ -312,13 +313,14 @@ class TestMyCaredHouseholds:
     ) -> None:
         _, _, cared = await _central()
         page = await my_cared_households(
-            actor=await actor_for("central_household"), first=5, after=None
+            actor=await actor_for("central_household"), window=Window(first=5)
         )
         assert [h.id for h in page.items] == cared[:5]
         assert page.has_next and await page.count() == len(cared)
         nxt = await my_cared_households(
-            actor=await actor_for("central_household"), first=100, after=page.keys[-1]
+            actor=await actor_for("central_household"),
+            window=Window(first=100, after=page.keys[-1]),
         )
         assert [h.id for h in nxt.items] == cared[5:]
-        empty = await my_cared_households(actor=await actor_for("resident"), first=5, after=None)
+        empty = await my_cared_households(actor=await actor_for("resident"), window=Window(first=5))
         assert (empty.items, await empty.count()) == ([], 0)

@@ -8,6 +8,7 @@ import pytest
 from services import household_claims
 from services.enums import ClaimStatus
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import Household, HouseholdClaim, Person
 from tests.conftest import Database, actor_for
 
@@ -144,23 +145,27 @@ class TestListClaims:
         claim = await pending_claim()
         for username in ("community_admin", "street_admin", "district_admin"):
             page = await household_claims.household_claims(
-                actor=await actor_for(username), first=10
+                actor=await actor_for(username), window=Window(first=10)
             )
             assert [c.id for c in page.items] == [claim.id]
         page = await household_claims.household_claims(
-            actor=await actor_for("community_admin"), status=ClaimStatus.APPROVED, first=10
+            actor=await actor_for("community_admin"),
+            status=ClaimStatus.APPROVED,
+            window=Window(first=10),
         )
         assert page.items == []
 
     async def test_leaders_and_residents_do_not_list_claims(self, db: Database) -> None:
         for username in ("grid_leader", "resident"):
             with pytest.raises(Forbidden):
-                await household_claims.household_claims(actor=await actor_for(username), first=10)
+                await household_claims.household_claims(
+                    actor=await actor_for(username), window=Window(first=10)
+                )
 
     async def test_the_claimant_sees_their_own_claims(self, db: Database) -> None:
         claim = await pending_claim()
         page = await household_claims.my_household_claims(
-            actor=await actor_for("claimant"), first=10
+            actor=await actor_for("claimant"), window=Window(first=10)
         )
         assert [c.id for c in page.items] == [claim.id]
         (seen,) = await household_claims.claims_by_ids(

@@ -9,6 +9,7 @@ from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services import households, people
 from services.enums import AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import Area, CareLink, Household, Person, RoleAssignment
 from tests.conftest import Database, actor_for
 
@@ -476,7 +477,7 @@ class TestReadingHouseholds:
         after: int | None = None
         while True:
             page = await households.list_households(
-                actor=leader, area_id=micro.id, first=10, after=after
+                actor=leader, area_id=micro.id, window=Window(first=10, after=after)
             )
             seen += page.keys
             if not page.has_next:

@@ -6,6 +6,7 @@ import pytest
 
 from services import grids, people
 from services.errors import InvalidInput
+from services.kit.pagination import Window
 from services.kit.text import MAX_SEARCH, search_term
 from tests.conftest import Database, actor_for
 
@@ -24,13 +25,13 @@ def test_a_search_term_is_stripped_and_bounded() -> None:
 async def test_an_overlong_search_is_invalid_input(db: Database, term: str) -> None:
     admin = await actor_for("district_admin")
     with pytest.raises(InvalidInput):
-        await grids.list_areas(search=term, first=5)
+        await grids.list_areas(search=term, window=Window(first=5))
     with pytest.raises(InvalidInput):
-        await people.list_people(actor=admin, search=term, first=5)
+        await people.list_people(actor=admin, search=term, window=Window(first=5))
 
 
 async def test_wildcards_in_a_search_are_literal(db: Database) -> None:
     admin = await actor_for("district_admin")
-    assert (await grids.list_areas(search="%_" * 50, first=5)).items == []
-    assert (await people.list_people(actor=admin, search="%", first=5)).items == []
-    assert (await grids.list_areas(search="颜山", first=5)).items
+    assert (await grids.list_areas(search="%_" * 50, window=Window(first=5))).items == []
+    assert (await people.list_people(actor=admin, search="%", window=Window(first=5))).items == []
+    assert (await grids.list_areas(search="颜山", window=Window(first=5))).items

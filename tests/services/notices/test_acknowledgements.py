@@ -13,6 +13,7 @@ from services import notices
 from services.enums import AreaLevel, Dimension, Role
 from services.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.kit import calendar
+from services.kit.pagination import Window
 from services.models import (
     Area,
     EvaluationCredit,
@@ -149,8 +150,7 @@ class TestAcknowledgeNotice:
         waiting = await notices.my_notices(
             actor=await actor_for("central_household"),
             unacknowledged_only=True,
-            first=10,
-            after=None,
+            window=Window(first=10),
         )
         assert waiting.items
         assert await NoticeRecipient.filter(person_id=central).count() == len(waiting.items)
@@ -237,14 +237,14 @@ class TestNoticeAcknowledgements:
         await acknowledge("microgrid_leader", made)
         for username, count in (("street_admin", 1), ("community_admin", 1), ("grid_leader", 1)):
             page = await notices.notice_acknowledgements(
-                actor=await actor_for(username), notice=made, first=10, after=None
+                actor=await actor_for(username), notice=made, window=Window(first=10)
             )
             assert len(page.items) == count, username
         other = await Area.get(name="西冶街社区")
         assert other.level is AreaLevel.COMMUNITY
         with pytest.raises(Forbidden):
             await notices.notice_acknowledgements(
-                actor=await actor_for("resident"), notice=made, first=10, after=None
+                actor=await actor_for("resident"), notice=made, window=Window(first=10)
             )
 
     async def test_acknowledgement_pages_of_many_notices_match_the_one_by_one_lists(
@@ -268,20 +268,31 @@ class TestNoticeAcknowledgements:
         # the notices' areas), the resident nothing
         for username in ("street_admin", "community_admin", "grid_leader", "resident"):
             actor = await actor_for(username)
-            for first, after in ((2, None), (7, ids[len(ids) // 2]), (0, None), (100, None)):
-                keys = [notices.AcknowledgementsKey(n.id, n.area_path, first, after) for n in made]
+            middle = ids[len(ids) // 2]
+            windows = (
+                Window(first=2),
+                Window(first=7, after=middle),
+                Window(first=0),
+                Window(first=100),
+                Window(last=2),
+                Window(last=3, before=middle),
+                Window(last=4, after=ids[0], before=middle),
+                Window(last=100),
+            )
+            for window in windows:
+                keys = [notices.AcknowledgementsKey(n.id, n.area_path, window) for n in made]
                 for batch in (keys, keys[:1]):  # many notices, and one alone
                     pages = await notices.acknowledgement_pages(actor=actor, keys=batch)
                     for notice, page in zip(made, pages, strict=False):
                         try:
                             one = await notices.notice_acknowledgements(
-                                actor=actor, notice=notice, first=first, after=after
+                                actor=actor, notice=notice, window=window
                             )
                         except Forbidden:
                             assert isinstance(page, Forbidden), username
                             continue
                         assert not isinstance(page, Exception), (username, page)
-                        assert page.keys == one.keys, (username, first, after)
+                        assert page.keys == one.keys, (username, window)
                         assert [
                             (a.person_id, a.area_path, a.acknowledged_at) for a in page.items
                         ] == [(a.person_id, a.area_path, a.acknowledged_at) for a in one.items]

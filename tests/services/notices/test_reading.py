@@ -10,6 +10,7 @@ from services import notices
 from services.enums import Role
 from services.errors import Forbidden
 from services.kit import db as dbapi
+from services.kit.pagination import Window
 from services.models import Notice
 from services.notices import reading
 from tests.conftest import Database, actor_for
@@ -25,8 +26,7 @@ async def _mine(username: str, *, unacknowledged_only: bool = False) -> list[int
     page = await notices.my_notices(
         actor=await actor_for(username),
         unacknowledged_only=unacknowledged_only,
-        first=100,
-        after=None,
+        window=Window(first=100),
     )
     return [n.id for n in page.items]
 
@@ -110,7 +110,7 @@ class TestListNotices:
         street = await publish("street_admin", "城西街道")
         elsewhere = await publish("street_admin", "西冶街社区")
         page = await notices.list_notices(
-            actor=await actor_for("resident"), under_id=community.id, first=100, after=None
+            actor=await actor_for("resident"), under_id=community.id, window=Window(first=100)
         )
         ids = [n.id for n in page.items]
         assert {everyone.id, below.id, street.id} <= set(ids)
@@ -129,7 +129,9 @@ class TestListNotices:
         after = None
         while True:
             part = await notices.list_notices(
-                actor=await actor_for("resident"), under_id=community.id, first=2, after=after
+                actor=await actor_for("resident"),
+                under_id=community.id,
+                window=Window(first=2, after=after),
             )
             walked += [n.id for n in part.items]
             if not part.has_next:
@@ -137,4 +139,6 @@ class TestListNotices:
             after = part.keys[-1]
         assert walked == ids
         with pytest.raises(Forbidden):
-            await notices.list_notices(actor=stranger, under_id=community.id, first=10, after=None)
+            await notices.list_notices(
+                actor=stranger, under_id=community.id, window=Window(first=10)
+            )

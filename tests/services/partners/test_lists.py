@@ -14,6 +14,7 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput
 from services.kit import clock
+from services.kit.pagination import Window
 from services.models import (
     ResourceOffer,
 )
@@ -80,8 +81,7 @@ class TestPostResource:
             under_id=(await area(DEMO_COMMUNITY)).id,
             category=ResourceCategory.VENUE,
             available_only=True,
-            first=100,
-            after=None,
+            window=Window(first=100),
         )
         assert offer.id not in {r.id for r in page.items}
 

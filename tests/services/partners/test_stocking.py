@@ -11,6 +11,7 @@ from services.enums import (
     ResourceStatus,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfStock
+from services.kit.pagination import Window
 from services.models import (
     ResourceOffer,
     Reward,
@@ -98,7 +99,7 @@ class TestStockReward:
             idempotency_key=key(),
         )
         page = await partners.unit_redemptions(
-            actor=clerk, unit_id=merchant_unit.id, status=None, first=10, after=None
+            actor=clerk, unit_id=merchant_unit.id, status=None, window=Window(first=10)
         )
         assert [r.id for r in page.items] == [redemption.id]
         (seen,) = await market.redemptions_by_ids(actor=clerk, redemption_ids=[redemption.id])
@@ -122,8 +123,7 @@ class TestStockReward:
                 actor=await actor_for("partner"),
                 unit_id=merchant_unit.id,
                 status=None,
-                first=10,
-                after=None,
+                window=Window(first=10),
             )
 
     async def test_only_goods_and_services_stock_the_marketplace(self, db: Database) -> None:

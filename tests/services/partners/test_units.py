@@ -12,6 +12,7 @@ from services.enums import (
     Role,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import (
     PartnerMember,
     RoleAssignment,
@@ -95,8 +96,7 @@ class TestListUnits:
                 under_id=(await area(SIBLING)).id,
                 kind=None,
                 status=None,
-                first=100,
-                after=None,
+                window=Window(first=100),
             )
             return {u.id for u in page.items}
 

@@ -6,6 +6,7 @@ import pytest
 
 from services import party
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from services.kit.pagination import Window
 from services.kit.paths import is_under
 from services.models import Area, Household, PartyMemberReport, Person, UserAccount
 from tests.conftest import Database, actor_for
@@ -38,7 +39,7 @@ class TestReportToCommunity:
         assert report.reported_at is not None
         # and it is listed for the community, latest first
         page = await party.community_reports(
-            actor=await actor_for("community_admin"), area_id=home.id, first=10, after=None
+            actor=await actor_for("community_admin"), area_id=home.id, window=Window(first=10)
         )
         assert page.items[0].id == report.id
         assert len(page.items) == 2  # and the seeded central household's
@@ -114,20 +115,20 @@ class TestCommunityReports:
         # the street admin sees the reports to the street's communities
         street = await Area.get(name="城西街道")
         page = await party.community_reports(
-            actor=await actor_for("street_admin"), area_id=street.id, first=10, after=None
+            actor=await actor_for("street_admin"), area_id=street.id, window=Window(first=10)
         )
         assert [is_under(r.community_path, street.path) for r in page.items] == [True]
         # leaders and residents do not
         for username in ("grid_leader", "resident"):
             with pytest.raises(Forbidden):
                 await party.community_reports(
-                    actor=await actor_for(username), area_id=home.id, first=10, after=None
+                    actor=await actor_for(username), area_id=home.id, window=Window(first=10)
                 )
         # and a grid has no reports
         grid = await Area.get(name="颜山第一网格")
         with pytest.raises(InvalidInput):
             await party.community_reports(
-                actor=await actor_for("community_admin"), area_id=grid.id, first=10, after=None
+                actor=await actor_for("community_admin"), area_id=grid.id, window=Window(first=10)
             )
 
     async def test_by_id_for_the_member_and_the_admins(self, db: Database) -> None:

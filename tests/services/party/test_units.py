@@ -11,6 +11,7 @@ from services.enums import AreaLevel, PartyUnitKind
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids import create_area
 from services.kit import clock
+from services.kit.pagination import Window
 from services.models import Area, PartyMembership, PartyUnit, Person, UserAccount
 from services.people import create_person
 from tests.conftest import Database, actor_for
@@ -285,11 +286,11 @@ class TestDissolveUnit:
         assert recent(dissolved.dissolved_at)
         (active,) = await party.units_by_area(area_ids=[unit.area_id])
         assert active == []
-        page = await party.dissolved_units(area_id=unit.area_id, first=10, after=None)
+        page = await party.dissolved_units(area_id=unit.area_id, window=Window(first=10))
         assert [u.id for u in page.items] == [unit.id]
         # and its memberships ended with it, still listed as its members when dissolved
         assert not await PartyMembership.exists(unit_id=unit.id, left_at=None)
-        shown = await party.unit_members(actor=admin, unit=dissolved, first=100, after=None)
+        shown = await party.unit_members(actor=admin, unit=dissolved, window=Window(first=100))
         assert len(shown.items) == members
         # and it cannot be changed any more
         with pytest.raises(Conflict):
@@ -327,13 +328,13 @@ class TestMembersList:
         # admins and leaders of the area do, and members of the unit
         for username in ("community_admin", "grid_leader", "volunteer"):
             page = await party.unit_members(
-                actor=await actor_for(username), unit=unit, first=5, after=None
+                actor=await actor_for(username), unit=unit, window=Window(first=5)
             )
             assert len(page.items) == 5
         # others do not
         with pytest.raises(Forbidden):
             await party.unit_members(
-                actor=await actor_for("resident"), unit=unit, first=5, after=None
+                actor=await actor_for("resident"), unit=unit, window=Window(first=5)
             )
 
     async def test_a_persons_memberships_top_level_first(self, db: Database) -> None:

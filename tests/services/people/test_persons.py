@@ -8,6 +8,7 @@ from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services import households, people
 from services.enums import Role
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import Household, Person, RoleAssignment
 from tests.conftest import Database, actor_for
 from tests.services.people.support import M, area, person_of, roles_state
@@ -16,7 +17,9 @@ DEMO_PHONE_PREFIX = "1395331"  # the demo accounts' numbers (seed/demo.py)
 
 
 async def names(username: str, **filters: object) -> set[str]:
-    page = await people.list_people(actor=await actor_for(username), first=1000, **filters)
+    page = await people.list_people(
+        actor=await actor_for(username), window=Window(first=1000), **filters
+    )
     assert not page.has_next
     return {v.person.name for v in page.items}
 
@@ -144,7 +147,9 @@ class TestListPeople:
             )
         )
         # when its leader lists people
-        page = await people.list_people(actor=await actor_for("grid_leader"), first=1000)
+        page = await people.list_people(
+            actor=await actor_for("grid_leader"), window=Window(first=1000)
+        )
         # then it is exactly those (the rider has no home in the grid but holds a role in it)
         assert {v.person.id for v in page.items} == living | holding
         assert (await person_of("rider")).id in holding - living
@@ -154,7 +159,7 @@ class TestListPeople:
     async def test_only_admins_and_leaders_list_people(self, db: Database, username: str) -> None:
         # given someone who leads nothing / when they list people / then Forbidden
         with pytest.raises(Forbidden):
-            await people.list_people(actor=await actor_for(username), first=10)
+            await people.list_people(actor=await actor_for(username), window=Window(first=10))
 
 
 class TestFindNewSignUps:
@@ -182,14 +187,16 @@ class TestFindNewSignUps:
         # but not by the admin of another community
         admin = await actor_for("district_admin")
         other = await area("古窑社区")
-        page = await people.list_people(actor=admin, under_id=other.id, search="resident", first=10)
+        page = await people.list_people(
+            actor=admin, under_id=other.id, search="resident", window=Window(first=10)
+        )
         assert page.items == []
         assert await names("district_admin", search="resident") == {"李淑芬"}
 
     async def test_the_found_sign_up_can_be_placed(self, db: Database) -> None:
         # given the newcomer found by phone
         admin = await actor_for("community_admin")
-        page = await people.list_people(actor=admin, search="13953319901", first=10)
+        page = await people.list_people(actor=admin, search="13953319901", window=Window(first=10))
         (found,) = [v.person for v in page.items if v.person.name == "吴晓燕"]
         # when the admin adds them to a household of M
         home = await Household.filter(micro_grid__name=M).order_by("-id").first()

@@ -9,6 +9,7 @@ from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services import people
 from services.enums import Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import Area, Person, RoleAssignment
 from tests.conftest import Database, actor_for
 from tests.services.people.support import M, area, person_of, roles_state
@@ -331,7 +332,7 @@ class TestDutyCards:
         # given M and the whole district
         micro = await area(M)
         # when M's duty cards are read (no actor: they are public)
-        page = await people.duty_cards(under_id=micro.id, first=100)
+        page = await people.duty_cards(under_id=micro.id, window=Window(first=100))
         # then they are M's leader and central households, nothing else
         expected = await RoleAssignment.filter(
             area_id=micro.id,
@@ -342,7 +343,7 @@ class TestDutyCards:
         assert (await person_of("microgrid_leader")).id in [c.person_id for c in page.items]
         # and under 颜山社区 every card lies in its subtree, volunteers and partners excluded
         community = await area(DEMO_COMMUNITY)
-        everything = await people.duty_cards(under_id=community.id, first=1000)
+        everything = await people.duty_cards(under_id=community.id, window=Window(first=1000))
         assert everything.items and all(
             c.area_path.startswith(community.path) for c in everything.items
         )
@@ -360,13 +361,16 @@ class TestDutyCards:
         # given the rider's card in the demo grid
         grid = await area(DEMO_GRID)
         role = await open_role(await person_of("rider"), Role.PART_TIME_GRID_MEMBER)
-        assert role.id in (await people.duty_cards(under_id=grid.id, first=100)).keys
+        assert role.id in (await people.duty_cards(under_id=grid.id, window=Window(first=100))).keys
         # when the role ends
         await people.end_role(
             actor=await actor_for("community_admin"), assignment_id=role.id, reason="离职"
         )
         # then the card is gone, by list and by id
-        assert role.id not in (await people.duty_cards(under_id=grid.id, first=100)).keys
+        assert (
+            role.id
+            not in (await people.duty_cards(under_id=grid.id, window=Window(first=100))).keys
+        )
         assert await people.duty_cards_by_ids(card_ids=[role.id]) == [None]
 
 

@@ -5,6 +5,7 @@ id alike; fellow members and strangers do not."""
 from __future__ import annotations
 
 from services import volunteering
+from services.kit.pagination import Window
 from services.people import people_by_ids
 from tests.conftest import Database, actor_for
 from tests.services.points_support import person_id
@@ -33,7 +34,10 @@ class TestListVisibility:
         assert await _level("microgrid_leader", joined) is False
         assert await _level("microgrid_leader", applied) is False
         page = await volunteering.team_members(
-            actor=await actor_for("microgrid_leader"), team=item, status=None, first=10, after=None
+            actor=await actor_for("microgrid_leader"),
+            team=item,
+            status=None,
+            window=Window(first=10),
         )
         assert {m.person_id for m in page.items} >= {joined, applied}
         # and a fellow member, a member of M's own, sees neither

@@ -16,6 +16,7 @@ from services.errors import (
     NotFound,
 )
 from services.kit import calendar, clock
+from services.kit.pagination import Window
 from services.models import TeamMembership, VolunteerTeam
 from services.people import assign_role
 from tests.conftest import Database, actor_for
@@ -159,7 +160,7 @@ class TestReview:
         )
         assert (await summary("resident")).balance == 0
         page = await points.pending_awards(
-            actor=await actor_for("community_admin"), under_id=None, first=100, after=None
+            actor=await actor_for("community_admin"), under_id=None, window=Window(first=100)
         )
         assert made.id in [a.id for a in page.items]
 

@@ -9,6 +9,7 @@ import pytest
 from services import points
 from services.enums import ExpiryKind, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import PointsEntry, PointsLot, PointsRuleVersion
 from services.points import ledger
 from tests.conftest import Database, actor_for
@@ -200,7 +201,7 @@ class TestUpdateRule:
         old, new = await points.rules_as_of(keys=[(made.id, 1), (made.id, 2)])
         assert old is not None and new is not None
         assert (old.version, old.points, new.version, new.points) == (1, 10, 2, 20)
-        history = await points.rule_history(rule_id=made.id, first=10, after=None)
+        history = await points.rule_history(rule_id=made.id, window=Window(first=10))
         assert [(v.version, v.points) for v in history.items] == [(2, 20), (1, 10)]
         # and an update that changes nothing makes no version
         same = await points.update_rule(

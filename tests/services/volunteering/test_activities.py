@@ -12,6 +12,7 @@ from services import partners, volunteering
 from services.enums import ActivityStatus, MembershipStatus, ProjectStatus, SignUpStatus, TeamKind
 from services.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.kit import clock as service_clock
+from services.kit.pagination import Window
 from services.models import ActivitySignUp, Area, TeamMembership, VolunteerActivity
 from tests.conftest import Database, actor_for
 from tests.services.points_support import OTHER_COMMUNITY, Clock, person_id
@@ -253,16 +254,19 @@ class TestListActivities:
         actor = await actor_for("resident")
         area = grid
         first = await volunteering.list_activities(
-            actor=actor, under_id=area.id, upcoming=True, first=2, after=None
+            actor=actor, under_id=area.id, upcoming=True, window=Window(first=2)
         )
         assert [a.id for a in first.items] == [sooner.id, same.id] and first.has_next
         rest = await volunteering.list_activities(
-            actor=actor, under_id=area.id, upcoming=True, first=2, after=first.keys[-1]
+            actor=actor,
+            under_id=area.id,
+            upcoming=True,
+            window=Window(first=2, after=first.keys[-1]),
         )
         assert [a.id for a in rest.items] == [later.id] and not rest.has_next
         assert await first.count() == 3
         every = await volunteering.list_activities(
-            actor=actor, under_id=area.id, upcoming=False, first=10, after=None
+            actor=actor, under_id=area.id, upcoming=False, window=Window(first=10)
         )
         assert [a.id for a in every.items] == [later.id, cancelled.id, same.id, sooner.id, past.id]
         # elsewhere there is nothing
@@ -270,8 +274,7 @@ class TestListActivities:
             actor=actor,
             under_id=(await community("古窑社区")).id,
             upcoming=False,
-            first=10,
-            after=None,
+            window=Window(first=10),
         )
         assert other.items == []
 
@@ -297,7 +300,7 @@ class TestListActivities:
         approved = await ActivitySignUp.filter(hours_status=HoursStatus.APPROVED).count()
         assert approved == 2
         upcoming = await volunteering.my_activities(
-            actor=await actor_for("volunteer"), upcoming=True, first=10, after=None
+            actor=await actor_for("volunteer"), upcoming=True, window=Window(first=10)
         )
         assert len(upcoming.items) == 2 and all(a.signed_up >= 1 for a in upcoming.items)
         assert (await verify()).ok

@@ -10,6 +10,7 @@ import pytest
 from services import partners, volunteering
 from services.enums import AreaLevel, MembershipStatus, PartnerUnitKind, TeamKind
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import Area, PartnerUnit, TeamMembership
 from tests.conftest import Database, actor_for
 from tests.services.points_support import OTHER_COMMUNITY, person_id
@@ -194,10 +195,10 @@ class TestTeamMembers:
         await member(made, "volunteer")
         for username in ("volunteer", "microgrid_leader", "community_admin"):
             page = await volunteering.team_members(
-                actor=await actor_for(username), team=made, status=None, first=10, after=None
+                actor=await actor_for(username), team=made, status=None, window=Window(first=10)
             )
             assert len(page.items) == 2
         with pytest.raises(Forbidden):
             await volunteering.team_members(
-                actor=await actor_for("rider"), team=made, status=None, first=10, after=None
+                actor=await actor_for("rider"), team=made, status=None, window=Window(first=10)
             )

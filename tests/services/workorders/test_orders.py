@@ -7,6 +7,7 @@ import pytest
 from services import workorders
 from services.enums import AreaLevel, Role, WorkOrderStatus
 from services.errors import Forbidden, IdempotencyConflict, InvalidInput
+from services.kit.pagination import Window
 from services.models import Area, RoleAssignment, WorkOrder, WorkOrderCategory
 from services.people import assign_role, end_role
 from tests.conftest import Database, actor_for
@@ -202,24 +203,34 @@ class TestListOrders:
         theirs = await report(area=await sibling())
         micro = await micro_grid()
         leader = await actor_for("microgrid_leader")
-        page = await workorders.list_orders(actor=leader, under_id=micro.id, first=100)
+        page = await workorders.list_orders(
+            actor=leader, under_id=micro.id, window=Window(first=100)
+        )
         assert mine.id in page.keys and theirs.id not in page.keys
         with pytest.raises(Forbidden):
-            await workorders.list_orders(actor=leader, under_id=(await grid()).id, first=10)
+            await workorders.list_orders(
+                actor=leader, under_id=(await grid()).id, window=Window(first=10)
+            )
         with pytest.raises(Forbidden):
-            await workorders.list_orders(actor=await actor_for("resident"), under_id=None, first=10)
+            await workorders.list_orders(
+                actor=await actor_for("resident"), under_id=None, window=Window(first=10)
+            )
         scope = await workorders.list_orders(
-            actor=await actor_for("grid_leader"), under_id=None, first=100
+            actor=await actor_for("grid_leader"), under_id=None, window=Window(first=100)
         )
         assert {mine.id, theirs.id} <= set(scope.keys)
         # the resident's own list, the rider's reports
-        own = await workorders.my_orders(actor=await actor_for("resident"), first=100)
+        own = await workorders.my_orders(
+            actor=await actor_for("resident"), window=Window(first=100)
+        )
         assert mine.id in own.keys and theirs.id not in own.keys
-        reports = await workorders.my_orders(actor=await actor_for("rider"), first=100)
+        reports = await workorders.my_orders(
+            actor=await actor_for("rider"), window=Window(first=100)
+        )
         assert theirs.id in reports.keys
         # overdue only, as of now: an order placed now is not overdue
         overdue = await workorders.list_orders(
-            actor=leader, under_id=micro.id, overdue_only=True, first=100
+            actor=leader, under_id=micro.id, overdue_only=True, window=Window(first=100)
         )
         assert mine.id not in overdue.keys
         assert all(o.status is not WorkOrderStatus.CLOSED for o in overdue.items)
@@ -229,7 +240,7 @@ class TestListOrders:
         helper = await actor_for("central_household")
         await act("microgrid_leader", "assign", order, person_id=helper.person_id)
         page = await workorders.list_orders(
-            actor=helper, under_id=None, assigned_to_me=True, first=100
+            actor=helper, under_id=None, assigned_to_me=True, window=Window(first=100)
         )
         assert order.id in page.keys
         assert all(o.assignee_id == helper.person_id for o in page.items)
