@@ -58,6 +58,7 @@ _FOLLOWING: tuple[tuple[str, str], ...] = (
 )
 
 _MOVED_NOTE = "the household moved to another micro-grid"
+_AREA_MOVED_NOTE = "the area moved"
 
 
 def _community_id(path: str) -> int:
@@ -91,8 +92,9 @@ async def move_area(
     *, actor: Actor | None, area_id: int, parent_id: int
 ) -> tuple[Area, AreaMove | None]:
     """Move a grid to another community or a micro-grid to another grid, with its subtree:
-    paths, scopes, households, notices and open work orders follow in one transaction, and the
-    move is kept in its history. Moving an area to where it is changes nothing (no history)."""
+    paths, scopes, households, notices and open work orders follow in one transaction (those
+    handled at the parent it left are routed again in the new line), and the move is kept in
+    its history. Moving an area to where it is changes nothing (no history)."""
     actor = require_actor(actor)
     area = await get_area(area_id=area_id)
     actor.require_admin_of(area.path, "move areas")
@@ -131,6 +133,7 @@ async def move_area(
             )
         await Area.filter(id=area.id).update(parent_id=target.id)
         await _rewrite(old_path, new_path)
+        await _reroute_left(actor, old_path, new_path, clock.now())
         new_community = _community_id(new_path)
         if new_community != _community_id(old_path):
             low, high = subtree_bounds(new_path)
@@ -153,13 +156,43 @@ async def move_area(
     return await Area.get(id=area.id), move
 
 
+async def _reroute_left(actor: Actor, old: str, new: str, now: datetime) -> None:
+    """Open orders of the moved subtree handled in the line it left (a micro-grid's old grid,
+    a grid's old community, which `_rewrite` does not reach) are routed again in the new line
+    (`reroute`): at the new grid, or at the micro-grid if its leader handles them now; at the
+    new community if they had been escalated there. On their timelines."""
+    left = _line_left(old, new)
+    if not left:
+        return
+    # Imported here, as in _reroute_orders.
+    from services.workorders.routing import reroute
+
+    low, high = subtree_bounds(new)
+    orders = await WorkOrder.filter(
+        handling_area_id__in=left,
+        status__in=list(OPEN_ORDER_STATUSES),
+        area__path__gte=low,
+        area__path__lt=high,
+    ).order_by("id")
+    areas = {a.id: a for a in await Area.filter(id__in={o.area_id for o in orders})}
+    for order in orders:
+        handling, note = await reroute(order, areas[order.area_id])
+        if handling.id == order.handling_area_id:
+            continue
+        await WorkOrder.filter(id=order.id).update(
+            handling_area_id=handling.id, handling_path=handling.path, version=order.version + 1
+        )
+        await _transfer_step(actor, order, handling, _AREA_MOVED_NOTE, note, now).save()
+
+
 async def move_households(
     *, actor: Actor | None, household_ids: list[int], micro_grid_id: int
 ) -> tuple[list[Household], list[AreaMove]]:
     """Move households to a micro-grid (of any community the actor administers) in one
     transaction: their paths and community follow, their care links end (a central household
     looks after its own micro-grid), their open work orders handled in the micro-grid they
-    left go to the new one (on their timeline), and each move is kept in the history.
+    left or its grid are routed as new orders of the new one would be (on their timeline),
+    and each move is kept in the history.
     Households already there are left as they are."""
     actor = require_actor(actor)
     if not household_ids:
@@ -227,31 +260,58 @@ async def move_households(
 
 async def _reroute_orders(actor: Actor, household: Household, target: Area, now: datetime) -> None:
     """The household's open orders placed in the micro-grid it left now lie in the new one;
-    those handled there are handled in the new one (status and handler kept), on the timeline."""
+    those handled in the line it left (the micro-grid, its grid, or its community when the
+    household changes community) are routed again as a new order of the new micro-grid would
+    be (`reroute`: its grid when it has no leader), status and handler kept, on the timeline."""
     if household.micro_grid_id is None:
         return
+    # Imported here: services.workorders reaches services.grids through households and
+    # people, so a module-level import would be circular.
+    from services.workorders.routing import reroute
+
     orders = await WorkOrder.filter(
         household_id=household.id,
         area_id=household.micro_grid_id,
         status__in=list(OPEN_ORDER_STATUSES),
     )
+    # Its micro-grid and grid always (what the new micro-grid's routing may change), and its
+    # community too when it changes.
+    left = set(path_ids(household.path)[AreaLevel.GRID.rank :])
+    left |= _line_left(household.path, target.path)
     for order in orders:
-        handled_here = order.handling_area_id == household.micro_grid_id
         changes: dict[str, object] = {"area_id": target.id, "version": order.version + 1}
-        if handled_here:
-            changes.update(handling_area_id=target.id, handling_path=target.path)
+        step = None
+        if order.handling_area_id in left:
+            handling, note = await reroute(order, target)
+            if handling.id != order.handling_area_id:
+                changes.update(handling_area_id=handling.id, handling_path=handling.path)
+                step = _transfer_step(actor, order, handling, _MOVED_NOTE, note, now)
         await WorkOrder.filter(id=order.id).update(**changes)
-        if handled_here:
-            await WorkOrderEvent.create(
-                work_order_id=order.id,
-                action=WorkOrderAction.TRANSFER,
-                from_status=order.status,
-                to_status=order.status,
-                actor_id=actor.person_id,
-                note=_MOVED_NOTE,
-                target_area_id=target.id,
-                at=now,
-            )
+        if step is not None:
+            await step.save()
+
+
+def _line_left(old: str, new: str) -> set[int]:
+    """The ids of the areas handling work orders (community, grid, micro-grid) at or above
+    the area at `old` that are not at or above the area at `new`: what a move leaves."""
+    first = AreaLevel.COMMUNITY.rank
+    return set(path_ids(old)[first:]) - set(path_ids(new)[first:])
+
+
+def _transfer_step(
+    actor: Actor, order: WorkOrder, handling: Area, why: str, note: str | None, now: datetime
+) -> WorkOrderEvent:
+    """The TRANSFER row of an order a move sent to `handling` (status kept)."""
+    return WorkOrderEvent(
+        work_order_id=order.id,
+        action=WorkOrderAction.TRANSFER,
+        from_status=order.status,
+        to_status=order.status,
+        actor_id=actor.person_id,
+        note=f"{why}; {note}" if note else why,
+        target_area_id=handling.id,
+        at=now,
+    )
 
 
 async def area_moves(
