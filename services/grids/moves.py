@@ -16,14 +16,30 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services.care_links import HOUSEHOLD_MOVED, end_care_links
-from services.enums import AreaLevel, MoveSubject, Role, WorkOrderAction, WorkOrderStatus
+from services.enums import (
+    AreaLevel,
+    MoveSubject,
+    ProviderKind,
+    Role,
+    WorkOrderAction,
+    WorkOrderStatus,
+)
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids.areas import MAX_CHILDREN, get_area
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, paginate
 from services.kit.paths import community_path, is_under, path_ids, subtree_bounds
-from services.models import Area, AreaMove, Household, RoleAssignment, WorkOrder, WorkOrderEvent
+from services.models import (
+    Area,
+    AreaMove,
+    Household,
+    Reward,
+    RoleAssignment,
+    VolunteerActivity,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 # The most households one moveHouseholds call moves.
 MAX_HOUSEHOLDS_PER_MOVE = 100
@@ -136,13 +152,7 @@ async def move_area(
         await _reroute_left(actor, old_path, new_path, clock.now())
         new_community = _community_id(new_path)
         if new_community != _community_id(old_path):
-            low, high = subtree_bounds(new_path)
-            await Household.filter(path__gte=low, path__lt=high).update(community_id=new_community)
-            community = community_path(new_path)
-            await db.execute(
-                "UPDATE need_entry SET community_path = ? WHERE area_path >= ? AND area_path < ?",
-                [community, low, high],
-            )
+            await _change_community(new_path, await Area.get(id=new_community))
         move = await AreaMove.create(
             subject=MoveSubject.AREA,
             area_id=area.id,
@@ -154,6 +164,47 @@ async def move_area(
             moved_by_id=actor.person_id,
         )
     return await Area.get(id=area.id), move
+
+
+async def _change_community(new: str, community: Area) -> None:
+    """What stands in the subtree now at `new` joins `community`, the one it moved to: its
+    households, need entries, volunteer activities (their hours are paid from the pool of the
+    community they lie in) and rewards (redeemed at the prices and with the points of the
+    community whose marketplace they are in now). A reward the community gave is given by the
+    new community now, and every reward's captured points land in its provider's sink there,
+    so a capture's transaction and the sink it credits are of one community.
+
+    What is already done stays with the old community, as history: transactions (points
+    already spent in its marketplace stay in its sinks, points awarded stay drawn from its
+    pool), awards (a pending one is decided under the rule version of the community it was
+    asked in), evaluation results. A volunteer activity keeps its co-building project, which
+    is the old community's record of what was done for it."""
+    # Imported here: services.points reaches services.grids through people and households.
+    from services.points.ledger import sink_account
+
+    low, high = subtree_bounds(new)
+    await Household.filter(path__gte=low, path__lt=high).update(community_id=community.id)
+    await VolunteerActivity.filter(area_path__gte=low, area_path__lt=high).update(
+        community_id=community.id
+    )
+    await db.execute(
+        "UPDATE need_entry SET community_id = ?, community_path = ? "
+        "WHERE area_path >= ? AND area_path < ?",
+        [community.id, community.path, low, high],
+    )
+    rewards = await Reward.filter(area_path__gte=low, area_path__lt=high).values_list(
+        "id", "provider_kind", "provider_name"
+    )
+    providers: dict[tuple[ProviderKind, str], list[int]] = {}
+    for reward_id, kind, name in rewards:
+        providers.setdefault((ProviderKind(kind), str(name)), []).append(int(reward_id))
+    for (kind, name), ids in providers.items():
+        # A partner unit still gives its rewards (its members hand them over).
+        provider = community.name if kind is ProviderKind.COMMUNITY else name
+        sink = await sink_account(community.id, provider)
+        await Reward.filter(id__in=ids).update(
+            community_id=community.id, provider_name=provider, sink_account_id=sink.id
+        )
 
 
 async def _reroute_left(actor: Actor, old: str, new: str, now: datetime) -> None:

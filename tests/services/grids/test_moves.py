@@ -3,25 +3,40 @@ to another micro-grid, and the history of moves."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import grids, people, workorders
-from services.enums import AreaLevel, MoveSubject, Role, WorkOrderAction, WorkOrderStatus
+from services import grids, market, people, volunteering, workorders
+from services.enums import (
+    AreaLevel,
+    MoveSubject,
+    ProviderKind,
+    Role,
+    WorkOrderAction,
+    WorkOrderStatus,
+)
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit import clock
 from services.models import (
     Area,
     AreaMove,
     CareLink,
     Household,
     Notice,
+    PointsAccount,
+    PointsTransaction,
+    Reward,
     RoleAssignment,
+    VolunteerActivity,
     WorkOrder,
     WorkOrderEvent,
 )
 from services.workorders.routing import LEADERLESS_NOTE
 from tests.conftest import Database, actor_for
 from tests.services.grids.support import area
+from tests.services.points_support import PARTNER_UNIT, award, redeem, reward, rule
 from tests.services.workorders_support import place
 
 M = "颜山花园1-2号楼微网格"  # micro-grid M of the demo story
@@ -272,6 +287,66 @@ class TestMoveAreaReroutes:
         # then the new grid handles it (it does not go back down to M)
         fresh = await WorkOrder.get(id=order.id)
         assert (fresh.handling_area_id, fresh.escalation_level) == (target.id, 1)
+
+
+class TestMoveAreaChangesCommunity:
+    async def test_rewards_and_activities_of_a_grid_join_the_new_community(
+        self, db: Database
+    ) -> None:
+        # given grid G's reward (given by 颜山社区), a partner unit's reward and an activity in G
+        await rule()
+        await award("resident", quantity=10)
+        admin, street = await actor_for("community_admin"), await actor_for("street_admin")
+        grid, old, target = (
+            await area(DEMO_GRID),
+            await area(DEMO_COMMUNITY),
+            await area(OTHER_COMMUNITY),
+        )
+        item = await reward(price=10, area=grid)
+        given = await reward(price=10, area=grid, provider_unit=PARTNER_UNIT)
+        old_sink = item.sink_account_id
+        activity = await volunteering.create_activity(
+            actor=admin,
+            area_id=grid.id,
+            team_id=None,
+            project_id=None,
+            title="楼道清扫",
+            place="1 号楼",
+            starts_at=clock.now() + timedelta(days=1),
+            ends_at=clock.now() + timedelta(days=1, hours=2),
+            capacity=10,
+        )
+        # and a redemption captured before the move, and one still held
+        spent = await redeem("resident", item)
+        await market.fulfil(actor=admin, pickup_code=spent.pickup_code)
+        held = await redeem("resident", item)
+        # when G moves to 西冶街社区
+        await grids.move_area(actor=street, area_id=grid.id, parent_id=target.id)
+        # then its rewards are of the new community, the community's given by it now, and
+        # both land their points in sinks of the new community
+        fresh = await Reward.get(id=item.id)
+        assert (fresh.community_id, fresh.provider_kind, fresh.provider_name) == (
+            target.id,
+            ProviderKind.COMMUNITY,
+            target.name,
+        )
+        unit = await Reward.get(id=given.id)
+        assert (unit.community_id, unit.provider_name) == (target.id, PARTNER_UNIT)
+        sinks = await PointsAccount.filter(
+            id__in=[fresh.sink_account_id, unit.sink_account_id]
+        ).values_list("area_id", "name")
+        assert sorted(sinks) == sorted([(target.id, target.name), (target.id, PARTNER_UNIT)])
+        # and its activity too (its hours are paid from that community's pool)
+        assert (await VolunteerActivity.get(id=activity.id)).community_id == target.id
+        # and the held redemption is captured in the new community, into its sink
+        await market.fulfil(actor=street, pickup_code=held.pickup_code)
+        capture = await PointsTransaction.get(redemption_id=held.id)
+        assert capture.community_id == target.id
+        assert (await PointsAccount.get(id=fresh.sink_account_id)).balance == 10
+        # while what was spent before stays with the old community (history)
+        before = await PointsTransaction.get(redemption_id=spent.id)
+        assert before.community_id == old.id
+        assert (await PointsAccount.get(id=old_sink)).balance == 10
 
 
 class TestMoveHouseholds:
