@@ -368,15 +368,9 @@ class Area(relay.Node):
     async def moves(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[AreaMove] | None:
-        return await paged(
-            info,
-            first,
-            after,
-            lambda size, key: grids.area_moves(
-                actor=info.context.actor, area_id=self.id, first=size, after=key
-            ),
-            AreaMove.from_model,
-        )
+        size, key = page_args(info, first, after)
+        page = await info.context.loaders.area_moves_page.load(PageKey(self.id, size, key))
+        return Connection.build(page, AreaMove.from_model)
 
 
 @strawberry.type(
