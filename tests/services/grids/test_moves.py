@@ -288,6 +288,27 @@ class TestMoveAreaReroutes:
         fresh = await WorkOrder.get(id=order.id)
         assert (fresh.handling_area_id, fresh.escalation_level) == (target.id, 1)
 
+    async def test_a_grids_orders_escalated_to_its_community_go_to_the_new_one(
+        self, db: Database
+    ) -> None:
+        # given an order of M the timer escalated to 颜山社区
+        street = await actor_for("street_admin")
+        grid, old, target = (
+            await area(DEMO_GRID),
+            await area(DEMO_COMMUNITY),
+            await area(OTHER_COMMUNITY),
+        )
+        order = await place()
+        await WorkOrder.filter(id=order.id).update(
+            handling_area_id=old.id, handling_path=old.path, escalation_level=2
+        )
+        # when G moves to 西冶街社区
+        await grids.move_area(actor=street, area_id=grid.id, parent_id=target.id)
+        # then 西冶街社区 handles it now, on the timeline
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.handling_path) == (target.id, target.path)
+        assert (await last_step(order)).target_area_id == target.id
+
 
 class TestMoveAreaChangesCommunity:
     async def test_rewards_and_activities_of_a_grid_join_the_new_community(
