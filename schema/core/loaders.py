@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         EvaluationResult,
         EvaluationScheme,
     )
-    from services.models.grids import Area, GridStation
+    from services.models.grids import Area, AreaMove, GridStation
     from services.models.households import CareLink, Household
     from services.models.market import Reward
     from services.models.notices import Notice, NoticeAcknowledgement
@@ -247,6 +247,11 @@ class Loaders:
     def households_page(self) -> DataLoader[PageKey, Page[Household]]:
         actor = self.actor
         return DataLoader(load_fn=lambda keys: households.household_pages(actor=actor, keys=keys))
+
+    @cached_property
+    def area_moves_page(self) -> DataLoader[PageKey, Page[AreaMove]]:
+        actor = self.actor
+        return DataLoader(load_fn=lambda keys: grids.area_move_pages(actor=actor, keys=keys))
 
     # Duty-card holders: name and phone are public on the card, so no actor is involved.
     @cached_property

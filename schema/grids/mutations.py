@@ -64,8 +64,10 @@ class GridsMutation:
 
     @strawberry.mutation(
         description="Move a grid to another community or a micro-grid to another grid "
-        "(调整网格): paths, scopes, households, notices and open work orders follow at once, "
-        "and the move is kept in the history (Area.moves)."
+        "(调整网格): paths, scopes, households, notices and open work orders follow at once "
+        "(those handled at the parent it left are routed again in its new line), a grid's "
+        "rewards, activities and need entries join its new community, and the move is kept "
+        "in the history (Area.moves)."
     )
     async def move_area(
         self, info: Info, input: Annotated[MoveAreaInput, MUTATION_INPUT]
@@ -81,7 +83,8 @@ class GridsMutation:
 
     @strawberry.mutation(
         description="Move households to a micro-grid at once: their care links end, their "
-        "open work orders follow them, and each move is kept in the history."
+        "open work orders follow them (handled where a new order of the micro-grid would be: "
+        "its grid while it has no leader), and each move is kept in the history."
     )
     async def move_households(
         self, info: Info, input: Annotated[MoveHouseholdsInput, MUTATION_INPUT]

@@ -418,17 +418,9 @@ class Area(relay.Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[AreaMove] | None:
-        return await paged(
-            info,
-            first,
-            after,
-            last,
-            before,
-            lambda window: grids.area_moves(
-                actor=info.context.actor, area_id=self.id, window=window
-            ),
-            AreaMove.from_model,
-        )
+        window = page_window(info, first, after, last, before)
+        page = await info.context.loaders.area_moves_page.load(PageKey(self.id, window))
+        return Connection.build(page, AreaMove.from_model)
 
 
 @strawberry.type(

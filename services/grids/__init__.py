@@ -30,6 +30,7 @@ from services.grids.coverage import (
 from services.grids.live import area_watch
 from services.grids.moves import (
     MAX_HOUSEHOLDS_PER_MOVE,
+    area_move_pages,
     area_moves,
     move_area,
     move_households,
@@ -42,6 +43,7 @@ __all__ = [
     "Coverage",
     "StationInput",
     "ancestor_ids",
+    "area_move_pages",
     "area_moves",
     "area_watch",
     "areas_by_ids",

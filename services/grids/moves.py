@@ -16,14 +16,37 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services.care_links import HOUSEHOLD_MOVED, end_care_links
-from services.enums import AreaLevel, MoveSubject, Role, WorkOrderAction, WorkOrderStatus
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.grids.areas import MAX_CHILDREN, get_area
+from services.enums import (
+    AreaLevel,
+    MoveSubject,
+    ProviderKind,
+    Role,
+    WorkOrderAction,
+    WorkOrderStatus,
+)
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from services.grids.areas import MAX_CHILDREN, areas_by_ids, get_area, nested_rows
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
-from services.kit.pagination import Page, Window, paginate
+from services.kit.pagination import (
+    Page,
+    PageKey,
+    Window,
+    batched_counts,
+    page_from_rows,
+    paginate,
+)
 from services.kit.paths import community_path, is_under, path_ids, subtree_bounds
-from services.models import Area, AreaMove, Household, RoleAssignment, WorkOrder, WorkOrderEvent
+from services.models import (
+    Area,
+    AreaMove,
+    Household,
+    Reward,
+    RoleAssignment,
+    VolunteerActivity,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 # The most households one moveHouseholds call moves.
 MAX_HOUSEHOLDS_PER_MOVE = 100
@@ -58,6 +81,7 @@ _FOLLOWING: tuple[tuple[str, str], ...] = (
 )
 
 _MOVED_NOTE = "the household moved to another micro-grid"
+_AREA_MOVED_NOTE = "the area moved"
 
 
 def _community_id(path: str) -> int:
@@ -91,8 +115,9 @@ async def move_area(
     *, actor: Actor | None, area_id: int, parent_id: int
 ) -> tuple[Area, AreaMove | None]:
     """Move a grid to another community or a micro-grid to another grid, with its subtree:
-    paths, scopes, households, notices and open work orders follow in one transaction, and the
-    move is kept in its history. Moving an area to where it is changes nothing (no history)."""
+    paths, scopes, households, notices and open work orders follow in one transaction (those
+    handled at the parent it left are routed again in the new line), and the move is kept in
+    its history. Moving an area to where it is changes nothing (no history)."""
     actor = require_actor(actor)
     area = await get_area(area_id=area_id)
     actor.require_admin_of(area.path, "move areas")
@@ -131,15 +156,10 @@ async def move_area(
             )
         await Area.filter(id=area.id).update(parent_id=target.id)
         await _rewrite(old_path, new_path)
+        await _reroute_left(actor, old_path, new_path, clock.now())
         new_community = _community_id(new_path)
         if new_community != _community_id(old_path):
-            low, high = subtree_bounds(new_path)
-            await Household.filter(path__gte=low, path__lt=high).update(community_id=new_community)
-            community = community_path(new_path)
-            await db.execute(
-                "UPDATE need_entry SET community_path = ? WHERE area_path >= ? AND area_path < ?",
-                [community, low, high],
-            )
+            await _change_community(new_path, await Area.get(id=new_community))
         move = await AreaMove.create(
             subject=MoveSubject.AREA,
             area_id=area.id,
@@ -153,13 +173,84 @@ async def move_area(
     return await Area.get(id=area.id), move
 
 
+async def _change_community(new: str, community: Area) -> None:
+    """What stands in the subtree now at `new` joins `community`, the one it moved to: its
+    households, need entries, volunteer activities (their hours are paid from the pool of the
+    community they lie in) and rewards (redeemed at the prices and with the points of the
+    community whose marketplace they are in now). A reward the community gave is given by the
+    new community now, and every reward's captured points land in its provider's sink there,
+    so a capture's transaction and the sink it credits are of one community.
+
+    What is already done stays with the old community, as history: transactions (points
+    already spent in its marketplace stay in its sinks, points awarded stay drawn from its
+    pool), awards (a pending one is decided under the rule version of the community it was
+    asked in), evaluation results. A volunteer activity keeps its co-building project, which
+    is the old community's record of what was done for it."""
+    # Imported here: services.points reaches services.grids through people and households.
+    from services.points.ledger import sink_account
+
+    low, high = subtree_bounds(new)
+    await Household.filter(path__gte=low, path__lt=high).update(community_id=community.id)
+    await VolunteerActivity.filter(area_path__gte=low, area_path__lt=high).update(
+        community_id=community.id
+    )
+    await db.execute(
+        "UPDATE need_entry SET community_id = ?, community_path = ? "
+        "WHERE area_path >= ? AND area_path < ?",
+        [community.id, community.path, low, high],
+    )
+    rewards = await Reward.filter(area_path__gte=low, area_path__lt=high).values_list(
+        "id", "provider_kind", "provider_name"
+    )
+    providers: dict[tuple[ProviderKind, str], list[int]] = {}
+    for reward_id, kind, name in rewards:
+        providers.setdefault((ProviderKind(kind), str(name)), []).append(int(reward_id))
+    for (kind, name), ids in providers.items():
+        # A partner unit still gives its rewards (its members hand them over).
+        provider = community.name if kind is ProviderKind.COMMUNITY else name
+        sink = await sink_account(community.id, provider)
+        await Reward.filter(id__in=ids).update(
+            community_id=community.id, provider_name=provider, sink_account_id=sink.id
+        )
+
+
+async def _reroute_left(actor: Actor, old: str, new: str, now: datetime) -> None:
+    """Open orders of the moved subtree handled in the line it left (a micro-grid's old grid,
+    a grid's old community, which `_rewrite` does not reach) are routed again in the new line
+    (`reroute`): at the new grid, or at the micro-grid if its leader handles them now; at the
+    new community if they had been escalated there. On their timelines."""
+    left = _line_left(old, new)
+    if not left:
+        return
+    # Imported here, as in _reroute_orders.
+    from services.workorders.routing import reroute
+
+    low, high = subtree_bounds(new)
+    orders = await WorkOrder.filter(
+        handling_area_id__in=left,
+        status__in=list(OPEN_ORDER_STATUSES),
+        area__path__gte=low,
+        area__path__lt=high,
+    ).order_by("id")
+    areas = {a.id: a for a in await Area.filter(id__in={o.area_id for o in orders})}
+    for order in orders:
+        handling, note = await reroute(order, areas[order.area_id])
+        if handling.id == order.handling_area_id:
+            continue
+        await WorkOrder.filter(id=order.id).update(
+            handling_area_id=handling.id, handling_path=handling.path, version=order.version + 1
+        )
+        await _transfer_step(actor, order, handling, _AREA_MOVED_NOTE, note, now).save()
+
+
 async def move_households(
     *, actor: Actor | None, household_ids: list[int], micro_grid_id: int
 ) -> tuple[list[Household], list[AreaMove]]:
     """Move households to a micro-grid (of any community the actor administers) in one
     transaction: their paths and community follow, their care links end (a central household
     looks after its own micro-grid), their open work orders handled in the micro-grid they
-    left go to the new one (on their timeline), and each move is kept in the history.
+    left or its grid are routed as new orders of the new one would be (on their timeline),
+    and each move is kept in the history.
     Households already there are left as they are."""
     actor = require_actor(actor)
     if not household_ids:
@@ -227,31 +318,58 @@ async def move_households(
 
 async def _reroute_orders(actor: Actor, household: Household, target: Area, now: datetime) -> None:
     """The household's open orders placed in the micro-grid it left now lie in the new one;
-    those handled there are handled in the new one (status and handler kept), on the timeline."""
+    those handled in the line it left (the micro-grid, its grid, or its community when the
+    household changes community) are routed again as a new order of the new micro-grid would
+    be (`reroute`: its grid when it has no leader), status and handler kept, on the timeline."""
     if household.micro_grid_id is None:
         return
+    # Imported here: services.workorders reaches services.grids through households and
+    # people, so a module-level import would be circular.
+    from services.workorders.routing import reroute
+
     orders = await WorkOrder.filter(
         household_id=household.id,
         area_id=household.micro_grid_id,
         status__in=list(OPEN_ORDER_STATUSES),
     )
+    # Its micro-grid and grid always (what the new micro-grid's routing may change), and its
+    # community too when it changes.
+    left = set(path_ids(household.path)[AreaLevel.GRID.rank :])
+    left |= _line_left(household.path, target.path)
     for order in orders:
-        handled_here = order.handling_area_id == household.micro_grid_id
         changes: dict[str, object] = {"area_id": target.id, "version": order.version + 1}
-        if handled_here:
-            changes.update(handling_area_id=target.id, handling_path=target.path)
+        step = None
+        if order.handling_area_id in left:
+            handling, note = await reroute(order, target)
+            if handling.id != order.handling_area_id:
+                changes.update(handling_area_id=handling.id, handling_path=handling.path)
+                step = _transfer_step(actor, order, handling, _MOVED_NOTE, note, now)
         await WorkOrder.filter(id=order.id).update(**changes)
-        if handled_here:
-            await WorkOrderEvent.create(
-                work_order_id=order.id,
-                action=WorkOrderAction.TRANSFER,
-                from_status=order.status,
-                to_status=order.status,
-                actor_id=actor.person_id,
-                note=_MOVED_NOTE,
-                target_area_id=target.id,
-                at=now,
-            )
+        if step is not None:
+            await step.save()
+
+
+def _line_left(old: str, new: str) -> set[int]:
+    """The ids of the areas handling work orders (community, grid, micro-grid) at or above
+    the area at `old` that are not at or above the area at `new`: what a move leaves."""
+    first = AreaLevel.COMMUNITY.rank
+    return set(path_ids(old)[first:]) - set(path_ids(new)[first:])
+
+
+def _transfer_step(
+    actor: Actor, order: WorkOrder, handling: Area, why: str, note: str | None, now: datetime
+) -> WorkOrderEvent:
+    """The TRANSFER row of an order a move sent to `handling` (status kept)."""
+    return WorkOrderEvent(
+        work_order_id=order.id,
+        action=WorkOrderAction.TRANSFER,
+        from_status=order.status,
+        to_status=order.status,
+        actor_id=actor.person_id,
+        note=f"{why}; {note}" if note else why,
+        target_area_id=handling.id,
+        at=now,
+    )
 
 
 async def area_moves(*, actor: Actor | None, area_id: int, window: Window) -> Page[AreaMove]:
@@ -263,6 +381,57 @@ async def area_moves(*, actor: Actor | None, area_id: int, window: Window) -> Pa
         raise Forbidden("The history of moves is shown to the admins and leaders of the area.")
     query = AreaMove.filter(Q(area_id=area.id) | Q(from_area_id=area.id) | Q(to_area_id=area.id))
     return await paginate(query, window)
+
+
+_OF_AREA = "(x.area_id = a.id OR x.from_area_id = a.id OR x.to_area_id = a.id)"
+
+
+async def area_move_pages(
+    *, actor: Actor | None, keys: list[PageKey]
+) -> list[Page[AreaMove] | Exception]:
+    """The history pages (as `area_moves`) of many areas at once, in a fixed number of
+    statements however many areas ask: for the admins and leaders of each area (Forbidden,
+    Unauthenticated or NotFound in its place for the others)."""
+    found = await areas_by_ids(area_ids=[k.owner for k in keys])
+    areas = {area.id: area for area in found if area is not None}
+    allowed = [
+        k
+        for k in keys
+        if k.owner in areas and actor is not None and actor.reads(areas[k.owner].path)
+    ]
+    rows = await nested_rows(allowed, "a.id AS owner_id, x.*", _OF_AREA, AreaMove)
+    owners = sorted({k.owner for k in allowed})
+
+    async def totals() -> dict[int, int]:
+        marks = ",".join("?" for _ in owners)
+        counted = await db.fetch(
+            f"SELECT a.id AS owner_id, COUNT(x.id) AS n FROM area a JOIN area_move x "
+            f"ON {_OF_AREA} WHERE a.id IN ({marks}) GROUP BY a.id",
+            owners,
+        )
+        return {int(r["owner_id"]): int(r["n"]) for r in counted}
+
+    count_of = batched_counts(totals)
+    result: list[Page[AreaMove] | Exception] = []
+    for k in keys:
+        if k.owner not in areas:
+            result.append(NotFound("No such area.", field="areaId"))
+        elif actor is None:
+            result.append(Unauthenticated("Sign in first."))
+        elif k not in rows:
+            result.append(
+                Forbidden("The history of moves is shown to the admins and leaders of the area.")
+            )
+        else:
+            result.append(
+                page_from_rows(
+                    rows[k],
+                    [m.id for m in rows[k]],
+                    k.window,
+                    count=count_of(k.owner),
+                )
+            )
+    return result
 
 
 async def moves_by_ids(*, actor: Actor | None, move_ids: list[int]) -> list[AreaMove | None]:

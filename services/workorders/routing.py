@@ -8,13 +8,17 @@ costs the same however large the district is.
 - A micro-grid without a leader (the role ended and nobody took it over yet) cannot accept:
   its orders go to its grid at once, where the grid leader accepts them (without this they
   waited for the escalation timer).
+- An open order whose area (or household) moved is routed again (`reroute`): as a new order
+  would be, unless the timer had escalated it, or it sat at the community: then it stays at
+  the level it had reached, in the area's new line.
 """
 
 from __future__ import annotations
 
-from services.enums import AreaLevel, Role
+from services.enums import AreaLevel, Role, WorkOrderStatus
 from services.errors import InvalidInput, NotFound
-from services.models import Area, Household, RoleAssignment
+from services.kit.paths import path_ids
+from services.models import Area, Household, RoleAssignment, WorkOrder
 
 LEADERLESS_NOTE = "微网格暂无微网格长，派至网格长"
 
@@ -51,3 +55,28 @@ async def handler_for(area: Area) -> tuple[Area, str | None]:
         return area, None
     assert area.parent_id is not None  # a micro-grid always lies in a grid
     return await Area.get(id=area.parent_id), LEADERLESS_NOTE
+
+
+async def reroute(order: WorkOrder, area: Area) -> tuple[Area, str | None]:
+    """Where an open order of `area` (its area, or its household's micro-grid, after a move)
+    is handled now, with the note: a submitted order waiting for its check stays at `area`;
+    one escalated (or handled at the community) stays at the level it reached, in `area`'s
+    line; any other goes where a new order of `area` would (`handler_for`), but never to a
+    micro-grid whose leader placed it (nobody accepts their own order: a leader's errand
+    goes to the grid)."""
+    if order.status is WorkOrderStatus.SUBMITTED:
+        return area, None
+    rank = len(path_ids(order.handling_path)) - 1
+    if order.escalation_level > 0 or rank < AreaLevel.GRID.rank:
+        level = min(rank, area.level.rank)
+        return await Area.get(id=path_ids(area.path)[level]), None
+    handling, note = await handler_for(area)
+    if handling.level is AreaLevel.MICRO_GRID and await RoleAssignment.exists(
+        area_id=handling.id,
+        person_id=order.reporter_id,
+        role=Role.MICRO_GRID_LEADER,
+        until__isnull=True,
+    ):
+        assert handling.parent_id is not None  # a micro-grid always lies in a grid
+        return await Area.get(id=handling.parent_id), None
+    return handling, note

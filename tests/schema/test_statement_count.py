@@ -23,10 +23,12 @@ import httpx
 import pytest
 from tortoise import connections
 
+from services import grids
 from services.enums import AreaLevel
+from services.kit.pagination import Window
 from services.kit.paths import in_subtree
 from services.models import Area, Household
-from tests.conftest import Database, gql, login
+from tests.conftest import Database, actor_for, gql, login
 
 QUERY = """
 query MicroGrids($under: ID!, $first: Int!) {
@@ -183,5 +185,54 @@ async def test_nested_pages_do_not_grow_with_the_outer_page(
             ]
             assert got_homes == part(list(homes), 4)
             assert edge["node"]["households"]["totalCount"] == len(homes)
+    # and the statements did not grow with the outer page (pages and totals are batched)
+    assert counts[0] == counts[1]
+
+
+MOVES = """
+query Moves($first: Int!) {
+  areas(level: GRID, first: $first) {
+    edges { node {
+      id
+      moves(first: 2) { totalCount edges { node { id subject } } pageInfo { hasNextPage } }
+    } }
+  }
+}
+"""
+
+
+async def test_the_moves_of_many_areas_are_read_in_batches(
+    db: Database, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given moves between two grids of 颜山社区 (a micro-grid moved away and back, another away)
+    admin = await actor_for("district_admin")
+    grid, second = await Area.get(name="颜山第一网格"), await Area.get(name="颜山第二网格")
+    first_micro, other_micro = await Area.filter(parent_id=grid.id).order_by("id").limit(2)
+    await grids.move_area(actor=admin, area_id=first_micro.id, parent_id=second.id)
+    await grids.move_area(actor=admin, area_id=first_micro.id, parent_id=grid.id)
+    await grids.move_area(actor=admin, area_id=other_micro.id, parent_id=second.id)
+    token = await login(client, "district_admin")
+    counts = []
+    for first in (2, 8):
+        # when a page of grids is read with a page of the moves of each
+        async with _count_statements(caplog, db.backend) as seen:
+            body = await gql(client, MOVES, {"first": first}, token=token)
+        assert "errors" not in body, body
+        edges = body["data"]["areas"]["edges"]
+        assert len(edges) == first
+        counts.append(len(seen.logged))
+        # then every nested page is the right one: the area's first moves, with true totals
+        for edge in edges:
+            area_id = int(base64.b64decode(edge["node"]["id"]).decode().split(":")[1])
+            every = await grids.area_moves(actor=admin, area_id=area_id, window=Window(first=100))
+            got = [
+                int(base64.b64decode(e["node"]["id"]).decode().split(":")[1])
+                for e in edge["node"]["moves"]["edges"]
+            ]
+            assert got == [m.id for m in every.items[:2]]
+            assert edge["node"]["moves"]["totalCount"] == len(every.items)
+            assert edge["node"]["moves"]["pageInfo"]["hasNextPage"] == (len(every.items) > 2)
+        # (and the moved grids are among them: the pages are not all empty)
+        assert 3 in {e["node"]["moves"]["totalCount"] for e in edges}
     # and the statements did not grow with the outer page (pages and totals are batched)
     assert counts[0] == counts[1]

@@ -150,6 +150,7 @@ class TestTheList:
         """The loaders that leave visibility to their service (a change here is deliberate)."""
         assert sorted(name for name, takes in loader_names().items() if takes) == [
             "area_honours",
+            "area_moves_page",
             "coverage",
             "evaluation",
             "household",

@@ -3,12 +3,22 @@ to another micro-grid, and the history of moves."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
-from services import grids
-from services.enums import AreaLevel, MoveSubject, Role, WorkOrderAction, WorkOrderStatus
+from services import grids, market, people, volunteering, workorders
+from services.enums import (
+    AreaLevel,
+    MoveSubject,
+    ProviderKind,
+    Role,
+    WorkOrderAction,
+    WorkOrderStatus,
+)
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.kit import clock
 from services.kit.pagination import Window
 from services.models import (
     Area,
@@ -16,12 +26,18 @@ from services.models import (
     CareLink,
     Household,
     Notice,
+    PointsAccount,
+    PointsTransaction,
+    Reward,
     RoleAssignment,
+    VolunteerActivity,
     WorkOrder,
     WorkOrderEvent,
 )
+from services.workorders.routing import LEADERLESS_NOTE
 from tests.conftest import Database, actor_for
 from tests.services.grids.support import area
+from tests.services.points_support import PARTNER_UNIT, award, redeem, reward, rule
 from tests.services.workorders_support import place
 
 M = "颜山花园1-2号楼微网格"  # micro-grid M of the demo story
@@ -175,7 +191,253 @@ class TestMoveArea:
             await grids.move_area(actor=admin, area_id=(await area(M)).id, parent_id=999_999)
 
 
+async def end_leadership(micro_grid: Area) -> None:
+    """The micro-grid's leader steps down (nobody takes over): its orders go to its grid."""
+    held = await RoleAssignment.get(area_id=micro_grid.id, role=Role.MICRO_GRID_LEADER, until=None)
+    await people.end_role(
+        actor=await actor_for("community_admin"), assignment_id=held.id, reason="换届"
+    )
+
+
+async def last_step(order: WorkOrder) -> WorkOrderEvent:
+    last = await WorkOrderEvent.filter(work_order_id=order.id).order_by("-id").first()
+    assert last is not None
+    return last
+
+
+class TestMoveAreaReroutes:
+    async def test_a_leaderless_micro_grids_orders_go_with_it_to_the_new_grid(
+        self, db: Database
+    ) -> None:
+        # given M without a leader, so the resident's order is handled at G
+        admin = await actor_for("community_admin")
+        micro, grid = await area(M), await area(DEMO_GRID)
+        await end_leadership(micro)
+        order = await place()
+        assert order.handling_area_id == grid.id
+        target = await Area.get(name="颜山第二网格")
+        # when M moves to the second grid
+        await grids.move_area(actor=admin, area_id=micro.id, parent_id=target.id)
+        # then the order is handled at the new grid, status kept, on the timeline
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.handling_path) == (target.id, target.path)
+        assert fresh.status is order.status and fresh.version == order.version + 1
+        step = await last_step(order)
+        assert (step.action, step.target_area_id) == (WorkOrderAction.TRANSFER, target.id)
+        assert step.actor_id == admin.person_id
+
+    async def test_a_leaders_errand_goes_to_the_new_grid_not_to_the_leader(
+        self, db: Database
+    ) -> None:
+        # given an errand the micro-grid leader placed for a household of M (handled at G)
+        admin = await actor_for("community_admin")
+        leader = await actor_for("microgrid_leader")
+        micro = await area(M)
+        home = (await actor_for("resident")).household_id
+        order = await workorders.place_order(
+            actor=leader,
+            category="WATER_ELECTRIC",
+            description="代办：水管漏水",
+            on_behalf_of_household_id=home,
+        )
+        assert order.handling_area_id == micro.parent_id
+        # and an order of M handled in M
+        own = await place()
+        assert own.handling_area_id == micro.id
+        target = await Area.get(name="颜山第二网格")
+        # when M moves to the second grid
+        moved, _ = await grids.move_area(actor=admin, area_id=micro.id, parent_id=target.id)
+        # then the errand is handled by the new grid (nobody accepts their own order)
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.handling_path) == (target.id, target.path)
+        # and the order handled in M stays with M, on its new path
+        mine = await WorkOrder.get(id=own.id)
+        assert (mine.handling_area_id, mine.handling_path) == (micro.id, moved.path)
+
+    async def test_an_order_handled_at_the_grid_goes_to_the_micro_grid_that_has_a_leader_now(
+        self, db: Database
+    ) -> None:
+        # given an order of M handled at G (M had no leader), and a new leader of M since
+        admin = await actor_for("community_admin")
+        micro = await area(M)
+        held = await RoleAssignment.get(area_id=micro.id, role=Role.MICRO_GRID_LEADER, until=None)
+        await end_leadership(micro)
+        order = await place()
+        await people.assign_role(
+            actor=admin, person_id=held.person_id, role=Role.MICRO_GRID_LEADER, area_id=micro.id
+        )
+        target = await Area.get(name="颜山第二网格")
+        # when M moves to the second grid
+        moved, _ = await grids.move_area(actor=admin, area_id=micro.id, parent_id=target.id)
+        # then its leader handles it (as a new order of M would be routed)
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.handling_path) == (micro.id, moved.path)
+        assert (await last_step(order)).target_area_id == micro.id
+
+    async def test_an_escalated_order_stays_at_grid_level(self, db: Database) -> None:
+        # given an order of M the timer escalated to G
+        admin = await actor_for("community_admin")
+        micro, grid = await area(M), await area(DEMO_GRID)
+        order = await place()
+        await WorkOrder.filter(id=order.id).update(
+            handling_area_id=grid.id, handling_path=grid.path, escalation_level=1
+        )
+        target = await Area.get(name="颜山第二网格")
+        # when M moves to the second grid
+        await grids.move_area(actor=admin, area_id=micro.id, parent_id=target.id)
+        # then the new grid handles it (it does not go back down to M)
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.escalation_level) == (target.id, 1)
+
+    async def test_a_grids_orders_escalated_to_its_community_go_to_the_new_one(
+        self, db: Database
+    ) -> None:
+        # given an order of M the timer escalated to 颜山社区
+        street = await actor_for("street_admin")
+        grid, old, target = (
+            await area(DEMO_GRID),
+            await area(DEMO_COMMUNITY),
+            await area(OTHER_COMMUNITY),
+        )
+        order = await place()
+        await WorkOrder.filter(id=order.id).update(
+            handling_area_id=old.id, handling_path=old.path, escalation_level=2
+        )
+        # when G moves to 西冶街社区
+        await grids.move_area(actor=street, area_id=grid.id, parent_id=target.id)
+        # then 西冶街社区 handles it now, on the timeline
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.handling_path) == (target.id, target.path)
+        assert (await last_step(order)).target_area_id == target.id
+
+
+class TestMoveAreaChangesCommunity:
+    async def test_rewards_and_activities_of_a_grid_join_the_new_community(
+        self, db: Database
+    ) -> None:
+        # given grid G's reward (given by 颜山社区), a partner unit's reward and an activity in G
+        await rule()
+        await award("resident", quantity=10)
+        admin, street = await actor_for("community_admin"), await actor_for("street_admin")
+        grid, old, target = (
+            await area(DEMO_GRID),
+            await area(DEMO_COMMUNITY),
+            await area(OTHER_COMMUNITY),
+        )
+        item = await reward(price=10, area=grid)
+        given = await reward(price=10, area=grid, provider_unit=PARTNER_UNIT)
+        old_sink = item.sink_account_id
+        activity = await volunteering.create_activity(
+            actor=admin,
+            area_id=grid.id,
+            team_id=None,
+            project_id=None,
+            title="楼道清扫",
+            place="1 号楼",
+            starts_at=clock.now() + timedelta(days=1),
+            ends_at=clock.now() + timedelta(days=1, hours=2),
+            capacity=10,
+        )
+        # and a redemption captured before the move, and one still held
+        spent = await redeem("resident", item)
+        await market.fulfil(actor=admin, pickup_code=spent.pickup_code)
+        held = await redeem("resident", item)
+        # when G moves to 西冶街社区
+        await grids.move_area(actor=street, area_id=grid.id, parent_id=target.id)
+        # then its rewards are of the new community, the community's given by it now, and
+        # both land their points in sinks of the new community
+        fresh = await Reward.get(id=item.id)
+        assert (fresh.community_id, fresh.provider_kind, fresh.provider_name) == (
+            target.id,
+            ProviderKind.COMMUNITY,
+            target.name,
+        )
+        unit = await Reward.get(id=given.id)
+        assert (unit.community_id, unit.provider_name) == (target.id, PARTNER_UNIT)
+        sinks = await PointsAccount.filter(
+            id__in=[fresh.sink_account_id, unit.sink_account_id]
+        ).values_list("area_id", "name")
+        assert sorted(sinks) == sorted([(target.id, target.name), (target.id, PARTNER_UNIT)])
+        # and its activity too (its hours are paid from that community's pool)
+        assert (await VolunteerActivity.get(id=activity.id)).community_id == target.id
+        # and the held redemption is captured in the new community, into its sink
+        await market.fulfil(actor=street, pickup_code=held.pickup_code)
+        capture = await PointsTransaction.get(redemption_id=held.id)
+        assert capture.community_id == target.id
+        assert (await PointsAccount.get(id=fresh.sink_account_id)).balance == 10
+        # while what was spent before stays with the old community (history)
+        before = await PointsTransaction.get(redemption_id=spent.id)
+        assert before.community_id == old.id
+        assert (await PointsAccount.get(id=old_sink)).balance == 10
+
+
 class TestMoveHouseholds:
+    async def test_orders_handled_at_the_old_grid_are_rerouted_too(self, db: Database) -> None:
+        # given M without a leader, so the resident's order is handled at G
+        admin = await actor_for("community_admin")
+        resident = await actor_for("resident")
+        micro, grid, target = await area(M), await area(DEMO_GRID), await area(M2)
+        await end_leadership(micro)
+        order = await place()
+        assert order.handling_area_id == grid.id
+        # when the household moves to M2, which has a leader
+        await grids.move_households(
+            actor=admin, household_ids=[resident.household_id or 0], micro_grid_id=target.id
+        )
+        # then M2 handles the order, on the timeline
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.area_id, fresh.handling_area_id, fresh.handling_path) == (
+            target.id,
+            target.id,
+            target.path,
+        )
+        step = await last_step(order)
+        assert (step.action, step.target_area_id) == (WorkOrderAction.TRANSFER, target.id)
+
+    async def test_orders_moved_to_a_leaderless_micro_grid_go_to_its_grid(
+        self, db: Database
+    ) -> None:
+        # given the resident's order handled in M, and M2 without a leader
+        admin = await actor_for("community_admin")
+        resident = await actor_for("resident")
+        micro, grid, target = await area(M), await area(DEMO_GRID), await area(M2)
+        order = await place()
+        assert order.handling_area_id == micro.id
+        await end_leadership(target)
+        # when the household moves to M2
+        await grids.move_households(
+            actor=admin, household_ids=[resident.household_id or 0], micro_grid_id=target.id
+        )
+        # then the order lies in M2 and is handled by its grid leader, noted so
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.area_id, fresh.handling_area_id, fresh.handling_path) == (
+            target.id,
+            grid.id,
+            grid.path,
+        )
+        step = await last_step(order)
+        assert (step.action, step.target_area_id) == (WorkOrderAction.TRANSFER, grid.id)
+        assert step.note is not None and LEADERLESS_NOTE in step.note
+
+    async def test_an_escalated_order_stays_with_the_grid(self, db: Database) -> None:
+        # given the resident's order escalated to G
+        admin = await actor_for("community_admin")
+        resident = await actor_for("resident")
+        grid, target = await area(DEMO_GRID), await area(M2)
+        order = await place()
+        await WorkOrder.filter(id=order.id).update(
+            handling_area_id=grid.id, handling_path=grid.path, escalation_level=1
+        )
+        events = await WorkOrderEvent.filter(work_order_id=order.id).count()
+        # when the household moves to M2 of the same grid
+        await grids.move_households(
+            actor=admin, household_ids=[resident.household_id or 0], micro_grid_id=target.id
+        )
+        # then G still handles it, with no transfer
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.area_id, fresh.handling_area_id) == (target.id, grid.id)
+        assert await WorkOrderEvent.filter(work_order_id=order.id).count() == events
+
     async def test_households_move_with_their_open_orders_and_history(self, db: Database) -> None:
         # given the resident's household in M, with an open order handled in M
         admin = await actor_for("community_admin")
