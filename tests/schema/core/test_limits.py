@@ -174,7 +174,7 @@ async def test_a_page_of_100_is_fine(
         body = await gql(client, query, variables)
         assert "errors" not in body, body
         assert len(body["data"]["areas"]["edges"]) == 51  # the whole demo district
-    assert [call["first"] for call in area_calls] == [100, 100]
+    assert [call["window"].first for call in area_calls] == [100, 100]
 
 
 # --- the cost budget -----------------------------------------------------------------------------
