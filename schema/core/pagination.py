@@ -62,7 +62,8 @@ After = Annotated[
 Last = Annotated[
     int | None,
     strawberry.argument(
-        description="Page size from the end (or before `before`), at most 100; not with `first`."
+        description="Page size from the end (or before `before`), at most 100; not with `first`. "
+        "20 when neither is given and only `before` is."
     ),
 ]
 Before = Annotated[
@@ -79,15 +80,21 @@ def page_window(
     before: str | None = None,
 ) -> Window:
     """The validated window of a connection's arguments: sizes within the configured cap,
-    `first` defaulting to the configured page size when neither size is given, both sizes
-    together refused, cursors decoded."""
+    both sizes together refused, cursors decoded. Without a size, a page of the configured
+    default: the `last` ones before `before` when only `before` is given (paging back), else
+    the `first` ones."""
     settings = info.context.settings
     check_size(first, max_size=settings.max_page_size, field="first")
     check_size(last, max_size=settings.max_page_size, field="last")
     if first is not None and last is not None:
         raise InvalidInput("Give `first` or `last`, not both.", field="last")
+    if first is None and last is None:
+        if before is not None and after is None:
+            last = settings.default_page_size
+        else:
+            first = settings.default_page_size
     return Window(
-        first=settings.default_page_size if first is None and last is None else first,
+        first=first,
         after=decode_cursor(after, "after"),
         last=last,
         before=decode_cursor(before, "before"),

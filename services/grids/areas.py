@@ -295,12 +295,15 @@ async def nested_rows(
 ) -> dict[PageKey, list[Any]]:
     """Rows for many nested pages: one statement per distinct window, with the rows of each
     owner numbered by id in the window's reading order (ROW_NUMBER, on both databases) and cut
-    at size+1."""
+    at size+1; none for a page of 0 (which reads nothing, as everywhere)."""
     found: dict[PageKey, list[Any]] = {}
     groups: dict[Window, list[PageKey]] = {}
     for key in keys:
         groups.setdefault(key.window, []).append(key)
     for window, group in groups.items():
+        if not window.size:
+            found.update((k, []) for k in group)
+            continue
         owners = sorted({k.owner for k in group})
         marks = ",".join("?" for _ in owners)
         keyset = keyset_sql(window, "x.id")

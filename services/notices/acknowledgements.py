@@ -136,7 +136,7 @@ async def acknowledgement_pages(
     *, actor: Actor | None, keys: list[AcknowledgementsKey]
 ) -> list[Page[NoticeAcknowledgement] | Exception]:
     """`notice_acknowledgements` for many notices at once (a page of notices, each with its
-    acknowledgements): one statement per distinct page size and cursor, and one for all their
+    acknowledgements): one statement per distinct window, and one for all their
     totals when any is asked for, however many notices; Forbidden for each notice whose
     acknowledgements the actor may not see."""
     if actor is None:

@@ -168,6 +168,32 @@ async def test_last_alone_reads_the_end_of_the_list(client: httpx.AsyncClient) -
     assert empty["edges"] == [] and empty["pageInfo"]["startCursor"] is None
 
 
+async def test_before_alone_pages_back_by_the_default_size(client: httpx.AsyncClient) -> None:
+    cursors = await _forward(client, CASES[0], None)
+    assert len(cursors) > 30
+    conn = await _read(client, CASES[0], None, before=cursors[30])
+    assert [e["cursor"] for e in conn["edges"]] == cursors[10:30]
+    assert conn["pageInfo"]["hasPreviousPage"] and conn["pageInfo"]["hasNextPage"]
+
+
+async def test_a_page_of_zero_says_the_same_batched_or_alone(client: httpx.AsyncClient) -> None:
+    # one area's households read alone, and many areas' read in one batch (ROW_NUMBER)
+    token = await login(client, "district_admin")
+    document = """query($n: Int!, $size: Int) { areas(level: GRID, first: $n) { edges { node {
+      households(first: $size) { edges { cursor } pageInfo { hasNextPage hasPreviousPage } }
+      children(last: $size) { edges { cursor } pageInfo { hasNextPage hasPreviousPage } }
+    } } } }"""
+    infos = []
+    for n in (1, 4):
+        body = await gql(client, document, {"n": n, "size": 0}, token=token)
+        assert "errors" not in body, body
+        for edge in body["data"]["areas"]["edges"]:
+            for field in ("households", "children"):
+                assert edge["node"][field]["edges"] == []
+                infos.append(edge["node"][field]["pageInfo"])
+    assert infos and all(i == {"hasNextPage": False, "hasPreviousPage": False} for i in infos)
+
+
 @pytest.mark.parametrize(
     ("variables", "field"),
     [
