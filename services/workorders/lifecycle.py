@@ -202,22 +202,29 @@ async def accept(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
     return await _move(actor, work_order_id, WorkOrderAction.ACCEPT, plan)
 
 
-async def _check_assignee(order: WorkOrder, person_id: int) -> str:
-    """A central household of the handling area (or below it), or a volunteer of its
-    community; never the person who placed or reported the order. Returns their name."""
-    if person_id == order.reporter_id:
-        raise InvalidInput("The order's own requester cannot handle it.", field="personId")
+async def _may_work_on(order: WorkOrder, person_id: int) -> bool:
+    """Whether the person holds, now, a role that lets them be the order's assignee: central
+    household of the handling area (or below it), or volunteer of its community."""
     community = prefix(order.handling_path, AreaLevel.COMMUNITY)
     roles = await RoleAssignment.filter(
         person_id=person_id,
         until=None,
         role__in=[Role.CENTRAL_HOUSEHOLD, Role.VOLUNTEER],
     ).values_list("role", "area_path")
-    for role, path in roles:
-        if (role == Role.CENTRAL_HOUSEHOLD and str(path).startswith(order.handling_path)) or (
-            role == Role.VOLUNTEER and path == community
-        ):
-            return (await Person.get(id=person_id)).name
+    return any(
+        (role == Role.CENTRAL_HOUSEHOLD and str(path).startswith(order.handling_path))
+        or (role == Role.VOLUNTEER and path == community)
+        for role, path in roles
+    )
+
+
+async def _check_assignee(order: WorkOrder, person_id: int) -> str:
+    """A central household of the handling area (or below it), or a volunteer of its
+    community; never the person who placed or reported the order. Returns their name."""
+    if person_id == order.reporter_id:
+        raise InvalidInput("The order's own requester cannot handle it.", field="personId")
+    if await _may_work_on(order, person_id):
+        return (await Person.get(id=person_id)).name
     raise InvalidInput(
         "Assign a central household of the area or a volunteer of its community.",
         field="personId",
@@ -638,23 +645,38 @@ async def reopen(*, actor: Actor | None, work_order_id: int, reason: str) -> Wor
     failed. It is IN_PROGRESS again with the same handler and assignee; the time to resolve
     starts over from now as its category says (escalation goes on from the level reached);
     the resolution and any rating are cleared (the timeline keeps them), so it is resolved,
-    confirmed or verified, and rated anew."""
+    confirmed or verified, and rated anew. An assignee who no longer holds a role that lets
+    them work on it (their role ended while it waited; the handover at a role's end moves only
+    open orders) is taken off it: the order goes back to its handler, who ever holds the
+    handling role now, with an ASSIGN step (by nobody) on the timeline."""
     text = _note(reason, "reason", required=True)
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         category = await WorkOrderCategory.get(id=order.category_id)
         moment = clock.now()
-        return Change(
-            {
-                "status": WorkOrderStatus.IN_PROGRESS,
-                "resolved_at": None,
-                "resolved_by_id": None,
-                "resolve_due": due_times(category, moment)["resolve_due"],
-                "rating": None,
-                "comment": None,
-                "rated_at": None,
-            },
-            [_step(actor, order, WorkOrderAction.REOPEN, WorkOrderStatus.IN_PROGRESS, note=text)],
-        )
+        updates: dict[str, Any] = {
+            "status": WorkOrderStatus.IN_PROGRESS,
+            "resolved_at": None,
+            "resolved_by_id": None,
+            "resolve_due": due_times(category, moment)["resolve_due"],
+            "rating": None,
+            "comment": None,
+            "rated_at": None,
+        }
+        steps = [
+            _step(actor, order, WorkOrderAction.REOPEN, WorkOrderStatus.IN_PROGRESS, note=text)
+        ]
+        if order.assignee_id is not None and not await _may_work_on(order, order.assignee_id):
+            updates["assignee_id"] = None
+            steps.append(
+                Step(
+                    WorkOrderAction.ASSIGN,
+                    WorkOrderStatus.IN_PROGRESS,
+                    WorkOrderStatus.IN_PROGRESS,
+                    None,
+                    note="原指派人角色已结束，交回处理人",
+                )
+            )
+        return Change(updates, steps)
 
     return await _move(actor, work_order_id, WorkOrderAction.REOPEN, plan)
