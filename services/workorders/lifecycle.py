@@ -37,10 +37,10 @@ from services.models import (
     WorkOrderEvent,
 )
 from services.points import Source, award_for_source, community_at, ledger
-from services.workorders.access import parties_of, prefix, visible_order
+from services.workorders.access import prefix, reach
 from services.workorders.orders import due_times, emit_change
 from services.workorders.routing import handler_for
-from services.workorders.transitions import Rule, rule_for
+from services.workorders.transitions import Party, Rule, rule_for
 
 SOURCE_TYPE = "WorkOrder"
 HANDLER_RULE = "ORDER_RESOLVED"
@@ -112,16 +112,17 @@ class Change:
     after: Callable[[WorkOrder], Awaitable[None]] | None = field(default=None)
 
 
-def allowed(actor: Actor, order: WorkOrder, action: WorkOrderAction) -> Rule:
+def allowed(order: WorkOrder, action: WorkOrderAction, parties: frozenset[Party]) -> Rule:
     """The table's rule for this move, or the typed refusal: InvalidTransition when the
-    order's status (or kind) does not allow it, Forbidden when the actor may not make it."""
+    order's status (or kind) does not allow it, Forbidden when the actor (who is `parties`
+    to the order) may not make it."""
     rule = rule_for(order.status, action, order.kind)
     if rule is None:
         raise InvalidTransition(
             f"A {order.kind.value} that is {order.status.value} cannot be {words(action)[1]} now.",
             field="workOrderId",
         )
-    if not parties_of(actor, order) & rule.parties:
+    if not parties & rule.parties:
         raise Forbidden(f"You may not {words(action)[0]} this work order.", field="workOrderId")
     return rule
 
@@ -156,8 +157,8 @@ async def _move(
     """Check, plan and write a move; on a lost race look at the order again."""
     actor = require_actor(actor)
     for _ in range(ATTEMPTS):
-        order = await visible_order(actor, work_order_id)
-        allowed(actor, order, action)
+        order, parties = await reach(actor, work_order_id)
+        allowed(order, action, parties)
         change = await plan(actor, order)
         done = await apply_change(order, change, action)
         if done is not None:
