@@ -397,6 +397,20 @@ class HoursStatus(StrEnum):
     DECLINED = "DECLINED"
 
 
+class PointsWithheldReason(StrEnum):
+    """Why units earned by a source (approved volunteer hours) earned no points, or fewer than
+    were earned. The units themselves (the hours) stay on record either way."""
+
+    # The rule's caps (per day, month or quarter the units were earned) left some out.
+    CAPPED = "CAPPED"
+    # The community has no active rule for it (none, or it was retired).
+    NO_RULE = "NO_RULE"
+    # The rule pays only some roles (its receivers), and the person holds none of them.
+    NOT_A_RECEIVER = "NOT_A_RECEIVER"
+    # The rule pays no points per unit.
+    NO_POINTS = "NO_POINTS"
+
+
 class WorkOrderKind(StrEnum):
     """A resident's request for help (点单) or a problem reported by a grid worker (事件上报)."""
 

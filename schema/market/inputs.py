@@ -38,6 +38,13 @@ class CreateRewardInput:
         "(required for them); admins any unit of the community, or absent: the community "
         "gives it.",
     )
+    provider_name: str | None = strawberry.field(
+        default=None,
+        description="The partner unit giving it, by its exact name: the approved unit of the "
+        "community with that name that you may post for (none or several: an InvalidInput on "
+        "`providerName`; with providerUnitId, both must name the same unit).",
+        deprecation_reason="Use providerUnitId.",
+    )
 
 
 @strawberry.input(

@@ -70,6 +70,7 @@ class MarketMutation:
             stock=input.stock,
             data=_new_reward(input),
             provider_unit_id=_unit_key(input.provider_unit_id),
+            provider_name=input.provider_name,
         )
         return CreateRewardSuccess(reward=Reward.from_model(reward))
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 import strawberry
 
 from schema.core.errors import describe_values
-from services.enums import ActivityStatus, HoursStatus, MembershipStatus, SignUpStatus, TeamKind
+from services.enums import (
+    ActivityStatus,
+    HoursStatus,
+    MembershipStatus,
+    PointsWithheldReason,
+    SignUpStatus,
+    TeamKind,
+)
 
 strawberry.enum(TeamKind, description="What a volunteer team (志愿服务队) is.")
 describe_values(
@@ -57,5 +64,21 @@ describe_values(
         "PENDING": "Checked out: waiting for an organiser.",
         "APPROVED": "Approved: points were awarded for the hours that fit the rule's caps.",
         "DECLINED": "Declined with a reason; kept on record, no points.",
+    },
+)
+strawberry.enum(
+    PointsWithheldReason,
+    description="Why approved service hours earned no points, or fewer than were served (the "
+    "hours stay approved and on record).",
+)
+describe_values(
+    PointsWithheldReason,
+    {
+        "CAPPED": "The VOLUNTEER_HOUR rule's caps (in the day, month or quarter the hours were "
+        "served) left some or all of them out: see cappedHours.",
+        "NO_RULE": "The community had no active VOLUNTEER_HOUR points rule when the hours were "
+        "approved (none, or it was retired).",
+        "NOT_A_RECEIVER": "The rule pays only some roles, and the volunteer holds none of them.",
+        "NO_POINTS": "The rule pays no points per hour.",
     },
 )

@@ -17,7 +17,14 @@ from schema.partners import PartnerUnit, Project
 from schema.people import Person
 from schema.points import PointsAward
 from services import volunteering
-from services.enums import ActivityStatus, HoursStatus, MembershipStatus, SignUpStatus, TeamKind
+from services.enums import (
+    ActivityStatus,
+    HoursStatus,
+    MembershipStatus,
+    PointsWithheldReason,
+    SignUpStatus,
+    TeamKind,
+)
 from services.kit.pagination import Page, Window
 from services.models import volunteering as models
 
@@ -356,6 +363,12 @@ class ActivitySignUp(relay.Node):
         "quarter the hours were served) left without points; the hours stay approved and on "
         "record. Null until approved (and for hours approved before this was recorded)."
     )
+    points_withheld_reason: PointsWithheldReason | None = strawberry.field(
+        description="Why approved hours earned no points or fewer than were served (the caps, "
+        "no active VOLUNTEER_HOUR rule...); the hours stay approved and on record. Null when "
+        "every approved hour earned its points, until approved, and for hours approved before "
+        "this was recorded."
+    )
     activity_id: strawberry.Private[int]
     person_id: strawberry.Private[int]
     award_id: strawberry.Private[int | None]
@@ -378,6 +391,7 @@ class ActivitySignUp(relay.Node):
             decline_reason=s.decline_reason,
             awarded_hours=s.awarded_hours,
             capped_hours=s.capped_hours,
+            points_withheld_reason=s.points_withheld_reason,
             activity_id=s.activity_id,
             person_id=s.person_id,
             award_id=s.award_id,

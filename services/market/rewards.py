@@ -140,6 +140,41 @@ async def _set_provider(
     reward.sink_account_id = (await ledger.sink_account(community.id, reward.provider_name)).id
 
 
+async def _unit_named(
+    actor: Actor, name: str, community: ledger.Community, unit_id: int | None
+) -> int:
+    """The partner unit a provider given by name (`providerName`, deprecated) stands for: the
+    approved unit of the reward's community with exactly that name that the actor may post
+    for (a current member, or an admin of the community). None or several: InvalidInput; with
+    `unit_id` too, the two must name the same unit."""
+    named = await PartnerUnit.filter(
+        community_id=community.id, name=name, status=PartnerUnitStatus.APPROVED
+    ).order_by("id")
+    admin = actor.administers(community.path)
+    mine = [
+        unit
+        for unit in named
+        if admin
+        or await PartnerMember.exists(unit_id=unit.id, person_id=actor.person_id, left_at=None)
+    ]
+    if not mine:
+        raise InvalidInput(
+            "No partner unit of the community you may post for has that name; give providerUnitId.",
+            field="providerName",
+        )
+    if len(mine) > 1:
+        raise InvalidInput(
+            "Several partner units you may post for have that name; give providerUnitId.",
+            field="providerName",
+        )
+    if unit_id is not None and unit_id != mine[0].id:
+        raise InvalidInput(
+            "providerName and providerUnitId name different units; give providerUnitId alone.",
+            field="providerName",
+        )
+    return mine[0].id
+
+
 async def create_reward(
     *,
     actor: Actor | None,
@@ -147,10 +182,12 @@ async def create_reward(
     stock: int,
     data: RewardInput,
     provider_unit_id: int | None,
+    provider_name: str | None = None,
 ) -> Reward:
     """Post a reward in a community (or one of its grids). Community admins post for the
     community or for one of its partner units; a partner member posts for their own unit
-    (`provider_unit_id`), whose members then see and hand over its redemptions."""
+    (`provider_unit_id`), whose members then see and hand over its redemptions. Older
+    clients name the unit instead (`provider_name`, deprecated: see `_unit_named`)."""
     actor = require_actor(actor)
     area = await get_area(area_id=area_id)
     if area.level.rank < AreaLevel.COMMUNITY.rank:
@@ -158,6 +195,8 @@ async def create_reward(
             "Rewards are offered in a community or one of its grids.", field="areaId"
         )
     community = await ledger.community_at(area.path)
+    if provider_name is not None:
+        provider_unit_id = await _unit_named(actor, provider_name, community, provider_unit_id)
     if not 0 <= stock <= MAX_STOCK:
         raise InvalidInput(f"Stock is 0 to {MAX_STOCK}.", field="stock")
     if data.name is None or data.category is None or data.price_points is None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from services.enums import ActivityStatus, HoursStatus, MembershipStatus, SignUpStatus, TeamKind
+from services.enums import (
+    ActivityStatus,
+    HoursStatus,
+    MembershipStatus,
+    PointsWithheldReason,
+    SignUpStatus,
+    TeamKind,
+)
 
 
 class VolunteerTeam(Model):
@@ -108,6 +115,9 @@ class ActivitySignUp(Model):
     awarded_hours = fields.IntField(null=True)
     # Whole approved hours the caps left without points (kept on record, never dropped).
     capped_hours = fields.IntField(null=True)
+    # Why approved hours earned no points or fewer (caps, no active rule...); null when every
+    # approved hour earned its points, before approval, and for hours approved before 0028.
+    points_withheld_reason = fields.CharEnumField(PointsWithheldReason, max_length=16, null=True)
     award_id = fields.IntField(null=True)
 
     class Meta:

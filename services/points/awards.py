@@ -9,7 +9,14 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from services.enums import AuditKind, AwardStatus, MembershipStatus, TransactionKind
+from services.enums import (
+    AuditKind,
+    AwardStatus,
+    MembershipStatus,
+    PeriodStatus,
+    PointsWithheldReason,
+    TransactionKind,
+)
 from services.errors import (
     Conflict,
     DomainError,
@@ -22,12 +29,14 @@ from services.grids import clean_text
 from services.kit import audit, calendar, clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.idempotency import Call
-from services.kit.paths import community_path
+from services.kit.paths import ancestor_paths, community_path
 from services.models import (
+    EvaluationPeriod,
     PointsAward,
     PointsBatchRefusal,
     PointsRule,
     PointsTransaction,
+    RoleAssignment,
     TeamMembership,
     VolunteerTeam,
 )
@@ -269,14 +278,45 @@ async def _audit(
     )
 
 
+async def credit_period(award: PointsAward) -> str:
+    """The quarter an award's evaluation credit counts in: the quarter its points were earned
+    (`earned_at`: hours served), the same quarter its rule's caps count them in, so hours
+    approved late are credited where they were served. Unless an evaluation covering that
+    quarter for the person (a period of the quarter at or above the award's community or one
+    of the person's open roles) has started scoring: its results are a snapshot of the ledger
+    that later credit does not change (services.evaluation.periods.start_scoring), as it
+    counts a late work order in the quarter it is confirmed; then the credit goes to the
+    quarter it is posted in, where it still counts. Never to a quarter nobody will score."""
+    now = calendar.period_of(clock.now())
+    if award.earned_at is None:
+        return now
+    earned = calendar.period_of(award.earned_at)
+    if earned >= now:
+        return now
+    places = [
+        award.area_path,
+        *await RoleAssignment.filter(person_id=award.person_id, until=None).values_list(
+            "area_path", flat=True
+        ),
+    ]
+    lines = {line for place in places for line in (str(place), *ancestor_paths(str(place)))}
+    scored = (
+        await EvaluationPeriod.filter(quarter=earned, area_path__in=sorted(lines))
+        .exclude(status=PeriodStatus.OPEN)
+        .exists()
+    )
+    return now if scored else earned
+
+
 async def _post_award(
     award: PointsAward, rule: PointsRule, community: Community, actor: Actor | None
 ) -> PointsTransaction:
-    """Pool → person, a new lot with the community's expiry, and the evaluation credit."""
+    """Pool → person, a new lot with the community's expiry, and the evaluation credit (in
+    the quarter `credit_period` says)."""
     account = await ledger.person_account(award.person_id)
     pool = await ledger.pool_account(community)
     moment = clock.now()
-    period = calendar.period_of(moment)
+    period = await credit_period(award)
     tx = await ledger.post(
         Movement(
             kind=TransactionKind.AWARD,
@@ -740,10 +780,12 @@ def _sees(actor: Actor, award: PointsAward) -> bool:
 @dataclass(frozen=True)
 class SourceAward:
     """What award_for_source_capped posted: the award (None: nothing fitted or the rule does
-    not apply) and the units the rule's caps left out."""
+    not apply), the units the rule's caps left out, and why units went without points
+    (`withheld`: None when every unit was paid)."""
 
     award: PointsAward | None
     capped: int
+    withheld: PointsWithheldReason | None = None
 
 
 async def award_for_source(
@@ -787,7 +829,8 @@ async def award_for_source_capped(
     """Inside the caller's transaction: award up to `quantity` units of a rule for a source,
     paid by the community's pool under its override of the rule, as many units as fit under
     the rule's caps (fewer rather than none; `capped` says how many did not). No award when no
-    unit fits, the community has no such rule or the person is not among its receivers.
+    unit fits, the community has no such (active) rule, it pays nothing or the person is not
+    among its receivers; `withheld` says which.
     `earned_at`: when the units were earned (hours served), whose day, month and quarter the
     caps count them in (default: now).
 
@@ -801,11 +844,11 @@ async def award_for_source_capped(
     try:
         rule = await rule_for(rule_code, community)
     except NotFound:
-        return SourceAward(None, 0)
+        return SourceAward(None, 0, PointsWithheldReason.NO_RULE)
     if rule.points <= 0:
-        return SourceAward(None, 0)
+        return SourceAward(None, 0, PointsWithheldReason.NO_POINTS)
     if rule.receiver_roles and not (await _open_roles(person_id)) & set(rule.receiver_roles):
-        return SourceAward(None, 0)
+        return SourceAward(None, 0, PointsWithheldReason.NOT_A_RECEIVER)
     account = await ledger.person_account(person_id)
     await ledger.lock_account(account.id)
     probe = _Plan(person_id, account.id, community, rule, rule.points, earned_at)
@@ -813,7 +856,8 @@ async def award_for_source_capped(
         [quantity] + [max(0, cap - used) // rule.points for _, cap, used in await _cap_usage(probe)]
     )
     if fitting == 0:
-        return SourceAward(None, quantity)
+        return SourceAward(None, quantity, PointsWithheldReason.CAPPED)
     plan = _Plan(person_id, account.id, community, rule, rule.points * fitting, earned_at)
     award = await _award(actor, plan, fitting, _reason(reason), source, caps_checked=True)
-    return SourceAward(award, quantity - fitting)
+    capped = quantity - fitting
+    return SourceAward(award, capped, PointsWithheldReason.CAPPED if capped else None)

@@ -5,7 +5,11 @@ Hours → points: the minutes served are rounded to whole hours, half up (1 h 29
 rule from its pool. The rule's per-person caps count the hours in the day (month, quarter) they
 were served, the check-in's, not the day they are approved: hours of yesterday approved today
 fit under yesterday's cap. Only the hours that fit are awarded (`awarded_hours`); the others are
-kept on record as `capped_hours`, and the approval itself never fails on a cap.
+kept on record as `capped_hours`, and the approval itself never fails on a cap. Their evaluation
+credit counts in the quarter they were served too (see services.points.credit_period for hours
+approved after that quarter's evaluation started scoring). Hours that earn no points at all
+(the community has no active VOLUNTEER_HOUR rule, it pays nothing, or not this person) are
+approved and kept all the same; `points_withheld_reason` records why, as it records CAPPED.
 
 Approving twice, or concurrently, awards once: each sign-up's hours flip PENDING → APPROVED by
 a conditional UPDATE (the first write, which locks the row), and only the transaction that
@@ -137,6 +141,7 @@ async def approve_hours(
             await ActivitySignUp.filter(id=entry.id).update(
                 awarded_hours=posted.award.quantity if posted.award else 0,
                 capped_hours=posted.capped,
+                points_withheld_reason=posted.withheld,
                 award_id=posted.award.id if posted.award else None,
             )
         return record_id, await replay(record_id)

@@ -6,7 +6,7 @@ from services.enums import LEVEL_ORDER, AreaLevel, Role, WorkOrderKind
 from services.errors import NotFound
 from services.kit.auth import Actor
 from services.kit.paths import path_ids
-from services.models import WorkOrder
+from services.models import WorkOrder, WorkOrderErrand
 from services.workorders.transitions import Party
 
 
@@ -27,9 +27,25 @@ def _holds(actor: Actor, role: Role, path: str | None) -> bool:
     return path is not None and any(g.role is role and g.area_path == path for g in actor.grants)
 
 
-def parties_of(actor: Actor, order: WorkOrder) -> frozenset[Party]:
-    """What the actor is to the order (see services.workorders.transitions). Nobody handles
-    an order they placed or reported themselves."""
+async def errands_for_home(actor: Actor, orders: list[WorkOrder]) -> set[int]:
+    """The ids of those orders that are errands (代办) placed for the actor's household by
+    someone else: its current members act on them as the household (Party.HOUSEHOLD). The
+    actor's household is read with the actor on every request, so a member who moved out
+    no longer counts. One query at most."""
+    home = actor.household_id
+    if home is None:
+        return set()
+    ids = [o.id for o in orders if o.household_id == home and o.reporter_id != actor.person_id]
+    if not ids:
+        return set()
+    placed = WorkOrderErrand.filter(work_order_id__in=ids, household_id=home)
+    return {errand.work_order_id for errand in await placed}
+
+
+def parties_of(actor: Actor, order: WorkOrder, *, for_home: bool = False) -> frozenset[Party]:
+    """What the actor is to the order (see services.workorders.transitions); `for_home`: the
+    order is an errand placed for the actor's household (see `errands_for_home`). Nobody
+    handles an order they placed or reported themselves."""
     path = order.handling_path
     level = level_of(path)
     grid = prefix(path, AreaLevel.GRID)
@@ -38,6 +54,8 @@ def parties_of(actor: Actor, order: WorkOrder) -> frozenset[Party]:
     if own:
         is_request = order.kind is WorkOrderKind.RESIDENT_REQUEST
         parties.add(Party.REQUESTER if is_request else Party.REPORTER)
+    if for_home and not own:
+        parties.add(Party.HOUSEHOLD)
     grid_leader = _holds(actor, Role.GRID_LEADER, grid)
     admin = actor.administers(path)
     if grid_leader:
@@ -57,19 +75,22 @@ def parties_of(actor: Actor, order: WorkOrder) -> frozenset[Party]:
     return frozenset(parties)
 
 
-def sees(actor: Actor, order: WorkOrder) -> bool:
+def sees(actor: Actor, order: WorkOrder, *, for_home: bool = False) -> bool:
     """Residents see the orders they placed, reporters their reports, assignees and accepters
-    the orders they took, admins and leaders the orders handled in their areas."""
-    return actor.person_id in (
-        order.reporter_id,
-        order.assignee_id,
-        order.accepted_by_id,
-    ) or actor.reads(order.handling_path)
+    the orders they took, admins and leaders the orders handled in their areas; `for_home`:
+    the members of a household see the errands placed for it (see `errands_for_home`)."""
+    return (
+        for_home
+        or actor.person_id in (order.reporter_id, order.assignee_id, order.accepted_by_id)
+        or actor.reads(order.handling_path)
+    )
 
 
-async def visible_order(actor: Actor, work_order_id: int) -> WorkOrder:
-    """The order if the actor may see it (NotFound otherwise: its existence stays hidden)."""
+async def reach(actor: Actor, work_order_id: int) -> tuple[WorkOrder, frozenset[Party]]:
+    """The order if the actor may see it, and what the actor is to it (NotFound otherwise:
+    its existence stays hidden)."""
     order = await WorkOrder.get_or_none(id=work_order_id)
-    if order is None or not sees(actor, order):
+    for_home = order is not None and bool(await errands_for_home(actor, [order]))
+    if order is None or not sees(actor, order, for_home=for_home):
         raise NotFound("No such work order.", field="workOrderId")
-    return order
+    return order, parties_of(actor, order, for_home=for_home)

@@ -8,7 +8,7 @@ from services.kit.auth import Actor
 from services.kit.events import Event
 from services.kit.paths import is_under
 from services.models import Area, WorkOrder
-from services.workorders.access import sees
+from services.workorders.access import errands_for_home, sees
 
 # Workers who take orders without running an area: they follow the area they work in, and are
 # shown only the orders they may see (those assigned to them or that they accepted).
@@ -29,7 +29,9 @@ async def followed_order(*, actor: Actor, event: Event) -> tuple[WorkOrder, Area
     order: WorkOrder | None = await live.read_once(
         event, "work_order", lambda: WorkOrder.get_or_none(id=int(event.payload["id"]))
     )
-    if order is None or not sees(actor, order):
+    if order is None or not sees(
+        actor, order, for_home=bool(await errands_for_home(actor, [order]))
+    ):
         return None
     area: Area = await live.read_once(
         event, "handling_area", lambda: Area.get(id=order.handling_area_id)

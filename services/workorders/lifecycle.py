@@ -37,10 +37,10 @@ from services.models import (
     WorkOrderEvent,
 )
 from services.points import Source, award_for_source, community_at, ledger
-from services.workorders.access import parties_of, prefix, visible_order
+from services.workorders.access import prefix, reach
 from services.workorders.orders import due_times, emit_change
 from services.workorders.routing import handler_for
-from services.workorders.transitions import Rule, rule_for
+from services.workorders.transitions import Party, Rule, rule_for
 
 SOURCE_TYPE = "WorkOrder"
 HANDLER_RULE = "ORDER_RESOLVED"
@@ -112,16 +112,17 @@ class Change:
     after: Callable[[WorkOrder], Awaitable[None]] | None = field(default=None)
 
 
-def allowed(actor: Actor, order: WorkOrder, action: WorkOrderAction) -> Rule:
+def allowed(order: WorkOrder, action: WorkOrderAction, parties: frozenset[Party]) -> Rule:
     """The table's rule for this move, or the typed refusal: InvalidTransition when the
-    order's status (or kind) does not allow it, Forbidden when the actor may not make it."""
+    order's status (or kind) does not allow it, Forbidden when the actor (who is `parties`
+    to the order) may not make it."""
     rule = rule_for(order.status, action, order.kind)
     if rule is None:
         raise InvalidTransition(
             f"A {order.kind.value} that is {order.status.value} cannot be {words(action)[1]} now.",
             field="workOrderId",
         )
-    if not parties_of(actor, order) & rule.parties:
+    if not parties & rule.parties:
         raise Forbidden(f"You may not {words(action)[0]} this work order.", field="workOrderId")
     return rule
 
@@ -156,8 +157,8 @@ async def _move(
     """Check, plan and write a move; on a lost race look at the order again."""
     actor = require_actor(actor)
     for _ in range(ATTEMPTS):
-        order = await visible_order(actor, work_order_id)
-        allowed(actor, order, action)
+        order, parties = await reach(actor, work_order_id)
+        allowed(order, action, parties)
         change = await plan(actor, order)
         done = await apply_change(order, change, action)
         if done is not None:
@@ -202,22 +203,29 @@ async def accept(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
     return await _move(actor, work_order_id, WorkOrderAction.ACCEPT, plan)
 
 
-async def _check_assignee(order: WorkOrder, person_id: int) -> str:
-    """A central household of the handling area (or below it), or a volunteer of its
-    community; never the person who placed or reported the order. Returns their name."""
-    if person_id == order.reporter_id:
-        raise InvalidInput("The order's own requester cannot handle it.", field="personId")
+async def _may_work_on(order: WorkOrder, person_id: int) -> bool:
+    """Whether the person holds, now, a role that lets them be the order's assignee: central
+    household of the handling area (or below it), or volunteer of its community."""
     community = prefix(order.handling_path, AreaLevel.COMMUNITY)
     roles = await RoleAssignment.filter(
         person_id=person_id,
         until=None,
         role__in=[Role.CENTRAL_HOUSEHOLD, Role.VOLUNTEER],
     ).values_list("role", "area_path")
-    for role, path in roles:
-        if (role == Role.CENTRAL_HOUSEHOLD and str(path).startswith(order.handling_path)) or (
-            role == Role.VOLUNTEER and path == community
-        ):
-            return (await Person.get(id=person_id)).name
+    return any(
+        (role == Role.CENTRAL_HOUSEHOLD and str(path).startswith(order.handling_path))
+        or (role == Role.VOLUNTEER and path == community)
+        for role, path in roles
+    )
+
+
+async def _check_assignee(order: WorkOrder, person_id: int) -> str:
+    """A central household of the handling area (or below it), or a volunteer of its
+    community; never the person who placed or reported the order. Returns their name."""
+    if person_id == order.reporter_id:
+        raise InvalidInput("The order's own requester cannot handle it.", field="personId")
+    if await _may_work_on(order, person_id):
+        return (await Person.get(id=person_id)).name
     raise InvalidInput(
         "Assign a central household of the area or a volunteer of its community.",
         field="personId",
@@ -638,23 +646,38 @@ async def reopen(*, actor: Actor | None, work_order_id: int, reason: str) -> Wor
     failed. It is IN_PROGRESS again with the same handler and assignee; the time to resolve
     starts over from now as its category says (escalation goes on from the level reached);
     the resolution and any rating are cleared (the timeline keeps them), so it is resolved,
-    confirmed or verified, and rated anew."""
+    confirmed or verified, and rated anew. An assignee who no longer holds a role that lets
+    them work on it (their role ended while it waited; the handover at a role's end moves only
+    open orders) is taken off it: the order goes back to its handler, who ever holds the
+    handling role now, with an ASSIGN step (by nobody) on the timeline."""
     text = _note(reason, "reason", required=True)
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         category = await WorkOrderCategory.get(id=order.category_id)
         moment = clock.now()
-        return Change(
-            {
-                "status": WorkOrderStatus.IN_PROGRESS,
-                "resolved_at": None,
-                "resolved_by_id": None,
-                "resolve_due": due_times(category, moment)["resolve_due"],
-                "rating": None,
-                "comment": None,
-                "rated_at": None,
-            },
-            [_step(actor, order, WorkOrderAction.REOPEN, WorkOrderStatus.IN_PROGRESS, note=text)],
-        )
+        updates: dict[str, Any] = {
+            "status": WorkOrderStatus.IN_PROGRESS,
+            "resolved_at": None,
+            "resolved_by_id": None,
+            "resolve_due": due_times(category, moment)["resolve_due"],
+            "rating": None,
+            "comment": None,
+            "rated_at": None,
+        }
+        steps = [
+            _step(actor, order, WorkOrderAction.REOPEN, WorkOrderStatus.IN_PROGRESS, note=text)
+        ]
+        if order.assignee_id is not None and not await _may_work_on(order, order.assignee_id):
+            updates["assignee_id"] = None
+            steps.append(
+                Step(
+                    WorkOrderAction.ASSIGN,
+                    WorkOrderStatus.IN_PROGRESS,
+                    WorkOrderStatus.IN_PROGRESS,
+                    None,
+                    note="原指派人角色已结束，交回处理人",
+                )
+            )
+        return Change(updates, steps)
 
     return await _move(actor, work_order_id, WorkOrderAction.REOPEN, plan)

@@ -37,7 +37,7 @@ from services.models import (
     WorkOrderErrand,
     WorkOrderEvent,
 )
-from services.workorders.access import prefix, sees
+from services.workorders.access import errands_for_home, prefix, sees
 from services.workorders.categories import category_for
 from services.workorders.errands import Errand, errand_for
 from services.workorders.routing import handler_for, route_household, route_report
@@ -353,7 +353,11 @@ async def orders_by_ids(
     if actor is None:
         return [None for _ in work_order_ids]
     found = {o.id: o for o in await WorkOrder.filter(id__in=work_order_ids)}
-    return [o if o is not None and sees(actor, o) else None for o in map(found.get, work_order_ids)]
+    home = await errands_for_home(actor, list(found.values()))
+    return [
+        o if o is not None and sees(actor, o, for_home=o.id in home) else None
+        for o in map(found.get, work_order_ids)
+    ]
 
 
 # The most steps an order's timeline shows (the latest; an order takes a handful unless it is

@@ -11,6 +11,8 @@ The parties are what the actor is to one order (an actor can be several at once)
   is escalated (level 1); the admins of the community (or above) when the handling area is
   the community or the order is escalated to level 2.
 - ASSIGNEE: the central household or volunteer the handler assigned.
+- HOUSEHOLD: a current member of the household an errand (代办) was placed for (its placer is
+  the REQUESTER): they cancel, confirm or reopen it as the requester does (not rate it).
 - GRID_LEADER: the grid leader of the grid the handling area lies in (or is).
 - ADMIN: an admin of the handling area (community, street or district admin).
 - SYSTEM: the timers (escalation, auto-confirmation) and dispatch at submission.
@@ -45,6 +47,7 @@ class Party(StrEnum):
     REPORTER = "REPORTER"
     HANDLER = "HANDLER"
     ASSIGNEE = "ASSIGNEE"
+    HOUSEHOLD = "HOUSEHOLD"
     GRID_LEADER = "GRID_LEADER"
     ADMIN = "ADMIN"
     SYSTEM = "SYSTEM"
@@ -80,7 +83,9 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (Status.SUBMITTED, Action.CHECK): _rule(Status.DISPATCHED, *_CHECKERS, kinds=_REPORTS),
     (Status.SUBMITTED, Action.REJECT): _rule(Status.REJECTED, *_CHECKERS, kinds=_REPORTS),
     (Status.SUBMITTED, Action.CANCEL): _rule(Status.CANCELLED, Party.REPORTER, kinds=_REPORTS),
-    (Status.DISPATCHED, Action.CANCEL): _rule(Status.CANCELLED, Party.REQUESTER, Party.REPORTER),
+    (Status.DISPATCHED, Action.CANCEL): _rule(
+        Status.CANCELLED, Party.REQUESTER, Party.HOUSEHOLD, Party.REPORTER
+    ),
     # Accepted, a request is the net's to finish; a report is withdrawn until work starts.
     (Status.ACCEPTED, Action.CANCEL): _rule(Status.CANCELLED, Party.REPORTER, kinds=_REPORTS),
     (Status.DISPATCHED, Action.ACCEPT): _rule(Status.ACCEPTED, Party.HANDLER),
@@ -100,7 +105,9 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (Status.IN_PROGRESS, Action.ESCALATE): _rule(Status.IN_PROGRESS, Party.SYSTEM),
     (Status.SUSPENDED, Action.RESUME): _rule(None, Party.HANDLER, Party.ASSIGNEE),
     (Status.SUSPENDED, Action.REJECT): _rule(Status.REJECTED, *_MANAGERS),
-    (Status.RESOLVED, Action.CONFIRM): _rule(Status.CONFIRMED, Party.REQUESTER, kinds=_REQUESTS),
+    (Status.RESOLVED, Action.CONFIRM): _rule(
+        Status.CONFIRMED, Party.REQUESTER, Party.HOUSEHOLD, kinds=_REQUESTS
+    ),
     (Status.RESOLVED, Action.VERIFY): _rule(
         Status.CONFIRMED, Party.GRID_LEADER, Party.ADMIN, kinds=_REPORTS
     ),
@@ -109,7 +116,7 @@ TRANSITIONS: dict[tuple[Status, Action], Rule] = {
     (Status.RESOLVED, Action.AUTO_CONFIRM): _rule(Status.CONFIRMED, Party.SYSTEM, kinds=_REQUESTS),
     # Not satisfied (the requester) or not verified (the grid leader, an admin): back to work.
     (Status.RESOLVED, Action.REOPEN): _rule(
-        Status.IN_PROGRESS, Party.REQUESTER, Party.GRID_LEADER, Party.ADMIN
+        Status.IN_PROGRESS, Party.REQUESTER, Party.HOUSEHOLD, Party.GRID_LEADER, Party.ADMIN
     ),
     (Status.CONFIRMED, Action.CLOSE): _rule(Status.CLOSED, Party.SYSTEM),
     (Status.RESOLVED, Action.RATE): _rule(Status.RESOLVED, Party.REQUESTER, kinds=_REQUESTS),

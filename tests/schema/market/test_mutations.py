@@ -183,6 +183,61 @@ class TestProviderUnit:
         assert body["data"]["createReward"]["field"] == "providerUnitId"
         assert await Reward.all().count() == before
 
+    async def test_older_clients_name_the_unit_by_provider_name(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given a client that still sends the deprecated providerName
+        merchant = await PartnerUnit.get(name=MERCHANT_NAME)
+        reward = {
+            "areaId": await _community(),
+            "name": "免费理发",
+            "category": "SERVICE",
+            "pricePoints": 20,
+            "stock": 5,
+        }
+        partner = await login(client, "partner")
+        admin = await login(client, "community_admin")
+        before = await Reward.all().count()
+        # when a name matches no unit the caller may post for (another unit's, an unknown
+        # one), or disagrees with providerUnitId, then INVALID_INPUT on providerName
+        refused = [
+            ({"providerName": MERCHANT_NAME}, partner),
+            ({"providerName": "不存在的单位"}, admin),
+            ({"providerName": MERCHANT_NAME, "providerUnitId": await _company()}, admin),
+        ]
+        for provider, token in refused:
+            body = await gql(client, CREATE_REWARD, {"input": {**reward, **provider}}, token=token)
+            assert body["data"]["createReward"]["code"] == "INVALID_INPUT", provider
+            assert body["data"]["createReward"]["field"] == "providerName"
+        assert await Reward.all().count() == before
+        # when the partner names their own unit (alone, or agreeing with its id), and the
+        # admin the merchant, then the reward is that unit's
+        given = [
+            ({"providerName": PARTNER_UNIT_NAME}, partner, PARTNER_UNIT_NAME),
+            (
+                {"providerName": PARTNER_UNIT_NAME, "providerUnitId": await _company()},
+                partner,
+                PARTNER_UNIT_NAME,
+            ),
+            ({"providerName": MERCHANT_NAME}, admin, MERCHANT_NAME),
+        ]
+        for provider, token, name in given:
+            body = await gql(client, CREATE_REWARD, {"input": {**reward, **provider}}, token=token)
+            created = body["data"]["createReward"]["reward"]
+            assert created["provider"] == {"kind": "PARTNER_UNIT", "name": name}
+            stored = await Reward.get(id=_key(created))
+            assert stored.partner_unit_id == (
+                merchant.id if name == MERCHANT_NAME else (await PartnerUnit.get(name=name)).id
+            )
+        # and the field is marked deprecated in the schema
+        body = await gql(
+            client,
+            '{ __type(name: "CreateRewardInput") { inputFields(includeDeprecated: true) '
+            "{ name isDeprecated deprecationReason } } }",
+        )
+        fields = {f["name"]: f for f in body["data"]["__type"]["inputFields"]}
+        assert fields["providerName"]["deprecationReason"] == "Use providerUnitId."
+
     async def test_restocking_from_a_resource_with_too_little_left(
         self, client: httpx.AsyncClient
     ) -> None:

@@ -10,12 +10,24 @@ from datetime import timedelta
 
 import pytest
 
+from seed.demo import DEMO_COMMUNITY
 from services import partners, points, volunteering
 from services.enums import AwardStatus, HoursStatus
+from services.enums import PointsWithheldReason as WITHHELD
 from services.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
+from services.evaluation.scoring import previous_quarter
+from services.kit import calendar
 from services.kit import clock as service_clock
-from services.models import ActivitySignUp, PointsAward
+from services.kit.settings import get_settings
+from services.models import (
+    ActivitySignUp,
+    EvaluationPeriod,
+    PointsAward,
+    PointsRule,
+    PointsTransaction,
+)
 from tests.conftest import Database, actor_for
+from tests.services.evaluation_support import scored
 from tests.services.points_support import Clock, assert_ledger_ok, counts, key, person_id, summary
 from tests.services.volunteering_support import (
     activity,
@@ -148,9 +160,11 @@ class TestApproveHours:
         # then what the cap left out is on record with the hours, never lost silently
         assert (cut.capped_hours, cut.minutes) == (2, 240)
         assert (nothing.capped_hours, nothing.minutes) == (6, 360)
+        assert cut.points_withheld_reason is nothing.points_withheld_reason is WITHHELD.CAPPED
         # and another day's hours fit under that day's own cap
         _, fourth = await served(clock, {"resident": 360}, starts_at=local_day(7, 8))
-        assert (await approve(fourth)).awarded_hours == 6
+        in_full = await approve(fourth)
+        assert (in_full.awarded_hours, in_full.points_withheld_reason) == (6, None)
         await assert_ledger_ok()
 
     async def test_caps_count_the_day_served_not_the_day_approved(
@@ -179,6 +193,68 @@ class TestApproveHours:
         assert award.points == 6 * RATE
         assert award.earned_at == yesterday["resident"].checked_in_at
         await assert_ledger_ok()
+
+    async def test_hours_approved_late_are_credited_to_the_quarter_served(
+        self, db: Database, clock: Clock
+    ) -> None:
+        # given hours served in a past quarter not yet evaluated (the demo has published the
+        # last one: the one before it), approved now
+        now = calendar.period_of(service_clock.now())
+        last_start = calendar.quarter_window(previous_quarter(now))[0]
+        served_on = (last_start.astimezone(get_settings().tz) - timedelta(days=3)).replace(hour=8)
+        earlier = calendar.period_of(served_on)
+        assert not await EvaluationPeriod.filter(quarter=earlier).exists()
+        _, first = await served(clock, {"resident": 120}, starts_at=served_on)
+        _, second = await served(clock, {"resident": 120}, starts_at=served_on.replace(hour=15))
+        leader = await actor_for("microgrid_leader")
+
+        async def credited(done: dict[str, ActivitySignUp]) -> str | None:
+            (approved,) = await volunteering.approve_hours(
+                actor=leader, sign_up_ids=[done["resident"].id], idempotency_key=key()
+            )
+            award = await PointsAward.get(id=approved.award_id)
+            assert award.points == 2 * RATE  # the hours are never lost
+            tx = await PointsTransaction.get(id=award.transaction_id)
+            return tx.period
+
+        # when the first is approved, then its evaluation credit goes to the quarter served,
+        # where its caps counted it
+        assert await credited(first) == earlier
+        # and once that quarter's evaluation has started scoring (a snapshot later credit does
+        # not change), the second counts in the quarter it is approved in, where it is scored
+        await scored(DEMO_COMMUNITY, earlier)
+        assert await credited(second) == calendar.period_of(service_clock.now())
+        await assert_ledger_ok()
+
+    @pytest.mark.parametrize("missing", ["retired", "zero"])
+    async def test_hours_without_a_rule_are_kept_with_the_reason(
+        self, db: Database, clock: Clock, missing: str
+    ) -> None:
+        # given the district's and the community's VOLUNTEER_HOUR rules retired (or paying 0)
+        _, done = await served(clock, {"resident": 120})
+        rules = PointsRule.filter(code="VOLUNTEER_HOUR")
+        if missing == "retired":
+            await rules.update(retired_at=service_clock.now())
+        else:
+            await rules.update(points=0)
+        before = await PointsAward.all().count()
+        # when the hours are approved
+        (approved,) = await volunteering.approve_hours(
+            actor=await actor_for("microgrid_leader"),
+            sign_up_ids=[done["resident"].id],
+            idempotency_key=key(),
+        )
+        # then they are approved and kept, without points, and the sign-up says why
+        assert (approved.hours_status, approved.minutes) == (HoursStatus.APPROVED, 120)
+        assert (approved.awarded_hours, approved.capped_hours, approved.award_id) == (0, 0, None)
+        assert approved.points_withheld_reason is (
+            WITHHELD.NO_RULE if missing == "retired" else WITHHELD.NO_POINTS
+        )
+        assert await PointsAward.all().count() == before
+        totals = await volunteering.volunteer_hours(
+            person_id=await person_id("resident"), year=None
+        )
+        assert totals.approved_minutes >= 120
 
     async def test_who_reviews_hours(self, db: Database, clock: Clock) -> None:
         _, done = await served(clock, {"resident": 60, "microgrid_leader": 60, "volunteer": 60})

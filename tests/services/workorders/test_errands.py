@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from services import workorders
 from services.enums import Role, WorkOrderAction, WorkOrderStatus
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.models import CareLink, Household, WorkOrderErrand, WorkOrderEvent
+from services.models import CareLink, Household, WorkOrder, WorkOrderErrand, WorkOrderEvent
 from tests.conftest import Database, actor_for
-from tests.services.workorders_support import grid, micro_grid, sibling, snapshot
+from tests.services.workorders_support import (
+    act,
+    grid,
+    handled,
+    micro_grid,
+    place,
+    sibling,
+    snapshot,
+)
 
 
 async def _cared_neighbour() -> Household:
@@ -120,3 +130,67 @@ class TestPlaceOrderOnBehalf:
         # when they place an order for it, then NotFound (out of their care, they cannot see it)
         with pytest.raises(NotFound):
             await _errand("central_household", home.id)
+
+
+class TestTheHouseholdActsOnItsErrand:
+    async def test_its_members_confirm_cancel_and_reopen_as_the_placer_does(
+        self, db: Database
+    ) -> None:
+        # given errands the central household placed for the resident's household
+        resident = await actor_for("resident")
+        assert resident.household_id is not None
+        errands = [await _errand("central_household", resident.household_id) for _ in range(3)]
+        # the resident sees them (they are the household's)
+        assert await workorders.orders_by_ids(
+            actor=resident, work_order_ids=[o.id for o in errands]
+        ) == [await WorkOrder.get(id=o.id) for o in errands]
+        # when the resident cancels the first, it is cancelled, by them on the timeline
+        cancelled = await act(resident, "cancel", errands[0], reason="家人已处理")
+        assert cancelled.status is WorkOrderStatus.CANCELLED
+        assert await _last_step(cancelled) == (WorkOrderAction.CANCEL, resident.person_id)
+        # the second, resolved: the resident reopens it, then confirms it once resolved again
+        order = await handled(errands[1])
+        reopened = await act(resident, "reopen", order, reason="还没修好")
+        assert reopened.status is WorkOrderStatus.IN_PROGRESS
+        assert await _last_step(reopened) == (WorkOrderAction.REOPEN, resident.person_id)
+        again = await act("microgrid_leader", "resolve", reopened, note="更换零件")
+        closed = await act(resident, "confirm", again)
+        assert (closed.status, closed.confirmed_by_id) == (
+            WorkOrderStatus.CLOSED,
+            resident.person_id,
+        )
+        confirmed = await WorkOrderEvent.get(
+            work_order_id=closed.id, action=WorkOrderAction.CONFIRM
+        )
+        assert confirmed.actor_id == resident.person_id
+        # the third: the placer still confirms it
+        third = await act("central_household", "confirm", await handled(errands[2]))
+        assert third.status is WorkOrderStatus.CLOSED
+
+    async def test_nobody_else_does(self, db: Database) -> None:
+        resident = await actor_for("resident")
+        assert resident.household_id is not None
+        order = await handled(await _errand("central_household", resident.household_id))
+        before = await snapshot(order)
+        # a member who moved out (the actor is read with their household on every request)
+        moved_out = replace(resident, household_id=None, household_path=None)
+        for action, kwargs in (("confirm", {}), ("reopen", {"reason": "不满意"})):
+            with pytest.raises(NotFound):
+                await act(moved_out, action, order, **kwargs)
+            # the handler sees it but confirms or reopens nothing of the household's
+            with pytest.raises(Forbidden):
+                await act("microgrid_leader", action, order, **kwargs)
+            # a resident of another household does not even see it
+            with pytest.raises(NotFound):
+                await act("rider", action, order, **kwargs)
+        assert await snapshot(order) == before
+        # and a household's own order is still its placer's alone (no errand: no HOUSEHOLD)
+        own = await handled(await place("central_household"))
+        with pytest.raises(NotFound):
+            await act(resident, "confirm", own)
+
+
+async def _last_step(order: WorkOrder) -> tuple[WorkOrderAction, int | None]:
+    step = await WorkOrderEvent.filter(work_order_id=order.id).order_by("-id").first()
+    assert step is not None
+    return step.action, step.actor_id

@@ -618,6 +618,35 @@ class TestReopen:
         assert reopened.status is WorkOrderStatus.IN_PROGRESS
         assert await awards_for(reopened) == []
 
+    async def test_an_assignee_whose_role_ended_is_taken_off_a_reopened_order(
+        self, db: Database
+    ) -> None:
+        # given two orders worked and resolved by M's central household, who then leaves
+        helper = await person_id("central_household")
+        resolved = []
+        for _ in range(2):
+            order = await act("microgrid_leader", "accept", await place())
+            order = await act("microgrid_leader", "assign", order, person_id=helper)
+            order = await act("central_household", "start", order)
+            resolved.append(await act("central_household", "resolve", order, note="已处理"))
+        kept = await act("resident", "reopen", resolved[0], reason="还在漏水")
+        assert kept.assignee_id == helper  # still a central household: stays on it
+        role = await RoleAssignment.get(person_id=helper, role=Role.CENTRAL_HOUSEHOLD, until=None)
+        await end_role(
+            actor=await actor_for("community_admin"), assignment_id=role.id, reason="搬离"
+        )
+        # when the resident reopens the one that waited for confirmation
+        reopened = await act("resident", "reopen", resolved[1], reason="还在漏水")
+        # then it goes back to its handler, on the timeline, and the handler resolves it
+        assert (reopened.status, reopened.assignee_id) == (WorkOrderStatus.IN_PROGRESS, None)
+        assert (await events_of(reopened))[-2:] == [
+            ("REOPEN", "RESOLVED", "IN_PROGRESS", "还在漏水"),
+            ("ASSIGN", "IN_PROGRESS", "IN_PROGRESS", "原指派人角色已结束，交回处理人"),
+        ]
+        again = await act("microgrid_leader", "resolve", reopened, note="更换水管")
+        closed = await act("resident", "confirm", again)
+        assert await awards_for(closed) == [(await person_id("microgrid_leader"), "ORDER_RESOLVED")]
+
 
 class TestHandoverAtRoleEnd:
     async def test_a_resolved_order_passes_up_and_can_be_reopened_there(self, db: Database) -> None:
