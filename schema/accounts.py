@@ -221,7 +221,8 @@ class Viewer:
 
     @strawberry.field(
         description="My work orders, newest first: the orders I placed and the problems I "
-        "reported, and (as a worker) the orders I accepted or was assigned."
+        "reported, the errands (代办) placed for my household, and (as a worker) the orders I "
+        "accepted or was assigned."
     )
     async def work_orders(
         self,

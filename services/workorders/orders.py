@@ -10,7 +10,7 @@ from operator import or_
 from typing import Any
 from urllib.parse import urlsplit
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from services.enums import (
@@ -443,9 +443,14 @@ async def list_orders(
 
 
 async def my_orders(*, actor: Actor | None, window: Window) -> Page[WorkOrder]:
-    """The viewer's own work orders, newest first: those they placed or reported, and those
-    they accepted or were assigned (as a handler)."""
+    """The viewer's own work orders, newest first: those they placed or reported, the errands
+    (代办) someone placed for their household (whose members act on them), and those they
+    accepted or were assigned (as a handler)."""
     actor = require_actor(actor)
     me = actor.person_id
-    query = WorkOrder.filter(Q(reporter_id=me) | Q(assignee_id=me) | Q(accepted_by_id=me))
-    return await paginate(query, window, newest_first=True)
+    mine = Q(reporter_id=me) | Q(assignee_id=me) | Q(accepted_by_id=me)
+    if actor.household_id is not None:
+        # as errands_for_home: placed for the household the viewer lives in now
+        errands = WorkOrderErrand.filter(household_id=actor.household_id)
+        mine |= Q(id__in=Subquery(errands.values("work_order_id")), household_id=actor.household_id)
+    return await paginate(WorkOrder.filter(mine), window, newest_first=True)

@@ -9,6 +9,7 @@ import pytest
 from services import workorders
 from services.enums import Role, WorkOrderAction, WorkOrderStatus
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.kit.pagination import Window
 from services.models import CareLink, Household, WorkOrder, WorkOrderErrand, WorkOrderEvent
 from tests.conftest import Database, actor_for
 from tests.services.workorders_support import (
@@ -188,6 +189,26 @@ class TestTheHouseholdActsOnItsErrand:
         own = await handled(await place("central_household"))
         with pytest.raises(NotFound):
             await act(resident, "confirm", own)
+
+    async def test_its_members_find_it_among_their_orders(self, db: Database) -> None:
+        # given an errand the central household placed for the resident's household, and an
+        # order of the central household's own
+        resident = await actor_for("resident")
+        assert resident.household_id is not None
+        errand = await _errand("central_household", resident.household_id)
+        own = await place("central_household")
+        # the resident finds the errand among their own orders, not the placer's own order
+        mine = await workorders.my_orders(actor=resident, window=Window(first=100))
+        assert errand.id in mine.keys and own.id not in mine.keys
+        # the placer still finds it too
+        placer = await workorders.my_orders(
+            actor=await actor_for("central_household"), window=Window(first=100)
+        )
+        assert {errand.id, own.id} <= set(placer.keys)
+        # a member who moved out no longer does
+        moved_out = replace(resident, household_id=None, household_path=None)
+        gone = await workorders.my_orders(actor=moved_out, window=Window(first=100))
+        assert errand.id not in gone.keys
 
 
 async def _last_step(order: WorkOrder) -> tuple[WorkOrderAction, int | None]:
