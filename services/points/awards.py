@@ -299,9 +299,21 @@ async def credit_period(award: PointsAward) -> str:
             "area_path", flat=True
         ),
     ]
-    lines = {line for place in places for line in (str(place), *ancestor_paths(str(place)))}
+    lines = sorted({line for place in places for line in (str(place), *ancestor_paths(str(place)))})
+    if db.dialect() == "postgres":
+        # Share-lock the quarter's open periods until this award commits: a start_scoring
+        # (which locks its period's row first) waits for the credit to be in its snapshot, or,
+        # already under way, makes this wait and then shows its period as scoring below. Open
+        # rows only, so a publication (period, then accounts) never waits on an award here.
+        # SQLite needs none: its one writer at a time serializes the two.
+        marks = ",".join("?" for _ in lines)
+        await db.fetch(
+            "SELECT id FROM evaluation_period WHERE quarter = ? AND status = ? "
+            f"AND area_path IN ({marks}) FOR SHARE",
+            [earned, PeriodStatus.OPEN.value, *lines],
+        )
     scored = (
-        await EvaluationPeriod.filter(quarter=earned, area_path__in=sorted(lines))
+        await EvaluationPeriod.filter(quarter=earned, area_path__in=lines)
         .exclude(status=PeriodStatus.OPEN)
         .exists()
     )

@@ -45,7 +45,8 @@ async def errands_for_home(actor: Actor, orders: list[WorkOrder]) -> set[int]:
 def parties_of(actor: Actor, order: WorkOrder, *, for_home: bool = False) -> frozenset[Party]:
     """What the actor is to the order (see services.workorders.transitions); `for_home`: the
     order is an errand placed for the actor's household (see `errands_for_home`). Nobody
-    handles an order they placed or reported themselves."""
+    handles an order they placed or reported themselves, nor an errand placed for their own
+    household (they act on it as the household: cancel, confirm, reopen)."""
     path = order.handling_path
     level = level_of(path)
     grid = prefix(path, AreaLevel.GRID)
@@ -62,7 +63,7 @@ def parties_of(actor: Actor, order: WorkOrder, *, for_home: bool = False) -> fro
         parties.add(Party.GRID_LEADER)
     if admin:
         parties.add(Party.ADMIN)
-    if not own:
+    if not own and not for_home:
         if order.assignee_id == actor.person_id:
             parties.add(Party.ASSIGNEE)
         handles = (

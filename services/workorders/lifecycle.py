@@ -221,9 +221,14 @@ async def _may_work_on(order: WorkOrder, person_id: int) -> bool:
 
 async def _check_assignee(order: WorkOrder, person_id: int) -> str:
     """A central household of the handling area (or below it), or a volunteer of its
-    community; never the person who placed or reported the order. Returns their name."""
+    community; never the person who placed or reported the order, nor someone living in the
+    household it was placed for. Returns their name."""
     if person_id == order.reporter_id:
         raise InvalidInput("The order's own requester cannot handle it.", field="personId")
+    if order.household_id is not None and await Person.exists(
+        id=person_id, household_id=order.household_id
+    ):
+        raise InvalidInput("Nobody handles an order of their own household.", field="personId")
     if await _may_work_on(order, person_id):
         return (await Person.get(id=person_id)).name
     raise InvalidInput(
@@ -387,9 +392,12 @@ async def _paying_move(
 
 
 async def confirm(*, actor: Actor | None, work_order_id: int, idempotency_key: str) -> WorkOrder:
-    """The resident confirms their resolved request; it closes and the handler is paid."""
+    """The resident confirms their resolved request; it closes and the handler is paid.
+    Nobody confirms work they handled (a household member who handled it before moving in)."""
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
+        if actor.person_id in (order.accepted_by_id, order.resolved_by_id, order.assignee_id):
+            raise Forbidden("Someone who did not handle it confirms it.", field="workOrderId")
         return closing(actor, order, WorkOrderAction.CONFIRM, clock.now())
 
     return await _paying_move(

@@ -11,6 +11,8 @@ from services.enums import Role, WorkOrderAction, WorkOrderStatus
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.kit.pagination import Window
 from services.models import CareLink, Household, WorkOrder, WorkOrderErrand, WorkOrderEvent
+from services.workorders.access import parties_of
+from services.workorders.transitions import Party
 from tests.conftest import Database, actor_for
 from tests.services.workorders_support import (
     act,
@@ -189,6 +191,35 @@ class TestTheHouseholdActsOnItsErrand:
         own = await handled(await place("central_household"))
         with pytest.raises(NotFound):
             await act(resident, "confirm", own)
+
+    async def test_nobody_handles_or_confirms_an_errand_of_their_own_household(
+        self, db: Database
+    ) -> None:
+        # given an errand placed for the resident's household, handled in M
+        resident = await actor_for("resident")
+        assert resident.household_id is not None
+        order = await WorkOrder.get(
+            id=(await _errand("central_household", resident.household_id)).id  # type: ignore[attr-defined]
+        )
+        # M's leader handles it; were she living in that household, she would act on it as
+        # the household only (no handler, no assignee)
+        leader = await actor_for("microgrid_leader")
+        assert Party.HANDLER in parties_of(leader, order)
+        at_home = replace(leader, household_id=resident.household_id)
+        assert Party.HANDLER not in parties_of(at_home, order, for_home=True)
+        assert Party.HOUSEHOLD in parties_of(at_home, order, for_home=True)
+        # a member of the household is not assigned it
+        accepted = await act(leader, "accept", order)
+        before = await snapshot(accepted)
+        with pytest.raises(InvalidInput):
+            await act(leader, "assign", accepted, person_id=resident.person_id)
+        assert await snapshot(accepted) == before
+        # and whoever handled it does not confirm it, even living there
+        started = await act(leader, "start", accepted)
+        resolved = await act(leader, "resolve", started, note="已上门服务")
+        with pytest.raises(Forbidden):
+            await act(at_home, "confirm", resolved)
+        assert (await WorkOrder.get(id=order.id)).status is WorkOrderStatus.RESOLVED
 
     async def test_its_members_find_it_among_their_orders(self, db: Database) -> None:
         # given an errand the central household placed for the resident's household, and an
