@@ -148,7 +148,7 @@ async def _unit_named(
     for (a current member, or an admin of the community). None or several: InvalidInput; with
     `unit_id` too, the two must name the same unit."""
     named = await PartnerUnit.filter(
-        community_id=community.id, name=name, status=PartnerUnitStatus.APPROVED
+        community_id=community.id, name=name.strip(), status=PartnerUnitStatus.APPROVED
     ).order_by("id")
     admin = actor.administers(community.path)
     mine = [
