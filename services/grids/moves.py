@@ -268,8 +268,8 @@ async def move_households(
     """Move households to a micro-grid (of any community the actor administers) in one
     transaction: their paths and community follow, their care links end (a central household
     looks after its own micro-grid), their open work orders handled in the micro-grid they
-    left or its grid are routed as new orders of the new one would be (on their timeline),
-    and each move is kept in the history.
+    left or its grid are routed again (`_reroute_orders`: a dispatched one as a new order of
+    the new one would be, on its timeline, announced), and each move is kept in the history.
     Households already there are left as they are."""
     actor = require_actor(actor)
     if not household_ids:
