@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from services.care_links import HOUSEHOLD_MOVED, end_care_links
@@ -26,7 +26,7 @@ from services.enums import (
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from services.grids.areas import MAX_CHILDREN, areas_by_ids, get_area, nested_rows
-from services.kit import clock, db
+from services.kit import clock, db, events
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import (
     Page,
@@ -82,6 +82,9 @@ _FOLLOWING: tuple[tuple[str, str], ...] = (
 
 _MOVED_NOTE = "the household moved to another micro-grid"
 _AREA_MOVED_NOTE = "the area moved"
+# The ASSIGN step of an assignee a move took off an order (their role does not reach its new
+# handling area); the order goes back to whoever handles it there.
+ASSIGNEE_LEFT_NOTE = "原指派人不再负责该区域，交回处理人"
 
 
 def _community_id(path: str) -> int:
@@ -144,7 +147,7 @@ async def move_area(
         return area, None
     assert area.parent_id is not None  # grids and micro-grids have a parent
     old_path, new_path = area.path, f"{target.path}{area.id}/"
-    async with in_transaction():
+    async with events.collecting(), in_transaction():
         # The target's row is locked first (a no-op write), as create_area does, so that a
         # move and a creation under the same parent serialize on the sibling checks.
         await db.execute("UPDATE area SET name = name WHERE id = ? RETURNING id", [target.id])
@@ -160,6 +163,7 @@ async def move_area(
         new_community = _community_id(new_path)
         if new_community != _community_id(old_path):
             await _change_community(new_path, await Area.get(id=new_community))
+            await _recheck_assignees(actor, new_path, clock.now())
         move = await AreaMove.create(
             subject=MoveSubject.AREA,
             area_id=area.id,
@@ -214,33 +218,48 @@ async def _change_community(new: str, community: Area) -> None:
         )
 
 
+async def _recheck_assignees(actor: Actor, new: str, now: datetime) -> None:
+    """Open orders handled in the subtree now at `new`, which changed community: an assignee
+    who may not work on one there now (a volunteer of the old community) is taken off it."""
+    low, high = subtree_bounds(new)
+    orders = (
+        await WorkOrder.filter(
+            handling_path__gte=low,
+            handling_path__lt=high,
+            status__in=list(OPEN_ORDER_STATUSES),
+            assignee_id__isnull=False,
+        )
+        .select_for_update()
+        .order_by("id")
+    )
+    areas = {a.id: a for a in await Area.filter(id__in={o.area_id for o in orders})}
+    for order in orders:
+        await _follow(actor, order, areas[order.area_id], {}, _AREA_MOVED_NOTE, now, route=False)
+
+
 async def _reroute_left(actor: Actor, old: str, new: str, now: datetime) -> None:
     """Open orders of the moved subtree handled in the line it left (a micro-grid's old grid,
     a grid's old community, which `_rewrite` does not reach) are routed again in the new line
-    (`reroute`): at the new grid, or at the micro-grid if its leader handles them now; at the
-    new community if they had been escalated there. On their timelines."""
+    (`reroute`): a dispatched one at the new grid, or at the micro-grid if its leader handles
+    them now; one accepted or later, or escalated, at the level it had reached. On their
+    timelines, announced to the areas they left and went to (`_follow`)."""
     left = _line_left(old, new)
     if not left:
         return
-    # Imported here, as in _reroute_orders.
-    from services.workorders.routing import reroute
-
     low, high = subtree_bounds(new)
-    orders = await WorkOrder.filter(
-        handling_area_id__in=left,
-        status__in=list(OPEN_ORDER_STATUSES),
-        area__path__gte=low,
-        area__path__lt=high,
-    ).order_by("id")
+    # Locked as they are read: a concurrent accept waits, and the routing sees its outcome.
+    orders = (
+        await WorkOrder.filter(
+            handling_area_id__in=left,
+            status__in=list(OPEN_ORDER_STATUSES),
+            area_id__in=Subquery(Area.filter(path__gte=low, path__lt=high).values("id")),
+        )
+        .select_for_update()
+        .order_by("id")
+    )
     areas = {a.id: a for a in await Area.filter(id__in={o.area_id for o in orders})}
     for order in orders:
-        handling, note = await reroute(order, areas[order.area_id])
-        if handling.id == order.handling_area_id:
-            continue
-        await WorkOrder.filter(id=order.id).update(
-            handling_area_id=handling.id, handling_path=handling.path, version=order.version + 1
-        )
-        await _transfer_step(actor, order, handling, _AREA_MOVED_NOTE, note, now).save()
+        await _follow(actor, order, areas[order.area_id], {}, _AREA_MOVED_NOTE, now)
 
 
 async def move_households(
@@ -249,8 +268,8 @@ async def move_households(
     """Move households to a micro-grid (of any community the actor administers) in one
     transaction: their paths and community follow, their care links end (a central household
     looks after its own micro-grid), their open work orders handled in the micro-grid they
-    left or its grid are routed as new orders of the new one would be (on their timeline),
-    and each move is kept in the history.
+    left or its grid are routed again (`_reroute_orders`: a dispatched one as a new order of
+    the new one would be, on its timeline, announced), and each move is kept in the history.
     Households already there are left as they are."""
     actor = require_actor(actor)
     if not household_ids:
@@ -288,7 +307,7 @@ async def move_households(
     community = _community_id(target.path)
     now = clock.now()
     moves: list[AreaMove] = []
-    async with in_transaction():
+    async with events.collecting(), in_transaction():
         for household in moving:
             left = household.micro_grid_id or household.community_id
             await Household.filter(id=household.id).update(
@@ -319,34 +338,92 @@ async def move_households(
 async def _reroute_orders(actor: Actor, household: Household, target: Area, now: datetime) -> None:
     """The household's open orders placed in the micro-grid it left now lie in the new one;
     those handled in the line it left (the micro-grid, its grid, or its community when the
-    household changes community) are routed again as a new order of the new micro-grid would
-    be (`reroute`: its grid when it has no leader), status and handler kept, on the timeline."""
+    household changes community) are routed again (`reroute`): a dispatched one as a new order
+    of the new micro-grid would be (its grid when it has no leader), one accepted or later at
+    the level it had reached; status and acceptance kept, on the timeline (`_follow`)."""
     if household.micro_grid_id is None:
         return
-    # Imported here: services.workorders reaches services.grids through households and
-    # people, so a module-level import would be circular.
-    from services.workorders.routing import reroute
-
-    orders = await WorkOrder.filter(
-        household_id=household.id,
-        area_id=household.micro_grid_id,
-        status__in=list(OPEN_ORDER_STATUSES),
+    # Locked as they are read: a concurrent accept waits, and the routing sees its outcome.
+    orders = (
+        await WorkOrder.filter(
+            household_id=household.id,
+            area_id=household.micro_grid_id,
+            status__in=list(OPEN_ORDER_STATUSES),
+        )
+        .select_for_update()
+        .order_by("id")
     )
     # Its micro-grid and grid always (what the new micro-grid's routing may change), and its
     # community too when it changes.
     left = set(path_ids(household.path)[AreaLevel.GRID.rank :])
     left |= _line_left(household.path, target.path)
     for order in orders:
-        changes: dict[str, object] = {"area_id": target.id, "version": order.version + 1}
-        step = None
-        if order.handling_area_id in left:
-            handling, note = await reroute(order, target)
-            if handling.id != order.handling_area_id:
-                changes.update(handling_area_id=handling.id, handling_path=handling.path)
-                step = _transfer_step(actor, order, handling, _MOVED_NOTE, note, now)
-        await WorkOrder.filter(id=order.id).update(**changes)
-        if step is not None:
-            await step.save()
+        await _follow(
+            actor,
+            order,
+            target,
+            {"area_id": target.id},
+            _MOVED_NOTE,
+            now,
+            route=order.handling_area_id in left,
+        )
+
+
+async def _follow(
+    actor: Actor,
+    order: WorkOrder,
+    area: Area,
+    changes: dict[str, object],
+    why: str,
+    now: datetime,
+    *,
+    route: bool = True,
+) -> None:
+    """Write what a move does to one open order (locked by the caller) of `area`, with
+    `changes` (its new area): routed again when `route` (`reroute`; a TRANSFER step when its
+    handling area changes); an assignee whose roles do not let them work on it at its handling
+    area now is taken off it (an ASSIGN step by nobody; lifecycle's rule for assignees). The
+    change is announced to the area handling it, and to the one it left."""
+    # Imported here: services.workorders reaches services.grids through households and
+    # people, so a module-level import would be circular.
+    from services.workorders.lifecycle import may_work_on
+    from services.workorders.orders import emit_change
+    from services.workorders.routing import reroute
+
+    changes = dict(changes)
+    steps: list[WorkOrderEvent] = []
+    old_path = order.handling_path
+    if route:
+        handling, note = await reroute(order, area)
+        if handling.id != order.handling_area_id:
+            changes.update(handling_area_id=handling.id, handling_path=handling.path)
+            steps.append(_transfer_step(actor, order, handling, why, note, now))
+            order.handling_path = handling.path  # where the assignee is checked below
+    if order.assignee_id is not None and not await may_work_on(order, order.assignee_id):
+        changes["assignee_id"] = None
+        steps.append(
+            WorkOrderEvent(
+                work_order_id=order.id,
+                action=WorkOrderAction.ASSIGN,
+                from_status=order.status,
+                to_status=order.status,
+                actor_id=None,
+                note=ASSIGNEE_LEFT_NOTE,
+                at=now,
+            )
+        )
+    if not changes:
+        return
+    await WorkOrder.filter(id=order.id).update(**changes, version=F("version") + 1)
+    await WorkOrderEvent.bulk_create(steps)
+    if not steps:
+        return
+    fresh = await WorkOrder.get(id=order.id)
+    if fresh.handling_path != old_path:
+        emit_change(fresh, WorkOrderAction.TRANSFER)
+        emit_change(fresh, WorkOrderAction.TRANSFER, area_path=old_path)
+    else:
+        emit_change(fresh, WorkOrderAction.ASSIGN)
 
 
 def _line_left(old: str, new: str) -> set[int]:

@@ -203,7 +203,7 @@ async def accept(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
     return await _move(actor, work_order_id, WorkOrderAction.ACCEPT, plan)
 
 
-async def _may_work_on(order: WorkOrder, person_id: int) -> bool:
+async def may_work_on(order: WorkOrder, person_id: int) -> bool:
     """Whether the person holds, now, a role that lets them be the order's assignee: central
     household of the handling area (or below it), or volunteer of its community."""
     community = prefix(order.handling_path, AreaLevel.COMMUNITY)
@@ -229,7 +229,7 @@ async def _check_assignee(order: WorkOrder, person_id: int) -> str:
         id=person_id, household_id=order.household_id
     ):
         raise InvalidInput("Nobody handles an order of their own household.", field="personId")
-    if await _may_work_on(order, person_id):
+    if await may_work_on(order, person_id):
         return (await Person.get(id=person_id)).name
     raise InvalidInput(
         "Assign a central household of the area or a volunteer of its community.",
@@ -675,7 +675,7 @@ async def reopen(*, actor: Actor | None, work_order_id: int, reason: str) -> Wor
         steps = [
             _step(actor, order, WorkOrderAction.REOPEN, WorkOrderStatus.IN_PROGRESS, note=text)
         ]
-        if order.assignee_id is not None and not await _may_work_on(order, order.assignee_id):
+        if order.assignee_id is not None and not await may_work_on(order, order.assignee_id):
             updates["assignee_id"] = None
             steps.append(
                 Step(

@@ -8,9 +8,10 @@ costs the same however large the district is.
 - A micro-grid without a leader (the role ended and nobody took it over yet) cannot accept:
   its orders go to its grid at once, where the grid leader accepts them (without this they
   waited for the escalation timer).
-- An open order whose area (or household) moved is routed again (`reroute`): as a new order
-  would be, unless the timer had escalated it, or it sat at the community: then it stays at
-  the level it had reached, in the area's new line.
+- An open order whose area (or household) moved is routed again (`reroute`): a dispatched
+  one (not yet accepted) as a new order would be, unless the timer had escalated it or it sat
+  at the community; any other (accepted or later, escalated, at the community) stays at the
+  level it had reached, in the area's new line, so whoever accepted it handles it still.
 """
 
 from __future__ import annotations
@@ -61,16 +62,20 @@ async def reroute(order: WorkOrder, area: Area) -> tuple[Area, str | None]:
     """Where an open order of `area` (its area, or its household's micro-grid, after a move)
     is handled now, with the note: a submitted order waiting for its check stays at `area`;
     one escalated (or handled at the community) stays at the level it reached, in `area`'s
-    line; any other goes where a new order of `area` would (`handler_for`), but never to a
-    micro-grid whose leader placed it (nobody accepts their own order: a leader's errand
-    goes to the grid)."""
+    line; so does one accepted or later (its acceptance stands: it is not handed to a leader
+    who never accepted it); a dispatched one goes where a new order of `area` would
+    (`handler_for`). Never to a micro-grid whose leader placed it (nobody accepts their own
+    order: a leader's errand goes to the grid), unless the timer escalated it there."""
     if order.status is WorkOrderStatus.SUBMITTED:
         return area, None
     rank = len(path_ids(order.handling_path)) - 1
+    level = min(rank, area.level.rank)
     if order.escalation_level > 0 or rank < AreaLevel.GRID.rank:
-        level = min(rank, area.level.rank)
         return await Area.get(id=path_ids(area.path)[level]), None
-    handling, note = await handler_for(area)
+    if order.status is WorkOrderStatus.DISPATCHED:
+        handling, note = await handler_for(area)
+    else:
+        handling, note = await Area.get(id=path_ids(area.path)[level]), None
     if handling.level is AreaLevel.MICRO_GRID and await RoleAssignment.exists(
         area_id=handling.id,
         person_id=order.reporter_id,

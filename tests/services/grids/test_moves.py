@@ -18,7 +18,9 @@ from services.enums import (
     WorkOrderStatus,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.kit import clock
+from services.grids.moves import ASSIGNEE_LEFT_NOTE
+from services.kit import clock, events
+from services.kit.events import Topic
 from services.kit.pagination import Window
 from services.models import (
     Area,
@@ -38,7 +40,7 @@ from services.workorders.routing import LEADERLESS_NOTE
 from tests.conftest import Database, actor_for
 from tests.services.grids.support import area
 from tests.services.points_support import PARTNER_UNIT, award, redeem, reward, rule
-from tests.services.workorders_support import place
+from tests.services.workorders_support import act, place
 
 M = "颜山花园1-2号楼微网格"  # micro-grid M of the demo story
 M2 = "颜山花园3-4号楼微网格"  # its sibling in G
@@ -547,6 +549,181 @@ class TestMoveHouseholds:
             await grids.move_households(
                 actor=leader, household_ids=[home], micro_grid_id=(await area(M2)).id
             )
+
+
+async def accepted_at_the_grid(started: bool) -> tuple[WorkOrder, RoleAssignment]:
+    """The resident's order of M while M had no leader: handled at G, accepted (and started)
+    by G's leader; M has a leader again since. Returns it and the leadership of M."""
+    admin = await actor_for("community_admin")
+    micro = await area(M)
+    held = await RoleAssignment.get(area_id=micro.id, role=Role.MICRO_GRID_LEADER, until=None)
+    await end_leadership(micro)
+    order = await act("grid_leader", "accept", await place())
+    if started:
+        order = await act("grid_leader", "start", order)
+    await people.assign_role(
+        actor=admin, person_id=held.person_id, role=Role.MICRO_GRID_LEADER, area_id=micro.id
+    )
+    return order, held
+
+
+def heard(subscription: events.Subscription, order: WorkOrder) -> list[dict[str, object]]:
+    """What subscribers heard of the order, by area."""
+    payloads = []
+    while not subscription.queue.empty():
+        payload = subscription.queue.get_nowait().payload
+        if payload["id"] == order.id:
+            payloads.append(payload)
+    return sorted(payloads, key=lambda p: str(p["area_path"]))
+
+
+class TestMovesKeepWorkUnderWay:
+    @pytest.mark.parametrize("started", [False, True])
+    async def test_a_household_move_leaves_accepted_work_with_who_accepted_it(
+        self, db: Database, started: bool
+    ) -> None:
+        # given the resident's order handled at G, accepted (or started) by G's leader
+        order, _ = await accepted_at_the_grid(started)
+        grid, target = await area(DEMO_GRID), await area(M2)
+        steps = await WorkOrderEvent.filter(work_order_id=order.id).count()
+        # when the household moves to M2, which has a leader
+        await grids.move_households(
+            actor=await actor_for("community_admin"),
+            household_ids=[(await actor_for("resident")).household_id or 0],
+            micro_grid_id=target.id,
+        )
+        # then it lies in M2 but G's leader, who accepted it, still handles it; no transfer
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.area_id, fresh.handling_area_id, fresh.status) == (
+            target.id,
+            grid.id,
+            order.status,
+        )
+        assert fresh.accepted_by_id == order.accepted_by_id
+        assert await WorkOrderEvent.filter(work_order_id=order.id).count() == steps
+
+    @pytest.mark.parametrize("started", [False, True])
+    async def test_an_area_move_leaves_accepted_work_at_grid_level(
+        self, db: Database, started: bool
+    ) -> None:
+        # given the resident's order handled at G, accepted (or started) by G's leader
+        order, _ = await accepted_at_the_grid(started)
+        micro = await area(M)
+        target = await Area.get(name="颜山第二网格")
+        # when M (which has a leader again) moves to the second grid
+        await grids.move_area(
+            actor=await actor_for("community_admin"), area_id=micro.id, parent_id=target.id
+        )
+        # then the new grid handles it, at the level it had reached, not M's leader
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.status) == (target.id, order.status)
+        assert (await last_step(order)).target_area_id == target.id
+
+    async def test_a_household_move_is_announced_to_both_areas(self, db: Database) -> None:
+        # given M without a leader, so the resident's order is handled at G
+        micro, grid, target = await area(M), await area(DEMO_GRID), await area(M2)
+        await end_leadership(micro)
+        order = await place()
+        # when the household moves to M2, which has a leader
+        with events.broker.subscribe(Topic.WORK_ORDER) as subscription:
+            await grids.move_households(
+                actor=await actor_for("community_admin"),
+                household_ids=[(await actor_for("resident")).household_id or 0],
+                micro_grid_id=target.id,
+            )
+            payloads = heard(subscription, order)
+        # then M2 (where it went) and G (where it was) both hear of it, once each
+        common = {"id": order.id, "action": "TRANSFER", "status": "DISPATCHED"}
+        assert payloads == sorted(
+            [{**common, "area_path": target.path}, {**common, "area_path": grid.path}],
+            key=lambda p: str(p["area_path"]),
+        )
+
+    async def test_an_area_move_is_announced_to_both_areas(self, db: Database) -> None:
+        # given M without a leader, so the resident's order is handled at G
+        micro, grid = await area(M), await area(DEMO_GRID)
+        await end_leadership(micro)
+        order = await place()
+        target = await Area.get(name="颜山第二网格")
+        # when M moves to the second grid
+        with events.broker.subscribe(Topic.WORK_ORDER) as subscription:
+            await grids.move_area(
+                actor=await actor_for("community_admin"), area_id=micro.id, parent_id=target.id
+            )
+            payloads = heard(subscription, order)
+        # then the second grid (where it went) and G (where it was) both hear of it
+        common = {"id": order.id, "action": "TRANSFER", "status": "DISPATCHED"}
+        assert payloads == sorted(
+            [{**common, "area_path": target.path}, {**common, "area_path": grid.path}],
+            key=lambda p: str(p["area_path"]),
+        )
+
+    async def test_a_central_household_of_the_old_micro_grid_is_taken_off(
+        self, db: Database
+    ) -> None:
+        # given the resident's order of M, accepted by M's leader and assigned to M's
+        # central household
+        central = await actor_for("central_household")
+        order = await act("microgrid_leader", "accept", await place())
+        order = await act("microgrid_leader", "assign", order, person_id=central.person_id)
+        target = await area(M2)
+        # when the household moves to M2
+        with events.broker.subscribe(Topic.WORK_ORDER) as subscription:
+            await grids.move_households(
+                actor=await actor_for("community_admin"),
+                household_ids=[(await actor_for("resident")).household_id or 0],
+                micro_grid_id=target.id,
+            )
+            payloads = heard(subscription, order)
+        # then M2 handles it (the level it reached) and M's central household, who may not
+        # work on M2's orders, is taken off it: back to the handler, by nobody, on the timeline
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.assignee_id, fresh.status) == (
+            target.id,
+            None,
+            WorkOrderStatus.ACCEPTED,
+        )
+        step = await last_step(order)
+        assert (step.action, step.actor_id, step.note) == (
+            WorkOrderAction.ASSIGN,
+            None,
+            ASSIGNEE_LEFT_NOTE,
+        )
+        assert {p["area_path"] for p in payloads} == {target.path, (await area(M)).path}
+
+    async def test_an_assignee_who_may_still_work_on_it_stays(self, db: Database) -> None:
+        # given the resident's order of M, accepted by M's leader and assigned to the
+        # community's volunteer
+        volunteer = await actor_for("volunteer")
+        order = await act("microgrid_leader", "accept", await place())
+        order = await act("microgrid_leader", "assign", order, person_id=volunteer.person_id)
+        # when the household moves to M2 of the same community
+        await grids.move_households(
+            actor=await actor_for("community_admin"),
+            household_ids=[(await actor_for("resident")).household_id or 0],
+            micro_grid_id=(await area(M2)).id,
+        )
+        # then the volunteer keeps it
+        assert (await WorkOrder.get(id=order.id)).assignee_id == volunteer.person_id
+
+    async def test_a_volunteer_of_the_old_community_is_taken_off_when_the_grid_moves(
+        self, db: Database
+    ) -> None:
+        # given the resident's order of M, accepted and assigned to 颜山社区's volunteer
+        volunteer = await actor_for("volunteer")
+        order = await act("microgrid_leader", "accept", await place())
+        order = await act("microgrid_leader", "assign", order, person_id=volunteer.person_id)
+        # when G moves to 西冶街社区
+        await grids.move_area(
+            actor=await actor_for("street_admin"),
+            area_id=(await area(DEMO_GRID)).id,
+            parent_id=(await area(OTHER_COMMUNITY)).id,
+        )
+        # then M still handles it, but the volunteer is taken off it, on the timeline
+        fresh = await WorkOrder.get(id=order.id)
+        assert (fresh.handling_area_id, fresh.assignee_id) == ((await area(M)).id, None)
+        step = await last_step(order)
+        assert (step.action, step.note) == (WorkOrderAction.ASSIGN, ASSIGNEE_LEFT_NOTE)
 
 
 class TestAreaMoves:
