@@ -80,14 +80,12 @@ def page_window(
     before: str | None = None,
 ) -> Window:
     """The validated window of a connection's arguments: sizes within the configured cap,
-    both sizes together refused, cursors decoded. Without a size, a page of the configured
-    default: the `last` ones before `before` when only `before` is given (paging back), else
-    the `first` ones."""
+    both sizes together refused (by `Window`), cursors decoded. Without a size, a page of the
+    configured default: the `last` ones before `before` when only `before` is given (paging
+    back), else the `first` ones."""
     settings = info.context.settings
     check_size(first, max_size=settings.max_page_size, field="first")
     check_size(last, max_size=settings.max_page_size, field="last")
-    if first is not None and last is not None:
-        raise InvalidInput("Give `first` or `last`, not both.", field="last")
     if first is None and last is None:
         if before is not None and after is None:
             last = settings.default_page_size
