@@ -388,7 +388,7 @@ async def open_roles_with_areas(*, person_id: int) -> list[HeldRole]:
     rows = await db.fetch(
         """
         SELECT r.id, r.role, r.since, r.until, r.end_reason, r.person_id, r.area_id, r.area_path,
-               a.name, a.level, a.kind, a.parent_id, a.path, a.contact_group_name,
+               a.name, a.code, a.level, a.kind, a.parent_id, a.path, a.contact_group_name,
                a.contact_group_link
         FROM role_assignment r LEFT JOIN area a ON a.id = r.area_id
         WHERE r.person_id = ? AND r.until IS NULL
