@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     slow_query_ms: int = Field(default=200, ge=0)
     redemption_hold_days: int = Field(default=7, ge=1, le=365)
     expiring_soon_days: int = Field(default=30, ge=1, le=3660)
+    # Photos (随手拍, services.photos): the largest upload, the most pixels a photo may decode
+    # to (a small file can unpack to gigabytes: a decompression bomb), the long side of the
+    # thumbnail, and how many photos one report, step or activity holds.
+    max_photo_bytes: int = Field(default=10 * 1_048_576, ge=1024, le=100 * 1_048_576)
+    max_photo_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
+    photo_thumbnail_px: int = Field(default=320, ge=32, le=2048)
+    max_photos: int = Field(default=9, ge=1, le=50)
     jobs_interval_seconds: int = Field(default=60, ge=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     # A subscription re-reads its subscriber (roles, session, account) before delivering an
@@ -138,14 +145,11 @@ class Settings(BaseSettings):
     # redis://127.0.0.1:6379/0; empty keeps them inside each process.
     events_redis_url: str = ""
     events_channel: str = Field(default="gridpoints:events", min_length=1, max_length=200)
+    # Files the service keeps (photos, exports: services.kit.media), and how long a signed link
+    # to one works.
+    media_dir: str = "var/media"
+    media_url_ttl_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
     work_order_auto_confirm_days: int = Field(default=7, ge=1, le=365)
-    # Photos (随手拍, services.photos): the largest upload, the most pixels a photo may decode
-    # to (a small file can unpack to gigabytes: a decompression bomb), the long side of the
-    # thumbnail, and how many photos one report, step or activity holds.
-    max_photo_bytes: int = Field(default=10 * 1_048_576, ge=1024, le=100 * 1_048_576)
-    max_photo_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
-    photo_thumbnail_px: int = Field(default=320, ge=32, le=2048)
-    max_photos: int = Field(default=9, ge=1, le=50)
     # dev and test only: the service clock (services.kit.clock) starts at this moment (ISO 8601
     # with a UTC offset) and runs on from there, to try a calendar edge such as the last minute
     # of a quarter.
