@@ -3,7 +3,6 @@ and never left behind or half-recorded when something fails."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,9 @@ from tests.services.workorders_support import PHOTO, act, micro_grid, report
 
 
 @pytest.fixture(autouse=True)
-def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test writes its media into its own directory."""
-    root = tmp_path / "media"
-    monkeypatch.setattr(get_settings(), "media_dir", str(root))
-    yield root
+def _own_media_dir(media_dir: Path) -> Path:
+    """Each test writes its media into its own directory (tests.conftest.media_dir)."""
+    return media_dir
 
 
 def files_in(root: Path) -> list[str]:
