@@ -137,29 +137,32 @@ def links(photo: Photo) -> PhotoLinks:
     )
 
 
-async def photos_of(
-    *,
-    work_order_ids: Sequence[int] = (),
-    work_order_event_ids: Sequence[int] = (),
-    activity_ids: Sequence[int] = (),
-) -> dict[tuple[str, int], list[Photo]]:
-    """The photos of each owner, in upload order, keyed ("order" | "event" | "activity", id):
-    an order's are those given at submission (not its steps'). One query per kind of owner.
-    No authorization: the caller reached the owners through a path that checked it."""
-    found: dict[tuple[str, int], list[Photo]] = {}
-    if work_order_ids:
-        query = Photo.filter(work_order_id__in=list(work_order_ids), work_order_event_id=None)
-        for photo in await query.order_by("position", "id"):
-            assert photo.work_order_id is not None
-            found.setdefault(("order", photo.work_order_id), []).append(photo)
-    if work_order_event_ids:
-        query = Photo.filter(work_order_event_id__in=list(work_order_event_ids))
-        for photo in await query.order_by("position", "id"):
-            assert photo.work_order_event_id is not None
-            found.setdefault(("event", photo.work_order_event_id), []).append(photo)
-    if activity_ids:
-        query = Photo.filter(activity_id__in=list(activity_ids))
-        for photo in await query.order_by("position", "id"):
-            assert photo.activity_id is not None
-            found.setdefault(("activity", photo.activity_id), []).append(photo)
-    return found
+# The most photos one owner shows (the highest MAX_PHOTOS allows): a bound the API's cost
+# estimate relies on (`WorkOrder.photos`, `WorkOrderEvent.photos`, `VolunteerActivity.photos`).
+PHOTOS_LIMIT = 50
+
+
+async def _grouped(column: str, ids: Sequence[int], **extra: object) -> list[list[Photo]]:
+    by_owner: dict[int, list[Photo]] = {i: [] for i in ids}
+    query = Photo.filter(**{f"{column}__in": list(ids)}, **extra).order_by("position", "id")
+    for photo in await query:
+        owner = getattr(photo, column)
+        by_owner[owner].append(photo)
+    return [by_owner[i][:PHOTOS_LIMIT] for i in ids]
+
+
+async def photos_of_orders(*, work_order_ids: Sequence[int]) -> list[list[Photo]]:
+    """The photos given with each order at submission, in upload order (not its steps');
+    one query. No authorization: read only through an order the actor sees."""
+    return await _grouped("work_order_id", work_order_ids, work_order_event_id=None)
+
+
+async def photos_of_steps(*, work_order_event_ids: Sequence[int]) -> list[list[Photo]]:
+    """The photos of each step of an order's timeline (a resolution's result); one query.
+    No authorization: read only through an order the actor sees."""
+    return await _grouped("work_order_event_id", work_order_event_ids)
+
+
+async def photos_of_activities(*, activity_ids: Sequence[int]) -> list[list[Photo]]:
+    """The photos of each activity; one query (activities are public to signed-in users)."""
+    return await _grouped("activity_id", activity_ids)

@@ -58,6 +58,10 @@ async def read_limited(upload: PhotoUpload, *, field: str = "photos") -> bytes:
     """All the upload's bytes, read in chunks: refused as soon as it passes max_photo_bytes
     (so an oversized upload is never held whole)."""
     limit = get_settings().max_photo_bytes
+    seek = getattr(upload, "seek", None)
+    if seek is not None:
+        # one file given at two places of a request is one upload: read it from the start
+        await seek(0)
     chunks: list[bytes] = []
     total = 0
     while chunk := await upload.read(CHUNK):

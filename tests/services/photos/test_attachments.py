@@ -113,11 +113,10 @@ class TestResolve:
         step = await WorkOrderEvent.get(work_order_id=order.id, action=WorkOrderAction.RESOLVE)
         photos = await Photo.filter(work_order_event_id=step.id)
         assert len(photos) == 1 and photos[0].work_order_id == order.id
-        found = await attachments.photos_of(
-            work_order_ids=[order.id], work_order_event_ids=[step.id]
-        )
-        assert ("order", order.id) not in found  # the order's own: none given at submission
-        assert [p.id for p in found[("event", step.id)]] == [photos[0].id]
+        # the order's own (given at submission): none; the step's: the one
+        assert await attachments.photos_of_orders(work_order_ids=[order.id]) == [[]]
+        (steps,) = await attachments.photos_of_steps(work_order_event_ids=[step.id])
+        assert [p.id for p in steps] == [photos[0].id]
 
     async def test_a_refused_resolve_leaves_no_file(self, db: Database, media_dir: Path) -> None:
         order = await report(photos=[])
