@@ -26,6 +26,7 @@ from api.graphql_http import GRAPHQL_RESPONSE_JSON, JSON
 from api.graphql_multipart import has_preflight_header, is_multipart_content_type
 from services.kit.settings import Settings
 from services.models import UserAccount
+from tests.api.multipart_support import gql_upload, upload_file
 from tests.conftest import Database
 
 PREFLIGHT = {"graphql-preflight": "1"}
@@ -502,17 +503,14 @@ class TestTheRealApp:
     async def test_a_mutation_sent_as_multipart_runs(
         self, client: httpx.AsyncClient, db: Database
     ) -> None:
-        operations = {
-            "query": self.SIGN_UP,
-            "variables": {
-                "input": {
-                    "username": "multipart-user",
-                    "password": "kettle-9-harbour-lamp",
-                    "name": "试用者",
-                }
-            },
+        sign_up = {
+            "input": {
+                "username": "multipart-user",
+                "password": "kettle-9-harbour-lamp",
+                "name": "试用者",
+            }
         }
-        response = await _real(client, operations, PREFLIGHT)
+        response = await gql_upload(client, self.SIGN_UP, sign_up)
         assert response.json()["data"] == {"signUp": {"__typename": "SignUpSuccess"}}
         assert await UserAccount.exists(username="multipart-user")
 
@@ -551,3 +549,36 @@ async def _real(
         files={"unused": ("unused.txt", b"", "text/plain")},
         headers=headers,
     )
+
+
+class TestSupport:
+    """tests/api/multipart_support.py, which the tests of upload fields use."""
+
+    async def test_gql_upload_places_files_at_their_paths(self, http: httpx.AsyncClient) -> None:
+        response = await gql_upload(
+            http,
+            ATTACH,
+            {"input": {"note": "n"}},
+            {
+                "input.files.0": ("a.txt", b"a", "text/plain"),
+                "input.files.1": ("b.txt", b"bb", "text/plain"),
+            },
+            url="/",
+        )
+        assert response.json() == {
+            "data": {
+                "attach": [
+                    {"name": "a.txt", "size": 1, "text": "a"},
+                    {"name": "b.txt", "size": 2, "text": "bb"},
+                ]
+            }
+        }
+
+    async def test_upload_file_runs_a_schema_directly(self) -> None:
+        result = await SCHEMA.execute(
+            UPLOAD, variable_values={"file": upload_file("a.csv", b"x,y", "text/csv")}
+        )
+        assert result.errors is None
+        assert result.data == {
+            "upload": {"name": "a.csv", "contentType": "text/csv", "size": 3, "text": "x,y"}
+        }
