@@ -43,6 +43,7 @@ from services.partners.units import MAX_UNIT_MEMBERS
 from services.party import MAX_MEMBERSHIPS as MAX_PARTY_MEMBERSHIPS
 from services.people import MAX_DUTY_HOLDERS, MAX_HOUSEHOLD_MEMBERS, MAX_OPEN_ROLES
 from services.people.roles import HANDOVER_LIST_LIMIT, ROLE_HISTORY_LIMIT
+from services.photos import PHOTOS_LIMIT
 from services.points.awards import MAX_BATCH as MAX_AWARD_BATCH
 from services.points.rules import MAX_RULE_CODES
 from services.points.statements import EXPIRING_LIMIT, TOP_REWARDS
@@ -175,4 +176,13 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Query.workOrderCategories": Bound(CATEGORIES_LIMIT, "list_categories lists so many only"),
     "WorkOrder.timeline": Bound(TIMELINE_LIMIT, "timelines lists the latest steps only"),
     "WorkOrder.photoUrls": Bound(MAX_PHOTOS, "submit caps the photos of an order"),
+    # --- photos ---
+    "WorkOrder.photos": Bound(PHOTOS_LIMIT, "photos_of_orders reads so many per order"),
+    "WorkOrderEvent.photos": Bound(PHOTOS_LIMIT, "photos_of_steps reads so many per step"),
+    "VolunteerActivity.photos": Bound(
+        PHOTOS_LIMIT, "photos_of_activities reads so many per activity"
+    ),
+    "AddActivityPhotosSuccess.photos": Bound(
+        PHOTOS_LIMIT, "an activity holds at most MAX_PHOTOS (at most that many)"
+    ),
 }

@@ -17,6 +17,7 @@ from services import (
     partners,
     party,
     people,
+    photos,
     points,
     volunteering,
     workorders,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     )
     from services.models.party import PartyMemberReport, PartyMembership, PartyUnit
     from services.models.people import Person, RoleAssignment
+    from services.models.photos import Photo
     from services.models.points import PointsAward, PointsRule, PointsTransaction
     from services.models.volunteering import (
         ActivitySignUp,
@@ -119,6 +121,9 @@ BEHIND_PARENT: dict[str, frozenset[str]] = {
     "party_memberships": frozenset({"Person"}),  # party.memberships_by_person
     "party_report": frozenset({"Person"}),  # party.current_reports
     "party_units": frozenset({"Area"}),  # party.units_by_area
+    "photos_of_activity": frozenset({"VolunteerActivity"}),  # photos.photos_of_activities
+    "photos_of_order": frozenset({"WorkOrder"}),  # photos.photos_of_orders
+    "photos_of_step": frozenset({"WorkOrderEvent"}),  # photos.photos_of_steps
     "project_matches": frozenset({"Project"}),  # partners.matches_of(column="project_id")
     "project_milestones": frozenset({"Project"}),  # partners.milestones_of
     "project_needs": frozenset({"Project"}),  # partners.needs_of_projects
@@ -489,6 +494,19 @@ class Loaders:
     @cached_property
     def work_order_timeline(self) -> DataLoader[int, list[WorkOrderEvent]]:
         return _loader(lambda ids: workorders.timelines(work_order_ids=ids))
+
+    # Photos: behind the order, step or activity they belong to (services.photos).
+    @cached_property
+    def photos_of_order(self) -> DataLoader[int, list[Photo]]:
+        return _loader(lambda ids: photos.photos_of_orders(work_order_ids=ids))
+
+    @cached_property
+    def photos_of_step(self) -> DataLoader[int, list[Photo]]:
+        return _loader(lambda ids: photos.photos_of_steps(work_order_event_ids=ids))
+
+    @cached_property
+    def photos_of_activity(self) -> DataLoader[int, list[Photo]]:
+        return _loader(lambda ids: photos.photos_of_activities(activity_ids=ids))
 
 
 async def _receipts(actor: Actor | None, ids: list[int]) -> list[notices.Receipt]:

@@ -6,8 +6,10 @@ from datetime import datetime
 
 import strawberry
 from strawberry import relay
+from strawberry.file_uploads import Upload
 
 from schema.core.ids import id_field
+from schema.photos import PHOTOS_DESCRIPTION
 from services.enums import TeamKind
 
 
@@ -78,6 +80,14 @@ class CreateActivityInput:
 class CancelActivityInput:
     activity_id: relay.GlobalID = id_field("VolunteerActivity", description="The activity.")
     reason: str = strawberry.field(description="Why (shown to those who signed up).")
+
+
+@strawberry.input(description="Add photos to an activity (活动照片; its organisers).")
+class AddActivityPhotosInput:
+    activity_id: relay.GlobalID = id_field("VolunteerActivity", description="The activity.")
+    photos: list[Upload] = strawberry.field(
+        description=f"{PHOTOS_DESCRIPTION} The limit counts the activity's photos so far."
+    )
 
 
 @strawberry.input(description="An activity, by id.")

@@ -10,7 +10,9 @@ from strawberry import relay
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import node_key, require_key
+from schema.photos import from_models, uploads
 from schema.volunteering.inputs import (
+    AddActivityPhotosInput,
     ApproveHoursInput,
     CancelActivityInput,
     CancelSignUpInput,
@@ -25,6 +27,8 @@ from schema.volunteering.inputs import (
     SignUpForActivityInput,
 )
 from schema.volunteering.payloads import (
+    AddActivityPhotosResult,
+    AddActivityPhotosSuccess,
     ApproveHoursResult,
     ApproveHoursSuccess,
     CancelActivityResult,
@@ -137,6 +141,23 @@ class VolunteeringMutation:
             reason=input.reason,
         )
         return CancelActivitySuccess(activity=VolunteerActivity.from_model(activity))
+
+    @strawberry.mutation(
+        description="Add photos to an activity (活动照片): its organisers (whoever created it, "
+        "its team's leader, the admins of its area)."
+    )
+    async def add_activity_photos(
+        self, info: Info, input: Annotated[AddActivityPhotosInput, MUTATION_INPUT]
+    ) -> AddActivityPhotosResult:
+        activity_id = require_key(input.activity_id, "VolunteerActivity", "activityId")
+        added = await volunteering.add_activity_photos(
+            actor=info.context.actor, activity_id=activity_id, photos=uploads(input.photos)
+        )
+        (activity,) = await volunteering.activities_by_ids(activity_ids=[activity_id])
+        assert activity is not None  # it just took the photos
+        return AddActivityPhotosSuccess(
+            activity=VolunteerActivity.from_model(activity), photos=from_models(added)
+        )
 
     @strawberry.mutation(
         description="Sign up for an open activity in reach: of your community (where you live "

@@ -17,6 +17,7 @@ from schema.core.errors import (
     Unauthenticated,
     UserErrors,
 )
+from schema.photos import Photo
 from schema.volunteering.types import (
     ActivitySignUp,
     TeamMembership,
@@ -88,6 +89,18 @@ class CancelActivitySuccess:
 CancelActivityResult = Annotated[
     CancelActivitySuccess | UserErrors | Conflict,
     strawberry.union("CancelActivityResult", description="The activity or why not."),
+]
+
+
+@strawberry.type(description="The photos are added.")
+class AddActivityPhotosSuccess:
+    activity: VolunteerActivity = strawberry.field(description="The activity.")
+    photos: list[Photo] = strawberry.field(description="The photos just added.")
+
+
+AddActivityPhotosResult = Annotated[
+    AddActivityPhotosSuccess | UserErrors,
+    strawberry.union("AddActivityPhotosResult", description="The new photos or why not."),
 ]
 
 

@@ -15,6 +15,7 @@ from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.grids import Area
 from schema.partners import PartnerUnit, Project
 from schema.people import Person
+from schema.photos import Photo, from_models
 from schema.points import PointsAward
 from services import volunteering
 from services.enums import (
@@ -292,6 +293,15 @@ class VolunteerActivity(relay.Node):
         if code is None:
             return None
         return CheckInCode(code=code.code, valid_from=code.valid_from, valid_until=code.valid_until)
+
+    @strawberry.field(
+        description="Photos of the activity (活动照片), in upload order, for signed-in users "
+        "(who may see activities); empty for anonymous callers."
+    )
+    async def photos(self, info: Info) -> list[Photo]:
+        if info.context.actor is None:
+            return []
+        return from_models(await info.context.loaders.photos_of_activity.load(self.id))
 
     @strawberry.field(description="The viewer's latest sign-up for it (null: none).")
     async def my_sign_up(self, info: Info) -> ActivitySignUp | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import strawberry
 from strawberry import relay
+from strawberry.file_uploads import Upload
 
 from schema.core.arguments import IDEMPOTENCY_KEY as SUBMIT_KEY
 from schema.core.ids import id_field
+from schema.photos import PHOTOS_DESCRIPTION
 from services.enums import WorkOrderKind
 
 # --- categories ----------------------------------------------------------------------------
@@ -59,6 +61,9 @@ class PlaceOrderInput:
         "central household (中心户), or one of your micro-grid as its leader (whose errand goes "
         "to the grid leader at once). Omit to order for your own household.",
     )
+    photos: list[Upload] | None = strawberry.field(
+        default=None, description=f"{PHOTOS_DESCRIPTION} Optional."
+    )
 
 
 @strawberry.input(
@@ -75,6 +80,10 @@ class ReportProblemInput:
     description: str = strawberry.field(description="What is wrong (1-1000 characters).")
     photo_urls: list[str] = strawberry.field(
         default_factory=list, description="Up to 9 http(s) links to photos (500 characters each)."
+    )
+    photos: list[Upload] | None = strawberry.field(
+        default=None,
+        description=f"{PHOTOS_DESCRIPTION} Together with `photoUrls`, at most 9. Optional.",
     )
     idempotency_key: str | None = strawberry.field(
         default=None,
@@ -113,6 +122,10 @@ class StartWorkOrderInput(WorkOrderInput):
 class ResolveWorkOrderInput(WorkOrderInput):
     note: str | None = strawberry.field(
         default=None, description="What was done (up to 500 characters)."
+    )
+    photos: list[Upload] | None = strawberry.field(
+        default=None,
+        description=f"Photos of the result, on the RESOLVE step. {PHOTOS_DESCRIPTION} Optional.",
     )
 
 

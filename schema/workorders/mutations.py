@@ -10,6 +10,7 @@ from strawberry import relay
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
 from schema.core.ids import node_key, require_key
+from schema.photos import uploads
 from schema.workorders.inputs import (
     AcceptWorkOrderInput,
     AssignWorkOrderInput,
@@ -125,6 +126,7 @@ class WorkOrdersMutation:
             on_behalf_of_household_id=node_key(
                 input.on_behalf_of_household_id, "Household", "onBehalfOfHouseholdId"
             ),
+            photos=uploads(input.photos),
         )
         return PlaceOrderSuccess(work_order=WorkOrder.from_model(order))
 
@@ -145,6 +147,7 @@ class WorkOrdersMutation:
             description=input.description,
             photo_urls=input.photo_urls,
             idempotency_key=input.idempotency_key,
+            photos=uploads(input.photos),
         )
         return ReportProblemSuccess(work_order=WorkOrder.from_model(order))
 
@@ -188,6 +191,7 @@ class WorkOrdersMutation:
             actor=info.context.actor,
             work_order_id=_order_key(input.work_order_id),
             note=input.note,
+            photos=uploads(input.photos),
         )
         return ResolveWorkOrderSuccess(work_order=WorkOrder.from_model(order))
 

@@ -13,6 +13,7 @@ from schema.core.context import Info
 from schema.grids import Area
 from schema.households import Household
 from schema.people import Person
+from schema.photos import Photo, from_models
 from services import workorders
 from services.enums import Role, WorkOrderAction, WorkOrderKind, WorkOrderStatus
 from services.workorders.orders import TIMELINE_LIMIT
@@ -80,6 +81,7 @@ class WorkOrderEvent:
         "assignee or the rating."
     )
     at: datetime = strawberry.field(description="When.")
+    id: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
     target_area_id: strawberry.Private[int | None]
 
@@ -91,6 +93,7 @@ class WorkOrderEvent:
             to_status=e.to_status,
             note=e.note,
             at=e.at,
+            id=e.id,
             actor_id=e.actor_id,
             target_area_id=e.target_area_id,
         )
@@ -104,6 +107,12 @@ class WorkOrderEvent:
     )
     async def target_area(self, info: Info) -> Area | None:
         return await _area(info, self.target_area_id)
+
+    @strawberry.field(
+        description="Photos taken at this step (the result of a resolution), upload order."
+    )
+    async def photos(self, info: Info) -> list[Photo]:
+        return from_models(await info.context.loaders.photos_of_step.load(self.id))
 
 
 @strawberry.type(
@@ -292,6 +301,14 @@ class WorkOrder(relay.Node):
     async def timeline(self, info: Info) -> list[WorkOrderEvent]:
         steps = await info.context.loaders.work_order_timeline.load(self.id)
         return [WorkOrderEvent.from_model(e) for e in steps]
+
+    @strawberry.field(
+        description="Photos uploaded with the request or report (随手拍), in upload order; "
+        "those of its steps (a resolution's result) are on `timeline`. `photoUrls` keeps the "
+        "links given instead."
+    )
+    async def photos(self, info: Info) -> list[Photo]:
+        return from_models(await info.context.loaders.photos_of_order.load(self.id))
 
 
 @strawberry.type(

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     slow_query_ms: int = Field(default=200, ge=0)
     redemption_hold_days: int = Field(default=7, ge=1, le=365)
     expiring_soon_days: int = Field(default=30, ge=1, le=3660)
+    # Photos (随手拍, services.photos): the largest upload, the most pixels a photo may decode
+    # to (a small file can unpack to gigabytes: a decompression bomb), the long side of the
+    # thumbnail, and how many photos one report, step or activity holds.
+    max_photo_bytes: int = Field(default=10 * 1_048_576, ge=1024, le=100 * 1_048_576)
+    max_photo_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
+    photo_thumbnail_px: int = Field(default=320, ge=32, le=2048)
+    max_photos: int = Field(default=9, ge=1, le=50)
     jobs_interval_seconds: int = Field(default=60, ge=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     # A subscription re-reads its subscriber (roles, session, account) before delivering an

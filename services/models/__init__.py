@@ -42,6 +42,7 @@ from services.models.partners import (
 )
 from services.models.party import PartyMemberReport, PartyMembership, PartyUnit
 from services.models.people import Person, RoleAssignment
+from services.models.photos import Photo
 from services.models.points import (
     EvaluationCredit,
     IdempotencyRecord,
@@ -102,6 +103,7 @@ __all__ = [
     "PartyMembership",
     "PartyUnit",
     "Person",
+    "Photo",
     "PointsAccount",
     "PointsAward",
     "PointsBatchRefusal",

@@ -33,6 +33,7 @@ from services.volunteering.hours import (
     volunteer_hours,
     whole_hours,
 )
+from services.volunteering.photos import add_activity_photos
 from services.volunteering.teams import (
     create_team,
     join_team,
@@ -55,6 +56,7 @@ __all__ = [
     "VolunteerHours",
     "activities_by_ids",
     "activity_sign_ups",
+    "add_activity_photos",
     "approve_hours",
     "auto_check_out",
     "cancel_activity",

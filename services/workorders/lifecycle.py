@@ -14,7 +14,7 @@ pay (confirm, verify) take an idempotency key: a client's retry gets the closed 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +36,8 @@ from services.models import (
     WorkOrderCategory,
     WorkOrderEvent,
 )
+from services.photos import attachments
+from services.photos.processing import PhotoUpload
 from services.points import Source, award_for_source, community_at, ledger
 from services.workorders.access import prefix, reach
 from services.workorders.orders import due_times, emit_change
@@ -273,10 +275,33 @@ async def start(*, actor: Actor | None, work_order_id: int) -> WorkOrder:
     return await _move(actor, work_order_id, WorkOrderAction.START, plan)
 
 
-async def resolve(*, actor: Actor | None, work_order_id: int, note: str | None) -> WorkOrder:
-    """Mark the work done (the handler or the assignee), with a note of what was done; the
-    resident confirms (a report: the grid leader verifies), or the timer does after days."""
+async def resolve(
+    *,
+    actor: Actor | None,
+    work_order_id: int,
+    note: str | None,
+    photos: Sequence[PhotoUpload] = (),
+) -> WorkOrder:
+    """Mark the work done (the handler or the assignee), with a note of what was done and
+    maybe photos of the result (uploads, at most 9, on the RESOLVE step); the resident
+    confirms (a report: the grid leader verifies), or the timer does after days."""
+    actor = require_actor(actor)
+    uploader = actor.person_id
     text = _note(note, "note", required=False)
+    cleaned = await attachments.prepare(photos)
+
+    async def record_photos(fresh: WorkOrder) -> None:
+        # the RESOLVE step this move just wrote (the latest: the order row is locked by its
+        # version until the transaction ends)
+        step = (
+            await WorkOrderEvent.filter(work_order_id=fresh.id, action=WorkOrderAction.RESOLVE)
+            .order_by("-id")
+            .first()
+        )
+        assert step is not None
+        await attachments.record(
+            written, uploaded_by=uploader, work_order_id=fresh.id, work_order_event_id=step.id
+        )
 
     async def plan(actor: Actor, order: WorkOrder) -> Change:
         moment = clock.now()
@@ -288,9 +313,14 @@ async def resolve(*, actor: Actor | None, work_order_id: int, note: str | None) 
                 "sla_breached": order.sla_breached or moment > order.resolve_due,
             },
             [_step(actor, order, WorkOrderAction.RESOLVE, WorkOrderStatus.RESOLVED, note=text)],
+            record_photos if cleaned else None,
         )
 
-    return await _move(actor, work_order_id, WorkOrderAction.RESOLVE, plan)
+    if not cleaned:
+        return await _move(actor, work_order_id, WorkOrderAction.RESOLVE, plan)
+    # The files are written before the move's transaction and deleted if it fails.
+    async with attachments.saved(cleaned) as written:
+        return await _move(actor, work_order_id, WorkOrderAction.RESOLVE, plan)
 
 
 def handler_of(order: WorkOrder) -> int | None:

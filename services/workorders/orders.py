@@ -3,7 +3,8 @@ same transaction, and reading them back: lists, the viewer's own, timelines."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
@@ -37,6 +38,9 @@ from services.models import (
     WorkOrderErrand,
     WorkOrderEvent,
 )
+from services.photos import attachments
+from services.photos.attachments import SavedPhoto
+from services.photos.processing import PhotoUpload, ProcessedPhoto
 from services.workorders.access import errands_for_home, prefix, sees
 from services.workorders.categories import category_for
 from services.workorders.errands import Errand, errand_for
@@ -78,6 +82,12 @@ def check_photo_urls(urls: list[str]) -> list[str]:
             raise InvalidInput("Photo links must be http(s) web links.", field="photoUrls")
         cleaned.append(url)
     return cleaned
+
+
+def photo_digests(photos: Sequence[ProcessedPhoto]) -> list[str]:
+    """What an idempotent retry compares of uploaded photos: the cleaned bytes' digests
+    (cleaning is deterministic, so the same uploads give the same digests)."""
+    return [hashlib.sha256(photo.data).hexdigest() for photo in photos]
 
 
 def is_overdue(order: WorkOrder, now: datetime | None = None) -> bool:
@@ -138,13 +148,15 @@ async def _submit(
     photo_urls: list[str],
     to_check: bool = False,
     errand: Errand | None = None,
+    photos: Sequence[SavedPhoto] = (),
 ) -> WorkOrder:
     """Create the order, in one transaction (the order row is its first write): dispatched at
     once (SUBMIT and DISPATCH on its timeline) to the area that handles `area` (its grid for
     a micro-grid without a leader, or for a micro-grid leader's errand), or, `to_check` (a
     resident's report), SUBMITTED and waiting for a grid leader's check (核实) at `area`, its
     due times counted from submission until the check dispatches it. An errand (代办) is
-    recorded with it and noted on the SUBMIT step."""
+    recorded with it and noted on the SUBMIT step. `photos` (written to the media store
+    already) are recorded on the order."""
     if errand is not None and errand.handling.id != area.id:
         # A micro-grid leader's errand goes to the grid (services.workorders.errands).
         handling, note = errand.handling, None
@@ -193,6 +205,7 @@ async def _submit(
                 placed_as=errand.placed_as,
                 created_at=moment,
             )
+        await attachments.record(photos, uploaded_by=actor.person_id, work_order_id=order.id)
         emit_change(order, WorkOrderAction.SUBMIT if to_check else WorkOrderAction.DISPATCH)
     return order
 
@@ -234,19 +247,23 @@ async def place_order(
     description: str,
     idempotency_key: str | None = None,
     on_behalf_of_household_id: int | None = None,
+    photos: Sequence[PhotoUpload] = (),
 ) -> WorkOrder:
     """A resident asks for help for their household (点单); the order is dispatched to the
     household's micro-grid at once (to its grid leader when the micro-grid has no leader).
     With `on_behalf_of_household_id`, a central household or micro-grid leader places it for
     another household (代办: services.workorders.errands). With an idempotency key, a retry
-    returns the first order."""
+    returns the first order. `photos` are uploads (services.photos), at most 9."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
-    request = {
+    cleaned = await attachments.prepare(photos)
+    request: dict[str, Any] = {
         "category": category,
         "description": description,
         "onBehalfOfHouseholdId": on_behalf_of_household_id,
     }
+    if cleaned:
+        request["uploads"] = photo_digests(cleaned)
     own_household = actor.household_id
     if on_behalf_of_household_id is None and own_household is None:
         raise Forbidden("Orders are placed for your household: you are registered in none.")
@@ -260,17 +277,19 @@ async def place_order(
             assert own_household is not None  # checked above
             household, area = await route_household(own_household)
         found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, area.path)
-        return await _submit(
-            actor=actor,
-            kind=WorkOrderKind.RESIDENT_REQUEST,
-            category=found,
-            description=description,
-            household_id=household.id,
-            area=area,
-            location=None,
-            photo_urls=[],
-            errand=errand,
-        )
+        async with attachments.saved(cleaned) as written:
+            return await _submit(
+                actor=actor,
+                kind=WorkOrderKind.RESIDENT_REQUEST,
+                category=found,
+                description=description,
+                household_id=household.id,
+                area=area,
+                location=None,
+                photo_urls=[],
+                errand=errand,
+                photos=written,
+            )
 
     return await _once(actor, "placeOrder", idempotency_key, request, submit)
 
@@ -303,23 +322,28 @@ async def report_problem(
     description: str,
     photo_urls: list[str],
     idempotency_key: str | None = None,
+    photos: Sequence[PhotoUpload] = (),
 ) -> WorkOrder:
     """Report a problem seen at a place (事件上报). A grid worker's or part-time grid member's
     report (in the community of their role; an admin's in their areas) is dispatched to the
     micro-grid there (or the grid, where no micro-grid is given) at once; a resident's (in the
     community they live in) waits for a grid leader to check it on the spot (核实) first.
-    With an idempotency key, a retry returns the first report."""
+    With an idempotency key, a retry returns the first report. `photos` are uploads
+    (services.photos); with the links of `photo_urls`, at most 9."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
     location = clean_text(location, field="location", max_length=MAX_LOCATION)
-    photos = check_photo_urls(photo_urls)
-    request = {
+    links = check_photo_urls(photo_urls)
+    cleaned = await attachments.prepare(photos, already=len(links))
+    request: dict[str, Any] = {
         "category": category,
         "area": area_id,
         "location": location,
         "description": description,
-        "photos": photos,
+        "photos": links,
     }
+    if cleaned:
+        request["uploads"] = photo_digests(cleaned)
 
     async def submit() -> WorkOrder:
         area = await route_report(area_id)
@@ -331,17 +355,19 @@ async def report_problem(
                 )
             raise Forbidden("Report problems in your own community.", field="areaId")
         found = await category_for(category, WorkOrderKind.PROBLEM_REPORT, area.path)
-        return await _submit(
-            actor=actor,
-            kind=WorkOrderKind.PROBLEM_REPORT,
-            category=found,
-            description=description,
-            household_id=None,
-            area=area,
-            location=location,
-            photo_urls=photos,
-            to_check=not worker,
-        )
+        async with attachments.saved(cleaned) as written:
+            return await _submit(
+                actor=actor,
+                kind=WorkOrderKind.PROBLEM_REPORT,
+                category=found,
+                description=description,
+                household_id=None,
+                area=area,
+                location=location,
+                photo_urls=links,
+                to_check=not worker,
+                photos=written,
+            )
 
     return await _once(actor, "reportProblem", idempotency_key, request, submit)
 

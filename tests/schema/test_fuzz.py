@@ -154,6 +154,8 @@ CUSTOM_SCALARS: dict[str, st.SearchStrategy[Any]] = {
     "Int": _ints().map(nodes.Int),
     "DateTime": _moments().map(nodes.String),
     "Date": _dates().map(nodes.String),
+    # Where a file goes: a JSON request can only put a value there (refused as InvalidInput).
+    "Upload": _text().map(nodes.String),
 }
 
 

@@ -138,6 +138,8 @@ def _value(
         "Boolean": False,
         "DateTime": "2026-06-01T10:00:00+08:00",
         "Date": "2026-06-01",
+        # where a file goes (a multipart request's placeholder); refused before it is read
+        "Upload": "x",
     }[nullable.name]
 
 

@@ -1,0 +1,122 @@
+"""Cleaning an uploaded photo: the type from the bytes, limits, EXIF/GPS gone, upright,
+thumbnail."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.errors import InvalidInput
+from services.kit.settings import get_settings
+from services.photos.processing import process, read_limited, sniff
+from tests.services.photos.images import ROTATED_90_CW, encoded, jpeg, opened
+
+
+class Chunks:
+    """An upload read in pieces (as starlette's UploadFile), counting what was read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.position = 0
+
+    async def read(self, size: int = -1) -> bytes:
+        end = len(self.data) if size < 0 else self.position + size
+        chunk = self.data[self.position : end]
+        self.position += len(chunk)
+        return chunk
+
+
+class TestSniff:
+    def test_jpeg_png_and_webp_are_known_by_their_bytes(self) -> None:
+        assert sniff(jpeg()[:16]) == "image/jpeg"
+        assert sniff(encoded("PNG")[:16]) == "image/png"
+        assert sniff(encoded("WEBP")[:16]) == "image/webp"
+
+    def test_anything_else_is_unknown(self) -> None:
+        assert sniff(encoded("GIF")[:16]) is None
+        assert sniff(b"hello, this is text") is None
+        assert sniff(b"RIFF\x00\x00\x00\x00WAVE") is None
+        assert sniff(b"") is None
+
+
+class TestProcess:
+    @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+    def test_png_and_webp_become_clean_jpeg(self, fmt: str) -> None:
+        photo = process(encoded(fmt, (40, 30)))
+        assert photo.content_type == "image/jpeg"
+        assert (photo.width, photo.height) == (40, 30)
+        assert opened(photo.data).format == "JPEG"
+
+    def test_transparency_is_laid_on_white(self) -> None:
+        photo = process(encoded("PNG", (8, 8), mode="RGBA"))
+        assert opened(photo.data).mode == "RGB"
+
+    def test_gps_exif_and_xmp_are_stripped(self) -> None:
+        given = jpeg()
+        original = opened(given)
+        assert original.getexif().get_ifd(0x8825)  # the GPS IFD is there before
+        assert b"secret-place" in given and b"GridCam" in given
+
+        photo = process(given)
+
+        for data in (photo.data, photo.thumbnail):
+            clean = opened(data)
+            assert len(clean.getexif()) == 0
+            assert "exif" not in clean.info and "xmp" not in clean.info
+            assert "icc_profile" not in clean.info
+            assert b"Exif" not in data and b"secret-place" not in data and b"GridCam" not in data
+
+    def test_the_exif_orientation_is_applied(self) -> None:
+        # Stored 64 wide and 32 high, shot with the camera turned: upright it is 32 x 64.
+        photo = process(jpeg((64, 32), orientation=ROTATED_90_CW))
+        assert (photo.width, photo.height) == (32, 64)
+        assert opened(photo.data).size == (32, 64)
+
+    def test_the_thumbnail_fits_the_long_side(self) -> None:
+        photo = process(jpeg((1000, 500), gps=False))
+        assert (photo.width, photo.height) == (1000, 500)
+        side = get_settings().photo_thumbnail_px
+        assert opened(photo.thumbnail).size == (side, side // 2)
+
+    def test_a_small_photo_is_not_enlarged(self) -> None:
+        photo = process(jpeg((50, 20), gps=False))
+        assert opened(photo.thumbnail).size == (50, 20)
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            encoded("GIF"),
+            b"just some text, not a photo",
+            b"",
+            jpeg()[:200],  # cut short
+            b"\x89PNG\r\n\x1a\n" + jpeg()[3:],  # a PNG signature on something else
+        ],
+        ids=["gif", "text", "empty", "truncated", "disguised"],
+    )
+    def test_other_or_broken_files_are_refused(self, data: bytes) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            process(data)
+        assert refused.value.field == "photos"
+
+    def test_too_many_pixels_are_refused_before_decoding(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "max_photo_pixels", 10_000)
+        process(jpeg((100, 100), gps=False))  # exactly at the limit
+        with pytest.raises(InvalidInput) as refused:
+            process(jpeg((101, 100), gps=False))
+        assert "pixels" in refused.value.message
+
+
+class TestReadLimited:
+    async def test_reads_everything_within_the_limit(self) -> None:
+        data = jpeg((300, 300))
+        assert await read_limited(Chunks(data)) == data
+
+    async def test_stops_reading_past_the_limit(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(get_settings(), "max_photo_bytes", 100_000)
+        upload = Chunks(b"\xff\xd8\xff" + b"\x00" * 1_000_000)
+        with pytest.raises(InvalidInput) as refused:
+            await read_limited(upload)
+        assert refused.value.field == "photos"
+        # refused after the chunk that passed the limit, not after the whole upload
+        assert upload.position < 200_000
