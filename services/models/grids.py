@@ -33,6 +33,12 @@ class Area(Model):
     path = fields.CharField(max_length=255, unique=True)
     contact_group_name = fields.CharField(max_length=100, null=True)
     contact_group_link = fields.CharField(max_length=500, null=True)
+    # GeoJSON Polygon/MultiPolygon geometry as JSON text, WGS-84 (services.geo.boundaries).
+    # Plain text so SQLite and PostgreSQL both hold it (no PostGIS); shapely reads it.
+    boundary = fields.TextField(null=True)
+    # When the boundary last changed: the spatial index of each process compares the latest
+    # one (and the count) to know it must rebuild (services.geo.index).
+    boundary_updated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
@@ -54,6 +60,9 @@ class GridStation(Model):
     name = fields.CharField(max_length=100)
     address = fields.CharField(max_length=200)
     hours = fields.CharField(max_length=100)
+    # Where it is, WGS-84 degrees (both or neither).
+    longitude = fields.FloatField(null=True)
+    latitude = fields.FloatField(null=True)
 
     class Meta:
         table = "grid_station"
