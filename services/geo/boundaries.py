@@ -28,7 +28,7 @@ from shapely.validation import explain_validity
 from tortoise.transactions import in_transaction
 
 from services.enums import Datum
-from services.errors import Forbidden, NotFound
+from services.errors import Forbidden, InvalidInput, NotFound
 from services.geo import index
 from services.geo.datum import gcj02_to_wgs84
 from services.kit import clock, db
@@ -191,15 +191,31 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
     report.problems.sort(key=lambda p: p.index)
     if report.problems or dry_run:
         return report
+    await _draw({areas[code].id: geometry for code, (_, geometry) in parsed.items()})
+    report.imported = len(parsed)
+    return report
+
+
+async def _draw(boundaries: Mapping[int, BaseGeometry]) -> None:
     moment = clock.now()
     async with in_transaction():
-        for code, (_, geometry) in parsed.items():
-            await Area.filter(id=areas[code].id).update(
+        for area_id, geometry in boundaries.items():
+            await Area.filter(id=area_id).update(
                 boundary=dump_boundary(geometry), boundary_updated_at=moment
             )
-    report.imported = len(parsed)
     index.boundaries_changed()
-    return report
+
+
+async def draw_boundaries_as_operator(*, boundaries: Mapping[int, Any]) -> None:
+    """Set boundaries by area id from GeoJSON geometries in WGS-84 (seed and shell); each is
+    validated as an import's are (InvalidInput naming the area)."""
+    parsed: dict[int, BaseGeometry] = {}
+    for area_id, raw in boundaries.items():
+        try:
+            parsed[area_id] = parse_geometry(raw)
+        except ValueError as error:
+            raise InvalidInput(f"Area {area_id}: {error}", field="boundary") from error
+    await _draw(parsed)
 
 
 async def check_net(*, actor: Actor | None, under_id: int | None = None) -> list[NetProblem]:
