@@ -178,10 +178,7 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             report.problems.append(FeatureProblem(i, code, str(error)))
             continue
         parsed[code] = (i, geometry)
-    areas = {
-        a.code: a  # type: ignore[attr-defined]
-        for a in await Area.filter(code__in=list(parsed))
-    }
+    areas = {a.code: a for a in await Area.filter(code__in=list(parsed))}
     for code, (i, _) in parsed.items():
         found = areas.get(code)
         if found is None:

@@ -16,7 +16,7 @@ AddColumn = importlib.import_module("services.migrations.0027_section7_fixes").A
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0028_loop_points_withheld")]
+    dependencies = [("models", "0029_area_codes")]
 
     initial = False
 
