@@ -30,7 +30,7 @@ from tortoise.transactions import in_transaction
 from services.enums import Datum
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.geo import index
-from services.geo.datum import gcj02_to_wgs84
+from services.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.paths import subtree_bounds
@@ -118,6 +118,19 @@ def load_boundary(text: str) -> BaseGeometry:
 def dump_boundary(geometry: BaseGeometry) -> str:
     """Shapely → the stored form (compact GeoJSON text)."""
     return json.dumps(mapping(geometry), separators=(",", ":"))
+
+
+def boundary_in(text: str | None, datum: Datum) -> dict[str, Any] | None:
+    """A stored boundary as a GeoJSON geometry in `datum` (None where none is drawn)."""
+    if text is None:
+        return None
+    if datum is Datum.WGS84:
+        return dict(json.loads(text))
+
+    def convert(coords: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return np.array([wgs84_to_gcj02(float(x), float(y)) for x, y in coords])
+
+    return dict(mapping(shapely.transform(load_boundary(text), convert)))
 
 
 def _label(row: Mapping[str, Any]) -> str:

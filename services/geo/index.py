@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from services.enums import AreaLevel
+from services.geo.points import GeoPoint
 from services.kit import db
 from services.models import Area
 
@@ -100,3 +101,9 @@ def forget() -> None:
     """Drop the built index (tests switching databases)."""
     global _built
     _built = None
+
+
+async def area_containing(*, point: GeoPoint) -> Area | None:
+    """The micro-grid (微网格) holding a point given in either datum, or None (the territory
+    is public: anyone may ask)."""
+    return await area_at(*point.wgs84(field="longitude"))
