@@ -3,8 +3,9 @@
 An STRtree over every micro-grid's boundary, built lazily on the first question and kept in
 the process. It is rebuilt when the boundaries change: at once in the process that imported
 them (`boundaries_changed` bumps a counter), and in other workers when the stamp of the
-micro-grid boundaries in the database (how many, and the latest change) differs from the one
-the index was built from; that stamp is one small aggregate query per question.
+micro-grid boundaries in the database (how many were ever drawn, and the latest change: every
+write of a boundary sets `boundary_updated_at`) differs from the one the index was built from;
+that stamp is one aggregate over a small index per question.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from services.kit import db
 from services.models import Area
 
 _STAMP_SQL = (
-    "SELECT COUNT(boundary) AS n, MAX(boundary_updated_at) AS latest FROM area WHERE level = ?"
+    "SELECT COUNT(boundary_updated_at) AS n, MAX(boundary_updated_at) AS latest "
+    "FROM area WHERE level = ?"
 )
 
 

@@ -10,6 +10,8 @@ of earlier migrations stay.
 import importlib
 
 from tortoise import fields, migrations
+from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
 
 # 0027's AddField that drops the column in place on SQLite when undone.
 AddColumn = importlib.import_module("services.migrations.0027_section7_fixes").AddColumn
@@ -32,4 +34,6 @@ class Migration(migrations.Migration):
             for model in ("Household", "GridStation", "WorkOrder")
             for name in ("longitude", "latitude")
         ),
+        # The spatial index's stamp scans this, not the boundaries (services.geo.index).
+        ops.AddIndex(model_name="Area", index=Index(fields=["boundary_updated_at", "level"])),
     ]

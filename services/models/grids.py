@@ -48,6 +48,10 @@ class Area(Model):
         table = "area"
         # Sibling names are unique (its index also serves "children of X" lookups).
         unique_together = (("parent", "name"),)
+        # The spatial index's stamp (services.geo.index: count and latest change of the
+        # micro-grid boundaries, asked on every areaAt) is a scan of this small index, not of
+        # the boundaries' text. Led by the time, so no path query is planned onto it.
+        indexes = (("boundary_updated_at", "level"),)
         # No (level, kind) index on purpose: SQLite's planner would pick it over the far more
         # selective path range of subtree queries.
 
