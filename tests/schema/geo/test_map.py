@@ -150,3 +150,31 @@ class TestReportByPosition:
         )
         result = body["data"]["reportProblem"]
         assert (result["__typename"], result["field"]) == ("InvalidInput", "areaId")
+
+
+class TestCreateHouseholdWithPosition:
+    async def test_stored_in_wgs84(self, client: httpx.AsyncClient, db: Database) -> None:
+        micro, (lon, lat) = await _inside(M)
+        glon, glat = wgs84_to_gcj02(lon, lat)
+        token = await login(client, "district_admin")
+        body = await gql(
+            client,
+            """mutation($input: CreateHouseholdInput!) { createHousehold(input: $input) {
+                __typename ... on CreateHouseholdSuccess { household { id
+                  position { longitude latitude datum } } } } }""",
+            {
+                "input": {
+                    "areaId": gid("Area", micro.id),
+                    "address": "颜山花园3号楼",
+                    "position": {"longitude": glon, "latitude": glat, "datum": "GCJ02"},
+                }
+            },
+            token=token,
+        )
+        result = body["data"]["createHousehold"]
+        assert result["__typename"] == "CreateHouseholdSuccess", body
+        shown = result["household"]["position"]
+        assert shown["datum"] == "WGS84"
+        assert (shown["longitude"], shown["latitude"]) == pytest.approx((lon, lat), abs=1e-7)
+        stored = await Household.get(id=key_of(result["household"]["id"]))
+        assert (stored.longitude, stored.latitude) == pytest.approx((lon, lat), abs=1e-7)
