@@ -1,5 +1,5 @@
 """Command line: `python -m api serve | migrate | check-migrations | backup | restore |
-verify-ledger | run-jobs (expire)`."""
+verify-ledger | run-jobs (expire) | import-boundaries | check-boundaries`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import uvicorn
 
-from api import logs
+from api import geo_cli, logs
 from api.jobs import JOBS
 from services.errors import DomainError
 from services.kit import backups, db, jobs
@@ -177,9 +177,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run the periodic jobs once (expired lots and holds, forgotten check-ins, "
         "work-order timers; for cron or tests) and exit",
     )
+    geo_cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = get_settings()
     logs.configure(settings)
+    if args.command in geo_cli.COMMANDS:
+        return asyncio.run(geo_cli.run(args))
     if args.command == "check-migrations":
         return asyncio.run(_check_migrations())
     if args.command in {"backup", "restore"}:

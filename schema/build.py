@@ -30,6 +30,7 @@ from schema.core.observability import OperationMetrics
 from schema.core.scalars import SCALAR_OVERRIDES
 from schema.core.throttle import Throttle
 from schema.evaluation import EvaluationMutation, EvaluationQuery
+from schema.geo.queries import GeoQuery
 from schema.grids import GridsMutation, GridsQuery
 from schema.household_claims import HouseholdClaimsMutation, HouseholdClaimsQuery
 from schema.households import HouseholdsMutation
@@ -51,6 +52,7 @@ Query = merge_types(
         AccountsQuery,
         NodesQuery,
         GridsQuery,
+        GeoQuery,
         PeopleQuery,
         HouseholdClaimsQuery,
         PointsQuery,

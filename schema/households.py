@@ -12,6 +12,7 @@ from strawberry import relay
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT, Conflict, UserErrors
 from schema.core.ids import id_field, require_key
+from schema.geo.types import GeoPoint, GeoPointInput, point_field
 from schema.grids import Area
 from services import households
 from services.errors import NotFound as NotFoundError
@@ -32,6 +33,9 @@ class Household(relay.Node):
     building: str | None = strawberry.field(description="Building (楼/栋).")
     unit: str | None = strawberry.field(description="Unit (单元).")
     room: str | None = strawberry.field(description="Room (室).")
+    longitude: strawberry.Private[float | None] = None
+    latitude: strawberry.Private[float | None] = None
+    position: GeoPoint | None = point_field("the household")
     member_count: int = strawberry.field(description="Number of people living there.")
     micro_grid_id: strawberry.Private[int | None]
     community_id: strawberry.Private[int]
@@ -44,6 +48,8 @@ class Household(relay.Node):
             building=h.building,
             unit=h.unit,
             room=h.room,
+            longitude=h.longitude,
+            latitude=h.latitude,
             member_count=h.member_count,
             micro_grid_id=h.micro_grid_id,
             community_id=h.community_id,
@@ -130,6 +136,9 @@ class CreateHouseholdInput:
     unit: str | None = strawberry.field(default=None, description="Unit (单元).")
     room: str | None = strawberry.field(default=None, description="Room (室).")
     member_count: int = strawberry.field(default=1, description="People living there (0-50).")
+    position: GeoPointInput | None = strawberry.field(
+        default=None, description="Where it is on the map, in either datum (stored in WGS-84)."
+    )
 
 
 @strawberry.type(description="The household was registered.")
@@ -228,6 +237,7 @@ class HouseholdsMutation:
             unit=input.unit,
             room=input.room,
             member_count=input.member_count,
+            position=input.position.to_value() if input.position else None,
         )
         return CreateHouseholdSuccess(household=Household.from_model(household))
 

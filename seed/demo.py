@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from seed.coverage import seed_coverage_gaps
 from seed.evaluation import seed_evaluation
+from seed.map import seed_map
 from seed.notices import seed_notices
 from seed.onboarding import seed_onboarding
 from seed.partners import seed_partners
@@ -279,6 +280,8 @@ class _Builder:
         await seed_onboarding(password=DEMO_PASSWORD)
         # Last, so the ids of everything above stay as they were.
         await seed_coverage_gaps(actor=actor)
+        # Boundaries and positions change no ids: after everything that creates areas.
+        await seed_map()
 
     async def community(
         self, street: Area, name: str, road: str, compounds: tuple[str, ...]

@@ -478,3 +478,10 @@ class RelayChannel(StrEnum):
     VISIT = "VISIT"
     PHONE = "PHONE"
     WECHAT_GROUP = "WECHAT_GROUP"
+
+
+class Datum(StrEnum):
+    """Geodetic datum of a coordinate: WGS84 (GPS, stored) or GCJ02 (火星坐标, Chinese web maps)."""
+
+    WGS84 = "WGS84"
+    GCJ02 = "GCJ02"

@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 from services.care_links import HOUSEHOLD_MOVED, TAKEN_OVER, cared_households, end_care_links
 from services.enums import AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from services.geo.points import GeoPoint
 from services.grids import areas_by_ids, get_area, nested_rows
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, PageKey, Window, page_from_rows, paginate
@@ -94,9 +95,12 @@ async def create_household(
     unit: str | None = None,
     room: str | None = None,
     member_count: int = 1,
+    position: GeoPoint | None = None,
 ) -> Household:
-    """Register a household in a micro-grid (assigned) or a community (not yet assigned)."""
+    """Register a household in a micro-grid (assigned) or a community (not yet assigned),
+    optionally with its position on the map (either datum; stored in WGS-84)."""
     actor = require_actor(actor)
+    point = None if position is None else position.wgs84(field="position")
     clean_address = _text(address, field="address", max_length=200, required=True)
     building = _text(building, field="building", max_length=20)
     unit = _text(unit, field="unit", max_length=20)
@@ -116,6 +120,8 @@ async def create_household(
         unit=unit,
         room=room,
         member_count=member_count,
+        longitude=None if point is None else point[0],
+        latitude=None if point is None else point[1],
     )
 
 

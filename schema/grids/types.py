@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
 from schema.core.context import Info
 from schema.core.loaders import load_existing
 from schema.core.pagination import After, Before, Connection, First, Last, page_window, paged
 from schema.core.selection import selected_below
+from schema.geo.types import DATUM_ARGUMENT, GeoPoint, point_field
 from services import grids, party, people
-from services.enums import AreaKind, AreaLevel, MoveSubject
+from services.enums import AreaKind, AreaLevel, Datum, MoveSubject
 from services.evaluation.results import HONOURS_LIMIT
+from services.geo.boundaries import boundary_in
 from services.kit.pagination import Page, PageKey
 
 if TYPE_CHECKING:
@@ -68,6 +71,9 @@ class GridStation:
     name: str = strawberry.field(description="Station name.")
     address: str = strawberry.field(description="Where it is.")
     hours: str = strawberry.field(description="Opening hours, as posted.")
+    longitude: strawberry.Private[float | None] = None
+    latitude: strawberry.Private[float | None] = None
+    position: GeoPoint | None = point_field("the station")
 
 
 @strawberry.type(
@@ -208,6 +214,16 @@ class Area(relay.Node):
         areas = await info.context.loaders.area.load_many([int(i) for i in node_ids])
         return [cls.from_model(a) if a else None for a in areas]
 
+    @strawberry.field(
+        description="The boundary (网格边界) as a GeoJSON Polygon or MultiPolygon geometry in the "
+        "datum asked for; null if none is drawn."
+    )
+    async def boundary(
+        self, info: Info, datum: Annotated[Datum, DATUM_ARGUMENT] = Datum.WGS84
+    ) -> JSON | None:
+        found: AreaModel = await load_existing(info.context.loaders.area, self.id)
+        return cast("JSON | None", boundary_in(found.boundary, datum))
+
     @strawberry.field(description="The area one level up (null for the district).")
     async def parent(self, info: Info) -> Area | None:
         if self.parent_id is None:
@@ -297,7 +313,13 @@ class Area(relay.Node):
         station = await info.context.loaders.station.load(self.id)
         if station is None:
             return None
-        return GridStation(name=station.name, address=station.address, hours=station.hours)
+        return GridStation(
+            name=station.name,
+            address=station.address,
+            hours=station.hours,
+            longitude=station.longitude,
+            latitude=station.latitude,
+        )
 
     @strawberry.field(
         description="The active party units attached to this area (one of its level's kind)."

@@ -8,6 +8,7 @@ from strawberry.file_uploads import Upload
 
 from schema.core.arguments import IDEMPOTENCY_KEY as SUBMIT_KEY
 from schema.core.ids import id_field
+from schema.geo.types import GeoPointInput
 from schema.photos import PHOTOS_DESCRIPTION
 from services.enums import WorkOrderKind
 
@@ -72,11 +73,19 @@ class PlaceOrderInput:
 )
 class ReportProblemInput:
     category: str = strawberry.field(description="A report category's code, e.g. SANITATION.")
-    area_id: relay.GlobalID = id_field(
+    area_id: relay.GlobalID | None = id_field(
         "Area",
-        description="The micro-grid where it is (or the grid, for a place no micro-grid covers).",
+        default=None,
+        description="The micro-grid where it is (or the grid, for a place no micro-grid covers). "
+        "May be left out when `position` is given: the micro-grid there is taken.",
     )
     location: str = strawberry.field(description="Where exactly (1-200 characters).")
+    position: GeoPointInput | None = strawberry.field(
+        default=None,
+        description="Where it is on the map (GPS), in either datum. Routes the report to the "
+        "micro-grid there when `areaId` is left out or holds that micro-grid; outside the "
+        "given area it does not override it.",
+    )
     description: str = strawberry.field(description="What is wrong (1-1000 characters).")
     photo_urls: list[str] = strawberry.field(
         default_factory=list, description="Up to 9 http(s) links to photos (500 characters each)."

@@ -9,7 +9,7 @@ from strawberry import relay
 
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT
-from schema.core.ids import node_key, require_key
+from schema.core.ids import area_key, node_key, require_key
 from schema.photos import uploads
 from schema.workorders.inputs import (
     AcceptWorkOrderInput,
@@ -142,12 +142,13 @@ class WorkOrdersMutation:
         order = await workorders.report_problem(
             actor=info.context.actor,
             category=input.category,
-            area_id=require_key(input.area_id, "Area", "areaId"),
+            area_id=area_key(input.area_id),
             location=input.location,
             description=input.description,
             photo_urls=input.photo_urls,
             idempotency_key=input.idempotency_key,
             photos=uploads(input.photos),
+            position=input.position.to_value() if input.position else None,
         )
         return ReportProblemSuccess(work_order=WorkOrder.from_model(order))
 

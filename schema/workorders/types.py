@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from schema.core.context import Info
+from schema.geo.types import GeoPoint, point_field
 from schema.grids import Area
 from schema.households import Household
 from schema.people import Person
@@ -127,6 +128,9 @@ class WorkOrder(relay.Node):
     status: WorkOrderStatus = strawberry.field(description="Where it stands.")
     description: str = strawberry.field(description="What is needed or what was seen.")
     location: str | None = strawberry.field(description="Where exactly (reports).")
+    longitude: strawberry.Private[float | None] = None
+    latitude: strawberry.Private[float | None] = None
+    position: GeoPoint | None = point_field("it was reported (the reporter's position)")
     photo_urls: list[str] = strawberry.field(description="Photos of the problem (reports).")
     escalation_level: int = strawberry.field(
         description="0: none; 1: escalated to the grid leader (an order of a micro-grid); 2: to "
@@ -181,6 +185,8 @@ class WorkOrder(relay.Node):
             status=o.status,
             description=o.description,
             location=o.location,
+            longitude=o.longitude,
+            latitude=o.latitude,
             photo_urls=list(o.photo_urls or []),
             escalation_level=o.escalation_level,
             sla_breached=o.sla_breached,

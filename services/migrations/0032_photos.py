@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0029_area_codes')]
+    dependencies = [('models', '0031_map')]
 
     initial = False
 

@@ -36,12 +36,22 @@ class Area(Model):
     path = fields.CharField(max_length=255, unique=True)
     contact_group_name = fields.CharField(max_length=100, null=True)
     contact_group_link = fields.CharField(max_length=500, null=True)
+    # GeoJSON Polygon/MultiPolygon geometry as JSON text, WGS-84 (services.geo.boundaries).
+    # Plain text so SQLite and PostgreSQL both hold it (no PostGIS); shapely reads it.
+    boundary = fields.TextField(null=True)
+    # When the boundary last changed: the spatial index of each process compares the latest
+    # one (and the count) to know it must rebuild (services.geo.index).
+    boundary_updated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "area"
         # Sibling names are unique (its index also serves "children of X" lookups).
         unique_together = (("parent", "name"),)
+        # The spatial index's stamp (services.geo.index: count and latest change of the
+        # micro-grid boundaries, asked on every areaAt) is a scan of this small index, not of
+        # the boundaries' text. Led by the time, so no path query is planned onto it.
+        indexes = (("boundary_updated_at", "level"),)
         # No (level, kind) index on purpose: SQLite's planner would pick it over the far more
         # selective path range of subtree queries.
 
@@ -57,6 +67,9 @@ class GridStation(Model):
     name = fields.CharField(max_length=100)
     address = fields.CharField(max_length=200)
     hours = fields.CharField(max_length=100)
+    # Where it is, WGS-84 degrees (both or neither).
+    longitude = fields.FloatField(null=True)
+    latitude = fields.FloatField(null=True)
 
     class Meta:
         table = "grid_station"

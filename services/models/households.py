@@ -37,6 +37,9 @@ class Household(Model):
     unit = fields.CharField(max_length=20, null=True)
     room = fields.CharField(max_length=20, null=True)
     member_count = fields.IntField(default=1)
+    # Where it is, WGS-84 degrees (both or neither).
+    longitude = fields.FloatField(null=True)
+    latitude = fields.FloatField(null=True)
     created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:

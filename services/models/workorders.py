@@ -69,6 +69,9 @@ class WorkOrder(Model):
     )
     area_id: int
     location = fields.CharField(max_length=200, null=True)
+    # Where it was reported, WGS-84 degrees (both or neither); routes it (services.geo.index).
+    longitude = fields.FloatField(null=True)
+    latitude = fields.FloatField(null=True)
     photo_urls: list[Any] = fields.JSONField(default=list)
     handling_area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
         "models.Area", related_name="handled_work_orders", on_delete=fields.RESTRICT

@@ -23,6 +23,7 @@ from services.enums import (
     WorkOrderStatus,
 )
 from services.errors import Forbidden, InvalidInput, NotFound
+from services.geo.points import GeoPoint
 from services.grids import clean_text
 from services.kit import clock, events
 from services.kit.auth import Actor, require_actor
@@ -149,6 +150,7 @@ async def _submit(
     to_check: bool = False,
     errand: Errand | None = None,
     photos: Sequence[SavedPhoto] = (),
+    position: tuple[float, float] | None = None,
 ) -> WorkOrder:
     """Create the order, in one transaction (the order row is its first write): dispatched at
     once (SUBMIT and DISPATCH on its timeline) to the area that handles `area` (its grid for
@@ -174,6 +176,8 @@ async def _submit(
             reporter_id=actor.person_id,
             area_id=area.id,
             location=location,
+            longitude=None if position is None else position[0],
+            latitude=None if position is None else position[1],
             photo_urls=photo_urls,
             handling_area_id=area.id if to_check else handling.id,
             handling_path=area.path if to_check else handling.path,
@@ -317,23 +321,26 @@ async def report_problem(
     *,
     actor: Actor | None,
     category: str,
-    area_id: int,
+    area_id: int | None,
     location: str,
     description: str,
     photo_urls: list[str],
     idempotency_key: str | None = None,
     photos: Sequence[PhotoUpload] = (),
+    position: GeoPoint | None = None,
 ) -> WorkOrder:
     """Report a problem seen at a place (事件上报). A grid worker's or part-time grid member's
     report (in the community of their role; an admin's in their areas) is dispatched to the
     micro-grid there (or the grid, where no micro-grid is given) at once; a resident's (in the
     community they live in) waits for a grid leader to check it on the spot (核实) first.
+    With a position (GPS), it goes to the micro-grid there (services.workorders.routing).
     With an idempotency key, a retry returns the first report. `photos` are uploads
     (services.photos); with the links of `photo_urls`, at most 9."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
     location = clean_text(location, field="location", max_length=MAX_LOCATION)
     links = check_photo_urls(photo_urls)
+    point = None if position is None else position.wgs84(field="position")
     cleaned = await attachments.prepare(photos, already=len(links))
     request: dict[str, Any] = {
         "category": category,
@@ -344,9 +351,12 @@ async def report_problem(
     }
     if cleaned:
         request["uploads"] = photo_digests(cleaned)
+    if point is not None:
+        # Only when given: keys of reports made before positions existed stay the same.
+        request["position"] = list(point)
 
     async def submit() -> WorkOrder:
-        area = await route_report(area_id)
+        area = await route_report(area_id, point)
         worker = may_report(actor, area.path)
         if not worker and not await _lives_in_community_of(actor, area.path):
             if not actor.paths_for(REPORTER_ROLES | ADMIN_ROLES) and actor.household_id is None:
@@ -367,6 +377,7 @@ async def report_problem(
                 photo_urls=links,
                 to_check=not worker,
                 photos=written,
+                position=point,
             )
 
     return await _once(actor, "reportProblem", idempotency_key, request, submit)

@@ -5,6 +5,12 @@ costs the same however large the district is.
   yet assigned to a micro-grid: to its community, which then assigns or transfers it).
 - A problem report goes to the micro-grid where it was seen; reported at a grid (a place no
   micro-grid covers, such as a street or a square): to that grid.
+- A problem report with a position (GPS) on the map goes to the micro-grid whose boundary holds
+  it, when it was reported without an area or at an area that holds that micro-grid (the
+  position refines the area: a grid becomes its micro-grid). A position outside the given
+  area's subtree does not override it: the reporter chose the area, and a phone's fix near an
+  edge is off by tens of metres; a position outside every micro-grid is routed as without one
+  (and is InvalidInput when no area was given either).
 - A micro-grid without a leader (the role ended and nobody took it over yet) cannot accept:
   its orders go to its grid at once, where the grid leader accepts them (without this they
   waited for the escalation timer).
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from services.enums import AreaLevel, Role, WorkOrderStatus
 from services.errors import InvalidInput, NotFound
+from services.geo.index import area_at as micro_grid_at
 from services.kit.paths import path_ids
 from services.models import Area, Household, RoleAssignment, WorkOrder
 
@@ -34,13 +41,23 @@ async def route_household(household_id: int) -> tuple[Household, Area]:
     return household, await Area.get(id=area_id)
 
 
-async def route_report(area_id: int) -> Area:
-    """The area a problem is reported at: a micro-grid, or a grid."""
+async def route_report(area_id: int | None, position: tuple[float, float] | None = None) -> Area:
+    """The area a problem is reported at: a micro-grid, or a grid; with a WGS-84 position,
+    the micro-grid holding it when the given area (if any) holds that micro-grid."""
+    located = None if position is None else await micro_grid_at(*position)
+    if area_id is None:
+        if located is None:
+            if position is None:
+                raise InvalidInput("Give the area or the position of the problem.", field="areaId")
+            raise InvalidInput("The position lies in no micro-grid: give the area.", field="areaId")
+        return located
     area = await Area.get_or_none(id=area_id)
     if area is None:
         raise NotFound("No such area.", field="areaId")
     if area.level not in (AreaLevel.MICRO_GRID, AreaLevel.GRID):
         raise InvalidInput("Report a problem at a grid or a micro-grid.", field="areaId")
+    if located is not None and located.path.startswith(area.path):
+        return located
     return area
 
 

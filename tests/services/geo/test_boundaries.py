@@ -1,0 +1,204 @@
+"""Boundaries: parsing and validity, and the checks of the net (containment, overlaps, gaps)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from seed.demo import DEMO_STREET
+from seed.onboarding import M
+from services.enums import AreaLevel, Datum
+from services.errors import Forbidden
+from services.geo.boundaries import (
+    NetProblemKind,
+    check_net,
+    check_net_as_operator,
+    find_problems,
+    import_boundaries,
+    load_boundary,
+    parse_geometry,
+)
+from services.geo.datum import wgs84_to_gcj02
+from services.geo.index import area_at
+from services.models import Area
+from tests.conftest import Database, actor_for
+from tests.services.geo.shapes import box, box_text, collection
+
+
+def row(
+    id: int, parent_id: int | None, boundary: str | None, level: AreaLevel = AreaLevel.GRID
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "code": f"C{id}",
+        "name": f"area {id}",
+        "level": level.value,
+        "parent_id": parent_id,
+        "boundary": boundary,
+    }
+
+
+class TestParseGeometry:
+    def test_polygon_and_multipolygon(self) -> None:
+        assert parse_geometry(box(0, 0, 1, 1)).area == pytest.approx(1)
+        multi = {
+            "type": "MultiPolygon",
+            "coordinates": [box(0, 0, 1, 1)["coordinates"], box(2, 0, 3, 1)["coordinates"]],
+        }
+        assert parse_geometry(multi).area == pytest.approx(2)
+
+    def test_self_intersection_explained(self) -> None:
+        bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+        with pytest.raises(ValueError, match="Self-intersection"):
+            parse_geometry(bowtie)
+
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            None,
+            {"type": "Point", "coordinates": [0, 0]},
+            {"type": "Polygon", "coordinates": [[[0, 0], [1]]]},
+            {"type": "Polygon", "coordinates": []},
+        ],
+    )
+    def test_not_a_polygon(self, raw: Any) -> None:
+        with pytest.raises(ValueError):
+            parse_geometry(raw)
+
+
+class TestFindProblems:
+    def test_a_clean_net_has_none(self) -> None:
+        # given a parent split exactly in two children (edges a hair apart: drawing noise)
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.01)),
+            row(2, 1, box_text(0, 0, 0.010000001, 0.01)),
+            row(3, 1, box_text(0.01, 0, 0.02, 0.01)),
+        ]
+        assert find_problems(rows) == []
+
+    def test_child_outside_parent(self) -> None:
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.01)),
+            row(2, 1, box_text(0, 0, 0.01, 0.01)),
+            row(3, 1, box_text(0.01, 0, 0.03, 0.01)),
+        ]
+        found = find_problems(rows)
+        assert [(p.kind, p.areas) for p in found] == [(NetProblemKind.OUTSIDE_PARENT, ("C3", "C1"))]
+        assert found[0].size == pytest.approx(0.0001, rel=0.01)
+
+    def test_siblings_overlapping(self) -> None:
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.01)),
+            row(2, 1, box_text(0, 0, 0.011, 0.01)),
+            row(3, 1, box_text(0.01, 0, 0.02, 0.01)),
+        ]
+        found = find_problems(rows)
+        assert [(p.kind, p.areas) for p in found] == [(NetProblemKind.OVERLAP, ("C2", "C3"))]
+        assert found[0].size == pytest.approx(0.00001, rel=0.01)
+
+    def test_gap_and_missing(self) -> None:
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.01)),
+            row(2, 1, box_text(0, 0, 0.009, 0.01)),
+            row(3, 1, box_text(0.01, 0, 0.02, 0.01)),
+            row(4, 1, None),
+        ]
+        kinds = {p.kind: p.areas for p in find_problems(rows)}
+        assert kinds == {NetProblemKind.GAP: ("C1",), NetProblemKind.MISSING: ("C4",)}
+
+    def test_nothing_drawn_nothing_reported(self) -> None:
+        assert find_problems([row(1, None, None), row(2, 1, None)]) == []
+
+
+class TestImport:
+    async def test_all_or_nothing_with_a_report_per_feature(self, db: Database) -> None:
+        # given a file with one good feature, a bowtie, an unknown code and a repeated code
+        micro = await Area.get(name=M)
+        assert micro.code is not None
+        before = micro.boundary
+        bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+        file = collection(
+            (micro.code, box(117.85, 36.48, 117.851, 36.481)),
+            ("999", bowtie),
+            ("NOPE", box(0, 0, 1, 1)),
+            (micro.code, box(0, 0, 1, 1)),
+        )
+        # when the district admin imports it
+        report = await import_boundaries(actor=await actor_for("district_admin"), collection=file)
+        # then every problem is listed by feature and nothing is written
+        assert [(p.index, p.code) for p in report.problems] == [
+            (1, "999"),
+            (2, "NOPE"),
+            (3, micro.code),
+        ]
+        assert "Self-intersection" in report.problems[0].message
+        assert report.imported == 0
+        assert (await Area.get(id=micro.id)).boundary == before
+
+    async def test_gcj02_file_stored_in_wgs84_and_routed(self, db: Database) -> None:
+        # given micro-grid M redrawn on a GCJ-02 map
+        micro = await Area.get(name=M)
+        assert micro.code is not None
+        assert micro.boundary is not None
+        shape_now = load_boundary(micro.boundary)
+        x0, y0, x1, y1 = shape_now.bounds
+        corners = [wgs84_to_gcj02(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
+        drawn = {"type": "Polygon", "coordinates": [[*map(list, corners), list(corners[0])]]}
+        actor = await actor_for("district_admin")
+        # when a dry run, then the import runs
+        dry = await import_boundaries(
+            actor=actor, collection=collection((micro.code, drawn)), datum=Datum.GCJ02, dry_run=True
+        )
+        assert dry.problems == [] and dry.imported == 0
+        report = await import_boundaries(
+            actor=actor, collection=collection((micro.code, drawn)), datum=Datum.GCJ02
+        )
+        # then it is stored back in WGS-84 (to ~1 cm) and the index answers from it at once
+        assert report.problems == [] and report.imported == 1
+        stored = await Area.get(id=micro.id)
+        assert stored.boundary is not None
+        assert load_boundary(stored.boundary).bounds == pytest.approx(shape_now.bounds, abs=1e-7)
+        found = await area_at(*shape_now.representative_point().coords[0])
+        assert found is not None and found.id == micro.id
+        assert await check_net_as_operator() == []
+
+    async def test_only_areas_the_actor_administers(self, db: Database) -> None:
+        micro = await Area.get(name=M)
+        other_street = await Area.filter(level=AreaLevel.STREET, name__not=DEMO_STREET).first()
+        assert micro.code is not None and other_street is not None and other_street.code
+        file = collection((micro.code, box(0, 0, 1, 1)), (other_street.code, box(0, 0, 1, 1)))
+        report = await import_boundaries(
+            actor=await actor_for("street_admin"), collection=file, dry_run=True
+        )
+        assert [(p.index, p.message) for p in report.problems] == [
+            (1, "you do not administer this area")
+        ]
+
+    async def test_not_a_feature_collection(self, db: Database) -> None:
+        report = await import_boundaries(
+            actor=await actor_for("district_admin"), collection={"type": "Feature"}
+        )
+        assert report.problems[0].index == -1
+
+
+class TestCheckNet:
+    async def test_overlap_found_under_a_code(self, db: Database) -> None:
+        # given micro-grid M (the grid's first strip, at its south edge) drawn over its sibling
+        micro = await Area.get(name=M)
+        assert micro.boundary is not None and micro.code is not None
+        x0, y0, x1, y1 = load_boundary(micro.boundary).bounds
+        grown = box(x0, y0, x1, y1 + (y1 - y0) / 2)
+        await import_boundaries(
+            actor=await actor_for("district_admin"), collection=collection((micro.code, grown))
+        )
+        # when the community admin checks the net
+        problems = await check_net(actor=await actor_for("community_admin"))
+        # then the overlap is listed, and nothing else
+        overlaps = [p for p in problems if p.kind is NetProblemKind.OVERLAP]
+        assert len(overlaps) == 1 and micro.code in overlaps[0].areas
+        assert len(problems) == 1
+
+    async def test_not_for_non_admins(self, db: Database) -> None:
+        with pytest.raises(Forbidden):
+            await check_net(actor=await actor_for("resident"))
