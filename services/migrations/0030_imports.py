@@ -1,6 +1,6 @@
 """Bulk import (批量导入): import jobs and their row errors (`import_job`, `import_row_error`),
 the district's household number (`household.number`, 户号, unique, null for households
-registered before), and a person's ID card (`person.id_card_last4`; `person.id_card_number`
+registered before), an audit kind IMPORT, and a person's ID card (`person.id_card_last4`; `person.id_card_number`
 only filled when STORE_FULL_ID_NUMBERS allows it).
 
 On SQLite the columns are added and dropped in place (no table rebuild, which would lose the
@@ -12,7 +12,7 @@ from typing import Any
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from services.enums import ImportKind, ImportStatus
+from services.enums import AuditKind, ImportKind, ImportStatus
 from services.kit.clock import now
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -20,6 +20,11 @@ from tortoise.indexes import Index
 
 # 0027's AddField that drops the column in place on SQLite when undone.
 AddColumn = importlib.import_module("services.migrations.0027_section7_fixes").AddColumn
+
+
+AlterFieldState = importlib.import_module(
+    "services.migrations.0022_party_organisation"
+).AlterFieldState
 
 
 class AddUniqueColumn(AddColumn):  # type: ignore[misc,valid-type]
@@ -56,6 +61,12 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        # Audit entries of imports (kind IMPORT): only the enum's description changes.
+        AlterFieldState(
+            model_name='AuditEntry',
+            name='kind',
+            field=fields.CharEnumField(description='POINTS: POINTS\nROLE: ROLE\nRULE: RULE\nPOLICY: POLICY\nREWARD: REWARD\nEVALUATION: EVALUATION\nIMPORT: IMPORT', enum_type=AuditKind, max_length=16),
+        ),
         ops.CreateModel(
             name='ImportJob',
             fields=[
