@@ -56,7 +56,7 @@ class AddUniqueColumn(AddColumn):  # type: ignore[misc,valid-type]
         await super().database_backward(app_label, old_state, new_state, state_editor)
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0028_loop_points_withheld')]
+    dependencies = [('models', '0029_area_codes')]
 
     initial = False
 
