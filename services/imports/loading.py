@@ -18,7 +18,7 @@ from typing import Any
 from services.enums import AreaKind, AreaLevel, AuditKind, ImportKind, Role
 from services.imports.columns import COLUMNS, IdCard
 from services.imports.reading import Row, RowError
-from services.kit import clock
+from services.kit import clock, db
 from services.kit.audit import snapshot
 from services.kit.auth import Actor
 from services.kit.paths import is_under
@@ -137,6 +137,11 @@ class Loader:
             await AuditEntry.bulk_create(entries, batch_size=BATCH)
 
 
+def _db_now(model: Any) -> Any:
+    """The clock's now as `model.created_at` stores it (raw inserts skip the model)."""
+    return model._meta.fields_map["created_at"].to_db_value(clock.now(), None)
+
+
 def _apply(model: Any, values: dict[str, Any]) -> bool:
     """Set `values` on `model`; True when any differed."""
     changed = False
@@ -191,12 +196,14 @@ class HouseholdLoader(Loader):
     async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
         numbers = [row.values["number"] for row in rows]
         existing = {h.number: h for h in await Household.filter(number__in=numbers)}
-        new, changed, audits = [], [], []
+        new: list[list[Any]] = []
+        changed, audits = [], []
+        now = _db_now(Household)
         for row in rows:
             values = self.values(row)
             household = existing.get(row.values["number"])
             if household is None:
-                new.append(Household(number=row.values["number"], created_at=clock.now(), **values))
+                new.append([row.values["number"], *values.values(), now])
                 continue
             before = snapshot(household)
             if _apply(household, values):
@@ -208,8 +215,8 @@ class HouseholdLoader(Loader):
         self.counts.updated += len(changed)
         if dry_run:
             return
-        if new:
-            await Household.bulk_create(new, batch_size=BATCH)
+        columns = ["number", *self.values(rows[0]), "created_at"]
+        await db.insert_many(Household._meta.db_table, columns, new)
         if changed:
             await Household.bulk_update(
                 changed, fields=list(self.values(rows[0])), batch_size=BATCH
@@ -261,8 +268,10 @@ class PersonLoader(Loader):
         phones = [row.values["phone"] for row in rows]
         existing = {p.phone: p for p in await Person.filter(phone__in=phones)}
         paths = {id: path for id, path in self.households.values()}
-        new, changed, audits = [], [], []
+        new: list[list[Any]] = []
+        changed, audits = [], []
         fields = ["name", "household_id", "party_member", "id_card_last4", "id_card_number"]
+        now = _db_now(Person)
         for row in rows:
             v = row.values
             number = v["household_number"]
@@ -280,7 +289,7 @@ class PersonLoader(Loader):
                 )
                 values["id_card_number"] = (card.full if self.full_ids else None) or keep
             if person is None:
-                new.append(Person(phone=v["phone"], created_at=clock.now(), **values))
+                new.append([v["phone"], now, *(values.get(name) for name in fields)])
                 continue
             if person.household_id is not None and not self.in_scope(
                 paths.get(person.household_id, "")
@@ -300,8 +309,7 @@ class PersonLoader(Loader):
         self.counts.updated += len(changed)
         if dry_run:
             return
-        if new:
-            await Person.bulk_create(new, batch_size=BATCH)
+        await db.insert_many(Person._meta.db_table, ["phone", "created_at", *fields], new)
         if changed:
             await Person.bulk_update(changed, fields=fields, batch_size=BATCH)
             await self.audit(audits)

@@ -92,7 +92,7 @@ def raw_rows(path: Path) -> Iterator[list[str | None]]:
         return
     with path.open(encoding=csv_encoding(path), newline="") as stream:
         for cells in csv.reader(stream):
-            yield [_cell_text(c) for c in cells]
+            yield [c.strip() or None for c in cells]
 
 
 def header_errors(kind: ImportKind, header: list[str | None]) -> tuple[list[int], list[RowError]]:
