@@ -33,6 +33,7 @@ from schema.evaluation import EvaluationMutation, EvaluationQuery
 from schema.grids import GridsMutation, GridsQuery
 from schema.household_claims import HouseholdClaimsMutation, HouseholdClaimsQuery
 from schema.households import HouseholdsMutation
+from schema.imports import ImportsMutation, ImportsQuery
 from schema.market import MarketMutation, MarketQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
 from schema.partners import PartnersMutation, PartnersQuery
@@ -61,6 +62,7 @@ Query = merge_types(
         NoticesQuery,
         WorkOrdersQuery,
         AuditQuery,
+        ImportsQuery,
     ),
 )
 Mutation = merge_types(
@@ -79,6 +81,7 @@ Mutation = merge_types(
         VolunteeringMutation,
         NoticesMutation,
         WorkOrdersMutation,
+        ImportsMutation,
     ),
 )
 Subscription = merge_types(

@@ -7,8 +7,11 @@ The same function serves the command line (`actor=None`: the system, no scope) a
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from tortoise.transactions import in_transaction
 
@@ -26,6 +29,7 @@ MAX_STORED_ERRORS = 10_000
 problem by problem."""
 
 PROGRESS_EVERY = 1000
+COPY_CHUNK = 1 << 20
 
 Progress = Callable[[str, int], None]
 """Told (phase "check" or "write", rows just done) as the rows go by."""
@@ -179,3 +183,21 @@ async def get_import_job(*, actor: Actor | None, job_id: int) -> ImportJob:
 async def import_errors(*, job: ImportJob, window: Window) -> Page[ImportRowError]:
     """The problems of a job, in file order (row by row)."""
     return await paginate(ImportRowError.filter(job_id=job.id), window)
+
+
+async def import_upload(
+    *,
+    actor: Actor | None,
+    kind: ImportKind,
+    source: BinaryIO,
+    file_name: str,
+    dry_run: bool = False,
+) -> ImportJob:
+    """Import an uploaded file (admins, into their subtrees): copied to a temporary file in
+    chunks (never whole in memory), then run to the end before returning (inline)."""
+    actor = require_actor(actor)
+    job = await new_job(actor=actor, kind=kind, dry_run=dry_run, file_name=file_name)
+    with tempfile.NamedTemporaryFile(prefix="import-", suffix=Path(file_name).suffix) as copy:
+        shutil.copyfileobj(source, copy, length=COPY_CHUNK)
+        copy.flush()
+        return await run_import(actor=actor, job=job, path=Path(copy.name))
