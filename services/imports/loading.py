@@ -237,12 +237,14 @@ class PersonLoader(Loader):
                 "number", "id", "path"
             )
         }
+        # Every stored phone with its person (one query): batches then read the people they
+        # touch by primary key (person.phone has no index).
         self.phones: dict[str, int] = {}
         self.ambiguous: set[str] = set()
-        for (phone,) in await Person.filter(phone__isnull=False).values_list("phone"):
+        for phone, id in await Person.filter(phone__isnull=False).values_list("phone", "id"):
             if phone in self.phones:
                 self.ambiguous.add(phone)
-            self.phones[phone] = self.phones.get(phone, 0) + 1
+            self.phones[phone] = id
         self.seen: set[str] = set()
         self.full_ids = get_settings().store_full_id_numbers
 
@@ -265,8 +267,8 @@ class PersonLoader(Loader):
             self.error(row, "household_number", "REQUIRED", "户号 is required (your scope).")
 
     async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
-        phones = [row.values["phone"] for row in rows]
-        existing = {p.phone: p for p in await Person.filter(phone__in=phones)}
+        ids = [self.phones[p] for row in rows if (p := row.values["phone"]) in self.phones]
+        existing = {p.phone: p for p in await Person.filter(id__in=ids)} if ids else {}
         paths = {id: path for id, path in self.households.values()}
         new: list[list[Any]] = []
         changed, audits = [], []
