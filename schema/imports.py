@@ -18,7 +18,7 @@ from schema.core.ids import id_argument, require_key
 from schema.core.pagination import After, Before, Connection, First, Last, paged
 from services import imports
 from services.enums import ImportKind, ImportStatus
-from services.errors import DomainError
+from services.errors import DomainError, InvalidInput
 
 if TYPE_CHECKING:
     from services.models.imports import ImportJob as ImportJobModel
@@ -202,6 +202,8 @@ class ImportsMutation:
     ) -> ImportDataResult:
         # A Starlette UploadFile (api.graphql_multipart): its `file` is spooled to disk.
         upload: Any = input.file
+        if not hasattr(upload, "file"):  # a value in JSON variables, not a multipart part
+            raise InvalidInput("Send the file as a multipart request part.", field="file")
         job = await imports.import_upload(
             actor=info.context.actor,
             kind=input.kind,
