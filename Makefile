@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install audit-install run test test-slow-path test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load
+.PHONY: install audit-install run test test-slow-path test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load bench-imports
 
 install: $(STAMP)
 
@@ -118,6 +118,11 @@ bench: install
 # Points writes (awards/s, redemptions/s) and the balance read at 1,000,000 ledger entries.
 bench-points: install
 	$(DEV_ENV) $(BIN)/python -m bench points
+
+# Issue 16: import 100,000 households and 300,000 people into a fresh SQLite (target < 60 s),
+# and 10,000 for comparison: seconds and peak RSS per import.
+bench-imports: install
+	$(DEV_ENV) $(BIN)/python -m bench imports
 
 # Scoring and publishing a quarter: 10,000 role holders, 1,000,000 ledger entries (target < 10 s).
 bench-evaluation: install

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import graphiql, logs, media
+from api import graphiql, logs, media, templates
 from api.figures import read_figures
 from api.graphql import GraphQLApp
 from api.jobs import JOBS
@@ -346,6 +346,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
         Route(f"{MEDIA_ROUTE}/{{path:path}}", media.serve),
+        Route(templates.TEMPLATES_ROUTE, templates.serve),
     ]
     if settings.graphiql:
         routes.append(Route(graphiql.ASSET_ROUTE, graphiql.asset))

@@ -430,6 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     bench/points.py, bench/evaluation.py, bench/matching.py, bench/activities.py or
     bench/orders.py instead)."""
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["imports"]:
+        from bench.imports import main as imports_main
+
+        return imports_main(args[1:])
     if args[:1] == ["points"]:
         from bench.points import main as points_main
 

@@ -34,6 +34,7 @@ from schema.geo.queries import GeoQuery
 from schema.grids import GridsMutation, GridsQuery
 from schema.household_claims import HouseholdClaimsMutation, HouseholdClaimsQuery
 from schema.households import HouseholdsMutation
+from schema.imports import ImportsMutation, ImportsQuery
 from schema.market import MarketMutation, MarketQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
 from schema.partners import PartnersMutation, PartnersQuery
@@ -63,6 +64,7 @@ Query = merge_types(
         NoticesQuery,
         WorkOrdersQuery,
         AuditQuery,
+        ImportsQuery,
     ),
 )
 Mutation = merge_types(
@@ -81,6 +83,7 @@ Mutation = merge_types(
         VolunteeringMutation,
         NoticesMutation,
         WorkOrdersMutation,
+        ImportsMutation,
     ),
 )
 Subscription = merge_types(

@@ -145,6 +145,7 @@ class AuditKind(StrEnum):
     POLICY = "POLICY"
     REWARD = "REWARD"
     EVALUATION = "EVALUATION"
+    IMPORT = "IMPORT"
 
 
 class ExpiryKind(StrEnum):
@@ -485,3 +486,25 @@ class Datum(StrEnum):
 
     WGS84 = "WGS84"
     GCJ02 = "GCJ02"
+
+
+class ImportKind(StrEnum):
+    """What a spreadsheet brings in (批量导入) or an export writes with the same columns."""
+
+    AREAS = "AREAS"
+    HOUSEHOLDS = "HOUSEHOLDS"
+    PEOPLE = "PEOPLE"
+    ROLES = "ROLES"
+    PARTNERS = "PARTNERS"
+    PARTNER_RESOURCES = "PARTNER_RESOURCES"
+
+
+class ImportStatus(StrEnum):
+    """Where an import job stands: QUEUED, RUNNING, then SUCCEEDED (written), DRY_RUN_DONE
+    (validated only, nothing written) or FAILED (errors found, nothing written)."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    DRY_RUN_DONE = "DRY_RUN_DONE"
+    FAILED = "FAILED"

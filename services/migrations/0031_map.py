@@ -18,7 +18,7 @@ AddColumn = importlib.import_module("services.migrations.0027_section7_fixes").A
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0029_area_codes")]
+    dependencies = [("models", "0030_imports")]
 
     initial = False
 

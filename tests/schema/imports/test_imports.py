@@ -1,0 +1,122 @@
+"""GraphQL for bulk import: importData over the multipart request spec (a community admin,
+dry run then for real, row problems as a connection), importJob for its runner only,
+importTemplate's URL and the template it serves."""
+
+from __future__ import annotations
+
+import httpx
+
+from seed.demo import DEMO_COMMUNITY
+from services.enums import ImportKind
+from services.imports.columns import headers
+from services.models import Area, Household
+from tests.api.multipart_support import gql_upload
+from tests.conftest import Database, gql, login
+
+IMPORT = """
+mutation ($input: ImportDataInput!) {
+  importData(input: $input) {
+    __typename
+    ... on ImportDataSuccess {
+      job { id kind status dryRun rowsTotal created updated unchanged errorCount
+            errors(first: 10) { totalCount edges { node { row column code message } } } }
+    }
+    ... on Error { code message }
+  }
+}
+"""
+
+JOB = "query ($id: ID!) { importJob(id: $id) { status rowsTotal created } }"
+
+
+async def _file(rows: int, bad: bool = False) -> bytes:
+    community = await Area.get(name=DEMO_COMMUNITY)
+    lines = [",".join(headers(ImportKind.HOUSEHOLDS))]
+    lines += [f"GQL-{i},{community.code},,颜山路{i}号,,,,2" for i in range(rows)]
+    if bad:
+        lines.append("GQL-X,NOPE,,某路,,,,2")
+    return ("\n".join(lines) + "\n").encode("gb18030")
+
+
+async def _import(
+    client: httpx.AsyncClient, token: str, data: bytes, *, dry_run: bool
+) -> dict[str, object]:
+    response = await gql_upload(
+        client,
+        IMPORT,
+        {"input": {"kind": "HOUSEHOLDS", "dryRun": dry_run}},
+        {"input.file": ("households.csv", data, "text/csv")},
+        token=token,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    result: dict[str, object] = body["data"]["importData"]
+    return result
+
+
+class TestImportData:
+    async def test_dry_run_then_import_then_the_job_is_readable(
+        self, db: Database, client: httpx.AsyncClient
+    ) -> None:
+        token = await login(client, "community_admin")
+        count = await Household.all().count()
+        dry = await _import(client, token, await _file(2), dry_run=True)
+        assert dry["__typename"] == "ImportDataSuccess"
+        job = dry["job"]
+        assert isinstance(job, dict)
+        assert (job["status"], job["created"], job["dryRun"]) == ("DRY_RUN_DONE", 2, True)
+        assert await Household.all().count() == count
+        done = await _import(client, token, await _file(2), dry_run=False)
+        job = done["job"]
+        assert isinstance(job, dict)
+        assert (job["status"], job["created"]) == ("SUCCEEDED", 2)
+        assert await Household.all().count() == count + 2
+        # the runner reads the job again; another admin does not see it
+        read = await gql(client, JOB, {"id": job["id"]}, token=token)
+        assert read["data"]["importJob"] == {"status": "SUCCEEDED", "rowsTotal": 2, "created": 2}
+        other = await login(client, "street_admin")
+        hidden = await gql(client, JOB, {"id": job["id"]}, token=other)
+        assert hidden["data"]["importJob"] is None
+
+    async def test_problems_come_back_row_by_row_and_nothing_is_written(
+        self, db: Database, client: httpx.AsyncClient
+    ) -> None:
+        token = await login(client, "community_admin")
+        count = await Household.all().count()
+        done = await _import(client, token, await _file(1, bad=True), dry_run=False)
+        job = done["job"]
+        assert isinstance(job, dict)
+        assert job["status"] == "FAILED"
+        assert job["errors"] == {
+            "totalCount": 1,
+            "edges": [
+                {
+                    "node": {
+                        "row": 3,
+                        "column": "社区编码",
+                        "code": "NOT_FOUND",
+                        "message": "No area has the code NOPE.",
+                    }
+                }
+            ],
+        }
+        assert await Household.all().count() == count
+
+    async def test_a_resident_may_not_import(self, db: Database, client: httpx.AsyncClient) -> None:
+        token = await login(client, "volunteer")
+        done = await _import(client, token, await _file(1), dry_run=False)
+        assert (done["__typename"], done["code"]) == ("Forbidden", "FORBIDDEN")
+
+
+class TestImportTemplate:
+    async def test_the_url_serves_the_template(
+        self, db: Database, client: httpx.AsyncClient
+    ) -> None:
+        body = await gql(client, "{ importTemplate(kind: PEOPLE, format: CSV) }")
+        url = body["data"]["importTemplate"]
+        assert url == "/templates/people.csv"
+        response = await client.get(url)
+        assert response.status_code == 200
+        assert response.content.decode("utf-8-sig").strip() == ",".join(headers(ImportKind.PEOPLE))
+        assert (await client.get("/templates/nothing.csv")).status_code == 404
