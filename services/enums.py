@@ -478,3 +478,29 @@ class RelayChannel(StrEnum):
     VISIT = "VISIT"
     PHONE = "PHONE"
     WECHAT_GROUP = "WECHAT_GROUP"
+
+
+class ExportKind(StrEnum):
+    """What a report export (报表导出) holds."""
+
+    AREAS = "AREAS"
+    HOUSEHOLDS = "HOUSEHOLDS"
+    PEOPLE = "PEOPLE"
+    ROLES = "ROLES"
+    COVERAGE_GAPS = "COVERAGE_GAPS"
+    POINTS_STATEMENT = "POINTS_STATEMENT"
+    LEDGER = "LEDGER"
+    RANKINGS = "RANKINGS"
+    WORK_ORDER_STATS = "WORK_ORDER_STATS"
+
+
+class ExportFormat(StrEnum):
+    """The file an export is written as: CSV (UTF-8 with BOM) or XLSX."""
+
+    CSV = "CSV"
+    XLSX = "XLSX"
+
+    @property
+    def suffix(self) -> str:
+        """The file name suffix (".csv", ".xlsx")."""
+        return "." + self.value.lower()

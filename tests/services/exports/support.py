@@ -1,0 +1,46 @@
+"""Reading exports back in tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from services.exports import ExportResult
+from services.exports.writing import export_file
+from services.kit.settings import get_settings
+
+
+@pytest.fixture
+def media(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """MEDIA_DIR in the test's own folder."""
+    root = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_DIR", str(root))
+    get_settings.cache_clear()
+    yield root
+    get_settings.cache_clear()
+
+
+def read_back(result: ExportResult) -> list[list[str]]:
+    """The rows of an export (headers first) as text, from either format."""
+    path = export_file(result.path)
+    if path.suffix == ".csv":
+        data = path.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    book = load_workbook(path, read_only=True)
+    rows = [
+        ["" if v is None else str(v) for v in row]
+        for row in book.worksheets[0].iter_rows(values_only=True)
+    ]
+    book.close()
+    return rows
+
+
+def files_under(root: Path) -> list[Path]:
+    """The files below `root` (none if it does not exist)."""
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
