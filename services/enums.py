@@ -480,6 +480,28 @@ class RelayChannel(StrEnum):
     WECHAT_GROUP = "WECHAT_GROUP"
 
 
+class ImportKind(StrEnum):
+    """What a spreadsheet brings in (批量导入) or an export writes with the same columns."""
+
+    AREAS = "AREAS"
+    HOUSEHOLDS = "HOUSEHOLDS"
+    PEOPLE = "PEOPLE"
+    ROLES = "ROLES"
+    PARTNERS = "PARTNERS"
+    PARTNER_RESOURCES = "PARTNER_RESOURCES"
+
+
+class ImportStatus(StrEnum):
+    """Where an import job stands: QUEUED, RUNNING, then SUCCEEDED (written), DRY_RUN_DONE
+    (validated only, nothing written) or FAILED (errors found, nothing written)."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    DRY_RUN_DONE = "DRY_RUN_DONE"
+    FAILED = "FAILED"
+
+
 class ExportKind(StrEnum):
     """What a report export (报表导出) holds."""
 
@@ -487,6 +509,7 @@ class ExportKind(StrEnum):
     HOUSEHOLDS = "HOUSEHOLDS"
     PEOPLE = "PEOPLE"
     ROLES = "ROLES"
+    PARTNERS = "PARTNERS"
     COVERAGE_GAPS = "COVERAGE_GAPS"
     POINTS_STATEMENT = "POINTS_STATEMENT"
     LEDGER = "LEDGER"
