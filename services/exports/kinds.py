@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.models import Model
+
 from services.enums import (
     AreaKind,
     AreaLevel,
     Dimension,
     ExportKind,
     HonourKind,
+    ImportKind,
+    PartnerUnitKind,
     PeriodStatus,
     Role,
     TransactionKind,
@@ -21,38 +25,20 @@ from services.errors import Forbidden, NotFound
 from services.evaluation import rankings
 from services.exports.writing import Cell, keyset_rows
 from services.grids.coverage import CARED_SQL
+from services.imports import columns
 from services.kit import calendar, clock, db
 from services.kit.auth import Actor
 from services.kit.pagination import Window
 from services.kit.paths import is_under, subtree_bounds
 from services.kit.settings import get_settings
-from services.models import Area, EvaluationPeriod
-from services.people.persons import DUTY_CARD_ROLES
+from services.models import Area, EvaluationPeriod, Household, Person
 from services.points.statements import person_in_scope
 from services.workorders.stats import figures, work_order_stats
 
 Row = Sequence[Cell]
 
-LEVEL_NAMES = {
-    AreaLevel.DISTRICT: "区",
-    AreaLevel.STREET: "街道",
-    AreaLevel.COMMUNITY: "社区",
-    AreaLevel.GRID: "网格",
-    AreaLevel.MICRO_GRID: "微网格",
-}
-KIND_NAMES = {AreaKind.RESIDENTIAL: "居民", AreaKind.COMMERCIAL: "商业专属"}
-ROLE_NAMES = {
-    Role.DISTRICT_ADMIN: "区管理员",
-    Role.STREET_ADMIN: "街道管理员",
-    Role.COMMUNITY_ADMIN: "社区管理员",
-    Role.GRID_LEADER: "网格长",
-    Role.MICRO_GRID_LEADER: "微网格长",
-    Role.CENTRAL_HOUSEHOLD: "中心户",
-    Role.PART_TIME_GRID_MEMBER: "兼职网格员",
-    Role.VOLUNTEER: "志愿者",
-    Role.PARTNER_MEMBER: "共建单位成员",
-    Role.RESIDENT: "居民",
-}
+LEVEL_NAMES = columns.LEVEL_LABELS
+ROLE_NAMES = columns.ROLE_LABELS
 TRANSACTION_NAMES = {
     TransactionKind.AWARD: "奖励",
     TransactionKind.PENALTY: "扣分",
@@ -147,13 +133,47 @@ async def _mapped(
         yield row(found)
 
 
-def _area_code(row: dict[str, Any], prefix: str = "") -> str | None:
-    """The district's own code of an area, or its id while it has none."""
-    value = row.get(f"{prefix}code")
-    if value:
-        return str(value)
-    ident = row.get(f"{prefix}id")
+def _has(model: type[Model], field: str) -> bool:
+    """Does the model have `field` (the district's codes arrive with migrations of issue 16)?"""
+    return field in model._meta.fields_map
+
+
+def _code_columns(alias: str, name: str) -> str:
+    """SELECT items for the code of the area `alias` as `<name>_code` and its id as
+    `<name>_id` (an area without a code of its own is written by its id)."""
+    code = f"{alias}.code" if _has(Area, "code") else "NULL"
+    return f"{code} AS {name}_code, {alias}.id AS {name}_id"
+
+
+def _code(row: dict[str, Any], name: str) -> str | None:
+    """The district's own code of an area read with `_code_columns`, or its id."""
+    code = row[f"{name}_code"]
+    if code:
+        return str(code)
+    ident = row[f"{name}_id"]
     return None if ident is None else str(ident)
+
+
+def _number_column() -> str:
+    """The household number (户号) column, or the id while households have no number."""
+    return "h.number" if _has(Household, "number") else "NULL"
+
+
+def _number(number: Any, ident: Any) -> str | None:
+    if number:
+        return str(number)
+    return None if ident is None else str(ident)
+
+
+def _import_table(kind: ImportKind, rows: AsyncIterator[dict[str, Any]]) -> Table:
+    """A table with the columns of the import kind (the same headers and cell formats), so
+    the file imports back with no errors and no change."""
+
+    async def formatted() -> AsyncIterator[Row]:
+        async for values in rows:
+            yield columns.format_row(kind, values)
+
+    return Table(columns.KIND_NAMES[kind], tuple(columns.headers(kind)), formatted())
 
 
 async def areas(actor: Actor, area: Area, options: Options) -> Table:
@@ -161,104 +181,132 @@ async def areas(actor: Actor, area: Area, options: Options) -> Table:
     _require_reads(actor, area, "areas")
     low, high = subtree_bounds(area.path)
     sql = (
-        "SELECT a.path AS key_value, a.id, a.name, a.level, a.kind, p.id AS parent_id, "
-        "p.name AS parent_name FROM area a LEFT JOIN area p ON p.id = a.parent_id "
-        "WHERE a.path >= ? AND a.path < ?"
+        f"SELECT a.path AS key_value, a.name, a.level, a.kind, a.contact_group_name, "
+        f"a.contact_group_link, {_code_columns('a', 'area')}, {_code_columns('p', 'parent')} "
+        "FROM area a LEFT JOIN area p ON p.id = a.parent_id WHERE a.path >= ? AND a.path < ?"
     )
 
-    def row(r: dict[str, Any]) -> Row:
-        return (
-            str(r["id"]),
-            r["name"],
-            LEVEL_NAMES[AreaLevel(r["level"])],
-            None if r["parent_id"] is None else str(r["parent_id"]),
-            KIND_NAMES.get(AreaKind(r["kind"]), r["kind"]),
-        )
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        # By path: a parent's path is a prefix of its children's, so it comes first.
+        async for r in keyset_rows(sql, [low, high], key="a.path"):
+            yield {
+                "code": _code(r, "area"),
+                "name": r["name"],
+                "level": AreaLevel(r["level"]),
+                "parent_code": _code(r, "parent"),
+                "kind": AreaKind(r["kind"]),
+                "contact_group_name": r["contact_group_name"],
+                "contact_group_link": r["contact_group_link"],
+            }
 
-    # Ordered by path: a parent's path is a prefix of its children's, so it comes first.
-    rows = _mapped(sql, [low, high], "a.path", row)
-    return Table("区域", ("区域编码", "区域名称", "层级", "上级区域编码", "类型"), rows)
+    return _import_table(ImportKind.AREAS, rows())
 
 
 async def households(actor: Actor, area: Area, options: Options) -> Table:
-    """The households registered under an area, with their micro-grid."""
+    """The households registered under an area, with their community and micro-grid."""
     _require_reads(actor, area, "households")
     low, high = subtree_bounds(area.path)
     sql = (
-        "SELECT h.id AS key_value, h.id, h.address, h.building, h.unit, h.room, "
-        "h.member_count, c.name AS community, m.id AS micro_grid_id, m.name AS micro_grid "
-        "FROM household h JOIN area c ON c.id = h.community_id "
-        "LEFT JOIN area m ON m.id = h.micro_grid_id WHERE h.path >= ? AND h.path < ?"
-    )
-
-    def row(r: dict[str, Any]) -> Row:
-        return (
-            str(r["id"]),
-            r["community"],
-            None if r["micro_grid_id"] is None else str(r["micro_grid_id"]),
-            r["micro_grid"],
-            r["address"],
-            r["building"],
-            r["unit"],
-            r["room"],
-            int(r["member_count"]),
-        )
-
-    headers = ("户号", "社区", "微网格编码", "微网格", "地址", "楼栋", "单元", "房号", "人数")
-    return Table("户籍", headers, _mapped(sql, [low, high], "h.id", row))
-
-
-async def people(actor: Actor, area: Area, options: Options) -> Table:
-    """The people living in the households under an area."""
-    _require_reads(actor, area, "people")
-    phone = _phones(actor, area, options)
-    low, high = subtree_bounds(area.path)
-    sql = (
-        "SELECT p.id AS key_value, p.id, p.name, p.phone, p.party_member, h.id AS household_id, "
-        "h.address FROM person p JOIN household h ON h.id = p.household_id "
+        f"SELECT h.id AS key_value, h.id, {_number_column()} AS number, h.address, h.building, "
+        f"h.unit, h.room, h.member_count, {_code_columns('c', 'community')}, "
+        f"{_code_columns('m', 'micro_grid')} FROM household h "
+        "JOIN area c ON c.id = h.community_id LEFT JOIN area m ON m.id = h.micro_grid_id "
         "WHERE h.path >= ? AND h.path < ?"
     )
 
-    def row(r: dict[str, Any]) -> Row:
-        return (
-            r["name"],
-            phone(r["phone"]),
-            str(r["household_id"]),
-            r["address"],
-            _yes(r["party_member"]),
-        )
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for r in keyset_rows(sql, [low, high], key="h.id"):
+            yield {
+                "number": _number(r["number"], r["id"]),
+                "community_code": _code(r, "community"),
+                "micro_grid_code": _code(r, "micro_grid"),
+                "address": r["address"],
+                "building": r["building"],
+                "unit": r["unit"],
+                "room": r["room"],
+                "member_count": int(r["member_count"]),
+            }
 
-    headers = ("姓名", "手机号", "户号", "地址", "党员")
-    return Table("人员", headers, _mapped(sql, [low, high], "p.id", row))
+    return _import_table(ImportKind.HOUSEHOLDS, rows())
+
+
+async def people(actor: Actor, area: Area, options: Options) -> Table:
+    """The people living in the households under an area (an ID card only as its last four)."""
+    _require_reads(actor, area, "people")
+    phone = _phones(actor, area, options)
+    low, high = subtree_bounds(area.path)
+    last4 = "p.id_card_last4" if _has(Person, "id_card_last4") else "NULL"
+    sql = (
+        f"SELECT p.id AS key_value, p.name, p.phone, p.party_member, {last4} AS last4, "
+        f"h.id AS household_id, {_number_column()} AS number "
+        "FROM person p JOIN household h ON h.id = p.household_id "
+        "WHERE h.path >= ? AND h.path < ?"
+    )
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for r in keyset_rows(sql, [low, high], key="p.id"):
+            yield {
+                "name": r["name"],
+                "phone": phone(r["phone"]),
+                "household_number": _number(r["number"], r["household_id"]),
+                "party_member": bool(r["party_member"]),
+                "id_card": r["last4"] or None,
+            }
+
+    return _import_table(ImportKind.PEOPLE, rows())
 
 
 async def roles(actor: Actor, area: Area, options: Options) -> Table:
-    """The role holders in office under an area, and which of them are on a duty card."""
+    """The role holders in office under an area (duty cards (便民服务牌) show the duty roles
+    among them)."""
     _require_reads(actor, area, "role holders")
     phone = _phones(actor, area, options)
     low, high = subtree_bounds(area.path)
     sql = (
-        "SELECT r.id AS key_value, r.role, r.since, p.name, p.phone, a.id AS area_id, "
-        "a.name AS area_name, a.level FROM role_assignment r "
-        "JOIN person p ON p.id = r.person_id JOIN area a ON a.id = r.area_id "
+        f"SELECT r.id AS key_value, r.role, r.since, p.phone, {_code_columns('a', 'area')} "
+        "FROM role_assignment r JOIN person p ON p.id = r.person_id "
+        "JOIN area a ON a.id = r.area_id "
         "WHERE r.until IS NULL AND r.area_path >= ? AND r.area_path < ?"
     )
+    zone = get_settings().tz
 
-    def row(r: dict[str, Any]) -> Row:
-        role = Role(r["role"])
-        return (
-            r["name"],
-            phone(r["phone"]),
-            ROLE_NAMES[role],
-            str(r["area_id"]),
-            r["area_name"],
-            LEVEL_NAMES[AreaLevel(r["level"])],
-            local_time(r["since"]),
-            _yes(role in DUTY_CARD_ROLES),
-        )
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for r in keyset_rows(sql, [low, high], key="r.id"):
+            since = db.timestamp(r["since"])
+            yield {
+                "phone": phone(r["phone"]),
+                "role": Role(r["role"]),
+                "area_code": _code(r, "area"),
+                "since": None if since is None else since.astimezone(zone).date(),
+            }
 
-    headers = ("姓名", "手机号", "角色", "区域编码", "区域名称", "层级", "任职时间", "便民服务牌")
-    return Table("角色", headers, _mapped(sql, [low, high], "r.id", row))
+    return _import_table(ImportKind.ROLES, rows())
+
+
+async def partners(actor: Actor, area: Area, options: Options) -> Table:
+    """The partner units (共建单位) registered in the communities under an area."""
+    _require_reads(actor, area, "partner units")
+    phone = _phones(actor, area, options)
+    low, high = subtree_bounds(area.path)
+    sql = (
+        "SELECT u.id AS key_value, u.name, u.kind, u.address, u.phone, u.description, "
+        f"{_code_columns('c', 'community')} FROM partner_unit u "
+        "JOIN area c ON c.id = u.community_id "
+        "WHERE u.community_path >= ? AND u.community_path < ?"
+    )
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for r in keyset_rows(sql, [low, high], key="u.id"):
+            yield {
+                "name": r["name"],
+                "kind": PartnerUnitKind(r["kind"]),
+                "community_code": _code(r, "community"),
+                "address": r["address"] or None,
+                "phone": phone(r["phone"]),
+                "description": r["description"] or None,
+            }
+
+    return _import_table(ImportKind.PARTNERS, rows())
 
 
 async def coverage_gaps(actor: Actor, area: Area, options: Options) -> Table:
@@ -519,6 +567,7 @@ BUILDERS: dict[ExportKind, Builder] = {
     ExportKind.HOUSEHOLDS: households,
     ExportKind.PEOPLE: people,
     ExportKind.ROLES: roles,
+    ExportKind.PARTNERS: partners,
     ExportKind.COVERAGE_GAPS: coverage_gaps,
     ExportKind.POINTS_STATEMENT: points_statement,
     ExportKind.LEDGER: ledger,

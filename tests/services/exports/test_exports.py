@@ -50,25 +50,15 @@ class TestHouseholds:
         )
         # then the file holds the headers and one row per household, in id order
         rows = read_back(result)
-        assert rows[0] == [
-            "户号",
-            "社区",
-            "微网格编码",
-            "微网格",
-            "地址",
-            "楼栋",
-            "单元",
-            "房号",
-            "人数",
-        ]
+        assert rows[0] == ["户号", "社区编码", "微网格编码", "地址", "楼栋", "单元", "房号", "人数"]
         expected = [h for h in await Household.all().order_by("id") if in_tree(h.path, area.path)]
         assert result.rows == len(expected) == len(rows) - 1 > 0
         assert [r[0] for r in rows[1:]] == [str(h.id) for h in expected]
         first = expected[0]
-        assert rows[1][4] == first.address and rows[1][8] == str(first.member_count)
-        assert rows[1][1] == DEMO_COMMUNITY
+        assert rows[1][3] == first.address and rows[1][7] == str(first.member_count)
+        assert rows[1][2] == str(first.micro_grid_id)
         # and it is named in Chinese after the kind, the area and the day
-        assert result.filename == f"户籍_{DEMO_COMMUNITY}_2026-05-13{format.suffix}"
+        assert result.filename == f"家庭_{DEMO_COMMUNITY}_2026-05-13{format.suffix}"
         assert result.path.startswith("exports/2026-05-13/")
 
     async def test_outside_the_actors_areas_is_refused(self, db: Database, media: Path) -> None:
@@ -108,7 +98,7 @@ class TestPeople:
         )
         rows = read_back(result)
         # then everyone living there is listed, phones masked
-        assert rows[0] == ["姓名", "手机号", "户号", "地址", "党员"]
+        assert rows[0] == ["姓名", "手机号", "户号", "是否党员", "身份证号"]
         homes = {h.id for h in await Household.all() if in_tree(h.path, area.path)}
         expected = [p for p in await Person.all().order_by("id") if p.household_id in homes]
         assert [r[0] for r in rows[1:]] == [p.name for p in expected]
@@ -116,7 +106,8 @@ class TestPeople:
         assert with_phone
         for person, row in with_phone:
             assert row[1] == mask_phone(person.phone) != person.phone
-            assert row[4] == ("是" if person.party_member else "否")
+            assert row[3] == ("是" if person.party_member else "否")
+            assert row[2] == str(person.household_id)
 
     async def test_full_phones_for_admins_who_ask(self, db: Database, media: Path) -> None:
         # given the community's admin and a grid leader there
