@@ -1,5 +1,5 @@
 """Command line: `python -m api serve | migrate | check-migrations | backup | restore |
-verify-ledger | run-jobs (expire)`."""
+verify-ledger | run-jobs (expire) | export`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ import uvicorn
 
 from api import logs
 from api.jobs import JOBS
+from services.enums import ExportFormat, ExportKind
 from services.errors import DomainError
+from services.exports import Options, export, system_actor
+from services.exports.service import area_for
+from services.exports.writing import export_file
 from services.kit import backups, db, jobs
 from services.kit.relay import RedisRelay
 from services.kit.settings import get_settings
@@ -98,6 +102,25 @@ async def _verify_ledger() -> int:
     return _print_report(report)
 
 
+async def _export(
+    kind: ExportKind, under: str, format: ExportFormat, output: Path | None, options: Options
+) -> int:
+    """Export as the system (the admin of the area's district); print the file and row count."""
+    await db.init(get_settings().database_url, run_migrations=False)
+    try:
+        actor = await system_actor(await area_for(under))
+        result = await export(actor=actor, kind=kind, under=under, format=format, options=options)
+    finally:
+        await db.close()
+    written = export_file(result.path)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        written.replace(output)
+        written = output
+    print(f"{written}\t{result.rows} rows\t{result.filename}")
+    return 0
+
+
 def _print_report(report: Report) -> int:
     """Print what the ledger check found; the exit status (1 on drift)."""
     print("\n".join(report.lines()))
@@ -177,6 +200,33 @@ def main(argv: list[str] | None = None) -> int:
         help="run the periodic jobs once (expired lots and holds, forgotten check-ins, "
         "work-order timers; for cron or tests) and exit",
     )
+    exporting = sub.add_parser(
+        "export",
+        help="write a report (households, people, roles, coverage gaps, points, ledger, "
+        "rankings, work-order figures) under an area as CSV or XLSX; prints the file and rows",
+    )
+    exporting.add_argument("kind", type=str.upper, choices=[k.value for k in ExportKind])
+    exporting.add_argument(
+        "--under", required=True, metavar="CODE", help="the area: its code (or its id)"
+    )
+    exporting.add_argument("--format", type=str.upper, choices=["CSV", "XLSX"], default="XLSX")
+    exporting.add_argument(
+        "--output", type=Path, default=None, help="move the file here (default: MEDIA_DIR/exports/)"
+    )
+    exporting.add_argument(
+        "--period",
+        default=None,
+        help="RANKINGS: a quarter (2026Q2; default the latest scored); WORK_ORDER_STATS: a "
+        "quarter, month (2026-11) or days (2026-10-01..2026-12-31; default this quarter)",
+    )
+    exporting.add_argument(
+        "--person", type=int, default=None, help="POINTS_STATEMENT of one person (by id)"
+    )
+    exporting.add_argument(
+        "--unmasked-phones",
+        action="store_true",
+        help="full phone numbers (masked as 138****1234 by default)",
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     logs.configure(settings)
@@ -192,6 +242,23 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "verify-ledger":
         return asyncio.run(_verify_ledger())
+    if args.command == "export":
+        options = Options(
+            unmasked_phones=args.unmasked_phones, period=args.period, person_id=args.person
+        )
+        try:
+            return asyncio.run(
+                _export(
+                    ExportKind(args.kind),
+                    args.under,
+                    ExportFormat(args.format),
+                    args.output,
+                    options,
+                )
+            )
+        except DomainError as exc:
+            print(f"export failed: {exc}", file=sys.stderr)
+            return 1
     if args.command in {"run-jobs", "expire"}:
         return asyncio.run(_run_jobs())
     if args.command == "migrate" and args.to:
