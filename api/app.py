@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import graphiql, logs
+from api import graphiql, logs, media
 from api.figures import read_figures
 from api.graphql import GraphQLApp
 from api.jobs import JOBS
@@ -30,6 +30,7 @@ from schema.build import build_schema
 from services.kit import db, health
 from services.kit.events import Topic, broker
 from services.kit.jobs import run_forever
+from services.kit.media import MEDIA_ROUTE
 from services.kit.relay import RedisRelay
 from services.kit.settings import Settings, get_settings
 
@@ -344,6 +345,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         # Route, not Mount: a Mount answers POST /graphql with a redirect to /graphql/.
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
+        Route(f"{MEDIA_ROUTE}/{{path:path}}", media.serve),
     ]
     if settings.graphiql:
         routes.append(Route(graphiql.ASSET_ROUTE, graphiql.asset))

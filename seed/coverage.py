@@ -33,6 +33,8 @@ async def seed_coverage_gaps(*, actor: Actor) -> None:
         parent_id=grid.id,
         name=GAP_MICRO_GRID,
         level=AreaLevel.MICRO_GRID,
+        # After the grid's other micro-grids (the demo numbers children from 001).
+        code=f"{grid.code}{await Area.filter(parent_id=grid.id).count() + 1:03d}",
         contact_group_name=f"{GAP_MICRO_GRID}群",
     )
     for address, room in GAP_HOMES:

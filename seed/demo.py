@@ -36,6 +36,7 @@ from services.people import assign_role, create_person
 
 DEMO_PASSWORD = "gridpoints-demo"
 DISTRICT_NAME = "博山区"
+DISTRICT_CODE = "370304"  # 博山区's 区划代码; every area below gets a code from it
 DEMO_STREET = "城西街道"
 DEMO_COMMUNITY = "颜山社区"
 DEMO_GRID = "颜山第一网格"  # G: the grid of the demo story; M is its first micro-grid
@@ -148,6 +149,7 @@ class _Builder:
     def __init__(self) -> None:
         self.rng = random.Random(42)
         self.groups = 0
+        self.children: dict[int, int] = {}  # areas created under each area so far (codes)
         self.people: dict[str, Person] = {}  # the demo accounts' persons, by username
         self.demo_volunteers: list[Person] = []  # of the demo community, `volunteer` last
         # The party members of the grid being built (for its branch), and the secretaries of
@@ -174,10 +176,17 @@ class _Builder:
             name=name,
             level=level,
             kind=kind,
+            code=self.child_code(parent),
             contact_group_name=f"{group}群",
             contact_group_link=f"https://qun.example.com/boshan/{self.groups:04d}",
             station=station,
         )
+
+    def child_code(self, parent: Area) -> str:
+        """The next code under `parent`: its code and the child's number, three digits (a street
+        of 博山区 370304 is 370304001, its first community 370304001001, as 区划代码 run)."""
+        self.children[parent.id] = self.children.get(parent.id, 0) + 1
+        return f"{parent.code}{self.children[parent.id]:03d}"
 
     async def person(self, *, party_share: float, household: Household | None = None) -> Person:
         """A new person with a Chinese name and a mobile number (in a household, or staff)."""
@@ -216,7 +225,7 @@ class _Builder:
         return person
 
     async def build(self) -> None:
-        district = await create_district(name=DISTRICT_NAME)
+        district = await create_district(name=DISTRICT_NAME, code=DISTRICT_CODE)
         phones = {username: f"1395331{i:04d}" for i, (username, *_) in enumerate(_DEMO_PEOPLE)}
         (admin, _, admin_name, _), *others = _DEMO_PEOPLE
         account = await bootstrap_district_admin(

@@ -58,6 +58,10 @@ class NotEmpty(RuntimeError):
     """The scale data set is only built into a database without areas or households."""
 
 
+# The scale district's code; each area below takes its parent's code and a three-digit number.
+SCALE_DISTRICT_CODE = "990001"
+
+
 def split_evenly(total: int, size: int) -> list[range]:
     """`total` items cut into ceil(total / size) consecutive ranges of near-equal length."""
     parts = math.ceil(total / size)
@@ -81,14 +85,21 @@ class _Writer:
         )
     )
     counts: dict[str, int] = field(default_factory=dict)
+    children: dict[int, int] = field(default_factory=dict)  # areas made under each area (codes)
 
     def add(self, row: Model) -> None:
         self.rows[type(row)].append(row)
 
     def area(self, level: AreaLevel, name: str, parent: Area | None) -> Area:
+        if parent is None:
+            code = SCALE_DISTRICT_CODE
+        else:  # the parent's code and the child's number, as 区划代码 run
+            self.children[parent.id] = self.children.get(parent.id, 0) + 1
+            code = f"{parent.code}{self.children[parent.id]:03d}"
         area = Area(
             id=self.next_area,
             name=name,
+            code=code,
             level=level,
             kind=AreaKind.RESIDENTIAL,
             parent_id=parent.id if parent else None,

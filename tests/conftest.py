@@ -111,6 +111,19 @@ def _clock_at_test_now() -> Iterator[None]:
     clock.reset()
 
 
+@pytest.fixture
+def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The test's own MEDIA_DIR (services.kit.media), empty; the settings are read again."""
+    from services.kit.settings import get_settings
+
+    folder = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_DIR", str(folder))
+    get_settings.cache_clear()
+    yield folder
+    monkeypatch.delenv("MEDIA_DIR")
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, bool], str]]:
     """Migrated (and demo-seeded) template databases, one per backend and flavour."""

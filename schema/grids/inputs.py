@@ -30,6 +30,11 @@ class CreateAreaInput:
         default=AreaKind.RESIDENTIAL,
         description="Only grids can be dedicated; micro-grids take their grid's kind.",
     )
+    code: str | None = strawberry.field(
+        default=None,
+        description="The district's own code (区划/网格编码): up to 32 letters, digits, - or _, "
+        "unique.",
+    )
     contact_group_name: str | None = strawberry.field(default=None, description="一格一群 name.")
     contact_group_link: str | None = strawberry.field(default=None, description="一格一群 link.")
     station: GridStationInput | None = strawberry.field(default=None, description="Grids only.")
@@ -40,6 +45,9 @@ class UpdateAreaInput:
     area_id: relay.GlobalID = id_field("Area", description="The area to change.")
     name: str | None = strawberry.field(default=None, description="New name.")
     kind: AreaKind | None = strawberry.field(default=None, description="New kind (grids only).")
+    code: str | None = strawberry.field(
+        default=None, description="New code (unique); an empty string removes the code."
+    )
     contact_group_name: str | None = strawberry.field(default=None, description="一格一群 name.")
     contact_group_link: str | None = strawberry.field(default=None, description="一格一群 link.")
     station: GridStationInput | None = strawberry.field(

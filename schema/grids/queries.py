@@ -55,3 +55,15 @@ class GridsQuery:
         connection = Connection.build(page, Area.from_model)
         await Area.read_ahead(info, page, [edge.node for edge in connection.edges])
         return connection
+
+    @strawberry.field(
+        description="The area with the district's own code (区划/网格编码), or null if none has it."
+    )
+    async def area_by_code(
+        self,
+        code: Annotated[
+            str, strawberry.argument(description="The area's code (at most 32 characters).")
+        ],
+    ) -> Area | None:
+        found = await grids.find_area_by_code(code=code)
+        return Area.from_model(found) if found else None

@@ -163,6 +163,10 @@ class CoverageGaps:
 class Area(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Name, e.g. 颜山社区.")
+    code: str | None = strawberry.field(
+        description="The district's own code (区划/网格编码), by which imports, exports and "
+        "boundary files name the area; null if it has none."
+    )
     level: AreaLevel = strawberry.field(description="Level in the net.")
     kind: AreaKind = strawberry.field(description="Residential or dedicated grid.")
     contact_group_name: str | None = strawberry.field(
@@ -182,6 +186,7 @@ class Area(relay.Node):
         return cls(
             id=area.id,
             name=area.name,
+            code=area.code,
             level=area.level,
             kind=area.kind,
             contact_group_name=area.contact_group_name,

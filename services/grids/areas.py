@@ -23,6 +23,8 @@ from services.models import Area, GridStation
 # The most areas directly under one area (streets of a district, communities of a street, ...):
 # a bound the API's cost estimate relies on (a notice's coverage lists each child area).
 MAX_CHILDREN = 100
+# The longest area code (区划代码 are 12 digits; a grid's or micro-grid's code adds a few more).
+MAX_CODE = 32
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,41 @@ async def get_area(*, area_id: int) -> Area:
     return area
 
 
+async def find_area_by_code(*, code: str) -> Area | None:
+    """The area with the district's own code (区划/网格编码), if any (the territory is public)."""
+    text = code.strip()
+    if not text or len(text) > MAX_CODE:
+        return None
+    return await Area.get_or_none(code=text)
+
+
+async def area_by_code(*, code: str) -> Area:
+    """An area by the district's own code; NotFound if none has it."""
+    area = await find_area_by_code(code=code)
+    if area is None:
+        raise NotFound(f"No area has the code {code.strip()}.", field="code")
+    return area
+
+
+def clean_code(code: str | None) -> str | None:
+    """An area code as stored: trimmed, 1 to 32 letters, digits, '-' or '_'; None for none."""
+    if code is None:
+        return None
+    text = code.strip()
+    if not text:
+        return None
+    if len(text) > MAX_CODE or not all(c.isascii() and (c.isalnum() or c in "-_") for c in text):
+        raise InvalidInput(
+            f"An area code is at most {MAX_CODE} letters, digits, '-' or '_'.", field="code"
+        )
+    return text
+
+
+async def _check_code_free(code: str | None, *, area_id: int | None = None) -> None:
+    if code is not None and await Area.filter(code=code).exclude(id=area_id or 0).exists():
+        raise Conflict(f"Another area already has the code {code}.", field="code")
+
+
 async def areas_by_ids(*, area_ids: list[int]) -> list[Area | None]:
     """Areas for the ids, in order (None where missing); one query."""
     found = {a.id: a for a in await Area.filter(id__in=area_ids)}
@@ -68,6 +105,7 @@ class AreaRow:
 
     id: int
     name: str
+    code: str | None
     level: AreaLevel
     kind: AreaKind
     parent_id: int | None
@@ -81,6 +119,7 @@ class AreaRow:
         return cls(
             id=row[id_column],
             name=row["name"],
+            code=row["code"],
             level=AreaLevel(row["level"]),
             kind=AreaKind(row["kind"]),
             parent_id=row["parent_id"],
@@ -90,7 +129,9 @@ class AreaRow:
         )
 
 
-_AREA_COLUMNS = "id, name, level, kind, parent_id, path, contact_group_name, contact_group_link"
+_AREA_COLUMNS = (
+    "id, name, code, level, kind, parent_id, path, contact_group_name, contact_group_link"
+)
 
 
 async def list_areas(
@@ -176,6 +217,7 @@ async def create_area(
     name: str,
     level: AreaLevel,
     kind: AreaKind = AreaKind.RESIDENTIAL,
+    code: str | None = None,
     contact_group_name: str | None = None,
     contact_group_link: str | None = None,
     station: StationInput | None = None,
@@ -183,6 +225,7 @@ async def create_area(
     """Create an area under `parent_id`; the levels nest strictly in order."""
     actor = require_actor(actor)
     name = clean_text(name, field="name", max_length=100)
+    code = clean_code(code)
     parent = await get_area(area_id=parent_id)
     actor.require_admin_of(parent.path, "create areas")
     if level is AreaLevel.DISTRICT or level.rank != parent.level.rank + 1:
@@ -203,6 +246,7 @@ async def create_area(
             await db.execute("UPDATE area SET name = name WHERE id = ? RETURNING id", [parent.id])
             if await Area.exists(parent_id=parent.id, name=name):
                 raise Conflict(f"{parent.name} already has an area named {name}.", field="name")
+            await _check_code_free(code)
             if await Area.filter(parent_id=parent.id).count() >= MAX_CHILDREN:
                 raise Conflict(
                     f"An area has at most {MAX_CHILDREN} areas directly under it.",
@@ -211,6 +255,7 @@ async def create_area(
             # The path needs the new id: insert with a unique placeholder, then set it.
             area = await Area.create(
                 name=name,
+                code=code,
                 level=level,
                 kind=kind,
                 parent_id=parent.id,
@@ -222,16 +267,22 @@ async def create_area(
             await area.save(update_fields=["path"])
             if station is not None:
                 await _set_station(area, station)
-    except IntegrityError as exc:  # a concurrent create took the name (unique parent+name)
+    except IntegrityError as exc:  # a concurrent create took the name or the code
+        if code is not None and await Area.exists(code=code):
+            raise Conflict(f"Another area already has the code {code}.", field="code") from exc
         raise Conflict(f"{parent.name} already has an area named {name}.", field="name") from exc
     return area
 
 
-async def create_district(*, name: str) -> Area:
+async def create_district(*, name: str, code: str | None = None) -> Area:
     """Create the district, the root of the tree (installation and seeding only, not the API)."""
     name = clean_text(name, field="name", max_length=100)
+    code = clean_code(code)
     async with in_transaction():
-        area = await Area.create(name=name, level=AreaLevel.DISTRICT, path=f"new-root-{name}/")
+        await _check_code_free(code)
+        area = await Area.create(
+            name=name, code=code, level=AreaLevel.DISTRICT, path=f"new-root-{name}/"
+        )
         area.path = f"/{area.id}/"
         await area.save(update_fields=["path"])
     return area
@@ -243,11 +294,13 @@ async def update_area(
     area_id: int,
     name: str | None = None,
     kind: AreaKind | None = None,
+    code: str | None = None,
     contact_group_name: str | None = None,
     contact_group_link: str | None = None,
     station: StationInput | None = None,
 ) -> Area:
-    """Rename an area, change a grid's kind, or set its station and contact group (一格一群)."""
+    """Rename an area, change a grid's kind, its code, or set its station and contact group
+    (一格一群). A code of "" is no code."""
     actor = require_actor(actor)
     area = await get_area(area_id=area_id)
     actor.require_admin_of(area.path, "change areas")
@@ -262,6 +315,9 @@ async def update_area(
         if area.level is not AreaLevel.GRID:
             raise InvalidInput("Only a grid's kind can be changed.", field="kind")
         updates["kind"] = kind
+    if code is not None and (new_code := clean_code(code)) != area.code:
+        await _check_code_free(new_code, area_id=area.id)
+        updates["code"] = new_code
     if contact_group_name is not None:
         updates["contact_group_name"] = (
             clean_text(contact_group_name, field="contactGroupName", max_length=100, required=False)
@@ -273,7 +329,9 @@ async def update_area(
         raise InvalidInput("Only grids have a station (网格驿站).", field="station")
     try:
         await _apply_area_update(area, updates, station)
-    except IntegrityError as exc:  # a concurrent rename took the name (unique parent+name)
+    except IntegrityError as exc:  # a concurrent change took the name or the code
+        if "code" in updates:
+            raise Conflict("Another area already has that code.", field="code") from exc
         raise Conflict(f"A sibling area is already named {name}.", field="name") from exc
     return await get_area(area_id=area.id)
 

@@ -138,6 +138,10 @@ class Settings(BaseSettings):
     # redis://127.0.0.1:6379/0; empty keeps them inside each process.
     events_redis_url: str = ""
     events_channel: str = Field(default="gridpoints:events", min_length=1, max_length=200)
+    # Files the service keeps (photos, exports: services.kit.media), and how long a signed link
+    # to one works.
+    media_dir: str = "var/media"
+    media_url_ttl_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
     work_order_auto_confirm_days: int = Field(default=7, ge=1, le=365)
     # dev and test only: the service clock (services.kit.clock) starts at this moment (ISO 8601
     # with a UTC offset) and runs on from there, to try a calendar edge such as the last minute

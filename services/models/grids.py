@@ -24,6 +24,9 @@ class Area(Model):
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100)
+    # The district's own code for the area (区划/网格编码), by which imports, exports and
+    # boundary files name it; unique when set.
+    code = fields.CharField(max_length=32, unique=True, null=True)
     level = fields.CharEnumField(AreaLevel, max_length=16)
     kind = fields.CharEnumField(AreaKind, max_length=16, default=AreaKind.RESIDENTIAL)
     parent: fields.ForeignKeyNullableRelation[Area] = fields.ForeignKeyField(

@@ -174,3 +174,51 @@ class TestAreas:
         paths = sorted(tuple(e["path"][:3]) for e in first["errors"])
         assert paths == sorted(tuple(e["path"][:3]) for e in second["errors"])
         assert set(error_codes(first)) == set(error_codes(second)) == {"FORBIDDEN"}
+
+
+class TestAreaByCode:
+    """`areaByCode`: the area with the district's own code, for anyone (the map is public)."""
+
+    async def test_found_by_code_or_null(self, client: httpx.AsyncClient) -> None:
+        community = await area(YANSHAN)
+        query = "query($code: String!) { areaByCode(code: $code) { id name code level } }"
+        body = await gql(client, query, {"code": community.code})
+        assert body["data"]["areaByCode"] == {
+            "id": gid("Area", community.id),
+            "name": YANSHAN,
+            "code": community.code,
+            "level": "COMMUNITY",
+        }
+        for missing in ("nope", "", "x" * 500):
+            body = await gql(client, query, {"code": missing})
+            assert body == {"data": {"areaByCode": None}}
+
+    async def test_a_code_is_set_through_update_area(self, client: httpx.AsyncClient) -> None:
+        token = await login(client, "district_admin")
+        community = await area(YANSHAN)
+        mutation = """
+        mutation($input: UpdateAreaInput!) {
+          updateArea(input: $input) {
+            __typename
+            ... on UpdateAreaSuccess { area { code } }
+            ... on Error { code field }
+          }
+        }"""
+        ok = await gql(
+            client,
+            mutation,
+            {"input": {"areaId": gid("Area", community.id), "code": "YANSHAN"}},
+            token=token,
+        )
+        assert ok["data"]["updateArea"]["area"] == {"code": "YANSHAN"}
+        bad = await gql(
+            client,
+            mutation,
+            {"input": {"areaId": gid("Area", community.id), "code": "颜山"}},
+            token=token,
+        )
+        assert bad["data"]["updateArea"] == {
+            "__typename": "InvalidInput",
+            "code": "INVALID_INPUT",
+            "field": "code",
+        }

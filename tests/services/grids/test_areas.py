@@ -510,3 +510,68 @@ class TestListAreas:
         # and an unknown `under` area is NotFound, as everywhere
         with pytest.raises(NotFound):
             await grids.list_areas(under_id=999_999, window=Window(first=10))
+
+
+class TestAreaCodes:
+    """The district's own codes (区划/网格编码): unique, checked, found, changed."""
+
+    async def test_the_demo_areas_have_codes_from_the_district_down(self, db: Database) -> None:
+        district = await area("博山区")
+        community = await area(DEMO_COMMUNITY)
+        assert district.code == "370304"
+        assert community.code is not None and community.code.startswith("370304")
+        assert len(community.code) == 12
+        assert not await Area.filter(code=None).exists()
+        assert (await grids.area_by_code(code=f" {community.code} ")).id == community.id
+
+    async def test_a_new_area_takes_a_free_code(self, db: Database) -> None:
+        admin = await actor_for("district_admin")
+        community = await area(DEMO_COMMUNITY)
+        grid = await grids.create_area(
+            actor=admin,
+            parent_id=community.id,
+            name="编码网格",
+            level=AreaLevel.GRID,
+            code=" G-07_a ",
+        )
+        assert grid.code == "G-07_a"
+        assert (await grids.find_area_by_code(code="G-07_a")) == grid
+        # a taken code is a conflict on `code`, and nothing is created
+        before = await counts()
+        with pytest.raises(Conflict) as err:
+            await grids.create_area(
+                actor=admin,
+                parent_id=community.id,
+                name="另一网格",
+                level=AreaLevel.GRID,
+                code=community.code,
+            )
+        assert err.value.field == "code"
+        assert await counts() == before
+
+    @pytest.mark.parametrize("code", ["含中文", "a b", "x" * 33, "a/b", "a.b"])
+    async def test_a_malformed_code_is_refused(self, db: Database, code: str) -> None:
+        admin = await actor_for("district_admin")
+        community = await area(DEMO_COMMUNITY)
+        before = await counts()
+        with pytest.raises(InvalidInput) as err:
+            await grids.create_area(
+                actor=admin, parent_id=community.id, name="新网格", level=AreaLevel.GRID, code=code
+            )
+        assert err.value.field == "code"
+        assert await counts() == before
+
+    async def test_a_code_is_changed_or_removed(self, db: Database) -> None:
+        admin = await actor_for("district_admin")
+        grid = await area(DEMO_GRID)
+        community = await area(DEMO_COMMUNITY)
+        with pytest.raises(Conflict):
+            await grids.update_area(actor=admin, area_id=grid.id, code=community.code)
+        assert (await area(DEMO_GRID)).code == grid.code
+        changed = await grids.update_area(actor=admin, area_id=grid.id, code="YS-01")
+        assert changed.code == "YS-01"
+        removed = await grids.update_area(actor=admin, area_id=grid.id, code="")
+        assert removed.code is None
+        assert await grids.find_area_by_code(code="YS-01") is None
+        with pytest.raises(NotFound):
+            await grids.area_by_code(code="YS-01")
