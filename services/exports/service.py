@@ -30,7 +30,7 @@ class ExportResult:
 async def area_for(under: str) -> Area:
     """The area named by the district's own code or, failing that, by its id."""
     text = under.strip()
-    area = await Area.get_or_none(code=text) if hasattr(Area, "code") else None
+    area = await Area.get_or_none(code=text)
     if area is None and text.isdigit():
         area = await Area.get_or_none(id=int(text))
     if area is None:

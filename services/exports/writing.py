@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -16,7 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from services.enums import ExportFormat
 from services.kit import db
-from services.kit.settings import get_settings
+from services.kit.media import media_path, open_media_writer
 
 # Rows read per statement: big enough that the round trips do not dominate, small enough that
 # a page of rows is nothing next to the interpreter itself.
@@ -26,17 +25,8 @@ Cell = str | int | float | None
 
 
 def export_file(relative: str) -> Path:
-    """Where the export at `relative` (below MEDIA_DIR/exports/) is written."""
-    # MEDIA_DIR (services.kit.media) once it lands on main; ./media until then.
-    root = getattr(get_settings(), "media_dir", None) or os.environ.get("MEDIA_DIR", "media")
-    return Path(root) / relative
-
-
-def open_export(relative: str) -> BinaryIO:
-    """A binary file to stream the export at `relative` into (parent folders made)."""
-    path = export_file(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("wb")
+    """Where the export at `relative` (below MEDIA_DIR) lies."""
+    return media_path(relative)
 
 
 async def keyset_rows(
@@ -113,9 +103,10 @@ async def write_table(
     headers: Sequence[str],
     rows: AsyncIterator[Sequence[Cell]],
 ) -> int:
-    """Write `headers` and then `rows` as a CSV or XLSX file at `relative`; the rows written."""
+    """Write `headers` and then `rows` as a CSV or XLSX file at `relative` (below MEDIA_DIR);
+    the rows written. The file appears only once whole (nothing is left by a failure)."""
     count = 0
-    with open_export(relative) as file:
+    with open_media_writer(relative) as file:
         sink: _CsvSink | _XlsxSink = (
             _CsvSink(file) if format is ExportFormat.CSV else _XlsxSink(file, title)
         )

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from services.exports import ExportResult
 from services.exports.writing import export_file
-from services.kit.settings import get_settings
-
-
-@pytest.fixture
-def media(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """MEDIA_DIR in the test's own folder."""
-    root = tmp_path / "media"
-    monkeypatch.setenv("MEDIA_DIR", str(root))
-    get_settings.cache_clear()
-    yield root
-    get_settings.cache_clear()
 
 
 def read_back(result: ExportResult) -> list[list[str]]:

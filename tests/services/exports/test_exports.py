@@ -14,9 +14,7 @@ from services.errors import Forbidden, NotFound, Unauthenticated
 from services.exports import Options, mask_phone
 from services.models import Area, Household, Person, RoleAssignment
 from tests.conftest import Database, actor_for
-from tests.services.exports.support import files_under, media, read_back
-
-__all__ = ["media"]
+from tests.services.exports.support import files_under, read_back
 
 BOTH = [ExportFormat.CSV, ExportFormat.XLSX]
 
@@ -39,7 +37,7 @@ class TestMaskPhone:
 class TestHouseholds:
     @pytest.mark.parametrize("format", BOTH)
     async def test_every_household_under_the_area(
-        self, db: Database, media: Path, format: ExportFormat
+        self, db: Database, media_dir: Path, format: ExportFormat
     ) -> None:
         # given the demo community and its admin
         admin = await actor_for("community_admin")
@@ -56,12 +54,14 @@ class TestHouseholds:
         assert [r[0] for r in rows[1:]] == [str(h.id) for h in expected]
         first = expected[0]
         assert rows[1][3] == first.address and rows[1][7] == str(first.member_count)
-        assert rows[1][2] == str(first.micro_grid_id)
+        micro_grid = await Area.get(id=first.micro_grid_id)
+        assert micro_grid.code and rows[1][2] == micro_grid.code
+        assert rows[1][1] == area.code
         # and it is named in Chinese after the kind, the area and the day
         assert result.filename == f"家庭_{DEMO_COMMUNITY}_2026-05-13{format.suffix}"
         assert result.path.startswith("exports/2026-05-13/")
 
-    async def test_outside_the_actors_areas_is_refused(self, db: Database, media: Path) -> None:
+    async def test_outside_the_actors_areas_is_refused(self, db: Database, media_dir: Path) -> None:
         # given a resident, and the admin of one community asking for another
         resident = await actor_for("resident")
         admin = await actor_for("community_admin")
@@ -84,11 +84,11 @@ class TestHouseholds:
             await exports.export(
                 actor=admin, kind=ExportKind.HOUSEHOLDS, under="999999", format=ExportFormat.CSV
             )
-        assert files_under(media) == []
+        assert files_under(media_dir) == []
 
 
 class TestPeople:
-    async def test_phones_are_masked_by_default(self, db: Database, media: Path) -> None:
+    async def test_phones_are_masked_by_default(self, db: Database, media_dir: Path) -> None:
         # given the demo community's admin
         admin = await actor_for("community_admin")
         area = await community()
@@ -109,7 +109,7 @@ class TestPeople:
             assert row[3] == ("是" if person.party_member else "否")
             assert row[2] == str(person.household_id)
 
-    async def test_full_phones_for_admins_who_ask(self, db: Database, media: Path) -> None:
+    async def test_full_phones_for_admins_who_ask(self, db: Database, media_dir: Path) -> None:
         # given the community's admin and a grid leader there
         area = await community()
         admin = await actor_for("community_admin")

@@ -25,9 +25,7 @@ from services.models import (
     RoleAssignment,
 )
 from tests.conftest import Database, actor_for
-from tests.services.exports.support import media, read_back
-
-__all__ = ["media"]
+from tests.services.exports.support import read_back
 
 
 async def run(
@@ -47,7 +45,7 @@ async def run(
 
 
 class TestAreas:
-    async def test_the_tree_parents_first(self, db: Database, media: Path) -> None:
+    async def test_the_tree_parents_first(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         rows = await run("community_admin", ExportKind.AREAS, community)
         assert rows[0] == headers(ImportKind.AREAS)
@@ -62,7 +60,7 @@ class TestAreas:
 
 
 class TestRoles:
-    async def test_role_holders_in_office(self, db: Database, media: Path) -> None:
+    async def test_role_holders_in_office(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         rows = await run("community_admin", ExportKind.ROLES, community)
         assert rows[0] == headers(ImportKind.ROLES) == ["手机号", "角色", "区域编码", "起始日期"]
@@ -73,13 +71,14 @@ class TestRoles:
         ]
         assert len(rows) - 1 == len(held) > 0
         phones = {p.id: p.phone for p in await Person.all()}
-        expected = sorted((mask_phone(phones[r.person_id]) or "", str(r.area_id)) for r in held)
+        codes = {a.id: a.code for a in await Area.all()}
+        expected = sorted((mask_phone(phones[r.person_id]) or "", codes[r.area_id]) for r in held)
         assert sorted((row[0], row[2]) for row in rows[1:]) == expected
         assert {"网格长", "微网格长", "中心户"} <= {row[1] for row in rows[1:]}
 
 
 class TestPartners:
-    async def test_partner_units_of_the_community(self, db: Database, media: Path) -> None:
+    async def test_partner_units_of_the_community(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         rows = await run("community_admin", ExportKind.PARTNERS, community)
         assert rows[0] == headers(ImportKind.PARTNERS)
@@ -88,7 +87,7 @@ class TestPartners:
 
 
 class TestCoverageGaps:
-    async def test_the_gaps_behind_the_figures(self, db: Database, media: Path) -> None:
+    async def test_the_gaps_behind_the_figures(self, db: Database, media_dir: Path) -> None:
         # given the demo community with gaps, and its figures
         admin = await actor_for("district_admin")
         area = await Area.get(name=GAP_COMMUNITY)
@@ -105,7 +104,7 @@ class TestCoverageGaps:
         assert kinds.count("无中心户联系的户") == uncared
         assert GAP_MICRO_GRID in {row[2] for row in rows[1:]}
 
-    async def test_leaders_are_refused(self, db: Database, media: Path) -> None:
+    async def test_leaders_are_refused(self, db: Database, media_dir: Path) -> None:
         leader = await actor_for("grid_leader")
         grid = (await RoleAssignment.get(person_id=leader.person_id, role=Role.GRID_LEADER)).area_id
         with pytest.raises(Forbidden):
@@ -118,7 +117,7 @@ class TestCoverageGaps:
 
 
 class TestPoints:
-    async def test_statement_of_an_area(self, db: Database, media: Path) -> None:
+    async def test_statement_of_an_area(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         rows = await run("community_admin", ExportKind.POINTS_STATEMENT, community)
         assert rows[0][:6] == ["流水号", "时间", "姓名", "类型", "维度", "积分"]
@@ -130,7 +129,7 @@ class TestPoints:
         assert [row[0] for row in rows[1:]] == [str(t.id) for t in expected]
         assert [int(row[5]) for row in rows[1:]] == [t.points for t in expected]
 
-    async def test_statement_of_one_person(self, db: Database, media: Path) -> None:
+    async def test_statement_of_one_person(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         resident = await actor_for("central_household")
         mine = Options(person_id=resident.person_id)
@@ -143,7 +142,7 @@ class TestPoints:
         with pytest.raises(NotFound):
             await run("resident", ExportKind.POINTS_STATEMENT, community, other)
 
-    async def test_ledger_for_admins_only(self, db: Database, media: Path) -> None:
+    async def test_ledger_for_admins_only(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         rows = await run("community_admin", ExportKind.LEDGER, community)
         assert rows[0][:3] == ["分录号", "交易号", "时间"]
@@ -159,7 +158,7 @@ class TestPoints:
 
 
 class TestRankings:
-    async def test_the_published_quarter(self, db: Database, media: Path) -> None:
+    async def test_the_published_quarter(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         rows = await run("community_admin", ExportKind.RANKINGS, community)
         assert rows[0][:5] == ["季度", "角色", "区域编码", "区域名称", "姓名"]
@@ -175,7 +174,7 @@ class TestRankings:
 
 
 class TestWorkOrderStats:
-    async def test_each_area_below(self, db: Database, media: Path) -> None:
+    async def test_each_area_below(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         rows = await run("community_admin", ExportKind.WORK_ORDER_STATS, community)
         assert rows[0][:6] == ["统计期", "区域编码", "区域名称", "层级", "工单数", "办理中"]
@@ -189,7 +188,7 @@ class TestWorkOrderStats:
         with pytest.raises(Forbidden):
             await run("resident", ExportKind.WORK_ORDER_STATS, community)
 
-    async def test_a_bad_period_is_refused(self, db: Database, media: Path) -> None:
+    async def test_a_bad_period_is_refused(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
         with pytest.raises(InvalidInput):
             await run(
