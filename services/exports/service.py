@@ -9,6 +9,7 @@ from services.enums import AreaLevel, ExportFormat, ExportKind, Role
 from services.errors import NotFound
 from services.exports.kinds import Options, build
 from services.exports.writing import write_table
+from services.grids.areas import area_by_code
 from services.kit import clock
 from services.kit.auth import Actor, RoleGrant, require_actor
 from services.kit.paths import district_path
@@ -27,15 +28,14 @@ class ExportResult:
     rows: int
 
 
-async def area_for(under: str) -> Area:
-    """The area named by the district's own code or, failing that, by its id."""
-    text = under.strip()
-    area = await Area.get_or_none(code=text)
-    if area is None and text.isdigit():
-        area = await Area.get_or_none(id=int(text))
-    if area is None:
-        raise NotFound("No such area.", field="under")
-    return area
+async def area_for(under: int | str) -> Area:
+    """The area `under` names: its id (an int) or the district's own code (a str)."""
+    if isinstance(under, int):
+        area = await Area.get_or_none(id=under)
+        if area is None:
+            raise NotFound("No such area.", field="under")
+        return area
+    return await area_by_code(code=under)
 
 
 async def system_actor(area: Area) -> Actor:
@@ -59,11 +59,11 @@ async def export(
     *,
     actor: Actor | None,
     kind: ExportKind,
-    under: str,
+    under: int | str,
     format: ExportFormat,
     options: Options | None = None,
 ) -> ExportResult:
-    """Write the export of `kind` under the area `under` (its code or id) as a CSV or XLSX
+    """Write the export of `kind` under the area `under` (its id, or its code) as a CSV or XLSX
     file below MEDIA_DIR/exports/; refused (before anything is read or written) outside the
     actor's scope."""
     actor = require_actor(actor)

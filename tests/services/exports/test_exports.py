@@ -44,7 +44,7 @@ class TestHouseholds:
         area = await community()
         # when its households are exported
         result = await exports.export(
-            actor=admin, kind=ExportKind.HOUSEHOLDS, under=str(area.id), format=format
+            actor=admin, kind=ExportKind.HOUSEHOLDS, under=area.code or area.id, format=format
         )
         # then the file holds the headers and one row per household, in id order
         rows = read_back(result)
@@ -73,16 +73,19 @@ class TestHouseholds:
                 await exports.export(
                     actor=actor,
                     kind=ExportKind.HOUSEHOLDS,
-                    under=str(area.id),
+                    under=area.id,
                     format=ExportFormat.CSV,
                 )
         with pytest.raises(Unauthenticated):
             await exports.export(
-                actor=None, kind=ExportKind.HOUSEHOLDS, under="1", format=ExportFormat.CSV
+                actor=None, kind=ExportKind.HOUSEHOLDS, under=1, format=ExportFormat.CSV
             )
         with pytest.raises(NotFound):
             await exports.export(
-                actor=admin, kind=ExportKind.HOUSEHOLDS, under="999999", format=ExportFormat.CSV
+                actor=admin,
+                kind=ExportKind.HOUSEHOLDS,
+                under="NO-SUCH-CODE",
+                format=ExportFormat.CSV,
             )
         assert files_under(media_dir) == []
 
@@ -94,7 +97,7 @@ class TestPeople:
         area = await community()
         # when its people are exported
         result = await exports.export(
-            actor=admin, kind=ExportKind.PEOPLE, under=str(area.id), format=ExportFormat.CSV
+            actor=admin, kind=ExportKind.PEOPLE, under=area.id, format=ExportFormat.CSV
         )
         rows = read_back(result)
         # then everyone living there is listed, phones masked
@@ -119,7 +122,7 @@ class TestPeople:
         result = await exports.export(
             actor=admin,
             kind=ExportKind.PEOPLE,
-            under=str(area.id),
+            under=area.id,
             format=ExportFormat.XLSX,
             options=unmasked,
         )
@@ -133,7 +136,7 @@ class TestPeople:
             await exports.export(
                 actor=leader,
                 kind=ExportKind.PEOPLE,
-                under=str(grid),
+                under=grid,
                 format=ExportFormat.CSV,
                 options=unmasked,
             )

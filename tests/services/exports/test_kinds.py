@@ -35,7 +35,7 @@ async def run(
     result = await exports.export(
         actor=await actor_for(username),
         kind=kind,
-        under=str(area.id),
+        under=area.id,
         format=ExportFormat.XLSX,
         options=options,
     )
@@ -111,7 +111,7 @@ class TestCoverageGaps:
             await exports.export(
                 actor=leader,
                 kind=ExportKind.COVERAGE_GAPS,
-                under=str(grid),
+                under=grid,
                 format=ExportFormat.CSV,
             )
 
