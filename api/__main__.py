@@ -1,5 +1,5 @@
 """Command line: `python -m api serve | migrate | check-migrations | backup | restore |
-verify-ledger | run-jobs (expire) | export`."""
+verify-ledger | run-jobs (expire) | import | import-template | export`."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Never
 
 import uvicorn
+from tqdm import tqdm
 
 from api import logs
 from api.jobs import JOBS
-from services.enums import ExportFormat, ExportKind
+from services.enums import ExportFormat, ExportKind, ImportKind, ImportStatus
 from services.errors import DomainError
 from services.exports import Options, export, system_actor
 from services.exports.service import area_for
 from services.exports.writing import export_file
+from services.imports import import_file
+from services.imports.templates import template, template_name
 from services.kit import backups, db, jobs
 from services.kit.relay import RedisRelay
 from services.kit.settings import get_settings
+from services.models import ImportRowError
 from services.points.verify import Report, verify
 
 RELAY_GRACE_SECONDS = 10.0
@@ -155,6 +160,51 @@ async def _run_jobs() -> int:
     return 0
 
 
+async def _import(kind: ImportKind, path: Path, *, dry_run: bool) -> int:
+    """Import a file as the system (the command line has no actor: no scope applies), with a
+    progress bar per pass; print the report, every problem as `row N, column X: CODE message`.
+    Exit 1 when the file had problems (nothing was written)."""
+    await db.init(get_settings().database_url, run_migrations=False)
+    bars: dict[str, tqdm[Never]] = {}
+
+    def progress(phase: str, rows: int) -> None:
+        if phase not in bars:
+            for bar in bars.values():
+                bar.close()
+            label = "checking" if phase == "check" else ("counting" if dry_run else "writing")
+            bars[phase] = tqdm(desc=label, unit=" rows", file=sys.stderr)
+        bars[phase].update(rows)
+
+    try:
+        job = await import_file(
+            actor=None, kind=kind, path=path, dry_run=dry_run, progress=progress
+        )
+        for bar in bars.values():
+            bar.close()
+        errors = await ImportRowError.filter(job_id=job.id).order_by("id")
+    finally:
+        await db.close()
+    for error in errors:
+        column = f", column {error.column}" if error.column else ""
+        print(f"row {error.row}{column}: {error.code} {error.message}")
+    if job.error_count > len(errors):
+        print(f"... and {job.error_count - len(errors)} more problems")
+    print(
+        f"{job.kind.value} {path.name}: {job.status.value}, {job.rows_total} rows, "
+        f"created {job.created}, updated {job.updated}, unchanged {job.unchanged}, "
+        f"problems {job.error_count}" + (" (dry run: nothing written)" if dry_run else "")
+    )
+    return 0 if job.status in (ImportStatus.SUCCEEDED, ImportStatus.DRY_RUN_DONE) else 1
+
+
+def _import_kind(text: str) -> ImportKind:
+    try:
+        return ImportKind(text.upper().replace("-", "_"))
+    except ValueError as exc:
+        kinds = ", ".join(k.value.lower() for k in ImportKind)
+        raise argparse.ArgumentTypeError(f"one of {kinds}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m api", description="Gridpoints server")
@@ -227,6 +277,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="full phone numbers (masked as 138****1234 by default)",
     )
+    imports = sub.add_parser(
+        "import", help="import a CSV or XLSX file (as the system: no scope applies)"
+    )
+    imports.add_argument("kind", type=_import_kind, help="areas, households, people or roles")
+    imports.add_argument("file", type=Path, help="the CSV (UTF-8 or GB18030) or XLSX file")
+    imports.add_argument(
+        "--dry-run", action="store_true", help="check and count only, write nothing"
+    )
+    templates = sub.add_parser("import-template", help="write the template of an import kind")
+    templates.add_argument("kind", type=_import_kind, help="areas, households, people, ...")
+    templates.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    templates.add_argument(
+        "--output", type=Path, default=None, help="file to write (default: its Chinese name)"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     logs.configure(settings)
@@ -259,6 +323,17 @@ def main(argv: list[str] | None = None) -> int:
         except DomainError as exc:
             print(f"export failed: {exc}", file=sys.stderr)
             return 1
+    if args.command == "import":
+        try:
+            return asyncio.run(_import(args.kind, args.file, dry_run=args.dry_run))
+        except (DomainError, OSError) as exc:
+            print(f"import failed: {exc}", file=sys.stderr)
+            return 1
+    if args.command == "import-template":
+        output = args.output or Path(template_name(args.kind, args.format))
+        output.write_bytes(template(args.kind, args.format))
+        print(output)
+        return 0
     if args.command in {"run-jobs", "expire"}:
         return asyncio.run(_run_jobs())
     if args.command == "migrate" and args.to:

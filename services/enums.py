@@ -145,6 +145,7 @@ class AuditKind(StrEnum):
     POLICY = "POLICY"
     REWARD = "REWARD"
     EVALUATION = "EVALUATION"
+    IMPORT = "IMPORT"
 
 
 class ExpiryKind(StrEnum):

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # sequences and the person's own username or name score 0 or 1.
     password_min_score: int = Field(default=3, ge=1, le=4)
     seed_demo: bool = False
+    # Imports keep the last four characters of an ID card number; true also keeps the whole
+    # number (personal data the grid work does not need: off unless the district requires it).
+    store_full_id_numbers: bool = False
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)

@@ -19,6 +19,7 @@ from services.models.evaluation import (
 )
 from services.models.grids import Area, AreaMove, GridStation
 from services.models.households import CareLink, EndedCareLink, Household, HouseholdClaim
+from services.models.imports import ImportJob, ImportRowError
 from services.models.market import Redemption, RedemptionLot, Reward
 from services.models.notices import (
     Notice,
@@ -90,6 +91,8 @@ __all__ = [
     "Household",
     "HouseholdClaim",
     "IdempotencyRecord",
+    "ImportJob",
+    "ImportRowError",
     "LoginFailure",
     "NeedEntry",
     "Notice",

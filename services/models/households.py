@@ -23,6 +23,9 @@ class Household(Model):
     """
 
     id = fields.IntField(primary_key=True)
+    # The district's own household number (户号), unique district-wide: imports upsert by it.
+    # Null for households registered one by one before imports existed.
+    number = fields.CharField(max_length=32, unique=True, null=True)
     community: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
         "models.Area", related_name="community_households", on_delete=fields.RESTRICT
     )

@@ -23,6 +23,11 @@ class Person(Model):
     name = fields.CharField(max_length=50)
     phone = fields.CharField(max_length=20, null=True)
     party_member = fields.BooleanField(default=False)
+    # The ID card (身份证): its last four characters; the full number only when the setting
+    # STORE_FULL_ID_NUMBERS allows it (off by default: the service needs no more to tell
+    # two people of the same name apart).
+    id_card_last4 = fields.CharField(max_length=4, null=True)
+    id_card_number = fields.CharField(max_length=18, null=True)
     household: fields.ForeignKeyNullableRelation[Household] = fields.ForeignKeyField(
         "models.Household", related_name="members", null=True, on_delete=fields.SET_NULL
     )

@@ -1,0 +1,563 @@
+"""What each kind's rows mean for the database: checks against what is stored (codes exist,
+levels nest, scope), and the writes (upsert by the district's own codes).
+
+Every kind has a `Loader`: `check(row)` during the validation pass (no writes), then, once the
+whole file is clean, `write(batch)` for batches of rows in one transaction (or only counting
+what would change, for a dry run). A batch reads the stored rows it touches in one query,
+creates the new ones with one `bulk_create`, and updates only rows that differ, each with an
+audit entry holding the fields before and after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.enums import AreaKind, AreaLevel, AuditKind, ImportKind, Role
+from services.imports.columns import COLUMNS, IdCard
+from services.imports.reading import Row, RowError
+from services.kit import clock
+from services.kit.audit import snapshot
+from services.kit.auth import Actor
+from services.kit.paths import is_under
+from services.kit.settings import get_settings
+from services.models import Area, AuditEntry, Household, Person, RoleAssignment
+
+BATCH = 1000
+
+
+@dataclass
+class Counts:
+    """What a file did (or, dry, would do): rows created, updated in place, left unchanged."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    """What checks need of a stored area."""
+
+    id: int
+    path: str
+    level: AreaLevel
+    kind: AreaKind
+
+
+def _header(kind: ImportKind, attribute: str) -> str:
+    return next(c.header for c in COLUMNS[kind] if c.attribute == attribute)
+
+
+class Loader:
+    """Checks and writes of one kind (see the module's docstring)."""
+
+    kind: ImportKind
+
+    def __init__(self, actor: Actor | None) -> None:
+        self.actor = actor
+        self.counts = Counts()
+        self.areas: dict[str, AreaInfo] = {}
+
+    def error(self, row: Row, attribute: str, code: str, message: str) -> None:
+        """Record a problem of `row` in the column of `attribute`."""
+        header = _header(self.kind, attribute) if attribute else ""
+        row.errors.append(RowError(row.number, header, code, message))
+
+    def in_scope(self, path: str) -> bool:
+        """May the actor import into the area at `path`? (The command line may everywhere.)"""
+        return self.actor is None or self.actor.administers(path)
+
+    async def load_areas(self) -> None:
+        """Every coded area, in one query (a district has thousands, not millions)."""
+        rows = await Area.filter(code__isnull=False).values_list(
+            "code", "id", "path", "level", "kind"
+        )
+        self.areas = {
+            code: AreaInfo(id, path, AreaLevel(level), AreaKind(kind))
+            for code, id, path, level, kind in rows
+        }
+
+    def area(self, row: Row, attribute: str, level: AreaLevel) -> AreaInfo | None:
+        """The stored area of the code in `attribute`, of `level` and in scope (or an error)."""
+        code = row.values.get(attribute)
+        if code is None:
+            return None
+        info = self.areas.get(code)
+        if info is None:
+            self.error(row, attribute, "NOT_FOUND", f"No area has the code {code}.")
+        elif info.level is not level:
+            self.error(row, attribute, "WRONG_LEVEL", f"{code} is a {info.level.value}.")
+        elif not self.in_scope(info.path):
+            self.error(row, attribute, "FORBIDDEN", f"{code} is outside the areas you administer.")
+        else:
+            return info
+        return None
+
+    async def prepare(self) -> None:
+        """Read what checks need from the database (once, before the first row)."""
+        await self.load_areas()
+
+    def check(self, row: Row) -> None:
+        """Add the row's problems against the file so far and the database to `row.errors`."""
+
+    async def finish_checks(self) -> list[RowError]:
+        """Problems found only once every row was seen (areas: parents later in the file)."""
+        return []
+
+    async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
+        """Upsert a batch of checked rows (or only count, dry)."""
+        raise NotImplementedError
+
+    async def audit(self, updates: list[tuple[Any, dict[str, Any] | None, str]]) -> None:
+        """Audit entries for updated rows: (row, fields before, area path), fields after read
+        from the row; only the fields that changed are kept."""
+        now = clock.now()
+        entries = []
+        for subject, before, path in updates:
+            after = snapshot(subject) or {}
+            keys = [k for k in after if (before or {}).get(k) != after[k]]
+            entries.append(
+                AuditEntry(
+                    kind=AuditKind.IMPORT,
+                    action=f"import{self.kind.value.title().replace('_', '')}",
+                    area_path=path,
+                    subject_type=type(subject).__name__,
+                    subject_id=str(subject.pk),
+                    actor_account_id=self.actor.account_id if self.actor else None,
+                    actor_person_id=self.actor.person_id if self.actor else None,
+                    before={k: (before or {}).get(k) for k in keys},
+                    after={k: after[k] for k in keys},
+                    created_at=now,
+                )
+            )
+        if entries:
+            await AuditEntry.bulk_create(entries, batch_size=BATCH)
+
+
+def _apply(model: Any, values: dict[str, Any]) -> bool:
+    """Set `values` on `model`; True when any differed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(model, name) != value:
+            setattr(model, name, value)
+            changed = True
+    return changed
+
+
+class HouseholdLoader(Loader):
+    """Households (户) by their number: community and micro-grid by code, path from them."""
+
+    kind = ImportKind.HOUSEHOLDS
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self.stored: dict[str, str] = dict(
+            await Household.filter(number__isnull=False).values_list("number", "path")
+        )
+        self.seen: set[str] = set()
+
+    def check(self, row: Row) -> None:
+        number = row.values["number"]
+        if number is not None:
+            if number in self.seen:
+                self.error(row, "number", "DUPLICATE", f"户号 {number} appears twice in the file.")
+            self.seen.add(number)
+            path = self.stored.get(number)
+            if path is not None and not self.in_scope(path):
+                self.error(row, "number", "FORBIDDEN", f"户号 {number} is outside your areas.")
+        community = self.area(row, "community_code", AreaLevel.COMMUNITY)
+        micro = self.area(row, "micro_grid_code", AreaLevel.MICRO_GRID)
+        if community and micro and not is_under(micro.path, community.path):
+            self.error(row, "micro_grid_code", "NOT_IN_COMMUNITY", "Not in that community.")
+
+    def values(self, row: Row) -> dict[str, Any]:
+        v = row.values
+        community = self.areas[v["community_code"]]
+        micro = self.areas[v["micro_grid_code"]] if v["micro_grid_code"] else None
+        return {
+            "community_id": community.id,
+            "micro_grid_id": micro.id if micro else None,
+            "path": micro.path if micro else community.path,
+            "address": v["address"],
+            "building": v["building"],
+            "unit": v["unit"],
+            "room": v["room"],
+            "member_count": 1 if v["member_count"] is None else v["member_count"],
+        }
+
+    async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
+        numbers = [row.values["number"] for row in rows]
+        existing = {h.number: h for h in await Household.filter(number__in=numbers)}
+        new, changed, audits = [], [], []
+        for row in rows:
+            values = self.values(row)
+            household = existing.get(row.values["number"])
+            if household is None:
+                new.append(Household(number=row.values["number"], created_at=clock.now(), **values))
+                continue
+            before = snapshot(household)
+            if _apply(household, values):
+                changed.append(household)
+                audits.append((household, before, household.path))
+            else:
+                self.counts.unchanged += 1
+        self.counts.created += len(new)
+        self.counts.updated += len(changed)
+        if dry_run:
+            return
+        if new:
+            await Household.bulk_create(new, batch_size=BATCH)
+        if changed:
+            await Household.bulk_update(
+                changed, fields=list(self.values(rows[0])), batch_size=BATCH
+            )
+            await self.audit(audits)
+
+
+class PersonLoader(Loader):
+    """People by their phone: household by its number; the ID card kept as its last four."""
+
+    kind = ImportKind.PEOPLE
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self.households: dict[str, tuple[int, str]] = {
+            number: (id, path)
+            for number, id, path in await Household.filter(number__isnull=False).values_list(
+                "number", "id", "path"
+            )
+        }
+        self.phones: dict[str, int] = {}
+        self.ambiguous: set[str] = set()
+        for (phone,) in await Person.filter(phone__isnull=False).values_list("phone"):
+            if phone in self.phones:
+                self.ambiguous.add(phone)
+            self.phones[phone] = self.phones.get(phone, 0) + 1
+        self.seen: set[str] = set()
+        self.full_ids = get_settings().store_full_id_numbers
+
+    def check(self, row: Row) -> None:
+        phone = row.values["phone"]
+        if phone is not None:
+            if phone in self.seen:
+                self.error(row, "phone", "DUPLICATE", f"{phone} appears twice in the file.")
+            self.seen.add(phone)
+            if phone in self.ambiguous:
+                self.error(row, "phone", "AMBIGUOUS", f"Several people have the phone {phone}.")
+        number = row.values["household_number"]
+        if number is not None:
+            household = self.households.get(number)
+            if household is None:
+                self.error(row, "household_number", "NOT_FOUND", f"No household has 户号 {number}.")
+            elif not self.in_scope(household[1]):
+                self.error(row, "household_number", "FORBIDDEN", "Outside your areas.")
+        elif self.actor is not None:
+            self.error(row, "household_number", "REQUIRED", "户号 is required (your scope).")
+
+    async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
+        phones = [row.values["phone"] for row in rows]
+        existing = {p.phone: p for p in await Person.filter(phone__in=phones)}
+        paths = {id: path for id, path in self.households.values()}
+        new, changed, audits = [], [], []
+        fields = ["name", "household_id", "party_member", "id_card_last4", "id_card_number"]
+        for row in rows:
+            v = row.values
+            number = v["household_number"]
+            values: dict[str, Any] = {
+                "name": v["name"],
+                "household_id": self.households[number][0] if number else None,
+                "party_member": bool(v["party_member"]),
+            }
+            person = existing.get(v["phone"])
+            card: IdCard | None = v["id_card"]
+            if card is not None:
+                values["id_card_last4"] = card.last4
+                keep = (
+                    person.id_card_number if person and person.id_card_last4 == card.last4 else None
+                )
+                values["id_card_number"] = (card.full if self.full_ids else None) or keep
+            if person is None:
+                new.append(Person(phone=v["phone"], created_at=clock.now(), **values))
+                continue
+            if person.household_id is not None and not self.in_scope(
+                paths.get(person.household_id, "")
+            ):
+                # Refused in checks for numbered households; a person in an unnumbered one
+                # outside the actor's areas is left alone rather than moved.
+                self.counts.unchanged += 1
+                continue
+            before = snapshot(person)
+            if _apply(person, values):
+                changed.append(person)
+                path = paths.get(person.household_id or 0, "")
+                audits.append((person, before, path))
+            else:
+                self.counts.unchanged += 1
+        self.counts.created += len(new)
+        self.counts.updated += len(changed)
+        if dry_run:
+            return
+        if new:
+            await Person.bulk_create(new, batch_size=BATCH)
+        if changed:
+            await Person.bulk_update(changed, fields=fields, batch_size=BATCH)
+            await self.audit(audits)
+
+
+class RoleLoader(Loader):
+    """Role assignments (by phone, role and area): an open one equal to the row is unchanged."""
+
+    kind = ImportKind.ROLES
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self.people: dict[str, int] = {}
+        self.ambiguous: set[str] = set()
+        for phone, id in await Person.filter(phone__isnull=False).values_list("phone", "id"):
+            if phone in self.people:
+                self.ambiguous.add(phone)
+            self.people[phone] = id
+        self.leaders: dict[tuple[int, Role], int] = {
+            (area_id, Role(role)): person_id
+            for area_id, role, person_id in await RoleAssignment.filter(
+                until__isnull=True, role__in=[Role.GRID_LEADER, Role.MICRO_GRID_LEADER]
+            ).values_list("area_id", "role", "person_id")
+        }
+        self.seen: set[tuple[str, Role, str | None]] = set()
+
+    def check(self, row: Row) -> None:
+        v = row.values
+        phone, role, code = v["phone"], v["role"], v["area_code"]
+        if phone is not None and phone not in self.people:
+            self.error(
+                row, "phone", "NOT_FOUND", f"Nobody has the phone {phone}; import people first."
+            )
+        elif phone in self.ambiguous:
+            self.error(row, "phone", "AMBIGUOUS", f"Several people have the phone {phone}.")
+        if role is None:
+            return
+        if role is Role.RESIDENT:
+            if code is not None:
+                self.error(row, "area_code", "NOT_ALLOWED", "A resident's role has no area.")
+            return
+        if code is None:
+            self.error(row, "area_code", "REQUIRED", "This role is held at an area.")
+            return
+        info = self.areas.get(code)
+        if info is None:
+            self.error(row, "area_code", "NOT_FOUND", f"No area has the code {code}.")
+        elif not self.in_scope(info.path):
+            self.error(
+                row, "area_code", "FORBIDDEN", f"{code} is outside the areas you administer."
+            )
+        elif role in (Role.GRID_LEADER, Role.MICRO_GRID_LEADER):
+            holder = self.leaders.get((info.id, role))
+            if holder is not None and holder != self.people.get(phone or ""):
+                self.error(row, "role", "CONFLICT", f"{code} already has a leader.")
+            self.leaders.setdefault((info.id, role), self.people.get(phone or "", 0))
+        key = (phone or "", role, code)
+        if key in self.seen:
+            self.error(row, "", "DUPLICATE", "The same role appears twice in the file.")
+        self.seen.add(key)
+
+    async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
+        person_ids = [self.people[row.values["phone"]] for row in rows]
+        existing = {
+            (r.person_id, r.role, r.area_id): r
+            for r in await RoleAssignment.filter(person_id__in=person_ids, until__isnull=True)
+        }
+        new, changed, audits = [], [], []
+        for row in rows:
+            v = row.values
+            info = self.areas[v["area_code"]] if v["area_code"] else None
+            person_id = self.people[v["phone"]]
+            since = (
+                dt.datetime.combine(v["since"], dt.time(), clock.now().tzinfo)
+                if v["since"]
+                else None
+            )
+            held = existing.get((person_id, v["role"], info.id if info else None))
+            if held is None:
+                new.append(
+                    RoleAssignment(
+                        person_id=person_id,
+                        role=v["role"],
+                        area_id=info.id if info else None,
+                        area_path=info.path if info else "",
+                        since=since or clock.now(),
+                    )
+                )
+            elif since is not None and held.since.date() != since.date():
+                before = snapshot(held)
+                held.since = since
+                changed.append(held)
+                audits.append((held, before, held.area_path))
+            else:
+                self.counts.unchanged += 1
+        self.counts.created += len(new)
+        self.counts.updated += len(changed)
+        if dry_run:
+            return
+        if new:
+            await RoleAssignment.bulk_create(new, batch_size=BATCH)
+        if changed:
+            await RoleAssignment.bulk_update(changed, fields=["since"], batch_size=BATCH)
+            await self.audit(audits)
+
+
+class AreaLoader(Loader):
+    """Areas (the tree) by code, parents by code in the file or the database. A district's
+    areas number thousands: the rows are kept until every parent is known, then written top
+    down (a new area's path needs its id)."""
+
+    kind = ImportKind.AREAS
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self.rows: list[Row] = []
+        self.parents: dict[str, str | None] = dict(
+            await Area.filter(code__isnull=False).values_list("code", "parent__code")
+        )
+        self.names: set[tuple[int, str]] = {
+            (parent_id, name)
+            for parent_id, name in await Area.filter(parent_id__isnull=False).values_list(
+                "parent_id", "name"
+            )
+        }
+
+    def check(self, row: Row) -> None:
+        self.rows.append(row)
+
+    async def finish_checks(self) -> list[RowError]:
+        by_code: dict[str, Row] = {}
+        for row in self.rows:
+            code = row.values["code"]
+            if code is None:
+                continue
+            if code in by_code:
+                self.error(row, "code", "DUPLICATE", f"{code} appears twice in the file.")
+            by_code.setdefault(code, row)
+        self.by_code = by_code
+        sibling_names: set[tuple[str, str]] = set()
+        for row in self.rows:
+            self._check_area(row, by_code, sibling_names)
+        return [e for row in self.rows for e in row.errors]
+
+    def _level(self, code: str, by_code: dict[str, Row]) -> AreaLevel | None:
+        row = by_code.get(code)
+        if row is not None:
+            level = row.values["level"]
+            return level if isinstance(level, AreaLevel) else None
+        info = self.areas.get(code)
+        return info.level if info else None
+
+    def _check_area(self, row: Row, by_code: dict[str, Row], names: set[tuple[str, str]]) -> None:
+        v = row.values
+        code, level, parent_code = v["code"], v["level"], v["parent_code"]
+        if code is None or level is None:
+            return
+        stored = self.areas.get(code)
+        if stored is not None and stored.level is not level:
+            self.error(row, "level", "LEVEL_CHANGED", f"{code} is a {stored.level.value}.")
+        if level is AreaLevel.DISTRICT:
+            if parent_code is not None:
+                self.error(row, "parent_code", "NOT_ALLOWED", "The district has no parent.")
+            elif stored is None and (self.actor is not None or self.areas_have_district()):
+                self.error(row, "level", "NOT_ALLOWED", "There is one district.")
+            elif stored is not None and not self.in_scope(stored.path):
+                self.error(row, "code", "FORBIDDEN", f"{code} is outside the areas you administer.")
+            return
+        if parent_code is None:
+            self.error(row, "parent_code", "REQUIRED", "上级编码 is required below the district.")
+            return
+        parent_level = self._level(parent_code, by_code)
+        if parent_level is None:
+            self.error(row, "parent_code", "NOT_FOUND", f"No area has the code {parent_code}.")
+            return
+        if level.rank != parent_level.rank + 1:
+            self.error(
+                row,
+                "level",
+                "WRONG_LEVEL",
+                f"A {level.value} cannot sit under a {parent_level.value}.",
+            )
+        if stored is not None and self.parents.get(code) != parent_code:
+            self.error(row, "parent_code", "MOVED", "Moving an area is done with moveArea.")
+        if (parent_code, v["name"]) in names:
+            self.error(row, "name", "DUPLICATE", "Two areas of one parent share this name.")
+        names.add((parent_code, v["name"]))
+        kind = v["kind"] or AreaKind.RESIDENTIAL
+        if level not in (AreaLevel.GRID, AreaLevel.MICRO_GRID) and kind is not AreaKind.RESIDENTIAL:
+            self.error(row, "kind", "NOT_ALLOWED", "Only grids can be dedicated (专属) grids.")
+        # Scope: the nearest stored ancestor (the parent, or the parent's stored ancestor).
+        anchor, seen = parent_code, 0
+        while anchor not in self.areas and anchor in by_code and seen < 10:
+            anchor, seen = by_code[anchor].values["parent_code"], seen + 1
+        info = self.areas.get(anchor or "")
+        if info is None:
+            if self.actor is not None:
+                self.error(row, "parent_code", "FORBIDDEN", "Outside the areas you administer.")
+        elif not self.in_scope(stored.path if stored else info.path):
+            self.error(row, "parent_code", "FORBIDDEN", "Outside the areas you administer.")
+
+    def areas_have_district(self) -> bool:
+        return any(info.level is AreaLevel.DISTRICT for info in self.areas.values())
+
+    async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
+        codes = [row.values["code"] for row in rows]
+        stored = {a.code: a for a in await Area.filter(code__in=codes)}
+        audits = []
+        for row in sorted(rows, key=lambda r: r.values["level"].rank):
+            v = row.values
+            parent = self.areas.get(v["parent_code"] or "")
+            kind = v["kind"] or AreaKind.RESIDENTIAL
+            if v["level"] is AreaLevel.MICRO_GRID and parent is not None:
+                kind = parent.kind
+            values = {
+                "name": v["name"],
+                "kind": kind,
+                "contact_group_name": v["contact_group_name"],
+                "contact_group_link": v["contact_group_link"],
+            }
+            area = stored.get(v["code"])
+            if area is not None:
+                before = snapshot(area)
+                if _apply(area, values):
+                    self.counts.updated += 1
+                    if not dry_run:
+                        await area.save(update_fields=list(values))
+                    audits.append((area, before, area.path))
+                else:
+                    self.counts.unchanged += 1
+                continue
+            self.counts.created += 1
+            if dry_run:
+                # Children of a new area still find a parent (of the right kind) to count on.
+                self.areas[v["code"]] = AreaInfo(0, "", v["level"], kind)
+                continue
+            area = await Area.create(
+                code=v["code"],
+                level=v["level"],
+                parent_id=parent.id if parent else None,
+                path=f"{parent.path if parent else '/'}new-{v['code']}/",
+                created_at=clock.now(),
+                **values,
+            )
+            area.path = f"{parent.path if parent else '/'}{area.id}/"
+            await area.save(update_fields=["path"])
+            self.areas[v["code"]] = AreaInfo(area.id, area.path, area.level, area.kind)
+        if not dry_run:
+            await self.audit(audits)
+
+
+LOADERS: dict[ImportKind, type[Loader]] = {
+    ImportKind.AREAS: AreaLoader,
+    ImportKind.HOUSEHOLDS: HouseholdLoader,
+    ImportKind.PEOPLE: PersonLoader,
+    ImportKind.ROLES: RoleLoader,
+}
+"""The kinds that import today (partner units and their resources have columns, not yet a
+loader)."""

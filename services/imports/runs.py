@@ -1,0 +1,181 @@
+"""Running an import (批量导入): validate every row first, then write all in one transaction
+or nothing; a job records where it stands, the counts and the problems (row, column, code).
+
+The same function serves the command line (`actor=None`: the system, no scope) and the API
+(an admin, who imports only into the subtrees they administer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from tortoise.transactions import in_transaction
+
+from services.enums import ImportKind, ImportStatus
+from services.errors import Forbidden, InvalidInput, NotFound
+from services.imports.loading import BATCH, LOADERS, AreaLoader, Loader
+from services.imports.reading import Row, RowError, read_table
+from services.kit import clock
+from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, Window, paginate
+from services.models import ImportJob, ImportRowError
+
+MAX_STORED_ERRORS = 10_000
+"""A file's problems kept as rows (all are counted): a file with more is not worth reading
+problem by problem."""
+
+PROGRESS_EVERY = 1000
+
+Progress = Callable[[str, int], None]
+"""Told (phase "check" or "write", rows just done) as the rows go by."""
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def new_job(
+    *, actor: Actor | None, kind: ImportKind, dry_run: bool, file_name: str = ""
+) -> ImportJob:
+    """A QUEUED job for a file about to be imported (admins only; the command line is the
+    system)."""
+    if actor is not None and not actor.admin_paths:
+        raise Forbidden("Only admins import data.")
+    if kind not in LOADERS:
+        raise InvalidInput(f"{kind.value} cannot be imported yet.", field="kind")
+    return await ImportJob.create(
+        kind=kind,
+        dry_run=dry_run,
+        file_name=file_name[:200],
+        actor_id=actor.person_id if actor else None,
+        created_at=clock.now(),
+    )
+
+
+async def run_import(
+    *,
+    actor: Actor | None,
+    job: ImportJob,
+    path: Path,
+    progress: Progress | None = None,
+) -> ImportJob:
+    """Import the file at `path` for `job`: check every row, then (no problem, not dry) write
+    all in one transaction. The job ends SUCCEEDED, DRY_RUN_DONE or FAILED with its problems."""
+    job.status = ImportStatus.RUNNING
+    await job.save(update_fields=["status"])
+    loader = LOADERS[job.kind](actor)
+    errors: list[RowError] = []
+    try:
+        table = read_table(job.kind, path)
+        errors += table.header_errors
+        if not errors:
+            await loader.prepare()
+            for row in table.rows:
+                loader.check(row)
+                errors += row.errors
+                job.rows_total += 1
+                if progress and job.rows_total % PROGRESS_EVERY == 0:
+                    progress("check", PROGRESS_EVERY)
+            if progress:
+                progress("check", job.rows_total % PROGRESS_EVERY)
+            errors += await loader.finish_checks()
+        if not errors:
+            await _write(loader, job, path, progress)
+    except UnicodeDecodeError:
+        errors.append(RowError(1, "", "BAD_FILE", "Neither UTF-8 nor GB18030 text."))
+    except Exception as error:  # a broken workbook is the file's problem, not ours
+        if not _is_bad_file(error):
+            job.status = ImportStatus.FAILED
+            job.finished_at = clock.now()
+            await job.save()
+            raise
+        errors.append(RowError(1, "", "BAD_FILE", "Not a CSV or XLSX file that can be read."))
+    counts = loader.counts
+    job.created, job.updated, job.unchanged = counts.created, counts.updated, counts.unchanged
+    job.error_count = len(errors)
+    if errors:
+        job.status = ImportStatus.FAILED
+        job.created = job.updated = job.unchanged = 0
+        await ImportRowError.bulk_create(
+            [
+                ImportRowError(
+                    job_id=job.id,
+                    row=e.row,
+                    column=e.column[:50],
+                    code=e.code[:32],
+                    message=e.message[:500],
+                )
+                for e in sorted(errors, key=lambda e: e.row)[:MAX_STORED_ERRORS]
+            ],
+            batch_size=BATCH,
+        )
+    else:
+        job.status = ImportStatus.DRY_RUN_DONE if job.dry_run else ImportStatus.SUCCEEDED
+    job.rows_done = job.rows_total
+    job.finished_at = clock.now()
+    await job.save()
+    return job
+
+
+def _is_bad_file(error: Exception) -> bool:
+    import zipfile
+
+    return isinstance(error, zipfile.BadZipFile | KeyError | StopIteration | ValueError) and not (
+        isinstance(error, InvalidInput)
+    )
+
+
+async def _write(loader: Loader, job: ImportJob, path: Path, progress: Progress | None) -> None:
+    """The second pass: the file read again (areas: the rows kept), written in batches in one
+    transaction, or only counted for a dry run."""
+    if isinstance(loader, AreaLoader):
+        batches: Iterator[list[Row]] = iter([loader.rows])
+    else:
+        batches = _batches(read_table(job.kind, path).rows, BATCH)
+    if job.dry_run:
+        for batch in batches:
+            await loader.write(batch, dry_run=True)
+            if progress:
+                progress("write", len(batch))
+        return
+    async with in_transaction():
+        for batch in batches:
+            await loader.write(batch, dry_run=False)
+            if progress:
+                progress("write", len(batch))
+
+
+async def import_file(
+    *,
+    actor: Actor | None,
+    kind: ImportKind,
+    path: Path,
+    dry_run: bool = False,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportJob:
+    """Make a job for the file at `path` and run it to the end (command line, small files)."""
+    job = await new_job(actor=actor, kind=kind, dry_run=dry_run, file_name=file_name or path.name)
+    return await run_import(actor=actor, job=job, path=path, progress=progress)
+
+
+async def get_import_job(*, actor: Actor | None, job_id: int) -> ImportJob:
+    """A job, for the admin who ran it (NotFound for anyone else)."""
+    actor = require_actor(actor)
+    job = await ImportJob.get_or_none(id=job_id)
+    if job is None or job.actor_id != actor.person_id:
+        raise NotFound("No such import job.", field="id")
+    return job
+
+
+async def import_errors(*, job: ImportJob, window: Window) -> Page[ImportRowError]:
+    """The problems of a job, in file order (row by row)."""
+    return await paginate(ImportRowError.filter(job_id=job.id), window)
