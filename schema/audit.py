@@ -30,6 +30,7 @@ describe_values(
         "POLICY": "Points expiry and pickup policies (积分政策).",
         "REWARD": "Rewards of the marketplace posted, changed or restocked (兑换商品).",
         "EVALUATION": "Adjustments of evaluation scores (考核调整).",
+        "IMPORT": "Rows created or changed by a spreadsheet import (批量导入).",
     },
 )
 

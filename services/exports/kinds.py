@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.models import Model
-
 from services.enums import (
     AreaKind,
     AreaLevel,
@@ -31,7 +29,7 @@ from services.kit.auth import Actor
 from services.kit.pagination import Window
 from services.kit.paths import is_under, subtree_bounds
 from services.kit.settings import get_settings
-from services.models import Area, EvaluationPeriod, Household, Person
+from services.models import Area, EvaluationPeriod
 from services.points.statements import person_in_scope
 from services.workorders.stats import figures, work_order_stats
 
@@ -133,36 +131,28 @@ async def _mapped(
         yield row(found)
 
 
-def _has(model: type[Model], field: str) -> bool:
-    """Does the model have `field` (the district's codes arrive with migrations of issue 16)?"""
-    return field in model._meta.fields_map
-
-
 def _code_columns(alias: str, name: str) -> str:
     """SELECT items for the code of the area `alias` as `<name>_code` and its id as
-    `<name>_id` (an area without a code of its own is written by its id)."""
-    code = f"{alias}.code" if _has(Area, "code") else "NULL"
-    return f"{code} AS {name}_code, {alias}.id AS {name}_id"
+    `<name>_id`."""
+    return f"{alias}.code AS {name}_code, {alias}.id AS {name}_id"
 
 
 def _code(row: dict[str, Any], name: str) -> str | None:
-    """The district's own code of an area read with `_code_columns`, or its id."""
+    """The district's own code of an area read with `_code_columns`. An area without one is
+    written empty, never as its id: an import would take that for another area's code."""
     code = row[f"{name}_code"]
-    if code:
-        return str(code)
-    ident = row[f"{name}_id"]
-    return None if ident is None else str(ident)
+    return str(code) if code else None
 
 
 def _number_column() -> str:
-    """The household number (户号) column, or the id while households have no number."""
-    return "h.number" if _has(Household, "number") else "NULL"
+    """The household number (户号) column."""
+    return "h.number"
 
 
-def _number(number: Any, ident: Any) -> str | None:
-    if number:
-        return str(number)
-    return None if ident is None else str(ident)
+def _number(number: Any) -> str | None:
+    """A household's number (户号); none for a household that never had one (registered one by
+    one): written empty rather than as its id, which an import would take for a new household."""
+    return str(number) if number else None
 
 
 def _import_table(kind: ImportKind, rows: AsyncIterator[dict[str, Any]]) -> Table:
@@ -217,7 +207,7 @@ async def households(actor: Actor, area: Area, options: Options) -> Table:
     async def rows() -> AsyncIterator[dict[str, Any]]:
         async for r in keyset_rows(sql, [low, high], key="h.id"):
             yield {
-                "number": _number(r["number"], r["id"]),
+                "number": _number(r["number"]),
                 "community_code": _code(r, "community"),
                 "micro_grid_code": _code(r, "micro_grid"),
                 "address": r["address"],
@@ -235,7 +225,7 @@ async def people(actor: Actor, area: Area, options: Options) -> Table:
     _require_reads(actor, area, "people")
     phone = _phones(actor, area, options)
     low, high = subtree_bounds(area.path)
-    last4 = "p.id_card_last4" if _has(Person, "id_card_last4") else "NULL"
+    last4 = "p.id_card_last4"
     sql = (
         f"SELECT p.id AS key_value, p.name, p.phone, p.party_member, {last4} AS last4, "
         f"h.id AS household_id, {_number_column()} AS number "
@@ -248,7 +238,7 @@ async def people(actor: Actor, area: Area, options: Options) -> Table:
             yield {
                 "name": r["name"],
                 "phone": phone(r["phone"]),
-                "household_number": _number(r["number"], r["household_id"]),
+                "household_number": _number(r["number"]),
                 "party_member": bool(r["party_member"]),
                 "id_card": r["last4"] or None,
             }

@@ -10,6 +10,9 @@ from openpyxl import load_workbook
 
 from services.exports import ExportResult
 from services.exports.writing import export_file
+from services.kit import db
+from services.kit.paths import subtree_bounds
+from services.models import Area
 
 
 def read_back(result: ExportResult) -> list[list[str]]:
@@ -31,3 +34,17 @@ def read_back(result: ExportResult) -> list[list[str]]:
 def files_under(root: Path) -> list[Path]:
     """The files below `root` (none if it does not exist)."""
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+async def number_households(area: Area, *, skip_first: bool = False) -> None:
+    """Give the households under `area` numbers (户号) as an import would have: H<id>."""
+    low, high = subtree_bounds(area.path)
+    first = await db.fetch(
+        "SELECT MIN(id) AS id FROM household WHERE path >= ? AND path < ?", [low, high]
+    )
+    skipped = int(first[0]["id"]) if skip_first else 0
+    await db.execute(
+        "UPDATE household SET number = 'H' || id WHERE path >= ? AND path < ? AND id <> ? "
+        "RETURNING id",
+        [low, high, skipped],
+    )

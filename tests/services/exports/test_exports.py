@@ -14,7 +14,7 @@ from services.errors import Forbidden, NotFound, Unauthenticated
 from services.exports import Options, mask_phone
 from services.models import Area, Household, Person, RoleAssignment
 from tests.conftest import Database, actor_for
-from tests.services.exports.support import files_under, read_back
+from tests.services.exports.support import files_under, number_households, read_back
 
 BOTH = [ExportFormat.CSV, ExportFormat.XLSX]
 
@@ -42,6 +42,8 @@ class TestHouseholds:
         # given the demo community and its admin
         admin = await actor_for("community_admin")
         area = await community()
+        # whose households carry numbers (户号), all but the first (registered one by one)
+        await number_households(area, skip_first=True)
         # when its households are exported
         result = await exports.export(
             actor=admin, kind=ExportKind.HOUSEHOLDS, under=area.code or area.id, format=format
@@ -51,7 +53,8 @@ class TestHouseholds:
         assert rows[0] == ["户号", "社区编码", "微网格编码", "地址", "楼栋", "单元", "房号", "人数"]
         expected = [h for h in await Household.all().order_by("id") if in_tree(h.path, area.path)]
         assert result.rows == len(expected) == len(rows) - 1 > 0
-        assert [r[0] for r in rows[1:]] == [str(h.id) for h in expected]
+        assert [r[0] for r in rows[1:]] == [h.number or "" for h in expected]
+        assert rows[1][0] == "" and rows[2][0] == f"H{expected[1].id}"
         first = expected[0]
         assert rows[1][3] == first.address and rows[1][7] == str(first.member_count)
         micro_grid = await Area.get(id=first.micro_grid_id)
