@@ -99,8 +99,11 @@ def main() -> int:
             figures = asyncio.run(_child(args.child, args.format, Path(folder)))
         print(json.dumps(figures))
         return 0
-    print("| households | format | seconds | peak RSS before export | peak RSS after |")
-    print("|---:|---|---:|---:|---:|")
+    print(
+        "| households | format | seconds (traced) | Python heap peak during export "
+        "| peak RSS before export | peak RSS after |"
+    )
+    print("|---:|---|---:|---:|---:|---:|")
     for size in args.sizes:
         out = (
             subprocess.run(
