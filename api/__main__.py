@@ -1,6 +1,6 @@
 """Command line: `python -m api serve | migrate | check-migrations | backup | restore |
-verify-ledger | run-jobs (expire) | import | import-template | import-boundaries |
-check-boundaries`."""
+verify-ledger | run-jobs (expire) | import | import-template | export |
+import-boundaries | check-boundaries`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from tqdm import tqdm
 
 from api import geo_cli, logs
 from api.jobs import JOBS
-from services.enums import ImportKind, ImportStatus
+from services.enums import ExportFormat, ExportKind, ImportKind, ImportStatus
 from services.errors import DomainError
+from services.exports import Options, export, system_actor
+from services.exports.service import area_for
+from services.exports.writing import export_file
 from services.imports import import_file
 from services.imports.templates import template, template_name
 from services.kit import backups, db, jobs
@@ -103,6 +106,25 @@ async def _verify_ledger() -> int:
     finally:
         await db.close()
     return _print_report(report)
+
+
+async def _export(
+    kind: ExportKind, under: str, format: ExportFormat, output: Path | None, options: Options
+) -> int:
+    """Export as the system (the admin of the area's district); print the file and row count."""
+    await db.init(get_settings().database_url, run_migrations=False)
+    try:
+        actor = await system_actor(await area_for(under))
+        result = await export(actor=actor, kind=kind, under=under, format=format, options=options)
+    finally:
+        await db.close()
+    written = export_file(result.path)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        written.replace(output)
+        written = output
+    print(f"{written}\t{result.rows} rows\t{result.filename}")
+    return 0
 
 
 def _print_report(report: Report) -> int:
@@ -230,6 +252,33 @@ def main(argv: list[str] | None = None) -> int:
         "work-order timers; for cron or tests) and exit",
     )
     geo_cli.add_commands(sub)
+    exporting = sub.add_parser(
+        "export",
+        help="write a report (households, people, roles, coverage gaps, points, ledger, "
+        "rankings, work-order figures) under an area as CSV or XLSX; prints the file and rows",
+    )
+    exporting.add_argument("kind", type=str.upper, choices=[k.value for k in ExportKind])
+    exporting.add_argument(
+        "--under", required=True, metavar="CODE", help="the area: its code (or its id)"
+    )
+    exporting.add_argument("--format", type=str.upper, choices=["CSV", "XLSX"], default="XLSX")
+    exporting.add_argument(
+        "--output", type=Path, default=None, help="move the file here (default: MEDIA_DIR/exports/)"
+    )
+    exporting.add_argument(
+        "--period",
+        default=None,
+        help="RANKINGS: a quarter (2026Q2; default the latest scored); WORK_ORDER_STATS: a "
+        "quarter, month (2026-11) or days (2026-10-01..2026-12-31; default this quarter)",
+    )
+    exporting.add_argument(
+        "--person", type=int, default=None, help="POINTS_STATEMENT of one person (by id)"
+    )
+    exporting.add_argument(
+        "--unmasked-phones",
+        action="store_true",
+        help="full phone numbers (masked as 138****1234 by default)",
+    )
     imports = sub.add_parser(
         "import", help="import a CSV or XLSX file (as the system: no scope applies)"
     )
@@ -261,6 +310,23 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "verify-ledger":
         return asyncio.run(_verify_ledger())
+    if args.command == "export":
+        options = Options(
+            unmasked_phones=args.unmasked_phones, period=args.period, person_id=args.person
+        )
+        try:
+            return asyncio.run(
+                _export(
+                    ExportKind(args.kind),
+                    args.under,
+                    ExportFormat(args.format),
+                    args.output,
+                    options,
+                )
+            )
+        except DomainError as exc:
+            print(f"export failed: {exc}", file=sys.stderr)
+            return 1
     if args.command == "import":
         try:
             return asyncio.run(_import(args.kind, args.file, dry_run=args.dry_run))

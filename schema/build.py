@@ -30,6 +30,7 @@ from schema.core.observability import OperationMetrics
 from schema.core.scalars import SCALAR_OVERRIDES
 from schema.core.throttle import Throttle
 from schema.evaluation import EvaluationMutation, EvaluationQuery
+from schema.exports import ExportsMutation
 from schema.geo.queries import GeoQuery
 from schema.grids import GridsMutation, GridsQuery
 from schema.household_claims import HouseholdClaimsMutation, HouseholdClaimsQuery
@@ -78,6 +79,7 @@ Mutation = merge_types(
         PointsMutation,
         MarketMutation,
         EvaluationMutation,
+        ExportsMutation,
         PartnersMutation,
         PartyMutation,
         VolunteeringMutation,

@@ -508,3 +508,30 @@ class ImportStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     DRY_RUN_DONE = "DRY_RUN_DONE"
     FAILED = "FAILED"
+
+
+class ExportKind(StrEnum):
+    """What a report export (报表导出) holds."""
+
+    AREAS = "AREAS"
+    HOUSEHOLDS = "HOUSEHOLDS"
+    PEOPLE = "PEOPLE"
+    ROLES = "ROLES"
+    PARTNERS = "PARTNERS"
+    COVERAGE_GAPS = "COVERAGE_GAPS"
+    POINTS_STATEMENT = "POINTS_STATEMENT"
+    LEDGER = "LEDGER"
+    RANKINGS = "RANKINGS"
+    WORK_ORDER_STATS = "WORK_ORDER_STATS"
+
+
+class ExportFormat(StrEnum):
+    """The file an export is written as: CSV (UTF-8 with BOM) or XLSX."""
+
+    CSV = "CSV"
+    XLSX = "XLSX"
+
+    @property
+    def suffix(self) -> str:
+        """The file name suffix (".csv", ".xlsx")."""
+        return "." + self.value.lower()

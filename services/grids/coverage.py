@@ -27,6 +27,8 @@ _CARED = (
     "EXISTS (SELECT 1 FROM role_assignment r WHERE r.person_id = c.central_id "
     "AND r.role = 'CENTRAL_HOUSEHOLD' AND r.area_id = h.micro_grid_id AND r.until IS NULL)"
 )
+# The same condition for other readers of the gaps (services.exports).
+CARED_SQL = _CARED
 
 
 @dataclass(frozen=True)
