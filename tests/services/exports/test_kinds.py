@@ -15,6 +15,7 @@ from services.errors import Forbidden, InvalidInput, NotFound
 from services.exports import Options, mask_phone
 from services.grids import Coverage
 from services.imports.columns import headers
+from services.kit import calendar, clock
 from services.models import (
     Area,
     EvaluationResult,
@@ -25,6 +26,7 @@ from services.models import (
     PointsTransaction,
     RoleAssignment,
 )
+from services.workorders.stats import figures, figures_of_areas, parse_period
 from tests.conftest import Database, actor_for
 from tests.services.exports.support import number_households, read_back
 
@@ -209,6 +211,17 @@ class TestWorkOrderStats:
         # residents do not read the figures
         with pytest.raises(Forbidden):
             await run("resident", ExportKind.WORK_ORDER_STATS, community)
+
+    async def test_grouped_figures_are_each_areas_figures(self, db: Database) -> None:
+        # given the areas of the demo community and this quarter
+        community = await Area.get(name=DEMO_COMMUNITY)
+        paths = [a.path for a in await Area.all() if a.path.startswith(community.path)]
+        start, end = parse_period(calendar.period_of(clock.now()))
+        # when their figures are read at once (as the export does, a page at a time)
+        grouped = await figures_of_areas(paths, start=start, end=end)
+        # then they are those of each area read alone
+        assert grouped == {p: await figures(path=p, start=start, end=end) for p in paths}
+        assert sum(s.orders for s in grouped.values()) > 0
 
     async def test_a_bad_period_is_refused(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)
