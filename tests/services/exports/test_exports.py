@@ -95,9 +95,10 @@ class TestHouseholds:
 
 class TestPeople:
     async def test_phones_are_masked_by_default(self, db: Database, media_dir: Path) -> None:
-        # given the demo community's admin
+        # given the demo community's admin, its households numbered (户号)
         admin = await actor_for("community_admin")
         area = await community()
+        await number_households(area)
         # when its people are exported
         result = await exports.export(
             actor=admin, kind=ExportKind.PEOPLE, under=area.id, format=ExportFormat.CSV
@@ -113,7 +114,7 @@ class TestPeople:
         for person, row in with_phone:
             assert row[1] == mask_phone(person.phone) != person.phone
             assert row[3] == ("是" if person.party_member else "否")
-            assert row[2] == str(person.household_id)
+            assert row[2] == f"H{person.household_id}"
 
     async def test_full_phones_for_admins_who_ask(self, db: Database, media_dir: Path) -> None:
         # given the community's admin and a grid leader there
