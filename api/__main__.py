@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import Never
@@ -120,11 +122,19 @@ async def _export(
         await db.close()
     written = export_file(result.path)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        written.replace(output)
-        written = output
+        written = deliver(written, output)
     print(f"{written}\t{result.rows} rows\t{result.filename}")
     return 0
+
+
+def deliver(written: Path, output: Path) -> Path:
+    """Move an export out of MEDIA_DIR to `output`, on any file system (a rename would fail
+    across disks, e.g. to /tmp: shutil.move copies then); its emptied folder goes too."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(written, output)
+    with contextlib.suppress(OSError):
+        written.parent.rmdir()
+    return output
 
 
 def _print_report(report: Report) -> int:
@@ -259,11 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     exporting.add_argument("kind", type=str.upper, choices=[k.value for k in ExportKind])
     exporting.add_argument(
-        "--under", required=True, metavar="CODE", help="the area: its code (or its id)"
+        "--under", required=True, metavar="CODE", help="the area, by its code (Area.code)"
     )
     exporting.add_argument("--format", type=str.upper, choices=["CSV", "XLSX"], default="XLSX")
     exporting.add_argument(
-        "--output", type=Path, default=None, help="move the file here (default: MEDIA_DIR/exports/)"
+        "--output",
+        type=Path,
+        default=None,
+        help="move the file here (default: left under MEDIA_DIR/exports/, where it is deleted "
+        "MEDIA_URL_TTL_SECONDS + 10 minutes later)",
     )
     exporting.add_argument(
         "--period",

@@ -31,5 +31,10 @@ async def serve(request: Request) -> Response:
         path,
         filename=offered or None,
         # A link lasts minutes and names one reader's file: no shared cache keeps it.
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        # The token is in the URL: no Referer carries it to the pages a file links to.
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
     )

@@ -5,6 +5,18 @@ written a page of rows at a time (flat memory at any size), scoped like the API.
 from __future__ import annotations
 
 from services.exports.kinds import Options, mask_phone
-from services.exports.service import ExportResult, export, system_actor
+from services.exports.service import (
+    ExportResult,
+    delete_expired_exports,
+    export,
+    system_actor,
+)
 
-__all__ = ["ExportResult", "Options", "export", "mask_phone", "system_actor"]
+__all__ = [
+    "ExportResult",
+    "Options",
+    "delete_expired_exports",
+    "export",
+    "mask_phone",
+    "system_actor",
+]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.enums import AreaLevel, ExportFormat, ExportKind, Role
 from services.errors import NotFound
@@ -12,10 +17,18 @@ from services.exports.writing import write_table
 from services.grids.areas import area_by_code
 from services.kit import clock
 from services.kit.auth import Actor, RoleGrant, require_actor
+from services.kit.media import media_path
 from services.kit.paths import district_path
+from services.kit.settings import get_settings
 from services.models import Area
 
+logger = logging.getLogger("gridpoints.exports")
+
 EXPORT_DIR = "exports"
+
+EXPORT_MARGIN_SECONDS = 600
+"""How long an export file outlives its download link (MEDIA_URL_TTL_SECONDS): a download
+begun just before the link expired still finds it."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +82,13 @@ async def export(
     actor = require_actor(actor)
     area = await area_for(under)
     table = await build(kind, actor, area, options or Options())
+    await delete_expired_exports()
     day = clock.today()
-    # A random folder per export: download URLs cannot be guessed from another's.
-    relative = f"{EXPORT_DIR}/{day.isoformat()}/{secrets.token_hex(8)}/{kind.value.lower()}"
+    # A folder per export named by when it was made (for delete_expired_exports) and a random
+    # part: download URLs cannot be guessed from another's.
+    made = int(clock.now().timestamp())
+    folder = f"{made}-{secrets.token_hex(8)}"
+    relative = f"{EXPORT_DIR}/{day.isoformat()}/{folder}/{kind.value.lower()}"
     relative += format.suffix
     rows = await write_table(
         relative=relative,
@@ -82,3 +99,55 @@ async def export(
     )
     filename = f"{table.title}_{_safe(area.name)}_{day.isoformat()}{format.suffix}"
     return ExportResult(path=relative, filename=filename, rows=rows)
+
+
+def _made_at(folder: Path) -> float | None:
+    """When the export in `folder` was made: from its name (<unix seconds>-<random>), else (a
+    folder of an older layout) from the file system."""
+    stamp, dash, _ = folder.name.partition("-")
+    if dash and stamp.isdigit():
+        return float(stamp)
+    try:
+        return folder.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _sweep(root: Path, before: float, today: str) -> int:
+    deleted = 0
+    for day in sorted(root.iterdir()):
+        if not day.is_dir():
+            continue
+        for folder in sorted(day.iterdir()):
+            made = _made_at(folder)
+            if made is None or made >= before:
+                continue
+            if folder.is_dir():
+                deleted += sum(1 for p in folder.rglob("*") if p.is_file())
+                # Another instance may sweep at the same time: what is gone is gone.
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                folder.unlink(missing_ok=True)
+                deleted += 1
+        if day.name < today:  # today's folder may be in use by an export being made
+            with contextlib.suppress(OSError):
+                day.rmdir()  # only if empty
+    return deleted
+
+
+async def delete_expired_exports() -> int:
+    """Delete the export files (MEDIA_DIR/exports/...) whose download link has expired, with a
+    margin (MEDIA_URL_TTL_SECONDS + EXPORT_MARGIN_SECONDS after they were made, on the service
+    clock); how many files went. A periodic job (api/jobs.py), and run before each export.
+    Safe on several instances at once."""
+    root = media_path(EXPORT_DIR)
+    if not root.is_dir():
+        return 0
+    keep = get_settings().media_url_ttl_seconds + EXPORT_MARGIN_SECONDS
+    before = clock.now().timestamp() - keep
+    try:
+        return await asyncio.to_thread(_sweep, root, before, clock.today().isoformat())
+    except OSError:
+        # Never fail an export (or the other jobs) for a file that will go next round.
+        logger.exception("deleting expired exports failed")
+        return 0

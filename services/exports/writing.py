@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from services.enums import ExportFormat
+from services.imports.columns import guard_formula
 from services.kit import db
 from services.kit.media import media_path, open_media_writer
 
@@ -63,7 +64,11 @@ class _CsvSink:
         self._writer = csv.writer(self._text)
 
     def append(self, row: Sequence[Cell]) -> None:
-        self._writer.writerow(["" if v is None else v for v in row])
+        # Text that Excel/WPS would run as a formula gets a leading quote (OWASP); the import
+        # takes it off again (services.imports.reading).
+        self._writer.writerow(
+            ["" if v is None else guard_formula(v) if isinstance(v, str) else v for v in row]
+        )
 
     def close(self) -> None:
         self._text.flush()

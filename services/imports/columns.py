@@ -56,6 +56,30 @@ class Column:
         return "" if value is None else self.format(value)
 
 
+# -- CSV formula guard (OWASP "CSV injection") ----------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make Excel/WPS take a CSV cell for a formula."""
+
+
+def _formula_like(text: str) -> bool:
+    # Leading quotes are looked through, so a cell that already starts with "'" and a formula
+    # character is quoted once more: guard and unguard are exact inverses.
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def guard_formula(text: str) -> str:
+    """A CSV cell's text as written by exports: prefixed with a single quote when a spreadsheet
+    would run it as a formula (=, +, -, @, tab, CR first, past any leading quotes)."""
+    return "'" + text if _formula_like(text) else text
+
+
+def unguard_formula(text: str) -> str:
+    """The inverse of guard_formula, applied by the import to every CSV cell: one leading quote
+    is dropped exactly when guard_formula would have added it."""
+    return text[1:] if text.startswith("'") and _formula_like(text) else text
+
+
 # -- parsers and formatters ------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import openpyxl
 
 from services.enums import ImportKind
-from services.imports.columns import COLUMNS, CellError, Column
+from services.imports.columns import COLUMNS, CellError, Column, unguard_formula
 
 SNIFF_BYTES = 64 * 1024
 """How much of a CSV file decides its encoding (UTF-8 if this much decodes, else GB18030)."""
@@ -92,7 +92,9 @@ def raw_rows(path: Path) -> Iterator[list[str | None]]:
         return
     with path.open(encoding=csv_encoding(path), newline="") as stream:
         for cells in csv.reader(stream):
-            yield [c.strip() or None for c in cells]
+            # Exports quote formula-like CSV cells (columns.guard_formula); undo that here (only
+            # a cell starting with a quote can be one: the others are read as they are).
+            yield [(unguard_formula(c) if c.startswith("'") else c).strip() or None for c in cells]
 
 
 def header_errors(kind: ImportKind, header: list[str | None]) -> tuple[list[int], list[RowError]]:

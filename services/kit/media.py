@@ -86,7 +86,8 @@ def signed_url(
     service clock; `filename` is offered to the browser for saving (Content-Disposition)."""
     settings = get_settings()
     path = _relative(relative)
-    expires = clock.now() + timedelta(seconds=ttl_seconds or settings.media_url_ttl_seconds)
+    ttl = settings.media_url_ttl_seconds if ttl_seconds is None else ttl_seconds
+    expires = clock.now() + timedelta(seconds=ttl)
     claims: dict[str, object] = {
         "aud": MEDIA_AUDIENCE,
         "sub": str(path),

@@ -15,17 +15,20 @@ from services.errors import Forbidden, InvalidInput, NotFound
 from services.exports import Options, mask_phone
 from services.grids import Coverage
 from services.imports.columns import headers
+from services.kit import calendar, clock
 from services.models import (
     Area,
     EvaluationResult,
+    Household,
     PartnerUnit,
     Person,
     PointsEntry,
     PointsTransaction,
     RoleAssignment,
 )
+from services.workorders.stats import figures, figures_of_areas, parse_period
 from tests.conftest import Database, actor_for
-from tests.services.exports.support import read_back
+from tests.services.exports.support import number_households, read_back
 
 
 async def run(
@@ -104,6 +107,23 @@ class TestCoverageGaps:
         assert kinds.count("无中心户联系的户") == uncared
         assert GAP_MICRO_GRID in {row[2] for row in rows[1:]}
 
+    async def test_codes_and_numbers_never_ids(self, db: Database, media_dir: Path) -> None:
+        # given the gap community, a micro-grid without a code, its households numbered but one
+        area = await Area.get(name=GAP_COMMUNITY)
+        await Area.filter(name=GAP_MICRO_GRID).update(code=None)
+        below = [a for a in await Area.all() if a.path.startswith(area.path)]
+        await number_households(area, skip_first=True)
+        numbers = {h.number or "" for h in await Household.all() if h.path.startswith(area.path)}
+        # when its gaps are exported
+        rows = await run("district_admin", ExportKind.COVERAGE_GAPS, area)
+        # then 区域编码 holds the areas' own codes (empty for none; the name beside it)
+        assert {row[1] for row in rows[1:]} <= {a.code or "" for a in below}
+        assert ["", GAP_MICRO_GRID] in [row[1:3] for row in rows[1:]]
+        # and 户号 the households' numbers, empty for those without one, never an id
+        # (the row of a micro-grid ends at its name: trailing empty cells are not stored)
+        written = {[*row, "", ""][3] for row in rows[1:]}
+        assert written <= numbers and any(n.startswith("H") for n in written)
+
     async def test_leaders_are_refused(self, db: Database, media_dir: Path) -> None:
         leader = await actor_for("grid_leader")
         grid = (await RoleAssignment.get(person_id=leader.person_id, role=Role.GRID_LEADER)).area_id
@@ -166,6 +186,8 @@ class TestRankings:
         quarter = rows[1][0]
         assert len(rows) - 1 == sum(r.quarter == quarter for r in results) > 0
         assert any(row[8].startswith("红旗") for row in rows[1:])
+        codes = {a.code for a in await Area.all() if a.path.startswith(community.path)}
+        assert {row[2] for row in rows[1:]} <= codes
         # a resident of the community sees the published rankings; another community's not
         assert len(await run("resident", ExportKind.RANKINGS, community)) == len(rows)
         other = await Area.get(name=GAP_COMMUNITY)
@@ -180,6 +202,8 @@ class TestWorkOrderStats:
         assert rows[0][:6] == ["统计期", "区域编码", "区域名称", "层级", "工单数", "办理中"]
         below = [a for a in await Area.all() if a.path.startswith(community.path)]
         assert len(rows) - 1 == len(below)
+        # 区域编码 is each area's own code, never its id
+        assert sorted(r[1] for r in rows[1:]) == sorted(a.code or "" for a in below)
         assert rows[1][2] == DEMO_COMMUNITY and rows[1][0] == "2026Q2"
         total = int(rows[1][4])
         grids_total = sum(int(r[4]) for r in rows[1:] if r[3] == "网格")
@@ -187,6 +211,17 @@ class TestWorkOrderStats:
         # residents do not read the figures
         with pytest.raises(Forbidden):
             await run("resident", ExportKind.WORK_ORDER_STATS, community)
+
+    async def test_grouped_figures_are_each_areas_figures(self, db: Database) -> None:
+        # given the areas of the demo community and this quarter
+        community = await Area.get(name=DEMO_COMMUNITY)
+        paths = [a.path for a in await Area.all() if a.path.startswith(community.path)]
+        start, end = parse_period(calendar.period_of(clock.now()))
+        # when their figures are read at once (as the export does, a page at a time)
+        grouped = await figures_of_areas(paths, start=start, end=end)
+        # then they are those of each area read alone
+        assert grouped == {p: await figures(path=p, start=start, end=end) for p in paths}
+        assert sum(s.orders for s in grouped.values()) > 0
 
     async def test_a_bad_period_is_refused(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)

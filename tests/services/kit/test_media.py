@@ -69,6 +69,17 @@ def test_a_link_opens_its_file_until_it_expires(media_dir: Path) -> None:
         assert check_media_token("exports/x.csv", token) is None
 
 
+def test_a_link_of_no_time_is_expired_at_once(media_dir: Path) -> None:
+    # ttl_seconds=0 means no time at all, not the default
+    with clock.frozen(clock.now()):
+        url = signed_url("exports/x.csv", ttl_seconds=0)
+        assert link_expiry(url) == clock.now().replace(microsecond=0)
+        assert check_media_token("exports/x.csv", token_of(url)) is None
+        default = signed_url("exports/x.csv")
+        ttl = timedelta(seconds=get_settings().media_url_ttl_seconds)
+        assert link_expiry(default) == clock.now().replace(microsecond=0) + ttl
+
+
 def test_an_access_token_is_not_a_link(media_dir: Path) -> None:
     settings = get_settings()
     access = jwt.encode(
@@ -87,6 +98,8 @@ async def test_the_route_serves_a_linked_file(client: httpx.AsyncClient, media_d
     assert "attachment" in response.headers["content-disposition"]
     assert "filename*=utf-8''" in response.headers["content-disposition"]
     assert response.headers["cache-control"] == "private, no-store"
+    # the token in the URL is not passed on as a Referer
+    assert response.headers["referrer-policy"] == "no-referrer"
     # without the token, with another file's token, or after it expired: refused
     assert (await client.get(url.partition("?")[0])).status_code == 403
     other = signed_url("exports/2026/other.csv")

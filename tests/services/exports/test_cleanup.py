@@ -1,0 +1,62 @@
+"""Export files do not outlive their links: the periodic jobs (and every new export) delete
+them MEDIA_URL_TTL_SECONDS + EXPORT_MARGIN_SECONDS after they were made, on the service clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from api.jobs import JOBS
+from seed.demo import DEMO_COMMUNITY
+from services import exports
+from services.enums import ExportFormat, ExportKind
+from services.exports.service import EXPORT_MARGIN_SECONDS
+from services.exports.writing import export_file
+from services.kit import clock, jobs
+from services.kit.settings import get_settings
+from services.models import Area
+from tests.conftest import TEST_NOW, Database, actor_for
+from tests.services.exports.support import files_under
+
+
+async def test_an_export_file_is_deleted_once_its_link_has_expired(
+    db: Database, media_dir: Path
+) -> None:
+    # given an export made at TEST_NOW
+    clock.freeze(TEST_NOW)
+    admin = await actor_for("community_admin")
+    community = await Area.get(name=DEMO_COMMUNITY)
+    result = await exports.export(
+        actor=admin, kind=ExportKind.HOUSEHOLDS, under=community.id, format=ExportFormat.CSV
+    )
+    path = export_file(result.path)
+    keep = timedelta(seconds=get_settings().media_url_ttl_seconds + EXPORT_MARGIN_SECONDS)
+    # when the periodic jobs run just before the link (and its margin) has run out
+    clock.freeze(TEST_NOW + keep - timedelta(seconds=1))
+    done = await jobs.run_once(JOBS)
+    # then the file is still there
+    assert done["export_files_deleted"] == 0 and path.is_file()
+    # when they run once it has
+    clock.freeze(TEST_NOW + keep + timedelta(seconds=1))
+    done = await jobs.run_once(JOBS)
+    # then the file (and its folders) are gone
+    assert done["export_files_deleted"] == 1
+    assert not path.exists() and files_under(media_dir / "exports") == []
+
+
+async def test_a_new_export_deletes_the_expired_ones(db: Database, media_dir: Path) -> None:
+    # given an export made at TEST_NOW
+    clock.freeze(TEST_NOW)
+    admin = await actor_for("community_admin")
+    community = await Area.get(name=DEMO_COMMUNITY)
+    old = await exports.export(
+        actor=admin, kind=ExportKind.AREAS, under=community.id, format=ExportFormat.XLSX
+    )
+    # when another is made a day later (no job ran in between)
+    clock.freeze(TEST_NOW + timedelta(days=1))
+    new = await exports.export(
+        actor=admin, kind=ExportKind.AREAS, under=community.id, format=ExportFormat.XLSX
+    )
+    # then only the new one is left
+    assert files_under(media_dir / "exports") == [export_file(new.path)]
+    assert not export_file(old.path).exists()
