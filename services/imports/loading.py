@@ -24,6 +24,7 @@ from services.kit.auth import Actor
 from services.kit.paths import is_under
 from services.kit.settings import get_settings
 from services.models import Area, AuditEntry, Household, Person, RoleAssignment
+from services.people.roles import appointment_problem
 
 BATCH = 1000
 
@@ -317,6 +318,48 @@ class PersonLoader(Loader):
             await self.audit(audits)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a stored person is placed: their household (path, micro-grid) and the paths of
+    their open roles at areas."""
+
+    household_path: str | None
+    micro_grid_id: int | None
+    role_paths: tuple[str, ...]
+
+
+async def _places() -> dict[int, Place]:
+    """Every person placed somewhere (a household or an open role at an area), in two queries."""
+    places: dict[int, Place] = {}
+    rows = await db.fetch(
+        "SELECT p.id, h.path, h.micro_grid_id FROM person p JOIN household h"
+        " ON h.id = p.household_id",
+        [],
+    )
+    for r in rows:
+        places[int(r["id"])] = Place(r["path"], r["micro_grid_id"], ())
+    held: dict[int, list[str]] = {}
+    for person_id, path in await RoleAssignment.filter(
+        until__isnull=True, area_id__isnull=False
+    ).values_list("person_id", "area_path"):
+        held.setdefault(person_id, []).append(path)
+    for person_id, paths in held.items():
+        home = places.get(person_id, Place(None, None, ()))
+        places[person_id] = Place(home.household_path, home.micro_grid_id, tuple(paths))
+    return places
+
+
+def _may_place(actor: Actor | None, place: Place | None) -> bool:
+    """May the actor change or appoint this stored person? As services.people.person_to_place:
+    one living in the actor's areas, or one placed nowhere yet; also one whose every role is in
+    the actor's areas. The command line (no actor) may."""
+    if actor is None or place is None:
+        return True
+    if place.household_path is not None:
+        return actor.administers(place.household_path)
+    return all(actor.administers(path) for path in place.role_paths)
+
+
 class RoleLoader(Loader):
     """Role assignments (by phone, role and area): an open one equal to the row is unchanged."""
 
@@ -330,6 +373,7 @@ class RoleLoader(Loader):
             if phone in self.people:
                 self.ambiguous.add(phone)
             self.people[phone] = id
+        self.places = await _places()
         self.leaders: dict[tuple[int, Role], int] = {
             (area_id, Role(role)): person_id
             for area_id, role, person_id in await RoleAssignment.filter(
@@ -359,11 +403,27 @@ class RoleLoader(Loader):
         info = self.areas.get(code)
         if info is None:
             self.error(row, "area_code", "NOT_FOUND", f"No area has the code {code}.")
-        elif not self.in_scope(info.path):
+            return
+        person_id = self.people.get(phone or "")
+        place = self.places.get(person_id) if person_id is not None else None
+        problem = appointment_problem(
+            self.actor,
+            role,
+            area_id=info.id,
+            area_level=info.level,
+            area_path=info.path,
+            home_micro_grid_id=place.micro_grid_id if place else None,
+        )
+        if problem is not None:
+            column = {"role": "role", "area": "area_code"}.get(problem.subject, "phone")
+            self.error(row, column, problem.code, problem.message)
+            return
+        if person_id is not None and not _may_place(self.actor, place):
             self.error(
-                row, "area_code", "FORBIDDEN", f"{code} is outside the areas you administer."
+                row, "phone", "FORBIDDEN", "That person is outside the areas you administer."
             )
-        elif role in (Role.GRID_LEADER, Role.MICRO_GRID_LEADER):
+            return
+        if role in (Role.GRID_LEADER, Role.MICRO_GRID_LEADER):
             holder = self.leaders.get((info.id, role))
             if holder is not None and holder != self.people.get(phone or ""):
                 self.error(row, "role", "CONFLICT", f"{code} already has a leader.")
@@ -398,6 +458,7 @@ class RoleLoader(Loader):
                         area_id=info.id if info else None,
                         area_path=info.path if info else "",
                         since=since or clock.now(),
+                        assigned_by_id=self.actor.account_id if self.actor else None,
                     )
                 )
             elif since is not None and held.since.date() != since.date():
@@ -413,9 +474,14 @@ class RoleLoader(Loader):
             return
         if new:
             await RoleAssignment.bulk_create(new, batch_size=BATCH)
+            # Every created role is audited too (read back: bulk inserts give no ids on SQLite).
+            for made in await RoleAssignment.filter(
+                person_id__in=person_ids, until__isnull=True
+            ).exclude(id__in=[r.id for r in existing.values()] or [0]):
+                audits.append((made, None, made.area_path))
         if changed:
             await RoleAssignment.bulk_update(changed, fields=["since"], batch_size=BATCH)
-            await self.audit(audits)
+        await self.audit(audits)
 
 
 class AreaLoader(Loader):
