@@ -19,7 +19,7 @@ from services.enums import ImportKind, ImportStatus
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.imports.loading import BATCH, LOADERS, AreaLoader, Loader
 from services.imports.reading import Row, RowError, read_table
-from services.kit import clock
+from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, Window, paginate
 from services.models import ImportJob, ImportRowError
@@ -137,6 +137,21 @@ def _is_bad_file(error: Exception) -> bool:
     )
 
 
+# Any constant: the advisory lock that serializes imports on PostgreSQL.
+IMPORT_LOCK = 16_2026
+
+
+async def _take_write_lock(job: ImportJob) -> None:
+    """Start the write transaction with a write (STYLE.md: on SQLite a transaction that reads
+    first can fail with "database is locked"), which also takes SQLite's one write lock; on
+    PostgreSQL a transaction-scoped advisory lock makes concurrent imports run one after the
+    other. Either way the loader then re-reads what another import may have written since
+    the checks (`Loader.refresh`)."""
+    await db.execute("UPDATE import_job SET status = status WHERE id = ?", [job.id])
+    if db.dialect() == "postgres":
+        await db.fetch(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})", [])
+
+
 async def _write(loader: Loader, job: ImportJob, path: Path, progress: Progress | None) -> None:
     """The second pass: the file read again (areas: the rows kept), written in batches in one
     transaction, or only counted for a dry run."""
@@ -151,6 +166,8 @@ async def _write(loader: Loader, job: ImportJob, path: Path, progress: Progress 
                 progress("write", len(batch))
         return
     async with in_transaction():
+        await _take_write_lock(job)
+        await loader.refresh()
         for batch in batches:
             await loader.write(batch, dry_run=False)
             if progress:

@@ -4,13 +4,14 @@ household has a number and an export of the demo imports back with no change."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from pathlib import Path
 
 from seed.demo import DEMO_COMMUNITY
-from services.enums import AreaLevel, ImportKind, ImportStatus, Role
+from services.enums import AreaKind, AreaLevel, ImportKind, ImportStatus, Role
 from services.imports import import_file
-from services.imports.columns import headers
+from services.imports.columns import format_id_card, format_yes_no, headers
 from services.models import Area, Household, ImportRowError, Person, RoleAssignment, UserAccount
 from tests.conftest import Database, actor_for
 
@@ -102,3 +103,213 @@ class TestRolesImportFollowsAssignRole:
         from services.models import AuditEntry
 
         assert await AuditEntry.exists(subject_type="RoleAssignment", subject_id=str(made.id))
+
+
+class TestPeopleImportScope:
+    async def test_a_community_admin_cannot_rewrite_the_district_admin(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        # given the community admin, and the district admin (no household, a role at the district)
+        admin = await actor_for("community_admin")
+        account = await UserAccount.get(username="district_admin")
+        target = await Person.get(id=account.person_id)
+        community = await Area.get(name=DEMO_COMMUNITY)
+        home = await Household.filter(community_id=community.id).first()
+        assert home is not None and target.phone
+        home.number = "H-TEST-1"
+        await home.save(update_fields=["number"])
+        # when they import a row with the district admin's phone into their community
+        rows = [headers(ImportKind.PEOPLE), ["被改名", target.phone, "H-TEST-1", "", ""]]
+        job = await import_file(
+            actor=admin, kind=ImportKind.PEOPLE, path=write_csv(tmp_path / "p.csv", rows)
+        )
+        # then the row is refused and the district admin is untouched
+        assert await errors_of(job.id) == [(2, "手机号", "FORBIDDEN")]
+        again = await Person.get(id=target.id)
+        assert (again.name, again.household_id) == (target.name, target.household_id)
+
+
+class TestBlankCellsLeaveStoredData:
+    async def test_absent_or_blank_columns_leave_people_and_households(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        # given a party member in a numbered household
+        community = await Area.get(name=DEMO_COMMUNITY)
+        person = await resident_of(community)
+        person.party_member = True
+        await person.save(update_fields=["party_member"])
+        home = await Household.get(id=person.household_id)
+        # when a people file without 是否党员 and with a blank 户号 comes in (command line)
+        rows = [["姓名", "手机号", "户号"], [person.name, person.phone or "", ""]]
+        job = await import_file(
+            actor=None, kind=ImportKind.PEOPLE, path=write_csv(tmp_path / "p.csv", rows)
+        )
+        # then nothing changed
+        assert (job.status, job.unchanged, job.updated) == (ImportStatus.SUCCEEDED, 1, 0)
+        again = await Person.get(id=person.id)
+        assert (again.household_id, again.party_member) == (home.id, True)
+        # and a households file with blank optional cells leaves them too
+        micro = await Area.get(id=home.micro_grid_id)
+        rows = [
+            ["户号", "社区编码", "微网格编码", "地址"],
+            [home.number or "", community.code or "", "", home.address],
+        ]
+        job = await import_file(
+            actor=None, kind=ImportKind.HOUSEHOLDS, path=write_csv(tmp_path / "h.csv", rows)
+        )
+        assert (job.status, job.unchanged) == (ImportStatus.SUCCEEDED, 1)
+        stored = await Household.get(id=home.id)
+        assert (stored.micro_grid_id, stored.member_count, stored.room) == (
+            micro.id,
+            home.member_count,
+            home.room,
+        )
+
+
+class TestHouseholdMoves:
+    async def test_changing_the_micro_grid_of_a_household_is_refused(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        community = await Area.get(name=DEMO_COMMUNITY)
+        home = await Household.filter(
+            community_id=community.id, micro_grid_id__isnull=False
+        ).first()
+        assert home is not None
+        other = (
+            await Area.filter(level=AreaLevel.MICRO_GRID, path__startswith=community.path)
+            .exclude(id=home.micro_grid_id)
+            .first()
+        )
+        assert other is not None and other.code
+        rows = [
+            ["户号", "社区编码", "微网格编码", "地址"],
+            [home.number or "", community.code or "", other.code, home.address],
+        ]
+        job = await import_file(
+            actor=None, kind=ImportKind.HOUSEHOLDS, path=write_csv(tmp_path / "h.csv", rows)
+        )
+        assert await errors_of(job.id) == [(2, "微网格编码", "MOVE_NOT_SUPPORTED")]
+        assert (await Household.get(id=home.id)).micro_grid_id == home.micro_grid_id
+
+
+class TestRoundTripOfTheDemo:
+    async def test_an_export_of_the_demo_as_seeded_imports_back_with_no_change(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        # given the demo as seeded: every household has a number
+        community = await Area.get(name=DEMO_COMMUNITY)
+        homes = await Household.filter(community_id=community.id).order_by("id")
+        assert homes and all(h.number for h in homes)
+        codes = dict(await Area.filter(code__isnull=False).values_list("id", "code"))
+        numbers = {h.id: h.number or "" for h in homes}
+        # and the export's columns written from the database
+        household_rows = [headers(ImportKind.HOUSEHOLDS)] + [
+            [
+                h.number or "",
+                community.code or "",
+                codes.get(h.micro_grid_id, "") if h.micro_grid_id else "",
+                h.address,
+                h.building or "",
+                h.unit or "",
+                h.room or "",
+                str(h.member_count),
+            ]
+            for h in homes
+        ]
+        people = await Person.filter(phone__isnull=False, household_id__in=list(numbers)).order_by(
+            "id"
+        )
+        people_rows = [headers(ImportKind.PEOPLE)] + [
+            [
+                p.name,
+                p.phone or "",
+                numbers[p.household_id or 0],
+                format_yes_no(p.party_member),
+                format_id_card(p.id_card_last4) if p.id_card_last4 else "",
+            ]
+            for p in people
+        ]
+        in_households = await Person.filter(household_id__isnull=False).count()
+        # when both files are imported back, by the command line and by the community admin
+        admin = await actor_for("community_admin")
+        for actor in (None, admin):
+            h = await import_file(
+                actor=actor,
+                kind=ImportKind.HOUSEHOLDS,
+                path=write_csv(tmp_path / "h.csv", household_rows),
+            )
+            p = await import_file(
+                actor=actor, kind=ImportKind.PEOPLE, path=write_csv(tmp_path / "p.csv", people_rows)
+            )
+            # then nothing changed
+            assert (h.status, h.created, h.updated, h.unchanged) == (
+                ImportStatus.SUCCEEDED,
+                0,
+                0,
+                len(homes),
+            )
+            assert (p.status, p.created, p.updated, p.unchanged) == (
+                ImportStatus.SUCCEEDED,
+                0,
+                0,
+                len(people),
+            )
+        assert await Person.filter(household_id__isnull=False).count() == in_households
+
+
+class TestAreasImportFollowsTheAreaRules:
+    async def test_a_new_area_named_like_a_stored_sibling_is_a_row_conflict(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        community = await Area.get(name=DEMO_COMMUNITY)
+        sibling = await Area.filter(parent_id=community.id).first()
+        assert sibling is not None
+        rows = [headers(ImportKind.AREAS), ["T-NEW", sibling.name, "网格", community.code or ""]]
+        rows[0] = rows[0][:4]
+        for dry_run in (True, False):
+            job = await import_file(
+                actor=None,
+                kind=ImportKind.AREAS,
+                path=write_csv(tmp_path / "a.csv", rows),
+                dry_run=dry_run,
+            )
+            assert job.status is ImportStatus.FAILED
+            assert await errors_of(job.id) == [(2, "名称", "CONFLICT")]
+        assert not await Area.exists(code="T-NEW")
+
+    async def test_a_javascript_link_is_refused_and_a_grid_kind_cascades(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        community = await Area.get(name=DEMO_COMMUNITY)
+        grid = await Area.filter(parent_id=community.id, level=AreaLevel.GRID).first()
+        assert grid is not None and grid.code
+        header = ["区域编码", "名称", "层级", "上级编码", "类型", "联系群链接"]
+        bad = [header, [grid.code, grid.name, "网格", community.code or "", "", "javascript:x()"]]
+        job = await import_file(
+            actor=None, kind=ImportKind.AREAS, path=write_csv(tmp_path / "a.csv", bad)
+        )
+        assert await errors_of(job.id) == [(2, "联系群链接", "BAD_LINK")]
+        dedicated = [header, [grid.code, grid.name, "网格", community.code or "", "专属", ""]]
+        job = await import_file(
+            actor=None, kind=ImportKind.AREAS, path=write_csv(tmp_path / "b.csv", dedicated)
+        )
+        assert (job.status, job.updated) == (ImportStatus.SUCCEEDED, 1)
+        kinds = set(await Area.filter(parent_id=grid.id).values_list("kind", flat=True))
+        assert kinds == {AreaKind.SPECIAL}
+
+
+class TestConcurrentImports:
+    async def test_two_imports_of_the_same_people_at_once_add_each_person_once(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        rows = [headers(ImportKind.PEOPLE)] + [
+            [f"并发{i}", f"1390000{i:04d}", "", "", ""] for i in range(5)
+        ]
+        path = write_csv(tmp_path / "p.csv", rows)
+        before = await Person.all().count()
+        jobs = await asyncio.gather(
+            import_file(actor=None, kind=ImportKind.PEOPLE, path=path),
+            import_file(actor=None, kind=ImportKind.PEOPLE, path=path),
+        )
+        assert all(job.status is ImportStatus.SUCCEEDED for job in jobs)
+        assert await Person.all().count() == before + 5
