@@ -71,8 +71,6 @@ def text(max_length: int) -> Callable[[str], str]:
     return parse
 
 
-
-
 def parse_code(raw: str) -> str:
     """A district code (area code or 户号): 1–32 letters, digits, '-' or '_', the rule of
     services.grids.areas.clean_code (so an imported code can be saved again by updateArea)."""
@@ -107,7 +105,7 @@ def parse_phone(raw: str) -> str:
 def parse_count(raw: str) -> int:
     """A whole number from 0 to 1,000,000 ("3", "3.0" as Excel writes numbers)."""
     value = raw[:-2] if raw.endswith(".0") else raw
-    if not value.isdigit() or int(value) > 1_000_000:
+    if not (value.isascii() and value.isdigit()) or int(value) > 1_000_000:
         raise CellError("BAD_NUMBER", "A whole number from 0 to 1,000,000.")
     return int(value)
 

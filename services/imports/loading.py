@@ -493,15 +493,13 @@ class RoleLoader(Loader):
             for r in await RoleAssignment.filter(person_id__in=person_ids, until__isnull=True)
         }
         new, changed, audits = [], [], []
+        tz = get_settings().tz
         for row in rows:
             v = row.values
             info = self.areas[v["area_code"]] if v["area_code"] else None
             person_id = self.people[v["phone"]]
-            since = (
-                dt.datetime.combine(v["since"], dt.time(), clock.now().tzinfo)
-                if v["since"]
-                else None
-            )
+            # A date is the start of that day in the district's zone (as exports write it).
+            since = dt.datetime.combine(v["since"], dt.time(), tz) if v["since"] else None
             held = existing.get((person_id, v["role"], info.id if info else None))
             if held is None:
                 new.append(
@@ -514,7 +512,7 @@ class RoleLoader(Loader):
                         assigned_by_id=self.actor.account_id if self.actor else None,
                     )
                 )
-            elif since is not None and held.since.date() != since.date():
+            elif since is not None and held.since.astimezone(tz).date() != since.date():
                 before = snapshot(held)
                 held.since = since
                 changed.append(held)
@@ -565,6 +563,8 @@ class AreaLoader(Loader):
         self.rows.append(row)
 
     async def finish_checks(self) -> list[RowError]:
+        # Only the problems found here (the cells' own were reported row by row).
+        known = [len(row.errors) for row in self.rows]
         by_code: dict[str, Row] = {}
         for row in self.rows:
             code = row.values["code"]
@@ -577,7 +577,7 @@ class AreaLoader(Loader):
         sibling_names: set[tuple[str, str]] = set()
         for row in self.rows:
             self._check_area(row, by_code, sibling_names)
-        return [e for row in self.rows for e in row.errors]
+        return [e for row, n in zip(self.rows, known, strict=True) for e in row.errors[n:]]
 
     def _level(self, code: str, by_code: dict[str, Row]) -> AreaLevel | None:
         row = by_code.get(code)

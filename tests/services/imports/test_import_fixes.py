@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
+import io
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
 
 from seed.demo import DEMO_COMMUNITY
 from services.enums import AreaKind, AreaLevel, ImportKind, ImportStatus, Role
-from services.imports import import_file
+from services.imports import import_file, runs
 from services.imports.columns import format_id_card, format_yes_no, headers
+from services.imports.reading import read_table
+from services.imports.templates import template
+from services.kit import clock
 from services.models import Area, Household, ImportRowError, Person, RoleAssignment, UserAccount
 from tests.conftest import Database, actor_for
 
@@ -313,3 +322,100 @@ class TestConcurrentImports:
         )
         assert all(job.status is ImportStatus.SUCCEEDED for job in jobs)
         assert await Person.all().count() == before + 5
+
+
+class TestBadFilesAndBoundedErrors:
+    async def test_a_huge_cell_is_a_bad_file_problem_not_an_exception(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        rows = [headers(ImportKind.PEOPLE), ["王", "13800138000", "", "", ""], ["x" * 200_000]]
+        job = await import_file(
+            actor=None, kind=ImportKind.PEOPLE, path=write_csv(tmp_path / "p.csv", rows)
+        )
+        assert job.status is ImportStatus.FAILED
+        assert await errors_of(job.id) == [(3, "", "BAD_FILE")]
+
+    async def test_non_ascii_digits_are_row_problems(self, db: Database, tmp_path: Path) -> None:
+        rows = [
+            ["户号", "社区编码", "地址", "人数"],
+            ["T-1", (await Area.get(name=DEMO_COMMUNITY)).code or "", "路1号", "²"],
+        ]
+        job = await import_file(
+            actor=None, kind=ImportKind.HOUSEHOLDS, path=write_csv(tmp_path / "h.csv", rows)
+        )
+        assert await errors_of(job.id) == [(2, "人数", "BAD_NUMBER")]
+        people = [headers(ImportKind.PEOPLE), ["王", "1３８00138000", "", "", ""]]
+        job = await import_file(
+            actor=None, kind=ImportKind.PEOPLE, path=write_csv(tmp_path / "p.csv", people)
+        )
+        assert await errors_of(job.id) == [(2, "手机号", "BAD_PHONE")]
+
+    async def test_only_the_first_problems_are_kept_and_the_rest_counted(
+        self, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(runs, "MAX_STORED_ERRORS", 4)
+        rows = [headers(ImportKind.PEOPLE)] + [["王", "12345", "", "", ""] for _ in range(10)]
+        job = await import_file(
+            actor=None, kind=ImportKind.PEOPLE, path=write_csv(tmp_path / "p.csv", rows)
+        )
+        assert job.error_count == 10
+        assert await errors_of(job.id) == [
+            (2, "手机号", "BAD_PHONE"),
+            (3, "手机号", "BAD_PHONE"),
+            (4, "手机号", "BAD_PHONE"),
+            (4, "", "MORE_ERRORS"),
+        ]
+
+
+class TestTemplatesKeepDigits:
+    def test_xlsx_template_columns_are_text_and_a_numeric_id_number_is_refused(
+        self, tmp_path: Path
+    ) -> None:
+        workbook = openpyxl.load_workbook(io.BytesIO(template(ImportKind.PEOPLE, "xlsx")))
+        sheet = workbook.worksheets[0]
+        assert [sheet.column_dimensions[c].number_format for c in "ABCE"] == ["@"] * 4
+        # an ID number Excel kept as a number (rounded to 15 digits)
+        book = openpyxl.Workbook()
+        rows = book.active
+        assert rows is not None
+        rows.append(headers(ImportKind.PEOPLE))
+        rows.append(["王", "13800138000", None, None, 110101199003077777.0])
+        book.save(tmp_path / "p.xlsx")
+        (row,) = list(read_table(ImportKind.PEOPLE, tmp_path / "p.xlsx").rows)
+        assert [(e.column, e.code) for e in row.errors] == [("身份证号", "BAD_ID_CARD")]
+
+
+class TestRoleDatesAreLocal:
+    async def test_a_role_given_after_local_midnight_reimports_unchanged(
+        self, db: Database, tmp_path: Path
+    ) -> None:
+        # given a role given at 01:30 in Shanghai (17:30 UTC the day before)
+        community = await Area.get(name=DEMO_COMMUNITY)
+        holders = await RoleAssignment.filter(area_id__isnull=False).values_list(
+            "person_id", flat=True
+        )
+        person = (
+            await Person.filter(
+                phone__isnull=False,
+                household__community_id=community.id,
+                household__micro_grid_id__isnull=False,
+            )
+            .exclude(id__in=list(holders))
+            .first()
+        )
+        assert person is not None
+        home = await Household.get(id=person.household_id)
+        micro = await Area.get(id=home.micro_grid_id)
+        rows = [headers(ImportKind.ROLES), [person.phone or "", "中心户", micro.code or "", ""]]
+        with clock.frozen(dt.datetime(2026, 3, 1, 1, 30, tzinfo=ZoneInfo("Asia/Shanghai"))):
+            made = await import_file(
+                actor=None, kind=ImportKind.ROLES, path=write_csv(tmp_path / "r.csv", rows)
+            )
+            assert made.created == 1
+            # when the row comes back with the local date an export writes
+            rows[1][3] = "2026-03-01"
+            again = await import_file(
+                actor=None, kind=ImportKind.ROLES, path=write_csv(tmp_path / "r2.csv", rows)
+            )
+        # then nothing changed
+        assert (again.status, again.unchanged, again.updated) == (ImportStatus.SUCCEEDED, 1, 0)
