@@ -18,7 +18,7 @@ from schema.core.ids import id_argument, require_key
 from schema.core.pagination import After, Before, Connection, First, Last, paged
 from services import imports
 from services.enums import ImportKind, ImportStatus
-from services.errors import DomainError
+from services.errors import DomainError, InvalidInput
 
 if TYPE_CHECKING:
     from services.models.imports import ImportJob as ImportJobModel
@@ -202,10 +202,13 @@ class ImportsMutation:
     ) -> ImportDataResult:
         # A Starlette UploadFile (api.graphql_multipart): its `file` is spooled to disk.
         upload: Any = input.file
+        source = getattr(upload, "file", None)
+        if source is None:  # a JSON string instead of a multipart file part
+            raise InvalidInput("Send the file as a multipart upload.", field="file")
         job = await imports.import_upload(
             actor=info.context.actor,
             kind=input.kind,
-            source=upload.file,
+            source=source,
             file_name=str(getattr(upload, "filename", "") or ""),
             dry_run=input.dry_run,
         )
