@@ -202,12 +202,13 @@ class ImportsMutation:
     ) -> ImportDataResult:
         # A Starlette UploadFile (api.graphql_multipart): its `file` is spooled to disk.
         upload: Any = input.file
-        if not hasattr(upload, "file"):  # a value in JSON variables, not a multipart part
-            raise InvalidInput("Send the file as a multipart request part.", field="file")
+        source = getattr(upload, "file", None)
+        if source is None:  # a JSON string instead of a multipart file part
+            raise InvalidInput("Send the file as a multipart upload.", field="file")
         job = await imports.import_upload(
             actor=info.context.actor,
             kind=input.kind,
-            source=upload.file,
+            source=source,
             file_name=str(getattr(upload, "filename", "") or ""),
             dry_run=input.dry_run,
         )

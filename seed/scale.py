@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from seed.bulk.sql import next_id
 from services.enums import LEVEL_ORDER, AreaKind, AreaLevel, PartyUnitKind, Role
+from services.households import default_number
 from services.kit import clock, db
 from services.models import (
     Area,
@@ -157,6 +158,7 @@ class _Writer:
             self.add(
                 Household(
                     id=first + j,
+                    number=default_number(first + j),
                     community_id=community.id,
                     micro_grid_id=micro.id,
                     path=micro.path,

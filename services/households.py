@@ -111,7 +111,7 @@ async def create_household(
     if area.level not in (AreaLevel.COMMUNITY, AreaLevel.MICRO_GRID):
         raise InvalidInput("Register a household in a micro-grid or a community.", field="areaId")
     community_id = _community_of(area)
-    return await Household.create(
+    household = await Household.create(
         community_id=community_id,
         micro_grid_id=area.id if area.level is AreaLevel.MICRO_GRID else None,
         path=area.path,
@@ -123,6 +123,16 @@ async def create_household(
         longitude=None if point is None else point[0],
         latitude=None if point is None else point[1],
     )
+    household.number = default_number(household.id)
+    await Household.filter(id=household.id).update(number=household.number)
+    return household
+
+
+def default_number(household_id: int) -> str:
+    """The number (户号) of a household registered without one: "H" + its id on 8 digits
+    (migration 0030 gave every earlier household the same), so every household has a number
+    that exports write and imports match."""
+    return f"H{household_id:08d}"
 
 
 async def assign_household(

@@ -199,7 +199,9 @@ async def _set_station(grid: Area, station: StationInput) -> None:
     await GridStation.update_or_create(defaults=values, grid_id=grid.id)
 
 
-def _check_contact_link(link: str | None) -> str | None:
+def check_contact_link(link: str | None) -> str | None:
+    """A contact group link as stored: a web (http/https) or WeChat (weixin://) link, at most
+    500 characters; None for none. Shared by create/updateArea and the AREAS import."""
     if link is None:
         return None
     link = clean_text(link, field="contactGroupLink", max_length=500, required=False)
@@ -236,7 +238,7 @@ async def create_area(
         kind = parent.kind  # a micro-grid belongs to its grid's population
     elif level is not AreaLevel.GRID and kind is not AreaKind.RESIDENTIAL:
         raise InvalidInput("Only grids can be dedicated (专属) grids.", field="kind")
-    link = _check_contact_link(contact_group_link)
+    link = check_contact_link(contact_group_link)
     group_name = clean_text(
         contact_group_name or "", field="contactGroupName", max_length=100, required=False
     )
@@ -324,7 +326,7 @@ async def update_area(
             or None
         )
     if contact_group_link is not None:
-        updates["contact_group_link"] = _check_contact_link(contact_group_link)
+        updates["contact_group_link"] = check_contact_link(contact_group_link)
     if station is not None and area.level is not AreaLevel.GRID:
         raise InvalidInput("Only grids have a station (网格驿站).", field="station")
     try:

@@ -27,6 +27,7 @@ from services.enums import (
     Role,
 )
 from services.errors import InvalidInput
+from services.grids.areas import check_contact_link, clean_code
 from services.kit.text import normalize_phone
 
 
@@ -94,14 +95,27 @@ def text(max_length: int) -> Callable[[str], str]:
     return parse
 
 
-CODE_PATTERN = re.compile(r"^[0-9A-Za-z_.\-]{1,32}$")
-
-
 def parse_code(raw: str) -> str:
-    """A district code: 1–32 letters, digits, '-', '_' or '.'."""
-    if not CODE_PATTERN.match(raw):
-        raise CellError("BAD_CODE", "A code is 1–32 letters, digits, '-', '_' or '.'.")
-    return raw
+    """A district code (area code or 户号): 1–32 letters, digits, '-' or '_', the rule of
+    services.grids.areas.clean_code (so an imported code can be saved again by updateArea)."""
+    try:
+        code = clean_code(raw)
+    except InvalidInput as error:
+        raise CellError("BAD_CODE", error.message) from error
+    if code is None:
+        raise CellError("BAD_CODE", "A code is 1–32 letters, digits, '-' or '_'.")
+    return code
+
+
+def parse_link(raw: str) -> str:
+    """A contact group link: the rule of createArea/updateArea (web or WeChat links only)."""
+    try:
+        link = check_contact_link(raw)
+    except InvalidInput as error:
+        raise CellError("BAD_LINK", error.message) from error
+    if link is None:
+        raise CellError("BAD_LINK", "The contact group link must be a web or WeChat link.")
+    return link
 
 
 def parse_phone(raw: str) -> str:
@@ -115,7 +129,7 @@ def parse_phone(raw: str) -> str:
 def parse_count(raw: str) -> int:
     """A whole number from 0 to 1,000,000 ("3", "3.0" as Excel writes numbers)."""
     value = raw[:-2] if raw.endswith(".0") else raw
-    if not value.isdigit() or int(value) > 1_000_000:
+    if not (value.isascii() and value.isdigit()) or int(value) > 1_000_000:
         raise CellError("BAD_NUMBER", "A whole number from 0 to 1,000,000.")
     return int(value)
 
@@ -268,7 +282,9 @@ AREAS = (
     Column("上级编码", "parent_code", False, parse_code, plain, "上级区域的编码;区级留空"),
     Column("类型", "kind", False, parse_area_kind, format_area_kind, "居民(默认)、商业、专属"),
     Column("联系群名称", "contact_group_name", False, text(100), plain, "微信群等联系群名称"),
-    Column("联系群链接", "contact_group_link", False, text(500), plain, "联系群的链接"),
+    Column(
+        "联系群链接", "contact_group_link", False, parse_link, plain, "联系群的链接(https/weixin)"
+    ),
 )
 
 HOUSEHOLDS = (

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.enums import AreaKind, AreaLevel, AuditKind, ImportKind, Role
+from services.grids.areas import MAX_CHILDREN
 from services.imports.columns import COLUMNS, IdCard
 from services.imports.reading import Row, RowError
 from services.kit import clock, db
@@ -24,6 +25,7 @@ from services.kit.auth import Actor
 from services.kit.paths import is_under
 from services.kit.settings import get_settings
 from services.models import Area, AuditEntry, Household, Person, RoleAssignment
+from services.people.roles import appointment_problem
 
 BATCH = 1000
 
@@ -103,6 +105,11 @@ class Loader:
     def check(self, row: Row) -> None:
         """Add the row's problems against the file so far and the database to `row.errors`."""
 
+    async def refresh(self) -> None:
+        """Inside the write transaction, once it holds the import lock: re-read what the
+        writes rely on and another import may have changed since the checks (people: the
+        stored phones, so that a phone imported meanwhile is updated, not inserted twice)."""
+
     async def finish_checks(self) -> list[RowError]:
         """Problems found only once every row was seen (areas: parents later in the file)."""
         return []
@@ -152,33 +159,63 @@ def _apply(model: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+@dataclass(frozen=True)
+class StoredHousehold:
+    """What checks need of a stored household."""
+
+    path: str
+    community_id: int
+    micro_grid_id: int | None
+
+
 class HouseholdLoader(Loader):
-    """Households (户) by their number: community and micro-grid by code, path from them."""
+    """Households (户) by their number: community and micro-grid by code, path from them. A
+    blank (or absent) optional cell leaves a stored household's value as it is; a stored
+    household is never moved between micro-grids or communities here (moveHouseholds does
+    what a move needs: care links, open orders, history)."""
 
     kind = ImportKind.HOUSEHOLDS
+    OPTIONAL = ("building", "unit", "room", "member_count")
 
     async def prepare(self) -> None:
         await super().prepare()
-        self.stored: dict[str, str] = dict(
-            await Household.filter(number__isnull=False).values_list("number", "path")
-        )
+        self.stored: dict[str, StoredHousehold] = {
+            number: StoredHousehold(path, community_id, micro_grid_id)
+            for number, path, community_id, micro_grid_id in await Household.filter(
+                number__isnull=False
+            ).values_list("number", "path", "community_id", "micro_grid_id")
+        }
         self.seen: set[str] = set()
 
     def check(self, row: Row) -> None:
         number = row.values["number"]
+        stored = self.stored.get(number) if number is not None else None
         if number is not None:
             if number in self.seen:
                 self.error(row, "number", "DUPLICATE", f"户号 {number} appears twice in the file.")
             self.seen.add(number)
-            path = self.stored.get(number)
-            if path is not None and not self.in_scope(path):
+            if stored is not None and not self.in_scope(stored.path):
                 self.error(row, "number", "FORBIDDEN", f"户号 {number} is outside your areas.")
+                return
         community = self.area(row, "community_code", AreaLevel.COMMUNITY)
         micro = self.area(row, "micro_grid_code", AreaLevel.MICRO_GRID)
         if community and micro and not is_under(micro.path, community.path):
             self.error(row, "micro_grid_code", "NOT_IN_COMMUNITY", "Not in that community.")
+        if stored is None:
+            return
+        moved = (community is not None and community.id != stored.community_id) or (
+            micro is not None and micro.id != stored.micro_grid_id
+        )
+        if moved:
+            self.error(
+                row,
+                "micro_grid_code" if micro is not None else "community_code",
+                "MOVE_NOT_SUPPORTED",
+                f"户号 {number} lives elsewhere; use moveHouseholds to move a household.",
+            )
 
-    def values(self, row: Row) -> dict[str, Any]:
+    def new_values(self, row: Row) -> dict[str, Any]:
+        """The columns of a new household (defaults for blank cells)."""
         v = row.values
         community = self.areas[v["community_code"]]
         micro = self.areas[v["micro_grid_code"]] if v["micro_grid_code"] else None
@@ -193,20 +230,33 @@ class HouseholdLoader(Loader):
             "member_count": 1 if v["member_count"] is None else v["member_count"],
         }
 
+    def changes(self, row: Row) -> dict[str, Any]:
+        """What a row may change on a stored household: the address, and the optional cells
+        that are not blank."""
+        v = row.values
+        values = {"address": v["address"]}
+        values.update({name: v[name] for name in self.OPTIONAL if v[name] is not None})
+        return values
+
     async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
         numbers = [row.values["number"] for row in rows]
         existing = {h.number: h for h in await Household.filter(number__in=numbers)}
         new: list[list[Any]] = []
         changed, audits = [], []
+        fields: set[str] = set()
+        columns: list[str] = []
         now = _db_now(Household)
         for row in rows:
-            values = self.values(row)
             household = existing.get(row.values["number"])
             if household is None:
+                values = self.new_values(row)
+                columns = ["number", *values, "created_at"]
                 new.append([row.values["number"], *values.values(), now])
                 continue
             before = snapshot(household)
+            values = self.changes(row)
             if _apply(household, values):
+                fields.update(values)
                 changed.append(household)
                 audits.append((household, before, household.path))
             else:
@@ -215,17 +265,17 @@ class HouseholdLoader(Loader):
         self.counts.updated += len(changed)
         if dry_run:
             return
-        columns = ["number", *self.values(rows[0]), "created_at"]
-        await db.insert_many(Household._meta.db_table, columns, new)
+        if new:
+            await db.insert_many(Household._meta.db_table, columns, new)
         if changed:
-            await Household.bulk_update(
-                changed, fields=list(self.values(rows[0])), batch_size=BATCH
-            )
+            await Household.bulk_update(changed, fields=sorted(fields), batch_size=BATCH)
             await self.audit(audits)
 
 
 class PersonLoader(Loader):
-    """People by their phone: household by its number; the ID card kept as its last four."""
+    """People by their phone: household by its number; the ID card kept as its last four. A
+    stored person is changed only if the actor may place them (as the API); a blank (or
+    absent) 户号, 是否党员 or 身份证号 leaves a stored person's value as it is."""
 
     kind = ImportKind.PEOPLE
 
@@ -245,17 +295,27 @@ class PersonLoader(Loader):
             if phone in self.phones:
                 self.ambiguous.add(phone)
             self.phones[phone] = id
+        self.places = await _places() if self.actor is not None else {}
         self.seen: set[str] = set()
         self.full_ids = get_settings().store_full_id_numbers
 
+    async def refresh(self) -> None:
+        for phone, id in await Person.filter(phone__isnull=False).values_list("phone", "id"):
+            self.phones.setdefault(phone, id)
+
     def check(self, row: Row) -> None:
         phone = row.values["phone"]
+        stored = self.phones.get(phone) if phone is not None else None
         if phone is not None:
             if phone in self.seen:
                 self.error(row, "phone", "DUPLICATE", f"{phone} appears twice in the file.")
             self.seen.add(phone)
             if phone in self.ambiguous:
                 self.error(row, "phone", "AMBIGUOUS", f"Several people have the phone {phone}.")
+            elif stored is not None and not _may_place(self.actor, self.places.get(stored)):
+                self.error(
+                    row, "phone", "FORBIDDEN", "That person is outside the areas you administer."
+                )
         number = row.values["household_number"]
         if number is not None:
             household = self.households.get(number)
@@ -263,7 +323,7 @@ class PersonLoader(Loader):
                 self.error(row, "household_number", "NOT_FOUND", f"No household has 户号 {number}.")
             elif not self.in_scope(household[1]):
                 self.error(row, "household_number", "FORBIDDEN", "Outside your areas.")
-        elif self.actor is not None:
+        elif self.actor is not None and stored is None:
             self.error(row, "household_number", "REQUIRED", "户号 is required (your scope).")
 
     async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
@@ -277,12 +337,12 @@ class PersonLoader(Loader):
         for row in rows:
             v = row.values
             number = v["household_number"]
-            values: dict[str, Any] = {
-                "name": v["name"],
-                "household_id": self.households[number][0] if number else None,
-                "party_member": bool(v["party_member"]),
-            }
             person = existing.get(v["phone"])
+            values: dict[str, Any] = {"name": v["name"]}
+            if number is not None:
+                values["household_id"] = self.households[number][0]
+            if v["party_member"] is not None:
+                values["party_member"] = bool(v["party_member"])
             card: IdCard | None = v["id_card"]
             if card is not None:
                 values["id_card_last4"] = card.last4
@@ -291,14 +351,8 @@ class PersonLoader(Loader):
                 )
                 values["id_card_number"] = (card.full if self.full_ids else None) or keep
             if person is None:
-                new.append([v["phone"], now, *(values.get(name) for name in fields)])
-                continue
-            if person.household_id is not None and not self.in_scope(
-                paths.get(person.household_id, "")
-            ):
-                # Refused in checks for numbered households; a person in an unnumbered one
-                # outside the actor's areas is left alone rather than moved.
-                self.counts.unchanged += 1
+                defaults = {"household_id": None, "party_member": False}
+                new.append([v["phone"], now, *(values.get(n, defaults.get(n)) for n in fields)])
                 continue
             before = snapshot(person)
             if _apply(person, values):
@@ -317,6 +371,48 @@ class PersonLoader(Loader):
             await self.audit(audits)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a stored person is placed: their household (path, micro-grid) and the paths of
+    their open roles at areas."""
+
+    household_path: str | None
+    micro_grid_id: int | None
+    role_paths: tuple[str, ...]
+
+
+async def _places() -> dict[int, Place]:
+    """Every person placed somewhere (a household or an open role at an area), in two queries."""
+    places: dict[int, Place] = {}
+    rows = await db.fetch(
+        "SELECT p.id, h.path, h.micro_grid_id FROM person p JOIN household h"
+        " ON h.id = p.household_id",
+        [],
+    )
+    for r in rows:
+        places[int(r["id"])] = Place(r["path"], r["micro_grid_id"], ())
+    held: dict[int, list[str]] = {}
+    for person_id, path in await RoleAssignment.filter(
+        until__isnull=True, area_id__isnull=False
+    ).values_list("person_id", "area_path"):
+        held.setdefault(person_id, []).append(path)
+    for person_id, paths in held.items():
+        home = places.get(person_id, Place(None, None, ()))
+        places[person_id] = Place(home.household_path, home.micro_grid_id, tuple(paths))
+    return places
+
+
+def _may_place(actor: Actor | None, place: Place | None) -> bool:
+    """May the actor change or appoint this stored person? As services.people.person_to_place:
+    one living in the actor's areas, or one placed nowhere yet; also one whose every role is in
+    the actor's areas. The command line (no actor) may."""
+    if actor is None or place is None:
+        return True
+    if place.household_path is not None:
+        return actor.administers(place.household_path)
+    return all(actor.administers(path) for path in place.role_paths)
+
+
 class RoleLoader(Loader):
     """Role assignments (by phone, role and area): an open one equal to the row is unchanged."""
 
@@ -330,6 +426,7 @@ class RoleLoader(Loader):
             if phone in self.people:
                 self.ambiguous.add(phone)
             self.people[phone] = id
+        self.places = await _places()
         self.leaders: dict[tuple[int, Role], int] = {
             (area_id, Role(role)): person_id
             for area_id, role, person_id in await RoleAssignment.filter(
@@ -359,11 +456,27 @@ class RoleLoader(Loader):
         info = self.areas.get(code)
         if info is None:
             self.error(row, "area_code", "NOT_FOUND", f"No area has the code {code}.")
-        elif not self.in_scope(info.path):
+            return
+        person_id = self.people.get(phone or "")
+        place = self.places.get(person_id) if person_id is not None else None
+        problem = appointment_problem(
+            self.actor,
+            role,
+            area_id=info.id,
+            area_level=info.level,
+            area_path=info.path,
+            home_micro_grid_id=place.micro_grid_id if place else None,
+        )
+        if problem is not None:
+            column = {"role": "role", "area": "area_code"}.get(problem.subject, "phone")
+            self.error(row, column, problem.code, problem.message)
+            return
+        if person_id is not None and not _may_place(self.actor, place):
             self.error(
-                row, "area_code", "FORBIDDEN", f"{code} is outside the areas you administer."
+                row, "phone", "FORBIDDEN", "That person is outside the areas you administer."
             )
-        elif role in (Role.GRID_LEADER, Role.MICRO_GRID_LEADER):
+            return
+        if role in (Role.GRID_LEADER, Role.MICRO_GRID_LEADER):
             holder = self.leaders.get((info.id, role))
             if holder is not None and holder != self.people.get(phone or ""):
                 self.error(row, "role", "CONFLICT", f"{code} already has a leader.")
@@ -380,15 +493,13 @@ class RoleLoader(Loader):
             for r in await RoleAssignment.filter(person_id__in=person_ids, until__isnull=True)
         }
         new, changed, audits = [], [], []
+        tz = get_settings().tz
         for row in rows:
             v = row.values
             info = self.areas[v["area_code"]] if v["area_code"] else None
             person_id = self.people[v["phone"]]
-            since = (
-                dt.datetime.combine(v["since"], dt.time(), clock.now().tzinfo)
-                if v["since"]
-                else None
-            )
+            # A date is the start of that day in the district's zone (as exports write it).
+            since = dt.datetime.combine(v["since"], dt.time(), tz) if v["since"] else None
             held = existing.get((person_id, v["role"], info.id if info else None))
             if held is None:
                 new.append(
@@ -398,9 +509,10 @@ class RoleLoader(Loader):
                         area_id=info.id if info else None,
                         area_path=info.path if info else "",
                         since=since or clock.now(),
+                        assigned_by_id=self.actor.account_id if self.actor else None,
                     )
                 )
-            elif since is not None and held.since.date() != since.date():
+            elif since is not None and held.since.astimezone(tz).date() != since.date():
                 before = snapshot(held)
                 held.since = since
                 changed.append(held)
@@ -413,9 +525,14 @@ class RoleLoader(Loader):
             return
         if new:
             await RoleAssignment.bulk_create(new, batch_size=BATCH)
+            # Every created role is audited too (read back: bulk inserts give no ids on SQLite).
+            for made in await RoleAssignment.filter(
+                person_id__in=person_ids, until__isnull=True
+            ).exclude(id__in=[r.id for r in existing.values()] or [0]):
+                audits.append((made, None, made.area_path))
         if changed:
             await RoleAssignment.bulk_update(changed, fields=["since"], batch_size=BATCH)
-            await self.audit(audits)
+        await self.audit(audits)
 
 
 class AreaLoader(Loader):
@@ -431,17 +548,23 @@ class AreaLoader(Loader):
         self.parents: dict[str, str | None] = dict(
             await Area.filter(code__isnull=False).values_list("code", "parent__code")
         )
-        self.names: set[tuple[int, str]] = {
-            (parent_id, name)
-            for parent_id, name in await Area.filter(parent_id__isnull=False).values_list(
-                "parent_id", "name"
-            )
-        }
+        self.names: set[tuple[int, str]] = set()
+        self.children: dict[int, int] = {}
+        self.stored_names: dict[str, str] = {}
+        for parent_id, name, code in await Area.filter(parent_id__isnull=False).values_list(
+            "parent_id", "name", "code"
+        ):
+            self.names.add((parent_id, name))
+            self.children[parent_id] = self.children.get(parent_id, 0) + 1
+            if code is not None:
+                self.stored_names[code] = name
 
     def check(self, row: Row) -> None:
         self.rows.append(row)
 
     async def finish_checks(self) -> list[RowError]:
+        # Only the problems found here (the cells' own were reported row by row).
+        known = [len(row.errors) for row in self.rows]
         by_code: dict[str, Row] = {}
         for row in self.rows:
             code = row.values["code"]
@@ -454,7 +577,7 @@ class AreaLoader(Loader):
         sibling_names: set[tuple[str, str]] = set()
         for row in self.rows:
             self._check_area(row, by_code, sibling_names)
-        return [e for row in self.rows for e in row.errors]
+        return [e for row, n in zip(self.rows, known, strict=True) for e in row.errors[n:]]
 
     def _level(self, code: str, by_code: dict[str, Row]) -> AreaLevel | None:
         row = by_code.get(code)
@@ -499,6 +622,19 @@ class AreaLoader(Loader):
         if (parent_code, v["name"]) in names:
             self.error(row, "name", "DUPLICATE", "Two areas of one parent share this name.")
         names.add((parent_code, v["name"]))
+        parent = self.areas.get(parent_code)
+        renamed = stored is None or self.stored_names.get(code) != v["name"]
+        if parent is not None and renamed and (parent.id, v["name"]) in self.names:
+            self.error(row, "name", "CONFLICT", "Another area of that parent has this name.")
+        if parent is not None and stored is None:
+            self.children[parent.id] = self.children.get(parent.id, 0) + 1
+            if self.children[parent.id] > MAX_CHILDREN:
+                self.error(
+                    row,
+                    "parent_code",
+                    "TOO_MANY",
+                    f"An area has at most {MAX_CHILDREN} areas directly under it.",
+                )
         kind = v["kind"] or AreaKind.RESIDENTIAL
         if level not in (AreaLevel.GRID, AreaLevel.MICRO_GRID) and kind is not AreaKind.RESIDENTIAL:
             self.error(row, "kind", "NOT_ALLOWED", "Only grids can be dedicated (专属) grids.")
@@ -534,11 +670,22 @@ class AreaLoader(Loader):
             }
             area = stored.get(v["code"])
             if area is not None:
+                # Blank cells leave what is stored; a micro-grid's kind is its grid's.
+                changes = {
+                    name: value
+                    for name, value in values.items()
+                    if name == "name" or (name != "kind" and value is not None)
+                }
+                if v["kind"] is not None and v["level"] is not AreaLevel.MICRO_GRID:
+                    changes["kind"] = v["kind"]
                 before = snapshot(area)
-                if _apply(area, values):
+                if _apply(area, changes):
                     self.counts.updated += 1
                     if not dry_run:
-                        await area.save(update_fields=list(values))
+                        await area.save(update_fields=list(changes))
+                        if "kind" in changes and area.level is AreaLevel.GRID:
+                            # As updateArea: a grid's micro-grids take its kind.
+                            await Area.filter(parent_id=area.id).update(kind=area.kind)
                     audits.append((area, before, area.path))
                 else:
                     self.counts.unchanged += 1

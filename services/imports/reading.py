@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,10 @@ def _cell_text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, int | float) and abs(value) >= 1e15:
+        # Over 15 digits Excel has rounded the number (an ID number typed as a number): kept
+        # in E notation so that no code, 户号 or ID-card rule accepts it ("type it as text").
+        return f"{value:.15E}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):
@@ -79,22 +84,77 @@ def _cell_text(value: Any) -> str | None:
     return text or None
 
 
+class BadFile(Exception):
+    """The file cannot be read on (at `row`, 1 for the header or the whole file): a broken
+    workbook, text in no known encoding, a CSV the csv module refuses (a cell over
+    MAX_CELL_CHARS). Import jobs report it as a BAD_FILE problem, never as a server error."""
+
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.message = message
+
+
+MAX_CELL_CHARS = 128 * 1024
+"""The longest CSV cell read (the csv module's field limit); longer is a BAD_FILE problem."""
+
+MAX_XLSX_PART_BYTES = 256 * 1024 * 1024
+"""The largest uncompressed part of an XLSX workbook read (openpyxl reads the shared strings
+whole even in read-only mode): a small upload that inflates to gigabytes is refused."""
+
+
+def _check_workbook(path: Path) -> None:
+    """Refuse a workbook whose parts inflate beyond MAX_XLSX_PART_BYTES (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise BadFile(1, "Not a CSV or XLSX file that can be read.") from error
+    if any(part.file_size > MAX_XLSX_PART_BYTES for part in parts):
+        raise BadFile(1, "The workbook is too large once uncompressed.")
+
+
 def raw_rows(path: Path) -> Iterator[list[str | None]]:
-    """The file's rows as cell texts (None for empty cells), header first, streamed."""
+    """The file's rows as cell texts (None for empty cells), header first, streamed. A file
+    that cannot be read on raises BadFile (with the row where reading stopped)."""
     if is_xlsx(path):
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        _check_workbook(path)
+        number = 0
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a broken workbook
+            raise BadFile(1, "Not an XLSX workbook that can be read.") from error
         try:
             sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(values_only=True):
+            rows = sheet.iter_rows(values_only=True)
+            while True:
+                try:
+                    values = next(rows, None)
+                except Exception as error:
+                    raise BadFile(number + 1, "The workbook breaks off here.") from error
+                if values is None:
+                    return
+                number += 1
                 yield [_cell_text(v) for v in values]
         finally:
             workbook.close()
-        return
     with path.open(encoding=csv_encoding(path), newline="") as stream:
-        for cells in csv.reader(stream):
+        reader = csv.reader(stream)
+        while True:
+            try:
+                cells = next(reader, None)
+            except csv.Error as error:
+                raise BadFile(reader.line_num, f"Not a readable CSV line: {error}.") from error
+            except UnicodeDecodeError as error:
+                raise BadFile(reader.line_num + 1, "Neither UTF-8 nor GB18030 text.") from error
+            if cells is None:
+                return
             # Exports quote formula-like CSV cells (columns.guard_formula); undo that here (only
             # a cell starting with a quote can be one: the others are read as they are).
             yield [(unguard_formula(c) if c.startswith("'") else c).strip() or None for c in cells]
+
+
+csv.field_size_limit(MAX_CELL_CHARS)
 
 
 def header_errors(kind: ImportKind, header: list[str | None]) -> tuple[list[int], list[RowError]]:

@@ -18,8 +18,8 @@ from tortoise.transactions import in_transaction
 from services.enums import ImportKind, ImportStatus
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.imports.loading import BATCH, LOADERS, AreaLoader, Loader
-from services.imports.reading import Row, RowError, read_table
-from services.kit import clock
+from services.imports.reading import BadFile, Row, RowError, read_table
+from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, Window, paginate
 from services.models import ImportJob, ImportRowError
@@ -76,36 +76,34 @@ async def run_import(
     job.status = ImportStatus.RUNNING
     await job.save(update_fields=["status"])
     loader = LOADERS[job.kind](actor)
-    errors: list[RowError] = []
+    errors = _Errors()
     try:
         table = read_table(job.kind, path)
-        errors += table.header_errors
-        if not errors:
+        errors.add(table.header_errors)
+        if not errors.count:
             await loader.prepare()
             for row in table.rows:
                 loader.check(row)
-                errors += row.errors
+                errors.add(row.errors)
                 job.rows_total += 1
                 if progress and job.rows_total % PROGRESS_EVERY == 0:
                     progress("check", PROGRESS_EVERY)
             if progress:
                 progress("check", job.rows_total % PROGRESS_EVERY)
-            errors += await loader.finish_checks()
-        if not errors:
+            errors.add(await loader.finish_checks())
+        if not errors.count:
             await _write(loader, job, path, progress)
-    except UnicodeDecodeError:
-        errors.append(RowError(1, "", "BAD_FILE", "Neither UTF-8 nor GB18030 text."))
-    except Exception as error:  # a broken workbook is the file's problem, not ours
-        if not _is_bad_file(error):
-            job.status = ImportStatus.FAILED
-            job.finished_at = clock.now()
-            await job.save()
-            raise
-        errors.append(RowError(1, "", "BAD_FILE", "Not a CSV or XLSX file that can be read."))
+    except BadFile as error:  # the file's problem, not ours; anything else is a bug and raises
+        errors.add([RowError(error.row, "", "BAD_FILE", error.message)])
+    except Exception:
+        job.status = ImportStatus.FAILED
+        job.finished_at = clock.now()
+        await job.save()
+        raise
     counts = loader.counts
     job.created, job.updated, job.unchanged = counts.created, counts.updated, counts.unchanged
-    job.error_count = len(errors)
-    if errors:
+    job.error_count = errors.count
+    if errors.count:
         job.status = ImportStatus.FAILED
         job.created = job.updated = job.unchanged = 0
         await ImportRowError.bulk_create(
@@ -117,7 +115,7 @@ async def run_import(
                     code=e.code[:32],
                     message=e.message[:500],
                 )
-                for e in sorted(errors, key=lambda e: e.row)[:MAX_STORED_ERRORS]
+                for e in errors.stored()
             ],
             batch_size=BATCH,
         )
@@ -129,12 +127,43 @@ async def run_import(
     return job
 
 
-def _is_bad_file(error: Exception) -> bool:
-    import zipfile
+class _Errors:
+    """A file's problems, bounded: all counted, the first MAX_STORED_ERRORS - 1 kept (by row;
+    rows come in file order, so these are the first rows' problems), then one more saying how
+    many were left out ("and M more")."""
 
-    return isinstance(error, zipfile.BadZipFile | KeyError | StopIteration | ValueError) and not (
-        isinstance(error, InvalidInput)
-    )
+    def __init__(self) -> None:
+        self.count = 0
+        self.kept: list[RowError] = []
+
+    def add(self, errors: list[RowError]) -> None:
+        self.count += len(errors)
+        room = MAX_STORED_ERRORS - 1 - len(self.kept)
+        if room > 0:
+            self.kept += errors[:room]
+
+    def stored(self) -> list[RowError]:
+        kept = sorted(self.kept, key=lambda e: e.row)
+        left = self.count - len(kept)
+        if left > 0:
+            last = kept[-1].row if kept else 1
+            kept.append(RowError(last, "", "MORE_ERRORS", f"… and {left} more problems."))
+        return kept
+
+
+# Any constant: the advisory lock that serializes imports on PostgreSQL.
+IMPORT_LOCK = 16_2026
+
+
+async def _take_write_lock(job: ImportJob) -> None:
+    """Start the write transaction with a write (STYLE.md: on SQLite a transaction that reads
+    first can fail with "database is locked"), which also takes SQLite's one write lock; on
+    PostgreSQL a transaction-scoped advisory lock makes concurrent imports run one after the
+    other. Either way the loader then re-reads what another import may have written since
+    the checks (`Loader.refresh`)."""
+    await db.execute("UPDATE import_job SET status = status WHERE id = ?", [job.id])
+    if db.dialect() == "postgres":
+        await db.fetch(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})", [])
 
 
 async def _write(loader: Loader, job: ImportJob, path: Path, progress: Progress | None) -> None:
@@ -151,6 +180,8 @@ async def _write(loader: Loader, job: ImportJob, path: Path, progress: Progress 
                 progress("write", len(batch))
         return
     async with in_transaction():
+        await _take_write_lock(job)
+        await loader.refresh()
         for batch in batches:
             await loader.write(batch, dry_run=False)
             if progress:

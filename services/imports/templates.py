@@ -8,9 +8,10 @@ import io
 from typing import Literal
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 
 from services.enums import ImportKind
-from services.imports.columns import COLUMNS, KIND_NAMES, headers
+from services.imports.columns import COLUMNS, KIND_NAMES, headers, parse_count, parse_date
 
 TemplateFormat = Literal["csv", "xlsx"]
 
@@ -27,6 +28,11 @@ def template(kind: ImportKind, fmt: TemplateFormat) -> bytes:
     assert sheet is not None  # a new workbook has one sheet
     sheet.title = KIND_NAMES[kind]
     sheet.append(headers(kind))
+    # Codes, 户号, phones and ID numbers typed as text: Excel would otherwise turn them into
+    # numbers (leading zeros gone, an 18-digit ID number rounded to 15 digits).
+    for index, column in enumerate(COLUMNS[kind], start=1):
+        if column.parse not in (parse_count, parse_date):
+            sheet.column_dimensions[get_column_letter(index)].number_format = "@"
     notes = workbook.create_sheet("说明")
     notes.append(["列名", "必填", "说明"])
     for column in COLUMNS[kind]:

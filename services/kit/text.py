@@ -30,7 +30,7 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
         digits = digits[4:]
     elif len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
-    if len(digits) != 11 or not digits.isdigit() or digits[0] != "1":
+    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()) or digits[0] != "1":
         raise InvalidInput("Not a mobile phone number (11 digits starting with 1).", field=field)
     return digits
 

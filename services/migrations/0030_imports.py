@@ -55,6 +55,24 @@ class AddUniqueColumn(AddColumn):  # type: ignore[misc,valid-type]
             )
         await super().database_backward(app_label, old_state, new_state, state_editor)
 
+async def number_households(apps: Any, schema_editor: Any) -> None:
+    """Every household registered before gets a number (户号) "H" + its id on 8 digits
+    (services.households.default_number), so exports always carry one and import back."""
+    client = schema_editor.client
+    padded = (
+        "lpad(CAST(id AS TEXT), 8, '0')"
+        if client.capabilities.dialect == "postgres"
+        else "printf('%08d', id)"
+    )
+    await client.execute_script(
+        f"UPDATE household SET number = 'H' || {padded} WHERE number IS NULL"
+    )
+
+
+async def keep_numbers(apps: Any, schema_editor: Any) -> None:
+    """Undone with the column (dropped by the operation before)."""
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0029_area_codes')]
 
@@ -107,6 +125,7 @@ class Migration(migrations.Migration):
             name='number',
             field=fields.CharField(null=True, unique=True, max_length=32),
         ),
+        ops.RunPython(number_households, keep_numbers),
         AddColumn(
             model_name='Person',
             name='id_card_last4',

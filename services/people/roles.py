@@ -14,7 +14,14 @@ from services.care_links import (
     end_care_links,
     hand_over_care_links,
 )
-from services.enums import ADMIN_ROLES, ROLE_LEVEL, SINGLE_HOLDER_ROLES, ExitReviewStatus, Role
+from services.enums import (
+    ADMIN_ROLES,
+    ROLE_LEVEL,
+    SINGLE_HOLDER_ROLES,
+    AreaLevel,
+    ExitReviewStatus,
+    Role,
+)
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.grids import AreaRow, get_area
 from services.kit import audit, clock, db, events
@@ -63,29 +70,92 @@ async def make_room_for_role(*, person_id: int, role: Role, area_id: int) -> Non
         )
 
 
+@dataclass(frozen=True)
+class AppointmentProblem:
+    """Why an appointment is refused: the subject ("role", "area" or "person"), a code
+    (WRONG_LEVEL, FORBIDDEN, NOT_ALLOWED, NOT_IN_MICRO_GRID) and a message."""
+
+    subject: str
+    code: str
+    message: str
+
+
+def appointment_problem(
+    actor: Actor | None,
+    role: Role,
+    *,
+    area_id: int,
+    area_level: AreaLevel,
+    area_path: str,
+    home_micro_grid_id: int | None,
+) -> AppointmentProblem | None:
+    """The rules of an appointment, shared by assignRole and the ROLES import: the role is held
+    at its level (ROLE_LEVEL), admins are appointed from the level above
+    (`actor.appoints_admins_at`), other roles by an admin of the area, and a central household
+    is a family of the micro-grid it serves (`home_micro_grid_id`: the person's household's
+    micro-grid). `actor` None is the system (command line): only the data rules apply."""
+    level = ROLE_LEVEL[role]
+    if level is None:
+        return AppointmentProblem(
+            "role", "NOT_ALLOWED", "Every signed-up person is a resident already."
+        )
+    if area_level is not level:
+        return AppointmentProblem(
+            "area", "WRONG_LEVEL", f"{role.value} is held at a {level.value}."
+        )
+    if actor is not None:
+        if role in ADMIN_ROLES:
+            if not actor.appoints_admins_at(area_path):
+                return AppointmentProblem(
+                    "area", "FORBIDDEN", "Admins are appointed from the level above."
+                )
+        elif not actor.administers(area_path):
+            return AppointmentProblem(
+                "area",
+                "FORBIDDEN",
+                "You may not appoint people outside the areas you administer.",
+            )
+    if role is Role.CENTRAL_HOUSEHOLD and home_micro_grid_id != area_id:
+        return AppointmentProblem(
+            "person",
+            "NOT_IN_MICRO_GRID",
+            "A central household is a family of the micro-grid it serves.",
+        )
+    return None
+
+
 async def assign_role(
     *, actor: Actor | None, person_id: int, role: Role, area_id: int
 ) -> RoleAssignment:
     """Appoint a person to a role at an area (admins appoint below themselves)."""
     actor = require_actor(actor)
-    level = ROLE_LEVEL[role]
-    if level is None:
+    if ROLE_LEVEL[role] is None:
         raise InvalidInput("Every signed-up person is a resident already.", field="role")
     area = await get_area(area_id=area_id)
-    if area.level is not level:
-        raise InvalidInput(f"{role.value} is held at a {level.value}.", field="areaId")
-    if role in ADMIN_ROLES:
-        if not actor.appoints_admins_at(area.path):
-            raise Forbidden("Admins are appointed from the level above.")
-    else:
-        actor.require_admin_of(area.path, "appoint people")
-    person = await person_to_place(actor=actor, person_id=person_id)
-    if role is Role.CENTRAL_HOUSEHOLD:
+
+    def problem_with(home_micro_grid_id: int | None) -> AppointmentProblem | None:
+        return appointment_problem(
+            actor,
+            role,
+            area_id=area.id,
+            area_level=area.level,
+            area_path=area.path,
+            home_micro_grid_id=home_micro_grid_id,
+        )
+
+    # Place and level first (before any person is read), then the person and their household.
+    problem = problem_with(area.id)
+    if problem is None:
+        person = await person_to_place(actor=actor, person_id=person_id)
         home = await Household.get_or_none(id=person.household_id) if person.household_id else None
-        if home is None or home.micro_grid_id != area.id:
-            raise InvalidInput(
-                "A central household is a family of the micro-grid it serves.", field="personId"
-            )
+        problem = problem_with(home.micro_grid_id if home else None)
+    if problem is not None:
+        if problem.code == "FORBIDDEN":
+            raise Forbidden(problem.message)
+        raise InvalidInput(
+            problem.message,
+            field={"role": "role", "area": "areaId"}.get(problem.subject, "personId"),
+        )
     try:
         async with in_transaction():
             await make_room_for_role(person_id=person.id, role=role, area_id=area.id)
