@@ -142,6 +142,8 @@ class Settings(BaseSettings):
     max_photo_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
     photo_thumbnail_px: int = Field(default=320, ge=32, le=2048)
     max_photos: int = Field(default=9, ge=1, le=50)
+    # Photos decoded at once per process (each full-size decode holds hundreds of MB).
+    photo_decoders: int = Field(default=2, ge=1, le=32)
     jobs_interval_seconds: int = Field(default=60, ge=0)
     max_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
     # A subscription re-reads its subscriber (roles, session, account) before delivering an

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -55,9 +56,28 @@ async def prepare(
     cleaned = []
     for upload in uploads:
         data = await read_limited(upload, field=field)
-        # Decoding and re-encoding is CPU work: keep it off the event loop.
-        cleaned.append(await asyncio.to_thread(process, data, field=field))
+        # Decoding and re-encoding is CPU work and a full-size photo takes hundreds of MB:
+        # off the event loop, and at most photo_decoders at once in this process.
+        async with _decoders():
+            cleaned.append(await asyncio.to_thread(process, data, field=field))
     return cleaned
+
+
+# One semaphore per event loop (a semaphore belongs to the loop it first waits on), sized by
+# photo_decoders when made.
+_DECODERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, asyncio.Semaphore]]
+_DECODERS = weakref.WeakKeyDictionary()
+
+
+def _decoders() -> asyncio.Semaphore:
+    """The semaphore bounding concurrent decodes in this process (settings.photo_decoders)."""
+    size = get_settings().photo_decoders
+    loop = asyncio.get_running_loop()
+    made = _DECODERS.get(loop)
+    if made is None or made[0] != size:
+        made = (size, asyncio.Semaphore(size))
+        _DECODERS[loop] = made
+    return made[1]
 
 
 def _new_path() -> str:
@@ -81,6 +101,11 @@ async def saved(photos: Sequence[ProcessedPhoto]) -> AsyncIterator[list[SavedPho
     except BaseException:
         discard(written)
         raise
+
+
+async def recorded(written: Sequence[SavedPhoto]) -> bool:
+    """Whether a photo row names the written files (after the recording transaction ended)."""
+    return bool(written) and await Photo.filter(path=written[0].path).exists()
 
 
 def discard(written: Sequence[SavedPhoto]) -> None:
@@ -129,10 +154,10 @@ async def record(
 
 def links(photo: Photo) -> PhotoLinks:
     """Fresh signed links to the photo and its thumbnail; hand them only to someone who may
-    see what the photo is attached to."""
-    name = f"photo-{photo.id}.jpg"
+    see what the photo is attached to. No file name in the token: served inline (shown in a
+    browser or WebView, not downloaded)."""
     return PhotoLinks(
-        url=signed_url(photo.path, filename=name),
+        url=signed_url(photo.path),
         thumbnail_url=signed_url(photo.thumbnail_path),
     )
 

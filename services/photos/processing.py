@@ -81,6 +81,11 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         image = flat
+    elif image.mode.startswith("I"):
+        # 16- or 32-bit grey (I;16 PNGs from scanners): scaled to 8 bits, not clipped to white.
+        top = 65535 if image.mode.startswith("I;16") else max(image.getextrema()[1], 1)
+        image = image.convert("I").point(lambda value: value * 255 / top).convert("L")
+        image = image.convert("RGB")
     elif image.mode != "RGB":
         image = image.convert("RGB")
     if icc:
@@ -135,9 +140,15 @@ def process(data: bytes, *, field: str = "photos") -> ProcessedPhoto:
     # A fresh copy holds pixels only: no info dict (EXIF, XMP, comments, ICC) travels with it.
     clean = Image.new("RGB", image.size)
     clean.paste(image)
-    thumbnail = clean.copy()
+    del image, upright  # one full-size copy at a time from here on
     side = settings.photo_thumbnail_px
-    thumbnail.thumbnail((side, side), Image.Resampling.LANCZOS)
+    if max(clean.size) > side:
+        # resized straight from the photo: no second full-size copy
+        scale = side / max(clean.size)
+        size = (max(1, round(clean.width * scale)), max(1, round(clean.height * scale)))
+        thumbnail = clean.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    else:
+        thumbnail = clean.copy()
     return ProcessedPhoto(
         data=_jpeg(clean, QUALITY),
         thumbnail=_jpeg(thumbnail, THUMBNAIL_QUALITY),

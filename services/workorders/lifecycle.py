@@ -288,6 +288,11 @@ async def resolve(
     actor = require_actor(actor)
     uploader = actor.person_id
     text = _note(note, "note", required=False)
+    attachments.check_count(len(photos))
+    if photos:
+        # Who may resolve it, before any photo is decoded or written (`_move` checks again).
+        order, parties = await reach(actor, work_order_id)
+        allowed(order, WorkOrderAction.RESOLVE, parties)
     cleaned = await attachments.prepare(photos)
 
     async def record_photos(fresh: WorkOrder) -> None:

@@ -244,6 +244,22 @@ async def _once(
         return await call.run(effect, replay)
 
 
+async def _with_photos(
+    cleaned: Sequence[ProcessedPhoto],
+    submit: Callable[[Sequence[SavedPhoto]], Awaitable[WorkOrder]],
+) -> WorkOrder:
+    """Write the photos once, outside every transaction (an idempotent call's retried attempts
+    record the same files), then `submit(written)`; the files are deleted if it fails (a lost
+    commit too) or if no row names them afterwards (a replay returned the first order)."""
+    if not cleaned:
+        return await submit(())
+    async with attachments.saved(cleaned) as written:
+        order = await submit(written)
+    if not await attachments.recorded(written):
+        attachments.discard(written)
+    return order
+
+
 async def place_order(
     *,
     actor: Actor | None,
@@ -260,6 +276,19 @@ async def place_order(
     returns the first order. `photos` are uploads (services.photos), at most 9."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
+    attachments.check_count(len(photos))
+    # Who may place it, and where it goes, before any photo is decoded or written.
+    own_household = actor.household_id
+    if on_behalf_of_household_id is None and own_household is None:
+        raise Forbidden("Orders are placed for your household: you are registered in none.")
+    errand = None
+    if on_behalf_of_household_id is not None:
+        errand = await errand_for(actor, on_behalf_of_household_id)
+        household, area = errand.household, errand.area
+    else:
+        assert own_household is not None  # checked above
+        household, area = await route_household(own_household)
+    found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, area.path)
     cleaned = await attachments.prepare(photos)
     request: dict[str, Any] = {
         "category": category,
@@ -268,20 +297,9 @@ async def place_order(
     }
     if cleaned:
         request["uploads"] = photo_digests(cleaned)
-    own_household = actor.household_id
-    if on_behalf_of_household_id is None and own_household is None:
-        raise Forbidden("Orders are placed for your household: you are registered in none.")
 
-    async def submit() -> WorkOrder:
-        errand = None
-        if on_behalf_of_household_id is not None:
-            errand = await errand_for(actor, on_behalf_of_household_id)
-            household, area = errand.household, errand.area
-        else:
-            assert own_household is not None  # checked above
-            household, area = await route_household(own_household)
-        found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, area.path)
-        async with attachments.saved(cleaned) as written:
+    async def submit(written: Sequence[SavedPhoto]) -> WorkOrder:
+        async def create() -> WorkOrder:
             return await _submit(
                 actor=actor,
                 kind=WorkOrderKind.RESIDENT_REQUEST,
@@ -295,7 +313,9 @@ async def place_order(
                 photos=written,
             )
 
-    return await _once(actor, "placeOrder", idempotency_key, request, submit)
+        return await _once(actor, "placeOrder", idempotency_key, request, create)
+
+    return await _with_photos(cleaned, submit)
 
 
 def may_report(actor: Actor, path: str) -> bool:
@@ -341,6 +361,15 @@ async def report_problem(
     location = clean_text(location, field="location", max_length=MAX_LOCATION)
     links = check_photo_urls(photo_urls)
     point = None if position is None else position.wgs84(field="position")
+    attachments.check_count(len(photos), already=len(links))
+    # Who may report here, and where it goes, before any photo is decoded or written.
+    area = await route_report(area_id, point)
+    worker = may_report(actor, area.path)
+    if not worker and not await _lives_in_community_of(actor, area.path):
+        if not actor.paths_for(REPORTER_ROLES | ADMIN_ROLES) and actor.household_id is None:
+            raise Forbidden("Grid workers, part-time grid members and residents report problems.")
+        raise Forbidden("Report problems in your own community.", field="areaId")
+    found = await category_for(category, WorkOrderKind.PROBLEM_REPORT, area.path)
     cleaned = await attachments.prepare(photos, already=len(links))
     request: dict[str, Any] = {
         "category": category,
@@ -355,17 +384,8 @@ async def report_problem(
         # Only when given: keys of reports made before positions existed stay the same.
         request["position"] = list(point)
 
-    async def submit() -> WorkOrder:
-        area = await route_report(area_id, point)
-        worker = may_report(actor, area.path)
-        if not worker and not await _lives_in_community_of(actor, area.path):
-            if not actor.paths_for(REPORTER_ROLES | ADMIN_ROLES) and actor.household_id is None:
-                raise Forbidden(
-                    "Grid workers, part-time grid members and residents report problems."
-                )
-            raise Forbidden("Report problems in your own community.", field="areaId")
-        found = await category_for(category, WorkOrderKind.PROBLEM_REPORT, area.path)
-        async with attachments.saved(cleaned) as written:
+    async def submit(written: Sequence[SavedPhoto]) -> WorkOrder:
+        async def create() -> WorkOrder:
             return await _submit(
                 actor=actor,
                 kind=WorkOrderKind.PROBLEM_REPORT,
@@ -380,7 +400,9 @@ async def report_problem(
                 position=point,
             )
 
-    return await _once(actor, "reportProblem", idempotency_key, request, submit)
+        return await _once(actor, "reportProblem", idempotency_key, request, create)
+
+    return await _with_photos(cleaned, submit)
 
 
 async def orders_by_ids(

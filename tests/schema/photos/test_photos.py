@@ -140,6 +140,8 @@ class TestReportProblem:
         got = await client.get(first["url"])
         assert got.status_code == 200
         assert got.headers["content-type"] == "image/jpeg"
+        # shown inline in a browser or WebView, not offered as a download
+        assert "attachment" not in got.headers.get("content-disposition", "")
         assert len(got.content) == first["bytes"]
         assert b"GridCam" not in got.content
         assert len(decoded(got.content).getexif()) == 0
@@ -278,6 +280,10 @@ class TestActivityPhotos:
         seen = await gql(client, NODE, {"id": node}, token=resident)
         (photo,) = seen["data"]["node"]["photos"]
         assert (await client.get(photo["thumbnailUrl"])).status_code == 200
+        # an anonymous caller (who may not list activities either) gets none
+        anonymous = await gql(client, NODE, {"id": node})
+        hidden = (anonymous.get("data") or {}).get("node")
+        assert hidden is None or hidden["photos"] == []
 
     async def test_others_may_not_add_photos(self, db: Database, client: httpx.AsyncClient) -> None:
         item = await activity(by="community_admin")

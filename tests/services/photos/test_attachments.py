@@ -3,16 +3,21 @@ and never left behind or half-recorded when something fails."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tortoise.exceptions import OperationalError
+from tortoise.queryset import QuerySet
 
 from services import volunteering, workorders
 from services.enums import WorkOrderAction
-from services.errors import Forbidden, InvalidInput, InvalidTransition
+from services.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from services.kit.media import media_path
 from services.kit.settings import get_settings
-from services.models import Photo, WorkOrder, WorkOrderEvent
+from services.models import IdempotencyRecord, Photo, WorkOrder, WorkOrderEvent
 from services.photos import attachments
 from tests.conftest import Database, actor_for
 from tests.services.photos.images import encoded, jpeg, opened
@@ -155,3 +160,129 @@ class TestActivityPhotos:
                 actor=await actor_for("resident"), activity_id=item.id, photos=[Chunks(jpeg())]
             )
         assert files_in(media_dir) == []
+
+
+def never_decode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make decoding fail loudly: a refused caller must be refused before it."""
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("decoded before authorization")
+
+    monkeypatch.setattr(attachments, "process", refuse)
+
+
+class TestAuthorizedFirst:
+    async def test_a_refused_report_decodes_nothing(
+        self, db: Database, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        never_decode(monkeypatch)
+        with pytest.raises(Forbidden):  # neither a grid worker nor living in the community
+            await workorders.report_problem(
+                actor=await actor_for("partner"),
+                category="SANITATION",
+                area_id=(await micro_grid()).id,
+                location="3 号楼东侧",
+                description="垃圾满溢",
+                photo_urls=[],
+                photos=[Chunks(jpeg())],
+            )
+        assert files_in(media_dir) == []
+
+    async def test_a_refused_request_decodes_nothing(
+        self, db: Database, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        never_decode(monkeypatch)
+        with pytest.raises(Forbidden):  # the district admin lives in no household
+            await workorders.place_order(
+                actor=await actor_for("district_admin"),
+                category="REPAIR",
+                description="水管漏水",
+                photos=[Chunks(jpeg())],
+            )
+
+    async def test_a_refused_resolve_decodes_nothing(
+        self, db: Database, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        order = await report(photos=[])
+        never_decode(monkeypatch)
+        with pytest.raises((Forbidden, NotFound)):  # a partner is no party to the order
+            await act("partner", "resolve", order, note="x", photos=[Chunks(jpeg())])
+        with pytest.raises(InvalidTransition):  # not accepted yet
+            await act("microgrid_leader", "resolve", order, note="x", photos=[Chunks(jpeg())])
+        assert files_in(media_dir) == []
+
+
+class TestBoundedDecoding:
+    async def test_at_most_photo_decoders_at_once(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "photo_decoders", 2)
+        real = attachments.process
+        state = {"now": 0, "most": 0}
+        lock = threading.Lock()
+        gate = threading.Event()
+
+        def counting(data: bytes, *, field: str) -> object:
+            with lock:
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+            gate.wait(0.2)  # let the others pile up if nothing holds them back
+            try:
+                return real(data, field=field)
+            finally:
+                with lock:
+                    state["now"] -= 1
+
+        monkeypatch.setattr(attachments, "process", counting)
+        done = await asyncio.gather(*[attachments.prepare([Chunks(jpeg())]) for _ in range(5)])
+        assert len(done) == 5 and 1 <= state["most"] <= 2
+
+
+class TestIdempotentPathLeavesNoOrphans:
+    async def test_a_retried_attempt_keeps_only_the_recorded_files(
+        self, db: Database, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given an idempotent report whose first attempt loses its transaction at the end
+        # (SQLite busy), so the attempt runs again
+        real_update = QuerySet.update
+        failures = {"left": 1}
+
+        def flaky(self: QuerySet[Any], **kwargs: Any) -> Any:
+            if self.model is IdempotencyRecord and failures["left"]:
+                failures["left"] -= 1
+                raise OperationalError("database is locked")
+            return real_update(self, **kwargs)
+
+        monkeypatch.setattr(QuerySet, "update", flaky)
+        order = await workorders.report_problem(
+            actor=await actor_for("rider"),
+            category="SANITATION",
+            area_id=(await micro_grid()).id,
+            location="3 号楼东侧",
+            description="垃圾满溢",
+            photo_urls=[],
+            photos=[Chunks(jpeg())],
+            idempotency_key="report-retried-1",
+        )
+        assert failures["left"] == 0
+        # then the files are exactly those the order's photo rows name
+        photos = await Photo.filter(work_order_id=order.id)
+        named = sorted(p for photo in photos for p in (photo.path, photo.thumbnail_path))
+        assert len(photos) == 1 and files_in(media_dir) == named
+
+    async def test_a_replay_leaves_no_second_set(self, db: Database, media_dir: Path) -> None:
+        async def send() -> WorkOrder:
+            return await workorders.report_problem(
+                actor=await actor_for("rider"),
+                category="SANITATION",
+                area_id=(await micro_grid()).id,
+                location="3 号楼东侧",
+                description="垃圾满溢",
+                photo_urls=[],
+                photos=[Chunks(jpeg())],
+                idempotency_key="report-replayed-1",
+            )
+
+        first, again = await send(), await send()
+        assert first.id == again.id
+        assert len(files_in(media_dir)) == 2

@@ -3,7 +3,10 @@ thumbnail."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 from services.errors import InvalidInput
 from services.kit.settings import get_settings
@@ -45,6 +48,15 @@ class TestProcess:
         assert photo.content_type == "image/jpeg"
         assert (photo.width, photo.height) == (40, 30)
         assert opened(photo.data).format == "JPEG"
+
+    def test_a_16_bit_grey_png_is_scaled_not_clipped(self) -> None:
+        # a 50 % grey 16-bit PNG (scanners write them) stays grey, not white
+        image = Image.new("I;16", (8, 8), 32768)
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        photo = process(out.getvalue())
+        red, green, blue = opened(photo.data).convert("RGB").getpixel((4, 4))  # type: ignore[misc]
+        assert all(abs(channel - 128) <= 3 for channel in (red, green, blue))
 
     def test_transparency_is_laid_on_white(self) -> None:
         photo = process(encoded("PNG", (8, 8), mode="RGBA"))
