@@ -34,7 +34,7 @@ from services.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.paths import subtree_bounds
-from services.models import Area
+from services.models import Area, AreaBoundary
 
 # ~1 m at the equator (less in longitude further north): what a hand-drawn shared edge may miss by.
 LENGTH_TOLERANCE = 1e-5
@@ -43,6 +43,8 @@ AREA_TOLERANCE = 1e-9
 # A child may stick out of its parent by this share of its own area (or AREA_TOLERANCE).
 OUTSIDE_SHARE = 0.001
 MAX_FEATURES = 50_000
+# Ids or codes per `IN (...)` (SQLite binds at most 32,766 variables, PostgreSQL 32,767).
+CHUNK = 1_000
 _KINDS = ("Polygon", "MultiPolygon")
 
 
@@ -191,7 +193,9 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             report.problems.append(FeatureProblem(i, code, str(error)))
             continue
         parsed[code] = (i, geometry)
-    areas = {a.code: a for a in await Area.filter(code__in=list(parsed))}
+    areas: dict[str | None, Area] = {}
+    for chunk in _chunks(list(parsed)):
+        areas.update((a.code, a) for a in await Area.filter(code__in=chunk))
     for code, (i, _) in parsed.items():
         found = areas.get(code)
         if found is None:
@@ -207,13 +211,53 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
 
 
 async def _draw(boundaries: Mapping[int, BaseGeometry]) -> None:
+    """Write boundaries by area id in one transaction, in place; every written row gets a
+    version past every other row's (rows are never deleted here), so the stamp of each
+    process's index changes whatever the clocks say (services.geo.index)."""
     moment = clock.now()
+    ids = list(boundaries)
     async with in_transaction():
-        for area_id, geometry in boundaries.items():
-            await Area.filter(id=area_id).update(
-                boundary=dump_boundary(geometry), boundary_updated_at=moment
+        top = await db.fetch("SELECT MAX(version) AS v FROM area_boundary", [])
+        version = int(top[0]["v"] or 0)
+        existing: set[int] = set()
+        for chunk in _chunks(ids):
+            existing.update(
+                await AreaBoundary.filter(area_id__in=chunk).values_list("area_id", flat=True)  # type: ignore[arg-type]
             )
+        fresh = []
+        for area_id, geometry in boundaries.items():
+            version += 1
+            text = dump_boundary(geometry)
+            if area_id in existing:
+                await AreaBoundary.filter(area_id=area_id).update(
+                    geojson=text, version=version, updated_at=moment
+                )
+            else:
+                fresh.append(
+                    AreaBoundary(area_id=area_id, geojson=text, version=version, updated_at=moment)
+                )
+        await AreaBoundary.bulk_create(fresh, batch_size=500)
     index.boundaries_changed()
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def boundary_of(area_id: int) -> str | None:
+    """One area's stored boundary (GeoJSON text, WGS-84), None if none is drawn."""
+    return (await boundaries_by_area(area_ids=[area_id]))[0]
+
+
+async def boundaries_by_area(*, area_ids: list[int]) -> list[str | None]:
+    """The stored boundaries (GeoJSON text, WGS-84) of areas, in the order asked, None where
+    none is drawn (the territory is public)."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(list(dict.fromkeys(area_ids))):
+        for row in await AreaBoundary.filter(area_id__in=chunk).values("area_id", "geojson"):
+            found[int(row["area_id"])] = str(row["geojson"])
+    return [found.get(i) for i in area_ids]
 
 
 async def draw_boundaries_as_operator(*, boundaries: Mapping[int, Any]) -> None:
@@ -251,10 +295,11 @@ async def check_net_as_operator(*, under_path: str | None = None) -> list[NetPro
     """The problems of the net under a path (all of it without one), for the shell."""
     where, params = "1 = 1", []
     if under_path is not None:
-        where = "path >= ? AND path < ?"
+        where = "a.path >= ? AND a.path < ?"
         params = list(subtree_bounds(under_path))
     rows = await db.fetch(
-        f"SELECT id, code, name, level, parent_id, boundary FROM area WHERE {where} ORDER BY id",
+        "SELECT a.id, a.code, a.name, a.level, a.parent_id, b.geojson AS boundary FROM area a "
+        f"LEFT JOIN area_boundary b ON b.area_id = a.id WHERE {where} ORDER BY a.id",
         params,
     )
     return find_problems(rows)

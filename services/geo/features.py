@@ -73,9 +73,9 @@ async def map_features(
         raise InvalidInput("Ask for a level at or below the area's own.", field="level")
     low, high = subtree_bounds(under.path)
     rows = await db.fetch(
-        "SELECT id, code, name, level, path, boundary FROM area "
-        "WHERE path >= ? AND path < ? AND level = ? AND boundary IS NOT NULL "
-        "ORDER BY id LIMIT ?",
+        "SELECT a.id, a.code, a.name, a.level, a.path, b.geojson AS boundary FROM area a "
+        "JOIN area_boundary b ON b.area_id = a.id "
+        "WHERE a.path >= ? AND a.path < ? AND a.level = ? ORDER BY a.id LIMIT ?",
         [low, high, level.value, MAX_FEATURES + 1],
     )
     if len(rows) > MAX_FEATURES:

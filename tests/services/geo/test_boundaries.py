@@ -12,6 +12,7 @@ from services.enums import AreaLevel, Datum
 from services.errors import Forbidden
 from services.geo.boundaries import (
     NetProblemKind,
+    boundary_of,
     check_net,
     check_net_as_operator,
     find_problems,
@@ -116,7 +117,7 @@ class TestImport:
         # given a file with one good feature, a bowtie, an unknown code and a repeated code
         micro = await Area.get(name=M)
         assert micro.code is not None
-        before = micro.boundary
+        before = await boundary_of(micro.id)
         bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
         file = collection(
             (micro.code, box(117.85, 36.48, 117.851, 36.481)),
@@ -134,14 +135,15 @@ class TestImport:
         ]
         assert "Self-intersection" in report.problems[0].message
         assert report.imported == 0
-        assert (await Area.get(id=micro.id)).boundary == before
+        assert (await boundary_of(micro.id)) == before
 
     async def test_gcj02_file_stored_in_wgs84_and_routed(self, db: Database) -> None:
         # given micro-grid M redrawn on a GCJ-02 map
         micro = await Area.get(name=M)
         assert micro.code is not None
-        assert micro.boundary is not None
-        shape_now = load_boundary(micro.boundary)
+        drawn = await boundary_of(micro.id)
+        assert drawn is not None
+        shape_now = load_boundary(drawn)
         x0, y0, x1, y1 = shape_now.bounds
         corners = [wgs84_to_gcj02(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
         drawn = {"type": "Polygon", "coordinates": [[*map(list, corners), list(corners[0])]]}
@@ -156,9 +158,9 @@ class TestImport:
         )
         # then it is stored back in WGS-84 (to ~1 cm) and the index answers from it at once
         assert report.problems == [] and report.imported == 1
-        stored = await Area.get(id=micro.id)
-        assert stored.boundary is not None
-        assert load_boundary(stored.boundary).bounds == pytest.approx(shape_now.bounds, abs=1e-7)
+        stored = await boundary_of(micro.id)
+        assert stored is not None
+        assert load_boundary(stored).bounds == pytest.approx(shape_now.bounds, abs=1e-7)
         found = await area_at(*shape_now.representative_point().coords[0])
         assert found is not None and found.id == micro.id
         assert await check_net_as_operator() == []
@@ -186,8 +188,9 @@ class TestCheckNet:
     async def test_overlap_found_under_a_code(self, db: Database) -> None:
         # given micro-grid M (the grid's first strip, at its south edge) drawn over its sibling
         micro = await Area.get(name=M)
-        assert micro.boundary is not None and micro.code is not None
-        x0, y0, x1, y1 = load_boundary(micro.boundary).bounds
+        drawn = await boundary_of(micro.id)
+        assert drawn is not None and micro.code is not None
+        x0, y0, x1, y1 = load_boundary(drawn).bounds
         grown = box(x0, y0, x1, y1 + (y1 - y0) / 2)
         await import_boundaries(
             actor=await actor_for("district_admin"), collection=collection((micro.code, grown))
