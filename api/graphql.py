@@ -37,8 +37,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationDefinitionNode
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
+from starlette.datastructures import FormData, Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -73,6 +74,15 @@ from api.graphql_http import (
     longer_than,
     payload_too_large,
     response_media_type,
+)
+from api.graphql_multipart import (
+    PREFLIGHT_HEADERS,
+    UploadLimits,
+    has_preflight_header,
+    is_multipart_content_type,
+    place_files,
+    read_form,
+    text_part,
 )
 from schema.core.context import Context
 from schema.core.loaders import Loaders
@@ -295,6 +305,7 @@ class _Exchange:
 
     media_type: str | None
     sub_response: Response | None = None
+    form: FormData | None = None  # a multipart request's parts (its files closed at the end)
 
 
 _EXCHANGE = "graphql_exchange"  # its key in the request's scope state
@@ -303,6 +314,15 @@ _EXCHANGE = "graphql_exchange"  # its key in the request's scope state
 def _exchange(request: Request) -> _Exchange:
     exchange = request.scope.get("state", {}).get(_EXCHANGE)
     return exchange if isinstance(exchange, _Exchange) else _Exchange(JSON)
+
+
+class _RequestAdapter(StarletteRequestAdapter):
+    """Strawberry's adapter of a Starlette request, which also hands the request back (a
+    multipart body is read with the request's own stream: api.graphql_multipart)."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.request = request
 
 
 # Codes of the refusals Strawberry's view raises itself (the others are RequestRefused).
@@ -350,7 +370,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     Every HTTP request is first admitted: GET or POST (else 405), a body within
     MAX_REQUEST_BYTES (413, from Content-Length and again while the body streams in), a POST
-    as `application/json` (415), an Accept that allows application/json or
+    as `application/json` (415), or as `multipart/form-data` for file uploads (the GraphQL
+    multipart request spec: api.graphql_multipart; mutations only, with a preflight header,
+    the body within MAX_MULTIPART_BYTES), an Accept that allows application/json or
     application/graphql-response+json (406; GraphiQL's page aside). Refusals are JSON,
     `{"errors": [{"message", "extensions": {"code"}}]}`, in the accepted media type.
     Answers in application/graphql-response+json give a request error (parse, validation,
@@ -359,6 +381,7 @@ class GraphQLApp(GraphQL[Context, None]):
     """
 
     graphql_transport_ws_handler_class: type[_CappedHandler] = TransportWSHandler
+    request_adapter_class = _RequestAdapter
 
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(
@@ -368,8 +391,14 @@ class GraphQLApp(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
             allowed_origins=settings.websocket_origins,
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
+        self.upload_limits = UploadLimits(
+            file_bytes=settings.max_upload_bytes,
+            files=settings.max_upload_files,
+            field_bytes=settings.max_request_bytes,
+        )
         # Incremental delivery (@defer/@stream) answers in parts: Strawberry's view only.
         self._short_posts = (
             settings.fast_execution and not schema.config.enable_experimental_incremental_execution
@@ -381,23 +410,38 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope=scope, receive=self._bounded(receive))
-        exchange = _Exchange(response_media_type(request.headers.get("accept", "")))
+        headers = Headers(scope=scope)
+        multipart = scope["method"] == "POST" and is_multipart_content_type(
+            headers.get("content-type", "")
+        )
+        request = Request(scope=scope, receive=self._bounded(receive, multipart))
+        exchange = _Exchange(response_media_type(headers.get("accept", "")))
         scope.setdefault("state", {})[_EXCHANGE] = exchange
         try:
-            self._admit(request, exchange)
-            if request.method == "POST" and self._short_posts:
-                response = await self._post(request)
-            else:
-                response = await self.run(request)
-        except HTTPException as error:
-            response = self._refusal(error, exchange.media_type)
-        await response(scope, receive, send)
+            try:
+                self._admit(request, exchange, multipart)
+                if request.method == "POST" and self._short_posts and not multipart:
+                    response = await self._post(request)
+                else:
+                    response = await self.run(request)
+            except HTTPException as error:
+                response = self._refusal(error, exchange.media_type)
+            await response(scope, receive, send)
+        finally:
+            if exchange.form is not None:
+                await exchange.form.close()
 
-    def _bounded(self, receive: Receive) -> Receive:
-        """`receive`, refusing the body (413) once more than MAX_REQUEST_BYTES have come in,
-        whatever Content-Length said (or if it said nothing: a chunked body)."""
-        limit = self.settings.max_request_bytes
+    def _body_limit(self, multipart: bool) -> tuple[int, str]:
+        """The largest body and the setting that says so: MAX_MULTIPART_BYTES for uploads,
+        MAX_REQUEST_BYTES for everything else (a JSON operation is small)."""
+        if multipart:
+            return self.settings.max_multipart_bytes, "MAX_MULTIPART_BYTES"
+        return self.settings.max_request_bytes, "MAX_REQUEST_BYTES"
+
+    def _bounded(self, receive: Receive, multipart: bool) -> Receive:
+        """`receive`, refusing the body (413) once more than its limit (_body_limit) has come
+        in, whatever Content-Length said (or if it said nothing: a chunked body)."""
+        limit, setting = self._body_limit(multipart)
         received = 0
 
         async def bounded() -> Message:
@@ -406,12 +450,12 @@ class GraphQLApp(GraphQL[Context, None]):
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise payload_too_large(limit)
+                    raise payload_too_large(limit, setting)
             return message
 
         return bounded
 
-    def _admit(self, request: Request, exchange: _Exchange) -> None:
+    def _admit(self, request: Request, exchange: _Exchange, multipart: bool) -> None:
         """Refuse what is not a GraphQL-over-HTTP request we serve, before any work."""
         method = request.method
         if method not in ("GET", "POST"):
@@ -423,14 +467,25 @@ class GraphQLApp(GraphQL[Context, None]):
             )
         headers = request.headers
         if method == "POST":
-            limit = self.settings.max_request_bytes
+            limit, setting = self._body_limit(multipart)
             length = headers.get("content-length", "")
             if length.isdigit() and int(length) > limit:
-                raise payload_too_large(limit)
-            if not is_json_content_type(headers.get("content-type", "")):
+                raise payload_too_large(limit, setting)
+            if multipart and not has_preflight_header(headers):
+                # A form posted by another site's page must not run a mutation as the user.
+                raise RequestRefused(
+                    400,
+                    "A multipart request must carry one of the headers "
+                    f"{', '.join(PREFLIGHT_HEADERS)} (non-empty), which a cross-site form "
+                    "cannot send (CSRF prevention).",
+                    code="CSRF_PREVENTED",
+                )
+            if not multipart and not is_json_content_type(headers.get("content-type", "")):
                 raise RequestRefused(
                     415,
-                    "POST the operation as JSON, with Content-Type: application/json.",
+                    "POST the operation as JSON, with Content-Type: application/json (or, "
+                    "to upload files, as multipart/form-data: the GraphQL multipart request "
+                    "spec).",
                     code="UNSUPPORTED_MEDIA_TYPE",
                 )
         if exchange.media_type is None and not (
@@ -523,15 +578,22 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         """Strawberry's, for what this app serves (a GET's parameters, a JSON body admitted
-        by `_admit`; no batches, no uploads), with every malformed request refused with 400
-        and a code: a body that is not an object (Strawberry's own fails on it with a 500),
-        an `operationName` that is not text (Strawberry's passes it on)."""
+        by `_admit`, a multipart upload: `_parse_upload`; no batches), with every malformed
+        request refused with 400 and a code: a body that is not an object (Strawberry's own
+        fails on it with a 500), an `operationName` that is not text (Strawberry's passes it
+        on)."""
         transport = self._get_stream_transport_from_headers(request.headers)
         protocol: GraphQLRequestProtocol = transport.protocol if transport else "http"
         if request.method == "GET":
             data = self.parse_query_params(request.query_params)
+        elif is_multipart_content_type(request.content_type or ""):
+            return await self._parse_upload(request, protocol)
         else:
             data = self.parse_json(await request.get_body())
+        return self._request_data(data, protocol)
+
+    def _request_data(self, data: object, protocol: GraphQLRequestProtocol) -> GraphQLRequestData:
+        """The operation of a request's JSON object (or a GET's parameters), checked."""
         if isinstance(data, list):
             raise RequestRefused(
                 400, "Send one operation per request: batches are not accepted.", code="BAD_REQUEST"
@@ -562,6 +624,55 @@ class GraphQLApp(GraphQL[Context, None]):
             extensions=data.get("extensions"),
             protocol=protocol,
         )
+
+    async def _parse_upload(
+        self, adapter: AsyncHTTPRequestAdapter, protocol: GraphQLRequestProtocol
+    ) -> GraphQLRequestData:
+        """A multipart upload (the GraphQL multipart request spec): `operations` with the files
+        of `map` in its variables; a mutation, and nothing else (a query has nothing to
+        upload, and a multipart POST is the one kind a cross-site form can send)."""
+        if not isinstance(adapter, _RequestAdapter):  # pragma: no cover (our adapter class)
+            raise RequestRefused(415, "Uploads are not served here.", code="UNSUPPORTED_MEDIA_TYPE")
+        request = adapter.request
+        exchange = _exchange(request)
+        form = exchange.form = await read_form(request, self.upload_limits)
+        operations = self.parse_json(text_part(form, "operations"))
+        files_map = self.parse_json(text_part(form, "map"))
+        if isinstance(operations, list):
+            raise RequestRefused(
+                400, "Send one operation per request: batches are not accepted.", code="BAD_REQUEST"
+            )
+        if not isinstance(operations, dict):
+            raise RequestRefused(
+                400,
+                "`operations` must be a JSON object with `query`, `variables` and, if needed, "
+                "`operationName` and `extensions`.",
+                code="BAD_REQUEST",
+            )
+        request_data = self._request_data(place_files(operations, files_map, form), protocol)
+        kind = self._operation_type(request_data.query, request_data.operation_name)
+        if kind is not None and kind != OperationType.MUTATION:
+            raise RequestRefused(
+                400,
+                "Only mutations may be sent as multipart/form-data (file uploads); send "
+                "queries as JSON or GET, and subscriptions over WebSocket.",
+                code="MULTIPART_MUTATION_ONLY",
+            )
+        return request_data
+
+    def _operation_type(self, query: str | None, name: str | None) -> OperationType | None:
+        """The type of the operation a request runs; None when the document does not parse or
+        the operation cannot be chosen (execution then says why, running nothing)."""
+        if not query:
+            return None
+        try:
+            document = _parse(query, max_tokens=self.settings.max_tokens)
+        except GraphQLError:
+            return None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if name is not None:
+            operations = [d for d in operations if d.name is not None and d.name.value == name]
+        return operations[0].operation if len(operations) == 1 else None
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         # `?query=...&variables=` (an empty parameter) is no parameter, as for most servers.

@@ -46,11 +46,11 @@ class JSONRefused(json.JSONDecodeError):
         self.code = code
 
 
-def payload_too_large(limit: int) -> RequestRefused:
-    """The 413 for a body over `limit` bytes."""
+def payload_too_large(limit: int, setting: str = "MAX_REQUEST_BYTES") -> RequestRefused:
+    """The 413 for a body over `limit` bytes (the `setting` that says so)."""
     return RequestRefused(
         413,
-        f"The request body is larger than {limit} bytes (MAX_REQUEST_BYTES).",
+        f"The request body is larger than {limit} bytes ({setting}).",
         code="PAYLOAD_TOO_LARGE",
     )
 

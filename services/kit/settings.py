@@ -118,6 +118,13 @@ class Settings(BaseSettings):
     # once per level, and a few hundred levels exhaust Python's stack).
     max_request_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     max_json_depth: int = Field(default=32, ge=2, le=200)
+    # File uploads (the GraphQL multipart request spec, api.graphql_multipart): each file at
+    # most MAX_UPLOAD_BYTES (20 MiB), at most MAX_UPLOAD_FILES files a request, and the whole
+    # multipart body at most MAX_MULTIPART_BYTES (50 MiB; JSON bodies keep MAX_REQUEST_BYTES).
+    # Each file is held in memory up to 1 MiB and spooled to a temporary file beyond.
+    max_upload_bytes: int = Field(default=20 * 1_048_576, ge=1, le=4096 * 1_048_576)
+    max_upload_files: int = Field(default=10, ge=1, le=1000)
+    max_multipart_bytes: int = Field(default=50 * 1_048_576, ge=1024, le=4096 * 1_048_576)
     log_level: str = "INFO"
     # json: one JSON object per line (request id, durations); text: one plain line per record.
     log_format: Literal["json", "text"] = "json"
@@ -184,6 +191,9 @@ class Settings(BaseSettings):
             raise ValueError(f"TIMEZONE {self.timezone!r} is not a known time zone") from exc
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
+        if self.max_multipart_bytes < self.max_upload_bytes:
+            # A file of the largest size allowed must fit in a request.
+            raise ValueError("MAX_MULTIPART_BYTES must be at least MAX_UPLOAD_BYTES")
         if self.metrics_token and len(self.metrics_token) < 16:
             raise ValueError("METRICS_TOKEN must have at least 16 characters (or be empty)")
         if self.throttle_enabled and self.throttle_bucket_size < max(

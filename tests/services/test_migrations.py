@@ -12,10 +12,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.recorder import MigrationRecorder
 
 import services.migrations as migrations_package
-from services.enums import AreaLevel, Role
+from services.enums import Role
 from services.grids import create_district
+from services.kit import clock
 from services.kit import db as database
-from services.models import Area, Household, PartyMembership, Person, RoleAssignment
+from services.models import PartyMembership, Person, RoleAssignment
 from tests.conftest import Database
 
 
@@ -129,6 +130,16 @@ async def test_every_migration_is_undone_completely(
         assert await database.pending_migrations() == later
 
 
+async def _insert(table: str, **values: Any) -> int:
+    """Insert a row in SQL (as the schema of an earlier migration has it); its id."""
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    rows = await database.fetch(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(values.values())
+    )
+    return int(rows[0]["id"])
+
+
 async def test_free_text_secretaries_become_people_where_they_match_one(
     empty_db: Database,
 ) -> None:
@@ -136,25 +147,42 @@ async def test_free_text_secretaries_become_people_where_they_match_one(
     # party member 张三 living there, two party members named 李四, and units naming
     # 张三, 李四 (two people match) and 王五 (nobody matches) as their secretaries
     await database.migrate(to="0020_ended_care_links")
-    district = await create_district(name="测试区")
-    community = await Area.create(
-        name="测试社区", level=AreaLevel.COMMUNITY, parent_id=district.id, path="x"
+    # (the rows are written in SQL: today's models have columns that 0020 had not)
+    now = clock.now()
+    district = await _insert(
+        "area", name="测试区", level="DISTRICT", kind="RESIDENTIAL", path="x", created_at=now
     )
-    community.path = f"{district.path}{community.id}/"
-    await community.save()
-    home = await Household.create(
-        community_id=community.id, micro_grid_id=None, path=community.path, address="1号"
+    await database.execute("UPDATE area SET path = ? WHERE id = ?", [f"/{district}/", district])
+    community_path = f"/{district}/{district + 1}/"
+    community = await _insert(
+        "area",
+        name="测试社区",
+        level="COMMUNITY",
+        kind="RESIDENTIAL",
+        parent_id=district,
+        path=community_path,
+        created_at=now,
     )
-    zhang = await Person.create(name="张三", party_member=True, household_id=home.id)
-    await Person.create(name="李四", party_member=True, household_id=home.id)
-    await Person.create(name="李四", party_member=True, household_id=home.id)
-    await Person.create(name="王五", party_member=False, household_id=home.id)
+    assert community == district + 1
+    home = await _insert(
+        "household",
+        community_id=community,
+        path=community_path,
+        address="1号",
+        member_count=1,
+        created_at=now,
+    )
+    person = {"party_member": True, "household_id": home, "created_at": now}
+    zhang = await _insert("person", name="张三", **person)
+    await _insert("person", name="李四", **person)
+    await _insert("person", name="李四", **person)
+    await _insert("person", name="王五", **person | {"party_member": False})
     for kind, name in (
         ("COMMUNITY_PARTY_ORGANIZATION", "张三"),
         ("DISTRICT_PARTY_COMMITTEE", "李四"),
         ("STREET_PARTY_WORKING_COMMITTEE", "王五"),
     ):
-        area_id = community.id if kind.startswith("COMMUNITY") else district.id
+        area_id = community if kind.startswith("COMMUNITY") else district
         await database.execute(
             "INSERT INTO party_unit (area_id, kind, name, secretary_name) VALUES (?, ?, ?, ?)",
             [area_id, kind, f"{name}的党组织", name],
@@ -169,8 +197,8 @@ async def test_free_text_secretaries_become_people_where_they_match_one(
         )
     }
     mapped = rows["COMMUNITY_PARTY_ORGANIZATION"]
-    assert mapped["secretary_id"] == zhang.id
-    assert await PartyMembership.exists(unit_id=mapped["id"], person_id=zhang.id, left_at=None)
+    assert mapped["secretary_id"] == zhang
+    assert await PartyMembership.exists(unit_id=mapped["id"], person_id=zhang, left_at=None)
     # and the names that match two people, or nobody who is a party member, stay as text
     assert rows["李四"]["secretary_id"] is None
     assert rows["王五"]["secretary_id"] is None
