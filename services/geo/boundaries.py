@@ -27,13 +27,14 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 from tortoise.transactions import in_transaction
 
-from services.enums import Datum
+from services.enums import AreaLevel, Datum
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.geo import index
 from services.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.paths import subtree_bounds
+from services.kit.settings import get_settings
 from services.models import Area, AreaBoundary
 
 # ~1 m at the equator (less in longitude further north): what a hand-drawn shared edge may miss by.
@@ -112,6 +113,43 @@ def parse_geometry(raw: Any) -> BaseGeometry:
     return geometry
 
 
+def check_extent(geometry: BaseGeometry) -> None:
+    """ValueError unless the geometry lies on Earth (longitude -180..180, latitude -90..90) and
+    within the district's region (settings.map_bounds, China by default): coordinates outside
+    are swapped latitude/longitude or projected metres, which would check out as a net that
+    routes nothing."""
+    x0, y0, x1, y1 = geometry.bounds
+    if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+        raise ValueError(
+            f"coordinates outside longitude -180..180 / latitude -90..90 (x {x0:g}..{x1:g}, "
+            f"y {y0:g}..{y1:g}): latitude first or projected metres? GeoJSON is [longitude, "
+            "latitude] in WGS-84 or GCJ-02 degrees"
+        )
+    region = _region()
+    if region is None:
+        return
+    w, s, e, n = region
+    if x0 < w or x1 > e or y0 < s or y1 > n:
+        swapped = w <= y0 and y1 <= e and s <= x0 and x1 <= n
+        hint = (
+            "latitude and longitude swapped? GeoJSON is [longitude, latitude]"
+            if swapped
+            else "wrong coordinates?"
+        )
+        raise ValueError(
+            f"outside the district's region (longitude {w:g}..{e:g}, latitude {s:g}..{n:g}; "
+            f"the shape spans x {x0:g}..{x1:g}, y {y0:g}..{y1:g}): {hint}"
+        )
+
+
+def _region() -> tuple[float, float, float, float] | None:
+    raw = get_settings().map_bounds.strip()
+    if not raw:
+        return None
+    w, s, e, n = (float(part) for part in raw.split(","))
+    return w, s, e, n
+
+
 def load_boundary(text: str) -> BaseGeometry:
     """A stored boundary (GeoJSON text, WGS-84) → shapely."""
     return shape(json.loads(text))
@@ -186,6 +224,7 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             continue
         try:
             geometry = parse_geometry(feature.get("geometry"))
+            check_extent(geometry)
             geometry = _to_wgs84(geometry, datum)
             if not geometry.is_valid:
                 raise ValueError(f"invalid after conversion: {explain_validity(geometry)}")
@@ -267,6 +306,7 @@ async def draw_boundaries_as_operator(*, boundaries: Mapping[int, Any]) -> None:
     for area_id, raw in boundaries.items():
         try:
             parsed[area_id] = parse_geometry(raw)
+            check_extent(parsed[area_id])
         except ValueError as error:
             raise InvalidInput(f"Area {area_id}: {error}", field="boundary") from error
     await _draw(parsed)
@@ -356,12 +396,25 @@ def find_problems(rows: Iterable[Mapping[str, Any]]) -> list[NetProblem]:
                         f"part of {_label(parent)} is in none of its children",
                     )
                 )
+    # Micro-grids of different parents (cousins) and the tops of the checked net (districts)
+    # may overlap too; the index would pick the lowest id there, perhaps in another community.
+    micro = [
+        i for i, r in by_id.items() if i in shapes and r["level"] == AreaLevel.MICRO_GRID.value
+    ]
+    problems.extend(_siblings(by_id, shapes, micro, cousins_only=True))
+    tops = [i for i, r in by_id.items() if i in shapes and r["parent_id"] not in by_id]
+    problems.extend(_siblings(by_id, shapes, tops))
     return problems
 
 
 def _siblings(
-    by_id: Mapping[int, Mapping[str, Any]], shapes: Mapping[int, BaseGeometry], drawn: list[int]
+    by_id: Mapping[int, Mapping[str, Any]],
+    shapes: Mapping[int, BaseGeometry],
+    drawn: list[int],
+    *,
+    cousins_only: bool = False,
 ) -> list[NetProblem]:
+    """Overlaps among `drawn` (with `cousins_only`, only between areas of different parents)."""
     problems: list[NetProblem] = []
     if len(drawn) < 2:
         return problems
@@ -371,7 +424,10 @@ def _siblings(
         if a >= b:
             continue
         first, second = drawn[a], drawn[b]
-        overlap = shapes[first].intersection(shapes[second]).area
+        if cousins_only and by_id[first]["parent_id"] == by_id[second]["parent_id"]:
+            continue
+        # As the gap check: a sliver thinner than ~2 m (a hand-drawn shared edge) is no overlap.
+        overlap = shapes[first].intersection(shapes[second]).buffer(-LENGTH_TOLERANCE).area
         if overlap > AREA_TOLERANCE:
             labels = (_label(by_id[first]), _label(by_id[second]))
             problems.append(
