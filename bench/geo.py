@@ -32,11 +32,12 @@ async def _build(cells: int) -> tuple[int, int]:
     from services.enums import AreaLevel
     from services.grids import create_district
     from services.kit import clock
-    from services.models import Area
+    from services.models import Area, AreaBoundary
 
     side = math.ceil(math.sqrt(cells))
     district = await create_district(name="基准区")
     rows = []
+    rings = []
     for n in range(cells):
         c, r = n % side, n // side
         x0, y0 = X0 + c * CELL, Y0 + r * CELL
@@ -47,11 +48,23 @@ async def _build(cells: int) -> tuple[int, int]:
                 level=AreaLevel.MICRO_GRID,
                 parent_id=district.id,
                 path=f"{district.path}{n + 1_000_000}/",
-                boundary=json.dumps({"type": "Polygon", "coordinates": [ring]}),
-                boundary_updated_at=clock.now(),
             )
         )
+        rings.append(ring)
     await Area.bulk_create(rows, batch_size=1000)
+    made = await Area.filter(level=AreaLevel.MICRO_GRID).order_by("id").values_list("id", flat=True)
+    await AreaBoundary.bulk_create(
+        [
+            AreaBoundary(
+                area_id=area_id,
+                geojson=json.dumps({"type": "Polygon", "coordinates": [ring]}),
+                version=n + 1,
+                updated_at=clock.now(),
+            )
+            for n, (area_id, ring) in enumerate(zip(made, rings, strict=True))
+        ],
+        batch_size=1000,
+    )
     return side, math.ceil(cells / side)
 
 

@@ -3,7 +3,8 @@
 The cost is estimated from the document before anything runs: every field costs 1, and what is
 below a list costs as many times as the list can be long. A connection can be as long as its
 `first` or `last` (20 when neither is given), `nodes` as its `ids`, and every other list as its
-bound in schema/core/list_bounds.py, so nested lists multiply. The estimate is checked against a
+bound in schema/core/list_bounds.py, so nested lists multiply; a few scalar fields that do a
+list's work cost more (FIELD_COSTS there). The estimate is checked against a
 budget per operation (MAX_QUERY_COST signed in, MAX_QUERY_COST_ANONYMOUS otherwise:
 QUERY_TOO_COMPLEX), then taken from the caller's budget over time (schema/core/throttle.py:
 THROTTLED, with the seconds to wait). Every answer that got this far carries `extensions.cost`,
@@ -48,7 +49,7 @@ from graphql import (
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from schema.core.list_bounds import LIST_BOUNDS, SIZED_BY_ARGUMENT
+from schema.core.list_bounds import FIELD_COSTS, LIST_BOUNDS, SIZED_BY_ARGUMENT
 from schema.core.throttle import Throttle
 from services.kit.settings import Settings, get_settings
 
@@ -191,7 +192,8 @@ class Budget:
                     continue
                 size = self._size(parent, name, selection, definition.args)
                 child = get_named_type(definition.type)
-                total += 1 + size * self.cost(selection.selection_set, child, seen)
+                total += 1 + FIELD_COSTS.get((parent.name, name), 0)
+                total += size * self.cost(selection.selection_set, child, seen)
             elif isinstance(selection, InlineFragmentNode):
                 target = parent
                 if selection.type_condition is not None:

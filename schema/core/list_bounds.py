@@ -31,6 +31,7 @@ from services.evaluation.results import (
 )
 from services.evaluation.schemes import ACTIVITY_METRICS, MAX_ITEMS, MAX_RULE_LINKS
 from services.evaluation.training import MAX_ATTENDEES
+from services.geo.features import MAX_FEATURES
 from services.grids.areas import MAX_CHILDREN
 from services.grids.moves import MAX_HOUSEHOLDS_PER_MOVE
 from services.notices.relays import MAX_RELAY_HOUSEHOLDS
@@ -63,6 +64,13 @@ class Bound:
 
 # Arguments that size a list themselves: the cost estimate reads them from the operation.
 SIZED_BY_ARGUMENT = ("first", "ids")
+
+# Scalar fields that do the work of a list (a GeoJSON layer): what they cost on their own, in
+# proportion to the rows they may return, besides the 1 every field costs.
+FIELD_COSTS: dict[tuple[str, str], int] = {
+    # A quarter per feature it may return: 2,500, four layers in a budget for a visitor.
+    ("Query", "mapFeatures"): MAX_FEATURES // 4,
+}
 
 LIST_BOUNDS: dict[str, Bound] = {
     # --- the territory and its people ---

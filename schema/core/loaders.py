@@ -23,6 +23,7 @@ from services import (
     workorders,
 )
 from services.enums import MatchStatus
+from services.geo.boundaries import boundaries_by_area
 from services.kit.auth import Actor
 from services.kit.pagination import PageKey
 
@@ -175,6 +176,10 @@ class Loaders:
     @cached_property
     def area(self) -> DataLoader[int, Area | None]:
         return _loader(lambda ids: grids.areas_by_ids(area_ids=ids))
+
+    @cached_property
+    def boundary(self) -> DataLoader[int, str | None]:
+        return _loader(lambda ids: boundaries_by_area(area_ids=ids))
 
     @cached_property
     def station(self) -> DataLoader[int, GridStation | None]:

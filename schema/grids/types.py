@@ -221,8 +221,8 @@ class Area(relay.Node):
     async def boundary(
         self, info: Info, datum: Annotated[Datum, DATUM_ARGUMENT] = Datum.WGS84
     ) -> JSON | None:
-        found: AreaModel = await load_existing(info.context.loaders.area, self.id)
-        return cast("JSON | None", boundary_in(found.boundary, datum))
+        text = await info.context.loaders.boundary.load(self.id)
+        return cast("JSON | None", boundary_in(text, datum))
 
     @strawberry.field(description="The area one level up (null for the district).")
     async def parent(self, info: Info) -> Area | None:

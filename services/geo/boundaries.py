@@ -27,14 +27,15 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 from tortoise.transactions import in_transaction
 
-from services.enums import Datum
+from services.enums import AreaLevel, Datum
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.geo import index
 from services.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.paths import subtree_bounds
-from services.models import Area
+from services.kit.settings import get_settings
+from services.models import Area, AreaBoundary
 
 # ~1 m at the equator (less in longitude further north): what a hand-drawn shared edge may miss by.
 LENGTH_TOLERANCE = 1e-5
@@ -43,6 +44,8 @@ AREA_TOLERANCE = 1e-9
 # A child may stick out of its parent by this share of its own area (or AREA_TOLERANCE).
 OUTSIDE_SHARE = 0.001
 MAX_FEATURES = 50_000
+# Ids or codes per `IN (...)` (SQLite binds at most 32,766 variables, PostgreSQL 32,767).
+CHUNK = 1_000
 _KINDS = ("Polygon", "MultiPolygon")
 
 
@@ -108,6 +111,43 @@ def parse_geometry(raw: Any) -> BaseGeometry:
     if not geometry.is_valid:
         raise ValueError(f"invalid polygon: {explain_validity(geometry)}")
     return geometry
+
+
+def check_extent(geometry: BaseGeometry) -> None:
+    """ValueError unless the geometry lies on Earth (longitude -180..180, latitude -90..90) and
+    within the district's region (settings.map_bounds, China by default): coordinates outside
+    are swapped latitude/longitude or projected metres, which would check out as a net that
+    routes nothing."""
+    x0, y0, x1, y1 = geometry.bounds
+    if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+        raise ValueError(
+            f"coordinates outside longitude -180..180 / latitude -90..90 (x {x0:g}..{x1:g}, "
+            f"y {y0:g}..{y1:g}): latitude first or projected metres? GeoJSON is [longitude, "
+            "latitude] in WGS-84 or GCJ-02 degrees"
+        )
+    region = _region()
+    if region is None:
+        return
+    w, s, e, n = region
+    if x0 < w or x1 > e or y0 < s or y1 > n:
+        swapped = w <= y0 and y1 <= e and s <= x0 and x1 <= n
+        hint = (
+            "latitude and longitude swapped? GeoJSON is [longitude, latitude]"
+            if swapped
+            else "wrong coordinates?"
+        )
+        raise ValueError(
+            f"outside the district's region (longitude {w:g}..{e:g}, latitude {s:g}..{n:g}; "
+            f"the shape spans x {x0:g}..{x1:g}, y {y0:g}..{y1:g}): {hint}"
+        )
+
+
+def _region() -> tuple[float, float, float, float] | None:
+    raw = get_settings().map_bounds.strip()
+    if not raw:
+        return None
+    w, s, e, n = (float(part) for part in raw.split(","))
+    return w, s, e, n
 
 
 def load_boundary(text: str) -> BaseGeometry:
@@ -184,6 +224,7 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             continue
         try:
             geometry = parse_geometry(feature.get("geometry"))
+            check_extent(geometry)
             geometry = _to_wgs84(geometry, datum)
             if not geometry.is_valid:
                 raise ValueError(f"invalid after conversion: {explain_validity(geometry)}")
@@ -191,7 +232,9 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             report.problems.append(FeatureProblem(i, code, str(error)))
             continue
         parsed[code] = (i, geometry)
-    areas = {a.code: a for a in await Area.filter(code__in=list(parsed))}
+    areas: dict[str | None, Area] = {}
+    for chunk in _chunks(list(parsed)):
+        areas.update((a.code, a) for a in await Area.filter(code__in=chunk))
     for code, (i, _) in parsed.items():
         found = areas.get(code)
         if found is None:
@@ -207,13 +250,53 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
 
 
 async def _draw(boundaries: Mapping[int, BaseGeometry]) -> None:
+    """Write boundaries by area id in one transaction, in place; every written row gets a
+    version past every other row's (rows are never deleted here), so the stamp of each
+    process's index changes whatever the clocks say (services.geo.index)."""
     moment = clock.now()
+    ids = list(boundaries)
     async with in_transaction():
-        for area_id, geometry in boundaries.items():
-            await Area.filter(id=area_id).update(
-                boundary=dump_boundary(geometry), boundary_updated_at=moment
+        top = await db.fetch("SELECT MAX(version) AS v FROM area_boundary", [])
+        version = int(top[0]["v"] or 0)
+        existing: set[int] = set()
+        for chunk in _chunks(ids):
+            existing.update(
+                await AreaBoundary.filter(area_id__in=chunk).values_list("area_id", flat=True)  # type: ignore[arg-type]
             )
+        fresh = []
+        for area_id, geometry in boundaries.items():
+            version += 1
+            text = dump_boundary(geometry)
+            if area_id in existing:
+                await AreaBoundary.filter(area_id=area_id).update(
+                    geojson=text, version=version, updated_at=moment
+                )
+            else:
+                fresh.append(
+                    AreaBoundary(area_id=area_id, geojson=text, version=version, updated_at=moment)
+                )
+        await AreaBoundary.bulk_create(fresh, batch_size=500)
     index.boundaries_changed()
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def boundary_of(area_id: int) -> str | None:
+    """One area's stored boundary (GeoJSON text, WGS-84), None if none is drawn."""
+    return (await boundaries_by_area(area_ids=[area_id]))[0]
+
+
+async def boundaries_by_area(*, area_ids: list[int]) -> list[str | None]:
+    """The stored boundaries (GeoJSON text, WGS-84) of areas, in the order asked, None where
+    none is drawn (the territory is public)."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(list(dict.fromkeys(area_ids))):
+        for row in await AreaBoundary.filter(area_id__in=chunk).values("area_id", "geojson"):
+            found[int(row["area_id"])] = str(row["geojson"])
+    return [found.get(i) for i in area_ids]
 
 
 async def draw_boundaries_as_operator(*, boundaries: Mapping[int, Any]) -> None:
@@ -223,6 +306,7 @@ async def draw_boundaries_as_operator(*, boundaries: Mapping[int, Any]) -> None:
     for area_id, raw in boundaries.items():
         try:
             parsed[area_id] = parse_geometry(raw)
+            check_extent(parsed[area_id])
         except ValueError as error:
             raise InvalidInput(f"Area {area_id}: {error}", field="boundary") from error
     await _draw(parsed)
@@ -251,10 +335,11 @@ async def check_net_as_operator(*, under_path: str | None = None) -> list[NetPro
     """The problems of the net under a path (all of it without one), for the shell."""
     where, params = "1 = 1", []
     if under_path is not None:
-        where = "path >= ? AND path < ?"
+        where = "a.path >= ? AND a.path < ?"
         params = list(subtree_bounds(under_path))
     rows = await db.fetch(
-        f"SELECT id, code, name, level, parent_id, boundary FROM area WHERE {where} ORDER BY id",
+        "SELECT a.id, a.code, a.name, a.level, a.parent_id, b.geojson AS boundary FROM area a "
+        f"LEFT JOIN area_boundary b ON b.area_id = a.id WHERE {where} ORDER BY a.id",
         params,
     )
     return find_problems(rows)
@@ -311,12 +396,25 @@ def find_problems(rows: Iterable[Mapping[str, Any]]) -> list[NetProblem]:
                         f"part of {_label(parent)} is in none of its children",
                     )
                 )
+    # Micro-grids of different parents (cousins) and the tops of the checked net (districts)
+    # may overlap too; the index would pick the lowest id there, perhaps in another community.
+    micro = [
+        i for i, r in by_id.items() if i in shapes and r["level"] == AreaLevel.MICRO_GRID.value
+    ]
+    problems.extend(_siblings(by_id, shapes, micro, cousins_only=True))
+    tops = [i for i, r in by_id.items() if i in shapes and r["parent_id"] not in by_id]
+    problems.extend(_siblings(by_id, shapes, tops))
     return problems
 
 
 def _siblings(
-    by_id: Mapping[int, Mapping[str, Any]], shapes: Mapping[int, BaseGeometry], drawn: list[int]
+    by_id: Mapping[int, Mapping[str, Any]],
+    shapes: Mapping[int, BaseGeometry],
+    drawn: list[int],
+    *,
+    cousins_only: bool = False,
 ) -> list[NetProblem]:
+    """Overlaps among `drawn` (with `cousins_only`, only between areas of different parents)."""
     problems: list[NetProblem] = []
     if len(drawn) < 2:
         return problems
@@ -326,7 +424,10 @@ def _siblings(
         if a >= b:
             continue
         first, second = drawn[a], drawn[b]
-        overlap = shapes[first].intersection(shapes[second]).area
+        if cousins_only and by_id[first]["parent_id"] == by_id[second]["parent_id"]:
+            continue
+        # As the gap check: a sliver thinner than ~2 m (a hand-drawn shared edge) is no overlap.
+        overlap = shapes[first].intersection(shapes[second]).buffer(-LENGTH_TOLERANCE).area
         if overlap > AREA_TOLERANCE:
             labels = (_label(by_id[first]), _label(by_id[second]))
             problems.append(

@@ -3,9 +3,9 @@
 An STRtree over every micro-grid's boundary, built lazily on the first question and kept in
 the process. It is rebuilt when the boundaries change: at once in the process that imported
 them (`boundaries_changed` bumps a counter), and in other workers when the stamp of the
-micro-grid boundaries in the database (how many were ever drawn, and the latest change: every
-write of a boundary sets `boundary_updated_at`) differs from the one the index was built from;
-that stamp is one aggregate over a small index per question.
+boundaries in the database (how many there are, and the greatest version: every write of a
+boundary gives it a version past all others, never a time) differs from the one the index was
+built from; that stamp is one aggregate over a small index per question.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from services.geo.points import GeoPoint
 from services.kit import db
 from services.models import Area
 
-_STAMP_SQL = (
-    "SELECT COUNT(boundary_updated_at) AS n, MAX(boundary_updated_at) AS latest "
-    "FROM area WHERE level = ?"
-)
+# How many boundaries there are and the greatest version (every write bumps it past all
+# others): a scan of the small unique index on `version`, not of the boundaries' text.
+_STAMP_SQL = "SELECT COUNT(version) AS n, MAX(version) AS latest FROM area_boundary"
 
 
 @dataclass(frozen=True)
@@ -49,22 +48,30 @@ def boundaries_changed() -> None:
 
 
 async def _stamp() -> tuple[Any, ...]:
-    row = (await db.fetch(_STAMP_SQL, [AreaLevel.MICRO_GRID.value]))[0]
-    return (int(row["n"]), str(row["latest"]))
+    row = (await db.fetch(_STAMP_SQL, []))[0]
+    return (int(row["n"]), int(row["latest"] or 0))
 
 
 async def _build(stamp: tuple[Any, ...], version: int) -> _Index:
     from services.geo.boundaries import load_boundary  # boundaries imports this module
 
     rows = await db.fetch(
-        "SELECT id, boundary FROM area WHERE level = ? AND boundary IS NOT NULL ORDER BY id",
+        "SELECT b.area_id AS id, b.geojson FROM area_boundary b JOIN area a ON a.id = b.area_id "
+        "WHERE a.level = ? ORDER BY b.area_id",
         [AreaLevel.MICRO_GRID.value],
     )
-    ids = [r["id"] for r in rows]
-    shapes = [load_boundary(r["boundary"]) for r in rows]
-    for geometry in shapes:
-        shapely.prepare(geometry)
-    return _Index(version, stamp, shapely.STRtree(shapes), ids, shapes)
+    ids = [int(r["id"]) for r in rows]
+    texts = [str(r["geojson"]) for r in rows]
+
+    def parse() -> tuple[shapely.STRtree, list[BaseGeometry]]:
+        shapes = [load_boundary(text) for text in texts]
+        for geometry in shapes:
+            shapely.prepare(geometry)
+        return shapely.STRtree(shapes), shapes
+
+    # Parsing thousands of boundaries takes a while: off the event loop.
+    tree, shapes = await asyncio.to_thread(parse)
+    return _Index(version, stamp, tree, ids, shapes)
 
 
 async def _current() -> _Index:

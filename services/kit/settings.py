@@ -161,6 +161,10 @@ class Settings(BaseSettings):
     # to one works.
     media_dir: str = "var/media"
     media_url_ttl_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
+    # Where the district lies (min longitude, min latitude, max longitude, max latitude, WGS-84
+    # degrees): imported boundaries outside it are refused as swapped lat/lon or projected
+    # metres. China's bounding box by default; empty accepts anywhere on Earth.
+    map_bounds: str = "73,3,136,54"
     work_order_auto_confirm_days: int = Field(default=7, ge=1, le=365)
     # dev and test only: the service clock (services.kit.clock) starts at this moment (ISO 8601
     # with a UTC offset) and runs on from there, to try a calendar edge such as the last minute

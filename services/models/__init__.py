@@ -17,7 +17,7 @@ from services.models.evaluation import (
     TrainingAttendance,
     TrainingSession,
 )
-from services.models.grids import Area, AreaMove, GridStation
+from services.models.grids import Area, AreaBoundary, AreaMove, GridStation
 from services.models.households import CareLink, EndedCareLink, Household, HouseholdClaim
 from services.models.imports import ImportJob, ImportRowError
 from services.models.market import Redemption, RedemptionLot, Reward
@@ -73,6 +73,7 @@ from services.models.workorders import (
 __all__ = [
     "ActivitySignUp",
     "Area",
+    "AreaBoundary",
     "AreaEvaluation",
     "AreaMove",
     "AuditEntry",

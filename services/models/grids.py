@@ -36,24 +36,35 @@ class Area(Model):
     path = fields.CharField(max_length=255, unique=True)
     contact_group_name = fields.CharField(max_length=100, null=True)
     contact_group_link = fields.CharField(max_length=500, null=True)
-    # GeoJSON Polygon/MultiPolygon geometry as JSON text, WGS-84 (services.geo.boundaries).
-    # Plain text so SQLite and PostgreSQL both hold it (no PostGIS); shapely reads it.
-    boundary = fields.TextField(null=True)
-    # When the boundary last changed: the spatial index of each process compares the latest
-    # one (and the count) to know it must rebuild (services.geo.index).
-    boundary_updated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "area"
         # Sibling names are unique (its index also serves "children of X" lookups).
         unique_together = (("parent", "name"),)
-        # The spatial index's stamp (services.geo.index: count and latest change of the
-        # micro-grid boundaries, asked on every areaAt) is a scan of this small index, not of
-        # the boundaries' text. Led by the time, so no path query is planned onto it.
-        indexes = (("boundary_updated_at", "level"),)
         # No (level, kind) index on purpose: SQLite's planner would pick it over the far more
         # selective path range of subtree queries.
+
+
+class AreaBoundary(Model):
+    """An area's boundary (网格边界), in its own table so that no read of an area carries it:
+    only the map reads it (services.geo). One row per area that has one."""
+
+    id = fields.IntField(primary_key=True)
+    area: fields.OneToOneRelation[Area] = fields.OneToOneField(
+        "models.Area", related_name="boundary_row", on_delete=fields.CASCADE
+    )
+    area_id: int
+    # GeoJSON Polygon/MultiPolygon geometry as JSON text, WGS-84 (services.geo.boundaries).
+    # Plain text so SQLite and PostgreSQL both hold it (no PostGIS); shapely reads it.
+    geojson = fields.TextField()
+    # Bumped past every other row's on every write (never a time): the spatial index of each
+    # process compares (count, greatest version) to know it must rebuild (services.geo.index).
+    version = fields.BigIntField(unique=True)
+    updated_at = fields.DatetimeField(default=clock.now)
+
+    class Meta:
+        table = "area_boundary"
 
 
 class GridStation(Model):

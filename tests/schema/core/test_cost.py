@@ -19,8 +19,9 @@ import services.grids
 from api.app import create_app
 from schema.build import build_schema, default_schema
 from schema.core.cost import Budget, list_sizes, operation_cost
-from schema.core.list_bounds import LIST_BOUNDS, SIZED_BY_ARGUMENT
+from schema.core.list_bounds import FIELD_COSTS, LIST_BOUNDS, SIZED_BY_ARGUMENT
 from schema.core.throttle import Throttle
+from services.geo.features import MAX_FEATURES
 from services.kit.settings import Settings, get_settings
 from tests.conftest import Database, actor_for, gql, login
 from tests.schema.core.test_live import context, next_result
@@ -142,6 +143,13 @@ def test_lists_cost_their_bound_and_nested_lists_multiply() -> None:
     # it can make the server do
     cost = _cost(ALIASES_29)
     assert cost is not None and cost > 1_000_000_000
+
+
+def test_map_features_costs_the_features_it_may_return() -> None:
+    # a GeoJSON layer is a scalar, but costs as the features it may return
+    weight = FIELD_COSTS[("Query", "mapFeatures")]
+    assert weight == MAX_FEATURES // 4
+    assert _cost('{ mapFeatures(under: "QXJlYTox") }') == 1 + weight
 
 
 # --- the budget per operation ---------------------------------------------------------------------

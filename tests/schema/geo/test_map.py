@@ -7,7 +7,7 @@ import pytest
 
 from seed.demo import DEMO_GRID
 from seed.onboarding import M
-from services.geo.boundaries import load_boundary
+from services.geo.boundaries import boundary_of, load_boundary
 from services.geo.datum import wgs84_to_gcj02
 from services.models import Area, Household, WorkOrder
 from tests.conftest import Database, gql, login
@@ -38,8 +38,9 @@ mutation Report($input: ReportProblemInput!) {
 
 async def _inside(name: str) -> tuple[Area, tuple[float, float]]:
     area = await Area.get(name=name)
-    assert area.boundary is not None
-    point = load_boundary(area.boundary).representative_point()
+    drawn = await boundary_of(area.id)
+    assert drawn is not None
+    point = load_boundary(drawn).representative_point()
     return area, (point.x, point.y)
 
 

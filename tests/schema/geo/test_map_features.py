@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from shapely.geometry import shape
 
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from services.enums import AreaLevel
+from services.geo import features as features_module
 from services.grids.coverage import coverage_figures
 from services.kit.paths import in_subtree
 from services.models import Area
@@ -49,7 +51,8 @@ class TestMapFeatures:
         assert layer["type"] == "FeatureCollection"
         features = layer["features"]
         assert isinstance(features, list)
-        assert [f["properties"]["id"] for f in features] == [m.id for m in micro]
+        assert [f["properties"]["id"] for f in features] == [gid("Area", m.id) for m in micro]
+        assert [f["id"] for f in features] == [gid("Area", m.id) for m in micro]
         first = features[0]
         assert first["geometry"]["type"] == "Polygon"
         (figures,) = await coverage_figures([micro[0].id])
@@ -71,6 +74,36 @@ class TestMapFeatures:
         props = features[0]["properties"]
         assert props["level"] == "GRID" and props["leaders"]
         assert props["households"] is None and props["openWorkOrders"] is None
+
+    async def test_feature_id_is_the_global_id_area_at_gives(
+        self, client: httpx.AsyncClient, db: Database
+    ) -> None:
+        # given the micro-grid layer of the demo community, and a point inside its first feature
+        community = await Area.get(name=DEMO_COMMUNITY)
+        layer = await _map(client, community, None)
+        features = layer["features"]
+        assert isinstance(features, list)
+        point = shape(features[0]["geometry"]).representative_point()
+        # when areaAt is asked there, then it names the feature's id
+        body = await gql(
+            client,
+            "query($lon: Float!, $lat: Float!) { areaAt(longitude: $lon, latitude: $lat) { id } }",
+            {"lon": point.x, "lat": point.y},
+        )
+        assert body["data"]["areaAt"]["id"] == features[0]["id"]
+
+    async def test_anonymous_callers_get_a_smaller_layer(
+        self, client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a cap for callers not signed in below the community's micro-grids
+        monkeypatch.setattr(features_module, "ANONYMOUS_MAX_FEATURES", 1)
+        community = await Area.get(name=DEMO_COMMUNITY)
+        variables = {"under": gid("Area", community.id), "level": "MICRO_GRID", "datum": "WGS84"}
+        # when asked without signing in, then refused with a hint; signed in, answered
+        body = await gql(client, MAP, variables)
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+        assert "sign in" in body["errors"][0]["message"]
+        assert len((await _map(client, community, await login(client, "resident")))["features"]) > 1  # type: ignore[arg-type]
 
     async def test_statements_do_not_grow_with_the_areas(
         self, client: httpx.AsyncClient, db: Database, caplog: pytest.LogCaptureFixture

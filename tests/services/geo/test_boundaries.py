@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from shapely.geometry import shape
 
 from seed.demo import DEMO_STREET
 from seed.onboarding import M
@@ -12,10 +13,13 @@ from services.enums import AreaLevel, Datum
 from services.errors import Forbidden
 from services.geo.boundaries import (
     NetProblemKind,
+    boundary_of,
+    check_extent,
     check_net,
     check_net_as_operator,
     find_problems,
     import_boundaries,
+    import_boundaries_as_operator,
     load_boundary,
     parse_geometry,
 )
@@ -67,6 +71,24 @@ class TestParseGeometry:
             parse_geometry(raw)
 
 
+class TestExtent:
+    def test_china_passes(self) -> None:
+        check_extent(shape(box(117.85, 36.48, 117.851, 36.481)))
+
+    @pytest.mark.parametrize(
+        ("geometry", "hint"),
+        [
+            (box(36.48, 117.85, 36.481, 117.851), "latitude first"),  # latitude > 90
+            (box(43.8, 87.6, 43.81, 87.61), "swapped"),  # Ürümqi, latitude first
+            (box(500_000, 4_000_000, 500_100, 4_000_100), "projected metres"),
+            (box(2.35, 48.85, 2.36, 48.86), "outside the district's region"),
+        ],
+    )
+    def test_swapped_metres_and_elsewhere_refused(self, geometry: Any, hint: str) -> None:
+        with pytest.raises(ValueError, match=hint):
+            check_extent(shape(geometry))
+
+
 class TestFindProblems:
     def test_a_clean_net_has_none(self) -> None:
         # given a parent split exactly in two children (edges a hair apart: drawing noise)
@@ -95,7 +117,40 @@ class TestFindProblems:
         ]
         found = find_problems(rows)
         assert [(p.kind, p.areas) for p in found] == [(NetProblemKind.OVERLAP, ("C2", "C3"))]
-        assert found[0].size == pytest.approx(0.00001, rel=0.01)
+        assert found[0].size == pytest.approx(0.00001, rel=0.05)
+
+    @pytest.mark.parametrize(("into", "overlapping"), [(5e-6, False), (1e-4, True)])
+    def test_siblings_overlap_tolerance_of_a_metre(self, into: float, overlapping: bool) -> None:
+        # a shared edge drawn ~0.5 m into the neighbour is noise; ~10 m is an overlap
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.01)),
+            row(2, 1, box_text(0, 0, 0.01 + into, 0.01)),
+            row(3, 1, box_text(0.01, 0, 0.02, 0.01)),
+        ]
+        kinds = [p.kind for p in find_problems(rows)]
+        assert kinds == ([NetProblemKind.OVERLAP] if overlapping else [])
+
+    def test_micro_grids_of_different_parents_overlapping(self) -> None:
+        # two grids side by side, a micro-grid of the first sticking 0.05 % of its area into the
+        # second's micro-grid along the whole shared edge (within its parent's tolerance)
+        micro = AreaLevel.MICRO_GRID
+        rows = [
+            row(1, None, box_text(0, 0, 0.2, 0.01)),
+            row(2, 1, box_text(0, 0, 0.1, 0.01)),
+            row(3, 1, box_text(0.1, 0, 0.2, 0.01)),
+            row(4, 2, box_text(0, 0, 0.10005, 0.01), micro),
+            row(5, 3, box_text(0.1, 0, 0.2, 0.01), micro),
+        ]
+        found = find_problems(rows)
+        assert [(p.kind, p.areas) for p in found] == [(NetProblemKind.OVERLAP, ("C4", "C5"))]
+
+    def test_districts_overlapping(self) -> None:
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.01), AreaLevel.DISTRICT),
+            row(2, None, box_text(0.01, 0, 0.03, 0.01), AreaLevel.DISTRICT),
+        ]
+        found = find_problems(rows)
+        assert [(p.kind, p.areas) for p in found] == [(NetProblemKind.OVERLAP, ("C1", "C2"))]
 
     def test_gap_and_missing(self) -> None:
         rows = [
@@ -116,7 +171,7 @@ class TestImport:
         # given a file with one good feature, a bowtie, an unknown code and a repeated code
         micro = await Area.get(name=M)
         assert micro.code is not None
-        before = micro.boundary
+        before = await boundary_of(micro.id)
         bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
         file = collection(
             (micro.code, box(117.85, 36.48, 117.851, 36.481)),
@@ -134,14 +189,15 @@ class TestImport:
         ]
         assert "Self-intersection" in report.problems[0].message
         assert report.imported == 0
-        assert (await Area.get(id=micro.id)).boundary == before
+        assert (await boundary_of(micro.id)) == before
 
     async def test_gcj02_file_stored_in_wgs84_and_routed(self, db: Database) -> None:
         # given micro-grid M redrawn on a GCJ-02 map
         micro = await Area.get(name=M)
         assert micro.code is not None
-        assert micro.boundary is not None
-        shape_now = load_boundary(micro.boundary)
+        drawn = await boundary_of(micro.id)
+        assert drawn is not None
+        shape_now = load_boundary(drawn)
         x0, y0, x1, y1 = shape_now.bounds
         corners = [wgs84_to_gcj02(x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
         drawn = {"type": "Polygon", "coordinates": [[*map(list, corners), list(corners[0])]]}
@@ -156,9 +212,9 @@ class TestImport:
         )
         # then it is stored back in WGS-84 (to ~1 cm) and the index answers from it at once
         assert report.problems == [] and report.imported == 1
-        stored = await Area.get(id=micro.id)
-        assert stored.boundary is not None
-        assert load_boundary(stored.boundary).bounds == pytest.approx(shape_now.bounds, abs=1e-7)
+        stored = await boundary_of(micro.id)
+        assert stored is not None
+        assert load_boundary(stored).bounds == pytest.approx(shape_now.bounds, abs=1e-7)
         found = await area_at(*shape_now.representative_point().coords[0])
         assert found is not None and found.id == micro.id
         assert await check_net_as_operator() == []
@@ -167,7 +223,8 @@ class TestImport:
         micro = await Area.get(name=M)
         other_street = await Area.filter(level=AreaLevel.STREET, name__not=DEMO_STREET).first()
         assert micro.code is not None and other_street is not None and other_street.code
-        file = collection((micro.code, box(0, 0, 1, 1)), (other_street.code, box(0, 0, 1, 1)))
+        inside = box(117.85, 36.48, 117.851, 36.481)
+        file = collection((micro.code, inside), (other_street.code, inside))
         report = await import_boundaries(
             actor=await actor_for("street_admin"), collection=file, dry_run=True
         )
@@ -181,13 +238,40 @@ class TestImport:
         )
         assert report.problems[0].index == -1
 
+    async def test_swapped_and_metre_coordinates_refused_per_feature(self, db: Database) -> None:
+        # given micro-grid M drawn with latitude first, and another area in projected metres
+        micro = await Area.get(name=M)
+        grid = await Area.get(id=micro.parent_id)
+        assert micro.code is not None and grid.code is not None
+        before = await boundary_of(micro.id)
+        file = collection(
+            (micro.code, box(36.48, 117.85, 36.481, 117.851)),
+            (grid.code, box(500_000, 4_000_000, 500_100, 4_000_100)),
+        )
+        # when the district admin imports it, then each feature is refused and nothing written
+        report = await import_boundaries(actor=await actor_for("district_admin"), collection=file)
+        assert [(p.index, p.code) for p in report.problems] == [(0, micro.code), (1, grid.code)]
+        assert "longitude -180..180" in report.problems[0].message
+        assert "projected metres" in report.problems[1].message
+        assert report.imported == 0 and await boundary_of(micro.id) == before
+
+    async def test_more_codes_than_sql_variables(self, db: Database) -> None:
+        # given 33,000 features of unknown codes (over SQLite's 32,766 variables)
+        tiny = box(117.85, 36.48, 117.8501, 36.4801)
+        file = collection(*((f"X{n}", tiny) for n in range(33_000)))
+        # when dry-run, then every one is reported, no exception
+        report = await import_boundaries_as_operator(collection=file, dry_run=True)
+        assert len(report.problems) == 33_000
+        assert {p.message for p in report.problems} == {"no area has this code"}
+
 
 class TestCheckNet:
     async def test_overlap_found_under_a_code(self, db: Database) -> None:
         # given micro-grid M (the grid's first strip, at its south edge) drawn over its sibling
         micro = await Area.get(name=M)
-        assert micro.boundary is not None and micro.code is not None
-        x0, y0, x1, y1 = load_boundary(micro.boundary).bounds
+        drawn = await boundary_of(micro.id)
+        assert drawn is not None and micro.code is not None
+        x0, y0, x1, y1 = load_boundary(drawn).bounds
         grown = box(x0, y0, x1, y1 + (y1 - y0) / 2)
         await import_boundaries(
             actor=await actor_for("district_admin"), collection=collection((micro.code, grown))
