@@ -93,6 +93,7 @@ PUBLIC: frozenset[str] = frozenset(
     {
         "activity",  # volunteering.activities_by_ids
         "area",  # grids.areas_by_ids
+        "boundary",  # geo.boundaries_by_area (boundaries are public: the map hangs on the wall)
         "evaluation_period",  # evaluation.periods_by_ids
         "holder",  # people.card_holders (name and phone are public on the duty card)
         "party_unit",  # party.units_by_ids (party units are public, like their areas)
