@@ -432,3 +432,12 @@ def test_prod_lock_pins_every_runtime_dependency_and_no_dev_tool() -> None:
             assert pins[name] == exact.group(1), (name, pins[name], exact.group(1))
     for tool in ("pytest", "pytest-asyncio", "hypothesis", "ruff", "mypy", "import-linter"):
         assert tool not in pins, f"dev tool {tool} in {PROD_LOCK.name}"
+
+
+def test_the_replicas_share_one_media_volume_and_nginx_lets_uploads_through() -> None:
+    app = _services()["app"]
+    mounts = [str(v).split(":") for v in app.get("volumes", [])]
+    media = [m for m in mounts if len(m) >= 2 and m[1] == "/app/var/media"]
+    assert media and media[0][0] in (_compose().get("volumes") or {})
+    assert "client_max_body_size 50m;" in _nginx_text()
+    assert "mkdir -p /app/var/media" in DOCKERFILE.read_text(encoding="utf-8")
