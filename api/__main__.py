@@ -198,8 +198,7 @@ async def _import(kind: ImportKind, path: Path, *, dry_run: bool) -> int:
     for error in errors:
         column = f", column {error.column}" if error.column else ""
         print(f"row {error.row}{column}: {error.code} {error.message}")
-    if job.error_count > len(errors):
-        print(f"... and {job.error_count - len(errors)} more problems")
+    # (past the kept problems, the last one kept is a MORE_ERRORS line counting the rest)
     print(
         f"{job.kind.value} {path.name}: {job.status.value}, {job.rows_total} rows, "
         f"created {job.created}, updated {job.updated}, unchanged {job.unchanged}, "
