@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 )
 class Household(relay.Node):
     id: relay.NodeID[int]
+    number: str | None = strawberry.field(
+        description="The household number (户号) imports and exports know it by: the district's "
+        "own, or H and the id on 8 digits for a household registered through the API."
+    )
     address: str = strawberry.field(description="Street address / residential compound.")
     building: str | None = strawberry.field(description="Building (楼/栋).")
     unit: str | None = strawberry.field(description="Unit (单元).")
@@ -44,6 +48,7 @@ class Household(relay.Node):
     def from_model(cls, h: HouseholdModel) -> Household:
         return cls(
             id=h.id,
+            number=h.number,
             address=h.address,
             building=h.building,
             unit=h.unit,
