@@ -434,6 +434,20 @@ class RoleLoader(Loader):
             ).values_list("area_id", "role", "person_id")
         }
         self.seen: set[tuple[str, Role, str | None]] = set()
+        # The open assignments, with the day each began in the district's zone: a row equal to
+        # one changes nothing, so it passes whoever imports it (an admin's export of the roles
+        # under them, their own and their superiors' appointments included, imports back).
+        tz = get_settings().tz
+        self.held: dict[tuple[int, Role, int | None], dt.date] = {
+            (person_id, Role(role), area_id): since.astimezone(tz).date()
+            for person_id, role, area_id, since in await RoleAssignment.filter(
+                until__isnull=True
+            ).values_list("person_id", "role", "area_id", "since")
+        }
+
+    def _unchanged(self, person_id: int | None, role: Role, area_id: int, since: Any) -> bool:
+        held = self.held.get((person_id or 0, role, area_id))
+        return held is not None and (since is None or since == held)
 
     def check(self, row: Row) -> None:
         v = row.values
@@ -459,19 +473,26 @@ class RoleLoader(Loader):
             return
         person_id = self.people.get(phone or "")
         place = self.places.get(person_id) if person_id is not None else None
-        problem = appointment_problem(
-            self.actor,
-            role,
-            area_id=info.id,
-            area_level=info.level,
-            area_path=info.path,
-            home_micro_grid_id=place.micro_grid_id if place else None,
-        )
+        if self._unchanged(person_id, role, info.id, v["since"]):
+            problem = None  # as held: nothing is appointed, so nobody's right to appoint is asked
+        else:
+            problem = appointment_problem(
+                self.actor,
+                role,
+                area_id=info.id,
+                area_level=info.level,
+                area_path=info.path,
+                home_micro_grid_id=place.micro_grid_id if place else None,
+            )
         if problem is not None:
             column = {"role": "role", "area": "area_code"}.get(problem.subject, "phone")
             self.error(row, column, problem.code, problem.message)
             return
-        if person_id is not None and not _may_place(self.actor, place):
+        if (
+            person_id is not None
+            and not _may_place(self.actor, place)
+            and not self._unchanged(person_id, role, info.id, v["since"])
+        ):
             self.error(
                 row, "phone", "FORBIDDEN", "That person is outside the areas you administer."
             )

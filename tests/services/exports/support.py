@@ -37,7 +37,9 @@ def files_under(root: Path) -> list[Path]:
 
 
 async def number_households(area: Area, *, skip_first: bool = False) -> None:
-    """Give the households under `area` numbers (户号) as an import would have: H<id>."""
+    """Give the households under `area` numbers (户号) as an import would have: H<id>; with
+    `skip_first`, the first one has none (as a row written behind the services' back: every
+    household registered through them has one)."""
     low, high = subtree_bounds(area.path)
     first = await db.fetch(
         "SELECT MIN(id) AS id FROM household WHERE path >= ? AND path < ?", [low, high]
@@ -48,3 +50,5 @@ async def number_households(area: Area, *, skip_first: bool = False) -> None:
         "RETURNING id",
         [low, high, skipped],
     )
+    if skip_first:
+        await db.execute("UPDATE household SET number = NULL WHERE id = ? RETURNING id", [skipped])
