@@ -127,6 +127,10 @@ def _minutes_to_resolve(row: dict[str, Any]) -> float:
     return max(0.0, seconds) / 60
 
 
+# The orders of a subtree submitted in a period: subtree bounds, then the period's bounds.
+_WHERE = "handling_path >= ? AND handling_path < ? AND submitted_at >= ? AND submitted_at < ?"
+
+
 async def _median(
     where: str,
     params: list[Any],
@@ -157,7 +161,6 @@ async def figures(*, path: str, start: datetime, end: datetime) -> WorkOrderStat
     authorization: for the evaluation and for `work_order_stats`). Counts and sums are one
     grouped statement; each median reads only its middle rows."""
     low, high = subtree_bounds(path)
-    where = "handling_path >= ? AND handling_path < ? AND submitted_at >= ? AND submitted_at < ?"
     params: list[Any] = [low, high, start, end]
     rows = await db.fetch(
         "SELECT COUNT(*) AS orders, "
@@ -167,7 +170,7 @@ async def figures(*, path: str, start: datetime, end: datetime) -> WorkOrderStat
         "COALESCE(SUM(CASE WHEN sla_breached = ? THEN 1 ELSE 0 END), 0) AS breached, "
         "COUNT(accepted_at) AS accepted, COUNT(resolved_at) AS resolved, "
         "COUNT(rating) AS rated, COALESCE(SUM(rating), 0) AS rating_sum "
-        f"FROM work_order WHERE {where}",
+        f"FROM work_order WHERE {_WHERE}",
         [
             WorkOrderStatus.CLOSED.value,
             WorkOrderStatus.REJECTED.value,
@@ -176,39 +179,7 @@ async def figures(*, path: str, start: datetime, end: datetime) -> WorkOrderStat
             *params,
         ],
     )
-    row = rows[0]
-    total, closed, rejected = int(row["orders"]), int(row["closed"]), int(row["rejected"])
-    cancelled = int(row["cancelled"])
-    breached, rated, rating_sum = int(row["breached"]), int(row["rated"]), int(row["rating_sum"])
-    return WorkOrderStats(
-        start=start,
-        end=end,
-        orders=total,
-        open=total - closed - rejected - cancelled,
-        closed=closed,
-        rejected=rejected,
-        cancelled=cancelled,
-        median_minutes_to_accept=await _median(
-            where,
-            params,
-            done="accepted_at",
-            order=_ACCEPT_ORDER,
-            count=int(row["accepted"]),
-            minutes=_minutes_to_accept,
-        ),
-        median_minutes_to_resolve=await _median(
-            where,
-            params,
-            done="resolved_at",
-            order=_RESOLVE_ORDER,
-            count=int(row["resolved"]),
-            minutes=_minutes_to_resolve,
-        ),
-        breached=breached,
-        breach_rate=round(breached / total, 4) if total else None,
-        rated=rated,
-        mean_rating=round(rating_sum / rated, 2) if rated else None,
-    )
+    return await _from_counts(rows[0], params, start=start, end=end)
 
 
 async def figures_of_areas(
@@ -243,42 +214,10 @@ async def figures_of_areas(
         ],
     )
     found: dict[str, WorkOrderStats] = {}
-    where = "handling_path >= ? AND handling_path < ? AND submitted_at >= ? AND submitted_at < ?"
     for row in rows:
         low, high = subtree_bounds(str(row["path"]))
         params: list[Any] = [low, high, start, end]
-        total, closed, rejected = int(row["orders"]), int(row["closed"]), int(row["rejected"])
-        cancelled, breached = int(row["cancelled"]), int(row["breached"])
-        rated, rating_sum = int(row["rated"]), int(row["rating_sum"])
-        found[str(row["path"])] = WorkOrderStats(
-            start=start,
-            end=end,
-            orders=total,
-            open=total - closed - rejected - cancelled,
-            closed=closed,
-            rejected=rejected,
-            cancelled=cancelled,
-            median_minutes_to_accept=await _median(
-                where,
-                params,
-                done="accepted_at",
-                order=_ACCEPT_ORDER,
-                count=int(row["accepted"]),
-                minutes=_minutes_to_accept,
-            ),
-            median_minutes_to_resolve=await _median(
-                where,
-                params,
-                done="resolved_at",
-                order=_RESOLVE_ORDER,
-                count=int(row["resolved"]),
-                minutes=_minutes_to_resolve,
-            ),
-            breached=breached,
-            breach_rate=round(breached / total, 4) if total else None,
-            rated=rated,
-            mean_rating=round(rating_sum / rated, 2) if rated else None,
-        )
+        found[str(row["path"])] = await _from_counts(row, params, start=start, end=end)
     return found
 
 
@@ -382,3 +321,42 @@ async def service_by_handling_path(start: datetime, end: datetime, path: str) ->
         )
         for r in rows
     }
+
+
+async def _from_counts(
+    row: dict[str, Any], params: list[Any], *, start: datetime, end: datetime
+) -> WorkOrderStats:
+    """The figures from one row of counts, the medians read for the orders `params` select
+    (`_WHERE`: subtree bounds, then the period)."""
+    total, closed, rejected = int(row["orders"]), int(row["closed"]), int(row["rejected"])
+    cancelled = int(row["cancelled"])
+    breached, rated, rating_sum = int(row["breached"]), int(row["rated"]), int(row["rating_sum"])
+    return WorkOrderStats(
+        start=start,
+        end=end,
+        orders=total,
+        open=total - closed - rejected - cancelled,
+        closed=closed,
+        rejected=rejected,
+        cancelled=cancelled,
+        median_minutes_to_accept=await _median(
+            _WHERE,
+            params,
+            done="accepted_at",
+            order=_ACCEPT_ORDER,
+            count=int(row["accepted"]),
+            minutes=_minutes_to_accept,
+        ),
+        median_minutes_to_resolve=await _median(
+            _WHERE,
+            params,
+            done="resolved_at",
+            order=_RESOLVE_ORDER,
+            count=int(row["resolved"]),
+            minutes=_minutes_to_resolve,
+        ),
+        breached=breached,
+        breach_rate=round(breached / total, 4) if total else None,
+        rated=rated,
+        mean_rating=round(rating_sum / rated, 2) if rated else None,
+    )
