@@ -12,6 +12,7 @@ from strawberry import relay
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT, Conflict, UserErrors
 from schema.core.ids import id_field, require_key
+from schema.core.inputs import given
 from schema.geo.types import GeoPoint, GeoPointInput, point_field
 from schema.grids import Area
 from services import households
@@ -157,6 +158,27 @@ CreateHouseholdResult = Annotated[
 ]
 
 
+@strawberry.input(description="Change a household's details: a field left out stays as it is.")
+class UpdateHouseholdInput:
+    household_id: relay.GlobalID = id_field("Household", description="The household.")
+    position: GeoPointInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Where it is on the map, in either datum (stored in WGS-84), inside its "
+        "micro-grid's boundary when that has one; null clears it.",
+    )
+
+
+@strawberry.type(description="The household was changed.")
+class UpdateHouseholdSuccess:
+    household: Household = strawberry.field(description="The household as it is now.")
+
+
+UpdateHouseholdResult = Annotated[
+    UpdateHouseholdSuccess | UserErrors,
+    strawberry.union("UpdateHouseholdResult", description="The household or why not."),
+]
+
+
 @strawberry.input(description="Put a household into a micro-grid of its community.")
 class AssignHouseholdInput:
     household_id: relay.GlobalID = id_field("Household", description="The household.")
@@ -245,6 +267,20 @@ class HouseholdsMutation:
             position=input.position.to_value() if input.position else None,
         )
         return CreateHouseholdSuccess(household=Household.from_model(household))
+
+    @strawberry.mutation(description="Change a household's details (admins of its area).")
+    async def update_household(
+        self, info: Info, input: Annotated[UpdateHouseholdInput, MUTATION_INPUT]
+    ) -> UpdateHouseholdResult:
+        changes = given(input, exclude=("household_id",))
+        if "position" in changes:
+            changes["position"] = input.position.to_value() if input.position else None
+        household = await households.update_household(
+            actor=info.context.actor,
+            household_id=require_key(input.household_id, "Household", "householdId"),
+            changes=changes,
+        )
+        return UpdateHouseholdSuccess(household=Household.from_model(household))
 
     @strawberry.mutation(description="Assign a household to a micro-grid (full coverage).")
     async def assign_household(

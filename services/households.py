@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tortoise.transactions import in_transaction
 
 from services.care_links import HOUSEHOLD_MOVED, TAKEN_OVER, cared_households, end_care_links
 from services.enums import AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from services.geo.boundaries import require_inside
 from services.geo.points import GeoPoint
 from services.grids import areas_by_ids, get_area, nested_rows
 from services.kit.auth import Actor, require_actor
@@ -98,7 +102,8 @@ async def create_household(
     position: GeoPoint | None = None,
 ) -> Household:
     """Register a household in a micro-grid (assigned) or a community (not yet assigned),
-    optionally with its position on the map (either datum; stored in WGS-84)."""
+    optionally with its position on the map (either datum; stored in WGS-84), which must lie
+    inside the micro-grid's boundary when it has one."""
     actor = require_actor(actor)
     point = None if position is None else position.wgs84(field="position")
     clean_address = _text(address, field="address", max_length=200, required=True)
@@ -111,6 +116,8 @@ async def create_household(
     if area.level not in (AreaLevel.COMMUNITY, AreaLevel.MICRO_GRID):
         raise InvalidInput("Register a household in a micro-grid or a community.", field="areaId")
     community_id = _community_of(area)
+    if point is not None and area.level is AreaLevel.MICRO_GRID:
+        await require_inside(area.id, point, field="position")
     household = await Household.create(
         community_id=community_id,
         micro_grid_id=area.id if area.level is AreaLevel.MICRO_GRID else None,
@@ -126,6 +133,33 @@ async def create_household(
     household.number = default_number(household.id)
     await Household.filter(id=household.id).update(number=household.number)
     return household
+
+
+async def update_household(
+    *, actor: Actor | None, household_id: int, changes: Mapping[str, Any]
+) -> Household:
+    """Change a household's details (admins of its area). `changes` holds the fields to
+    change, a field left out stays: `position` (a GeoPoint in either datum, stored in WGS-84;
+    None clears it), which must lie inside its micro-grid's boundary when that has one."""
+    actor = require_actor(actor)
+    unknown = set(changes) - {"position"}
+    if unknown:
+        raise InvalidInput(f"Unknown household fields: {sorted(unknown)}.")
+    household = await Household.get_or_none(id=household_id)
+    if household is None or not actor.reads(household.path):
+        raise NotFound("No such household.", field="householdId")
+    actor.require_admin_of(household.path, "change households")
+    values: dict[str, Any] = {}
+    if "position" in changes:
+        position: GeoPoint | None = changes["position"]
+        point = None if position is None else position.wgs84(field="position")
+        if point is not None and household.micro_grid_id is not None:
+            await require_inside(household.micro_grid_id, point, field="position")
+        values["longitude"] = None if point is None else point[0]
+        values["latitude"] = None if point is None else point[1]
+    if values:
+        await Household.filter(id=household.id).update(**values)
+    return await Household.get(id=household.id)
 
 
 def default_number(household_id: int) -> str:

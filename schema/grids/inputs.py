@@ -7,6 +7,7 @@ from strawberry import relay
 
 import schema.grids.enums  # noqa: F401  (registers the enums annotated below)
 from schema.core.ids import id_field
+from schema.geo.types import GeoPointInput
 from services import grids
 from services.enums import AreaKind, AreaLevel
 
@@ -16,9 +17,21 @@ class GridStationInput:
     name: str = strawberry.field(description="Station name.")
     address: str = strawberry.field(description="Where it is.")
     hours: str = strawberry.field(description="Opening hours.")
+    position: GeoPointInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Where it is on the map, in either datum (stored in WGS-84); left out it "
+        "stays as it is, null clears it.",
+    )
 
     def to_service(self) -> grids.StationInput:
-        return grids.StationInput(name=self.name, address=self.address, hours=self.hours)
+        given = self.position is not strawberry.UNSET
+        return grids.StationInput(
+            name=self.name,
+            address=self.address,
+            hours=self.hours,
+            position=self.position.to_value() if given and self.position else None,
+            position_given=given,
+        )
 
 
 @strawberry.input(description="A new area under an existing one (levels nest strictly in order).")

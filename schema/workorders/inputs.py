@@ -65,6 +65,13 @@ class PlaceOrderInput:
     photos: list[Upload] | None = strawberry.field(
         default=None, description=f"{PHOTOS_DESCRIPTION} Optional."
     )
+    position: GeoPointInput | None = strawberry.field(
+        default=None,
+        description="Where help is needed (GPS), in either datum: the order goes to the "
+        "micro-grid there, which must lie in the household's community (INVALID_INPUT on "
+        "`position` outside every micro-grid or that community). Omit to send it to the "
+        "household's micro-grid.",
+    )
 
 
 @strawberry.input(

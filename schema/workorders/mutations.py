@@ -112,7 +112,8 @@ class WorkOrdersMutation:
     @strawberry.mutation(
         description="Ask for help for your household (点单), or as a central household or "
         "micro-grid leader for a household you look after (代办); it is dispatched to the "
-        "household's micro-grid at once (its grid leader when the micro-grid has no leader). "
+        "household's micro-grid at once (its grid leader when the micro-grid has no leader), or "
+        "with a position to the micro-grid there. "
         "A retry with the same idempotency key returns the first order."
     )
     async def place_order(
@@ -127,6 +128,7 @@ class WorkOrdersMutation:
                 input.on_behalf_of_household_id, "Household", "onBehalfOfHouseholdId"
             ),
             photos=uploads(input.photos),
+            position=input.position.to_value() if input.position else None,
         )
         return PlaceOrderSuccess(work_order=WorkOrder.from_model(order))
 

@@ -198,7 +198,8 @@ async def households(actor: Actor, area: Area, options: Options) -> Table:
     low, high = subtree_bounds(area.path)
     sql = (
         f"SELECT h.id AS key_value, h.id, {_number_column()} AS number, h.address, h.building, "
-        f"h.unit, h.room, h.member_count, {_code_columns('c', 'community')}, "
+        f"h.unit, h.room, h.member_count, h.longitude, h.latitude, "
+        f"{_code_columns('c', 'community')}, "
         f"{_code_columns('m', 'micro_grid')} FROM household h "
         "JOIN area c ON c.id = h.community_id LEFT JOIN area m ON m.id = h.micro_grid_id "
         "WHERE h.path >= ? AND h.path < ?"
@@ -215,6 +216,8 @@ async def households(actor: Actor, area: Area, options: Options) -> Table:
                 "unit": r["unit"],
                 "room": r["room"],
                 "member_count": int(r["member_count"]),
+                "longitude": r["longitude"],
+                "latitude": r["latitude"],
             }
 
     return _import_table(ImportKind.HOUSEHOLDS, rows())

@@ -289,6 +289,14 @@ async def boundary_of(area_id: int) -> str | None:
     return (await boundaries_by_area(area_ids=[area_id]))[0]
 
 
+async def require_inside(area_id: int, point: tuple[float, float], *, field: str) -> None:
+    """InvalidInput on `field` when the area has a boundary and the WGS-84 point lies outside
+    it (on its edge counts as inside); an area without a boundary takes any point."""
+    text = await boundary_of(area_id)
+    if text is not None and not load_boundary(text).intersects(shapely.Point(*point)):
+        raise InvalidInput("The position lies outside the boundary of its area.", field=field)
+
+
 async def boundaries_by_area(*, area_ids: list[int]) -> list[str | None]:
     """The stored boundaries (GeoJSON text, WGS-84) of areas, in the order asked, None where
     none is drawn (the territory is public)."""

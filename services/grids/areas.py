@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from services.enums import AreaKind, AreaLevel
 from services.errors import Conflict, InvalidInput, NotFound
+from services.geo.points import GeoPoint
 from services.kit import db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, PageKey, Window, keyset_sql, page_from_rows
@@ -29,11 +30,14 @@ MAX_CODE = 32
 
 @dataclass(frozen=True)
 class StationInput:
-    """A grid station's public details."""
+    """A grid station's public details; its position (either datum, stored in WGS-84) is set
+    when `position_given` (None clears it) and kept otherwise."""
 
     name: str
     address: str
     hours: str
+    position: GeoPoint | None = None
+    position_given: bool = False
 
 
 def clean_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
@@ -191,11 +195,17 @@ async def list_areas(
 async def _set_station(grid: Area, station: StationInput) -> None:
     if grid.level is not AreaLevel.GRID:
         raise InvalidInput("Only grids have a station (网格驿站).", field="station")
-    values = {
+    values: dict[str, object] = {
         "name": clean_text(station.name, field="station.name", max_length=100),
         "address": clean_text(station.address, field="station.address", max_length=200),
         "hours": clean_text(station.hours, field="station.hours", max_length=100),
     }
+    if station.position_given:
+        point = (
+            None if station.position is None else station.position.wgs84(field="station.position")
+        )
+        values["longitude"] = None if point is None else point[0]
+        values["latitude"] = None if point is None else point[1]
     await GridStation.update_or_create(defaults=values, grid_id=grid.id)
 
 

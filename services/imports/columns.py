@@ -12,6 +12,7 @@ None and only checked for `required`) and raise `CellError` with a stable code.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,6 +133,28 @@ def parse_count(raw: str) -> int:
     if not (value.isascii() and value.isdigit()) or int(value) > 1_000_000:
         raise CellError("BAD_NUMBER", "A whole number from 0 to 1,000,000.")
     return int(value)
+
+
+def _degrees(limit: float, name: str) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and -limit <= value <= limit):
+            raise CellError("BAD_COORDINATE", f"{name}: degrees from -{limit:g} to {limit:g}.")
+        return value
+
+    return parse
+
+
+parse_longitude = _degrees(180.0, "Longitude (经度)")
+parse_latitude = _degrees(90.0, "Latitude (纬度)")
+
+
+def format_degrees(value: float) -> str:
+    """Degrees as the shortest text that reads back as the same float (repr)."""
+    return repr(float(value))
 
 
 YES = ("是", "Y", "YES", "TRUE", "1")
@@ -296,6 +319,22 @@ HOUSEHOLDS = (
     Column("单元", "unit", False, text(20), plain, "单元号"),
     Column("房号", "room", False, text(20), plain, "房间号"),
     Column("人数", "member_count", False, parse_count, plain, "家庭人数(默认1)"),
+    Column(
+        "经度",
+        "longitude",
+        False,
+        parse_longitude,
+        format_degrees,
+        "WGS-84(GPS)经度,度;与纬度同填或同空,须在所属微网格边界内",
+    ),
+    Column(
+        "纬度",
+        "latitude",
+        False,
+        parse_latitude,
+        format_degrees,
+        "WGS-84(GPS)纬度,度;与经度同填或同空",
+    ),
 )
 
 PEOPLE = (

@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
+
 from services.enums import AreaKind, AreaLevel, AuditKind, ImportKind, Role
+from services.geo.boundaries import boundaries_by_area, load_boundary
 from services.grids.areas import MAX_CHILDREN
 from services.imports.columns import COLUMNS, IdCard
 from services.imports.reading import Row, RowError
@@ -175,7 +178,7 @@ class HouseholdLoader(Loader):
     what a move needs: care links, open orders, history)."""
 
     kind = ImportKind.HOUSEHOLDS
-    OPTIONAL = ("building", "unit", "room", "member_count")
+    OPTIONAL = ("building", "unit", "room", "member_count", "longitude", "latitude")
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -186,8 +189,11 @@ class HouseholdLoader(Loader):
             ).values_list("number", "path", "community_id", "micro_grid_id")
         }
         self.seen: set[str] = set()
+        # Rows with a position, with the micro-grid it must lie in (checked in finish_checks).
+        self.placed: list[tuple[Row, int, tuple[float, float]]] = []
 
     def check(self, row: Row) -> None:
+        self._check_position(row)
         number = row.values["number"]
         stored = self.stored.get(number) if number is not None else None
         if number is not None:
@@ -201,6 +207,10 @@ class HouseholdLoader(Loader):
         micro = self.area(row, "micro_grid_code", AreaLevel.MICRO_GRID)
         if community and micro and not is_under(micro.path, community.path):
             self.error(row, "micro_grid_code", "NOT_IN_COMMUNITY", "Not in that community.")
+        micro_id = micro.id if micro else (stored.micro_grid_id if stored else None)
+        lon, lat = row.values.get("longitude"), row.values.get("latitude")
+        if micro_id is not None and lon is not None and lat is not None:
+            self.placed.append((row, micro_id, (lon, lat)))
         if stored is None:
             return
         moved = (community is not None and community.id != stored.community_id) or (
@@ -213,6 +223,38 @@ class HouseholdLoader(Loader):
                 "MOVE_NOT_SUPPORTED",
                 f"户号 {number} lives elsewhere; use moveHouseholds to move a household.",
             )
+
+    def _check_position(self, row: Row) -> None:
+        """经度 and 纬度 come both or neither (a cell that did not parse is reported already)."""
+        headers = {_header(self.kind, "longitude"), _header(self.kind, "latitude")}
+        if any(e.column in headers for e in row.errors):
+            return
+        lon, lat = row.values.get("longitude"), row.values.get("latitude")
+        if (lon is None) != (lat is None):
+            missing = "longitude" if lon is None else "latitude"
+            self.error(row, missing, "POSITION_INCOMPLETE", "Give 经度 and 纬度 both, or neither.")
+
+    async def finish_checks(self) -> list[RowError]:
+        """Positions outside the boundary of their micro-grid (where it has one)."""
+        ids = list(dict.fromkeys(micro_id for _, micro_id, _ in self.placed))
+        shapes = {
+            area_id: load_boundary(text)
+            for area_id, text in zip(ids, await boundaries_by_area(area_ids=ids), strict=True)
+            if text is not None
+        }
+        found: list[RowError] = []
+        for row, micro_id, point in self.placed:
+            shape = shapes.get(micro_id)
+            if shape is not None and not shape.intersects(shapely.Point(*point)):
+                already = len(row.errors)
+                self.error(
+                    row,
+                    "longitude",
+                    "OUTSIDE_AREA",
+                    "The position lies outside the boundary of its micro-grid.",
+                )
+                found.extend(row.errors[already:])
+        return found
 
     def new_values(self, row: Row) -> dict[str, Any]:
         """The columns of a new household (defaults for blank cells)."""
@@ -228,6 +270,8 @@ class HouseholdLoader(Loader):
             "unit": v["unit"],
             "room": v["room"],
             "member_count": 1 if v["member_count"] is None else v["member_count"],
+            "longitude": v["longitude"],
+            "latitude": v["latitude"],
         }
 
     def changes(self, row: Row) -> dict[str, Any]:

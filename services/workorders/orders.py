@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
@@ -45,7 +46,12 @@ from services.photos.processing import PhotoUpload, ProcessedPhoto
 from services.workorders.access import errands_for_home, prefix, sees
 from services.workorders.categories import category_for
 from services.workorders.errands import Errand, errand_for
-from services.workorders.routing import handler_for, route_household, route_report
+from services.workorders.routing import (
+    handler_for,
+    route_household,
+    route_position,
+    route_report,
+)
 
 MAX_DESCRIPTION = 1000
 MAX_LOCATION = 200
@@ -268,14 +274,18 @@ async def place_order(
     idempotency_key: str | None = None,
     on_behalf_of_household_id: int | None = None,
     photos: Sequence[PhotoUpload] = (),
+    position: GeoPoint | None = None,
 ) -> WorkOrder:
     """A resident asks for help for their household (点单); the order is dispatched to the
     household's micro-grid at once (to its grid leader when the micro-grid has no leader).
     With `on_behalf_of_household_id`, a central household or micro-grid leader places it for
     another household (代办: services.workorders.errands). With an idempotency key, a retry
-    returns the first order. `photos` are uploads (services.photos), at most 9."""
+    returns the first order. `photos` are uploads (services.photos), at most 9. With a
+    position (GPS, where help is needed), it goes to the micro-grid there instead, which must
+    lie in the household's community (services.workorders.routing)."""
     actor = require_actor(actor)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION)
+    point = None if position is None else position.wgs84(field="position")
     attachments.check_count(len(photos))
     # Who may place it, and where it goes, before any photo is decoded or written.
     own_household = actor.household_id
@@ -288,6 +298,18 @@ async def place_order(
     else:
         assert own_household is not None  # checked above
         household, area = await route_household(own_household)
+    if point is not None:
+        located = await route_position(point, field="position")
+        community = await Area.get(id=household.community_id)
+        if not located.path.startswith(community.path):
+            raise InvalidInput(
+                "The position lies outside the household's community.", field="position"
+            )
+        if errand is not None and located.id != errand.area.id:
+            # Help needed elsewhere in the community is handled there, by its own leader
+            # (not the errand's placer, whose micro-grid this is not).
+            errand = replace(errand, area=located, handling=located)
+        area = located
     found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, area.path)
     cleaned = await attachments.prepare(photos)
     request: dict[str, Any] = {
@@ -297,6 +319,9 @@ async def place_order(
     }
     if cleaned:
         request["uploads"] = photo_digests(cleaned)
+    if point is not None:
+        # Only when given: keys of orders placed before positions existed stay the same.
+        request["position"] = list(point)
 
     async def submit(written: Sequence[SavedPhoto]) -> WorkOrder:
         async def create() -> WorkOrder:
@@ -311,6 +336,7 @@ async def place_order(
                 photo_urls=[],
                 errand=errand,
                 photos=written,
+                position=point,
             )
 
         return await _once(actor, "placeOrder", idempotency_key, request, create)

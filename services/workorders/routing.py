@@ -2,7 +2,9 @@
 costs the same however large the district is.
 
 - A resident's request goes to the micro-grid of the resident's household (a household not
-  yet assigned to a micro-grid: to its community, which then assigns or transfers it).
+  yet assigned to a micro-grid: to its community, which then assigns or transfers it); with a
+  position, to the micro-grid holding it (`route_position`, as a report without an area), which
+  must lie in the household's community.
 - A problem report goes to the micro-grid where it was seen; reported at a grid (a place no
   micro-grid covers, such as a street or a square): to that grid.
 - A problem report with a position (GPS) on the map goes to the micro-grid whose boundary holds
@@ -41,16 +43,25 @@ async def route_household(household_id: int) -> tuple[Household, Area]:
     return household, await Area.get(id=area_id)
 
 
+async def route_position(
+    position: tuple[float, float], *, field: str, hint: str = "give a position in the net"
+) -> Area:
+    """The micro-grid holding a WGS-84 position (reports without an area, and residents'
+    requests with a position); InvalidInput on `field`, with `hint`, outside every one."""
+    located = await micro_grid_at(*position)
+    if located is None:
+        raise InvalidInput(f"The position lies in no micro-grid: {hint}.", field=field)
+    return located
+
+
 async def route_report(area_id: int | None, position: tuple[float, float] | None = None) -> Area:
     """The area a problem is reported at: a micro-grid, or a grid; with a WGS-84 position,
     the micro-grid holding it when the given area (if any) holds that micro-grid."""
-    located = None if position is None else await micro_grid_at(*position)
     if area_id is None:
-        if located is None:
-            if position is None:
-                raise InvalidInput("Give the area or the position of the problem.", field="areaId")
-            raise InvalidInput("The position lies in no micro-grid: give the area.", field="areaId")
-        return located
+        if position is None:
+            raise InvalidInput("Give the area or the position of the problem.", field="areaId")
+        return await route_position(position, field="areaId", hint="give the area")
+    located = None if position is None else await micro_grid_at(*position)
     area = await Area.get_or_none(id=area_id)
     if area is None:
         raise NotFound("No such area.", field="areaId")

@@ -50,7 +50,18 @@ class TestHouseholds:
         )
         # then the file holds the headers and one row per household, in id order
         rows = read_back(result)
-        assert rows[0] == ["户号", "社区编码", "微网格编码", "地址", "楼栋", "单元", "房号", "人数"]
+        assert rows[0] == [
+            "户号",
+            "社区编码",
+            "微网格编码",
+            "地址",
+            "楼栋",
+            "单元",
+            "房号",
+            "人数",
+            "经度",
+            "纬度",
+        ]
         expected = [h for h in await Household.all().order_by("id") if in_tree(h.path, area.path)]
         assert result.rows == len(expected) == len(rows) - 1 > 0
         assert [r[0] for r in rows[1:]] == [h.number or "" for h in expected]
@@ -60,6 +71,9 @@ class TestHouseholds:
         micro_grid = await Area.get(id=first.micro_grid_id)
         assert micro_grid.code and rows[1][2] == micro_grid.code
         assert rows[1][1] == area.code
+        # with its position (the demo places every assigned household), read back exactly
+        assert first.longitude is not None and first.latitude is not None
+        assert (float(rows[1][8]), float(rows[1][9])) == (first.longitude, first.latitude)
         # and it is named in Chinese after the kind, the area and the day
         assert result.filename == f"家庭_{DEMO_COMMUNITY}_2026-05-13{format.suffix}"
         assert result.path.startswith("exports/2026-05-13/")
