@@ -1,7 +1,8 @@
 """Partner units (共建单位) and their resource lists (资源清单) as imports write them.
 
 A unit is known by its community's code and its name, a resource by its unit and its title.
-Cells are checked by the rules of registerUnit and postResource (the same functions), blank
+Cells are checked by the rules of registerUnit and postResource (the same functions: the
+unit phone column parses with clean_unit_phone, resources with check_resource), blank
 optional cells leave what is stored, and a changed row is updated in place with an audit entry.
 An admin imports into the communities under them; the command line is the system.
 """
@@ -20,7 +21,6 @@ from services.kit import clock
 from services.kit.audit import snapshot
 from services.models import PartnerUnit, ResourceArea, ResourceOffer
 from services.partners.lists import check_resource, set_quantity
-from services.partners.units import clean_unit_phone
 
 # The person id a row created from the command line records as its author (no person acts).
 SYSTEM = 0
@@ -75,11 +75,6 @@ class PartnerLoader(Loader):
                 self.error(row, "name", "DUPLICATE", f"{name} appears twice for {code}.")
             self.seen.add((code, name))
         self.area(row, "community_code", AreaLevel.COMMUNITY)
-        if v["phone"] is not None:
-            try:
-                clean_unit_phone(v["phone"])
-            except InvalidInput as error:
-                self.error(row, "phone", "BAD_PHONE", error.message)
 
     def changes(self, row: Row) -> dict[str, Any]:
         """What a row may change on a stored unit: the kind, and the optional cells that are
