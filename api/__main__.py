@@ -295,7 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     imports = sub.add_parser(
         "import", help="import a CSV or XLSX file (as the system: no scope applies)"
     )
-    imports.add_argument("kind", type=_import_kind, help="areas, households, people or roles")
+    imports.add_argument(
+        "kind",
+        type=_import_kind,
+        help="areas, households, people, roles, partners or partner-resources",
+    )
     imports.add_argument("file", type=Path, help="the CSV (UTF-8 or GB18030) or XLSX file")
     imports.add_argument(
         "--dry-run", action="store_true", help="check and count only, write nothing"

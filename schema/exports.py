@@ -28,6 +28,8 @@ describe_values(
         "import template's columns).",
         "PARTNERS": "Partner units (共建单位) of the communities under the area (the import "
         "template's columns).",
+        "PARTNER_RESOURCES": "The resource lists (资源清单) of the partner units of the "
+        "communities under the area (the import template's columns).",
         "COVERAGE_GAPS": "The gaps behind the coverage figures: unassigned households, "
         "micro-grids without a leader, households no central household looks after (admins).",
         "POINTS_STATEMENT": "Points transactions (积分明细) of the people under the area, or of "

@@ -32,8 +32,8 @@ describe_values(
         "HOUSEHOLDS": "Households (家庭) by 户号, in communities and micro-grids by code.",
         "PEOPLE": "People (人员) by phone, in households by 户号.",
         "ROLES": "Role assignments (角色) by phone, role and area code.",
-        "PARTNERS": "Partner units (共建单位): columns only, not importable yet.",
-        "PARTNER_RESOURCES": "Partner units' resources: columns only, not importable yet.",
+        "PARTNERS": "Partner units (共建单位) by community code and unit name.",
+        "PARTNER_RESOURCES": "Partner units' resource lists (资源清单) by unit and title.",
     },
 )
 strawberry.enum(ImportStatus, description="Where an import job stands.")

@@ -16,6 +16,7 @@ from services.enums import (
     ImportKind,
     PartnerUnitKind,
     PeriodStatus,
+    ResourceCategory,
     Role,
     TransactionKind,
 )
@@ -302,6 +303,33 @@ async def partners(actor: Actor, area: Area, options: Options) -> Table:
     return _import_table(ImportKind.PARTNERS, rows())
 
 
+async def partner_resources(actor: Actor, area: Area, options: Options) -> Table:
+    """The resource lists (资源清单) of the partner units of the communities under an area."""
+    _require_reads(actor, area, "partner resources")
+    low, high = subtree_bounds(area.path)
+    sql = (
+        "SELECT r.id AS key_value, u.name AS unit_name, r.title, r.category, r.quantity, "
+        f"r.unit_label, r.description, {_code_columns('c', 'community')} "
+        "FROM resource_offer r JOIN partner_unit u ON u.id = r.unit_id "
+        "JOIN area c ON c.id = u.community_id "
+        "WHERE r.community_path >= ? AND r.community_path < ?"
+    )
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        async for r in keyset_rows(sql, [low, high], key="r.id"):
+            yield {
+                "unit_name": r["unit_name"],
+                "community_code": _code(r, "community"),
+                "title": r["title"],
+                "category": ResourceCategory(r["category"]),
+                "quantity": int(r["quantity"]),
+                "unit_label": r["unit_label"],
+                "description": r["description"] or None,
+            }
+
+    return _import_table(ImportKind.PARTNER_RESOURCES, rows())
+
+
 async def coverage_gaps(actor: Actor, area: Area, options: Options) -> Table:
     """The gaps behind the coverage figures (as `coverageGaps`): unassigned households,
     micro-grids without a leader, households no central household looks after."""
@@ -577,6 +605,7 @@ BUILDERS: dict[ExportKind, Builder] = {
     ExportKind.PEOPLE: people,
     ExportKind.ROLES: roles,
     ExportKind.PARTNERS: partners,
+    ExportKind.PARTNER_RESOURCES: partner_resources,
     ExportKind.COVERAGE_GAPS: coverage_gaps,
     ExportKind.POINTS_STATEMENT: points_statement,
     ExportKind.LEDGER: ledger,

@@ -30,6 +30,7 @@ from services.enums import (
 from services.errors import InvalidInput
 from services.grids.areas import check_contact_link, clean_code
 from services.kit.text import normalize_phone
+from services.partners.units import clean_unit_phone
 
 
 class CellError(Exception):
@@ -125,6 +126,19 @@ def parse_phone(raw: str) -> str:
         return normalize_phone(raw)
     except InvalidInput as error:
         raise CellError("BAD_PHONE", error.message) from error
+
+
+def parse_unit_phone(raw: str) -> str:
+    """A partner unit's phone: a mobile number normalised to 11 digits, or another number (a
+    landline) as registerUnit takes it (5-20 digits)."""
+    try:
+        return normalize_phone(raw)
+    except InvalidInput:
+        pass
+    try:
+        return clean_unit_phone(raw)
+    except InvalidInput as error:
+        raise CellError("BAD_PHONE", "A mobile number or a phone number of 5-20 digits.") from error
 
 
 def parse_count(raw: str) -> int:
@@ -357,7 +371,7 @@ PARTNERS = (
     Column("单位类型", "kind", True, parse_partner_kind, format_partner_kind, "机关、企业等"),
     Column("社区编码", "community_code", True, parse_code, plain, "报到社区的区域编码"),
     Column("地址", "address", False, text(200), plain, "单位地址"),
-    Column("联系电话", "phone", False, parse_phone, plain, "联系人手机号"),
+    Column("联系电话", "phone", False, parse_unit_phone, plain, "联系电话(手机号或固定电话)"),
     Column("简介", "description", False, text(1000), plain, "单位简介"),
 )
 

@@ -152,7 +152,7 @@ def _db_now(model: Any) -> Any:
     return model._meta.fields_map["created_at"].to_db_value(clock.now(), None)
 
 
-def _apply(model: Any, values: dict[str, Any]) -> bool:
+def apply_changes(model: Any, values: dict[str, Any]) -> bool:
     """Set `values` on `model`; True when any differed."""
     changed = False
     for name, value in values.items():
@@ -299,7 +299,7 @@ class HouseholdLoader(Loader):
                 continue
             before = snapshot(household)
             values = self.changes(row)
-            if _apply(household, values):
+            if apply_changes(household, values):
                 fields.update(values)
                 changed.append(household)
                 audits.append((household, before, household.path))
@@ -399,7 +399,7 @@ class PersonLoader(Loader):
                 new.append([v["phone"], now, *(values.get(n, defaults.get(n)) for n in fields)])
                 continue
             before = snapshot(person)
-            if _apply(person, values):
+            if apply_changes(person, values):
                 changed.append(person)
                 path = paths.get(person.household_id or 0, "")
                 audits.append((person, before, path))
@@ -744,7 +744,7 @@ class AreaLoader(Loader):
                 if v["kind"] is not None and v["level"] is not AreaLevel.MICRO_GRID:
                     changes["kind"] = v["kind"]
                 before = snapshot(area)
-                if _apply(area, changes):
+                if apply_changes(area, changes):
                     self.counts.updated += 1
                     if not dry_run:
                         await area.save(update_fields=list(changes))
@@ -773,13 +773,3 @@ class AreaLoader(Loader):
             self.areas[v["code"]] = AreaInfo(area.id, area.path, area.level, area.kind)
         if not dry_run:
             await self.audit(audits)
-
-
-LOADERS: dict[ImportKind, type[Loader]] = {
-    ImportKind.AREAS: AreaLoader,
-    ImportKind.HOUSEHOLDS: HouseholdLoader,
-    ImportKind.PEOPLE: PersonLoader,
-    ImportKind.ROLES: RoleLoader,
-}
-"""The kinds that import today (partner units and their resources have columns, not yet a
-loader)."""

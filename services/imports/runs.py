@@ -17,7 +17,15 @@ from tortoise.transactions import in_transaction
 
 from services.enums import ImportKind, ImportStatus
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.imports.loading import BATCH, LOADERS, AreaLoader, Loader
+from services.imports.loading import (
+    BATCH,
+    AreaLoader,
+    HouseholdLoader,
+    Loader,
+    PersonLoader,
+    RoleLoader,
+)
+from services.imports.partners import PartnerLoader, PartnerResourceLoader
 from services.imports.reading import BadFile, Row, RowError, read_table
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
@@ -30,6 +38,16 @@ problem by problem."""
 
 PROGRESS_EVERY = 1000
 COPY_CHUNK = 1 << 20
+
+LOADERS: dict[ImportKind, type[Loader]] = {
+    ImportKind.AREAS: AreaLoader,
+    ImportKind.HOUSEHOLDS: HouseholdLoader,
+    ImportKind.PEOPLE: PersonLoader,
+    ImportKind.ROLES: RoleLoader,
+    ImportKind.PARTNERS: PartnerLoader,
+    ImportKind.PARTNER_RESOURCES: PartnerResourceLoader,
+}
+"""The loader of each kind (every kind imports; `new_job` still refuses one without)."""
 
 Progress = Callable[[str, int], None]
 """Told (phase "check" or "write", rows just done) as the rows go by."""

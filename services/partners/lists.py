@@ -101,18 +101,43 @@ async def _served_areas(area_ids: list[int]) -> list[Area]:
     return areas
 
 
+def check_resource(
+    *, title: str, description: str | None, unit_label: str | None, quantity: int
+) -> tuple[str, str, str, int]:
+    """A resource entry's title, description, unit label and quantity as postResource and the
+    import take them (InvalidInput on the field otherwise)."""
+    return (
+        clean_text(title, field="title", max_length=100),
+        clean_text(description or "", field="description", max_length=1000, required=False),
+        clean_text(unit_label or "", field="unitLabel", max_length=20),
+        _check_quantity(quantity),
+    )
+
+
+async def set_quantity(resource_id: int, quantity: int) -> bool:
+    """Set a resource's quantity, moving its remaining quantity by the same amount; False (and
+    nothing changed) when matches have committed more than the new quantity. One conditional
+    UPDATE relative to the committed part: a concurrent acceptance keeps its decrement."""
+    rows = await db.execute(
+        "UPDATE resource_offer SET remaining = remaining + (? - quantity), quantity = ? "
+        "WHERE id = ? AND remaining + (? - quantity) >= 0 RETURNING id",
+        [quantity, quantity, resource_id, quantity],
+    )
+    return bool(rows)
+
+
 async def post_resource(*, actor: Actor | None, unit_id: int, data: ResourceInput) -> ResourceOffer:
     """Add an entry to a unit's resource list (its managers). It serves the unit's community
     unless other areas are named."""
     actor = require_actor(actor)
     if data.category is None or data.title is None or data.quantity is None:
         raise InvalidInput("A resource needs a category, a title and a quantity.", field="title")
-    title = clean_text(data.title, field="title", max_length=100)
-    description = clean_text(
-        data.description or "", field="description", max_length=1000, required=False
+    title, description, label, quantity = check_resource(
+        title=data.title,
+        description=data.description,
+        unit_label=data.unit_label,
+        quantity=data.quantity,
     )
-    label = clean_text(data.unit_label or "", field="unitLabel", max_length=20)
-    quantity = _check_quantity(data.quantity)
     start = _check_time(data.available_from, "availableFrom") if data.available_from else None
     end = _check_time(data.available_until, "availableUntil") if data.available_until else None
     if start and end and end <= start:
@@ -210,19 +235,11 @@ async def update_resource(
     if quantity is not None:
         quantity = _check_quantity(quantity)
     async with in_transaction():
-        if quantity is not None:
-            # Relative to the committed part: remaining + (new - old) never below 0, so a
-            # concurrent acceptance keeps its decrement and nothing is over-committed.
-            rows = await db.execute(
-                "UPDATE resource_offer SET remaining = remaining + (? - quantity), quantity = ? "
-                "WHERE id = ? AND remaining + (? - quantity) >= 0 RETURNING id",
-                [quantity, quantity, offer.id, quantity],
+        if quantity is not None and not await set_quantity(offer.id, quantity):
+            raise Conflict(
+                "Matches have committed more than that; the quantity cannot go below it.",
+                field="quantity",
             )
-            if not rows:
-                raise Conflict(
-                    "Matches have committed more than that; the quantity cannot go below it.",
-                    field="quantity",
-                )
         offer.updated_at = clock.now()
         await offer.save(update_fields=[*written, "updated_at"])
         if served is not None:

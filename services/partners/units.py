@@ -117,6 +117,15 @@ async def _grant_role(person_id: int, unit: PartnerUnit, account_id: int) -> Non
     )
 
 
+def clean_unit_phone(phone: str) -> str:
+    """A unit's contact phone as registerUnit and the import take it: 5-20 digits (a landline
+    such as 05334181234 too); InvalidInput on `phone` otherwise."""
+    phone = phone.strip()
+    if not (phone.isascii() and phone.isdigit() and 5 <= len(phone) <= 20):
+        raise InvalidInput("A phone number has 5-20 digits.", field="phone")
+    return phone
+
+
 async def register_unit(
     *,
     actor: Actor | None,
@@ -133,9 +142,7 @@ async def register_unit(
     address = clean_text(address, field="address", max_length=200, required=False)
     description = clean_text(description, field="description", max_length=1000, required=False)
     if phone is not None:
-        phone = phone.strip()
-        if not (phone.isdigit() and 5 <= len(phone) <= 20):
-            raise InvalidInput("A phone number has 5-20 digits.", field="phone")
+        phone = clean_unit_phone(phone)
     area = await get_area(area_id=community_id)
     if area.level is not AreaLevel.COMMUNITY:
         raise InvalidInput("A unit reports to a community.", field="communityId")

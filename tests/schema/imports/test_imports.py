@@ -7,9 +7,9 @@ from __future__ import annotations
 import httpx
 
 from seed.demo import DEMO_COMMUNITY
-from services.enums import ImportKind
+from services.enums import ImportKind, PartnerUnitStatus
 from services.imports.columns import headers
-from services.models import Area, Household
+from services.models import Area, Household, PartnerUnit
 from tests.api.multipart_support import gql_upload
 from tests.conftest import Database, gql, login
 
@@ -39,13 +39,13 @@ async def _file(rows: int, bad: bool = False) -> bytes:
 
 
 async def _import(
-    client: httpx.AsyncClient, token: str, data: bytes, *, dry_run: bool
+    client: httpx.AsyncClient, token: str, data: bytes, *, dry_run: bool, kind: str = "HOUSEHOLDS"
 ) -> dict[str, object]:
     response = await gql_upload(
         client,
         IMPORT,
-        {"input": {"kind": "HOUSEHOLDS", "dryRun": dry_run}},
-        {"input.file": ("households.csv", data, "text/csv")},
+        {"input": {"kind": kind, "dryRun": dry_run}},
+        {"input.file": (f"{kind.lower()}.csv", data, "text/csv")},
         token=token,
     )
     assert response.status_code == 200, response.text
@@ -102,6 +102,30 @@ class TestImportData:
             ],
         }
         assert await Household.all().count() == count
+
+    async def test_partner_units_import_approved(
+        self, db: Database, client: httpx.AsyncClient
+    ) -> None:
+        # given a community admin and a file of two partner units of their community
+        token = await login(client, "community_admin")
+        community = await Area.get(name=DEMO_COMMUNITY)
+        lines = [",".join(headers(ImportKind.PARTNERS))]
+        lines += [
+            f"GQL单位{i},企业,{community.code},颜山路{i}号,13800138000,简介" for i in range(2)
+        ]
+        data = ("\n".join(lines) + "\n").encode("gb18030")
+        # when they import it
+        done = await _import(client, token, data, dry_run=False, kind="PARTNERS")
+        # then both are created, approved, in that community
+        assert done["__typename"] == "ImportDataSuccess"
+        job = done["job"]
+        assert isinstance(job, dict)
+        assert (job["kind"], job["status"], job["created"]) == ("PARTNERS", "SUCCEEDED", 2)
+        units = await PartnerUnit.filter(name__startswith="GQL单位")
+        assert {(u.community_id, u.status) for u in units} == {
+            (community.id, PartnerUnitStatus.APPROVED)
+        }
+        assert len(units) == 2
 
     async def test_a_resident_may_not_import(self, db: Database, client: httpx.AsyncClient) -> None:
         token = await login(client, "volunteer")
