@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install audit-install run test test-slow-path test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load bench-imports
+.PHONY: install audit-install run test test-slow-path test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load bench-imports bench-photos
 
 install: $(STAMP)
 
@@ -123,6 +123,11 @@ bench-points: install
 # and 10,000 for comparison: seconds and peak RSS per import.
 bench-imports: install
 	$(DEV_ENV) $(BIN)/python -m bench imports
+
+# Issue 16: peak memory (RSS and tracemalloc) and time of processing one 6000x4000 JPEG (upright
+# and EXIF-rotated) and a 4000x3000 PNG, each in a fresh process.
+bench-photos: install
+	$(DEV_ENV) $(BIN)/python -m bench photos
 
 # Scoring and publishing a quarter: 10,000 role holders, 1,000,000 ledger entries (target < 10 s).
 bench-evaluation: install

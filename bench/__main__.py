@@ -426,14 +426,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point (`python -m bench points|evaluation|matching|activities|orders ...` runs
-    bench/points.py, bench/evaluation.py, bench/matching.py, bench/activities.py or
-    bench/orders.py instead)."""
+    """Entry point (`python -m bench points|evaluation|matching|activities|orders|photos ...`
+    runs bench/points.py, bench/evaluation.py, bench/matching.py, bench/activities.py,
+    bench/orders.py or bench/photos.py instead)."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["imports"]:
         from bench.imports import main as imports_main
 
         return imports_main(args[1:])
+    if args[:1] == ["photos"]:
+        from bench.photos import main as photos_main
+
+        return photos_main(args[1:])
     if args[:1] == ["points"]:
         from bench.points import main as points_main
 

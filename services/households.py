@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -167,6 +168,23 @@ def default_number(household_id: int) -> str:
     (migration 0030 gave every earlier household the same), so every household has a number
     that exports write and imports match."""
     return f"H{household_id:08d}"
+
+
+# The form of default numbers: "H" and 8 or more digits (ids from 100,000,000 on take 9).
+_DEFAULT_FORM = re.compile(r"H[0-9]{8,}")
+
+
+def reserved_number_problem(number: str) -> str | None:
+    """Why a number (户号) given for a new household cannot be stored (None if it can): the
+    default form is reserved for default_number, since a household registered later would get
+    the same number. A stored household keeps the number it has, default form or not (so an
+    export imports back): callers ask only for a number no household holds yet."""
+    if not _DEFAULT_FORM.fullmatch(number):
+        return None
+    return (
+        f"户号 {number} has the form of the numbers given to new households (H and 8 digits), "
+        "which is reserved for them; choose another number."
+    )
 
 
 async def assign_household(

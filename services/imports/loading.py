@@ -20,6 +20,7 @@ import shapely
 from services.enums import AreaKind, AreaLevel, AuditKind, ImportKind, Role
 from services.geo.boundaries import boundaries_by_area, load_boundary
 from services.grids.areas import MAX_CHILDREN
+from services.households import reserved_number_problem
 from services.imports.columns import COLUMNS, IdCard
 from services.imports.reading import Row, RowError
 from services.kit import clock, db
@@ -28,7 +29,8 @@ from services.kit.auth import Actor
 from services.kit.paths import is_under
 from services.kit.settings import get_settings
 from services.models import Area, AuditEntry, Household, Person, RoleAssignment
-from services.people.roles import appointment_problem
+from services.people.persons import DUTY_CARD_ROLES
+from services.people.roles import appointment_problem, role_limit_problem
 
 BATCH = 1000
 
@@ -202,6 +204,11 @@ class HouseholdLoader(Loader):
             self.seen.add(number)
             if stored is not None and not self.in_scope(stored.path):
                 self.error(row, "number", "FORBIDDEN", f"户号 {number} is outside your areas.")
+                return
+            # A stored household keeps its number, default form or not (export → import).
+            reserved = None if stored is not None else reserved_number_problem(number)
+            if reserved is not None:
+                self.error(row, "number", "RESERVED", reserved)
                 return
         community = self.area(row, "community_code", AreaLevel.COMMUNITY)
         micro = self.area(row, "micro_grid_code", AreaLevel.MICRO_GRID)
@@ -488,6 +495,14 @@ class RoleLoader(Loader):
                 until__isnull=True
             ).values_list("person_id", "role", "area_id", "since")
         }
+        # What assignRole's limits count (role_limit_problem), kept up to date as rows of the
+        # file appoint more: each person's open roles, each area's open duty-role holders.
+        self.open_roles: dict[int, int] = {}
+        self.duty_holders: dict[int, int] = {}
+        for person_id, role, area_id in self.held:
+            self.open_roles[person_id] = self.open_roles.get(person_id, 0) + 1
+            if area_id is not None and role in DUTY_CARD_ROLES:
+                self.duty_holders[area_id] = self.duty_holders.get(area_id, 0) + 1
 
     def _unchanged(self, person_id: int | None, role: Role, area_id: int, since: Any) -> bool:
         held = self.held.get((person_id or 0, role, area_id))
@@ -550,6 +565,23 @@ class RoleLoader(Loader):
         if key in self.seen:
             self.error(row, "", "DUPLICATE", "The same role appears twice in the file.")
         self.seen.add(key)
+        if person_id is not None and not row.errors and (person_id, role, info.id) not in self.held:
+            self._count_appointment(row, person_id, role, info.id)
+
+    def _count_appointment(self, row: Row, person_id: int, role: Role, area_id: int) -> None:
+        """Refuse the row where assignRole would (role_limit_problem), else count it."""
+        limit = role_limit_problem(
+            role,
+            open_roles=self.open_roles.get(person_id, 0),
+            duty_holders=self.duty_holders.get(area_id, 0),
+        )
+        if limit is not None:
+            column = "phone" if limit.subject == "person" else "area_code"
+            self.error(row, column, limit.code, limit.message)
+            return
+        self.open_roles[person_id] = self.open_roles.get(person_id, 0) + 1
+        if role in DUTY_CARD_ROLES:
+            self.duty_holders[area_id] = self.duty_holders.get(area_id, 0) + 1
 
     async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
         person_ids = [self.people[row.values["phone"]] for row in rows]

@@ -49,31 +49,26 @@ HANDOVER_LIST_LIMIT = 100
 async def make_room_for_role(*, person_id: int, role: Role, area_id: int) -> None:
     """Inside a transaction: lock the person's row (and for a duty role the area's: no-op
     writes, so that appointments serialize) and refuse a role beyond MAX_OPEN_ROLES for the
-    person or MAX_DUTY_HOLDERS for the area."""
+    person or MAX_DUTY_HOLDERS for the area (`role_limit_problem`)."""
     await db.execute("UPDATE person SET name = name WHERE id = ? RETURNING id", [person_id])
-    if await RoleAssignment.filter(person_id=person_id, until=None).count() >= MAX_OPEN_ROLES:
+    open_roles = await RoleAssignment.filter(person_id=person_id, until=None).count()
+    duty_holders = 0
+    if role in DUTY_CARD_ROLES:
+        await db.execute("UPDATE area SET name = name WHERE id = ? RETURNING id", [area_id])
+        duty_holders = await RoleAssignment.filter(
+            area_id=area_id, until=None, role__in=list(DUTY_CARD_ROLES)
+        ).count()
+    problem = role_limit_problem(role, open_roles=open_roles, duty_holders=duty_holders)
+    if problem is not None:
         raise Conflict(
-            f"A person holds at most {MAX_OPEN_ROLES} roles at once; end one first.",
-            field="personId",
-        )
-    if role not in DUTY_CARD_ROLES:
-        return
-    await db.execute("UPDATE area SET name = name WHERE id = ? RETURNING id", [area_id])
-    held = await RoleAssignment.filter(
-        area_id=area_id, until=None, role__in=list(DUTY_CARD_ROLES)
-    ).count()
-    if held >= MAX_DUTY_HOLDERS:
-        raise Conflict(
-            f"An area has at most {MAX_DUTY_HOLDERS} duty-role holders at once; end a role "
-            "there first.",
-            field="areaId",
+            problem.message, field="personId" if problem.subject == "person" else "areaId"
         )
 
 
 @dataclass(frozen=True)
 class AppointmentProblem:
     """Why an appointment is refused: the subject ("role", "area" or "person"), a code
-    (WRONG_LEVEL, FORBIDDEN, NOT_ALLOWED, NOT_IN_MICRO_GRID) and a message."""
+    (WRONG_LEVEL, FORBIDDEN, NOT_ALLOWED, NOT_IN_MICRO_GRID, CONFLICT) and a message."""
 
     subject: str
     code: str
@@ -120,6 +115,29 @@ def appointment_problem(
             "person",
             "NOT_IN_MICRO_GRID",
             "A central household is a family of the micro-grid it serves.",
+        )
+    return None
+
+
+def role_limit_problem(
+    role: Role, *, open_roles: int, duty_holders: int
+) -> AppointmentProblem | None:
+    """The limits of one more appointment, shared by assignRole (`make_room_for_role`) and the
+    ROLES import: a person holds at most MAX_OPEN_ROLES roles at once (`open_roles` they hold
+    now, RESIDENT included), an area has at most MAX_DUTY_HOLDERS duty-role holders at once
+    (`duty_holders` it has now; only a duty role counts)."""
+    if open_roles >= MAX_OPEN_ROLES:
+        return AppointmentProblem(
+            "person",
+            "CONFLICT",
+            f"A person holds at most {MAX_OPEN_ROLES} roles at once; end one first.",
+        )
+    if role in DUTY_CARD_ROLES and duty_holders >= MAX_DUTY_HOLDERS:
+        return AppointmentProblem(
+            "area",
+            "CONFLICT",
+            f"An area has at most {MAX_DUTY_HOLDERS} duty-role holders at once; end a role "
+            "there first.",
         )
     return None
 

@@ -100,34 +100,48 @@ def _to_srgb(image: Image.Image) -> Image.Image:
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
-    # A fresh RGB image carries no info dict worth keeping: save() writes no EXIF, XMP or ICC
-    # unless asked, and nothing here asks.
+    # The image's info dict is emptied before (`_decode`): save() writes no EXIF, XMP, ICC or
+    # comment unless asked, and nothing here asks.
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 
-def process(data: bytes, *, field: str = "photos") -> ProcessedPhoto:
-    """Check and clean one photo's bytes (JPEG, PNG or WebP; InvalidInput otherwise): upright,
-    stripped of all metadata, re-encoded as JPEG, with a thumbnail of photo_thumbnail_px on its
-    long side. Decoding is CPU work: call it off the event loop (see services.photos)."""
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int] | None:
+    """`size` scaled so that its long side is `side`; None when it fits already."""
+    if max(size) <= side:
+        return None
+    scale = side / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _decode(data: bytes, kind: str, *, field: str, draft_side: int | None = None) -> Image.Image:
+    """The photo decoded (the pixel limit checked from the header first), upright, in sRGB,
+    with an empty info dict (no EXIF, XMP, comments or ICC travel on). `draft_side`: a JPEG
+    is decoded at the smallest scale (1/2, 1/4, 1/8) that keeps its long side at least that
+    (Image.draft: the DCT scaling of libjpeg, so the full-size pixels are never made).
+
+    One full-size copy at a time, but for the step that makes the next (a rotation, a colour
+    conversion): each result replaces the image it was made from."""
     settings = get_settings()
-    kind = sniff(data[:16])
-    if kind is None:
-        raise InvalidInput("Photos are JPEG, PNG or WebP images.", field=field)
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb guard warns (then raises) on huge images: both are refusals.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[_FORMATS[kind]]) as opened:
-                width, height = opened.size
-                if width * height > settings.max_photo_pixels:
-                    raise InvalidInput(
-                        f"A photo has at most {settings.max_photo_pixels} pixels.", field=field
-                    )
-                opened.load()
-                upright = ImageOps.exif_transpose(opened)
-                image = _to_srgb(upright)
+            image: Image.Image = Image.open(io.BytesIO(data), formats=[_FORMATS[kind]])
+            # From the header alone: nothing is decoded yet.
+            if image.width * image.height > settings.max_photo_pixels:
+                raise InvalidInput(
+                    f"A photo has at most {settings.max_photo_pixels} pixels.", field=field
+                )
+            if draft_side is not None:
+                request = _fit(image.size, draft_side)
+                if request is not None:
+                    image.draft(None, request)
+            image.load()
+            # In place: the rotated pixels replace the decoded ones (no copy when upright).
+            ImageOps.exif_transpose(image, in_place=True)
+            image = _to_srgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise InvalidInput(
             f"A photo has at most {settings.max_photo_pixels} pixels.", field=field
@@ -137,21 +151,41 @@ def process(data: bytes, *, field: str = "photos") -> ProcessedPhoto:
         raise InvalidInput(
             "The photo could not be read (damaged or cut short).", field=field
         ) from (error)
-    # A fresh copy holds pixels only: no info dict (EXIF, XMP, comments, ICC) travels with it.
-    clean = Image.new("RGB", image.size)
-    clean.paste(image)
-    del image, upright  # one full-size copy at a time from here on
-    side = settings.photo_thumbnail_px
-    if max(clean.size) > side:
-        # resized straight from the photo: no second full-size copy
-        scale = side / max(clean.size)
-        size = (max(1, round(clean.width * scale)), max(1, round(clean.height * scale)))
-        thumbnail = clean.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    # The pixels only from here on: EXIF (GPS), XMP, comments and the colour profile are
+    # dropped with the dict that holds them (the JPEG encoder reads comments from it).
+    image.info = {}
+    return image
+
+
+def process(data: bytes, *, field: str = "photos") -> ProcessedPhoto:
+    """Check and clean one photo's bytes (JPEG, PNG or WebP; InvalidInput otherwise): upright,
+    stripped of all metadata, re-encoded as JPEG, with a thumbnail of photo_thumbnail_px on its
+    long side. Decoding is CPU work: call it off the event loop (see services.photos).
+
+    Memory: one full-size image at a time (bench/photos.py measures it). A JPEG's thumbnail is
+    decoded again at a reduced scale once the full-size one is encoded and dropped."""
+    kind = sniff(data[:16])
+    if kind is None:
+        raise InvalidInput("Photos are JPEG, PNG or WebP images.", field=field)
+    side = get_settings().photo_thumbnail_px
+    image = _decode(data, kind, field=field)
+    width, height = image.size
+    size = _fit(image.size, side)
+    if size is None:
+        thumbnail = image
+        clean = _jpeg(image, QUALITY)
+    elif kind == "image/jpeg":
+        clean = _jpeg(image, QUALITY)
+        del image
+        # Twice the thumbnail's size before the last resize, as Image.thumbnail's reducing_gap.
+        small = _decode(data, kind, field=field, draft_side=2 * side)
+        thumbnail = small.resize(size, Image.Resampling.LANCZOS)
     else:
-        thumbnail = clean.copy()
+        thumbnail = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        clean = _jpeg(image, QUALITY)
     return ProcessedPhoto(
-        data=_jpeg(clean, QUALITY),
+        data=clean,
         thumbnail=_jpeg(thumbnail, THUMBNAIL_QUALITY),
-        width=clean.width,
-        height=clean.height,
+        width=width,
+        height=height,
     )

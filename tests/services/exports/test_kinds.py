@@ -26,7 +26,7 @@ from services.models import (
     PointsTransaction,
     RoleAssignment,
 )
-from services.workorders.stats import figures, figures_of_areas, parse_period
+from services.workorders.stats import figures, figures_of_areas, parse_period, work_order_stats
 from tests.conftest import Database, actor_for
 from tests.services.exports.support import number_households, read_back
 
@@ -222,6 +222,47 @@ class TestWorkOrderStats:
         # then they are those of each area read alone
         assert grouped == {p: await figures(path=p, start=start, end=end) for p in paths}
         assert sum(s.orders for s in grouped.values()) > 0
+
+    async def test_each_row_has_the_figures_work_order_stats_gives(
+        self, db: Database, media_dir: Path
+    ) -> None:
+        # given the demo community's export of this quarter
+        community = await Area.get(name=DEMO_COMMUNITY)
+        rows = await run("community_admin", ExportKind.WORK_ORDER_STATS, community)
+        admin = await actor_for("community_admin")
+        by_code = {a.code: a for a in await Area.all() if a.path.startswith(community.path)}
+        fields = {
+            "工单数": "orders",
+            "办理中": "open",
+            "已办结": "closed",
+            "已驳回": "rejected",
+            "已取消": "cancelled",
+            "超时": "breached",
+            "超时率": "breach_rate",
+            "受理用时中位数(分钟)": "median_minutes_to_accept",
+            "办结用时中位数(分钟)": "median_minutes_to_resolve",
+            "评价数": "rated",
+            "平均评分": "mean_rating",
+        }
+        # every figure of the API's WorkOrderStats has its column
+        assert set(fields) <= set(rows[0])
+        medians = 0
+        for row in rows[1:]:
+            cells = dict(zip(rows[0], row + [""] * (len(rows[0]) - len(row)), strict=True))
+            # then each area's row has the figures workOrderStats(under: that area) gives,
+            # its medians included (not the community's)
+            stats = await work_order_stats(
+                actor=admin, under_id=by_code[cells["区域编码"]].id, period=cells["统计期"]
+            )
+            for header, name in fields.items():
+                value = getattr(stats, name)
+                cell = cells[header]
+                assert (None if cell == "" else float(cell)) == (
+                    None if value is None else pytest.approx(float(value))
+                ), (cells["区域编码"], header)
+            medians += stats.median_minutes_to_resolve is not None
+        # and the demo has medians below the community to compare
+        assert medians > 1
 
     async def test_a_bad_period_is_refused(self, db: Database, media_dir: Path) -> None:
         community = await Area.get(name=DEMO_COMMUNITY)

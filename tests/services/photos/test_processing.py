@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms, ImageFile, JpegImagePlugin
 
 from services.errors import InvalidInput
 from services.kit.settings import get_settings
@@ -117,6 +117,68 @@ class TestProcess:
         with pytest.raises(InvalidInput) as refused:
             process(jpeg((101, 100), gps=False))
         assert "pixels" in refused.value.message
+
+    def test_no_pixel_is_decoded_for_a_photo_over_the_limit(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a pixel limit, and every decode counted
+        monkeypatch.setattr(get_settings(), "max_photo_pixels", 10_000)
+        given = jpeg((101, 100), gps=False)
+        loads: list[tuple[int, int]] = []
+        load = ImageFile.ImageFile.load
+
+        def counted(image: ImageFile.ImageFile) -> object:
+            loads.append(image.size)
+            return load(image)
+
+        monkeypatch.setattr(ImageFile.ImageFile, "load", counted)
+        # when a photo over it comes, then it is refused from its header alone
+        with pytest.raises(InvalidInput):
+            process(given)
+        assert loads == []
+
+    def test_a_large_jpeg_thumbnail_is_decoded_at_a_reduced_scale(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a 2400 x 1200 JPEG shot turned (upright 1200 x 2400), and every draft recorded
+        drafts: list[tuple[int, int]] = []
+        draft = JpegImagePlugin.JpegImageFile.draft
+
+        def recorded(
+            image: JpegImagePlugin.JpegImageFile, mode: str | None, size: tuple[int, int] | None
+        ) -> object:
+            result = draft(image, mode, size)
+            drafts.append(image.size)
+            return result
+
+        monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", recorded)
+        photo = process(jpeg((2400, 1200), orientation=ROTATED_90_CW))
+        # then the thumbnail was decoded at half the size (the smallest keeping twice its side)
+        side = get_settings().photo_thumbnail_px
+        assert drafts == [(1200, 600)]
+        # and it is upright, fits the side, has the colour and none of the metadata
+        thumbnail = opened(photo.thumbnail)
+        assert thumbnail.size == (side // 2, side)
+        red, green, blue = thumbnail.getpixel((side // 4, side // 2))  # type: ignore[misc]
+        assert abs(red - 200) < 8 and green < 40 and blue < 40
+        assert b"secret-place" not in photo.thumbnail and b"GridCam" not in photo.thumbnail
+        assert (photo.width, photo.height) == (1200, 2400)
+
+    def test_a_comment_and_a_colour_profile_are_not_kept(self) -> None:
+        # given a JPEG with a comment and an embedded (sRGB) profile
+        out = io.BytesIO()
+        profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        Image.new("RGB", (800, 400), (10, 120, 200)).save(
+            out, format="JPEG", comment=b"secret-comment", icc_profile=profile
+        )
+        given = out.getvalue()
+        assert b"secret-comment" in given
+        # when it is processed, then neither is in the photo or the thumbnail
+        photo = process(given)
+        for data in (photo.data, photo.thumbnail):
+            clean = opened(data)
+            assert b"secret-comment" not in data
+            assert "comment" not in clean.info and "icc_profile" not in clean.info
 
 
 class TestReadLimited:
