@@ -107,6 +107,15 @@ def compose(
     spec: RoleSpec, base: dict[Dimension, list[Part]], manual: list[tuple[Dimension, Part]]
 ) -> tuple[int, int, str]:
     """(total in hundredths, sum of dimension scores, scores JSON) of one result."""
+    total, score_sum, dims = totals(spec, base, manual)
+    return total, score_sum, json.dumps(dims, ensure_ascii=False)
+
+
+def totals(
+    spec: RoleSpec, base: dict[Dimension, list[Part]], manual: list[tuple[Dimension, Part]]
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """(total in hundredths, sum of dimension scores, the dimensions) of one result: what
+    `compose` stores and what-if (services.evaluation.whatif) compares."""
     total = Fraction(0)
     score_sum = 0
     dims = []
@@ -126,7 +135,7 @@ def compose(
                 "details": [p.as_json() for p in parts],
             }
         )
-    return half_up(total), score_sum, json.dumps(dims, ensure_ascii=False)
+    return half_up(total), score_sum, dims
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def standings(holders: list[Holder], scheme: Scheme) -> dict[int, Standing]:
     more), as scoring.rank_period ranks them."""
     scored: dict[tuple[int, Role], list[tuple[Holder, int, int]]] = defaultdict(list)
     for h in holders:
-        total, score_sum, _ = scoring.compose(
+        total, score_sum, _ = scoring.totals(
             scheme.role(h.role), scoring.rescored(h.base, scheme), h.manual
         )
         scored[(h.community_id, h.role)].append((h, total, score_sum))

@@ -87,10 +87,10 @@ class TestSimulateEvaluation:
         problems = await Person.get(id=households[1].person_id)
         assert (moves[problems.name]["rank"], moves[problems.name]["simulatedRank"]) == (2, 1)
         assert moves[problems.name]["simulatedTotal"] == 14.0
-        flag = [f for f in result["redFlags"] if f["kind"] == "RED_FLAG_CENTRAL_HOUSEHOLD"][0]
-        tried = [
+        flag = next(f for f in result["redFlags"] if f["kind"] == "RED_FLAG_CENTRAL_HOUSEHOLD")
+        tried = next(
             f for f in result["simulatedRedFlags"] if f["kind"] == "RED_FLAG_CENTRAL_HOUSEHOLD"
-        ][0]
+        )
         assert flag["person"]["name"] != problems.name
         assert tried["person"]["name"] == problems.name
         weights = result["simulatedScheme"]["roles"][0]["dimensions"]

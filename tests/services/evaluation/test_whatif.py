@@ -7,11 +7,17 @@ from typing import Any
 import pytest
 
 from services import evaluation
-from services.enums import Dimension, HonourKind, Metric, Role
+from services.enums import Dimension, HonourKind, Metric, PeriodStatus, Role
 from services.errors import Conflict, Forbidden, InvalidInput
 from services.evaluation import EvaluationChanges, WeightChange
 from services.kit import db as kit_db
-from services.models import EvaluationHonour, EvaluationPeriod, EvaluationResult, RoleAssignment
+from services.models import (
+    Area,
+    EvaluationHonour,
+    EvaluationPeriod,
+    EvaluationResult,
+    RoleAssignment,
+)
 from tests.conftest import Database, actor_for
 from tests.services.evaluation_support import (
     CODES,
@@ -230,3 +236,25 @@ class TestSimulateEvaluation:
                 period_id=opened.id,
                 changes=EvaluationChanges(),
             )
+
+
+class TestDemoScenario:
+    """The README's scenario: in the demo's published last quarter of 颜山社区, problem handling
+    weighing 70 changes who gets a red flag."""
+
+    async def test_raising_problem_handling_changes_a_red_flag_in_the_demo(
+        self, db: Database
+    ) -> None:
+        demo = await Area.get(name="颜山社区")
+        period = await EvaluationPeriod.get(area_id=demo.id, status=PeriodStatus.PUBLISHED)
+        before = await _snapshot()
+        sim = await evaluation.simulate_evaluation(
+            actor=await actor_for("community_admin"),
+            period_id=period.id,
+            changes=EvaluationChanges(weights=PROBLEMS_FIRST),
+        )
+        now = {(f.kind, f.person_id) for f in sim.red_flags}
+        then = {(f.kind, f.person_id) for f in sim.simulated_red_flags}
+        assert now != then, (now, then)
+        assert sim.moved > 0
+        assert await _snapshot() == before
