@@ -24,7 +24,7 @@ from services.enums import (
     PeriodStatus,
     Role,
 )
-from services.errors import Conflict, Forbidden, InvalidInput
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.evaluation import scoring
 from services.evaluation.periods import get_period, rules_of
 from services.evaluation.schemes import (
@@ -463,3 +463,11 @@ async def simulate_evaluation(
         exit_review_count=len(now.exits),
         simulated_exit_review_count=len(then.exits),
     )
+
+
+async def period_at(*, area_id: int, quarter: str) -> EvaluationPeriod:
+    """The period of an area and quarter (the command line names periods so)."""
+    period = await EvaluationPeriod.get_or_none(area_id=area_id, quarter=quarter)
+    if period is None:
+        raise NotFound(f"No evaluation period of {quarter} for this area.", field="quarter")
+    return period
