@@ -193,14 +193,13 @@ def red_flags(ranked: dict[int, Standing], areas: list[AreaInput], scheme: Schem
         if path.count("/") > 5:
             entries[scoring.prefix(path, 5)].append(s.total)
         leaders[(s.holder.area_id, s.holder.role)] = s.holder.person_id
-    grouped: dict[tuple[int, AreaLevel], list[tuple[int, int, AreaInput]]] = defaultdict(list)
+    # Areas without holders rank too (as scoring ranks them), but are never honoured.
+    grouped: dict[tuple[int, AreaLevel], list[tuple[int, int, AreaInput, bool]]] = defaultdict(list)
     for a in areas:
         totals = entries.get(a.area_path, [])
-        if not totals:
-            continue
-        mean = Fraction(sum(totals), len(totals))
+        mean = Fraction(sum(totals), len(totals)) if totals else Fraction(0)
         score = scoring.half_up(scoring.area_score(mean, Fraction(a.activity)))
-        grouped[(a.community_id, a.level)].append((score, scoring.half_up(mean), a))
+        grouped[(a.community_id, a.level)].append((score, scoring.half_up(mean), a, bool(totals)))
     flags: list[Flag] = []
     for kind, level, leader in (
         (HonourKind.RED_FLAG_GRID, AreaLevel.GRID, Role.GRID_LEADER),
@@ -211,8 +210,8 @@ def red_flags(ranked: dict[int, Standing], areas: list[AreaInput], scheme: Schem
             if lvl is not level:
                 continue
             group.sort(key=lambda e: (-e[0], -e[1], e[2].area_id))
-            for rank, (score, _, a) in enumerate(group, start=1):
-                if rank <= top and score >= scheme.exit_threshold * 100:
+            for rank, (score, _, a, held) in enumerate(group, start=1):
+                if held and rank <= top and score >= scheme.exit_threshold * 100:
                     flags.append(
                         Flag(kind, a.area_id, leaders.get((a.area_id, leader)), rank, score)
                     )
