@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := ENVIRONMENT=$${ENVIRONMENT:-dev}
 
-.PHONY: install audit-install run test test-slow-path test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-matching bench-activities bench-orders bench-load bench-imports bench-photos
+.PHONY: install audit-install run test test-slow-path test-calendar fuzz lint format migrate migrations check-migrations seed scale schema lock bench clean verify-ledger expire backup restore bench-points bench-evaluation bench-whatif bench-matching bench-activities bench-orders bench-load bench-imports bench-photos
 
 install: $(STAMP)
 
@@ -132,6 +132,11 @@ bench-photos: install
 # Scoring and publishing a quarter: 10,000 role holders, 1,000,000 ledger entries (target < 10 s).
 bench-evaluation: install
 	$(DEV_ENV) $(BIN)/python -m bench evaluation
+
+# Issue 17: simulateEvaluation on a community of 1,000 role holders (target < 1 s) and a street
+# of 10,000 (target < 10 s); nothing written.
+bench-whatif: install
+	$(DEV_ENV) $(BIN)/python -m bench whatif
 
 # matchesForNeed over 100,000 resources: p50/p99 latency and statements per call.
 bench-matching: install

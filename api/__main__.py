@@ -1,6 +1,6 @@
 """Command line: `python -m api serve | migrate | check-migrations | backup | restore |
 verify-ledger | run-jobs (expire) | import | import-template | export |
-import-boundaries | check-boundaries`."""
+import-boundaries | check-boundaries | simulate-evaluation`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Never
 import uvicorn
 from tqdm import tqdm
 
-from api import geo_cli, logs
+from api import geo_cli, logs, whatif_cli
 from api.jobs import JOBS
 from services.enums import ExportFormat, ExportKind, ImportKind, ImportStatus
 from services.errors import DomainError
@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         "work-order timers; for cron or tests) and exit",
     )
     geo_cli.add_commands(sub)
+    whatif_cli.add_commands(sub)
     exporting = sub.add_parser(
         "export",
         help="write a report (households, people, roles, coverage gaps, points, ledger, "
@@ -315,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(settings)
     if args.command in geo_cli.COMMANDS:
         return asyncio.run(geo_cli.run(args))
+    if args.command in whatif_cli.COMMANDS:
+        return asyncio.run(whatif_cli.run(args))
     if args.command == "check-migrations":
         return asyncio.run(_check_migrations())
     if args.command in {"backup", "restore"}:

@@ -446,6 +446,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.evaluation import main as evaluation_main
 
         return evaluation_main(args[1:])
+    if args[:1] == ["whatif"]:
+        from bench.whatif import main as whatif_main
+
+        return whatif_main(args[1:])
     if args[:1] == ["matching-quality"]:
         from bench.matching_quality import main as quality_main
 

@@ -29,7 +29,7 @@ from schema.core.nodes import NodesQuery
 from schema.core.observability import OperationMetrics
 from schema.core.scalars import SCALAR_OVERRIDES
 from schema.core.throttle import Throttle
-from schema.evaluation import EvaluationMutation, EvaluationQuery
+from schema.evaluation import EvaluationMutation, EvaluationQuery, WhatIfMutation
 from schema.exports import ExportsMutation
 from schema.geo.queries import GeoQuery
 from schema.grids import GridsMutation, GridsQuery
@@ -79,6 +79,7 @@ Mutation = merge_types(
         PointsMutation,
         MarketMutation,
         EvaluationMutation,
+        WhatIfMutation,
         ExportsMutation,
         PartnersMutation,
         PartyMutation,

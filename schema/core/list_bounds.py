@@ -31,6 +31,7 @@ from services.evaluation.results import (
 )
 from services.evaluation.schemes import ACTIVITY_METRICS, MAX_ITEMS, MAX_RULE_LINKS
 from services.evaluation.training import MAX_ATTENDEES
+from services.evaluation.whatif import EXITS_LIMIT, FLAGS_LIMIT, MOVES_LIMIT
 from services.geo.features import MAX_FEATURES
 from services.grids.areas import MAX_CHILDREN
 from services.grids.moves import MAX_HOUSEHOLDS_PER_MOVE
@@ -107,6 +108,21 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Query.redFlags": Bound(RED_FLAGS_LIMIT, "red_flags lists the newest only"),
     "PublishEvaluationPeriodSuccess.redFlags": Bound(
         RED_FLAGS_LIMIT, "red_flags lists the newest only"
+    ),
+    "SimulateEvaluationSuccess.moves": Bound(
+        MOVES_LIMIT, "simulate_evaluation lists the largest moves only"
+    ),
+    "SimulateEvaluationSuccess.redFlags": Bound(
+        FLAGS_LIMIT, "simulate_evaluation lists that many red flags a side"
+    ),
+    "SimulateEvaluationSuccess.simulatedRedFlags": Bound(
+        FLAGS_LIMIT, "simulate_evaluation lists that many red flags a side"
+    ),
+    "SimulateEvaluationSuccess.exitReviews": Bound(
+        EXITS_LIMIT, "simulate_evaluation lists that many exit reviews a side"
+    ),
+    "SimulateEvaluationSuccess.simulatedExitReviews": Bound(
+        EXITS_LIMIT, "simulate_evaluation lists that many exit reviews a side"
     ),
     "Viewer.evaluations": Bound(MY_EVALUATIONS_LIMIT, "my_evaluations lists the newest only"),
     "Evaluation.dimensions": Bound(

@@ -6,5 +6,13 @@ import schema.evaluation.enums  # noqa: F401
 from schema.evaluation.mutations import EvaluationMutation
 from schema.evaluation.queries import EvaluationQuery
 from schema.evaluation.types import Evaluation, Honour, TrainingCoverage
+from schema.evaluation.whatif import WhatIfMutation
 
-__all__ = ["Evaluation", "EvaluationMutation", "EvaluationQuery", "Honour", "TrainingCoverage"]
+__all__ = [
+    "Evaluation",
+    "EvaluationMutation",
+    "EvaluationQuery",
+    "Honour",
+    "TrainingCoverage",
+    "WhatIfMutation",
+]

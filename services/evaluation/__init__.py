@@ -63,6 +63,12 @@ from services.evaluation.training import (
     sessions_by_ids,
     training_coverage,
 )
+from services.evaluation.whatif import (
+    EvaluationChanges,
+    EvaluationSimulation,
+    WeightChange,
+    simulate_evaluation,
+)
 
 __all__ = [
     "HONOUR_NAMES",
@@ -70,6 +76,8 @@ __all__ = [
     "Details",
     "DimensionScore",
     "DimensionSpec",
+    "EvaluationChanges",
+    "EvaluationSimulation",
     "HonourSpec",
     "ManualItem",
     "MetricPoints",
@@ -80,6 +88,7 @@ __all__ = [
     "SchemeInput",
     "SchemeView",
     "TrainingCoverage",
+    "WeightChange",
     "adjust_score",
     "adjustments_by_ids",
     "adjustments_of",
@@ -115,6 +124,7 @@ __all__ = [
     "rules_of",
     "schemes_by_ids",
     "sessions_by_ids",
+    "simulate_evaluation",
     "start_scoring",
     "training_coverage",
     "update_scheme",

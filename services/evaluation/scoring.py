@@ -107,6 +107,15 @@ def compose(
     spec: RoleSpec, base: dict[Dimension, list[Part]], manual: list[tuple[Dimension, Part]]
 ) -> tuple[int, int, str]:
     """(total in hundredths, sum of dimension scores, scores JSON) of one result."""
+    total, score_sum, dims = totals(spec, base, manual)
+    return total, score_sum, json.dumps(dims, ensure_ascii=False)
+
+
+def totals(
+    spec: RoleSpec, base: dict[Dimension, list[Part]], manual: list[tuple[Dimension, Part]]
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """(total in hundredths, sum of dimension scores, the dimensions) of one result: what
+    `compose` stores and what-if (services.evaluation.whatif) compares."""
     total = Fraction(0)
     score_sum = 0
     dims = []
@@ -126,7 +135,7 @@ def compose(
                 "details": [p.as_json() for p in parts],
             }
         )
-    return half_up(total), score_sum, json.dumps(dims, ensure_ascii=False)
+    return half_up(total), score_sum, dims
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,28 @@ def manual_parts(
             )
         )
     return parts
+
+
+def metric_part(metric: Metric, count: int, scheme: Scheme) -> Part:
+    """What `count` units of an activity metric add to its dimension under a scheme."""
+    return Part("METRIC", metric.value, count, count * scheme.points_per(metric))
+
+
+def rescored(base: dict[Dimension, list[Part]], scheme: Scheme) -> dict[Dimension, list[Part]]:
+    """Stored automatic parts under another scheme: the metric parts counted again at its
+    points per unit (their counts are kept), the ledger parts as they were."""
+    return {
+        dimension: [
+            metric_part(Metric(p.label), p.points, scheme) if p.kind == "METRIC" else p
+            for p in parts
+        ]
+        for dimension, parts in base.items()
+    }
+
+
+def area_score(holders_mean: Fraction, activity: Fraction) -> Fraction:
+    """A grid's or micro-grid's score from its holders' mean total and its activity."""
+    return HOLDERS_SHARE * holders_mean + (1 - HOLDERS_SHARE) * activity
 
 
 def _subtree(path: str) -> tuple[str, str]:
@@ -267,22 +298,12 @@ async def score_period(
         quarter_sessions, year_sessions = sessions.get(person_id, (0, 0))
         if quarter_sessions and scheme.training_points:
             base[Dimension.MANAGEMENT_SERVICE].append(
-                Part(
-                    "METRIC",
-                    Metric.TRAINING_ATTENDED.value,
-                    quarter_sessions,
-                    quarter_sessions * scheme.training_points,
-                )
+                metric_part(Metric.TRAINING_ATTENDED, quarter_sessions, scheme)
             )
         for metric, counts in activity.items():
             if counts.get(person_id):
                 base[METRIC_DIMENSIONS[metric]].append(
-                    Part(
-                        "METRIC",
-                        metric.value,
-                        counts[person_id],
-                        counts[person_id] * scheme.points_per(metric),
-                    )
+                    metric_part(metric, counts[person_id], scheme)
                 )
         total, score_sum, scores = compose(scheme.role(role), base, [])
         rows.append(
@@ -431,7 +452,7 @@ async def _score_areas(period: EvaluationPeriod) -> None:
         if served is not None and served.rated:
             shares.append(Fraction(served.rating_sum, 5 * served.rated))
         activity = sum(shares, Fraction(0)) / len(shares) * 10000
-        score = HOLDERS_SHARE * mean + (1 - HOLDERS_SHARE) * activity
+        score = area_score(mean, activity)
         ids = path_ids(str(area["path"]))
         scored.append(
             [
