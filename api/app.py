@@ -27,7 +27,8 @@ from api.figures import read_figures
 from api.graphql import GraphQLApp
 from api.jobs import JOBS
 from schema.build import build_schema
-from services.kit import db, health
+from services import imports
+from services.kit import clock, db, health
 from services.kit.events import Topic, broker
 from services.kit.jobs import run_forever
 from services.kit.media import MEDIA_ROUTE
@@ -281,8 +282,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if not manage_database:
             yield
             return
+        started = clock.now()
         # Global fallback: request tasks must see the context opened here (Tortoise 1.x).
         await db.init(settings.database_url, run_migrations=False, global_fallback=True)
+        # Imports a process that has gone left unfinished (all or nothing: none wrote a row).
+        interrupted = await imports.fail_interrupted_jobs(before=started)
+        if interrupted:
+            logger.warning("%s interrupted import jobs marked FAILED", interrupted)
         relay = (
             RedisRelay(settings.events_redis_url, settings.events_channel)
             if settings.events_redis_url
@@ -298,6 +304,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             yield
         finally:
+            await imports.stop_imports()  # before the database closes: they mark themselves
             if jobs is not None:
                 jobs.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

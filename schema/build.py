@@ -35,7 +35,7 @@ from schema.geo.queries import GeoQuery
 from schema.grids import GridsMutation, GridsQuery
 from schema.household_claims import HouseholdClaimsMutation, HouseholdClaimsQuery
 from schema.households import HouseholdsMutation
-from schema.imports import ImportsMutation, ImportsQuery
+from schema.imports import ImportsMutation, ImportsQuery, ImportsSubscription
 from schema.market import MarketMutation, MarketQuery
 from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
 from schema.partners import PartnersMutation, PartnersQuery
@@ -90,7 +90,8 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types(
-    "Subscription", (PointsSubscription, NoticesSubscription, WorkOrdersSubscription)
+    "Subscription",
+    (PointsSubscription, NoticesSubscription, WorkOrdersSubscription, ImportsSubscription),
 )
 get_object_definition(Query, strict=True).description = (
     "Everything readable: the viewer, the territory, people, duty cards, points rules and "

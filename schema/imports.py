@@ -1,9 +1,10 @@
 """GraphQL for bulk import (批量导入): `importData` (a file through the multipart request
-spec), `importJob` to read a job and its problems, `importTemplate` for a template's URL."""
+spec) starts a background job, `importJob` reads it and its problems (polling),
+`importJobUpdated` follows it live, `importTemplate` gives a template's URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +16,7 @@ from strawberry.file_uploads import Upload
 from schema.core.context import Info
 from schema.core.errors import MUTATION_INPUT, UserErrors, describe_values
 from schema.core.ids import id_argument, require_key
+from schema.core.live import deliver
 from schema.core.pagination import After, Before, Connection, First, Last, paged
 from services import imports
 from services.enums import ImportKind, ImportStatus
@@ -40,7 +42,7 @@ strawberry.enum(ImportStatus, description="Where an import job stands.")
 describe_values(
     ImportStatus,
     {
-        "QUEUED": "Received, not started.",
+        "QUEUED": "Received, not started (the import runs in the background).",
         "RUNNING": "Rows being checked or written.",
         "SUCCEEDED": "Every row was written (all in one transaction).",
         "DRY_RUN_DONE": "Checked and counted only (dryRun): nothing written.",
@@ -77,8 +79,14 @@ class ImportJob(relay.Node):
     status: ImportStatus = strawberry.field(description="Where it stands.")
     dry_run: bool = strawberry.field(description="Checked and counted only, nothing written.")
     file_name: str = strawberry.field(description="The uploaded file's name.")
-    rows_total: int = strawberry.field(description="Data rows in the file (header excluded).")
-    rows_done: int = strawberry.field(description="Data rows processed so far.")
+    rows_total: int = strawberry.field(
+        description="Data rows in the file (header excluded). While RUNNING with rowsDone 0: "
+        "the rows checked so far (every row is checked before any is written)."
+    )
+    rows_done: int = strawberry.field(
+        description="Data rows written (dryRun: counted) so far, once every row was checked "
+        "without a problem; 0 while checking. Equals rowsTotal when the job has finished."
+    )
     created: int = strawberry.field(description="Rows that created something (or would).")
     updated: int = strawberry.field(description="Rows that changed a stored one (or would).")
     unchanged: int = strawberry.field(description="Rows equal to what is stored.")
@@ -149,10 +157,11 @@ class ImportDataInput:
     )
 
 
-@strawberry.type(description="The file was imported, dry-run, or refused row by row (see job).")
+@strawberry.type(description="The file was received; its import runs in the background.")
 class ImportDataSuccess:
     job: ImportJob = strawberry.field(
-        description="The job, finished: SUCCEEDED, DRY_RUN_DONE or FAILED with its errors."
+        description="The job, QUEUED: poll `importJob(id)` or follow `importJobUpdated(id)` "
+        "until it is SUCCEEDED, DRY_RUN_DONE or FAILED (with its errors)."
     )
 
 
@@ -194,8 +203,9 @@ class ImportsMutation:
     @strawberry.mutation(
         description="Import a file (批量导入; admins, into the areas they administer): every row "
         "is checked first; any problem or dryRun writes nothing; else all rows are written in "
-        "one transaction (upsert by area code, 户号, phone). Runs inline: the job returned "
-        "has finished."
+        "one transaction (upsert by area code, 户号, phone). Runs in the background: the job "
+        "is returned QUEUED at once. A job the service was restarted during ends FAILED "
+        "(INTERRUPTED, nothing written)."
     )
     async def import_data(
         self, info: Info, input: Annotated[ImportDataInput, MUTATION_INPUT]
@@ -213,3 +223,23 @@ class ImportsMutation:
             dry_run=input.dry_run,
         )
         return ImportDataSuccess(job=ImportJob.from_model(job))
+
+
+@strawberry.type
+class ImportsSubscription:
+    @strawberry.subscription(
+        description="An import job you ran, as it moves on: first as it is now, then at every "
+        "progress save (every 1,000 rows checked, every batch written) and once finished "
+        "(SUCCEEDED, DRY_RUN_DONE or FAILED), after which the stream completes. NOT_FOUND if "
+        "the job is not yours."
+    )
+    async def import_job_updated(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, id_argument("ImportJob", description="The job.")],
+    ) -> AsyncGenerator[ImportJob, None]:
+        await info.context.revalidate()  # the connection may be hours old
+        watch = await imports.import_job_watch(
+            actor=info.context.actor, job_id=require_key(id, "ImportJob", "id")
+        )
+        return deliver(info, watch, ImportJob.from_model)

@@ -38,6 +38,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 from services.accounts import load_actor
+from services.imports import stop_imports
 from services.kit import clock
 from services.kit import db as database
 from services.kit.auth import Actor
@@ -186,7 +187,11 @@ async def _open(backend: str, template: str, tmp_path: Path) -> AsyncIterator[Da
     try:
         async with TortoiseContext() as ctx:
             await ctx.init(config=database.tortoise_config(url))
-            yield Database(backend=backend, url=url)
+            try:
+                yield Database(backend=backend, url=url)
+            finally:
+                # Background imports a test started end before its database does.
+                await stop_imports()
     finally:
         await _drop(pg_name)
 

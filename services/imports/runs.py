@@ -7,11 +7,9 @@ The same function serves the command line (`actor=None`: the system, no scope) a
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from tortoise.transactions import in_transaction
 
@@ -37,7 +35,9 @@ MAX_STORED_ERRORS = 10_000
 problem by problem."""
 
 PROGRESS_EVERY = 1000
-COPY_CHUNK = 1 << 20
+YIELD_EVERY = 100
+"""Rows checked between two yields to the event loop: checking is synchronous work, and a
+large file must not hold up the other requests of the process."""
 
 LOADERS: dict[ImportKind, type[Loader]] = {
     ImportKind.AREAS: AreaLoader,
@@ -51,6 +51,15 @@ LOADERS: dict[ImportKind, type[Loader]] = {
 
 Progress = Callable[[str, int], None]
 """Told (phase "check" or "write", rows just done) as the rows go by."""
+
+Moved = Callable[[ImportJob, str], Awaitable[None]]
+"""Told the job whenever its counts moved on, with the phase: "start" (now RUNNING), "check"
+(every PROGRESS_EVERY rows checked: `rows_total` grew) or "write" (every batch written or, dry,
+counted: `rows_done` grew; inside the write transaction unless dry)."""
+
+LIVE: dict[int, ImportJob] = {}
+"""The jobs this process is running (services.imports.background), by id: their counts as they
+are now, ahead of what is saved (write progress is saved only with the transaction)."""
 
 
 def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -88,11 +97,17 @@ async def run_import(
     job: ImportJob,
     path: Path,
     progress: Progress | None = None,
+    moved: Moved | None = None,
 ) -> ImportJob:
     """Import the file at `path` for `job`: check every row, then (no problem, not dry) write
-    all in one transaction. The job ends SUCCEEDED, DRY_RUN_DONE or FAILED with its problems."""
+    all in one transaction. The job ends SUCCEEDED, DRY_RUN_DONE or FAILED with its problems.
+
+    While it runs, `rows_total` counts the rows checked so far (`rows_done` stays 0), then
+    `rows_done` the rows written (dry: counted); at the end both are the file's row count."""
     job.status = ImportStatus.RUNNING
     await job.save(update_fields=["status"])
+    if moved:
+        await moved(job, "start")
     loader = LOADERS[job.kind](actor)
     errors = _Errors()
     try:
@@ -104,13 +119,18 @@ async def run_import(
                 loader.check(row)
                 errors.add(row.errors)
                 job.rows_total += 1
-                if progress and job.rows_total % PROGRESS_EVERY == 0:
-                    progress("check", PROGRESS_EVERY)
+                if job.rows_total % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let the process serve other requests meanwhile
+                if job.rows_total % PROGRESS_EVERY == 0:
+                    if progress:
+                        progress("check", PROGRESS_EVERY)
+                    if moved:
+                        await moved(job, "check")
             if progress:
                 progress("check", job.rows_total % PROGRESS_EVERY)
             errors.add(await loader.finish_checks())
         if not errors.count:
-            await _write(loader, job, path, progress)
+            await _write(loader, job, path, progress, moved)
     except BadFile as error:  # the file's problem, not ours; anything else is a bug and raises
         errors.add([RowError(error.row, "", "BAD_FILE", error.message)])
     except Exception:
@@ -184,7 +204,9 @@ async def _take_write_lock(job: ImportJob) -> None:
         await db.fetch(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})", [])
 
 
-async def _write(loader: Loader, job: ImportJob, path: Path, progress: Progress | None) -> None:
+async def _write(
+    loader: Loader, job: ImportJob, path: Path, progress: Progress | None, moved: Moved | None
+) -> None:
     """The second pass: the file read again (areas: the rows kept), written in batches in one
     transaction, or only counted for a dry run."""
     if isinstance(loader, AreaLoader):
@@ -194,16 +216,24 @@ async def _write(loader: Loader, job: ImportJob, path: Path, progress: Progress 
     if job.dry_run:
         for batch in batches:
             await loader.write(batch, dry_run=True)
-            if progress:
-                progress("write", len(batch))
+            await _written(job, batch, progress, moved)
         return
     async with in_transaction():
         await _take_write_lock(job)
         await loader.refresh()
         for batch in batches:
             await loader.write(batch, dry_run=False)
-            if progress:
-                progress("write", len(batch))
+            await _written(job, batch, progress, moved)
+
+
+async def _written(
+    job: ImportJob, batch: list[Row], progress: Progress | None, moved: Moved | None
+) -> None:
+    job.rows_done += len(batch)
+    if progress:
+        progress("write", len(batch))
+    if moved:
+        await moved(job, "write")
 
 
 async def import_file(
@@ -226,27 +256,14 @@ async def get_import_job(*, actor: Actor | None, job_id: int) -> ImportJob:
     job = await ImportJob.get_or_none(id=job_id)
     if job is None or job.actor_id != actor.person_id:
         raise NotFound("No such import job.", field="id")
+    # Running here: its counts as they are now (what is saved may lag behind). Once it has an
+    # outcome, the saved row: its problems are saved with it.
+    live = LIVE.get(job.id)
+    if live is not None and live.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return live
     return job
 
 
 async def import_errors(*, job: ImportJob, window: Window) -> Page[ImportRowError]:
     """The problems of a job, in file order (row by row)."""
     return await paginate(ImportRowError.filter(job_id=job.id), window)
-
-
-async def import_upload(
-    *,
-    actor: Actor | None,
-    kind: ImportKind,
-    source: BinaryIO,
-    file_name: str,
-    dry_run: bool = False,
-) -> ImportJob:
-    """Import an uploaded file (admins, into their subtrees): copied to a temporary file in
-    chunks (never whole in memory), then run to the end before returning (inline)."""
-    actor = require_actor(actor)
-    job = await new_job(actor=actor, kind=kind, dry_run=dry_run, file_name=file_name)
-    with tempfile.NamedTemporaryFile(prefix="import-", suffix=Path(file_name).suffix) as copy:
-        shutil.copyfileobj(source, copy, length=COPY_CHUNK)
-        copy.flush()
-        return await run_import(actor=actor, job=job, path=Path(copy.name))

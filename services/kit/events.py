@@ -6,6 +6,9 @@ Topics and payloads (plain JSON values, so that a broker across processes can ca
                announced with the path of the area it left}
 - NOTICE      {"id": notice id, "area_path": path of the area it was published to}
 - POINTS      {"person_id": person whose account changed}
+- IMPORT_JOB  {"id": import job id, and while the job exists "status", "rows_total",
+               "rows_done": its counts as they are now (rows written are saved only when the
+               import's transaction commits); published directly as a job moves on}
 
 Services record events with `emit` while they work, inside `async with collecting():` around
 their transaction; the events go out when the block ends without an error, that is after the
@@ -35,6 +38,7 @@ class Topic(StrEnum):
     WORK_ORDER = "WORK_ORDER"
     NOTICE = "NOTICE"
     POINTS = "POINTS"
+    IMPORT_JOB = "IMPORT_JOB"
 
 
 @dataclass(frozen=True)
