@@ -31,6 +31,7 @@ from schema.core.scalars import SCALAR_OVERRIDES
 from schema.core.throttle import Throttle
 from schema.evaluation import EvaluationMutation, EvaluationQuery, WhatIfMutation
 from schema.exports import ExportsMutation
+from schema.geo.boundaries import BoundariesMutation, BoundariesQuery
 from schema.geo.queries import GeoQuery
 from schema.grids import GridsMutation, GridsQuery
 from schema.household_claims import HouseholdClaimsMutation, HouseholdClaimsQuery
@@ -55,6 +56,7 @@ Query = merge_types(
         NodesQuery,
         GridsQuery,
         GeoQuery,
+        BoundariesQuery,
         PeopleQuery,
         HouseholdClaimsQuery,
         PointsQuery,
@@ -73,6 +75,7 @@ Mutation = merge_types(
     (
         AccountsMutation,
         GridsMutation,
+        BoundariesMutation,
         HouseholdsMutation,
         HouseholdClaimsMutation,
         PeopleMutation,

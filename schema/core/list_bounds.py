@@ -32,6 +32,7 @@ from services.evaluation.results import (
 from services.evaluation.schemes import ACTIVITY_METRICS, MAX_ITEMS, MAX_RULE_LINKS
 from services.evaluation.training import MAX_ATTENDEES
 from services.evaluation.whatif import EXITS_LIMIT, FLAGS_LIMIT, MOVES_LIMIT
+from services.geo.boundaries import LISTED_PROBLEMS
 from services.geo.features import MAX_FEATURES
 from services.grids.areas import MAX_CHILDREN
 from services.grids.moves import MAX_HOUSEHOLDS_PER_MOVE
@@ -71,9 +72,18 @@ SIZED_BY_ARGUMENT = ("first", "ids")
 FIELD_COSTS: dict[tuple[str, str], int] = {
     # A quarter per feature it may return: 2,500, four layers in a budget for a visitor.
     ("Query", "mapFeatures"): MAX_FEATURES // 4,
+    # The overlays of a whole subtree's net, run for every page: as much as a map layer.
+    ("Query", "boundaryProblems"): MAX_FEATURES // 4,
 }
 
 LIST_BOUNDS: dict[str, Bound] = {
+    # --- the map ---
+    "ImportBoundariesSuccess.problems": Bound(
+        LISTED_PROBLEMS, "import_boundaries_upload lists the first problems only"
+    ),
+    "BoundaryProblem.areas": Bound(
+        MAX_CHILDREN, "one area or two, or MISSING's children of one parent (create_area caps)"
+    ),
     # --- the territory and its people ---
     "Area.ancestors": Bound(
         len(LEVEL_ORDER) - 1, "the levels above an area; create_area nests levels strictly"

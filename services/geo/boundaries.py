@@ -13,12 +13,13 @@ Tolerances are in degrees: about a metre on the ground (edges drawn by hand neve
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import shapely
@@ -33,6 +34,7 @@ from services.geo import index
 from services.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
+from services.kit.pagination import Page, Window, page_from_rows
 from services.kit.paths import subtree_bounds
 from services.kit.settings import get_settings
 from services.models import Area, AreaBoundary
@@ -44,9 +46,31 @@ AREA_TOLERANCE = 1e-9
 # A child may stick out of its parent by this share of its own area (or AREA_TOLERANCE).
 OUTSIDE_SHARE = 0.001
 MAX_FEATURES = 50_000
+# An uploaded file (importBoundaries) is read whole and parsed as JSON, which takes several
+# times its size in memory: bounded below MAX_UPLOAD_BYTES, and by its vertices before shapely
+# builds anything (a district's micro-grids at ~100 vertices each need far fewer).
+MAX_FILE_BYTES = 16 * 1_048_576
+MAX_VERTICES = 1_000_000
+# Problems an upload's report lists (all are counted).
+LISTED_PROBLEMS = 1_000
+# Any constant: the advisory lock that serializes boundary writes on PostgreSQL.
+BOUNDARY_LOCK = 16_2027
 # Ids or codes per `IN (...)` (SQLite binds at most 32,766 variables, PostgreSQL 32,767).
 CHUNK = 1_000
 _KINDS = ("Polygon", "MultiPolygon")
+
+
+class FeatureProblemKind(enum.StrEnum):
+    """What is wrong with a feature of an import (or, at index -1, with the whole file)."""
+
+    NOT_A_COLLECTION = "NOT_A_COLLECTION"
+    TOO_LARGE = "TOO_LARGE"
+    MISSING_CODE = "MISSING_CODE"
+    REPEATED_CODE = "REPEATED_CODE"
+    INVALID_GEOMETRY = "INVALID_GEOMETRY"
+    OUT_OF_REGION = "OUT_OF_REGION"
+    UNKNOWN_AREA = "UNKNOWN_AREA"
+    NOT_ADMINISTERED = "NOT_ADMINISTERED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +80,7 @@ class FeatureProblem:
     index: int
     code: str | None
     message: str
+    kind: FeatureProblemKind = FeatureProblemKind.INVALID_GEOMETRY
 
 
 @dataclass(slots=True)
@@ -66,11 +91,14 @@ class ImportReport:
     imported: int
     dry_run: bool
     problems: list[FeatureProblem] = field(default_factory=list)
+    # Problems counted but not listed (an upload lists the first LISTED_PROBLEMS).
+    more_problems: int = 0
 
 
 class NetProblemKind(enum.StrEnum):
     """What a check of the net found."""
 
+    INVALID = "INVALID"
     OUTSIDE_PARENT = "OUTSIDE_PARENT"
     OVERLAP = "OVERLAP"
     GAP = "GAP"
@@ -79,13 +107,16 @@ class NetProblemKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NetProblem:
-    """One problem of the net, with the areas involved (by code, or `#id` without one) and
-    the area of the offending piece in square degrees (0 for MISSING)."""
+    """One problem of the net, with the areas involved (by code, or `#id` without one), the
+    area of the offending piece in square degrees (0 for MISSING) and the piece itself in
+    WGS-84 (the part outside the parent, the overlap, the gap, the invalid boundary; None for
+    MISSING)."""
 
     kind: NetProblemKind
     areas: tuple[str, ...]
     size: float
     message: str
+    geometry: BaseGeometry | None = None
 
 
 def _to_wgs84(geometry: BaseGeometry, datum: Datum) -> BaseGeometry:
@@ -166,11 +197,18 @@ def boundary_in(text: str | None, datum: Datum) -> dict[str, Any] | None:
         return None
     if datum is Datum.WGS84:
         return dict(json.loads(text))
+    return geometry_in(load_boundary(text), datum)
 
-    def convert(coords: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        return np.array([wgs84_to_gcj02(float(x), float(y)) for x, y in coords])
 
-    return dict(mapping(shapely.transform(load_boundary(text), convert)))
+def geometry_in(geometry: BaseGeometry, datum: Datum) -> dict[str, Any]:
+    """A WGS-84 shape as a GeoJSON geometry in `datum`."""
+    if datum is not Datum.WGS84:
+
+        def convert(coords: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+            return np.array([wgs84_to_gcj02(float(x), float(y)) for x, y in coords])
+
+        geometry = shapely.transform(geometry, convert)
+    return dict(mapping(geometry))
 
 
 def _label(row: Mapping[str, Any]) -> str:
@@ -195,41 +233,114 @@ async def import_boundaries_as_operator(
     return await _import(collection, datum=datum, dry_run=dry_run, may=lambda _path: True)
 
 
+async def import_boundaries_upload(
+    *, actor: Actor | None, source: BinaryIO, datum: Datum = Datum.WGS84, dry_run: bool = False
+) -> ImportReport:
+    """Import an uploaded GeoJSON file (admins, areas of their subtrees only): read up to
+    MAX_FILE_BYTES (InvalidInput beyond, or when it is not JSON), then as `import_boundaries`."""
+    actor = require_actor(actor)
+    if not actor.admin_paths:
+        raise Forbidden("Only admins import boundaries.")
+    data = source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(
+            f"The file is larger than {MAX_FILE_BYTES // 1_048_576} MiB: split it (by street "
+            "or community) and import the parts.",
+            field="file",
+        )
+    try:
+        collection = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidInput(
+            f"The file is not GeoJSON (UTF-8 JSON): {error}", field="file"
+        ) from error
+    report = await import_boundaries(
+        actor=actor, collection=collection, datum=datum, dry_run=dry_run
+    )
+    report.more_problems = max(0, len(report.problems) - LISTED_PROBLEMS)
+    del report.problems[LISTED_PROBLEMS:]
+    return report
+
+
+def _vertices(raw: Any) -> int:
+    """How many positions a GeoJSON geometry's coordinates hold (0 when malformed: the parse
+    reports that), counted before shapely builds anything."""
+    coords = raw.get("coordinates") if isinstance(raw, Mapping) else None
+    count, stack = 0, [coords]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            if item and not isinstance(item[0], list):
+                count += 1
+            else:
+                stack.extend(item)
+    return count
+
+
+def _file_problem(report: ImportReport, message: str, kind: FeatureProblemKind) -> ImportReport:
+    report.problems.append(FeatureProblem(-1, None, message, kind))
+    return report
+
+
 async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> ImportReport:
     if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection":
-        report = ImportReport(features=0, imported=0, dry_run=dry_run)
-        report.problems.append(FeatureProblem(-1, None, "not a GeoJSON FeatureCollection"))
-        return report
+        return _file_problem(
+            ImportReport(features=0, imported=0, dry_run=dry_run),
+            "not a GeoJSON FeatureCollection",
+            FeatureProblemKind.NOT_A_COLLECTION,
+        )
     features = collection.get("features")
     if not isinstance(features, list):
         features = []
     report = ImportReport(features=len(features), imported=0, dry_run=dry_run)
     if len(features) > MAX_FEATURES:
-        report.problems.append(
-            FeatureProblem(-1, None, f"more than {MAX_FEATURES} features: split the file")
+        return _file_problem(
+            report,
+            f"more than {MAX_FEATURES} features: split the file",
+            FeatureProblemKind.TOO_LARGE,
         )
-        return report
+    vertices = sum(
+        _vertices(feature.get("geometry")) for feature in features if isinstance(feature, Mapping)
+    )
+    if vertices > MAX_VERTICES:
+        return _file_problem(
+            report,
+            f"{vertices} vertices, more than {MAX_VERTICES}: split the file or simplify the shapes",
+            FeatureProblemKind.TOO_LARGE,
+        )
     parsed: dict[str, tuple[int, BaseGeometry]] = {}
     for i, feature in enumerate(features):
         properties = feature.get("properties") if isinstance(feature, Mapping) else None
         code = properties.get("code") if isinstance(properties, Mapping) else None
         if not isinstance(code, str) or not code.strip():
-            report.problems.append(FeatureProblem(i, None, "`properties.code` is missing"))
+            report.problems.append(
+                FeatureProblem(
+                    i, None, "`properties.code` is missing", FeatureProblemKind.MISSING_CODE
+                )
+            )
             continue
         code = code.strip()
         if code in parsed:
             report.problems.append(
-                FeatureProblem(i, code, f"code repeated (feature {parsed[code][0]} has it too)")
+                FeatureProblem(
+                    i,
+                    code,
+                    f"code repeated (feature {parsed[code][0]} has it too)",
+                    FeatureProblemKind.REPEATED_CODE,
+                )
             )
             continue
+        kind = FeatureProblemKind.INVALID_GEOMETRY
         try:
             geometry = parse_geometry(feature.get("geometry"))
+            kind = FeatureProblemKind.OUT_OF_REGION
             check_extent(geometry)
+            kind = FeatureProblemKind.INVALID_GEOMETRY
             geometry = _to_wgs84(geometry, datum)
             if not geometry.is_valid:
                 raise ValueError(f"invalid after conversion: {explain_validity(geometry)}")
         except ValueError as error:
-            report.problems.append(FeatureProblem(i, code, str(error)))
+            report.problems.append(FeatureProblem(i, code, str(error), kind))
             continue
         parsed[code] = (i, geometry)
     areas: dict[str | None, Area] = {}
@@ -238,9 +349,15 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
     for code, (i, _) in parsed.items():
         found = areas.get(code)
         if found is None:
-            report.problems.append(FeatureProblem(i, code, "no area has this code"))
+            report.problems.append(
+                FeatureProblem(i, code, "no area has this code", FeatureProblemKind.UNKNOWN_AREA)
+            )
         elif not may(found.path):
-            report.problems.append(FeatureProblem(i, code, "you do not administer this area"))
+            report.problems.append(
+                FeatureProblem(
+                    i, code, "you do not administer this area", FeatureProblemKind.NOT_ADMINISTERED
+                )
+            )
     report.problems.sort(key=lambda p: p.index)
     if report.problems or dry_run:
         return report
@@ -256,6 +373,7 @@ async def _draw(boundaries: Mapping[int, BaseGeometry]) -> None:
     moment = clock.now()
     ids = list(boundaries)
     async with in_transaction():
+        await _take_write_lock()
         top = await db.fetch("SELECT MAX(version) AS v FROM area_boundary", [])
         version = int(top[0]["v"] or 0)
         existing: set[int] = set()
@@ -277,6 +395,18 @@ async def _draw(boundaries: Mapping[int, BaseGeometry]) -> None:
                 )
         await AreaBoundary.bulk_create(fresh, batch_size=500)
     index.boundaries_changed()
+
+
+async def _take_write_lock() -> None:
+    """Serialize boundary writes: each reads the greatest version and writes past it, and
+    `version` is unique, so two imports at once would collide. On PostgreSQL a
+    transaction-scoped advisory lock makes the second wait for the first to commit; on SQLite
+    a write first takes the database's one write lock before the read (STYLE.md: a
+    transaction that reads before it writes can fail with "database is locked")."""
+    if db.dialect() == "postgres":
+        await db.fetch(f"SELECT pg_advisory_xact_lock({BOUNDARY_LOCK})", [])
+    else:
+        await db.execute("UPDATE area_boundary SET version = version WHERE area_id = 0", [])
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
@@ -350,23 +480,54 @@ async def check_net_as_operator(*, under_path: str | None = None) -> list[NetPro
         f"LEFT JOIN area_boundary b ON b.area_id = a.id WHERE {where} ORDER BY a.id",
         params,
     )
-    return find_problems(rows)
+    # The overlays of a whole district take a while: off the event loop.
+    return await asyncio.to_thread(find_problems, rows)
+
+
+async def boundary_problems(
+    *, actor: Actor | None, under_id: int, window: Window
+) -> Page[NetProblem]:
+    """A page of the problems of the net under an area the actor administers, in the check's
+    order (keys are positions from 1: the check is run again for every page, so a page after
+    a change of the net may shift)."""
+    problems = await check_net(actor=actor, under_id=under_id)
+    positions = list(range(1, len(problems) + 1))
+    low, high = window.bounds(False)
+    chosen = [k for k in positions if (low is None or k > low) and (high is None or k < high)]
+    if window.backward:
+        chosen.reverse()
+    chosen = chosen[: window.size + 1]
+    total = len(problems)
+
+    async def count() -> int:
+        return total
+
+    return page_from_rows([problems[k - 1] for k in chosen], chosen, window, count=count)
 
 
 def find_problems(rows: Iterable[Mapping[str, Any]]) -> list[NetProblem]:
     """The checks on plain rows (id, code, name, level, parent_id, boundary)."""
     by_id = {r["id"]: r for r in rows}
-    shapes = {i: load_boundary(r["boundary"]) for i, r in by_id.items() if r["boundary"]}
+    problems: list[NetProblem] = []
+    shapes: dict[int, BaseGeometry] = {}
+    for i, r in by_id.items():
+        if r["boundary"]:
+            invalid = _invalid(by_id[i], r["boundary"])
+            if isinstance(invalid, NetProblem):
+                problems.append(invalid)
+            else:
+                shapes[i] = invalid
+    # An invalid boundary is reported once, as such, and left out of the other checks
+    # (shapely's overlays fail or mislead on it): the area counts as not drawn until fixed.
     children: dict[int, list[int]] = defaultdict(list)
     for r in by_id.values():
         if r["parent_id"] in by_id:
             children[r["parent_id"]].append(r["id"])
-    problems: list[NetProblem] = []
     for parent_id, kids in children.items():
         parent = by_id[parent_id]
         drawn = [k for k in kids if k in shapes]
         if parent_id in shapes or drawn:
-            missing = [k for k in kids if k not in shapes]
+            missing = [k for k in kids if not by_id[k]["boundary"]]
             if missing:
                 problems.append(
                     NetProblem(
@@ -382,7 +543,8 @@ def find_problems(rows: Iterable[Mapping[str, Any]]) -> list[NetProblem]:
         outline = shapes[parent_id]
         grown = outline.buffer(LENGTH_TOLERANCE)
         for k in drawn:
-            outside = shapes[k].difference(grown).area
+            piece = shapes[k].difference(grown)
+            outside = piece.area
             if outside > max(AREA_TOLERANCE, OUTSIDE_SHARE * shapes[k].area):
                 problems.append(
                     NetProblem(
@@ -390,6 +552,7 @@ def find_problems(rows: Iterable[Mapping[str, Any]]) -> list[NetProblem]:
                         (_label(by_id[k]), _label(parent)),
                         outside,
                         f"{_label(by_id[k])} sticks out of its parent {_label(parent)}",
+                        piece,
                     )
                 )
         if drawn:
@@ -402,6 +565,7 @@ def find_problems(rows: Iterable[Mapping[str, Any]]) -> list[NetProblem]:
                         (_label(parent),),
                         gap.area,
                         f"part of {_label(parent)} is in none of its children",
+                        gap,
                     )
                 )
     # Micro-grids of different parents (cousins) and the tops of the checked net (districts)
@@ -413,6 +577,27 @@ def find_problems(rows: Iterable[Mapping[str, Any]]) -> list[NetProblem]:
     tops = [i for i, r in by_id.items() if i in shapes and r["parent_id"] not in by_id]
     problems.extend(_siblings(by_id, shapes, tops))
     return problems
+
+
+def _invalid(row: Mapping[str, Any], text: str) -> BaseGeometry | NetProblem:
+    """The stored boundary's shape, or the INVALID problem when it is not a valid polygon
+    (written around the imports, e.g. by hand in SQL)."""
+    try:
+        geometry = load_boundary(text)
+    except Exception as error:  # malformed text: json's and shapely's several kinds
+        return NetProblem(
+            NetProblemKind.INVALID, (_label(row),), 0.0, f"{_label(row)}: unreadable ({error})"
+        )
+    if geometry.is_valid and not geometry.is_empty:
+        return geometry
+    reason = "empty" if geometry.is_empty else explain_validity(geometry)
+    return NetProblem(
+        NetProblemKind.INVALID,
+        (_label(row),),
+        float(geometry.area),
+        f"{_label(row)} is not a valid polygon: {reason}",
+        None if geometry.is_empty else geometry,
+    )
 
 
 def _siblings(
@@ -435,7 +620,8 @@ def _siblings(
         if cousins_only and by_id[first]["parent_id"] == by_id[second]["parent_id"]:
             continue
         # As the gap check: a sliver thinner than ~2 m (a hand-drawn shared edge) is no overlap.
-        overlap = shapes[first].intersection(shapes[second]).buffer(-LENGTH_TOLERANCE).area
+        piece = shapes[first].intersection(shapes[second])
+        overlap = piece.buffer(-LENGTH_TOLERANCE).area
         if overlap > AREA_TOLERANCE:
             labels = (_label(by_id[first]), _label(by_id[second]))
             problems.append(
@@ -444,6 +630,7 @@ def _siblings(
                     labels,
                     overlap,
                     f"{labels[0]} and {labels[1]} overlap",
+                    piece,
                 )
             )
     return problems

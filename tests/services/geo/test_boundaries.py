@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
 from typing import Any
 
 import pytest
@@ -10,8 +13,10 @@ from shapely.geometry import shape
 from seed.demo import DEMO_STREET
 from seed.onboarding import M
 from services.enums import AreaLevel, Datum
-from services.errors import Forbidden
+from services.errors import Forbidden, InvalidInput
+from services.geo import boundaries
 from services.geo.boundaries import (
+    FeatureProblemKind,
     NetProblemKind,
     boundary_of,
     check_extent,
@@ -20,12 +25,13 @@ from services.geo.boundaries import (
     find_problems,
     import_boundaries,
     import_boundaries_as_operator,
+    import_boundaries_upload,
     load_boundary,
     parse_geometry,
 )
 from services.geo.datum import wgs84_to_gcj02
 from services.geo.index import area_at
-from services.models import Area
+from services.models import Area, AreaBoundary
 from tests.conftest import Database, actor_for
 from tests.services.geo.shapes import box, box_text, collection
 
@@ -286,3 +292,127 @@ class TestCheckNet:
     async def test_not_for_non_admins(self, db: Database) -> None:
         with pytest.raises(Forbidden):
             await check_net(actor=await actor_for("resident"))
+
+
+class TestProblemShapes:
+    def test_each_piece_is_the_offending_part(self) -> None:
+        # given a parent, a child sticking out east, its sibling overlapping it, and a gap north
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.02)),
+            row(2, 1, box_text(0, 0, 0.011, 0.01)),
+            row(3, 1, box_text(0.01, 0, 0.03, 0.01)),
+        ]
+        found = {p.kind: p for p in find_problems(rows)}
+        # then each problem carries its piece: the overlap, the part outside, the gap
+        assert set(found) == {
+            NetProblemKind.OVERLAP,
+            NetProblemKind.OUTSIDE_PARENT,
+            NetProblemKind.GAP,
+        }
+        overlap = found[NetProblemKind.OVERLAP].geometry
+        outside = found[NetProblemKind.OUTSIDE_PARENT].geometry
+        gap = found[NetProblemKind.GAP].geometry
+        assert overlap is not None and outside is not None and gap is not None
+        assert overlap.bounds == pytest.approx((0.01, 0, 0.011, 0.01))
+        assert outside.bounds[0] == pytest.approx(0.02, abs=2e-5)
+        assert outside.bounds[2] == pytest.approx(0.03)
+        assert gap.bounds[1] == pytest.approx(0.01, abs=2e-5)
+        assert gap.area == pytest.approx(0.0002, rel=0.01)
+
+    def test_a_stored_invalid_boundary_is_reported_and_left_out(self) -> None:
+        # given a child whose stored boundary is a bowtie (written around the import's checks)
+        bowtie = '{"type":"Polygon","coordinates":[[[0,0],[0.01,0.01],[0.01,0],[0,0.01],[0,0]]]}'
+        rows = [
+            row(1, None, box_text(0, 0, 0.02, 0.01)),
+            row(2, 1, bowtie),
+            row(3, 1, box_text(0.01, 0, 0.02, 0.01)),
+            row(4, 1, "not json"),
+        ]
+        found = find_problems(rows)
+        # then both are INVALID, with the reason, and the rest of the check runs without them
+        assert [(p.kind, p.areas) for p in found] == [
+            (NetProblemKind.INVALID, ("C2",)),
+            (NetProblemKind.INVALID, ("C4",)),
+            (NetProblemKind.GAP, ("C1",)),
+        ]
+        assert "Self-intersection" in found[0].message and found[0].geometry is not None
+        assert "unreadable" in found[1].message and found[1].geometry is None
+
+
+class TestImportUpload:
+    async def test_too_many_vertices_refused_before_parsing(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        micro = await Area.get(name=M)
+        assert micro.code is not None
+        before = await boundary_of(micro.id)
+        monkeypatch.setattr(boundaries, "MAX_VERTICES", 4)
+        file = json.dumps(collection((micro.code, box(117.85, 36.48, 117.851, 36.481))))
+        report = await import_boundaries_upload(
+            actor=await actor_for("district_admin"), source=io.BytesIO(file.encode())
+        )
+        assert [(p.index, p.kind) for p in report.problems] == [(-1, FeatureProblemKind.TOO_LARGE)]
+        assert "5 vertices, more than 4" in report.problems[0].message
+        assert await boundary_of(micro.id) == before
+
+    async def test_file_over_the_bound_or_not_json(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        admin = await actor_for("district_admin")
+        monkeypatch.setattr(boundaries, "MAX_FILE_BYTES", 100)
+        with pytest.raises(InvalidInput, match="larger than") as big:
+            await import_boundaries_upload(actor=admin, source=io.BytesIO(b" " * 101))
+        assert big.value.field == "file"
+        with pytest.raises(InvalidInput, match="not GeoJSON"):
+            await import_boundaries_upload(actor=admin, source=io.BytesIO(b"{nope"))
+
+    async def test_problems_listed_up_to_the_bound_all_counted(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(boundaries, "LISTED_PROBLEMS", 2)
+        tiny = box(117.85, 36.48, 117.8501, 36.4801)
+        file = json.dumps(collection(*((f"X{n}", tiny) for n in range(5))))
+        report = await import_boundaries_upload(
+            actor=await actor_for("district_admin"), source=io.BytesIO(file.encode())
+        )
+        assert [p.index for p in report.problems] == [0, 1] and report.more_problems == 3
+
+    async def test_only_admins(self, db: Database) -> None:
+        with pytest.raises(Forbidden):
+            await import_boundaries_upload(
+                actor=await actor_for("grid_leader"), source=io.BytesIO(b"{}")
+            )
+
+
+class TestConcurrentImports:
+    async def test_two_imports_at_once_both_written_one_after_the_other(self, db: Database) -> None:
+        # given two admins' files for two different micro-grids
+        micro = await Area.get(name=M)
+        sibling = await Area.filter(parent_id=micro.parent_id, id__not=micro.id).first()
+        assert sibling is not None and micro.code and sibling.code
+        shapes: dict[str, dict[str, Any]] = {}
+        for area in (micro, sibling):
+            drawn = await boundary_of(area.id)
+            assert drawn is not None and area.code is not None
+            x0, y0, x1, y1 = load_boundary(drawn).bounds
+            shapes[area.code] = box(x0, y0, x1, y0 + (y1 - y0) / 2)
+        admin = await actor_for("district_admin")
+        top = await AreaBoundary.all().order_by("-version").first()
+        assert top is not None
+        # when both import at the same moment (each in its own transaction and connection)
+        reports = await asyncio.gather(
+            *(
+                import_boundaries(actor=admin, collection=collection((code, half)))
+                for code, half in shapes.items()
+            )
+        )
+        # then both were written, each with a version past every other
+        assert [r.imported for r in reports] == [1, 1]
+        written = await AreaBoundary.filter(area_id__in=[micro.id, sibling.id]).values_list(
+            "version", flat=True
+        )
+        assert sorted(written) == [top.version + 1, top.version + 2]
+        for area in (micro, sibling):
+            stored = await boundary_of(area.id)
+            assert area.code is not None and stored is not None
+            assert load_boundary(stored).equals(shape(shapes[area.code]))
