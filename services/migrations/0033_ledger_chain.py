@@ -15,7 +15,6 @@ from typing import Any
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
-from tortoise.indexes import Index
 
 # Frozen copies of services.points.chain's encoding (version 1) and columns: a migration must
 # keep computing what it computed when it was written.
@@ -86,6 +85,7 @@ async def forward(apps: Any, schema_editor: Any) -> None:
     rows = await client.execute_query_dict(
         f"SELECT {_COLUMNS} FROM points_transaction ORDER BY community_id, id"
     )
+    await client.execute_script(f"CREATE INDEX {_INDEX} ON points_transaction (community_id, id)")
     heads: dict[int, tuple[str, int, int]] = {}
     updates: list[tuple[str, str, int]] = []
     for row in rows:
@@ -124,12 +124,15 @@ async def forward(apps: Any, schema_editor: Any) -> None:
 # its triggers (0007's append-only guards) and indexes: the first step undoing this migration
 # keeps their SQL, the last puts them back.
 _SAVED: list[tuple[str, str]] = []
+# The chains are read community by community in id order.
+_INDEX = "points_transaction_chain"
 
 
 async def backward(apps: Any, schema_editor: Any) -> None:
-    """Nothing to undo in the data (the hashes go with their columns); on SQLite, keep the
-    guards of points_transaction (see restore_guards)."""
+    """Drop the index; nothing to undo in the data (the hashes go with their columns). On
+    SQLite, keep the guards of points_transaction (see restore_guards)."""
     client = schema_editor.client
+    await client.execute_script(f"DROP INDEX {_INDEX}")
     if client.capabilities.dialect != "sqlite":
         return
     rows = await client.execute_query_dict(
@@ -182,10 +185,6 @@ class Migration(migrations.Migration):
             model_name='PointsTransaction',
             name='previous_hash',
             field=fields.CharField(null=True, max_length=64),
-        ),
-        ops.AddIndex(
-            model_name='PointsTransaction',
-            index=Index(fields=['community_id', 'id']),
         ),
         ops.RunPython(forward, backward),
     ]

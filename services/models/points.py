@@ -70,13 +70,14 @@ class PointsTransaction(Model):
     created_at = fields.DatetimeField(default=clock.now)
     # The hash chain of the community (services.points.chain): the SHA-256 of this
     # transaction's canonical content, which includes `previous_hash`, the hash of the
-    # community's transaction before it.
+    # community's transaction before it. Migration 0033 indexes (community_id, id): the
+    # chains are read in that order.
     content_hash = fields.CharField(max_length=64, null=True)
     previous_hash = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "points_transaction"
-        indexes = (("area_path", "kind"), ("person_id", "period"), ("community_id", "id"))
+        indexes = (("area_path", "kind"), ("person_id", "period"))
 
 
 class PointsChainHead(Model):

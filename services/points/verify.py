@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.enums import ChainFault
+from services.errors import Forbidden
+from services.grids import get_area
 from services.kit import db
+from services.kit.auth import Actor, require_actor
 from services.kit.paths import is_under
 from services.points import chain
-
-
-class ChainFault(enum.Enum):
-    """What is wrong with the first broken transaction of a chain."""
-
-    CONTENT_CHANGED = "CONTENT_CHANGED"
-    LINK_BROKEN = "LINK_BROKEN"
-    HEAD_MISMATCH = "HEAD_MISMATCH"
-
 
 _FAULTS = {
     ChainFault.CONTENT_CHANGED: "its content no longer matches its hash (changed)",
@@ -91,7 +85,23 @@ class Report:
             f"accounts: {self.accounts}, entries: {self.entries}, "
             f"chains: {self.chains}, transactions chained: {self.transactions}"
         ]
-        checks: dict[str, list[Any]] = {
+        for title, found in self._sum_checks().items():
+            out.append(
+                f"{'DRIFT' if found else 'ok'}: {title}" + (f": {found[:20]}" if found else "")
+            )
+        if self.chain_problems:
+            out.append("BROKEN: hash chains (first broken transaction of each)")
+            out += [f"  {problem.message}" for problem in self.chain_problems[:20]]
+        else:
+            out.append("ok: hash chains")
+        return out
+
+    def failed_sum_checks(self) -> list[str]:
+        """The titles of the double-entry checks that found drift."""
+        return [title for title, found in self._sum_checks().items() if found]
+
+    def _sum_checks(self) -> dict[str, list[Any]]:
+        return {
             "transactions whose postings do not sum to zero": self.unbalanced_transactions,
             "accounts whose cached balance differs from their entries (id, cached, sum)": (
                 self.balance_drift
@@ -113,16 +123,6 @@ class Report:
                 self.transaction_drift
             ),
         }
-        for title, found in checks.items():
-            out.append(
-                f"{'DRIFT' if found else 'ok'}: {title}" + (f": {found[:20]}" if found else "")
-            )
-        if self.chain_problems:
-            out.append("BROKEN: hash chains (first broken transaction of each)")
-            out += [f"  {problem.message}" for problem in self.chain_problems[:20]]
-        else:
-            out.append("ok: hash chains")
-        return out
 
 
 async def verify(*, under_path: str | None = None) -> Report:
@@ -205,6 +205,16 @@ async def verify(*, under_path: str | None = None) -> Report:
     )
     report.transaction_drift = [int(r["id"]) for r in rows]
     return report
+
+
+async def verify_ledger(*, actor: Actor | None, under_id: int) -> Report:
+    """The ledger check for the admins of an area: every sum over the whole ledger, and the
+    hash chains of the communities under the area (or of the one it lies in)."""
+    actor = require_actor(actor)
+    area = await get_area(area_id=under_id)
+    if not actor.administers(area.path):
+        raise Forbidden("You may verify the ledger of the areas you administer.", field="under")
+    return await verify(under_path=area.path)
 
 
 async def _verify_chains(report: Report, under_path: str | None) -> None:
