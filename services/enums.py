@@ -128,6 +128,14 @@ class TransactionKind(StrEnum):
     REVERSAL = "REVERSAL"
 
 
+class ChainFault(StrEnum):
+    """What is wrong with the first broken transaction of a ledger hash chain."""
+
+    CONTENT_CHANGED = "CONTENT_CHANGED"
+    LINK_BROKEN = "LINK_BROKEN"
+    HEAD_MISMATCH = "HEAD_MISMATCH"
+
+
 class AwardStatus(StrEnum):
     """An award request: PENDING review, APPROVED (points posted) or REJECTED."""
 

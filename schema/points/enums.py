@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.core.errors import describe_values
-from services.enums import AwardStatus, Dimension, ExpiryKind, TransactionKind
+from services.enums import AwardStatus, ChainFault, Dimension, ExpiryKind, TransactionKind
 
 strawberry.enum(
     Dimension, description="What points count towards in the evaluation scheme (评估办法)."
@@ -51,3 +51,14 @@ describe_values(
 )
 
 __all__ = ["AwardStatus", "Dimension", "ExpiryKind", "TransactionKind"]
+strawberry.enum(ChainFault, description="What is wrong with a broken ledger hash chain.")
+describe_values(
+    ChainFault,
+    {
+        "CONTENT_CHANGED": "The transaction's content no longer matches its hash: it was changed.",
+        "LINK_BROKEN": "The transaction does not follow the one before it: a transaction was "
+        "deleted, reordered or inserted before it.",
+        "HEAD_MISMATCH": "The chain ends elsewhere than its head says: its last transaction was "
+        "deleted, or one was appended behind the ledger's back.",
+    },
+)

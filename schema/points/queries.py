@@ -13,6 +13,7 @@ from schema.core.ids import area_key, id_argument, require_key
 from schema.core.pagination import After, Before, Connection, First, Last, page_window, paged
 from schema.points.types import (
     LeaderboardEntry,
+    LedgerReport,
     PointsAccount,
     PointsAward,
     PointsRule,
@@ -131,3 +132,15 @@ class PointsQuery:
             actor=info.context.actor, under_id=require_key(under, "Area", "under")
         )
         return PointsStatistics.from_statistics(figures)
+
+    @strawberry.field(
+        description="Check the points ledger (admins of the area): double entry balances, "
+        "account balances equal their entries, lots and holds add up, and the hash chains of "
+        "the communities under the area (or of the one it lies in) are intact, naming the first "
+        "broken transaction. Others get FORBIDDEN."
+    )
+    async def verify_ledger(self, info: Info, under: Under) -> LedgerReport:
+        report = await points.verify_ledger(
+            actor=info.context.actor, under_id=require_key(under, "Area", "under")
+        )
+        return LedgerReport.from_report(report)

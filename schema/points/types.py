@@ -14,7 +14,7 @@ from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.grids import Area
 from schema.people import Person
 from services import points
-from services.enums import AwardStatus, Dimension, ExpiryKind, Role, TransactionKind
+from services.enums import AwardStatus, ChainFault, Dimension, ExpiryKind, Role, TransactionKind
 from services.points.statements import EXPIRING_LIMIT, MAX_EXPIRING_DAYS
 
 if TYPE_CHECKING:
@@ -494,4 +494,61 @@ class PointsStatistics:
             top_rewards=[
                 RewardCount(quantity=t.quantity, reward_id=t.reward_id) for t in s.top_rewards
             ],
+        )
+
+
+@strawberry.type(description="The first broken transaction of a community's ledger hash chain.")
+class LedgerChainProblem:
+    community: relay.GlobalID = strawberry.field(description="The community whose chain broke.")
+    transaction: relay.GlobalID | None = strawberry.field(
+        description="The first broken transaction (for HEAD_MISMATCH the last one found; null "
+        "when none is left)."
+    )
+    fault: ChainFault = strawberry.field(description="What is wrong with it.")
+    message: str = strawberry.field(description="The same in words.")
+
+    @classmethod
+    def from_problem(cls, p: points.ChainProblem) -> LedgerChainProblem:
+        return cls(
+            community=relay.GlobalID("Area", str(p.community_id)),
+            transaction=None
+            if p.transaction_id is None
+            else relay.GlobalID("PointsTransaction", str(p.transaction_id)),
+            fault=p.fault,
+            message=p.message,
+        )
+
+
+@strawberry.type(
+    description="What verifyLedger found: the double-entry sums over the whole ledger and the "
+    "hash chains of the communities asked about."
+)
+class LedgerReport:
+    ok: bool = strawberry.field(description="True when every check passed.")
+    accounts: int = strawberry.field(description="Accounts checked.")
+    entries: int = strawberry.field(description="Entries checked.")
+    chains: int = strawberry.field(description="Community chains checked.")
+    transactions: int = strawberry.field(description="Chained transactions checked.")
+    failed_sum_checks: list[str] = strawberry.field(
+        description="The double-entry checks that found drift, in words (empty when none)."
+    )
+    first_problem: LedgerChainProblem | None = strawberry.field(
+        description="The first broken transaction over the chains checked (null when intact)."
+    )
+    chain_problems: list[LedgerChainProblem] = strawberry.field(
+        description="The first broken transaction of each broken chain, lowest id first."
+    )
+
+    @classmethod
+    def from_report(cls, r: points.Report) -> LedgerReport:
+        problems = [LedgerChainProblem.from_problem(p) for p in r.chain_problems]
+        return cls(
+            ok=r.ok,
+            accounts=r.accounts,
+            entries=r.entries,
+            chains=r.chains,
+            transactions=r.transactions,
+            failed_sum_checks=r.failed_sum_checks(),
+            first_problem=problems[0] if problems else None,
+            chain_problems=problems,
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from seed.bulk.chain import seal_chains
 from seed.bulk.sql import insert_rows, series
 
 GRIDS_PER_COMMUNITY = 8
@@ -597,3 +598,6 @@ async def _load_ledger(
         "WHERE dimension IS NOT NULL GROUP BY person_id, period, dimension",
         [],
     )
+    started = time.perf_counter()
+    await seal_chains()
+    steps["hash chains"] = steps.get("hash chains", 0.0) + time.perf_counter() - started

@@ -9,6 +9,7 @@ from tortoise import connections
 from tortoise.context import TortoiseContext
 from tortoise.transactions import in_transaction
 
+from seed.bulk.chain import seal_chains
 from seed.bulk.sql import series
 from services.kit import clock, db
 from services.points import ledger
@@ -74,6 +75,7 @@ async def bulk_load(url: str, person_id: int, entries: int) -> float:
             await db.execute(
                 "UPDATE points_account SET balance = balance - ? WHERE id = ?", [count, pool.id]
             )
+            await seal_chains()
         if dialect == "postgres":
             await connections.get("default").execute_script("ANALYZE")
     return time.perf_counter() - started

@@ -68,10 +68,30 @@ class PointsTransaction(Model):
     redemption_id = fields.IntField(null=True)
     actor_account_id = fields.IntField(null=True)
     created_at = fields.DatetimeField(default=clock.now)
+    # The hash chain of the community (services.points.chain): the SHA-256 of this
+    # transaction's canonical content, which includes `previous_hash`, the hash of the
+    # community's transaction before it. Migration 0033 indexes (community_id, id): the
+    # chains are read in that order.
+    content_hash = fields.CharField(max_length=64, null=True)
+    previous_hash = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "points_transaction"
         indexes = (("area_path", "kind"), ("person_id", "period"))
+
+
+class PointsChainHead(Model):
+    """The head of a community's hash chain: its last transaction and hash, and its length.
+    Appending locks this row (services.points.chain.lock_head)."""
+
+    id = fields.IntField(primary_key=True)
+    community_id = fields.IntField(unique=True)
+    head_hash = fields.CharField(max_length=64)
+    transaction_id = fields.IntField(null=True)
+    length = fields.IntField(default=0)
+
+    class Meta:
+        table = "points_chain_head"
 
 
 class PointsEntry(Model):

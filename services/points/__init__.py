@@ -49,12 +49,13 @@ from services.points.statements import (
     statistics,
     transactions_by_ids,
 )
-from services.points.verify import Report, verify
+from services.points.verify import ChainProblem, Report, verify, verify_ledger
 
 __all__ = [
     "MAX_BATCH",
     "AccountSummary",
     "BatchResult",
+    "ChainProblem",
     "Community",
     "Expiring",
     "PersonOutcome",
@@ -99,4 +100,5 @@ __all__ = [
     "transactions_by_ids",
     "update_rule",
     "verify",
+    "verify_ledger",
 ]

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from services.enums import AccountKind, Dimension, ExpiryKind, TransactionKind
 from services.errors import InvalidInput
-from services.kit import db, events
+from services.kit import clock, db, events
 from services.kit.paths import community_path
 from services.kit.settings import get_settings
 from services.models import (
@@ -33,6 +33,7 @@ from services.models import (
     PointsTransaction,
     RoleAssignment,
 )
+from services.points import chain
 
 
 @dataclass(frozen=True)
@@ -171,9 +172,38 @@ class Movement:
 
 async def post(movement: Movement, postings: list[tuple[int, int]]) -> PointsTransaction:
     """Record one balanced transaction: `postings` are (account id, points) summing to zero,
-    applied in the order given (person accounts first, see the module docstring)."""
+    applied in the order given (person accounts first, see the module docstring), and append it
+    to its community's hash chain (services.points.chain)."""
     if sum(points for _, points in postings) != 0:
         raise AssertionError(f"unbalanced postings {postings}")
+    postings = [(account_id, points) for account_id, points in postings if points != 0]
+    created_at = clock.now()
+    # The head is locked before the row is inserted (and before the pools and sinks below,
+    # always in this order): within a community the chain order is the id order.
+    previous_hash = await chain.lock_head(movement.community.id)
+    digest = chain.content_hash(
+        chain.Content(
+            community_id=movement.community.id,
+            kind=movement.kind.value,
+            person_id=movement.person_id,
+            points=movement.points,
+            credit=movement.credit,
+            period=movement.period,
+            shortfall=movement.shortfall,
+            dimension=None if movement.dimension is None else movement.dimension.value,
+            rule_id=movement.rule_id,
+            rule_version=movement.rule_version,
+            reason=movement.reason,
+            source_type=movement.source_type,
+            source_id=movement.source_id,
+            reverses_id=movement.reverses_id,
+            redemption_id=movement.redemption_id,
+            actor_account_id=movement.actor_account_id,
+            created_at=created_at,
+            entries=tuple(postings),
+        ),
+        previous_hash,
+    )
     tx = await PointsTransaction.create(
         kind=movement.kind,
         person_id=movement.person_id,
@@ -192,11 +222,13 @@ async def post(movement: Movement, postings: list[tuple[int, int]]) -> PointsTra
         reverses_id=movement.reverses_id,
         redemption_id=movement.redemption_id,
         actor_account_id=movement.actor_account_id,
+        created_at=created_at,
+        content_hash=digest,
+        previous_hash=previous_hash,
     )
+    await chain.advance_head(movement.community.id, tx.id, digest)
     entries = []
     for account_id, points in postings:
-        if points == 0:
-            continue
         rows = await db.execute(
             "UPDATE points_account SET balance = balance + ? WHERE id = ? "
             "RETURNING balance, person_id",

@@ -5,7 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.enums import ChainFault
+from services.errors import Forbidden
+from services.grids import get_area
 from services.kit import db
+from services.kit.auth import Actor, require_actor
+from services.kit.paths import is_under
+from services.points import chain
+
+_FAULTS = {
+    ChainFault.CONTENT_CHANGED: "its content no longer matches its hash (changed)",
+    ChainFault.LINK_BROKEN: (
+        "it does not follow the transaction before it (one deleted, reordered or inserted)"
+    ),
+    ChainFault.HEAD_MISMATCH: (
+        "the chain's head names another last transaction (one deleted or appended at the end)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """The first broken transaction of a community's chain."""
+
+    community_id: int
+    # The transaction (for HEAD_MISMATCH: the last one found, None when none is left).
+    transaction_id: int | None
+    fault: ChainFault
+
+    @property
+    def message(self) -> str:
+        return (
+            f"transaction {self.transaction_id} of community {self.community_id}: "
+            + (_FAULTS[self.fault])
+        )
 
 
 @dataclass
@@ -20,8 +53,17 @@ class Report:
     negative_stock: list[int] = field(default_factory=list)
     credit_drift: list[tuple[int, str, str, int, int]] = field(default_factory=list)
     transaction_drift: list[int] = field(default_factory=list)
+    # The first broken transaction of each broken chain, lowest id first.
+    chain_problems: list[ChainProblem] = field(default_factory=list)
     accounts: int = 0
     entries: int = 0
+    chains: int = 0
+    transactions: int = 0
+
+    @property
+    def first_chain_problem(self) -> ChainProblem | None:
+        """The first broken transaction over all chains checked."""
+        return self.chain_problems[0] if self.chain_problems else None
 
     @property
     def ok(self) -> bool:
@@ -34,12 +76,32 @@ class Report:
             or self.negative_stock
             or self.credit_drift
             or self.transaction_drift
+            or self.chain_problems
         )
 
     def lines(self) -> list[str]:
         """A human-readable account of the findings."""
-        out = [f"accounts: {self.accounts}, entries: {self.entries}"]
-        checks: dict[str, list[Any]] = {
+        out = [
+            f"accounts: {self.accounts}, entries: {self.entries}, "
+            f"chains: {self.chains}, transactions chained: {self.transactions}"
+        ]
+        for title, found in self._sum_checks().items():
+            out.append(
+                f"{'DRIFT' if found else 'ok'}: {title}" + (f": {found[:20]}" if found else "")
+            )
+        if self.chain_problems:
+            out.append("BROKEN: hash chains (first broken transaction of each)")
+            out += [f"  {problem.message}" for problem in self.chain_problems[:20]]
+        else:
+            out.append("ok: hash chains")
+        return out
+
+    def failed_sum_checks(self) -> list[str]:
+        """The titles of the double-entry checks that found drift."""
+        return [title for title, found in self._sum_checks().items() if found]
+
+    def _sum_checks(self) -> dict[str, list[Any]]:
+        return {
             "transactions whose postings do not sum to zero": self.unbalanced_transactions,
             "accounts whose cached balance differs from their entries (id, cached, sum)": (
                 self.balance_drift
@@ -61,16 +123,13 @@ class Report:
                 self.transaction_drift
             ),
         }
-        for title, found in checks.items():
-            out.append(
-                f"{'DRIFT' if found else 'ok'}: {title}" + (f": {found[:20]}" if found else "")
-            )
-        return out
 
 
-async def verify() -> Report:
-    """Recompute balances, lots, holds and evaluation credit from the ledger and compare."""
+async def verify(*, under_path: str | None = None) -> Report:
+    """Recompute balances, lots, holds and evaluation credit from the ledger and compare, and
+    recompute the hash chains (of the communities under `under_path`, or all)."""
     report = Report()
+    await _verify_chains(report, under_path)
     report.accounts = int((await db.fetch("SELECT COUNT(*) AS n FROM points_account", []))[0]["n"])
     report.entries = int((await db.fetch("SELECT COUNT(*) AS n FROM points_entry", []))[0]["n"])
     rows = await db.fetch(
@@ -146,3 +205,89 @@ async def verify() -> Report:
     )
     report.transaction_drift = [int(r["id"]) for r in rows]
     return report
+
+
+async def verify_ledger(*, actor: Actor | None, under_id: int) -> Report:
+    """The ledger check for the admins of an area: every sum over the whole ledger, and the
+    hash chains of the communities under the area (or of the one it lies in)."""
+    actor = require_actor(actor)
+    area = await get_area(area_id=under_id)
+    if not actor.administers(area.path):
+        raise Forbidden("You may verify the ledger of the areas you administer.", field="under")
+    return await verify(under_path=area.path)
+
+
+async def _verify_chains(report: Report, under_path: str | None) -> None:
+    """Walk each community's chain in id order: recompute every hash and link, and compare the
+    end with the chain's head. A transaction whose recomputed hash differs from its stored one
+    was changed; one whose stored previous hash is not the hash before it (while its own hash
+    holds) follows a deleted, reordered or inserted transaction."""
+    heads = {
+        int(r["community_id"]): (str(r["head_hash"]), r["transaction_id"], int(r["length"]))
+        for r in await db.fetch(
+            "SELECT h.community_id, h.head_hash, h.transaction_id, h.length "
+            "FROM points_chain_head h",
+            [],
+        )
+    }
+    rows = await db.fetch("SELECT DISTINCT community_id FROM points_transaction", [])
+    communities = sorted({int(r["community_id"]) for r in rows} | set(heads))
+    if under_path is not None:
+        # The chains of the communities under `under_path`, or of the one it lies in.
+        paths = {
+            int(r["id"]): str(r["path"])
+            for r in await db.fetch(
+                "SELECT id, path FROM area WHERE id IN (SELECT community_id FROM "
+                "points_chain_head UNION SELECT community_id FROM points_transaction)",
+                [],
+            )
+        }
+        communities = [
+            c
+            for c in communities
+            if c in paths and (is_under(paths[c], under_path) or is_under(under_path, paths[c]))
+        ]
+    for community_id in communities:
+        report.chains += 1
+        problem = await _verify_chain(report, community_id, heads.get(community_id))
+        if problem is not None:
+            report.chain_problems.append(problem)
+    report.chain_problems.sort(key=lambda p: (p.transaction_id or 0, p.community_id))
+
+
+async def _verify_chain(
+    report: Report, community_id: int, head: tuple[str, Any, int] | None
+) -> ChainProblem | None:
+    entries: dict[int, list[tuple[int, int]]] = {}
+    for r in await db.fetch(
+        "SELECT e.transaction_id, e.account_id, e.points FROM points_entry e "
+        "JOIN points_transaction t ON t.id = e.transaction_id WHERE t.community_id = ?",
+        [community_id],
+    ):
+        entries.setdefault(int(r["transaction_id"]), []).append(
+            (int(r["account_id"]), int(r["points"]))
+        )
+    rows = await db.fetch(
+        f"SELECT {chain.TRANSACTION_COLUMNS} FROM points_transaction WHERE community_id = ? "
+        "ORDER BY id",
+        [community_id],
+    )
+    previous = chain.GENESIS
+    last_id: int | None = None
+    for row in rows:
+        report.transactions += 1
+        tx_id = int(row["id"])
+        stored_previous = row["previous_hash"] or ""
+        recomputed = chain.content_hash(
+            chain.content_of(row, entries.get(tx_id, [])), stored_previous
+        )
+        if recomputed != row["content_hash"]:
+            return ChainProblem(community_id, tx_id, ChainFault.CONTENT_CHANGED)
+        if stored_previous != previous:
+            return ChainProblem(community_id, tx_id, ChainFault.LINK_BROKEN)
+        previous = str(row["content_hash"])
+        last_id = tx_id
+    head_hash, head_tx, length = head or (chain.GENESIS, None, 0)
+    if head_hash != previous or length != len(rows) or (head_tx is not None and head_tx != last_id):
+        return ChainProblem(community_id, last_id, ChainFault.HEAD_MISMATCH)
+    return None

@@ -1,0 +1,67 @@
+"""verifyLedger through the API: admins of the area only, naming the first broken transaction."""
+
+from __future__ import annotations
+
+import httpx
+from strawberry import relay
+
+from services.enums import AreaLevel
+from services.kit import db
+from services.models import Area, PointsTransaction
+from tests.conftest import gql, login
+from tests.schema.points_support import area_gid
+from tests.services.points_support import raw
+
+QUERY = """
+query V($u: ID!) {
+  verifyLedger(under: $u) {
+    ok chains transactions failedSumChecks
+    firstProblem { community transaction fault message }
+  }
+}"""
+
+
+class TestVerifyLedger:
+    """verifyLedger."""
+
+    async def test_admins_see_the_report_and_the_first_changed_transaction(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given the demo ledger and the demo community's admin
+        admin = await login(client, "community_admin")
+        under = await area_gid("颜山社区")
+        body = await gql(client, QUERY, {"u": under}, token=admin)
+        report = body["data"]["verifyLedger"]
+        assert report["ok"] is True, body
+        assert report["chains"] == 1 and report["transactions"] > 0
+        assert report["firstProblem"] is None and report["failedSumChecks"] == []
+        # when a transaction's reason is rewritten behind the triggers' back
+        tx = await PointsTransaction.all().order_by("id").first()
+        assert tx is not None
+        if db.dialect() == "postgres":
+            await raw(
+                "ALTER TABLE points_transaction DISABLE TRIGGER points_transaction_append_only"
+            )
+        else:
+            await raw("DROP TRIGGER points_transaction_no_update")
+        await raw(f"UPDATE points_transaction SET reason = 'changed' WHERE id = {tx.id}")
+        # then a district admin's check names it
+        district = await login(client, "district_admin")
+        district_area = await Area.filter(level=AreaLevel.DISTRICT).order_by("id").first()
+        assert district_area is not None
+        body = await gql(
+            client, QUERY, {"u": str(relay.GlobalID("Area", str(district_area.id)))}, token=district
+        )
+        report = body["data"]["verifyLedger"]
+        assert report["ok"] is False
+        assert report["firstProblem"]["fault"] == "CONTENT_CHANGED"
+        assert report["firstProblem"]["transaction"] == str(
+            relay.GlobalID("PointsTransaction", str(tx.id))
+        )
+        assert report["failedSumChecks"] == []
+
+    async def test_others_are_forbidden(self, client: httpx.AsyncClient) -> None:
+        resident = await login(client, "resident")
+        body = await gql(client, QUERY, {"u": await area_gid("颜山社区")}, token=resident)
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
