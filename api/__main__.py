@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import shutil
 import sys
 from pathlib import Path
 from typing import Never
@@ -22,10 +20,10 @@ from services.enums import ExportFormat, ExportKind, ImportKind, ImportStatus
 from services.errors import DomainError
 from services.exports import Options, export, system_actor
 from services.exports.service import area_for
-from services.exports.writing import export_file
 from services.imports import import_file
 from services.imports.templates import template, template_name
 from services.kit import backups, db, jobs
+from services.kit.media import media_location, move_media_out
 from services.kit.relay import RedisRelay
 from services.kit.settings import get_settings
 from services.models import ImportRowError
@@ -120,21 +118,16 @@ async def _export(
         result = await export(actor=actor, kind=kind, under=under, format=format, options=options)
     finally:
         await db.close()
-    written = export_file(result.path)
-    if output is not None:
-        written = deliver(written, output)
+    written = media_location(result.path) if output is None else await deliver(result.path, output)
     print(f"{written}\t{result.rows} rows\t{result.filename}")
     return 0
 
 
-def deliver(written: Path, output: Path) -> Path:
-    """Move an export out of MEDIA_DIR to `output`, on any file system (a rename would fail
-    across disks, e.g. to /tmp: shutil.move copies then); its emptied folder goes too."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(written, output)
-    with contextlib.suppress(OSError):
-        written.parent.rmdir()
-    return output
+async def deliver(relative: str, output: Path) -> Path:
+    """Take an export out of the media store to `output`: moved out of MEDIA_DIR on any file
+    system (a rename would fail across disks, e.g. to /tmp: it is copied then) and its emptied
+    folder with it, or downloaded from S3 and deleted there."""
+    return await move_media_out(relative, output)
 
 
 def _print_report(report: Report) -> int:

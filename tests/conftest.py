@@ -125,6 +125,45 @@ def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     get_settings.cache_clear()
 
 
+S3_TEST_BUCKET = "gridpoints-media"
+S3_TEST_PREFIX = "district-1"
+
+
+@pytest.fixture
+def s3_media(media_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """MEDIA_STORE=s3 on moto's in-process S3 (its bucket made, keys under S3_TEST_PREFIX);
+    the S3 client that sees it. MEDIA_DIR stays set, so a test can show nothing lands there."""
+    import boto3
+    from moto import mock_aws
+
+    from services.kit.settings import get_settings
+
+    monkeypatch.setenv("MEDIA_STORE", "s3")
+    monkeypatch.setenv("S3_BUCKET", S3_TEST_BUCKET)
+    monkeypatch.setenv("S3_REGION", "us-east-1")
+    monkeypatch.setenv("S3_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("S3_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("S3_PREFIX", S3_TEST_PREFIX)
+    get_settings.cache_clear()
+    with mock_aws():
+        s3 = boto3.client(
+            "s3",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        s3.create_bucket(Bucket=S3_TEST_BUCKET)
+        yield s3
+    get_settings.cache_clear()
+
+
+def s3_keys(s3: Any) -> list[str]:
+    """The keys in the test bucket, below the test prefix, without it."""
+    listed = s3.list_objects_v2(Bucket=S3_TEST_BUCKET).get("Contents", [])
+    cut = len(S3_TEST_PREFIX) + 1
+    return sorted(str(item["Key"])[cut:] for item in listed)
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, bool], str]]:
     """Migrated (and demo-seeded) template databases, one per backend and flavour."""

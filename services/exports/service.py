@@ -8,7 +8,7 @@ import logging
 import secrets
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from services.enums import AreaLevel, ExportFormat, ExportKind, Role
 from services.errors import NotFound
@@ -17,7 +17,8 @@ from services.exports.writing import write_table
 from services.grids.areas import area_by_code
 from services.kit import clock
 from services.kit.auth import Actor, RoleGrant, require_actor
-from services.kit.media import media_path
+from services.kit.media import delete_media, list_media, media_store
+from services.kit.media_store import LocalStore
 from services.kit.paths import district_path
 from services.kit.settings import get_settings
 from services.models import Area
@@ -33,7 +34,7 @@ begun just before the link expired still finds it."""
 
 @dataclass(frozen=True)
 class ExportResult:
-    """A written export: where it lies (relative to MEDIA_DIR), the name to download it as,
+    """A written export: where it lies (its path in the media store), the name to download it as,
     and how many rows (headers aside) it holds."""
 
     path: str
@@ -77,7 +78,7 @@ async def export(
     options: Options | None = None,
 ) -> ExportResult:
     """Write the export of `kind` under the area `under` (its id, or its code) as a CSV or XLSX
-    file below MEDIA_DIR/exports/; refused (before anything is read or written) outside the
+    file below exports/ in the media store; refused (before anything is read or written) outside the
     actor's scope."""
     actor = require_actor(actor)
     area = await area_for(under)
@@ -135,19 +136,39 @@ def _sweep(root: Path, before: float, today: str) -> int:
     return deleted
 
 
+async def _sweep_store(before: float) -> int:
+    """The sweep on a store without folders (S3): every file under exports/ whose export
+    folder was made before `before` (by its name, else by when the file was written)."""
+    deleted = 0
+    for item in await list_media(EXPORT_DIR):
+        parts = item.relative.split("/")  # exports/<day>/<made>-<random>/<file>
+        made: float = item.modified
+        if len(parts) >= 4:
+            stamp, dash, _ = parts[2].partition("-")
+            if dash and stamp.isdigit():
+                made = float(stamp)
+        if made < before:
+            await delete_media(item.relative)
+            deleted += 1
+    return deleted
+
+
 async def delete_expired_exports() -> int:
-    """Delete the export files (MEDIA_DIR/exports/...) whose download link has expired, with a
-    margin (MEDIA_URL_TTL_SECONDS + EXPORT_MARGIN_SECONDS after they were made, on the service
-    clock); how many files went. A periodic job (api/jobs.py), and run before each export.
-    Safe on several instances at once."""
-    root = media_path(EXPORT_DIR)
-    if not root.is_dir():
-        return 0
+    """Delete the export files (exports/... in the media store) whose download link has
+    expired, with a margin (MEDIA_URL_TTL_SECONDS + EXPORT_MARGIN_SECONDS after they were made,
+    on the service clock); how many files went. A periodic job (api/jobs.py), and run before
+    each export. Safe on several instances at once."""
     keep = get_settings().media_url_ttl_seconds + EXPORT_MARGIN_SECONDS
     before = clock.now().timestamp() - keep
+    store = media_store()
     try:
+        if not isinstance(store, LocalStore):
+            return await _sweep_store(before)
+        root = store.path(PurePosixPath(EXPORT_DIR))
+        if not root.is_dir():
+            return 0
         return await asyncio.to_thread(_sweep, root, before, clock.today().isoformat())
-    except OSError:
+    except Exception:
         # Never fail an export (or the other jobs) for a file that will go next round.
         logger.exception("deleting expired exports failed")
         return 0

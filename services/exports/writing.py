@@ -26,7 +26,7 @@ Cell = str | int | float | None
 
 
 def export_file(relative: str) -> Path:
-    """Where the export at `relative` (below MEDIA_DIR) lies."""
+    """Where the export at `relative` lies on the local disk (MEDIA_STORE=local)."""
     return media_path(relative)
 
 
@@ -108,10 +108,10 @@ async def write_table(
     headers: Sequence[str],
     rows: AsyncIterator[Sequence[Cell]],
 ) -> int:
-    """Write `headers` and then `rows` as a CSV or XLSX file at `relative` (below MEDIA_DIR);
+    """Write `headers` and then `rows` as a CSV or XLSX file at `relative` in the media store;
     the rows written. The file appears only once whole (nothing is left by a failure)."""
     count = 0
-    with open_media_writer(relative) as file:
+    async with open_media_writer(relative) as file:
         sink: _CsvSink | _XlsxSink = (
             _CsvSink(file) if format is ExportFormat.CSV else _XlsxSink(file, title)
         )

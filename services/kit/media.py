@@ -1,5 +1,6 @@
-"""Files the service keeps (photos, exports) under MEDIA_DIR, and the short-lived signed links
-by which they are fetched (GET /media/<path>?token=..., api/media.py).
+"""Files the service keeps (photos, exports) under MEDIA_DIR or in an S3-compatible store
+(MEDIA_STORE: services.kit.media_store), and the short-lived signed links by which they are
+fetched (GET /media/<path>?token=..., api/media.py).
 
 A link is signed with the service's JWT secret (audience "media", so it is never taken for an
 access token, nor an access token for it) and expires on the service clock; whoever holds an
@@ -9,10 +10,7 @@ checked the reader may see what the file belongs to.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -22,6 +20,7 @@ import jwt
 
 from services.errors import InvalidInput
 from services.kit import clock
+from services.kit.media_store import MediaStore, OpenedFile, StoredFile, store_for
 from services.kit.settings import get_settings
 
 MEDIA_AUDIENCE = "media"
@@ -29,8 +28,13 @@ MEDIA_ROUTE = "/media"
 
 
 def media_root() -> Path:
-    """The directory the files live under (MEDIA_DIR)."""
+    """The directory the files live under on the local disk (MEDIA_DIR)."""
     return Path(get_settings().media_dir)
+
+
+def media_store() -> MediaStore:
+    """The store the files are kept in: the local disk, or S3 (MEDIA_STORE)."""
+    return store_for(get_settings())
 
 
 def _relative(relative: str) -> PurePosixPath:
@@ -47,36 +51,48 @@ def _relative(relative: str) -> PurePosixPath:
 
 
 def media_path(relative: str) -> Path:
-    """The file's place on disk; refuses absolute paths, `..` and empty parts (InvalidInput)."""
+    """The file's place on the local disk (MEDIA_DIR); refuses absolute paths, `..` and empty
+    parts (InvalidInput)."""
     return media_root().joinpath(*_relative(relative).parts)
 
 
+def media_location(relative: str) -> str:
+    """Where the file is kept, for a person to read: a path on disk, or an s3:// address."""
+    return media_store().location(_relative(relative))
+
+
 async def save_media(relative: str, data: bytes) -> None:
-    """Write the file whole: to a temporary file beside it, then renamed into place, so a
-    reader never sees half a file."""
-    with open_media_writer(relative) as out:
-        out.write(data)
+    """Store the file whole: a reader never sees half a file (see open_media_writer)."""
+    await media_store().save(_relative(relative), data)
 
 
-@contextmanager
-def open_media_writer(relative: str) -> Iterator[BinaryIO]:
+def open_media_writer(relative: str) -> AbstractAsyncContextManager[BinaryIO]:
     """A binary file to stream the file into; it appears under `relative` only when the block
-    ends without an error (written to a temporary file, then renamed), and not at all otherwise."""
-    target = media_path(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            yield out
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    ends without an error, and not at all otherwise (a temporary file renamed into place on
+    disk; on S3 a local temporary file, uploaded once whole)."""
+    return media_store().writer(_relative(relative))
 
 
-def delete_media(relative: str) -> None:
+async def delete_media(relative: str) -> None:
     """Remove the file if it is there."""
-    media_path(relative).unlink(missing_ok=True)
+    await media_store().delete(_relative(relative))
+
+
+async def list_media(prefix: str) -> list[StoredFile]:
+    """Every file below the folder `prefix`."""
+    return await media_store().files(_relative(prefix))
+
+
+async def open_media(relative: str) -> Path | OpenedFile | None:
+    """The file for reading: its path on the local disk, or an S3 object opened to stream;
+    None when there is no such file."""
+    return await media_store().open(_relative(relative))
+
+
+async def move_media_out(relative: str, output: Path) -> Path:
+    """Take the file out of the store into `output` (on any file system); `output`."""
+    await media_store().download(_relative(relative), output)
+    return output
 
 
 def signed_url(

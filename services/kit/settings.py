@@ -161,6 +161,18 @@ class Settings(BaseSettings):
     # to one works.
     media_dir: str = "var/media"
     media_url_ttl_seconds: int = Field(default=600, ge=10, le=7 * 24 * 3600)
+    # Keep them in an S3-compatible object store instead of MEDIA_DIR (services.kit.media_store):
+    # AWS S3, MinIO, Aliyun OSS, Tencent COS. Empty keys use boto3's own chain (AWS_* variables,
+    # a profile, an instance role). Readers still fetch through the service's signed links.
+    media_store: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
+    # path for most MinIO set-ups, virtual for OSS (which refuses path-style requests).
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     # Where the district lies (min longitude, min latitude, max longitude, max latitude, WGS-84
     # degrees): imported boundaries outside it are refused as swapped lat/lon or projected
     # metres. China's bounding box by default; empty accepts anywhere on Earth.
@@ -205,6 +217,7 @@ class Settings(BaseSettings):
             ZoneInfo(self.timezone)  # fail at start-up, not on the first request
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"TIMEZONE {self.timezone!r} is not a known time zone") from exc
+        self._check_media_store()
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         if self.max_multipart_bytes < self.max_upload_bytes:
@@ -218,6 +231,25 @@ class Settings(BaseSettings):
             # An operation the per-operation budget allows must fit in a full bucket.
             raise ValueError("THROTTLE_BUCKET_SIZE must be at least MAX_QUERY_COST")
         return self
+
+    def _check_media_store(self) -> None:
+        # A store that cannot be reached or named must fail at start-up, not at the first photo.
+        if self.media_store != "s3":
+            return
+        if not self.s3_bucket.strip():
+            raise ValueError("MEDIA_STORE=s3 needs S3_BUCKET (the bucket photos and exports go to)")
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise ValueError(
+                "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither "
+                "(boto3's own credentials)"
+            )
+        if self.s3_endpoint_url and not self.s3_endpoint_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"S3_ENDPOINT_URL {self.s3_endpoint_url!r} must start with http:// or https://"
+            )
+        parts = self.s3_prefix.strip("/").split("/")
+        if self.s3_prefix.strip("/") and any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"S3_PREFIX {self.s3_prefix!r} is not a plain key prefix (a/b)")
 
     @field_validator("trusted_proxies")
     @classmethod

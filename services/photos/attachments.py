@@ -99,7 +99,7 @@ async def saved(photos: Sequence[ProcessedPhoto]) -> AsyncIterator[list[SavedPho
             await save_media(item.thumbnail_path, photo.thumbnail)
         yield written
     except BaseException:
-        discard(written)
+        await discard(written)
         raise
 
 
@@ -108,11 +108,11 @@ async def recorded(written: Sequence[SavedPhoto]) -> bool:
     return bool(written) and await Photo.filter(path=written[0].path).exists()
 
 
-def discard(written: Sequence[SavedPhoto]) -> None:
+async def discard(written: Sequence[SavedPhoto]) -> None:
     """Delete written files (those that are there)."""
     for item in written:
-        delete_media(item.path)
-        delete_media(item.thumbnail_path)
+        await delete_media(item.path)
+        await delete_media(item.thumbnail_path)
 
 
 async def record(

@@ -262,7 +262,7 @@ async def _with_photos(
     async with attachments.saved(cleaned) as written:
         order = await submit(written)
     if not await attachments.recorded(written):
-        attachments.discard(written)
+        await attachments.discard(written)
     return order
 
 

@@ -11,9 +11,12 @@ import pytest
 from api.__main__ import deliver
 
 
-def test_output_on_another_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_output_on_another_disk(
+    media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # given an export under MEDIA_DIR, and an output a rename cannot reach (another disk)
-    written = tmp_path / "media" / "exports" / "2026-01-01" / "1-abc" / "people.csv"
+    relative = "exports/2026-01-01/1-abc/people.csv"
+    written = media_dir / relative
     written.parent.mkdir(parents=True)
     written.write_bytes(b"data")
     output = tmp_path / "elsewhere" / "people.csv"
@@ -23,7 +26,7 @@ def test_output_on_another_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(os, "rename", cross_device)
     # when it is delivered
-    assert deliver(written, output) == output
+    assert await deliver(relative, output) == output
     # then the file is there (copied), and gone from MEDIA_DIR with its folder
     assert output.read_bytes() == b"data"
     assert not written.exists() and not written.parent.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -16,7 +17,7 @@ from services.enums import Role
 from services.kit import clock
 from services.kit.media import link_expiry
 from services.models import Area, Household, RoleAssignment, UserAccount
-from tests.conftest import Database, gql, login
+from tests.conftest import Database, gql, login, s3_keys
 from tests.schema.grids_support import gid
 from tests.services.exports.support import files_under
 
@@ -91,3 +92,30 @@ async def test_out_of_scope_and_anonymous_get_typed_errors(
     assert masked["__typename"] == "Forbidden" and masked["field"] == "unmaskedPhones"
     # nothing was written
     assert files_under(media_dir) == []
+
+
+async def test_with_s3_the_file_is_kept_in_the_bucket_and_streamed_from_it(
+    db: Database, client: httpx.AsyncClient, s3_media: Any, media_dir: Path
+) -> None:
+    # given MEDIA_STORE=s3 and the community's admin
+    token = await login(client, "community_admin")
+    community = await Area.get(name=DEMO_COMMUNITY)
+    # when they export its households to CSV
+    body = await gql(
+        client,
+        EXPORT_DATA,
+        {"input": {"kind": "HOUSEHOLDS", "under": gid("Area", community.id), "format": "CSV"}},
+        token=token,
+    )
+    payload = body["data"]["exportData"]
+    assert payload["__typename"] == "ExportDataSuccess", body
+    # then the file is one object in the bucket, none on the local disk
+    (key,) = s3_keys(s3_media)
+    assert key.startswith("exports/2026-05-13/") and key.endswith("/households.csv")
+    assert files_under(media_dir) == []
+    # and the service's link streams it, headers and every row
+    response = await client.get(payload["url"])
+    assert response.status_code == 200
+    assert payload["filename"] in unquote(response.headers["content-disposition"])
+    text = response.content.decode("utf-8-sig").splitlines()
+    assert text[0].startswith("户号,社区编码") and len(text) - 1 == payload["rows"] > 0

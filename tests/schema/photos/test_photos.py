@@ -17,7 +17,7 @@ from PIL import Image
 from services.kit import clock
 from services.kit.media import link_expiry
 from services.models import Photo, WorkOrder
-from tests.conftest import Database, gql, login
+from tests.conftest import Database, gql, login, s3_keys
 from tests.schema.workorders_support import gid
 from tests.services.photos.images import encoded, jpeg
 from tests.services.photos.test_attachments import files_in
@@ -152,6 +152,27 @@ class TestReportProblem:
         latest = await latest_order()
         assert gid("WorkOrder", latest.id) == order["id"]
         assert await Photo.filter(work_order_id=latest.id).count() == 2
+
+    async def test_with_s3_the_photos_go_to_the_bucket_and_download_from_it(
+        self, db: Database, client: httpx.AsyncClient, s3_media: Any, media_dir: Path
+    ) -> None:
+        # given MEDIA_STORE=s3, a grid worker reports with a photo
+        rider = await login(client, "rider")
+        result = await report(client, rider, ("street.jpg", jpeg((640, 480)), "image/jpeg"))
+        assert result["__typename"] == "ReportProblemSuccess", result
+        # then the photo and its thumbnail are objects in the bucket, nothing is on the disk
+        keys = s3_keys(s3_media)
+        assert len(keys) == 2 and all(k.startswith("photos/2026/05/") for k in keys)
+        assert files_in(media_dir) == []
+        # and both download through the service's links, the photo shown inline
+        photo = result["workOrder"]["photos"][0]
+        got = await client.get(photo["url"])
+        assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+        assert "content-disposition" not in got.headers
+        assert len(got.content) == photo["bytes"]
+        assert decoded(got.content).size == (640, 480)
+        thumb = await client.get(photo["thumbnailUrl"])
+        assert thumb.status_code == 200 and decoded(thumb.content).size == (320, 240)
 
     async def test_an_expired_or_tampered_link_is_refused(
         self, db: Database, client: httpx.AsyncClient

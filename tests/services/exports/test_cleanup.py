@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from api.jobs import JOBS
 from seed.demo import DEMO_COMMUNITY
@@ -13,9 +14,10 @@ from services.enums import ExportFormat, ExportKind
 from services.exports.service import EXPORT_MARGIN_SECONDS
 from services.exports.writing import export_file
 from services.kit import clock, jobs
+from services.kit.media import save_media
 from services.kit.settings import get_settings
 from services.models import Area
-from tests.conftest import TEST_NOW, Database, actor_for
+from tests.conftest import TEST_NOW, Database, actor_for, s3_keys
 from tests.services.exports.support import files_under
 
 
@@ -60,3 +62,30 @@ async def test_a_new_export_deletes_the_expired_ones(db: Database, media_dir: Pa
     # then only the new one is left
     assert files_under(media_dir / "exports") == [export_file(new.path)]
     assert not export_file(old.path).exists()
+
+
+async def test_in_s3_the_job_deletes_the_expired_objects(db: Database, s3_media: Any) -> None:
+    # given MEDIA_STORE=s3 and two exports, a day apart
+    clock.freeze(TEST_NOW)
+    admin = await actor_for("community_admin")
+    community = await Area.get(name=DEMO_COMMUNITY)
+    old = await exports.export(
+        actor=admin, kind=ExportKind.AREAS, under=community.id, format=ExportFormat.CSV
+    )
+    clock.freeze(TEST_NOW + timedelta(days=1))
+    new = await exports.export(
+        actor=admin, kind=ExportKind.HOUSEHOLDS, under=community.id, format=ExportFormat.XLSX
+    )
+    # (the second export swept the first already: put an expired one back)
+    await save_media(old.path, b"old")
+    assert s3_keys(s3_media) == sorted([old.path, new.path])
+    # when the periodic jobs run before the new one's link (and margin) ran out
+    done = await jobs.run_once(JOBS)
+    # then only the expired object went
+    assert done["export_files_deleted"] == 1
+    assert s3_keys(s3_media) == [new.path]
+    # and once the new one's time is up, it goes too
+    keep = timedelta(seconds=get_settings().media_url_ttl_seconds + EXPORT_MARGIN_SECONDS)
+    clock.freeze(TEST_NOW + timedelta(days=1) + keep + timedelta(seconds=1))
+    done = await jobs.run_once(JOBS)
+    assert done["export_files_deleted"] == 1 and s3_keys(s3_media) == []

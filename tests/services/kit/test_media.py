@@ -40,11 +40,12 @@ async def test_a_file_is_written_whole_or_not_at_all(media_dir: Path) -> None:
     await save_media("photos/a.jpg", b"abc")
     assert (media_dir / "photos" / "a.jpg").read_bytes() == b"abc"
     # a streamed write that fails leaves nothing behind, not even its temporary file
-    with pytest.raises(RuntimeError), open_media_writer("exports/b.csv") as out:
-        out.write(b"half")
-        raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError):
+        async with open_media_writer("exports/b.csv") as out:
+            out.write(b"half")
+            raise RuntimeError("disk full")
     assert list((media_dir / "exports").iterdir()) == []
-    delete_media("photos/a.jpg")
+    await delete_media("photos/a.jpg")
     assert not (media_dir / "photos" / "a.jpg").exists()
 
 
