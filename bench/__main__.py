@@ -471,10 +471,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return loadmix_main(args[1:])
     options = Options.parse(args)
-    started = clock.now()
     secret = secrets.token_urlsafe(48)
     # The seeding runs in this process: the same settings as the servers, before any is read.
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret)
+    started = clock.now()  # after the settings: the clock reads them
     signal.signal(signal.SIGTERM, _interrupt)
     results: list[DatasetResult] = []
     try:

@@ -281,8 +281,8 @@ def main(argv: list[str]) -> int:
         raise SystemExit("--activities must be 100..1,000,000")
     if not 1 <= options.places <= options.racers <= 5000:
         raise SystemExit("need 1 <= --places <= --racers <= 5000")
-    started = clock.now()
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secrets.token_urlsafe(48))
+    started = clock.now()  # after the settings: the clock reads them
     workdir = Path(tempfile.mkdtemp(prefix="gridpoints-bench-activities-"))
     if options.database == "postgres":
         from bench.prepare import drop_postgres, recreate_postgres

@@ -209,8 +209,8 @@ def run(options: Options, workdir: Path) -> Outcome:
 def main(argv: list[str]) -> int:
     """Entry point of `python -m bench matching`."""
     options = Options.parse(argv)
-    started = clock.now()
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secrets.token_urlsafe(48))
+    started = clock.now()  # after the settings: the clock reads them
     workdir = Path(tempfile.mkdtemp(prefix="gridpoints-bench-matching-"))
     try:
         outcome = run(options, workdir)

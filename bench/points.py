@@ -531,10 +531,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str]) -> int:
     """Entry point of `python -m bench points`."""
     options = Options.parse(argv)
-    started = clock.now()
     secret = secrets.token_urlsafe(48)
-    # Tokens are minted in this process: the servers' settings, before any are read.
+    # Tokens are minted in this process: the servers' settings, before any are read (the
+    # clock reads them too, so it comes after).
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret, ACCESS_TOKEN_TTL_SECONDS="7200")
+    started = clock.now()
     signal.signal(signal.SIGTERM, _interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="gridpoints-bench-points-"))
     try:
