@@ -28,7 +28,7 @@ from api.graphql import GraphQLApp
 from api.jobs import JOBS
 from schema.build import build_schema
 from services import imports
-from services.kit import clock, db, health
+from services.kit import db, health
 from services.kit.events import Topic, broker
 from services.kit.jobs import run_forever
 from services.kit.media import MEDIA_ROUTE
@@ -282,13 +282,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if not manage_database:
             yield
             return
-        started = clock.now()
         # Global fallback: request tasks must see the context opened here (Tortoise 1.x).
         await db.init(settings.database_url, run_migrations=False, global_fallback=True)
-        # Imports a process that has gone left unfinished (all or nothing: none wrote a row).
-        interrupted = await imports.fail_interrupted_jobs(before=started)
-        if interrupted:
-            logger.warning("%s interrupted import jobs marked FAILED", interrupted)
         relay = (
             RedisRelay(settings.events_redis_url, settings.events_channel)
             if settings.events_redis_url
@@ -296,6 +291,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         )
         if relay is not None:
             await relay.start()
+        # Imports a process that has gone left unfinished (all or nothing: none wrote a row),
+        # after the relay is up: their followers in other workers are told. The periodic jobs
+        # sweep again (api.jobs), for a process that dies while this one runs.
+        interrupted = await imports.fail_interrupted_jobs()
+        if interrupted:
+            logger.warning("%s interrupted import jobs marked FAILED", interrupted)
         jobs = (
             asyncio.create_task(run_forever(JOBS, settings.jobs_interval_seconds))
             if settings.jobs_interval_seconds

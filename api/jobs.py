@@ -1,7 +1,9 @@
 """The periodic jobs of the service: expire points lots and unclaimed redemption holds, close
 forgotten check-ins of volunteer activities, escalate overdue work orders and auto-confirm
-resolved requests, delete export files whose links have expired. The server runs them every
-JOBS_INTERVAL_SECONDS (api.app), `python -m api run-jobs` once; services.kit.jobs is the runner.
+resolved requests, delete export files whose links have expired, fail the import jobs whose
+process has gone (no heartbeat for services.imports.background.STALE_AFTER). The server runs
+them every JOBS_INTERVAL_SECONDS (api.app), `python -m api run-jobs` once; services.kit.jobs is
+the runner.
 
 Each job is idempotent and safe on several instances at once (see services.points.expiry,
 services.market.redemptions.expire_holds, services.volunteering.attendance.auto_check_out,
@@ -10,7 +12,7 @@ services.workorders.timers), so every worker may run the loop.
 
 from __future__ import annotations
 
-from services import exports, market, points, volunteering, workorders
+from services import exports, imports, market, points, volunteering, workorders
 from services.kit.jobs import Job
 
 JOBS: dict[str, Job] = {
@@ -20,4 +22,5 @@ JOBS: dict[str, Job] = {
     "work_orders_escalated": workorders.escalate_overdue,
     "work_orders_auto_confirmed": workorders.auto_confirm,
     "export_files_deleted": exports.delete_expired_exports,
+    "import_jobs_interrupted": imports.fail_interrupted_jobs,
 }

@@ -9,23 +9,27 @@ worker (through the relay) read it back. Rows checked are saved as they go; rows
 with the write transaction, so the event carries the counts too.
 
 A job is all-or-nothing, so one stopped half-way wrote nothing: the app's shutdown cancels the
-running ones and marks them FAILED (INTERRUPTED), and its startup does the same for the jobs a
-process that died left QUEUED or RUNNING (`fail_interrupted_jobs`).
+running ones and marks them FAILED (INTERRUPTED). A process that died cannot: its jobs stay
+QUEUED or RUNNING. The process running a job touches its heartbeat (`heartbeat_at`) as it goes,
+and a sweep (`fail_interrupted_jobs`: at startup and as a periodic job, api.jobs) marks FAILED
+(INTERRUPTED) the unfinished jobs whose heartbeat is older than STALE_AFTER: never one that
+another worker or replica is running right now.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from services.enums import ImportKind, ImportStatus
 from services.imports.runs import LIVE, get_import_job, new_job, run_import
@@ -39,6 +43,12 @@ logger = logging.getLogger("gridpoints.imports")
 
 COPY_CHUNK = 1 << 20
 ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+STALE_AFTER = timedelta(minutes=15)
+"""How long an unfinished job may go without a heartbeat before the sweep takes its process for
+gone. A running job beats at its start and every PROGRESS_EVERY rows checked (a fraction of a
+second apart); its write phase, one transaction that cannot beat, takes seconds (100,000
+households: ~10 s), far below this."""
 
 INTERRUPTED = "INTERRUPTED"
 INTERRUPTED_MESSAGE = "The service restarted during the import; nothing was written, run it again."
@@ -73,7 +83,18 @@ async def import_upload(
     LIVE[job.id] = job
     task = asyncio.create_task(_run(actor, job, path), name=f"import-job-{job.id}")
     _tasks[job.id] = task
+    # A done callback, not `_run`'s finally: it runs also for a task cancelled before its
+    # coroutine started (which never enters the try).
+    task.add_done_callback(functools.partial(_ended, job.id, path))
     return job
+
+
+def _ended(job_id: int, path: Path, task: asyncio.Task[None]) -> None:
+    """A job's task has ended, however: forget it and remove the upload's copy."""
+    if _tasks.get(job_id) is task:
+        del _tasks[job_id]
+    LIVE.pop(job_id, None)
+    _remove(path)
 
 
 def _remove(path: Path) -> None:
@@ -89,30 +110,54 @@ def running_task(job_id: int) -> asyncio.Task[None] | None:
 async def stop_imports() -> None:
     """Cancel the imports running in this process and wait for them (app shutdown): each is
     marked FAILED with an INTERRUPTED problem (nothing of it was written)."""
-    tasks = list(_tasks.values())
-    for task in tasks:
+    tasks = dict(_tasks)
+    for task in tasks.values():
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*tasks.values(), return_exceptions=True)
+    # A task cancelled before it started never ran `_run`: its job is still QUEUED.
+    for job_id in tasks:
+        if await _fail(job_id, INTERRUPTED, INTERRUPTED_MESSAGE):
+            _publish(job_id, await _saved(job_id))
 
 
-async def fail_interrupted_jobs(*, before: datetime) -> int:
-    """Mark FAILED (INTERRUPTED) the jobs left QUEUED or RUNNING that were created before
-    `before` (the process's start) and are not running here: the process that ran them has
-    gone. Returns how many."""
-    stale = await ImportJob.filter(status__in=ACTIVE, created_at__lt=before).only("id")
+def _stale(limit: datetime) -> Q:
+    """Jobs whose last heartbeat (none yet: their creation) is older than `limit`."""
+    return Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+
+
+async def fail_interrupted_jobs() -> int:
+    """Mark FAILED (INTERRUPTED) the jobs left QUEUED or RUNNING that are not running here and
+    have had no heartbeat for STALE_AFTER: the process that ran them has gone. Each is announced
+    to its followers, in any worker. Returns how many (the app's startup and a periodic job)."""
+    limit = clock.now() - STALE_AFTER
+    stale = await ImportJob.filter(_stale(limit), status__in=ACTIVE).only("id")
     marked = 0
     for job in stale:
-        if job.id not in _tasks:
-            marked += await _fail(job.id, INTERRUPTED, INTERRUPTED_MESSAGE)
+        job_id = job.id
+        if job_id not in _tasks and await _fail(
+            job_id, INTERRUPTED, INTERRUPTED_MESSAGE, stale_before=limit
+        ):
+            marked += 1
+            _publish(job_id, await _saved(job_id))
     return marked
 
 
-async def _fail(job_id: int, code: str, message: str, *, unfinished_only: bool = True) -> int:
+async def _fail(
+    job_id: int,
+    code: str,
+    message: str,
+    *,
+    unfinished_only: bool = True,
+    stale_before: datetime | None = None,
+) -> int:
     """Mark a job FAILED with one problem; with `unfinished_only`, 0 when it had finished
-    already (the conditional UPDATE lets only one of several workers do it)."""
+    already (the conditional UPDATE lets only one of several workers do it); with
+    `stale_before`, 0 when it has had a heartbeat since (its process is alive after all)."""
     jobs = ImportJob.filter(id=job_id)
     if unfinished_only:
         jobs = jobs.filter(status__in=ACTIVE)
+    if stale_before is not None:
+        jobs = jobs.filter(_stale(stale_before))
     changed = await jobs.update(
         status=ImportStatus.FAILED,
         rows_done=F("rows_total"),
@@ -140,9 +185,10 @@ async def _run(actor: Actor, job: ImportJob, path: Path) -> None:
         logger.exception("import job %s failed", job.id)
         await _fail(job.id, INTERNAL, INTERNAL_MESSAGE, unfinished_only=False)
     finally:
+        # Forgotten before the last announcement, so that a follower's re-read gets the saved
+        # outcome; the copy is removed by `_ended`.
         _tasks.pop(job.id, None)
         LIVE.pop(job.id, None)
-        _remove(path)
         _publish(job.id, await _saved(job.id))
 
 
@@ -155,10 +201,8 @@ async def _saved(job_id: int) -> ImportJob | None:
 
 
 async def _moved(job: ImportJob, phase: str) -> None:
-    # Rows written are saved with the write transaction only (all or nothing); the event
-    # carries them to the followers meanwhile.
-    if phase == "check":
-        await ImportJob.filter(id=job.id).update(rows_total=job.rows_total)
+    # Rows checked are saved by run_import (with its heartbeat); rows written with the write
+    # transaction only (all or nothing): the event carries them to the followers meanwhile.
     _publish(job.id, job)
 
 

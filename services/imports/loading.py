@@ -18,6 +18,7 @@ from typing import Any
 import shapely
 
 from services.enums import AreaKind, AreaLevel, AuditKind, ImportKind, Role
+from services.errors import Conflict
 from services.geo.boundaries import boundaries_by_area, load_boundary
 from services.grids.areas import MAX_CHILDREN
 from services.households import reserved_number_problem
@@ -464,6 +465,16 @@ def _may_place(actor: Actor | None, place: Place | None) -> bool:
     return all(actor.administers(path) for path in place.role_paths)
 
 
+class RowConflict(Conflict):
+    """A row that the database refuses at write time although it passed the checks (something
+    changed meanwhile): the import fails with this row's problem and writes nothing."""
+
+    def __init__(self, kind: ImportKind, row: Row, attribute: str, message: str) -> None:
+        super().__init__(message)
+        self.row = row.number
+        self.column = _header(kind, attribute)
+
+
 class RoleLoader(Loader):
     """Role assignments (by phone, role and area): an open one equal to the row is unchanged."""
 
@@ -497,12 +508,44 @@ class RoleLoader(Loader):
         }
         # What assignRole's limits count (role_limit_problem), kept up to date as rows of the
         # file appoint more: each person's open roles, each area's open duty-role holders.
+        self._count_held(self.held)
+        # Whom and where the file appoints (the rows that passed): their rows are locked
+        # before the limits are counted again at write time (`refresh`).
+        self.appointing: set[int] = set()
+        self.duty_areas: set[int] = set()
+        self.locked_people: set[int] = set()
+        self.locked_areas: set[int] = set()
+
+    def _count_held(self, held: Any) -> None:
+        """What assignRole's limits count, from the open assignments (person, role, area)."""
         self.open_roles: dict[int, int] = {}
         self.duty_holders: dict[int, int] = {}
-        for person_id, role, area_id in self.held:
+        for person_id, role, area_id in held:
             self.open_roles[person_id] = self.open_roles.get(person_id, 0) + 1
-            if area_id is not None and role in DUTY_CARD_ROLES:
+            if area_id is not None and Role(role) in DUTY_CARD_ROLES:
                 self.duty_holders[area_id] = self.duty_holders.get(area_id, 0) + 1
+
+    async def refresh(self) -> None:
+        # Lock what make_room_for_role locks (the people appointed, then the areas of duty
+        # roles; all before any write, in id order, so that neither side waits on the other
+        # in a cycle): an assignRole meanwhile waits for this transaction, and the limits
+        # counted now hold until it commits. Then count the open assignments again: another
+        # import or an assignRole may have appointed since the checks.
+        await self._lock(self.appointing, self.duty_areas)
+        self._count_held(
+            await RoleAssignment.filter(until__isnull=True).values_list(
+                "person_id", "role", "area_id"
+            )
+        )
+
+    async def _lock(self, people: set[int], areas: set[int]) -> None:
+        """No-op writes on the rows of people and areas not locked yet (make_room_for_role's)."""
+        for person_id in sorted(people - self.locked_people):
+            await db.execute("UPDATE person SET name = name WHERE id = ?", [person_id])
+            self.locked_people.add(person_id)
+        for area_id in sorted(areas - self.locked_areas):
+            await db.execute("UPDATE area SET name = name WHERE id = ?", [area_id])
+            self.locked_areas.add(area_id)
 
     def _unchanged(self, person_id: int | None, role: Role, area_id: int, since: Any) -> bool:
         held = self.held.get((person_id or 0, role, area_id))
@@ -580,7 +623,28 @@ class RoleLoader(Loader):
             self.error(row, column, limit.code, limit.message)
             return
         self.open_roles[person_id] = self.open_roles.get(person_id, 0) + 1
+        self.appointing.add(person_id)
         if role in DUTY_CARD_ROLES:
+            self.duty_holders[area_id] = self.duty_holders.get(area_id, 0) + 1
+            self.duty_areas.add(area_id)
+
+    async def _appoint(self, row: Row, person_id: int, role: Role, area_id: int | None) -> None:
+        """At write time, under the lock: refuse (RowConflict) an appointment beyond assignRole's
+        limits as counted in this transaction, else count it."""
+        duty = area_id is not None and role in DUTY_CARD_ROLES
+        # Normally locked by `refresh` already; a row that was unchanged at check time and is
+        # new now (its role ended meanwhile) is locked here.
+        await self._lock({person_id}, {area_id} if duty and area_id is not None else set())
+        limit = role_limit_problem(
+            role,
+            open_roles=self.open_roles.get(person_id, 0),
+            duty_holders=self.duty_holders.get(area_id, 0) if area_id is not None else 0,
+        )
+        if limit is not None:
+            column = "phone" if limit.subject == "person" else "area_code"
+            raise RowConflict(self.kind, row, column, limit.message)
+        self.open_roles[person_id] = self.open_roles.get(person_id, 0) + 1
+        if duty and area_id is not None:
             self.duty_holders[area_id] = self.duty_holders.get(area_id, 0) + 1
 
     async def write(self, rows: Sequence[Row], *, dry_run: bool) -> None:
@@ -599,6 +663,8 @@ class RoleLoader(Loader):
             since = dt.datetime.combine(v["since"], dt.time(), tz) if v["since"] else None
             held = existing.get((person_id, v["role"], info.id if info else None))
             if held is None:
+                if not dry_run and v["role"] is not Role.RESIDENT:  # as the checks: no limit
+                    await self._appoint(row, person_id, v["role"], info.id if info else None)
                 new.append(
                     RoleAssignment(
                         person_id=person_id,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from services.enums import AreaLevel, ImportKind, PartnerUnitStatus, ResourceStatus
-from services.errors import Conflict, InvalidInput
-from services.imports.loading import BATCH, Loader, apply_changes
+from services.errors import InvalidInput
+from services.imports.loading import BATCH, Loader, RowConflict, apply_changes
 from services.imports.reading import Row
 from services.kit import clock
 from services.kit.audit import snapshot
@@ -245,7 +245,8 @@ class PartnerResourceLoader(Loader):
         existing = {
             (r.unit_id, r.title): r for r in await ResourceOffer.filter(unit_id__in=unit_ids)
         }
-        new, changed, audits, quantities = [], [], [], []
+        new, changed, audits = [], [], []
+        quantities: list[tuple[Row, ResourceOffer]] = []
         fields: set[str] = set()
         now = clock.now()
         person = self.actor.person_id if self.actor else SYSTEM
@@ -281,7 +282,7 @@ class PartnerResourceLoader(Loader):
                     # As the conditional UPDATE below will leave it (for the audit entry).
                     offer.remaining += v["quantity"] - old_quantity
                     offer.quantity = v["quantity"]
-                    quantities.append(offer)
+                    quantities.append((row, offer))
                 offer.updated_at = now
                 fields.update(values)
                 changed.append(offer)
@@ -292,11 +293,14 @@ class PartnerResourceLoader(Loader):
         self.counts.updated += len(changed)
         if dry_run:
             return
-        for offer in quantities:
+        for row, offer in quantities:
             if not await set_quantity(offer.id, offer.quantity):
-                raise Conflict(
+                # A match committed more since the checks: the row's problem (run_import).
+                raise RowConflict(
+                    self.kind,
+                    row,
+                    "quantity",
                     f"Matches have committed more of {offer.title} than {offer.quantity}.",
-                    field="quantity",
                 )
         if changed:
             await ResourceOffer.bulk_update(

@@ -11,10 +11,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.enums import ImportKind, ImportStatus
-from services.errors import Forbidden, InvalidInput, NotFound
+from services.errors import DomainError, Forbidden, InvalidInput, NotFound
 from services.imports.loading import (
     BATCH,
     AreaLoader,
@@ -22,6 +23,7 @@ from services.imports.loading import (
     Loader,
     PersonLoader,
     RoleLoader,
+    RowConflict,
 )
 from services.imports.partners import PartnerLoader, PartnerResourceLoader
 from services.imports.reading import BadFile, Row, RowError, read_table
@@ -56,6 +58,12 @@ Moved = Callable[[ImportJob, str], Awaitable[None]]
 """Told the job whenever its counts moved on, with the phase: "start" (now RUNNING), "check"
 (every PROGRESS_EVERY rows checked: `rows_total` grew) or "write" (every batch written or, dry,
 counted: `rows_done` grew; inside the write transaction unless dry)."""
+
+WRITE_CONFLICT = "CONFLICT"
+UNIQUE_TAKEN = (
+    "Something this file writes (a name, a number) was taken by another change while it was "
+    "imported; nothing was written, run it again."
+)
 
 LIVE: dict[int, ImportJob] = {}
 """The jobs this process is running (services.imports.background), by id: their counts as they
@@ -105,7 +113,8 @@ async def run_import(
     While it runs, `rows_total` counts the rows checked so far (`rows_done` stays 0), then
     `rows_done` the rows written (dry: counted); at the end both are the file's row count."""
     job.status = ImportStatus.RUNNING
-    await job.save(update_fields=["status"])
+    job.heartbeat_at = clock.now()
+    await job.save(update_fields=["status", "heartbeat_at"])
     if moved:
         await moved(job, "start")
     loader = LOADERS[job.kind](actor)
@@ -122,6 +131,7 @@ async def run_import(
                 if job.rows_total % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # let the process serve other requests meanwhile
                 if job.rows_total % PROGRESS_EVERY == 0:
+                    await _beat(job)
                     if progress:
                         progress("check", PROGRESS_EVERY)
                     if moved:
@@ -130,7 +140,14 @@ async def run_import(
                 progress("check", job.rows_total % PROGRESS_EVERY)
             errors.add(await loader.finish_checks())
         if not errors.count:
-            await _write(loader, job, path, progress, moved)
+            try:
+                if await _write(loader, job, errors, path, progress, moved):
+                    return job  # finished inside the write transaction
+            except (DomainError, IntegrityError) as error:
+                # Something changed between the checks and the write (a match committed the
+                # quantity, a unit took the name): the file's problem, not a bug. The write
+                # transaction rolled back: nothing was written.
+                errors.add([_write_problem(error)])
     except BadFile as error:  # the file's problem, not ours; anything else is a bug and raises
         errors.add([RowError(error.row, "", "BAD_FILE", error.message)])
     except Exception:
@@ -138,9 +155,41 @@ async def run_import(
         job.finished_at = clock.now()
         await job.save()
         raise
+    await _finish(job, loader, errors)
+    return job
+
+
+async def _beat(job: ImportJob) -> None:
+    """Save the rows checked so far and that the job is alive (committed at once: checking runs
+    outside any transaction), so the sweep of interrupted jobs leaves it alone."""
+    job.heartbeat_at = clock.now()
+    await ImportJob.filter(id=job.id).update(
+        rows_total=job.rows_total, heartbeat_at=job.heartbeat_at
+    )
+
+
+def _write_problem(error: DomainError | IntegrityError) -> RowError:
+    """The problem of a write refused by the database or a domain rule; a constraint other
+    than a unique one is a bug and raises."""
+    if isinstance(error, RowConflict):
+        return RowError(error.row, error.column, WRITE_CONFLICT, error.message)
+    if isinstance(error, DomainError):
+        return RowError(1, "", WRITE_CONFLICT, error.message)
+    text = str(error).lower()
+    if "unique" not in text and "duplicate key" not in text:
+        raise error
+    return RowError(1, "", WRITE_CONFLICT, UNIQUE_TAKEN)
+
+
+async def _finish(job: ImportJob, loader: Loader, errors: _Errors) -> None:
+    """Save the job's outcome: its counts, status and problems. Inside the write transaction
+    when it wrote, so that the data and the job's outcome commit together."""
     counts = loader.counts
     job.created, job.updated, job.unchanged = counts.created, counts.updated, counts.unchanged
     job.error_count = errors.count
+    # A job swept as interrupted while it was in fact running (a stale heartbeat) has that
+    # problem saved already: its own outcome replaces it. Its own problems are saved only here.
+    await ImportRowError.filter(job_id=job.id).delete()
     if errors.count:
         job.status = ImportStatus.FAILED
         job.created = job.updated = job.unchanged = 0
@@ -162,7 +211,6 @@ async def run_import(
     job.rows_done = job.rows_total
     job.finished_at = clock.now()
     await job.save()
-    return job
 
 
 class _Errors:
@@ -205,10 +253,16 @@ async def _take_write_lock(job: ImportJob) -> None:
 
 
 async def _write(
-    loader: Loader, job: ImportJob, path: Path, progress: Progress | None, moved: Moved | None
-) -> None:
+    loader: Loader,
+    job: ImportJob,
+    errors: _Errors,
+    path: Path,
+    progress: Progress | None,
+    moved: Moved | None,
+) -> bool:
     """The second pass: the file read again (areas: the rows kept), written in batches in one
-    transaction, or only counted for a dry run."""
+    transaction whose last statement saves the job's outcome (True: finished), or only counted
+    for a dry run (False: to finish)."""
     if isinstance(loader, AreaLoader):
         batches: Iterator[list[Row]] = iter([loader.rows])
     else:
@@ -217,13 +271,17 @@ async def _write(
         for batch in batches:
             await loader.write(batch, dry_run=True)
             await _written(job, batch, progress, moved)
-        return
+        return False
     async with in_transaction():
         await _take_write_lock(job)
         await loader.refresh()
         for batch in batches:
             await loader.write(batch, dry_run=False)
             await _written(job, batch, progress, moved)
+        # Last: a cancellation (shutdown) after the commit finds the job finished, never one
+        # that says "nothing was written" next to the rows it wrote.
+        await _finish(job, loader, errors)
+    return True
 
 
 async def _written(

@@ -31,6 +31,8 @@ class ImportJob(Model):
     scope_path = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(default=clock.now)
     finished_at = fields.DatetimeField(null=True)
+    heartbeat_at = fields.DatetimeField(null=True)
+    """When the process running it last said it was alive (the sweep of interrupted jobs)."""
 
     class Meta:
         table = "import_job"

@@ -13,19 +13,22 @@ import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from api.jobs import JOBS
 from services import imports
 from services.enums import ImportKind, ImportStatus
 from services.errors import Forbidden
 from services.imports import background, runs
 from services.kit import clock
 from services.kit.events import Event, Topic, broker
+from services.kit.jobs import run_once
 from services.kit.pagination import Window
 from services.models import Household, ImportJob, ImportRowError
 from tests.conftest import Database, actor_for
-from tests.services.imports.test_imports import household_rows
+from tests.services.imports.test_imports import household_rows, write_csv
 
 
 @pytest.fixture(autouse=True)
@@ -239,30 +242,117 @@ class TestInterrupted:
         assert imports.running_task(job.id) is None
         assert leftovers(_temporary_dir) == []
 
-    async def test_jobs_a_gone_process_left_unfinished_are_failed_at_startup(
+    async def test_a_task_cancelled_before_it_started_is_cleaned_up(
+        self, db: Database, _temporary_dir: Path
+    ) -> None:
+        count = await Household.all().count()
+        # when the app shuts down before the job's task had its first turn
+        job = await start(await household_rows(2))
+        await imports.stop_imports()
+        # then it is forgotten, its copy removed, and it is FAILED (INTERRUPTED), not QUEUED
+        assert imports.running_task(job.id) is None
+        assert job.id not in runs.LIVE
+        assert leftovers(_temporary_dir) == []
+        done = await ImportJob.get(id=job.id)
+        assert (done.status, done.error_count) == (ImportStatus.FAILED, 1)
+        assert [p.code for p in await ImportRowError.filter(job_id=job.id)] == ["INTERRUPTED"]
+        assert await Household.all().count() == count
+
+    async def test_a_cancellation_at_the_final_save_leaves_data_and_outcome_agreeing(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        count = await Household.all().count()
+        save = ImportJob.save
+
+        async def cancelled_at_success(self: ImportJob, *args: Any, **kwargs: Any) -> None:
+            if self.status is ImportStatus.SUCCEEDED:
+                raise asyncio.CancelledError  # a shutdown landing at the job's last save
+            await save(self, *args, **kwargs)
+
+        monkeypatch.setattr(ImportJob, "save", cancelled_at_success)
+        # when the job is cancelled as it saves its outcome, the rows all written
+        job = await start(await household_rows(3))
+        task = imports.running_task(job.id)
+        assert task is not None
+        await asyncio.gather(task, return_exceptions=True)
+        # then "nothing was written" is true: the rows went with the outcome
+        done = await ImportJob.get(id=job.id)
+        assert done.status is ImportStatus.FAILED
+        [problem] = await ImportRowError.filter(job_id=job.id)
+        assert problem.code == "INTERRUPTED"
+        assert await Household.all().count() == count
+
+
+class TestSweep:
+    async def test_only_jobs_without_a_recent_heartbeat_are_failed_and_announced(
         self, db: Database
     ) -> None:
         admin = await actor_for("community_admin")
+        # given, 20 minutes ago, a job left QUEUED and two RUNNING ones
+        clock.freeze(clock.now())
+        begun = clock.now()
         queued = await runs.new_job(actor=admin, kind=ImportKind.HOUSEHOLDS, dry_run=False)
-        running = await runs.new_job(actor=admin, kind=ImportKind.PEOPLE, dry_run=True)
-        await ImportJob.filter(id=running.id).update(status=ImportStatus.RUNNING, rows_total=7)
+        gone = await runs.new_job(actor=admin, kind=ImportKind.PEOPLE, dry_run=True)
+        alive = await runs.new_job(actor=admin, kind=ImportKind.PEOPLE, dry_run=True)
+        await ImportJob.filter(id__in=[gone.id, alive.id]).update(
+            status=ImportStatus.RUNNING, rows_total=7, heartbeat_at=begun
+        )
         ended = await finished(await start(await household_rows(1)))
-        clock.freeze(clock.now() + timedelta(seconds=1))
-        started = clock.now()
-        later = await runs.new_job(actor=admin, kind=ImportKind.HOUSEHOLDS, dry_run=False)
-        # when a process starts after them
-        assert await imports.fail_interrupted_jobs(before=started) == 2
-        # then the two unfinished ones are FAILED (INTERRUPTED); the finished one and the one
-        # received since are left alone; a second sweep finds nothing
-        for job in (queued, running):
+        # and one of the running ones (another worker's) beat 5 minutes ago, a job was
+        # received 1 minute ago
+        clock.freeze(begun + timedelta(minutes=15))
+        await ImportJob.filter(id=alive.id).update(heartbeat_at=clock.now())
+        clock.freeze(begun + timedelta(minutes=19))
+        recent = await runs.new_job(actor=admin, kind=ImportKind.HOUSEHOLDS, dry_run=False)
+        clock.freeze(begun + timedelta(minutes=20))
+        # when the sweep runs (as the periodic jobs run it)
+        with broker.subscribe(Topic.IMPORT_JOB) as subscription:
+            assert await run_once({"sweep": JOBS["import_jobs_interrupted"]}) == {"sweep": 2}
+            announced = [subscription.queue.get_nowait() for _ in range(2)]
+        # then the two without a heartbeat for STALE_AFTER are FAILED (INTERRUPTED), announced
+        for job in (queued, gone):
             read = await ImportJob.get(id=job.id)
             assert (read.status, read.error_count, read.finished_at) == (
                 ImportStatus.FAILED,
                 1,
-                started,
+                clock.now(),
             )
             problems = await ImportRowError.filter(job_id=job.id)
             assert [p.code for p in problems] == ["INTERRUPTED"]
+        assert sorted(int(e.payload["id"]) for e in announced) == sorted([queued.id, gone.id])
+        assert {e.payload["status"] for e in announced} == {"FAILED"}
+        # and the one another worker runs, the finished one and the recent one are left alone
+        assert (await ImportJob.get(id=alive.id)).status is ImportStatus.RUNNING
         assert (await ImportJob.get(id=ended.id)).status is ImportStatus.SUCCEEDED
-        assert (await ImportJob.get(id=later.id)).status is ImportStatus.QUEUED
-        assert await imports.fail_interrupted_jobs(before=started) == 0
+        assert (await ImportJob.get(id=recent.id)).status is ImportStatus.QUEUED
+        assert await imports.fail_interrupted_jobs() == 0
+
+    async def test_a_running_job_beats_and_one_swept_meanwhile_keeps_its_own_outcome(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.setattr(runs, "PROGRESS_EVERY", 1)
+        clock.freeze(clock.now())
+        count = await Household.all().count()
+        path = write_csv(tmp_path / "h.csv", await household_rows(3))
+        job = await runs.new_job(actor=None, kind=ImportKind.HOUSEHOLDS, dry_run=False)
+        beats = []
+
+        async def moved(moving: ImportJob, phase: str) -> None:
+            if phase != "check":
+                return
+            saved = await ImportJob.get(id=moving.id)
+            beats.append((saved.rows_total, saved.heartbeat_at == clock.now()))
+            if moving.rows_total == 1:
+                # a sweep elsewhere takes it for gone (its process stalled past STALE_AFTER)
+                clock.freeze(clock.now() + background.STALE_AFTER + timedelta(seconds=1))
+                assert await imports.fail_interrupted_jobs() == 1
+
+        # when the job runs, swept after its first row
+        done = await runs.run_import(actor=None, job=job, path=path, moved=moved)
+        # then every progress save touched its heartbeat
+        assert beats == [(1, True), (2, True), (3, True)]
+        # and it ends with its own outcome: rows written, no stray INTERRUPTED problem
+        read = await ImportJob.get(id=done.id)
+        assert (read.status, read.created, read.error_count) == (ImportStatus.SUCCEEDED, 3, 0)
+        assert await ImportRowError.filter(job_id=job.id).count() == 0
+        assert await Household.all().count() == count + 3
