@@ -221,17 +221,24 @@ async def _verify_chains(report: Report, under_path: str | None) -> None:
     """Walk each community's chain in id order: recompute every hash and link, and compare the
     end with the chain's head. A transaction whose recomputed hash differs from its stored one
     was changed; one whose stored previous hash is not the hash before it (while its own hash
-    holds) follows a deleted, reordered or inserted transaction."""
-    heads = {
-        int(r["community_id"]): (str(r["head_hash"]), r["transaction_id"], int(r["length"]))
-        for r in await db.fetch(
-            "SELECT h.community_id, h.head_hash, h.transaction_id, h.length "
-            "FROM points_chain_head h",
-            [],
-        )
-    }
-    rows = await db.fetch("SELECT DISTINCT community_id FROM points_transaction", [])
-    communities = sorted({int(r["community_id"]) for r in rows} | set(heads))
+    holds) follows a deleted, reordered or inserted transaction.
+
+    The check runs while awards keep committing, in separate statements. Each chain's head is
+    read first and the chain is checked up to the head's transaction only: its transactions
+    and entries were all committed by then (a transaction and its head advance commit
+    together), and within a community ids follow the chain order (the head is locked before the
+    row is inserted), so a transaction committed after the head was read has a larger id and is
+    left for the next check instead of looking like a changed chain."""
+    communities = sorted(
+        {
+            int(r["community_id"])
+            for r in await db.fetch(
+                "SELECT community_id FROM points_chain_head "
+                "UNION SELECT community_id FROM points_transaction",
+                [],
+            )
+        }
+    )
     if under_path is not None:
         # The chains of the communities under `under_path`, or of the one it lies in.
         paths = {
@@ -249,28 +256,42 @@ async def _verify_chains(report: Report, under_path: str | None) -> None:
         ]
     for community_id in communities:
         report.chains += 1
-        problem = await _verify_chain(report, community_id, heads.get(community_id))
+        problem = await _verify_chain(report, community_id)
         if problem is not None:
             report.chain_problems.append(problem)
     report.chain_problems.sort(key=lambda p: (p.transaction_id or 0, p.community_id))
 
 
-async def _verify_chain(
-    report: Report, community_id: int, head: tuple[str, Any, int] | None
-) -> ChainProblem | None:
+async def _head(community_id: int) -> tuple[str, int | None, int]:
+    """The community's chain head: its hash, its transaction and the chain's length."""
+    rows = await db.fetch(
+        "SELECT head_hash, transaction_id, length FROM points_chain_head WHERE community_id = ?",
+        [community_id],
+    )
+    if not rows:
+        return chain.GENESIS, None, 0
+    tx = rows[0]["transaction_id"]
+    return str(rows[0]["head_hash"]), None if tx is None else int(tx), int(rows[0]["length"])
+
+
+async def _verify_chain(report: Report, community_id: int) -> ChainProblem | None:
+    head_hash, head_tx, length = await _head(community_id)
+    # Only the transactions up to the head read just now (see `_verify_chains`).
+    bound = head_tx if head_tx is not None else 0
     entries: dict[int, list[tuple[int, int]]] = {}
     for r in await db.fetch(
         "SELECT e.transaction_id, e.account_id, e.points FROM points_entry e "
-        "JOIN points_transaction t ON t.id = e.transaction_id WHERE t.community_id = ?",
-        [community_id],
+        "JOIN points_transaction t ON t.id = e.transaction_id "
+        "WHERE t.community_id = ? AND t.id <= ?",
+        [community_id, bound],
     ):
         entries.setdefault(int(r["transaction_id"]), []).append(
             (int(r["account_id"]), int(r["points"]))
         )
     rows = await db.fetch(
         f"SELECT {chain.TRANSACTION_COLUMNS} FROM points_transaction WHERE community_id = ? "
-        "ORDER BY id",
-        [community_id],
+        "AND id <= ? ORDER BY id",
+        [community_id, bound],
     )
     previous = chain.GENESIS
     last_id: int | None = None
@@ -287,7 +308,19 @@ async def _verify_chain(
             return ChainProblem(community_id, tx_id, ChainFault.LINK_BROKEN)
         previous = str(row["content_hash"])
         last_id = tx_id
-    head_hash, head_tx, length = head or (chain.GENESIS, None, 0)
-    if head_hash != previous or length != len(rows) or (head_tx is not None and head_tx != last_id):
+    if head_hash != previous or length != len(rows) or head_tx != last_id:
         return ChainProblem(community_id, last_id, ChainFault.HEAD_MISMATCH)
+    # Transactions past the head: committed after it was read, unless one was appended without
+    # moving the head. Every committed transaction has moved the head past itself, so a head
+    # read after them that does not reach the last of them means one was appended behind the
+    # ledger's back.
+    later = await db.fetch(
+        "SELECT MAX(id) AS last FROM points_transaction WHERE community_id = ? AND id > ?",
+        [community_id, bound],
+    )
+    if later and later[0]["last"] is not None:
+        beyond = int(later[0]["last"])
+        _, now_tx, _ = await _head(community_id)
+        if now_tx is None or now_tx < beyond:
+            return ChainProblem(community_id, beyond, ChainFault.HEAD_MISMATCH)
     return None
