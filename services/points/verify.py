@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.enums import ChainFault
+from services.enums import AreaLevel, ChainFault
 from services.errors import Forbidden
 from services.grids import get_area
 from services.kit import db
@@ -59,6 +59,9 @@ class Report:
     entries: int = 0
     chains: int = 0
     transactions: int = 0
+    # False when the double-entry sums were not checked (asked below the district: they run
+    # over the whole ledger); the sum lists and the account and entry counts are then empty.
+    sums_checked: bool = True
 
     @property
     def first_chain_problem(self) -> ChainProblem | None:
@@ -125,11 +128,17 @@ class Report:
         }
 
 
-async def verify(*, under_path: str | None = None) -> Report:
-    """Recompute balances, lots, holds and evaluation credit from the ledger and compare, and
-    recompute the hash chains (of the communities under `under_path`, or all)."""
-    report = Report()
+async def verify(*, under_path: str | None = None, sums: bool = True) -> Report:
+    """Recompute balances, lots, holds and evaluation credit from the ledger and compare (unless
+    `sums` is False), and recompute the hash chains (of the communities under `under_path`, or
+    all).
+
+    Each sum check is one statement, so it reads one consistent state of the ledger even while
+    awards commit (a transaction's entries, balances, lots and credit commit together)."""
+    report = Report(sums_checked=sums)
     await _verify_chains(report, under_path)
+    if not sums:
+        return report
     report.accounts = int((await db.fetch("SELECT COUNT(*) AS n FROM points_account", []))[0]["n"])
     report.entries = int((await db.fetch("SELECT COUNT(*) AS n FROM points_entry", []))[0]["n"])
     rows = await db.fetch(
@@ -208,13 +217,16 @@ async def verify(*, under_path: str | None = None) -> Report:
 
 
 async def verify_ledger(*, actor: Actor | None, under_id: int) -> Report:
-    """The ledger check for the admins of an area: every sum over the whole ledger, and the
-    hash chains of the communities under the area (or of the one it lies in)."""
+    """The ledger check for the admins of an area: the hash chains of the communities under the
+    area (or of the one it lies in), and, asked at the district, every sum over the whole
+    ledger. The sums are not checked below the district: accounts do not all belong to one
+    community (a person's account follows the person), so they cannot be scoped to an area, and
+    a street or community admin is not shown district-wide figures."""
     actor = require_actor(actor)
     area = await get_area(area_id=under_id)
     if not actor.administers(area.path):
         raise Forbidden("You may verify the ledger of the areas you administer.", field="under")
-    return await verify(under_path=area.path)
+    return await verify(under_path=area.path, sums=area.level is AreaLevel.DISTRICT)
 
 
 async def _verify_chains(report: Report, under_path: str | None) -> None:
