@@ -119,6 +119,32 @@ class TestSimulateEvaluation:
         assert sim.simulated_red_flags == sim.red_flags
         assert any(f.person_id == policy.person_id for f in sim.red_flags)
 
+    async def test_both_sides_keep_the_stored_area_scores_where_the_holders_did_not_move(
+        self, db: Database, clock: Clock
+    ) -> None:
+        # given a published period whose stored grid score is one hundredth off what its
+        # rounded activity gives (as ~4% of areas are: scoring used the exact activity)
+        period, _, _ = await _households_period(clock)
+        grid = await kit_db.fetch(
+            "SELECT area_id, score FROM area_evaluation WHERE period_id = ? AND level = 'GRID' "
+            "AND community_rank = 1 AND holders > 0",
+            [period.id],
+        )
+        area_id, score = int(grid[0]["area_id"]), int(grid[0]["score"])
+        await kit_db.execute(
+            "UPDATE area_evaluation SET score = score + 1, activity = activity - 1 "
+            "WHERE period_id = ? AND area_id = ?",
+            [period.id, area_id],
+        )
+        # when it is simulated without changes
+        sim = await evaluation.simulate_evaluation(
+            actor=await actor_for("street_admin"), period_id=period.id, changes=EvaluationChanges()
+        )
+        # then both sides show the stored score, not one recomputed from the rounded activity
+        flags = [f for f in sim.red_flags if f.kind is HonourKind.RED_FLAG_GRID]
+        assert [(f.area_id, f.score) for f in flags] == [(area_id, score + 1)]
+        assert sim.simulated_red_flags == sim.red_flags
+
     async def test_raising_problem_handling_moves_the_red_flag_and_writes_nothing(
         self, db: Database, clock: Clock
     ) -> None:
