@@ -27,11 +27,13 @@ from tests.services.evaluation_support import (
     SIBLING,
     give,
     holders,
+    local,
     make_rules,
     open_period,
     publish,
     scored,
     set_scheme,
+    training,
 )
 from tests.services.points_support import Clock
 
@@ -144,6 +146,28 @@ class TestSimulateEvaluation:
         flags = [f for f in sim.red_flags if f.kind is HonourKind.RED_FLAG_GRID]
         assert [(f.area_id, f.score) for f in flags] == [(area_id, score + 1)]
         assert sim.simulated_red_flags == sim.red_flags
+
+    async def test_training_points_count_when_the_period_gave_training_none(
+        self, db: Database, clock: Clock
+    ) -> None:
+        # given a period scored at 0 points per training session, one household trained twice
+        await set_scheme(exit_threshold=0, training_points=0)
+        await make_rules()
+        trained = (await holders(SIBLING, Role.CENTRAL_HOUSEHOLD))[0]
+        await training(SIBLING, trained.person_id, at=local(2025, 1, 10))
+        await training(SIBLING, trained.person_id, at=local(2025, 2, 10))
+        period = await scored(SIBLING, "2025Q1")
+        stored = await EvaluationResult.get(period_id=period.id, assignment_id=trained.id)
+        # when training is tried at 10 points a session
+        sim = await evaluation.simulate_evaluation(
+            actor=await actor_for("street_admin"),
+            period_id=period.id,
+            changes=EvaluationChanges(metric_points=[(Metric.TRAINING_ATTENDED, 10)]),
+        )
+        # then the trained household's total rises, from the stored total
+        move = next(m for m in sim.moves if m.person_id == trained.person_id)
+        assert move.total == stored.total
+        assert move.simulated_total > move.total
 
     async def test_raising_problem_handling_moves_the_red_flag_and_writes_nothing(
         self, db: Database, clock: Clock
