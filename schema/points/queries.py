@@ -134,10 +134,10 @@ class PointsQuery:
         return PointsStatistics.from_statistics(figures)
 
     @strawberry.field(
-        description="Check the points ledger (admins of the area): double entry balances, "
-        "account balances equal their entries, lots and holds add up, and the hash chains of "
-        "the communities under the area (or of the one it lies in) are intact, naming the first "
-        "broken transaction. Others get FORBIDDEN."
+        description="Check the points ledger (admins of the area): the hash chains of the "
+        "communities under the area (or of the one it lies in) are intact, naming the first "
+        "broken transaction; asked at the district, also the double-entry sums over the whole "
+        "ledger (balances equal their entries, lots and holds add up). Others get FORBIDDEN."
     )
     async def verify_ledger(self, info: Info, under: Under) -> LedgerReport:
         report = await points.verify_ledger(

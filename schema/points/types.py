@@ -520,17 +520,23 @@ class LedgerChainProblem:
 
 
 @strawberry.type(
-    description="What verifyLedger found: the double-entry sums over the whole ledger and the "
-    "hash chains of the communities asked about."
+    description="What verifyLedger found: the hash chains of the communities asked about and, "
+    "asked at the district, the double-entry sums over the whole ledger."
 )
 class LedgerReport:
     ok: bool = strawberry.field(description="True when every check passed.")
-    accounts: int = strawberry.field(description="Accounts checked.")
-    entries: int = strawberry.field(description="Entries checked.")
+    accounts: int | None = strawberry.field(
+        description="Accounts checked (null when the sums were not checked)."
+    )
+    entries: int | None = strawberry.field(
+        description="Entries checked (null when the sums were not checked)."
+    )
     chains: int = strawberry.field(description="Community chains checked.")
     transactions: int = strawberry.field(description="Chained transactions checked.")
-    failed_sum_checks: list[str] = strawberry.field(
-        description="The double-entry checks that found drift, in words (empty when none)."
+    failed_sum_checks: list[str] | None = strawberry.field(
+        description="The double-entry checks that found drift, in words (empty when none). "
+        "They run over the whole ledger, so only when asked at the district (under a district "
+        "area, which only district admins administer); null when asked below it."
     )
     first_problem: LedgerChainProblem | None = strawberry.field(
         description="The first broken transaction over the chains checked (null when intact)."
@@ -544,11 +550,11 @@ class LedgerReport:
         problems = [LedgerChainProblem.from_problem(p) for p in r.chain_problems]
         return cls(
             ok=r.ok,
-            accounts=r.accounts,
-            entries=r.entries,
+            accounts=r.accounts if r.sums_checked else None,
+            entries=r.entries if r.sums_checked else None,
             chains=r.chains,
             transactions=r.transactions,
-            failed_sum_checks=r.failed_sum_checks(),
+            failed_sum_checks=r.failed_sum_checks() if r.sums_checked else None,
             first_problem=problems[0] if problems else None,
             chain_problems=problems,
         )

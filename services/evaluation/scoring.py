@@ -296,7 +296,9 @@ async def score_period(
         rule_details = details.get(community_id) or Details(None, 0, community_id)
         base = _ledger_parts(by_person.get(person_id, []), codes, rule_details)
         quarter_sessions, year_sessions = sessions.get(person_id, (0, 0))
-        if quarter_sessions and scheme.training_points:
+        # Stored even at 0 points per session (it adds nothing then), so that what-if can
+        # count the sessions at other points.
+        if quarter_sessions:
             base[Dimension.MANAGEMENT_SERVICE].append(
                 metric_part(Metric.TRAINING_ATTENDED, quarter_sessions, scheme)
             )

@@ -6,6 +6,11 @@ inputs: each result's automatic parts (ledger credit and metric counts, as score
 adjustments that stand, and its areas' activity. Metric parts are counted again at the changed
 points per unit; ledger parts and adjustments are kept. Ranks, poor results, red flags and exit
 reviews follow the rules of services.evaluation.scoring and services.evaluation.periods.
+
+Grids and micro-grids keep their stored (published) score and rank on the current side, and on
+the simulated side while their holders' mean total is unchanged; an area whose holders' mean
+changes is scored again from its stored activity, which is rounded to a hundredth (scoring used
+the exact one), so its simulated score can be one hundredth off an exact rescoring.
 """
 
 from __future__ import annotations
@@ -88,6 +93,11 @@ class AreaInput:
     level: AreaLevel
     community_id: int
     activity: int
+    # As scored and stored (area_evaluation): the score, the holders' mean total (both
+    # hundredths) and whether the area had holders.
+    score: int
+    holders_mean: int
+    held: bool
 
 
 @dataclass(frozen=True)
@@ -181,10 +191,31 @@ def standings(holders: list[Holder], scheme: Scheme) -> dict[int, Standing]:
     return out
 
 
-def red_flags(ranked: dict[int, Standing], areas: list[AreaInput], scheme: Scheme) -> list[Flag]:
+def _means(ranked: dict[int, Standing]) -> dict[str, Fraction]:
+    """The holders' mean total of each grid and micro-grid (as scoring.score_areas takes it)."""
+    entries: dict[str, list[int]] = defaultdict(list)
+    for s in ranked.values():
+        path = s.holder.area_path
+        entries[scoring.prefix(path, 4)].append(s.total)
+        if path.count("/") > 5:
+            entries[scoring.prefix(path, 5)].append(s.total)
+    return {path: Fraction(sum(t), len(t)) for path, t in entries.items()}
+
+
+def red_flags(
+    ranked: dict[int, Standing],
+    areas: list[AreaInput],
+    scheme: Scheme,
+    stored_means: dict[str, Fraction] | None = None,
+) -> list[Flag]:
     """The red flags publishing would name (as periods._winners): per community the top K
     grids and micro-grids scoring at least the exit threshold, with their leader, and the top
-    K central households that are not poor."""
+    K central households that are not poor.
+
+    An area scores as stored (its published score and holders' mean) when `stored_means` is
+    None (the period's own rules) or its holders' mean is the stored one; only an area whose
+    holders' mean changed is scored again, from its stored activity, which is rounded to a
+    hundredth, so its score can be one hundredth off an exact rescoring."""
     entries: dict[str, list[int]] = defaultdict(list)
     leaders: dict[tuple[int, Role], int] = {}
     for s in ranked.values():
@@ -198,6 +229,9 @@ def red_flags(ranked: dict[int, Standing], areas: list[AreaInput], scheme: Schem
     for a in areas:
         totals = entries.get(a.area_path, [])
         mean = Fraction(sum(totals), len(totals)) if totals else Fraction(0)
+        if stored_means is None or stored_means.get(a.area_path, Fraction(0)) == mean:
+            grouped[(a.community_id, a.level)].append((a.score, a.holders_mean, a, a.held))
+            continue
         score = scoring.half_up(scoring.area_score(mean, Fraction(a.activity)))
         grouped[(a.community_id, a.level)].append((score, scoring.half_up(mean), a, bool(totals)))
     flags: list[Flag] = []
@@ -238,17 +272,22 @@ def red_flags(ranked: dict[int, Standing], areas: list[AreaInput], scheme: Schem
 
 
 def outcome(
-    holders: list[Holder], areas: list[AreaInput], poor_before: set[int], scheme: Scheme
+    holders: list[Holder],
+    areas: list[AreaInput],
+    poor_before: set[int],
+    scheme: Scheme,
+    stored_means: dict[str, Fraction] | None = None,
 ) -> Outcome:
     """Everything a scheme makes of a period's inputs; `poor_before`: the assignments poor in
-    the previous quarter's published period (two poor quarters in a row: exit review)."""
+    the previous quarter's published period (two poor quarters in a row: exit review);
+    `stored_means`: see `red_flags`."""
     ranked = standings(holders, scheme)
     exits = {
         s.holder.result_id
         for s in ranked.values()
         if s.poor and s.holder.assignment_id in poor_before
     }
-    return Outcome(ranked, red_flags(ranked, areas, scheme), exits)
+    return Outcome(ranked, red_flags(ranked, areas, scheme, stored_means), exits)
 
 
 # --- changes -----------------------------------------------------------------------------
@@ -380,9 +419,13 @@ async def inputs(period: EvaluationPeriod) -> tuple[list[Holder], list[AreaInput
             AreaLevel(a["level"]),
             int(a["community_id"]),
             int(a["activity"]),
+            int(a["score"]),
+            int(a["holders_mean"]),
+            int(a["holders"]) > 0,
         )
         for a in await db.fetch(
-            "SELECT area_id, area_path, level, community_id, activity FROM area_evaluation "
+            "SELECT area_id, area_path, level, community_id, activity, score, holders_mean, "
+            "holders FROM area_evaluation "
             "WHERE period_id = ? ORDER BY area_id",
             [period.id],
         )
@@ -435,7 +478,7 @@ async def simulate_evaluation(
     changed = apply_changes(scheme, changes)
     holders, areas, poor_before = await inputs(period)
     now = outcome(holders, areas, poor_before, scheme)
-    then = outcome(holders, areas, poor_before, changed)
+    then = outcome(holders, areas, poor_before, changed, _means(now.standings))
     moves = [_move(now.standings[i], then.standings[i]) for i in sorted(now.standings)]
     changed_moves = [
         m

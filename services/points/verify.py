@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.enums import ChainFault
+from services.enums import AreaLevel, ChainFault
 from services.errors import Forbidden
 from services.grids import get_area
 from services.kit import db
@@ -59,6 +59,9 @@ class Report:
     entries: int = 0
     chains: int = 0
     transactions: int = 0
+    # False when the double-entry sums were not checked (asked below the district: they run
+    # over the whole ledger); the sum lists and the account and entry counts are then empty.
+    sums_checked: bool = True
 
     @property
     def first_chain_problem(self) -> ChainProblem | None:
@@ -125,11 +128,17 @@ class Report:
         }
 
 
-async def verify(*, under_path: str | None = None) -> Report:
-    """Recompute balances, lots, holds and evaluation credit from the ledger and compare, and
-    recompute the hash chains (of the communities under `under_path`, or all)."""
-    report = Report()
+async def verify(*, under_path: str | None = None, sums: bool = True) -> Report:
+    """Recompute balances, lots, holds and evaluation credit from the ledger and compare (unless
+    `sums` is False), and recompute the hash chains (of the communities under `under_path`, or
+    all).
+
+    Each sum check is one statement, so it reads one consistent state of the ledger even while
+    awards commit (a transaction's entries, balances, lots and credit commit together)."""
+    report = Report(sums_checked=sums)
     await _verify_chains(report, under_path)
+    if not sums:
+        return report
     report.accounts = int((await db.fetch("SELECT COUNT(*) AS n FROM points_account", []))[0]["n"])
     report.entries = int((await db.fetch("SELECT COUNT(*) AS n FROM points_entry", []))[0]["n"])
     rows = await db.fetch(
@@ -208,30 +217,40 @@ async def verify(*, under_path: str | None = None) -> Report:
 
 
 async def verify_ledger(*, actor: Actor | None, under_id: int) -> Report:
-    """The ledger check for the admins of an area: every sum over the whole ledger, and the
-    hash chains of the communities under the area (or of the one it lies in)."""
+    """The ledger check for the admins of an area: the hash chains of the communities under the
+    area (or of the one it lies in), and, asked at the district, every sum over the whole
+    ledger. The sums are not checked below the district: accounts do not all belong to one
+    community (a person's account follows the person), so they cannot be scoped to an area, and
+    a street or community admin is not shown district-wide figures."""
     actor = require_actor(actor)
     area = await get_area(area_id=under_id)
     if not actor.administers(area.path):
         raise Forbidden("You may verify the ledger of the areas you administer.", field="under")
-    return await verify(under_path=area.path)
+    return await verify(under_path=area.path, sums=area.level is AreaLevel.DISTRICT)
 
 
 async def _verify_chains(report: Report, under_path: str | None) -> None:
     """Walk each community's chain in id order: recompute every hash and link, and compare the
     end with the chain's head. A transaction whose recomputed hash differs from its stored one
     was changed; one whose stored previous hash is not the hash before it (while its own hash
-    holds) follows a deleted, reordered or inserted transaction."""
-    heads = {
-        int(r["community_id"]): (str(r["head_hash"]), r["transaction_id"], int(r["length"]))
-        for r in await db.fetch(
-            "SELECT h.community_id, h.head_hash, h.transaction_id, h.length "
-            "FROM points_chain_head h",
-            [],
-        )
-    }
-    rows = await db.fetch("SELECT DISTINCT community_id FROM points_transaction", [])
-    communities = sorted({int(r["community_id"]) for r in rows} | set(heads))
+    holds) follows a deleted, reordered or inserted transaction.
+
+    The check runs while awards keep committing, in separate statements. Each chain's head is
+    read first and the chain is checked up to the head's transaction only: its transactions
+    and entries were all committed by then (a transaction and its head advance commit
+    together), and within a community ids follow the chain order (the head is locked before the
+    row is inserted), so a transaction committed after the head was read has a larger id and is
+    left for the next check instead of looking like a changed chain."""
+    communities = sorted(
+        {
+            int(r["community_id"])
+            for r in await db.fetch(
+                "SELECT community_id FROM points_chain_head "
+                "UNION SELECT community_id FROM points_transaction",
+                [],
+            )
+        }
+    )
     if under_path is not None:
         # The chains of the communities under `under_path`, or of the one it lies in.
         paths = {
@@ -249,28 +268,42 @@ async def _verify_chains(report: Report, under_path: str | None) -> None:
         ]
     for community_id in communities:
         report.chains += 1
-        problem = await _verify_chain(report, community_id, heads.get(community_id))
+        problem = await _verify_chain(report, community_id)
         if problem is not None:
             report.chain_problems.append(problem)
     report.chain_problems.sort(key=lambda p: (p.transaction_id or 0, p.community_id))
 
 
-async def _verify_chain(
-    report: Report, community_id: int, head: tuple[str, Any, int] | None
-) -> ChainProblem | None:
+async def _head(community_id: int) -> tuple[str, int | None, int]:
+    """The community's chain head: its hash, its transaction and the chain's length."""
+    rows = await db.fetch(
+        "SELECT head_hash, transaction_id, length FROM points_chain_head WHERE community_id = ?",
+        [community_id],
+    )
+    if not rows:
+        return chain.GENESIS, None, 0
+    tx = rows[0]["transaction_id"]
+    return str(rows[0]["head_hash"]), None if tx is None else int(tx), int(rows[0]["length"])
+
+
+async def _verify_chain(report: Report, community_id: int) -> ChainProblem | None:
+    head_hash, head_tx, length = await _head(community_id)
+    # Only the transactions up to the head read just now (see `_verify_chains`).
+    bound = head_tx if head_tx is not None else 0
     entries: dict[int, list[tuple[int, int]]] = {}
     for r in await db.fetch(
         "SELECT e.transaction_id, e.account_id, e.points FROM points_entry e "
-        "JOIN points_transaction t ON t.id = e.transaction_id WHERE t.community_id = ?",
-        [community_id],
+        "JOIN points_transaction t ON t.id = e.transaction_id "
+        "WHERE t.community_id = ? AND t.id <= ?",
+        [community_id, bound],
     ):
         entries.setdefault(int(r["transaction_id"]), []).append(
             (int(r["account_id"]), int(r["points"]))
         )
     rows = await db.fetch(
         f"SELECT {chain.TRANSACTION_COLUMNS} FROM points_transaction WHERE community_id = ? "
-        "ORDER BY id",
-        [community_id],
+        "AND id <= ? ORDER BY id",
+        [community_id, bound],
     )
     previous = chain.GENESIS
     last_id: int | None = None
@@ -287,7 +320,19 @@ async def _verify_chain(
             return ChainProblem(community_id, tx_id, ChainFault.LINK_BROKEN)
         previous = str(row["content_hash"])
         last_id = tx_id
-    head_hash, head_tx, length = head or (chain.GENESIS, None, 0)
-    if head_hash != previous or length != len(rows) or (head_tx is not None and head_tx != last_id):
+    if head_hash != previous or length != len(rows) or head_tx != last_id:
         return ChainProblem(community_id, last_id, ChainFault.HEAD_MISMATCH)
+    # Transactions past the head: committed after it was read, unless one was appended without
+    # moving the head. Every committed transaction has moved the head past itself, so a head
+    # read after them that does not reach the last of them means one was appended behind the
+    # ledger's back.
+    later = await db.fetch(
+        "SELECT MAX(id) AS last FROM points_transaction WHERE community_id = ? AND id > ?",
+        [community_id, bound],
+    )
+    if later and later[0]["last"] is not None:
+        beyond = int(later[0]["last"])
+        _, now_tx, _ = await _head(community_id)
+        if now_tx is None or now_tx < beyond:
+            return ChainProblem(community_id, beyond, ChainFault.HEAD_MISMATCH)
     return None

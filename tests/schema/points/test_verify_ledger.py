@@ -7,7 +7,7 @@ from strawberry import relay
 
 from services.enums import AreaLevel
 from services.kit import db
-from services.models import Area, PointsTransaction
+from services.models import Area, PointsAccount, PointsTransaction
 from tests.conftest import gql, login
 from tests.schema.points_support import area_gid
 from tests.services.points_support import raw
@@ -15,7 +15,7 @@ from tests.services.points_support import raw
 QUERY = """
 query V($u: ID!) {
   verifyLedger(under: $u) {
-    ok chains transactions failedSumChecks
+    ok chains transactions failedSumChecks accounts entries
     firstProblem { community transaction fault message }
   }
 }"""
@@ -34,7 +34,9 @@ class TestVerifyLedger:
         report = body["data"]["verifyLedger"]
         assert report["ok"] is True, body
         assert report["chains"] == 1 and report["transactions"] > 0
-        assert report["firstProblem"] is None and report["failedSumChecks"] == []
+        assert report["firstProblem"] is None
+        # the district-wide sums are not checked below the district
+        assert report["failedSumChecks"] is None and report["accounts"] is None
         # when a transaction's reason is rewritten behind the triggers' back
         tx = await PointsTransaction.all().order_by("id").first()
         assert tx is not None
@@ -59,6 +61,31 @@ class TestVerifyLedger:
             relay.GlobalID("PointsTransaction", str(tx.id))
         )
         assert report["failedSumChecks"] == []
+
+    async def test_the_sums_are_checked_at_the_district_only(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given a cached balance changed behind the ledger's back
+        account = await PointsAccount.filter(kind="PERSON").order_by("id").first()
+        assert account is not None
+        await raw(f"UPDATE points_account SET balance = balance + 5 WHERE id = {account.id}")
+        district_area = await Area.filter(level=AreaLevel.DISTRICT).order_by("id").first()
+        assert district_area is not None
+        # when the community admin checks their community
+        admin = await login(client, "community_admin")
+        body = await gql(client, QUERY, {"u": await area_gid("颜山社区")}, token=admin)
+        # then they get the chains only, not district-wide figures
+        report = body["data"]["verifyLedger"]
+        assert report["failedSumChecks"] is None and report["entries"] is None, body
+        assert report["ok"] is True
+        # and the district admin's check finds the drift
+        district = await login(client, "district_admin")
+        body = await gql(
+            client, QUERY, {"u": str(relay.GlobalID("Area", str(district_area.id)))}, token=district
+        )
+        report = body["data"]["verifyLedger"]
+        assert report["ok"] is False, body
+        assert len(report["failedSumChecks"]) == 2 and report["accounts"] > 0
 
     async def test_others_are_forbidden(self, client: httpx.AsyncClient) -> None:
         resident = await login(client, "resident")

@@ -27,11 +27,13 @@ from tests.services.evaluation_support import (
     SIBLING,
     give,
     holders,
+    local,
     make_rules,
     open_period,
     publish,
     scored,
     set_scheme,
+    training,
 )
 from tests.services.points_support import Clock
 
@@ -118,6 +120,54 @@ class TestSimulateEvaluation:
         )
         assert sim.simulated_red_flags == sim.red_flags
         assert any(f.person_id == policy.person_id for f in sim.red_flags)
+
+    async def test_both_sides_keep_the_stored_area_scores_where_the_holders_did_not_move(
+        self, db: Database, clock: Clock
+    ) -> None:
+        # given a published period whose stored grid score is one hundredth off what its
+        # rounded activity gives (as ~4% of areas are: scoring used the exact activity)
+        period, _, _ = await _households_period(clock)
+        grid = await kit_db.fetch(
+            "SELECT area_id, score FROM area_evaluation WHERE period_id = ? AND level = 'GRID' "
+            "AND community_rank = 1 AND holders > 0",
+            [period.id],
+        )
+        area_id, score = int(grid[0]["area_id"]), int(grid[0]["score"])
+        await kit_db.execute(
+            "UPDATE area_evaluation SET score = score + 1, activity = activity - 1 "
+            "WHERE period_id = ? AND area_id = ?",
+            [period.id, area_id],
+        )
+        # when it is simulated without changes
+        sim = await evaluation.simulate_evaluation(
+            actor=await actor_for("street_admin"), period_id=period.id, changes=EvaluationChanges()
+        )
+        # then both sides show the stored score, not one recomputed from the rounded activity
+        flags = [f for f in sim.red_flags if f.kind is HonourKind.RED_FLAG_GRID]
+        assert [(f.area_id, f.score) for f in flags] == [(area_id, score + 1)]
+        assert sim.simulated_red_flags == sim.red_flags
+
+    async def test_training_points_count_when_the_period_gave_training_none(
+        self, db: Database, clock: Clock
+    ) -> None:
+        # given a period scored at 0 points per training session, one household trained twice
+        await set_scheme(exit_threshold=0, training_points=0)
+        await make_rules()
+        trained = (await holders(SIBLING, Role.CENTRAL_HOUSEHOLD))[0]
+        await training(SIBLING, trained.person_id, at=local(2025, 1, 10))
+        await training(SIBLING, trained.person_id, at=local(2025, 2, 10))
+        period = await scored(SIBLING, "2025Q1")
+        stored = await EvaluationResult.get(period_id=period.id, assignment_id=trained.id)
+        # when training is tried at 10 points a session
+        sim = await evaluation.simulate_evaluation(
+            actor=await actor_for("street_admin"),
+            period_id=period.id,
+            changes=EvaluationChanges(metric_points=[(Metric.TRAINING_ATTENDED, 10)]),
+        )
+        # then the trained household's total rises, from the stored total
+        move = next(m for m in sim.moves if m.person_id == trained.person_id)
+        assert move.total == stored.total
+        assert move.simulated_total > move.total
 
     async def test_raising_problem_handling_moves_the_red_flag_and_writes_nothing(
         self, db: Database, clock: Clock

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from tortoise.transactions import in_transaction
 
 from services import points
 from services.enums import TransactionKind
 from services.kit import db
+from services.kit import db as db_kit
 from services.models import PointsAccount, PointsChainHead, PointsLot, PointsTransaction
 from services.points import chain, ledger
 from services.points.verify import ChainFault, ChainProblem
@@ -251,3 +254,50 @@ class TestChain:
         for where in (home, other):
             head = await PointsChainHead.get(community_id=where.id)
             assert head.length == await PointsTransaction.filter(community_id=where.id).count()
+
+
+class TestVerifyWhileAwarding:
+    """The chain check while awards keep committing between its statements."""
+
+    async def test_an_award_committing_between_the_reads_is_no_alarm(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a clean ledger, and an award that commits right after the check reads entries
+        await _busy_ledger()
+        real_fetch = db_kit.fetch
+        fired: list[str] = []
+
+        async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+            rows = await real_fetch(sql, params)
+            if "FROM points_entry e" in sql and not fired:
+                fired.append(sql)
+                await award("resident", quantity=1)
+            return rows
+
+        monkeypatch.setattr(db_kit, "fetch", fetch)
+        # when the check runs
+        report = await points.verify()
+        # then the award committed between its reads raises no alarm
+        assert fired
+        assert report.chain_problems == [], report.lines()
+        # and the next check covers it
+        monkeypatch.setattr(db_kit, "fetch", real_fetch)
+        again = await points.verify()
+        assert again.ok, again.lines()
+        assert again.transactions == report.transactions + 1
+
+    async def test_a_transaction_appended_past_the_head_is_still_found(self, db: Database) -> None:
+        # given a transaction inserted after the last one without moving the head
+        await _busy_ledger()
+        tx = await _last_award()
+        await raw(
+            f"INSERT INTO points_transaction (kind, person_id, community_id, area_path, points, "
+            f"credit, shortfall, reason, created_at, content_hash, previous_hash) VALUES "
+            f"('AWARD', {tx.person_id}, {tx.community_id}, '{tx.area_path}', 0, 0, 0, 'x', "
+            f"'{tx.created_at.isoformat()}', '{'a' * 64}', '{tx.content_hash}')"
+        )
+        appended = await _last_award()
+        # then the check names it at the head
+        assert await _problem() == ChainProblem(
+            tx.community_id, appended.id, ChainFault.HEAD_MISMATCH
+        )
