@@ -50,6 +50,7 @@ from services.photos import PHOTOS_LIMIT
 from services.points.awards import MAX_BATCH as MAX_AWARD_BATCH
 from services.points.rules import MAX_RULE_CODES
 from services.points.statements import EXPIRING_LIMIT, TOP_REWARDS
+from services.points.verify import LISTED_CHAIN_PROBLEMS, SUM_CHECKS
 from services.volunteering.hours import MAX_BATCH as MAX_HOURS_BATCH
 from services.volunteering.teams import MAX_TEAMS
 from services.workorders.categories import CATEGORIES_LIMIT
@@ -83,6 +84,11 @@ LIST_BOUNDS: dict[str, Bound] = {
     ),
     "BoundaryProblem.areas": Bound(
         MAX_CHILDREN, "one area or two, or MISSING's children of one parent (create_area caps)"
+    ),
+    # --- the ledger ---
+    "LedgerReport.failedSumChecks": Bound(SUM_CHECKS, "one line per double-entry check"),
+    "LedgerReport.chainProblems": Bound(
+        LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first broken chains only"
     ),
     # --- the territory and its people ---
     "Area.ancestors": Bound(

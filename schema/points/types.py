@@ -16,6 +16,7 @@ from schema.people import Person
 from services import points
 from services.enums import AwardStatus, ChainFault, Dimension, ExpiryKind, Role, TransactionKind
 from services.points.statements import EXPIRING_LIMIT, MAX_EXPIRING_DAYS
+from services.points.verify import LISTED_CHAIN_PROBLEMS
 
 if TYPE_CHECKING:
     from schema.market import Reward
@@ -542,8 +543,10 @@ class LedgerReport:
         description="The first broken transaction over the chains checked (null when intact)."
     )
     chain_problems: list[LedgerChainProblem] = strawberry.field(
-        description="The first broken transaction of each broken chain, lowest id first."
+        description="The first broken transaction of each broken chain, lowest id first "
+        f"(the first {LISTED_CHAIN_PROBLEMS} chains)."
     )
+    broken_chains: int = strawberry.field(description="How many chains are broken (all counted).")
 
     @classmethod
     def from_report(cls, r: points.Report) -> LedgerReport:
@@ -556,5 +559,6 @@ class LedgerReport:
             transactions=r.transactions,
             failed_sum_checks=r.failed_sum_checks() if r.sums_checked else None,
             first_problem=problems[0] if problems else None,
-            chain_problems=problems,
+            chain_problems=problems[:LISTED_CHAIN_PROBLEMS],
+            broken_chains=len(problems),
         )

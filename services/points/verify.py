@@ -24,6 +24,10 @@ _FAULTS = {
 }
 
 
+LISTED_CHAIN_PROBLEMS = 100
+"""Broken chains listed by the API (the first of each, lowest id first); all are counted."""
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     """The first broken transaction of a community's chain."""
@@ -126,6 +130,10 @@ class Report:
                 self.transaction_drift
             ),
         }
+
+
+SUM_CHECKS = len(Report()._sum_checks())
+"""How many double-entry checks there are (a list of their titles is no longer)."""
 
 
 async def verify(*, under_path: str | None = None, sums: bool = True) -> Report:

@@ -158,7 +158,12 @@ async def test_my_points_changed_over_a_real_websocket(server: Served) -> None:
             assert first["type"] == "next" and first["id"] == "p", first
             start = first["payload"]["data"]["myPointsChanged"]
             resident_start = (await theirs.receive())["payload"]["data"]["myPointsChanged"]
-            assert await open_subscriptions(http) == {"WORK_ORDER": 0, "NOTICE": 0, "POINTS": 2}
+            assert await open_subscriptions(http) == {
+                "WORK_ORDER": 0,
+                "NOTICE": 0,
+                "POINTS": 2,
+                "IMPORT_JOB": 0,
+            }
 
             # when the community admin awards the volunteer over HTTP
             await award(http, admin, volunteer_id)
