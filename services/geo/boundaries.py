@@ -572,6 +572,13 @@ async def require_inside(area_id: int, point: tuple[float, float], *, field: str
         raise InvalidInput("The position lies outside the boundary of its area.", field=field)
 
 
+async def lies_inside(area_id: int, point: tuple[float, float]) -> bool:
+    """Whether the WGS-84 point lies in the area's boundary (on its edge counts as inside);
+    True for an area without one (it takes any point)."""
+    text = await boundary_of(area_id)
+    return text is None or load_boundary(text).intersects(shapely.Point(*point))
+
+
 async def boundaries_by_area(*, area_ids: list[int]) -> list[str | None]:
     """The stored boundaries (GeoJSON text, WGS-84) of areas, in the order asked, None where
     none is drawn (the territory is public)."""

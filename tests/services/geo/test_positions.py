@@ -172,6 +172,21 @@ class TestHouseholdPosition:
             position=position,
         )
 
+    async def test_assigned_elsewhere_its_position_outside_is_cleared(self, db: Database) -> None:
+        # given a household placed in M
+        micro, neighbour = await _micro_grid_m(), await _neighbour_of_m()
+        household = await self._create(micro, GeoPoint(*await _inside(micro)))
+        # when it is assigned to the neighbouring micro-grid, which does not hold the point
+        await households.assign_household(
+            actor=await actor_for("community_admin"),
+            household_id=household.id,
+            micro_grid_id=neighbour.id,
+        )
+        # then its position is cleared
+        stored = await Household.get(id=household.id)
+        assert stored.micro_grid_id == neighbour.id
+        assert (stored.longitude, stored.latitude) == (None, None)
+
     async def test_create_inside_its_micro_grid(self, db: Database) -> None:
         micro = await _micro_grid_m()
         lon, lat = await _inside(micro)
