@@ -58,4 +58,9 @@ async def serve(request: Request) -> Response:
     if offered:
         headers["Content-Disposition"] = _disposition(offered)
     media_type = mimetypes.guess_type(offered or relative)[0] or "application/octet-stream"
+    if request.method == "HEAD":
+        # Starlette's StreamingResponse reads the whole body for a HEAD too: the headers
+        # only, and the object's stream closed unread.
+        opened.release()
+        return Response(headers=headers, media_type=media_type)
     return StreamingResponse(opened.chunks, headers=headers, media_type=media_type)

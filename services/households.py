@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from services.care_links import HOUSEHOLD_MOVED, TAKEN_OVER, cared_households, end_care_links
 from services.enums import AreaLevel, Role
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from services.geo.boundaries import require_inside
+from services.geo.boundaries import lies_inside, require_inside
 from services.geo.points import GeoPoint
 from services.grids import areas_by_ids, get_area, nested_rows
 from services.kit.auth import Actor, require_actor
@@ -190,7 +190,8 @@ def reserved_number_problem(number: str) -> str | None:
 async def assign_household(
     *, actor: Actor | None, household_id: int, micro_grid_id: int
 ) -> Household:
-    """Put a household into a micro-grid of its community (full coverage: exactly one)."""
+    """Put a household into a micro-grid of its community (full coverage: exactly one); its
+    position is cleared when it lies outside the micro-grid's boundary."""
     actor = require_actor(actor)
     household = await Household.get_or_none(id=household_id)
     if household is None or not actor.reads(household.path):
@@ -215,8 +216,19 @@ async def assign_household(
             "A member is a central household of this micro-grid; end that role first.",
             field="householdId",
         )
+    # A position outside the new micro-grid's boundary would put the household on the map in
+    # another micro-grid than its own: it is cleared (to be given again).
+    cleared: dict[str, Any] = {}
+    if (
+        household.longitude is not None
+        and household.latitude is not None
+        and not await lies_inside(target.id, (household.longitude, household.latitude))
+    ):
+        cleared = {"longitude": None, "latitude": None}
     async with in_transaction():
-        await Household.filter(id=household.id).update(micro_grid_id=target.id, path=target.path)
+        await Household.filter(id=household.id).update(
+            micro_grid_id=target.id, path=target.path, **cleared
+        )
         # A central household looks after neighbours in its own micro-grid only.
         await end_care_links(household_id=household.id, reason=HOUSEHOLD_MOVED)
     return await Household.get(id=household.id)

@@ -17,7 +17,7 @@ from services.exports.writing import write_table
 from services.grids.areas import area_by_code
 from services.kit import clock
 from services.kit.auth import Actor, RoleGrant, require_actor
-from services.kit.media import delete_media, list_media, media_store
+from services.kit.media import delete_media, is_media_path, list_media, media_store
 from services.kit.media_store import LocalStore
 from services.kit.paths import district_path
 from services.kit.settings import get_settings
@@ -148,7 +148,16 @@ async def _sweep_store(before: float) -> int:
             if dash and stamp.isdigit():
                 made = float(stamp)
         if made < before:
-            await delete_media(item.relative)
+            # One odd key (a folder marker "exports/<day>/", a "//") or one failed delete
+            # must not stop the sweep: the other expired exports hold personal data.
+            if not is_media_path(item.relative):
+                logger.warning("not an export file, left in the store: %r", item.relative)
+                continue
+            try:
+                await delete_media(item.relative)
+            except Exception:
+                logger.exception("deleting the expired export %s failed", item.relative)
+                continue
             deleted += 1
     return deleted
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -35,7 +36,7 @@ from services.geo.datum import gcj02_to_wgs84, wgs84_to_gcj02
 from services.kit import clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, Window, page_from_rows
-from services.kit.paths import subtree_bounds
+from services.kit.paths import path_ids, subtree_bounds
 from services.kit.settings import get_settings
 from services.models import Area, AreaBoundary
 
@@ -220,17 +221,20 @@ async def import_boundaries(
     *, actor: Actor | None, collection: Any, datum: Datum = Datum.WGS84, dry_run: bool = False
 ) -> ImportReport:
     """Import the boundaries of a FeatureCollection (by `properties.code`), all or nothing;
-    the actor must administer every area named."""
+    the actor must administer every area named, and each shape must lie inside the nearest
+    drawn area above it and overlap no boundary of its level the actor does not administer."""
     actor = require_actor(actor)
-    return await _import(collection, datum=datum, dry_run=dry_run, may=actor.administers)
+    async with _import_slot():
+        return await _import(collection, datum=datum, dry_run=dry_run, actor=actor)
 
 
 async def import_boundaries_as_operator(
     *, collection: Any, datum: Datum = Datum.WGS84, dry_run: bool = False
 ) -> ImportReport:
     """The same for the operator at the shell (`python -m api import-boundaries`), who holds
-    the database anyway: every area may be given a boundary."""
-    return await _import(collection, datum=datum, dry_run=dry_run, may=lambda _path: True)
+    the database anyway: every area may be given any boundary."""
+    async with _import_slot():
+        return await _import(collection, datum=datum, dry_run=dry_run, actor=None)
 
 
 async def import_boundaries_upload(
@@ -241,6 +245,16 @@ async def import_boundaries_upload(
     actor = require_actor(actor)
     if not actor.admin_paths:
         raise Forbidden("Only admins import boundaries.")
+    async with _import_slot():
+        # Reading and decoding up to MAX_FILE_BYTES takes seconds: off the event loop.
+        collection = await asyncio.to_thread(_read_upload, source)
+        report = await _import(collection, datum=datum, dry_run=dry_run, actor=actor)
+    report.more_problems = max(0, len(report.problems) - LISTED_PROBLEMS)
+    del report.problems[LISTED_PROBLEMS:]
+    return report
+
+
+def _read_upload(source: BinaryIO) -> Any:
     data = source.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput(
@@ -249,17 +263,31 @@ async def import_boundaries_upload(
             field="file",
         )
     try:
-        collection = json.loads(data.decode("utf-8-sig"))
+        return json.loads(data.decode("utf-8-sig"))
+    except RecursionError as error:
+        # json's C decoder recurses per nested array or object: "[[[[..." of 16 MiB.
+        raise InvalidInput(
+            "The file is not GeoJSON (UTF-8 JSON): nested too deeply", field="file"
+        ) from error
     except (UnicodeDecodeError, ValueError) as error:
         raise InvalidInput(
             f"The file is not GeoJSON (UTF-8 JSON): {error}", field="file"
         ) from error
-    report = await import_boundaries(
-        actor=actor, collection=collection, datum=datum, dry_run=dry_run
-    )
-    report.more_problems = max(0, len(report.problems) - LISTED_PROBLEMS)
-    del report.problems[LISTED_PROBLEMS:]
-    return report
+
+
+# One import at a time per process (per event loop): each holds its file and its shapes in
+# memory and keeps a worker thread busy for seconds.
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _import_slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(1)
+    return slot
 
 
 def _vertices(raw: Any) -> int:
@@ -282,13 +310,16 @@ def _file_problem(report: ImportReport, message: str, kind: FeatureProblemKind) 
     return report
 
 
-async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> ImportReport:
+def _parse(
+    collection: Any, *, datum: Datum, dry_run: bool
+) -> tuple[ImportReport, dict[str, tuple[int, BaseGeometry]]]:
+    """The report so far and the valid shapes by code (WGS-84), from the file alone."""
+    parsed: dict[str, tuple[int, BaseGeometry]] = {}
     if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection":
+        report = ImportReport(features=0, imported=0, dry_run=dry_run)
         return _file_problem(
-            ImportReport(features=0, imported=0, dry_run=dry_run),
-            "not a GeoJSON FeatureCollection",
-            FeatureProblemKind.NOT_A_COLLECTION,
-        )
+            report, "not a GeoJSON FeatureCollection", FeatureProblemKind.NOT_A_COLLECTION
+        ), parsed
     features = collection.get("features")
     if not isinstance(features, list):
         features = []
@@ -298,7 +329,7 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             report,
             f"more than {MAX_FEATURES} features: split the file",
             FeatureProblemKind.TOO_LARGE,
-        )
+        ), parsed
     vertices = sum(
         _vertices(feature.get("geometry")) for feature in features if isinstance(feature, Mapping)
     )
@@ -307,8 +338,7 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             report,
             f"{vertices} vertices, more than {MAX_VERTICES}: split the file or simplify the shapes",
             FeatureProblemKind.TOO_LARGE,
-        )
-    parsed: dict[str, tuple[int, BaseGeometry]] = {}
+        ), parsed
     for i, feature in enumerate(features):
         properties = feature.get("properties") if isinstance(feature, Mapping) else None
         code = properties.get("code") if isinstance(properties, Mapping) else None
@@ -343,27 +373,142 @@ async def _import(collection: Any, *, datum: Datum, dry_run: bool, may: Any) -> 
             report.problems.append(FeatureProblem(i, code, str(error), kind))
             continue
         parsed[code] = (i, geometry)
+    return report, parsed
+
+
+_NOT_YOURS = "no area with this code among the areas you administer"
+
+
+async def _import(
+    collection: Any, *, datum: Datum, dry_run: bool, actor: Actor | None
+) -> ImportReport:
+    """An import by `actor` (None: the operator, who may draw any area anywhere)."""
+    # Parsing, validity and GCJ-02 conversion of up to MAX_VERTICES take seconds: off the loop.
+    report, parsed = await asyncio.to_thread(_parse, collection, datum=datum, dry_run=dry_run)
     areas: dict[str | None, Area] = {}
     for chunk in _chunks(list(parsed)):
         areas.update((a.code, a) for a in await Area.filter(code__in=chunk))
     for code, (i, _) in parsed.items():
         found = areas.get(code)
-        if found is None:
+        if actor is not None and (found is None or not actor.administers(found.path)):
+            # The same answer for a code that does not exist and one outside the actor's
+            # subtrees: an admin learns nothing of the codes of other communities.
+            report.problems.append(
+                FeatureProblem(i, code, _NOT_YOURS, FeatureProblemKind.NOT_ADMINISTERED)
+            )
+        elif found is None:
             report.problems.append(
                 FeatureProblem(i, code, "no area has this code", FeatureProblemKind.UNKNOWN_AREA)
             )
-        elif not may(found.path):
-            report.problems.append(
-                FeatureProblem(
-                    i, code, "you do not administer this area", FeatureProblemKind.NOT_ADMINISTERED
-                )
-            )
+    if actor is not None:
+        named = {p.index for p in report.problems}
+        clean = {code: found for code, found in parsed.items() if found[0] not in named}
+        if clean:
+            report.problems.extend(await _outside_scope(actor, clean, areas))
     report.problems.sort(key=lambda p: p.index)
     if report.problems or dry_run:
         return report
     await _draw({areas[code].id: geometry for code, (_, geometry) in parsed.items()})
     report.imported = len(parsed)
     return report
+
+
+async def _outside_scope(
+    actor: Actor, parsed: Mapping[str, tuple[int, BaseGeometry]], areas: Mapping[str | None, Area]
+) -> list[FeatureProblem]:
+    """NOT_ADMINISTERED problems of shapes that reach beyond the actor's territory: a shape
+    sticking out of the nearest drawn area above it, or overlapping a boundary of its level
+    the actor does not administer (index.micro_grid_id_at gives an overlap to the lowest id:
+    a grown micro-grid would take a neighbouring community's reports)."""
+    drawn = {code: (areas[code], geometry) for code, (_, geometry) in parsed.items()}
+    above: set[int] = set()
+    for area, _ in drawn.values():
+        above.update(path_ids(area.path)[:-1])
+    stored: dict[int, Mapping[str, Any]] = {}
+    for chunk in _chunks(sorted(above)):
+        for row in await db.fetch(
+            "SELECT a.id, a.code, b.geojson FROM area a JOIN area_boundary b ON b.area_id = a.id "
+            f"WHERE a.id IN ({', '.join('?' for _ in chunk)})",
+            chunk,
+        ):
+            stored[int(row["id"])] = row
+    levels = sorted({area.level.value for area, _ in drawn.values()})
+    others = [
+        row
+        for row in await db.fetch(
+            "SELECT a.id, a.code, a.path, a.level, b.geojson FROM area a "
+            "JOIN area_boundary b ON b.area_id = a.id "
+            f"WHERE a.level IN ({', '.join('?' for _ in levels)})",
+            levels,
+        )
+        if not actor.administers(str(row["path"]))
+    ]
+    # The overlays of a district's boundaries take a while: off the event loop.
+    return await asyncio.to_thread(_reach, parsed, drawn, stored, others)
+
+
+def _reach(
+    parsed: Mapping[str, tuple[int, BaseGeometry]],
+    drawn: Mapping[str, tuple[Area, BaseGeometry]],
+    stored: Mapping[int, Mapping[str, Any]],
+    others: Sequence[Mapping[str, Any]],
+) -> list[FeatureProblem]:
+    # An area above that the same file redraws is checked against its new shape.
+    new_by_id = {area.id: geometry for area, geometry in drawn.values()}
+    outlines: dict[int, BaseGeometry] = {}
+
+    def outline(area_id: int) -> BaseGeometry | None:
+        if area_id in new_by_id:
+            return new_by_id[area_id]
+        if area_id not in stored:
+            return None
+        if area_id not in outlines:
+            outlines[area_id] = load_boundary(str(stored[area_id]["geojson"]))
+        return outlines[area_id]
+
+    problems: list[FeatureProblem] = []
+    for code, (i, geometry) in parsed.items():
+        area = drawn[code][0]
+        for parent_id in reversed(path_ids(area.path)[:-1]):
+            parent = outline(parent_id)
+            if parent is None:
+                continue
+            # As check_net's OUTSIDE_PARENT: a hand-drawn edge may miss by the tolerance.
+            outside = geometry.difference(parent.buffer(LENGTH_TOLERANCE)).area
+            if outside > max(AREA_TOLERANCE, OUTSIDE_SHARE * geometry.area):
+                problems.append(
+                    FeatureProblem(
+                        i,
+                        code,
+                        "the shape sticks out of the nearest drawn area above it, "
+                        f"{_label(stored[parent_id]) if parent_id in stored else f'#{parent_id}'}",
+                        FeatureProblemKind.NOT_ADMINISTERED,
+                    )
+                )
+            break
+    if not others:
+        return problems
+    shapes = [load_boundary(str(row["geojson"])) for row in others]
+    tree = shapely.STRtree(shapes)
+    for code, (i, geometry) in parsed.items():
+        level = drawn[code][0].level.value
+        for hit in tree.query(geometry, predicate="intersects").tolist():
+            row = others[int(hit)]
+            if row["level"] != level:
+                continue
+            # As check_net's OVERLAP: a sliver thinner than ~2 m is a shared edge.
+            overlap = geometry.intersection(shapes[int(hit)]).buffer(-LENGTH_TOLERANCE).area
+            if overlap > AREA_TOLERANCE:
+                problems.append(
+                    FeatureProblem(
+                        i,
+                        code,
+                        f"the shape overlaps {_label(row)}, which you do not administer",
+                        FeatureProblemKind.NOT_ADMINISTERED,
+                    )
+                )
+                break
+    return problems
 
 
 async def _draw(boundaries: Mapping[int, BaseGeometry]) -> None:
@@ -425,6 +570,13 @@ async def require_inside(area_id: int, point: tuple[float, float], *, field: str
     text = await boundary_of(area_id)
     if text is not None and not load_boundary(text).intersects(shapely.Point(*point)):
         raise InvalidInput("The position lies outside the boundary of its area.", field=field)
+
+
+async def lies_inside(area_id: int, point: tuple[float, float]) -> bool:
+    """Whether the WGS-84 point lies in the area's boundary (on its edge counts as inside);
+    True for an area without one (it takes any point)."""
+    text = await boundary_of(area_id)
+    return text is None or load_boundary(text).intersects(shapely.Point(*point))
 
 
 async def boundaries_by_area(*, area_ids: list[int]) -> list[str | None]:

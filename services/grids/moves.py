@@ -25,6 +25,7 @@ from services.enums import (
     WorkOrderStatus,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from services.geo.boundaries import lies_inside
 from services.grids.areas import MAX_CHILDREN, areas_by_ids, get_area, nested_rows
 from services.kit import clock, db, events
 from services.kit.auth import Actor, require_actor
@@ -270,7 +271,8 @@ async def move_households(
     looks after its own micro-grid), their open work orders handled in the micro-grid they
     left or its grid are routed again (`_reroute_orders`: a dispatched one as a new order of
     the new one would be, on its timeline, announced), and each move is kept in the history.
-    Households already there are left as they are."""
+    Households already there are left as they are. A household's position outside the new
+    micro-grid's boundary is cleared; orders placed with a position stay where they are."""
     actor = require_actor(actor)
     if not household_ids:
         raise InvalidInput("Name at least one household.", field="householdIds")
@@ -305,13 +307,23 @@ async def move_households(
             field="householdIds",
         )
     community = _community_id(target.path)
+    # A position outside the new micro-grid's boundary would place the household on the map
+    # in another micro-grid than its own: it is cleared (to be given again).
+    stray = {
+        h.id
+        for h in moving
+        if h.longitude is not None
+        and h.latitude is not None
+        and not await lies_inside(target.id, (h.longitude, h.latitude))
+    }
     now = clock.now()
     moves: list[AreaMove] = []
     async with events.collecting(), in_transaction():
         for household in moving:
             left = household.micro_grid_id or household.community_id
+            cleared = {"longitude": None, "latitude": None} if household.id in stray else {}
             await Household.filter(id=household.id).update(
-                micro_grid_id=target.id, community_id=community, path=target.path
+                micro_grid_id=target.id, community_id=community, path=target.path, **cleared
             )
             await db.execute(
                 "UPDATE notice_relay SET household_path = ? WHERE household_id = ?",
@@ -349,6 +361,9 @@ async def _reroute_orders(actor: Actor, household: Household, target: Area, now:
             household_id=household.id,
             area_id=household.micro_grid_id,
             status__in=list(OPEN_ORDER_STATUSES),
+            # An order placed with a position is where that position is, not where the
+            # household lives: it stays.
+            longitude__isnull=True,
         )
         .select_for_update()
         .order_by("id")

@@ -50,6 +50,15 @@ def _relative(relative: str) -> PurePosixPath:
     return path
 
 
+def is_media_path(relative: str) -> bool:
+    """Is `relative` a path of the service's media (what every other function here takes)?"""
+    try:
+        _relative(relative)
+    except InvalidInput:
+        return False
+    return True
+
+
 def media_path(relative: str) -> Path:
     """The file's place on the local disk (MEDIA_DIR); refuses absolute paths, `..` and empty
     parts (InvalidInput)."""

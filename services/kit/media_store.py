@@ -46,6 +46,9 @@ class OpenedFile:
     size: int
     modified: float
     chunks: AsyncIterator[bytes]
+    # Closes the stream without reading it (a HEAD request: the chunks never start, so
+    # their own clean-up never runs).
+    release: Callable[[], None] = lambda: None
 
 
 class LocalStore:
@@ -217,6 +220,7 @@ class S3Store:
             size=int(answer["ContentLength"]),
             modified=answer["LastModified"].timestamp(),
             chunks=_chunks(body),
+            release=body.close,
         )
 
     async def download(self, relative: PurePosixPath, output: Path) -> None:

@@ -7,6 +7,7 @@ owners the caller has already shown the actor may see (`photos_of`)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import weakref
 from collections.abc import AsyncIterator, Sequence
@@ -19,6 +20,8 @@ from services.kit.media import delete_media, save_media, signed_url
 from services.kit.settings import get_settings
 from services.models import Photo
 from services.photos.processing import PhotoUpload, ProcessedPhoto, process, read_limited
+
+logger = logging.getLogger("gridpoints.photos")
 
 FIELD = "photos"
 
@@ -109,10 +112,15 @@ async def recorded(written: Sequence[SavedPhoto]) -> bool:
 
 
 async def discard(written: Sequence[SavedPhoto]) -> None:
-    """Delete written files (those that are there)."""
+    """Delete written files (those that are there); never raises: a file the store fails to
+    delete is logged and the others still go (the caller's own exception, or its successful
+    result, is what counts)."""
     for item in written:
-        await delete_media(item.path)
-        await delete_media(item.thumbnail_path)
+        for path in (item.path, item.thumbnail_path):
+            try:
+                await delete_media(path)
+            except Exception:
+                logger.exception("deleting the photo file %s failed: left behind", path)
 
 
 async def record(

@@ -31,7 +31,7 @@ from services.kit.auth import Actor, require_actor
 from services.kit.events import Topic
 from services.kit.idempotency import Call
 from services.kit.pagination import Page, Window, paginate
-from services.kit.paths import in_subtree
+from services.kit.paths import in_subtree, path_ids
 from services.models import (
     Area,
     Household,
@@ -157,6 +157,7 @@ async def _submit(
     errand: Errand | None = None,
     photos: Sequence[SavedPhoto] = (),
     position: tuple[float, float] | None = None,
+    handling: Area | None = None,
 ) -> WorkOrder:
     """Create the order, in one transaction (the order row is its first write): dispatched at
     once (SUBMIT and DISPATCH on its timeline) to the area that handles `area` (its grid for
@@ -164,11 +165,12 @@ async def _submit(
     resident's report), SUBMITTED and waiting for a grid leader's check (核实) at `area`, its
     due times counted from submission until the check dispatches it. An errand (代办) is
     recorded with it and noted on the SUBMIT step. `photos` (written to the media store
-    already) are recorded on the order."""
-    if errand is not None and errand.handling.id != area.id:
+    already) are recorded on the order; `handling` names the area that handles it instead."""
+    note: str | None = None
+    if handling is None and errand is not None and errand.handling.id != area.id:
         # A micro-grid leader's errand goes to the grid (services.workorders.errands).
-        handling, note = errand.handling, None
-    else:
+        handling = errand.handling
+    elif handling is None:
         handling, note = await handler_for(area)
     moment = clock.now()
     due = due_times(category, moment)
@@ -292,6 +294,7 @@ async def place_order(
     if on_behalf_of_household_id is None and own_household is None:
         raise Forbidden("Orders are placed for your household: you are registered in none.")
     errand = None
+    handling: Area | None = None
     if on_behalf_of_household_id is not None:
         errand = await errand_for(actor, on_behalf_of_household_id)
         household, area = errand.household, errand.area
@@ -310,6 +313,10 @@ async def place_order(
             # (not the errand's placer, whose micro-grid this is not).
             errand = replace(errand, area=located, handling=located)
         area = located
+        if any(g.role is Role.MICRO_GRID_LEADER and g.area_id == located.id for g in actor.grants):
+            # Its handler would be the placer, who never handles their own order: as a
+            # leader's errands (services.workorders.errands), it goes to the grid.
+            handling = await Area.get(id=path_ids(located.path)[-2])
     found = await category_for(category, WorkOrderKind.RESIDENT_REQUEST, area.path)
     cleaned = await attachments.prepare(photos)
     request: dict[str, Any] = {
@@ -337,6 +344,7 @@ async def place_order(
                 errand=errand,
                 photos=written,
                 position=point,
+                handling=handling,
             )
 
         return await _once(actor, "placeOrder", idempotency_key, request, create)

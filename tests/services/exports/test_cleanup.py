@@ -7,17 +7,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from api.jobs import JOBS
 from seed.demo import DEMO_COMMUNITY
 from services import exports
 from services.enums import ExportFormat, ExportKind
+from services.exports import service
 from services.exports.service import EXPORT_MARGIN_SECONDS
 from services.exports.writing import export_file
 from services.kit import clock, jobs
 from services.kit.media import save_media
 from services.kit.settings import get_settings
 from services.models import Area
-from tests.conftest import TEST_NOW, Database, actor_for, s3_keys
+from tests.conftest import S3_TEST_BUCKET, S3_TEST_PREFIX, TEST_NOW, Database, actor_for, s3_keys
 from tests.services.exports.support import files_under
 
 
@@ -89,3 +92,32 @@ async def test_in_s3_the_job_deletes_the_expired_objects(db: Database, s3_media:
     clock.freeze(TEST_NOW + timedelta(days=1) + keep + timedelta(seconds=1))
     done = await jobs.run_once(JOBS)
     assert done["export_files_deleted"] == 1 and s3_keys(s3_media) == []
+
+
+async def test_in_s3_an_odd_key_or_a_failed_delete_stops_nothing(
+    db: Database, s3_media: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three expired exports, and a folder marker (a key ending in "/") among them
+    clock.freeze(TEST_NOW)
+    made = int(TEST_NOW.timestamp())
+    paths = [f"exports/{TEST_NOW.date()}/{made}-{n}/export.csv" for n in "abc"]
+    for path in paths:
+        await save_media(path, b"old")
+    marker = f"exports/{TEST_NOW.date()}/{made}-a/"
+    s3_media.put_object(Bucket=S3_TEST_BUCKET, Key=f"{S3_TEST_PREFIX}/{marker}", Body=b"")
+    # and the store failing to delete the second
+    real = service.delete_media
+
+    async def failing(relative: str) -> None:
+        if relative == paths[1]:
+            raise OSError("the store said no")
+        await real(relative)
+
+    monkeypatch.setattr(service, "delete_media", failing)
+    # when the sweep runs once their links have expired
+    keep = timedelta(seconds=get_settings().media_url_ttl_seconds + EXPORT_MARGIN_SECONDS)
+    clock.freeze(TEST_NOW + keep + timedelta(seconds=1))
+    deleted = await service.delete_expired_exports()
+    # then every other expired export went; the marker and the one that failed are left
+    assert deleted == 2
+    assert s3_keys(s3_media) == sorted([marker, paths[1]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from services.geo.boundaries import (
 )
 from services.geo.datum import wgs84_to_gcj02
 from services.geo.index import area_at
+from services.kit.paths import path_ids
 from services.models import Area, AreaBoundary
 from tests.conftest import Database, actor_for
 from tests.services.geo.shapes import box, box_text, collection
@@ -47,6 +49,14 @@ def row(
         "parent_id": parent_id,
         "boundary": boundary,
     }
+
+
+async def inside_of(area: Area) -> dict[str, Any]:
+    """A small box inside an area's stored boundary (an import an admin of it may make)."""
+    stored = await boundary_of(area.id)
+    assert stored is not None
+    x0, y0, x1, y1 = load_boundary(stored).bounds
+    return box(x0, y0, (x0 + x1) / 2, (y0 + y1) / 2)
 
 
 class TestParseGeometry:
@@ -180,7 +190,7 @@ class TestImport:
         before = await boundary_of(micro.id)
         bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
         file = collection(
-            (micro.code, box(117.85, 36.48, 117.851, 36.481)),
+            (micro.code, await inside_of(micro)),
             ("999", bowtie),
             ("NOPE", box(0, 0, 1, 1)),
             (micro.code, box(0, 0, 1, 1)),
@@ -229,14 +239,36 @@ class TestImport:
         micro = await Area.get(name=M)
         other_street = await Area.filter(level=AreaLevel.STREET, name__not=DEMO_STREET).first()
         assert micro.code is not None and other_street is not None and other_street.code
-        inside = box(117.85, 36.48, 117.851, 36.481)
+        inside = await inside_of(micro)
         file = collection((micro.code, inside), (other_street.code, inside))
         report = await import_boundaries(
             actor=await actor_for("street_admin"), collection=file, dry_run=True
         )
-        assert [(p.index, p.message) for p in report.problems] == [
-            (1, "you do not administer this area")
+        assert [(p.index, p.message, p.kind) for p in report.problems] == [
+            (
+                1,
+                "no area with this code among the areas you administer",
+                FeatureProblemKind.NOT_ADMINISTERED,
+            )
         ]
+
+    async def test_an_unknown_code_reads_as_one_not_administered(self, db: Database) -> None:
+        # given a code of another street and a code no area has
+        other_street = await Area.filter(level=AreaLevel.STREET, name__not=DEMO_STREET).first()
+        assert other_street is not None and other_street.code
+        inside = box(117.85, 36.48, 117.851, 36.481)
+        file = collection((other_street.code, inside), ("NOPE", inside))
+        # when the street admin imports it, then both answers are the same (nothing revealed)
+        report = await import_boundaries(
+            actor=await actor_for("street_admin"), collection=file, dry_run=True
+        )
+        assert {(p.message, p.kind) for p in report.problems} == {
+            (
+                "no area with this code among the areas you administer",
+                FeatureProblemKind.NOT_ADMINISTERED,
+            )
+        }
+        assert len(report.problems) == 2
 
     async def test_not_a_feature_collection(self, db: Database) -> None:
         report = await import_boundaries(
@@ -269,6 +301,87 @@ class TestImport:
         report = await import_boundaries_as_operator(collection=file, dry_run=True)
         assert len(report.problems) == 33_000
         assert {p.message for p in report.problems} == {"no area has this code"}
+
+
+class TestImportReach:
+    """A community admin may redraw their own micro-grids, but not over their neighbours'."""
+
+    async def _neighbour(self, micro: Area) -> Area:
+        """A micro-grid of another community, drawn."""
+        community = micro.path.split("/")[3]
+        for other in await Area.filter(level=AreaLevel.MICRO_GRID).order_by("id"):
+            if other.path.split("/")[3] != community and await boundary_of(other.id):
+                return other
+        raise AssertionError("no micro-grid in another community")
+
+    async def test_a_shape_sticking_out_of_the_area_above_is_refused(self, db: Database) -> None:
+        # given micro-grid M grown past its grid's boundary by a kilometre
+        micro = await Area.get(name=M)
+        stored = await boundary_of(micro.id)
+        assert micro.code is not None and stored is not None
+        x0, y0, x1, y1 = load_boundary(stored).bounds
+        grown = box(x0 - 0.01, y0, x1, y1)
+        # when its community admin imports it
+        report = await import_boundaries(
+            actor=await actor_for("community_admin"), collection=collection((micro.code, grown))
+        )
+        # then it is refused as outside their territory and nothing is written
+        assert [(p.index, p.kind) for p in report.problems] == [
+            (0, FeatureProblemKind.NOT_ADMINISTERED)
+        ]
+        assert "sticks out of the nearest drawn area above it" in report.problems[0].message
+        assert report.imported == 0 and await boundary_of(micro.id) == stored
+
+    async def test_within_the_tolerance_of_the_area_above_passes(self, db: Database) -> None:
+        # given micro-grid M shrunk a little, with an edge off its grid's by half a metre
+        micro = await Area.get(name=M)
+        stored = await boundary_of(micro.id)
+        assert micro.code is not None and stored is not None
+        x0, y0, x1, y1 = load_boundary(stored).bounds
+        redrawn = box(x0 - 5e-6, y0, x1 - (x1 - x0) / 4, y1)
+        # when its community admin imports it, then it is written
+        report = await import_boundaries(
+            actor=await actor_for("community_admin"), collection=collection((micro.code, redrawn))
+        )
+        assert report.problems == [] and report.imported == 1
+
+    async def test_a_shape_over_a_neighbours_micro_grid_is_refused(self, db: Database) -> None:
+        # given no area above M drawn, and M redrawn over another community's micro-grid
+        micro = await Area.get(name=M)
+        neighbour = await self._neighbour(micro)
+        before = await boundary_of(micro.id)
+        theirs = await boundary_of(neighbour.id)
+        assert micro.code is not None and theirs is not None
+        await AreaBoundary.filter(area_id__in=path_ids(micro.path)[:-1]).delete()
+        x0, y0, x1, y1 = load_boundary(theirs).bounds
+        over = box(x0, y0, (x0 + x1) / 2, (y0 + y1) / 2)
+        # when M's community admin imports it
+        report = await import_boundaries(
+            actor=await actor_for("community_admin"), collection=collection((micro.code, over))
+        )
+        # then it is refused and the neighbour's reports still go to the neighbour
+        assert [(p.index, p.kind) for p in report.problems] == [
+            (0, FeatureProblemKind.NOT_ADMINISTERED)
+        ]
+        assert "overlaps" in report.problems[0].message
+        assert report.imported == 0 and await boundary_of(micro.id) == before
+        found = await area_at((x0 + x1) / 2 - 1e-4, (y0 + y1) / 2 - 1e-4)
+        assert found is not None and found.id == neighbour.id
+
+    async def test_the_district_admin_may_draw_over_any_of_their_areas(self, db: Database) -> None:
+        # given the same shape over another community's micro-grid, nothing above M drawn
+        micro = await Area.get(name=M)
+        neighbour = await self._neighbour(micro)
+        theirs = await boundary_of(neighbour.id)
+        assert micro.code is not None and theirs is not None
+        await AreaBoundary.filter(area_id__in=path_ids(micro.path)[:-1]).delete()
+        x0, y0, x1, y1 = load_boundary(theirs).bounds
+        over = box(x0, y0, (x0 + x1) / 2, (y0 + y1) / 2)
+        # when the district admin (who administers both) imports it, then it is written
+        report = await import_boundaries(
+            actor=await actor_for("district_admin"), collection=collection((micro.code, over))
+        )
+        assert report.problems == [] and report.imported == 1
 
 
 class TestCheckNet:
@@ -366,6 +479,13 @@ class TestImportUpload:
         with pytest.raises(InvalidInput, match="not GeoJSON"):
             await import_boundaries_upload(actor=admin, source=io.BytesIO(b"{nope"))
 
+    async def test_json_nested_too_deeply_is_invalid_input(self, db: Database) -> None:
+        with pytest.raises(InvalidInput, match="nested too deeply") as deep:
+            await import_boundaries_upload(
+                actor=await actor_for("district_admin"), source=io.BytesIO(b"[" * 100_000)
+            )
+        assert deep.value.field == "file"
+
     async def test_problems_listed_up_to_the_bound_all_counted(
         self, db: Database, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -382,6 +502,55 @@ class TestImportUpload:
             await import_boundaries_upload(
                 actor=await actor_for("grid_leader"), source=io.BytesIO(b"{}")
             )
+
+
+class TestOffTheLoop:
+    async def test_reading_and_parsing_run_in_a_worker_thread(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given the threads the upload's read and the geometry parsing run in, recorded
+        micro = await Area.get(name=M)
+        assert micro.code is not None
+        threads: dict[str, int] = {}
+        read, parse = boundaries._read_upload, boundaries.parse_geometry
+
+        def reading(source: Any) -> Any:
+            threads["read"] = threading.get_ident()
+            return read(source)
+
+        def parsing(raw: Any) -> Any:
+            threads["parse"] = threading.get_ident()
+            return parse(raw)
+
+        monkeypatch.setattr(boundaries, "_read_upload", reading)
+        monkeypatch.setattr(boundaries, "parse_geometry", parsing)
+        file = json.dumps(collection((micro.code, await inside_of(micro))))
+        # when an upload is imported
+        report = await import_boundaries_upload(
+            actor=await actor_for("district_admin"),
+            source=io.BytesIO(file.encode()),
+            dry_run=True,
+        )
+        # then neither ran on the event loop's thread
+        assert report.problems == []
+        assert set(threads) == {"read", "parse"}
+        assert threading.get_ident() not in threads.values()
+
+    async def test_one_import_at_a_time(self, db: Database) -> None:
+        # given an import holding the process's slot
+        micro = await Area.get(name=M)
+        assert micro.code is not None
+        file = collection((micro.code, await inside_of(micro)))
+        admin = await actor_for("district_admin")
+        slot = boundaries._import_slot()
+        await slot.acquire()
+        # when another starts, then it waits until the first is done
+        waiting = asyncio.create_task(import_boundaries(actor=admin, collection=file, dry_run=True))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not waiting.done()
+        slot.release()
+        assert (await waiting).problems == []
 
 
 class TestConcurrentImports:

@@ -12,7 +12,7 @@ import pytest
 from seed.demo import DEMO_COMMUNITY, DEMO_GRID
 from seed.onboarding import M
 from services import households, workorders
-from services.enums import AreaLevel, Datum, ImportKind, ImportStatus
+from services.enums import AreaLevel, Datum, ImportKind, ImportStatus, Role
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.geo.boundaries import boundary_of, load_boundary
 from services.geo.datum import wgs84_to_gcj02
@@ -20,8 +20,16 @@ from services.geo.points import GeoPoint
 from services.grids import StationInput, update_area
 from services.imports import import_file
 from services.imports.columns import headers
-from services.kit.paths import is_under
-from services.models import Area, GridStation, Household, ImportRowError, WorkOrder
+from services.kit.paths import is_under, path_ids
+from services.models import (
+    Area,
+    GridStation,
+    Household,
+    ImportRowError,
+    RoleAssignment,
+    WorkOrder,
+)
+from services.people import assign_role, end_role
 from tests.conftest import Database, actor_for
 
 OFF_THE_NET = GeoPoint(100.0, 30.0)
@@ -122,6 +130,38 @@ class TestPlaceOrderByPosition:
         assert order.household_id == resident.household_id
         assert order.area_id == neighbour.id
 
+    async def test_a_leader_ordering_in_their_own_micro_grid_hands_it_to_the_grid(
+        self, db: Database
+    ) -> None:
+        # given M's leader leading the neighbouring micro-grid too (its own leader gone)
+        neighbour = await _neighbour_of_m()
+        leader = await actor_for("microgrid_leader")
+        admin = await actor_for("district_admin")
+        held = await RoleAssignment.get(
+            area_id=neighbour.id, role=Role.MICRO_GRID_LEADER, until=None
+        )
+        await end_role(actor=admin, assignment_id=held.id, reason="迁出本小区")
+        await assign_role(
+            actor=admin,
+            person_id=leader.person_id,
+            role=Role.MICRO_GRID_LEADER,
+            area_id=neighbour.id,
+        )
+        resident = await actor_for("resident")
+        assert resident.household_id is not None
+        # when they place an errand for a household of M at a point in the neighbour
+        order = await workorders.place_order(
+            actor=await actor_for("microgrid_leader"),
+            category="WATER_ELECTRIC",
+            description="帮忙看看",
+            on_behalf_of_household_id=resident.household_id,
+            position=GeoPoint(*await _inside(neighbour)),
+        )
+        # then it is the neighbour's order, handled by its grid (not by the placer)
+        grid_id = path_ids(neighbour.path)[-2]
+        assert order.area_id == neighbour.id
+        assert order.handling_area_id == grid_id
+
 
 class TestHouseholdPosition:
     async def _create(self, area: Area, position: GeoPoint | None) -> Household:
@@ -131,6 +171,21 @@ class TestHouseholdPosition:
             address="颜山路1号",
             position=position,
         )
+
+    async def test_assigned_elsewhere_its_position_outside_is_cleared(self, db: Database) -> None:
+        # given a household placed in M
+        micro, neighbour = await _micro_grid_m(), await _neighbour_of_m()
+        household = await self._create(micro, GeoPoint(*await _inside(micro)))
+        # when it is assigned to the neighbouring micro-grid, which does not hold the point
+        await households.assign_household(
+            actor=await actor_for("community_admin"),
+            household_id=household.id,
+            micro_grid_id=neighbour.id,
+        )
+        # then its position is cleared
+        stored = await Household.get(id=household.id)
+        assert stored.micro_grid_id == neighbour.id
+        assert (stored.longitude, stored.latitude) == (None, None)
 
     async def test_create_inside_its_micro_grid(self, db: Database) -> None:
         micro = await _micro_grid_m()

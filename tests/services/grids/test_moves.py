@@ -18,6 +18,8 @@ from services.enums import (
     WorkOrderStatus,
 )
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.geo.boundaries import boundary_of, load_boundary
+from services.geo.points import GeoPoint
 from services.grids.moves import ASSIGNEE_LEFT_NOTE
 from services.kit import clock, events
 from services.kit.events import Topic
@@ -473,6 +475,52 @@ class TestMoveHouseholds:
         ]
         # and the resident's scope follows (their household's path)
         assert (await actor_for("resident")).household_path == target.path
+
+    async def test_a_position_outside_the_new_micro_grid_is_cleared_orders_there_stay(
+        self, db: Database
+    ) -> None:
+        # given the resident's household placed in M, an order of theirs without a position
+        # and one placed at a point in M
+        admin = await actor_for("community_admin")
+        resident = await actor_for("resident")
+        micro, target = await area(M), await area(M2)
+        home = await Household.get(id=resident.household_id)
+        assert home.longitude is not None and home.latitude is not None
+        drawn = await boundary_of(micro.id)
+        assert drawn is not None
+        spot = load_boundary(drawn).representative_point()
+        plain = await place()
+        placed = await workorders.place_order(
+            actor=resident,
+            category="WATER_ELECTRIC",
+            description="楼道灯不亮",
+            position=GeoPoint(spot.x, spot.y),
+        )
+        assert placed.area_id == micro.id
+        # when the household moves to M's sibling, whose boundary does not hold its position
+        await grids.move_households(actor=admin, household_ids=[home.id], micro_grid_id=target.id)
+        # then its position is cleared (to be given again)
+        moved = await Household.get(id=home.id)
+        assert (moved.longitude, moved.latitude) == (None, None)
+        # and the order placed at a point of M stays in M; the other follows the household
+        assert (await WorkOrder.get(id=placed.id)).area_id == micro.id
+        assert (await WorkOrder.get(id=plain.id)).area_id == target.id
+
+    async def test_a_position_inside_the_new_micro_grid_is_kept(self, db: Database) -> None:
+        # given the resident's household placed at a point of M's sibling
+        admin = await actor_for("community_admin")
+        resident = await actor_for("resident")
+        target = await area(M2)
+        drawn = await boundary_of(target.id)
+        assert drawn is not None
+        spot = load_boundary(drawn).representative_point()
+        await Household.filter(id=resident.household_id).update(longitude=spot.x, latitude=spot.y)
+        # when it moves there, then its position is kept
+        await grids.move_households(
+            actor=admin, household_ids=[resident.household_id or 0], micro_grid_id=target.id
+        )
+        moved = await Household.get(id=resident.household_id)
+        assert (moved.longitude, moved.latitude) == (spot.x, spot.y)
 
     async def test_a_household_moves_to_another_community(self, db: Database) -> None:
         # given the district admin and a micro-grid of another community

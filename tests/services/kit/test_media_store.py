@@ -3,6 +3,7 @@ same promises as the disk (whole files or none, paths checked), and /media strea
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.errors import InvalidInput
-from services.kit import clock
+from services.kit import clock, media_store
 from services.kit.media import (
     delete_media,
     link_expiry,
@@ -134,3 +135,27 @@ class TestSettings:
     def test_a_bad_s3_setup_fails_at_start(self, values: dict[str, str], message: str) -> None:
         with pytest.raises(ValidationError, match=message):
             Settings(environment="test", media_store="s3", **values)  # type: ignore[arg-type]
+
+    async def test_head_sends_the_headers_and_reads_no_byte(
+        self, s3_media: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a file in S3, a signed link to it, and the chunks read from S3 counted
+        await save_media("exports/2026/big.csv", b"x" * 100_000)
+        url = signed_url("exports/2026/big.csv", filename="big.csv")
+        read: list[int] = []
+        real = media_store._chunks
+
+        async def counted(body: Any) -> AsyncIterator[bytes]:
+            async for chunk in real(body):
+                read.append(len(chunk))
+                yield chunk
+
+        monkeypatch.setattr(media_store, "_chunks", counted)
+        # when it is asked for with HEAD
+        response = await client.head(url)
+        # then the headers are those of a GET, and nothing of the object was read
+        assert response.status_code == 200 and response.content == b""
+        assert response.headers["content-length"] == "100000"
+        assert response.headers["content-disposition"] == 'attachment; filename="big.csv"'
+        assert response.headers["cache-control"] == "private, no-store"
+        assert read == []

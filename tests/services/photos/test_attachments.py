@@ -106,6 +106,57 @@ class TestReportProblem:
         assert await WorkOrder.all().count() == before
         assert files_in(media_dir) == []
 
+    async def test_a_failing_delete_neither_stops_the_clean_up_nor_hides_the_error(
+        self, db: Database, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a report of two photos whose transaction fails, and a store that cannot
+        # delete the first file it is asked to
+        async def broken(written: list[attachments.SavedPhoto], **_: object) -> None:
+            raise RuntimeError("the database went away")
+
+        real = attachments.delete_media
+        refused: list[str] = []
+
+        async def flaky(relative: str) -> None:
+            if not refused:
+                refused.append(relative)
+                raise OSError("the store said no")
+            await real(relative)
+
+        monkeypatch.setattr(attachments, "record", broken)
+        monkeypatch.setattr(attachments, "delete_media", flaky)
+        # when it is reported, then the caller sees the transaction's error, not the store's
+        with pytest.raises(RuntimeError, match="the database went away"):
+            await report_with(jpeg(), jpeg())
+        # and every other file was deleted
+        assert files_in(media_dir) == refused
+
+    async def test_a_failing_delete_after_a_replay_still_answers(
+        self, db: Database, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # given a report made once, and a store that now fails every delete
+        async def send() -> WorkOrder:
+            return await workorders.report_problem(
+                actor=await actor_for("rider"),
+                category="SANITATION",
+                area_id=(await micro_grid()).id,
+                location="3 号楼东侧",
+                description="垃圾满溢",
+                photo_urls=[],
+                photos=[Chunks(jpeg())],
+                idempotency_key="report-replayed-2",
+            )
+
+        first = await send()
+
+        async def refuse(relative: str) -> None:
+            raise OSError("the store said no")
+
+        monkeypatch.setattr(attachments, "delete_media", refuse)
+        # when the same call is replayed, then it answers with the first order all the same
+        again = await send()
+        assert again.id == first.id
+
 
 class TestResolve:
     async def test_the_resolve_step_carries_the_result_photos(self, db: Database) -> None:
