@@ -23,7 +23,6 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +180,7 @@ def run(args: argparse.Namespace, workdir: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    started = datetime.now()
+    started = clock.now()
     with tempfile.TemporaryDirectory(prefix="bench-whatif-") as workdir:
         lines = run(args, Path(workdir))
     text = "\n".join(
