@@ -173,6 +173,13 @@ class Settings(BaseSettings):
     s3_prefix: str = ""
     # path for most MinIO set-ups, virtual for OSS (which refuses path-style requests).
     s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # The Ed25519 key that signs ledger checkpoints (services.points.signing): 64 hex digits
+    # (a 32-byte private seed). Empty derives one from JWT_SECRET (HKDF), so a deployment signs
+    # from its first day; set it to keep checkpoints verifiable across a JWT_SECRET change.
+    # LEDGER_PREVIOUS_PUBLIC_KEYS: former public keys (hex, comma-separated) whose checkpoints
+    # still verify after the key is changed.
+    ledger_signing_key: str = ""
+    ledger_previous_public_keys: str = ""
     # Where the district lies (min longitude, min latitude, max longitude, max latitude, WGS-84
     # degrees): imported boundaries outside it are refused as swapped lat/lon or projected
     # metres. China's bounding box by default; empty accepts anywhere on Earth.
@@ -218,6 +225,7 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"TIMEZONE {self.timezone!r} is not a known time zone") from exc
         self._check_media_store()
+        self._check_ledger_keys()
         if self.default_page_size > self.max_page_size:
             raise ValueError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
         if self.max_multipart_bytes < self.max_upload_bytes:
@@ -231,6 +239,20 @@ class Settings(BaseSettings):
             # An operation the per-operation budget allows must fit in a full bucket.
             raise ValueError("THROTTLE_BUCKET_SIZE must be at least MAX_QUERY_COST")
         return self
+
+    def _check_ledger_keys(self) -> None:
+        # A mistyped key must fail at start-up, not at the first checkpoint.
+        for name, value in (
+            ("LEDGER_SIGNING_KEY", self.ledger_signing_key),
+            *(
+                ("LEDGER_PREVIOUS_PUBLIC_KEYS", k)
+                for k in _entries(self.ledger_previous_public_keys)
+            ),
+        ):
+            if value and (
+                len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value)
+            ):
+                raise ValueError(f"{name} takes keys of 64 hex digits (32 bytes)")
 
     def _check_media_store(self) -> None:
         # A store that cannot be reached or named must fail at start-up, not at the first photo.

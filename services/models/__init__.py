@@ -47,6 +47,7 @@ from services.models.photos import Photo
 from services.models.points import (
     EvaluationCredit,
     IdempotencyRecord,
+    LedgerCheckpoint,
     PointsAccount,
     PointsAward,
     PointsBatchRefusal,
@@ -96,6 +97,7 @@ __all__ = [
     "IdempotencyRecord",
     "ImportJob",
     "ImportRowError",
+    "LedgerCheckpoint",
     "LoginFailure",
     "NeedEntry",
     "Notice",

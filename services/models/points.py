@@ -94,6 +94,41 @@ class PointsChainHead(Model):
         table = "points_chain_head"
 
 
+class LedgerCheckpoint(Model):
+    """A signed checkpoint of a community's hash chain (services.points.checkpoints): the
+    transactions at chain positions `from_length` + 1 .. `length` (ids `first_transaction_id`
+    .. `last_transaction_id`), their Merkle root (services.points.merkle), the chain's head hash
+    after them, and the service's Ed25519 signature over all of it. A community's checkpoints
+    follow each other without gaps (`sequence` 1, 2, ...; each starts where the one before
+    ended). DAILY ones cover the local day `day` (the job, after the day has ended); ON_DEMAND
+    ones cover the chain up to the moment they were asked for (`covers_until`)."""
+
+    id = fields.IntField(primary_key=True)
+    community_id = fields.IntField()
+    sequence = fields.IntField()
+    kind = fields.CharField(max_length=16)
+    day = fields.DateField()
+    covers_until = fields.DatetimeField()
+    from_length = fields.IntField()
+    length = fields.IntField()
+    first_transaction_id = fields.IntField()
+    last_transaction_id = fields.IntField()
+    head_hash = fields.CharField(max_length=64)
+    merkle_root = fields.CharField(max_length=64)
+    # The signing key's id (services.points.signing.key_id) and the signature (hex).
+    key_id = fields.CharField(max_length=16)
+    signature = fields.CharField(max_length=128)
+    # Who asked for it (null: the daily job), and the notice it was published as (公示).
+    created_by_id = fields.IntField(null=True)
+    notice_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(default=clock.now)
+
+    class Meta:
+        table = "ledger_checkpoint"
+        unique_together = (("community_id", "sequence"),)
+        indexes = (("community_id", "day"),)
+
+
 class PointsEntry(Model):
     """One posting of a transaction to one account, with the balance of the account right after
     it (`balance_after`). Append-only (triggers refuse UPDATE and DELETE)."""
