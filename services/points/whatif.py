@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from services.enums import AreaLevel, AwardStatus
+from services.enums import AreaLevel, AwardStatus, CapWindow
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.grids import get_area
 from services.kit import calendar, clock, db
@@ -36,6 +36,8 @@ from services.points.rules import MAX_CAP, MAX_RULE_POINTS, rule_for
 # The people listed (largest difference first) and those who hit a cap; counts cover them all.
 PEOPLE_LIMIT = 500
 CAPPED_LIMIT = 500
+# The community pools listed (by community id; a district has far fewer), counted in full.
+COMMUNITIES_LIMIT = 200
 # The longest window replayed.
 MAX_WINDOW = timedelta(days=366)
 WINDOWS = ("day", "month", "quarter")
@@ -46,14 +48,15 @@ SIMULATED_AREA_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNI
 @dataclass(frozen=True)
 class PointsRuleChanges:
     """What to try; None: as each community's version of the rule has it. A cap is a number of
-    points (1 - MAX_CAP); `clear_caps` removes caps (windows "day", "month", "quarter") so the
-    rule has none there. A window may not be both set and cleared."""
+    points, 1 - MAX_CAP, as a rule may have (0 is refused, as update_rule refuses it: "no
+    awards at all" is the current cost saved); `clear_caps` removes the caps of those windows,
+    as update_rule's clearing does. A window may not be both set and cleared."""
 
     points: int | None = None
     cap_per_day: int | None = None
     cap_per_month: int | None = None
     cap_per_quarter: int | None = None
-    clear_caps: frozenset[str] = frozenset()
+    clear_caps: frozenset[CapWindow] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class PersonResult:
     simulated: int = 0
     refused: int = 0
     clamped: int = 0
-    caps_hit: set[str] = field(default_factory=set)
+    caps_hit: set[CapWindow] = field(default_factory=set)
 
     @property
     def difference(self) -> int:
@@ -144,6 +147,7 @@ class PointsRuleSimulation:
     people: list[PersonResult]
     capped: list[PersonResult]
     communities: list[CommunityResult]
+    community_count: int
 
     @property
     def difference(self) -> int:
@@ -157,7 +161,7 @@ def apply_changes(caps: Caps, changes: PointsRuleChanges) -> Caps:
     """The caps with the changes (checked by `check_changes`)."""
     values = {w: caps.of(w) for w in WINDOWS}
     for window in WINDOWS:
-        if window in changes.clear_caps:
+        if CapWindow(window.upper()) in changes.clear_caps:
             values[window] = None
         changed = getattr(changes, _CAP_FIELDS[window])
         if changed is not None:
@@ -185,12 +189,10 @@ def check_changes(changes: PointsRuleChanges) -> None:
                 f"A cap is between 1 and {MAX_CAP} points (clear it to have none).",
                 field=f"changes.{camel}",
             )
-        if value is not None and window in changes.clear_caps:
+        if value is not None and CapWindow(window.upper()) in changes.clear_caps:
             raise InvalidInput(
                 f"Set the {window} cap or clear it, not both.", field="changes.clearCaps"
             )
-    if not changes.clear_caps <= set(WINDOWS):
-        raise InvalidInput("Caps are per DAY, MONTH or QUARTER.", field="changes.clearCaps")
 
 
 class Usage:
@@ -253,7 +255,7 @@ def replay(
         pool[1] += a.points
         pool[2] += points
         if fit.bound is not None:
-            person.caps_hit.add(fit.bound[0])
+            person.caps_hit.add(CapWindow(fit.bound[0].upper()))
             if fit.units == 0 and not a.clamp:
                 person.refused += 1
             else:
@@ -412,5 +414,6 @@ async def simulate_points_rule(
         capped_count=len(capped),
         people=changed[:PEOPLE_LIMIT],
         capped=capped[:CAPPED_LIMIT],
-        communities=[communities[c] for c in community_ids],
+        communities=[communities[c] for c in community_ids][:COMMUNITIES_LIMIT],
+        community_count=len(community_ids),
     )

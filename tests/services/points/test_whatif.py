@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from services import points
+from services.enums import CapWindow
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.kit import db as kit_db
 from services.models import Area
@@ -123,7 +124,7 @@ class TestReplay:
         people, pools = replay([], awards, caps)
         assert (people[100].simulated, people[100].refused, people[100].clamped) == (20, 1, 0)
         assert (people[101].simulated, people[101].refused, people[101].clamped) == (30, 0, 1)
-        assert people[100].caps_hit == people[101].caps_hit == {"day"}
+        assert people[100].caps_hit == people[101].caps_hit == {CapWindow.DAY}
         assert pools[1] == (4, 80, 50, 2)
 
     def test_usage_before_the_window_counts_in_its_day(self) -> None:
@@ -184,7 +185,7 @@ class TestSimulation:
         resident = await person_id("resident")
         assert _by_person(sim) == {resident: (40, 20)}
         (capped,) = sim.capped
-        assert (capped.person_id, capped.refused, capped.caps_hit) == (resident, 1, {"day"})
+        assert (capped.person_id, capped.refused, capped.caps_hit) == (resident, 1, {CapWindow.DAY})
         assert capped.name
         assert (sim.cost, sim.simulated_cost, sim.refused) == (50, 30, 1)
 
@@ -202,7 +203,9 @@ class TestSimulation:
         assert _by_person(sim) == {resident: (40, 0)}
         assert sim.capped_count == 1
         # without the day cap both count in full
-        sim = await _simulate(PointsRuleChanges(points=15, clear_caps=frozenset({"day"})), *window)
+        sim = await _simulate(
+            PointsRuleChanges(points=15, clear_caps=frozenset({CapWindow.DAY})), *window
+        )
         assert _by_person(sim) == {resident: (40, 60)}
         assert sim.capped_count == 0
 
@@ -286,7 +289,7 @@ class TestRefusals:
             (PointsRuleChanges(points=0), start, end, "changes.points"),
             (PointsRuleChanges(cap_per_day=0), start, end, "changes.capPerDay"),
             (
-                PointsRuleChanges(cap_per_day=5, clear_caps=frozenset({"day"})),
+                PointsRuleChanges(cap_per_day=5, clear_caps=frozenset({CapWindow.DAY})),
                 start,
                 end,
                 "changes.clearCaps",
