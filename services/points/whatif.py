@@ -29,7 +29,7 @@ from services.kit import calendar, clock, db
 from services.kit.auth import Actor, require_actor
 from services.kit.paths import subtree_bounds
 from services.models import Area, PointsRule
-from services.points.awards import SERVICE_SOURCES, fit_caps
+from services.points.awards import SERVICE_SOURCES, CapFit, fit_caps
 from services.points.ledger import Community
 from services.points.rules import MAX_CAP, MAX_RULE_POINTS, rule_for
 
@@ -195,34 +195,52 @@ def check_changes(changes: PointsRuleChanges) -> None:
             )
 
 
+# Windows are looked up once per bucket of this many seconds: local midnights fall on quarter
+# hours in every time zone, so a bucket never straddles one.
+_BUCKET = 900
+
+
 class Usage:
-    """Points used per person, rule and local window, as the caps count them.
-    Windows are computed once per local hour (they only change at local midnight)."""
+    """Points used per person, rule and local window, as the caps count them."""
 
     def __init__(self) -> None:
-        self.used: dict[tuple[int, int, str, datetime], int] = defaultdict(int)
-        self._windows: dict[datetime, dict[str, tuple[datetime, datetime]]] = {}
+        # (person, rule, window index in WINDOWS, window start as epoch seconds) -> points
+        self.used: dict[tuple[int, int, int, int], int] = defaultdict(int)
+        self._starts: dict[int, tuple[int, int, int]] = {}
 
-    def windows(self, moment: datetime) -> dict[str, tuple[datetime, datetime]]:
-        hour = moment.replace(minute=0, second=0, microsecond=0)
-        found = self._windows.get(hour)
+    def starts(self, moment: datetime) -> tuple[int, int, int]:
+        """The starts of the local day, month and quarter of a moment (epoch seconds)."""
+        bucket = int(moment.timestamp()) // _BUCKET
+        found = self._starts.get(bucket)
         if found is None:
-            found = self._windows[hour] = calendar.local_windows(moment)
+            windows = calendar.local_windows(moment)
+            found = (
+                int(windows["day"][0].timestamp()),
+                int(windows["month"][0].timestamp()),
+                int(windows["quarter"][0].timestamp()),
+            )
+            self._starts[bucket] = found
         return found
 
-    def add(self, person_id: int, rule_id: int, moment: datetime, points: int) -> None:
-        for window, (start, _) in self.windows(moment).items():
-            self.used[(person_id, rule_id, window, start)] += points
+    def add(self, person_id: int, rule_id: int, starts: tuple[int, int, int], points: int) -> None:
+        used = self.used
+        for index, start in enumerate(starts):
+            used[(person_id, rule_id, index, start)] += points
 
-    def caps(self, person_id: int, moment: datetime, caps: Caps) -> list[tuple[str, int, int]]:
+    def caps(
+        self,
+        person_id: int,
+        rule_id: int,
+        starts: tuple[int, int, int],
+        limits: tuple[int | None, int | None, int | None],
+    ) -> list[tuple[str, int, int]]:
         """(window, cap, used) for each cap, as services.points.awards._cap_usage gives them."""
-        out = []
-        for window, (start, _) in self.windows(moment).items():
-            cap = caps.of(window)
-            if cap is not None:
-                used = self.used.get((person_id, caps.rule_id, window, start), 0)
-                out.append((window, cap, used))
-        return out
+        used = self.used
+        return [
+            (WINDOWS[index], cap, used.get((person_id, rule_id, index, starts[index]), 0))
+            for index, cap in enumerate(limits)
+            if cap is not None
+        ]
 
 
 def replay(
@@ -235,15 +253,21 @@ def replay(
     community (awards, cost, simulated cost, awards refused or clamped)."""
     usage = Usage()
     for b in before:
-        usage.add(b.person_id, caps[b.community_id].rule_id, b.at, b.points)
+        usage.add(b.person_id, caps[b.community_id].rule_id, usage.starts(b.at), b.points)
+    versions = {c: (v.rule_id, v.points, (v.day, v.month, v.quarter)) for c, v in caps.items()}
     people: dict[int, PersonResult] = {}
     pools: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for a in awards:
-        c = caps[a.community_id]
-        fit = fit_caps(usage.caps(a.person_id, a.at, c), c.points, a.quantity, clamp=a.clamp)
-        points = fit.units * c.points
+        rule_id, unit, limits = versions[a.community_id]
+        starts = usage.starts(a.at)
+        if limits == (None, None, None):
+            fit = CapFit(a.quantity)
+        else:
+            found = usage.caps(a.person_id, rule_id, starts, limits)
+            fit = fit_caps(found, unit, a.quantity, clamp=a.clamp)
+        points = fit.units * unit
         if points:
-            usage.add(a.person_id, c.rule_id, a.at, points)
+            usage.add(a.person_id, rule_id, starts, points)
         person = people.get(a.person_id)
         if person is None:
             person = people[a.person_id] = PersonResult(a.person_id, a.community_id)
@@ -372,13 +396,6 @@ async def simulate_points_rule(
         caps[community_id] = own
         simulated_caps[community_id] = apply_changes(own, changes)
     people, pools = replay(before, awards, simulated_caps)
-    names = {
-        int(r["id"]): str(r["name"])
-        for r in await db.fetch(
-            f"SELECT id, name FROM person WHERE id IN ({','.join('?' for _ in people) or 'NULL'})",
-            list(people),
-        )
-    }
     communities: dict[int, CommunityResult] = {}
     for community_id in community_ids:
         n, cost, simulated, _ = pools.get(community_id, (0, 0, 0, 0))
@@ -392,13 +409,18 @@ async def simulate_points_rule(
             simulated,
         )
     for person in people.values():
-        person.name = names.get(person.person_id, "")
         pool = communities[person.community_id]
         pool.people += 1
         pool.capped_people += person.capped
     ordered = sorted(people.values(), key=lambda p: (-abs(p.difference), p.person_id))
     changed = [p for p in ordered if p.difference]
     capped = [p for p in ordered if p.capped]
+    # Names of the people listed only (a district's thousands are counted, not listed).
+    listed = {p.person_id: p for p in (*changed[:PEOPLE_LIMIT], *capped[:CAPPED_LIMIT])}
+    if listed:
+        marks = ",".join("?" for _ in listed)
+        for r in await db.fetch(f"SELECT id, name FROM person WHERE id IN ({marks})", [*listed]):
+            listed[int(r["id"])].name = str(r["name"])
     return PointsRuleSimulation(
         rule_code=code,
         area=area,
