@@ -13,7 +13,10 @@ clamped to what fits, any other award is refused whole when it would pass a cap.
 
 Limits, by construction: a quantity clamped at the time is replayed as stored (the units the cap
 withheld then are not known), and awards refused at the time were never stored, so loosening a
-cap cannot bring them back. PENDING awards count on both sides, as the caps count them.
+cap cannot bring them back. PENDING awards count on both sides, as the caps count them. Only
+the awards under the area count in the caps: a person's awards by the district's rule in a
+community outside it are not seen (simulate at the street or district to include them). Penalty
+rules are not simulated (InvalidInput).
 """
 
 from __future__ import annotations
