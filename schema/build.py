@@ -42,7 +42,13 @@ from schema.notices import NoticesMutation, NoticesQuery, NoticesSubscription
 from schema.partners import PartnersMutation, PartnersQuery
 from schema.party import PartyMutation
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
-from schema.points import PointsEntry, PointsMutation, PointsQuery, PointsSubscription
+from schema.points import (
+    PointsEntry,
+    PointsMutation,
+    PointsQuery,
+    PointsSubscription,
+    PointsWhatIfMutation,
+)
 from schema.volunteering import VolunteeringMutation, VolunteeringQuery
 from schema.workorders import WorkOrdersMutation, WorkOrdersQuery, WorkOrdersSubscription
 from services.kit.settings import Settings, get_settings
@@ -83,6 +89,7 @@ Mutation = merge_types(
         MarketMutation,
         EvaluationMutation,
         WhatIfMutation,
+        PointsWhatIfMutation,
         ExportsMutation,
         PartnersMutation,
         PartyMutation,

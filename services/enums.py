@@ -144,6 +144,14 @@ class AwardStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
+class CapWindow(StrEnum):
+    """The local calendar windows a points rule caps per person."""
+
+    DAY = "DAY"
+    MONTH = "MONTH"
+    QUARTER = "QUARTER"
+
+
 class AuditKind(StrEnum):
     """What an audit entry (审计记录) is about: who changed what, and when."""
 

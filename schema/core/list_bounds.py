@@ -17,6 +17,7 @@ from services.enums import (
     EVALUATED_ROLES,
     EVALUATION_DIMENSIONS,
     LEVEL_ORDER,
+    CapWindow,
     HonourKind,
     Metric,
     PartnerUnitKind,
@@ -51,6 +52,7 @@ from services.points.awards import MAX_BATCH as MAX_AWARD_BATCH
 from services.points.rules import MAX_RULE_CODES
 from services.points.statements import EXPIRING_LIMIT, TOP_REWARDS
 from services.points.verify import LISTED_CHAIN_PROBLEMS, SUM_CHECKS
+from services.points.whatif import CAPPED_LIMIT, COMMUNITIES_LIMIT, PEOPLE_LIMIT
 from services.volunteering.hours import MAX_BATCH as MAX_HOURS_BATCH
 from services.volunteering.teams import MAX_TEAMS
 from services.workorders.categories import CATEGORIES_LIMIT
@@ -140,6 +142,16 @@ LIST_BOUNDS: dict[str, Bound] = {
     "SimulateEvaluationSuccess.simulatedExitReviews": Bound(
         EXITS_LIMIT, "simulate_evaluation lists that many exit reviews a side"
     ),
+    "SimulatePointsRuleSuccess.people": Bound(
+        PEOPLE_LIMIT, "simulate_points_rule lists the largest differences only"
+    ),
+    "SimulatePointsRuleSuccess.capped": Bound(
+        CAPPED_LIMIT, "simulate_points_rule lists that many people a cap binds"
+    ),
+    "SimulatePointsRuleSuccess.communities": Bound(
+        COMMUNITIES_LIMIT, "simulate_points_rule lists that many community pools"
+    ),
+    "SimulatedPointsPerson.capsHit": Bound(len(CapWindow), "a cap per day, month and quarter"),
     "Viewer.evaluations": Bound(MY_EVALUATIONS_LIMIT, "my_evaluations lists the newest only"),
     "Evaluation.dimensions": Bound(
         len(EVALUATION_DIMENSIONS), "a role is scored in each of the four dimensions once"

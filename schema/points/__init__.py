@@ -13,6 +13,7 @@ from schema.points.types import (
     PointsRule,
     PointsTransaction,
 )
+from schema.points.whatif import PointsWhatIfMutation
 
 __all__ = [
     "PointsAccount",
@@ -23,4 +24,5 @@ __all__ = [
     "PointsRule",
     "PointsSubscription",
     "PointsTransaction",
+    "PointsWhatIfMutation",
 ]

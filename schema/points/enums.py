@@ -5,7 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from schema.core.errors import describe_values
-from services.enums import AwardStatus, ChainFault, Dimension, ExpiryKind, TransactionKind
+from services.enums import (
+    AwardStatus,
+    CapWindow,
+    ChainFault,
+    Dimension,
+    ExpiryKind,
+    TransactionKind,
+)
 
 strawberry.enum(
     Dimension, description="What points count towards in the evaluation scheme (评估办法)."
@@ -60,5 +67,14 @@ describe_values(
         "deleted, reordered or inserted before it.",
         "HEAD_MISMATCH": "The chain ends elsewhere than its head says: its last transaction was "
         "deleted, or one was appended behind the ledger's back.",
+    },
+)
+strawberry.enum(CapWindow, description="A local calendar window a points rule caps per person.")
+describe_values(
+    CapWindow,
+    {
+        "DAY": "The local (Asia/Shanghai) day.",
+        "MONTH": "The local month.",
+        "QUARTER": "The local quarter.",
     },
 )

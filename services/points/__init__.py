@@ -50,6 +50,7 @@ from services.points.statements import (
     transactions_by_ids,
 )
 from services.points.verify import ChainProblem, Report, verify, verify_ledger
+from services.points.whatif import PointsRuleChanges, PointsRuleSimulation, simulate_points_rule
 
 __all__ = [
     "MAX_BATCH",
@@ -59,6 +60,8 @@ __all__ = [
     "Community",
     "Expiring",
     "PersonOutcome",
+    "PointsRuleChanges",
+    "PointsRuleSimulation",
     "Report",
     "RuleInput",
     "Source",
@@ -96,6 +99,7 @@ __all__ = [
     "rules_as_of",
     "rules_by_ids",
     "set_policy",
+    "simulate_points_rule",
     "statistics",
     "transactions_by_ids",
     "update_rule",

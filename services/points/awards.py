@@ -174,15 +174,48 @@ async def _cap_usage(plan: _Plan) -> list[tuple[str, int, int]]:
     ]
 
 
+@dataclass(frozen=True)
+class CapFit:
+    """What a rule's caps make of an award: the units granted and, when fewer than asked
+    (none: refused), the cap that bound it (window name, cap, points used before it)."""
+
+    units: int
+    bound: tuple[str, int, int] | None = None
+
+
+def fit_caps(
+    usage: list[tuple[str, int, int]], unit_points: int, quantity: int, *, clamp: bool
+) -> CapFit:
+    """The caps' decision on `quantity` units of `unit_points` each, given (window, cap, points
+    used) for each cap of the rule (see `_cap_usage`). Pure: the awards and the simulation
+    (services.points.whatif) decide alike.
+
+    clamp False (awardPoints, batches, penalties): all or nothing; refused (0 units, the first
+    cap passed) when the points would pass a cap. clamp True (award_for_source_capped): as many
+    whole units as fit under every cap; `bound` is the tightest cap when some units do not."""
+    unit = abs(unit_points)
+    if not clamp:
+        for name, cap, used in usage:
+            if used + unit * quantity > cap:
+                return CapFit(0, (name, cap, used))
+        return CapFit(quantity)
+    units, bound = quantity, None
+    for name, cap, used in usage:
+        fitting = max(0, cap - used) // unit
+        if fitting < units:
+            units, bound = fitting, (name, cap, used)
+    return CapFit(units, bound)
+
+
 async def _check_caps(plan: _Plan) -> None:
     """LimitExceeded when the plan would pass one of the rule's caps."""
-    for name, cap, used in await _cap_usage(plan):
-        if used + abs(plan.points) > cap:
-            raise LimitExceeded(
-                f"{plan.rule.code} allows {cap} points per person per {name}; "
-                f"{used} are used already.",
-                field="quantity",
-            )
+    fit = fit_caps(await _cap_usage(plan), plan.points, 1, clamp=False)
+    if fit.bound is not None:
+        name, cap, used = fit.bound
+        raise LimitExceeded(
+            f"{plan.rule.code} allows {cap} points per person per {name}; {used} are used already.",
+            field="quantity",
+        )
 
 
 async def _used(plan: _Plan, start: object, end: object) -> int:
@@ -864,9 +897,7 @@ async def award_for_source_capped(
     account = await ledger.person_account(person_id)
     await ledger.lock_account(account.id)
     probe = _Plan(person_id, account.id, community, rule, rule.points, earned_at)
-    fitting = min(
-        [quantity] + [max(0, cap - used) // rule.points for _, cap, used in await _cap_usage(probe)]
-    )
+    fitting = fit_caps(await _cap_usage(probe), rule.points, quantity, clamp=True).units
     if fitting == 0:
         return SourceAward(None, quantity, PointsWithheldReason.CAPPED)
     plan = _Plan(person_id, account.id, community, rule, rule.points * fitting, earned_at)
