@@ -19,6 +19,7 @@ from services.points.awards import (
 from services.points.expiry import expire_lots
 from services.points.ledger import Community, community_at, home_community
 from services.points.live import points_watch
+from services.points.proofs import Proof, proofs_for, transaction_proof
 from services.points.rules import (
     RuleInput,
     create_rule,
@@ -59,6 +60,7 @@ __all__ = [
     "Community",
     "Expiring",
     "PersonOutcome",
+    "Proof",
     "Report",
     "RuleInput",
     "Source",
@@ -88,6 +90,7 @@ __all__ = [
     "pending_awards",
     "person_in_scope",
     "points_watch",
+    "proofs_for",
     "reject_award",
     "retire_rule",
     "reverse_transaction",
@@ -97,6 +100,7 @@ __all__ = [
     "rules_by_ids",
     "set_policy",
     "statistics",
+    "transaction_proof",
     "transactions_by_ids",
     "update_rule",
     "verify",
