@@ -19,7 +19,7 @@ async def checkpoint(community_id: int, *, until_id: int | None = None) -> Ledge
     rows = await db.fetch(
         "SELECT id, content_hash FROM points_transaction WHERE community_id = ? AND id > ? "
         "AND id <= ? ORDER BY id",
-        [community_id, after_id, until_id if until_id is not None else 2**62],
+        [community_id, after_id, until_id if until_id is not None else 2**31 - 1],
     )
     assert rows, "nothing to cover"
     hashes = [str(r["content_hash"]) for r in rows]
