@@ -30,8 +30,8 @@ from services.points.statements import transactions_by_ids
 logger = logging.getLogger("gridpoints.points")
 
 MAX_PATH = 64
-"""The longest inclusion path: one hash per level of a tree of fewer than 2**64 leaves (ids
-and chain positions are 64-bit at most), so ceil(log2(treeSize)) < 64 (the API's cost bound)."""
+"""The longest inclusion path (the API's cost bound): one hash per level, ceil(log2(treeSize));
+chain positions are 32-bit integers, so at most 31 today, and 64 even with 64-bit ones."""
 
 
 @dataclass(frozen=True)
