@@ -107,3 +107,10 @@ class InvalidTransition(Conflict):
     co-building project's status, a sign-up already checked in."""
 
     code = "INVALID_TRANSITION"
+
+
+class LedgerProofMismatch(DomainError):
+    """A transaction's stored content or hashes no longer lead to the root of the signed
+    checkpoint that covers it: the ledger was changed after the checkpoint was published."""
+
+    code = "LEDGER_PROOF_MISMATCH"

@@ -52,6 +52,12 @@ class ErrorCode(Enum):
         "INVALID_TRANSITION",
         description="The object's status does not allow this step (e.g. a work order).",
     )
+    LEDGER_PROOF_MISMATCH = strawberry.enum_value(
+        "LEDGER_PROOF_MISMATCH",
+        description="A transaction no longer matches the signed ledger checkpoint (公示) that "
+        "covers it: the ledger was changed after publication. Answered by "
+        "`PointsTransaction.proof` instead of a proof that would not verify.",
+    )
     QUERY_TOO_COMPLEX = strawberry.enum_value(
         "QUERY_TOO_COMPLEX",
         description="The operation's estimated cost (`extensions.cost`) exceeds the budget of "

@@ -49,6 +49,7 @@ from services.people import MAX_DUTY_HOLDERS, MAX_HOUSEHOLD_MEMBERS, MAX_OPEN_RO
 from services.people.roles import HANDOVER_LIST_LIMIT, ROLE_HISTORY_LIMIT
 from services.photos import PHOTOS_LIMIT
 from services.points.awards import MAX_BATCH as MAX_AWARD_BATCH
+from services.points.proofs import MAX_PATH
 from services.points.rules import MAX_RULE_CODES
 from services.points.statements import EXPIRING_LIMIT, TOP_REWARDS
 from services.points.verify import LISTED_CHAIN_PROBLEMS, SUM_CHECKS
@@ -92,6 +93,7 @@ LIST_BOUNDS: dict[str, Bound] = {
     "LedgerReport.chainProblems": Bound(
         LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first broken chains only"
     ),
+    "LedgerProof.path": Bound(MAX_PATH, "one hash per tree level: log2 of the leaves, < 64"),
     # --- the territory and its people ---
     "Area.ancestors": Bound(
         len(LEVEL_ORDER) - 1, "the levels above an area; create_area nests levels strictly"

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from services.notices import AcknowledgementsKey, CoverageKey, NoticeCoverage
     from services.partners import ProjectTotals
     from services.people import DutyHolder, PersonView
+    from services.points import Proof
 
 # The rule for the loaders whose service function takes no actor. A loader that takes the
 # actor (`self.actor`) leaves visibility to its service. One that does not is safe for one of
@@ -282,6 +283,11 @@ class Loaders:
     def points_transaction(self) -> DataLoader[int, PointsTransaction | None]:
         actor = self.actor
         return _loader(lambda ids: points.transactions_by_ids(actor=actor, transaction_ids=ids))
+
+    @cached_property
+    def points_transaction_proof(self) -> DataLoader[int, Proof | None]:
+        actor = self.actor
+        return _loader(lambda ids: points.proofs_for(actor=actor, transaction_ids=ids))
 
     @cached_property
     def reward(self) -> DataLoader[int, Reward | None]:

@@ -13,6 +13,7 @@ from schema.core.context import Info
 from schema.core.pagination import After, Before, Connection, First, Last, paged
 from schema.grids import Area
 from schema.people import Person
+from schema.points.proofs import LedgerProof
 from services import points
 from services.enums import AwardStatus, ChainFault, Dimension, ExpiryKind, Role, TransactionKind
 from services.points.statements import EXPIRING_LIMIT, MAX_EXPIRING_DAYS
@@ -245,6 +246,16 @@ class PointsTransaction(relay.Node):
         if self.reverses_id is None:
             return None
         return await _transaction(info, self.reverses_id)
+
+    @strawberry.field(
+        description="Its inclusion proof in the signed daily checkpoint (公示) that covers it, "
+        "for checking it against the published root (null until a checkpoint covers it: the "
+        "next daily one will). A LEDGER_PROOF_MISMATCH error when the ledger no longer "
+        "matches that checkpoint."
+    )
+    async def proof(self, info: Info) -> LedgerProof | None:
+        found = await info.context.loaders.points_transaction_proof.load(self.id)
+        return LedgerProof.from_proof(found) if found else None
 
 
 async def _transaction(info: Info, transaction_id: int) -> PointsTransaction | None:

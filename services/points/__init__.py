@@ -19,6 +19,7 @@ from services.points.awards import (
 from services.points.expiry import expire_lots
 from services.points.ledger import Community, community_at, home_community
 from services.points.live import points_watch
+from services.points.proofs import Proof, proofs_for, transaction_proof
 from services.points.rules import (
     RuleInput,
     create_rule,
@@ -62,6 +63,7 @@ __all__ = [
     "PersonOutcome",
     "PointsRuleChanges",
     "PointsRuleSimulation",
+    "Proof",
     "Report",
     "RuleInput",
     "Source",
@@ -91,6 +93,7 @@ __all__ = [
     "pending_awards",
     "person_in_scope",
     "points_watch",
+    "proofs_for",
     "reject_award",
     "retire_rule",
     "reverse_transaction",
@@ -101,6 +104,7 @@ __all__ = [
     "set_policy",
     "simulate_points_rule",
     "statistics",
+    "transaction_proof",
     "transactions_by_ids",
     "update_rule",
     "verify",

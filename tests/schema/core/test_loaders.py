@@ -168,6 +168,7 @@ class TestTheList:
             "person_honours",
             "points_award",
             "points_transaction",
+            "points_transaction_proof",
             "project",
             "resource_offer",
             "work_order",
