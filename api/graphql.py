@@ -29,6 +29,7 @@ unmaintained, and one protocol means one set of rules to check.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 import uuid
@@ -84,6 +85,7 @@ from api.graphql_multipart import (
     read_form,
     text_part,
 )
+from api.persisted_queries import PersistedQueries, PersistedQueryError, read_manifest
 from schema.core.context import Context
 from schema.core.loaders import Loaders
 from services import accounts
@@ -405,6 +407,15 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         if not settings.fast_execution:
             self.graphql_transport_ws_handler_class = PlainTransportWSHandler
+        # A manifest that does not check out stops the app here (ValueError), not at a request.
+        manifest = (
+            read_manifest(settings.persisted_queries_manifest)
+            if settings.persisted_queries_manifest
+            else None
+        )
+        self.persisted = PersistedQueries(
+            settings.persisted_queries, settings.persisted_query_cache, manifest
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -798,6 +809,57 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: None,
         sub_response: Response,
     ) -> Any:
+        persisted = False
+        if isinstance(request_data, GraphQLRequestData):
+            # A document named by hash (api.persisted_queries) runs as if sent in full: the
+            # same parse cache, limits, and GET-for-queries-only rule.
+            persisted = bool(
+                request_data.extensions and "persistedQuery" in request_data.extensions
+            )
+            try:
+                query = self.persisted.document(request_data.query, request_data.extensions)
+            except PersistedQueryError as error:
+                if persisted and request.method == "GET":
+                    self._persisted_cache_headers(request, sub_response, cacheable=False)
+                return PreExecutionError(
+                    data=None,
+                    errors=[GraphQLError(error.message, extensions={"code": error.code})],
+                )
+            if query is not request_data.query:
+                request_data = dataclasses.replace(request_data, query=query)
+        result = await self._execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        if persisted and request.method == "GET":
+            cacheable = isinstance(result, ExecutionResult) and not result.errors
+            self._persisted_cache_headers(request, sub_response, cacheable=cacheable)
+        return result
+
+    def _persisted_cache_headers(
+        self, request: Request, sub_response: Response, *, cacheable: bool
+    ) -> None:
+        """Cache-Control for a persisted query asked by GET: a shared cache may keep a
+        successful answer to a request without credentials (no Authorization, no Cookie) for
+        PERSISTED_QUERY_MAX_AGE seconds; anything else, or with the setting at 0, no-store (what
+        every other answer carries: api.app). Answers differ by credentials and media type."""
+        headers = request.headers
+        anonymous = "authorization" not in headers and "cookie" not in headers
+        max_age = self.settings.persisted_query_max_age
+        if cacheable and anonymous and max_age > 0:
+            sub_response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        else:
+            sub_response.headers["Cache-Control"] = "private, no-store"
+        sub_response.headers["Vary"] = "Accept, Authorization, Cookie"
+
+    async def _execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
         # Events emitted while an HTTP operation runs go out when it has finished (its
         # transactions committed), so a subscriber reading back sees the change.
         async with events.collecting():
@@ -809,6 +871,13 @@ class GraphQLApp(GraphQL[Context, None]):
                 root_value=root_value,
                 sub_response=sub_response,
             )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET with `extensions` and no `query` is a persisted query, not a browser asking
+        # for the page: Apollo Client sends `Accept: */*`, which Strawberry takes for one.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Gridpoints' own page: React and GraphiQL come from this service, not a public CDN.

@@ -99,6 +99,16 @@ class Settings(BaseSettings):
     # lists them, with the versions they were checked against): false runs plain Strawberry
     # and graphql-core, with the same answers. Turn it off first when upgrading either.
     fast_execution: bool = True
+    # Persisted queries (api.persisted_queries): `auto` serves Apollo's automatic persisted
+    # queries (a document named by its sha256, kept in a per-process LRU of
+    # PERSISTED_QUERY_CACHE documents); `only` runs nothing but the operations of
+    # PERSISTED_QUERIES_MANIFEST (an Apollo persisted-query manifest, checked at start-up);
+    # `off` refuses the extension. A persisted query asked by GET without credentials may be
+    # kept by shared caches for PERSISTED_QUERY_MAX_AGE seconds (0: not at all).
+    persisted_queries: Literal["off", "auto", "only"] = "auto"
+    persisted_queries_manifest: str = ""
+    persisted_query_cache: int = Field(default=5000, ge=0, le=1_000_000)
+    persisted_query_max_age: int = Field(default=0, ge=0, le=86_400)
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=5000, ge=10)
@@ -231,6 +241,10 @@ class Settings(BaseSettings):
         if self.max_multipart_bytes < self.max_upload_bytes:
             # A file of the largest size allowed must fit in a request.
             raise ValueError("MAX_MULTIPART_BYTES must be at least MAX_UPLOAD_BYTES")
+        if self.persisted_queries == "only" and not self.persisted_queries_manifest:
+            raise ValueError(
+                "PERSISTED_QUERIES=only needs PERSISTED_QUERIES_MANIFEST (the operations it runs)"
+            )
         if self.metrics_token and len(self.metrics_token) < 16:
             raise ValueError("METRICS_TOKEN must have at least 16 characters (or be empty)")
         if self.throttle_enabled and self.throttle_bucket_size < max(
