@@ -90,6 +90,9 @@ LIST_BOUNDS: dict[str, Bound] = {
     "LedgerReport.chainProblems": Bound(
         LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first broken chains only"
     ),
+    "LedgerReport.checkpointProblems": Bound(
+        LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first bad checkpoints only"
+    ),
     # --- the territory and its people ---
     "Area.ancestors": Bound(
         len(LEVEL_ORDER) - 1, "the levels above an area; create_area nests levels strictly"

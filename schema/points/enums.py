@@ -5,7 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from schema.core.errors import describe_values
-from services.enums import AwardStatus, ChainFault, Dimension, ExpiryKind, TransactionKind
+from services.enums import (
+    AwardStatus,
+    ChainFault,
+    CheckpointFault,
+    Dimension,
+    ExpiryKind,
+    TransactionKind,
+)
 
 strawberry.enum(
     Dimension, description="What points count towards in the evaluation scheme (评估办法)."
@@ -50,7 +57,7 @@ describe_values(
     },
 )
 
-__all__ = ["AwardStatus", "Dimension", "ExpiryKind", "TransactionKind"]
+__all__ = ["AwardStatus", "CheckpointFault", "Dimension", "ExpiryKind", "TransactionKind"]
 strawberry.enum(ChainFault, description="What is wrong with a broken ledger hash chain.")
 describe_values(
     ChainFault,
@@ -60,5 +67,19 @@ describe_values(
         "deleted, reordered or inserted before it.",
         "HEAD_MISMATCH": "The chain ends elsewhere than its head says: its last transaction was "
         "deleted, or one was appended behind the ledger's back.",
+    },
+)
+strawberry.enum(CheckpointFault, description="What is wrong with a bad signed ledger checkpoint.")
+describe_values(
+    CheckpointFault,
+    {
+        "SIGNATURE_INVALID": "Its signature does not hold: the checkpoint row was changed.",
+        "UNKNOWN_KEY": "It names a signing key that is neither the current one nor listed in "
+        "LEDGER_PREVIOUS_PUBLIC_KEYS.",
+        "ROOT_MISMATCH": "The transactions it covers no longer give its Merkle root: one was "
+        "changed, deleted, reordered or inserted, even if every hash was recomputed.",
+        "HEAD_MISMATCH": "Its last transaction no longer carries its head hash.",
+        "GAP": "It does not follow the checkpoint before it (sequence or chain length): a "
+        "checkpoint was deleted or changed.",
     },
 )
