@@ -1,5 +1,5 @@
 """Command line: `python -m api serve | migrate | check-migrations | backup | restore |
-verify-ledger | run-jobs (expire) | import | import-template | export |
+verify-ledger | ledger-checkpoint | run-jobs (expire) | import | import-template | export |
 import-boundaries | check-boundaries | simulate-evaluation`."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from services.kit.media import media_location, move_media_out
 from services.kit.relay import RedisRelay
 from services.kit.settings import get_settings
 from services.models import ImportRowError
+from services.points import checkpoints
 from services.points.verify import Report, verify
 
 RELAY_GRACE_SECONDS = 10.0
@@ -106,6 +107,41 @@ async def _verify_ledger() -> int:
     finally:
         await db.close()
     return _print_report(report)
+
+
+async def _ledger_checkpoint(code: str | None) -> int:
+    """Cut an ON_DEMAND checkpoint of one community (by code) or of every community with a
+    chain, and print each (exit 1 when a chain is broken: it is not signed)."""
+    await db.init(get_settings().database_url, run_migrations=False)
+    failed = 0
+    try:
+        if code is not None:
+            try:
+                communities = [(await area_for(code)).id]
+            except DomainError as exc:
+                print(f"{code}: {exc}", file=sys.stderr)
+                return 1
+        else:
+            communities = await checkpoints.chained_communities()
+        for community_id in communities:
+            try:
+                cp = await checkpoints.cut_on_demand(community_id, created_by_id=None)
+            except DomainError as exc:
+                print(f"community {community_id}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            if cp is None:
+                print(f"community {community_id}: no transactions")
+                continue
+            print(
+                f"community {cp.community_id} checkpoint {cp.sequence} ({cp.kind} {cp.day}): "
+                f"positions {cp.from_length + 1}..{cp.length}, transactions "
+                f"{cp.first_transaction_id}..{cp.last_transaction_id}, head {cp.head_hash}, "
+                f"root {cp.merkle_root}, key {cp.key_id}, signature {cp.signature}"
+            )
+    finally:
+        await db.close()
+    return 1 if failed else 0
 
 
 async def _export(
@@ -247,6 +283,14 @@ def main(argv: list[str] | None = None) -> int:
         help="recompute every balance, lot, hold and evaluation credit from the ledger's "
         "entries; exit 1 on drift",
     )
+    checkpoint = sub.add_parser(
+        "ledger-checkpoint",
+        help="sign a checkpoint of the ledger's hash chain now (one community or all) and "
+        "print it; exit 1 when a chain is broken",
+    )
+    checkpoint.add_argument(
+        "--community", default=None, metavar="CODE", help="the community, by its code"
+    )
     sub.add_parser(
         "run-jobs",
         aliases=["expire"],
@@ -323,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "verify-ledger":
         return asyncio.run(_verify_ledger())
+    if args.command == "ledger-checkpoint":
+        return asyncio.run(_ledger_checkpoint(args.community))
     if args.command == "export":
         options = Options(
             unmasked_phones=args.unmasked_phones, period=args.period, person_id=args.person

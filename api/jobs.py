@@ -1,7 +1,8 @@
 """The periodic jobs of the service: expire points lots and unclaimed redemption holds, close
 forgotten check-ins of volunteer activities, escalate overdue work orders and auto-confirm
 resolved requests, delete export files whose links have expired, fail the import jobs whose
-process has gone (no heartbeat for services.imports.background.STALE_AFTER). The server runs
+process has gone (no heartbeat for services.imports.background.STALE_AFTER), and sign the
+ledger's daily checkpoints (services.points.checkpoints). The server runs
 them every JOBS_INTERVAL_SECONDS (api.app), `python -m api run-jobs` once; services.kit.jobs is
 the runner.
 
@@ -23,4 +24,5 @@ JOBS: dict[str, Job] = {
     "work_orders_auto_confirmed": workorders.auto_confirm,
     "export_files_deleted": exports.delete_expired_exports,
     "import_jobs_interrupted": imports.fail_interrupted_jobs,
+    "ledger_checkpoints": points.daily_checkpoints,
 }

@@ -136,6 +136,23 @@ class ChainFault(StrEnum):
     HEAD_MISMATCH = "HEAD_MISMATCH"
 
 
+class LedgerCheckpointKind(StrEnum):
+    """Why a ledger checkpoint was cut: the daily job (a past local day) or on demand."""
+
+    DAILY = "DAILY"
+    ON_DEMAND = "ON_DEMAND"
+
+
+class CheckpointFault(StrEnum):
+    """What is wrong with the first bad checkpoint of a community."""
+
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    ROOT_MISMATCH = "ROOT_MISMATCH"
+    HEAD_MISMATCH = "HEAD_MISMATCH"
+    GAP = "GAP"
+
+
 class AwardStatus(StrEnum):
     """An award request: PENDING review, APPROVED (points posted) or REJECTED."""
 

@@ -94,6 +94,9 @@ LIST_BOUNDS: dict[str, Bound] = {
         LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first broken chains only"
     ),
     "LedgerProof.path": Bound(MAX_PATH, "one hash per tree level: log2 of the leaves, < 64"),
+    "LedgerReport.checkpointProblems": Bound(
+        LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first bad checkpoints only"
+    ),
     # --- the territory and its people ---
     "Area.ancestors": Bound(
         len(LEVEL_ORDER) - 1, "the levels above an area; create_area nests levels strictly"

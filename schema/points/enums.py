@@ -9,6 +9,7 @@ from services.enums import (
     AwardStatus,
     CapWindow,
     ChainFault,
+    CheckpointFault,
     Dimension,
     ExpiryKind,
     TransactionKind,
@@ -57,7 +58,7 @@ describe_values(
     },
 )
 
-__all__ = ["AwardStatus", "Dimension", "ExpiryKind", "TransactionKind"]
+__all__ = ["AwardStatus", "CheckpointFault", "Dimension", "ExpiryKind", "TransactionKind"]
 strawberry.enum(ChainFault, description="What is wrong with a broken ledger hash chain.")
 describe_values(
     ChainFault,
@@ -76,5 +77,19 @@ describe_values(
         "DAY": "The local (Asia/Shanghai) day.",
         "MONTH": "The local month.",
         "QUARTER": "The local quarter.",
+    },
+)
+strawberry.enum(CheckpointFault, description="What is wrong with a bad signed ledger checkpoint.")
+describe_values(
+    CheckpointFault,
+    {
+        "SIGNATURE_INVALID": "Its signature does not hold: the checkpoint row was changed.",
+        "UNKNOWN_KEY": "It names a signing key that is neither the current one nor listed in "
+        "LEDGER_PREVIOUS_PUBLIC_KEYS.",
+        "ROOT_MISMATCH": "The transactions it covers no longer give its Merkle root: one was "
+        "changed, deleted, reordered or inserted, even if every hash was recomputed.",
+        "HEAD_MISMATCH": "Its last transaction no longer carries its head hash.",
+        "GAP": "It does not follow the checkpoint before it (sequence or chain length): a "
+        "checkpoint was deleted or changed.",
     },
 )

@@ -15,7 +15,15 @@ from schema.grids import Area
 from schema.people import Person
 from schema.points.proofs import LedgerProof
 from services import points
-from services.enums import AwardStatus, ChainFault, Dimension, ExpiryKind, Role, TransactionKind
+from services.enums import (
+    AwardStatus,
+    ChainFault,
+    CheckpointFault,
+    Dimension,
+    ExpiryKind,
+    Role,
+    TransactionKind,
+)
 from services.points.statements import EXPIRING_LIMIT, MAX_EXPIRING_DAYS
 from services.points.verify import LISTED_CHAIN_PROBLEMS
 
@@ -531,6 +539,27 @@ class LedgerChainProblem:
         )
 
 
+@strawberry.type(description="The first bad signed checkpoint of a community.")
+class LedgerCheckpointProblem:
+    community: relay.GlobalID = strawberry.field(description="The community.")
+    sequence: int = strawberry.field(description="The checkpoint's sequence in the community.")
+    transaction: relay.GlobalID = strawberry.field(
+        description="The first transaction of the checkpoint's range."
+    )
+    fault: CheckpointFault = strawberry.field(description="What is wrong with it.")
+    message: str = strawberry.field(description="The same in words.")
+
+    @classmethod
+    def from_problem(cls, p: points.CheckpointProblem) -> LedgerCheckpointProblem:
+        return cls(
+            community=relay.GlobalID("Area", str(p.community_id)),
+            sequence=p.sequence,
+            transaction=relay.GlobalID("PointsTransaction", str(p.transaction_id)),
+            fault=p.fault,
+            message=p.message,
+        )
+
+
 @strawberry.type(
     description="What verifyLedger found: the hash chains of the communities asked about and, "
     "asked at the district, the double-entry sums over the whole ledger."
@@ -558,6 +587,14 @@ class LedgerReport:
         f"(the first {LISTED_CHAIN_PROBLEMS} chains)."
     )
     broken_chains: int = strawberry.field(description="How many chains are broken (all counted).")
+    checkpoints: int = strawberry.field(description="Signed checkpoints checked.")
+    checkpoint_problems: list[LedgerCheckpointProblem] = strawberry.field(
+        description="The first bad checkpoint of each community, lowest first transaction "
+        f"first (the first {LISTED_CHAIN_PROBLEMS} communities)."
+    )
+    broken_checkpoints: int = strawberry.field(
+        description="How many communities have a bad checkpoint (all counted)."
+    )
 
     @classmethod
     def from_report(cls, r: points.Report) -> LedgerReport:
@@ -572,4 +609,10 @@ class LedgerReport:
             first_problem=problems[0] if problems else None,
             chain_problems=problems[:LISTED_CHAIN_PROBLEMS],
             broken_chains=len(problems),
+            checkpoints=r.checkpoints,
+            checkpoint_problems=[
+                LedgerCheckpointProblem.from_problem(p)
+                for p in r.checkpoint_problems[:LISTED_CHAIN_PROBLEMS]
+            ],
+            broken_checkpoints=len(r.checkpoint_problems),
         )

@@ -16,6 +16,7 @@ from services.points.awards import (
     reject_award,
     reverse_transaction,
 )
+from services.points.checkpoints import create_checkpoint, daily_checkpoints
 from services.points.expiry import expire_lots
 from services.points.ledger import Community, community_at, home_community
 from services.points.live import points_watch
@@ -50,7 +51,7 @@ from services.points.statements import (
     statistics,
     transactions_by_ids,
 )
-from services.points.verify import ChainProblem, Report, verify, verify_ledger
+from services.points.verify import ChainProblem, CheckpointProblem, Report, verify, verify_ledger
 from services.points.whatif import PointsRuleChanges, PointsRuleSimulation, simulate_points_rule
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "AccountSummary",
     "BatchResult",
     "ChainProblem",
+    "CheckpointProblem",
     "Community",
     "Expiring",
     "PersonOutcome",
@@ -80,7 +82,9 @@ __all__ = [
     "awards_by_ids",
     "check_period",
     "community_at",
+    "create_checkpoint",
     "create_rule",
+    "daily_checkpoints",
     "entries",
     "entries_by_ids",
     "expire_lots",

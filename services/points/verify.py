@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.enums import AreaLevel, ChainFault
+from services.enums import AreaLevel, ChainFault, CheckpointFault
 from services.errors import Forbidden
 from services.grids import get_area
 from services.kit import db
 from services.kit.auth import Actor, require_actor
 from services.kit.paths import is_under
-from services.points import chain
+from services.models import LedgerCheckpoint
+from services.points import chain, merkle, signing
+from services.points.checkpoints import message
 
 _FAULTS = {
     ChainFault.CONTENT_CHANGED: "its content no longer matches its hash (changed)",
@@ -21,6 +24,18 @@ _FAULTS = {
     ChainFault.HEAD_MISMATCH: (
         "the chain's head names another last transaction (one deleted or appended at the end)"
     ),
+}
+
+
+_CHECKPOINT_FAULTS = {
+    CheckpointFault.GAP: "it does not follow the checkpoint before it (sequence or length)",
+    CheckpointFault.UNKNOWN_KEY: "it is signed by a key that is not known",
+    CheckpointFault.SIGNATURE_INVALID: "its signature does not hold (the checkpoint was changed)",
+    CheckpointFault.ROOT_MISMATCH: (
+        "the transactions it covers no longer give its Merkle root (one changed, deleted, "
+        "reordered or inserted, even with every hash recomputed)"
+    ),
+    CheckpointFault.HEAD_MISMATCH: "its last transaction no longer has its head hash",
 }
 
 
@@ -45,6 +60,25 @@ class ChainProblem:
         )
 
 
+@dataclass(frozen=True)
+class CheckpointProblem:
+    """The first bad checkpoint of a community."""
+
+    community_id: int
+    checkpoint_id: int
+    sequence: int
+    # The first transaction of the checkpoint's range.
+    transaction_id: int
+    fault: CheckpointFault
+
+    @property
+    def message(self) -> str:
+        return (
+            f"checkpoint {self.sequence} of community {self.community_id} (from transaction "
+            f"{self.transaction_id}): " + _CHECKPOINT_FAULTS[self.fault]
+        )
+
+
 @dataclass
 class Report:
     """What `verify` found; `ok` when every list is empty."""
@@ -59,6 +93,9 @@ class Report:
     transaction_drift: list[int] = field(default_factory=list)
     # The first broken transaction of each broken chain, lowest id first.
     chain_problems: list[ChainProblem] = field(default_factory=list)
+    # The first bad checkpoint of each community, lowest first transaction first.
+    checkpoint_problems: list[CheckpointProblem] = field(default_factory=list)
+    checkpoints: int = 0
     accounts: int = 0
     entries: int = 0
     chains: int = 0
@@ -84,13 +121,15 @@ class Report:
             or self.credit_drift
             or self.transaction_drift
             or self.chain_problems
+            or self.checkpoint_problems
         )
 
     def lines(self) -> list[str]:
         """A human-readable account of the findings."""
         out = [
             f"accounts: {self.accounts}, entries: {self.entries}, "
-            f"chains: {self.chains}, transactions chained: {self.transactions}"
+            f"chains: {self.chains}, transactions chained: {self.transactions}, "
+            f"checkpoints: {self.checkpoints}"
         ]
         for title, found in self._sum_checks().items():
             out.append(
@@ -101,6 +140,11 @@ class Report:
             out += [f"  {problem.message}" for problem in self.chain_problems[:20]]
         else:
             out.append("ok: hash chains")
+        if self.checkpoint_problems:
+            out.append("BROKEN: signed checkpoints (first bad checkpoint of each community)")
+            out += [f"  {problem.message}" for problem in self.checkpoint_problems[:20]]
+        else:
+            out.append("ok: signed checkpoints")
         return out
 
     def failed_sum_checks(self) -> list[str]:
@@ -279,7 +323,11 @@ async def _verify_chains(report: Report, under_path: str | None) -> None:
         problem = await _verify_chain(report, community_id)
         if problem is not None:
             report.chain_problems.append(problem)
+        bad = await _verify_checkpoints(report, community_id)
+        if bad is not None:
+            report.checkpoint_problems.append(bad)
     report.chain_problems.sort(key=lambda p: (p.transaction_id or 0, p.community_id))
+    report.checkpoint_problems.sort(key=lambda p: (p.transaction_id, p.community_id))
 
 
 async def _head(community_id: int) -> tuple[str, int | None, int]:
@@ -343,4 +391,54 @@ async def _verify_chain(report: Report, community_id: int) -> ChainProblem | Non
         _, now_tx, _ = await _head(community_id)
         if now_tx is None or now_tx < beyond:
             return ChainProblem(community_id, beyond, ChainFault.HEAD_MISMATCH)
+    return None
+
+
+async def _verify_checkpoints(report: Report, community_id: int) -> CheckpointProblem | None:
+    """Walk the community's checkpoints by sequence: each follows the one before (sequence from
+    1, `from_length` the previous `length`), is signed by a known key over `message`, and the
+    transactions it covers (ids first..last in id order) are as many as it says, give its
+    Merkle root from their stored hashes, and end at its head hash. A ledger re-chained after
+    an edit (every hash recomputed, so the chain check passes) fails here."""
+    checkpoints = await LedgerCheckpoint.filter(community_id=community_id).order_by("sequence")
+    if not checkpoints:
+        return None
+    keys = signing.known_keys()
+    hashes: dict[int, str] = {
+        int(r["id"]): str(r["content_hash"] or "")
+        for r in await db.fetch(
+            "SELECT id, content_hash FROM points_transaction WHERE community_id = ? AND id <= ?",
+            [community_id, max(c.last_transaction_id for c in checkpoints)],
+        )
+    }
+    ids = sorted(hashes)
+    sequence, length = 0, 0
+    for cp in checkpoints:
+        report.checkpoints += 1
+
+        def problem(fault: CheckpointFault, cp: LedgerCheckpoint = cp) -> CheckpointProblem:
+            return CheckpointProblem(
+                community_id, cp.id, cp.sequence, cp.first_transaction_id, fault
+            )
+
+        if cp.sequence != sequence + 1 or cp.from_length != length:
+            return problem(CheckpointFault.GAP)
+        public = keys.get(cp.key_id)
+        if public is None:
+            return problem(CheckpointFault.UNKNOWN_KEY)
+        if not signing.verify(public, message(cp), cp.signature):
+            return problem(CheckpointFault.SIGNATURE_INVALID)
+        start = bisect_left(ids, cp.first_transaction_id)
+        covered = ids[start : bisect_right(ids, cp.last_transaction_id)]
+        if (
+            start != cp.from_length
+            or len(covered) != cp.length - cp.from_length
+            or not covered
+            or covered[0] != cp.first_transaction_id
+            or merkle.root([hashes[i] for i in covered]) != cp.merkle_root
+        ):
+            return problem(CheckpointFault.ROOT_MISMATCH)
+        if covered[-1] != cp.last_transaction_id or hashes[covered[-1]] != cp.head_hash:
+            return problem(CheckpointFault.HEAD_MISMATCH)
+        sequence, length = cp.sequence, cp.length
     return None

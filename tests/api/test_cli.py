@@ -63,3 +63,25 @@ async def test_migrate_to_an_unknown_migration_says_so_and_changes_nothing(db: D
     assert "migrate failed: " in out and "0099_nothing" in out
     assert "Traceback" not in out
     assert await database.pending_migrations() == before == []
+
+
+async def test_ledger_checkpoint_signs_and_verify_ledger_checks_it(db: Database) -> None:
+    # given the demo ledger; when checkpoints are cut for every community, twice
+    code, out = await _cli(db.url, "ledger-checkpoint")
+    assert code == 0, out
+    assert "checkpoint 1 (ON_DEMAND" in out and "signature" in out
+    code, again = await _cli(db.url, "ledger-checkpoint")
+    printed = [line for line in out.splitlines() if line.startswith("community")]
+    assert printed and printed == [
+        line for line in again.splitlines() if line.startswith("community")
+    ]  # nothing new: the same checkpoints
+    # then verify-ledger checks them
+    code, out = await _cli(db.url, "verify-ledger")
+    assert code == 0, out
+    assert "ok: signed checkpoints" in out
+    # and a changed checkpoint fails it
+    await database.execute(
+        "UPDATE ledger_checkpoint SET merkle_root = ? WHERE sequence = 1 RETURNING id", ["b" * 64]
+    )
+    code, out = await _cli(db.url, "verify-ledger")
+    assert code == 1 and "BROKEN: signed checkpoints" in out

@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 from strawberry import relay
 
+from services import points
 from services.enums import AreaLevel
 from services.kit import db
 from services.models import Area, PointsAccount, PointsTransaction
-from tests.conftest import gql, login
+from tests.conftest import actor_for, gql, login
 from tests.schema.points_support import area_gid
 from tests.services.points_support import raw
 
@@ -92,3 +93,39 @@ class TestVerifyLedger:
         body = await gql(client, QUERY, {"u": await area_gid("颜山社区")}, token=resident)
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    async def test_a_changed_checkpoint_is_reported(self, client: httpx.AsyncClient) -> None:
+        # given a signed checkpoint of the demo community
+        area = await Area.get(name="颜山社区")
+        cp = await points.create_checkpoint(
+            actor=await actor_for("community_admin"), community_id=area.id
+        )
+        admin = await login(client, "community_admin")
+        under = await area_gid("颜山社区")
+        body = await gql(client, CHECKPOINTS, {"u": under}, token=admin)
+        report = body["data"]["verifyLedger"]
+        assert report["ok"] is True and report["checkpoints"] == 1, body
+        assert report["brokenCheckpoints"] == 0 and report["checkpointProblems"] == []
+        # when its Merkle root is changed
+        await raw(f"UPDATE ledger_checkpoint SET merkle_root = '{'b' * 64}' WHERE id = {cp.id}")
+        # then verifyLedger names it
+        body = await gql(client, CHECKPOINTS, {"u": under}, token=admin)
+        report = body["data"]["verifyLedger"]
+        assert report["ok"] is False and report["brokenCheckpoints"] == 1
+        assert report["checkpointProblems"] == [
+            {
+                "sequence": 1,
+                "fault": "SIGNATURE_INVALID",
+                "transaction": str(
+                    relay.GlobalID("PointsTransaction", str(cp.first_transaction_id))
+                ),
+            }
+        ]
+
+
+CHECKPOINTS = """
+query V($u: ID!) {
+  verifyLedger(under: $u) {
+    ok checkpoints brokenCheckpoints checkpointProblems { sequence fault transaction }
+  }
+}"""
