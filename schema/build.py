@@ -43,6 +43,8 @@ from schema.partners import PartnersMutation, PartnersQuery
 from schema.party import PartyMutation
 from schema.people import DutyCard, PeopleMutation, PeopleQuery
 from schema.points import (
+    CheckpointsMutation,
+    CheckpointsQuery,
     PointsEntry,
     PointsMutation,
     PointsQuery,
@@ -66,6 +68,7 @@ Query = merge_types(
         PeopleQuery,
         HouseholdClaimsQuery,
         PointsQuery,
+        CheckpointsQuery,
         MarketQuery,
         EvaluationQuery,
         PartnersQuery,
@@ -90,6 +93,7 @@ Mutation = merge_types(
         EvaluationMutation,
         WhatIfMutation,
         PointsWhatIfMutation,
+        CheckpointsMutation,
         ExportsMutation,
         PartnersMutation,
         PartyMutation,

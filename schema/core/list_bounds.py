@@ -51,6 +51,7 @@ from services.photos import PHOTOS_LIMIT
 from services.points.awards import MAX_BATCH as MAX_AWARD_BATCH
 from services.points.proofs import MAX_PATH
 from services.points.rules import MAX_RULE_CODES
+from services.points.signing import MAX_PREVIOUS_KEYS
 from services.points.statements import EXPIRING_LIMIT, TOP_REWARDS
 from services.points.verify import LISTED_CHAIN_PROBLEMS, SUM_CHECKS
 from services.points.whatif import CAPPED_LIMIT, COMMUNITIES_LIMIT, PEOPLE_LIMIT
@@ -94,6 +95,9 @@ LIST_BOUNDS: dict[str, Bound] = {
         LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first broken chains only"
     ),
     "LedgerProof.path": Bound(MAX_PATH, "one hash per tree level: log2 of the leaves, < 64"),
+    "LedgerSigningKey.previousKeys": Bound(
+        MAX_PREVIOUS_KEYS, "the settings refuse more in LEDGER_PREVIOUS_PUBLIC_KEYS"
+    ),
     "LedgerReport.checkpointProblems": Bound(
         LISTED_CHAIN_PROBLEMS, "LedgerReport.from_report lists the first bad checkpoints only"
     ),

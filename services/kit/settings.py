@@ -256,6 +256,8 @@ class Settings(BaseSettings):
 
     def _check_ledger_keys(self) -> None:
         # A mistyped key must fail at start-up, not at the first checkpoint.
+        if len(_entries(self.ledger_previous_public_keys)) > 20:
+            raise ValueError("LEDGER_PREVIOUS_PUBLIC_KEYS takes at most 20 keys")
         for name, value in (
             ("LEDGER_SIGNING_KEY", self.ledger_signing_key),
             *(

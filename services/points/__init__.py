@@ -17,10 +17,16 @@ from services.points.awards import (
     reverse_transaction,
 )
 from services.points.checkpoints import create_checkpoint, daily_checkpoints
+from services.points.checkpoints import message as checkpoint_message
 from services.points.expiry import expire_lots
 from services.points.ledger import Community, community_at, home_community
 from services.points.live import points_watch
 from services.points.proofs import Proof, proofs_for, transaction_proof
+from services.points.publication import (
+    checkpoints_by_ids,
+    list_checkpoints,
+    publish_checkpoint,
+)
 from services.points.rules import (
     RuleInput,
     create_rule,
@@ -81,6 +87,8 @@ __all__ = [
     "award_points_batch",
     "awards_by_ids",
     "check_period",
+    "checkpoint_message",
+    "checkpoints_by_ids",
     "community_at",
     "create_checkpoint",
     "create_rule",
@@ -92,12 +100,14 @@ __all__ = [
     "home_community",
     "leaderboard",
     "ledger_figures",
+    "list_checkpoints",
     "list_rules",
     "penalize_points",
     "pending_awards",
     "person_in_scope",
     "points_watch",
     "proofs_for",
+    "publish_checkpoint",
     "reject_award",
     "retire_rule",
     "reverse_transaction",

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from services.kit.settings import get_settings
 
 _INFO = b"gridpoints ledger checkpoints v1"
+# LEDGER_PREVIOUS_PUBLIC_KEYS holds at most this many keys (the settings refuse more).
+MAX_PREVIOUS_KEYS = 20
 
 
 def _raw(public: Ed25519PublicKey) -> bytes:
