@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services.enums import AccountKind, Dimension, ExpiryKind, TransactionKind
@@ -271,8 +272,9 @@ async def add_credit(person_id: int, period: str, dimension: Dimension, points: 
 
 async def policy_for(community: Community) -> PointsPolicy:
     """The community's policy, else the district default, else never-expire / 7-day holds."""
-    policy = await PointsPolicy.get_or_none(area_id=community.id)
-    policy = policy or await PointsPolicy.get_or_none(area_id=None)
+    # One read for both: the community's row sorts before the district default.
+    found = await PointsPolicy.filter(Q(area_id=community.id) | Q(area_id=None))
+    policy = min(found, key=lambda p: p.area_id is None, default=None)
     return policy or PointsPolicy(
         area_id=None, expiry=ExpiryKind.NONE, hold_days=get_settings().redemption_hold_days
     )
