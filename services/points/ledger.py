@@ -26,13 +26,11 @@ from services.kit.paths import community_path
 from services.kit.settings import get_settings
 from services.models import (
     Area,
-    Household,
     PointsAccount,
     PointsEntry,
     PointsLot,
     PointsPolicy,
     PointsTransaction,
-    RoleAssignment,
 )
 from services.points import chain
 
@@ -57,21 +55,18 @@ async def community_at(path: str) -> Community:
 
 async def person_places(person_id: int) -> list[str]:
     """The area paths a person belongs to: their household's and those of their open roles."""
-    paths: list[str] = []
-    household_id = await _household_of(person_id)
-    if household_id is not None:
-        path = await Household.filter(id=household_id).values_list("path", flat=True)
-        paths.extend(str(p) for p in path)
-    roles = await RoleAssignment.filter(
-        person_id=person_id, until=None, area_id__isnull=False
-    ).values_list("area_path", flat=True)
-    paths.extend(str(p) for p in roles)
-    return paths
-
-
-async def _household_of(person_id: int) -> int | None:
-    rows = await db.fetch("SELECT household_id FROM person WHERE id = ?", [person_id])
-    return rows[0]["household_id"] if rows else None
+    # One statement: the household's path first, then the roles' in the order they were given.
+    rows = await db.fetch(
+        "SELECT path FROM ("
+        "SELECT h.path AS path, 0 AS place, 0 AS id FROM person p "
+        "JOIN household h ON h.id = p.household_id WHERE p.id = ? "
+        "UNION ALL "
+        "SELECT area_path, 1, id FROM role_assignment "
+        "WHERE person_id = ? AND until IS NULL AND area_id IS NOT NULL"
+        ") AS places ORDER BY place, id",
+        [person_id, person_id],
+    )
+    return [str(row["path"]) for row in rows]
 
 
 async def home_community(person_id: int) -> Community:
