@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from services.errors import IdempotencyConflict, InvalidInput
+from services.kit import clock, db
 from services.kit.auth import Actor
 from services.kit.retries import retrying
 from services.models import IdempotencyRecord
@@ -88,11 +89,19 @@ async def run_once(
 
     async def attempt() -> T:
         async with in_transaction():
-            record = await IdempotencyRecord.create(
-                account_id=actor.account_id, operation=operation, key=key, request_hash=digest
+            # Raw statements, no model built: the claim returns its id, the result is set on it.
+            rows = await db.execute(
+                "INSERT INTO idempotency_record "
+                "(account_id, operation, key, request_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [actor.account_id, operation, key, digest, clock.now()],
             )
-            result_id, result = await effect(record.id)
-            await IdempotencyRecord.filter(id=record.id).update(result_id=result_id)
+            record_id = int(rows[0]["id"])
+            result_id, result = await effect(record_id)
+            await db.execute(
+                "UPDATE idempotency_record SET result_id = ? WHERE id = ? RETURNING id",
+                [result_id, record_id],
+            )
             return result
 
     try:
@@ -114,6 +123,10 @@ class Call:
     operation: str
     key: str
     request: dict[str, Any]
+
+    def check(self) -> None:
+        """InvalidInput unless the key is 1-100 printable characters."""
+        check_key(self.key)
 
     async def previous(self, replay: Callable[[int], Awaitable[T]]) -> T | None:
         """The first result of this call if it ran before (see `previous_result`)."""

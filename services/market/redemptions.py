@@ -10,7 +10,9 @@ item or the same points.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -59,27 +61,39 @@ async def redeem(
     if not 1 <= quantity <= MAX_STOCK:
         raise InvalidInput(f"Quantity must be between 1 and {MAX_STOCK}.", field="quantity")
     call = Call(actor, "redeemReward", idempotency_key, {"reward": reward_id, "quantity": quantity})
-    if (previous := await call.previous(_redemption_by_id)) is not None:
-        return previous
-    reward = await Reward.get_or_none(id=reward_id)
-    if reward is None:
-        raise NotFound("No such reward.", field="rewardId")
-    account = await ledger.person_account(actor.person_id)
-    community = await ledger.community_at(reward.area_path)
-    policy = await ledger.policy_for(community)
+    call.check()
+    # No read of the key first: a first call claims it in its transaction, and a retry finds
+    # it claimed there (or here, if the world changed since and these checks refuse it).
+    try:
+        reward = await Reward.get_or_none(id=reward_id)
+        if reward is None:
+            raise NotFound("No such reward.", field="rewardId")
+        account = await ledger.person_account(actor.person_id)
+        community = await ledger.community_at(reward.area_path)
+        policy = await ledger.policy_for(community)
+    except Exception:
+        if (previous := await call.previous(_redemption_by_id)) is not None:
+            return previous
+        raise
 
     async def effect(_: int) -> tuple[int, Redemption]:
         moment = clock.now()
         # Stock first: a conditional decrement, so two redemptions cannot take the last item.
+        # The UPDATE returns the price and limits as they are now (no second read); only a
+        # refused decrement reads the row, to say why.
         rows = await db.execute(
-            "UPDATE reward SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING id",
+            "UPDATE reward SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING "
+            "price_points, per_person_limit, active, available_from, available_until",
             [quantity, reward.id, quantity],
         )
-        fresh = await Reward.get(id=reward.id)  # price and limits as they are now
-        if not is_available(fresh, moment):
+        fresh = _Terms.of(rows[0]) if rows else None
+        if fresh is None:
+            now = await Reward.get(id=reward.id)
+            if not is_available(now, moment):
+                raise RewardUnavailable("This reward is not available now.", field="rewardId")
+            raise OutOfStock(f"Only {now.stock} left.", field="quantity")
+        if not fresh.available(moment):
             raise RewardUnavailable("This reward is not available now.", field="rewardId")
-        if not rows:
-            raise OutOfStock(f"Only {fresh.stock} left.", field="quantity")
         locked = await ledger.lock_account(account.id)
         if fresh.per_person_limit is not None:
             taken = await _quantity_taken(reward.id, actor.person_id)
@@ -107,12 +121,44 @@ async def redeem(
             expires_at=moment + timedelta(days=policy.hold_days),
             created_at=moment,
         )
-        await RedemptionLot.bulk_create(
-            [RedemptionLot(redemption_id=redemption.id, lot_id=lot, points=p) for lot, p in parts]
+        await db.insert_many(
+            RedemptionLot._meta.db_table,
+            ["redemption_id", "lot_id", "points"],
+            [[redemption.id, lot, p] for lot, p in parts],
         )
         return redemption.id, redemption
 
     return await call.run(effect, _redemption_by_id)
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """A reward's price, limit and availability as its stock UPDATE returned them."""
+
+    price_points: int
+    per_person_limit: int | None
+    active: bool
+    available_from: datetime | None
+    available_until: datetime | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> _Terms:
+        limit = row["per_person_limit"]
+        return cls(
+            price_points=int(row["price_points"]),
+            per_person_limit=None if limit is None else int(limit),
+            active=bool(row["active"]),
+            available_from=db.timestamp(row["available_from"]),
+            available_until=db.timestamp(row["available_until"]),
+        )
+
+    def available(self, moment: datetime) -> bool:
+        """Active and inside its availability window (as `rewards.is_available`)."""
+        return (
+            self.active
+            and (self.available_from is None or self.available_from <= moment)
+            and (self.available_until is None or moment < self.available_until)
+        )
 
 
 async def _quantity_taken(reward_id: int, person_id: int) -> int:

@@ -269,7 +269,9 @@ async def _award(
     if not caps_checked:
         await _check_caps(plan)
     status = AwardStatus.PENDING if plan.rule.requires_review else AwardStatus.APPROVED
-    award = await PointsAward.create(
+    # Built first and inserted once, with its transaction when it is posted at once (no
+    # INSERT then UPDATE).
+    award = PointsAward(
         person_id=plan.person_id,
         rule_id=plan.rule.id,
         rule_version=plan.rule.version,
@@ -287,9 +289,9 @@ async def _award(
         earned_at=plan.earned_at,
     )
     if status is AwardStatus.APPROVED:
-        tx = await _post_award(award, plan.rule, plan.community, actor)
+        tx = await _post_award(award, plan.rule, plan.community, actor, plan.account_id)
         award.transaction_id = tx.id
-        await PointsAward.filter(id=award.id).update(transaction_id=tx.id)
+    await award.save()
     await _audit(actor, "awardPoints", award)
     return award
 
@@ -354,11 +356,14 @@ async def credit_period(award: PointsAward) -> str:
 
 
 async def _post_award(
-    award: PointsAward, rule: PointsRule, community: Community, actor: Actor | None
+    award: PointsAward,
+    rule: PointsRule,
+    community: Community,
+    actor: Actor | None,
+    account_id: int,
 ) -> PointsTransaction:
-    """Pool → person, a new lot with the community's expiry, and the evaluation credit (in
-    the quarter `credit_period` says)."""
-    account = await ledger.person_account(award.person_id)
+    """Pool → person (the person's account `account_id`), a new lot with the community's
+    expiry, and the evaluation credit (in the quarter `credit_period` says)."""
     pool = await ledger.pool_account(community)
     moment = clock.now()
     period = await credit_period(award)
@@ -378,10 +383,10 @@ async def _post_award(
             source_id=award.source_id,
             actor_account_id=actor.account_id if actor else None,
         ),
-        [(account.id, award.points), (pool.id, -award.points)],
+        [(account_id, award.points), (pool.id, -award.points)],
     )
     policy = await ledger.policy_for(community)
-    await ledger.add_lot(account.id, tx.id, award.points, ledger.expiry_from(policy, moment))
+    await ledger.add_lot(account_id, tx.id, award.points, ledger.expiry_from(policy, moment))
     await ledger.add_credit(award.person_id, period, rule.dimension, award.points)
     return tx
 
@@ -402,11 +407,17 @@ async def award_points(
     call = _single_call(
         actor, "awardPoints", person_id, rule_code, quantity, reason, source, idempotency_key
     )
-    if (previous := await call.previous(_award_by_id)) is not None:
-        return previous
-    plan = await _plan(
-        actor, person_id=person_id, rule_code=rule_code, quantity=quantity, penalty=False
-    )
+    call.check()
+    # No read of the key first: a first call claims it in its transaction, and a retry finds
+    # it claimed there (or here, if the world changed since and the checks refuse it).
+    try:
+        plan = await _plan(
+            actor, person_id=person_id, rule_code=rule_code, quantity=quantity, penalty=False
+        )
+    except Exception:
+        if (previous := await call.previous(_award_by_id)) is not None:
+            return previous
+        raise
 
     async def effect(_: int) -> tuple[int, PointsAward]:
         award = await _award(actor, plan, quantity, reason, source)
@@ -626,7 +637,7 @@ async def approve_award(*, actor: Actor | None, award_id: int) -> PointsAward:
         if changed:
             account = await ledger.person_account(award.person_id)
             await ledger.lock_account(account.id)
-            tx = await _post_award(award, rule, community, actor)
+            tx = await _post_award(award, rule, community, actor, account.id)
             await PointsAward.filter(id=award.id).update(transaction_id=tx.id)
             before = audit.snapshot(award)
             await _audit(actor, "approveAward", await PointsAward.get(id=award.id), before)

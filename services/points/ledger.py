@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from services.enums import AccountKind, Dimension, ExpiryKind, TransactionKind
@@ -25,13 +26,11 @@ from services.kit.paths import community_path
 from services.kit.settings import get_settings
 from services.models import (
     Area,
-    Household,
     PointsAccount,
     PointsEntry,
     PointsLot,
     PointsPolicy,
     PointsTransaction,
-    RoleAssignment,
 )
 from services.points import chain
 
@@ -56,21 +55,18 @@ async def community_at(path: str) -> Community:
 
 async def person_places(person_id: int) -> list[str]:
     """The area paths a person belongs to: their household's and those of their open roles."""
-    paths: list[str] = []
-    household_id = await _household_of(person_id)
-    if household_id is not None:
-        path = await Household.filter(id=household_id).values_list("path", flat=True)
-        paths.extend(str(p) for p in path)
-    roles = await RoleAssignment.filter(
-        person_id=person_id, until=None, area_id__isnull=False
-    ).values_list("area_path", flat=True)
-    paths.extend(str(p) for p in roles)
-    return paths
-
-
-async def _household_of(person_id: int) -> int | None:
-    rows = await db.fetch("SELECT household_id FROM person WHERE id = ?", [person_id])
-    return rows[0]["household_id"] if rows else None
+    # One statement: the household's path first, then the roles' in the order they were given.
+    rows = await db.fetch(
+        "SELECT path FROM ("
+        "SELECT h.path AS path, 0 AS place, 0 AS id FROM person p "
+        "JOIN household h ON h.id = p.household_id WHERE p.id = ? "
+        "UNION ALL "
+        "SELECT area_path, 1, id FROM role_assignment "
+        "WHERE person_id = ? AND until IS NULL AND area_id IS NOT NULL"
+        ") AS places ORDER BY place, id",
+        [person_id, person_id],
+    )
+    return [str(row["path"]) for row in rows]
 
 
 async def home_community(person_id: int) -> Community:
@@ -271,8 +267,9 @@ async def add_credit(person_id: int, period: str, dimension: Dimension, points: 
 
 async def policy_for(community: Community) -> PointsPolicy:
     """The community's policy, else the district default, else never-expire / 7-day holds."""
-    policy = await PointsPolicy.get_or_none(area_id=community.id)
-    policy = policy or await PointsPolicy.get_or_none(area_id=None)
+    # One read for both: the community's row sorts before the district default.
+    found = await PointsPolicy.filter(Q(area_id=community.id) | Q(area_id=None))
+    policy = min(found, key=lambda p: p.area_id is None, default=None)
     return policy or PointsPolicy(
         area_id=None, expiry=ExpiryKind.NONE, hold_days=get_settings().redemption_hold_days
     )

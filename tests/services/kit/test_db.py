@@ -52,3 +52,28 @@ async def test_statements_are_counted_and_slow_ones_logged(
 
 async def db_fetch_one() -> None:
     assert (await database.fetch("SELECT 1 AS one", []))[0]["one"] == 1
+
+
+async def _pragmas() -> tuple[str, int, int, int]:
+    journal = await database.fetch("PRAGMA journal_mode", [])
+    synchronous = await database.fetch("PRAGMA synchronous", [])
+    busy = await database.fetch("PRAGMA busy_timeout", [])
+    foreign = await database.fetch("PRAGMA foreign_keys", [])
+    return (
+        str(journal[0]["journal_mode"]).lower(),
+        int(next(iter(synchronous[0].values()))),
+        int(next(iter(busy[0].values()))),
+        int(foreign[0]["foreign_keys"]),
+    )
+
+
+async def test_sqlite_runs_in_wal_with_normal_sync_and_a_busy_timeout(db: Database) -> None:
+    """The pragmas the URL asks for (services.kit.db.normalize_url) are in effect on the app's
+    connection, outside and inside a transaction: WAL, synchronous NORMAL (1), the configured
+    busy timeout, foreign keys on."""
+    if db.backend != "sqlite":
+        pytest.skip("SQLite pragmas")
+    expected = ("wal", 1, get_settings().sqlite_busy_timeout_ms, 1)
+    assert await _pragmas() == expected
+    async with in_transaction():
+        assert await _pragmas() == expected
