@@ -21,7 +21,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -103,17 +103,46 @@ async def _head_transaction(community_id: int) -> int:
     return int(rows[0]["transaction_id"])
 
 
-async def _uncovered(community_id: int, last: LedgerCheckpoint | None) -> list[_Tx]:
+async def _uncovered(
+    community_id: int, last: LedgerCheckpoint | None, until: datetime
+) -> list[_Tx]:
     """The community's transactions after the last checkpoint up to the chain head (read
-    without its lock, see the module docstring), in id (= chain) order."""
+    without its lock, see the module docstring), in id (= chain) order, stopping before the
+    first one created at or after `until`: a contiguous stretch of the chain. Only that
+    stretch is read, so catching up on many days reads each transaction once."""
     bound = await _head_transaction(community_id)
     after = last.last_transaction_id if last is not None else 0
+    stop = (
+        await PointsTransaction.filter(
+            community_id=community_id, id__gt=after, id__lte=bound, created_at__gte=until
+        )
+        .order_by("id")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    if stop:
+        bound = min(bound, int(cast(Any, stop[0])) - 1)
     rows = (
         await PointsTransaction.filter(community_id=community_id, id__gt=after, id__lte=bound)
         .order_by("id")
         .values_list("id", "content_hash", "previous_hash", "created_at")
     )
     return [_Tx(int(i), str(h or ""), str(p or ""), c) for i, h, p, c in rows]
+
+
+async def _first_uncovered_time(
+    community_id: int, last: LedgerCheckpoint | None
+) -> datetime | None:
+    """When the community's first transaction not covered yet (up to the head) was made."""
+    bound = await _head_transaction(community_id)
+    after = last.last_transaction_id if last is not None else 0
+    found = (
+        await PointsTransaction.filter(community_id=community_id, id__gt=after, id__lte=bound)
+        .order_by("id")
+        .limit(1)
+        .values_list("created_at", flat=True)
+    )
+    return cast(datetime, found[0]) if found else None
 
 
 async def cut(
@@ -132,12 +161,7 @@ async def cut(
     raises BrokenChain (nothing is signed). Two cuts racing for the same sequence: the loser
     returns the winner's checkpoint (ON_DEMAND) or None (DAILY)."""
     last = await last_checkpoint(community_id)
-    txs = await _uncovered(community_id, last)
-    covered: list[_Tx] = []
-    for tx in txs:  # a contiguous stretch of the chain: stop at the first one after `until`
-        if tx.created_at >= until:
-            break
-        covered.append(tx)
+    covered = await _uncovered(community_id, last, until)
     if not covered:
         return last if kind is LedgerCheckpointKind.ON_DEMAND else None
     previous = last.head_hash if last is not None else GENESIS
@@ -228,12 +252,12 @@ async def _daily_for(community_id: int, today: date) -> int:
     made = 0
     while True:
         last = await last_checkpoint(community_id)
-        txs = await _uncovered(community_id, last)
-        if not txs:
+        first = await _first_uncovered_time(community_id, last)
+        if first is None:
             return made
         # The day of the first uncovered transaction (never before the last checkpoint's: times
         # written out of id order, as by a backdated import, go with the day after them).
-        day = local_day(txs[0].created_at)
+        day = local_day(first)
         if last is not None and last.kind == LedgerCheckpointKind.DAILY:
             day = max(day, last.day + timedelta(days=1))
         elif last is not None:
