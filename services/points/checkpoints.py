@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
@@ -114,7 +114,11 @@ async def _uncovered(
     after = last.last_transaction_id if last is not None else 0
     stop = (
         await PointsTransaction.filter(
-            community_id=community_id, id__gt=after, id__lte=bound, created_at__gte=until
+            # In UTC, as times are stored: SQLite compares them as text.
+            community_id=community_id,
+            id__gt=after,
+            id__lte=bound,
+            created_at__gte=until.astimezone(UTC),
         )
         .order_by("id")
         .limit(1)
