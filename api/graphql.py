@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
@@ -157,6 +157,20 @@ class _CappedHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
+        # Persisted queries hold over the socket as over HTTP: with PERSISTED_QUERIES=only,
+        # nothing but the manifest's operations runs, and a document named by hash is found.
+        payload = message["payload"]
+        try:
+            view = cast("GraphQLApp", self.view)
+            query = view.persisted.document(payload.get("query"), payload.get("extensions"))
+        except PersistedQueryError as refused:
+            error = GraphQLError(refused.message, extensions={"code": refused.code})
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        if query is not payload.get("query"):
+            message = {**message, "payload": {**payload, "query": query or ""}}
         await super().handle_subscribe(message)
 
 
@@ -661,7 +675,12 @@ class GraphQLApp(GraphQL[Context, None]):
                 code="BAD_REQUEST",
             )
         request_data = self._request_data(place_files(operations, files_map, form), protocol)
-        kind = self._operation_type(request_data.query, request_data.operation_name)
+        try:
+            # A document named by hash is judged as the document it names.
+            query = self.persisted.document(request_data.query, request_data.extensions)
+        except PersistedQueryError:
+            query = None  # refused with its code when it runs
+        kind = self._operation_type(query, request_data.operation_name)
         if kind is not None and kind != OperationType.MUTATION:
             raise RequestRefused(
                 400,

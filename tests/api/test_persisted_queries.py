@@ -4,6 +4,7 @@ headers of a persisted GET, on both handlers (FAST_EXECUTION on and off)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +24,8 @@ from api.persisted_queries import (
 )
 from services.kit.settings import Settings
 from services.models import UserAccount
-from tests.conftest import Database, login
+from tests.api.multipart_support import PREFLIGHT
+from tests.conftest import Database, login, websocket_scope
 
 VIEWER = "query Viewer { viewer { username } }"
 TYPENAME = "query Typename { __typename }"
@@ -361,3 +363,66 @@ async def test_off_mode_refuses_the_extension(db: Database) -> None:
         assert error["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
         plain = await post(http, {"query": TYPENAME})
         assert data(plain) == {"__typename": "Query"}
+
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "plain"])
+async def test_only_mode_holds_over_the_websocket(db: Database, tmp_path: Path, fast: bool) -> None:
+    # given the registered mode with one operation, driven as raw ASGI over graphql-transport-ws
+    manifest = manifest_file(tmp_path, TYPENAME)
+    app = create_app(
+        Settings(
+            environment="test",
+            throttle_enabled=False,
+            fast_execution=fast,
+            persisted_queries="only",
+            persisted_queries_manifest=str(manifest),
+        ),
+        manage_database=False,
+    )
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def say(payload: dict[str, Any]) -> None:
+        await incoming.put({"type": "websocket.receive", "text": json.dumps(payload)})
+
+    async def heard() -> dict[str, Any]:
+        message = await asyncio.wait_for(outgoing.get(), timeout=10)
+        return dict(json.loads(message["text"]))
+
+    session = asyncio.create_task(app(websocket_scope(), incoming.get, outgoing.put))
+    try:
+        await incoming.put({"type": "websocket.connect"})
+        assert (await asyncio.wait_for(outgoing.get(), timeout=10))["type"] == "websocket.accept"
+        await say({"type": "connection_init"})
+        assert (await heard())["type"] == "connection_ack"
+        # when a document outside the manifest (introspection) is sent over the socket
+        await say({"id": "1", "type": "subscribe", "payload": {"query": INTROSPECTION}})
+        refused = await heard()
+        # then it is refused as over HTTP, and a listed one runs by hash
+        assert refused["type"] == "error", refused
+        assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
+        await say({"id": "2", "type": "subscribe", "payload": {"extensions": extension(TYPENAME)}})
+        answer = await heard()
+        assert answer["type"] == "next", answer
+        assert answer["payload"]["data"] == {"__typename": "Query"}
+    finally:
+        await incoming.put({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(session, timeout=10)
+
+
+async def test_a_query_by_hash_is_not_taken_as_multipart(apq: httpx.AsyncClient) -> None:
+    # given a registered query
+    await post(apq, {"query": TYPENAME, "extensions": extension(TYPENAME)})
+    # when it is sent by hash as multipart/form-data
+    operations = json.dumps({"extensions": extension(TYPENAME)})
+    response = await apq.post(
+        "/graphql",
+        files={"operations": (None, operations), "map": (None, "{}")},
+        headers=PREFLIGHT,
+    )
+    # then it is refused as the query it names
+    assert response.status_code == 400
+    assert error_code(response) == "MULTIPART_MUTATION_ONLY"
