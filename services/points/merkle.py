@@ -24,8 +24,14 @@ NODE = b"\x01"
 
 
 def leaf_hash(content_hash: str) -> bytes:
-    """The hash of a leaf: its transaction's content hash (hex) with the leaf prefix."""
-    return hashlib.sha256(LEAF + bytes.fromhex(content_hash)).digest()
+    """The hash of a leaf: its transaction's content hash (hex) with the leaf prefix. A stored
+    hash that is not hex (a tampered row) is taken as its text: it then leads to no signed root
+    (the check reports a mismatch) instead of failing the whole check."""
+    try:
+        data = bytes.fromhex(content_hash)
+    except ValueError:
+        data = content_hash.encode()
+    return hashlib.sha256(LEAF + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

@@ -16,7 +16,10 @@ withheld then are not known), and awards refused at the time were never stored, 
 cap cannot bring them back. PENDING awards count on both sides, as the caps count them. Only
 the awards under the area count in the caps: a person's awards by the district's rule in a
 community outside it are not seen (simulate at the street or district to include them). Penalty
-rules are not simulated (InvalidInput).
+rules are not simulated (InvalidInput). Usage is counted per community under the community's
+rule as it is now: a community that switched from the district's rule to its own override
+inside a cap's window counts that window's awards under both together, where the real caps
+counted each rule's own.
 """
 
 from __future__ import annotations
