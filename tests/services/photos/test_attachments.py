@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from tortoise.exceptions import OperationalError
-from tortoise.queryset import QuerySet
 
 from services import volunteering, workorders
 from services.enums import WorkOrderAction
 from services.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from services.kit import db as kit_db
 from services.kit.media import media_path
 from services.kit.settings import get_settings
-from services.models import IdempotencyRecord, Photo, WorkOrder, WorkOrderEvent
+from services.models import Photo, WorkOrder, WorkOrderEvent
 from services.photos import attachments
 from tests.conftest import Database, actor_for
 from tests.services.photos.images import encoded, jpeg, opened
@@ -295,16 +295,17 @@ class TestIdempotentPathLeavesNoOrphans:
     ) -> None:
         # given an idempotent report whose first attempt loses its transaction at the end
         # (SQLite busy), so the attempt runs again
-        real_update = QuerySet.update
+        real_execute = kit_db.execute
         failures = {"left": 1}
 
-        def flaky(self: QuerySet[Any], **kwargs: Any) -> Any:
-            if self.model is IdempotencyRecord and failures["left"]:
+        async def flaky(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+            # The record's result is set last, just before the commit.
+            if sql.startswith("UPDATE idempotency_record") and failures["left"]:
                 failures["left"] -= 1
                 raise OperationalError("database is locked")
-            return real_update(self, **kwargs)
+            return await real_execute(sql, params)
 
-        monkeypatch.setattr(QuerySet, "update", flaky)
+        monkeypatch.setattr(kit_db, "execute", flaky)
         order = await workorders.report_problem(
             actor=await actor_for("rider"),
             category="SANITATION",
