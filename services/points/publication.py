@@ -12,26 +12,16 @@ from __future__ import annotations
 
 from services.enums import AreaLevel
 from services.errors import Forbidden, NotFound
-from services.grids import get_area
+from services.grids import areas_by_ids, get_area
 from services.kit import db
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, Window, keyset_sql, page_from_rows
-from services.kit.paths import ancestor_paths, is_under, subtree_bounds
+from services.kit.paths import ancestor_paths, subtree_bounds
 from services.models import LedgerCheckpoint, Notice
+from services.notices import in_scope_of
 from services.notices.publishing import publish_notice
 from services.points import signing
 from services.points.checkpoints import message
-
-
-def in_scope(actor: Actor, path: str) -> bool:
-    """Is the community (or area) at `path` the actor's concern: they run it or an area in line
-    with it, or they live or hold a role in it?"""
-    if actor.reads(path):
-        return True
-    places = [g.area_path for g in actor.grants if g.area_path]
-    if actor.household_path:
-        places.append(actor.household_path)
-    return any(is_under(place, path) for place in places)
 
 
 async def _communities(path: str) -> list[tuple[int, str]]:
@@ -53,11 +43,11 @@ async def list_checkpoints(
     actor's concern, newest first."""
     actor = require_actor(actor)
     area = await get_area(area_id=under_id)
-    if not in_scope(actor, area.path):
+    if not in_scope_of(actor, area.path):
         raise Forbidden(
             "Ledger checkpoints are read by the people of the community.", field="under"
         )
-    ids = [c for c, path in await _communities(area.path) if in_scope(actor, path)]
+    ids = [c for c, path in await _communities(area.path) if in_scope_of(actor, path)]
     if not ids:
         return page_from_rows([], [], window, count=_zero)
     where = f"community_id IN ({','.join('?' for _ in ids)})"
@@ -91,23 +81,14 @@ async def checkpoints_by_ids(
     if actor is None or not checkpoint_ids:
         return [None] * len(checkpoint_ids)
     found = {c.id: c for c in await LedgerCheckpoint.filter(id__in=checkpoint_ids)}
-    paths = await _paths({c.community_id for c in found.values()})
+    communities = await areas_by_ids(area_ids=sorted({c.community_id for c in found.values()}))
+    paths = {a.id: a.path for a in communities if a is not None}
     return [
         c
-        if (c := found.get(i)) is not None and in_scope(actor, paths.get(c.community_id, ""))
+        if (c := found.get(i)) is not None and in_scope_of(actor, paths.get(c.community_id, ""))
         else None
         for i in checkpoint_ids
     ]
-
-
-async def _paths(community_ids: set[int]) -> dict[int, str]:
-    if not community_ids:
-        return {}
-    ids = sorted(community_ids)
-    rows = await db.fetch(
-        f"SELECT id, path FROM area WHERE id IN ({','.join('?' for _ in ids)})", ids
-    )
-    return {int(r["id"]): str(r["path"]) for r in rows}
 
 
 def notice_text(checkpoint: LedgerCheckpoint, community_name: str) -> tuple[str, str]:
@@ -143,7 +124,7 @@ async def publish_checkpoint(
     actor = require_actor(actor)
     checkpoint = await LedgerCheckpoint.get_or_none(id=checkpoint_id)
     community = await get_area(area_id=checkpoint.community_id) if checkpoint else None
-    if checkpoint is None or community is None or not in_scope(actor, community.path):
+    if checkpoint is None or community is None or not in_scope_of(actor, community.path):
         raise NotFound("No such ledger checkpoint.", field="checkpointId")
     if not actor.administers(community.path):
         raise Forbidden(
