@@ -18,8 +18,8 @@ from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, Window, keyset_sql, page_from_rows
 from services.kit.paths import ancestor_paths, subtree_bounds
 from services.models import LedgerCheckpoint, Notice
-from services.notices.reading import in_scope_of
 from services.notices.publishing import publish_notice
+from services.notices.reading import in_scope_of
 from services.points import signing
 from services.points.checkpoints import message
 
