@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bench.queries import Call, Scenario, areas_scenario, viewer_scenario
+from bench.queries import Call, Scenario, areas_scenario, nested_scenario, viewer_scenario
 from bench.servers import CHILDREN, Server, login, run_load_process, server_env
 from services.kit import clock
 
@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 2 s runs, 3,000-household scale set"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes per server (1); CPU is counted over all of them",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where to write .md")
     parser.add_argument(
         "--keep", action="store_true", help="keep the SQLite files and server logs (prints where)"
@@ -100,6 +106,7 @@ class Options:
     datasets: list[str]
     firsts: list[int]
     client: str
+    workers: int
     results_dir: Path
     keep: bool
     quick: bool
@@ -120,12 +127,15 @@ class Options:
             datasets=datasets,
             firsts=[int(f) for f in args.first.split(",") if f.strip()],
             client=args.client,
+            workers=args.workers,
             results_dir=args.results_dir,
             keep=args.keep,
             quick=args.quick,
         )
         if not 1 <= options.concurrency <= 1024 or not 0 < options.duration <= 600:
             raise SystemExit("--concurrency must be 1..1024 and --duration 0..600 seconds")
+        if not 1 <= options.workers <= 8:
+            raise SystemExit("--workers must be 1..8")
         if not 1 <= options.repeat <= 10:
             raise SystemExit("--repeat must be 1..10")
         if not 1 <= options.households <= 1_000_000:
@@ -135,8 +145,13 @@ class Options:
         return options
 
 
+def _auth(token: str) -> dict[str, str]:
+    """The Authorization header for a token; none for an anonymous scenario (empty token)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def _send(base: str, call: Call, token: str) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = _auth(token)
     if call.body:
         headers["Content-Type"] = "application/json"
     return httpx.request(
@@ -165,7 +180,8 @@ def validate(graphql: Server, ceiling: Server, scenario: Scenario, token: str) -
         problems.append(f"GraphQL: HTTP {got.status_code} {got.text[:300]}")
     if want.status_code != 200 or "errors" in want.json():
         problems.append(f"ceiling: HTTP {want.status_code} {want.text[:300]}")
-    if not problems and got.json() != want.json():
+    # The data must match; GraphQL adds `extensions` (the cost of the operation).
+    if not problems and got.json().get("data") != want.json().get("data"):
         problems.append(
             "responses differ: GraphQL "
             f"{json.dumps(got.json(), ensure_ascii=False)[:300]} vs ceiling "
@@ -177,7 +193,7 @@ def validate(graphql: Server, ceiling: Server, scenario: Scenario, token: str) -
 
 def run_load(server: Server, call: Call, token: str, options: Options) -> dict[str, Any]:
     """One closed-loop run in a separate process; its figures."""
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = _auth(token)
     if call.body:
         headers["Content-Type"] = "application/json"
     assert server.proc is not None
@@ -236,8 +252,12 @@ def bench_dataset(kind: str, options: Options, secret: str) -> DatasetResult:
             flush=True,
         )
         env = server_env(url, secret)
-        graphql = Server("GraphQL", "api.app:create_app", env, workdir / "graphql.log")
-        ceiling = Server("ceiling", "bench.ceiling:create_app", env, workdir / "ceiling.log")
+        graphql = Server(
+            "GraphQL", "api.app:create_app", env, workdir / "graphql.log", options.workers
+        )
+        ceiling = Server(
+            "ceiling", "bench.ceiling:create_app", env, workdir / "ceiling.log", options.workers
+        )
         servers = [graphql, ceiling]
         for server in servers:
             server.start()
@@ -246,16 +266,18 @@ def bench_dataset(kind: str, options: Options, secret: str) -> DatasetResult:
         token = login(graphql.base, prepared.username, prepared.password)
         result = DatasetResult(prepared)
         scenarios = [areas_scenario(prepared.community_id, n) for n in options.firsts]
+        scenarios.append(nested_scenario(prepared.community_id))
         scenarios.append(viewer_scenario())
         for scenario in scenarios:
-            check = validate(graphql, ceiling, scenario, token)
+            as_whom = "" if scenario.anonymous else token
+            check = validate(graphql, ceiling, scenario, as_whom)
             for problem in check["problems"]:
                 print(f"[{kind}] {scenario.name}: {problem}", flush=True)
             rounds: dict[str, list[dict[str, Any]]] = {"GraphQL": [], "ceiling": []}
             for _ in range(options.repeat):
                 for server, call in ((graphql, scenario.graphql), (ceiling, scenario.ceiling)):
                     print(f"[{kind}] {scenario.name} on {server.name} ...", end=" ", flush=True)
-                    figure = run_load(server, call, token, options)
+                    figure = run_load(server, call, as_whom, options)
                     others = figure["machine_cpu"] - figure["server_cpu"] - figure["client_cpu"]
                     print(
                         f"{figure['rps']:.0f} req/s, p50 {figure['p50_ms']:.1f} ms, "
@@ -316,8 +338,9 @@ def report(results: list[DatasetResult], options: Options, started: datetime) ->
         + (" (WAL file in a temp dir)." if options.database == "sqlite" else " on loopback."),
         "- Processes: the GraphQL server (`python -m uvicorn --factory api.app:create_app`), the "
         "ceiling server (`bench/ceiling.py` under the same uvicorn command) and the load "
-        "generator are separate processes on 127.0.0.1; one uvicorn worker each; nothing is "
-        "pinned, so all share the machine's cores (the idle server sleeps while the other runs).",
+        f"generator are separate processes on 127.0.0.1; {options.workers} uvicorn worker(s) "
+        "each (a server's CPU counts all its processes); nothing is pinned, so all share the "
+        "machine's cores (the idle server sleeps while the other runs).",
         f"- Load: closed loop, {options.concurrency} connections each sending back to back "
         f"(client `{options.client}`), {options.warmup:g} s warm-up then {options.duration:g} s "
         f"measured per run, {options.repeat} run(s) per server alternating (the median by req/s "

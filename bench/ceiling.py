@@ -6,12 +6,14 @@ data: the same authentication as the API (`services.accounts.actor_from_token`: 
 session, the actor's roles), then a few hand-written statements, and JSON shaped exactly like the
 GraphQL response (`{"data": ...}`) so the benchmark can check that both return the same thing.
 
-POST /areas  {"under": <Area global id>, "first": N}
+POST /areas  {"under": <Area global id>, "first": N, "coverage": true}
     1. the `under` area's path;
     2. the page: micro-grids in that subtree, in id order, LIMIT N;
     3. the coverage aggregate for the page: the same two range-join statements as
        services.grids.coverage_figures (keep them in step);
     4. the role holders of the page (open duty roles) joined to their names, one statement.
+    With "coverage": false, step 3 is left out and the nodes carry no coverage (the bench's
+    anonymous three-level read, `nested`).
 GET /viewer
     the actor's person name, then the open roles joined to their areas, one statement each.
 """
@@ -107,6 +109,7 @@ async def areas(request: Request) -> Response:
         args = await request.json()
         type_name, under_id = parse_global_id(str(args["under"]))
         first = int(args.get("first", 20))
+        with_coverage = bool(args.get("coverage", True))
     except (ValueError, KeyError, TypeError):
         return _error(400, "INVALID_INPUT", "Expected {under: Area id, first: int}.")
     settings = get_settings()
@@ -126,7 +129,7 @@ async def areas(request: Request) -> Response:
         else []
     )
     ids = [row["id"] for row in page]
-    figures = await coverage_figures(ids) if ids else {}
+    figures = await coverage_figures(ids) if ids and with_coverage else {}
     holders: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
         rows = await db.fetch(
@@ -141,20 +144,18 @@ async def areas(request: Request) -> Response:
     edges = []
     errors = []
     for index, row in enumerate(page):
-        readable = actor is not None and actor.reads(row["path"])
-        if not readable:
+        node: dict[str, Any] = {"id": global_id("Area", row["id"]), "name": row["name"]}
+        if with_coverage:
+            readable = actor is not None and actor.reads(row["path"])
+            node["coverage"] = figures[row["id"]] if readable else None
+        if with_coverage and not readable:
             errors.append(
                 {
                     "message": "Coverage is shown to admins and leaders of the area.",
                     "path": ["areas", "edges", index, "node", "coverage"],
                 }
             )
-        node = {
-            "id": global_id("Area", row["id"]),
-            "name": row["name"],
-            "coverage": figures[row["id"]] if readable else None,
-            "roleHolders": holders[row["id"]],
-        }
+        node["roleHolders"] = holders[row["id"]]
         edges.append({"node": node})
     body: dict[str, Any] = {"data": {"areas": {"edges": edges}}}
     if errors:

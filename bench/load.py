@@ -64,16 +64,34 @@ def check_loopback(url: str) -> tuple[str, int, str]:
     return host, parts.port or 80, parts.path or "/"
 
 
-def process_cpu_seconds(pid: int | None) -> float:
-    """User + system CPU seconds of a process (all its threads), 0 when unknown."""
-    if pid is None:
-        return 0.0
+def _cpu_of(pid: int | str) -> tuple[int, float] | None:
+    """(process group, user + system CPU seconds) of one process, None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
+        return None
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a server (all its threads), 0 when unknown.
+
+    A server started as a process group leader (bench.servers starts each in its own session)
+    counts with every process of its group: uvicorn's `--workers N` runs the app in children.
+    """
+    if pid is None:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    own = _cpu_of(pid)
+    if own is None:
+        return 0.0
+    if own[0] != pid:
+        return own[1]
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (found := _cpu_of(entry)) is not None and found[0] == pid:
+            total += found[1]
+    return total
 
 
 def machine_busy_seconds() -> float:

@@ -27,6 +27,14 @@ query BenchAreas($under: ID!, $first: Int!) {
 }
 """
 
+NESTED_QUERY = """
+query BenchNested($under: ID!, $first: Int!) {
+  areas(under: $under, level: MICRO_GRID, first: $first) {
+    edges { node { id name roleHolders { role person { name } } } }
+  }
+}
+"""
+
 VIEWER_QUERY = """
 query BenchViewer {
   viewer { id username person { name } roles { role area { id name level } } }
@@ -71,6 +79,7 @@ class Scenario:
     name: str  # e.g. "areas first=20"
     graphql: Call
     ceiling: Call
+    anonymous: bool = False  # sent without the bench user's token
 
 
 def areas_scenario(community_id: int, first: int) -> Scenario:
@@ -84,6 +93,23 @@ def areas_scenario(community_id: int, first: int) -> Scenario:
             json.dumps({"query": AREAS_QUERY, "variables": {"under": under, "first": first}}),
         ),
         ceiling=Call("POST", "/areas", json.dumps({"under": under, "first": first})),
+    )
+
+
+def nested_scenario(community_id: int, first: int = 20) -> Scenario:
+    """Issue 18's three-level read, anonymous: micro-grids, their role holders, their names."""
+    under = global_id("Area", community_id)
+    return Scenario(
+        name=f"nested first={first}",
+        graphql=Call(
+            "POST",
+            "/graphql",
+            json.dumps({"query": NESTED_QUERY, "variables": {"under": under, "first": first}}),
+        ),
+        ceiling=Call(
+            "POST", "/areas", json.dumps({"under": under, "first": first, "coverage": False})
+        ),
+        anonymous=True,
     )
 
 

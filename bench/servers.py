@@ -72,6 +72,7 @@ class Server:
     factory: str
     env: dict[str, str]
     log_path: Path
+    workers: int = 1
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[Any] | None = None
 
@@ -91,6 +92,8 @@ class Server:
             "--port",
             str(self.port),
         ]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         with self.log_path.open("ab") as log:
             self.proc = CHILDREN.start(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 

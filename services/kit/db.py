@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -133,14 +135,36 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+@lru_cache(maxsize=1024)
+def _numbered(sql: str) -> str:
+    """A statement's `?` placeholders as PostgreSQL's `$1, $2, ...` (statements are few and
+    repeat, so each is rewritten once)."""
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+
+
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     """Run a read-only SQL statement written with `?` placeholders on either database."""
     conn = connections.get("default")
     if dialect() == "postgres":
-        parts = sql.split("?")
-        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
-    rows = await conn.execute_query_dict(sql, params)
-    return [dict(row) for row in rows]
+        sql = _numbered(sql)
+    # Both of Tortoise's clients already hand back a new dict per row.
+    rows: list[dict[str, Any]] = await conn.execute_query_dict(sql, params)
+    return rows
+
+
+def one_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`column IN (values)` as SQL with `?` placeholders, and its parameters.
+
+    On PostgreSQL one array parameter (`column = ANY(?)`): the statement's text is the same for
+    any number of values, so asyncpg prepares it once per connection, and PostgreSQL plans it
+    once for every length (a list of 20 ids planned with its values chose a hash join over a
+    whole table where an index lookup per id costs a quarter; bench/README.md). SQLite has no
+    arrays: one `?` per value there.
+    """
+    if dialect() == "postgres":
+        return f"{column} = ANY(?)", [list(values)]
+    return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
 
 async def execute(sql: str, params: list[Any]) -> list[dict[str, Any]]:

@@ -420,16 +420,17 @@ async def role_holders_by_area(*, area_ids: list[int]) -> list[list[DutyHolder]]
         return []
     # Plain rows, not models: a page of areas has a few holders each, and building two models
     # per row (with their timestamps parsed) cost more than the statement itself.
+    at_areas, areas = db.one_of("r.area_id", area_ids)
+    duties, roles = db.one_of("r.role", _DUTY_ROLE_VALUES)
     rows = await db.fetch(
         f"""
         SELECT r.id, r.role, r.since, r.end_reason, r.person_id, r.area_id,
                p.name, p.phone, p.party_member, p.household_id
         FROM role_assignment r JOIN person p ON p.id = r.person_id
-        WHERE r.area_id IN ({",".join("?" for _ in area_ids)}) AND r.until IS NULL
-          AND r.role IN ({",".join("?" for _ in _DUTY_ROLE_VALUES)})
+        WHERE {at_areas} AND r.until IS NULL AND {duties}
         ORDER BY r.id
         """,
-        [*area_ids, *_DUTY_ROLE_VALUES],
+        [*areas, *roles],
     )
     for row in rows:
         since = db.timestamp(row["since"])
