@@ -132,12 +132,15 @@ async def areas(request: Request) -> Response:
     figures = await coverage_figures(ids) if ids and with_coverage else {}
     holders: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
+        # As services.people.role_holders_by_area lists them (one array parameter each on
+        # PostgreSQL: see db.one_of).
+        at_areas, areas_params = db.one_of("r.area_id", ids)
+        duties, roles_params = db.one_of("r.role", _DUTY_ROLES)
         rows = await db.fetch(
             "SELECT r.area_id, r.role, p.name FROM role_assignment r "
             "JOIN person p ON p.id = r.person_id "
-            f"WHERE r.area_id IN ({_marks(len(ids))}) AND r.until IS NULL "
-            f"AND r.role IN ({_marks(len(_DUTY_ROLES))}) ORDER BY r.id",
-            [*ids, *_DUTY_ROLES],
+            f"WHERE {at_areas} AND r.until IS NULL AND {duties} ORDER BY r.id",
+            [*areas_params, *roles_params],
         )
         for row in rows:
             holders[row["area_id"]].append({"role": row["role"], "person": {"name": row["name"]}})

@@ -64,14 +64,17 @@ def check_loopback(url: str) -> tuple[str, int, str]:
     return host, parts.port or 80, parts.path or "/"
 
 
-def _cpu_of(pid: int | str) -> tuple[int, float] | None:
-    """(process group, user + system CPU seconds) of one process, None when it is gone."""
+def _cpu_of(pid: int | str) -> tuple[int, float, float] | None:
+    """(process group, its own CPU seconds, CPU seconds of its reaped children) of a process,
+    None when it is gone; CPU is user + system."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    own = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    reaped = (int(fields[13]) + int(fields[14])) / _CLOCK_TICKS
+    return int(fields[2]), own, reaped
 
 
 def process_cpu_seconds(pid: int | None) -> float:
@@ -79,18 +82,23 @@ def process_cpu_seconds(pid: int | None) -> float:
 
     A server started as a process group leader (bench.servers starts each in its own session)
     counts with every process of its group: uvicorn's `--workers N` runs the app in children.
+    A worker that exits (uvicorn replaces one that misses its health ping) moves its CPU to the
+    leader's reaped-children time, which is counted too, so the total never goes down.
     """
     if pid is None:
         return 0.0
-    own = _cpu_of(pid)
-    if own is None:
+    leader = _cpu_of(pid)
+    if leader is None:
         return 0.0
-    if own[0] != pid:
-        return own[1]
-    total = 0.0
+    group, own, reaped = leader
+    if group != pid:
+        return own
+    total = own + reaped
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and (found := _cpu_of(entry)) is not None and found[0] == pid:
-            total += found[1]
+        if entry.isdigit() and int(entry) != pid:
+            found = _cpu_of(entry)
+            if found is not None and found[0] == pid:
+                total += found[1]
     return total
 
 
