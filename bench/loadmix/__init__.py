@@ -541,10 +541,12 @@ def _locust_version() -> str:
 def main(argv: list[str]) -> int:
     """Entry point of `python -m bench loadmix`."""
     options = Options.parse(argv)
-    started = clock.now()
     secret = secrets.token_urlsafe(48)
-    # Tokens are minted in this process: the server's settings, before any are read.
+    # Tokens are minted in this process: the server's settings, before any are read (the clock
+    # reads them too, so it comes after; read first, it fixed the default secret and every token
+    # minted here was refused as UNAUTHENTICATED).
     os.environ.update(ENVIRONMENT="dev", JWT_SECRET=secret)
+    started = clock.now()
     runs: list[Run] = []
     try:
         for database, workers in options.runs:
