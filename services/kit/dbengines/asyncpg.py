@@ -28,11 +28,13 @@ async def keep_session(connection: asyncpg.Connection) -> None:
 
     asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL` on every release, and Tortoise takes a connection from the pool for every
-    statement outside a transaction: one more round trip per statement, ~8% of a nested read's
-    CPU (bench/README.md). The service leaves no session state to undo: its advisory locks are
-    transaction-scoped (`pg_advisory_xact_lock`), it declares no cursors outside transactions,
-    never LISTENs (events cross processes through Redis) and never SETs a session setting
-    (tests/services/kit/test_db.py checks that a released connection comes back clean).
+    statement outside a transaction: one more round trip and statement per statement, for
+    PostgreSQL to run (bench/README.md, "Issue 18 re-measured": it did not change the nested
+    read's throughput, which the server's own Python work bounds). The service leaves no
+    session state to undo: its advisory locks are transaction-scoped (`pg_advisory_xact_lock`),
+    it declares no cursors outside transactions, never LISTENs (events cross processes through
+    Redis) and never SETs a session setting (tests/services/kit/test_db.py checks that a
+    released connection comes back clean).
     """
 
 
