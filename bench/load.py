@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REQUEST_TIMEOUT = 60.0  # seconds; a request slower than this counts as an error
+STAGGER = 0.02  # seconds between two connections' opening (at most half the warm-up in all)
 IDLE_TIMEOUT = 120.0  # seconds to wait for the server to finish earlier work before a run
 
 
@@ -223,9 +224,14 @@ async def _raw_worker(
     port: int,
     path: str,
     feed: Feed | None,
+    delay: float = 0.0,
 ) -> None:
     start, end = window
     request = _raw_request(spec, host, port, path)
+    # Connections open one after another (STAGGER apart), inside the warm-up: opened in one
+    # burst, they were all accepted by whichever uvicorn worker woke first, and `--workers 2`
+    # ran on one process.
+    await asyncio.sleep(delay)
     stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     try:
         while (sent := time.perf_counter()) < end:
@@ -321,9 +327,10 @@ async def _run_python(spec: Spec) -> dict[str, Any]:
         http = httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT)
         workers = [_httpx_worker(spec, tally, window, http, feed) for _ in range(spec.concurrency)]
     else:
+        stagger = min(STAGGER, spec.warmup / 2 / spec.concurrency)
         workers = [
-            _raw_worker(spec, tally, window, host, port, path, feed)
-            for _ in range(spec.concurrency)
+            _raw_worker(spec, tally, window, host, port, path, feed, i * stagger)
+            for i in range(spec.concurrency)
         ]
     try:
         # Bounded: every request has a timeout, so the workers end soon after the window.
