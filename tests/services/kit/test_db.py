@@ -3,11 +3,8 @@ parameters), inside transactions too."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from prometheus_client import REGISTRY
 from tortoise.transactions import in_transaction
@@ -80,38 +77,3 @@ async def test_sqlite_runs_in_wal_with_normal_sync_and_a_busy_timeout(db: Databa
     assert await _pragmas() == expected
     async with in_transaction():
         assert await _pragmas() == expected
-
-
-async def test_postgres_connections_go_back_to_the_pool_without_a_reset_round_trip(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """asyncpg's default reset (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL) costs a round
-    trip per statement; the pool skips it (services.kit.dbengines.asyncpg.keep_session), which
-    is safe because nothing the service does outlives its transaction on a connection."""
-    if db.backend != "postgres":
-        pytest.skip("PostgreSQL's connection pool")
-    resets: list[object] = []
-    original = asyncpg.Connection.reset
-
-    async def counted(self: asyncpg.Connection, **options: Any) -> None:
-        resets.append(self)
-        await original(self, **options)
-
-    monkeypatch.setattr(asyncpg.Connection, "reset", counted)
-    # given a transaction that took a transaction-scoped advisory lock, and one that failed
-    async with in_transaction():
-        await database.fetch("SELECT pg_advisory_xact_lock(4242) AS locked", [])
-    with pytest.raises(RuntimeError):
-        async with in_transaction():
-            await database.fetch("SELECT 1 AS one", [])
-            raise RuntimeError("the transaction fails")
-    # when many statements run at once, on as many of the pool's connections as it gives
-    held = (
-        "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-    )
-    rows = await asyncio.gather(*(database.fetch(held, []) for _ in range(20)))
-    # then none holds a lock or an open transaction, and no reset statement was sent
-    assert [r[0]["n"] for r in rows] == [0] * 20
-    async with in_transaction():  # a transaction still starts cleanly on a reused connection
-        assert (await database.fetch("SELECT 1 AS one", []))[0]["one"] == 1
-    assert resets == []
