@@ -82,35 +82,27 @@ class Scenario:
     anonymous: bool = False  # sent without the bench user's token
 
 
+def _areas_read(name: str, query: str, community_id: int, first: int, *, nested: bool) -> Scenario:
+    """A page of a community's micro-grids as GraphQL `query` and as the ceiling's `/areas`
+    (without coverage, and anonymous, for the nested read)."""
+    variables = {"under": global_id("Area", community_id), "first": first}
+    ceiling = {**variables, "coverage": False} if nested else variables
+    return Scenario(
+        name=f"{name} first={first}",
+        graphql=Call("POST", "/graphql", json.dumps({"query": query, "variables": variables})),
+        ceiling=Call("POST", "/areas", json.dumps(ceiling)),
+        anonymous=nested,
+    )
+
+
 def areas_scenario(community_id: int, first: int) -> Scenario:
     """The micro-grids of a community with coverage and role holders, `first` at a time."""
-    under = global_id("Area", community_id)
-    return Scenario(
-        name=f"areas first={first}",
-        graphql=Call(
-            "POST",
-            "/graphql",
-            json.dumps({"query": AREAS_QUERY, "variables": {"under": under, "first": first}}),
-        ),
-        ceiling=Call("POST", "/areas", json.dumps({"under": under, "first": first})),
-    )
+    return _areas_read("areas", AREAS_QUERY, community_id, first, nested=False)
 
 
 def nested_scenario(community_id: int, first: int = 20) -> Scenario:
     """Issue 18's three-level read, anonymous: micro-grids, their role holders, their names."""
-    under = global_id("Area", community_id)
-    return Scenario(
-        name=f"nested first={first}",
-        graphql=Call(
-            "POST",
-            "/graphql",
-            json.dumps({"query": NESTED_QUERY, "variables": {"under": under, "first": first}}),
-        ),
-        ceiling=Call(
-            "POST", "/areas", json.dumps({"under": under, "first": first, "coverage": False})
-        ),
-        anonymous=True,
-    )
+    return _areas_read("nested", NESTED_QUERY, community_id, first, nested=True)
 
 
 def viewer_scenario() -> Scenario:
