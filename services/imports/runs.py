@@ -8,6 +8,7 @@ The same function serves the command line (`actor=None`: the system, no scope) a
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -314,11 +315,13 @@ async def get_import_job(*, actor: Actor | None, job_id: int) -> ImportJob:
     job = await ImportJob.get_or_none(id=job_id)
     if job is None or job.actor_id != actor.person_id:
         raise NotFound("No such import job.", field="id")
-    # Running here: its counts as they are now (what is saved may lag behind). Once it has an
-    # outcome, the saved row: its problems are saved with it.
+    # Running here: its counts as they are now (what is saved may lag behind), as a copy: the
+    # run goes on changing its own, and a follower holding that one would see the outcome set
+    # before it is committed (and take the job for finished before the outcome is announced).
+    # Once it has an outcome, the saved row: its problems are saved with it.
     live = LIVE.get(job.id)
     if live is not None and live.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        return live
+        return copy.copy(live)
     return job
 
 

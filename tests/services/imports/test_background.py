@@ -216,6 +216,25 @@ class TestProgress:
         assert 0 < read.rows_total <= 50
         await finished(job)
 
+    async def test_what_a_poll_read_stays_as_it_was_while_the_job_goes_on(
+        self, db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A follower holding the run's own object saw SUCCEEDED set before the commit and its
+        # announcement, and ended its stream on a RUNNING event (the flaky subscription test).
+        monkeypatch.setattr(runs, "YIELD_EVERY", 1)
+        admin = await actor_for("community_admin")
+        job = await start(await household_rows(50))
+        for _ in range(100_000):
+            read = await imports.get_import_job(actor=admin, job_id=job.id)
+            if read.rows_total:
+                break
+            await asyncio.sleep(0)
+        counted = read.rows_total
+        the_runs_own = read is runs.LIVE.get(job.id)
+        assert (await finished(job)).status is ImportStatus.SUCCEEDED
+        assert not the_runs_own
+        assert (read.status, read.rows_total) == (ImportStatus.RUNNING, counted)
+
 
 class TestInterrupted:
     async def test_a_shutdown_fails_the_running_job_and_writes_nothing(
