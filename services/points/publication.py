@@ -5,15 +5,17 @@ Checkpoints hold no personal data (ranges, hashes, a signature), and they are me
 everyone whose concern a community is (who lives or holds a role in it, and its admins and
 leaders above) may list the community's checkpoints and read any of them. Publishing one as a
 notice is for the admins who administer the community; a checkpoint is published once (asking
-again answers the same notice).
+again answers the same notice, also when two admins publish it at once).
 """
 
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
 from services.enums import AreaLevel
 from services.errors import Forbidden, NotFound
 from services.grids import areas_by_ids, get_area
-from services.kit import db
+from services.kit import db, events
 from services.kit.auth import Actor, require_actor
 from services.kit.pagination import Page, Window, keyset_sql, page_from_rows
 from services.kit.paths import ancestor_paths, subtree_bounds
@@ -130,23 +132,20 @@ async def publish_checkpoint(
         raise Forbidden(
             "The admins of the community publish its ledger checkpoints.", field="checkpointId"
         )
-    if checkpoint.notice_id is not None:
-        notice = await Notice.get_or_none(id=checkpoint.notice_id)
-        if notice is not None:
-            return checkpoint, notice
     title, body = notice_text(checkpoint, community.name)
-    notice = await publish_notice(
-        actor=actor, area_id=community.id, title=title, body=body, roles=[]
-    )
-    # Two admins publishing at once: the first to set notice_id wins, and the other's notice
-    # (identical text) stays published but the checkpoint names the first.
-    updated = await LedgerCheckpoint.filter(id=checkpoint.id, notice_id=None).update(
-        notice_id=notice.id
-    )
-    if not updated:
-        await checkpoint.refresh_from_db()
-        first = await Notice.get_or_none(id=checkpoint.notice_id)
-        if first is not None:
-            return checkpoint, first
+    async with events.collecting(), in_transaction():
+        # The checkpoint's row locked first (a no-op write): two admins publishing at once
+        # take turns, and the second finds the first's notice instead of sending another.
+        rows = await db.execute(
+            "UPDATE ledger_checkpoint SET notice_id = notice_id WHERE id = ? RETURNING notice_id",
+            [checkpoint.id],
+        )
+        published = rows[0]["notice_id"]
+        notice = await Notice.get_or_none(id=published) if published is not None else None
+        if notice is None:
+            notice = await publish_notice(
+                actor=actor, area_id=community.id, title=title, body=body, roles=[]
+            )
+            await LedgerCheckpoint.filter(id=checkpoint.id).update(notice_id=notice.id)
     checkpoint.notice_id = notice.id
     return checkpoint, notice

@@ -3,6 +3,7 @@ published once as a notice (公示), the signing key, and the signature checked 
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -163,6 +164,27 @@ class TestPublishLedgerCheckpoint:
         assert "积分账本公示" in notice["title"]
         for part in (cp["merkleRoot"], cp["headHash"], cp["publicKey"], cp["signature"]):
             assert part in notice["body"]
+
+    async def test_two_admins_publishing_at_once_make_one_notice(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        # given a checkpoint and two admins of its community
+        admin = await login(client, "community_admin")
+        street_admin = await login(client, "street_admin")
+        cp = (await _create(client, admin))["checkpoint"]
+        notices_before = await Notice.all().count()
+        # when both publish it at the same time
+        both = await asyncio.gather(
+            gql(client, PUBLISH, {"id": cp["id"]}, token=admin),
+            gql(client, PUBLISH, {"id": cp["id"]}, token=street_admin),
+        )
+        # then both are answered with the one notice, and only one was sent
+        results = [body["data"]["publishLedgerCheckpoint"] for body in both]
+        assert {r["__typename"] for r in results} == {"PublishLedgerCheckpointSuccess"}, results
+        assert results[0]["notice"]["id"] == results[1]["notice"]["id"]
+        assert await Notice.all().count() == notices_before + 1
+        saved = await LedgerCheckpoint.get(id=int(relay.GlobalID.from_id(cp["id"]).node_id))
+        assert str(saved.notice_id) == relay.GlobalID.from_id(results[0]["notice"]["id"]).node_id
 
     async def test_a_resident_may_not_publish(self, client: httpx.AsyncClient) -> None:
         # given a checkpoint and a resident of the community
