@@ -43,7 +43,7 @@ def layer(stack: str) -> str:
     frames = stack.split(";")
     leaf = frames[-1]
     if "_bootstrap" in frames[0]:  # a thread of the process: aiosqlite's worker, or another
-        if "_connection_worker_thread (aiosqlite/core.py" in leaf and "core.py:59)" in leaf:
+        if leaf.startswith("_connection_worker_thread (aiosqlite/core.py:59)"):
             return IDLE  # tx.get(): waiting for the next statement
         return SQLITE_THREAD if "aiosqlite" in stack else "other threads"
     if leaf.startswith(("Runner.run (asyncio", "select (selectors")):

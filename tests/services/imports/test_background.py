@@ -60,6 +60,17 @@ async def start(rows: list[list[str]], *, dry_run: bool = False) -> ImportJob:
     )
 
 
+async def polled_while_counting(job: ImportJob) -> ImportJob:
+    """The job as its admin's poll reads it once it has counted some rows (still running)."""
+    admin = await actor_for("community_admin")
+    for _ in range(100_000):
+        read = await imports.get_import_job(actor=admin, job_id=job.id)
+        if read.rows_total:
+            return read
+        await asyncio.sleep(0)
+    raise AssertionError("the job counted no rows")
+
+
 async def finished(job: ImportJob) -> ImportJob:
     """The job once its task has ended, as saved."""
     task = imports.running_task(job.id)
@@ -205,13 +216,8 @@ class TestProgress:
         self, db: Database, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(runs, "YIELD_EVERY", 1)
-        admin = await actor_for("community_admin")
         job = await start(await household_rows(50))
-        for _ in range(100_000):
-            read = await imports.get_import_job(actor=admin, job_id=job.id)
-            if read.rows_total:
-                break
-            await asyncio.sleep(0)
+        read = await polled_while_counting(job)
         assert read.status is ImportStatus.RUNNING
         assert 0 < read.rows_total <= 50
         await finished(job)
@@ -222,13 +228,8 @@ class TestProgress:
         # A follower holding the run's own object saw SUCCEEDED set before the commit and its
         # announcement, and ended its stream on a RUNNING event (the flaky subscription test).
         monkeypatch.setattr(runs, "YIELD_EVERY", 1)
-        admin = await actor_for("community_admin")
         job = await start(await household_rows(50))
-        for _ in range(100_000):
-            read = await imports.get_import_job(actor=admin, job_id=job.id)
-            if read.rows_total:
-                break
-            await asyncio.sleep(0)
+        read = await polled_while_counting(job)
         counted = read.rows_total
         the_runs_own = read is runs.LIVE.get(job.id)
         assert (await finished(job)).status is ImportStatus.SUCCEEDED
